@@ -1,0 +1,390 @@
+#!/bin/sh
+# minidokku installer: sets up a Debian/Ubuntu host to run minidokku.
+#
+#   curl -fsSL https://.../install.sh | sudo sh
+#
+# Safe to run again: every step checks before it changes anything.
+#
+# Environment overrides:
+#   MINIDOKKU_PYZ=/path/minidokku.pyz   install this file instead of downloading
+#   MINIDOKKU_RELEASE_URL=URL           download minidokku.pyz from URL
+#   MINIDOKKU_SKIP_STACK=1              do not build the base image
+set -eu
+
+# sudo/su without a login shell may leave the sbin directories off PATH.
+PATH="$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+export PATH
+
+DOKKU_USER=dokku
+DOKKU_HOME=/home/dokku
+PYZ_DIR=/usr/local/lib/minidokku
+PYZ_PATH=$PYZ_DIR/minidokku.pyz
+DOKKU_BIN=/usr/local/bin/dokku
+NGINX_CONF=/etc/nginx/conf.d/minidokku.conf
+SUDOERS_FILE=/etc/sudoers.d/minidokku
+RESTORE_UNIT=/etc/systemd/system/minidokku-restore.service
+DOCKER_SOCK=/var/run/docker.sock
+DOCKERD_LOG=/var/log/minidokku-dockerd.log
+DEFAULT_RELEASE_URL=https://github.com/minidokku/minidokku/releases/latest/download/minidokku.pyz
+
+NGINX_CHANGED=no
+CHANGED=no
+PENDING=
+WORKDIR=
+
+step() { echo "-----> $*"; }
+info() { echo "       $*"; }
+die() {
+	echo " !     $*" >&2
+	exit 1
+}
+
+cleanup() {
+	[ -z "$PENDING" ] || rm -f "$PENDING"
+	[ -z "$WORKDIR" ] || rm -rf "$WORKDIR"
+}
+
+# ---------------------------------------------------------------- helpers
+
+pkg_installed() {
+	dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'
+}
+
+python_ok() {
+	command -v python3 >/dev/null 2>&1 &&
+		python3 -c 'import sys; sys.exit(sys.version_info < (3,9))'
+}
+
+docker_ping() {
+	command -v curl >/dev/null 2>&1 &&
+		[ "$(curl -fsS --unix-socket "$DOCKER_SOCK" http://localhost/_ping 2>/dev/null)" = OK ]
+}
+
+has_systemd() { [ -d /run/systemd/system ]; }
+
+# ensure_perms PATH MODE OWNER: fix mode/owner of PATH; sets CHANGED=yes if it did.
+ensure_perms() {
+	if [ "$(stat -c %a "$1")" != "$2" ]; then
+		chmod "$2" "$1"
+		CHANGED=yes
+	fi
+	if [ "$(stat -c %U:%G "$1")" != "$3" ]; then
+		chown "$3" "$1"
+		CHANGED=yes
+	fi
+}
+
+# put_file DEST MODE OWNER [VALIDATOR...] < CONTENT
+# Writes stdin to DEST only when content, mode or owner differ, and sets
+# CHANGED=yes|no. New content is copied next to DEST and renamed into place so
+# nothing ever reads a half-written file; VALIDATOR (if any) is run with that
+# copy's path appended and must succeed before the rename.
+put_file() {
+	pf_dest=$1 pf_mode=$2 pf_owner=$3
+	shift 3
+	CHANGED=no
+	cat >"$WORKDIR/staged"
+	if [ -f "$pf_dest" ] && cmp -s "$WORKDIR/staged" "$pf_dest"; then
+		ensure_perms "$pf_dest" "$pf_mode" "$pf_owner"
+		return 0
+	fi
+	PENDING=$(mktemp "$pf_dest.XXXXXX")
+	cat "$WORKDIR/staged" >"$PENDING"
+	if [ $# -gt 0 ] && ! "$@" "$PENDING" >/dev/null; then
+		die "refusing to install $pf_dest: '$*' rejected the new content"
+	fi
+	chmod "$pf_mode" "$PENDING"
+	chown "$pf_owner" "$PENDING"
+	mv -f "$PENDING" "$pf_dest"
+	PENDING=
+	CHANGED=yes
+}
+
+# ensure_dir PATH MODE OWNER
+ensure_dir() {
+	CHANGED=no
+	if [ ! -d "$1" ]; then
+		mkdir -p "$1"
+		CHANGED=yes
+	fi
+	ensure_perms "$1" "$2" "$3"
+}
+
+report() { # report WHAT: one line saying whether the last put_file/ensure_* changed WHAT
+	if [ "$CHANGED" = yes ]; then
+		info "wrote $1"
+	else
+		info "$1 already up to date"
+	fi
+}
+
+# start_service NAME FALLBACK_FUNCTION: start NAME via systemd, SysV init or
+# by running FALLBACK_FUNCTION when the machine has neither (e.g. containers).
+start_service() {
+	if has_systemd; then
+		systemctl enable --now "$1"
+	elif [ -x "/etc/init.d/$1" ]; then
+		service "$1" start
+	else
+		"$2"
+	fi
+}
+
+# Under systemd a running daemon may still be disabled; make it survive reboots.
+ensure_enabled() {
+	if has_systemd && ! systemctl is-enabled --quiet "$1" 2>/dev/null; then
+		systemctl enable "$1"
+		info "enabled $1 at boot"
+	fi
+}
+
+run_dockerd() { nohup dockerd >>"$DOCKERD_LOG" 2>&1 & }
+
+run_sshd() {
+	ssh-keygen -A >/dev/null
+	mkdir -p /run/sshd && /usr/sbin/sshd
+}
+
+run_nginx() { nginx; }
+
+# ------------------------------------------------------------------ steps
+
+check_host() {
+	[ "$(id -u)" -eq 0 ] || die "install.sh must be run as root (try: sudo sh install.sh)"
+	if ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg-query >/dev/null 2>&1; then
+		die "install.sh supports only Debian or Ubuntu (apt-get not found)"
+	fi
+}
+
+ensure_packages() {
+	step "Checking OS packages"
+	missing=
+	# procps provides pgrep, used below to see whether sshd/nginx are running.
+	for pkg in git nginx openssh-server sudo debootstrap ca-certificates curl procps; do
+		pkg_installed "$pkg" || missing="$missing $pkg"
+	done
+	python_ok || missing="$missing python3"
+	if ! docker_ping && ! command -v dockerd >/dev/null 2>&1; then
+		missing="$missing docker.io"
+	fi
+
+	if [ -z "$missing" ]; then
+		info "already installed"
+	else
+		info "installing:$missing"
+		apt-get update
+		# shellcheck disable=SC2086 # $missing is a word list on purpose
+		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing
+	fi
+	python_ok || die "minidokku needs python >= 3.9, found: $(python3 --version 2>&1)"
+}
+
+ensure_user() {
+	step "Setting up the $DOKKU_USER user"
+	user_changed=no
+	if ! getent group docker >/dev/null; then
+		groupadd --system docker
+		info "created group docker"
+		user_changed=yes
+	fi
+	if ! id "$DOKKU_USER" >/dev/null 2>&1; then
+		# A real shell: sshd runs the forced command through the user's shell.
+		useradd --create-home --home-dir "$DOKKU_HOME" --shell /bin/bash "$DOKKU_USER"
+		info "created user $DOKKU_USER"
+		user_changed=yes
+	fi
+	if ! id -nG "$DOKKU_USER" | tr ' ' '\n' | grep -qx docker; then
+		usermod -aG docker "$DOKKU_USER"
+		info "added $DOKKU_USER to group docker"
+		user_changed=yes
+	fi
+
+	owner="$DOKKU_USER:$DOKKU_USER"
+	# Only the owner is enforced on the home directory; its mode is the admin's call.
+	if [ ! -d "$DOKKU_HOME" ]; then
+		mkdir -p "$DOKKU_HOME"
+		user_changed=yes
+	fi
+	if [ "$(stat -c %U:%G "$DOKKU_HOME")" != "$owner" ]; then
+		chown "$owner" "$DOKKU_HOME"
+		user_changed=yes
+	fi
+	ensure_dir "$DOKKU_HOME/.ssh" 700 "$owner"
+	[ "$CHANGED" = no ] || user_changed=yes
+	if [ ! -e "$DOKKU_HOME/.ssh/authorized_keys" ]; then
+		: >"$DOKKU_HOME/.ssh/authorized_keys"
+		user_changed=yes
+	fi
+	CHANGED=no
+	ensure_perms "$DOKKU_HOME/.ssh/authorized_keys" 600 "$owner"
+	[ "$CHANGED" = no ] || user_changed=yes
+
+	if [ "$user_changed" = yes ]; then
+		info "ensured $DOKKU_HOME/.ssh and authorized_keys"
+	else
+		info "already set up"
+	fi
+}
+
+install_program() {
+	step "Installing minidokku"
+	if [ -n "${MINIDOKKU_PYZ:-}" ]; then
+		[ -f "$MINIDOKKU_PYZ" ] || die "MINIDOKKU_PYZ=$MINIDOKKU_PYZ: no such file"
+		src=$MINIDOKKU_PYZ
+		info "using $src"
+	else
+		url=${MINIDOKKU_RELEASE_URL:-$DEFAULT_RELEASE_URL}
+		info "downloading $url"
+		src=$WORKDIR/minidokku.pyz
+		curl -fsSL -o "$src" "$url" || die "download failed: $url"
+		[ -s "$src" ] || die "download is empty: $url"
+	fi
+
+	mkdir -p "$PYZ_DIR"
+	put_file "$PYZ_PATH" 755 root:root <"$src"
+	report "$PYZ_PATH"
+
+	if [ "$(readlink "$DOKKU_BIN" 2>/dev/null || true)" != "$PYZ_PATH" ]; then
+		ln -sfn "$PYZ_PATH" "$DOKKU_BIN"
+		info "linked $DOKKU_BIN -> $PYZ_PATH"
+	else
+		info "$DOKKU_BIN already linked"
+	fi
+
+	# sshd's forced command for pushes and remote commands.
+	# (heredocs, not pipes: a piped put_file would run in a subshell and lose CHANGED)
+	put_file "$DOKKU_HOME/.sshcommand" 644 "$DOKKU_USER:$DOKKU_USER" <<EOF
+$DOKKU_BIN
+EOF
+	report "$DOKKU_HOME/.sshcommand"
+}
+
+wire_nginx() {
+	step "Wiring nginx"
+	put_file "$NGINX_CONF" 644 root:root <<'EOF'
+# minidokku: one server block per app, written by `dokku` itself
+server_names_hash_bucket_size 128;
+include /home/dokku/*/nginx.conf;
+EOF
+	NGINX_CHANGED=$CHANGED
+	report "$NGINX_CONF"
+}
+
+install_sudoers() {
+	step "Allowing $DOKKU_USER to reload nginx"
+	put_file "$SUDOERS_FILE" 440 root:root visudo -cf <<EOF
+$DOKKU_USER ALL=(root) NOPASSWD: /usr/sbin/nginx -t, /usr/sbin/nginx -s reload
+EOF
+	report "$SUDOERS_FILE"
+}
+
+start_docker() {
+	if docker_ping; then
+		info "docker is running"
+	else
+		info "starting docker"
+		start_service docker run_dockerd
+		tries=0
+		until docker_ping; do
+			tries=$((tries + 1))
+			[ "$tries" -lt 30 ] ||
+				die "docker did not answer on $DOCKER_SOCK within 30s (see $DOCKERD_LOG or the service log)"
+			sleep 1
+		done
+		info "docker is up"
+	fi
+	ensure_enabled docker
+}
+
+start_sshd() {
+	if pgrep -x sshd >/dev/null; then
+		info "sshd is running"
+	else
+		info "starting sshd"
+		start_service ssh run_sshd
+	fi
+	ensure_enabled ssh
+}
+
+start_nginx() {
+	if ! pgrep -x nginx >/dev/null; then
+		info "starting nginx"
+		start_service nginx run_nginx
+	elif [ "$NGINX_CHANGED" = yes ]; then
+		info "reloading nginx"
+		nginx -t && nginx -s reload
+	else
+		info "nginx is running"
+	fi
+	ensure_enabled nginx
+}
+
+start_services() {
+	step "Starting services"
+	start_docker
+	start_sshd
+	start_nginx
+}
+
+install_restore_unit() {
+	has_systemd || return 0
+	step "Installing boot-time app restore"
+	put_file "$RESTORE_UNIT" 644 root:root <<EOF
+[Unit]
+Description=minidokku: restart app containers after boot
+After=docker.service nginx.service
+Wants=docker.service nginx.service
+
+[Service]
+Type=oneshot
+User=$DOKKU_USER
+ExecStart=$DOKKU_BIN ps:restore
+
+[Install]
+WantedBy=multi-user.target
+EOF
+	report "$RESTORE_UNIT"
+	[ "$CHANGED" = no ] || systemctl daemon-reload
+	if ! systemctl is-enabled --quiet minidokku-restore.service 2>/dev/null; then
+		systemctl enable minidokku-restore.service
+		info "enabled minidokku-restore.service"
+	fi
+}
+
+build_stack() {
+	step "Building the base image"
+	if [ "${MINIDOKKU_SKIP_STACK:-}" = 1 ]; then
+		info "skipped (MINIDOKKU_SKIP_STACK=1)"
+		return 0
+	fi
+	# stack:build itself does nothing when minidokku/stack:latest already exists.
+	"$DOKKU_BIN" stack:build
+}
+
+print_next_steps() {
+	host=$(hostname -f 2>/dev/null || true)
+	[ -n "$host" ] || host=$(hostname)
+	echo "=====> minidokku is installed."
+	info "Add your ssh key:   cat ~/.ssh/id_ed25519.pub | ssh root@$host dokku ssh-keys:add admin"
+	info "Set a domain:       dokku domains:set-global example.com"
+	info "Push an app:        git remote add dokku dokku@$host:catmeow && git push dokku main"
+}
+
+main() {
+	check_host
+	trap cleanup EXIT
+	trap 'exit 130' INT TERM
+	WORKDIR=$(mktemp -d)
+
+	ensure_packages
+	ensure_user
+	install_program
+	wire_nginx
+	install_sudoers
+	start_services
+	install_restore_unit
+	build_stack
+	print_next_steps
+}
+
+main "$@"

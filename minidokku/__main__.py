@@ -1,0 +1,3 @@
+from minidokku.cli import main
+
+main()

@@ -1,0 +1,49 @@
+"""Apps: creating, listing and destroying them (repo, state, containers, image, proxy)."""
+
+from minidokku import gitrepo, labels, names, releases
+from minidokku.builders.buildpacks import cache_volume, image_repository
+from minidokku.context import Context
+from minidokku.errors import AlreadyExists, EngineNotFound, NotFound
+
+
+def require(ctx: Context, app: str) -> str:
+    """Validates the name and checks the app exists; returns the name."""
+    names.validate_app_name(app)
+    if not ctx.store.app_exists(app):
+        raise NotFound(f"App {app} does not exist")
+    return app
+
+
+def create(ctx: Context, app: str) -> None:
+    names.validate_app_name(app)
+    if ctx.store.app_exists(app):
+        raise AlreadyExists(f"Name is already taken: {app}")
+    repo = ctx.store.app_dir(app)
+    gitrepo.init_bare(repo)
+    gitrepo.install_pre_receive_hook(repo, ctx.settings.program, ctx.settings.root, app)
+
+
+def list_apps(ctx: Context) -> list[str]:
+    return ctx.store.list_apps()
+
+
+def destroy(ctx: Context, app: str) -> None:
+    """Removes everything the app has: containers, images, cache, proxy config, repo and state."""
+    require(ctx, app)
+    with ctx.store.lock(app):
+        for entry in ctx.engine.list_containers({labels.APP: app}):
+            ctx.engine.remove_container(entry["Id"], force=True)
+        ctx.nginx.remove(app)
+        _remove_images(ctx, app)
+        ctx.engine.remove_volume(cache_volume(app))
+        ctx.store.remove_app(app)
+
+
+def _remove_images(ctx: Context, app: str) -> None:
+    image_ids = {release.image_id for release in releases.history(ctx.store, app)}
+    image_ids.add(f"{image_repository(app)}:latest")
+    for image in image_ids:
+        try:
+            ctx.engine.remove_image(image, force=True)
+        except EngineNotFound:
+            pass

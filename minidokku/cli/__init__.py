@@ -1,0 +1,66 @@
+"""The command line: Dokku's command names, parsed by click, answered by the core.
+
+Run as `dokku COMMAND ...` on the host, or over ssh where the forced command reads
+SSH_ORIGINAL_COMMAND (see minidokku/ssh.py).
+"""
+
+import os
+import sys
+
+import click
+
+from minidokku import __version__, users
+from minidokku.cli import apps, config, docker_options, domains, git, logs, ps, ssh_keys, stack
+from minidokku.cli.errors import UserError
+from minidokku.context import Context
+from minidokku.errors import MinidokkuError
+from minidokku.output import Output
+from minidokku.settings import Settings
+
+# Commands that need root itself; every other command, run by root, runs as the root's owner.
+ROOT_COMMANDS = frozenset({"stack:build"})
+
+
+class DokkuGroup(click.Group):
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except MinidokkuError as error:
+            raise UserError(error) from None
+
+
+@click.group(cls=DokkuGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="minidokku")
+@click.pass_context
+def cli(click_ctx: click.Context) -> None:
+    """minidokku: a Heroku-style platform for one small VPS (Dokku's commands)."""
+    settings = Settings.load()
+    if click_ctx.invoked_subcommand not in ROOT_COMMANDS:
+        users.act_as_owner_of(settings.root)
+    click_ctx.obj = Context(settings, Output(sys.stdout))
+
+
+@cli.command("version")
+def version() -> None:
+    """Shows the version. Example: dokku version"""
+    click.echo(f"minidokku {__version__}")
+
+
+@cli.command("help")
+@click.pass_context
+def help_command(click_ctx: click.Context) -> None:
+    """Lists the commands. Example: dokku help"""
+    click.echo(click_ctx.parent.get_help())
+
+
+for family in (apps, config, docker_options, domains, git, logs, ps, ssh_keys, stack):
+    family.register(cli)
+
+
+def main() -> None:
+    """Entry point of `dokku` and `python -m minidokku`."""
+    original = os.environ.get("SSH_ORIGINAL_COMMAND")
+    if original is not None and len(sys.argv) == 1:
+        git.serve_ssh(cli, original)
+    else:
+        cli.main(prog_name="dokku")

@@ -1,0 +1,43 @@
+"""apps:create, apps:list, apps:destroy."""
+
+import sys
+
+import click
+
+from minidokku import apps
+from minidokku.context import Context
+
+
+def register(cli: click.Group) -> None:
+    @cli.command("apps:create")
+    @click.argument("app")
+    @click.pass_obj
+    def create(ctx: Context, app: str) -> None:
+        """Creates an app. Example: dokku apps:create catmeow"""
+        apps.create(ctx, app)
+        ctx.out.step(f"Creating {app}...")
+
+    @cli.command("apps:list")
+    @click.pass_obj
+    def list_apps(ctx: Context) -> None:
+        """Lists the apps. Example: dokku apps:list"""
+        ctx.out.section("My Apps")
+        for app in apps.list_apps(ctx):
+            click.echo(app)
+
+    @cli.command("apps:destroy")
+    @click.argument("app")
+    @click.option("--force", is_flag=True, help="Do not ask for confirmation.")
+    @click.pass_obj
+    def destroy(ctx: Context, app: str, force: bool) -> None:
+        """Destroys an app: containers, image, repo, config and proxy. Example: dokku apps:destroy catmeow"""
+        apps.require(ctx, app)
+        if not force:
+            if not sys.stdin.isatty():
+                raise click.ClickException(f"not on a terminal: confirm with `dokku apps:destroy {app} --force`")
+            click.echo(" !     WARNING: Potentially Destructive Action")
+            click.echo(f" !     This command will destroy app {app}.")
+            if click.prompt(" !     To proceed, type the name of the app", default="", show_default=False) != app:
+                raise click.ClickException("Confirmation did not match, aborted.")
+        ctx.out.step(f"Destroying {app} (including all add-ons)")
+        apps.destroy(ctx, app)

@@ -1,0 +1,37 @@
+"""The ssh door (git-receive-pack / git-upload-pack or a subcommand) and the git-hook command."""
+
+import sys
+
+import click
+
+from minidokku import push, ssh
+from minidokku.cli.errors import UserError
+from minidokku.context import Context
+from minidokku.errors import MinidokkuError
+from minidokku.output import Output
+from minidokku.settings import Settings
+
+
+def serve_ssh(cli: click.Group, original_command: str) -> None:
+    """Answers one ssh session: a git transfer, or a minidokku command; never a shell."""
+    try:
+        request = ssh.parse(original_command)
+        if isinstance(request, ssh.CommandRequest):
+            cli.main(args=request.args, prog_name="dokku")
+            return
+        # stdout carries the git protocol: our own messages go to stderr.
+        ctx = Context(Settings.load(), Output(sys.stderr))
+        sys.exit(push.serve(ctx, request))
+    except MinidokkuError as error:
+        UserError(error).show()
+        sys.exit(error.exit_code)
+
+
+def register(cli: click.Group) -> None:
+    @cli.command("git-hook", hidden=True)
+    @click.argument("app")
+    @click.pass_obj
+    def git_hook(ctx: Context, app: str) -> None:
+        """The repo's pre-receive hook: deploys the pushed deploy branch, or fails the push."""
+        updates = [line for line in sys.stdin.read().splitlines() if line.strip()]
+        push.deploy_ref_updates(ctx, app, updates)

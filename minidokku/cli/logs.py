@@ -1,0 +1,21 @@
+"""logs: the output of an app's containers, from the Engine's log stream."""
+
+import click
+
+from minidokku import apps, logs
+from minidokku.context import Context
+
+
+def register(cli: click.Group) -> None:
+    @cli.command("logs")
+    @click.argument("app")
+    @click.option("-t", "--tail", "follow", is_flag=True, help="Follow the log as it grows.")
+    @click.option(
+        "-n", "--num", "lines", type=int, default=100, show_default=True, help="Lines of history per process."
+    )
+    @click.pass_obj
+    def show_logs(ctx: Context, app: str, follow: bool, lines: int) -> None:
+        """Shows the app's logs. Example: dokku logs catmeow -t"""
+        apps.require(ctx, app)
+        for line in logs.lines(ctx, app, follow=follow, history=lines):
+            click.echo(line)

@@ -1,0 +1,30 @@
+"""What every command needs: settings, the state store, the output, and the outside world's
+adapters, made when first used (so `apps:list` never touches Docker)."""
+
+from functools import cached_property
+
+from minidokku.engine.client import Engine
+from minidokku.nginx import Nginx
+from minidokku.output import Output
+from minidokku.scheduler import DockerScheduler
+from minidokku.settings import Settings
+from minidokku.state import Store
+
+
+class Context:
+    def __init__(self, settings: Settings, out: Output):
+        self.settings = settings
+        self.out = out
+        self.store = Store(settings.root)
+
+    @cached_property
+    def engine(self) -> Engine:
+        return Engine(self.settings.docker_socket)
+
+    @cached_property
+    def scheduler(self) -> DockerScheduler:
+        return DockerScheduler(self.engine)
+
+    @cached_property
+    def nginx(self) -> Nginx:
+        return Nginx(self.settings.nginx_command, self.settings.root)

@@ -1,0 +1,152 @@
+"""docker-options: docker CLI flags, stored as users type them, translated into Engine API fields.
+
+A flag this module does not know is refused when it is added, never silently dropped at deploy.
+"""
+
+import re
+import shlex
+from dataclasses import dataclass, field
+from typing import Optional
+
+from minidokku.errors import ValidationError
+
+PHASES = ("build", "deploy", "run")
+RESTART_PATTERN = re.compile(r"^(no|always|unless-stopped|on-failure(:\d+)?)$")
+SIZE_PATTERN = re.compile(r"^(\d+(?:\.\d+)?)([bkmg]?)b?$", re.IGNORECASE)
+SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+
+# flag spellings -> canonical name; every one of these takes a value
+FLAGS = {
+    "-v": "volume", "--volume": "volume",
+    "--network": "network", "--net": "network",
+    "--add-host": "add-host",
+    "-e": "env", "--env": "env",
+    "-l": "label", "--label": "label",
+    "-m": "memory", "--memory": "memory",
+    "--cpus": "cpus",
+    "--restart": "restart",
+    "--build-arg": "build-arg",
+}  # fmt: skip
+
+
+@dataclass
+class DockerOptions:
+    """The Engine-API meaning of a list of docker-options lines."""
+
+    binds: list[str] = field(default_factory=list)
+    network: Optional[str] = None
+    extra_hosts: list[str] = field(default_factory=list)
+    env: list[str] = field(default_factory=list)
+    labels: dict[str, str] = field(default_factory=dict)
+    memory: Optional[int] = None
+    nano_cpus: Optional[int] = None
+    restart: Optional[dict[str, object]] = None
+    build_args: dict[str, str] = field(default_factory=dict)
+
+    def apply(self, config: dict) -> dict:
+        """Returns a container-create config with these options merged in (later wins)."""
+        host = dict(config.get("HostConfig", {}))
+        if self.binds:
+            host["Binds"] = list(host.get("Binds", [])) + self.binds
+        if self.network:
+            host["NetworkMode"] = self.network
+        if self.extra_hosts:
+            host["ExtraHosts"] = list(host.get("ExtraHosts", [])) + self.extra_hosts
+        if self.memory is not None:
+            host["Memory"] = self.memory
+        if self.nano_cpus is not None:
+            host["NanoCpus"] = self.nano_cpus
+        if self.restart is not None:
+            host["RestartPolicy"] = self.restart
+        merged = dict(config, HostConfig=host)
+        if self.env:
+            merged["Env"] = list(config.get("Env", [])) + self.env
+        if self.labels:
+            merged["Labels"] = dict(config.get("Labels", {}), **self.labels)
+        return merged
+
+
+def validate_phases(text: str) -> list[str]:
+    phases = [p.strip() for p in text.split(",") if p.strip()]
+    unknown = [p for p in phases if p not in PHASES]
+    if not phases or unknown:
+        raise ValidationError(f"invalid phase {text!r}: use one or more of {', '.join(PHASES)}, comma-separated")
+    return phases
+
+
+def parse(lines: list[str]) -> DockerOptions:
+    options = DockerOptions()
+    for line in lines:
+        _parse_line(line, options)
+    return options
+
+
+def _parse_line(line: str, options: DockerOptions) -> None:
+    try:
+        words = shlex.split(line)
+    except ValueError as error:
+        raise ValidationError(f"cannot parse docker option {line!r}: {error}") from None
+    index = 0
+    while index < len(words):
+        word = words[index]
+        flag, has_value, value = word.partition("=") if word.startswith("--") else (word, False, "")
+        if flag not in FLAGS:
+            raise ValidationError(f"unsupported docker option {word!r}; supported: {', '.join(sorted(set(FLAGS)))}")
+        if not has_value:
+            index += 1
+            if index >= len(words):
+                raise ValidationError(f"docker option {flag} needs a value")
+            value = words[index]
+        _set(options, FLAGS[flag], value)
+        index += 1
+
+
+def _set(options: DockerOptions, name: str, value: str) -> None:
+    if name == "volume":
+        if ":" not in value:
+            raise ValidationError(f"volume {value!r} must be SOURCE:TARGET[:OPTIONS]")
+        options.binds.append(value)
+    elif name == "network":
+        options.network = value
+    elif name == "add-host":
+        if ":" not in value:
+            raise ValidationError(f"add-host {value!r} must be HOST:IP")
+        options.extra_hosts.append(value)
+    elif name == "env":
+        if "=" not in value:
+            raise ValidationError(f"env {value!r} must be KEY=VALUE")
+        options.env.append(value)
+    elif name == "label":
+        key, _, label_value = value.partition("=")
+        options.labels[key] = label_value
+    elif name == "memory":
+        options.memory = parse_size(value)
+    elif name == "cpus":
+        try:
+            options.nano_cpus = int(float(value) * 1e9)
+        except ValueError:
+            raise ValidationError(f"cpus {value!r} must be a number") from None
+    elif name == "restart":
+        options.restart = parse_restart_policy(value)
+    elif name == "build-arg":
+        key, sep, arg_value = value.partition("=")
+        if not sep:
+            raise ValidationError(f"build-arg {value!r} must be KEY=VALUE")
+        options.build_args[key] = arg_value
+
+
+def parse_size(text: str) -> int:
+    match = SIZE_PATTERN.match(text)
+    if not match:
+        raise ValidationError(f"size {text!r} must be a number with an optional unit b, k, m or g")
+    return int(float(match.group(1)) * SIZE_UNITS[match.group(2).lower()])
+
+
+def parse_restart_policy(text: str) -> dict[str, object]:
+    if not RESTART_PATTERN.match(text):
+        raise ValidationError(f"restart policy {text!r} must be no, always, unless-stopped or on-failure[:N]")
+    name, _, count = text.partition(":")
+    policy: dict[str, object] = {"Name": "" if name == "no" else name}
+    if count:
+        policy["MaximumRetryCount"] = int(count)
+    return policy

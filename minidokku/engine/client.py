@@ -1,0 +1,167 @@
+"""The Docker Engine API, one thin method per endpoint, over the unix socket.
+
+Nothing else in minidokku talks to Docker. Methods return decoded JSON or iterators over
+streamed output, and raise EngineError / EngineNotFound built from the HTTP status.
+"""
+
+import json
+from collections.abc import Iterator
+from typing import IO, Optional, Union
+
+import requests
+
+from minidokku.engine import streams
+from minidokku.engine.transport import session_for
+from minidokku.errors import EngineError, EngineNotFound
+
+API_VERSION = "v1.41"  # Engine 20.10 (Debian bookworm's docker.io); newer engines accept it
+DEFAULT_TIMEOUT = 60
+
+Body = Union[bytes, IO[bytes], Iterator[bytes], None]
+
+
+class Engine:
+    def __init__(self, socket_path: str = "/var/run/docker.sock"):
+        self.socket_path = socket_path
+        self.session, base = session_for(socket_path)
+        self.base_url = f"{base}/{API_VERSION}"
+
+    # -- plumbing -------------------------------------------------------------------------
+    def _request(self, method: str, path: str, *, stream: bool = False, timeout=DEFAULT_TIMEOUT, **kwargs):
+        try:
+            response = self.session.request(method, self.base_url + path, stream=stream, timeout=timeout, **kwargs)
+        except requests.ConnectionError as error:
+            raise EngineError(f"the Docker engine does not answer at {self.socket_path}: {error}") from None
+        if response.status_code >= 400:
+            raise _error_from(response)
+        return response
+
+    def _json(self, method: str, path: str, **kwargs):
+        response = self._request(method, path, **kwargs)
+        return response.json() if response.content else None
+
+    # -- system ---------------------------------------------------------------------------
+    def ping(self) -> bool:
+        try:
+            return self._request("GET", "/_ping", timeout=5).text == "OK"
+        except EngineError:
+            return False
+
+    def version(self) -> dict:
+        return self._json("GET", "/version")
+
+    # -- containers -----------------------------------------------------------------------
+    def create_container(self, config: dict, name: Optional[str] = None) -> str:
+        params = {"name": name} if name else None
+        return self._json("POST", "/containers/create", params=params, json=config)["Id"]
+
+    def start_container(self, container_id: str) -> None:
+        self._request("POST", f"/containers/{container_id}/start")
+
+    def stop_container(self, container_id: str, timeout: int = 10) -> None:
+        self._request("POST", f"/containers/{container_id}/stop", params={"t": timeout}, timeout=timeout + 30)
+
+    def remove_container(self, container_id: str, force: bool = True) -> None:
+        self._request("DELETE", f"/containers/{container_id}", params={"force": int(force), "v": 1})
+
+    def rename_container(self, container_id: str, name: str) -> None:
+        self._request("POST", f"/containers/{container_id}/rename", params={"name": name})
+
+    def inspect_container(self, container_id: str) -> dict:
+        return self._json("GET", f"/containers/{container_id}/json")
+
+    def list_containers(self, labels: dict[str, str], all_states: bool = True) -> list[dict]:
+        filters = {"label": [f"{key}={value}" for key, value in labels.items()]}
+        params = {"all": int(all_states), "filters": _json_param(filters)}
+        return self._json("GET", "/containers/json", params=params)
+
+    def wait_container(self, container_id: str) -> int:
+        return self._json("POST", f"/containers/{container_id}/wait", timeout=None)["StatusCode"]
+
+    def container_logs(
+        self, container_id: str, follow: bool = False, tail: Optional[int] = None, timestamps: bool = False
+    ) -> Iterator[tuple[int, str]]:
+        """Yields (stream id, line) for a container started without a TTY."""
+        params = {"stdout": 1, "stderr": 1, "follow": int(follow), "timestamps": int(timestamps)}
+        if tail is not None:
+            params["tail"] = tail
+        response = self._request("GET", f"/containers/{container_id}/logs", params=params, stream=True, timeout=None)
+        return streams.lines(streams.demultiplex(response.iter_content(chunk_size=None)))
+
+    def put_archive(self, container_id: str, path: str, tar_data: Body) -> None:
+        self._request("PUT", f"/containers/{container_id}/archive", params={"path": path}, data=tar_data, timeout=None)
+
+    def get_archive(self, container_id: str, path: str) -> bytes:
+        return self._request("GET", f"/containers/{container_id}/archive", params={"path": path}).content
+
+    def commit(self, container_id: str, repo: str, tag: str, config: dict) -> str:
+        params = {"container": container_id, "repo": repo, "tag": tag}
+        return self._json("POST", "/commit", params=params, json=config, timeout=None)["Id"]
+
+    # -- images ---------------------------------------------------------------------------
+    def inspect_image(self, name: str) -> dict:
+        return self._json("GET", f"/images/{name}/json")
+
+    def image_exists(self, name: str) -> bool:
+        try:
+            self.inspect_image(name)
+            return True
+        except EngineNotFound:
+            return False
+
+    def tag_image(self, name: str, repo: str, tag: str) -> None:
+        self._request("POST", f"/images/{name}/tag", params={"repo": repo, "tag": tag})
+
+    def remove_image(self, name: str, force: bool = False) -> None:
+        self._request("DELETE", f"/images/{name}", params={"force": int(force)})
+
+    def import_image(self, tar_stream: Body, repo: str, tag: str, changes: list[str]) -> Iterator[dict]:
+        params = [("fromSrc", "-"), ("repo", repo), ("tag", tag)] + [("changes", c) for c in changes]
+        response = self._request("POST", "/images/create", params=params, data=tar_stream, stream=True, timeout=None)
+        return _progress(response)
+
+    def pull_image(self, image: str, tag: str) -> Iterator[dict]:
+        params = {"fromImage": image, "tag": tag}
+        response = self._request("POST", "/images/create", params=params, stream=True, timeout=None)
+        return _progress(response)
+
+    def build_image(self, context: Body, tag: str, buildargs: dict[str, str], **options) -> Iterator[dict]:
+        params = {"t": tag, "buildargs": _json_param(buildargs), "rm": 1, "forcerm": 1, **options}
+        headers = {"Content-Type": "application/x-tar"}
+        response = self._request(
+            "POST", "/build", params=params, data=context, headers=headers, stream=True, timeout=None
+        )
+        return _progress(response)
+
+    # -- volumes --------------------------------------------------------------------------
+    def create_volume(self, name: str, labels: dict[str, str]) -> None:
+        self._request("POST", "/volumes/create", json={"Name": name, "Labels": labels})
+
+    def remove_volume(self, name: str) -> None:
+        try:
+            self._request("DELETE", f"/volumes/{name}", params={"force": 1})
+        except EngineNotFound:
+            pass
+
+
+def _json_param(value) -> str:
+    return json.dumps(value)
+
+
+def _progress(response) -> Iterator[dict]:
+    """Decodes a progress stream; an `error` message in it becomes an EngineError."""
+    for message in streams.json_messages(response.iter_lines()):
+        if "error" in message:
+            raise EngineError(message.get("error") or "the engine reported an error")
+        yield message
+
+
+def _error_from(response) -> EngineError:
+    try:
+        message = response.json().get("message", response.text)
+    except ValueError:
+        message = response.text
+    message = message.strip() or f"HTTP {response.status_code}"
+    if response.status_code == 404:
+        return EngineNotFound(message, 404)
+    return EngineError(f"Docker engine: {message}", response.status_code)

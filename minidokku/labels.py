@@ -1,0 +1,8 @@
+"""Labels on every container and volume minidokku makes (Dokku's names), so they can be found again."""
+
+APP = "com.dokku.app-name"
+PROCESS_TYPE = "com.dokku.process-type"
+DYNO = "com.dokku.dyno"
+RELEASE = "com.dokku.release"
+ROLE = "com.dokku.role"  # "build", "process" (a Procfile process) or "run" (one-off); images inherit
+# the build container's labels, so every container sets its role explicitly

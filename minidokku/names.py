@@ -1,0 +1,28 @@
+"""Validation of the names users give: apps, process types, ssh key names."""
+
+import re
+
+from minidokku.errors import ValidationError
+
+APP_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+APP_MAX_LENGTH = 48
+# Names that would collide with files or folders of the state root, or confuse a reader.
+RESERVED_APP_NAMES = frozenset({"tls", "plugins", "settings", "vhost", "ssh", "cache", "git", "home"})
+KEY_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
+
+
+def validate_app_name(name: str) -> str:
+    if not APP_PATTERN.match(name) or len(name) > APP_MAX_LENGTH:
+        raise ValidationError(
+            f"invalid app name {name!r}: use lowercase letters, digits and dashes, "
+            f"starting with a letter or digit, at most {APP_MAX_LENGTH} characters"
+        )
+    if name in RESERVED_APP_NAMES:
+        raise ValidationError(f"invalid app name {name!r}: the name is reserved")
+    return name
+
+
+def validate_key_name(name: str) -> str:
+    if not KEY_NAME_PATTERN.match(name):
+        raise ValidationError(f"invalid key name {name!r}: use letters, digits and . _ @ -, at most 64 characters")
+    return name

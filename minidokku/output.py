@@ -1,0 +1,43 @@
+"""Progress output in Dokku's style, behind one small interface.
+
+The core reports through an Output, so the same deploy can stream to a git push (as `remote:`
+lines), a terminal, or a list in a test.
+"""
+
+import sys
+from typing import TextIO
+
+STEP = "-----> "
+SECTION = "=====> "
+INDENT = "       "
+
+
+class Output:
+    """Writes Dokku-style progress lines to a text stream, flushing each one."""
+
+    def __init__(self, stream: TextIO = sys.stdout):
+        self.stream = stream
+
+    def step(self, message: str) -> None:
+        self.line(STEP + message)
+
+    def section(self, message: str) -> None:
+        self.line(SECTION + message)
+
+    def info(self, message: str) -> None:
+        self.line(INDENT + message)
+
+    def line(self, text: str) -> None:
+        """Writes a line as it is: used for build output, which carries its own prefixes."""
+        self.stream.write(text.rstrip("\n") + "\n")
+        self.stream.flush()
+
+
+class RecordingOutput(Output):
+    """Keeps the lines in memory (for tests and for error messages that quote output)."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def line(self, text: str) -> None:
+        self.lines.append(text.rstrip("\n"))

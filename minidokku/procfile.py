@@ -1,0 +1,34 @@
+"""Procfile parsing, following procfile-util's rules (the ones Dokku uses)."""
+
+import re
+
+from minidokku.errors import ValidationError
+
+ENTRY_PATTERN = re.compile(r"^([A-Za-z0-9_-]+)\s*:\s*(.+)$")
+TRAILING_COMMENT = re.compile(r"\s+(#|//).*$")
+MAX_NAME_LENGTH = 63
+
+
+def parse(text: str) -> dict[str, str]:
+    """Returns process type -> command, in file order; raises ValidationError on a bad file."""
+    processes: dict[str, str] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#") or line.startswith("//"):
+            continue
+        match = ENTRY_PATTERN.match(line)
+        if not match:
+            raise ValidationError(f"Procfile line {number} is not `type: command`: {line[:80]!r}")
+        name, command = match.group(1), TRAILING_COMMENT.sub("", match.group(2)).strip()
+        if len(name) > MAX_NAME_LENGTH:
+            raise ValidationError(
+                f"Procfile line {number}: process type {name[:20]!r}... is longer than {MAX_NAME_LENGTH}"
+            )
+        if not command:
+            raise ValidationError(f"Procfile line {number}: process type {name!r} has an empty command")
+        if name in processes:
+            raise ValidationError(f"Procfile line {number}: process type {name!r} is declared twice")
+        processes[name] = command
+    if not processes:
+        raise ValidationError("Procfile declares no process types")
+    return processes

@@ -1,0 +1,35 @@
+"""A git push over ssh: receiving it with git's own receive-pack, and deploying it from the
+pre-receive hook (which git calls with `OLD NEW REF` lines before it updates any branch)."""
+
+from typing import Optional
+
+from minidokku import apps, deploy, gitrepo
+from minidokku.context import Context
+from minidokku.releases import Release
+from minidokku.ssh import GitRequest
+
+DEPLOY_BRANCHES = ("main", "master")
+
+
+def serve(ctx: Context, request: GitRequest) -> int:
+    """Runs git's receive-pack (creating the app on its first push) or upload-pack."""
+    repo = ctx.store.app_dir(request.app)
+    if request.command == "git-upload-pack":
+        apps.require(ctx, request.app)
+        return gitrepo.upload_pack(repo)
+    if not ctx.store.app_exists(request.app):
+        apps.create(ctx, request.app)
+    gitrepo.install_pre_receive_hook(repo, ctx.settings.program, ctx.settings.root, request.app)
+    return gitrepo.receive_pack(repo)
+
+
+def deploy_ref_updates(ctx: Context, app: str, updates: list[str]) -> Optional[Release]:
+    """Deploys the new commit of the deploy branch, if the push updates it; other refs just land."""
+    apps.require(ctx, app)
+    for update in updates:
+        _old, new, ref = update.split()
+        branch = ref[len("refs/heads/") :] if ref.startswith("refs/heads/") else None
+        if branch in DEPLOY_BRANCHES and set(new) != {"0"}:
+            with ctx.store.lock(app):
+                return deploy.deploy_commit(ctx, app, new)
+    return None

@@ -1,0 +1,56 @@
+"""Machine settings: defaults, overridden by ROOT/SETTINGS, overridden by the environment.
+
+Tests point these at their own nginx, ports and files; a normal install needs none of them.
+"""
+
+import os
+import shlex
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from minidokku import envfile
+from minidokku.state import root_from_environment
+
+STACK_REPOSITORY = "minidokku/stack"
+
+
+@dataclass(frozen=True)
+class Settings:
+    root: Path
+    nginx_command: list[str]
+    http_port: int
+    docker_socket: str
+    authorized_keys: Path
+    stack_image: str
+    program: list[str]
+
+    @classmethod
+    def load(cls) -> "Settings":
+        root = root_from_environment()
+        values = {}
+        settings_file = root / "SETTINGS"
+        if settings_file.is_file():
+            values.update(envfile.parse(settings_file.read_text(encoding="utf-8")))
+        values.update({k[len("MINIDOKKU_") :]: v for k, v in os.environ.items() if k.startswith("MINIDOKKU_")})
+        default_nginx = "nginx" if os.geteuid() == 0 else "sudo -n /usr/sbin/nginx"
+        return cls(
+            root=root,
+            nginx_command=shlex.split(values.get("NGINX_COMMAND", default_nginx)),
+            http_port=int(values.get("HTTP_PORT", "80")),
+            docker_socket=values.get("DOCKER_SOCKET", "/var/run/docker.sock"),
+            authorized_keys=Path(values.get("AUTHORIZED_KEYS", str(root / ".ssh" / "authorized_keys"))),
+            stack_image=values.get("STACK_IMAGE", f"{STACK_REPOSITORY}:latest"),
+            program=program_command(root),
+        )
+
+
+def program_command(root: Path) -> list[str]:
+    """How ssh and git hooks call this program back: ROOT/.sshcommand (as Dokku), else ourselves."""
+    sshcommand = root / ".sshcommand"
+    if sshcommand.is_file():
+        return [sshcommand.read_text(encoding="utf-8").strip()]
+    entry = os.path.abspath(sys.argv[0])
+    if os.path.basename(entry) == "__main__.py":
+        return [sys.executable, "-m", "minidokku"]
+    return [entry]

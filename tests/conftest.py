@@ -1,0 +1,142 @@
+"""Shared fixtures: real parts started on loopback for the tests that need them.
+
+- `engine`: the Docker engine (started by `make test` / .ci/run) and the stack image.
+- `platform`: a minidokku root in a temp dir, wired to its own nginx on a loopback port.
+- `sshd` (tests/e2e): a real sshd on a loopback port whose keys force minidokku.
+Everything a test creates is removed by id at the end.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from minidokku.engine.client import Engine
+from minidokku.settings import STACK_REPOSITORY
+
+APPS = Path(__file__).parent / "apps"
+CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+# What a build container needs to reach PyPI from these machines (shared/ENVIRONMENT.md).
+BUILD_NETWORK_OPTION = f"--network=host -v {CA_BUNDLE}:{CA_BUNDLE}:ro"
+
+
+def dokku_program() -> str:
+    """The `dokku` entry point installed beside the interpreter running the tests."""
+    beside = Path(sys.executable).parent / "dokku"
+    return str(beside) if beside.exists() else shutil.which("dokku")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_port(port: int, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
+
+
+@pytest.fixture(scope="session")
+def engine() -> Engine:
+    engine = Engine()
+    if not engine.ping():
+        pytest.fail("no Docker engine answers on /var/run/docker.sock: run `make test`, which starts one")
+    if not engine.image_exists(f"{STACK_REPOSITORY}:latest"):
+        pytest.fail("the stack image is missing: run `make stack` (dokku stack:build) first")
+    return engine
+
+
+@dataclass
+class Platform:
+    root: Path
+    http_port: int
+    env: dict
+
+    def dokku(self, *args: str, input: str = None, check: bool = True) -> subprocess.CompletedProcess:
+        result = subprocess.run(
+            [dokku_program(), *args], input=input, capture_output=True, text=True, env=self.env, check=False
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"dokku {' '.join(args)} failed ({result.returncode}):\n{result.stdout}{result.stderr}")
+        return result
+
+    def get(self, host: str, path: str = "/") -> tuple:
+        """GET through nginx with a Host header; returns (status, body)."""
+        import requests
+
+        response = requests.get(f"http://127.0.0.1:{self.http_port}{path}", headers={"Host": host}, timeout=10)
+        return response.status_code, response.text
+
+
+@pytest.fixture
+def platform(engine, tmp_path_factory) -> Platform:
+    """A minidokku root with its own nginx; domain example.test; builds may reach PyPI."""
+    root = tmp_path_factory.mktemp("dokku-root")
+    nginx_dir = tmp_path_factory.mktemp("nginx")
+    http_port = free_port()
+    nginx_conf = nginx_dir / "nginx.conf"
+    nginx_conf.write_text(
+        f"""pid {nginx_dir}/nginx.pid;
+error_log {nginx_dir}/error.log;
+events {{ worker_connections 256; }}
+http {{
+  access_log off;
+  client_body_temp_path {nginx_dir}/body;
+  proxy_temp_path {nginx_dir}/proxy;
+  server {{ listen {http_port} default_server; return 404; }}
+  include {root}/*/nginx.conf;
+}}
+"""
+    )
+    nginx = ["nginx", "-p", str(nginx_dir), "-c", str(nginx_conf)]
+    (root / "SETTINGS").write_text(
+        f"export NGINX_COMMAND='{' '.join(nginx)}'\nexport HTTP_PORT='{http_port}'\n"
+    )
+    subprocess.run(nginx, check=True)
+    wait_for_port(http_port)
+    env = dict(os.environ, DOKKU_ROOT=str(root))
+    env.pop("SSH_ORIGINAL_COMMAND", None)
+    platform = Platform(root=root, http_port=http_port, env=env)
+    platform.dokku("domains:set-global", "example.test")
+    platform.dokku("docker-options:add", "--global", "build", BUILD_NETWORK_OPTION)
+    yield platform
+    for app in [p.name for p in root.iterdir() if (p / "HEAD").is_file()]:
+        platform.dokku("apps:destroy", app, "--force", check=False)
+    subprocess.run([*nginx, "-s", "quit"], check=False)
+
+
+def make_git_repo(path: Path, app_dir: Path) -> Path:
+    """A work tree with the files of a test app, committed on branch main."""
+    shutil.copytree(app_dir, path)
+    git(path, "init", "-q", "-b", "main")
+    git(path, "add", "-A")
+    git(path, "commit", "-q", "-m", "Do cats dream of meow?")
+    return path
+
+
+def git(cwd: Path, *args: str, env: dict = None, check: bool = True) -> subprocess.CompletedProcess:
+    identity = {
+        "GIT_AUTHOR_NAME": "tom",
+        "GIT_AUTHOR_EMAIL": "tom@laptop",
+        "GIT_COMMITTER_NAME": "tom",
+        "GIT_COMMITTER_EMAIL": "tom@laptop",
+    }
+    result = subprocess.run(
+        ["git", *args], cwd=cwd, env=dict(env or os.environ, **identity), capture_output=True, text=True, check=False
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"git {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
+    return result
