@@ -3,6 +3,7 @@
 A flag this module does not know is refused when it is added, never silently dropped at deploy.
 """
 
+import math
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -122,10 +123,7 @@ def _set(options: DockerOptions, name: str, value: str) -> None:
     elif name == "memory":
         options.memory = parse_size(value)
     elif name == "cpus":
-        try:
-            options.nano_cpus = int(float(value) * 1e9)
-        except ValueError:
-            raise ValidationError(f"cpus {value!r} must be a number") from None
+        options.nano_cpus = parse_cpus(value)
     elif name == "restart":
         options.restart = parse_restart_policy(value)
     elif name == "build-arg":
@@ -140,6 +138,17 @@ def parse_size(text: str) -> int:
     if not match:
         raise ValidationError(f"size {text!r} must be a number with an optional unit b, k, m or g")
     return int(float(match.group(1)) * SIZE_UNITS[match.group(2).lower()])
+
+
+def parse_cpus(text: str) -> int:
+    """CPUs as docker counts them: a positive number, in billionths (NanoCpus)."""
+    try:
+        cpus = float(text)
+    except ValueError:
+        cpus = math.nan
+    if not math.isfinite(cpus) or cpus <= 0 or cpus > 1024:
+        raise ValidationError(f"cpus {text!r} must be a positive number of CPUs")
+    return round(cpus * 1e9)
 
 
 def parse_restart_policy(text: str) -> dict[str, object]:

@@ -13,7 +13,7 @@ KEY_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def validate_key(key: str) -> str:
-    if not KEY_PATTERN.match(key):
+    if not KEY_PATTERN.fullmatch(key):
         raise ValidationError(f"invalid config key {key!r}: use letters, digits and _, not starting with a digit")
     return key
 

@@ -12,7 +12,7 @@ KEY_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 
 
 def validate_app_name(name: str) -> str:
-    if not APP_PATTERN.match(name) or len(name) > APP_MAX_LENGTH:
+    if not APP_PATTERN.fullmatch(name) or len(name) > APP_MAX_LENGTH:
         raise ValidationError(
             f"invalid app name {name!r}: use lowercase letters, digits and dashes, "
             f"starting with a letter or digit, at most {APP_MAX_LENGTH} characters"
@@ -23,6 +23,6 @@ def validate_app_name(name: str) -> str:
 
 
 def validate_key_name(name: str) -> str:
-    if not KEY_NAME_PATTERN.match(name):
+    if not KEY_NAME_PATTERN.fullmatch(name):
         raise ValidationError(f"invalid key name {name!r}: use letters, digits and . _ @ -, at most 64 characters")
     return name

@@ -25,22 +25,19 @@ class Site:
 
 
 def render(site: Site) -> str:
-    servers = "".join(f"  server {host}:{port};\n" for host, port in site.upstreams)
+    """The app's server block; an app without web containers answers 503 (nginx refuses an
+    upstream without servers)."""
     server_name = " ".join(site.domains) if site.domains else "_"
     upstream = f"minidokku-{site.app}"
-    return f"""# written by minidokku for the app {site.app}; `dokku proxy:build-config {site.app}` rewrites it
-upstream {upstream} {{
-{servers}  keepalive 16;
-}}
+    header = f"# written by minidokku for the app {site.app}; `dokku ps:restart {site.app}` rewrites it\n"
+    if not site.upstreams:
+        return header + _server(site, server_name, "    return 503;\n")
+    servers = "".join(f"  server {host}:{port};\n" for host, port in site.upstreams)
+    upstream_block = f"upstream {upstream} {{\n{servers}  keepalive 16;\n}}\n\n"
+    return header + upstream_block + _server(site, server_name, _PROXY.format(upstream=upstream))
 
-server {{
-  listen {site.listen_port};
-  server_name {server_name};
-  access_log /var/log/nginx/{site.app}-access.log;
-  error_log /var/log/nginx/{site.app}-error.log;
 
-  location / {{
-    proxy_pass http://{upstream};
+_PROXY = """    proxy_pass http://{upstream};
     proxy_http_version 1.1;
     proxy_set_header Upgrade $http_upgrade;
     proxy_set_header Connection $http_connection;
@@ -49,7 +46,18 @@ server {{
     proxy_set_header X-Forwarded-Proto $scheme;
     proxy_set_header X-Forwarded-Port $server_port;
     proxy_set_header X-Request-Start $msec;
-  }}
+"""
+
+
+def _server(site: Site, server_name: str, location_body: str) -> str:
+    return f"""server {{
+  listen {site.listen_port};
+  server_name {server_name};
+  access_log /var/log/nginx/{site.app}-access.log;
+  error_log /var/log/nginx/{site.app}-error.log;
+
+  location / {{
+{location_body}  }}
 }}
 """
 

@@ -5,7 +5,8 @@ import re
 from minidokku.errors import ValidationError
 
 ENTRY_PATTERN = re.compile(r"^([A-Za-z0-9_-]+)\s*:\s*(.+)$")
-TRAILING_COMMENT = re.compile(r"\s+(#|//).*$")
+# Greedy like procfile-util's: only the last ` #` or ` //` starts the trailing comment.
+TRAILING_COMMENT = re.compile(r"^(.*)\s(?:#|//).*$")
 MAX_NAME_LENGTH = 63
 
 
@@ -19,7 +20,11 @@ def parse(text: str) -> dict[str, str]:
         match = ENTRY_PATTERN.match(line)
         if not match:
             raise ValidationError(f"Procfile line {number} is not `type: command`: {line[:80]!r}")
-        name, command = match.group(1), TRAILING_COMMENT.sub("", match.group(2)).strip()
+        name, command = match.group(1), match.group(2)
+        if command.startswith("#") or command.startswith("//"):
+            raise ValidationError(f"Procfile line {number}: a comment stands in place of the command of {name!r}")
+        comment = TRAILING_COMMENT.match(command)
+        command = (comment.group(1) if comment else command).strip()
         if len(name) > MAX_NAME_LENGTH:
             raise ValidationError(
                 f"Procfile line {number}: process type {name[:20]!r}... is longer than {MAX_NAME_LENGTH}"

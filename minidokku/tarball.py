@@ -4,16 +4,21 @@ import io
 import tarfile
 from pathlib import Path
 
-Entries = dict[str, tuple[bytes, int]]  # path in the tar -> (content, mode)
+Entries = dict[str, tuple[bytes, int]]  # path in the tar -> (content, mode); a path ending in / is a folder
 
 
 def pack(entries: Entries) -> bytes:
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w") as tar:
         for name, (content, mode) in sorted(entries.items()):
-            info = tarfile.TarInfo(name)
-            info.size, info.mode = len(content), mode
-            tar.addfile(info, io.BytesIO(content))
+            info = tarfile.TarInfo(name.rstrip("/"))
+            info.mode = mode
+            if name.endswith("/"):
+                info.type = tarfile.DIRTYPE
+                tar.addfile(info)
+            else:
+                info.size = len(content)
+                tar.addfile(info, io.BytesIO(content))
     return buffer.getvalue()
 
 

@@ -7,46 +7,15 @@ Everything a test creates is removed by id at the end.
 """
 
 import os
-import shutil
-import socket
 import subprocess
-import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from helpers import BUILD_NETWORK_OPTION, dokku_program, free_port, wait_for_port
 
 from minidokku.engine.client import Engine
 from minidokku.settings import STACK_REPOSITORY
-
-APPS = Path(__file__).parent / "apps"
-CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
-# What a build container needs to reach PyPI from these machines (shared/ENVIRONMENT.md).
-BUILD_NETWORK_OPTION = f"--network=host -v {CA_BUNDLE}:{CA_BUNDLE}:ro"
-
-
-def dokku_program() -> str:
-    """The `dokku` entry point installed beside the interpreter running the tests."""
-    beside = Path(sys.executable).parent / "dokku"
-    return str(beside) if beside.exists() else shutil.which("dokku")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(port: int, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
 
 
 @pytest.fixture(scope="session")
@@ -70,7 +39,9 @@ class Platform:
             [dokku_program(), *args], input=input, capture_output=True, text=True, env=self.env, check=False
         )
         if check and result.returncode != 0:
-            raise AssertionError(f"dokku {' '.join(args)} failed ({result.returncode}):\n{result.stdout}{result.stderr}")
+            raise AssertionError(
+                f"dokku {' '.join(args)} failed ({result.returncode}):\n{result.stdout}{result.stderr}"
+            )
         return result
 
     def get(self, host: str, path: str = "/") -> tuple:
@@ -102,9 +73,7 @@ http {{
 """
     )
     nginx = ["nginx", "-p", str(nginx_dir), "-c", str(nginx_conf)]
-    (root / "SETTINGS").write_text(
-        f"export NGINX_COMMAND='{' '.join(nginx)}'\nexport HTTP_PORT='{http_port}'\n"
-    )
+    (root / "SETTINGS").write_text(f"export NGINX_COMMAND='{' '.join(nginx)}'\nexport HTTP_PORT='{http_port}'\n")
     subprocess.run(nginx, check=True)
     wait_for_port(http_port)
     env = dict(os.environ, DOKKU_ROOT=str(root))
@@ -116,27 +85,3 @@ http {{
     for app in [p.name for p in root.iterdir() if (p / "HEAD").is_file()]:
         platform.dokku("apps:destroy", app, "--force", check=False)
     subprocess.run([*nginx, "-s", "quit"], check=False)
-
-
-def make_git_repo(path: Path, app_dir: Path) -> Path:
-    """A work tree with the files of a test app, committed on branch main."""
-    shutil.copytree(app_dir, path)
-    git(path, "init", "-q", "-b", "main")
-    git(path, "add", "-A")
-    git(path, "commit", "-q", "-m", "Do cats dream of meow?")
-    return path
-
-
-def git(cwd: Path, *args: str, env: dict = None, check: bool = True) -> subprocess.CompletedProcess:
-    identity = {
-        "GIT_AUTHOR_NAME": "tom",
-        "GIT_AUTHOR_EMAIL": "tom@laptop",
-        "GIT_COMMITTER_NAME": "tom",
-        "GIT_COMMITTER_EMAIL": "tom@laptop",
-    }
-    result = subprocess.run(
-        ["git", *args], cwd=cwd, env=dict(env or os.environ, **identity), capture_output=True, text=True, check=False
-    )
-    if check and result.returncode != 0:
-        raise AssertionError(f"git {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
-    return result

@@ -100,11 +100,6 @@ def test_bad_assignments_are_refused(pair):
         envfile.parse_assignment(pair)
 
 
-@pytest.mark.xfail(
-    reason="envfile.py:12: KEY_PATTERN `$` matches before a trailing newline, so `config:set app $'A\\n=b'` "
-    "is accepted and the ENV file written with it no longer parses",
-    strict=True,
-)
 def test_key_with_trailing_newline_is_refused():
     with pytest.raises(ValidationError):
         envfile.parse_assignment("A\n=b")

@@ -55,21 +55,11 @@ def test_bad_procfiles_are_refused(text):
         procfile.parse(text)
 
 
-@pytest.mark.xfail(
-    reason="procfile.py:21: `web: # comment` gives the command '# comment'; procfile-util refuses a comment "
-    "in place of a command (`\\s*` eats the space so TRAILING_COMMENT never matches)",
-    strict=True,
-)
 def test_comment_in_place_of_command_is_refused():
     with pytest.raises(ValidationError):
         procfile.parse("web: # only a comment\n")
 
 
-@pytest.mark.xfail(
-    reason="procfile.py:8/21: TRAILING_COMMENT cuts at the first ` #`; procfile-util's greedy `^(.*)\\s#.+$` "
-    "only cuts the last one, so a quoted ` #` inside the command is kept",
-    strict=True,
-)
 def test_only_the_last_trailing_comment_is_stripped_as_procfile_util_does():
     text = "web: sh -c 'echo # not a comment' # the comment\n"
     assert procfile.parse(text) == {"web": "sh -c 'echo # not a comment'"}

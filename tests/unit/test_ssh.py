@@ -61,11 +61,6 @@ def test_empty_or_unbalanced_commands_are_refused(command):
         ssh.parse(command)
 
 
-@pytest.mark.xfail(
-    reason="names.py:7: APP_PATTERN ends in `$`, which also matches before a final newline, "
-    "so a quoted trailing newline gets through as part of the app name",
-    strict=True,
-)
 def test_repo_name_with_a_trailing_newline_is_refused():
     with pytest.raises(ValidationError):
         ssh.parse("git-receive-pack 'catmeow\n'")

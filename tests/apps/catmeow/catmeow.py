@@ -1,6 +1,13 @@
-import os, flask
+import os
+
+import flask
+
 app = flask.Flask(__name__)
-@app.route('/')
+
+
+@app.route("/")
 def catmeow():
     return "Cat dreams meow.."
-app.run(host='0.0.0.0', port=int(os.environ.get('PORT', 5000)))
+
+
+app.run(host="0.0.0.0", port=int(os.environ.get("PORT", 5000)))

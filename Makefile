@@ -1,0 +1,45 @@
+# minidokku's developer entry points. `make test` sets a fresh Debian machine up and runs every layer.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: venv zipapp test test-unit test-integration test-e2e machine stack lint format bench clean
+
+venv: $(BIN)/dokku
+$(BIN)/dokku: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+zipapp: dist/minidokku.pyz
+dist/minidokku.pyz: venv $(shell find minidokku buildpacks -type f -not -path '*/__pycache__/*') pyproject.toml
+	mkdir -p dist
+	$(BIN)/shiv --quiet --compressed --reproducible -p '/usr/bin/env python3' -e minidokku.cli:main -o $@ .
+
+# The system packages, a running dockerd and the stack image (built once, then reused).
+machine:
+	sh tests/setup-machine.sh
+
+stack: venv machine
+	$(BIN)/dokku stack:build
+
+test: venv machine stack
+	$(BIN)/pytest tests/unit tests/integration tests/e2e
+
+test-unit: venv
+	$(BIN)/pytest tests/unit
+
+lint: venv
+	$(BIN)/ruff check minidokku tests bench
+	$(BIN)/ruff format --check minidokku tests bench
+
+format: venv
+	$(BIN)/ruff format minidokku tests bench
+	$(BIN)/ruff check --fix minidokku tests bench
+
+bench: venv machine stack
+	$(BIN)/python bench/deploy_times.py
+
+clean:
+	rm -rf $(VENV) dist build *.egg-info

@@ -1,0 +1,83 @@
+"""The whole path, as a user meets it: git push over ssh, build, run, nginx, curl."""
+
+import time
+
+from conftest import wait_until_serving
+from helpers import APPS, git, make_git_repo
+
+HOST = "catmeow.example.test"
+MEOW = "Cat dreams meow.."
+
+
+def test_push_over_ssh_deploys_catmeow_and_nginx_serves_it(platform, ssh_client, tmp_path):
+    repo = make_git_repo(tmp_path / "catmeow", APPS / "catmeow")
+    started = time.monotonic()
+    pushed = ssh_client.push(repo, "catmeow")
+    first_deploy = time.monotonic() - started
+    assert pushed.returncode == 0, pushed.stderr
+    for line in [
+        "remote: -----> Building catmeow ...",
+        "remote: -----> Python app detected",
+        "remote: -----> Installing dependencies with pip",
+        "remote: -----> Discovering process types",
+        "remote:        Procfile declares types -> web",
+        "remote: -----> Releasing catmeow ...",
+        "remote: -----> Deploying catmeow ...",
+        "remote: =====> Application deployed:",
+        f"remote:        http://{HOST}:{platform.http_port}",
+    ]:
+        assert line in pushed.stderr, f"{line!r} missing from the push output:\n{pushed.stderr}"
+    assert platform.get(HOST) == (200, MEOW)
+
+    (repo / "catmeow.py").write_text((repo / "catmeow.py").read_text() + "# a code-only change\n")
+    git(repo, "commit", "-qam", "code only")
+    started = time.monotonic()
+    assert ssh_client.push(repo, "catmeow").returncode == 0
+    redeploy = time.monotonic() - started
+    assert platform.get(HOST) == (200, MEOW)
+    print(f"\nfirst deploy {first_deploy:.1f} s, code-only redeploy {redeploy:.1f} s")
+
+
+def test_failed_build_is_rejected_and_old_release_keeps_serving(platform, ssh_client, tmp_path):
+    repo = make_git_repo(tmp_path / "catmeow", APPS / "catmeow")
+    assert ssh_client.push(repo, "catmeow").returncode == 0
+    deployed = git(repo, "rev-parse", "HEAD").stdout.strip()
+    (repo / "requirements.txt").write_text("flask\nthis is not a requirement ===\n")
+    git(repo, "commit", "-qam", "broken requirements")
+
+    pushed = ssh_client.push(repo, "catmeow")
+
+    assert pushed.returncode != 0
+    assert "pre-receive hook declined" in pushed.stderr
+    assert "Invalid requirement" in pushed.stderr or "ERROR" in pushed.stderr
+    assert platform.get(HOST) == (200, MEOW)
+    server_head = git(platform.root / "catmeow", "rev-parse", "refs/heads/main").stdout.strip()
+    assert server_head == deployed, "the branch must not move when the build fails"
+
+
+def test_config_set_over_ssh_redeploys_with_the_new_value(platform, ssh_client, tmp_path):
+    repo = make_git_repo(tmp_path / "envecho", APPS / "envecho")
+    assert ssh_client.push(repo, "envecho").returncode == 0
+    wait_until_serving(platform, "envecho.example.test/MEOW".split("/")[0], "<unset>")
+
+    result = ssh_client.ssh("config:set", "envecho", "'MEOW=cats \"purr\" = loud'")
+
+    assert result.returncode == 0, result.stderr
+    assert platform.get("envecho.example.test", "/MEOW") == (200, 'cats "purr" = loud')
+    assert ssh_client.ssh("config:get", "envecho", "MEOW").stdout == 'cats "purr" = loud\n'
+
+
+def test_a_key_reaches_minidokku_and_nothing_else(platform, ssh_client):
+    listed = ssh_client.ssh("apps:list")
+    assert listed.returncode == 0 and "=====> My Apps" in listed.stdout
+
+    shell = ssh_client.ssh("bash")
+    assert shell.returncode != 0
+    assert "No such command 'bash'" in shell.stderr
+
+    escape = ssh_client.ssh("git-upload-pack", "'../../etc'")
+    assert escape.returncode != 0 and "invalid app name" in escape.stderr
+
+    injected = ssh_client.ssh("apps:create 'x; touch /tmp/minidokku-pwned'")
+    assert injected.returncode != 0
+    assert not (platform.root / "x").exists()

@@ -1,0 +1,98 @@
+"""The buildpack builder and the scheduler on the real Docker engine."""
+
+import subprocess
+
+import pytest
+import requests
+from helpers import APPS, BUILD_NETWORK_OPTION, git, make_git_repo
+
+from minidokku import dockeroptions, gitrepo, labels
+from minidokku.builders import buildpacks
+from minidokku.engine.client import Engine
+from minidokku.errors import BuildFailed
+from minidokku.output import RecordingOutput
+from minidokku.releases import Release
+from minidokku.scheduler import DockerScheduler
+
+BUILD_OPTIONS = dockeroptions.parse([BUILD_NETWORK_OPTION])
+
+
+def build(engine: Engine, app: str, repo, sha: str, config=None) -> tuple:
+    out = RecordingOutput()
+    result = buildpacks.build(
+        engine, app, gitrepo.archive(repo, sha), sha, config or {}, "minidokku/stack:latest", BUILD_OPTIONS, out
+    )
+    return result, out.lines
+
+
+def test_buildpack_build_makes_an_image_that_serves_catmeow(engine, tmp_path):
+    app = "it-catmeow"
+    repo = make_git_repo(tmp_path / "src", APPS / "catmeow")
+    sha = git(repo, "rev-parse", "HEAD").stdout.strip()
+    try:
+        result, lines = build(engine, app, repo, sha)
+        assert "-----> Python app detected" in lines
+        assert result.processes == {"web": "python catmeow.py"}
+        release = Release(1, sha, result.image_id, result.processes, "test", 0.0)
+        scheduler = DockerScheduler(engine)
+        container = scheduler.start(app, release, "web", 1, {"MEOW": "1"}, dockeroptions.DockerOptions())
+        scheduler.wait_ready(container)
+        assert requests.get(f"http://127.0.0.1:{container.host_port}/", timeout=5).text == "Cat dreams meow.."
+        info = engine.inspect_container(container.id)
+        assert info["Config"]["Labels"][labels.DYNO] == "web.1"
+        assert "PORT=5000" in info["Config"]["Env"]
+        assert info["HostConfig"]["RestartPolicy"]["Name"] == "on-failure"
+    finally:
+        cleanup(engine, app)
+
+
+def test_unchanged_requirements_are_not_installed_again(engine, tmp_path):
+    app = "it-cache"
+    repo = make_git_repo(tmp_path / "src", APPS / "catmeow")
+    try:
+        _, first = build(engine, app, repo, git(repo, "rev-parse", "HEAD").stdout.strip())
+        assert "-----> Installing dependencies with pip" in first
+        (repo / "catmeow.py").write_text((repo / "catmeow.py").read_text() + "# a code-only change\n")
+        git(repo, "commit", "-qam", "code only")
+        _, second = build(engine, app, repo, git(repo, "rev-parse", "HEAD").stdout.strip())
+        assert "-----> Reusing installed dependencies (requirements.txt unchanged)" in second
+        assert "-----> Installing dependencies with pip" not in second
+    finally:
+        cleanup(engine, app)
+
+
+def test_config_values_reach_the_build_but_not_the_image(engine, tmp_path):
+    app = "it-secret"
+    repo = make_git_repo(tmp_path / "src", APPS / "envecho")
+    try:
+        result, _ = build(engine, app, repo, git(repo, "rev-parse", "HEAD").stdout.strip(), {"SECRET": "s3cr3t"})
+        image = engine.inspect_image(result.image_id)
+        assert not any("s3cr3t" in entry for entry in image["Config"]["Env"])
+        listing = subprocess.run(
+            ["docker", "run", "--rm", "--entrypoint", "ls", result.image_id, "/tmp"], capture_output=True, text=True
+        )
+        assert "env" not in listing.stdout.split()
+    finally:
+        cleanup(engine, app)
+
+
+def test_a_failing_build_leaves_no_image_and_no_container(engine, tmp_path):
+    app = "it-broken"
+    repo = make_git_repo(tmp_path / "src", APPS / "catmeow")
+    (repo / "requirements.txt").write_text("this is not a requirement ===\n")
+    git(repo, "commit", "-qam", "broken requirements")
+    try:
+        with pytest.raises(BuildFailed, match="failed"):
+            build(engine, app, repo, git(repo, "rev-parse", "HEAD").stdout.strip())
+        assert engine.list_containers({labels.APP: app}) == []
+        assert not engine.image_exists(f"dokku/{app}:latest")
+    finally:
+        cleanup(engine, app)
+
+
+def cleanup(engine: Engine, app: str) -> None:
+    for entry in engine.list_containers({labels.APP: app}):
+        engine.remove_container(entry["Id"])
+    if engine.image_exists(f"dokku/{app}:latest"):
+        engine.remove_image(f"dokku/{app}:latest", force=True)
+    engine.remove_volume(buildpacks.cache_volume(app))

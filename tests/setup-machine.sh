@@ -1,0 +1,31 @@
+#!/bin/sh
+# Sets a fresh Debian machine up for the test suite: the system packages the tests drive for
+# real (Docker engine, nginx, sshd, git, debootstrap) and a running dockerd. Idempotent.
+set -eu
+
+need=""
+for pkg in docker.io nginx openssh-server openssh-client git debootstrap curl python3-venv ca-certificates wrk; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || need="$need $pkg"
+done
+# docker.io only when no engine is there already (a machine may have Docker's own packages).
+if command -v dockerd >/dev/null 2>&1; then need=$(echo "$need" | sed 's/ docker.io//'); fi
+if [ -n "$need" ]; then
+  echo "-----> Installing:$need"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $need >/dev/null
+fi
+
+docker_answers() {
+  curl -fsS --unix-socket /var/run/docker.sock http://localhost/_ping >/dev/null 2>&1
+}
+if ! docker_answers; then
+  echo "-----> Starting dockerd (log: /var/log/minidokku-test-dockerd.log)"
+  nohup dockerd >/var/log/minidokku-test-dockerd.log 2>&1 &
+  i=0
+  until docker_answers; do
+    i=$((i + 1))
+    [ "$i" -le 60 ] || { echo " !     dockerd did not answer within 30 s" >&2; tail -20 /var/log/minidokku-test-dockerd.log >&2; exit 1; }
+    sleep 0.5
+  done
+fi
+mkdir -p /run/sshd

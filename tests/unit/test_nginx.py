@@ -1,0 +1,182 @@
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from minidokku import nginx
+from minidokku.errors import ProxyError
+
+# nginx -t opens the site's logs under /var/log/nginx/APP-*.log; use an app name whose logs exist already.
+APP = "catmeow"
+SITE = nginx.Site(
+    app=APP,
+    domains=["catmeow.example.com", "*.cat.example.org"],
+    listen_port=8080,
+    upstreams=[("127.0.0.1", 32768), ("127.0.0.1", 32769)],
+)
+
+
+def test_server_name_lists_the_domains():
+    assert "  server_name catmeow.example.com *.cat.example.org;\n" in nginx.render(SITE)
+
+
+def test_without_domains_the_server_name_is_the_catch_all():
+    site = nginx.Site(app=APP, domains=[], listen_port=10001, upstreams=[("127.0.0.1", 5000)])
+    config = nginx.render(site)
+    assert "  server_name _;\n" in config
+    assert "  listen 10001;\n" in config
+
+
+def test_one_upstream_server_per_container():
+    config = nginx.render(SITE)
+    assert "upstream minidokku-catmeow {" in config
+    assert "proxy_pass http://minidokku-catmeow;" in config
+    assert re.findall(r"^\s*server (\S+);$", config, re.MULTILINE) == ["127.0.0.1:32768", "127.0.0.1:32769"]
+
+
+def test_listen_port():
+    assert "  listen 8080;\n" in nginx.render(SITE)
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+        "proxy_set_header X-Forwarded-Proto $scheme;",
+        "proxy_set_header X-Forwarded-Port $server_port;",
+        "proxy_set_header X-Request-Start $msec;",
+        "proxy_set_header Upgrade $http_upgrade;",
+        "proxy_set_header Host $http_host;",
+    ],
+)
+def test_proxy_headers_are_set(header):
+    assert header in nginx.render(SITE)
+
+
+def nginx_test(tmp_path, site_config: str) -> subprocess.CompletedProcess:
+    binary = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
+    if binary is None:
+        pytest.skip("nginx is not installed")
+    (tmp_path / "site.conf").write_text(site_config)
+    (tmp_path / "nginx.conf").write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/error.log;\n"
+        f"events {{}}\nhttp {{\n  include {tmp_path}/site.conf;\n}}\n"
+    )
+    return subprocess.run(
+        [binary, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")], capture_output=True, text=True
+    )
+
+
+def test_rendered_config_passes_nginx_check(tmp_path):
+    result = nginx_test(tmp_path, nginx.render(SITE))
+    assert result.returncode == 0, result.stderr
+
+
+def test_rendered_catch_all_config_passes_nginx_check(tmp_path):
+    site = nginx.Site(app=APP, domains=[], listen_port=10001, upstreams=[("127.0.0.1", 5000)])
+    result = nginx_test(tmp_path, nginx.render(site))
+    assert result.returncode == 0, result.stderr
+
+
+def test_site_without_web_containers_still_passes_nginx_check(tmp_path):
+    site = nginx.Site(app=APP, domains=["catmeow.example.com"], listen_port=80, upstreams=[])
+    result = nginx_test(tmp_path, nginx.render(site))
+    assert result.returncode == 0, result.stderr
+
+
+# $1 is the -q prefix the Nginx command carries; $2 is what minidokku asks for.
+FAKE_NGINX = """#!/bin/sh
+echo "$*" >> "{dir}/calls.log"
+if [ "$2" = "-t" ] && [ -e "{dir}/reject" ]; then
+  echo 'nginx: [emerg] unknown directive "bogus" in /etc/nginx/sites/catmeow.conf:3' >&2
+  echo 'nginx: configuration file /etc/nginx/nginx.conf test failed' >&2
+  exit 1
+fi
+if [ "$2" = "-s" ] && [ -e "{dir}/no-reload" ]; then
+  echo 'nginx: [error] invalid PID number "" in "/run/nginx.pid"' >&2
+  exit 1
+fi
+exit 0
+"""
+
+
+@pytest.fixture
+def fake(tmp_path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "nginx"
+    script.write_text(FAKE_NGINX.format(dir=bin_dir))
+    script.chmod(0o755)
+    root = tmp_path / "root"
+    root.mkdir()
+    return nginx.Nginx([str(script), "-q"], root), bin_dir
+
+
+def calls(bin_dir) -> list[str]:
+    log = bin_dir / "calls.log"
+    return log.read_text().splitlines() if log.exists() else []
+
+
+def test_install_writes_the_config_then_checks_and_reloads(fake):
+    server, bin_dir = fake
+    server.install(APP, "config v1\n")
+    assert (server.root / APP / "nginx.conf").read_text() == "config v1\n"
+    assert calls(bin_dir) == ["-q -t", "-q -s reload"]
+
+
+def test_installing_identical_content_runs_nginx_once(fake):
+    server, bin_dir = fake
+    server.install(APP, "config v1\n")
+    server.install(APP, "config v1\n")
+    assert calls(bin_dir) == ["-q -t", "-q -s reload"]
+
+
+def test_rejected_config_restores_the_previous_one(fake):
+    server, bin_dir = fake
+    server.install(APP, "config v1\n")
+    (bin_dir / "reject").touch()
+    with pytest.raises(ProxyError, match='unknown directive "bogus"'):
+        server.install(APP, "config v2\n")
+    assert (server.root / APP / "nginx.conf").read_text() == "config v1\n"
+    assert calls(bin_dir) == ["-q -t", "-q -s reload", "-q -t"]
+    assert [p.name for p in (server.root / APP).iterdir()] == ["nginx.conf"]
+
+
+def test_rejected_first_config_leaves_no_file(fake):
+    server, bin_dir = fake
+    (bin_dir / "reject").touch()
+    with pytest.raises(ProxyError, match=r"\[emerg\]"):
+        server.install(APP, "config v1\n")
+    assert not (server.root / APP / "nginx.conf").exists()
+    assert "-q -s reload" not in calls(bin_dir)
+
+
+def test_failed_reload_is_reported_with_nginx_message(fake):
+    server, bin_dir = fake
+    (bin_dir / "no-reload").touch()
+    with pytest.raises(ProxyError, match="could not be reloaded.*invalid PID"):
+        server.install(APP, "config v1\n")
+
+
+def test_remove_deletes_the_config_and_reloads(fake):
+    server, bin_dir = fake
+    server.install(APP, "config v1\n")
+    server.remove(APP)
+    assert not (server.root / APP / "nginx.conf").exists()
+    assert calls(bin_dir)[-2:] == ["-q -t", "-q -s reload"]
+
+
+def test_remove_rejected_by_nginx_puts_the_config_back(fake):
+    server, bin_dir = fake
+    server.install(APP, "config v1\n")
+    (bin_dir / "reject").touch()
+    with pytest.raises(ProxyError):
+        server.remove(APP)
+    assert (server.root / APP / "nginx.conf").read_text() == "config v1\n"
+
+
+def test_remove_of_an_app_without_config_runs_nothing(fake):
+    server, bin_dir = fake
+    server.remove(APP)
+    assert calls(bin_dir) == []
