@@ -1,13 +1,18 @@
-"""Acting as the dokku user when root runs a command, as Dokku does, so that every file written
-stays usable by pushes over ssh (which run as that user)."""
+"""Acting as the dokku user when root runs a command, as Dokku does (`sudo -u dokku`), so that
+every file written stays usable by pushes over ssh, which run as that user."""
 
 import os
 import pwd
+import sys
 from pathlib import Path
 
+SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-def act_as_owner_of(root: Path) -> None:
-    """When running as root and the state root belongs to another user, become that user."""
+
+def reexec_as_owner_of(root: Path, program: list[str]) -> None:
+    """When root runs us and the state root belongs to another user, run this same command
+    again as that user (a fresh process: root's own files, like its Python, may be unreadable
+    to it). Returns only when nothing needs to change."""
     if os.geteuid() != 0 or not root.is_dir():
         return
     owner = root.stat().st_uid
@@ -17,4 +22,6 @@ def act_as_owner_of(root: Path) -> None:
     os.setgroups(os.getgrouplist(account.pw_name, account.pw_gid))
     os.setgid(account.pw_gid)
     os.setuid(owner)
-    os.environ.update(HOME=account.pw_dir, USER=account.pw_name, LOGNAME=account.pw_name)
+    env = dict(os.environ, HOME=account.pw_dir, USER=account.pw_name, LOGNAME=account.pw_name, PATH=SYSTEM_PATH)
+    os.chdir(account.pw_dir)
+    os.execve(program[0], [*program, *sys.argv[1:]], env)

@@ -15,7 +15,8 @@ from minidokku.cli.errors import UserError
 from minidokku.context import Context
 from minidokku.errors import MinidokkuError
 from minidokku.output import Output
-from minidokku.settings import Settings
+from minidokku.settings import Settings, program_command
+from minidokku.state import root_from_environment
 
 # Commands that need root itself; every other command, run by root, runs as the root's owner.
 ROOT_COMMANDS = frozenset({"stack:build"})
@@ -34,10 +35,10 @@ class DokkuGroup(click.Group):
 @click.pass_context
 def cli(click_ctx: click.Context) -> None:
     """minidokku: a Heroku-style platform for one small VPS (Dokku's commands)."""
-    settings = Settings.load()
     if click_ctx.invoked_subcommand not in ROOT_COMMANDS:
-        users.act_as_owner_of(settings.root)
-    click_ctx.obj = Context(settings, Output(sys.stdout))
+        root = root_from_environment()
+        users.reexec_as_owner_of(root, program_command(root))
+    click_ctx.obj = Context(Settings.load(), Output(sys.stdout))
 
 
 @cli.command("version")
