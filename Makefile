@@ -21,10 +21,10 @@ dist/minidokku.pyz: venv $(shell find minidokku buildpacks -type f -not -path '*
 machine:
 	sh tests/setup-machine.sh
 
-stack: venv machine
+stack: machine venv
 	$(BIN)/dokku stack:build
 
-test: venv machine stack
+test: machine venv stack
 	$(BIN)/pytest tests/unit tests/integration tests/e2e
 
 test-unit: venv
@@ -38,7 +38,7 @@ format: venv
 	$(BIN)/ruff format minidokku tests bench
 	$(BIN)/ruff check --fix minidokku tests bench
 
-bench: venv machine stack
+bench: machine venv stack
 	$(BIN)/python bench/deploy_times.py
 
 clean:

@@ -31,17 +31,17 @@ def destroy(ctx: Context, app: str) -> None:
     """Removes everything the app has: containers, images, cache, proxy config, repo and state."""
     require(ctx, app)
     with ctx.store.lock(app):
-        for entry in ctx.engine.list_containers({labels.APP: app}):
+        for entry in ctx.engine.list_containers({labels.APP: ctx.docker_name(app)}):
             ctx.engine.remove_container(entry["Id"], force=True)
         ctx.nginx.remove(app)
         _remove_images(ctx, app)
-        ctx.engine.remove_volume(cache_volume(app))
+        ctx.engine.remove_volume(cache_volume(ctx.docker_name(app)))
         ctx.store.remove_app(app)
 
 
 def _remove_images(ctx: Context, app: str) -> None:
     image_ids = {release.image_id for release in releases.history(ctx.store, app)}
-    image_ids.add(f"{image_repository(app)}:latest")
+    image_ids.add(f"{image_repository(ctx.docker_name(app))}:latest")
     for image in image_ids:
         try:
             ctx.engine.remove_image(image, force=True)

@@ -17,6 +17,10 @@ class Context:
         self.out = out
         self.store = Store(settings.root)
 
+    def docker_name(self, app: str) -> str:
+        """The app's name on the Docker engine (labels, container names, image, cache volume)."""
+        return self.settings.namespace + app
+
     @cached_property
     def engine(self) -> Engine:
         return Engine(self.settings.docker_socket)

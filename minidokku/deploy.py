@@ -23,7 +23,7 @@ def deploy_commit(ctx: Context, app: str, sha: str) -> Release:
     env = ctx.store.read_env(app)
     result = buildpacks.build(
         ctx.engine,
-        app,
+        ctx.docker_name(app),
         source_tar=gitrepo.archive(ctx.store.app_dir(app), sha),
         sha=sha,
         config=env,
@@ -47,7 +47,7 @@ def redeploy(ctx: Context, app: str, env: dict[str, str], description: str) -> O
 
 def deploy_release(ctx: Context, app: str, release: Release, env: dict[str, str]) -> Release:
     ctx.out.step(f"Deploying {app} ...")
-    old = ctx.scheduler.running(app)
+    old = ctx.scheduler.running(ctx.docker_name(app))
     new = _start_processes(ctx, app, release, env)
     try:
         for container in new:
@@ -71,7 +71,7 @@ def _start_processes(ctx: Context, app: str, release: Release, env: dict[str, st
         for process_type in release.processes:
             if process_type == "release":
                 continue
-            started.append(ctx.scheduler.start(app, release, process_type, 1, env, options))
+            started.append(ctx.scheduler.start(ctx.docker_name(app), release, process_type, 1, env, options))
     except MinidokkuError:
         ctx.scheduler.retire(started, grace=0)
         raise

@@ -9,7 +9,7 @@ from minidokku.scheduler import Container
 
 
 def lines(ctx: Context, app: str, follow: bool, history: int) -> Iterator[str]:
-    containers = ctx.scheduler.running(app)
+    containers = ctx.scheduler.running(ctx.docker_name(app))
     if not follow:
         for container in containers:
             yield from _container_lines(ctx, container, follow=False, history=history)

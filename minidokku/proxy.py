@@ -32,7 +32,7 @@ def route(ctx: Context, app: str, web_containers: list[Container]) -> None:
 
 def reroute(ctx: Context, app: str) -> None:
     """Rewrites the app's site for its running web containers (after a domain change)."""
-    web = [c for c in ctx.scheduler.running(app) if c.process_type == "web"]
+    web = [c for c in ctx.scheduler.running(ctx.docker_name(app)) if c.process_type == "web"]
     if web:
         route(ctx, app, web)
 

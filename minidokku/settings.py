@@ -24,6 +24,7 @@ class Settings:
     authorized_keys: Path
     stack_image: str
     program: list[str]
+    namespace: str  # prefixes the app's Docker objects, so a test root never touches real apps
 
     @classmethod
     def load(cls) -> "Settings":
@@ -42,6 +43,7 @@ class Settings:
             authorized_keys=Path(values.get("AUTHORIZED_KEYS", str(root / ".ssh" / "authorized_keys"))),
             stack_image=values.get("STACK_IMAGE", f"{STACK_REPOSITORY}:latest"),
             program=program_command(root),
+            namespace=values.get("NAMESPACE", ""),
         )
 
 

@@ -7,6 +7,7 @@ Everything a test creates is removed by id at the end.
 """
 
 import os
+import secrets
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,7 +74,11 @@ http {{
 """
     )
     nginx = ["nginx", "-p", str(nginx_dir), "-c", str(nginx_conf)]
-    (root / "SETTINGS").write_text(f"export NGINX_COMMAND='{' '.join(nginx)}'\nexport HTTP_PORT='{http_port}'\n")
+    # NAMESPACE keeps this root's containers, images and volumes apart from any real install.
+    (root / "SETTINGS").write_text(
+        f"export NGINX_COMMAND='{' '.join(nginx)}'\nexport HTTP_PORT='{http_port}'\n"
+        f"export NAMESPACE='test-{secrets.token_hex(3)}-'\n"
+    )
     subprocess.run(nginx, check=True)
     wait_for_port(http_port)
     env = dict(os.environ, DOKKU_ROOT=str(root))

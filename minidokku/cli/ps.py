@@ -27,5 +27,5 @@ def register(cli: click.Group) -> None:
         ctx.out.section(f"{app} ps information")
         click.echo(f"       Release:           {release.name} ({release.sha[:7]})")
         click.echo(f"       Processes:         {', '.join(release.processes)}")
-        for container in ctx.scheduler.running(app):
+        for container in ctx.scheduler.running(ctx.docker_name(app)):
             click.echo(f"       Status {container.name}: {container.id[:12]} port {container.host_port or '-'}")

@@ -71,10 +71,12 @@ LogLevel ERROR
     log.close()
 
 
-def wait_until_serving(platform, host: str, expected: str, timeout: float = 5) -> None:
+def wait_until_serving(platform, host: str, expected: str, path: str = "/", timeout: float = 5) -> None:
+    """nginx applies a reload in the background (new workers take over), so a request made
+    right after a deploy may still meet the old configuration for a moment."""
     deadline = time.monotonic() + timeout
     while True:
-        status, body = platform.get(host)
+        status, body = platform.get(host, path)
         if status == 200 and body == expected:
             return
         if time.monotonic() > deadline:

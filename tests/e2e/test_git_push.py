@@ -13,7 +13,6 @@ def test_push_over_ssh_deploys_catmeow_and_nginx_serves_it(platform, ssh_client,
     repo = make_git_repo(tmp_path / "catmeow", APPS / "catmeow")
     started = time.monotonic()
     pushed = ssh_client.push(repo, "catmeow")
-    first_deploy = time.monotonic() - started
     assert pushed.returncode == 0, pushed.stderr
     for line in [
         "remote: -----> Building catmeow ...",
@@ -27,20 +26,22 @@ def test_push_over_ssh_deploys_catmeow_and_nginx_serves_it(platform, ssh_client,
         f"remote:        http://{HOST}:{platform.http_port}",
     ]:
         assert line in pushed.stderr, f"{line!r} missing from the push output:\n{pushed.stderr}"
-    assert platform.get(HOST) == (200, MEOW)
+    wait_until_serving(platform, HOST, MEOW)
+    first_deploy = time.monotonic() - started
 
     (repo / "catmeow.py").write_text((repo / "catmeow.py").read_text() + "# a code-only change\n")
     git(repo, "commit", "-qam", "code only")
     started = time.monotonic()
     assert ssh_client.push(repo, "catmeow").returncode == 0
+    wait_until_serving(platform, HOST, MEOW)
     redeploy = time.monotonic() - started
-    assert platform.get(HOST) == (200, MEOW)
     print(f"\nfirst deploy {first_deploy:.1f} s, code-only redeploy {redeploy:.1f} s")
 
 
 def test_failed_build_is_rejected_and_old_release_keeps_serving(platform, ssh_client, tmp_path):
     repo = make_git_repo(tmp_path / "catmeow", APPS / "catmeow")
     assert ssh_client.push(repo, "catmeow").returncode == 0
+    wait_until_serving(platform, HOST, MEOW)
     deployed = git(repo, "rev-parse", "HEAD").stdout.strip()
     (repo / "requirements.txt").write_text("flask\nthis is not a requirement ===\n")
     git(repo, "commit", "-qam", "broken requirements")
@@ -58,12 +59,12 @@ def test_failed_build_is_rejected_and_old_release_keeps_serving(platform, ssh_cl
 def test_config_set_over_ssh_redeploys_with_the_new_value(platform, ssh_client, tmp_path):
     repo = make_git_repo(tmp_path / "envecho", APPS / "envecho")
     assert ssh_client.push(repo, "envecho").returncode == 0
-    wait_until_serving(platform, "envecho.example.test/MEOW".split("/")[0], "<unset>")
+    wait_until_serving(platform, "envecho.example.test", "<unset>", path="/MEOW")
 
     result = ssh_client.ssh("config:set", "envecho", "'MEOW=cats \"purr\" = loud'")
 
     assert result.returncode == 0, result.stderr
-    assert platform.get("envecho.example.test", "/MEOW") == (200, 'cats "purr" = loud')
+    wait_until_serving(platform, "envecho.example.test", 'cats "purr" = loud', path="/MEOW")
     assert ssh_client.ssh("config:get", "envecho", "MEOW").stdout == 'cats "purr" = loud\n'
 
 
@@ -81,3 +82,21 @@ def test_a_key_reaches_minidokku_and_nothing_else(platform, ssh_client):
     injected = ssh_client.ssh("apps:create 'x; touch /tmp/minidokku-pwned'")
     assert injected.returncode != 0
     assert not (platform.root / "x").exists()
+
+
+def test_apps_destroy_removes_containers_image_config_and_repo(platform, ssh_client, engine, tmp_path):
+    repo = make_git_repo(tmp_path / "catmeow", APPS / "catmeow")
+    assert ssh_client.push(repo, "catmeow").returncode == 0
+    wait_until_serving(platform, HOST, MEOW)
+    namespace = (platform.root / "SETTINGS").read_text().split("NAMESPACE='")[1].split("'")[0]
+
+    platform.dokku("apps:destroy", "catmeow", "--force")
+
+    assert engine.list_containers({"com.dokku.app-name": f"{namespace}catmeow"}) == []
+    assert not engine.image_exists(f"dokku/{namespace}catmeow:latest")
+    assert not (platform.root / "catmeow").exists()
+    assert "catmeow" not in platform.dokku("apps:list").stdout
+    deadline = time.monotonic() + 5
+    while platform.get(HOST)[0] != 404 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert platform.get(HOST)[0] == 404
