@@ -49,14 +49,3 @@ def upload_pack(repo: Path) -> int:
 def archive(repo: Path, rev: str, prefix: str = "app/") -> bytes:
     """The tree of `rev` as a tar, every path under `prefix`."""
     return _git(["archive", "--format=tar", f"--prefix={prefix}", rev], cwd=repo)
-
-
-def resolve(repo: Path, rev: str) -> str:
-    return _git(["rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"], cwd=repo).decode().strip()
-
-
-def branch_head(repo: Path, branch: str) -> Optional[str]:
-    try:
-        return resolve(repo, f"refs/heads/{branch}")
-    except GitError:
-        return None

@@ -47,9 +47,6 @@ class Engine:
         except EngineError:
             return False
 
-    def version(self) -> dict:
-        return self._json("GET", "/version")
-
     # -- containers -----------------------------------------------------------------------
     def create_container(self, config: dict, name: Optional[str] = None) -> str:
         params = {"name": name} if name else None
