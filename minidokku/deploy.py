@@ -11,7 +11,7 @@ from typing import Optional
 from minidokku import docker_options, gitrepo, proxy, releases
 from minidokku.builders import buildpacks
 from minidokku.context import Context
-from minidokku.errors import MinidokkuError, NotFound
+from minidokku.errors import NotFound
 from minidokku.releases import Release
 from minidokku.scheduler import Container
 
@@ -53,7 +53,7 @@ def deploy_release(ctx: Context, app: str, release: Release, env: dict[str, str]
         for container in new:
             ctx.scheduler.wait_ready(container)
         proxy.route(ctx, app, [c for c in new if c.process_type == "web"])
-    except MinidokkuError:
+    except BaseException:  # whatever stops the deploy (even ^C), the new containers go
         ctx.scheduler.retire(new, grace=0)
         raise
     releases.save(ctx.store, app, release)
@@ -72,7 +72,7 @@ def _start_processes(ctx: Context, app: str, release: Release, env: dict[str, st
             if process_type == "release":
                 continue
             started.append(ctx.scheduler.start(ctx.docker_name(app), release, process_type, 1, env, options))
-    except MinidokkuError:
+    except BaseException:
         ctx.scheduler.retire(started, grace=0)
         raise
     return started
