@@ -46,6 +46,15 @@ def upload_pack(repo: Path) -> int:
     return subprocess.call(["git-upload-pack", str(repo)])
 
 
+def branch_head(repo: Path, branch: str) -> Optional[str]:
+    """The commit a branch points at, or None when the repo has no such branch."""
+    result = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}^{{commit}}"],
+        cwd=repo, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
 def archive(repo: Path, rev: str, prefix: str = "app/") -> bytes:
     """The tree of `rev` as a tar, every path under `prefix`."""
     return _git(["archive", "--format=tar", f"--prefix={prefix}", rev], cwd=repo)

@@ -5,6 +5,7 @@ from typing import Optional
 
 from minidokku import apps, deploy, gitrepo
 from minidokku.context import Context
+from minidokku.errors import NotFound
 from minidokku.releases import Release
 from minidokku.ssh import GitRequest
 
@@ -21,6 +22,18 @@ def serve(ctx: Context, request: GitRequest) -> int:
         apps.create(ctx, request.app)
     gitrepo.install_pre_receive_hook(repo, ctx.settings.program, ctx.settings.root, request.app)
     return gitrepo.receive_pack(repo)
+
+
+def rebuild(ctx: Context, app: str) -> Release:
+    """Builds and deploys the deploy branch's last pushed commit again (`ps:rebuild`)."""
+    apps.require(ctx, app)
+    repo = ctx.store.app_dir(app)
+    for branch in DEPLOY_BRANCHES:
+        sha = gitrepo.branch_head(repo, branch)
+        if sha:
+            with ctx.store.lock(app):
+                return deploy.deploy_commit(ctx, app, sha)
+    raise NotFound(f"{app} has no pushed {' or '.join(DEPLOY_BRANCHES)} branch to rebuild")
 
 
 def deploy_ref_updates(ctx: Context, app: str, updates: list[str]) -> Optional[Release]:

@@ -1,8 +1,8 @@
-"""ps:restart, ps:report."""
+"""ps:restart, ps:rebuild, ps:report."""
 
 import click
 
-from minidokku import apps, deploy
+from minidokku import apps, deploy, push
 from minidokku.context import Context
 
 
@@ -16,6 +16,13 @@ def register(cli: click.Group) -> None:
         with ctx.store.lock(app):
             deploy.require_deployed(ctx, app)
             deploy.redeploy(ctx, app, ctx.store.read_env(app), "Restart")
+
+    @cli.command("ps:rebuild")
+    @click.argument("app")
+    @click.pass_obj
+    def rebuild(ctx: Context, app: str) -> None:
+        """Builds the last pushed commit again and deploys it. Example: dokku ps:rebuild catmeow"""
+        push.rebuild(ctx, app)
 
     @cli.command("ps:report")
     @click.argument("app")

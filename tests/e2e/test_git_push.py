@@ -100,3 +100,25 @@ def test_apps_destroy_removes_containers_image_config_and_repo(platform, ssh_cli
     while platform.get(HOST)[0] != 404 and time.monotonic() < deadline:
         time.sleep(0.1)
     assert platform.get(HOST)[0] == 404
+
+
+def test_ps_rebuild_builds_the_last_pushed_commit_into_a_new_release(platform, ssh_client, tmp_path):
+    repo = make_git_repo(tmp_path / "catmeow", APPS / "catmeow")
+    assert ssh_client.push(repo, "catmeow").returncode == 0
+    pushed = git(repo, "rev-parse", "HEAD").stdout.strip()
+
+    rebuilt = ssh_client.ssh("ps:rebuild", "catmeow")
+
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "-----> Building catmeow ..." in rebuilt.stdout
+    assert "=====> Application deployed:" in rebuilt.stdout
+    release = (platform.root / "catmeow" / "releases" / "v2.json").read_text()
+    assert pushed in release
+    wait_until_serving(platform, HOST, MEOW)
+
+
+def test_ps_rebuild_of_a_never_pushed_app_is_a_clear_error(platform):
+    platform.dokku("apps:create", "empty")
+    result = platform.dokku("ps:rebuild", "empty", check=False)
+    assert result.returncode == 1
+    assert "has no pushed main or master branch" in result.stderr
