@@ -48,11 +48,10 @@ def upload_pack(repo: Path) -> int:
 
 def branch_head(repo: Path, branch: str) -> Optional[str]:
     """The commit a branch points at, or None when the repo has no such branch."""
-    result = subprocess.run(
-        ["git", "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}^{{commit}}"],
-        cwd=repo, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    return result.stdout.strip() if result.returncode == 0 else None
+    try:
+        return _git(["rev-parse", "--verify", "--quiet", f"refs/heads/{branch}^{{commit}}"], cwd=repo).decode().strip()
+    except GitError:
+        return None
 
 
 def archive(repo: Path, rev: str, prefix: str = "app/") -> bytes:

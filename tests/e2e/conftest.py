@@ -61,7 +61,7 @@ LogLevel ERROR
 """
     )
     Path("/run/sshd").mkdir(exist_ok=True)
-    log = open(directory / "sshd.log", "w")  # noqa: SIM115 - closed with the daemon below
+    log = open(directory / "sshd.log", "w")  # closed with the daemon below
     sshd = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", str(config)], stderr=log)
     wait_for_port(port)
     platform.dokku("ssh-keys:add", "tester", str(directory / "client_key.pub"))
