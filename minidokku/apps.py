@@ -47,3 +47,21 @@ def _remove_images(ctx: Context, app: str) -> None:
             ctx.engine.remove_image(image, force=True)
         except EngineNotFound:
             pass
+
+
+DEPLOY_LOCK = ".deploy.lock"  # Dokku's name for the apps:lock marker
+
+
+def lock(ctx: Context, app: str) -> None:
+    """`apps:lock`: no deploy of the app runs until `apps:unlock`."""
+    require(ctx, app)
+    ctx.store.write(app, DEPLOY_LOCK, "locked by apps:lock\n")
+
+
+def unlock(ctx: Context, app: str) -> None:
+    require(ctx, app)
+    ctx.store.remove(app, DEPLOY_LOCK)
+
+
+def is_locked(ctx: Context, app: str) -> bool:
+    return ctx.store.path(app, DEPLOY_LOCK).is_file()

@@ -1,10 +1,11 @@
-"""Config vars: setting and unsetting them redeploys the current release with the new environment.
+"""Config vars: setting and unsetting them deploys the current image with the new config as a
+new release.
 
-The new environment is saved only once the redeploy serves, so a change that breaks the app
-is not kept and the running release is untouched.
+The new config is saved only once that release serves, so a change that breaks the app is not
+kept and the running release is untouched.
 """
 
-from minidokku import apps, deploy, envfile
+from minidokku import apps, deploy, envfile, releases
 from minidokku.context import Context
 from minidokku.errors import NotFound
 
@@ -12,7 +13,7 @@ from minidokku.errors import NotFound
 def set_vars(ctx: Context, app: str, pairs: list[str], restart: bool = True) -> dict[str, str]:
     apps.require(ctx, app)
     updates = dict(envfile.parse_assignment(pair) for pair in pairs)
-    with ctx.store.lock(app):
+    with _exclusive(ctx, app, restart):
         env = dict(ctx.store.read_env(app), **updates)
         _apply(ctx, app, env, f"Set {', '.join(updates)} config vars", restart)
     return updates
@@ -22,7 +23,7 @@ def unset_vars(ctx: Context, app: str, keys: list[str], restart: bool = True) ->
     apps.require(ctx, app)
     for key in keys:
         envfile.validate_key(key)
-    with ctx.store.lock(app):
+    with _exclusive(ctx, app, restart):
         env = {key: value for key, value in ctx.store.read_env(app).items() if key not in keys}
         _apply(ctx, app, env, f"Unset {', '.join(keys)} config vars", restart)
 
@@ -35,7 +36,13 @@ def get_var(ctx: Context, app: str, key: str) -> str:
     return env[key]
 
 
+def _exclusive(ctx: Context, app: str, restart: bool):
+    """A change that deploys waits for no other deploy and respects apps:lock."""
+    return deploy.exclusive(ctx, app) if restart else ctx.store.lock(app)
+
+
 def _apply(ctx: Context, app: str, env: dict[str, str], description: str, restart: bool) -> None:
-    if restart:
-        deploy.redeploy(ctx, app, env, description)
-    ctx.store.write_env(app, env)
+    if restart and releases.current(ctx.store, app) is not None:
+        deploy.change_config(ctx, app, env, description)  # saves env once the release serves
+    else:
+        ctx.store.write_env(app, env)

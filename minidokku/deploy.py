@@ -1,23 +1,34 @@
 """The deploy, top to bottom: build a pushed commit, release it, run it, route to it.
 
-Every path that changes what runs (a push, a config change, a restart) ends in
-deploy_release(): new containers start beside the old ones, must get ready, nginx moves to
-them, and only then are the old ones retired. When anything fails before the switch, the new
-containers are removed and the old release keeps serving.
+Every path that changes what runs (a push, a config change, a restart, a scale change, a
+rollback) ends in deploy_release(): new containers start beside the old ones and must pass
+their checks, nginx moves to them (config checked, then reloaded), and only then do the old
+ones retire, after a grace period. When anything fails before the switch, the new containers
+are removed, nginx is untouched and the old release keeps serving.
 """
 
-from typing import Optional
+import contextlib
+from collections.abc import Iterator
 
-from minidokku import docker_options, gitrepo, proxy, releases
+from minidokku import apps, checks, docker_options, gitrepo, proxy, ps_settings, releases, retirement, scale, tasks
 from minidokku.builders import buildpacks
 from minidokku.context import Context
-from minidokku.errors import NotFound
+from minidokku.errors import EngineError, Locked, NotFound
 from minidokku.releases import Release
 from minidokku.scheduler import Container
 
 
+@contextlib.contextmanager
+def exclusive(ctx: Context, app: str) -> Iterator[None]:
+    """One deploy or command changing what runs per app at a time; `apps:lock` holds them all off."""
+    if apps.is_locked(ctx, app):
+        raise Locked(f"{app} is locked by apps:lock; run `dokku apps:unlock {app}` to deploy again")
+    with ctx.store.lock(app):
+        yield
+
+
 def deploy_commit(ctx: Context, app: str, sha: str) -> Release:
-    """Builds the commit and deploys it as a new release. The caller holds the app's lock."""
+    """Builds the commit and deploys it as a new release. The caller holds exclusive(app)."""
     out = ctx.out
     out.step(f"Building {app} ...")
     env = ctx.store.read_env(app)
@@ -31,51 +42,122 @@ def deploy_commit(ctx: Context, app: str, sha: str) -> Release:
         options=docker_options.effective(ctx.store, app, "build"),
         out=out,
     )
+    image_id = result.image_id
+    if result.app_json.predeploy:
+        image_id = tasks.predeploy(ctx, app, image_id, result.app_json.predeploy, env)
     out.step(f"Releasing {app} ...")
-    release = releases.prepare(ctx.store, app, sha, result.image_id, result.processes, f"Deploy {sha[:7]}")
-    return deploy_release(ctx, app, release, env)
+    release = releases.prepare(
+        ctx.store,
+        app,
+        sha,
+        image_id,
+        result.processes,
+        f"Deploy {sha[:7]}",
+        env,
+        result.app_json,
+        result.checks_file,
+    )
+    return deploy_release(ctx, app, release)
 
 
-def redeploy(ctx: Context, app: str, env: dict[str, str], description: str) -> Optional[Release]:
-    """Runs the current release again with env (a config change or a restart); None if never deployed."""
-    current = releases.current(ctx.store, app)
-    if current is None:
-        return None
-    release = releases.prepare(ctx.store, app, current.sha, current.image_id, current.processes, description)
-    return deploy_release(ctx, app, release, env)
+def change_config(ctx: Context, app: str, env: dict[str, str], description: str) -> Release:
+    """Runs the current release's image with a new config, as a new release."""
+    release = releases.successor(ctx.store, app, require_deployed(ctx, app), description, env)
+    return deploy_release(ctx, app, release)
 
 
-def deploy_release(ctx: Context, app: str, release: Release, env: dict[str, str]) -> Release:
+def rollback(ctx: Context, app: str, target_name: str = "") -> Release:
+    """Deploys an earlier release's image and config again, as a new release (no build)."""
+    current = require_deployed(ctx, app)
+    if target_name:
+        target = releases.find(ctx.store, app, target_name)
+    else:
+        earlier = [r for r in releases.history(ctx.store, app) if r.number < current.number]
+        if not earlier:
+            raise NotFound(f"{app} has no release before {current.name} to roll back to")
+        target = earlier[-1]
+    if not ctx.engine.image_exists(target.image_id):
+        raise NotFound(f"the image of {app} {target.name} was pruned; only the last releases keep theirs")
+    ctx.out.step(f"Rolling back {app} to {target.name}")
+    release = releases.successor(ctx.store, app, target, f"Rollback to {target.name}", target.config)
+    return deploy_release(ctx, app, release)
+
+
+def restart(ctx: Context, app: str) -> Release:
+    """Runs the current release again in fresh containers (ps:restart, ps:scale, ps:start)."""
+    return deploy_release(ctx, app, require_deployed(ctx, app), new_release=False)
+
+
+def deploy_release(ctx: Context, app: str, release: Release, new_release: bool = True) -> Release:
+    if new_release:
+        tasks.release_command(ctx, app, release)
     ctx.out.step(f"Deploying {app} ...")
-    old = ctx.scheduler.running(ctx.docker_name(app))
-    new = _start_processes(ctx, app, release, env)
+    docker_name = ctx.docker_name(app)
+    counts = scale.effective(scale.read(ctx.store, app), release.processes, release.settings.formation)
+    old = ctx.scheduler.running(docker_name)
+    without_zero_downtime = [c for c in old if checks.mode(ctx.store, app, c.process_type) == "disabled"]
+    ctx.scheduler.retire([c.id for c in without_zero_downtime])
+    old = [c for c in old if c not in without_zero_downtime]
+    new = _start(ctx, app, release, counts)
     try:
-        for container in new:
-            ctx.scheduler.wait_ready(container)
+        _check(ctx, app, release, new)
         proxy.route(ctx, app, [c for c in new if c.process_type == "web"])
     except BaseException:  # whatever stops the deploy (even ^C), the new containers go
-        ctx.scheduler.retire(new, grace=0)
+        ctx.scheduler.retire([c.id for c in new], grace=0)
         raise
-    releases.save(ctx.store, app, release)
-    ctx.scheduler.retire(old)
+    if new_release:
+        releases.save(ctx.store, app, release)
+        ctx.store.write_env(app, release.config)
+        # a tag per release keeps its image from `docker image prune` while it may be rolled back to
+        ctx.engine.tag_image(release.image_id, buildpacks.image_repository(docker_name), release.name)
+    ctx.scheduler.mark_retiring(old)
     ctx.scheduler.settle_names(new)
+    retirement.schedule(ctx, old, checks.wait_to_retire(ctx.store, app, release.config))
+    ps_settings.mark_running(ctx.store, app)
+    if new_release:
+        _prune_images(ctx, app)
+        tasks.postdeploy(ctx, app, release)
     ctx.out.section("Application deployed:")
     ctx.out.info(proxy.url(ctx, app))
     return release
 
 
-def _start_processes(ctx: Context, app: str, release: Release, env: dict[str, str]) -> list[Container]:
+def _start(ctx: Context, app: str, release: Release, counts: dict[str, int]) -> list[Container]:
     options = docker_options.effective(ctx.store, app, "deploy")
+    policy = ps_settings.restart_policy(ctx.store, app)
     started: list[Container] = []
     try:
-        for process_type in release.processes:
-            if process_type == "release":
-                continue
-            started.append(ctx.scheduler.start(ctx.docker_name(app), release, process_type, 1, env, options))
+        for process_type, count in counts.items():
+            for index in range(1, count + 1):
+                started.append(ctx.scheduler.start(ctx.docker_name(app), release, process_type, index, options, policy))
     except BaseException:
-        ctx.scheduler.retire(started, grace=0)
+        ctx.scheduler.retire([c.id for c in started], grace=0)
         raise
     return started
+
+
+def _check(ctx: Context, app: str, release: Release, new: list[Container]) -> None:
+    targets = []
+    for container in new:
+        if checks.mode(ctx.store, app, container.process_type) == "skipped":
+            ctx.out.info(f"Skipping the checks of {container.dyno} (checks:skip)")
+            continue
+        found = checks.checks_for(container.process_type, release.settings, release.checks_file, release.config)
+        ctx.out.info(f"Checking {container.dyno}: {', '.join(check.description for check in found)}")
+        targets.append((container, found))
+    checks.run_all(ctx.scheduler, targets)
+
+
+def _prune_images(ctx: Context, app: str) -> None:
+    """Removes the images only releases beyond the kept number use (their records stay)."""
+    history = releases.history(ctx.store, app)
+    repository = buildpacks.image_repository(ctx.docker_name(app))
+    for release in releases.beyond_kept(history, ctx.settings.keep_releases):
+        with contextlib.suppress(EngineError):  # the tag is already gone
+            ctx.engine.remove_image(f"{repository}:{release.name}")
+    for image_id in releases.images_beyond(history, ctx.settings.keep_releases):
+        with contextlib.suppress(EngineError):  # already gone, or still used by a container
+            ctx.engine.remove_image(image_id)
 
 
 def require_deployed(ctx: Context, app: str) -> Release:

@@ -4,10 +4,20 @@ import re
 
 from minidokku.errors import ValidationError
 
+NAME_PATTERN = re.compile(r"[A-Za-z0-9_-]+")
 ENTRY_PATTERN = re.compile(r"^([A-Za-z0-9_-]+)\s*:\s*(.+)$")
 # Greedy like procfile-util's: only the last ` #` or ` //` starts the trailing comment.
 TRAILING_COMMENT = re.compile(r"^(.*)\s(?:#|//).*$")
 MAX_NAME_LENGTH = 63
+
+
+def validate_process_type(name: str) -> str:
+    """Checks a process type named outside the Procfile (ps:scale, app.json); returns it."""
+    if not NAME_PATTERN.fullmatch(name) or len(name) > MAX_NAME_LENGTH:
+        raise ValidationError(
+            f"invalid process type {name[:40]!r}: use letters, digits, - and _ (at most {MAX_NAME_LENGTH})"
+        )
+    return name
 
 
 def parse(text: str) -> dict[str, str]:

@@ -31,7 +31,7 @@ def rebuild(ctx: Context, app: str) -> Release:
     for branch in DEPLOY_BRANCHES:
         sha = gitrepo.branch_head(repo, branch)
         if sha:
-            with ctx.store.lock(app):
+            with deploy.exclusive(ctx, app):
                 return deploy.deploy_commit(ctx, app, sha)
     raise NotFound(f"{app} has no pushed {' or '.join(DEPLOY_BRANCHES)} branch to rebuild")
 
@@ -43,6 +43,6 @@ def deploy_ref_updates(ctx: Context, app: str, updates: list[str]) -> Optional[R
         _old, new, ref = update.split()
         branch = ref[len("refs/heads/") :] if ref.startswith("refs/heads/") else None
         if branch in DEPLOY_BRANCHES and set(new) != {"0"}:
-            with ctx.store.lock(app):
+            with deploy.exclusive(ctx, app):
                 return deploy.deploy_commit(ctx, app, new)
     return None

@@ -1,14 +1,17 @@
-"""Releases: every deploy or config change is a numbered record of what runs (Heroku's model).
+"""Releases: every deploy, config change or rollback is a numbered record of what runs (Heroku's
+model): the git sha, the image, the process types, app.json's deploy settings and the config.
 
-A release names the image, the git sha and the process types; it is what a restart or a
-config change redeploys, without building again.
+A release is what a restart, a scale change or a rollback runs again, without building. Files
+are APP/releases/vN.json, readable by the dokku user only (they hold the config's values).
 """
 
 import json
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Optional
 
+from minidokku.appjson import AppJson
+from minidokku.errors import NotFound, ValidationError
 from minidokku.state import Store
 
 FOLDER = "releases"
@@ -22,19 +25,24 @@ class Release:
     processes: dict[str, str]
     description: str
     created: float
+    config: dict[str, str] = field(default_factory=dict)
+    app_json: dict = field(default_factory=dict)  # an AppJson as a dict
+    checks_file: str = ""  # the legacy CHECKS file's text
 
     @property
     def name(self) -> str:
         return f"v{self.number}"
+
+    @property
+    def settings(self) -> AppJson:
+        return AppJson(**self.app_json)
 
 
 def history(store: Store, app: str) -> list[Release]:
     folder = store.app_dir(app) / FOLDER
     if not folder.is_dir():
         return []
-    found = []
-    for path in folder.glob("v*.json"):
-        found.append(Release(**json.loads(path.read_text(encoding="utf-8"))))
+    found = [Release(**json.loads(path.read_text(encoding="utf-8"))) for path in folder.glob("v*.json")]
     return sorted(found, key=lambda release: release.number)
 
 
@@ -43,7 +51,28 @@ def current(store: Store, app: str) -> Optional[Release]:
     return releases[-1] if releases else None
 
 
-def prepare(store: Store, app: str, sha: str, image_id: str, processes: dict[str, str], description: str) -> Release:
+def find(store: Store, app: str, name: str) -> Release:
+    """The release named `vN` (or `N`); NotFound when there is none."""
+    number = name[1:] if name.startswith("v") else name
+    if not number.isdigit():
+        raise ValidationError(f"expected a release like v3, got {name[:20]!r}")
+    for release in history(store, app):
+        if release.number == int(number):
+            return release
+    raise NotFound(f"{app} has no release v{int(number)}")
+
+
+def prepare(
+    store: Store,
+    app: str,
+    sha: str,
+    image_id: str,
+    processes: dict[str, str],
+    description: str,
+    config: dict[str, str],
+    app_json: AppJson,
+    checks_file: str,
+) -> Release:
     """The next release of the app, not yet saved: a release is saved once it serves."""
     previous = current(store, app)
     return Release(
@@ -53,8 +82,30 @@ def prepare(store: Store, app: str, sha: str, image_id: str, processes: dict[str
         processes=dict(processes),
         description=description,
         created=time.time(),
+        config=dict(config),
+        app_json=asdict(app_json),
+        checks_file=checks_file,
+    )
+
+
+def successor(store: Store, app: str, base: Release, description: str, config: dict[str, str]) -> Release:
+    """A new release running base's image with this config (a config change or a rollback)."""
+    return prepare(
+        store, app, base.sha, base.image_id, base.processes, description, config, base.settings, base.checks_file
     )
 
 
 def save(store: Store, app: str, release: Release) -> None:
-    store.write(app, f"{FOLDER}/{release.name}.json", json.dumps(asdict(release), indent=2) + "\n")
+    store.write(app, f"{FOLDER}/{release.name}.json", json.dumps(asdict(release), indent=2) + "\n", mode=0o600)
+
+
+def beyond_kept(history_: list[Release], keep: int) -> list[Release]:
+    """The releases older than the last `keep`."""
+    return history_[: max(len(history_) - max(keep, 1), 0)]
+
+
+def images_beyond(history_: list[Release], keep: int) -> set[str]:
+    """Image ids only releases older than the last `keep` use: the ones a prune may remove."""
+    old = beyond_kept(history_, keep)
+    kept_images = {release.image_id for release in history_[len(old) :]}
+    return {release.image_id for release in old} - kept_images

@@ -1,25 +1,31 @@
-"""The local Docker scheduler: runs an app's processes as containers and retires old ones.
+"""The local Docker scheduler: runs an app's processes and deployment tasks as containers.
 
 Web containers publish their PORT on 127.0.0.1 only (a port Docker picks); nginx proxies to it.
+A container's name tells its part in a deploy: `app.web.1.upcoming-ab12cd` while it is checked,
+`app.web.1` while it serves, `app.web.1.retiring-ab12cd` during its grace period after a switch.
 """
 
 import secrets
 import socket
-import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Optional
+
+import requests
 
 from minidokku import labels
 from minidokku.dockeroptions import DockerOptions
 from minidokku.engine.client import Engine
-from minidokku.errors import DeployFailed, EngineNotFound
+from minidokku.errors import EngineError, EngineNotFound
 from minidokku.releases import Release
 
 PROCESS_ROLE = "process"
+TASK_ROLE = "task"
 WEB_PORT = 5000
 DEFAULT_RESTART_POLICY = {"Name": "on-failure", "MaximumRetryCount": 10}  # Dokku's default
-READY_TIMEOUT = 60.0
-RETIRE_GRACE_SECONDS = 10
+STOP_GRACE_SECONDS = 10
+UPCOMING = ".upcoming-"
+RETIRING = ".retiring-"
 
 
 @dataclass(frozen=True)
@@ -28,21 +34,50 @@ class Container:
     name: str
     process_type: str
     host_port: Optional[int]
+    running: bool = True
+    release: str = ""
+
+    @property
+    def plain_name(self) -> str:
+        return self.name.split(UPCOMING)[0].split(RETIRING)[0]
+
+    @property
+    def dyno(self) -> str:
+        """`web.1`, from the name `<app>.web.1`."""
+        return ".".join(self.plain_name.split(".")[-2:])
+
+    @property
+    def retiring(self) -> bool:
+        return RETIRING in self.name
 
 
 class DockerScheduler:
     def __init__(self, engine: Engine):
         self.engine = engine
 
-    def running(self, app: str) -> list[Container]:
+    # -- finding --------------------------------------------------------------------------
+    def containers(self, app: str) -> list[Container]:
+        """Every process container of the app, in any state, ordered by name."""
         found = self.engine.list_containers({labels.APP: app, labels.ROLE: PROCESS_ROLE}, all_states=True)
-        return [self._describe(entry["Id"]) for entry in found]
+        described = [self._describe(entry["Id"]) for entry in found]
+        return sorted((c for c in described if c), key=lambda c: c.name)
 
+    def running(self, app: str) -> list[Container]:
+        """The app's containers that serve or are being checked (not the retiring ones)."""
+        return [c for c in self.containers(app) if not c.retiring]
+
+    # -- processes ------------------------------------------------------------------------
     def start(
-        self, app: str, release: Release, process_type: str, index: int, env: dict[str, str], options: DockerOptions
+        self,
+        app: str,
+        release: Release,
+        process_type: str,
+        index: int,
+        options: DockerOptions,
+        restart_policy: Optional[dict] = None,
     ) -> Container:
         dyno = f"{process_type}.{index}"
-        environment = dict(env, DYNO=dyno)
+        environment = dict(release.config, DYNO=dyno)
         if process_type == "web":
             environment["PORT"] = str(WEB_PORT)
         config = {
@@ -53,17 +88,17 @@ class DockerScheduler:
                 labels.APP: app,
                 labels.PROCESS_TYPE: process_type,
                 labels.DYNO: dyno,
-                labels.RELEASE: str(release.number),
+                labels.RELEASE: release.name,
                 labels.ROLE: PROCESS_ROLE,
             },
             # Init: a tiny init as PID 1 forwards SIGTERM, so a process stops when asked
             # (an app as PID 1 would ignore it and be killed only after the grace period).
-            "HostConfig": {"RestartPolicy": DEFAULT_RESTART_POLICY, "Init": True},
+            "HostConfig": {"RestartPolicy": restart_policy or DEFAULT_RESTART_POLICY, "Init": True},
         }
         if process_type == "web":
             config["ExposedPorts"] = {f"{WEB_PORT}/tcp": {}}
             config["HostConfig"]["PortBindings"] = {f"{WEB_PORT}/tcp": [{"HostIp": "127.0.0.1", "HostPort": ""}]}
-        name = f"{app}.{dyno}.upcoming-{secrets.token_hex(3)}"
+        name = f"{app}.{dyno}{UPCOMING}{secrets.token_hex(3)}"
         container_id = self.engine.create_container(options.apply(config), name=name)
         try:
             self.engine.start_container(container_id)
@@ -72,59 +107,126 @@ class DockerScheduler:
             self.engine.remove_container(container_id, force=True)
             raise
 
-    def wait_ready(self, container: Container, timeout: float = READY_TIMEOUT) -> None:
-        """Waits until the container runs and, for web, answers HTTP on its port; else raises."""
-        deadline = time.monotonic() + timeout
-        while True:
-            state = self.engine.inspect_container(container.id)["State"]
-            if not state["Running"] or state.get("Restarting"):
-                raise DeployFailed(
-                    f"{container.name} exited (status {state.get('ExitCode')}) before it was ready:\n"
-                    + self.last_logs(container.id)
-                )
-            if container.host_port is None or _answers_http("127.0.0.1", container.host_port):
-                return
-            if time.monotonic() > deadline:
-                raise DeployFailed(
-                    f"{container.name} did not answer on port {WEB_PORT} within {timeout:.0f} s:\n"
-                    + self.last_logs(container.id)
-                )
-            time.sleep(0.1)
-
-    def last_logs(self, container_id: str, lines: int = 20) -> str:
-        return "\n".join(line for _stream, line in self.engine.container_logs(container_id, tail=lines))
+    def restart(self, container: Container) -> Container:
+        """Starts a stopped container again (its port may change)."""
+        self.engine.start_container(container.id)
+        return self._describe(container.id)
 
     def settle_names(self, containers: list[Container]) -> None:
-        """Gives new containers their plain names (app.web.1) once the old ones are gone."""
+        """Gives new containers their plain names (app.web.1) once the old ones moved aside."""
         for container in containers:
-            plain = container.name.split(".upcoming-")[0]
-            if plain != container.name:
-                self.engine.rename_container(container.id, plain)
+            if container.plain_name != container.name:
+                self.engine.rename_container(container.id, container.plain_name)
 
-    def retire(self, containers: list[Container], grace: int = RETIRE_GRACE_SECONDS) -> None:
+    def mark_retiring(self, containers: list[Container]) -> None:
+        for container in containers:
+            if not container.retiring:
+                self.engine.rename_container(container.id, f"{container.plain_name}{RETIRING}{secrets.token_hex(3)}")
+
+    def stop(self, containers: list[Container], grace: int = STOP_GRACE_SECONDS) -> None:
+        """Stops the containers, keeping them (and their logs) for a later start."""
         for container in containers:
             try:
                 self.engine.stop_container(container.id, timeout=grace)
-                self.engine.remove_container(container.id, force=True)
             except EngineNotFound:
                 pass
 
-    def _describe(self, container_id: str) -> Container:
-        info = self.engine.inspect_container(container_id)
+    def retire(self, container_ids: list[str], grace: int = STOP_GRACE_SECONDS) -> None:
+        """Stops (SIGTERM, then SIGKILL after grace seconds) and removes the containers."""
+        for container_id in container_ids:
+            try:
+                self.engine.stop_container(container_id, timeout=grace)
+                self.engine.remove_container(container_id, force=True)
+            except EngineNotFound:
+                pass
+
+    # -- what checks ask ------------------------------------------------------------------
+    def is_running(self, container: Container) -> tuple[bool, Optional[int]]:
+        """(running, exit code); a container that restarts after a crash is not running."""
+        try:
+            state = self.engine.inspect_container(container.id)["State"]
+        except EngineNotFound:
+            return False, None
+        return bool(state["Running"] and not state.get("Restarting")), state.get("ExitCode")
+
+    def answers_http(self, container: Container) -> bool:
+        """True when something answers an HTTP request on the web port with a status line."""
+        if container.host_port is None:
+            return False
+        try:
+            with socket.create_connection(("127.0.0.1", container.host_port), timeout=2) as sock:
+                sock.sendall(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")
+                return sock.recv(5) == b"HTTP/"
+        except OSError:
+            return False
+
+    def http_get(self, container: Container, path: str, host: str, timeout: int) -> tuple[int, str]:
+        """GET path on the container's web port; raises OSError when nothing answers."""
+        if container.host_port is None:
+            raise OSError(f"{container.name} publishes no port")
+        headers = {"Host": host} if host else {}
+        try:
+            response = requests.get(
+                f"http://127.0.0.1:{container.host_port}{path}", headers=headers, timeout=timeout, allow_redirects=False
+            )
+        except requests.RequestException as error:
+            raise OSError(str(error)) from None
+        return response.status_code, response.text
+
+    def last_logs(self, container_id: str, lines: int = 20) -> str:
+        try:
+            return "\n".join(line for _stream, line in self.engine.container_logs(container_id, tail=lines))
+        except EngineError:
+            return ""
+
+    # -- deployment tasks -----------------------------------------------------------------
+    def run_task(
+        self,
+        app: str,
+        image: str,
+        command: str,
+        env: dict[str, str],
+        options: DockerOptions,
+        on_line: Callable[[str], None],
+        commit_as: Optional[tuple[str, str]] = None,
+    ) -> tuple[int, Optional[str]]:
+        """Runs command once in a new container of image, streaming its output to on_line.
+
+        Returns (exit status, image id): with commit_as=(repo, tag) a successful run is committed
+        as a new image keeping image's own configuration (never the task's environment).
+        """
+        config = {
+            "Image": image,
+            "Cmd": ["bash", "-c", command],
+            "Env": [f"{key}={value}" for key, value in env.items()],
+            "Labels": {labels.APP: app, labels.ROLE: TASK_ROLE},
+        }
+        container_id = self.engine.create_container(options.apply(config))
+        try:
+            self.engine.start_container(container_id)
+            for _stream, line in self.engine.container_logs(container_id, follow=True):
+                on_line(line)
+            status = self.engine.wait_container(container_id)
+            committed = None
+            if status == 0 and commit_as:
+                image_config = self.engine.inspect_image(image)["Config"]
+                committed = self.engine.commit(container_id, commit_as[0], commit_as[1], image_config)
+            return status, committed
+        finally:
+            self.engine.remove_container(container_id, force=True)
+
+    def _describe(self, container_id: str) -> Optional[Container]:
+        try:
+            info = self.engine.inspect_container(container_id)
+        except EngineNotFound:  # removed while we looked
+            return None
         bindings = (info["NetworkSettings"].get("Ports") or {}).get(f"{WEB_PORT}/tcp") or []
+        container_labels = info["Config"]["Labels"] or {}
         return Container(
             id=info["Id"],
             name=info["Name"].lstrip("/"),
-            process_type=info["Config"]["Labels"].get(labels.PROCESS_TYPE, ""),
+            process_type=container_labels.get(labels.PROCESS_TYPE, ""),
             host_port=int(bindings[0]["HostPort"]) if bindings else None,
+            running=bool(info["State"]["Running"]),
+            release=container_labels.get(labels.RELEASE, ""),
         )
-
-
-def _answers_http(host: str, port: int) -> bool:
-    """True when something answers an HTTP request with a status line (any status)."""
-    try:
-        with socket.create_connection((host, port), timeout=2) as sock:
-            sock.sendall(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")
-            return sock.recv(5) == b"HTTP/"
-    except OSError:
-        return False

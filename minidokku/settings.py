@@ -25,6 +25,7 @@ class Settings:
     stack_image: str
     program: list[str]
     namespace: str  # prefixes the app's Docker objects, so a test root never touches real apps
+    keep_releases: int  # images of older releases are removed (their records stay)
 
     @classmethod
     def load(cls) -> "Settings":
@@ -44,6 +45,7 @@ class Settings:
             stack_image=values.get("STACK_IMAGE", f"{STACK_REPOSITORY}:latest"),
             program=program_command(root),
             namespace=values.get("NAMESPACE", ""),
+            keep_releases=int(values.get("KEEP_RELEASES", "5")),
         )
 
 

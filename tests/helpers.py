@@ -1,6 +1,7 @@
 """Helpers shared by the test layers (imported as `helpers`: pytest puts tests/ on sys.path)."""
 
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -21,9 +22,17 @@ def dokku_program() -> str:
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A free port below the ephemeral range, where Docker's published ports (and the kernel's
+    outgoing ports) never land, so it stays free until the test's server binds it."""
+    for _ in range(100):
+        port = random.randint(20000, 32000)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("0.0.0.0", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port between 20000 and 32000")
 
 
 def wait_for_port(port: int, timeout: float = 10) -> None:

@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import minidokku.buildpacks
-from minidokku import envfile, labels, procfile, tarball
+from minidokku import appjson, envfile, labels, procfile, tarball
 from minidokku.builders import BuildResult
 from minidokku.dockeroptions import DockerOptions
 from minidokku.engine.client import Engine
@@ -68,10 +68,12 @@ def build(
         processes = _process_types(engine, container)
         out.step("Discovering process types")
         out.info(f"Procfile declares types -> {', '.join(processes)}")
+        app_json = appjson.parse(_read_file(engine, container, "/app/app.json"))
+        checks_file = _read_file(engine, container, "/app/CHECKS")
         image_id = engine.commit(container, image_repository(app), "latest", _image_config())
     finally:
         engine.remove_container(container, force=True)
-    return BuildResult(image_id=image_id, processes=processes)
+    return BuildResult(image_id=image_id, processes=processes, app_json=app_json, checks_file=checks_file)
 
 
 def _build_container_config(app: str, stack_image: str, options: DockerOptions) -> dict:

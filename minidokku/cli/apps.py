@@ -41,3 +41,29 @@ def register(cli: click.Group) -> None:
                 raise click.ClickException("Confirmation did not match, aborted.")
         ctx.out.step(f"Destroying {app} (including all add-ons)")
         apps.destroy(ctx, app)
+
+    @cli.command("apps:lock")
+    @click.argument("app")
+    @click.pass_obj
+    def lock(ctx: Context, app: str) -> None:
+        """Holds off every deploy of the app until apps:unlock. Example: dokku apps:lock catmeow"""
+        apps.lock(ctx, app)
+        ctx.out.step(f"Deploys locked for {app}")
+
+    @cli.command("apps:unlock")
+    @click.argument("app")
+    @click.pass_obj
+    def unlock(ctx: Context, app: str) -> None:
+        """Lets the app be deployed again. Example: dokku apps:unlock catmeow"""
+        apps.unlock(ctx, app)
+        ctx.out.step(f"Deploys unlocked for {app}")
+
+    @cli.command("apps:locked")
+    @click.argument("app")
+    @click.pass_obj
+    def locked(ctx: Context, app: str) -> None:
+        """Says whether the app's deploys are locked; exit 1 when not. Example: dokku apps:locked catmeow"""
+        if not apps.is_locked(ctx, apps.require(ctx, app)):
+            click.echo(f"Deploys of {app} are not locked")
+            raise SystemExit(1)
+        click.echo(f"Deploys of {app} are locked")

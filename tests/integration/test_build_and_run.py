@@ -6,7 +6,7 @@ import pytest
 import requests
 from helpers import APPS, BUILD_NETWORK_OPTION, git, make_git_repo
 
-from minidokku import dockeroptions, gitrepo, labels
+from minidokku import checks, dockeroptions, gitrepo, labels
 from minidokku.builders import buildpacks
 from minidokku.engine.client import Engine
 from minidokku.errors import BuildFailed
@@ -33,14 +33,15 @@ def test_buildpack_build_makes_an_image_that_serves_catmeow(engine, tmp_path):
         result, lines = build(engine, app, repo, sha)
         assert "-----> Python app detected" in lines
         assert result.processes == {"web": "python catmeow.py"}
-        release = Release(1, sha, result.image_id, result.processes, "test", 0.0)
+        release = Release(1, sha, result.image_id, result.processes, "test", 0.0, config={"MEOW": "1"})
         scheduler = DockerScheduler(engine)
-        container = scheduler.start(app, release, "web", 1, {"MEOW": "1"}, dockeroptions.DockerOptions())
-        scheduler.wait_ready(container)
+        container = scheduler.start(app, release, "web", 1, dockeroptions.DockerOptions())
+        checks.run_all(scheduler, [(container, [checks.Check("answers HTTP", listening=True)])])
         assert requests.get(f"http://127.0.0.1:{container.host_port}/", timeout=5).text == "Cat dreams meow.."
         info = engine.inspect_container(container.id)
         assert info["Config"]["Labels"][labels.DYNO] == "web.1"
-        assert "PORT=5000" in info["Config"]["Env"]
+        assert "PORT=5000" in info["Config"]["Env"] and "MEOW=1" in info["Config"]["Env"]
+        assert info["Config"]["Labels"][labels.RELEASE] == "v1"
         assert info["HostConfig"]["RestartPolicy"]["Name"] == "on-failure"
     finally:
         cleanup(engine, app)

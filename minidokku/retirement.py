@@ -1,0 +1,40 @@
+"""Old containers after a switch: they keep running for the app's wait-to-retire seconds (so
+requests in flight finish and nginx's old workers drain), then stop and go.
+
+The wait happens in a detached `dokku ps:retire` process, so a deploy returns as soon as the
+new release serves. A retirement the machine never finished (a reboot) is redone by the next
+deploy or `ps:restore`, which retire every leftover at once.
+"""
+
+import os
+import subprocess
+import time
+
+from minidokku.context import Context
+from minidokku.scheduler import Container
+
+
+def schedule(ctx: Context, containers: list[Container], wait: int) -> None:
+    """Retires running containers after wait seconds and stopped ones now."""
+    stopped = [c.id for c in containers if not c.running]
+    running = [c.id for c in containers if c.running]
+    ctx.scheduler.retire(stopped)
+    if not running:
+        return
+    if wait <= 0:
+        ctx.scheduler.retire(running)
+        return
+    subprocess.Popen(  # noqa: S603 - an argv list of our own program and container ids
+        [*ctx.settings.program, "ps:retire", "--wait", str(wait), *running],
+        env=dict(os.environ, DOKKU_ROOT=str(ctx.settings.root)),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # outlives this command and never holds git's output open
+    )
+
+
+def retire_after(ctx: Context, container_ids: list[str], wait: int) -> None:
+    """Body of `ps:retire`: sleeps, then stops and removes the containers (gone ones are fine)."""
+    time.sleep(wait)
+    ctx.scheduler.retire(container_ids)
