@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from helpers import BUILD_NETWORK_OPTION, dokku_program, free_port, wait_for_port
+from helpers import BUILD_NETWORK_OPTION, dokku_program, free_port, git, wait_for_port
 
+from minidokku import envfile
 from minidokku.engine.client import Engine
 from minidokku.settings import STACK_REPOSITORY
 
@@ -44,6 +45,16 @@ class Platform:
                 f"dokku {' '.join(args)} failed ({result.returncode}):\n{result.stdout}{result.stderr}"
             )
         return result
+
+    def settings(self) -> dict:
+        return envfile.parse((self.root / "SETTINGS").read_text())
+
+    def push(self, repo: Path, app: str) -> subprocess.CompletedProcess:
+        """git push over git's local transport: the same receive-pack and hook as over ssh.
+        Creates the app first, as an ssh push does."""
+        if not (self.root / app / "HEAD").is_file():
+            self.dokku("apps:create", app)
+        return git(repo, "push", "-q", str(self.root / app), "HEAD:main", env=self.env, check=False)
 
     def get(self, host: str, path: str = "/") -> tuple:
         """GET through nginx with a Host header; returns (status, body)."""

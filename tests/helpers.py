@@ -68,3 +68,16 @@ def git(cwd: Path, *args: str, env: dict = None, check: bool = True) -> subproce
     if check and result.returncode != 0:
         raise AssertionError(f"git {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
     return result
+
+
+def wait_until_serving(platform, host: str, expected: str, path: str = "/", timeout: float = 5) -> None:
+    """nginx applies a reload in the background (new workers take over), so a request made
+    right after a deploy may still meet the old configuration for a moment."""
+    deadline = time.monotonic() + timeout
+    while True:
+        status, body = platform.get(host, path)
+        if status == 200 and body == expected:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{host} answers {status} {body[:200]!r}, not {expected!r}")
+        time.sleep(0.1)

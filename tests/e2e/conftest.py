@@ -3,7 +3,6 @@ minidokku manages; and an ssh client key registered with `dokku ssh-keys:add`.""
 
 import os
 import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,16 +68,3 @@ LogLevel ERROR
     sshd.terminate()
     sshd.wait(timeout=10)
     log.close()
-
-
-def wait_until_serving(platform, host: str, expected: str, path: str = "/", timeout: float = 5) -> None:
-    """nginx applies a reload in the background (new workers take over), so a request made
-    right after a deploy may still meet the old configuration for a moment."""
-    deadline = time.monotonic() + timeout
-    while True:
-        status, body = platform.get(host, path)
-        if status == 200 and body == expected:
-            return
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{host} answers {status} {body[:200]!r}, not {expected!r}")
-        time.sleep(0.1)

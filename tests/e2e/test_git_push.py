@@ -2,8 +2,7 @@
 
 import time
 
-from conftest import wait_until_serving
-from helpers import APPS, git, make_git_repo
+from helpers import APPS, git, make_git_repo, wait_until_serving
 
 HOST = "catmeow.example.test"
 MEOW = "Cat dreams meow.."
