@@ -95,5 +95,9 @@ def _validate_check(process_type: str, entry: dict) -> None:
     path = entry.get("path", "")
     if path and not path.startswith("/"):
         raise ValidationError(f"{where}: path must start with / (got {path[:40]!r})")
+    if entry.get("content") and not path:
+        raise ValidationError(f"{where}: content is looked for in the page at path; give a path too")
+    if not isinstance(entry.get("listening", False), bool):
+        raise ValidationError(f"{where}: listening must be true or false")
     if "command" in entry:
         raise ValidationError(f"{where}: command checks are not supported; use path, content, uptime or listening")

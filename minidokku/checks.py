@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Optional, Protocol
 
-from minidokku import properties
+from minidokku import names, properties
 from minidokku.appjson import AppJson
 from minidokku.errors import DeployFailed, ValidationError
 from minidokku.scheduler import Container
@@ -23,6 +23,7 @@ from minidokku.state import Store
 FAMILY = "checks"
 ALL = "_all_"
 MODES = ("disabled", "skipped", "enabled")
+SETTABLE = ("wait-to-retire",)
 DEFAULT_UPTIME = 2
 DEFAULT_WAIT_TO_RETIRE = 60
 LISTEN_TIMEOUT = 60.0
@@ -132,7 +133,7 @@ def _split_target(target: str, number: int) -> tuple[str, str]:
 def _seconds(value: Optional[str], default: int, name: str) -> int:
     if value is None or value == "":
         return default
-    if not str(value).isdigit():
+    if not names.is_whole_number(str(value)):
         raise ValidationError(f"{name} must be a whole number of seconds, got {str(value)[:20]!r}")
     return int(value)
 
@@ -163,6 +164,15 @@ def set_mode(store: Store, app: str, process_types: list[str], new_mode: str) ->
 
 def _types(value: str) -> list[str]:
     return [item for item in value.split(",") if item]
+
+
+def set_property(store: Store, app: str, key: str, value: str) -> None:
+    """`checks:set APP wait-to-retire SECONDS` (an empty value restores the default)."""
+    if key not in SETTABLE:
+        raise ValidationError(f"unknown checks property {key!r}; known: {', '.join(SETTABLE)}")
+    if value:
+        _seconds(value, 0, key)
+    properties.put(store, app, FAMILY, key, value)
 
 
 def wait_to_retire(store: Store, app: str, env: dict[str, str]) -> int:

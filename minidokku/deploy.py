@@ -139,8 +139,9 @@ def _start(ctx: Context, app: str, release: Release, counts: dict[str, int]) -> 
 def _check(ctx: Context, app: str, release: Release, new: list[Container]) -> None:
     targets = []
     for container in new:
-        if checks.mode(ctx.store, app, container.process_type) == "skipped":
-            ctx.out.info(f"Skipping the checks of {container.dyno} (checks:skip)")
+        mode = checks.mode(ctx.store, app, container.process_type)
+        if mode != "enabled":
+            ctx.out.info(f"Not checking {container.dyno} (checks {mode})")
             continue
         found = checks.checks_for(container.process_type, release.settings, release.checks_file, release.config)
         ctx.out.info(f"Checking {container.dyno}: {', '.join(check.description for check in found)}")

@@ -1,4 +1,4 @@
-"""Validation of the names users give: apps, process types, ssh key names."""
+"""Validation of the names and numbers users give: apps, ssh key names, counts."""
 
 import re
 
@@ -9,6 +9,7 @@ APP_MAX_LENGTH = 48
 # Names that would collide with files or folders of the state root, or confuse a reader.
 RESERVED_APP_NAMES = frozenset({"tls", "plugins", "settings", "vhost", "ssh", "cache", "git", "home"})
 KEY_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
+WHOLE_NUMBER = re.compile(r"[0-9]+")
 
 
 def validate_app_name(name: str) -> str:
@@ -26,3 +27,8 @@ def validate_key_name(name: str) -> str:
     if not KEY_NAME_PATTERN.fullmatch(name):
         raise ValidationError(f"invalid key name {name!r}: use letters, digits and . _ @ -, at most 64 characters")
     return name
+
+
+def is_whole_number(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also accepts '²', which int() then refuses."""
+    return bool(WHOLE_NUMBER.fullmatch(text))

@@ -10,6 +10,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Optional
 
+from minidokku import names
 from minidokku.appjson import AppJson
 from minidokku.errors import NotFound, ValidationError
 from minidokku.state import Store
@@ -54,7 +55,7 @@ def current(store: Store, app: str) -> Optional[Release]:
 def find(store: Store, app: str, name: str) -> Release:
     """The release named `vN` (or `N`); NotFound when there is none."""
     number = name[1:] if name.startswith("v") else name
-    if not number.isdigit():
+    if not names.is_whole_number(number):
         raise ValidationError(f"expected a release like v3, got {name[:20]!r}")
     for release in history(store, app):
         if release.number == int(number):

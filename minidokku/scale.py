@@ -4,7 +4,7 @@ A type never scaled by hand takes app.json's formation quantity, else Dokku's de
 container and none of the others. `release` is a deployment task, never a running process.
 """
 
-from minidokku import procfile
+from minidokku import names, procfile
 from minidokku.errors import ValidationError
 from minidokku.state import Store
 
@@ -23,7 +23,7 @@ def parse_pairs(pairs: list[str]) -> dict[str, int]:
         procfile.validate_process_type(name)
         if name == NOT_A_PROCESS:
             raise ValidationError("release is run once per deploy, it cannot be scaled")
-        if not count.isdigit() or int(count) > MAX_QUANTITY:
+        if not names.is_whole_number(count) or int(count) > MAX_QUANTITY:
             raise ValidationError(f"{name}: the count must be a whole number from 0 to {MAX_QUANTITY}")
         scale[name] = int(count)
     return scale

@@ -6,10 +6,7 @@ import click
 
 from minidokku import apps, checks, deploy, procfile, properties
 from minidokku.context import Context
-from minidokku.errors import ValidationError
 from minidokku.scheduler import Container
-
-SETTABLE = ("wait-to-retire",)
 
 
 def register(cli: click.Group) -> None:
@@ -32,11 +29,7 @@ def register(cli: click.Group) -> None:
     def set_(ctx: Context, app: str, key: str, value: str) -> None:
         """Sets (or clears) a checks property. Example: dokku checks:set catmeow wait-to-retire 30"""
         apps.require(ctx, app)
-        if key not in SETTABLE:
-            raise ValidationError(f"unknown checks property {key!r}; known: {', '.join(SETTABLE)}")
-        if value and not value.isdigit():
-            raise ValidationError(f"{key} is a whole number of seconds, got {value[:20]!r}")
-        properties.put(ctx.store, app, checks.FAMILY, key, value)
+        checks.set_property(ctx.store, app, key, value)
         ctx.out.step(f"Setting {key} to {value}" if value else f"Unsetting {key}")
 
     @cli.command("checks:report")

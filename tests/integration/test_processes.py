@@ -165,3 +165,27 @@ def test_deploys_of_one_app_never_interleave_and_different_apps_run_in_parallel(
     loser = next(r for r in same_app if r.returncode)
     assert "procs is locked by another deploy or command" in loser.stderr
     assert results[3].returncode == 0, results[3].stderr
+
+
+def test_restart_policy_and_checks_settings_apply_on_the_next_deploy(platform, engine, tmp_path):
+    deploy_procs(platform, tmp_path)
+    platform.dokku("ps:set", "procs", "restart-policy", "always")
+    platform.dokku("checks:skip", "procs", "web")
+
+    skipped = platform.dokku("config:set", "procs", "HEALTH_STATUS=500")
+
+    assert "Not checking web.1 (checks skipped)" in skipped.stdout
+    serving = [c for c in containers(engine, platform) if ".retiring-" not in c["Names"][0]]
+    policies = {engine.inspect_container(c["Id"])["HostConfig"]["RestartPolicy"]["Name"] for c in serving}
+    assert policies == {"always"}
+    assert "Ps restart policy:" not in platform.dokku("ps:report", "procs").stdout
+    assert "always" in platform.dokku("ps:report", "procs").stdout
+    report = platform.dokku("checks:report", "procs").stdout
+    assert "Checks skipped list:" in report and "web" in report
+
+    platform.dokku("checks:disable", "procs")
+    before = {c["Id"] for c in containers(engine, platform) if ".retiring-" not in c["Names"][0]}
+    platform.dokku("ps:restart", "procs")
+    assert not before & {c["Id"] for c in containers(engine, platform)}, "without zero-downtime the old ones go first"
+    wrong = platform.dokku("ps:set", "procs", "restart-policy", "sometimes", check=False)
+    assert wrong.returncode != 0 and "restart" in wrong.stderr

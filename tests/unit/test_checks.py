@@ -1,0 +1,384 @@
+import threading
+from typing import Optional
+
+import pytest
+
+from minidokku import checks, properties
+from minidokku.appjson import AppJson
+from minidokku.checks import Check
+from minidokku.errors import DeployFailed, ValidationError
+from minidokku.scheduler import Container
+from minidokku.state import Store
+
+NO_APP_JSON = AppJson()
+
+
+# -- which checks -------------------------------------------------------------------------
+def test_default_web_checks_are_listening_then_up_for_two_seconds():
+    assert checks.checks_for("web", NO_APP_JSON, "", {}) == [
+        Check(description="answers HTTP on its port", listening=True),
+        Check(description="up for 2 s", uptime=2),
+    ]
+
+
+@pytest.mark.parametrize("process_type", ["worker", "clock"])
+def test_default_checks_of_other_types_are_uptime_only(process_type):
+    assert checks.checks_for(process_type, NO_APP_JSON, "", {}) == [Check(description="up for 2 s", uptime=2)]
+
+
+def test_dokku_default_checks_wait_changes_the_uptime():
+    found = checks.checks_for("web", NO_APP_JSON, "", {"DOKKU_DEFAULT_CHECKS_WAIT": "7"})
+    assert [check.uptime for check in found] == [0, 7]
+    assert found[1].description == "up for 7 s"
+
+
+def test_a_bad_dokku_default_checks_wait_is_refused():
+    with pytest.raises(ValidationError, match="DOKKU_DEFAULT_CHECKS_WAIT must be a whole number of seconds"):
+        checks.checks_for("worker", NO_APP_JSON, "", {"DOKKU_DEFAULT_CHECKS_WAIT": "soon"})
+
+
+def test_app_json_startup_checks_win_over_the_checks_file_and_the_default():
+    app_json = AppJson(
+        healthchecks={
+            "web": [
+                {"type": "startup", "name": "home", "path": "/", "content": "Welcome", "attempts": 4, "wait": 1},
+                {"uptime": 3},
+            ]
+        }
+    )
+    found = checks.checks_for("web", app_json, "/other expected\n", {"DOKKU_DEFAULT_CHECKS_WAIT": "9"})
+    assert found == [
+        Check(description="home", path="/", content="Welcome", attempts=4, timeout=5, wait=1),
+        Check(description="uptime", uptime=3),
+    ]
+
+
+def test_app_json_check_values_get_sane_floors_and_defaults():
+    app_json = AppJson(healthchecks={"web": [{"path": "/up", "attempts": 0, "timeout": 0, "initialDelay": 2}]})
+    assert checks.checks_for("web", app_json, "", {}) == [
+        Check(description="/up", path="/up", attempts=1, timeout=5, wait=5, initial_delay=2)
+    ]
+
+
+def test_an_app_json_listening_check_is_described_as_listening():
+    app_json = AppJson(healthchecks={"web": [{"listening": True}]})
+    assert checks.checks_for("web", app_json, "", {}) == [Check(description="listening", listening=True)]
+
+
+def test_liveness_and_readiness_checks_are_not_run_at_deploy():
+    app_json = AppJson(
+        healthchecks={
+            "web": [{"type": "liveness", "path": "/alive"}, {"type": "readiness", "path": "/ready"}],
+            "worker": [{"type": "liveness", "uptime": 30}],
+        }
+    )
+    assert checks.checks_for("web", app_json, "/ ok\n", {}) == checks.parse_checks_file("/ ok\n", {})
+    assert checks.checks_for("worker", app_json, "", {}) == [Check(description="up for 2 s", uptime=2)]
+
+
+def test_app_json_checks_of_another_type_do_not_apply():
+    app_json = AppJson(healthchecks={"worker": [{"uptime": 9}]})
+    assert checks.checks_for("web", app_json, "", {})[0].listening
+
+
+def test_the_checks_file_wins_over_the_default_for_web():
+    assert checks.checks_for("web", NO_APP_JSON, "/health ok\n", {}) == [
+        Check(description="/health ok", path="/health", content="ok", attempts=5, timeout=30, wait=5, initial_delay=5)
+    ]
+
+
+def test_the_checks_file_is_for_web_only():
+    assert checks.checks_for("worker", NO_APP_JSON, "/health ok\n", {}) == [Check(description="up for 2 s", uptime=2)]
+
+
+def test_a_blank_checks_file_means_the_default():
+    assert checks.checks_for("web", NO_APP_JSON, "  \n\n", {}) == checks.checks_for("web", NO_APP_JSON, "", {})
+
+
+def test_a_path_check_on_a_type_without_a_port_is_refused():
+    app_json = AppJson(healthchecks={"worker": [{"path": "/health"}]})
+    with pytest.raises(ValidationError, match="the path check of worker needs a port: only web has one"):
+        checks.checks_for("worker", app_json, "", {})
+
+
+# -- the CHECKS file ----------------------------------------------------------------------
+def test_checks_file_comments_and_blank_lines_are_skipped():
+    assert checks.parse_checks_file("# a comment\n\n   # indented\n", {}) == []
+
+
+def test_checks_file_lines_use_dokku_defaults():
+    [check] = checks.parse_checks_file("/ Hello world\n", {})
+    assert check == Check(
+        description="/ Hello world",
+        path="/",
+        content="Hello world",
+        attempts=5,
+        timeout=30,
+        wait=5,
+        initial_delay=5,
+    )
+
+
+def test_checks_file_settings_apply_to_every_check_wherever_they_are():
+    text = "/first\nWAIT=2\nTIMEOUT=3\nATTEMPTS=4\n/second text\n"
+    found = checks.parse_checks_file(text, {})
+    assert [(c.path, c.content, c.wait, c.initial_delay, c.timeout, c.attempts) for c in found] == [
+        ("/first", "", 2, 2, 3, 4),
+        ("/second", "text", 2, 2, 3, 4),
+    ]
+
+
+def test_checks_file_zero_attempts_and_timeout_are_raised_to_one():
+    [check] = checks.parse_checks_file("ATTEMPTS=0\nTIMEOUT=0\nWAIT=0\n/\n", {})
+    assert (check.attempts, check.timeout, check.wait, check.initial_delay) == (1, 1, 0, 0)
+
+
+@pytest.mark.parametrize(
+    ("line", "host", "path", "content"),
+    [
+        ("/path content", "", "/path", "content"),
+        ("/path?q=1 some text here", "", "/path?q=1", "some text here"),
+        ("//example.com/path", "example.com", "/path", ""),
+        ("//example.com", "example.com", "/", ""),
+        ("http://example.com/path content", "example.com", "/path", "content"),
+        ("https://example.com:8443/a/b ok", "example.com:8443", "/a/b", "ok"),
+    ],
+)
+def test_checks_file_targets(line, host, path, content):
+    [check] = checks.parse_checks_file(line, {})
+    assert (check.host, check.path, check.content, check.description) == (host, path, content, line)
+
+
+@pytest.mark.parametrize("line", ["health ok", "example.com/path", "ftp://host/path"])
+def test_a_checks_file_line_without_a_path_is_refused_with_its_number(line):
+    with pytest.raises(ValidationError, match="CHECKS line 3: expected a /path"):
+        checks.parse_checks_file(f"# comment\n/ ok\n{line}\n", {})
+
+
+def test_a_bad_checks_file_setting_is_refused_with_its_line():
+    with pytest.raises(ValidationError, match="CHECKS line 2: WAIT must be a whole number of seconds"):
+        checks.parse_checks_file("/\nWAIT=five\n", {})
+
+
+def test_dokku_checks_env_vars_override_the_file():
+    env = {"DOKKU_CHECKS_WAIT": "1", "DOKKU_CHECKS_TIMEOUT": "2", "DOKKU_CHECKS_ATTEMPTS": "9"}
+    [check] = checks.parse_checks_file("WAIT=10\nTIMEOUT=20\nATTEMPTS=3\n/\n", env)
+    assert (check.wait, check.initial_delay, check.timeout, check.attempts) == (1, 1, 2, 9)
+
+
+def test_empty_dokku_checks_env_vars_leave_the_file_settings():
+    [check] = checks.parse_checks_file("WAIT=10\n/\n", {"DOKKU_CHECKS_WAIT": ""})
+    assert check.wait == 10
+
+
+def test_a_bad_dokku_checks_env_var_is_refused():
+    with pytest.raises(ValidationError, match="DOKKU_CHECKS_ATTEMPTS must be a whole number"):
+        checks.parse_checks_file("/\n", {"DOKKU_CHECKS_ATTEMPTS": "-1"})
+
+
+def stored_wait_to_retire(tmp_path, value):
+    store = Store(tmp_path)
+    properties.put(store, "catmeow", checks.FAMILY, "wait-to-retire", value)  # checks:set accepts it: '²'.isdigit()
+    return checks.wait_to_retire(store, "catmeow", {})
+
+
+@pytest.mark.parametrize(
+    "read",
+    [
+        lambda tmp_path, value: checks.parse_checks_file(f"WAIT={value}\n/\n", {}),
+        lambda tmp_path, value: checks.parse_checks_file("/\n", {"DOKKU_CHECKS_TIMEOUT": value}),
+        lambda tmp_path, value: checks.checks_for("web", NO_APP_JSON, "", {"DOKKU_DEFAULT_CHECKS_WAIT": value}),
+        stored_wait_to_retire,
+    ],
+    ids=["checks-file", "dokku-checks-env", "default-checks-wait", "wait-to-retire-property"],
+)
+def test_seconds_in_unicode_superscript_digits_are_a_validation_error(tmp_path, read):
+    with pytest.raises(ValidationError):
+        read(tmp_path, "²")
+
+
+# -- checks:disable|enable|skip -----------------------------------------------------------
+def test_every_type_is_enabled_by_default(tmp_path):
+    assert checks.mode(Store(tmp_path), "catmeow", "web") == "enabled"
+
+
+def test_disable_all_then_enable_one_type(tmp_path):
+    store = Store(tmp_path)
+    checks.set_mode(store, "catmeow", [], "disabled")
+    assert [checks.mode(store, "catmeow", t) for t in ("web", "worker")] == ["disabled", "disabled"]
+    checks.set_mode(store, "catmeow", ["web"], "enabled")
+    assert [checks.mode(store, "catmeow", t) for t in ("web", "worker")] == ["enabled", "disabled"]
+
+
+def test_skip_one_type_leaves_the_others_enabled(tmp_path):
+    store = Store(tmp_path)
+    checks.set_mode(store, "catmeow", ["worker"], "skipped")
+    assert [checks.mode(store, "catmeow", t) for t in ("web", "worker")] == ["enabled", "skipped"]
+
+
+def test_a_type_moves_from_one_mode_to_another(tmp_path):
+    store = Store(tmp_path)
+    checks.set_mode(store, "catmeow", ["web", "worker"], "disabled")
+    checks.set_mode(store, "catmeow", ["web"], "skipped")
+    assert [checks.mode(store, "catmeow", t) for t in ("web", "worker")] == ["skipped", "disabled"]
+    assert properties.get(store, "catmeow", checks.FAMILY, "disabled") == "worker"
+
+
+def test_enable_all_clears_every_type_named_before(tmp_path):
+    store = Store(tmp_path)
+    checks.set_mode(store, "catmeow", [], "skipped")
+    checks.set_mode(store, "catmeow", ["web"], "disabled")
+    checks.set_mode(store, "catmeow", ["clock"], "enabled")
+    checks.set_mode(store, "catmeow", [], "enabled")
+    assert [checks.mode(store, "catmeow", t) for t in ("web", "worker", "clock")] == ["enabled"] * 3
+    assert properties.read_all(store, "catmeow", checks.FAMILY) == {}
+
+
+def test_modes_of_one_app_do_not_touch_another(tmp_path):
+    store = Store(tmp_path)
+    checks.set_mode(store, "catmeow", [], "disabled")
+    assert checks.mode(store, "dogwoof", "web") == "enabled"
+
+
+# -- wait-to-retire -----------------------------------------------------------------------
+def test_wait_to_retire_defaults_to_60_seconds(tmp_path):
+    assert checks.wait_to_retire(Store(tmp_path), "catmeow", {}) == 60
+
+
+def test_wait_to_retire_comes_from_the_env_when_no_property_is_set(tmp_path):
+    assert checks.wait_to_retire(Store(tmp_path), "catmeow", {"DOKKU_WAIT_TO_RETIRE": "15"}) == 15
+
+
+def test_the_wait_to_retire_property_wins_over_the_env(tmp_path):
+    store = Store(tmp_path)
+    properties.put(store, "catmeow", checks.FAMILY, "wait-to-retire", "0")
+    assert checks.wait_to_retire(store, "catmeow", {"DOKKU_WAIT_TO_RETIRE": "15"}) == 0
+
+
+@pytest.mark.parametrize("value", ["soon", "-5", "1.5"])
+def test_a_bad_wait_to_retire_is_refused(tmp_path, value):
+    with pytest.raises(ValidationError, match="wait-to-retire must be a whole number of seconds"):
+        checks.wait_to_retire(Store(tmp_path), "catmeow", {"DOKKU_WAIT_TO_RETIRE": value})
+
+
+# -- running them, against a fake prober (the boundary to Docker) ---------------------------
+class FakeProber:
+    """Answers as the containers named in it would; everything else runs and answers 200."""
+
+    def __init__(self, exited=None, responses=None, listening=True, logs=None):
+        self.exited = exited or {}  # container id -> exit code
+        self.responses = responses or {}  # container id -> list of (status, body) or OSError, last one repeats
+        self.listening = listening
+        self.logs = logs or {}
+        self.gets = {}
+        self.lock = threading.Lock()
+
+    def is_running(self, container: Container) -> tuple[bool, Optional[int]]:
+        if container.id in self.exited:
+            return False, self.exited[container.id]
+        return True, None
+
+    def answers_http(self, container: Container) -> bool:
+        return self.listening
+
+    def http_get(self, container: Container, path: str, host: str, timeout: int) -> tuple[int, str]:
+        with self.lock:
+            count = self.gets.get(container.id, 0)
+            self.gets[container.id] = count + 1
+        answers = self.responses.get(container.id, [(200, "ok")])
+        answer = answers[min(count, len(answers) - 1)]
+        if isinstance(answer, OSError):
+            raise answer
+        return answer
+
+    def last_logs(self, container_id: str, lines: int = 20) -> str:
+        return self.logs.get(container_id, "")
+
+
+def container(number=1, process_type="web") -> Container:
+    return Container(
+        id=f"id{number}", name=f"catmeow.{process_type}.{number}.upcoming-ab12", process_type=process_type, host_port=0
+    )
+
+
+def http_check(attempts=3, content="ok") -> Check:
+    return Check(description=f"/health {content}", path="/health", content=content, attempts=attempts, wait=0)
+
+
+def test_no_containers_is_nothing_to_check():
+    checks.run_all(FakeProber(), [])
+
+
+def test_a_listening_container_passes():
+    checks.run_all(FakeProber(), [(container(), [Check(description="answers HTTP", listening=True)])])
+
+
+def test_a_container_that_exits_fails_naming_itself_with_its_last_logs():
+    prober = FakeProber(exited={"id1": 137}, listening=False, logs={"id1": "Traceback: boom"})
+    with pytest.raises(DeployFailed) as raised:
+        checks.run_all(prober, [(container(), [Check(description="answers HTTP", listening=True)])])
+    message = str(raised.value)
+    assert message.startswith("catmeow.web.1.upcoming-ab12 failed the check `answers HTTP`: it exited (status 137)")
+    assert "Traceback: boom" in message
+
+
+def test_an_http_check_with_the_wrong_content_fails_after_every_attempt():
+    prober = FakeProber(responses={"id1": [(200, "Internal maintenance")]})
+    with pytest.raises(DeployFailed, match=r"attempt 3/3: 'ok' not in the page /health"):
+        checks.run_all(prober, [(container(), [http_check(attempts=3)])])
+    assert prober.gets == {"id1": 3}
+
+
+def test_an_http_check_passes_once_the_content_shows():
+    prober = FakeProber(responses={"id1": [(200, "starting"), (200, "all ok")]})
+    checks.run_all(prober, [(container(), [http_check(attempts=3)])])
+    assert prober.gets == {"id1": 2}
+
+
+def test_an_http_status_of_500_fails():
+    prober = FakeProber(responses={"id1": [(500, "ok")]})
+    with pytest.raises(DeployFailed, match=r"attempt 2/2: HTTP 500 for /health"):
+        checks.run_all(prober, [(container(), [http_check(attempts=2)])])
+
+
+def test_an_os_error_from_the_get_counts_as_a_failed_attempt():
+    prober = FakeProber(responses={"id1": [ConnectionRefusedError("connection refused"), (200, "ok")]})
+    checks.run_all(prober, [(container(), [http_check(attempts=2)])])
+    assert prober.gets == {"id1": 2}
+
+
+def test_os_errors_on_every_attempt_fail_with_the_last_error():
+    prober = FakeProber(responses={"id1": [TimeoutError("timed out")]})
+    with pytest.raises(DeployFailed, match=r"attempt 2/2: timed out"):
+        checks.run_all(prober, [(container(), [http_check(attempts=2)])])
+
+
+def test_an_http_check_stops_trying_once_the_container_exits():
+    prober = FakeProber(exited={"id1": 1}, responses={"id1": [(503, "")]})
+    with pytest.raises(DeployFailed, match=r"it exited \(status 1\)"):
+        checks.run_all(prober, [(container(), [http_check(attempts=5)])])
+    assert prober.gets == {}
+
+
+def test_a_running_container_passes_an_uptime_check():
+    checks.run_all(FakeProber(), [(container(1, "worker"), [Check(description="up for 1 s", uptime=1)])])
+
+
+def test_several_containers_report_every_failure():
+    prober = FakeProber(
+        exited={"id2": 2},
+        responses={"id1": [(404, "")], "id3": [(200, "ok")]},
+        logs={"id1": "log of one", "id2": "log of two"},
+    )
+    targets = [
+        (container(1), [http_check(attempts=1)]),
+        (container(2, "worker"), [Check(description="up for 1 s", uptime=1)]),
+        (container(3), [http_check(attempts=1)]),
+    ]
+    with pytest.raises(DeployFailed) as raised:
+        checks.run_all(prober, targets)
+    message = str(raised.value)
+    assert "catmeow.web.1.upcoming-ab12 failed the check `/health ok`: attempt 1/1: HTTP 404 for /health" in message
+    assert "catmeow.worker.2.upcoming-ab12 failed the check `up for 1 s`: it exited (status 2)" in message
+    assert "log of one" in message and "log of two" in message
+    assert "catmeow.web.3" not in message
