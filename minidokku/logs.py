@@ -3,35 +3,50 @@
 import queue
 import threading
 from collections.abc import Iterator
+from typing import Optional
 
 from minidokku.context import Context
+from minidokku.errors import NotFound
 from minidokku.scheduler import Container
 
 
-def lines(ctx: Context, app: str, follow: bool, history: int) -> Iterator[str]:
+def lines(
+    ctx: Context, app: str, follow: bool, history: int, process: Optional[str] = None, quiet: bool = False
+) -> Iterator[str]:
+    """process keeps one process type's containers (`web`) or one dyno's (`web.1`); quiet drops
+    the timestamp and the `app[web.1]:` prefix."""
     containers = ctx.scheduler.running(ctx.docker_name(app))
+    if process:
+        chosen = [c for c in containers if process in (c.process_type, c.dyno)]
+        if not chosen:
+            dynos = ", ".join(sorted({c.dyno for c in containers})) or "none"
+            raise NotFound(f"{app} has no process {process!r}; its processes: {dynos}")
+        containers = chosen
     if not follow:
         for container in containers:
-            yield from _container_lines(ctx, container, follow=False, history=history)
+            yield from _container_lines(ctx, container, follow=False, history=history, quiet=quiet)
         return
-    yield from _merged(ctx, containers, history)
+    yield from _merged(ctx, containers, history, quiet)
 
 
-def _container_lines(ctx: Context, container: Container, follow: bool, history: int) -> Iterator[str]:
-    dyno = container.name.split(".upcoming-")[0].split(".", 1)[-1]
-    for _stream, line in ctx.engine.container_logs(container.id, follow=follow, tail=history, timestamps=True):
-        timestamp, _, message = line.partition(" ")
-        yield f"{timestamp} app[{dyno}]: {message}"
+def _container_lines(ctx: Context, container: Container, follow: bool, history: int, quiet: bool) -> Iterator[str]:
+    entries = ctx.engine.container_logs(container.id, follow=follow, tail=history, timestamps=not quiet)
+    for _stream, line in entries:
+        if quiet:
+            yield line
+        else:
+            timestamp, _, message = line.partition(" ")
+            yield f"{timestamp} app[{container.dyno}]: {message}"
 
 
-def _merged(ctx: Context, containers: list[Container], history: int) -> Iterator[str]:
+def _merged(ctx: Context, containers: list[Container], history: int, quiet: bool) -> Iterator[str]:
     """Follows several containers at once, yielding lines as they arrive from any of them."""
     arrived: queue.Queue[object] = queue.Queue()
     finished = object()
 
     def pump(container: Container) -> None:
         try:
-            for line in _container_lines(ctx, container, follow=True, history=history):
+            for line in _container_lines(ctx, container, follow=True, history=history, quiet=quiet):
                 arrived.put(line)
         finally:
             arrived.put(finished)

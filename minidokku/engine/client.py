@@ -10,7 +10,8 @@ from typing import IO, Optional, Union
 
 import requests
 
-from minidokku.engine import streams
+from minidokku.engine import attach, streams
+from minidokku.engine.attach import Hijacked
 from minidokku.engine.transport import session_for
 from minidokku.errors import EngineError, EngineNotFound
 
@@ -94,6 +95,30 @@ class Engine:
     def commit(self, container_id: str, repo: str, tag: str, config: dict) -> str:
         params = {"container": container_id, "repo": repo, "tag": tag}
         return self._json("POST", "/commit", params=params, json=config, timeout=None)["Id"]
+
+    # -- one-off processes: attach and exec -----------------------------------------------
+    def attach_container(self, container_id: str, tty: bool) -> Hijacked:
+        """The container's stdin and output; attached before the start, no output is missed."""
+        path = f"/{API_VERSION}/containers/{container_id}/attach?stream=1&stdin=1&stdout=1&stderr=1"
+        return attach.hijack(self.socket_path, path, None, tty)
+
+    def resize_container(self, container_id: str, height: int, width: int) -> None:
+        self._request("POST", f"/containers/{container_id}/resize", params={"h": height, "w": width})
+
+    def create_exec(self, container_id: str, cmd: list[str], tty: bool) -> str:
+        config = {"Cmd": cmd, "Tty": tty, "AttachStdin": True, "AttachStdout": True, "AttachStderr": True}
+        return self._json("POST", f"/containers/{container_id}/exec", json=config)["Id"]
+
+    def start_exec(self, exec_id: str, tty: bool) -> Hijacked:
+        return attach.hijack(
+            self.socket_path, f"/{API_VERSION}/exec/{exec_id}/start", {"Detach": False, "Tty": tty}, tty
+        )
+
+    def resize_exec(self, exec_id: str, height: int, width: int) -> None:
+        self._request("POST", f"/exec/{exec_id}/resize", params={"h": height, "w": width})
+
+    def inspect_exec(self, exec_id: str) -> dict:
+        return self._json("GET", f"/exec/{exec_id}/json")
 
     # -- images ---------------------------------------------------------------------------
     def inspect_image(self, name: str) -> dict:

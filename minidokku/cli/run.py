@@ -1,0 +1,47 @@
+"""run and enter: one-off commands, in a new container or in a running one. Each exits with the
+command's own exit status."""
+
+import sys
+from typing import Optional
+
+import click
+
+from minidokku import apps, oneoff
+from minidokku.context import Context
+
+# Everything after APP belongs to the command, options included (`dokku run app python -c ...`).
+COMMAND_SETTINGS = {"ignore_unknown_options": True, "allow_interspersed_args": False}
+NO_TTY_HELP = "Never give the command a terminal (one is given when stdin and stdout are terminals)."
+
+
+def register(cli: click.Group) -> None:
+    @cli.command("run", context_settings=COMMAND_SETTINGS)
+    @click.option("--no-tty", is_flag=True, help=NO_TTY_HELP)
+    @click.argument("app")
+    @click.argument("command", nargs=-1, type=click.UNPROCESSED)
+    @click.pass_obj
+    def run(ctx: Context, no_tty: bool, app: str, command: tuple[str, ...]) -> None:
+        """Runs a command (default bash) in a new container of the app; one quoted word is a bash
+        command line. Example: dokku run catmeow python manage.py migrate"""
+        apps.require(ctx, app)
+        sys.exit(oneoff.run(ctx, app, list(command), _tty(no_tty), _streams()))
+
+    @cli.command("enter", context_settings=COMMAND_SETTINGS)
+    @click.option("--no-tty", is_flag=True, help=NO_TTY_HELP)
+    @click.argument("app")
+    @click.argument("target", required=False)
+    @click.argument("command", nargs=-1, type=click.UNPROCESSED)
+    @click.pass_obj
+    def enter(ctx: Context, no_tty: bool, app: str, target: Optional[str], command: tuple[str, ...]) -> None:
+        """Runs a command (default bash) in a running container of the app: TARGET is a process type,
+        a dyno (web.1) or a container id. Example: dokku enter catmeow web printenv DYNO"""
+        apps.require(ctx, app)
+        sys.exit(oneoff.enter(ctx, app, target, list(command), _tty(no_tty), _streams()))
+
+
+def _tty(no_tty: bool) -> bool:
+    return not no_tty and sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _streams() -> oneoff.Streams:
+    return oneoff.Streams(sys.stdin.buffer, sys.stdout.buffer, sys.stderr.buffer)

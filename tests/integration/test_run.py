@@ -1,0 +1,74 @@
+"""run, enter and logs -p/-q on the real engine, with catmeow pushed to a test platform."""
+
+import pytest
+from helpers import APPS, git, make_git_repo
+
+from minidokku import envfile, labels
+
+APP = "catmeow"
+
+
+@pytest.fixture
+def deployed(platform, tmp_path):
+    """catmeow, pushed with git (local transport: the same receive-pack and pre-receive hook as ssh)."""
+    repo = make_git_repo(tmp_path / APP, APPS / APP)
+    platform.dokku("apps:create", APP)
+    pushed = git(repo, "push", str(platform.root / APP), "main:main", env=platform.env, check=False)
+    assert pushed.returncode == 0, pushed.stderr
+    return platform
+
+
+@pytest.fixture
+def run_containers(engine, platform):
+    """Lists the app's one-off containers on the engine."""
+    namespace = envfile.parse((platform.root / "SETTINGS").read_text())["NAMESPACE"]
+    return lambda: engine.list_containers({labels.APP: namespace + APP, labels.ROLE: "run"})
+
+
+def test_run_exits_with_the_command_status_and_leaves_no_container(deployed, run_containers):
+    result = deployed.dokku("run", APP, "python", "-c", "import sys; print('meow'); sys.exit(3)", check=False)
+    assert (result.returncode, result.stdout) == (3, "meow\n")
+    assert run_containers() == []
+
+
+def test_run_sees_the_config_and_its_own_dyno(deployed, run_containers):
+    deployed.dokku("config:set", "--no-restart", APP, "SOMEVAR=purr purr")
+    assert deployed.dokku("run", APP, "printenv", "SOMEVAR").stdout == "purr purr\n"
+    dyno = deployed.dokku("run", APP, "echo $DYNO from $HOME").stdout  # one word: a bash command line
+    assert dyno.startswith("run.") and dyno.endswith(" from /app\n")
+    assert run_containers() == []
+
+
+def test_run_passes_stdin_and_keeps_stderr_apart(deployed, run_containers):
+    result = deployed.dokku("run", APP, "bash", "-c", "cat; echo oops >&2", input="hi\nthere\n")
+    assert (result.stdout, result.stderr) == ("hi\nthere\n", "oops\n")
+    assert run_containers() == []
+
+
+def test_run_of_an_app_never_deployed_is_a_one_line_error(platform):
+    platform.dokku("apps:create", "never")
+    result = platform.dokku("run", "never", "ls", check=False)
+    assert (result.returncode, result.stderr) == (1, " !     never has not been deployed yet\n")
+
+
+def test_enter_runs_in_the_running_web_container(deployed):
+    assert deployed.dokku("enter", APP, "web", "printenv", "DYNO").stdout == "web.1\n"
+    assert deployed.dokku("enter", APP, "web.1", "cat", input="through stdin\n").stdout == "through stdin\n"
+    assert deployed.dokku("enter", APP, "web", "bash", "-c", "exit 4", check=False).returncode == 4
+
+
+def test_enter_with_an_unknown_target_lists_what_runs(deployed):
+    result = deployed.dokku("enter", APP, "worker", "ls", check=False)
+    assert (result.returncode, result.stderr) == (
+        1,
+        f" !     {APP} has no process or container 'worker'; running: web.1\n",
+    )
+
+
+def test_logs_of_one_process_without_prefix(deployed):
+    quiet = deployed.dokku("logs", APP, "-p", "web", "-q").stdout.splitlines()
+    assert " * Serving Flask app 'catmeow'" in quiet
+    prefixed = deployed.dokku("logs", APP, "-p", "web.1").stdout.splitlines()
+    assert any(line.endswith(" app[web.1]:  * Serving Flask app 'catmeow'") for line in prefixed)
+    unknown = deployed.dokku("logs", APP, "-p", "worker", check=False)
+    assert (unknown.returncode, unknown.stderr) == (1, f" !     {APP} has no process 'worker'; its processes: web.1\n")
