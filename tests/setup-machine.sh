@@ -20,7 +20,8 @@ docker_answers() {
 }
 if ! docker_answers; then
   echo "-----> Starting dockerd (log: /var/log/minidokku-test-dockerd.log)"
-  nohup dockerd >/var/log/minidokku-test-dockerd.log 2>&1 &
+  # its own session: it outlives the shell (and process group) that started it
+  setsid nohup dockerd >/var/log/minidokku-test-dockerd.log 2>&1 &
   i=0
   until docker_answers; do
     i=$((i + 1))
