@@ -39,7 +39,9 @@ format: venv
 	$(BIN)/ruff check --fix minidokku tests bench
 
 bench: machine venv stack
+	command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
 	$(BIN)/python bench/deploy_times.py
+	$(BIN)/python bench/redeploy_under_load.py
 
 clean:
 	rm -rf $(VENV) dist build *.egg-info

@@ -1,5 +1,7 @@
 """Apps: creating, listing and destroying them (repo, state, containers, image, proxy)."""
 
+import contextlib
+
 from minidokku import gitrepo, labels, names, releases
 from minidokku.builders.buildpacks import cache_volume, image_repository
 from minidokku.context import Context
@@ -32,7 +34,8 @@ def destroy(ctx: Context, app: str) -> None:
     require(ctx, app)
     with ctx.store.lock(app):
         for entry in ctx.engine.list_containers({labels.APP: ctx.docker_name(app)}):
-            ctx.engine.remove_container(entry["Id"], force=True)
+            with contextlib.suppress(EngineNotFound):  # a retirement removed it meanwhile
+                ctx.engine.remove_container(entry["Id"], force=True)
         ctx.nginx.remove(app)
         _remove_images(ctx, app)
         ctx.engine.remove_volume(cache_volume(ctx.docker_name(app)))

@@ -22,6 +22,7 @@ class Site:
     domains: list[str]  # empty: the app is served on a port of its own
     listen_port: int
     upstreams: list[tuple[str, int]]  # (host, port) of each web container
+    log_dir: str = "/var/log/nginx"
 
 
 def render(site: Site) -> str:
@@ -53,8 +54,8 @@ def _server(site: Site, server_name: str, location_body: str) -> str:
     return f"""server {{
   listen {site.listen_port};
   server_name {server_name};
-  access_log /var/log/nginx/{site.app}-access.log;
-  error_log /var/log/nginx/{site.app}-error.log;
+  access_log {site.log_dir}/{site.app}-access.log;
+  error_log {site.log_dir}/{site.app}-error.log;
 
   location / {{
 {location_body}  }}

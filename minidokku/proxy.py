@@ -26,6 +26,7 @@ def route(ctx: Context, app: str, web_containers: list[Container]) -> None:
         domains=app_domains,
         listen_port=ctx.settings.http_port if app_domains else own_port(ctx, app),
         upstreams=[("127.0.0.1", c.host_port) for c in web_containers if c.host_port],
+        log_dir=ctx.settings.nginx_log_dir,
     )
     ctx.nginx.install(app, nginx.render(site))
 

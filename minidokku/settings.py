@@ -26,6 +26,7 @@ class Settings:
     program: list[str]
     namespace: str  # prefixes the app's Docker objects, so a test root never touches real apps
     keep_releases: int  # images of older releases are removed (their records stay)
+    nginx_log_dir: str  # where each app's access and error logs go
 
     @classmethod
     def load(cls) -> "Settings":
@@ -46,6 +47,7 @@ class Settings:
             program=program_command(root),
             namespace=values.get("NAMESPACE", ""),
             keep_releases=int(values.get("KEEP_RELEASES", "5")),
+            nginx_log_dir=values.get("NGINX_LOG_DIR", "/var/log/nginx"),
         )
 
 

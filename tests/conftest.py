@@ -88,7 +88,7 @@ http {{
     # NAMESPACE keeps this root's containers, images and volumes apart from any real install.
     (root / "SETTINGS").write_text(
         f"export NGINX_COMMAND='{' '.join(nginx)}'\nexport HTTP_PORT='{http_port}'\n"
-        f"export NAMESPACE='test-{secrets.token_hex(3)}-'\n"
+        f"export NAMESPACE='test-{secrets.token_hex(3)}-'\nexport NGINX_LOG_DIR='{nginx_dir}'\n"
     )
     subprocess.run(nginx, check=True)
     wait_for_port(http_port)

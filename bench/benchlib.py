@@ -1,0 +1,159 @@
+"""The benches' common set-up: a temporary minidokku root serving catmeow through its own nginx.
+
+The root has its own nginx on a loopback port and its own NAMESPACE (so its Docker objects never
+meet a real app's), and the app is pushed with git over the local transport: the same
+receive-pack and pre-receive hook as over ssh.
+"""
+
+import os
+import random
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+CATMEOW = REPO_ROOT / "tests" / "apps" / "catmeow"
+CATMEOW_PAGE = "Cat dreams meow.."
+HOST = "catmeow.example.test"
+CA = "/etc/ssl/certs/ca-certificates.crt"
+RUNS = int(os.environ.get("BENCH_RUNS", "5"))
+DOKKU = str(Path(sys.executable).parent / "dokku")
+SERVE_TIMEOUT = 120.0
+DESTROY_ATTEMPTS = 3
+GIT_IDENTITY = {"GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "b@b", "GIT_COMMITTER_NAME": "bench",
+                "GIT_COMMITTER_EMAIL": "b@b"}  # fmt: skip
+
+
+class BenchError(Exception):
+    pass
+
+
+def free_port() -> int:
+    """A free port below the ephemeral range, where Docker's published ports never land."""
+    for _ in range(100):
+        port = random.randint(20000, 32000)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("0.0.0.0", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError("no free port between 20000 and 32000")
+
+
+def run(argv: list[str], **kwargs) -> subprocess.CompletedProcess:
+    """Runs argv with its output captured; a failure raises with that output in the message."""
+    result = subprocess.run(argv, capture_output=True, text=True, **kwargs)
+    if result.returncode != 0:
+        raise BenchError(f"{' '.join(argv)} failed (exit {result.returncode}):\n{result.stderr}{result.stdout}")
+    return result
+
+
+class Bench:
+    """A temporary root in workdir with nginx running and catmeow's source committed (not yet pushed).
+
+    close() destroys the app and stops nginx; the caller removes workdir.
+    """
+
+    def __init__(self, workdir: Path):
+        self.root = workdir / "root"
+        self.root.mkdir()
+        self.port = free_port()
+        nginx_dir = workdir / "nginx"
+        nginx_dir.mkdir()
+        (nginx_dir / "nginx.conf").write_text(
+            f"pid {nginx_dir}/nginx.pid;\nerror_log {nginx_dir}/error.log;\nevents {{}}\n"
+            f"http {{ access_log off; server {{ listen {self.port} default_server; return 404; }}\n"
+            f"include {self.root}/*/nginx.conf; }}\n"
+        )
+        self.nginx = ["nginx", "-p", str(nginx_dir), "-c", str(nginx_dir / "nginx.conf")]
+        self.namespace = f"bench-{secrets.token_hex(3)}-"  # keeps off any real app's Docker objects
+        (self.root / "SETTINGS").write_text(
+            f"export NGINX_COMMAND='{' '.join(self.nginx)}'\nexport HTTP_PORT='{self.port}'\n"
+            f"export NAMESPACE='{self.namespace}'\nexport NGINX_LOG_DIR='{nginx_dir}'\n"
+        )
+        run(self.nginx)
+        try:
+            self.env = dict(os.environ, DOKKU_ROOT=str(self.root), **GIT_IDENTITY)
+            self.dokku("domains:set-global", "example.test")
+            self.dokku("docker-options:add", "--global", "build", f"--network=host -v {CA}:{CA}:ro")
+            self.src = workdir / "catmeow"
+            shutil.copytree(CATMEOW, self.src)
+            self.git("init", "-q", "-b", "main")
+            self.commit("first")
+        except BaseException:
+            self._stop_nginx()
+            raise
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+    def dokku(self, *args: str) -> subprocess.CompletedProcess:
+        return run([DOKKU, *args], env=self.env)
+
+    def git(self, *args: str) -> subprocess.CompletedProcess:
+        return run(["git", *args], cwd=self.src, env=self.env)
+
+    def commit(self, message: str) -> None:
+        self.git("add", "-A")
+        self.git("commit", "-q", "--allow-empty", "-m", message)
+
+    def serves(self) -> bool:
+        """True when nginx answers catmeow's page for its domain."""
+        try:
+            answer = requests.get(self.url, headers={"Host": HOST}, timeout=5)
+        except requests.RequestException:
+            return False
+        return answer.status_code == 200 and answer.text == CATMEOW_PAGE
+
+    def wait_serving(self, timeout: float = SERVE_TIMEOUT) -> float:
+        """Waits until the page serves; returns the seconds waited."""
+        started = time.monotonic()
+        while not self.serves():
+            if time.monotonic() - started > timeout:
+                raise BenchError(f"catmeow did not serve through nginx within {timeout:.0f} s")
+            time.sleep(0.02)
+        return time.monotonic() - started
+
+    def timed(self, action) -> float:
+        """Seconds from the start of action() to the page serving."""
+        started = time.monotonic()
+        action()
+        self.wait_serving()
+        return time.monotonic() - started
+
+    def push(self) -> None:
+        self.git("push", "-q", str(self.root / "catmeow"), "main")
+
+    def code_change(self, n: int) -> None:
+        with open(self.src / "catmeow.py", "a") as handle:
+            handle.write(f"# change {n}\n")
+        self.commit(f"code {n}")
+
+    def close(self) -> None:
+        """Destroys the app and stops nginx. A destroy can meet a container that goes meanwhile (an old
+        one retiring after its wait), so a failed one is tried again; one that keeps failing is reported,
+        not raised, and nginx stops anyway."""
+        for attempt in range(1, DESTROY_ATTEMPTS + 1):
+            if not (self.root / "catmeow").exists():
+                break
+            destroyed = subprocess.run(
+                [DOKKU, "apps:destroy", "catmeow", "--force"], env=self.env, capture_output=True, text=True
+            )
+            if destroyed.returncode == 0:
+                break
+            print(f"apps:destroy catmeow failed (attempt {attempt}):\n{destroyed.stderr}", file=sys.stderr)
+            time.sleep(1)
+        else:
+            print(f"left behind: the Docker objects named or labelled {self.namespace}catmeow", file=sys.stderr)
+        self._stop_nginx()
+
+    def _stop_nginx(self) -> None:
+        subprocess.run([*self.nginx, "-s", "quit"], capture_output=True)
