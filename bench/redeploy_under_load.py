@@ -10,7 +10,7 @@ loopback port, pushes over git's local transport. Needs wrk on the PATH (`make b
   still run during their wait-to-retire).
 - Rollback: `dokku releases:rollback catmeow v1`, timed until the command returns, then checked the same
   way against v1's image. It runs after the first no-change redeploy (v2), while v1 still has its image
-  (only the last releases keep theirs). Prints "rollback: not available" while dokku has no such command.
+  (only the last releases keep theirs).
 - Under load: wrk (-t2 -c16) asks nginx for catmeow's page while REDEPLOYS empty commits are pushed one
   after the other; every push must succeed. Twice: with keep-alive connections, then with a connection per
   request (nginx's graceful reload closes idle keep-alive connections, and a client that sent a request on
@@ -210,14 +210,12 @@ def redeploys_under_load(bench: Bench, load: Load) -> tuple[list[Timing], WrkSum
     return timings, load.stop()
 
 
-def rollback(bench: Bench) -> Optional[Timing]:
-    """`dokku releases:rollback catmeow v1` until it returns, then v1 checked; None without the command."""
+def rollback(bench: Bench) -> Timing:
+    """`dokku releases:rollback catmeow v1` until it returns, then v1 checked."""
     started = time.monotonic()
     result = subprocess.run([DOKKU, "releases:rollback", "catmeow", "v1"], env=bench.env, capture_output=True,
                             text=True)  # fmt: skip
     seconds = time.monotonic() - started
-    if result.returncode == 2 and "No such command" in result.stdout + result.stderr:
-        return None
     if result.returncode != 0:
         raise BenchError(f"releases:rollback failed (exit {result.returncode}):\n{result.stderr}{result.stdout}")
     return Timing(seconds, wait_serving(bench, release_image(bench, 1), "v1 (rolled back)"))
@@ -245,31 +243,24 @@ def print_load(title: str, under_load: list[Timing], wrk: WrkSummary) -> None:
 def print_table(
     loads: list[tuple[str, list[Timing], WrkSummary]],
     no_change: list[Timing],
-    rolled_back: Optional[Timing],
-    failed: bool,
+    rolled_back: Timing,
 ) -> None:
     for title, under_load, wrk in loads:
         print_load(title, under_load, wrk)
     print("\nwithout load:\n")
     row(f"no-change redeploy, push to return, median of {len(no_change)} (s)",
         f"{statistics.median(t.seconds for t in no_change):.2f}")  # fmt: skip
-    if rolled_back is not None:
-        row("releases:rollback catmeow v1, to return (s)", f"{rolled_back.seconds:.2f}")
-    else:
-        row("releases:rollback catmeow v1", "failed" if failed else "not available")
+    row("releases:rollback catmeow v1, to return (s)", f"{rolled_back.seconds:.2f}")
     print()
-    if rolled_back is None and not failed:
-        print("rollback: not available")
     for title, _timings, wrk in loads:
         print(f"wrk's output ({title}):\n" + "".join(f"    {line}\n" for line in wrk.output.splitlines()))
     timings = [t for _title, under_load, _wrk in loads for t in under_load]
-    late = [t.late for t in [*timings, *no_change, *([rolled_back] if rolled_back else [])] if t.late > 0]
+    late = [t.late for t in [*timings, *no_change, rolled_back] if t.late > 0]
     if late:
         print(f"note: {len(late)} releases served only after their command returned (up to {max(late):.2f} s later)")
 
 
 def main() -> None:
-    rollback_error: Optional[BenchError] = None
     with tempfile.TemporaryDirectory(prefix="minidokku-bench-") as directory:
         workdir = Path(directory)
         bench = Bench(workdir)
@@ -279,10 +270,7 @@ def main() -> None:
             bench.timed(bench.push)  # v1
             # the rollback comes early: only the last KEEP_RELEASES (5) releases keep their images
             no_change = [redeploy(bench, "no change 1")]  # v2
-            try:
-                rolled_back = rollback(bench)  # v3, v1's image
-            except BenchError as error:
-                rollback_error, rolled_back = error, None
+            rolled_back = rollback(bench)  # v3, v1's image
             no_change += [redeploy(bench, f"no change {n}") for n in range(2, RUNS + 1)]
             title = (
                 f"catmeow through nginx, wrk -t2 -c16 during {REDEPLOYS} redeploys (empty commits pushed one by one)"
@@ -295,9 +283,7 @@ def main() -> None:
             keep_alive.kill()
             closing.kill()
             bench.close()
-    print_table(loads, no_change, rolled_back, failed=rollback_error is not None)
-    if rollback_error is not None:
-        sys.exit(f"rollback: {rollback_error}")
+    print_table(loads, no_change, rolled_back)
 
 
 # wrk 4.1.0 outputs (Debian's): a run of this bench, a run without WRK_SCRIPT against a server answering
