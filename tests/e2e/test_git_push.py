@@ -121,3 +121,18 @@ def test_ps_rebuild_of_a_never_pushed_app_is_a_clear_error(platform):
     result = platform.dokku("ps:rebuild", "empty", check=False)
     assert result.returncode == 1
     assert "has no pushed main or master branch" in result.stderr
+
+
+def test_run_over_ssh_passes_the_exit_code_and_releases_roll_back(platform, ssh_client, tmp_path):
+    repo = make_git_repo(tmp_path / "envecho", APPS / "envecho")
+    assert ssh_client.push(repo, "envecho").returncode == 0
+    assert ssh_client.ssh("config:set", "envecho", "MEOW=two").returncode == 0
+
+    ran = ssh_client.ssh("run", "envecho", "'echo $MEOW from $DYNO; exit 3'")
+    assert ran.returncode == 3, ran.stderr
+    assert ran.stdout.startswith("two from run.")
+
+    rolled = ssh_client.ssh("releases:rollback", "envecho")
+    assert rolled.returncode == 0, rolled.stderr
+    wait_until_serving(platform, "envecho.example.test", "<unset>", path="/MEOW")
+    assert "v3" in ssh_client.ssh("releases", "envecho").stdout
