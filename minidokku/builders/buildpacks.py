@@ -19,8 +19,6 @@ from minidokku.output import Output
 
 STACK_NAME = "minidokku-bookworm"
 SCRIPTS = Path(__file__).parent / "scripts"
-# Our own buildpacks, tried in this order when the app names none.
-DEFAULT_ORDER = ("python",)
 RELEASE_ENTRY = re.compile(r"^\s+([A-Za-z0-9_-]+):\s*(.+?)\s*$")
 _IMAGE_ENV: list[str] = [
     "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -32,6 +30,11 @@ _IMAGE_ENV: list[str] = [
 def bundled_buildpacks_dir() -> Path:
     """Where the buildpacks shipped with minidokku are (the repo's buildpacks/ folder)."""
     return Path(minidokku.buildpacks.__file__).parent
+
+
+def default_order() -> list[str]:
+    """Our own buildpacks, in the order they are tried when the app names none (buildpacks/ORDER)."""
+    return (bundled_buildpacks_dir() / "ORDER").read_text(encoding="utf-8").split()
 
 
 def cache_volume(app: str) -> str:
@@ -94,7 +97,7 @@ def _build_inputs(sha: str, config: dict[str, str]) -> tarball.Entries:
     build_environment = {
         "SOURCE_VERSION": sha,
         "GIT_REV": sha,
-        "BUILDPACKS": " ".join(f"/tmp/buildpacks/{name}" for name in DEFAULT_ORDER),
+        "BUILDPACKS": " ".join(f"/tmp/buildpacks/{name}" for name in default_order()),
         "BUILDPACK_SELECTION": "detect",
     }
     entries = tarball.tree_entries(bundled_buildpacks_dir(), "tmp/buildpacks/")
