@@ -3,7 +3,8 @@
 import contextlib
 
 from minidokku import gitrepo, labels, names, releases
-from minidokku.builders.buildpacks import cache_volume, image_repository
+from minidokku.builders import image_repository, remove_if_unnamed
+from minidokku.builders.buildpacks import cache_volume
 from minidokku.context import Context
 from minidokku.errors import AlreadyExists, EngineNotFound, NotFound
 
@@ -43,13 +44,15 @@ def destroy(ctx: Context, app: str) -> None:
 
 
 def _remove_images(ctx: Context, app: str) -> None:
-    image_ids = {release.image_id for release in releases.history(ctx.store, app)}
-    image_ids.add(f"{image_repository(ctx.docker_name(app))}:latest")
-    for image in image_ids:
-        try:
-            ctx.engine.remove_image(image, force=True)
-        except EngineNotFound:
-            pass
+    """Removes our tags (dokku/APP:latest and :vN), then the release images no other name holds:
+    an image the app was deployed from (git:from-image) stays, under its own name."""
+    history = releases.history(ctx.store, app)
+    repository = image_repository(ctx.docker_name(app))
+    for tag in ["latest", *(release.name for release in history)]:
+        with contextlib.suppress(EngineNotFound):
+            ctx.engine.remove_image(f"{repository}:{tag}")
+    for image_id in {release.image_id for release in history}:
+        remove_if_unnamed(ctx.engine, image_id)
 
 
 DEPLOY_LOCK = ".deploy.lock"  # Dokku's name for the apps:lock marker

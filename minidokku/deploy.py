@@ -10,8 +10,8 @@ are removed, nginx is untouched and the old release keeps serving.
 import contextlib
 from collections.abc import Iterator
 
-from minidokku import apps, checks, docker_options, gitrepo, proxy, ps_settings, releases, retirement, scale, tasks
-from minidokku.builders import buildpacks
+from minidokku import apps, builds, checks, docker_options, proxy, ps_settings, releases, retirement, scale, tasks
+from minidokku.builders import image_repository, remove_if_unnamed
 from minidokku.context import Context
 from minidokku.errors import EngineError, Locked, NotFound
 from minidokku.releases import Release
@@ -32,31 +32,12 @@ def deploy_commit(ctx: Context, app: str, sha: str) -> Release:
     out = ctx.out
     out.step(f"Building {app} ...")
     env = ctx.store.read_env(app)
-    result = buildpacks.build(
-        ctx.engine,
-        ctx.docker_name(app),
-        source_tar=gitrepo.archive(ctx.store.app_dir(app), sha),
-        sha=sha,
-        config=env,
-        stack_image=ctx.settings.stack_image,
-        options=docker_options.effective(ctx.store, app, "build"),
-        out=out,
-    )
+    result = builds.build_commit(ctx, app, sha, env)
     image_id = result.image_id
     if result.app_json.predeploy:
-        image_id = tasks.predeploy(ctx, app, image_id, result.app_json.predeploy, env)
+        image_id = tasks.predeploy(ctx, app, result, env)
     out.step(f"Releasing {app} ...")
-    release = releases.prepare(
-        ctx.store,
-        app,
-        sha,
-        image_id,
-        result.processes,
-        f"Deploy {sha[:7]}",
-        env,
-        result.app_json,
-        result.checks_file,
-    )
+    release = releases.prepare(ctx.store, app, sha, image_id, f"Deploy {sha[:7]}", env, result)
     return deploy_release(ctx, app, release)
 
 
@@ -109,7 +90,7 @@ def deploy_release(ctx: Context, app: str, release: Release, new_release: bool =
         releases.save(ctx.store, app, release)
         ctx.store.write_env(app, release.config)
         # a tag per release keeps its image from `docker image prune` while it may be rolled back to
-        ctx.engine.tag_image(release.image_id, buildpacks.image_repository(docker_name), release.name)
+        ctx.engine.tag_image(release.image_id, image_repository(docker_name), release.name)
     ctx.scheduler.mark_retiring(old)
     ctx.scheduler.settle_names(new)
     retirement.schedule(ctx, old, checks.wait_to_retire(ctx.store, app, release.config))
@@ -152,13 +133,12 @@ def _check(ctx: Context, app: str, release: Release, new: list[Container]) -> No
 def _prune_images(ctx: Context, app: str) -> None:
     """Removes the images only releases beyond the kept number use (their records stay)."""
     history = releases.history(ctx.store, app)
-    repository = buildpacks.image_repository(ctx.docker_name(app))
+    repository = image_repository(ctx.docker_name(app))
     for release in releases.beyond_kept(history, ctx.settings.keep_releases):
         with contextlib.suppress(EngineError):  # the tag is already gone
             ctx.engine.remove_image(f"{repository}:{release.name}")
     for image_id in releases.images_beyond(history, ctx.settings.keep_releases):
-        with contextlib.suppress(EngineError):  # already gone, or still used by a container
-            ctx.engine.remove_image(image_id)
+        remove_if_unnamed(ctx.engine, image_id)
 
 
 def require_deployed(ctx: Context, app: str) -> Release:

@@ -1,22 +1,37 @@
 """git, through its own commands (argv lists, never a shell): bare repos, hooks, archives."""
 
+import os
 import shlex
+import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Optional
 
-from minidokku.errors import GitError
+from minidokku.errors import BuildFailed, GitError
 from minidokku.state import atomic_write
 
 HOOK_MARKER = "# written by minidokku"
+NO_PROMPT = {"GIT_TERMINAL_PROMPT": "0", "GIT_SSH_COMMAND": "ssh -o BatchMode=yes"}  # fail, never ask
 
 
-def _git(args: list[str], cwd: Optional[Path] = None, input_bytes: Optional[bytes] = None) -> bytes:
-    result = subprocess.run(["git", *args], cwd=cwd, input=input_bytes, capture_output=True, check=False)
+def _git(
+    args: list[str], cwd: Optional[Path] = None, input_bytes: Optional[bytes] = None, env: Optional[dict] = None
+) -> bytes:
+    environment = dict(_outside_any_repo(), **env) if env else None
+    result = subprocess.run(
+        ["git", *args], cwd=cwd, input=input_bytes, capture_output=True, check=False, env=environment
+    )
     if result.returncode != 0:
         message = result.stderr.decode("utf-8", "replace").strip().splitlines()
         raise GitError(f"git {args[0]} failed: {message[-1] if message else 'exit ' + str(result.returncode)}")
     return result.stdout
+
+
+def _outside_any_repo() -> dict[str, str]:
+    """Our environment without git's own variables: inside the pre-receive hook they point at
+    the app's repo and its quarantine, which a git command on another repo must not see."""
+    return {key: value for key, value in os.environ.items() if not key.startswith("GIT_")}
 
 
 def init_bare(repo: Path) -> None:
@@ -54,6 +69,59 @@ def branch_head(repo: Path, branch: str) -> Optional[str]:
         return None
 
 
+def read_file(repo: Path, rev: str, path: str) -> Optional[str]:
+    """A file of the tree at rev, or None when it has none."""
+    try:
+        return _git(["cat-file", "blob", f"{rev}:{path}"], cwd=repo).decode("utf-8", "replace")
+    except GitError:
+        return None
+
+
 def archive(repo: Path, rev: str, prefix: str = "app/") -> bytes:
     """The tree of `rev` as a tar, every path under `prefix`."""
     return _git(["archive", "--format=tar", f"--prefix={prefix}", rev], cwd=repo)
+
+
+def fetch_buildpack(url: str, ref: str, folder: Path) -> None:
+    """Clones a buildpack at ref (a branch, tag or commit; default branch when empty) into folder,
+    which appears whole or not at all. Raises BuildFailed with git's reason."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=folder.parent, prefix=".fetch-") as scratch:
+        clone = Path(scratch) / "buildpack"
+        try:
+            if ref:
+                try:  # a branch or tag: only its last commit
+                    _git(["clone", "--quiet", "--depth", "1", "--branch", ref, "--", url, str(clone)], env=NO_PROMPT)
+                except GitError:  # a commit
+                    _git(["clone", "--quiet", "--", url, str(clone)], env=NO_PROMPT)
+                    _git(["checkout", "--quiet", ref, "--"], cwd=clone)
+            else:
+                _git(["clone", "--quiet", "--depth", "1", "--", url, str(clone)], env=NO_PROMPT)
+        except GitError as error:
+            raise BuildFailed(f"could not fetch the buildpack {url}{'#' + ref if ref else ''}: {error}") from None
+        shutil.rmtree(clone / ".git", ignore_errors=True)
+        try:
+            os.rename(clone, folder)
+        except OSError:  # another build fetched it meanwhile
+            if not folder.is_dir():
+                raise
+
+
+def commit_directory(repo: Path, directory: Path, branch: str, message: str) -> str:
+    """Commits the files of directory as the next commit of branch, without moving the branch
+    (see move_branch); returns the commit's sha."""
+    identity = {"GIT_AUTHOR_NAME": "minidokku", "GIT_AUTHOR_EMAIL": "minidokku@localhost"}
+    identity.update(GIT_COMMITTER_NAME="minidokku", GIT_COMMITTER_EMAIL="minidokku@localhost")
+    with tempfile.TemporaryDirectory(prefix="minidokku-index-") as scratch:
+        env = dict(
+            identity, GIT_INDEX_FILE=str(Path(scratch) / "index"), GIT_DIR=str(repo), GIT_WORK_TREE=str(directory)
+        )
+        _git(["add", "--all", "--force", "."], cwd=directory, env=env)
+        tree = _git(["write-tree"], cwd=directory, env=env).decode().strip()
+        parent = branch_head(repo, branch)
+        parents = ["-p", parent] if parent else []
+        return _git(["commit-tree", tree, *parents, "-m", message], cwd=directory, env=env).decode().strip()
+
+
+def move_branch(repo: Path, branch: str, sha: str) -> None:
+    _git(["update-ref", f"refs/heads/{branch}", sha], cwd=repo)

@@ -7,11 +7,12 @@ are APP/releases/vN.json, readable by the dokku user only (they hold the config'
 
 import json
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Optional
 
 from minidokku import names
 from minidokku.appjson import AppJson
+from minidokku.builders import DEFAULT_WEB_PORT, HEROKUISH, BuildResult, command_argv
 from minidokku.errors import NotFound, ValidationError
 from minidokku.state import Store
 
@@ -29,6 +30,12 @@ class Release:
     config: dict[str, str] = field(default_factory=dict)
     app_json: dict = field(default_factory=dict)  # an AppJson as a dict
     checks_file: str = ""  # the legacy CHECKS file's text
+    builder: str = HEROKUISH
+    web_port: int = DEFAULT_WEB_PORT
+
+    def command(self, process_type: str) -> Optional[list[str]]:
+        """The container Cmd of a process type (None: the image's own)."""
+        return command_argv(self.builder, self.processes[process_type])
 
     @property
     def name(self) -> str:
@@ -68,11 +75,9 @@ def prepare(
     app: str,
     sha: str,
     image_id: str,
-    processes: dict[str, str],
     description: str,
     config: dict[str, str],
-    app_json: AppJson,
-    checks_file: str,
+    build: BuildResult,
 ) -> Release:
     """The next release of the app, not yet saved: a release is saved once it serves."""
     previous = current(store, app)
@@ -80,19 +85,27 @@ def prepare(
         number=previous.number + 1 if previous else 1,
         sha=sha,
         image_id=image_id,
-        processes=dict(processes),
+        processes=dict(build.processes),
         description=description,
         created=time.time(),
         config=dict(config),
-        app_json=asdict(app_json),
-        checks_file=checks_file,
+        app_json=asdict(build.app_json),
+        checks_file=build.checks_file,
+        builder=build.builder,
+        web_port=build.web_port,
     )
 
 
 def successor(store: Store, app: str, base: Release, description: str, config: dict[str, str]) -> Release:
     """A new release running base's image with this config (a config change or a rollback)."""
-    return prepare(
-        store, app, base.sha, base.image_id, base.processes, description, config, base.settings, base.checks_file
+    previous = current(store, app)
+    return replace(
+        base,
+        number=previous.number + 1 if previous else 1,
+        description=description,
+        created=time.time(),
+        config=dict(config),
+        app_json=asdict(base.settings),  # a release of an older minidokku gets every field
     )
 
 

@@ -21,7 +21,6 @@ from minidokku.releases import Release
 
 PROCESS_ROLE = "process"
 TASK_ROLE = "task"
-WEB_PORT = 5000
 DEFAULT_RESTART_POLICY = {"Name": "on-failure", "MaximumRetryCount": 10}  # Dokku's default
 STOP_GRACE_SECONDS = 10
 UPCOMING = ".upcoming-"
@@ -79,10 +78,9 @@ class DockerScheduler:
         dyno = f"{process_type}.{index}"
         environment = dict(release.config, DYNO=dyno)
         if process_type == "web":
-            environment["PORT"] = str(WEB_PORT)
+            environment["PORT"] = str(release.web_port)
         config = {
             "Image": release.image_id,
-            "Cmd": ["bash", "-c", release.processes[process_type]],
             "Env": [f"{key}={value}" for key, value in environment.items()],
             "Labels": {
                 labels.APP: app,
@@ -95,9 +93,13 @@ class DockerScheduler:
             # (an app as PID 1 would ignore it and be killed only after the grace period).
             "HostConfig": {"RestartPolicy": restart_policy or DEFAULT_RESTART_POLICY, "Init": True},
         }
+        command = release.command(process_type)
+        if command:
+            config["Cmd"] = command
         if process_type == "web":
-            config["ExposedPorts"] = {f"{WEB_PORT}/tcp": {}}
-            config["HostConfig"]["PortBindings"] = {f"{WEB_PORT}/tcp": [{"HostIp": "127.0.0.1", "HostPort": ""}]}
+            port = f"{release.web_port}/tcp"
+            config["ExposedPorts"] = {port: {}}
+            config["HostConfig"]["PortBindings"] = {port: [{"HostIp": "127.0.0.1", "HostPort": ""}]}
         name = f"{app}.{dyno}{UPCOMING}{secrets.token_hex(3)}"
         container_id = self.engine.create_container(options.apply(config), name=name)
         try:
@@ -184,7 +186,7 @@ class DockerScheduler:
         self,
         app: str,
         image: str,
-        command: str,
+        command: list[str],
         env: dict[str, str],
         options: DockerOptions,
         on_line: Callable[[str], None],
@@ -197,7 +199,7 @@ class DockerScheduler:
         """
         config = {
             "Image": image,
-            "Cmd": ["bash", "-c", command],
+            "Cmd": command,
             "Env": [f"{key}={value}" for key, value in env.items()],
             "Labels": {labels.APP: app, labels.ROLE: TASK_ROLE},
         }
@@ -220,7 +222,8 @@ class DockerScheduler:
             info = self.engine.inspect_container(container_id)
         except EngineNotFound:  # removed while we looked
             return None
-        bindings = (info["NetworkSettings"].get("Ports") or {}).get(f"{WEB_PORT}/tcp") or []
+        published = info["HostConfig"].get("PortBindings") or {}  # only web publishes a port, its PORT
+        bindings = [b for port in published for b in (info["NetworkSettings"].get("Ports") or {}).get(port) or []]
         container_labels = info["Config"]["Labels"] or {}
         return Container(
             id=info["Id"],

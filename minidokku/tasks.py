@@ -6,15 +6,16 @@ release's image and config; a failing predeploy or release stops the deploy."""
 from typing import Optional
 
 from minidokku import docker_options
-from minidokku.builders.buildpacks import image_repository
+from minidokku.builders import BuildResult, command_argv, image_repository
 from minidokku.context import Context
 from minidokku.errors import DeployFailed
 from minidokku.releases import Release
 
 
-def predeploy(ctx: Context, app: str, image_id: str, command: str, env: dict[str, str]) -> str:
+def predeploy(ctx: Context, app: str, build: BuildResult, env: dict[str, str]) -> str:
     """Runs the predeploy script on a built image; returns the image with its changes."""
-    status, committed = _run(ctx, app, image_id, "predeploy", command, env, commit=True)
+    command = build.app_json.predeploy
+    status, committed = _run(ctx, app, build.image_id, build.builder, "predeploy", command, env, commit=True)
     if status != 0 or committed is None:
         raise DeployFailed(f"the predeploy script of {app} failed (status {status}); nothing was deployed")
     return committed
@@ -24,7 +25,7 @@ def release_command(ctx: Context, app: str, release: Release) -> None:
     command = release.processes.get("release")
     if not command:
         return
-    status, _ = _run(ctx, app, release.image_id, "release", command, release.config)
+    status, _ = _run(ctx, app, release.image_id, release.builder, "release", command, release.config)
     if status != 0:
         raise DeployFailed(f"the release command of {app} failed (status {status}); nothing was deployed")
 
@@ -33,20 +34,27 @@ def postdeploy(ctx: Context, app: str, release: Release) -> None:
     command = release.settings.postdeploy
     if not command:
         return
-    status, _ = _run(ctx, app, release.image_id, "postdeploy", command, release.config)
+    status, _ = _run(ctx, app, release.image_id, release.builder, "postdeploy", command, release.config)
     if status != 0:
         raise DeployFailed(f"the postdeploy script of {app} failed (status {status}); {release.name} is serving")
 
 
 def _run(
-    ctx: Context, app: str, image: str, task: str, command: str, env: dict[str, str], commit: bool = False
+    ctx: Context,
+    app: str,
+    image: str,
+    builder: str,
+    task: str,
+    command: str,
+    env: dict[str, str],
+    commit: bool = False,
 ) -> tuple[int, Optional[str]]:
     ctx.out.step(f"Running the {task} task: {command}")
     docker_name = ctx.docker_name(app)
     return ctx.scheduler.run_task(
         docker_name,
         image,
-        command,
+        command_argv(builder, command),
         dict(env, DYNO=f"{task}.1"),
         docker_options.effective(ctx.store, app, "deploy"),
         on_line=ctx.out.info,

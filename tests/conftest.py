@@ -36,10 +36,14 @@ class Platform:
     http_port: int
     env: dict
 
-    def dokku(self, *args: str, input: str = None, check: bool = True) -> subprocess.CompletedProcess:
+    def dokku(self, *args: str, input=None, check: bool = True) -> subprocess.CompletedProcess:
+        """Runs dokku in this root; input (str, or bytes for binary stdin) is its stdin."""
+        binary = isinstance(input, bytes)
         result = subprocess.run(
-            [dokku_program(), *args], input=input, capture_output=True, text=True, env=self.env, check=False
+            [dokku_program(), *args], input=input, capture_output=True, text=not binary, env=self.env, check=False
         )
+        if binary:
+            result.stdout, result.stderr = result.stdout.decode(), result.stderr.decode()
         if check and result.returncode != 0:
             raise AssertionError(
                 f"dokku {' '.join(args)} failed ({result.returncode}):\n{result.stdout}{result.stderr}"

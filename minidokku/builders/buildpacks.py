@@ -7,14 +7,16 @@ app's image. A failed build leaves no image and no container behind.
 """
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 import minidokku.buildpacks
 from minidokku import appjson, envfile, labels, procfile, tarball
-from minidokku.builders import BuildResult
+from minidokku.builders import BuildResult, image_repository, read_text_file
 from minidokku.dockeroptions import DockerOptions
 from minidokku.engine.client import Engine
-from minidokku.errors import BuildFailed, EngineNotFound, ValidationError
+from minidokku.errors import BuildFailed, ValidationError
 from minidokku.output import Output
 
 STACK_NAME = "minidokku-bookworm"
@@ -41,8 +43,17 @@ def cache_volume(app: str) -> str:
     return f"minidokku-cache-{app}"
 
 
-def image_repository(app: str) -> str:
-    return f"dokku/{app}"
+@dataclass(frozen=True)
+class BuildpackPlan:
+    """Which buildpacks build the app: `detect` tries them in order and the first that detects
+    builds alone; `given` (the app named them) runs every one, each of which must detect."""
+
+    buildpacks: list[tuple[str, Path]]  # (name, folder on this machine)
+    selection: str = "detect"
+
+
+def bundled_plan() -> BuildpackPlan:
+    return BuildpackPlan([(name, bundled_buildpacks_dir() / name) for name in default_order()])
 
 
 def build(
@@ -54,6 +65,7 @@ def build(
     stack_image: str,
     options: DockerOptions,
     out: Output,
+    plan: Optional[BuildpackPlan] = None,
 ) -> BuildResult:
     if not engine.image_exists(stack_image):
         raise BuildFailed(f"the stack image {stack_image} is missing; run `dokku stack:build` as root")
@@ -61,7 +73,7 @@ def build(
     container = engine.create_container(_build_container_config(app, stack_image, options))
     try:
         engine.put_archive(container, "/", source_tar)
-        engine.put_archive(container, "/", tarball.pack(_build_inputs(sha, config)))
+        engine.put_archive(container, "/", tarball.pack(_build_inputs(sha, config, plan or bundled_plan())))
         engine.start_container(container)
         for _stream, line in engine.container_logs(container, follow=True):
             out.line(line)
@@ -71,8 +83,8 @@ def build(
         processes = _process_types(engine, container)
         out.step("Discovering process types")
         out.info(f"Procfile declares types -> {', '.join(processes)}")
-        app_json = appjson.parse(_read_file(engine, container, "/app/app.json"))
-        checks_file = _read_file(engine, container, "/app/CHECKS")
+        app_json = appjson.parse(read_text_file(engine, container, "/app/app.json"))
+        checks_file = read_text_file(engine, container, "/app/CHECKS")
         image_id = engine.commit(container, image_repository(app), "latest", _image_config())
     finally:
         engine.remove_container(container, force=True)
@@ -93,14 +105,18 @@ def _build_container_config(app: str, stack_image: str, options: DockerOptions) 
     return options.apply(config)
 
 
-def _build_inputs(sha: str, config: dict[str, str]) -> tarball.Entries:
+def _build_inputs(sha: str, config: dict[str, str], plan: BuildpackPlan) -> tarball.Entries:
+    # numbered folders keep the order and let two buildpacks share a name
+    folders = [f"/tmp/buildpacks/{index:02d}-{name}" for index, (name, _) in enumerate(plan.buildpacks, start=1)]
     build_environment = {
         "SOURCE_VERSION": sha,
         "GIT_REV": sha,
-        "BUILDPACKS": " ".join(f"/tmp/buildpacks/{name}" for name in default_order()),
-        "BUILDPACK_SELECTION": "detect",
+        "BUILDPACKS": " ".join(folders),
+        "BUILDPACK_SELECTION": plan.selection,
     }
-    entries = tarball.tree_entries(bundled_buildpacks_dir(), "tmp/buildpacks/")
+    entries: tarball.Entries = {}
+    for folder, (_name, directory) in zip(folders, plan.buildpacks):
+        entries.update(tarball.tree_entries(directory, folder.lstrip("/") + "/"))
     entries["tmp/builder/build"] = ((SCRIPTS / "build").read_bytes(), 0o755)
     entries["tmp/builder/environment"] = (envfile.render(build_environment).encode(), 0o644)
     entries["exec"] = ((SCRIPTS / "exec").read_bytes(), 0o755)
@@ -112,21 +128,13 @@ def _build_inputs(sha: str, config: dict[str, str]) -> tarball.Entries:
 
 def _process_types(engine: Engine, container: str) -> dict[str, str]:
     """The Procfile's types, with the last buildpack's default_process_types filling gaps."""
-    defaults = default_process_types(_read_file(engine, container, "/tmp/release.yml"))
-    procfile_text = _read_file(engine, container, "/app/Procfile")
+    defaults = default_process_types(read_text_file(engine, container, "/tmp/release.yml"))
+    procfile_text = read_text_file(engine, container, "/app/Procfile")
     declared = procfile.parse(procfile_text) if procfile_text.strip() else {}
     processes = {**defaults, **declared}
     if not processes:
         raise ValidationError("no process types: add a Procfile (for example `web: python app.py`)")
     return processes
-
-
-def _read_file(engine: Engine, container: str, path: str) -> str:
-    try:
-        archive = engine.get_archive(container, path)
-    except EngineNotFound:
-        return ""
-    return tarball.read_member(archive, Path(path).name).decode("utf-8", "replace")
 
 
 def default_process_types(release_yaml: str) -> dict[str, str]:

@@ -10,7 +10,21 @@ import sys
 import click
 
 from minidokku import __version__, users
-from minidokku.cli import apps, checks, config, docker_options, domains, git, logs, ps, releases, run, ssh_keys, stack
+from minidokku.cli import (
+    apps,
+    buildpacks,
+    checks,
+    config,
+    docker_options,
+    domains,
+    git,
+    logs,
+    ps,
+    releases,
+    run,
+    ssh_keys,
+    stack,
+)
 from minidokku.cli.errors import UserError
 from minidokku.context import Context
 from minidokku.errors import MinidokkuError
@@ -54,7 +68,21 @@ def help_command(click_ctx: click.Context) -> None:
     click.echo(click_ctx.parent.get_help())
 
 
-for family in (apps, checks, config, docker_options, domains, git, logs, ps, releases, run, ssh_keys, stack):
+for family in (
+    apps,
+    buildpacks,
+    checks,
+    config,
+    docker_options,
+    domains,
+    git,
+    logs,
+    ps,
+    releases,
+    run,
+    ssh_keys,
+    stack,
+):
     family.register(cli)
 
 

@@ -4,7 +4,7 @@ import sys
 
 import click
 
-from minidokku import push, ssh
+from minidokku import push, sources, ssh
 from minidokku.cli.errors import UserError
 from minidokku.context import Context
 from minidokku.errors import MinidokkuError
@@ -35,3 +35,23 @@ def register(cli: click.Group) -> None:
         """The repo's pre-receive hook: deploys the pushed deploy branch, or fails the push."""
         updates = [line for line in sys.stdin.read().splitlines() if line.strip()]
         push.deploy_ref_updates(ctx, app, updates)
+
+    @cli.command("git:from-image")
+    @click.argument("app")
+    @click.argument("image")
+    @click.pass_obj
+    def from_image(ctx: Context, app: str, image: str) -> None:
+        """Deploys a ready image (its CMD runs as web). Example: dokku git:from-image catmeow nginx:1.25"""
+        sources.from_image(ctx, app, image)
+
+    @cli.command("git:from-archive")
+    @click.argument("app")
+    @click.argument("source")
+    @click.pass_obj
+    def from_archive(ctx: Context, app: str, source: str) -> None:
+        """Deploys a tarball from a URL, or `-` for stdin. Example: dokku git:from-archive catmeow https://host/app.tar.gz"""
+        if source == "-":
+            data = sys.stdin.buffer.read(sources.MAX_ARCHIVE_BYTES + 1)
+        else:
+            data = sources.download(source)
+        sources.from_archive(ctx, app, data, "stdin" if source == "-" else source)

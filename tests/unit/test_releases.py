@@ -6,6 +6,7 @@ import pytest
 
 from minidokku import releases
 from minidokku.appjson import AppJson
+from minidokku.builders import BuildResult
 from minidokku.errors import NotFound, ValidationError
 from minidokku.releases import Release
 from minidokku.state import Store
@@ -32,14 +33,16 @@ def deploy(store: Store, sha="a" * 40, image="sha256:one", config=None, app_json
         APP,
         sha=sha,
         image_id=image,
-        processes={"web": "gunicorn app", "worker": "python worker.py"},
         description=f"Deploy {sha[:7]}",
         config=config if config is not None else {"SECRET": "s3cr3t"},
-        app_json=app_json,
-        checks_file=CHECKS_FILE,
+        build=built({"web": "gunicorn app", "worker": "python worker.py"}, app_json, CHECKS_FILE),
     )
     releases.save(store, APP, release)
     return release
+
+
+def built(processes: dict, app_json: AppJson = APP_JSON, checks_file: str = "") -> BuildResult:
+    return BuildResult(image_id="sha256:built", processes=processes, app_json=app_json, checks_file=checks_file)
 
 
 def release(number: int, image: str) -> Release:
@@ -61,7 +64,7 @@ def test_prepare_numbers_the_releases_one_two_three(tmp_path):
 def test_a_prepared_release_is_not_saved(tmp_path):
     store = make_store(tmp_path)
     deploy(store)
-    unsaved = releases.prepare(store, APP, "b" * 40, "sha256:two", {"web": "run"}, "Deploy", {}, AppJson(), "")
+    unsaved = releases.prepare(store, APP, "b" * 40, "sha256:two", "Deploy", {}, built({"web": "run"}, AppJson()))
     assert unsaved.number == 2
     assert releases.current(store, APP).number == 1
 
@@ -69,7 +72,7 @@ def test_a_prepared_release_is_not_saved(tmp_path):
 def test_a_prepared_release_does_not_share_the_callers_dicts(tmp_path):
     store = make_store(tmp_path)
     processes, config = {"web": "run"}, {"A": "1"}
-    prepared = releases.prepare(store, APP, "b" * 40, "sha256:two", processes, "Deploy", config, AppJson(), "")
+    prepared = releases.prepare(store, APP, "b" * 40, "sha256:two", "Deploy", config, built(processes, AppJson()))
     processes["worker"] = "x"
     config["A"] = "2"
     assert (prepared.processes, prepared.config) == ({"web": "run"}, {"A": "1"})
@@ -184,7 +187,7 @@ def test_release_files_written_before_config_app_json_and_checks_file_still_load
     [loaded] = releases.history(store, APP)
     assert (loaded.config, loaded.app_json, loaded.checks_file) == ({}, {}, "")
     assert loaded.settings == AppJson()
-    assert releases.prepare(store, APP, "b" * 40, "sha256:new", {}, "", {}, AppJson(), "").number == 2
+    assert releases.prepare(store, APP, "b" * 40, "sha256:new", "", {}, built({}, AppJson())).number == 2
 
 
 def test_a_release_saved_from_an_old_one_writes_the_new_fields(tmp_path):

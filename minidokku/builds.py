@@ -1,0 +1,51 @@
+"""Building a pushed commit: the builder (`builder:set`, else a Dockerfile means the dockerfile
+builder and anything else the buildpacks), its inputs from the tree and the app's settings."""
+
+from minidokku import buildpack_choice, docker_options, gitrepo, properties
+from minidokku.builders import DOCKERFILE, HEROKUISH, NAMES, BuildResult, buildpacks, dockerfile
+from minidokku.context import Context
+from minidokku.errors import ValidationError
+
+FAMILY = "builder"
+
+
+def selected_builder(ctx: Context, app: str) -> str:
+    """`builder:set APP selected NAME`, "" for automatic."""
+    return properties.get(ctx.store, app, FAMILY, "selected")
+
+
+def set_builder(ctx: Context, app: str, name: str) -> None:
+    if name and name not in NAMES:
+        raise ValidationError(f"unknown builder {name!r}; known: {', '.join(NAMES)} (or empty for automatic)")
+    properties.put(ctx.store, app, FAMILY, "selected", name)
+
+
+def build_commit(ctx: Context, app: str, sha: str, env: dict[str, str]) -> BuildResult:
+    repo = ctx.store.app_dir(app)
+    has_dockerfile = gitrepo.read_file(repo, sha, "Dockerfile") is not None
+    builder = selected_builder(ctx, app) or (DOCKERFILE if has_dockerfile else HEROKUISH)
+    options = docker_options.effective(ctx.store, app, "build")
+    if builder == DOCKERFILE:
+        if not has_dockerfile:
+            raise ValidationError(f"{app} uses the dockerfile builder (builder:set) but the commit has no Dockerfile")
+        ctx.out.info("Building with the Dockerfile")
+        files = {
+            name: gitrepo.read_file(repo, sha, name) or "" for name in ("Dockerfile", "Procfile", "app.json", "CHECKS")
+        }
+        return dockerfile.build(
+            ctx.engine, ctx.docker_name(app), gitrepo.archive(repo, sha, prefix=""), files, env, options, ctx.out
+        )
+    chosen, source = buildpack_choice.choose(ctx.store, app, env, gitrepo.read_file(repo, sha, ".buildpacks") or "")
+    if chosen:
+        ctx.out.info(f"Buildpacks from {source}: {', '.join(bp.name for bp in chosen)}")
+    return buildpacks.build(
+        ctx.engine,
+        ctx.docker_name(app),
+        source_tar=gitrepo.archive(repo, sha),
+        sha=sha,
+        config=env,
+        stack_image=ctx.settings.stack_image,
+        options=options,
+        out=ctx.out,
+        plan=buildpack_choice.plan(ctx.settings.root, chosen),
+    )

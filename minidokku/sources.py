@@ -1,0 +1,135 @@
+"""Deploys that do not come from a git push: a ready image (`git:from-image`) and a tarball
+(`git:from-archive`), as Dokku has them.
+
+An archive becomes a commit on the app's deploy branch (so `ps:rebuild` and later pushes carry
+on from it); the branch moves only once the commit's release serves. An image is deployed as it
+is: its CMD is the web process unless a Procfile in its WORKDIR says otherwise, and it listens
+on its lowest EXPOSEd port.
+"""
+
+import io
+import tarfile
+import tempfile
+from pathlib import Path, PurePosixPath
+
+import requests
+
+from minidokku import appjson, apps, deploy, gitrepo, procfile, releases, tasks
+from minidokku.builders import (
+    DOCKERFILE,
+    BuildResult,
+    exposed_web_port,
+    image_processes,
+    image_repository,
+    read_text_file,
+)
+from minidokku.context import Context
+from minidokku.errors import EngineError, NotFound, ValidationError
+from minidokku.push import DEPLOY_BRANCHES
+from minidokku.releases import Release
+
+MAX_ARCHIVE_BYTES = 200 * 1024 * 1024
+
+
+def from_image(ctx: Context, app: str, image: str) -> Release:
+    apps.require(ctx, app)
+    with deploy.exclusive(ctx, app):
+        if not ctx.engine.image_exists(image):
+            name, tag = image.rsplit(":", 1) if ":" in image.rsplit("/", 1)[-1] else (image, "latest")
+            ctx.out.step(f"Pulling {image}")
+            try:
+                for _message in ctx.engine.pull_image(name, tag):
+                    pass
+            except EngineError as error:
+                raise NotFound(f"the image {image} is not on this machine and cannot be pulled: {error}") from None
+        info = ctx.engine.inspect_image(image)
+        config = info["Config"] or {}
+        files = _image_files(ctx, image, config.get("WorkingDir") or "/")
+        declared = procfile.parse(files["Procfile"]) if files["Procfile"].strip() else {}
+        processes = image_processes(declared, config)
+        if not processes:
+            raise ValidationError(f"{image} has no CMD and no Procfile: nothing to run")
+        ctx.engine.tag_image(info["Id"], image_repository(ctx.docker_name(app)), "latest")
+        build = BuildResult(
+            image_id=info["Id"],
+            processes=processes,
+            app_json=appjson.parse(files["app.json"]),
+            checks_file=files["CHECKS"],
+            builder=DOCKERFILE,
+            web_port=exposed_web_port(config),
+        )
+        env = ctx.store.read_env(app)
+        image_id = tasks.predeploy(ctx, app, build, env) if build.app_json.predeploy else build.image_id
+        ctx.out.step(f"Releasing {app} ...")
+        release = releases.prepare(ctx.store, app, "", image_id, f"Deploy image {image}", env, build)
+        return deploy.deploy_release(ctx, app, release)
+
+
+def _image_files(ctx: Context, image: str, workdir: str) -> dict[str, str]:
+    container = ctx.engine.create_container({"Image": image, "Entrypoint": ["/bin/true"], "Cmd": []})
+    try:
+        return {name: read_text_file(ctx.engine, container, f"{workdir.rstrip('/')}/{name}") for name in
+                ("Procfile", "app.json", "CHECKS")}  # fmt: skip
+    finally:
+        ctx.engine.remove_container(container, force=True)
+
+
+def download(url: str) -> bytes:
+    """Fetches an archive over http(s), refusing more than MAX_ARCHIVE_BYTES."""
+    if not url.startswith(("https://", "http://")):
+        raise ValidationError(f"give an http(s) URL or - for stdin, not {url[:80]!r}")
+    try:
+        with requests.get(url, stream=True, timeout=60) as response:
+            response.raise_for_status()
+            data = bytearray()
+            for chunk in response.iter_content(chunk_size=1 << 20):
+                data += chunk
+                if len(data) > MAX_ARCHIVE_BYTES:
+                    raise ValidationError(f"the archive is larger than {MAX_ARCHIVE_BYTES // 2**20} MiB")
+            return bytes(data)
+    except requests.RequestException as error:
+        raise NotFound(f"could not download {url}: {error}") from None
+
+
+def from_archive(ctx: Context, app: str, archive: bytes, origin: str) -> Release:
+    """Commits the archive's files on the deploy branch and deploys that commit."""
+    apps.require(ctx, app)
+    if len(archive) > MAX_ARCHIVE_BYTES:
+        raise ValidationError(f"the archive is larger than {MAX_ARCHIVE_BYTES // 2**20} MiB")
+    repo = ctx.store.app_dir(app)
+    branch = next((b for b in DEPLOY_BRANCHES if gitrepo.branch_head(repo, b)), DEPLOY_BRANCHES[0])
+    with deploy.exclusive(ctx, app), tempfile.TemporaryDirectory(prefix="minidokku-archive-") as scratch:
+        tree = _extract(archive, Path(scratch) / "tree")
+        sha = gitrepo.commit_directory(repo, tree, branch, f"Deploy of {origin}")
+        ctx.out.step(f"Deploying {origin} as commit {sha[:7]} on {branch}")
+        release = deploy.deploy_commit(ctx, app, sha)
+        gitrepo.move_branch(repo, branch, sha)
+        return release
+
+
+def _extract(archive: bytes, target: Path) -> Path:
+    """Unpacks regular files and folders (no links, devices, absolute or `..` paths); a single
+    top-level folder (as GitHub's tarballs have) is taken as the root. Returns the root."""
+    try:
+        tar = tarfile.open(fileobj=io.BytesIO(archive))
+    except tarfile.TarError as error:
+        raise ValidationError(f"not a tar archive (tar, tar.gz, tar.bz2 or tar.xz): {error}") from None
+    with tar:
+        members = [m for m in tar.getmembers() if m.isfile() or m.isdir()]
+        for member in members:
+            path = PurePosixPath(member.name)
+            if path.is_absolute() or ".." in path.parts:
+                raise ValidationError(f"the archive has an unsafe path: {member.name[:100]!r}")
+        target.mkdir(parents=True)
+        for member in members:
+            destination = target.joinpath(*PurePosixPath(member.name).parts)
+            if member.isdir():
+                destination.mkdir(parents=True, exist_ok=True)
+                continue
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            destination.write_bytes(tar.extractfile(member).read())
+            destination.chmod(0o755 if member.mode & 0o111 else 0o644)
+    entries = list(target.iterdir())
+    if not entries:
+        raise ValidationError("the archive holds no files")
+    return entries[0] if len(entries) == 1 and entries[0].is_dir() else target
