@@ -137,6 +137,12 @@ class Bench:
             handle.write(f"# change {n}\n")
         self.commit(f"code {n}")
 
+    def dependency_change(self, n: int) -> None:
+        """A new requirements.txt (a comment is enough to change its hash): pip installs again."""
+        with open(self.src / "requirements.txt", "a") as handle:
+            handle.write(f"# dependency change {n}\n")
+        self.commit(f"dependencies {n}")
+
     def close(self) -> None:
         """Destroys the app and stops nginx. A destroy can meet a container that goes meanwhile (an old
         one retiring after its wait), so a failed one is tried again; one that keeps failing is reported,

@@ -2,15 +2,19 @@
 
 Runs in a temporary minidokku root with its own nginx on a loopback port and pushes with git
 (over the local transport: the same receive-pack and pre-receive hook as over ssh). Each figure
-is the median of RUNS pushes, measured from `git push` to the page serving through nginx.
+is the median of RUNS pushes (or commands), from its start to the page serving through nginx.
+The baseline is `ps:restart` measured in the same run: a deploy without any build, so each
+ratio says what building adds to the deploy itself.
 """
 
 import statistics
-import subprocess
 import tempfile
 from pathlib import Path
 
 from benchlib import RUNS, Bench
+
+from minidokku.engine.client import Engine
+from minidokku.settings import STACK_REPOSITORY
 
 
 def main() -> None:
@@ -19,27 +23,38 @@ def main() -> None:
         try:
             bench.dokku("apps:create", "catmeow")
             first = bench.timed(bench.push)
-            code_only = []
-            for n in range(RUNS):
-                bench.code_change(n)
-                code_only.append(bench.timed(bench.push))
-            restarts = [bench.timed(lambda: bench.dokku("ps:restart", "catmeow")) for _ in range(RUNS)]
-            config = [bench.timed(lambda n=n: bench.dokku("config:set", "catmeow", f"N={n}")) for n in range(RUNS)]
-            image = subprocess.run(
-                ["docker", "image", "inspect", "-f", "{{.Size}}", f"dokku/{bench.namespace}catmeow:latest"],
-                capture_output=True, text=True,
-            )  # fmt: skip
+            steps = {"first deploy (pip install flask)": [first]}
+            steps["no-change redeploy (empty commit)"] = [
+                bench.timed(lambda n=n: (bench.commit(f"no change {n}"), bench.push())) for n in range(RUNS)
+            ]
+            steps["code-only redeploy"] = [
+                bench.timed(lambda n=n: (bench.code_change(n), bench.push())) for n in range(RUNS)
+            ]
+            steps["dependency change redeploy"] = [
+                bench.timed(lambda n=n: (bench.dependency_change(n), bench.push())) for n in range(RUNS)
+            ]
+            steps["ps:restart (no build; the baseline)"] = [
+                bench.timed(lambda: bench.dokku("ps:restart", "catmeow")) for _ in range(RUNS)
+            ]
+            steps["config:set (no build)"] = [
+                bench.timed(lambda n=n: bench.dokku("config:set", "catmeow", f"N={n}")) for n in range(RUNS)
+            ]
+            engine = Engine()
+            app_image = engine.inspect_image(f"dokku/{bench.namespace}catmeow:latest")["Size"]
+            stack_image = engine.inspect_image(f"{STACK_REPOSITORY}:latest")["Size"]
         finally:
             bench.close()
+    baseline = statistics.median(steps["ps:restart (no build; the baseline)"])
     print(f"\ncatmeow on this machine, git push (or command) to page serving, median of {RUNS}:\n")
-    print(f"| {'step':<38} | {'seconds':>8} |")
-    print(f"|{'-' * 40}|{'-' * 10}|")
-    print(f"| {'first deploy (pip install flask)':<38} | {first:>8.2f} |")
-    print(f"| {'code-only redeploy':<38} | {statistics.median(code_only):>8.2f} |")
-    print(f"| {'ps:restart (no build)':<38} | {statistics.median(restarts):>8.2f} |")
-    print(f"| {'config:set (no build)':<38} | {statistics.median(config):>8.2f} |")
-    if image.returncode == 0:
-        print(f"\nimage size: {int(image.stdout) / 1e6:.0f} MB (the stack image is shared by every app)")
+    print(f"| {'step':<38} | {'seconds':>8} | {'x ps:restart':>12} |")
+    print(f"|{'-' * 40}|{'-' * 10}|{'-' * 14}|")
+    for step, times in steps.items():
+        median = statistics.median(times)
+        print(f"| {step:<38} | {median:>8.2f} | {median / baseline:>12.2f} |")
+    print(
+        f"\nimage size: {app_image / 1e6:.0f} MB, of which {stack_image / 1e6:.0f} MB is the stack image every app"
+        f" shares ({(app_image - stack_image) / 1e6:.1f} MB of the app's own)"
+    )
 
 
 if __name__ == "__main__":
