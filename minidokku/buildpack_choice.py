@@ -23,7 +23,7 @@ from minidokku.state import Store
 
 FILE = "BUILDPACKS"
 CACHE = ".cache/buildpacks"
-URL_PATTERN = re.compile(r"^(https?|git|ssh|file)://[^\s#]+(#[A-Za-z0-9._/-]+)?$")
+URL_PATTERN = re.compile(r"^(https?|git|ssh|file)://[^\s#]+(#[A-Za-z0-9._/][A-Za-z0-9._/-]*)?$")  # no ref starts with -
 MAX_LENGTH = 500
 
 
@@ -74,7 +74,7 @@ def set_(store: Store, app: str, text: str, index: Optional[int] = None) -> None
     """Replaces the buildpack at the 1-based index (default: the first)."""
     parse(text)
     current = app_list(store, app)
-    position = _index(index or 1, max(len(current), 1))
+    position = _index(1 if index is None else index, max(len(current), 1))
     if position < len(current):
         current[position] = text
     else:
@@ -111,7 +111,8 @@ def choose(store: Store, app: str, env: dict[str, str], dot_buildpacks: str) -> 
         return [parse(line) for line in listed], "buildpacks:set"
     if env.get("BUILDPACK_URL", "").strip():
         return [parse(env["BUILDPACK_URL"])], "BUILDPACK_URL"
-    lines = [line.strip() for line in dot_buildpacks.splitlines() if line.strip() and not line.startswith("#")]
+    lines = [line.strip() for line in dot_buildpacks.splitlines()]
+    lines = [line for line in lines if line and not line.startswith("#")]
     if lines:
         return [parse(line) for line in lines], ".buildpacks"
     return [], "detection"

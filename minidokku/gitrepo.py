@@ -94,7 +94,7 @@ def fetch_buildpack(url: str, ref: str, folder: Path) -> None:
                     _git(["clone", "--quiet", "--depth", "1", "--branch", ref, "--", url, str(clone)], env=NO_PROMPT)
                 except GitError:  # a commit
                     _git(["clone", "--quiet", "--", url, str(clone)], env=NO_PROMPT)
-                    _git(["checkout", "--quiet", ref, "--"], cwd=clone)
+                    _git(["checkout", "--quiet", ref, "--"], cwd=clone, env=NO_PROMPT)
             else:
                 _git(["clone", "--quiet", "--depth", "1", "--", url, str(clone)], env=NO_PROMPT)
         except GitError as error:

@@ -8,8 +8,10 @@ on its lowest EXPOSEd port.
 """
 
 import io
+import lzma
 import tarfile
 import tempfile
+import zlib
 from pathlib import Path, PurePosixPath
 
 import requests
@@ -107,14 +109,8 @@ def from_archive(ctx: Context, app: str, archive: bytes, origin: str) -> Release
         return release
 
 
-def _extract(archive: bytes, target: Path) -> Path:
-    """Unpacks regular files and folders (no links, devices, absolute or `..` paths); a single
-    top-level folder (as GitHub's tarballs have) is taken as the root. Returns the root."""
-    try:
-        tar = tarfile.open(fileobj=io.BytesIO(archive))
-    except tarfile.TarError as error:
-        raise ValidationError(f"not a tar archive (tar, tar.gz, tar.bz2 or tar.xz): {error}") from None
-    with tar:
+def _unpack(archive: bytes, target: Path) -> None:
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
         members = [m for m in tar.getmembers() if m.isfile() or m.isdir()]
         for member in members:
             path = PurePosixPath(member.name)
@@ -129,6 +125,16 @@ def _extract(archive: bytes, target: Path) -> Path:
             destination.parent.mkdir(parents=True, exist_ok=True)
             destination.write_bytes(tar.extractfile(member).read())
             destination.chmod(0o755 if member.mode & 0o111 else 0o644)
+
+
+def _extract(archive: bytes, target: Path) -> Path:
+    """Unpacks regular files and folders (no links, devices, absolute or `..` paths); a single
+    top-level folder (as GitHub's tarballs have) is taken as the root. Returns the root."""
+    try:
+        _unpack(archive, target)
+    except (tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError) as error:
+        # a cut-off download, or paths that clash (a file and a folder of one name)
+        raise ValidationError(f"the archive cannot be unpacked: {error}") from None
     entries = list(target.iterdir())
     if not entries:
         raise ValidationError("the archive holds no files")

@@ -17,14 +17,18 @@ from minidokku.engine.client import Engine
 from minidokku.errors import BuildFailed, EngineError
 from minidokku.output import Output
 
-FROM_LINE = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?", re.IGNORECASE | re.MULTILINE)
+FROM_LINE = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?", re.IGNORECASE)
 
 
 def base_images(dockerfile: str) -> list[str]:
     """The images the Dockerfile's FROM lines name (not earlier stages, scratch, or ${ARG}s)."""
     stages: set[str] = set()
     images = []
-    for match in FROM_LINE.finditer(dockerfile):
+    # an instruction continued with a trailing \ is one line: a `from` inside a RUN is no FROM
+    for line in re.sub(r"\\\n", " ", dockerfile).splitlines():
+        match = FROM_LINE.match(line)
+        if not match:
+            continue
         image, stage = match.group(1), match.group(2)
         if image.lower() not in stages and image != "scratch" and "$" not in image:
             images.append(image)
