@@ -23,5 +23,6 @@ def reexec_as_owner_of(root: Path, program: list[str]) -> None:
     os.setgid(account.pw_gid)
     os.setuid(owner)
     env = dict(os.environ, HOME=account.pw_dir, USER=account.pw_name, LOGNAME=account.pw_name, PATH=SYSTEM_PATH)
-    os.chdir(account.pw_dir)
+    if not os.access(".", os.R_OK | os.X_OK):  # keep the caller's folder (relative paths) when we may
+        os.chdir(account.pw_dir)
     os.execve(program[0], [*program, *sys.argv[1:]], env)

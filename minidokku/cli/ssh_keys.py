@@ -1,7 +1,5 @@
 """ssh-keys:add, ssh-keys:list, ssh-keys:remove."""
 
-import sys
-
 import click
 
 from minidokku.context import Context
@@ -11,11 +9,11 @@ from minidokku.sshkeys import AuthorizedKeys
 def register(cli: click.Group) -> None:
     @cli.command("ssh-keys:add")
     @click.argument("name")
-    @click.argument("keyfile", required=False, default="-")
+    @click.argument("keyfile", required=False, default="-", type=click.File("r"))
     @click.pass_obj
-    def add(ctx: Context, name: str, keyfile: str) -> None:
+    def add(ctx: Context, name: str, keyfile) -> None:
         """Adds a public key (a file, or stdin). Example: dokku ssh-keys:add alice ~/.ssh/id_ed25519.pub"""
-        text = sys.stdin.read() if keyfile == "-" else click.open_file(keyfile).read()
+        text = keyfile.read()
         key = AuthorizedKeys(ctx.settings.authorized_keys).add(name, text, ctx.settings.program, ctx.settings.root)
         click.echo(key.fingerprint)
 

@@ -113,3 +113,10 @@ def test_domains_default_to_the_app_under_each_global_domain(dokku):
     assert "catmeow.example.test" in dokku("domains:report", "catmeow").output
     result = dokku("domains:set-global", "bad domain")
     assert result.exit_code == 1 and "invalid domain" in result.output
+
+
+def test_ssh_keys_add_of_a_missing_file_is_a_usage_error(dokku, tmp_path):
+    result = dokku("ssh-keys:add", "alice", str(tmp_path / "missing.pub"))
+    assert result.exit_code == 2
+    assert "No such file or directory" in result.output
+    assert not (tmp_path / ".ssh" / "authorized_keys").exists()
