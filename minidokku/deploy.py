@@ -82,7 +82,7 @@ def deploy_release(ctx: Context, app: str, release: Release, new_release: bool =
     new = _start(ctx, app, release, counts)
     try:
         _check(ctx, app, release, new)
-        proxy.route(ctx, app, [c for c in new if c.process_type == "web"])
+        proxy.route(ctx, app, [c for c in new if c.process_type == "web"], release)
     except BaseException:  # whatever stops the deploy (even ^C), the new containers go
         ctx.scheduler.retire([c.id for c in new], grace=0)
         raise
@@ -106,11 +106,14 @@ def deploy_release(ctx: Context, app: str, release: Release, new_release: bool =
 def _start(ctx: Context, app: str, release: Release, counts: dict[str, int]) -> list[Container]:
     options = docker_options.effective(ctx.store, app, "deploy")
     policy = ps_settings.restart_policy(ctx.store, app)
+    published = proxy.container_ports(ctx, app, release)
     started: list[Container] = []
     try:
         for process_type, count in counts.items():
             for index in range(1, count + 1):
-                started.append(ctx.scheduler.start(ctx.docker_name(app), release, process_type, index, options, policy))
+                started.append(
+                    ctx.scheduler.start(ctx.docker_name(app), release, process_type, index, options, policy, published)
+                )
     except BaseException:
         ctx.scheduler.retire([c.id for c in started], grace=0)
         raise

@@ -87,5 +87,5 @@ def restore(ctx: Context, app: str) -> Optional[str]:
             deploy.restart(ctx, app)
             return "redeployed"
         restarted = [c if c.running else ctx.scheduler.restart(c) for c in present]
-        proxy.route(ctx, app, [c for c in restarted if c.process_type == "web"])
+        proxy.route(ctx, app, [c for c in restarted if c.process_type == "web"], releases.current(ctx.store, app))
         return "restarted" if any(not c.running for c in present) else "rerouted"

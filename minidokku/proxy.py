@@ -1,51 +1,90 @@
-"""Routing an app: its domains (or a port of its own) and web containers become an nginx site."""
+"""Routing an app: its domains, port mappings, certificate, nginx settings and web containers
+become its nginx site (config checked before nginx reloads). `proxy:disable` takes the site away."""
 
 import socket
+from typing import Optional
 
-from minidokku import domains, nginx
+from minidokku import certs, domains, gitrepo, nginx, nginx_settings, ports, properties, releases
+from minidokku.builders import DEFAULT_WEB_PORT
 from minidokku.context import Context
+from minidokku.releases import Release
 from minidokku.scheduler import Container
 
-PORT_FILE = "PROXY_PORT"
-FIRST_APP_PORT = 10000
+FAMILY = "proxy"
+TEMPLATE_FILE = "nginx.conf.template"
+
+
+def is_enabled(ctx: Context, app: str) -> bool:
+    return properties.get(ctx.store, app, FAMILY, "disabled") != "true"
+
+
+def set_enabled(ctx: Context, app: str, enabled: bool) -> None:
+    properties.put(ctx.store, app, FAMILY, "disabled", None if enabled else "true")
+    reroute(ctx, app)
+
+
+def mappings(ctx: Context, app: str, release: Optional[Release] = None) -> list[nginx.PortMap]:
+    release = release or releases.current(ctx.store, app)
+    return ports.effective(
+        ctx.store,
+        app,
+        has_domains=bool(domains.app_domains(ctx.store, app)),
+        has_certificate=certs.paths(ctx.store, app) is not None,
+        web_port=release.web_port if release else DEFAULT_WEB_PORT,
+        http_port=ctx.settings.http_port,
+        https_port=ctx.settings.https_port,
+    )
+
+
+def container_ports(ctx: Context, app: str, release: Release) -> tuple[int, ...]:
+    """The container ports web containers must publish for the app's mappings."""
+    return tuple(sorted({m.container_port for m in mappings(ctx, app, release)}))
 
 
 def url(ctx: Context, app: str) -> str:
     app_domains = domains.app_domains(ctx.store, app)
-    if app_domains:
-        port = ctx.settings.http_port
-        return f"http://{app_domains[0]}" + ("" if port == 80 else f":{port}")
-    return f"http://{socket.getfqdn()}:{own_port(ctx, app)}"
+    chosen = mappings(ctx, app)
+    https = [m for m in chosen if m.scheme == "https"] if certs.paths(ctx.store, app) else []
+    mapping = (https or chosen)[0]
+    default = {"http": 80, "https": 443}[mapping.scheme]
+    host = app_domains[0] if app_domains else socket.getfqdn()
+    return f"{mapping.scheme}://{host}" + ("" if mapping.host_port == default else f":{mapping.host_port}")
 
 
-def route(ctx: Context, app: str, web_containers: list[Container]) -> None:
-    """Points the app's site at these web containers (config checked before nginx reloads)."""
-    app_domains = domains.app_domains(ctx.store, app)
-    site = nginx.Site(
+def site(ctx: Context, app: str, web_containers: list[Container], release: Optional[Release]) -> nginx.Site:
+    """The app's nginx site for these web containers."""
+    chosen = mappings(ctx, app, release)
+    certificate = certs.paths(ctx.store, app)
+    template = ""
+    if release is not None and release.sha:
+        template = gitrepo.read_file(ctx.store.app_dir(app), release.sha, TEMPLATE_FILE) or ""
+    return nginx.Site(
         app=app,
-        domains=app_domains,
-        listen_port=ctx.settings.http_port if app_domains else own_port(ctx, app),
-        upstreams=[("127.0.0.1", c.host_port) for c in web_containers if c.host_port],
+        domains=domains.app_domains(ctx.store, app),
+        ports=chosen,
+        upstreams={
+            port: [("127.0.0.1", c.host_ports[port]) for c in web_containers if port in c.host_ports]
+            for port in {m.container_port for m in chosen}
+        },
         log_dir=ctx.settings.nginx_log_dir,
+        settings=nginx_settings.effective(ctx.store, app),
+        tls=nginx.Tls(str(certificate[0]), str(certificate[1]), ctx.nginx.has_http2()) if certificate else None,
+        template=template,
     )
-    ctx.nginx.install(app, nginx.render(site))
+
+
+def route(ctx: Context, app: str, web_containers: list[Container], release: Optional[Release] = None) -> None:
+    """Points the app's site at these web containers; with the proxy disabled, removes it."""
+    if not is_enabled(ctx, app):
+        ctx.nginx.remove(app)
+        return
+    ctx.nginx.install(app, nginx.render(site(ctx, app, web_containers, release or releases.current(ctx.store, app))))
 
 
 def reroute(ctx: Context, app: str) -> None:
-    """Rewrites the app's site for its running web containers (after a domain change)."""
-    web = [c for c in ctx.scheduler.running(ctx.docker_name(app)) if c.process_type == "web"]
-    if web:
-        route(ctx, app, web)
-
-
-def own_port(ctx: Context, app: str) -> int:
-    """The port an app without any domain is served on; picked once, then kept (as Dokku)."""
-    recorded = ctx.store.read(app, PORT_FILE)
-    if recorded:
-        return int(recorded)
-    taken = {int(ctx.store.read(other, PORT_FILE) or 0) for other in ctx.store.list_apps()}
-    port = FIRST_APP_PORT
-    while port in taken:
-        port += 1
-    ctx.store.write(app, PORT_FILE, f"{port}\n")
-    return port
+    """Rewrites the app's site for its running web containers (after a domain, port,
+    certificate or nginx setting changed); an app never deployed has nothing to route."""
+    if releases.current(ctx.store, app) is None:
+        return
+    web = [c for c in ctx.scheduler.running(ctx.docker_name(app)) if c.process_type == "web" and c.running]
+    route(ctx, app, web)

@@ -8,7 +8,7 @@ A container's name tells its part in a deploy: `app.web.1.upcoming-ab12cd` while
 import secrets
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional
 
 import requests
@@ -32,9 +32,10 @@ class Container:
     id: str
     name: str
     process_type: str
-    host_port: Optional[int]
+    host_port: Optional[int]  # where its PORT is published (web only)
     running: bool = True
     release: str = ""
+    host_ports: dict[int, int] = field(default_factory=dict)  # every published container port -> host port
 
     @property
     def plain_name(self) -> str:
@@ -74,7 +75,10 @@ class DockerScheduler:
         index: int,
         options: DockerOptions,
         restart_policy: Optional[dict] = None,
+        extra_ports: tuple[int, ...] = (),
     ) -> Container:
+        """Starts one container; web publishes its PORT (and extra_ports, for `ports:add`
+        mappings to other container ports) on 127.0.0.1."""
         dyno = f"{process_type}.{index}"
         environment = dict(release.config, DYNO=dyno)
         if process_type == "web":
@@ -97,9 +101,9 @@ class DockerScheduler:
         if command:
             config["Cmd"] = command
         if process_type == "web":
-            port = f"{release.web_port}/tcp"
-            config["ExposedPorts"] = {port: {}}
-            config["HostConfig"]["PortBindings"] = {port: [{"HostIp": "127.0.0.1", "HostPort": ""}]}
+            ports = [f"{port}/tcp" for port in dict.fromkeys((release.web_port, *extra_ports))]
+            config["ExposedPorts"] = {port: {} for port in ports}
+            config["HostConfig"]["PortBindings"] = {port: [{"HostIp": "127.0.0.1", "HostPort": ""}] for port in ports}
         name = f"{app}.{dyno}{UPCOMING}{secrets.token_hex(3)}"
         container_id = self.engine.create_container(options.apply(config), name=name)
         try:
@@ -157,7 +161,8 @@ class DockerScheduler:
             return False
         try:
             with socket.create_connection(("127.0.0.1", container.host_port), timeout=2) as sock:
-                sock.sendall(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")
+                # HTTP/1.1: some servers (websockets) refuse 1.0 without a word
+                sock.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
                 return sock.recv(5) == b"HTTP/"
         except OSError:
             return False
@@ -222,14 +227,21 @@ class DockerScheduler:
             info = self.engine.inspect_container(container_id)
         except EngineNotFound:  # removed while we looked
             return None
-        published = info["HostConfig"].get("PortBindings") or {}  # only web publishes a port, its PORT
-        bindings = [b for port in published for b in (info["NetworkSettings"].get("Ports") or {}).get(port) or []]
+        bound = info["NetworkSettings"].get("Ports") or {}
+        host_ports = {
+            int(port.split("/")[0]): int(bindings[0]["HostPort"])
+            for port in info["HostConfig"].get("PortBindings") or {}  # only web publishes ports
+            if (bindings := bound.get(port))
+        }
+        env = dict(item.partition("=")[::2] for item in info["Config"].get("Env") or [])
+        web_port = int(env["PORT"]) if env.get("PORT", "").isdigit() else None
         container_labels = info["Config"]["Labels"] or {}
         return Container(
             id=info["Id"],
             name=info["Name"].lstrip("/"),
             process_type=container_labels.get(labels.PROCESS_TYPE, ""),
-            host_port=int(bindings[0]["HostPort"]) if bindings else None,
+            host_port=host_ports.get(web_port) if web_port else None,
             running=bool(info["State"]["Running"]),
             release=container_labels.get(labels.RELEASE, ""),
+            host_ports=host_ports,
         )

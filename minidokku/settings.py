@@ -20,6 +20,7 @@ class Settings:
     root: Path
     nginx_command: list[str]
     http_port: int
+    https_port: int
     docker_socket: str
     authorized_keys: Path
     stack_image: str
@@ -41,6 +42,7 @@ class Settings:
             root=root,
             nginx_command=shlex.split(values.get("NGINX_COMMAND", default_nginx)),
             http_port=int(values.get("HTTP_PORT", "80")),
+            https_port=int(values.get("HTTPS_PORT", "443")),
             docker_socket=values.get("DOCKER_SOCKET", "/var/run/docker.sock"),
             authorized_keys=Path(values.get("AUTHORIZED_KEYS", str(root / ".ssh" / "authorized_keys"))),
             stack_image=values.get("STACK_IMAGE", f"{STACK_REPOSITORY}:latest"),

@@ -7,14 +7,24 @@ import pytest
 from minidokku import nginx
 from minidokku.errors import ProxyError
 
-# nginx -t opens the site's logs under /var/log/nginx/APP-*.log; use an app name whose logs exist already.
+# nginx -t opens the site's logs; the tests point them at their own folder (log_dir).
 APP = "catmeow"
-SITE = nginx.Site(
-    app=APP,
-    domains=["catmeow.example.com", "*.cat.example.org"],
-    listen_port=8080,
-    upstreams=[("127.0.0.1", 32768), ("127.0.0.1", 32769)],
-)
+HTTP = nginx.PortMap("http", 8080, 5000)
+
+
+def make_site(tmp_path=None, domains=("catmeow.example.com", "*.cat.example.org"), ports=(HTTP,), **changes):
+    fields = dict(
+        app=APP,
+        domains=list(domains),
+        ports=list(ports),
+        upstreams={5000: [("127.0.0.1", 32768), ("127.0.0.1", 32769)]},
+        log_dir=str(tmp_path or "/tmp"),
+    )
+    fields.update(changes)
+    return nginx.Site(**fields)
+
+
+SITE = make_site()
 
 
 def test_server_name_lists_the_domains():
@@ -22,16 +32,15 @@ def test_server_name_lists_the_domains():
 
 
 def test_without_domains_the_server_name_is_the_catch_all():
-    site = nginx.Site(app=APP, domains=[], listen_port=10001, upstreams=[("127.0.0.1", 5000)])
-    config = nginx.render(site)
+    config = nginx.render(make_site(domains=(), ports=(nginx.PortMap("http", 10001, 5000),)))
     assert "  server_name _;\n" in config
     assert "  listen 10001;\n" in config
 
 
 def test_one_upstream_server_per_container():
     config = nginx.render(SITE)
-    assert "upstream minidokku-catmeow {" in config
-    assert "proxy_pass http://minidokku-catmeow;" in config
+    assert "upstream minidokku-catmeow-5000 {" in config
+    assert "proxy_pass http://minidokku-catmeow-5000;" in config
     assert re.findall(r"^\s*server (\S+);$", config, re.MULTILINE) == ["127.0.0.1:32768", "127.0.0.1:32769"]
 
 
@@ -69,19 +78,21 @@ def nginx_test(tmp_path, site_config: str) -> subprocess.CompletedProcess:
 
 
 def test_rendered_config_passes_nginx_check(tmp_path):
-    result = nginx_test(tmp_path, nginx.render(SITE))
+    result = nginx_test(tmp_path, nginx.render(make_site(tmp_path)))
     assert result.returncode == 0, result.stderr
 
 
 def test_rendered_catch_all_config_passes_nginx_check(tmp_path):
-    site = nginx.Site(app=APP, domains=[], listen_port=10001, upstreams=[("127.0.0.1", 5000)])
+    site = make_site(tmp_path, domains=(), ports=(nginx.PortMap("http", 10001, 5000),))
     result = nginx_test(tmp_path, nginx.render(site))
     assert result.returncode == 0, result.stderr
 
 
 def test_site_without_web_containers_still_passes_nginx_check(tmp_path):
-    site = nginx.Site(app=APP, domains=["catmeow.example.com"], listen_port=80, upstreams=[])
-    result = nginx_test(tmp_path, nginx.render(site))
+    site = make_site(tmp_path, upstreams={})
+    config = nginx.render(site)
+    assert "return 503;" in config
+    result = nginx_test(tmp_path, config)
     assert result.returncode == 0, result.stderr
 
 

@@ -1,0 +1,69 @@
+"""ports:list|add|set|remove|clear|report (Dokku's port mappings, SCHEME:HOST_PORT:CONTAINER_PORT)."""
+
+from typing import Optional
+
+import click
+
+from minidokku import apps, ports, proxy
+from minidokku.context import Context
+
+
+def register(cli: click.Group) -> None:
+    for name, change, doc in (
+        ("ports:add", ports.add, "Adds port mappings. Example: dokku ports:add catmeow http:8080:5000"),
+        ("ports:set", ports.set_, "Replaces the port mappings. Example: dokku ports:set catmeow http:80:5000"),
+        (
+            "ports:remove",
+            ports.remove,
+            "Removes mappings (whole, or by host port). Example: dokku ports:remove catmeow 8080",
+        ),
+    ):
+        cli.command(name, help=doc)(_change_command(change))
+
+    @cli.command("ports:clear")
+    @click.argument("app")
+    @click.pass_obj
+    def clear(ctx: Context, app: str) -> None:
+        """Removes every mapping: the defaults apply again. Example: dokku ports:clear catmeow"""
+        _apply(ctx, app, lambda store, name, _mappings: ports.clear(store, name), [])
+
+    @cli.command("ports:list")
+    @click.argument("app")
+    @click.pass_obj
+    def list_(ctx: Context, app: str) -> None:
+        """Lists the app's port mappings in use. Example: dokku ports:list catmeow"""
+        apps.require(ctx, app)
+        ctx.out.section("Port mappings for " + app)
+        click.echo("    -----> scheme  host port  container port")
+        for mapping in proxy.mappings(ctx, app):
+            click.echo(f"    -----> {mapping.scheme:<7} {mapping.host_port:<10} {mapping.container_port}")
+
+    @cli.command("ports:report")
+    @click.argument("app", required=False)
+    @click.pass_obj
+    def report(ctx: Context, app: Optional[str]) -> None:
+        """Shows the port mappings of one app or of every app. Example: dokku ports:report catmeow"""
+        for name in [apps.require(ctx, app)] if app else apps.list_apps(ctx):
+            ctx.out.section(f"{name} ports information")
+            explicit = " ".join(str(m) for m in ports.explicit(ctx.store, name))
+            ctx.out.info(f"{'Ports map:':<24}{explicit or '-'}")
+            ctx.out.info(f"{'Ports map detected:':<24}{' '.join(str(m) for m in proxy.mappings(ctx, name))}")
+
+
+def _change_command(change):
+    @click.argument("app")
+    @click.argument("mappings", nargs=-1, required=True)
+    @click.pass_obj
+    def command(ctx: Context, app: str, mappings) -> None:
+        _apply(ctx, app, change, list(mappings))
+
+    return command
+
+
+def _apply(ctx: Context, app: str, change, mappings: list[str]) -> None:
+    """Changes the mappings and routes them; new container ports need a `ps:restart`."""
+    apps.require(ctx, app)
+    with ctx.store.lock(app):
+        change(ctx.store, app, mappings)
+        proxy.reroute(ctx, app)
+    ctx.out.step(f"{app} ports: {' '.join(str(m) for m in proxy.mappings(ctx, app))}")
