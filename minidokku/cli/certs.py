@@ -1,0 +1,125 @@
+"""certs:add, certs:update, certs:remove, certs:generate, certs:report (Dokku's certs plugin)."""
+
+import sys
+from datetime import datetime
+from typing import BinaryIO, Optional
+
+import click
+
+from minidokku import apps, certs, proxy
+from minidokku.context import Context
+from minidokku.errors import ValidationError
+
+MAX_TARBALL_BYTES = 10 << 20
+CERTIFICATE_LABELS = ("Ssl hostnames", "Ssl expires at", "Ssl issuer", "Ssl starts at", "Ssl subject", "Ssl verified")
+MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
+
+
+def register(cli: click.Group) -> None:
+    @cli.command("certs:add")
+    @click.argument("app")
+    @click.argument("cert_file", required=False, type=click.File("rb"))
+    @click.argument("key_file", required=False, type=click.File("rb"))
+    @click.pass_obj
+    def add(ctx: Context, app: str, cert_file: Optional[BinaryIO], key_file: Optional[BinaryIO]) -> None:
+        """Adds a certificate (chain) and its key, or a tar of server.crt and server.key on stdin.
+        Example: dokku certs:add catmeow server.crt server.key"""
+        _install(ctx, app, cert_file, key_file, f"Adding {app} to ssl")
+
+    @cli.command("certs:update")
+    @click.argument("app")
+    @click.argument("cert_file", required=False, type=click.File("rb"))
+    @click.argument("key_file", required=False, type=click.File("rb"))
+    @click.pass_obj
+    def update(ctx: Context, app: str, cert_file: Optional[BinaryIO], key_file: Optional[BinaryIO]) -> None:
+        """Replaces the certificate and key, as certs:add. Example: dokku certs:update catmeow < certs.tar"""
+        _install(ctx, app, cert_file, key_file, f"Updating ssl of {app}")
+
+    @cli.command("certs:generate")
+    @click.argument("app")
+    @click.argument("domain")
+    @click.pass_obj
+    def generate(ctx: Context, app: str, domain: str) -> None:
+        """Installs a self-signed certificate for a domain (for tests and staging).
+        Example: dokku certs:generate catmeow cats.example.com"""
+        apps.require(ctx, app)
+        ctx.out.step(f"Generating a self-signed certificate for {domain}")
+        _change(ctx, app, f"Adding {app} to ssl", lambda: certs.generate(ctx.store, app, domain))
+
+    @cli.command("certs:remove")
+    @click.argument("app")
+    @click.pass_obj
+    def remove(ctx: Context, app: str) -> None:
+        """Removes the app's certificate and key; it is served over http only. Example: dokku certs:remove catmeow"""
+        apps.require(ctx, app)
+        _change(ctx, app, f"Removing SSL endpoint from {app}", lambda: certs.remove(ctx.store, app))
+
+    @cli.command("certs:report")
+    @click.argument("app", required=False)
+    @click.pass_obj
+    def report(ctx: Context, app: Optional[str]) -> None:
+        """Shows the certificate of one app, or of every app. Example: dokku certs:report catmeow"""
+        for name in [apps.require(ctx, app)] if app else apps.list_apps(ctx):
+            _report(ctx, name)
+
+
+def _install(ctx: Context, app: str, cert_file: Optional[BinaryIO], key_file: Optional[BinaryIO], message: str) -> None:
+    apps.require(ctx, app)
+    if cert_file and key_file:
+        cert_pem, key_pem = cert_file.read(), key_file.read()
+        _change(ctx, app, message, lambda: certs.add(ctx.store, app, cert_pem, key_pem))
+        return
+    if cert_file or key_file:
+        raise click.UsageError("give both CERT_FILE and KEY_FILE, or neither and a tar on stdin")
+    stdin = sys.stdin.buffer
+    if stdin.isatty():
+        raise ValidationError("a tar holding server.crt and server.key is expected on stdin (or CERT_FILE KEY_FILE)")
+    tar_bytes = stdin.read(MAX_TARBALL_BYTES + 1)
+    if len(tar_bytes) > MAX_TARBALL_BYTES:
+        raise ValidationError(f"the tar on stdin is larger than {MAX_TARBALL_BYTES >> 20} MiB")
+    _change(ctx, app, message, lambda: certs.add_tarball(ctx.store, app, tar_bytes))
+
+
+def _change(ctx: Context, app: str, message: str, change) -> None:
+    """Under the app's lock: the change, then nginx rewritten for it (https when certs are there)."""
+    ctx.out.step(message)
+    with ctx.store.lock(app):
+        change()
+        proxy.reroute(ctx, app)
+
+
+def _report(ctx: Context, app: str) -> None:
+    info = certs.describe(ctx.store, app) if certs.paths(ctx.store, app) else None
+    rows = {
+        "Ssl dir": str(ctx.store.path(app, certs.TLS_DIR)),
+        "Ssl enabled": "true" if info else "false",
+        **(_certificate_rows(info) if info else dict.fromkeys(CERTIFICATE_LABELS, "")),
+    }
+    ctx.out.section(f"{app} ssl information")
+    for label, value in rows.items():
+        ctx.out.info(f"{label + ':':<30} {value}".rstrip())
+
+
+def _certificate_rows(info: dict) -> dict[str, str]:
+    if info["self_signed"]:
+        verified = "self signed"
+    elif info["verified"]:
+        verified = "verified by a certificate authority"
+    else:
+        verified = "not verified by a certificate authority this machine trusts"
+    values = (
+        " ".join(info["hostnames"]),
+        _openssl_date(info["not_after"]),
+        info["issuer"],
+        _openssl_date(info["not_before"]),
+        info["subject"],
+        verified,
+    )
+    return dict(zip(CERTIFICATE_LABELS, values))
+
+
+def _openssl_date(moment: Optional[datetime]) -> str:
+    """As openssl (and so Dokku) prints it, `Nov  5 14:38:13 2027 GMT`, whatever the locale."""
+    if moment is None:
+        return ""
+    return f"{MONTHS[moment.month - 1]} {moment.day:2d} {moment:%H:%M:%S %Y} GMT"
