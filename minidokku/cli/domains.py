@@ -1,67 +1,213 @@
-"""domains:set-global, add-global, report, and an app's own domains:add/set/remove."""
+"""domains:add|set|remove|clear|enable|disable APP, domains:add-global|set-global|remove-global|
+clear-global, domains:report [APP|--global] (Dokku's domains plugin)."""
+
+from typing import Optional
 
 import click
 
-from minidokku import apps, domains, proxy
+from minidokku import apps, domains, proxy, releases
 from minidokku.context import Context
+from minidokku.errors import Locked, ValidationError
+
+REPORT_WIDTH = 24  # "Domains global enabled: " and the values line up after it
 
 
 def register(cli: click.Group) -> None:
-    @cli.command("domains:set-global")
-    @click.argument("names", nargs=-1, required=True)
-    @click.pass_obj
-    def set_global(ctx: Context, names) -> None:
-        """Sets the global domains; apps answer at APP.DOMAIN. Example: dokku domains:set-global example.com"""
-        domains.set_global(ctx.store, list(names))
-        ctx.out.step(f"Set global domain(s): {' '.join(domains.global_domains(ctx.store))}")
+    _register_app_commands(cli)
+    _register_global_commands(cli)
 
-    @cli.command("domains:add-global")
-    @click.argument("names", nargs=-1, required=True)
+    @cli.command("domains:report")
+    @click.option("--global", "is_global", is_flag=True, help="Only the global domains.")
+    @click.argument("app", required=False)
     @click.pass_obj
-    def add_global(ctx: Context, names) -> None:
-        """Adds global domains. Example: dokku domains:add-global example.org"""
-        domains.add_global(ctx.store, list(names))
-        ctx.out.step(f"Global domain(s): {' '.join(domains.global_domains(ctx.store))}")
+    def report(ctx: Context, is_global: bool, app: Optional[str]) -> None:
+        """Shows the domains of one app, of every app, or the global ones. Example: dokku domains:report catmeow"""
+        if is_global and app:
+            raise ValidationError("name an app or use --global, not both")
+        names = [] if is_global else [apps.require(ctx, app)] if app else apps.list_apps(ctx)
+        for name in names:
+            ctx.out.section(f"{name} domains information")
+            _report_line(ctx, "Domains app enabled:", _bool(domains.is_enabled(ctx.store, name)))
+            _report_line(ctx, "Domains app vhosts:", " ".join(domains.configured_domains(ctx.store, name)))
+            _report_globals(ctx)
+        if not names:
+            ctx.out.section("global domains information")
+            _report_globals(ctx)
 
+
+def _register_app_commands(cli: click.Group) -> None:
     @cli.command("domains:add")
     @click.argument("app")
     @click.argument("names", nargs=-1, required=True)
     @click.pass_obj
     def add(ctx: Context, app: str, names) -> None:
-        """Adds domains to an app. Example: dokku domains:add catmeow cats.example.com"""
-        _change(ctx, app, domains.add_app, list(names))
+        """Adds domains to an app (instead of APP.GLOBAL). Example: dokku domains:add catmeow cats.example.com"""
+        with _app_change(ctx, app):
+            wanted = domains.normalise(names)
+            before = domains.own_domains(ctx.store, app)
+            domains.add_app(ctx.store, app, wanted)
+            for name in wanted:
+                ctx.out.step(f"Skipping: {name} already added to {app}" if name in before else f"Added {name} to {app}")
+            _enable_if_disabled(ctx, app)
+            _reroute(ctx, app)
 
     @cli.command("domains:set")
     @click.argument("app")
     @click.argument("names", nargs=-1, required=True)
     @click.pass_obj
     def set_(ctx: Context, app: str, names) -> None:
-        """Replaces an app's domains. Example: dokku domains:set catmeow cats.example.com"""
-        _change(ctx, app, domains.set_app, list(names))
+        """Replaces an app's domains. Example: dokku domains:set catmeow cats.example.com www.cats.example.com"""
+        with _app_change(ctx, app):
+            wanted = domains.normalise(names)
+            domains.set_app(ctx.store, app, wanted)
+            ctx.out.step(f"Set {' '.join(wanted)} for {app}")
+            _enable_if_disabled(ctx, app)
+            _reroute(ctx, app)
 
     @cli.command("domains:remove")
     @click.argument("app")
     @click.argument("names", nargs=-1, required=True)
     @click.pass_obj
     def remove(ctx: Context, app: str, names) -> None:
-        """Removes domains from an app. Example: dokku domains:remove catmeow cats.example.com"""
-        _change(ctx, app, domains.remove_app, list(names))
+        """Removes domains from an app (none left: APP.GLOBAL). Example: dokku domains:remove catmeow cats.io"""
+        with _app_change(ctx, app):
+            unwanted = domains.normalise(names)
+            before = domains.own_domains(ctx.store, app)
+            domains.remove_app(ctx.store, app, unwanted)
+            for name in unwanted:
+                ctx.out.step(f"Removed {name} from {app}" if name in before else _not_own(ctx, app, name))
+            _reroute(ctx, app)
 
-    @cli.command("domains:report")
-    @click.argument("app", required=False)
+    @cli.command("domains:clear")
+    @click.argument("app")
     @click.pass_obj
-    def report(ctx: Context, app) -> None:
-        """Shows the domains of an app, or the global ones. Example: dokku domains:report catmeow"""
-        if app:
-            apps.require(ctx, app)
-            ctx.out.section(f"{app} domains information")
-            click.echo(f"       Domains app vhosts:  {' '.join(domains.app_domains(ctx.store, app))}")
-        click.echo(f"       Domains global vhosts: {' '.join(domains.global_domains(ctx.store))}")
+    def clear(ctx: Context, app: str) -> None:
+        """Removes an app's own domains; it answers at APP.GLOBAL again. Example: dokku domains:clear catmeow"""
+        with _app_change(ctx, app):
+            domains.clear_app(ctx.store, app)
+            ctx.out.step(f"Cleared domains in {app}")
+            _reroute(ctx, app)
+
+    @cli.command("domains:enable")
+    @click.argument("app")
+    @click.pass_obj
+    def enable(ctx: Context, app: str) -> None:
+        """Serves the app at its domains again. Example: dokku domains:enable catmeow"""
+        with _app_change(ctx, app):
+            if domains.is_enabled(ctx.store, app):
+                ctx.out.step(f"Domains (VHOST) support is already enabled for app ({app})")
+                return
+            domains.enable(ctx.store, app)
+            ctx.out.step("App virtual host support enabled")
+            _reroute(ctx, app)
+
+    @cli.command("domains:disable")
+    @click.argument("app")
+    @click.pass_obj
+    def disable(ctx: Context, app: str) -> None:
+        """Serves the app on a port of its own, at no domain (list kept). Example: dokku domains:disable catmeow"""
+        with _app_change(ctx, app):
+            if not domains.is_enabled(ctx.store, app):
+                ctx.out.step(f"Domains (VHOST) support is already disabled for app ({app})")
+                return
+            domains.disable(ctx.store, app)
+            ctx.out.step("App virtual host support disabled")
+            _reroute(ctx, app)
 
 
-def _change(ctx: Context, app: str, change, names: list[str]) -> None:
+def _register_global_commands(cli: click.Group) -> None:
+    @cli.command("domains:set-global")
+    @click.argument("names", nargs=-1, required=True)
+    @click.pass_obj
+    def set_global(ctx: Context, names) -> None:
+        """Sets the global domains; apps answer at APP.DOMAIN. Example: dokku domains:set-global example.com"""
+        wanted = domains.normalise(names, is_global=True)
+        domains.set_global(ctx.store, wanted)
+        ctx.out.step(f"Set {' '.join(wanted)}")
+        _reroute_default_named(ctx)
+
+    @cli.command("domains:add-global")
+    @click.argument("names", nargs=-1, required=True)
+    @click.pass_obj
+    def add_global(ctx: Context, names) -> None:
+        """Adds global domains. Example: dokku domains:add-global example.org"""
+        wanted = domains.normalise(names, is_global=True)
+        before = domains.global_domains(ctx.store)
+        domains.add_global(ctx.store, wanted)
+        for name in wanted:
+            ctx.out.step(f"Skipping {name}: already added" if name in before else f"Added {name}")
+        _reroute_default_named(ctx)
+
+    @cli.command("domains:remove-global")
+    @click.argument("names", nargs=-1, required=True)
+    @click.pass_obj
+    def remove_global(ctx: Context, names) -> None:
+        """Removes global domains. Example: dokku domains:remove-global example.org"""
+        unwanted = domains.normalise(names)
+        before = domains.global_domains(ctx.store)
+        domains.remove_global(ctx.store, unwanted)
+        for name in unwanted:
+            ctx.out.step(f"Removed {name}" if name in before else f"Skipping {name}: not a global domain")
+        _reroute_default_named(ctx)
+
+    @cli.command("domains:clear-global")
+    @click.pass_obj
+    def clear_global(ctx: Context) -> None:
+        """Removes the global domains (apps without own domains get a port each). Example: dokku domains:clear-global"""
+        domains.clear_global(ctx.store)
+        ctx.out.step("Cleared global domains")
+        _reroute_default_named(ctx)
+
+
+def _app_change(ctx: Context, app: str):
+    """The app exists; its lock is held for the block."""
     apps.require(ctx, app)
-    with ctx.store.lock(app):
-        change(ctx.store, app, names)
+    return ctx.store.lock(app)
+
+
+def _enable_if_disabled(ctx: Context, app: str) -> None:
+    """Giving a disabled app domains enables it again, as in Dokku."""
+    if not domains.is_enabled(ctx.store, app):
+        domains.enable(ctx.store, app)
+        ctx.out.step("App virtual host support enabled")
+
+
+def _not_own(ctx: Context, app: str, name: str) -> str:
+    if name in domains.default_domains(ctx.store, app):
+        return f"Skipping: {name} is {app}'s default (from the global domains); domains:disable takes it away"
+    return f"Skipping: {name} is not a domain of {app}"
+
+
+def _reroute(ctx: Context, app: str) -> None:
+    """Rewrites the app's nginx site. An app never deployed has no site and no containers
+    (and asking the Docker engine is then not needed)."""
+    if releases.current(ctx.store, app) is not None:
         proxy.reroute(ctx, app)
-    ctx.out.step(f"{app} domains: {' '.join(domains.app_domains(ctx.store, app))}")
+
+
+def _reroute_default_named(ctx: Context) -> None:
+    """After a global change: every app answering at its default names gets its site rewritten."""
+    for app in apps.list_apps(ctx):
+        if domains.own_domains(ctx.store, app) or not domains.is_enabled(ctx.store, app):
+            continue
+        if releases.current(ctx.store, app) is None:
+            continue
+        try:
+            with ctx.store.lock(app):
+                proxy.reroute(ctx, app)
+        except Locked:
+            ctx.out.info(f"{app} is locked by another command; its site follows at its next deploy or restart")
+
+
+def _report_globals(ctx: Context) -> None:
+    global_names = domains.global_domains(ctx.store)
+    _report_line(ctx, "Domains global enabled:", _bool(bool(global_names)))
+    _report_line(ctx, "Domains global vhosts:", " ".join(global_names))
+
+
+def _report_line(ctx: Context, label: str, value: str) -> None:
+    ctx.out.info(f"{label:<{REPORT_WIDTH}}{value}")
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
