@@ -9,6 +9,7 @@ Everything a test creates is removed by id at the end.
 import os
 import secrets
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +36,8 @@ class Platform:
     root: Path
     http_port: int
     env: dict
+    https_port: int
+    nginx_pid_file: Path
 
     def dokku(self, *args: str, input=None, check: bool = True) -> subprocess.CompletedProcess:
         """Runs dokku in this root; input (str, or bytes for binary stdin) is its stdin."""
@@ -60,6 +63,33 @@ class Platform:
             self.dokku("apps:create", app)
         return git(repo, "push", "-q", str(self.root / app), "HEAD:main", env=self.env, check=False)
 
+    def nginx_workers(self) -> set[int]:
+        master = self.nginx_pid_file.read_text().strip()
+        workers = set()
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                if stat.read_text().rsplit(")", 1)[1].split()[1] == master:
+                    workers.add(int(stat.parent.name))
+            except (OSError, IndexError):
+                continue
+        return workers
+
+    def nginx_reloading(self) -> bool:
+        """True while our nginx has more than its one worker: after a reload the old worker
+        (with the old config) keeps accepting connections until the master tells it to quit."""
+        return len(self.nginx_workers()) > 1
+
+    def wait_for_reload(self, workers_before: set[int], timeout: float = 5) -> None:
+        """Waits until a single worker runs that was not there before: the reload is complete."""
+        deadline = time.monotonic() + timeout
+        while True:
+            workers = self.nginx_workers()
+            if len(workers) == 1 and not workers & workers_before:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"nginx did not finish reloading within {timeout} s")
+            time.sleep(0.02)
+
     def get(self, host: str, path: str = "/") -> tuple:
         """GET through nginx with a Host header; returns (status, body)."""
         import requests
@@ -74,6 +104,7 @@ def platform(engine, tmp_path_factory) -> Platform:
     root = tmp_path_factory.mktemp("dokku-root")
     nginx_dir = tmp_path_factory.mktemp("nginx")
     http_port = free_port()
+    https_port = free_port()
     nginx_conf = nginx_dir / "nginx.conf"
     nginx_conf.write_text(
         f"""pid {nginx_dir}/nginx.pid;
@@ -93,15 +124,20 @@ http {{
     (root / "SETTINGS").write_text(
         f"export NGINX_COMMAND='{' '.join(nginx)}'\nexport HTTP_PORT='{http_port}'\n"
         f"export NAMESPACE='test-{secrets.token_hex(3)}-'\nexport NGINX_LOG_DIR='{nginx_dir}'\n"
+        f"export HTTPS_PORT='{https_port}'\n"
     )
-    subprocess.run(nginx, check=True)
-    wait_for_port(http_port)
     env = dict(os.environ, DOKKU_ROOT=str(root))
     env.pop("SSH_ORIGINAL_COMMAND", None)
-    platform = Platform(root=root, http_port=http_port, env=env)
-    platform.dokku("domains:set-global", "example.test")
-    platform.dokku("docker-options:add", "--global", "build", BUILD_NETWORK_OPTION)
-    yield platform
-    for app in [p.name for p in root.iterdir() if (p / "HEAD").is_file()]:
-        platform.dokku("apps:destroy", app, "--force", check=False)
-    subprocess.run([*nginx, "-s", "quit"], check=False)
+    platform = Platform(
+        root=root, http_port=http_port, env=env, https_port=https_port, nginx_pid_file=nginx_dir / "nginx.pid"
+    )
+    subprocess.run(nginx, check=True)
+    try:
+        wait_for_port(http_port)
+        platform.dokku("domains:set-global", "example.test")
+        platform.dokku("docker-options:add", "--global", "build", BUILD_NETWORK_OPTION)
+        yield platform
+    finally:  # even when the set-up itself failed
+        for app in [p.name for p in root.iterdir() if (p / "HEAD").is_file()]:
+            platform.dokku("apps:destroy", app, "--force", check=False)
+        subprocess.run([*nginx, "-s", "quit"], check=False)

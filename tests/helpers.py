@@ -70,13 +70,19 @@ def git(cwd: Path, *args: str, env: dict = None, check: bool = True) -> subproce
     return result
 
 
-def wait_until_serving(platform, host: str, expected: str, path: str = "/", timeout: float = 5) -> None:
+def wait_until_serving(
+    platform, host: str, expected: str, path: str = "/", timeout: float = 5, prefix: bool = False
+) -> None:
     """nginx applies a reload in the background (new workers take over), so a request made
-    right after a deploy may still meet the old configuration for a moment."""
+    right after a deploy may still meet the old configuration for a moment. With prefix, the
+    page need only start with expected."""
     deadline = time.monotonic() + timeout
     while True:
         status, body = platform.get(host, path)
-        if status == 200 and body == expected:
+        if status == 200 and (body.startswith(expected) if prefix else body == expected):
+            # the new config answers; wait for the worker with the old one to finish too
+            while platform.nginx_reloading() and time.monotonic() < deadline:
+                time.sleep(0.05)
             return
         if time.monotonic() > deadline:
             raise AssertionError(f"{host} answers {status} {body[:200]!r}, not {expected!r}")
