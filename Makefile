@@ -42,6 +42,7 @@ bench: machine venv stack
 	command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
 	$(BIN)/python bench/deploy_times.py
 	$(BIN)/python bench/redeploy_under_load.py
+	$(BIN)/python bench/proxy_overhead.py
 
 clean:
 	rm -rf $(VENV) dist build *.egg-info
