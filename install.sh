@@ -265,9 +265,23 @@ wire_nginx() {
 # minidokku: one server block per app, written by `dokku` itself
 server_names_hash_bucket_size 128;
 include /home/dokku/*/nginx.conf;
+
+# A name no app has gets a plain 404, never some app's page.
+server {
+  listen 80 default_server;
+  server_name _;
+  access_log off;
+  return 404;
+}
 EOF
 	NGINX_CHANGED=$CHANGED
 	report "$NGINX_CONF"
+	# Debian's stock site claims default_server on port 80 too; ours replaces it.
+	if [ -L /etc/nginx/sites-enabled/default ]; then
+		rm -f /etc/nginx/sites-enabled/default
+		NGINX_CHANGED=yes
+		info "disabled Debian's default site: unknown names get our 404"
+	fi
 }
 
 install_sudoers() {
@@ -328,20 +342,23 @@ start_services() {
 
 install_restore_unit() {
 	has_systemd || return 0
-	step "Installing boot-time app restore"
+	step "Installing app restore at boot and after engine restarts"
 	put_file "$RESTORE_UNIT" 644 root:root <<EOF
 [Unit]
-Description=minidokku: restart app containers after boot
+Description=minidokku: bring apps back after boot and after every Docker engine restart
 After=docker.service nginx.service
 Wants=docker.service nginx.service
+# restarted with docker.service: a restarted engine gives containers new ports for nginx
+PartOf=docker.service
 
 [Service]
 Type=oneshot
+RemainAfterExit=yes
 User=$DOKKU_USER
 ExecStart=$DOKKU_BIN ps:restore
 
 [Install]
-WantedBy=multi-user.target
+WantedBy=multi-user.target docker.service
 EOF
 	report "$RESTORE_UNIT"
 	[ "$CHANGED" = no ] || systemctl daemon-reload
