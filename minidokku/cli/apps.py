@@ -1,10 +1,11 @@
 """apps:create, apps:list, apps:destroy."""
 
 import sys
+from typing import Optional
 
 import click
 
-from minidokku import apps
+from minidokku import apps, proxy, releases
 from minidokku.context import Context
 
 
@@ -67,3 +68,16 @@ def register(cli: click.Group) -> None:
             click.echo(f"Deploys of {app} are not locked")
             raise SystemExit(1)
         click.echo(f"Deploys of {app} are locked")
+
+    @cli.command("apps:report")
+    @click.argument("app", required=False)
+    @click.pass_obj
+    def report(ctx: Context, app: Optional[str]) -> None:
+        """Shows what an app is: its folder, release, lock and URL. Example: dokku apps:report catmeow"""
+        for name in [apps.require(ctx, app)] if app else apps.list_apps(ctx):
+            current = releases.current(ctx.store, name)
+            ctx.out.section(f"{name} app information")
+            ctx.out.info(f"{'App dir:':<24}{ctx.store.app_dir(name)}")
+            ctx.out.info(f"{'App deploy source:':<24}{current.description if current else 'not deployed'}")
+            ctx.out.info(f"{'App locked:':<24}{str(apps.is_locked(ctx, name)).lower()}")
+            ctx.out.info(f"{'App url:':<24}{proxy.url(ctx, name) if proxy.is_enabled(ctx, name) else '-'}")

@@ -29,6 +29,7 @@ def register(cli: click.Group) -> None:
             ctx.out.section(f"{name} domains information")
             _report_line(ctx, "Domains app enabled:", _bool(domains.is_enabled(ctx.store, name)))
             _report_line(ctx, "Domains app vhosts:", " ".join(domains.configured_domains(ctx.store, name)))
+            _report_line(ctx, "Domains app url:", proxy.url(ctx, name))
             _report_globals(ctx)
         if not names:
             ctx.out.section("global domains information")

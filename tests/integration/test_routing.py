@@ -76,6 +76,8 @@ def test_https_with_a_generated_certificate_and_the_redirect(platform, tmp_path)
     report = platform.dokku("certs:report", "secure").stdout
     assert "secure.example.test" in report
     assert "https://secure.example.test" in platform.dokku("proxy:report", "secure").stdout
+    assert f"https://secure.example.test:{platform.https_port}" in platform.dokku("apps:report", "secure").stdout
+    assert f"https://secure.example.test:{platform.https_port}" in platform.dokku("domains:report", "secure").stdout
     assert "Strict-Transport-Security" in platform.dokku("nginx:show-config", "secure").stdout
 
 

@@ -150,11 +150,13 @@ def test_report_without_an_app_shows_every_app_with_the_globals(dokku):
         "=====> catmeow domains information",
         "Domains app enabled: true",
         "Domains app vhosts: catmeow.example.com",
+        "Domains app url: http://catmeow.example.com",
         "Domains global enabled: true",
         "Domains global vhosts: example.com",
         "=====> dogwoof domains information",
         "Domains app enabled: true",
         "Domains app vhosts: dog.io",
+        "Domains app url: http://dog.io",
         "Domains global enabled: true",
         "Domains global vhosts: example.com",
     ]
