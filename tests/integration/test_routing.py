@@ -120,7 +120,9 @@ def test_a_broken_template_is_refused_and_every_app_keeps_serving(platform, tmp_
         "  location / { add_header X-Template yes; proxy_pass http://{{ UPSTREAM }}; }\n}\n"
     )
     git(repo, "commit", "-qam", "a template that works")
+    workers = platform.nginx_workers()
     assert platform.push(repo, "custom").returncode == 0
+    platform.wait_for_reload(workers)
     answer = requests.get(f"http://127.0.0.1:{platform.http_port}/", headers={"Host": "custom.example.test"})
     assert answer.headers.get("X-Template") == "yes"
 
