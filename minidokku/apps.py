@@ -1,6 +1,7 @@
 """Apps: creating, listing and destroying them (repo, state, containers, image, proxy)."""
 
 import contextlib
+from typing import Optional
 
 from minidokku import gitrepo, labels, names, releases
 from minidokku.builders import image_repository, remove_if_unnamed
@@ -28,6 +29,11 @@ def create(ctx: Context, app: str) -> None:
 
 def list_apps(ctx: Context) -> list[str]:
     return ctx.store.list_apps()
+
+
+def one_or_all(ctx: Context, app: Optional[str]) -> list[str]:
+    """The named app (checked), or every app when none is named (`*:report [APP]`)."""
+    return [require(ctx, app)] if app else list_apps(ctx)
 
 
 def destroy(ctx: Context, app: str) -> None:

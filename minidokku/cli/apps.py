@@ -74,7 +74,7 @@ def register(cli: click.Group) -> None:
     @click.pass_obj
     def report(ctx: Context, app: Optional[str]) -> None:
         """Shows what an app is: its folder, release, lock and URL. Example: dokku apps:report catmeow"""
-        for name in [apps.require(ctx, app)] if app else apps.list_apps(ctx):
+        for name in apps.one_or_all(ctx, app):
             current = releases.current(ctx.store, name)
             ctx.out.section(f"{name} app information")
             ctx.out.info(f"{'App dir:':<24}{ctx.store.app_dir(name)}")

@@ -59,7 +59,7 @@ def register(cli: click.Group) -> None:
     @click.pass_obj
     def report(ctx: Context, app: Optional[str]) -> None:
         """Shows the buildpacks of one app or of every app. Example: dokku buildpacks:report catmeow"""
-        for name in [apps.require(ctx, app)] if app else apps.list_apps(ctx):
+        for name in apps.one_or_all(ctx, app):
             ctx.out.section(f"{name} buildpacks information")
             listed = buildpack_choice.app_list(ctx.store, name)
             ctx.out.info(
@@ -84,7 +84,7 @@ def register(cli: click.Group) -> None:
     @click.pass_obj
     def builder_report(ctx: Context, app: Optional[str]) -> None:
         """Shows the builder of one app or of every app. Example: dokku builder:report catmeow"""
-        for name in [apps.require(ctx, app)] if app else apps.list_apps(ctx):
+        for name in apps.one_or_all(ctx, app):
             ctx.out.section(f"{name} builder information")
             ctx.out.info(f"{'Builder selected:':<24}{builds.selected_builder(ctx, name) or 'automatic'}")
 

@@ -59,7 +59,7 @@ def register(cli: click.Group) -> None:
     @click.pass_obj
     def report(ctx: Context, app: Optional[str]) -> None:
         """Shows the certificate of one app, or of every app. Example: dokku certs:report catmeow"""
-        for name in [apps.require(ctx, app)] if app else apps.list_apps(ctx):
+        for name in apps.one_or_all(ctx, app):
             _report(ctx, name)
 
 

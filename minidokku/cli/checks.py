@@ -37,7 +37,7 @@ def register(cli: click.Group) -> None:
     @click.pass_obj
     def report(ctx: Context, app: Optional[str]) -> None:
         """Shows the checks settings of one app or of every app. Example: dokku checks:report catmeow"""
-        for name in [apps.require(ctx, app)] if app else apps.list_apps(ctx):
+        for name in apps.one_or_all(ctx, app):
             values = properties.read_all(ctx.store, name, checks.FAMILY)
             env = ctx.store.read_env(name)
             ctx.out.section(f"{name} checks information")

@@ -24,7 +24,7 @@ def register(cli: click.Group) -> None:
         """Shows the domains of one app, of every app, or the global ones. Example: dokku domains:report catmeow"""
         if is_global and app:
             raise ValidationError("name an app or use --global, not both")
-        names = [] if is_global else [apps.require(ctx, app)] if app else apps.list_apps(ctx)
+        names = [] if is_global else apps.one_or_all(ctx, app)
         for name in names:
             ctx.out.section(f"{name} domains information")
             _report_line(ctx, "Domains app enabled:", _bool(domains.is_enabled(ctx.store, name)))

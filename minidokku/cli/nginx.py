@@ -36,7 +36,7 @@ def register(cli: click.Group) -> None:
     @click.pass_obj
     def report(ctx: Context, app: Optional[str]) -> None:
         """Shows the nginx properties of one app or of every app. Example: dokku nginx:report catmeow"""
-        for name in [apps.require(ctx, app)] if app else apps.list_apps(ctx):
+        for name in apps.one_or_all(ctx, app):
             ctx.out.section(f"{name} nginx information")
             for key, value in nginx_settings.effective(ctx.store, name).items():
                 ctx.out.info(f"{key.replace('-', ' ').capitalize() + ':':<28}{value or 'default'}")
@@ -96,7 +96,7 @@ def register(cli: click.Group) -> None:
     @click.pass_obj
     def proxy_report(ctx: Context, app: Optional[str]) -> None:
         """Shows the proxy of one app or of every app. Example: dokku proxy:report catmeow"""
-        for name in [apps.require(ctx, app)] if app else apps.list_apps(ctx):
+        for name in apps.one_or_all(ctx, app):
             enabled = proxy.is_enabled(ctx, name)
             ctx.out.section(f"{name} proxy information")
             ctx.out.info(f"{'Proxy enabled:':<24}{str(enabled).lower()}")

@@ -43,7 +43,7 @@ def register(cli: click.Group) -> None:
     @click.pass_obj
     def report(ctx: Context, app: Optional[str]) -> None:
         """Shows the port mappings of one app or of every app. Example: dokku ports:report catmeow"""
-        for name in [apps.require(ctx, app)] if app else apps.list_apps(ctx):
+        for name in apps.one_or_all(ctx, app):
             ctx.out.section(f"{name} ports information")
             explicit = " ".join(str(m) for m in ports.explicit(ctx.store, name))
             ctx.out.info(f"{'Ports map:':<24}{explicit or '-'}")

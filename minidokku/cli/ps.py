@@ -62,7 +62,7 @@ def register(cli: click.Group) -> None:
     @click.pass_obj
     def report(ctx: Context, app: Optional[str]) -> None:
         """Shows the processes of one app, or of every app. Example: dokku ps:report catmeow"""
-        for name in [apps.require(ctx, app)] if app else apps.list_apps(ctx):
+        for name in apps.one_or_all(ctx, app):
             _report(ctx, name)
 
     @cli.command("ps:restore")
@@ -71,7 +71,7 @@ def register(cli: click.Group) -> None:
     def restore(ctx: Context, app: Optional[str]) -> None:
         """Brings back every app that should run (at boot, after an engine restart). Example: dokku ps:restore"""
         failed = []
-        for name in [apps.require(ctx, app)] if app else apps.list_apps(ctx):
+        for name in apps.one_or_all(ctx, app):
             try:
                 done = processes.restore(ctx, name)
             except MinidokkuError as error:
