@@ -3,6 +3,7 @@
 Layout (as Dokku's, so `cat` explains an app):
     ROOT/SETTINGS                    machine settings (env-file format), see settings.py
     ROOT/VHOST                       global domains, one a line
+    ROOT/EVENTS                      the audit trail (`dokku events`), appended to only
     ROOT/DOCKER_OPTIONS_{BUILD,DEPLOY,RUN}   global docker options, one a line
     ROOT/APP/                        the app's bare git repository, plus:
     ROOT/APP/ENV                     config vars
@@ -93,6 +94,17 @@ class Store:
 
     def write_lines(self, app: Optional[str], name: str, lines: list[str]) -> None:
         self.write(app, name, "".join(line + "\n" for line in lines))
+
+    def append_line(self, app: Optional[str], name: str, line: str) -> None:
+        """Appends one line in a single write to a file opened for appending, so lines from
+        commands running at once never interleave."""
+        path = self.path(app, name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        try:
+            os.write(fd, (line.rstrip("\n") + "\n").encode("utf-8"))
+        finally:
+            os.close(fd)
 
     def read_env(self, app: str) -> dict[str, str]:
         """The app's config vars (APP/ENV)."""

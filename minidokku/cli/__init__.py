@@ -9,7 +9,7 @@ import sys
 
 import click
 
-from minidokku import __version__, users
+from minidokku import __version__, events, users
 from minidokku.cli import (
     apps,
     buildpacks,
@@ -18,6 +18,7 @@ from minidokku.cli import (
     config,
     docker_options,
     domains,
+    event_log,
     git,
     logs,
     nginx,
@@ -39,7 +40,36 @@ from minidokku.state import root_from_environment
 ROOT_COMMANDS = frozenset({"stack:build"})
 
 
+# Commands that change nothing, so the audit trail leaves them out.
+READ_ONLY = frozenset({"apps:list", "config:get", "config:show", "config:export", "events", "help", "logs",
+                       "nginx:show-config", "nginx:validate-config", "ps:retire", "releases", "ssh-keys:list",
+                       "version", "apps:locked", "buildpacks:list", "ports:list"})  # fmt: skip
+
+
+class AuditedCommand(click.Command):
+    """A command whose every run that may change something goes to the audit trail (events.py),
+    with its outcome; a command adds names (never values) under ctx.meta[events.DETAIL]."""
+
+    def invoke(self, ctx: click.Context):
+        outcome = "failed"
+        try:
+            result = super().invoke(ctx)
+            outcome = "ok"
+            return result
+        except SystemExit as exit_:
+            outcome = "ok" if exit_.code in (0, None) else f"exit {exit_.code}"
+            raise
+        finally:
+            if self.name not in READ_ONLY and not self.name.endswith(":report") and isinstance(ctx.obj, Context):
+                action = "push" if self.name == "git-hook" else self.name
+                detail = ctx.meta.get(events.DETAIL, "")
+                event = events.Event(events.actor(), action, ctx.params.get("app") or "", detail, outcome)
+                events.record(ctx.obj.store, event)
+
+
 class DokkuGroup(click.Group):
+    command_class = AuditedCommand
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
@@ -79,6 +109,7 @@ for family in (
     config,
     docker_options,
     domains,
+    event_log,
     git,
     logs,
     nginx,

@@ -2,7 +2,7 @@
 
 import click
 
-from minidokku import apps, config, envfile
+from minidokku import apps, config, envfile, events
 from minidokku.context import Context
 
 
@@ -15,6 +15,7 @@ def register(cli: click.Group) -> None:
     def set_(ctx: Context, no_restart: bool, app: str, pairs) -> None:
         """Sets config vars and redeploys. Example: dokku config:set catmeow MEOW=loud"""
         ctx.out.step("Setting config vars")
+        click.get_current_context().meta[events.DETAIL] = " ".join(pair.partition("=")[0] for pair in pairs)
         for key in config.set_vars(ctx, app, list(pairs), restart=not no_restart):
             ctx.out.info(f"{key}:  (set)")
 
@@ -26,6 +27,7 @@ def register(cli: click.Group) -> None:
     def unset(ctx: Context, no_restart: bool, app: str, keys) -> None:
         """Removes config vars and redeploys. Example: dokku config:unset catmeow MEOW"""
         ctx.out.step(f"Unsetting {', '.join(keys)}")
+        click.get_current_context().meta[events.DETAIL] = " ".join(keys)
         config.unset_vars(ctx, app, list(keys), restart=not no_restart)
 
     @cli.command("config:get")

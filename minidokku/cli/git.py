@@ -4,7 +4,7 @@ import sys
 
 import click
 
-from minidokku import push, sources, ssh
+from minidokku import events, push, sources, ssh
 from minidokku.cli.errors import UserError
 from minidokku.context import Context
 from minidokku.errors import MinidokkuError
@@ -34,6 +34,9 @@ def register(cli: click.Group) -> None:
     def git_hook(ctx: Context, app: str) -> None:
         """The repo's pre-receive hook: deploys the pushed deploy branch, or fails the push."""
         updates = [line for line in sys.stdin.read().splitlines() if line.strip()]
+        click.get_current_context().meta[events.DETAIL] = " ".join(
+            f"{ref.removeprefix('refs/heads/')} {new[:7]}" for _old, new, ref in (u.split() for u in updates)
+        )
         push.deploy_ref_updates(ctx, app, updates)
 
     @cli.command("git:from-image")

@@ -5,7 +5,7 @@ from typing import Optional
 
 import click
 
-from minidokku import apps, processes, ps_settings, push, releases, retirement
+from minidokku import apps, events, processes, ps_settings, push, releases, retirement
 from minidokku.context import Context
 from minidokku.errors import DeployFailed, MinidokkuError, ValidationError
 
@@ -18,6 +18,7 @@ def register(cli: click.Group) -> None:
     def scale(ctx: Context, app: str, pairs) -> None:
         """Shows or sets how many containers of each process type run. Example: dokku ps:scale catmeow web=2 worker=1"""
         if pairs:
+            click.get_current_context().meta[events.DETAIL] = " ".join(pairs)
             changes = processes.set_scale(ctx, app, list(pairs))
             ctx.out.step(f"Scaled {app} processes: {' '.join(f'{k}={v}' for k, v in changes.items())}")
             return

@@ -4,7 +4,7 @@ import time
 
 import click
 
-from minidokku import apps, deploy, releases
+from minidokku import apps, deploy, events, releases
 from minidokku.context import Context
 
 
@@ -30,6 +30,7 @@ def register(cli: click.Group) -> None:
 
         Example: dokku releases:rollback catmeow v1"""
         apps.require(ctx, app)
+        click.get_current_context().meta[events.DETAIL] = f"to {release or 'the release before'}"
         with deploy.exclusive(ctx, app):
             done = deploy.rollback(ctx, app, release)
         ctx.out.step(f"Rollback done: {done.name} ({done.description})")

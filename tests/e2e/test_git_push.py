@@ -65,6 +65,10 @@ def test_config_set_over_ssh_redeploys_with_the_new_value(platform, ssh_client, 
     assert result.returncode == 0, result.stderr
     wait_until_serving(platform, "envecho.example.test", 'cats "purr" = loud', path="/MEOW")
     assert ssh_client.ssh("config:get", "envecho", "MEOW").stdout == 'cats "purr" = loud\n'
+    trail = [line.split("\t")[1:] for line in ssh_client.ssh("events").stdout.splitlines()]
+    assert ["tester", "push", "envecho", "ok", f"main {git(repo, 'rev-parse', 'HEAD').stdout[:7]}"] in trail
+    assert ["tester", "config:set", "envecho", "ok", "MEOW"] in trail
+    assert "purr" not in (platform.root / "EVENTS").read_text()
 
 
 def test_a_key_reaches_minidokku_and_nothing_else(platform, ssh_client):

@@ -38,7 +38,8 @@ def test_bad_app_names_are_refused_and_nothing_is_created(dokku, tmp_path, name)
     result = dokku("apps:create", name)
     assert result.exit_code == 1
     assert "invalid app name" in result.output
-    assert not any(path.name != "SETTINGS" for path in tmp_path.iterdir())
+    assert not any(path.name not in ("SETTINGS", "EVENTS") for path in tmp_path.iterdir())
+    assert (tmp_path / "EVENTS").read_text().split("\t")[2:5] == ["apps:create", " ".join(name.split()), "failed"]
 
 
 def test_config_values_round_trip_through_export(dokku, tmp_path):
@@ -120,3 +121,18 @@ def test_ssh_keys_add_of_a_missing_file_is_a_usage_error(dokku, tmp_path):
     assert result.exit_code == 2
     assert "No such file or directory" in result.output
     assert not (tmp_path / ".ssh" / "authorized_keys").exists()
+
+
+def test_events_name_who_did_what_and_never_a_config_value(dokku, tmp_path, monkeypatch):
+    monkeypatch.setenv("NAME", "alice")
+    dokku("apps:create", "catmeow")
+    dokku("config:set", "--no-restart", "catmeow", "SECRET=hunter2", "MODE=fast")
+    dokku("config:unset", "--no-restart", "catmeow", "MODE")
+    dokku("config:show", "catmeow")
+    lines = dokku("events").output.splitlines()
+    assert [line.split("\t")[1:] for line in lines] == [
+        ["alice", "apps:create", "catmeow", "ok"],
+        ["alice", "config:set", "catmeow", "ok", "SECRET MODE"],
+        ["alice", "config:unset", "catmeow", "ok", "MODE"],
+    ]
+    assert "hunter2" not in (tmp_path / "EVENTS").read_text()
