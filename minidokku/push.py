@@ -3,7 +3,7 @@ pre-receive hook (which git calls with `OLD NEW REF` lines before it updates any
 
 from typing import Optional
 
-from minidokku import apps, deploy, gitrepo
+from minidokku import access, apps, deploy, gitrepo
 from minidokku.context import Context
 from minidokku.errors import NotFound
 from minidokku.releases import Release
@@ -12,14 +12,18 @@ from minidokku.ssh import GitRequest
 DEPLOY_BRANCHES = ("main", "master")
 
 
-def serve(ctx: Context, request: GitRequest) -> int:
-    """Runs git's receive-pack (creating the app on its first push) or upload-pack."""
+def serve(ctx: Context, request: GitRequest, key: Optional[str]) -> int:
+    """Runs git's receive-pack (creating the app on its first push) or upload-pack, for the
+    ssh key named key (access.py decides what it may reach)."""
     repo = ctx.store.app_dir(request.app)
+    creating = request.command == "git-receive-pack" and not ctx.store.app_exists(request.app)
+    access.authorize_push(ctx.store, key, request.app, creating, ctx.settings.user_app_quota)
     if request.command == "git-upload-pack":
         apps.require(ctx, request.app)
         return gitrepo.upload_pack(repo)
-    if not ctx.store.app_exists(request.app):
+    if creating:
         apps.create(ctx, request.app)
+        access.after_create(ctx.store, key, request.app)
     gitrepo.install_pre_receive_hook(repo, ctx.settings.program, ctx.settings.root, request.app)
     return gitrepo.receive_pack(repo)
 

@@ -26,7 +26,8 @@ def schedule(ctx: Context, containers: list[Container], wait: int) -> None:
         return
     subprocess.Popen(  # noqa: S603 - an argv list of our own program and container ids
         [*ctx.settings.program, "ps:retire", "--wait", str(wait), *running],
-        env=dict(os.environ, DOKKU_ROOT=str(ctx.settings.root)),
+        # minidokku's own errand, not the key's that deployed: no NAME (access.py)
+        env={**{k: v for k, v in os.environ.items() if k != "NAME"}, "DOKKU_ROOT": str(ctx.settings.root)},
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -28,6 +28,7 @@ class Settings:
     namespace: str  # prefixes the app's Docker objects, so a test root never touches real apps
     keep_releases: int  # images of older releases are removed (their records stay)
     nginx_log_dir: str  # where each app's access and error logs go
+    user_app_quota: int  # how many apps a user key may have (access.py)
 
     @classmethod
     def load(cls) -> "Settings":
@@ -50,6 +51,7 @@ class Settings:
             namespace=values.get("NAMESPACE", ""),
             keep_releases=int(values.get("KEEP_RELEASES", "5")),
             nginx_log_dir=values.get("NGINX_LOG_DIR", "/var/log/nginx"),
+            user_app_quota=int(values.get("USER_APP_QUOTA", "3")),
         )
 
 

@@ -9,7 +9,7 @@ import sys
 
 import click
 
-from minidokku import __version__, events, users
+from minidokku import __version__, access, events, users
 from minidokku.cli import (
     apps,
     buildpacks,
@@ -31,7 +31,7 @@ from minidokku.cli import (
 )
 from minidokku.cli.errors import UserError
 from minidokku.context import Context
-from minidokku.errors import MinidokkuError
+from minidokku.errors import MinidokkuError, PermissionDenied
 from minidokku.output import Output
 from minidokku.settings import Settings, program_command
 from minidokku.state import root_from_environment
@@ -47,20 +47,28 @@ READ_ONLY = frozenset({"apps:list", "config:get", "config:show", "config:export"
 
 
 class AuditedCommand(click.Command):
-    """A command whose every run that may change something goes to the audit trail (events.py),
-    with its outcome; a command adds names (never values) under ctx.meta[events.DETAIL]."""
+    """A command that only a key's rights let through (access.py), and whose every run that may
+    change something, or was refused, goes to the audit trail (events.py) with its outcome; a
+    command adds names (never values) under ctx.meta[events.DETAIL]."""
 
     def invoke(self, ctx: click.Context):
         outcome = "failed"
         try:
+            if isinstance(ctx.obj, Context):
+                app = ctx.params.get("app")
+                access.authorize(ctx.obj.store, access.ssh_key(), self.name, app, ctx.obj.settings.user_app_quota)
             result = super().invoke(ctx)
             outcome = "ok"
             return result
+        except PermissionDenied:
+            outcome = "denied"
+            raise
         except SystemExit as exit_:
             outcome = "ok" if exit_.code in (0, None) else f"exit {exit_.code}"
             raise
         finally:
-            if self.name not in READ_ONLY and not self.name.endswith(":report") and isinstance(ctx.obj, Context):
+            changes = self.name not in READ_ONLY and not self.name.endswith(":report")
+            if (changes or outcome == "denied") and isinstance(ctx.obj, Context):
                 action = "push" if self.name == "git-hook" else self.name
                 detail = ctx.meta.get(events.DETAIL, "")
                 event = events.Event(events.actor(), action, ctx.params.get("app") or "", detail, outcome)

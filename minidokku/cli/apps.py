@@ -5,7 +5,7 @@ from typing import Optional
 
 import click
 
-from minidokku import apps, proxy, releases
+from minidokku import access, apps, proxy, releases
 from minidokku.context import Context
 
 
@@ -16,6 +16,7 @@ def register(cli: click.Group) -> None:
     def create(ctx: Context, app: str) -> None:
         """Creates an app. Example: dokku apps:create catmeow"""
         apps.create(ctx, app)
+        access.after_create(ctx.store, access.ssh_key(), app)
         ctx.out.step(f"Creating {app}...")
 
     @cli.command("apps:list")
@@ -23,7 +24,7 @@ def register(cli: click.Group) -> None:
     def list_apps(ctx: Context) -> None:
         """Lists the apps. Example: dokku apps:list"""
         ctx.out.section("My Apps")
-        for app in apps.list_apps(ctx):
+        for app in access.visible_apps(ctx.store, access.ssh_key(), apps.list_apps(ctx)):
             click.echo(app)
 
     @cli.command("apps:destroy")

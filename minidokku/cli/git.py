@@ -4,10 +4,10 @@ import sys
 
 import click
 
-from minidokku import events, push, sources, ssh
+from minidokku import access, events, push, sources, ssh
 from minidokku.cli.errors import UserError
 from minidokku.context import Context
-from minidokku.errors import MinidokkuError
+from minidokku.errors import MinidokkuError, PermissionDenied
 from minidokku.output import Output
 from minidokku.settings import Settings
 
@@ -21,7 +21,12 @@ def serve_ssh(cli: click.Group, original_command: str) -> None:
             return
         # stdout carries the git protocol: our own messages go to stderr.
         ctx = Context(Settings.load(), Output(sys.stderr))
-        sys.exit(push.serve(ctx, request))
+        try:
+            sys.exit(push.serve(ctx, request, access.ssh_key()))
+        except PermissionDenied:  # an accepted push is recorded by its hook; a refused one here
+            action = "push" if request.command == "git-receive-pack" else "fetch"
+            events.record(ctx.store, events.Event(events.actor(), action, request.app, "", "denied"))
+            raise
     except MinidokkuError as error:
         UserError(error).show()
         sys.exit(error.exit_code)

@@ -1,33 +1,83 @@
-"""ssh-keys:add, ssh-keys:list, ssh-keys:remove."""
+"""ssh-keys:add|list|remove (Dokku's) and acl:add|remove|list (built in; Dokku needs dokku-acl)."""
+
+import json
 
 import click
 
+from minidokku import access, apps
 from minidokku.context import Context
+from minidokku.errors import NotFound
 from minidokku.sshkeys import AuthorizedKeys
 
 
 def register(cli: click.Group) -> None:
     @cli.command("ssh-keys:add")
+    @click.option("--role", type=click.Choice(access.ROLES), default=access.ADMIN, show_default=True,
+                  help="A user key reaches only the apps granted to it (acl:add).")  # fmt: skip
     @click.argument("name")
     @click.argument("keyfile", required=False, default="-", type=click.File("r"))
     @click.pass_obj
-    def add(ctx: Context, name: str, keyfile) -> None:
-        """Adds a public key (a file, or stdin). Example: dokku ssh-keys:add alice ~/.ssh/id_ed25519.pub"""
+    def add(ctx: Context, role: str, name: str, keyfile) -> None:
+        """Adds a public key (a file, or stdin). Example: dokku ssh-keys:add --role user alice alice.pub"""
         text = keyfile.read()
         key = AuthorizedKeys(ctx.settings.authorized_keys).add(name, text, ctx.settings.program, ctx.settings.root)
+        access.set_role(ctx.store, name, role)
         click.echo(key.fingerprint)
 
     @cli.command("ssh-keys:list")
+    @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
     @click.pass_obj
-    def list_keys(ctx: Context) -> None:
-        """Lists the keys. Example: dokku ssh-keys:list"""
-        for key in AuthorizedKeys(ctx.settings.authorized_keys).list():
-            click.echo(f'{key.fingerprint} NAME="{key.name}" SSHCOMMAND_ALLOWED_KEYS="none"')
+    def list_keys(ctx: Context, output_format: str) -> None:
+        """Lists the keys with their roles. Example: dokku ssh-keys:list --format json"""
+        keys = AuthorizedKeys(ctx.settings.authorized_keys).list()
+        if output_format == "json":
+            click.echo(json.dumps([
+                {"name": k.name, "fingerprint": k.fingerprint, "role": access.role(ctx.store, k.name)} for k in keys
+            ]))  # fmt: skip
+            return
+        for key in keys:
+            role = access.role(ctx.store, key.name)
+            click.echo(f'{key.fingerprint} NAME="{key.name}" SSHCOMMAND_ALLOWED_KEYS="none" ROLE="{role}"')
 
     @cli.command("ssh-keys:remove")
     @click.argument("name")
     @click.pass_obj
     def remove(ctx: Context, name: str) -> None:
-        """Removes a key by name. Example: dokku ssh-keys:remove alice"""
+        """Removes a key by name (and its grants). Example: dokku ssh-keys:remove alice"""
         AuthorizedKeys(ctx.settings.authorized_keys).remove(name)
+        access.forget(ctx.store, name)
         ctx.out.step(f"Removed key {name}")
+
+    @cli.command("acl:add")
+    @click.argument("app")
+    @click.argument("user")
+    @click.pass_obj
+    def acl_add(ctx: Context, app: str, user: str) -> None:
+        """Lets a user key push to and manage an app. Example: dokku acl:add catmeow alice"""
+        _require_key(ctx, user)
+        access.grant(ctx.store, apps.require(ctx, app), user)
+        ctx.out.step(f"{user} may now use {app}")
+
+    @cli.command("acl:remove")
+    @click.argument("app")
+    @click.argument("user")
+    @click.pass_obj
+    def acl_remove(ctx: Context, app: str, user: str) -> None:
+        """Takes an app away from a user key. Example: dokku acl:remove catmeow alice"""
+        if user not in access.granted(ctx.store, apps.require(ctx, app)):
+            raise NotFound(f"{user} has no access to {app}")
+        access.revoke(ctx.store, app, user)
+        ctx.out.step(f"{user} may no longer use {app}")
+
+    @cli.command("acl:list")
+    @click.argument("app")
+    @click.pass_obj
+    def acl_list(ctx: Context, app: str) -> None:
+        """Lists the user keys an app is granted to. Example: dokku acl:list catmeow"""
+        for user in access.granted(ctx.store, apps.require(ctx, app)):
+            click.echo(user)
+
+
+def _require_key(ctx: Context, name: str) -> None:
+    if name not in {key.name for key in AuthorizedKeys(ctx.settings.authorized_keys).list()}:
+        raise NotFound(f"no key named {name}")

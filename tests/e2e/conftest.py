@@ -32,10 +32,21 @@ class SshClient:
             [*self.ssh_command, "root@127.0.0.1", *words], capture_output=True, text=True, stdin=subprocess.DEVNULL
         )
 
+    def with_key(self, name: str, role: str) -> "SshClient":
+        """Another client of the same sshd, with a new key added under name with role."""
+        key = self.key.parent / f"{name}_key"
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+        self.platform.dokku("ssh-keys:add", "--role", role, name, f"{key}.pub")
+        return SshClient(port=self.port, key=key, platform=self.platform)
+
     def push(self, repo: Path, app: str, branch: str = "main") -> subprocess.CompletedProcess:
+        return git(repo, "push", f"{self.remote_prefix}{app}", f"{branch}:{branch}", env=self.git_env(), check=False)
+
+    def git_env(self) -> dict:
+        """git's environment for talking to the server over this client's ssh."""
         env = dict(os.environ, GIT_SSH_COMMAND=" ".join(self.ssh_command))
         env.pop("DOKKU_ROOT", None)  # the server side knows its root from the key's forced command
-        return git(repo, "push", f"{self.remote_prefix}{app}", f"{branch}:{branch}", env=env, check=False)
+        return env
 
 
 @pytest.fixture

@@ -1,0 +1,70 @@
+import pytest
+
+from minidokku import access
+from minidokku.errors import PermissionDenied, ValidationError
+from minidokku.state import Store
+
+QUOTA = 2
+
+
+@pytest.fixture
+def store(tmp_path) -> Store:
+    for app in ("cats", "dogs"):
+        (tmp_path / app).mkdir()
+        (tmp_path / app / "HEAD").write_text("ref: refs/heads/main\n")
+    return Store(tmp_path)
+
+
+def test_a_key_without_a_role_is_an_admin_and_may_do_anything(store):
+    assert access.role(store, "tom") == "admin"
+    access.authorize(store, "tom", "docker-options:add", None, QUOTA)
+    access.authorize(store, "tom", "config:set", "cats", QUOTA)
+
+
+def test_commands_on_the_host_carry_no_key_and_are_not_restricted(store):
+    access.authorize(store, None, "ssh-keys:add", None, QUOTA)
+
+
+def test_a_user_reaches_only_granted_apps_with_app_commands(store):
+    access.set_role(store, "alice", "user")
+    access.grant(store, "cats", "alice")
+    access.authorize(store, "alice", "config:set", "cats", QUOTA)
+    with pytest.raises(PermissionDenied, match="no access to dogs"):
+        access.authorize(store, "alice", "config:set", "dogs", QUOTA)
+    with pytest.raises(PermissionDenied, match="no access to nosuch"):
+        access.authorize(store, "alice", "config:set", "nosuch", QUOTA)
+    for command, app in [("docker-options:add", None), ("ps:restart", None), ("acl:add", "cats"), ("events", None)]:
+        with pytest.raises(PermissionDenied, match="admin keys only"):
+            access.authorize(store, "alice", command, app, QUOTA)
+    assert access.visible_apps(store, "alice", ["cats", "dogs"]) == ["cats"]
+
+
+def test_a_user_creates_apps_up_to_the_quota_and_gets_them(store):
+    access.set_role(store, "bob", "user")
+    access.authorize(store, "bob", "apps:create", "birds", QUOTA)
+    access.after_create(store, "bob", "cats")
+    access.after_create(store, "bob", "dogs")
+    with pytest.raises(PermissionDenied, match="quota"):
+        access.authorize(store, "bob", "apps:create", "birds", QUOTA)
+    with pytest.raises(PermissionDenied, match="quota"):
+        access.authorize_push(store, "bob", "birds", creating=True, quota=QUOTA)
+    access.authorize_push(store, "bob", "cats", creating=False, quota=QUOTA)
+
+
+def test_an_admin_creating_an_app_gets_no_grant(store):
+    access.after_create(store, "tom", "cats")
+    assert access.granted(store, "cats") == []
+
+
+def test_forgetting_a_key_drops_its_role_and_grants(store):
+    access.set_role(store, "alice", "user")
+    access.grant(store, "cats", "alice")
+    access.grant(store, "cats", "carol")
+    access.forget(store, "alice")
+    assert access.role(store, "alice") == "admin"
+    assert access.granted(store, "cats") == ["carol"]
+
+
+def test_an_unknown_role_is_refused(store):
+    with pytest.raises(ValidationError, match="unknown role"):
+        access.set_role(store, "alice", "root")
