@@ -34,9 +34,10 @@ def tree_entries(directory: Path, prefix: str, executable_dirs: tuple[str, ...] 
 
 
 def read_member(tar_bytes: bytes, name: str) -> bytes:
-    """One file's content out of a tar (as the Engine returns it from GET .../archive)."""
+    """One regular file's content out of a tar (as the Engine returns it from GET .../archive);
+    ValueError when the entry is a link or anything else than a file (never followed)."""
     with tarfile.open(fileobj=io.BytesIO(tar_bytes)) as tar:
-        member = tar.extractfile(name)
-        if member is None:
-            raise KeyError(name)
-        return member.read()
+        member = tar.getmember(name)
+        if not member.isfile():
+            raise ValueError(f"{name} is not a regular file")
+        return tar.extractfile(member).read()

@@ -10,7 +10,7 @@ from typing import Optional
 from minidokku import tarball
 from minidokku.appjson import AppJson
 from minidokku.engine.client import Engine
-from minidokku.errors import EngineError, EngineNotFound
+from minidokku.errors import EngineError, EngineNotFound, ValidationError
 
 HEROKUISH = "herokuish"
 DOCKERFILE = "dockerfile"
@@ -47,7 +47,10 @@ def read_text_file(engine: Engine, container: str, path: str) -> str:
         archive = engine.get_archive(container, path)
     except EngineNotFound:
         return ""
-    return tarball.read_member(archive, Path(path).name).decode("utf-8", "replace")
+    try:
+        return tarball.read_member(archive, Path(path).name).decode("utf-8", "replace")
+    except ValueError:
+        raise ValidationError(f"{Path(path).name} must be a file, not a link: commit the file itself") from None
 
 
 def exposed_web_port(image_config: dict) -> int:
