@@ -25,7 +25,7 @@ stack: machine venv
 	$(BIN)/dokku stack:build
 
 test: machine venv stack
-	$(BIN)/pytest tests/unit tests/integration tests/e2e
+	$(BIN)/pytest tests/unit tests/integration tests/e2e tests/security
 
 test-unit: venv
 	$(BIN)/pytest tests/unit

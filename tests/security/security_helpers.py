@@ -1,0 +1,74 @@
+"""Helpers of the security layer: what a refusal looks like, and what "no change" means."""
+
+import hashlib
+import shlex
+from pathlib import Path
+
+import requests
+from helpers import git
+
+from minidokku import labels
+
+VICTIM = "victim"
+VICTIM_HOST = f"{VICTIM}.example.test"
+LOCK_MESSAGE = "is locked by another deploy or command"
+
+
+def state_of(platform, engine) -> dict[str, str]:
+    """Every file under the root (a hash of its content) and the containers each app serves
+    with. Left out: the audit trail, which records failed attempts too (see new_events), the
+    lock files a command takes and leaves, and containers retiring after an earlier deploy."""
+    state = {}
+    for path in sorted(platform.root.rglob("*")):
+        relative = path.relative_to(platform.root).as_posix()
+        if relative == "EVENTS" or path.name == ".lock":
+            continue
+        if path.is_symlink():
+            state[relative] = f"link {path.readlink()}"
+        elif path.is_file():
+            state[relative] = hashlib.sha256(path.read_bytes()).hexdigest()
+        else:
+            state[relative] = "dir"
+    namespace = platform.settings()["NAMESPACE"]
+    for app in [p.name for p in platform.root.iterdir() if (p / "HEAD").is_file()]:
+        containers = engine.list_containers({labels.APP: f"{namespace}{app}"})
+        names = sorted(name for c in containers for name in c["Names"] if ".retiring-" not in name)
+        state[f"containers of {app}"] = " ".join(names)
+    return state
+
+
+def events_of(platform) -> list[str]:
+    path = platform.root / "EVENTS"
+    return path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+
+
+def assert_refused(result, message: str) -> None:
+    """A clear refusal: a non-zero exit and one ` !     ...` line naming the problem (or click's
+    usage error), never a traceback."""
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, f"accepted:\n{output}"
+    assert "Traceback" not in output, output
+    lines = [line.removeprefix("remote: ").rstrip() for line in result.stderr.splitlines()]
+    refusals = [line for line in lines if line.startswith(" !     ") or line.startswith("Error: ")]
+    assert any(message in line for line in refusals), f"no ` !     ...{message}...` line in:\n{result.stderr}"
+
+
+def quoted(*words: str) -> str:
+    """A command line as ssh sends it: words that the server's shlex gives back unchanged."""
+    return " ".join(shlex.quote(word) for word in words)
+
+
+def commit_all(repo: Path, message: str) -> str:
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", message)
+    return git(repo, "rev-parse", "HEAD").stdout.strip()
+
+
+def page_bytes(platform, host: str, path: str) -> tuple[int, bytes]:
+    """GET through nginx; the body as bytes, with no guess at its encoding."""
+    response = requests.get(f"http://127.0.0.1:{platform.http_port}{path}", headers={"Host": host}, timeout=10)
+    return response.status_code, response.content
+
+
+def server_head(platform, app: str) -> str:
+    return git(platform.root / app, "rev-parse", "--verify", "--quiet", "refs/heads/main", check=False).stdout.strip()
