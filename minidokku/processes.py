@@ -51,9 +51,8 @@ def stop(ctx: Context, app: str) -> None:
     apps.require(ctx, app)
     with deploy.exclusive(ctx, app):
         ps_settings.mark_stopped(ctx.store, app)
-        containers = ctx.scheduler.running(ctx.docker_name(app))
-        ctx.scheduler.stop(containers)
-        proxy.route(ctx, app, [])
+        proxy.route(ctx, app, [])  # first: requests get a 503, not a 502 from a stopping container
+        ctx.scheduler.stop(ctx.scheduler.running(ctx.docker_name(app)))
 
 
 def start(ctx: Context, app: str) -> Release:
