@@ -100,7 +100,7 @@ def test_apps_destroy_removes_containers_image_config_and_repo(platform, ssh_cli
     assert not (platform.root / "catmeow").exists()
     assert "catmeow" not in platform.dokku("apps:list").stdout
     deadline = time.monotonic() + 5
-    while platform.get(HOST)[0] != 404 and time.monotonic() < deadline:
+    while (platform.get(HOST)[0] != 404 or platform.nginx_reloading()) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert platform.get(HOST)[0] == 404
 
