@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from minidokku import access
 from minidokku.state import Store
 
 FILE = "EVENTS"
@@ -32,8 +33,9 @@ class Event:
 
 def actor() -> str:
     """The ssh key's name (NAME, from its forced command), else the user on the host."""
-    if os.environ.get("NAME"):
-        return os.environ["NAME"]
+    key = access.ssh_key()
+    if key:
+        return key
     user = os.environ.get("SUDO_USER") or pwd.getpwuid(os.getuid()).pw_name
     return f"{user} (on the host)"
 

@@ -5,6 +5,7 @@ nginx reloaded; a config that fails the check is taken out again, the previous o
 and nginx's own error is raised. nginx keeps serving the old configuration throughout.
 """
 
+import functools
 import re
 import subprocess
 from dataclasses import dataclass, field
@@ -234,9 +235,10 @@ class Nginx:
         if error is not None:
             raise ProxyError(f"nginx could not be reloaded: {error}")
 
+    @functools.cached_property
     def has_http2(self) -> bool:
         """Whether this nginx was built with HTTP/2 (`nginx -V` lists its configure flags; it needs
-        no root, so the binary runs without the sudo of self.command)."""
+        no root, so the binary runs without the sudo of self.command). Asked once per command."""
         binary = next((word for word in self.command if word.endswith("nginx")), "nginx")
         result = subprocess.run([binary, "-V"], capture_output=True, text=True, check=False)
         return "--with-http_v2_module" in result.stderr + result.stdout

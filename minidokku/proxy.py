@@ -68,7 +68,7 @@ def site(ctx: Context, app: str, web_containers: list[Container], release: Optio
         },
         log_dir=ctx.settings.nginx_log_dir,
         settings=nginx_settings.effective(ctx.store, app),
-        tls=nginx.Tls(str(certificate[0]), str(certificate[1]), ctx.nginx.has_http2()) if certificate else None,
+        tls=nginx.Tls(str(certificate[0]), str(certificate[1]), ctx.nginx.has_http2) if certificate else None,
         template=template,
     )
 

@@ -80,9 +80,8 @@ def prepare(
     build: BuildResult,
 ) -> Release:
     """The next release of the app, not yet saved: a release is saved once it serves."""
-    previous = current(store, app)
     return Release(
-        number=previous.number + 1 if previous else 1,
+        number=_next_number(store, app),
         sha=sha,
         image_id=image_id,
         processes=dict(build.processes),
@@ -98,15 +97,19 @@ def prepare(
 
 def successor(store: Store, app: str, base: Release, description: str, config: dict[str, str]) -> Release:
     """A new release running base's image with this config (a config change or a rollback)."""
-    previous = current(store, app)
     return replace(
         base,
-        number=previous.number + 1 if previous else 1,
+        number=_next_number(store, app),
         description=description,
         created=time.time(),
         config=dict(config),
         app_json=asdict(base.settings),  # a release of an older minidokku gets every field
     )
+
+
+def _next_number(store: Store, app: str) -> int:
+    previous = current(store, app)
+    return previous.number + 1 if previous else 1
 
 
 def save(store: Store, app: str, release: Release) -> None:

@@ -37,11 +37,9 @@ def from_image(ctx: Context, app: str, image: str) -> Release:
     apps.require(ctx, app)
     with deploy.exclusive(ctx, app):
         if not ctx.engine.image_exists(image):
-            name, tag = image.rsplit(":", 1) if ":" in image.rsplit("/", 1)[-1] else (image, "latest")
             ctx.out.step(f"Pulling {image}")
             try:
-                for _message in ctx.engine.pull_image(name, tag):
-                    pass
+                ctx.engine.pull(image)
             except EngineError as error:
                 raise NotFound(f"the image {image} is not on this machine and cannot be pulled: {error}") from None
         info = ctx.engine.inspect_image(image)

@@ -83,12 +83,8 @@ def _require_image(engine: Engine, image: str) -> None:
     """A FROM image must be here or pullable; else the build fails saying which one."""
     if engine.image_exists(image):
         return
-    name, tag = image, "latest"
-    if ":" in image.rsplit("/", 1)[-1]:  # not the port of a registry host
-        name, tag = image.rsplit(":", 1)
     try:
-        for _message in engine.pull_image(name, tag):
-            pass
+        engine.pull(image)
     except EngineError as error:
         raise BuildFailed(
             f"the Dockerfile's FROM {image} is not on this machine and cannot be pulled: {error}"

@@ -147,6 +147,14 @@ class Engine:
         response = self._request("POST", "/images/create", params=params, stream=True, timeout=None)
         return _progress(response)
 
+    def pull(self, reference: str) -> None:
+        """Pulls `name[:tag]` (the port of a registry host is not a tag) and waits until it is here."""
+        name, tag = reference, "latest"
+        if ":" in reference.rsplit("/", 1)[-1]:
+            name, tag = reference.rsplit(":", 1)
+        for _message in self.pull_image(name, tag):
+            pass
+
     def build_image(self, context: Body, tag: str, buildargs: dict[str, str], **options) -> Iterator[dict]:
         params = {"t": tag, "buildargs": _json_param(buildargs), "rm": 1, "forcerm": 1, **options}
         headers = {"Content-Type": "application/x-tar"}
