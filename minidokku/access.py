@@ -103,6 +103,11 @@ def authorize(store: Store, key: Optional[str], command: str, app: Optional[str]
         raise PermissionDenied(f"{key} has no access to {app}; an admin can grant it with acl:add {app} {key}")
 
 
+def may_read_server_files(store: Store, key: Optional[str]) -> bool:
+    """Paths in arguments name files on the server: only the host and admin keys may use them."""
+    return key is None or role(store, key) == ADMIN
+
+
 def authorize_push(store: Store, key: Optional[str], app: str, creating: bool, quota: int) -> None:
     """A push (or a fetch) of app's repo: a user key needs a grant, or quota for a new app."""
     if key is None or role(store, key) == ADMIN:

@@ -2,11 +2,12 @@
 
 import sys
 from datetime import datetime
-from typing import BinaryIO, Optional
+from typing import Optional
 
 import click
 
 from minidokku import apps, certs, proxy
+from minidokku.cli.inputs import read_file_argument
 from minidokku.context import Context
 from minidokku.errors import ValidationError
 
@@ -18,20 +19,20 @@ MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
 def register(cli: click.Group) -> None:
     @cli.command("certs:add")
     @click.argument("app")
-    @click.argument("cert_file", required=False, type=click.File("rb"))
-    @click.argument("key_file", required=False, type=click.File("rb"))
+    @click.argument("cert_file", required=False, type=click.Path(dir_okay=False))
+    @click.argument("key_file", required=False, type=click.Path(dir_okay=False))
     @click.pass_obj
-    def add(ctx: Context, app: str, cert_file: Optional[BinaryIO], key_file: Optional[BinaryIO]) -> None:
+    def add(ctx: Context, app: str, cert_file: Optional[str], key_file: Optional[str]) -> None:
         """Adds a certificate (chain) and its key, or a tar of server.crt and server.key on stdin.
         Example: dokku certs:add catmeow server.crt server.key"""
         _install(ctx, app, cert_file, key_file, f"Adding {app} to ssl")
 
     @cli.command("certs:update")
     @click.argument("app")
-    @click.argument("cert_file", required=False, type=click.File("rb"))
-    @click.argument("key_file", required=False, type=click.File("rb"))
+    @click.argument("cert_file", required=False, type=click.Path(dir_okay=False))
+    @click.argument("key_file", required=False, type=click.Path(dir_okay=False))
     @click.pass_obj
-    def update(ctx: Context, app: str, cert_file: Optional[BinaryIO], key_file: Optional[BinaryIO]) -> None:
+    def update(ctx: Context, app: str, cert_file: Optional[str], key_file: Optional[str]) -> None:
         """Replaces the certificate and key, as certs:add. Example: dokku certs:update catmeow < certs.tar"""
         _install(ctx, app, cert_file, key_file, f"Updating ssl of {app}")
 
@@ -63,10 +64,11 @@ def register(cli: click.Group) -> None:
             _report(ctx, name)
 
 
-def _install(ctx: Context, app: str, cert_file: Optional[BinaryIO], key_file: Optional[BinaryIO], message: str) -> None:
+def _install(ctx: Context, app: str, cert_file: Optional[str], key_file: Optional[str], message: str) -> None:
     apps.require(ctx, app)
     if cert_file and key_file:
-        cert_pem, key_pem = cert_file.read(), key_file.read()
+        cert_pem = read_file_argument(ctx, cert_file, "CERT_FILE")
+        key_pem = read_file_argument(ctx, key_file, "KEY_FILE")
         _change(ctx, app, message, lambda: certs.add(ctx.store, app, cert_pem, key_pem))
         return
     if cert_file or key_file:

@@ -5,6 +5,7 @@ import json
 import click
 
 from minidokku import access, apps
+from minidokku.cli.inputs import read_file_argument
 from minidokku.context import Context
 from minidokku.errors import NotFound
 from minidokku.sshkeys import AuthorizedKeys
@@ -15,11 +16,11 @@ def register(cli: click.Group) -> None:
     @click.option("--role", type=click.Choice(access.ROLES), default=access.ADMIN, show_default=True,
                   help="A user key reaches only the apps granted to it (acl:add).")  # fmt: skip
     @click.argument("name")
-    @click.argument("keyfile", required=False, default="-", type=click.File("r"))
+    @click.argument("keyfile", required=False, default="-")
     @click.pass_obj
-    def add(ctx: Context, role: str, name: str, keyfile) -> None:
+    def add(ctx: Context, role: str, name: str, keyfile: str) -> None:
         """Adds a public key (a file, or stdin). Example: dokku ssh-keys:add --role user alice alice.pub"""
-        text = keyfile.read()
+        text = read_file_argument(ctx, keyfile, "KEYFILE").decode("utf-8", errors="replace")
         key = AuthorizedKeys(ctx.settings.authorized_keys).add(name, text, ctx.settings.program, ctx.settings.root)
         access.set_role(ctx.store, name, role)
         click.echo(key.fingerprint)

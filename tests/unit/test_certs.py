@@ -10,7 +10,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from minidokku import certs
+from minidokku import access, certs
 from minidokku.cli import DokkuGroup
 from minidokku.cli import certs as certs_cli
 from minidokku.context import Context
@@ -259,3 +259,17 @@ def test_cli_generate_and_commands_on_a_missing_app(dokku, store):
     missing = dokku("certs:remove", "ghost")
     assert missing.exit_code == 1 and "App ghost does not exist" in missing.output
     assert dokku("certs:add", APP, "only-one-file").exit_code == 2
+
+
+def test_a_user_key_gives_its_certificate_on_stdin_never_as_a_server_path(dokku, store, tmp_path, monkeypatch):
+    cert, key = make_pair(tmp_path / "pair")
+    (tmp_path / "server.crt").write_bytes(cert)
+    (tmp_path / "server.key").write_bytes(key)
+    access.set_role(store, "alice", access.USER)
+    access.grant(store, APP, "alice")
+    monkeypatch.setenv("NAME", "alice")
+    refused = dokku("certs:add", APP, str(tmp_path / "server.crt"), str(tmp_path / "server.key"))
+    assert refused.exit_code == 1 and "alice is a user key: give CERT_FILE on stdin" in refused.output
+    assert certs.paths(store, APP) is None
+    assert dokku("certs:add", APP, input=tar_of({"x/server.crt": cert, "x/server.key": key})).exit_code == 0
+    assert certs.paths(store, APP) is not None
