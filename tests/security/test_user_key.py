@@ -1,0 +1,81 @@
+"""A user key against every command it may not run.
+
+The command list comes from the CLI itself, so a command added later is covered (or fails here
+until it is placed). Each command runs over ssh from a user key, with arguments click accepts, on
+the victim, an app not granted to that key. Each must be refused by the rights check with one
+clear line, leave no trace but a `denied` line in the audit trail, and change nothing.
+"""
+
+import click
+import pytest
+from helpers import git
+from security_helpers import VICTIM, assert_refused, events_of, quoted, state_of
+
+from minidokku import access
+from minidokku.cli import cli
+
+USER = "eve"
+# A value click accepts for each argument name; what it says does not matter, it is never used.
+ARGUMENT_VALUES = {
+    "app": [VICTIM], "user": [USER], "key": ["X"], "value": ["1"], "buildpack": ["file:///etc"],
+    "cert_file": ["/etc/shadow"], "key_file": ["/etc/shadow"], "domain": ["evil.test"],
+    "process_types": ["web"], "pairs": ["web=2"], "keys": ["X"], "args": ["--global", "deploy", "-v /:/host"],
+    "names": ["evil.test"], "target": ["web.1"], "command": ["id"], "source": ["-"],
+    "image": ["minidokku/stack:latest"], "mappings": ["http:80:5000"], "proxy_type": ["nginx"],
+    "container_ids": ["0123456789ab"], "release": ["v1"], "name": ["tester"], "keyfile": ["/etc/shadow"],
+}  # fmt: skip
+
+
+def _command_line(name: str, command: click.Command) -> list[str]:
+    words = [name]
+    for param in command.params:
+        if isinstance(param, click.Argument):
+            words += ARGUMENT_VALUES[param.name]
+    return words
+
+
+ALLOWED_TO_EVERY_KEY = access.FREE_COMMANDS | {"apps:create"}  # apps:create up to a quota: tests/e2e
+REFUSED = {
+    name: _command_line(name, command) for name, command in cli.commands.items() if name not in ALLOWED_TO_EVERY_KEY
+}
+
+
+@pytest.fixture(scope="module")
+def user_key(ssh_client, victim):
+    return ssh_client.with_key(USER, access.USER)
+
+
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_a_user_key_is_refused_every_command_it_has_no_right_to(platform, engine, user_key, name):
+    words = REFUSED[name]
+    before, events_before = state_of(platform, engine), events_of(platform)
+
+    result = user_key.ssh(quoted(*words))
+
+    if name in access.APP_COMMANDS:
+        assert_refused(result, f"{USER} has no access to {VICTIM}; an admin can grant it")
+    else:
+        assert_refused(result, f"{name} is for admin keys only; {USER} is a user key")
+    assert result.stdout == "", result.stdout
+    assert state_of(platform, engine) == before
+    added = [line.split("\t")[1:] for line in events_of(platform)[len(events_before) :]]
+    target = VICTIM if "app" in {p.name for p in cli.commands[name].params} else ""
+    action = "push" if name == "git-hook" else name
+    assert added == [[USER, action, target or "-", "denied", ""]], added
+
+
+@pytest.mark.parametrize("service", ["git-receive-pack", "git-upload-pack"])
+def test_a_user_key_can_neither_push_to_nor_clone_an_app_not_granted(
+    platform, engine, user_key, victim, tmp_path, service
+):
+    before = state_of(platform, engine)
+    remote = f"{user_key.remote_prefix}{VICTIM}"
+
+    if service == "git-receive-pack":
+        result = git(victim.repo, "push", remote, "HEAD:main", check=False, env=user_key.git_env())
+    else:
+        result = git(tmp_path, "clone", remote, "stolen", check=False, env=user_key.git_env())
+        assert not (tmp_path / "stolen").exists()
+
+    assert_refused(result, f"{USER} has no access to {VICTIM}")
+    assert state_of(platform, engine) == before
