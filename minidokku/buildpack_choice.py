@@ -18,7 +18,7 @@ from typing import Optional
 
 from minidokku import gitrepo
 from minidokku.builders.buildpacks import BuildpackPlan, bundled_buildpacks_dir, default_order
-from minidokku.errors import BuildFailed, NotFound, ValidationError
+from minidokku.errors import BuildFailed, GitError, NotFound, ValidationError
 from minidokku.state import Store
 
 FILE = "BUILDPACKS"
@@ -131,7 +131,11 @@ def _folder(root: Path, buildpack: Buildpack) -> Path:
     key = hashlib.sha256(buildpack.name.encode()).hexdigest()[:16]
     folder = root / CACHE / f"{buildpack.label}-{key}"
     if not folder.is_dir():
-        gitrepo.fetch_buildpack(buildpack.url, buildpack.ref, folder)
+        try:
+            gitrepo.fetch_tree(buildpack.url, buildpack.ref, folder)
+        except GitError as error:
+            where = buildpack.url + (f"#{buildpack.ref}" if buildpack.ref else "")
+            raise BuildFailed(f"could not fetch the buildpack {where}: {error}") from None
     if not (folder / "bin" / "compile").is_file() or not (folder / "bin" / "detect").is_file():
         raise BuildFailed(f"{buildpack.name} is not a buildpack: it has no bin/detect and bin/compile")
     return folder

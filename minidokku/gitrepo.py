@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Optional
 
-from minidokku.errors import BuildFailed, GitError
+from minidokku.errors import GitError
 from minidokku.state import atomic_write
 
 HOOK_MARKER = "# written by minidokku"
@@ -82,27 +82,24 @@ def archive(repo: Path, rev: str, prefix: str = "app/") -> bytes:
     return _git(["archive", "--format=tar", f"--prefix={prefix}", rev], cwd=repo)
 
 
-def fetch_buildpack(url: str, ref: str, folder: Path) -> None:
-    """Clones a buildpack at ref (a branch, tag or commit; default branch when empty) into folder,
-    which appears whole or not at all. Raises BuildFailed with git's reason."""
+def fetch_tree(url: str, ref: str, folder: Path) -> None:
+    """Clones url at ref (a branch, tag or commit; the default branch when empty) into folder, as
+    plain files without .git; folder appears whole or not at all. Raises GitError with git's reason."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder.parent, prefix=".fetch-") as scratch:
-        clone = Path(scratch) / "buildpack"
-        try:
-            if ref:
-                try:  # a branch or tag: only its last commit
-                    _git(["clone", "--quiet", "--depth", "1", "--branch", ref, "--", url, str(clone)], env=NO_PROMPT)
-                except GitError:  # a commit
-                    _git(["clone", "--quiet", "--", url, str(clone)], env=NO_PROMPT)
-                    _git(["checkout", "--quiet", ref, "--"], cwd=clone, env=NO_PROMPT)
-            else:
-                _git(["clone", "--quiet", "--depth", "1", "--", url, str(clone)], env=NO_PROMPT)
-        except GitError as error:
-            raise BuildFailed(f"could not fetch the buildpack {url}{'#' + ref if ref else ''}: {error}") from None
+        clone = Path(scratch) / "tree"
+        if ref:
+            try:  # a branch or tag: only its last commit
+                _git(["clone", "--quiet", "--depth", "1", "--branch", ref, "--", url, str(clone)], env=NO_PROMPT)
+            except GitError:  # a commit
+                _git(["clone", "--quiet", "--", url, str(clone)], env=NO_PROMPT)
+                _git(["checkout", "--quiet", ref, "--"], cwd=clone, env=NO_PROMPT)
+        else:
+            _git(["clone", "--quiet", "--depth", "1", "--", url, str(clone)], env=NO_PROMPT)
         shutil.rmtree(clone / ".git", ignore_errors=True)
         try:
             os.rename(clone, folder)
-        except OSError:  # another build fetched it meanwhile
+        except OSError:  # another command fetched it meanwhile
             if not folder.is_dir():
                 raise
 

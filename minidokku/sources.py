@@ -7,16 +7,10 @@ is: its CMD is the web process unless a Procfile in its WORKDIR says otherwise, 
 on its lowest EXPOSEd port.
 """
 
-import io
-import lzma
-import tarfile
 import tempfile
-import zlib
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
-import requests
-
-from minidokku import appjson, apps, deploy, gitrepo, procfile, releases, tasks
+from minidokku import appjson, apps, archives, deploy, gitrepo, procfile, releases, tasks
 from minidokku.builders import (
     DOCKERFILE,
     BuildResult,
@@ -29,8 +23,6 @@ from minidokku.context import Context
 from minidokku.errors import EngineError, NotFound, ValidationError
 from minidokku.push import DEPLOY_BRANCHES
 from minidokku.releases import Release
-
-MAX_ARCHIVE_BYTES = 200 * 1024 * 1024
 
 
 def from_image(ctx: Context, app: str, image: str) -> Release:
@@ -74,66 +66,16 @@ def _image_files(ctx: Context, image: str, workdir: str) -> dict[str, str]:
         ctx.engine.remove_container(container, force=True)
 
 
-def download(url: str) -> bytes:
-    """Fetches an archive over http(s), refusing more than MAX_ARCHIVE_BYTES."""
-    if not url.startswith(("https://", "http://")):
-        raise ValidationError(f"give an http(s) URL or - for stdin, not {url[:80]!r}")
-    try:
-        with requests.get(url, stream=True, timeout=60) as response:
-            response.raise_for_status()
-            data = bytearray()
-            for chunk in response.iter_content(chunk_size=1 << 20):
-                data += chunk
-                if len(data) > MAX_ARCHIVE_BYTES:
-                    raise ValidationError(f"the archive is larger than {MAX_ARCHIVE_BYTES // 2**20} MiB")
-            return bytes(data)
-    except requests.RequestException as error:
-        raise NotFound(f"could not download {url}: {error}") from None
-
-
 def from_archive(ctx: Context, app: str, archive: bytes, origin: str) -> Release:
     """Commits the archive's files on the deploy branch and deploys that commit."""
     apps.require(ctx, app)
-    if len(archive) > MAX_ARCHIVE_BYTES:
-        raise ValidationError(f"the archive is larger than {MAX_ARCHIVE_BYTES // 2**20} MiB")
+    archives.check_size(archive)
     repo = ctx.store.app_dir(app)
     branch = next((b for b in DEPLOY_BRANCHES if gitrepo.branch_head(repo, b)), DEPLOY_BRANCHES[0])
     with deploy.exclusive(ctx, app), tempfile.TemporaryDirectory(prefix="minidokku-archive-") as scratch:
-        tree = _extract(archive, Path(scratch) / "tree")
+        tree = archives.extract(archive, Path(scratch) / "tree")
         sha = gitrepo.commit_directory(repo, tree, branch, f"Deploy of {origin}")
         ctx.out.step(f"Deploying {origin} as commit {sha[:7]} on {branch}")
         release = deploy.deploy_commit(ctx, app, sha)
         gitrepo.move_branch(repo, branch, sha)
         return release
-
-
-def _unpack(archive: bytes, target: Path) -> None:
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        members = [m for m in tar.getmembers() if m.isfile() or m.isdir()]
-        for member in members:
-            path = PurePosixPath(member.name)
-            if path.is_absolute() or ".." in path.parts:
-                raise ValidationError(f"the archive has an unsafe path: {member.name[:100]!r}")
-        target.mkdir(parents=True)
-        for member in members:
-            destination = target.joinpath(*PurePosixPath(member.name).parts)
-            if member.isdir():
-                destination.mkdir(parents=True, exist_ok=True)
-                continue
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            destination.write_bytes(tar.extractfile(member).read())
-            destination.chmod(0o755 if member.mode & 0o111 else 0o644)
-
-
-def _extract(archive: bytes, target: Path) -> Path:
-    """Unpacks regular files and folders (no links, devices, absolute or `..` paths); a single
-    top-level folder (as GitHub's tarballs have) is taken as the root. Returns the root."""
-    try:
-        _unpack(archive, target)
-    except (tarfile.TarError, EOFError, OSError, zlib.error, lzma.LZMAError) as error:
-        # a cut-off download, or paths that clash (a file and a folder of one name)
-        raise ValidationError(f"the archive cannot be unpacked: {error}") from None
-    entries = list(target.iterdir())
-    if not entries:
-        raise ValidationError("the archive holds no files")
-    return entries[0] if len(entries) == 1 and entries[0].is_dir() else target

@@ -4,7 +4,7 @@ import sys
 
 import click
 
-from minidokku import access, events, push, sources, ssh
+from minidokku import access, archives, events, push, sources, ssh
 from minidokku.cli.errors import UserError
 from minidokku.context import Context
 from minidokku.errors import MinidokkuError, PermissionDenied
@@ -59,7 +59,7 @@ def register(cli: click.Group) -> None:
     def from_archive(ctx: Context, app: str, source: str) -> None:
         """Deploys a tarball from a URL, or `-` for stdin. Example: dokku git:from-archive catmeow https://host/app.tar.gz"""
         if source == "-":
-            data = sys.stdin.buffer.read(sources.MAX_ARCHIVE_BYTES + 1)
+            data = sys.stdin.buffer.read(archives.MAX_BYTES + 1)
         else:
-            data = sources.download(source)
+            data = archives.download(source)
         sources.from_archive(ctx, app, data, "stdin" if source == "-" else source)

@@ -9,7 +9,7 @@ from helpers import git
 
 from minidokku import gitrepo
 from minidokku.errors import ValidationError
-from minidokku.sources import _extract
+from minidokku.archives import extract
 
 SPECIAL_TYPES = (tarfile.DIRTYPE, tarfile.SYMTYPE, tarfile.LNKTYPE, tarfile.CHRTYPE, tarfile.BLKTYPE, tarfile.FIFOTYPE)
 
@@ -45,7 +45,7 @@ def mode_of(path: Path) -> int:
 @pytest.mark.parametrize("compression", ["", "gz", "bz2", "xz"])
 def test_a_tar_in_any_compression_is_extracted(tmp_path, compression):
     archive = tar_of([("app.py", "print('hi')\n"), ("Procfile", "web: python app.py\n")], compression)
-    root = _extract(archive, tmp_path / "tree")
+    root = extract(archive, tmp_path / "tree")
     assert root == tmp_path / "tree"
     assert files_under(root) == {"Procfile": "web: python app.py\n", "app.py": "print('hi')\n"}
 
@@ -59,32 +59,32 @@ def test_a_single_top_level_folder_is_taken_as_the_root(tmp_path):
         ],
         "gz",
     )
-    root = _extract(archive, tmp_path / "tree")
+    root = extract(archive, tmp_path / "tree")
     assert root == tmp_path / "tree" / "shop-main"
     assert files_under(root) == {"app.py": "x = 1\n", "lib/util.py": "y = 2\n"}
 
 
 def test_a_single_top_level_folder_without_its_own_entry_is_the_root(tmp_path):
-    root = _extract(tar_of([("project/app.py", "x\n")]), tmp_path / "tree")
+    root = extract(tar_of([("project/app.py", "x\n")]), tmp_path / "tree")
     assert root == tmp_path / "tree" / "project"
 
 
 def test_dot_slash_names_are_extracted_in_place(tmp_path):
     archive = tar_of([(".", tarfile.DIRTYPE), ("./app.py", "x\n"), ("./static/site.css", "a {}\n")])
-    root = _extract(archive, tmp_path / "tree")
+    root = extract(archive, tmp_path / "tree")
     assert root == tmp_path / "tree"
     assert files_under(root) == {"app.py": "x\n", "static/site.css": "a {}\n"}
 
 
 def test_several_top_level_entries_are_kept_as_they_are(tmp_path):
     archive = tar_of([("src/app.py", "x\n"), ("docs/readme.md", "# hi\n")])
-    root = _extract(archive, tmp_path / "tree")
+    root = extract(archive, tmp_path / "tree")
     assert root == tmp_path / "tree"
     assert files_under(root) == {"docs/readme.md": "# hi\n", "src/app.py": "x\n"}
 
 
 def test_a_single_top_level_file_is_not_taken_as_the_root(tmp_path):
-    root = _extract(tar_of([("index.html", "<h1>hi</h1>\n")]), tmp_path / "tree")
+    root = extract(tar_of([("index.html", "<h1>hi</h1>\n")]), tmp_path / "tree")
     assert root == tmp_path / "tree"
     assert (root / "index.html").read_text() == "<h1>hi</h1>\n"
 
@@ -93,7 +93,7 @@ def test_a_single_top_level_file_is_not_taken_as_the_root(tmp_path):
 def test_unsafe_paths_are_refused_and_nothing_is_written(tmp_path, name):
     archive = tar_of([("app.py", "x\n"), (name, "owned\n")])
     with pytest.raises(ValidationError, match="unsafe path"):
-        _extract(archive, tmp_path / "scratch" / "tree")
+        extract(archive, tmp_path / "scratch" / "tree")
     assert not (tmp_path / "scratch" / "tree").exists()
     assert not (tmp_path / "scratch" / "x").exists()
     assert not (tmp_path / "x").exists()
@@ -101,7 +101,7 @@ def test_unsafe_paths_are_refused_and_nothing_is_written(tmp_path, name):
 
 def test_an_unsafe_folder_is_refused(tmp_path):
     with pytest.raises(ValidationError, match="unsafe path"):
-        _extract(tar_of([("../outside", tarfile.DIRTYPE)]), tmp_path / "tree")
+        extract(tar_of([("../outside", tarfile.DIRTYPE)]), tmp_path / "tree")
 
 
 def test_symlinks_hardlinks_and_devices_are_skipped(tmp_path):
@@ -116,14 +116,14 @@ def test_symlinks_hardlinks_and_devices_are_skipped(tmp_path):
             ("pipe", tarfile.FIFOTYPE),
         ]
     )
-    root = _extract(archive, tmp_path / "tree")
+    root = extract(archive, tmp_path / "tree")
     assert sorted(p.name for p in root.iterdir()) == ["app.py"]
 
 
 def test_a_file_below_a_skipped_symlink_lands_in_a_real_folder(tmp_path):
     archive = tar_of([("dir", tarfile.SYMTYPE, str(tmp_path / "elsewhere")), ("dir/file", "x\n"), ("other", "y\n")])
     (tmp_path / "elsewhere").mkdir()
-    root = _extract(archive, tmp_path / "tree")
+    root = extract(archive, tmp_path / "tree")
     assert not (root / "dir").is_symlink()
     assert (root / "dir" / "file").read_text() == "x\n"
     assert list((tmp_path / "elsewhere").iterdir()) == []
@@ -139,7 +139,7 @@ def test_executable_files_become_0755_and_others_0644(tmp_path):
             ("readonly", "r\n", 0o444),
         ]
     )
-    root = _extract(archive, tmp_path / "tree")
+    root = extract(archive, tmp_path / "tree")
     assert mode_of(root / "bin" / "start") == 0o755
     assert mode_of(root / "bin" / "group-exec") == 0o755
     assert mode_of(root / "secret.txt") == 0o644
@@ -150,14 +150,14 @@ def test_executable_files_become_0755_and_others_0644(tmp_path):
 @pytest.mark.parametrize("data", [b"", b"this is not a tar archive\n" * 40, b"PK\x03\x04 a zip file"])
 def test_something_that_is_not_a_tar_is_refused(tmp_path, data):
     with pytest.raises(ValidationError, match="cannot be unpacked"):
-        _extract(data, tmp_path / "tree")
+        extract(data, tmp_path / "tree")
 
 
 @pytest.mark.parametrize(("compression", "fraction"), [("gz", 0.01), ("gz", 0.5), ("gz", 0.99), ("", 0.5)])
 def test_a_truncated_archive_is_refused(tmp_path, compression, fraction):
     archive = tar_of([(f"file{i}", os.urandom(20000)) for i in range(3)], compression)
     with pytest.raises(ValidationError):
-        _extract(archive[: int(len(archive) * fraction)], tmp_path / "tree")
+        extract(archive[: int(len(archive) * fraction)], tmp_path / "tree")
 
 
 @pytest.mark.parametrize(
@@ -165,17 +165,17 @@ def test_a_truncated_archive_is_refused(tmp_path, compression, fraction):
 )
 def test_an_archive_whose_paths_conflict_is_refused(tmp_path, members):
     with pytest.raises(ValidationError):
-        _extract(tar_of(members), tmp_path / "tree")
+        extract(tar_of(members), tmp_path / "tree")
 
 
 def test_an_empty_archive_is_refused(tmp_path):
     with pytest.raises(ValidationError, match="holds no files"):
-        _extract(tar_of([]), tmp_path / "tree")
+        extract(tar_of([]), tmp_path / "tree")
 
 
 def test_an_archive_of_only_links_is_refused(tmp_path):
     with pytest.raises(ValidationError, match="holds no files"):
-        _extract(tar_of([("link", tarfile.SYMTYPE, "/etc/passwd")], "gz"), tmp_path / "tree")
+        extract(tar_of([("link", tarfile.SYMTYPE, "/etc/passwd")], "gz"), tmp_path / "tree")
 
 
 # -- gitrepo.commit_directory / move_branch / read_file ----------------------------------------
