@@ -3,7 +3,7 @@
 import contextlib
 from typing import Optional
 
-from minidokku import gitrepo, labels, names, releases
+from minidokku import gitrepo, labels, names, releases, triggers
 from minidokku.builders import image_repository, remove_if_unnamed
 from minidokku.builders.buildpacks import cache_volume
 from minidokku.context import Context
@@ -22,9 +22,11 @@ def create(ctx: Context, app: str) -> None:
     names.validate_app_name(app)
     if ctx.store.app_exists(app):
         raise AlreadyExists(f"Name is already taken: {app}")
+    ctx.out.step(f"Creating {app}...")
     repo = ctx.store.app_dir(app)
     gitrepo.init_bare(repo)
     gitrepo.install_pre_receive_hook(repo, ctx.settings.program, ctx.settings.root, app)
+    triggers.fire(ctx, "post-create", app)
 
 
 def list_apps(ctx: Context) -> list[str]:
@@ -39,6 +41,8 @@ def one_or_all(ctx: Context, app: Optional[str]) -> list[str]:
 def destroy(ctx: Context, app: str) -> None:
     """Removes everything the app has: containers, images, cache, proxy config, repo and state."""
     require(ctx, app)
+    repository = image_repository(ctx.docker_name(app))
+    triggers.fire(ctx, "pre-delete", app, repository)
     with ctx.store.lock(app):
         for entry in ctx.engine.list_containers({labels.APP: ctx.docker_name(app)}):
             with contextlib.suppress(EngineNotFound):  # a retirement removed it meanwhile
@@ -47,6 +51,7 @@ def destroy(ctx: Context, app: str) -> None:
         _remove_images(ctx, app)
         ctx.engine.remove_volume(cache_volume(ctx.docker_name(app)))
         ctx.store.remove_app(app)
+    triggers.fire(ctx, "post-delete", app, repository)
 
 
 def _remove_images(ctx: Context, app: str) -> None:

@@ -1,7 +1,7 @@
 """Building a pushed commit: the builder (`builder:set`, else a Dockerfile means the dockerfile
 builder and anything else the buildpacks), its inputs from the tree and the app's settings."""
 
-from minidokku import buildpack_choice, docker_options, gitrepo, properties
+from minidokku import buildpack_choice, docker_options, gitrepo, properties, triggers
 from minidokku.builders import DOCKERFILE, HEROKUISH, NAMES, BuildResult, buildpacks, dockerfile
 from minidokku.context import Context
 from minidokku.errors import ValidationError
@@ -21,12 +21,26 @@ def set_builder(ctx: Context, app: str, name: str) -> None:
 
 
 def build_commit(ctx: Context, app: str, sha: str, env: dict[str, str]) -> BuildResult:
+    """Builds the commit with its builder, between the pre-build and post-build triggers."""
+    builder = _builder(ctx, app, sha)
+    triggers.fire(ctx, "pre-build", builder, app, sha)
+    result = _build(ctx, app, sha, env, builder)
+    triggers.fire(ctx, "post-build", builder, app, sha)
+    return result
+
+
+def _builder(ctx: Context, app: str, sha: str) -> str:
+    has_dockerfile = gitrepo.read_file(ctx.store.app_dir(app), sha, "Dockerfile") is not None
+    return selected_builder(ctx, app) or (DOCKERFILE if has_dockerfile else HEROKUISH)
+
+
+def _build(ctx: Context, app: str, sha: str, env: dict[str, str], builder: str) -> BuildResult:
     repo = ctx.store.app_dir(app)
-    has_dockerfile = gitrepo.read_file(repo, sha, "Dockerfile") is not None
-    builder = selected_builder(ctx, app) or (DOCKERFILE if has_dockerfile else HEROKUISH)
-    options = docker_options.effective(ctx.store, app, "build")
+    options = docker_options.effective(
+        ctx.store, app, "build", triggers.docker_args(ctx, "docker-args-build", app, builder)
+    )
     if builder == DOCKERFILE:
-        if not has_dockerfile:
+        if gitrepo.read_file(repo, sha, "Dockerfile") is None:
             raise ValidationError(f"{app} uses the dockerfile builder (builder:set) but the commit has no Dockerfile")
         ctx.out.info("Building with the Dockerfile")
         files = {

@@ -5,7 +5,7 @@ The new config is saved only once that release serves, so a change that breaks t
 kept and the running release is untouched.
 """
 
-from minidokku import apps, deploy, envfile, releases
+from minidokku import apps, deploy, envfile, releases, triggers
 from minidokku.context import Context
 from minidokku.errors import NotFound
 
@@ -16,6 +16,7 @@ def set_vars(ctx: Context, app: str, pairs: list[str], restart: bool = True) -> 
     with _exclusive(ctx, app, restart):
         env = dict(ctx.store.read_env(app), **updates)
         _apply(ctx, app, env, f"Set {', '.join(updates)} config vars", restart)
+    triggers.fire(ctx, "post-config-update", app, "set", *updates)
     return updates
 
 
@@ -26,6 +27,7 @@ def unset_vars(ctx: Context, app: str, keys: list[str], restart: bool = True) ->
     with _exclusive(ctx, app, restart):
         env = {key: value for key, value in ctx.store.read_env(app).items() if key not in keys}
         _apply(ctx, app, env, f"Unset {', '.join(keys)} config vars", restart)
+    triggers.fire(ctx, "post-config-update", app, "unset", *keys)
 
 
 def get_var(ctx: Context, app: str, key: str) -> str:

@@ -10,7 +10,19 @@ are removed, nginx is untouched and the old release keeps serving.
 import contextlib
 from collections.abc import Iterator
 
-from minidokku import apps, builds, checks, docker_options, proxy, ps_settings, releases, retirement, scale, tasks
+from minidokku import (
+    apps,
+    builds,
+    checks,
+    docker_options,
+    proxy,
+    ps_settings,
+    releases,
+    retirement,
+    scale,
+    tasks,
+    triggers,
+)
 from minidokku.builders import image_repository, remove_if_unnamed
 from minidokku.context import Context
 from minidokku.errors import EngineError, Locked, NotFound
@@ -70,6 +82,7 @@ def restart(ctx: Context, app: str) -> Release:
 
 
 def deploy_release(ctx: Context, app: str, release: Release, new_release: bool = True) -> Release:
+    triggers.fire(ctx, "pre-deploy", app, release.name)
     if new_release:
         tasks.release_command(ctx, app, release)
     ctx.out.step(f"Deploying {app} ...")
@@ -80,9 +93,10 @@ def deploy_release(ctx: Context, app: str, release: Release, new_release: bool =
     ctx.scheduler.retire([c.id for c in without_zero_downtime])
     old = [c for c in old if c not in without_zero_downtime]
     new = _start(ctx, app, release, counts)
+    web = [c for c in new if c.process_type == "web"]
     try:
         _check(ctx, app, release, new)
-        proxy.route(ctx, app, [c for c in new if c.process_type == "web"], release)
+        proxy.route(ctx, app, web, release)
     except BaseException:  # whatever stops the deploy (even ^C), the new containers go
         ctx.scheduler.retire([c.id for c in new], grace=0)
         raise
@@ -98,19 +112,23 @@ def deploy_release(ctx: Context, app: str, release: Release, new_release: bool =
     if new_release:
         _prune_images(ctx, app)
         tasks.postdeploy(ctx, app, release)
+    triggers.fire(ctx, "post-deploy", app, *proxy.internal_address(web), release.name)
     ctx.out.section("Application deployed:")
     ctx.out.info(proxy.url(ctx, app))
     return release
 
 
 def _start(ctx: Context, app: str, release: Release, counts: dict[str, int]) -> list[Container]:
-    options = docker_options.effective(ctx.store, app, "deploy")
     policy = ps_settings.restart_policy(ctx.store, app)
     published = proxy.container_ports(ctx, app, release)
     started: list[Container] = []
     try:
         for process_type, count in counts.items():
             for index in range(1, count + 1):
+                from_plugins = triggers.docker_args(
+                    ctx, "docker-args-deploy", app, release.image_id, process_type, str(index)
+                )
+                options = docker_options.effective(ctx.store, app, "deploy", from_plugins)
                 started.append(
                     ctx.scheduler.start(ctx.docker_name(app), release, process_type, index, options, policy, published)
                 )

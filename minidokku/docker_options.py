@@ -1,5 +1,6 @@
 """docker-options: per-phase container options, global (ROOT/DOCKER_OPTIONS_*) and per app."""
 
+from collections.abc import Sequence
 from typing import Optional
 
 from minidokku import dockeroptions
@@ -33,6 +34,7 @@ def clear(store: Store, app: Optional[str], phases: list[str]) -> None:
         store.remove(app, file_name(phase))
 
 
-def effective(store: Store, app: str, phase: str) -> DockerOptions:
-    """The global options of the phase, then the app's (which win where both set a value)."""
-    return dockeroptions.parse(lines(store, None, phase) + lines(store, app, phase))
+def effective(store: Store, app: str, phase: str, from_plugins: Sequence[str] = ()) -> DockerOptions:
+    """The global options of the phase, then the app's, then what plugins add (docker-args-*
+    triggers); a later one wins where two set a value."""
+    return dockeroptions.parse(lines(store, None, phase) + lines(store, app, phase) + list(from_plugins))

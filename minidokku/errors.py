@@ -53,3 +53,7 @@ class EngineNotFound(EngineError):
 
 class GitError(MinidokkuError):
     """A git command failed."""
+
+
+class TriggerFailed(MinidokkuError):
+    """A plugin's trigger exited non-zero: the step it guards does not happen."""

@@ -18,7 +18,7 @@ from functools import partial
 from tty import setraw
 from typing import BinaryIO, Optional
 
-from minidokku import docker_options, labels, releases
+from minidokku import docker_options, labels, releases, triggers
 from minidokku.context import Context
 from minidokku.engine.attach import Hijacked
 from minidokku.engine.streams import STDERR
@@ -71,7 +71,8 @@ def run(ctx: Context, app: str, command: list[str], tty: bool, streams: Streams)
         "AttachStderr": True,
         "HostConfig": {"Init": True},  # as processes: signals reach the command, not a PID 1 that ignores them
     }
-    options = docker_options.effective(ctx.store, app, "run")
+    from_plugins = triggers.docker_args(ctx, "docker-args-run", app, release.image_id)
+    options = docker_options.effective(ctx.store, app, "run", from_plugins)
     container_id = ctx.engine.create_container(options.apply(config), name=f"{docker_name}.{dyno}")
     try:
         with ctx.engine.attach_container(container_id, tty) as stream:

@@ -4,11 +4,13 @@ become its nginx site (config checked before nginx reloads). `proxy:disable` tak
 import socket
 from typing import Optional
 
-from minidokku import certs, domains, gitrepo, nginx, nginx_settings, ports, properties, releases
+from minidokku import certs, domains, gitrepo, nginx, nginx_settings, ports, properties, releases, triggers
 from minidokku.builders import DEFAULT_WEB_PORT
 from minidokku.context import Context
 from minidokku.releases import Release
 from minidokku.scheduler import Container
+
+LOOPBACK = "127.0.0.1"  # containers publish their ports here; nginx proxies to them
 
 FAMILY = "proxy"
 TEMPLATE_FILE = "nginx.conf.template"
@@ -63,7 +65,7 @@ def site(ctx: Context, app: str, web_containers: list[Container], release: Optio
         domains=domains.app_domains(ctx.store, app),
         ports=chosen,
         upstreams={
-            port: [("127.0.0.1", c.host_ports[port]) for c in web_containers if port in c.host_ports]
+            port: [(LOOPBACK, c.host_ports[port]) for c in web_containers if port in c.host_ports]
             for port in {m.container_port for m in chosen}
         },
         log_dir=ctx.settings.nginx_log_dir,
@@ -78,7 +80,14 @@ def route(ctx: Context, app: str, web_containers: list[Container], release: Opti
     if not is_enabled(ctx, app):
         ctx.nginx.remove(app)
         return
+    triggers.fire(ctx, "nginx-pre-reload", app, *internal_address(web_containers))
     ctx.nginx.install(app, nginx.render(site(ctx, app, web_containers, release or releases.current(ctx.store, app))))
+
+
+def internal_address(web_containers: list[Container]) -> tuple[str, str]:
+    """(port, ip) where nginx reaches the first web container, for triggers; empty when none."""
+    ports = sorted(c.host_port for c in web_containers if c.host_port)
+    return (str(ports[0]), LOOPBACK) if ports else ("", "")
 
 
 def reroute(ctx: Context, app: str) -> None:

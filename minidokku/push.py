@@ -3,7 +3,7 @@ pre-receive hook (which git calls with `OLD NEW REF` lines before it updates any
 
 from typing import Optional
 
-from minidokku import access, apps, deploy, gitrepo
+from minidokku import access, apps, deploy, gitrepo, triggers
 from minidokku.context import Context
 from minidokku.errors import NotFound
 from minidokku.releases import Release
@@ -44,9 +44,10 @@ def deploy_ref_updates(ctx: Context, app: str, updates: list[str]) -> Optional[R
     """Deploys the new commit of the deploy branch, if the push updates it; other refs just land."""
     apps.require(ctx, app)
     for update in updates:
-        _old, new, ref = update.split()
+        old, new, ref = update.split()
         branch = ref[len("refs/heads/") :] if ref.startswith("refs/heads/") else None
         if branch in DEPLOY_BRANCHES and set(new) != {"0"}:
+            triggers.fire(ctx, "pre-receive-app", app, old, new, ref)
             with deploy.exclusive(ctx, app):
                 return deploy.deploy_commit(ctx, app, new)
     return None

@@ -5,7 +5,7 @@ release's image and config; a failing predeploy or release stops the deploy."""
 
 from typing import Optional
 
-from minidokku import docker_options
+from minidokku import docker_options, triggers
 from minidokku.builders import BuildResult, command_argv, image_repository
 from minidokku.context import Context
 from minidokku.errors import DeployFailed
@@ -56,7 +56,9 @@ def _run(
         image,
         command_argv(builder, command),
         dict(env, DYNO=f"{task}.1"),
-        docker_options.effective(ctx.store, app, "deploy"),
+        docker_options.effective(
+            ctx.store, app, "deploy", triggers.docker_args(ctx, "docker-args-deploy", app, image, task, "1")
+        ),
         on_line=ctx.out.info,
         commit_as=(image_repository(docker_name), "latest") if commit else None,
     )

@@ -9,7 +9,7 @@ import sys
 
 import click
 
-from minidokku import __version__, access, events, users
+from minidokku import __version__, access, events, plugins, triggers, users
 from minidokku.cli import (
     apps,
     buildpacks,
@@ -22,6 +22,7 @@ from minidokku.cli import (
     git,
     logs,
     nginx,
+    plugin,
     ports,
     ps,
     releases,
@@ -34,7 +35,7 @@ from minidokku.context import Context
 from minidokku.errors import MinidokkuError, PermissionDenied
 from minidokku.output import Output
 from minidokku.settings import Settings, program_command
-from minidokku.state import root_from_environment
+from minidokku.state import Store, root_from_environment
 
 # Commands that need root itself; every other command, run by root, runs as the root's owner.
 ROOT_COMMANDS = frozenset({"stack:build"})
@@ -43,7 +44,8 @@ ROOT_COMMANDS = frozenset({"stack:build"})
 # Commands that change nothing, so the audit trail leaves them out.
 READ_ONLY = frozenset({"apps:list", "config:get", "config:show", "config:export", "events", "help", "logs",
                        "nginx:show-config", "nginx:validate-config", "ps:retire", "releases", "ssh-keys:list",
-                       "version", "apps:locked", "buildpacks:list", "ports:list"})  # fmt: skip
+                       "version", "apps:locked", "buildpacks:list", "ports:list", "plugin:list",
+                       "plugin:installed"})  # fmt: skip
 
 
 class AuditedCommand(click.Command):
@@ -75,8 +77,33 @@ class AuditedCommand(click.Command):
                 events.record(ctx.obj.store, event)
 
 
+class PluginCommand(AuditedCommand):
+    """A subcommand no built-in command has: offered to the plugins' `commands` executables."""
+
+    def __init__(self, name: str):
+        super().__init__(
+            name,
+            callback=self.run_in_plugins,
+            params=[click.Argument(["words"], nargs=-1, type=click.UNPROCESSED)],
+            context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
+            add_help_option=False,
+        )
+
+    def run_in_plugins(self, words: tuple[str, ...]) -> None:
+        code = triggers.run_command(click.get_current_context().obj, [self.name, *words])
+        if code == triggers.NOT_MINE:
+            raise click.UsageError(f"No such command {self.name!r}.", ctx=click.get_current_context().parent)
+        raise SystemExit(code)
+
+
 class DokkuGroup(click.Group):
     command_class = AuditedCommand
+
+    def get_command(self, ctx: click.Context, name: str):
+        command = super().get_command(ctx, name)
+        if command is None and any(p.executable("commands") for p in plugins.enabled(Store(root_from_environment()))):
+            return PluginCommand(name)
+        return command
 
     def invoke(self, ctx: click.Context):
         try:
@@ -105,8 +132,13 @@ def version() -> None:
 @cli.command("help")
 @click.pass_context
 def help_command(click_ctx: click.Context) -> None:
-    """Lists the commands. Example: dokku help"""
+    """Lists the commands, the plugins' own too. Example: dokku help"""
     click.echo(click_ctx.parent.get_help())
+    plugin_lines = triggers.command_help(click_ctx.obj)
+    if plugin_lines:
+        click.echo("\nPlugin commands:")
+        for line in plugin_lines:
+            click.echo(line)
 
 
 for family in (
@@ -121,6 +153,7 @@ for family in (
     git,
     logs,
     nginx,
+    plugin,
     ports,
     ps,
     releases,

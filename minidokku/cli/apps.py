@@ -17,7 +17,6 @@ def register(cli: click.Group) -> None:
         """Creates an app. Example: dokku apps:create catmeow"""
         apps.create(ctx, app)
         access.after_create(ctx.store, access.ssh_key(), app)
-        ctx.out.step(f"Creating {app}...")
 
     @cli.command("apps:list")
     @click.pass_obj

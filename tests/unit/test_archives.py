@@ -8,8 +8,8 @@ import pytest
 from helpers import git
 
 from minidokku import gitrepo
-from minidokku.errors import ValidationError
 from minidokku.archives import extract
+from minidokku.errors import ValidationError
 
 SPECIAL_TYPES = (tarfile.DIRTYPE, tarfile.SYMTYPE, tarfile.LNKTYPE, tarfile.CHRTYPE, tarfile.BLKTYPE, tarfile.FIFOTYPE)
 

@@ -1,0 +1,51 @@
+"""plugin:install|update|uninstall: a plugin comes in whole or not at all.
+
+A new plugin is fetched aside, moved in, and its `dependencies` and `install` triggers run; if
+either fails, it is taken out again. An update fetches the new version aside, swaps it in and
+runs its `update` trigger; on failure the old version goes back.
+"""
+
+from typing import Optional
+
+from minidokku import plugins, triggers
+from minidokku.context import Context
+from minidokku.plugins import Plugin
+
+
+def install(ctx: Context, source: str, name: Optional[str] = None) -> Plugin:
+    fetched = plugins.fetch(ctx.store, source, name or plugins.name_from_source(source))
+    try:
+        plugin = plugins.move_in(ctx.store, fetched)
+    finally:
+        plugins.discard(fetched)
+    try:
+        for trigger in ("dependencies", "install"):
+            triggers.run_one(ctx, plugin, trigger)
+    except BaseException:
+        plugins.remove(ctx.store, plugin.name)
+        raise
+    return plugin
+
+
+def install_all(ctx: Context) -> None:
+    """`plugin:install` without a source: every enabled plugin's install trigger again (as
+    Dokku's installer does after an upgrade)."""
+    for trigger in ("dependencies", "install"):
+        triggers.fire(ctx, trigger)
+
+
+def update(ctx: Context, name: str, ref: str = "") -> Plugin:
+    """Fetches the plugin again from where it came (at ref, for a git source)."""
+    source = plugins.source_of(plugins.find(ctx.store, name))
+    if ref:
+        source = f"{source.partition('#')[0]}#{ref}"
+    fetched = plugins.fetch(ctx.store, source, name)
+    kept = plugins.swap(ctx.store, fetched)
+    try:
+        plugin = plugins.find(ctx.store, name)
+        triggers.run_one(ctx, plugin, "update")
+    except BaseException:
+        plugins.restore(ctx.store, name, kept)
+        raise
+    plugins.discard(kept)
+    return plugin
