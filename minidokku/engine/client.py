@@ -173,6 +173,18 @@ class Engine:
         except EngineNotFound:
             pass
 
+    # -- networks -------------------------------------------------------------------------
+    def create_network(self, name: str, labels: dict[str, str]) -> str:
+        """A user-defined bridge network: its containers find each other by name and alias."""
+        config = {"Name": name, "Driver": "bridge", "CheckDuplicate": True, "Labels": labels}
+        return self._json("POST", "/networks/create", json=config)["Id"]
+
+    def remove_network(self, network_id: str) -> None:
+        try:
+            self._request("DELETE", f"/networks/{network_id}")
+        except EngineNotFound:
+            pass
+
 
 def _json_param(value) -> str:
     return json.dumps(value)
