@@ -5,7 +5,7 @@ from typing import Optional
 
 import click
 
-from minidokku import apps, domains, proxy, releases
+from minidokku import apps, domains, proxy, releases, triggers
 from minidokku.context import Context
 from minidokku.errors import Locked, ValidationError
 
@@ -51,6 +51,7 @@ def _register_app_commands(cli: click.Group) -> None:
                 ctx.out.step(f"Skipping: {name} already added to {app}" if name in before else f"Added {name} to {app}")
             _enable_if_disabled(ctx, app)
             _reroute(ctx, app)
+            triggers.fire(ctx, "post-domains-update", app, "add", *wanted)
 
     @cli.command("domains:set")
     @click.argument("app")
@@ -64,6 +65,7 @@ def _register_app_commands(cli: click.Group) -> None:
             ctx.out.step(f"Set {' '.join(wanted)} for {app}")
             _enable_if_disabled(ctx, app)
             _reroute(ctx, app)
+            triggers.fire(ctx, "post-domains-update", app, "set", *wanted)
 
     @cli.command("domains:remove")
     @click.argument("app")
@@ -78,6 +80,7 @@ def _register_app_commands(cli: click.Group) -> None:
             for name in unwanted:
                 ctx.out.step(f"Removed {name} from {app}" if name in before else _not_own(ctx, app, name))
             _reroute(ctx, app)
+            triggers.fire(ctx, "post-domains-update", app, "remove", *unwanted)
 
     @cli.command("domains:clear")
     @click.argument("app")
@@ -88,6 +91,7 @@ def _register_app_commands(cli: click.Group) -> None:
             domains.clear_app(ctx.store, app)
             ctx.out.step(f"Cleared domains in {app}")
             _reroute(ctx, app)
+            triggers.fire(ctx, "post-domains-update", app, "clear")
 
     @cli.command("domains:enable")
     @click.argument("app")
