@@ -6,3 +6,4 @@ DYNO = "com.dokku.dyno"
 RELEASE = "com.dokku.release"
 ROLE = "com.dokku.role"  # "build", "process" (a Procfile process) or "run" (one-off); images inherit
 # the build container's labels, so every container sets its role explicitly
+SERVICE = "com.minidokku.service"  # a service's container, volume and network: "postgres/NAME"

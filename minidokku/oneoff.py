@@ -9,6 +9,7 @@ word at all opens bash.
 
 import os
 import secrets
+import sys
 import termios
 import threading
 from collections.abc import Callable
@@ -37,6 +38,10 @@ class Streams:
     stdin: BinaryIO
     stdout: BinaryIO
     stderr: BinaryIO
+
+    @classmethod
+    def of_this_process(cls) -> "Streams":
+        return cls(sys.stdin.buffer, sys.stdout.buffer, sys.stderr.buffer)
 
 
 def command_argv(words: list[str]) -> list[str]:
@@ -87,10 +92,24 @@ def enter(ctx: Context, app: str, target: Optional[str], command: list[str], tty
     """Runs command in a running container of the app (see choose); returns its exit status."""
     container = choose(ctx.scheduler.running(ctx.docker_name(app)), app, target)
     entrypoint = ctx.engine.inspect_container(container.id)["Config"]["Entrypoint"] or []
-    exec_id = ctx.engine.create_exec(container.id, [*entrypoint, *command_argv(command)], tty)
+    return exec_in(ctx, container.id, [*entrypoint, *command_argv(command)], tty, streams)
+
+
+def exec_in(ctx: Context, container_id: str, argv: list[str], tty: bool, streams: Streams) -> int:
+    """Runs argv in a running container, wired to streams; returns its exit status."""
+    exec_id = ctx.engine.create_exec(container_id, argv, tty)
     with ctx.engine.start_exec(exec_id, tty) as stream:
         _converse(stream, streams, partial(ctx.engine.resize_exec, exec_id))
     return ctx.engine.inspect_exec(exec_id)["ExitCode"]
+
+
+def exec_output(ctx: Context, container_id: str, argv: list[str]) -> tuple[int, str]:
+    """Runs argv in a running container with no input; returns its exit status and output."""
+    exec_id = ctx.engine.create_exec(container_id, argv, tty=False)
+    with ctx.engine.start_exec(exec_id, tty=False) as stream:
+        stream.close_stdin()
+        output = b"".join(data for _stream, data in stream.output())
+    return ctx.engine.inspect_exec(exec_id)["ExitCode"], output.decode(errors="replace")
 
 
 def choose(containers: list[Container], app: str, target: Optional[str]) -> Container:

@@ -118,6 +118,9 @@ class Store:
         with contextlib.suppress(FileNotFoundError):
             self.path(app, name).unlink()
 
+    def remove_folder(self, app: Optional[str], name: str) -> None:
+        shutil.rmtree(self.path(app, name), ignore_errors=True)
+
     def remove_app(self, app: str) -> None:
         shutil.rmtree(self.app_dir(app), ignore_errors=True)
 

@@ -18,7 +18,9 @@ from helpers import BUILD_NETWORK_OPTION, dokku_program, free_port, git, wait_fo
 
 from minidokku import envfile
 from minidokku.engine.client import Engine
+from minidokku.postgres import records as postgres_records
 from minidokku.settings import STACK_REPOSITORY
+from minidokku.state import Store
 
 
 @pytest.fixture(scope="session")
@@ -121,9 +123,10 @@ http {{
     )
     nginx = ["nginx", "-p", str(nginx_dir), "-c", str(nginx_conf)]
     # NAMESPACE keeps this root's containers, images and volumes apart from any real install.
+    namespace = f"test-{secrets.token_hex(3)}-"
     (root / "SETTINGS").write_text(
         f"export NGINX_COMMAND='{' '.join(nginx)}'\nexport HTTP_PORT='{http_port}'\n"
-        f"export NAMESPACE='test-{secrets.token_hex(3)}-'\nexport NGINX_LOG_DIR='{nginx_dir}'\n"
+        f"export NAMESPACE='{namespace}'\nexport NGINX_LOG_DIR='{nginx_dir}'\n"
         f"export HTTPS_PORT='{https_port}'\n"
     )
     env = dict(os.environ, DOKKU_ROOT=str(root))
@@ -140,4 +143,7 @@ http {{
     finally:  # even when the set-up itself failed
         for app in [p.name for p in root.iterdir() if (p / "HEAD").is_file()]:
             platform.dokku("apps:destroy", app, "--force", check=False)
+        for service in postgres_records.names(Store(root)):  # unlinked now: their apps are gone
+            platform.dokku("postgres:destroy", service, "--force", check=False)
+        Engine().remove_network(f"{namespace}{postgres_records.NETWORK}")
         subprocess.run([*nginx, "-s", "quit"], check=False)

@@ -3,11 +3,14 @@
 import os
 import random
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from minidokku.engine.client import Engine
 
 APPS = Path(__file__).parent / "apps"
 CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
@@ -87,3 +90,27 @@ def wait_until_serving(
         if time.monotonic() > deadline:
             raise AssertionError(f"{host} answers {status} {body[:200]!r}, not {expected!r}")
         time.sleep(0.1)
+
+
+DOCKER_PID_FILE = Path("/var/run/docker.pid")
+ENGINE_LOG = Path("/var/log/minidokku-test-dockerd.log")
+
+
+def restart_engine() -> None:
+    """Restarts dockerd the way it runs here: with systemd when it manages docker, else by
+    stopping the daemon and starting the same command line again."""
+    if Path("/run/systemd/system").is_dir():  # systemd runs this machine (and so docker)
+        subprocess.run(["systemctl", "restart", "docker"], check=True)
+    else:
+        pid = int(DOCKER_PID_FILE.read_text())
+        command = Path(f"/proc/{pid}/cmdline").read_bytes().rstrip(b"\0").split(b"\0")
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 60
+        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        with open(ENGINE_LOG, "a") as log:
+            subprocess.Popen(command, stdout=log, stderr=log, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not Engine().ping():
+        assert time.monotonic() < deadline, "dockerd did not come back within 60 s"
+        time.sleep(0.5)

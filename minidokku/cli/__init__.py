@@ -24,6 +24,7 @@ from minidokku.cli import (
     nginx,
     plugin,
     ports,
+    postgres,
     ps,
     releases,
     run,
@@ -45,7 +46,8 @@ ROOT_COMMANDS = frozenset({"stack:build"})
 READ_ONLY = frozenset({"apps:list", "config:get", "config:show", "config:export", "events", "help", "logs",
                        "nginx:show-config", "nginx:validate-config", "ps:retire", "releases", "ssh-keys:list",
                        "version", "apps:locked", "buildpacks:list", "ports:list", "plugin:list",
-                       "plugin:installed"})  # fmt: skip
+                       "plugin:installed", "postgres:info", "postgres:list", "postgres:logs",
+                       "postgres:export"})  # fmt: skip
 
 
 class AuditedCommand(click.Command):
@@ -155,6 +157,7 @@ for family in (
     nginx,
     plugin,
     ports,
+    postgres,
     ps,
     releases,
     run,

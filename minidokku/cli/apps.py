@@ -1,11 +1,11 @@
 """apps:create, apps:list, apps:destroy."""
 
-import sys
 from typing import Optional
 
 import click
 
 from minidokku import access, apps, proxy, releases
+from minidokku.cli.inputs import confirm_by_name
 from minidokku.context import Context
 
 
@@ -34,12 +34,7 @@ def register(cli: click.Group) -> None:
         """Destroys an app: containers, image, repo, config and proxy. Example: dokku apps:destroy catmeow"""
         apps.require(ctx, app)
         if not force:
-            if not sys.stdin.isatty():
-                raise click.ClickException(f"not on a terminal: confirm with `dokku apps:destroy {app} --force`")
-            click.echo(" !     WARNING: Potentially Destructive Action")
-            click.echo(f" !     This command will destroy app {app}.")
-            if click.prompt(" !     To proceed, type the name of the app", default="", show_default=False) != app:
-                raise click.ClickException("Confirmation did not match, aborted.")
+            confirm_by_name(f"app {app}", app, f"dokku apps:destroy {app} --force")
         ctx.out.step(f"Destroying {app} (including all add-ons)")
         apps.destroy(ctx, app)
 

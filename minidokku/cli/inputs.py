@@ -1,5 +1,6 @@
-"""File arguments (`certs:add APP CRT KEY`, `ssh-keys:add NAME FILE`): read only once the command
-has been authorized, and never for a user key, since the path names a file on the server."""
+"""What a command reads from its user besides its arguments: file arguments (`certs:add APP CRT
+KEY`, `ssh-keys:add NAME FILE`), read only once the command has been authorized and never for a
+user key, since the path names a file on the server; and the typed confirmation of a destroy."""
 
 import sys
 
@@ -22,3 +23,13 @@ def read_file_argument(ctx: Context, path: str, hint: str) -> bytes:
             return file.read()
     except OSError as error:
         raise click.BadParameter(f"{path}: {error.strerror}", param_hint=hint) from None
+
+
+def confirm_by_name(what: str, name: str, forced_command: str) -> None:
+    """Dokku's guard before destroying: the user types the name (or gives --force)."""
+    if not sys.stdin.isatty():
+        raise click.ClickException(f"not on a terminal: confirm with `{forced_command}`")
+    click.echo(" !     WARNING: Potentially Destructive Action")
+    click.echo(f" !     This command will destroy {what}.")
+    if click.prompt(" !     To proceed, type the name", default="", show_default=False) != name:
+        raise click.ClickException("Confirmation did not match, aborted.")

@@ -24,7 +24,7 @@ def register(cli: click.Group) -> None:
         """Runs a command (default bash) in a new container of the app; one quoted word is a bash
         command line. Example: dokku run catmeow python manage.py migrate"""
         apps.require(ctx, app)
-        sys.exit(oneoff.run(ctx, app, list(command), _tty(no_tty), _streams()))
+        sys.exit(oneoff.run(ctx, app, list(command), _tty(no_tty), oneoff.Streams.of_this_process()))
 
     @cli.command("enter", context_settings=COMMAND_SETTINGS)
     @click.option("--no-tty", is_flag=True, help=NO_TTY_HELP)
@@ -36,12 +36,8 @@ def register(cli: click.Group) -> None:
         """Runs a command (default bash) in a running container of the app: TARGET is a process type,
         a dyno (web.1) or a container id. Example: dokku enter catmeow web printenv DYNO"""
         apps.require(ctx, app)
-        sys.exit(oneoff.enter(ctx, app, target, list(command), _tty(no_tty), _streams()))
+        sys.exit(oneoff.enter(ctx, app, target, list(command), _tty(no_tty), oneoff.Streams.of_this_process()))
 
 
 def _tty(no_tty: bool) -> bool:
     return not no_tty and sys.stdin.isatty() and sys.stdout.isatty()
-
-
-def _streams() -> oneoff.Streams:
-    return oneoff.Streams(sys.stdin.buffer, sys.stdout.buffer, sys.stderr.buffer)

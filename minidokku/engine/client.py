@@ -167,6 +167,13 @@ class Engine:
     def create_volume(self, name: str, labels: dict[str, str]) -> None:
         self._request("POST", "/volumes/create", json={"Name": name, "Labels": labels})
 
+    def volume_exists(self, name: str) -> bool:
+        try:
+            self._request("GET", f"/volumes/{name}")
+        except EngineNotFound:
+            return False
+        return True
+
     def remove_volume(self, name: str) -> None:
         try:
             self._request("DELETE", f"/volumes/{name}", params={"force": 1})
@@ -178,6 +185,14 @@ class Engine:
         """A user-defined bridge network: its containers find each other by name and alias."""
         config = {"Name": name, "Driver": "bridge", "CheckDuplicate": True, "Labels": labels}
         return self._json("POST", "/networks/create", json=config)["Id"]
+
+    def ensure_network(self, name: str, labels: dict[str, str]) -> None:
+        """Creates the network unless one of that name is there already."""
+        try:
+            self.create_network(name, labels)
+        except EngineError as error:
+            if error.status != 409:
+                raise
 
     def remove_network(self, network_id: str) -> None:
         try:

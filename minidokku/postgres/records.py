@@ -12,6 +12,7 @@ from minidokku.state import Store
 
 SERVICES_DIR = ".services/postgres"
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,47}$")
+NETWORK = "minidokku-services"
 PORT = 5432
 USER = "postgres"
 FIRST_LINK_VARIABLE = "DATABASE_URL"
@@ -114,4 +115,4 @@ def volume_name(ctx: Context, name: str) -> str:
 
 def network_name(ctx: Context) -> str:
     """One private network for the services and the apps linked to them (no published port)."""
-    return f"{ctx.settings.namespace}minidokku-services"
+    return f"{ctx.settings.namespace}{NETWORK}"

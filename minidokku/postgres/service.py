@@ -1,0 +1,187 @@
+"""PostgreSQL services, as dokku-postgres has them: a container per service with its data in a
+named volume, reached by linked apps over a private network (no published port).
+
+`link` sets DATABASE_URL on the app (DOKKU_POSTGRES_<COLOR>_URL when it has one already) and
+deploys it with that config; its containers join the services' network through the bundled
+plugin's docker-args hooks (hooks.py). The container restarts with dockerd (unless-stopped), so
+the data and the service outlive container restarts, redeploys and a dockerd restart.
+"""
+
+import secrets
+import time
+from dataclasses import dataclass
+
+from minidokku import config, docker_options, dockeroptions, labels, oneoff
+from minidokku.context import Context
+from minidokku.errors import AlreadyExists, DeployFailed, EngineNotFound, NotFound, ValidationError
+from minidokku.postgres import image, records
+from minidokku.postgres.records import Link
+
+DEFAULT_VERSION = image.DEBIAN_VERSION
+READY_TIMEOUT = 60  # seconds for a new or restarted server to accept connections
+
+
+@dataclass(frozen=True)
+class Info:
+    name: str
+    version: str
+    status: str
+    container_id: str
+    internal_ip: str
+    links: list[Link]
+    dsn: str  # with the password masked; dsn(store, name) has it
+
+
+def create(ctx: Context, name: str, version: str = DEFAULT_VERSION) -> None:
+    records.validate_name(name)
+    if records.exists(ctx.store, name):
+        raise AlreadyExists(f"Postgres service {name} already exists")
+    build_options = dockeroptions.parse(docker_options.lines(ctx.store, None, "build"))
+    reference = image.ensure_image(ctx.engine, ctx.out, version, build_options)
+    password = secrets.token_hex(16)
+    ctx.engine.ensure_network(records.network_name(ctx), {labels.SERVICE: "postgres"})
+    volume = records.volume_name(ctx, name)
+    try:
+        ctx.engine.create_volume(volume, {labels.SERVICE: f"postgres/{name}"})
+        container_id = ctx.engine.create_container(_container_config(ctx, name, reference, password, volume),
+                                                   name=records.container_name(ctx, name))  # fmt: skip
+        ctx.engine.start_container(container_id)
+        _wait_until_ready(ctx, name, container_id)
+        folder = records.folder(name)
+        ctx.store.write(None, f"{folder}/IMAGE", reference + "\n")
+        ctx.store.write(None, f"{folder}/PASSWORD", password + "\n", mode=0o600)  # written last: it means "exists"
+    except BaseException:
+        _remove_everything(ctx, name)
+        raise
+    ctx.out.section(f"Postgres container created: {name}")
+
+
+def info(ctx: Context, name: str) -> Info:
+    records.require(ctx.store, name)
+    try:
+        details = ctx.engine.inspect_container(records.container_name(ctx, name))
+    except EngineNotFound:
+        details = {}
+    networks = details.get("NetworkSettings", {}).get("Networks", {})
+    return Info(
+        name=name,
+        version=records.image(ctx.store, name),
+        status=details.get("State", {}).get("Status", "missing"),
+        container_id=details.get("Id", ""),
+        internal_ip=networks.get(records.network_name(ctx), {}).get("IPAddress", ""),
+        links=records.links(ctx.store, name),
+        dsn=records.dsn(ctx.store, name, shown_password="********"),
+    )
+
+
+def link(ctx: Context, name: str, app: str) -> str:
+    """Links the service to the app and deploys the app with its URL; returns the variable."""
+    records.require(ctx.store, name)
+    if records.link_of(ctx.store, name, app):
+        raise AlreadyExists(f"Postgres service {name} is already linked to {app}")
+    variable = records.next_variable(ctx.store.read_env(app))
+    before = records.links(ctx.store, name)
+    records.write_links(ctx.store, name, [*before, Link(app, variable)])
+    ctx.out.step(f"Linking postgres service {name} to {app} as {variable}")
+    try:
+        config.set_vars(ctx, app, [f"{variable}={records.dsn(ctx.store, name)}"])
+    except BaseException:
+        records.write_links(ctx.store, name, before)
+        raise
+    return variable
+
+
+def unlink(ctx: Context, name: str, app: str) -> None:
+    records.require(ctx.store, name)
+    found = records.link_of(ctx.store, name, app)
+    if found is None:
+        raise NotFound(f"Postgres service {name} is not linked to {app}")
+    before = records.links(ctx.store, name)
+    records.write_links(ctx.store, name, [other for other in before if other.app != app])
+    ctx.out.step(f"Unlinking postgres service {name} from {app}")
+    try:
+        config.unset_vars(ctx, app, [found.variable])
+    except BaseException:
+        records.write_links(ctx.store, name, before)
+        raise
+
+
+def refuse_if_linked(ctx: Context, name: str) -> None:
+    linked = records.links(ctx.store, records.require(ctx.store, name))
+    if linked:
+        apps = ", ".join(found.app for found in linked)
+        raise ValidationError(f"Cannot delete linked service {name}: unlink it from {apps} first")
+
+
+def destroy(ctx: Context, name: str) -> None:
+    refuse_if_linked(ctx, name)
+    _remove_everything(ctx, name)
+    ctx.out.section(f"Postgres container deleted: {name}")
+
+
+def restart(ctx: Context, name: str) -> None:
+    container_id = container_of(ctx, name)
+    ctx.out.step(f"Restarting postgres service {name}")
+    ctx.engine.stop_container(container_id)
+    ctx.engine.start_container(container_id)
+    _wait_until_ready(ctx, name, container_id)
+
+
+def container_of(ctx: Context, name: str) -> str:
+    records.require(ctx.store, name)
+    try:
+        return ctx.engine.inspect_container(records.container_name(ctx, name))["Id"]
+    except EngineNotFound:
+        raise NotFound(f"the container of postgres service {name} is missing; destroy and create it again") from None
+
+
+def psql_argv(name: str) -> list[str]:
+    """psql on the service's database, as the superuser, over the container's own socket."""
+    return ["psql", "-U", records.USER, records.database(name)]
+
+
+def export_argv(name: str) -> list[str]:
+    return ["pg_dump", "-Fc", "--no-acl", "--no-owner", "-U", records.USER, records.database(name)]
+
+
+def import_argv(name: str) -> list[str]:
+    return ["pg_restore", "--clean", "--if-exists", "--no-acl", "--no-owner", "-U", records.USER,
+            "-d", records.database(name)]  # fmt: skip
+
+
+def _container_config(ctx: Context, name: str, reference: str, password: str, volume: str) -> dict:
+    network = records.network_name(ctx)
+    return {
+        "Image": reference,
+        "Env": [f"POSTGRES_PASSWORD={password}", f"POSTGRES_DB={records.database(name)}"],
+        "Labels": {labels.SERVICE: f"postgres/{name}"},
+        "HostConfig": {
+            "Binds": [f"{volume}:{image.PGDATA}"],
+            "RestartPolicy": {"Name": "unless-stopped"},
+            "NetworkMode": network,
+        },
+        "NetworkingConfig": {"EndpointsConfig": {network: {"Aliases": [records.hostname(name)]}}},
+    }
+
+
+def _wait_until_ready(ctx: Context, name: str, container_id: str) -> None:
+    """Until the server accepts TCP connections (the first start's init server is socket-only)."""
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline:
+        if not ctx.engine.inspect_container(container_id)["State"]["Running"]:
+            break
+        status, _ = oneoff.exec_output(ctx, container_id, ["pg_isready", "-q", "-h", "127.0.0.1", "-U", records.USER])
+        if status == 0:
+            return
+        time.sleep(0.5)
+    tail = "\n".join(line.rstrip() for _stream, line in ctx.engine.container_logs(container_id, tail=20))
+    raise DeployFailed(f"postgres service {name} did not start within {READY_TIMEOUT} s; its last log lines:\n{tail}")
+
+
+def _remove_everything(ctx: Context, name: str) -> None:
+    try:
+        ctx.engine.remove_container(records.container_name(ctx, name), force=True)
+    except EngineNotFound:
+        pass
+    ctx.engine.remove_volume(records.volume_name(ctx, name))
+    ctx.store.remove_folder(None, records.folder(name))
