@@ -23,6 +23,7 @@ ARGUMENT_VALUES = {
     "names": ["evil.test"], "target": ["web.1"], "command": ["id"], "source": ["-"],
     "image": ["minidokku/stack:latest"], "mappings": ["http:80:5000"], "proxy_type": ["nginx"],
     "container_ids": ["0123456789ab"], "release": ["v1"], "name": ["tester"], "keyfile": ["/etc/shadow"],
+    "ref": ["main"],
 }  # fmt: skip
 
 
