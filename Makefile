@@ -43,6 +43,7 @@ bench: machine venv stack
 	$(BIN)/python bench/deploy_times.py
 	$(BIN)/python bench/redeploy_under_load.py
 	$(BIN)/python bench/proxy_overhead.py
+	$(BIN)/python bench/trigger_overhead.py
 
 clean:
 	rm -rf $(VENV) dist build *.egg-info
