@@ -378,6 +378,12 @@ build_stack() {
 	"$DOKKU_BIN" stack:build
 }
 
+run_plugin_install_triggers() {
+	step "Running the plugins' install triggers"
+	# as Dokku's installer: an upgraded minidokku lets every installed plugin set itself up again
+	"$DOKKU_BIN" plugin:install
+}
+
 print_next_steps() {
 	host=$(hostname -f 2>/dev/null || true)
 	[ -n "$host" ] || host=$(hostname)
@@ -401,6 +407,7 @@ main() {
 	start_services
 	install_restore_unit
 	build_stack
+	run_plugin_install_triggers
 	print_next_steps
 }
 

@@ -102,6 +102,7 @@ class Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
         try:
+            _give_to_root_owner(fd, self.root)
             os.write(fd, (line.rstrip("\n") + "\n").encode("utf-8"))
         finally:
             os.close(fd)
@@ -128,6 +129,16 @@ class Store:
         """Holds the app's lock for the block; fails at once if another command holds it."""
         message = f"{app} is locked by another deploy or command; try again when it ends"
         return file_lock(self.app_dir(app) / ".lock", busy_message=message)
+
+
+def _give_to_root_owner(fd: int, root: Path) -> None:
+    """A file root creates (stack:build runs as root) must stay writable by the commands that
+    run as the root's owner, the dokku user."""
+    if os.geteuid() != 0:
+        return
+    owner = root.stat()
+    if os.fstat(fd).st_uid != owner.st_uid:
+        os.fchown(fd, owner.st_uid, owner.st_gid)
 
 
 @contextlib.contextmanager

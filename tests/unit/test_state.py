@@ -136,3 +136,13 @@ def test_lock_without_busy_message_waits_for_the_holder(tmp_path):
         assert results.empty()
     assert results.get(timeout=20) == "acquired"
     child.join(timeout=20)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can give a file away")
+def test_a_line_root_appends_first_leaves_the_file_to_the_roots_owner(tmp_path):
+    """stack:build runs as root and records an event; the dokku user must append after it."""
+    os.chown(tmp_path, 4242, 4243)
+    Store(tmp_path).append_line(None, "EVENTS", "first")
+    owner = (tmp_path / "EVENTS").stat()
+    assert (owner.st_uid, owner.st_gid) == (4242, 4243)
+    assert (tmp_path / "EVENTS").read_text() == "first\n"
