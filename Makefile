@@ -44,6 +44,7 @@ bench: machine venv stack
 	$(BIN)/python bench/redeploy_under_load.py
 	$(BIN)/python bench/proxy_overhead.py
 	$(BIN)/python bench/trigger_overhead.py
+	$(BIN)/python bench/postgres_create.py
 
 clean:
 	rm -rf $(VENV) dist build *.egg-info
