@@ -109,7 +109,7 @@ def read_manifest(folder: Path) -> Plugin:
 
 def name_from_source(source: str) -> str:
     """`https://host/dokku-hello.git` and `/srv/hello-1.0.tar.gz` give the names hello and hello-1.0."""
-    base = source.rstrip("/").rsplit("/", 1)[-1].split("#", 1)[0]
+    base = source.split("#", 1)[0].rstrip("/").rsplit("/", 1)[-1]  # the ref first: it may hold a /
     for suffix in (".git", *TARBALL_SUFFIXES):
         base = base.removesuffix(suffix)
     return base.removeprefix("dokku-")
@@ -130,7 +130,7 @@ def fetch(store: Store, source: str, name: str) -> Path:
     try:
         _fetch_tree(source, tree)
         read_manifest(tree)
-        (tree / SOURCE_FILE).write_text(source + "\n", encoding="utf-8")
+        (tree / SOURCE_FILE).write_text(_absolute(source) + "\n", encoding="utf-8")
     except BaseException:
         shutil.rmtree(scratch, ignore_errors=True)
         raise
@@ -173,7 +173,7 @@ def swap(store: Store, fetched: Path) -> Path:
     """Puts a newly fetched version in place of the installed one; returns where the old one
     waits (to be discarded, or put back by restore())."""
     current = _plugins_dir(store) / fetched.name
-    kept = fetched.parent / "previous"
+    kept = fetched.parent / ".previous"  # a dot: no plugin has such a name
     current.rename(kept)
     fetched.rename(current)
     return kept
@@ -204,9 +204,15 @@ def _fetch_tree(source: str, tree: Path) -> None:
             raise NotFound(f"could not fetch the plugin {source}: {error}") from None
 
 
+def _absolute(source: str) -> str:
+    """A local path made absolute (keeping a #ref), so plugin:update finds it from any folder."""
+    path, hash_, ref = source.partition("#")
+    return f"{Path(path).resolve()}{hash_}{ref}" if Path(path).exists() else source
+
+
 def _unpack_plugin(archive: bytes, tree: Path) -> None:
     archives.check_size(archive)
-    unpacked = archives.extract(archive, tree.parent / "unpacked")
+    unpacked = archives.extract(archive, tree.parent / ".unpacked")  # a dot: no plugin name
     unpacked.rename(tree)
 
 
