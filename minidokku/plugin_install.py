@@ -1,4 +1,5 @@
-"""plugin:install|update|uninstall: a plugin comes in whole or not at all.
+"""plugin:install|update|uninstall: a plugin comes in whole or not at all, and goes once its
+uninstall trigger agrees.
 
 A new plugin is fetched aside, moved in, and its `dependencies` and `install` triggers run; if
 either fails, it is taken out again. An update fetches the new version aside, swaps it in and
@@ -32,6 +33,14 @@ def install_all(ctx: Context) -> None:
     Dokku's installer does after an upgrade)."""
     for trigger in ("dependencies", "install"):
         triggers.fire(ctx, trigger)
+
+
+def uninstall(ctx: Context, name: str) -> None:
+    """Runs the plugin's uninstall trigger (a failure keeps it installed), then removes it."""
+    plugin = plugins.find(ctx.store, name)
+    if not plugin.bundled and not plugin.problem:
+        triggers.run_one(ctx, plugin, "uninstall")
+    plugins.remove(ctx.store, name)
 
 
 def update(ctx: Context, name: str, ref: str = "") -> Plugin:

@@ -44,6 +44,7 @@ class Plugin:
     description: str
     folder: Optional[Path] = None  # None for a bundled plugin
     hooks: Mapping[str, Hook] = field(default_factory=dict)  # a bundled plugin's triggers
+    problem: str = ""  # why its plugin.toml cannot be read: such a plugin never runs
 
     @property
     def bundled(self) -> bool:
@@ -66,13 +67,13 @@ def bundled() -> list[Plugin]:
 def installed(store: Store) -> list[Plugin]:
     """Every plugin, bundled and installed, in the order their triggers run."""
     folder = store.root / PLUGINS_DIR
-    found = [read_manifest(path) for path in folder.iterdir() if _is_plugin(path)] if folder.is_dir() else []
+    found = [_installed_plugin(path) for path in folder.iterdir() if _is_plugin(path)] if folder.is_dir() else []
     return sorted(bundled() + found, key=lambda plugin: plugin.name)
 
 
 def enabled(store: Store) -> list[Plugin]:
     off = set(store.read_lines(None, DISABLED_FILE))
-    return [plugin for plugin in installed(store) if plugin.name not in off]
+    return [plugin for plugin in installed(store) if plugin.name not in off and not plugin.problem]
 
 
 def is_enabled(store: Store, name: str) -> bool:
@@ -214,6 +215,15 @@ def _unpack_plugin(archive: bytes, tree: Path) -> None:
     archives.check_size(archive)
     unpacked = archives.extract(archive, tree.parent / ".unpacked")  # a dot: no plugin name
     unpacked.rename(tree)
+
+
+def _installed_plugin(folder: Path) -> Plugin:
+    """The plugin in folder; one whose manifest was broken after it was installed is listed with
+    its problem (so it can be seen and uninstalled) and runs nothing."""
+    try:
+        return read_manifest(folder)
+    except ValidationError as error:
+        return Plugin(folder.name, "-", f"cannot be used: {error}", folder=folder, problem=str(error))
 
 
 def _is_plugin(path: Path) -> bool:

@@ -21,15 +21,17 @@ import shlex
 import subprocess
 from pathlib import Path
 
-from minidokku import plugins
+from minidokku import dockeroptions, plugins
 from minidokku.context import Context
-from minidokku.errors import TriggerFailed
+from minidokku.errors import TriggerFailed, ValidationError
 from minidokku.plugins import Plugin
+from minidokku.state import Store
 
 # trigger -> its arguments, as documented in the README's plugin section
 TRIGGERS = {
     "install": "",
     "update": "",
+    "uninstall": "",
     "dependencies": "",
     "commands": "COMMAND [ARGS...]",
     "post-create": "APP",
@@ -60,7 +62,14 @@ def docker_args(ctx: Context, trigger: str, *args: str) -> list[str]:
     """The docker options the plugins print for a docker-args-* trigger, a line each."""
     lines = []
     for plugin in plugins.enabled(ctx.store):
-        lines += [line for line in run_one(ctx, plugin, trigger, *args, capture=True).splitlines() if line.strip()]
+        printed = [line for line in run_one(ctx, plugin, trigger, *args, capture=True).splitlines() if line.strip()]
+        try:
+            dockeroptions.parse(printed)
+        except ValidationError as error:
+            raise TriggerFailed(
+                f"the {trigger} trigger of plugin {plugin.name} printed a bad option: {error}"
+            ) from None
+        lines += printed
     return lines
 
 
@@ -124,8 +133,9 @@ def command_help(ctx: Context) -> list[str]:
     return lines
 
 
-def has_commands(ctx: Context) -> bool:
-    return any(plugin.executable("commands") for plugin in plugins.enabled(ctx.store))
+def has_commands(store: Store) -> bool:
+    """Whether any enabled plugin offers subcommands (asked before a command has its Context)."""
+    return any(plugin.executable("commands") for plugin in plugins.enabled(store))
 
 
 def environment(ctx: Context, plugin: Plugin, trigger: str) -> dict[str, str]:

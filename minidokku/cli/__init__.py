@@ -9,7 +9,7 @@ import sys
 
 import click
 
-from minidokku import __version__, access, events, plugins, triggers, users
+from minidokku import __version__, access, events, triggers, users
 from minidokku.cli import (
     apps,
     buildpacks,
@@ -39,7 +39,9 @@ from minidokku.settings import Settings, program_command
 from minidokku.state import Store, root_from_environment
 
 # Commands that need root itself; every other command, run by root, runs as the root's owner.
-ROOT_COMMANDS = frozenset({"stack:build"})
+# Plugins are managed as root, as in Dokku: their install, dependencies and update triggers may
+# need it (apt-get), and their files are then root's, read by the dokku user.
+ROOT_COMMANDS = frozenset({"stack:build", *plugin.ROOT_ONLY})
 
 
 # Commands that change nothing, so the audit trail leaves them out.
@@ -103,7 +105,7 @@ class DokkuGroup(click.Group):
 
     def get_command(self, ctx: click.Context, name: str):
         command = super().get_command(ctx, name)
-        if command is None and any(p.executable("commands") for p in plugins.enabled(Store(root_from_environment()))):
+        if command is None and triggers.has_commands(Store(root_from_environment())):
             return PluginCommand(name)
         return command
 

@@ -8,6 +8,7 @@ import click
 
 from minidokku import apps, oneoff
 from minidokku.context import Context
+from minidokku.output import Output
 
 # Everything after APP belongs to the command, options included (`dokku run app python -c ...`).
 COMMAND_SETTINGS = {"ignore_unknown_options": True, "allow_interspersed_args": False}
@@ -24,6 +25,7 @@ def register(cli: click.Group) -> None:
         """Runs a command (default bash) in a new container of the app; one quoted word is a bash
         command line. Example: dokku run catmeow python manage.py migrate"""
         apps.require(ctx, app)
+        ctx.out = Output(sys.stderr)  # the command's stdout is the process's alone (plugins report too)
         sys.exit(oneoff.run(ctx, app, list(command), _tty(no_tty), oneoff.Streams.of_this_process()))
 
     @cli.command("enter", context_settings=COMMAND_SETTINGS)

@@ -213,11 +213,6 @@ def test_run_fires_docker_args_run_and_its_options_reach_the_container(platform,
     assert f"recorder: docker-args-run {APP} {image}" in (result.stdout + result.stderr).splitlines()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli/run.py keeps the CLI's Output(sys.stdout), so a trigger's stderr lines land in the "
-    "command's stdout; run should report on stderr",
-)
 def test_what_a_plugin_prints_during_run_stays_out_of_the_commands_stdout(platform, deployed):
     result = platform.dokku("run", APP, "echo", "only this")
     calls(platform)
@@ -329,6 +324,7 @@ def test_a_plugin_from_a_tarball_installs_fires_and_uninstalls(platform, deploye
     platform.dokku("apps:create", "taped-app")
     assert calls(platform, "taped") == ["post-create taped-app"]
     platform.dokku("plugin:uninstall", "taped")
+    assert calls(platform, "taped") == ["uninstall"]
     assert platform.dokku("plugin:installed", "taped", check=False).returncode == 1
     assert "taped" not in [line.split()[0] for line in platform.dokku("plugin:list").stdout.splitlines()]
     platform.dokku("apps:destroy", "taped-app", "--force")

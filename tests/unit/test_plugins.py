@@ -1,6 +1,7 @@
 """Plugins without Docker: manifests, installing (folder, tarball, git) and rolling back, the
 enabled set, and triggers run as real processes (the recorder plugin in tests/plugins)."""
 
+import os
 import shutil
 import tarfile
 from pathlib import Path
@@ -323,7 +324,7 @@ def test_a_disabled_plugin_stays_installed_but_its_triggers_do_not_run(ctx, root
     assert not plugins.is_enabled(ctx.store, "recorder") and "recorder" in names(ctx)
     triggers.fire(ctx, "post-create", "catmeow")
     assert triggers.docker_args(ctx, "docker-args-run", "catmeow", "sha256:1") == []
-    assert not triggers.has_commands(ctx)
+    assert not triggers.has_commands(ctx.store)
     assert calls(root) == []
     plugins.set_enabled(ctx.store, "recorder", True)
     triggers.fire(ctx, "post-create", "catmeow")
@@ -461,7 +462,7 @@ def test_the_plugin_a_command_is_named_after_is_asked_first(ctx, root, source, c
 
 
 def test_plugin_help_lines_are_collected(ctx, recorder):
-    assert triggers.has_commands(ctx)
+    assert triggers.has_commands(ctx.store)
     assert triggers.command_help(ctx) == [
         "    recorder:hello [NAME], Says hello (from the recorder test plugin)",
         "    recorder:help, Shows the recorder's commands",
@@ -493,7 +494,7 @@ def test_cli_install_list_disable_enable_uninstall(dokku, root, source):
     assert listed[0].startswith("  postgres  ") and " enabled " in listed[0]
     assert dokku("plugin:enable", "rec").output == "-----> Plugin rec enabled\n"
     assert " enabled " in dokku("plugin:list").output.splitlines()[1]
-    assert dokku("plugin:uninstall", "rec").output == "-----> Plugin rec uninstalled\n"
+    assert dokku("plugin:uninstall", "rec").output == "recorder: uninstall\n-----> Plugin rec uninstalled\n"
     assert dokku("plugin:installed", "rec").exit_code == 1
     assert [line.split()[0] for line in dokku("plugin:list").output.splitlines()] == ["postgres"]
 
@@ -551,3 +552,43 @@ def test_cli_plugin_commands_are_in_the_audit_trail(dokku, root, source):
     dokku("plugin:list")
     actions = [line.split("\t")[2] for line in (root / "EVENTS").read_text().splitlines()]
     assert actions == ["plugin:install"]
+
+
+def test_a_failing_uninstall_trigger_keeps_the_plugin(ctx, root, recorder):
+    fail(root, "uninstall")
+    with pytest.raises(TriggerFailed):
+        plugin_install.uninstall(ctx, "recorder")
+    assert "recorder" in names(ctx)
+    (root / "recorder-fail-uninstall").unlink()
+    plugin_install.uninstall(ctx, "recorder")
+    assert calls(root)[-1] == "uninstall" and names(ctx) == ["postgres"]
+
+
+def test_a_plugin_whose_manifest_broke_is_listed_runs_nothing_and_can_be_uninstalled(ctx, root, recorder):
+    (root / ".plugins" / "recorder" / "plugin.toml").write_text("[plugin\n")
+    broken = plugins.find(ctx.store, "recorder")
+    assert broken.problem.startswith("plugin.toml is not valid TOML")
+    assert [plugin.name for plugin in plugins.enabled(ctx.store)] == ["postgres"]
+    calls(root)
+    triggers.fire(ctx, "post-create", "catmeow")
+    assert calls(root) == []
+    plugin_install.uninstall(ctx, "recorder")
+    assert names(ctx) == ["postgres"]
+
+
+def test_a_bad_docker_option_from_a_plugin_names_the_plugin(ctx, root, source):
+    (source / "docker-args-run").write_text("#!/bin/sh\necho --privileged\n")
+    plugin_install.install(ctx, str(source))
+    with pytest.raises(TriggerFailed) as failed:
+        triggers.docker_args(ctx, "docker-args-run", "catmeow", "sha256:1")
+    assert str(failed.value).startswith(
+        "the docker-args-run trigger of plugin recorder printed a bad option: unsupported docker option"
+    )
+
+
+def test_cli_plugin_management_needs_root(dokku, source, monkeypatch):
+    monkeypatch.setattr(os, "geteuid", lambda: 1000)
+    refused = dokku("plugin:install", str(source))
+    assert refused.exit_code == 1
+    assert "plugin:install must be run as root on the host" in refused.output
+    assert dokku("plugin:list").exit_code == 0
