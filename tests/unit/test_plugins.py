@@ -1,9 +1,12 @@
 """Plugins without Docker: manifests, installing (folder, tarball, git) and rolling back, the
 enabled set, and triggers run as real processes (the recorder plugin in tests/plugins)."""
 
+import functools
+import http.server
 import os
 import shutil
 import tarfile
+import threading
 from pathlib import Path
 
 import pytest
@@ -164,6 +167,30 @@ def test_install_from_a_tarball_keeps_the_executables(ctx, root, source, tmp_pat
     plugin = plugin_install.install(ctx, str(tarball), "recorder")
     assert plugin.executable("post-deploy") == root / ".plugins" / "recorder" / "post-deploy"
     assert calls(root) == ["dependencies", "install"]
+    assert leftovers(root) == []
+
+
+@pytest.fixture
+def http_folder(tmp_path):
+    """A folder served over http on a loopback port, as a plugin's release tarballs are."""
+    folder = tmp_path / "www"
+    folder.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield folder, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_install_from_a_tarball_url_downloads_it(ctx, root, source, http_folder):
+    folder, base = http_folder
+    make_tarball(source, folder / "dokku-recorder-1.0.tar.gz", top="recorder-1.0")
+    plugin = plugin_install.install(ctx, f"{base}/dokku-recorder-1.0.tar.gz", "recorder")
+    assert plugin.version == "1.0.0" and calls(root) == ["dependencies", "install"]
+    assert (plugin.folder / plugins.SOURCE_FILE).read_text() == f"{base}/dokku-recorder-1.0.tar.gz\n"
+    with pytest.raises(NotFound) as missing:
+        plugin_install.install(ctx, f"{base}/missing.tar.gz", "other")
+    assert str(missing.value).startswith(f"could not download {base}/missing.tar.gz: 404")
     assert leftovers(root) == []
 
 
