@@ -10,6 +10,7 @@ import random
 import secrets
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -163,3 +164,13 @@ class Bench:
 
     def _stop_nginx(self) -> None:
         subprocess.run([*self.nginx, "-s", "quit"], capture_output=True)
+
+
+def print_ratio_table(steps: dict[str, list[float]], baseline_step: str) -> None:
+    """A markdown table of each step's median seconds and its ratio to the baseline step's median."""
+    baseline = statistics.median(steps[baseline_step])
+    print(f"| {'step':<38} | {'seconds':>8} | {'x ps:restart':>12} |")
+    print(f"|{'-' * 40}|{'-' * 10}|{'-' * 14}|")
+    for step, times in steps.items():
+        median = statistics.median(times)
+        print(f"| {step:<38} | {median:>8.2f} | {median / baseline:>12.2f} |")

@@ -8,11 +8,10 @@ ratio says what building adds to the deploy itself. Every deploy waits for the d
 (new containers stay up 2 s); the last row sets DOKKU_DEFAULT_CHECKS_WAIT=0 to show the rest.
 """
 
-import statistics
 import tempfile
 from pathlib import Path
 
-from benchlib import RUNS, Bench
+from benchlib import RUNS, Bench, print_ratio_table
 
 from minidokku.engine.client import Engine
 from minidokku.settings import STACK_REPOSITORY
@@ -49,13 +48,8 @@ def main() -> None:
             stack_image = engine.inspect_image(f"{STACK_REPOSITORY}:latest")["Size"]
         finally:
             bench.close()
-    baseline = statistics.median(steps["ps:restart (no build; the baseline)"])
     print(f"\ncatmeow on this machine, git push (or command) to page serving, median of {RUNS}:\n")
-    print(f"| {'step':<38} | {'seconds':>8} | {'x ps:restart':>12} |")
-    print(f"|{'-' * 40}|{'-' * 10}|{'-' * 14}|")
-    for step, times in steps.items():
-        median = statistics.median(times)
-        print(f"| {step:<38} | {median:>8.2f} | {median / baseline:>12.2f} |")
+    print_ratio_table(steps, "ps:restart (no build; the baseline)")
     print(
         f"\nimage size: {app_image / 1e6:.0f} MB, of which {stack_image / 1e6:.0f} MB is the stack image every app"
         f" shares ({(app_image - stack_image) / 1e6:.1f} MB of the app's own)"

@@ -10,12 +10,11 @@ NAMESPACE, catmeow pushed once. Then, RUNS times each:
 - `ps:restart catmeow` until it serves, the baseline: a deploy without a build, as elsewhere.
 """
 
-import statistics
 import tempfile
 import time
 from pathlib import Path
 
-from benchlib import RUNS, Bench
+from benchlib import RUNS, Bench, print_ratio_table
 
 from minidokku.engine.client import Engine
 from minidokku.postgres import image
@@ -56,13 +55,8 @@ def main() -> None:
         finally:
             bench.close()
             engine.remove_network(f"{bench.namespace}minidokku-services")
-    baseline = statistics.median(steps["ps:restart (the baseline)"])
     print(f"\nPostgreSQL service on this machine, median of {RUNS} (the image build: one run):\n")
-    print(f"| {'step':<38} | {'seconds':>8} | {'x ps:restart':>12} |")
-    print(f"|{'-' * 40}|{'-' * 10}|{'-' * 14}|")
-    for step, times in steps.items():
-        median = statistics.median(times)
-        print(f"| {step:<38} | {median:>8.2f} | {median / baseline:>12.2f} |")
+    print_ratio_table(steps, "ps:restart (the baseline)")
     size = engine.inspect_image(image.image_reference(image.DEBIAN_VERSION))["Size"]
     print(f"\nservice image: {size / 1e6:.0f} MB (the stack image and Debian's postgresql-15 with its LLVM JIT)")
 
