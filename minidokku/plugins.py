@@ -196,7 +196,11 @@ def _fetch_tree(source: str, tree: Path) -> None:
     elif local.is_file() and tarfile.is_tarfile(local):
         _unpack_plugin(local.read_bytes(), tree)
     elif local.is_dir() and not (local / ".git").exists():
-        shutil.copytree(local, tree, symlinks=False)
+        try:
+            shutil.copytree(local, tree, symlinks=False)
+        except shutil.Error as error:  # a list of (source, target, reason): the first says enough
+            source_path, _, reason = error.args[0][0]
+            raise ValidationError(f"could not copy the plugin folder: {source_path}: {reason}") from None
     else:
         url, _, ref = source.partition("#")
         try:

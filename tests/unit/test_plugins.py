@@ -5,6 +5,7 @@ import functools
 import http.server
 import os
 import shutil
+import socket
 import tarfile
 import threading
 from pathlib import Path
@@ -619,3 +620,13 @@ def test_cli_plugin_management_needs_root(dokku, source, monkeypatch):
     assert refused.exit_code == 1
     assert "plugin:install must be run as root on the host" in refused.output
     assert dokku("plugin:list").exit_code == 0
+
+
+def test_a_folder_with_a_file_that_cannot_be_copied_is_one_clear_error(ctx, root, source):
+    with socket.socket(socket.AF_UNIX) as listening:  # a socket file: no one can copy it, not even root
+        listening.bind(str(source / "control.sock"))
+        with pytest.raises(ValidationError) as refused:
+            plugin_install.install(ctx, str(source))
+    message = str(refused.value)
+    assert message.startswith(f"could not copy the plugin folder: {source}/control.sock: ") and "\n" not in message
+    assert leftovers(root) == [] and "recorder" not in names(ctx)
