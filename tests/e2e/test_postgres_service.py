@@ -1,7 +1,7 @@
 """The bundled PostgreSQL service, end to end: a Python app (psycopg from PyPI) linked to a
-service writes a row through DATABASE_URL, and the row outlives a redeploy and a dockerd
-restart; an export imported into a new service holds the same row; a second link gets a
-DOKKU_POSTGRES_<COLOR>_URL; a linked service cannot be destroyed."""
+service writes a row through DATABASE_URL, and the row outlives a redeploy, a dockerd restart and
+a restart of the service; an export imported into a new service holds the same row; a second
+link gets a DOKKU_POSTGRES_<COLOR>_URL; a linked service cannot be destroyed."""
 
 import subprocess
 import time
@@ -44,6 +44,9 @@ def test_a_linked_database_keeps_its_rows_through_redeploys_and_a_docker_restart
     restart_engine()
     platform.dokku("ps:restore")
     wait_for_rows(platform, "first", timeout=60)
+    assert platform.dokku("postgres:restart", "catdb").stdout == "-----> Restarting postgres service catdb\n"
+    wait_for_rows(platform, "first", timeout=30)
+    assert "database system is ready to accept connections" in platform.dokku("postgres:logs", "catdb").stdout
 
     dump = tmp_path / "catdb.dump"
     with open(dump, "wb") as out:
