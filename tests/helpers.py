@@ -1,5 +1,7 @@
 """Helpers shared by the test layers (imported as `helpers`: pytest puts tests/ on sys.path)."""
 
+import importlib.util
+import inspect
 import os
 import random
 import shutil
@@ -9,6 +11,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 from minidokku.engine.client import Engine
 
@@ -114,3 +118,20 @@ def restart_engine() -> None:
     while not Engine().ping():
         assert time.monotonic() < deadline, "dockerd did not come back within 60 s"
         time.sleep(0.5)
+
+
+def commit_all(repo: Path, message: str) -> str:
+    """Commits every change of the work tree; returns the new commit's sha."""
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", message)
+    return git(repo, "rev-parse", "HEAD").stdout.strip()
+
+
+def module_scoped(conftest: Path, name: str):
+    """A fixture of another conftest file (tests/conftest.py's platform, say) again, with module
+    scope: the plain generator function behind it, loaded from that file and wrapped anew, so
+    nothing is copied and the original keeps its own scope."""
+    spec = importlib.util.spec_from_file_location(f"module_scoped_{conftest.parent.name}_conftest", conftest)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return pytest.fixture(scope="module", name=name)(inspect.unwrap(getattr(module, name)))

@@ -5,15 +5,13 @@ pushed, configured, routed, run, restarted and destroyed.
 One platform and one deployed app for the module (the cases run in file order and each reads
 only the log lines its own commands wrote)."""
 
-import importlib.util
-import inspect
 import shutil
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from helpers import APPS, git, make_git_repo, wait_until_serving
+from helpers import APPS, commit_all, git, make_git_repo, module_scoped, wait_until_serving
 
 TESTS = Path(__file__).parents[1]
 RECORDER = TESTS / "plugins" / "recorder"
@@ -22,15 +20,7 @@ HOST = f"{APP}.example.test"
 PAGE = "hello from a shell script on web.1\n"
 
 
-def _fixture_function(path: Path, name: str):
-    """The plain generator function behind a fixture of another conftest file (as tests/security does)."""
-    spec = importlib.util.spec_from_file_location(f"plugins_{path.parent.name}_conftest", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return inspect.unwrap(getattr(module, name))
-
-
-platform = pytest.fixture(scope="module", name="platform")(_fixture_function(TESTS / "conftest.py", "platform"))
+platform = module_scoped(TESTS / "conftest.py", "platform")
 
 
 def calls(platform, plugin: str = "recorder") -> list[str]:
@@ -39,12 +29,6 @@ def calls(platform, plugin: str = "recorder") -> list[str]:
     lines = log.read_text().splitlines() if log.is_file() else []
     log.unlink(missing_ok=True)
     return [line.split("\t")[0] for line in lines if "\t" not in line or f"\tplugin={plugin} " in line]
-
-
-def commit(repo: Path, message: str) -> str:
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", message)
-    return git(repo, "rev-parse", "HEAD").stdout.strip()
 
 
 @dataclass
@@ -90,7 +74,7 @@ def recorder(platform, tmp_path_factory) -> Recorder:
     repo = tmp_path_factory.mktemp("plugin") / "dokku-recorder"
     shutil.copytree(RECORDER, repo)
     git(repo, "init", "-q", "-b", "main")
-    commit(repo, "recorder 1.0.0")
+    commit_all(repo, "recorder 1.0.0")
     installed = platform.dokku("plugin:install", f"file://{repo}")
     return Recorder(repo, installed.stdout, calls(platform))
 
@@ -241,7 +225,7 @@ def test_a_failing_pre_build_rejects_the_push_and_the_old_release_serves(platfor
     failure_switch("pre-build")
     before = releases(platform)
     (deployed.repo / "NEWS").write_text("never built\n")
-    sha = commit(deployed.repo, "a change pre-build refuses")
+    sha = commit_all(deployed.repo, "a change pre-build refuses")
     calls(platform)
     pushed = platform.push(deployed.repo, APP)
     assert pushed.returncode != 0
@@ -261,7 +245,7 @@ def test_a_failing_pre_deploy_rejects_the_push_after_the_build_and_the_old_relea
     failure_switch("pre-deploy")
     before, serving = releases(platform), web(platform, engine)
     (deployed.repo / "NEWS").write_text("built, never deployed\n")
-    sha = commit(deployed.repo, "a change pre-deploy refuses")
+    sha = commit_all(deployed.repo, "a change pre-deploy refuses")
     calls(platform)
     pushed = platform.push(deployed.repo, APP)
     assert pushed.returncode != 0
@@ -288,7 +272,7 @@ def test_a_disabled_plugin_fires_nothing_and_its_commands_are_gone_until_enabled
 def test_update_fetches_the_new_version_and_runs_its_update_trigger(platform, recorder):
     manifest = recorder.repo / "plugin.toml"
     manifest.write_text(manifest.read_text().replace('"1.0.0"', '"1.1.0"'))
-    commit(recorder.repo, "recorder 1.1.0")
+    commit_all(recorder.repo, "recorder 1.1.0")
     calls(platform)
     updated = platform.dokku("plugin:update", "recorder")
     assert calls(platform) == ["update"]

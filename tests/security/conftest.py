@@ -6,30 +6,18 @@ tests/conftest.py (`platform`) and tests/e2e/conftest.py (`ssh_client`), loaded 
 and given module scope here, so that nothing is copied and nothing there changes.
 """
 
-import importlib.util
-import inspect
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from helpers import APPS, make_git_repo, wait_until_serving
+from helpers import APPS, make_git_repo, module_scoped, wait_until_serving
 from security_helpers import VICTIM, VICTIM_HOST
 
 TESTS = Path(__file__).parent.parent
 
 
-def _fixture_function(path: Path, name: str):
-    """The plain generator function behind a fixture defined in another conftest file."""
-    spec = importlib.util.spec_from_file_location(f"security_{path.parent.name}_conftest", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return inspect.unwrap(getattr(module, name))
-
-
-platform = pytest.fixture(scope="module", name="platform")(_fixture_function(TESTS / "conftest.py", "platform"))
-ssh_client = pytest.fixture(scope="module", name="ssh_client")(
-    _fixture_function(TESTS / "e2e" / "conftest.py", "ssh_client")
-)
+platform = module_scoped(TESTS / "conftest.py", "platform")
+ssh_client = module_scoped(TESTS / "e2e" / "conftest.py", "ssh_client")
 
 
 @dataclass

@@ -2,7 +2,6 @@
 
 import hashlib
 import shlex
-from pathlib import Path
 
 import requests
 from helpers import git
@@ -56,12 +55,6 @@ def assert_refused(result, message: str) -> None:
 def quoted(*words: str) -> str:
     """A command line as ssh sends it: words that the server's shlex gives back unchanged."""
     return " ".join(shlex.quote(word) for word in words)
-
-
-def commit_all(repo: Path, message: str) -> str:
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", message)
-    return git(repo, "rev-parse", "HEAD").stdout.strip()
 
 
 def page_bytes(platform, host: str, path: str) -> tuple[int, bytes]:

@@ -13,13 +13,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from helpers import APPS, git, make_git_repo, wait_until_serving
+from helpers import APPS, commit_all, git, make_git_repo, wait_until_serving
 from security_helpers import (
     LOCK_MESSAGE,
     VICTIM,
     VICTIM_HOST,
     assert_refused,
-    commit_all,
     server_head,
     state_of,
 )

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from helpers import git, wait_until_serving
-from security_helpers import VICTIM, VICTIM_HOST, commit_all, quoted
+from helpers import commit_all, git, wait_until_serving
+from security_helpers import VICTIM, VICTIM_HOST, quoted
 
 SECRET = f"s3cr3t-{uuid.uuid4().hex}"
 

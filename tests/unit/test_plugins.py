@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from helpers import dokku_program, git
+from helpers import commit_all, dokku_program, git
 
 from minidokku import plugin_install, plugins, triggers
 from minidokku.cli import cli
@@ -41,12 +41,6 @@ def ctx(root) -> Context:
 def source(tmp_path) -> Path:
     """The recorder plugin as a plain folder."""
     return Path(shutil.copytree(RECORDER, tmp_path / "src" / "recorder"))
-
-
-def commit_all(repo: Path, message: str) -> str:
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", message)
-    return git(repo, "rev-parse", "HEAD").stdout.strip()
 
 
 @pytest.fixture
