@@ -15,6 +15,7 @@ from minidokku import (
     builds,
     checks,
     docker_options,
+    dockeroptions,
     proxy,
     ps_settings,
     releases,
@@ -121,6 +122,7 @@ def deploy_release(ctx: Context, app: str, release: Release, new_release: bool =
 def _start(ctx: Context, app: str, release: Release, counts: dict[str, int]) -> list[Container]:
     policy = ps_settings.restart_policy(ctx.store, app)
     published = proxy.container_ports(ctx, app, release)
+    stored_options = docker_options.stored(ctx.store, app, "deploy")  # read once, plugins add per container
     started: list[Container] = []
     try:
         for process_type, count in counts.items():
@@ -128,7 +130,7 @@ def _start(ctx: Context, app: str, release: Release, counts: dict[str, int]) -> 
                 from_plugins = triggers.docker_args(
                     ctx, "docker-args-deploy", app, release.image_id, process_type, str(index)
                 )
-                options = docker_options.effective(ctx.store, app, "deploy", from_plugins)
+                options = dockeroptions.parse(stored_options + from_plugins)
                 started.append(
                     ctx.scheduler.start(ctx.docker_name(app), release, process_type, index, options, policy, published)
                 )

@@ -34,7 +34,12 @@ def clear(store: Store, app: Optional[str], phases: list[str]) -> None:
         store.remove(app, file_name(phase))
 
 
+def stored(store: Store, app: str, phase: str) -> list[str]:
+    """The global option lines of the phase, then the app's."""
+    return lines(store, None, phase) + lines(store, app, phase)
+
+
 def effective(store: Store, app: str, phase: str, from_plugins: Sequence[str] = ()) -> DockerOptions:
-    """The global options of the phase, then the app's, then what plugins add (docker-args-*
-    triggers); a later one wins where two set a value."""
-    return dockeroptions.parse(lines(store, None, phase) + lines(store, app, phase) + list(from_plugins))
+    """The stored options, then what plugins add (docker-args-* triggers); a later one wins
+    where two set a value."""
+    return dockeroptions.parse(stored(store, app, phase) + list(from_plugins))
