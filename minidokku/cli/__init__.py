@@ -53,9 +53,10 @@ READ_ONLY = frozenset({"apps:list", "config:get", "config:show", "config:export"
 
 
 class AuditedCommand(click.Command):
-    """A command that only a key's rights let through (access.py), and whose every run that may
-    change something, or was refused, goes to the audit trail (events.py) with its outcome; a
-    command adds names (never values) under ctx.meta[events.DETAIL]."""
+    """A command that only a key's rights let through (access.py; plugin management only root on
+    the host), and whose every run that may change something, or was refused, goes to the audit
+    trail (events.py) with its outcome; a command adds names (never values) under
+    ctx.meta[events.DETAIL]."""
 
     def invoke(self, ctx: click.Context):
         outcome = "failed"
@@ -63,6 +64,10 @@ class AuditedCommand(click.Command):
             if isinstance(ctx.obj, Context):
                 app = ctx.params.get("app")
                 access.authorize(ctx.obj.store, access.ssh_key(), self.name, app, ctx.obj.settings.user_app_quota)
+            if self.name in plugin.ROOT_ONLY and os.geteuid() != 0:
+                raise PermissionDenied(
+                    f"{self.name} must be run as root on the host (sudo dokku {self.name} ...), as in Dokku"
+                )
             result = super().invoke(ctx)
             outcome = "ok"
             return result

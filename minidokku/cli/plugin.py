@@ -1,14 +1,13 @@
 """plugin:install|list|enable|disable|uninstall|update|installed (Dokku's plugin commands)."""
 
-import os
 from typing import Optional
 
 import click
 
 from minidokku import plugin_install, plugins
 from minidokku.context import Context
-from minidokku.errors import PermissionDenied
 
+# Run only by root on the host (cli/__init__.py refuses them otherwise), as in Dokku.
 ROOT_ONLY = ("plugin:install", "plugin:update", "plugin:uninstall", "plugin:enable", "plugin:disable")
 
 
@@ -20,7 +19,6 @@ def register(cli: click.Group) -> None:
     def install(ctx: Context, source: Optional[str], name: Optional[str]) -> None:
         """Installs a plugin from a git URL (#ref allowed), a tarball URL or a path; without a
         source, runs every plugin's install trigger again. Example: dokku plugin:install https://host/dokku-hello.git"""
-        _require_root("plugin:install")
         if source is None:
             ctx.out.step("Running the install trigger of every plugin")
             plugin_install.install_all(ctx)
@@ -45,7 +43,6 @@ def register(cli: click.Group) -> None:
     @click.pass_obj
     def enable(ctx: Context, name: str) -> None:
         """Enables a plugin: its triggers and commands run again. Example: dokku plugin:enable hello"""
-        _require_root("plugin:enable")
         plugins.set_enabled(ctx.store, name, True)
         ctx.out.step(f"Plugin {name} enabled")
 
@@ -54,7 +51,6 @@ def register(cli: click.Group) -> None:
     @click.pass_obj
     def disable(ctx: Context, name: str) -> None:
         """Disables a plugin without removing it. Example: dokku plugin:disable hello"""
-        _require_root("plugin:disable")
         plugins.set_enabled(ctx.store, name, False)
         ctx.out.step(f"Plugin {name} disabled")
 
@@ -63,7 +59,6 @@ def register(cli: click.Group) -> None:
     @click.pass_obj
     def uninstall(ctx: Context, name: str) -> None:
         """Removes an installed plugin. Example: dokku plugin:uninstall hello"""
-        _require_root("plugin:uninstall")
         plugin_install.uninstall(ctx, name)
         ctx.out.step(f"Plugin {name} uninstalled")
 
@@ -74,7 +69,6 @@ def register(cli: click.Group) -> None:
     def update(ctx: Context, name: str, ref: str) -> None:
         """Fetches a plugin again from its source (at REF for git) and runs its update trigger.
         Example: dokku plugin:update hello v2"""
-        _require_root("plugin:update")
         plugin = plugin_install.update(ctx, name, ref)
         ctx.out.step(f"Plugin {name} updated to {plugin.version}")
 
@@ -85,8 +79,3 @@ def register(cli: click.Group) -> None:
         """Exits 0 when the plugin is installed, 1 when not. Example: dokku plugin:installed hello"""
         if not any(plugin.name == name for plugin in plugins.installed(ctx.store)):
             raise SystemExit(1)
-
-
-def _require_root(command: str) -> None:
-    if os.geteuid() != 0:
-        raise PermissionDenied(f"{command} must be run as root on the host (sudo dokku {command} ...), as in Dokku")
