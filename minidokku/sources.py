@@ -10,15 +10,8 @@ on its lowest EXPOSEd port.
 import tempfile
 from pathlib import Path
 
-from minidokku import appjson, apps, archives, deploy, gitrepo, procfile, releases, tasks
-from minidokku.builders import (
-    DOCKERFILE,
-    BuildResult,
-    exposed_web_port,
-    image_processes,
-    image_repository,
-    read_text_file,
-)
+from minidokku import apps, archives, deploy, gitrepo, procfile, releases, tasks
+from minidokku.builders import image_processes, image_repository, image_result, read_text_file
 from minidokku.context import Context
 from minidokku.errors import EngineError, NotFound, ValidationError
 from minidokku.push import DEPLOY_BRANCHES
@@ -42,14 +35,7 @@ def from_image(ctx: Context, app: str, image: str) -> Release:
         if not processes:
             raise ValidationError(f"{image} has no CMD and no Procfile: nothing to run")
         ctx.engine.tag_image(info["Id"], image_repository(ctx.docker_name(app)), "latest")
-        build = BuildResult(
-            image_id=info["Id"],
-            processes=processes,
-            app_json=appjson.parse(files["app.json"]),
-            checks_file=files["CHECKS"],
-            builder=DOCKERFILE,
-            web_port=exposed_web_port(config),
-        )
+        build = image_result(info["Id"], processes, files, config)
         env = ctx.store.read_env(app)
         image_id = tasks.predeploy(ctx, app, build, env) if build.app_json.predeploy else build.image_id
         ctx.out.step(f"Releasing {app} ...")

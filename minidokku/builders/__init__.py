@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from minidokku import tarball
+from minidokku import appjson, tarball
 from minidokku.appjson import AppJson
 from minidokku.engine.client import Engine
 from minidokku.errors import EngineError, EngineNotFound, ValidationError
@@ -73,3 +73,16 @@ def remove_if_unnamed(engine: Engine, image_id: str) -> None:
     with contextlib.suppress(EngineError):
         if not engine.inspect_image(image_id).get("RepoTags"):
             engine.remove_image(image_id)
+
+
+def image_result(image_id: str, processes: dict[str, str], files: dict[str, str], config: dict) -> BuildResult:
+    """What an image the engine built or was given (no buildpacks) yields: its settings files
+    from the tree (app.json, CHECKS) and web on its lowest EXPOSEd port."""
+    return BuildResult(
+        image_id=image_id,
+        processes=processes,
+        app_json=appjson.parse(files["app.json"]),
+        checks_file=files["CHECKS"],
+        builder=DOCKERFILE,
+        web_port=exposed_web_port(config),
+    )

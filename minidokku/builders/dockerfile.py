@@ -10,8 +10,8 @@ pushed tree; a Procfile without `web` leaves web to the image's own CMD.
 import json
 import re
 
-from minidokku import appjson, labels, procfile
-from minidokku.builders import DOCKERFILE, BuildResult, exposed_web_port, image_processes, image_repository
+from minidokku import labels, procfile
+from minidokku.builders import BuildResult, image_processes, image_repository, image_result
 from minidokku.dockeroptions import DockerOptions
 from minidokku.engine.client import Engine
 from minidokku.errors import BuildFailed, EngineError
@@ -69,14 +69,7 @@ def build(
         raise BuildFailed("the image has no CMD and there is no Procfile: nothing to run")
     out.step("Discovering process types")
     out.info(f"Procfile declares types -> {', '.join(processes)}")
-    return BuildResult(
-        image_id=image["Id"],
-        processes=processes,
-        app_json=appjson.parse(files["app.json"]),
-        checks_file=files["CHECKS"],
-        builder=DOCKERFILE,
-        web_port=exposed_web_port(config),
-    )
+    return image_result(image["Id"], processes, files, config)
 
 
 def _require_image(engine: Engine, image: str) -> None:
