@@ -15,6 +15,7 @@ from minidokku.state import Store
 FILE = "EVENTS"
 POLL_SECONDS = 0.5
 DETAIL = "event_detail"  # the key under which a command leaves its detail in click's ctx.meta
+MAX_FIELD = 200  # characters kept of each field: a refused command's arguments are a key's to choose
 
 
 @dataclass(frozen=True)
@@ -28,7 +29,15 @@ class Event:
     def line(self, when: float) -> str:
         stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when))
         fields = [stamp, self.actor, self.action, self.app or "-", self.outcome, self.detail]
-        return "\t".join(" ".join(str(field).split()) for field in fields)  # one line, no stray tabs
+        return "\t".join(_printable(str(field)) for field in fields)
+
+
+def _printable(field: str) -> str:
+    """One field of one line: white space folded, control characters (a terminal's escapes, which
+    would reach an admin's `dokku events`) shown escaped, and at most MAX_FIELD characters."""
+    folded = " ".join(field.split())
+    shown = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in folded)
+    return shown if len(shown) <= MAX_FIELD else shown[: MAX_FIELD - 1] + "…"
 
 
 def actor() -> str:
