@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 
 HEADER = struct.Struct(">BxxxL")
 STDOUT, STDERR = 1, 2
+MAX_LINE = 64 * 1024  # a longer run without a newline is cut into lines of this size
 
 
 def demultiplex(chunks: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
@@ -27,14 +28,20 @@ def demultiplex(chunks: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
 
 
 def lines(frames: Iterable[tuple[int, bytes]]) -> Iterator[tuple[int, str]]:
-    """Joins frames into whole text lines per stream (a frame may hold part of a line)."""
+    """Joins frames into whole text lines per stream (a frame may hold part of a line). A line
+    longer than MAX_LINE is given in pieces, so output without newlines (a container's to choose)
+    never grows a buffer without bound or is copied again for every frame."""
     pending = {STDOUT: b"", STDERR: b""}
     for stream_id, payload in frames:
         data = pending.get(stream_id, b"") + payload
         *complete, rest = data.split(b"\n")
+        while len(rest) > MAX_LINE:
+            complete.append(rest[:MAX_LINE])
+            rest = rest[MAX_LINE:]
         pending[stream_id] = rest
         for line in complete:
-            yield stream_id, line.decode("utf-8", "replace")
+            for start in range(0, max(len(line), 1), MAX_LINE):
+                yield stream_id, line[start : start + MAX_LINE].decode("utf-8", "replace")
     for stream_id, rest in pending.items():
         if rest:
             yield stream_id, rest.decode("utf-8", "replace")

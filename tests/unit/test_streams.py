@@ -4,7 +4,7 @@ import struct
 
 import pytest
 
-from minidokku.engine.streams import STDERR, STDOUT, demultiplex, json_messages, lines
+from minidokku.engine.streams import MAX_LINE, STDERR, STDOUT, demultiplex, json_messages, lines
 
 
 def frame(stream_id: int, payload: bytes) -> bytes:
@@ -104,3 +104,11 @@ def test_json_messages_of_several_objects_on_one_line_and_keep_alives():
 def test_json_messages_refuses_a_broken_line():
     with pytest.raises(json.JSONDecodeError):
         list(json_messages([b'{"stream": "trunc']))
+
+
+def test_a_line_without_newline_is_given_in_bounded_pieces():
+    """A container that never prints a newline cannot grow the host's buffer without bound."""
+    frames = [(STDOUT, b"x" * 16384) for _ in range(20)] + [(STDOUT, b"end\n")]
+    pieces = [text for _stream, text in lines(frames)]
+    assert all(len(piece) <= MAX_LINE for piece in pieces)
+    assert "".join(pieces) == "x" * 16384 * 20 + "end"
