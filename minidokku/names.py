@@ -9,7 +9,7 @@ APP_MAX_LENGTH = 48
 # Names that would collide with files or folders of the state root, or confuse a reader.
 RESERVED_APP_NAMES = frozenset({"tls", "plugins", "settings", "vhost", "ssh", "cache", "git", "home"})
 KEY_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
-WHOLE_NUMBER = re.compile(r"[0-9]+")
+WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")  # fits 64 bits: int() and sleep() take it
 
 
 def validate_app_name(name: str) -> str:
@@ -30,5 +30,6 @@ def validate_key_name(name: str) -> str:
 
 
 def is_whole_number(text: str) -> bool:
-    """ASCII digits only: str.isdigit() also accepts '²', which int() then refuses."""
+    """ASCII digits only, at most 18: str.isdigit() also accepts '²', which int() then refuses, and
+    a value of thousands of digits (a config var's to choose) overflows what takes it."""
     return bool(WHOLE_NUMBER.fullmatch(text))

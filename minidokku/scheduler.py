@@ -13,7 +13,7 @@ from typing import Optional
 
 import requests
 
-from minidokku import labels
+from minidokku import labels, names
 from minidokku.dockeroptions import DockerOptions
 from minidokku.engine.client import Engine
 from minidokku.errors import EngineError, EngineNotFound
@@ -234,7 +234,7 @@ class DockerScheduler:
             if (bindings := bound.get(port))
         }
         env = dict(item.partition("=")[::2] for item in info["Config"].get("Env") or [])
-        web_port = int(env["PORT"]) if env.get("PORT", "").isdigit() else None
+        web_port = int(env["PORT"]) if names.is_whole_number(env.get("PORT", "")) else None
         container_labels = info["Config"]["Labels"] or {}
         return Container(
             id=info["Id"],

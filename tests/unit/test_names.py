@@ -43,3 +43,10 @@ def test_app_name_with_trailing_newline_is_refused():
 def test_key_name_with_trailing_newline_is_refused():
     with pytest.raises(ValidationError):
         names.validate_key_name("alice\n")
+
+
+def test_whole_numbers_are_ascii_digits_of_bounded_length():
+    assert names.is_whole_number("0") and names.is_whole_number("9" * 18)
+    assert not names.is_whole_number("²")
+    assert not names.is_whole_number("9" * 5000)  # int() refuses it past 4300 digits; sleep() past 2**63
+    assert not names.is_whole_number("")
