@@ -25,18 +25,19 @@ def lines(store: Store, app: Optional[str], phase: str) -> list[str]:
     return store.read_lines(app, file_name(phase))
 
 
-def add(store: Store, app: Optional[str], phases: list[str], option: str) -> None:
+def add(store: Store, app: Optional[str], phases: list[str], option: str) -> list[str]:
+    """Stores the option; returns what of it user keys' apps will not get (a global option's)."""
     options = dockeroptions.parse([option])  # refuse an unsupported flag now, not at the next deploy
-    if app is not None and is_tenant_app(store, app):
-        _, dropped = dockeroptions.confine(options)
-        if dropped:
-            raise ValidationError(
-                f"{app} is a user key's app: it cannot get {', '.join(dropped)} (no host network, no host paths)"
-            )
+    _, dropped = dockeroptions.confine(options)
+    if dropped and app is not None and is_tenant_app(store, app):
+        raise ValidationError(
+            f"{app} is a user key's app: it cannot get {', '.join(dropped)} (no host network, no host paths)"
+        )
     for phase in phases:
         current = lines(store, app, phase)
         if option.strip() not in current:
             store.write_lines(app, file_name(phase), current + [option.strip()])
+    return dropped
 
 
 def remove(store: Store, app: Optional[str], phases: list[str], option: str) -> None:

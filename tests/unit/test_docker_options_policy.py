@@ -1,8 +1,10 @@
 """docker_options.for_app: the one place that decides what an app's containers get."""
 
 import pytest
+from click.testing import CliRunner
 
 from minidokku import access, docker_options
+from minidokku.cli import cli
 from minidokku.errors import ValidationError
 from minidokku.output import RecordingOutput
 from minidokku.state import Store
@@ -16,6 +18,7 @@ def store(tmp_path) -> Store:
     store = Store(tmp_path)
     for app in ("adminapp", "tenantapp"):
         store.app_dir(app).mkdir()
+        (store.app_dir(app) / "HEAD").write_text("ref: refs/heads/main\n")  # what makes it an app
     access.grant(store, "tenantapp", "eve")
     return store
 
@@ -61,3 +64,19 @@ def test_a_tenants_app_may_get_the_ca_bundle_and_host_names(store):
     option = f"-v {CA}:{CA}:ro --add-host pypi.org:151.101.0.223"
     docker_options.add(store, "tenantapp", ["build"], option)
     assert docker_options.lines(store, "tenantapp", "build") == [option]
+
+
+def test_adding_a_global_host_option_says_what_user_keys_apps_will_not_get(store):
+    assert docker_options.add(store, None, ["build"], HOST_NETWORK) == ["--network host"]
+    assert docker_options.add(store, "adminapp", ["build"], "--network=host") == ["--network host"]
+    assert docker_options.add(store, None, ["build"], "-m 1g") == []
+
+
+def test_the_cli_says_when_a_global_option_will_not_reach_user_keys_apps(store, monkeypatch):
+    monkeypatch.setenv("DOKKU_ROOT", str(store.root))
+    added = CliRunner().invoke(cli, ["docker-options:add", "--global", "run", "--net=host"], catch_exceptions=False)
+    assert added.exit_code == 0
+    assert added.output.splitlines()[-1] == "       Apps of user keys do not get --network host (it reaches the host)"
+    refused = CliRunner().invoke(cli, ["docker-options:add", "tenantapp", "run", "--net=host"], catch_exceptions=False)
+    assert refused.exit_code == 1
+    assert "tenantapp is a user key's app: it cannot get --network host" in refused.output
