@@ -2,7 +2,8 @@
 with the tree as context), streaming the build's output.
 
 Build args come from `docker-options:add APP build "--build-arg K=V"` and from the app's config
-(a Dockerfile sees the ones it declares with ARG). The web process listens on the image's lowest
+(a Dockerfile sees the ones it declares with ARG); of the other build options, --network and
+--add-host apply (the Engine's build API has no mounts). The web process listens on the image's lowest
 EXPOSEd TCP port (PORT is set to it), else 5000. Procfile, app.json and CHECKS are read from the
 pushed tree; a Procfile without `web` leaves web to the image's own CMD.
 
@@ -46,6 +47,8 @@ def build(
     extra = {"labels": json.dumps({labels.APP: app})}
     if options.network:
         extra["networkmode"] = options.network
+    if options.extra_hosts:
+        extra["extrahosts"] = ",".join(options.extra_hosts)
     try:
         for message in engine.build_image(context_tar, tag, dict(build_args, **options.build_args), **extra):
             for line in message.get("stream", "").splitlines():

@@ -20,6 +20,7 @@ from minidokku.settings import STACK_REPOSITORY
 USER = "mallory"
 APP = "mallory-app"
 STACK = f"{STACK_REPOSITORY}:latest"
+HOST_NETWORK = "--network=host --add-host probe.test:10.9.8.7"  # the name: what a tenant still gets
 
 
 @pytest.fixture(scope="module")
@@ -160,10 +161,10 @@ def test_add_of_a_loopback_url_is_refused_and_the_engine_fetches_nothing(
 def global_host_network(platform):
     """An admin's global host networking for builds and one-off runs, removed afterwards."""
     for phase in ("build", "run"):
-        platform.dokku("docker-options:add", "--global", phase, "--network=host")
+        platform.dokku("docker-options:add", "--global", phase, HOST_NETWORK)
     yield
     for phase in ("build", "run"):
-        platform.dokku("docker-options:remove", "--global", phase, "--network=host")
+        platform.dokku("docker-options:remove", "--global", phase, HOST_NETWORK)
 
 
 def test_a_users_build_and_run_do_not_get_the_admins_global_host_network(
@@ -173,7 +174,7 @@ def test_a_users_build_and_run_do_not_get_the_admins_global_host_network(
     dockerfile = (
         f"FROM {STACK}\n"
         "COPY connect.py /connect.py\n"
-        "RUN python3 /connect.py\n"
+        "RUN python3 /connect.py && getent hosts probe.test\n"
         "RUN mkdir /site && echo built > /site/index.html\n"
         "EXPOSE 8080\n"
         'CMD ["python3", "-m", "http.server", "8080", "--directory", "/site"]\n'
@@ -184,6 +185,8 @@ def test_a_users_build_and_run_do_not_get_the_admins_global_host_network(
     assert pushed.returncode == 0, pushed.stderr
     assert f"Not applied to {APP}, a user key's app: --network host" in pushed.stderr
     assert "connect 127.0.0.1 111" in pushed.stderr  # the step ran and was refused (0 would be connected)
+    # the --add-host part of the same option applies
+    assert any(line.split()[-2:] == ["10.9.8.7", "probe.test"] for line in pushed.stderr.splitlines())
     wait_until_serving(platform, f"{APP}.example.test", "built\n", timeout=15)
 
     ran = attacker.ssh("run", "--no-tty", APP, "python3", "/connect.py")
