@@ -130,7 +130,7 @@ def _uses_of(instruction: Instruction, prefix: str, stages: list[str], uses: lis
         inner = split_instruction(instruction.line, instruction.arguments)
         _uses_of(inner, "ONBUILD ", [], uses)  # it runs in a later build, where no stage is known
     elif keyword == "from":
-        words = instruction.arguments.split()
+        words = WHITESPACE.split(instruction.arguments) if instruction.arguments else []
         if not words:
             return
         image = words[0]

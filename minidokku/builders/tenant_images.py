@@ -24,7 +24,7 @@ import re
 
 from minidokku import labels
 from minidokku.builders import dockerfile_syntax, image_repository
-from minidokku.builders.dockerfile_syntax import Dockerfile, Instruction
+from minidokku.builders.dockerfile_syntax import Dockerfile, ImageUse, Instruction
 from minidokku.engine.client import Engine
 from minidokku.errors import EngineError, EngineNotFound, PermissionDenied, ValidationError
 from minidokku.settings import STACK_REPOSITORY
@@ -52,7 +52,7 @@ def check(engine: Engine, text: str, docker_name: str) -> None:
         where = f"the Dockerfile's {use.instruction} {use.reference} (line {use.line})"
         image = _checked_image(engine, use.reference, where, docker_name)
         if use.instruction == "FROM":
-            _check_triggers(engine, use.reference, image, docker_name)
+            _check_triggers(engine, use, image, docker_name)
 
 
 def syntax_problems(dockerfile: Dockerfile) -> list[str]:
@@ -73,6 +73,9 @@ def _with_triggers(instructions: list[Instruction]) -> list[Instruction]:
 
 def _instruction_problem(instruction: Instruction) -> str:
     where = f"(line {instruction.line})"
+    if not all(flag.isascii() and flag.isprintable() for flag in instruction.flags):
+        # the builder splits flags byte by byte: a byte of a UTF-8 character can end a flag there
+        return f"must write the flags of {instruction.keyword.upper()} in plain ASCII {where}"
     if instruction.keyword == "run" and instruction.flags:
         return f"cannot use RUN {' '.join(instruction.flags)} {where}: RUN takes no flags here"
     if instruction.keyword == "add" and any(NOT_IN_ADD_SOURCES.search(word) for word in _words(instruction)):
@@ -186,11 +189,12 @@ def _checked_image(engine: Engine, reference: str, where: str, docker_name: str)
     return image
 
 
-def _check_triggers(engine: Engine, base: str, image: dict, docker_name: str) -> None:
+def _check_triggers(engine: Engine, base: ImageUse, image: dict, docker_name: str) -> None:
     """A base image's ONBUILD triggers run in this build: they are held to the same rules."""
     triggers = (image.get("Config") or {}).get("OnBuild") or []
-    instructions = [Instruction(0, "onbuild", (), trigger) for trigger in triggers]
+    instructions = [Instruction(base.line, "onbuild", (), trigger) for trigger in triggers]
+    where = f"an ONBUILD trigger of the Dockerfile's FROM {base.reference}"
     for problem in syntax_problems(Dockerfile(instructions=instructions)):
-        raise ValidationError(f"an ONBUILD trigger of {base} {problem}")
+        raise ValidationError(f"{where} {problem}")
     for use in dockerfile_syntax.image_uses(Dockerfile(instructions=instructions)):
-        _checked_image(engine, use.reference, f"{base}'s ONBUILD {use.instruction} {use.reference}", docker_name)
+        _checked_image(engine, use.reference, f"{where}: {use.instruction} {use.reference}", docker_name)

@@ -13,7 +13,7 @@ import pytest
 from helpers import commit_all, free_port, git, wait_until_serving
 from security_helpers import VICTIM, assert_refused, server_head, state_of
 
-from minidokku import access
+from minidokku import access, tarball
 from minidokku.builders import image_repository
 from minidokku.settings import STACK_REPOSITORY
 
@@ -115,6 +115,7 @@ def assert_push_refused_and_nothing_changed(platform, engine, attacker, tmp_path
         ("FROM minidokku/postgres:15\n", "is one of minidokku's own images"),
         ("FROM {stack}\nRUN --mount=type=bind,from={victim},target=/v cat /v/app.py\n", "RUN takes no flags"),
         ("# syntax={victim}\nFROM {stack}\n", "cannot choose its builder"),
+        ("FROM {stack}\nONBUILD COPY --from={victim} /app /x\n", "ONBUILD COPY --from {victim} (line 2) is another"),
     ],
 )
 def test_a_dockerfile_cannot_use_another_apps_or_minidokkus_images(
@@ -130,6 +131,26 @@ def test_a_dockerfile_cannot_use_another_apps_or_minidokkus_images(
     assert_push_refused_and_nothing_changed(
         platform, engine, attacker, tmp_path, dockerfile.format(**values), message.format(**values)
     )
+
+
+@pytest.fixture
+def base_with_a_hostile_trigger(platform, engine, victim_image):
+    """A base image anyone could publish: it looks harmless, its ONBUILD trigger copies the victim."""
+    name = f"{platform.settings()['NAMESPACE']}innocent-base:1"
+    dockerfile = f"FROM {STACK}\nONBUILD COPY --from={victim_image} /app /stolen\n"
+    context = tarball.pack({"Dockerfile": (dockerfile.encode(), 0o644)})
+    for _message in engine.build_image(context, name, {}):
+        pass
+    yield name
+    engine.remove_image(name)
+
+
+def test_a_base_images_onbuild_trigger_is_held_to_the_same_rules(
+    platform, engine, attacker, base_with_a_hostile_trigger, tmp_path
+):
+    dockerfile = f"FROM {base_with_a_hostile_trigger}\nCMD cat /stolen/app.py\n"
+    message = f"an ONBUILD trigger of the Dockerfile's FROM {base_with_a_hostile_trigger}: ONBUILD COPY --from"
+    assert_push_refused_and_nothing_changed(platform, engine, attacker, tmp_path, dockerfile, message)
 
 
 def test_a_dockerfile_link_to_another_file_is_refused(platform, engine, attacker, victim_image, tmp_path):

@@ -106,6 +106,7 @@ def test_an_image_labelled_with_another_app_or_a_service_is_refused():
         ('FROM python\nADD ["https://example.com/x", "/x"]\n', "ADD only files"),
         ("FROM python\nARG U\nADD $U /x\n", "ADD only files"),
         ("FROM python\nADD http:/\\/127.0.0.1/ /x\n", "ADD only files"),
+        ("FROM python\nCOPY --chown=1\u00e0--from=dokku/victim /app /x\n", "plain ASCII"),
     ],
 )
 def test_syntax_a_tenant_may_not_use(text, problem):
