@@ -1,7 +1,11 @@
+from types import SimpleNamespace
+
 import pytest
 
 from minidokku import dockeroptions
+from minidokku.builders.buildpacks import cache_volume
 from minidokku.errors import ValidationError
+from minidokku.postgres import records as postgres_records
 
 CA = "/etc/ssl/certs/ca-certificates.crt"
 
@@ -223,9 +227,8 @@ def test_confine_keeps_the_rest_of_a_line_and_names_each_dropped_flag():
 
 
 def test_confine_catches_the_volumes_minidokku_really_makes():
-    from minidokku.builders.buildpacks import cache_volume
-
-    for volume in (cache_volume("t-victim"), "t-dokku.postgres.catdb"):
+    ctx = SimpleNamespace(settings=SimpleNamespace(namespace="t-"))
+    for volume in (cache_volume("t-victim"), postgres_records.volume_name(ctx, "catdb")):
         assert dockeroptions.confine(dockeroptions.parse([f"-v {volume}:/x"]))[1] == [f"-v {volume}:/x"]
 
 
