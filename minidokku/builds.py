@@ -37,17 +37,22 @@ def _builder(ctx: Context, app: str, sha: str) -> str:
 def _build(ctx: Context, app: str, sha: str, env: dict[str, str], builder: str) -> BuildResult:
     repo = ctx.store.app_dir(app)
     options = docker_options.effective(
-        ctx.store, app, "build", triggers.docker_args(ctx, "docker-args-build", app, builder)
+        ctx.store, app, "build", triggers.docker_args(ctx, "docker-args-build", app, builder), ctx.out
     )
     if builder == DOCKERFILE:
         if gitrepo.read_file(repo, sha, "Dockerfile") is None:
             raise ValidationError(f"{app} uses the dockerfile builder (builder:set) but the commit has no Dockerfile")
         ctx.out.info("Building with the Dockerfile")
-        files = {
-            name: gitrepo.read_file(repo, sha, name) or "" for name in ("Dockerfile", "Procfile", "app.json", "CHECKS")
-        }
+        files = {name: gitrepo.read_file(repo, sha, name) or "" for name in ("Procfile", "app.json", "CHECKS")}
         return dockerfile.build(
-            ctx.engine, ctx.docker_name(app), gitrepo.archive(repo, sha, prefix=""), files, env, options, ctx.out
+            ctx.engine,
+            ctx.docker_name(app),
+            gitrepo.archive(repo, sha, prefix=""),
+            files,
+            env,
+            options,
+            ctx.out,
+            tenant=docker_options.is_tenant_app(ctx.store, app),
         )
     chosen, source = buildpack_choice.choose(ctx.store, app, env, gitrepo.read_file(repo, sha, ".buildpacks") or "")
     if chosen:

@@ -15,7 +15,6 @@ from minidokku import (
     builds,
     checks,
     docker_options,
-    dockeroptions,
     proxy,
     ps_settings,
     releases,
@@ -130,7 +129,9 @@ def _start(ctx: Context, app: str, release: Release, counts: dict[str, int]) -> 
                 from_plugins = triggers.docker_args(
                     ctx, "docker-args-deploy", app, release.image_id, process_type, str(index)
                 )
-                options = dockeroptions.parse(stored_options + from_plugins)
+                # what a tenant's app does not get is said once, at the first container
+                warn = None if started else ctx.out
+                options = docker_options.for_app(ctx.store, app, stored_options + from_plugins, warn)
                 started.append(
                     ctx.scheduler.start(ctx.docker_name(app), release, process_type, index, options, policy, published)
                 )

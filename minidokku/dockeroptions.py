@@ -1,12 +1,15 @@
 """docker-options: docker CLI flags, stored as users type them, translated into Engine API fields.
 
-A flag this module does not know is refused when it is added, never silently dropped at deploy.
+A flag this module does not know is refused when it is added, never silently dropped at deploy;
+the flags that would hand a container the host (--privileged, --pid=host, --cap-add, --device,
+--mount, --volumes-from, ...) are not known. What a tenant's app (one granted to a user key) may
+get of the known ones is `confine`'s decision.
 """
 
 import math
 import re
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Optional
 
 from minidokku.errors import ValidationError
@@ -28,6 +31,16 @@ FLAGS = {
     "--restart": "restart",
     "--build-arg": "build-arg",
 }  # fmt: skip
+# Label names minidokku finds its containers by (labels.py): an option may not set them.
+RESERVED_LABEL_PREFIXES = ("com.dokku.", "com.minidokku.")
+
+# What confine lets a tenant's app keep.
+NETWORKS_FOR_TENANTS = ("bridge", "default", "none")  # else a named network that is not the host's
+NETWORK_ID = re.compile(r"^[0-9a-f]+$")  # an id (or a prefix of one) may name the host network
+CA_BUNDLES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt")  # read-only
+# Named volumes minidokku makes for an app or a service (builders/buildpacks.py cache_volume,
+# postgres/records.py volume_name): one tenant's options never mount them.
+RESERVED_VOLUME_MARKERS = ("minidokku-cache-", "dokku.postgres.")
 
 
 @dataclass
@@ -65,6 +78,39 @@ class DockerOptions:
         if self.labels:
             merged["Labels"] = dict(config.get("Labels", {}), **self.labels)
         return merged
+
+
+def confine(options: DockerOptions) -> tuple[DockerOptions, list[str]]:
+    """What a tenant's app may get of options, and the options left out (as docker flags): no
+    host or another container's network, no host path but a CA bundle read-only, no named
+    volume of minidokku's own."""
+    dropped = []
+    network = options.network
+    if network is not None and not _network_for_tenants(network):
+        dropped.append(f"--network {network}")
+        network = None
+    binds = []
+    for bind in options.binds:
+        if _bind_for_tenants(bind):
+            binds.append(bind)
+        else:
+            dropped.append(f"-v {bind}")
+    return replace(options, network=network, binds=binds), dropped
+
+
+def _network_for_tenants(network: str) -> bool:
+    if network in NETWORKS_FOR_TENANTS:
+        return True
+    lowered = network.lower()
+    return lowered != "host" and not lowered.startswith("container:") and not NETWORK_ID.match(lowered)
+
+
+def _bind_for_tenants(bind: str) -> bool:
+    source, _, rest = bind.partition(":")
+    modes = rest.partition(":")[2].split(",")
+    if source.startswith("/"):
+        return source in CA_BUNDLES and "ro" in modes and "rw" not in modes
+    return not any(marker in source for marker in RESERVED_VOLUME_MARKERS)
 
 
 def validate_phases(text: str) -> list[str]:
@@ -119,6 +165,8 @@ def _set(options: DockerOptions, name: str, value: str) -> None:
         options.env.append(value)
     elif name == "label":
         key, _, label_value = value.partition("=")
+        if key.lower().startswith(RESERVED_LABEL_PREFIXES):
+            raise ValidationError(f"label {key!r} is minidokku's own (it finds containers by it)")
         options.labels[key] = label_value
     elif name == "memory":
         options.memory = parse_size(value)

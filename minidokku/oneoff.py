@@ -77,7 +77,7 @@ def run(ctx: Context, app: str, command: list[str], tty: bool, streams: Streams)
         "HostConfig": {"Init": True},  # as processes: signals reach the command, not a PID 1 that ignores them
     }
     from_plugins = triggers.docker_args(ctx, "docker-args-run", app, release.image_id)
-    options = docker_options.effective(ctx.store, app, "run", from_plugins)
+    options = docker_options.effective(ctx.store, app, "run", from_plugins, ctx.out)
     container_id = ctx.engine.create_container(options.apply(config), name=f"{docker_name}.{dyno}")
     try:
         with ctx.engine.attach_container(container_id, tty) as stream:

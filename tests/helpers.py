@@ -18,8 +18,9 @@ from minidokku.engine.client import Engine
 
 APPS = Path(__file__).parent / "apps"
 CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
-# What a build container needs to reach PyPI from these machines (shared/ENVIRONMENT.md).
-BUILD_NETWORK_OPTION = f"--network=host -v {CA_BUNDLE}:{CA_BUNDLE}:ro"
+# What a build container needs to reach PyPI from these machines (shared/ENVIRONMENT.md): the
+# host's CA bundle, read-only; the default bridge network reaches the registries.
+BUILD_NETWORK_OPTION = f"-v {CA_BUNDLE}:{CA_BUNDLE}:ro"
 
 
 def dokku_program() -> str:

@@ -2,39 +2,27 @@
 with the tree as context), streaming the build's output.
 
 Build args come from `docker-options:add APP build "--build-arg K=V"` and from the app's config
-(a Dockerfile sees the ones it declares with ARG). The web process listens on the image's lowest
+(a Dockerfile sees the ones it declares with ARG); of the other build options, --network and
+--add-host apply (the Engine's build API has no mounts). The web process listens on the image's lowest
 EXPOSEd TCP port (PORT is set to it), else 5000. Procfile, app.json and CHECKS are read from the
 pushed tree; a Procfile without `web` leaves web to the image's own CMD.
+
+The Dockerfile of a tenant's app (granted to a user key) may use only the images
+builders/tenant_images.py allows; its options come confined (docker_options.for_app), so its RUN
+steps never run on the host's network.
 """
 
 import json
-import re
 
-from minidokku import labels, procfile
-from minidokku.builders import BuildResult, image_processes, image_repository, image_result
+from minidokku import labels, procfile, tarball
+from minidokku.builders import BuildResult, image_processes, image_repository, image_result, tenant_images
+from minidokku.builders.dockerfile_syntax import base_images
 from minidokku.dockeroptions import DockerOptions
 from minidokku.engine.client import Engine
-from minidokku.errors import BuildFailed, EngineError
+from minidokku.errors import BuildFailed, EngineError, ValidationError
 from minidokku.output import Output
 
-FROM_LINE = re.compile(r"^\s*FROM\s+(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?", re.IGNORECASE)
-
-
-def base_images(dockerfile: str) -> list[str]:
-    """The images the Dockerfile's FROM lines name (not earlier stages, scratch, or ${ARG}s)."""
-    stages: set[str] = set()
-    images = []
-    # an instruction continued with a trailing \ is one line: a `from` inside a RUN is no FROM
-    for line in re.sub(r"\\\n", " ", dockerfile).splitlines():
-        match = FROM_LINE.match(line)
-        if not match:
-            continue
-        image, stage = match.group(1), match.group(2)
-        if image.lower() not in stages and image != "scratch" and "$" not in image:
-            images.append(image)
-        if stage:
-            stages.add(stage.lower())
-    return images
+DOCKERFILE = "Dockerfile"  # the name the engine's build reads, at the context's top
 
 
 def build(
@@ -45,15 +33,22 @@ def build(
     build_args: dict[str, str],
     options: DockerOptions,
     out: Output,
+    tenant: bool = False,
 ) -> BuildResult:
-    """Builds the Dockerfile of context_tar; files holds the tree's Dockerfile, Procfile,
-    app.json and CHECKS texts ("" when absent)."""
-    for image in base_images(files["Dockerfile"]):
-        _require_image(engine, image)
+    """Builds the Dockerfile of context_tar; files holds the tree's Procfile, app.json and
+    CHECKS texts ("" when absent). A tenant's app (tenant) builds only from the images it may use."""
+    text = dockerfile_text(context_tar)
+    if tenant:
+        tenant_images.check(engine, text, app)
+    else:
+        for image in base_images(text):
+            _require_image(engine, image)
     tag = f"{image_repository(app)}:latest"
     extra = {"labels": json.dumps({labels.APP: app})}
     if options.network:
         extra["networkmode"] = options.network
+    if options.extra_hosts:
+        extra["extrahosts"] = ",".join(options.extra_hosts)
     try:
         for message in engine.build_image(context_tar, tag, dict(build_args, **options.build_args), **extra):
             for line in message.get("stream", "").splitlines():
@@ -70,6 +65,17 @@ def build(
     out.step("Discovering process types")
     out.info(f"Procfile declares types -> {', '.join(processes)}")
     return image_result(image["Id"], processes, files, config)
+
+
+def dockerfile_text(context_tar: bytes) -> str:
+    """The Dockerfile the engine will read: the context's own file (a link could make the engine
+    read another file than the one checked)."""
+    try:
+        return tarball.read_member(context_tar, DOCKERFILE).decode("utf-8", "replace")
+    except KeyError:
+        raise ValidationError("the tree has no Dockerfile at its top") from None
+    except ValueError:
+        raise ValidationError("the Dockerfile must be a file, not a link: commit the file itself") from None
 
 
 def _require_image(engine: Engine, image: str) -> None:

@@ -20,8 +20,10 @@ def register(cli: click.Group) -> None:
     def add(ctx: Context, is_global: bool, args) -> None:
         """Adds an option for phases. Example: dokku docker-options:add catmeow deploy "--memory 512m" """
         app, phases, option = _target(ctx, is_global, args)
-        docker_options.add(ctx.store, app, phases, option)
+        not_for_tenants = docker_options.add(ctx.store, app, phases, option)
         ctx.out.step(f"Added {option!r} to the {','.join(phases)} phase(s) of {app or 'every app'}")
+        if not_for_tenants:
+            ctx.out.info(f"Apps of user keys do not get {', '.join(not_for_tenants)} (it reaches the host)")
 
     @cli.command("docker-options:remove", context_settings=RAW)
     @click.option("--global", "is_global", is_flag=True, help="For every app.")

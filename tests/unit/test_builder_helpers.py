@@ -8,7 +8,7 @@ from minidokku.builders import (
     exposed_web_port,
     image_processes,
 )
-from minidokku.builders.dockerfile import base_images
+from minidokku.builders.dockerfile_syntax import base_images
 
 
 # -- command_argv ------------------------------------------------------------------------------

@@ -1,7 +1,11 @@
+from types import SimpleNamespace
+
 import pytest
 
 from minidokku import dockeroptions
+from minidokku.builders.buildpacks import cache_volume
 from minidokku.errors import ValidationError
+from minidokku.postgres import records as postgres_records
 
 CA = "/etc/ssl/certs/ca-certificates.crt"
 
@@ -166,3 +170,79 @@ def test_cpus_are_converted_exactly():
 def test_infinite_cpus_are_refused(value):
     with pytest.raises(ValidationError):
         dockeroptions.parse([f"--cpus {value}"])
+
+
+# -- what a tenant's app may get (confine) ------------------------------------------------------
+@pytest.mark.parametrize(
+    "line",
+    [
+        "--network=host",
+        "--net=host",
+        "--network host",
+        "--net HOST",
+        "--network=container:victim.web.1",
+        "--network=3f2a9c",  # an id, or an id prefix, may be the host network's
+        "-v /:/host",
+        "-v /var/run/docker.sock:/var/run/docker.sock",
+        f"-v {CA}:{CA}",  # the CA bundle, writable
+        f"-v {CA}:{CA}:rw",
+        f"-v {CA}:{CA}:ro,rw",
+        "-v /etc/ssl/certs:/etc/ssl/certs:ro",  # the folder is not the bundle
+        "-v minidokku-cache-victim:/cache",
+        "-v test-1-dokku.postgres.db:/data",
+    ],
+)
+def test_confine_leaves_out_what_reaches_the_host_or_another_app(line):
+    options = dockeroptions.parse([line])
+    confined, dropped = dockeroptions.confine(options)
+    assert (confined.network, confined.binds) == (None, [])
+    assert len(dropped) == 1 and dropped[0].split(" ", 1)[1] in line
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        f"-v {CA}:{CA}:ro",
+        f"-v {CA}:/usr/local/share/ca.crt:ro,z",
+        "-v catmeow-data:/data",
+        "--network bridge",
+        "--network none",
+        "--network my-services",
+        "--add-host pypi.org:151.101.0.223",
+        "-e K=V -m 512m --cpus 1 --restart always --label a=b --build-arg B=x",
+    ],
+)
+def test_confine_keeps_what_stays_inside_the_container(line):
+    options = dockeroptions.parse([line])
+    assert dockeroptions.confine(options) == (options, [])
+
+
+def test_confine_keeps_the_rest_of_a_line_and_names_each_dropped_flag():
+    options = dockeroptions.parse([f"--network=host -v {CA}:{CA}:ro -v /srv:/srv -e K=V -m 1g"])
+    confined, dropped = dockeroptions.confine(options)
+    assert dropped == ["--network host", "-v /srv:/srv"]
+    assert confined.binds == [f"{CA}:{CA}:ro"]
+    assert (confined.network, confined.env, confined.memory) == (None, ["K=V"], 1024**3)
+    assert options.network == "host"  # the given options are left as they were
+
+
+def test_confine_catches_the_volumes_minidokku_really_makes():
+    ctx = SimpleNamespace(settings=SimpleNamespace(namespace="t-"))
+    for volume in (cache_volume("t-victim"), postgres_records.volume_name(ctx, "catdb")):
+        assert dockeroptions.confine(dockeroptions.parse([f"-v {volume}:/x"]))[1] == [f"-v {volume}:/x"]
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["--mount type=bind,src=/,dst=/host", "--volumes-from victim.web.1", "--device /dev/sda", "--ipc=host",
+     "--uts=host", "--userns=host", "--cap-add=SYS_ADMIN", "--privileged=true"],
+)  # fmt: skip
+def test_flags_that_hand_over_the_host_are_unknown_so_refused(line):
+    with pytest.raises(ValidationError, match="unsupported"):
+        dockeroptions.parse([line])
+
+
+@pytest.mark.parametrize("label", ["com.dokku.app-name=victim", "com.dokku.role=build", "COM.MINIDOKKU.service=x"])
+def test_labels_minidokku_finds_containers_by_are_refused(label):
+    with pytest.raises(ValidationError, match="minidokku's own"):
+        dockeroptions.parse([f"--label {label}"])
