@@ -84,7 +84,7 @@ def _template(ctx: Context, app: str, release: Optional[Release]) -> str:
         return ""
     if not nginx_settings.allows_template(ctx.store, app):
         ctx.out.info(
-            f"{TEMPLATE_FILE} ignored: an admin allows {app} one with "
+            f"{TEMPLATE_FILE} ignored: custom templates are off for {app}; an admin turns them on with "
             f"`dokku nginx:set {app} {nginx_settings.ALLOW_TEMPLATE} true`"
         )
         return ""
