@@ -201,6 +201,7 @@ def _allowed(site: Site) -> nginx_check.Allowed:
         access_log=_log(site, "access"),
         error_log=_log(site, "error"),
         tls_files=frozenset({site.tls.certificate, site.tls.key}) if site.tls else frozenset(),
+        max_body_size=site.settings.get("client-max-body-size", "1m"),
     )
 
 

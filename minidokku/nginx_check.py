@@ -192,6 +192,7 @@ class Allowed:
     access_log: str
     error_log: str
     tls_files: frozenset[str] = field(default_factory=frozenset)  # its certificate and key, when it has them
+    max_body_size: str = "1m"  # what an admin set (nginx:set client-max-body-size); "0": no limit
 
 
 IN_SERVER = frozenset({SERVER, LOCATION, IF})
@@ -354,6 +355,14 @@ def _tls_file(args: tuple[str, ...], allowed: Allowed) -> Optional[str]:
     return None
 
 
+def _body_size(args: tuple[str, ...], allowed: Allowed) -> Optional[str]:
+    """No larger a request body than the admin allowed the app (bodies are buffered on the host's disk)."""
+    limit = _number(allowed.max_body_size)
+    if limit and (len(args) != 1 or not _number(args[0]) or _number(args[0]) > limit):
+        return f"{allowed.app} takes request bodies up to {allowed.max_body_size} (an admin's nginx:set)"
+    return None
+
+
 def _buffers_problem(name: str, args: tuple[str, ...]) -> Optional[str]:
     counts, sizes = (args[:1], args[1:]) if name in _COUNTED_BUFFERS else ((), args)
     if any(_number(word) > MAX_BUFFER_COUNT for word in counts) or any(_number(w) > MAX_BUFFER_BYTES for w in sizes):
@@ -375,4 +384,5 @@ _ARGUMENT_RULES = {
     "error_log": _log("error"),
     "ssl_certificate": _tls_file,
     "ssl_certificate_key": _tls_file,
+    "client_max_body_size": _body_size,
 }

@@ -29,7 +29,7 @@ server {
   error_log /var/log/nginx/catmeow-error.log warn;
   ssl_certificate /home/dokku/catmeow/tls/server.crt;
   ssl_certificate_key /home/dokku/catmeow/tls/server.key;
-  client_max_body_size 20m;
+  client_max_body_size 512k;
   gzip on;
   gzip_types text/plain application/json;
   add_header X-Frame-Options "SAMEORIGIN" always;
@@ -157,6 +157,8 @@ def server(*lines: str) -> str:
         ("if (-f /etc/shadow) { return 200; }", "file tests look at the host's files"),
         ("if (!-e $request_filename) { return 404; }", "file tests"),
         ("proxy_buffers 100000 8k;", "buffers are limited to 64 of 8m"),
+        ("client_max_body_size 0;", "catmeow takes request bodies up to 1m (an admin's nginx:set)"),
+        ("location /up { client_max_body_size 2m; }", "takes request bodies up to 1m"),
         ("client_body_buffer_size 1g;", "buffers are limited"),
         ("server { listen 80; }", "not allowed in server"),
         ("location / { listen 80; }", "not allowed in location"),
@@ -196,6 +198,16 @@ def test_a_catch_all_name_only_for_an_app_without_domains():
     assert nginx_check.check(text, catch_all)
     with pytest.raises(ValidationError, match="catmeow's names are"):
         nginx_check.check(text, ALLOWED)
+
+
+def test_request_bodies_up_to_what_the_admin_allowed():
+    text = server("client_max_body_size 10g;")
+    with pytest.raises(ValidationError, match="up to 1m"):
+        nginx_check.check(text, ALLOWED)
+    assert nginx_check.check(text, nginx_check.Allowed(**{**ALLOWED.__dict__, "max_body_size": "0"}))
+    assert nginx_check.check(
+        server("client_max_body_size 10m;"), nginx_check.Allowed(**{**ALLOWED.__dict__, "max_body_size": "10M"})
+    )
 
 
 def test_certificate_directives_without_a_certificate_are_refused():
