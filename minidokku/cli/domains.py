@@ -7,7 +7,7 @@ import click
 
 from minidokku import access, apps, domains, proxy, releases, triggers
 from minidokku.context import Context
-from minidokku.errors import Locked, ValidationError
+from minidokku.errors import Locked, MinidokkuError, ValidationError
 
 REPORT_WIDTH = 24  # "Domains global enabled: " and the values line up after it
 
@@ -208,6 +208,8 @@ def _reroute_default_named(ctx: Context) -> None:
                 proxy.reroute(ctx, app)
         except Locked:
             ctx.out.info(f"{app} is locked by another command; its site follows at its next deploy or restart")
+        except MinidokkuError as error:  # one app's site (say its template) never holds the others back
+            ctx.out.info(f"{app} keeps its previous site: {error}")
 
 
 def _report_globals(ctx: Context) -> None:

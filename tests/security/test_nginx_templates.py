@@ -79,7 +79,18 @@ def test_the_leave_is_an_admins_to_give(platform, engine, user_key, tenant_repo)
 
 
 @pytest.fixture(scope="module")
-def allowed(platform, tenant_repo):
+def allowed(platform, user_key, tenant_repo):
+    """The admin allows the tenant a template, which the deployed release must then pass too."""
+    (tenant_repo / "nginx.conf.template").write_text(TEMPLATE.format(line="  include /etc/shadow;"))
+    commit_all(tenant_repo, "the hostile template once more")
+    assert user_key.push(tenant_repo, TENANT).returncode == 0
+    refused = platform.dokku("nginx:set", TENANT, "allow-custom-template", "true", check=False)
+    assert_refused(refused, "nginx.conf.template line 4: 'include /etc/shadow' is refused")
+    assert "Allow custom template:      false" in platform.dokku("nginx:report", TENANT).stdout
+
+    (tenant_repo / "nginx.conf.template").unlink()
+    commit_all(tenant_repo, "no template")
+    assert user_key.push(tenant_repo, TENANT).returncode == 0
     platform.dokku("nginx:set", TENANT, "allow-custom-template", "true")
     assert "Allow custom template:      true" in platform.dokku("nginx:report", TENANT).stdout
 

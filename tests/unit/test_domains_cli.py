@@ -7,6 +7,7 @@ from click.testing import CliRunner
 from minidokku import access, proxy, releases
 from minidokku.cli import cli
 from minidokku.context import Context
+from minidokku.errors import ValidationError
 from minidokku.releases import Release
 from minidokku.state import Store
 
@@ -243,6 +244,24 @@ def test_a_global_change_skips_a_locked_app_and_says_so(dokku, rerouted, tmp_pat
         result = dokku("domains:set-global", "example.com")
     assert result.exit_code == 0
     assert "catmeow is locked by another command" in result.output
+    assert rerouted == ["dogwoof"]
+
+
+def test_a_global_change_goes_on_past_an_app_whose_site_is_refused(dokku, tmp_path, monkeypatch):
+    for app in ("catmeow", "dogwoof"):
+        dokku("apps:create", app)
+        deployed(tmp_path, app)
+    rerouted = []
+
+    def reroute(ctx, app):
+        if app == "catmeow":
+            raise ValidationError("nginx.conf.template line 3: 'include /etc/shadow' is refused")
+        rerouted.append(app)
+
+    monkeypatch.setattr(proxy, "reroute", reroute)
+    result = dokku("domains:set-global", "example.com")
+    assert result.exit_code == 0
+    assert "catmeow keeps its previous site: nginx.conf.template line 3" in result.output
     assert rerouted == ["dogwoof"]
 
 
