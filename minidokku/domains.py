@@ -122,6 +122,48 @@ def check_free(store: Store, app: str, domains: Iterable[str]) -> None:
             raise ValidationError(f"{domain} is already a domain of app {owners[domain]}")
 
 
+def check_claimable(store: Store, app: str, domains: Iterable[str]) -> None:
+    """What a user key may claim for its app: names nobody else owns or covers. Not another
+    app's name, nor one under it, nor a wildcard over it; not a global domain, nor a wildcard
+    over one, nor a name under one but the app's own default name (APP.GLOBAL) and names under
+    that, since every other name there is another app's, now or once it is created."""
+    others: dict[str, str] = {}
+    for other in store.list_apps():
+        if other != app:
+            others.update(dict.fromkeys(configured_domains(store, other), other))
+    global_names = global_domains(store)
+    for domain in domains:
+        problem = _claim_problem(domain, app, global_names, others)
+        if problem:
+            raise ValidationError(f"{domain} {problem}; a user key claims only names no other app has or covers")
+
+
+def _claim_problem(domain: str, app: str, global_names: list[str], others: dict[str, str]) -> Optional[str]:
+    host, wildcard = domain.removeprefix(WILDCARD), domain.startswith(WILDCARD)
+    for name in global_names:
+        if host == name or wildcard and _under(name, host):
+            return f"{'covers' if wildcard else 'is'} the global domain {name}"
+    for taken, owner in others.items():
+        taken_host = taken.removeprefix(WILDCARD)
+        if domain == taken:
+            return f"is a domain of app {owner}"
+        if host == taken_host:
+            return f"{'covers the names under' if wildcard else 'overlaps'} app {owner}'s domain {taken}"
+        if _under(host, taken_host):
+            return f"is under app {owner}'s domain {taken}"
+        if wildcard and _under(taken_host, host):
+            return f"covers app {owner}'s domain {taken}"
+    for name in global_names:
+        default = f"{app}.{name}"
+        if _under(host, name) and host != default and not _under(host, default):
+            return f"is under the global domain {name}, where {app} has {default} and names under it"
+    return None
+
+
+def _under(name: str, parent: str) -> bool:
+    return name.endswith("." + parent)
+
+
 def _check_globals_free(store: Store, global_names: list[str]) -> None:
     """Refuses global domains that would give an app without domains of its own a default name
     another app has as its own. (Defaults never collide: each starts with a distinct app name.)"""
@@ -143,16 +185,21 @@ def _locked(store: Store):
 
 
 # -- an app's own domains ------------------------------------------------------------------
-def set_app(store: Store, app: str, domains: list[str]) -> None:
-    """Replaces the app's own domains (an empty list: back to the defaults)."""
+def set_app(store: Store, app: str, domains: list[str], by_user_key: bool = False) -> None:
+    """Replaces the app's own domains (an empty list: back to the defaults). A user key's new
+    names must be claimable (check_claimable); admins may give any name no other app has."""
     wanted = normalise(domains)
     with _locked(store):
+        if by_user_key:
+            check_claimable(store, app, [d for d in wanted if d not in own_domains(store, app)])
         _write_app(store, app, wanted)
 
 
-def add_app(store: Store, app: str, domains: list[str]) -> None:
+def add_app(store: Store, app: str, domains: list[str], by_user_key: bool = False) -> None:
     wanted = normalise(domains)
     with _locked(store):
+        if by_user_key:
+            check_claimable(store, app, [d for d in wanted if d not in own_domains(store, app)])
         _write_app(store, app, list(dict.fromkeys(own_domains(store, app) + wanted)))
 
 

@@ -6,16 +6,21 @@ and nginx's own error is raised. nginx keeps serving the old configuration throu
 """
 
 import functools
+import json
+import os
 import re
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from minidokku.errors import ProxyError
+from minidokku import nginx_check
+from minidokku.errors import ProxyError, ValidationError
 from minidokku.state import atomic_write, file_lock
 
 CONFIG_NAME = "nginx.conf"
+REJECTED_NAME = "nginx.conf.rejected"  # an app's config that broke after it was installed, set aside
+JOURNAL = ".nginx.pending"  # the change under way: what to put back should it die before its check
 
 
 @dataclass(frozen=True)
@@ -63,8 +68,10 @@ def render(site: Site) -> str:
         for port, servers in sorted(site.upstreams.items())
         if servers
     )
-    if site.template:
-        return header + upstreams + _fill(site.template, _template_values(site))
+    if _uses_template(site):
+        own = _fill(site.template, _template_values(site))
+        nginx_check.check(own, _allowed(site))
+        return header + upstreams + own
     servers = "\n".join(_server(site, mapping) for mapping in _served(site))
     return header + upstreams + servers
 
@@ -170,9 +177,36 @@ def _hsts(settings: dict[str, str]) -> str:
 TEMPLATE_HELP = "APP, SERVER_NAMES, LISTEN_PORT, UPSTREAM, ACCESS_LOG, ERROR_LOG"
 
 
+def _template_mapping(site: Site) -> Optional[PortMap]:
+    """The mapping LISTEN_PORT and UPSTREAM name: the first served http one, else the first served."""
+    served = _served(site)
+    return ([m for m in served if m.scheme == "http"] or served or [None])[0]
+
+
+def _uses_template(site: Site) -> bool:
+    """A template applies while its upstream has containers; otherwise ours answers (503 when
+    stopped), since an upstream without servers does not exist for nginx."""
+    mapping = _template_mapping(site)
+    return bool(site.template) and mapping is not None and bool(site.upstreams.get(mapping.container_port))
+
+
+def _allowed(site: Site) -> nginx_check.Allowed:
+    """What the app's template may name: its own ports, names, upstreams, logs and certificate."""
+    https = frozenset({"ssl", "http2"} if site.tls and site.tls.http2 else {"ssl"})
+    return nginx_check.Allowed(
+        app=site.app,
+        listen={m.host_port: https if m.scheme == "https" else frozenset() for m in _served(site)},
+        server_names=frozenset(site.domains or ["_"]),
+        upstreams=frozenset(_upstream(site, port) for port, servers in site.upstreams.items() if servers),
+        access_log=_log(site, "access"),
+        error_log=_log(site, "error"),
+        tls_files=frozenset({site.tls.certificate, site.tls.key}) if site.tls else frozenset(),
+        max_body_size=site.settings.get("client-max-body-size", "1m"),
+    )
+
+
 def _template_values(site: Site) -> dict[str, str]:
-    http = [m for m in site.ports if m.scheme == "http"] or site.ports
-    mapping = http[0]
+    mapping = _template_mapping(site)
     return {
         "APP": site.app,
         "SERVER_NAMES": " ".join(site.domains) if site.domains else "_",
@@ -196,7 +230,16 @@ def _fill(template: str, values: dict[str, str]) -> str:
 
 
 class Nginx:
-    """Installs per-app configs under ROOT/APP/nginx.conf and reloads nginx through `command`."""
+    """Installs per-app configs under ROOT/APP/nginx.conf and reloads nginx through `command`.
+
+    A config is moved in, and stays only once `nginx -t` passes; then nginx reloads. A change
+    that dies before the check answered (SIGKILL, an ssh hang-up) is undone by the next one
+    (the journal says what was there). When the check fails, the previous file goes back and is
+    checked alone: if that passes, the new config is refused. If it fails too, something else is
+    broken: an app config the error names (one that broke after it was installed, say its
+    certificate is gone) is set aside as APP/nginx.conf.rejected, so that one app never holds
+    every other one back; an error in nothing of ours is the host's, and nothing changes.
+    """
 
     def __init__(self, command: list[str], root: Path):
         self.command = command
@@ -205,35 +248,93 @@ class Nginx:
     def config_path(self, app: str) -> Path:
         return self.root / app / CONFIG_NAME
 
-    def install(self, app: str, config: str) -> None:
+    def install(self, app: str, config: str) -> list[str]:
+        """Returns the other apps whose broken configs were set aside on the way."""
         path = self.config_path(app)
         with self._lock():
-            previous = path.read_text(encoding="utf-8") if path.is_file() else None
+            self._recover()
+            previous = _read(path)
             if previous == config:
-                return
-            atomic_write(path, config)
-            self._check_then_reload(path, previous)
+                return []
+            return self._replace(path, config, previous)
 
-    def remove(self, app: str) -> None:
-        path = self.root / app / CONFIG_NAME
+    def remove(self, app: str) -> list[str]:
+        path = self.config_path(app)
         with self._lock():
-            if not path.is_file():
-                return
-            previous = path.read_text(encoding="utf-8")
-            path.unlink()
-            self._check_then_reload(path, previous)
-
-    def _check_then_reload(self, path: Path, previous: Optional[str]) -> None:
-        error = self._run("-t")
-        if error is not None:
+            self._recover()
+            previous = _read(path)
             if previous is None:
-                path.unlink(missing_ok=True)
-            else:
-                atomic_write(path, previous)
-            raise ProxyError(f"nginx rejected the new configuration, the previous one stays: {error}")
+                return []
+            return self._replace(path, None, previous)
+
+    def listened_ports(self) -> set[int]:
+        """The ports the installed app configs listen on (nginx holds them once reloaded)."""
+        ports = set()
+        for path in self.root.glob(f"*/{CONFIG_NAME}"):
+            try:
+                directives = nginx_check.parse(_read(path) or "")
+            except ValidationError:
+                continue  # not one of ours: nginx -t says what is wrong with it
+            ports |= nginx_check.listen_ports(directives)
+        return ports
+
+    def _replace(self, path: Path, config: Optional[str], previous: Optional[str]) -> list[str]:
+        set_aside: list[str] = []
+        try:
+            while True:
+                self._journal.parent.mkdir(parents=True, exist_ok=True)
+                atomic_write(self._journal, json.dumps({"path": str(path), "previous": previous}))
+                _put(path, config)
+                error = self._run("-t")
+                if error is None:
+                    break
+                _put(path, previous)
+                baseline = self._run("-t")
+                if baseline is None:
+                    raise ProxyError(f"nginx rejected the new configuration, the previous one stays: {error}")
+                broken = self._app_named_in(baseline)
+                if broken is None or broken in set_aside:
+                    raise ProxyError(
+                        f"nginx's configuration fails without this change too, so nothing changed: {baseline}"
+                    )
+                os.replace(self.config_path(broken), self.config_path(broken).with_name(REJECTED_NAME))
+                set_aside.append(broken)
+                if self.config_path(broken) == path:
+                    previous = None
+        except BaseException:
+            _put(path, previous)  # whatever stopped the change, no unchecked file stays
+            raise
+        finally:
+            self._journal.unlink(missing_ok=True)
         error = self._run("-s", "reload")
         if error is not None:
             raise ProxyError(f"nginx could not be reloaded: {error}")
+        return [app for app in set_aside if self.config_path(app) != path]
+
+    @property
+    def _journal(self) -> Path:
+        return self.root / JOURNAL
+
+    def _recover(self) -> None:
+        """Puts back the file a change that died before nginx -t answered left unchecked."""
+        if not self._journal.is_file():
+            return
+        record = json.loads(self._journal.read_text(encoding="utf-8"))
+        path = Path(record["path"])
+        if path.name == CONFIG_NAME and path.parent.parent == self.root:
+            _put(path, record["previous"])
+        self._journal.unlink()
+
+    def _app_named_in(self, error: str) -> Optional[str]:
+        """The app whose files nginx's error names (its config, or a certificate it loads)."""
+        for named in re.findall(r"/[^\s\"':]+", error):
+            for root in {self.root, self.root.resolve()}:
+                parts = Path(named).parts
+                if parts[: len(root.parts)] == root.parts and len(parts) > len(root.parts):
+                    app = parts[len(root.parts)]
+                    if self.config_path(app).is_file():
+                        return app
+        return None
 
     @functools.cached_property
     def has_http2(self) -> bool:
@@ -258,3 +359,15 @@ class Nginx:
     def _lock(self):
         """One nginx change at a time across all apps (each change tests the whole config)."""
         return file_lock(self.root / ".nginx.lock")
+
+
+def _read(path: Path) -> Optional[str]:
+    return path.read_text(encoding="utf-8") if path.is_file() else None
+
+
+def _put(path: Path, config: Optional[str]) -> None:
+    """Writes config at path; None: no file there."""
+    if config is None:
+        path.unlink(missing_ok=True)
+    else:
+        atomic_write(path, config)

@@ -14,6 +14,7 @@ BUFFERS = re.compile(r"[0-9]+ [0-9]+[kKmM]?")
 LOG_PATH = re.compile(r"off|/[A-Za-z0-9._/-]+")
 BOOLEAN = re.compile(r"true|false")
 WHOLE = re.compile(r"[0-9]+")
+ALLOW_TEMPLATE = "allow-custom-template"
 
 # Dokku's name -> (what a value must look like, the default)
 PROPERTIES = {
@@ -31,6 +32,9 @@ PROPERTIES = {
     "hsts-include-subdomains": (BOOLEAN, "true"),
     "hsts-max-age": (WHOLE, "15724800"),
     "hsts-preload": (BOOLEAN, "false"),
+    # an nginx.conf.template in the pushed tree is used only where an admin allowed it (nginx:set
+    # is for admin keys), and even then only its checked directives (nginx_check.py)
+    ALLOW_TEMPLATE: (BOOLEAN, "false"),
 }
 
 
@@ -56,3 +60,7 @@ def stored(store: Store, app: str, key: str) -> str:
 def effective(store: Store, app: str) -> dict[str, str]:
     """Every property with its value for the app (set, else the default)."""
     return {key: properties.get(store, app, FAMILY, key) or default for key, (_, default) in PROPERTIES.items()}
+
+
+def allows_template(store: Store, app: str) -> bool:
+    return stored(store, app, ALLOW_TEMPLATE) == "true"

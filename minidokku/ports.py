@@ -6,7 +6,9 @@ of its own. The container port defaults to the one the image says (EXPOSE) or 50
 """
 
 import re
+from collections.abc import Iterable
 
+from minidokku import access, listening
 from minidokku.errors import NotFound, ValidationError
 from minidokku.nginx import PortMap
 from minidokku.state import Store
@@ -14,6 +16,7 @@ from minidokku.state import Store
 FILE = "PORTS"
 MAPPING = re.compile(r"(http|https):([0-9]{1,5}):([0-9]{1,5})")
 FIRST_OWN_PORT = 10000
+FIRST_UNPRIVILEGED_PORT = 1024
 OWN_PORT_FILE = "PROXY_PORT"
 
 
@@ -54,6 +57,48 @@ def clear(store: Store, app: str) -> None:
     store.remove(app, FILE)
 
 
+def restore(store: Store, app: str, mappings: list[PortMap]) -> None:
+    """Puts back mappings read earlier with explicit() (after a change nginx could not take)."""
+    if mappings:
+        _write(store, app, mappings)
+    else:
+        clear(store, app)
+
+
+def check_listenable(
+    store: Store, app: str, mappings: Iterable[PortMap], shared: set[int], nginx_ports: set[int]
+) -> None:
+    """Refuses a host port nginx could not listen on, and for a tenant app (one granted to a
+    user key) a port that is not its own to take. shared: the machine's HTTP and HTTPS ports,
+    every app's; nginx_ports: the ports nginx listens on already (so in use by nginx itself)."""
+    tenant = bool(access.granted(store, app))
+    others = _ports_of_other_apps(store, app)
+    in_use = None
+    for port in sorted({m.host_port for m in mappings} - shared):
+        if tenant and port < FIRST_UNPRIVILEGED_PORT:
+            raise ValidationError(
+                f"port {port} is privileged: an app of a user key gets the HTTP and HTTPS ports "
+                f"({' and '.join(map(str, sorted(shared)))}) or a port from {FIRST_UNPRIVILEGED_PORT}"
+            )
+        if tenant and port in others:
+            raise ValidationError(f"port {port} is a port of app {others[port]}; an app of a user key gets its own")
+        in_use = listening.tcp_ports() if in_use is None else in_use
+        if port in in_use and port not in nginx_ports:
+            raise ValidationError(f"port {port} is in use by another program on this host; nginx cannot listen there")
+
+
+def _ports_of_other_apps(store: Store, app: str) -> dict[int, str]:
+    """Host ports other apps were given (mappings, or a port of their own), by app."""
+    owners: dict[int, str] = {}
+    for other in store.list_apps():
+        if other == app:
+            continue
+        own = store.read(other, OWN_PORT_FILE)
+        for port in [m.host_port for m in explicit(store, other)] + ([int(own)] if own else []):
+            owners.setdefault(port, other)
+    return owners
+
+
 def _write(store: Store, app: str, mappings: list[PortMap]) -> None:
     unique = list(dict.fromkeys(mappings))
     taken = [m.host_port for m in unique]
@@ -77,11 +122,12 @@ def effective(
 
 
 def own_port(store: Store, app: str) -> int:
-    """The port an app without any domain is served on; picked once, then kept (as Dokku)."""
+    """The port an app without any domain is served on; picked once, then kept (as Dokku): one no
+    other app was given and nothing on the host listens on."""
     recorded = store.read(app, OWN_PORT_FILE)
     if recorded:
         return int(recorded)
-    taken = {int(store.read(other, OWN_PORT_FILE) or 0) for other in store.list_apps()}
+    taken = set(_ports_of_other_apps(store, app)) | listening.tcp_ports()
     port = FIRST_OWN_PORT
     while port in taken:
         port += 1

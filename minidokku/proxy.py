@@ -7,6 +7,7 @@ from typing import Optional
 from minidokku import certs, domains, gitrepo, nginx, nginx_settings, ports, properties, releases, triggers
 from minidokku.builders import DEFAULT_WEB_PORT
 from minidokku.context import Context
+from minidokku.errors import ValidationError
 from minidokku.releases import Release
 from minidokku.scheduler import Container
 
@@ -14,6 +15,7 @@ LOOPBACK = "127.0.0.1"  # containers publish their ports here; nginx proxies to 
 
 FAMILY = "proxy"
 TEMPLATE_FILE = "nginx.conf.template"
+MAX_TEMPLATE_CHARACTERS = 64 * 1024
 
 
 def is_enabled(ctx: Context, app: str) -> bool:
@@ -57,9 +59,6 @@ def site(ctx: Context, app: str, web_containers: list[Container], release: Optio
     """The app's nginx site for these web containers."""
     chosen = mappings(ctx, app, release)
     certificate = certs.paths(ctx.store, app)
-    template = ""
-    if release is not None and release.sha:
-        template = gitrepo.read_file(ctx.store.app_dir(app), release.sha, TEMPLATE_FILE) or ""
     return nginx.Site(
         app=app,
         domains=domains.app_domains(ctx.store, app),
@@ -71,17 +70,53 @@ def site(ctx: Context, app: str, web_containers: list[Container], release: Optio
         log_dir=ctx.settings.nginx_log_dir,
         settings=nginx_settings.effective(ctx.store, app),
         tls=nginx.Tls(str(certificate[0]), str(certificate[1]), ctx.nginx.has_http2) if certificate else None,
-        template=template,
+        template=_template(ctx, app, release),
     )
+
+
+def _template(ctx: Context, app: str, release: Optional[Release]) -> str:
+    """The release's nginx.conf.template where an admin allowed the app one; elsewhere a pushed
+    template is ignored, saying so once, and the app gets our config."""
+    if release is None or not release.sha:
+        return ""
+    text = gitrepo.read_file(ctx.store.app_dir(app), release.sha, TEMPLATE_FILE)
+    if text is None:
+        return ""
+    if not nginx_settings.allows_template(ctx.store, app):
+        ctx.out.info(
+            f"{TEMPLATE_FILE} ignored: custom templates are off for {app}; an admin turns them on with "
+            f"`dokku nginx:set {app} {nginx_settings.ALLOW_TEMPLATE} true`"
+        )
+        return ""
+    if len(text) > MAX_TEMPLATE_CHARACTERS:
+        raise ValidationError(f"{TEMPLATE_FILE} is longer than {MAX_TEMPLATE_CHARACTERS} characters")
+    return text
 
 
 def route(ctx: Context, app: str, web_containers: list[Container], release: Optional[Release] = None) -> None:
     """Points the app's site at these web containers; with the proxy disabled, removes it."""
     if not is_enabled(ctx, app):
-        ctx.nginx.remove(app)
+        _report_set_aside(ctx, ctx.nginx.remove(app))
         return
+    chosen = site(ctx, app, web_containers, release or releases.current(ctx.store, app))
+    config = nginx.render(chosen)
+    check_ports(ctx, app, chosen.ports)
     triggers.fire(ctx, "nginx-pre-reload", app, *internal_address(web_containers))
-    ctx.nginx.install(app, nginx.render(site(ctx, app, web_containers, release or releases.current(ctx.store, app))))
+    _report_set_aside(ctx, ctx.nginx.install(app, config))
+
+
+def check_ports(ctx: Context, app: str, mappings: list[nginx.PortMap]) -> None:
+    """Refuses ports nginx could not listen on, or (for a tenant app) not the app's to take."""
+    shared = {ctx.settings.http_port, ctx.settings.https_port}
+    ports.check_listenable(ctx.store, app, mappings, shared, ctx.nginx.listened_ports())
+
+
+def _report_set_aside(ctx: Context, apps: list[str]) -> None:
+    for other in apps:
+        ctx.out.info(
+            f"nginx refused {other}'s configuration even without this change; it was set aside as "
+            f"{other}/{nginx.REJECTED_NAME} until `dokku proxy:build-config {other}` (or its next deploy)"
+        )
 
 
 def internal_address(web_containers: list[Container]) -> tuple[str, str]:

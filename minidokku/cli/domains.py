@@ -5,9 +5,9 @@ from typing import Optional
 
 import click
 
-from minidokku import apps, domains, proxy, releases, triggers
+from minidokku import access, apps, domains, proxy, releases, triggers
 from minidokku.context import Context
-from minidokku.errors import Locked, ValidationError
+from minidokku.errors import Locked, MinidokkuError, ValidationError
 
 REPORT_WIDTH = 24  # "Domains global enabled: " and the values line up after it
 
@@ -46,7 +46,7 @@ def _register_app_commands(cli: click.Group) -> None:
         with _app_change(ctx, app):
             wanted = domains.normalise(names)
             before = domains.own_domains(ctx.store, app)
-            domains.add_app(ctx.store, app, wanted)
+            domains.add_app(ctx.store, app, wanted, by_user_key=_by_user_key(ctx))
             for name in wanted:
                 ctx.out.step(f"Skipping: {name} already added to {app}" if name in before else f"Added {name} to {app}")
             _enable_if_disabled(ctx, app)
@@ -61,7 +61,7 @@ def _register_app_commands(cli: click.Group) -> None:
         """Replaces an app's domains. Example: dokku domains:set catmeow cats.example.com www.cats.example.com"""
         with _app_change(ctx, app):
             wanted = domains.normalise(names)
-            domains.set_app(ctx.store, app, wanted)
+            domains.set_app(ctx.store, app, wanted, by_user_key=_by_user_key(ctx))
             ctx.out.step(f"Set {' '.join(wanted)} for {app}")
             _enable_if_disabled(ctx, app)
             _reroute(ctx, app)
@@ -170,6 +170,12 @@ def _app_change(ctx: Context, app: str):
     return ctx.store.lock(app)
 
 
+def _by_user_key(ctx: Context) -> bool:
+    """A user key claims only names nobody else has or covers; admins and the host are free."""
+    key = access.ssh_key()
+    return key is not None and access.role(ctx.store, key) != access.ADMIN
+
+
 def _enable_if_disabled(ctx: Context, app: str) -> None:
     """Giving a disabled app domains enables it again, as in Dokku."""
     if not domains.is_enabled(ctx.store, app):
@@ -202,6 +208,8 @@ def _reroute_default_named(ctx: Context) -> None:
                 proxy.reroute(ctx, app)
         except Locked:
             ctx.out.info(f"{app} is locked by another command; its site follows at its next deploy or restart")
+        except MinidokkuError as error:  # one app's site (say its template) never holds the others back
+            ctx.out.info(f"{app} keeps its previous site: {error}")
 
 
 def _report_globals(ctx: Context) -> None:

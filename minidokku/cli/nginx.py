@@ -6,7 +6,7 @@ import click
 
 from minidokku import apps, nginx_settings, proxy
 from minidokku.context import Context
-from minidokku.errors import ProxyError, ValidationError
+from minidokku.errors import MinidokkuError, ProxyError, ValidationError
 
 PROXY_TYPES = ("nginx", "none")
 
@@ -26,7 +26,7 @@ def register(cli: click.Group) -> None:
             nginx_settings.put(ctx.store, app, key, value)
             try:
                 proxy.reroute(ctx, app)
-            except ProxyError:
+            except MinidokkuError:  # nginx, a port or the app's template refused: nothing changes
                 nginx_settings.put(ctx.store, app, key, previous)
                 raise
         ctx.out.step(f"Setting {key} to {value}" if value else f"Resetting {key} to its default")

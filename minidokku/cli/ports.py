@@ -6,6 +6,7 @@ import click
 
 from minidokku import apps, ports, proxy
 from minidokku.context import Context
+from minidokku.errors import MinidokkuError
 
 
 def register(cli: click.Group) -> None:
@@ -61,9 +62,16 @@ def _change_command(change):
 
 
 def _apply(ctx: Context, app: str, change, mappings: list[str]) -> None:
-    """Changes the mappings and routes them; new container ports need a `ps:restart`."""
+    """Changes the mappings and routes them; new container ports need a `ps:restart`. Ports
+    nginx could not listen on (or not the app's to take) are refused, and nothing changes."""
     apps.require(ctx, app)
     with ctx.store.lock(app):
+        before = ports.explicit(ctx.store, app)
         change(ctx.store, app, mappings)
-        proxy.reroute(ctx, app)
+        try:
+            proxy.check_ports(ctx, app, ports.explicit(ctx.store, app))
+            proxy.reroute(ctx, app)
+        except MinidokkuError:
+            ports.restore(ctx.store, app, before)
+            raise
     ctx.out.step(f"{app} ports: {' '.join(str(m) for m in proxy.mappings(ctx, app))}")

@@ -2,6 +2,7 @@
 nginx settings, port mappings, the proxy switch, and a broken custom template that must not
 take anything down."""
 
+import socket
 import subprocess
 
 import requests
@@ -97,34 +98,51 @@ def test_client_max_body_size_gives_413(platform, tmp_path):
     assert "1k" in platform.dokku("nginx:report", "upload").stdout
 
 
-def test_a_broken_template_is_refused_and_every_app_keeps_serving(platform, tmp_path):
+TEMPLATE = (
+    "server {{\n  listen {{{{ LISTEN_PORT }}}};\n  server_name {{{{ SERVER_NAMES }}}};\n{extra}"
+    "  location / {{ add_header X-Template yes; proxy_pass http://{{{{ UPSTREAM }}}}; }}\n}}\n"
+)
+
+
+def test_a_template_needs_an_admins_leave_and_a_bad_one_takes_nothing_down(platform, tmp_path):
     deploy(platform, tmp_path, "steady", greeting="steady")
     repo = deploy(platform, tmp_path, "custom", greeting="custom")
     wait_until_serving(platform, "custom.example.test", "custom\n", prefix=True)
 
-    (repo / "nginx.conf.template").write_text(
-        "server {\n  listen {{ LISTEN_PORT }};\n  server_name {{ SERVER_NAMES }};\n  bogus_directive on;\n"
-        "  location / { proxy_pass http://{{ UPSTREAM }}; }\n}\n"
-    )
+    (repo / "nginx.conf.template").write_text(TEMPLATE.format(extra=""))
     git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "a template nginx refuses")
+    git(repo, "commit", "-qm", "a template")
     pushed = platform.push(repo, "custom")
+    assert pushed.returncode == 0, pushed.stderr
+    ignored = [line.rstrip() for line in pushed.stderr.splitlines() if "nginx.conf.template" in line]
+    assert ignored == [
+        "remote:        nginx.conf.template ignored: custom templates are off for custom; an admin turns them "
+        "on with `dokku nginx:set custom allow-custom-template true`"
+    ]
+    assert "X-Template" not in platform.dokku("nginx:show-config", "custom").stdout
 
-    assert pushed.returncode != 0
-    assert 'unknown directive "bogus_directive"' in pushed.stderr
-    assert platform.get("custom.example.test")[1].startswith("custom\n")
-    assert platform.get("steady.example.test")[1].startswith("steady\n")
+    platform.dokku("nginx:set", "custom", "allow-custom-template", "true")
+    assert "Allow custom template:      true" in platform.dokku("nginx:report", "custom").stdout
+    for extra, error in (
+        ("  bogus_directive on;\n", "line 4: 'bogus_directive on' is refused: not a directive a template may use"),
+        ("  proxy_read_timeout soon;\n", '"proxy_read_timeout" directive invalid value'),  # nginx's own error
+    ):
+        (repo / "nginx.conf.template").write_text(TEMPLATE.format(extra=extra))
+        git(repo, "commit", "-qam", "a template that is refused")
+        pushed = platform.push(repo, "custom")
+        assert pushed.returncode != 0
+        assert error in pushed.stderr
+        assert platform.get("custom.example.test")[1].startswith("custom\n")
+        assert platform.get("steady.example.test")[1].startswith("steady\n")
 
-    (repo / "nginx.conf.template").write_text(
-        "server {\n  listen {{ LISTEN_PORT }};\n  server_name {{ SERVER_NAMES }};\n"
-        "  location / { add_header X-Template yes; proxy_pass http://{{ UPSTREAM }}; }\n}\n"
-    )
+    (repo / "nginx.conf.template").write_text(TEMPLATE.format(extra=""))
     git(repo, "commit", "-qam", "a template that works")
     workers = platform.nginx_workers()
     assert platform.push(repo, "custom").returncode == 0
     platform.wait_for_reload(workers)
     answer = requests.get(f"http://127.0.0.1:{platform.http_port}/", headers={"Host": "custom.example.test"})
     assert answer.headers.get("X-Template") == "yes"
+    assert platform.dokku("nginx:validate-config").returncode == 0
 
 
 def test_port_mappings_and_the_proxy_switch(platform, tmp_path):
@@ -137,6 +155,14 @@ def test_port_mappings_and_the_proxy_switch(platform, tmp_path):
     assert f"http:{extra}:5000" in platform.dokku("ports:report", "mapped").stdout
     wrong = platform.dokku("ports:add", "mapped", "ftp:21:5000", check=False)
     assert wrong.returncode != 0 and "invalid port mapping" in wrong.stderr
+    with socket.socket() as other_program:
+        other_program.bind(("127.0.0.1", 0))
+        other_program.listen()
+        busy = other_program.getsockname()[1]
+        refused = platform.dokku("ports:add", "mapped", f"http:{busy}:5000", check=False)
+    assert refused.returncode != 0
+    assert f"port {busy} is in use by another program on this host; nginx cannot listen there" in refused.stderr
+    assert f"http:{busy}:5000" not in platform.dokku("ports:report", "mapped").stdout
 
     workers = platform.nginx_workers()
     platform.dokku("proxy:disable", "mapped")

@@ -245,3 +245,64 @@ def test_default_names_of_two_apps_never_collide(store):
     domains.set_global(store, ["example.net"])
     assert domains.app_domains(store, "catmeow") == ["catmeow.example.net"]
     assert domains.app_domains(store, "dogwoof") == ["dogwoof.example.net"]
+
+
+# -- what a user key may claim -----------------------------------------------------------------
+@pytest.fixture
+def tenants(store) -> Store:
+    """victim (an admin's) with its default name and a domain of its own, and tenant (a user's)."""
+    make_apps(store, "victim", "tenant", "corp")
+    domains.set_global(store, ["example.test"])
+    domains.add_app(store, "corp", ["*.corp.test", "corp.example.test"])
+    return store
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("victim.example.test", "victim.example.test is a domain of app victim"),
+        ("x.victim.example.test", "x.victim.example.test is under app victim's domain victim.example.test"),
+        ("*.victim.example.test", "covers the names under app victim's domain victim.example.test"),
+        ("example.test", "example.test is the global domain example.test"),
+        ("*.example.test", "*.example.test covers the global domain example.test"),
+        ("*.test", "*.test covers the global domain example.test"),
+        ("other.example.test", "is under the global domain example.test, where tenant has tenant.example.test"),
+        ("a.b.example.test", "is under the global domain example.test"),
+        ("x.corp.test", "x.corp.test is under app corp's domain *.corp.test"),
+        ("corp.test", "corp.test overlaps app corp's domain *.corp.test"),
+        ("*.corp.test", "*.corp.test is a domain of app corp"),
+    ],
+)
+def test_a_user_key_claims_no_name_another_app_or_the_global_domain_has_or_covers(tenants, name, problem):
+    for change in (domains.add_app, domains.set_app):
+        with pytest.raises(ValidationError) as refused:
+            change(tenants, "tenant", [name], by_user_key=True)
+        assert problem in str(refused.value)
+        assert "a user key claims only names no other app has or covers" in str(refused.value)
+    assert domains.own_domains(tenants, "tenant") == []
+
+
+@pytest.mark.parametrize(
+    "name", ["tenant.example.test", "api.tenant.example.test", "*.tenant.example.test", "tenant.io", "*.tenant.io"]
+)
+def test_a_user_key_claims_its_default_name_names_under_it_and_names_nobody_has(tenants, name):
+    domains.add_app(tenants, "tenant", [name], by_user_key=True)
+    assert domains.own_domains(tenants, "tenant") == [name]
+
+
+def test_a_user_wildcard_over_another_apps_name_is_refused(tenants):
+    domains.add_app(tenants, "victim", ["shop.victim.io"])
+    with pytest.raises(ValidationError, match=r"\*.victim.io covers app victim's domain shop.victim.io"):
+        domains.add_app(tenants, "tenant", ["*.victim.io"], by_user_key=True)
+    domains.add_app(tenants, "tenant", ["victim.io"], by_user_key=True)  # the parent name alone covers nothing
+
+
+def test_a_user_key_keeps_the_names_an_admin_gave_its_app(tenants):
+    domains.add_app(tenants, "tenant", ["tenant.example.test", "shop.example.test"])  # by an admin
+    domains.set_app(tenants, "tenant", ["shop.example.test", "tenant.io"], by_user_key=True)
+    assert domains.own_domains(tenants, "tenant") == ["shop.example.test", "tenant.io"]
+
+
+def test_admins_keep_their_freedom(tenants):
+    domains.add_app(tenants, "tenant", ["*.example.test", "x.victim.example.test", "other.example.test"])
+    assert domains.own_domains(tenants, "tenant") == ["*.example.test", "x.victim.example.test", "other.example.test"]

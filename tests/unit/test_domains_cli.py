@@ -4,9 +4,10 @@ for apps with a release, proxy.reroute is replaced by a recorder."""
 import pytest
 from click.testing import CliRunner
 
-from minidokku import proxy, releases
+from minidokku import access, proxy, releases
 from minidokku.cli import cli
 from minidokku.context import Context
+from minidokku.errors import ValidationError
 from minidokku.releases import Release
 from minidokku.state import Store
 
@@ -246,6 +247,24 @@ def test_a_global_change_skips_a_locked_app_and_says_so(dokku, rerouted, tmp_pat
     assert rerouted == ["dogwoof"]
 
 
+def test_a_global_change_goes_on_past_an_app_whose_site_is_refused(dokku, tmp_path, monkeypatch):
+    for app in ("catmeow", "dogwoof"):
+        dokku("apps:create", app)
+        deployed(tmp_path, app)
+    rerouted = []
+
+    def reroute(ctx, app):
+        if app == "catmeow":
+            raise ValidationError("nginx.conf.template line 3: 'include /etc/shadow' is refused")
+        rerouted.append(app)
+
+    monkeypatch.setattr(proxy, "reroute", reroute)
+    result = dokku("domains:set-global", "example.com")
+    assert result.exit_code == 0
+    assert "catmeow keeps its previous site: nginx.conf.template line 3" in result.output
+    assert rerouted == ["dogwoof"]
+
+
 def test_an_app_change_fails_while_the_app_is_locked(dokku, tmp_path):
     dokku("apps:create", "catmeow")
     with Store(tmp_path).lock("catmeow"):
@@ -253,3 +272,26 @@ def test_an_app_change_fails_while_the_app_is_locked(dokku, tmp_path):
     assert result.exit_code == 1
     assert "catmeow is locked" in result.output
     assert not (tmp_path / "catmeow" / "VHOST").exists()
+
+
+def test_a_user_key_claims_only_names_nobody_else_has_and_an_admin_any_free_one(dokku, tmp_path, monkeypatch):
+    dokku("apps:create", "victim")
+    dokku("apps:create", "mine")
+    dokku("domains:set-global", "example.com")
+    store = Store(tmp_path)
+    access.set_role(store, "eve", access.USER)
+    access.grant(store, "mine", "eve")
+
+    monkeypatch.setenv("NAME", "eve")
+    for change in ("domains:add", "domains:set"):
+        result = dokku(change, "mine", "api.mine.example.com", "x.victim.example.com")
+        assert result.exit_code == 1
+        assert result.output.strip() == (
+            "!     x.victim.example.com is under app victim's domain victim.example.com; "
+            "a user key claims only names no other app has or covers"
+        )
+    assert not (tmp_path / "mine" / "VHOST").exists()
+    assert dokku("domains:add", "mine", "api.mine.example.com").exit_code == 0
+
+    monkeypatch.delenv("NAME")
+    assert dokku("domains:add", "mine", "x.victim.example.com").exit_code == 0

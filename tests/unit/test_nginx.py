@@ -1,3 +1,4 @@
+import json
 import re
 import shutil
 import subprocess
@@ -99,10 +100,18 @@ def test_site_without_web_containers_still_passes_nginx_check(tmp_path):
 # $1 is the -q prefix the Nginx command carries; $2 is what minidokku asks for.
 FAKE_NGINX = """#!/bin/sh
 echo "$*" >> "{dir}/calls.log"
-if [ "$2" = "-t" ] && [ -e "{dir}/reject" ]; then
-  echo 'nginx: [emerg] unknown directive "bogus" in /etc/nginx/sites/catmeow.conf:3' >&2
-  echo 'nginx: configuration file /etc/nginx/nginx.conf test failed' >&2
-  exit 1
+if [ "$2" = "-t" ]; then
+  for file in {root}/*/nginx.conf; do
+    if grep -q bogus "$file" 2>/dev/null; then
+      echo "nginx: [emerg] unknown directive \\"bogus\\" in $file:1" >&2
+      echo 'nginx: configuration file /etc/nginx/nginx.conf test failed' >&2
+      exit 1
+    fi
+  done
+  if [ -e "{dir}/host-broken" ]; then
+    echo 'nginx: [emerg] unexpected "}}" in /etc/nginx/nginx.conf:9' >&2
+    exit 1
+  fi
 fi
 if [ "$2" = "-s" ] && [ -e "{dir}/no-reload" ]; then
   echo 'nginx: [error] invalid PID number "" in "/run/nginx.pid"' >&2
@@ -116,11 +125,11 @@ exit 0
 def fake(tmp_path):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    script = bin_dir / "nginx"
-    script.write_text(FAKE_NGINX.format(dir=bin_dir))
-    script.chmod(0o755)
     root = tmp_path / "root"
     root.mkdir()
+    script = bin_dir / "nginx"
+    script.write_text(FAKE_NGINX.format(dir=bin_dir, root=root))
+    script.chmod(0o755)
     return nginx.Nginx([str(script), "-q"], root), bin_dir
 
 
@@ -131,9 +140,10 @@ def calls(bin_dir) -> list[str]:
 
 def test_install_writes_the_config_then_checks_and_reloads(fake):
     server, bin_dir = fake
-    server.install(APP, "config v1\n")
+    assert server.install(APP, "config v1\n") == []
     assert (server.root / APP / "nginx.conf").read_text() == "config v1\n"
     assert calls(bin_dir) == ["-q -t", "-q -s reload"]
+    assert not (server.root / nginx.JOURNAL).exists()
 
 
 def test_installing_identical_content_runs_nginx_once(fake):
@@ -146,21 +156,76 @@ def test_installing_identical_content_runs_nginx_once(fake):
 def test_rejected_config_restores_the_previous_one(fake):
     server, bin_dir = fake
     server.install(APP, "config v1\n")
-    (bin_dir / "reject").touch()
-    with pytest.raises(ProxyError, match='unknown directive "bogus"'):
-        server.install(APP, "config v2\n")
+    with pytest.raises(ProxyError, match='rejected the new configuration.*unknown directive "bogus"'):
+        server.install(APP, "config v2 bogus\n")
     assert (server.root / APP / "nginx.conf").read_text() == "config v1\n"
-    assert calls(bin_dir) == ["-q -t", "-q -s reload", "-q -t"]
+    assert calls(bin_dir) == ["-q -t", "-q -s reload", "-q -t", "-q -t"], "the second -t: the previous alone"
     assert [p.name for p in (server.root / APP).iterdir()] == ["nginx.conf"]
+    assert not (server.root / nginx.JOURNAL).exists()
 
 
 def test_rejected_first_config_leaves_no_file(fake):
     server, bin_dir = fake
-    (bin_dir / "reject").touch()
     with pytest.raises(ProxyError, match=r"\[emerg\]"):
-        server.install(APP, "config v1\n")
+        server.install(APP, "config v1 bogus\n")
     assert not (server.root / APP / "nginx.conf").exists()
     assert "-q -s reload" not in calls(bin_dir)
+
+
+def test_another_apps_config_that_broke_after_its_install_is_set_aside_not_blocking_this_one(fake):
+    server, bin_dir = fake
+    server.install("other", "config of other\n")
+    (server.root / "other" / "nginx.conf").write_text("config of other, bogus now\n")  # say its cert went
+
+    assert server.install(APP, "config v1\n") == ["other"]
+
+    assert (server.root / APP / "nginx.conf").read_text() == "config v1\n"
+    assert not (server.root / "other" / "nginx.conf").exists()
+    assert (server.root / "other" / nginx.REJECTED_NAME).read_text() == "config of other, bogus now\n"
+    assert calls(bin_dir)[-1] == "-q -s reload"
+
+
+def test_an_apps_own_broken_config_is_replaced_by_its_new_one(fake):
+    server, bin_dir = fake
+    server.install(APP, "config v1\n")
+    (server.root / APP / "nginx.conf").write_text("config v1, bogus now\n")
+
+    assert server.install(APP, "config v2\n") == []
+    assert (server.root / APP / "nginx.conf").read_text() == "config v2\n"
+
+
+def test_a_host_config_nginx_refuses_changes_nothing(fake):
+    server, bin_dir = fake
+    server.install(APP, "config v1\n")
+    (bin_dir / "host-broken").touch()
+    with pytest.raises(ProxyError, match="fails without this change too, so nothing changed.*nginx.conf:9"):
+        server.install(APP, "config v2\n")
+    assert (server.root / APP / "nginx.conf").read_text() == "config v1\n"
+    assert calls(bin_dir)[-1] == "-q -t"
+
+
+def test_a_change_that_died_before_its_check_is_undone_by_the_next_one(fake):
+    server, bin_dir = fake
+    server.install(APP, "config v1\n")
+    # what a SIGKILL during `nginx -t` leaves: the journal and the unchecked file
+    journal = {"path": str(server.config_path(APP)), "previous": "config v1\n"}
+    (server.root / nginx.JOURNAL).write_text(json.dumps(journal))
+    server.config_path(APP).write_text("unchecked, bogus\n")
+
+    server.install("other", "config of other\n")
+
+    assert server.config_path(APP).read_text() == "config v1\n"
+    assert server.config_path("other").read_text() == "config of other\n"
+    assert not (server.root / nginx.JOURNAL).exists()
+
+
+def test_a_journal_naming_a_file_outside_the_configs_is_not_followed(fake, tmp_path):
+    server, _bin_dir = fake
+    outside = tmp_path / "elsewhere.txt"
+    outside.write_text("kept\n")
+    (server.root / nginx.JOURNAL).write_text(json.dumps({"path": str(outside), "previous": None}))
+    server.install(APP, "config v1\n")
+    assert outside.read_text() == "kept\n"
 
 
 def test_failed_reload_is_reported_with_nginx_message(fake):
@@ -181,7 +246,7 @@ def test_remove_deletes_the_config_and_reloads(fake):
 def test_remove_rejected_by_nginx_puts_the_config_back(fake):
     server, bin_dir = fake
     server.install(APP, "config v1\n")
-    (bin_dir / "reject").touch()
+    (bin_dir / "host-broken").touch()
     with pytest.raises(ProxyError):
         server.remove(APP)
     assert (server.root / APP / "nginx.conf").read_text() == "config v1\n"
@@ -191,3 +256,12 @@ def test_remove_of_an_app_without_config_runs_nothing(fake):
     server, bin_dir = fake
     server.remove(APP)
     assert calls(bin_dir) == []
+
+
+def test_listened_ports_are_read_from_the_installed_configs(fake):
+    server, _bin_dir = fake
+    server.install(APP, nginx.render(SITE))
+    server.install("other", "server { listen 10001; listen [::]:10002 ssl; }\n")
+    (server.root / "broken").mkdir()
+    (server.root / "broken" / "nginx.conf").write_text("server { listen 10003\n")
+    assert server.listened_ports() == {8080, 10001, 10002}
