@@ -321,64 +321,61 @@ def test_choose_refuses_an_invalid_name_from_dot_buildpacks(store):
 
 
 # -- plan --------------------------------------------------------------------------------------
-def test_plan_of_nothing_chosen_detects_with_ours_in_order(tmp_path):
-    result = plan(tmp_path, [])
+def test_plan_of_nothing_chosen_detects_with_ours_in_order(store):
+    result = plan(store, APP, [])
     assert result.selection == "detect"
     assert result.buildpacks == [(name, bundled_buildpacks_dir() / name) for name in default_order()]
 
 
-def test_plan_maps_our_names_to_the_bundled_folders(tmp_path):
-    result = plan(tmp_path, [parse("heroku/python"), parse("python")])
+def test_plan_maps_our_names_to_the_bundled_folders(store):
+    result = plan(store, APP, [parse("heroku/python"), parse("python")])
     assert result.selection == "given"
     assert result.buildpacks == [("python", bundled_buildpacks_dir() / "python")] * 2
     assert (bundled_buildpacks_dir() / "python" / "bin" / "compile").is_file()
-    assert not (tmp_path / CACHE).exists()
+    assert not (store.app_dir(APP) / CACHE).exists()
 
 
-def test_plan_fetches_a_git_url_into_the_cache_without_its_git_folder(tmp_path, buildpack_repo):
-    root = tmp_path / "root"
-    result = plan(root, [parse(f"file://{buildpack_repo}")])
+def test_plan_fetches_a_git_url_into_the_cache_without_its_git_folder(store, buildpack_repo):
+    result = plan(store, APP, [parse(f"file://{buildpack_repo}")])
     [(label, folder)] = result.buildpacks
     assert label == "buildpack-test"
-    assert folder.parent == root / CACHE
+    assert folder.parent == store.app_dir(APP) / CACHE
     assert compile_of(folder) == "#!/bin/sh\necho v2\n"
     assert (folder / "bin" / "detect").is_file()
     assert not (folder / ".git").exists()
-    assert [p.name for p in (root / CACHE).iterdir()] == [folder.name]  # no scratch folder left
+    assert [p.name for p in (store.app_dir(APP) / CACHE).iterdir()] == [folder.name]  # no scratch folder left
 
 
-def test_plan_fetches_a_buildpack_only_once(tmp_path, buildpack_repo):
-    root = tmp_path / "root"
+def test_plan_fetches_a_buildpack_only_once(store, buildpack_repo):
     chosen = [parse(f"file://{buildpack_repo}#v1")]
-    first = plan(root, chosen)
+    first = plan(store, APP, chosen)
     shutil.rmtree(buildpack_repo)
-    second = plan(root, chosen)
+    second = plan(store, APP, chosen)
     assert second == first
     assert compile_of(second.buildpacks[0][1]) == "#!/bin/sh\necho v1\n"
 
 
-def test_plan_fetches_a_tag(tmp_path, buildpack_repo):
-    [(_label, folder)] = plan(tmp_path / "root", [parse(f"file://{buildpack_repo}#v1")]).buildpacks
+def test_plan_fetches_a_tag(store, buildpack_repo):
+    [(_label, folder)] = plan(store, APP, [parse(f"file://{buildpack_repo}#v1")]).buildpacks
     assert compile_of(folder) == "#!/bin/sh\necho v1\n"
 
 
-def test_plan_fetches_a_commit(tmp_path, buildpack_repo):
+def test_plan_fetches_a_commit(store, buildpack_repo):
     v1 = git(buildpack_repo, "rev-parse", "v1^{commit}").stdout.strip()
     commit_compile(buildpack_repo, "v3")
-    [(_label, folder)] = plan(tmp_path / "root", [parse(f"file://{buildpack_repo}#{v1}")]).buildpacks
+    [(_label, folder)] = plan(store, APP, [parse(f"file://{buildpack_repo}#{v1}")]).buildpacks
     assert compile_of(folder) == "#!/bin/sh\necho v1\n"
 
 
-def test_plan_keeps_each_ref_of_a_url_in_its_own_folder(tmp_path, buildpack_repo):
-    root = tmp_path / "root"
-    result = plan(root, [parse(f"file://{buildpack_repo}#v1"), parse(f"file://{buildpack_repo}")])
+def test_plan_keeps_each_ref_of_a_url_in_its_own_folder(store, buildpack_repo):
+    result = plan(store, APP, [parse(f"file://{buildpack_repo}#v1"), parse(f"file://{buildpack_repo}")])
     [(_, tagged), (_, default)] = result.buildpacks
     assert tagged != default
     assert compile_of(tagged) == "#!/bin/sh\necho v1\n"
     assert compile_of(default) == "#!/bin/sh\necho v2\n"
 
 
-def test_plan_refuses_a_repo_that_is_not_a_buildpack(tmp_path):
+def test_plan_refuses_a_repo_that_is_not_a_buildpack(store, tmp_path):
     repo = tmp_path / "not-a-buildpack"
     repo.mkdir()
     (repo / "README").write_text("hello\n")
@@ -386,27 +383,26 @@ def test_plan_refuses_a_repo_that_is_not_a_buildpack(tmp_path):
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "no bin")
     with pytest.raises(BuildFailed, match="is not a buildpack"):
-        plan(tmp_path / "root", [parse(f"file://{repo}")])
+        plan(store, APP, [parse(f"file://{repo}")])
 
 
-def test_plan_refuses_a_repo_with_detect_but_no_compile(tmp_path):
+def test_plan_refuses_a_repo_with_detect_but_no_compile(store, tmp_path):
     repo = make_buildpack_repo(tmp_path / "half")
     git(repo, "rm", "-q", "bin/compile")
     git(repo, "commit", "-q", "-m", "no compile")
     with pytest.raises(BuildFailed, match="is not a buildpack"):
-        plan(tmp_path / "root", [parse(f"file://{repo}")])
+        plan(store, APP, [parse(f"file://{repo}")])
 
 
-def test_plan_of_a_missing_url_fails_the_build_and_caches_nothing(tmp_path):
-    root = tmp_path / "root"
+def test_plan_of_a_missing_url_fails_the_build_and_caches_nothing(store, tmp_path):
     with pytest.raises(BuildFailed, match="could not fetch the buildpack"):
-        plan(root, [parse(f"file://{tmp_path}/nowhere.git")])
-    assert list((root / CACHE).iterdir()) == []
+        plan(store, APP, [parse(f"file://{tmp_path}/nowhere.git")])
+    assert list((store.app_dir(APP) / CACHE).iterdir()) == []
 
 
-def test_plan_of_a_missing_ref_fails_the_build(tmp_path, buildpack_repo):
+def test_plan_of_a_missing_ref_fails_the_build(store, buildpack_repo):
     with pytest.raises(BuildFailed, match="could not fetch the buildpack .*#no-such-ref"):
-        plan(tmp_path / "root", [parse(f"file://{buildpack_repo}#no-such-ref")])
+        plan(store, APP, [parse(f"file://{buildpack_repo}#no-such-ref")])
 
 
 @pytest.fixture
@@ -423,14 +419,14 @@ def inside_a_pre_receive_hook(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("ref", ["", "#v1"])
-def test_plan_fetches_a_branch_or_tag_inside_a_pre_receive_hook(tmp_path, buildpack_repo, ref, request):
+def test_plan_fetches_a_branch_or_tag_inside_a_pre_receive_hook(store, buildpack_repo, ref, request):
     request.getfixturevalue("inside_a_pre_receive_hook")
-    [(_label, folder)] = plan(tmp_path / "root", [parse(f"file://{buildpack_repo}{ref}")]).buildpacks
+    [(_label, folder)] = plan(store, APP, [parse(f"file://{buildpack_repo}{ref}")]).buildpacks
     assert (folder / "bin" / "compile").is_file()
 
 
-def test_plan_fetches_a_commit_inside_a_pre_receive_hook(tmp_path, buildpack_repo, request):
+def test_plan_fetches_a_commit_inside_a_pre_receive_hook(store, buildpack_repo, request):
     v1 = git(buildpack_repo, "rev-parse", "v1^{commit}").stdout.strip()
     request.getfixturevalue("inside_a_pre_receive_hook")
-    [(_label, folder)] = plan(tmp_path / "root", [parse(f"file://{buildpack_repo}#{v1}")]).buildpacks
+    [(_label, folder)] = plan(store, APP, [parse(f"file://{buildpack_repo}#{v1}")]).buildpacks
     assert compile_of(folder) == "#!/bin/sh\necho v1\n"
