@@ -162,7 +162,7 @@ def _folder(store: Store, app: str, buildpack: Buildpack, policy: Optional[urls.
             raise BuildFailed(f"could not fetch the buildpack {buildpack.name[:120]}: {error}") from None
     for script in ("bin/detect", "bin/compile"):
         if not _file_inside(folder, script):
-            raise BuildFailed(f"{buildpack.name[:120]} is not a buildpack: it has no bin/detect and bin/compile")
+            raise BuildFailed(f"{buildpack.name[:120]} is not a buildpack: {script} is missing or links out of it")
     return folder
 
 
