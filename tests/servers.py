@@ -15,14 +15,19 @@ from helpers import free_port, git
 
 class RecordingServer:
     """An HTTP server on address (any of 127/8): `requests` lists each request as
-    "METHOD PATH HOST"; it serves the files of `folder`, or answers every request with a 302 to
-    `redirect_to`, or with a 404."""
+    "METHOD PATH HOST", `connections` counts every connection (HTTP or not); it serves the files
+    of `folder`, or answers every request with a 302 to `redirect_to`, or with a 404."""
 
     def __init__(self, address: str = "127.0.0.1", folder: Optional[Path] = None, redirect_to: str = ""):
         self.requests: list[str] = []
-        recorded, target = self.requests, redirect_to
+        self.connections = 0
+        recorded, target, server = self.requests, redirect_to, self
 
         class Handler(SimpleHTTPRequestHandler):
+            def setup(self):
+                server.connections += 1
+                super().setup()
+
             def do_GET(self):
                 recorded.append(f"GET {self.path} {self.headers.get('Host')}")
                 if target:
