@@ -51,7 +51,7 @@ class RecordingServer:
         return f"http://{host or self.address}:{self.port}{path}"
 
     def __enter__(self) -> "RecordingServer":
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
         return self
 
     def __exit__(self, *_exc) -> None:
