@@ -17,6 +17,7 @@ from minidokku import urls
 from minidokku.errors import NotFound, ValidationError
 
 MAX_BYTES = 200 * 1024 * 1024
+MAX_UNPACKED_BYTES = 1024 * 1024 * 1024  # a small gzip of zeros must not fill the disk
 MAX_REDIRECTS = 5
 
 
@@ -88,6 +89,8 @@ def _unpack(archive: bytes, target: Path) -> None:
             path = PurePosixPath(member.name)
             if path.is_absolute() or ".." in path.parts:
                 raise ValidationError(f"the archive has an unsafe path: {member.name[:100]!r}")
+        if sum(member.size for member in members if member.isfile()) > MAX_UNPACKED_BYTES:
+            raise ValidationError(f"the archive unpacks to more than {MAX_UNPACKED_BYTES // 2**20} MiB")
         target.mkdir(parents=True)
         for member in members:
             destination = target.joinpath(*PurePosixPath(member.name).parts)
