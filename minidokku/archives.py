@@ -29,7 +29,7 @@ def check_size(archive: bytes) -> None:
 def download(url: str, policy: Optional[urls.Policy]) -> bytes:
     """Fetches an archive over http(s), refusing more than MAX_BYTES. Redirects are followed
     here, up to MAX_REDIRECTS, so that under a policy (a tenant app's) each one is checked as a
-    new URL; each request then goes to the address the policy checked (see _pinned_get)."""
+    new URL; each request then goes to the address the policy checked (see _get)."""
     for _hop in range(MAX_REDIRECTS + 1):
         if not url.startswith(("https://", "http://")):
             raise ValidationError(f"give an http(s) URL or - for stdin, not {url[:80]!r}")
