@@ -6,8 +6,16 @@
 A named buildpack runs whether or not others would detect, but must detect the app itself.
 
 A buildpack is one of ours by name (`python`, or Heroku's shorthand `heroku/python`) or a git
-URL, optionally with `#ref` (a branch, tag or commit), fetched once on this machine and kept
-under ROOT/.cache/buildpacks: a push never waits for a buildpack it has fetched before.
+URL, optionally with `#ref` (a branch, tag or commit), fetched once for the app and kept in
+APP/cache/buildpacks: a push never waits for a buildpack it has fetched before. A tenant app's
+buildpacks, from any of the three sources, follow the tenant rules of urls.py.
+
+The cache is per app, not shared: a branch moves, and the snapshot an app builds with is the one
+taken when that app first needed it. A shared cache would let one tenant choose when another
+app's snapshot is taken (before a fix lands, during a brief compromise), or fill it first under
+the rules of another mode. Pinning by commit would cost a lookup of the remote on every push. The
+cache goes with the app (apps:destroy), and a URL fetched under the tenant rules is kept apart
+from the same URL fetched as trusted (an app an admin later grants to a user key fetches again).
 """
 
 import hashlib
@@ -16,13 +24,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from minidokku import gitrepo
+from minidokku import gitrepo, urls
 from minidokku.builders.buildpacks import BuildpackPlan, bundled_buildpacks_dir, default_order
 from minidokku.errors import BuildFailed, GitError, NotFound, ValidationError
 from minidokku.state import Store
 
 FILE = "BUILDPACKS"
-CACHE = ".cache/buildpacks"
+CACHE = "cache/buildpacks"  # in the app's folder
 URL_PATTERN = re.compile(r"^(https?|git|ssh|file)://[^\s#]+(#[A-Za-z0-9._/][A-Za-z0-9._/-]*)?$")  # no ref starts with -
 MAX_LENGTH = 500
 
@@ -36,7 +44,9 @@ class Buildpack:
 
     @property
     def label(self) -> str:
-        return self.bundled or self.url.rstrip("/").split("/")[-1].removesuffix(".git") or "buildpack"
+        """A short name for folders and messages: the URL's last part, in safe characters."""
+        last = self.url.rstrip("/").split("/")[-1].removesuffix(".git")
+        return self.bundled or re.sub(r"[^A-Za-z0-9._-]", "-", last)[:40].strip(".") or "buildpack"
 
 
 def parse(text: str) -> Buildpack:
@@ -54,6 +64,18 @@ def parse(text: str) -> Buildpack:
     )
 
 
+def check(store: Store, app: str, text: str, where: str) -> Buildpack:
+    """Reads one buildpack as parse() does, and holds a tenant app's to the tenant rules (their
+    form only: the address is checked when it is fetched). `where` names the source in errors."""
+    buildpack = parse(text)
+    if buildpack.url and urls.policy_for(store, app):
+        try:
+            urls.check_form(buildpack.url)
+        except ValidationError as error:
+            raise ValidationError(f"{where}: {error}") from None
+    return buildpack
+
+
 # -- the app's list --------------------------------------------------------------------------
 def app_list(store: Store, app: str) -> list[str]:
     return store.read_lines(app, FILE)
@@ -61,7 +83,7 @@ def app_list(store: Store, app: str) -> list[str]:
 
 def add(store: Store, app: str, text: str, index: Optional[int] = None) -> None:
     """Adds a buildpack at the end, or at the 1-based index."""
-    parse(text)
+    check(store, app, text, "buildpacks:add")
     current = app_list(store, app)
     if text in current:
         raise ValidationError(f"{app} already uses the buildpack {text}")
@@ -72,7 +94,7 @@ def add(store: Store, app: str, text: str, index: Optional[int] = None) -> None:
 
 def set_(store: Store, app: str, text: str, index: Optional[int] = None) -> None:
     """Replaces the buildpack at the 1-based index (default: the first)."""
-    parse(text)
+    check(store, app, text, "buildpacks:set")
     current = app_list(store, app)
     position = _index(1 if index is None else index, max(len(current), 1))
     if position < len(current):
@@ -108,34 +130,46 @@ def choose(store: Store, app: str, env: dict[str, str], dot_buildpacks: str) -> 
     """The buildpacks the app names and where that came from; ([], "detection") for ours."""
     listed = app_list(store, app)
     if listed:
-        return [parse(line) for line in listed], "buildpacks:set"
+        return [check(store, app, line, "buildpacks:set") for line in listed], "buildpacks:set"
     if env.get("BUILDPACK_URL", "").strip():
-        return [parse(env["BUILDPACK_URL"])], "BUILDPACK_URL"
+        return [check(store, app, env["BUILDPACK_URL"], "BUILDPACK_URL")], "BUILDPACK_URL"
     lines = [line.strip() for line in dot_buildpacks.splitlines()]
     lines = [line for line in lines if line and not line.startswith("#")]
     if lines:
-        return [parse(line) for line in lines], ".buildpacks"
+        return [check(store, app, line, ".buildpacks") for line in lines], ".buildpacks"
     return [], "detection"
 
 
-def plan(root: Path, chosen: list[Buildpack]) -> BuildpackPlan:
-    """The folders to build with: ours, or git URLs fetched into the cache (once)."""
+def plan(store: Store, app: str, chosen: list[Buildpack]) -> BuildpackPlan:
+    """The folders to build with: ours, or git URLs fetched into the app's cache (once)."""
     if not chosen:
         return BuildpackPlan([(name, bundled_buildpacks_dir() / name) for name in default_order()])
-    return BuildpackPlan([(bp.label, _folder(root, bp)) for bp in chosen], selection="given")
+    policy = urls.policy_for(store, app)
+    return BuildpackPlan([(bp.label, _folder(store, app, bp, policy)) for bp in chosen], selection="given")
 
 
-def _folder(root: Path, buildpack: Buildpack) -> Path:
+def _folder(store: Store, app: str, buildpack: Buildpack, policy: Optional[urls.Policy]) -> Path:
     if buildpack.bundled:
         return bundled_buildpacks_dir() / buildpack.bundled
-    key = hashlib.sha256(buildpack.name.encode()).hexdigest()[:16]
-    folder = root / CACHE / f"{buildpack.label}-{key}"
+    rules = "tenant" if policy else "trusted"
+    key = hashlib.sha256(f"{rules} {buildpack.name}".encode()).hexdigest()[:16]
+    folder = store.app_dir(app) / CACHE / f"{buildpack.label}-{key}"
     if not folder.is_dir():
         try:
-            gitrepo.fetch_tree(buildpack.url, buildpack.ref, folder)
-        except GitError as error:
-            where = buildpack.url + (f"#{buildpack.ref}" if buildpack.ref else "")
-            raise BuildFailed(f"could not fetch the buildpack {where}: {error}") from None
-    if not (folder / "bin" / "compile").is_file() or not (folder / "bin" / "detect").is_file():
-        raise BuildFailed(f"{buildpack.name} is not a buildpack: it has no bin/detect and bin/compile")
+            pinned = urls.destination(buildpack.url, policy) if policy else None
+            gitrepo.fetch_tree(buildpack.url, buildpack.ref, folder, pinned)
+        except (GitError, ValidationError) as error:
+            raise BuildFailed(f"could not fetch the buildpack {buildpack.name[:120]}: {error}") from None
+    for script in ("bin/detect", "bin/compile"):
+        if not _file_inside(folder, script):
+            raise BuildFailed(f"{buildpack.name[:120]} is not a buildpack: {script} is missing or links out of it")
     return folder
+
+
+def _file_inside(folder: Path, relative: str) -> bool:
+    """A file of folder, or a link to one inside folder (a link out of it counts as missing)."""
+    try:
+        path = (folder / relative).resolve(strict=True)
+    except (OSError, RuntimeError):  # missing, or a loop of links
+        return False
+    return path.is_relative_to(folder.resolve()) and path.is_file()

@@ -66,5 +66,5 @@ def _build(ctx: Context, app: str, sha: str, env: dict[str, str], builder: str) 
         stack_image=ctx.settings.stack_image,
         options=options,
         out=ctx.out,
-        plan=buildpack_choice.plan(ctx.settings.root, chosen),
+        plan=buildpack_choice.plan(ctx.store, app, chosen),
     )

@@ -5,7 +5,7 @@ The new config is saved only once that release serves, so a change that breaks t
 kept and the running release is untouched.
 """
 
-from minidokku import apps, deploy, envfile, releases, triggers
+from minidokku import apps, buildpack_choice, deploy, envfile, releases, triggers
 from minidokku.context import Context
 from minidokku.errors import NotFound
 
@@ -13,6 +13,8 @@ from minidokku.errors import NotFound
 def set_vars(ctx: Context, app: str, pairs: list[str], restart: bool = True) -> dict[str, str]:
     apps.require(ctx, app)
     updates = dict(envfile.parse_assignment(pair) for pair in pairs)
+    if updates.get("BUILDPACK_URL", "").strip():  # refused now rather than at the next push
+        buildpack_choice.check(ctx.store, app, updates["BUILDPACK_URL"], "BUILDPACK_URL")
     with _exclusive(ctx, app, restart):
         env = dict(ctx.store.read_env(app), **updates)
         _apply(ctx, app, env, f"Set {', '.join(updates)} config vars", restart)

@@ -10,6 +10,7 @@ from typing import Optional
 
 from minidokku.errors import GitError
 from minidokku.state import atomic_write
+from minidokku.urls import Destination
 
 HOOK_MARKER = "# written by minidokku"
 NO_PROMPT = {"GIT_TERMINAL_PROMPT": "0", "GIT_SSH_COMMAND": "ssh -o BatchMode=yes"}  # fail, never ask
@@ -82,26 +83,54 @@ def archive(repo: Path, rev: str, prefix: str = "app/") -> bytes:
     return _git(["archive", "--format=tar", f"--prefix={prefix}", rev], cwd=repo)
 
 
-def fetch_tree(url: str, ref: str, folder: Path) -> None:
+def fetch_tree(url: str, ref: str, folder: Path, pinned: Optional[Destination] = None) -> None:
     """Clones url at ref (a branch, tag or commit; the default branch when empty) into folder, as
-    plain files without .git; folder appears whole or not at all. Raises GitError with git's reason."""
+    plain files without .git (symlinks stay symlinks); folder appears whole or not at all. Raises
+    GitError with git's reason. With pinned (a tenant's URL as urls.destination checked it), git
+    connects to the checked address only, over that one protocol, follows no redirect and reads
+    none of this machine's git configuration (credential helpers, URL rewrites, hooks)."""
+    env, source = (_pinned_environment(pinned), _pinned_source(pinned)) if pinned else (NO_PROMPT, url)
+    clone_args = ["clone", "--quiet", "--template=", "--no-recurse-submodules"]  # no hooks, no submodules
     folder.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder.parent, prefix=".fetch-") as scratch:
         clone = Path(scratch) / "tree"
         if ref:
             try:  # a branch or tag: only its last commit
-                _git(["clone", "--quiet", "--depth", "1", "--branch", ref, "--", url, str(clone)], env=NO_PROMPT)
+                _git([*clone_args, "--depth", "1", "--branch", ref, "--", source, str(clone)], env=env)
             except GitError:  # a commit
-                _git(["clone", "--quiet", "--", url, str(clone)], env=NO_PROMPT)
-                _git(["checkout", "--quiet", ref, "--"], cwd=clone, env=NO_PROMPT)
+                shutil.rmtree(clone, ignore_errors=True)
+                _git([*clone_args, "--", source, str(clone)], env=env)
+                _git(["checkout", "--quiet", ref, "--"], cwd=clone, env=env)
         else:
-            _git(["clone", "--quiet", "--depth", "1", "--", url, str(clone)], env=NO_PROMPT)
+            _git([*clone_args, "--depth", "1", "--", source, str(clone)], env=env)
         shutil.rmtree(clone / ".git", ignore_errors=True)
         try:
             os.rename(clone, folder)
         except OSError:  # another command fetched it meanwhile
             if not folder.is_dir():
                 raise
+
+
+def _pinned_environment(pinned: Destination) -> dict[str, str]:
+    settings = {
+        "protocol.allow": "never",
+        f"protocol.{pinned.scheme}.allow": "always",
+        "http.followRedirects": "false",
+        "http.lowSpeedLimit": "1000",  # bytes a second, for lowSpeedTime seconds: a stalled server fails
+        "http.lowSpeedTime": "60",
+    }
+    if pinned.scheme != "git" and not pinned.host_is_address:  # git:// connects to the address itself
+        address = f"[{pinned.address}]" if ":" in pinned.address else pinned.address
+        settings["http.curloptResolve"] = f"{pinned.host}:{pinned.port}:{address}"
+    env = dict(NO_PROMPT, GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, GIT_CONFIG_COUNT=str(len(settings)))
+    for index, (key, value) in enumerate(settings.items()):
+        env.update({f"GIT_CONFIG_KEY_{index}": key, f"GIT_CONFIG_VALUE_{index}": value})
+    return env
+
+
+def _pinned_source(pinned: Destination) -> str:
+    """git:// has no way to be told an address for a name: the URL names the address itself."""
+    return pinned.with_address() if pinned.scheme == "git" else pinned.url
 
 
 def commit_directory(repo: Path, directory: Path, branch: str, message: str) -> str:

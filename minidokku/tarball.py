@@ -1,10 +1,15 @@
 """Small in-memory tarballs: how files travel into containers through the Engine's archive API."""
 
 import io
+import os
+import stat
 import tarfile
 from pathlib import Path
 
-Entries = dict[str, tuple[bytes, int]]  # path in the tar -> (content, mode); a path ending in / is a folder
+# path in the tar -> (content, mode); a path ending in / is a folder; a mode with stat.S_IFLNK is a
+# symbolic link whose content is its target
+Entries = dict[str, tuple[bytes, int]]
+LINK = stat.S_IFLNK | 0o777
 
 
 def pack(entries: Entries) -> bytes:
@@ -16,6 +21,9 @@ def pack(entries: Entries) -> bytes:
             if name.endswith("/"):
                 info.type = tarfile.DIRTYPE
                 tar.addfile(info)
+            elif stat.S_ISLNK(mode):
+                info.type, info.linkname, info.mode = tarfile.SYMTYPE, content.decode(), 0o777
+                tar.addfile(info)
             else:
                 info.size = len(content)
                 tar.addfile(info, io.BytesIO(content))
@@ -23,14 +31,32 @@ def pack(entries: Entries) -> bytes:
 
 
 def tree_entries(directory: Path, prefix: str, executable_dirs: tuple[str, ...] = ("bin",)) -> Entries:
-    """The files of a directory tree, under prefix; files in a `bin/` folder become executable."""
+    """The files of a directory tree, under prefix; files in a `bin/` folder become executable.
+    A symbolic link is packed as a link, never followed: it resolves where the tar is unpacked
+    (inside a container), so a fetched `bin/compile -> /home/dokku/APP/ENV` reads nothing of
+    this machine. Anything else than files, folders and links (a fifo, a device) is left out."""
     entries: Entries = {}
-    for path in sorted(directory.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts:
+    for parent, folders, files in os.walk(directory):  # os.walk does not enter linked folders
+        folders[:] = sorted(name for name in folders if name != "__pycache__")
+        for name in sorted(files) + [name for name in folders if os.path.islink(os.path.join(parent, name))]:
+            path = Path(parent, name)
             relative = path.relative_to(directory)
-            executable = bool(set(relative.parts[:-1]) & set(executable_dirs)) or path.stat().st_mode & 0o111
-            entries[f"{prefix}{relative.as_posix()}"] = (path.read_bytes(), 0o755 if executable else 0o644)
+            mode = path.lstat().st_mode
+            if stat.S_ISLNK(mode):
+                entries[f"{prefix}{relative.as_posix()}"] = (os.readlink(path).encode(), LINK)
+            elif stat.S_ISREG(mode):
+                executable = bool(set(relative.parts[:-1]) & set(executable_dirs)) or mode & 0o111
+                entries[f"{prefix}{relative.as_posix()}"] = (_read_regular(path), 0o755 if executable else 0o644)
     return entries
+
+
+def _read_regular(path: Path) -> bytes:
+    """The content of path, which must still be the regular file it was (not swapped for a link)."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    with os.fdopen(descriptor, "rb") as file:
+        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            raise OSError(f"{path} is no longer a regular file")
+        return file.read()
 
 
 def read_member(tar_bytes: bytes, name: str) -> bytes:

@@ -4,7 +4,7 @@ import sys
 
 import click
 
-from minidokku import access, archives, events, push, sources, ssh
+from minidokku import access, archives, events, push, sources, ssh, urls
 from minidokku.cli.errors import UserError
 from minidokku.context import Context
 from minidokku.errors import MinidokkuError, PermissionDenied
@@ -61,5 +61,5 @@ def register(cli: click.Group) -> None:
         if source == "-":
             data = sys.stdin.buffer.read(archives.MAX_BYTES + 1)
         else:
-            data = archives.download(source)
+            data = archives.download(source, urls.policy_for(ctx.store, app))
         sources.from_archive(ctx, app, data, "stdin" if source == "-" else source)

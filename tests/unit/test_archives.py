@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from helpers import git
 
-from minidokku import gitrepo
+from minidokku import archives, gitrepo
 from minidokku.archives import extract
 from minidokku.errors import ValidationError
 
@@ -253,3 +253,12 @@ def test_read_file_returns_the_text_at_a_revision_or_none(tmp_path, bare_repo):
     assert gitrepo.read_file(bare_repo, "main", "Procfile") is None  # the branch has not moved yet
     gitrepo.move_branch(bare_repo, "main", sha)
     assert gitrepo.read_file(bare_repo, "main", "Procfile") == "web: run\n"
+
+
+def test_an_archive_that_unpacks_to_more_than_the_limit_is_refused_before_writing(tmp_path, monkeypatch):
+    monkeypatch.setattr(archives, "MAX_UNPACKED_BYTES", 10_000)
+    archive = tar_of([("a", b"\0" * 6000), ("b", b"\0" * 6000)], "gz")
+    assert len(archive) < 1000
+    with pytest.raises(ValidationError, match="unpacks to more than"):
+        extract(archive, tmp_path / "tree")
+    assert not (tmp_path / "tree").exists()

@@ -3,8 +3,9 @@ from pathlib import Path
 
 import pytest
 from helpers import git
+from servers import RecordingServer
 
-from minidokku import buildpack_choice
+from minidokku import access, buildpack_choice
 from minidokku.builders.buildpacks import bundled_buildpacks_dir, default_order
 from minidokku.buildpack_choice import CACHE, Buildpack, add, app_list, choose, clear, parse, plan, remove, set_
 from minidokku.errors import BuildFailed, NotFound, ValidationError
@@ -321,64 +322,61 @@ def test_choose_refuses_an_invalid_name_from_dot_buildpacks(store):
 
 
 # -- plan --------------------------------------------------------------------------------------
-def test_plan_of_nothing_chosen_detects_with_ours_in_order(tmp_path):
-    result = plan(tmp_path, [])
+def test_plan_of_nothing_chosen_detects_with_ours_in_order(store):
+    result = plan(store, APP, [])
     assert result.selection == "detect"
     assert result.buildpacks == [(name, bundled_buildpacks_dir() / name) for name in default_order()]
 
 
-def test_plan_maps_our_names_to_the_bundled_folders(tmp_path):
-    result = plan(tmp_path, [parse("heroku/python"), parse("python")])
+def test_plan_maps_our_names_to_the_bundled_folders(store):
+    result = plan(store, APP, [parse("heroku/python"), parse("python")])
     assert result.selection == "given"
     assert result.buildpacks == [("python", bundled_buildpacks_dir() / "python")] * 2
     assert (bundled_buildpacks_dir() / "python" / "bin" / "compile").is_file()
-    assert not (tmp_path / CACHE).exists()
+    assert not (store.app_dir(APP) / CACHE).exists()
 
 
-def test_plan_fetches_a_git_url_into_the_cache_without_its_git_folder(tmp_path, buildpack_repo):
-    root = tmp_path / "root"
-    result = plan(root, [parse(f"file://{buildpack_repo}")])
+def test_plan_fetches_a_git_url_into_the_cache_without_its_git_folder(store, buildpack_repo):
+    result = plan(store, APP, [parse(f"file://{buildpack_repo}")])
     [(label, folder)] = result.buildpacks
     assert label == "buildpack-test"
-    assert folder.parent == root / CACHE
+    assert folder.parent == store.app_dir(APP) / CACHE
     assert compile_of(folder) == "#!/bin/sh\necho v2\n"
     assert (folder / "bin" / "detect").is_file()
     assert not (folder / ".git").exists()
-    assert [p.name for p in (root / CACHE).iterdir()] == [folder.name]  # no scratch folder left
+    assert [p.name for p in (store.app_dir(APP) / CACHE).iterdir()] == [folder.name]  # no scratch folder left
 
 
-def test_plan_fetches_a_buildpack_only_once(tmp_path, buildpack_repo):
-    root = tmp_path / "root"
+def test_plan_fetches_a_buildpack_only_once(store, buildpack_repo):
     chosen = [parse(f"file://{buildpack_repo}#v1")]
-    first = plan(root, chosen)
+    first = plan(store, APP, chosen)
     shutil.rmtree(buildpack_repo)
-    second = plan(root, chosen)
+    second = plan(store, APP, chosen)
     assert second == first
     assert compile_of(second.buildpacks[0][1]) == "#!/bin/sh\necho v1\n"
 
 
-def test_plan_fetches_a_tag(tmp_path, buildpack_repo):
-    [(_label, folder)] = plan(tmp_path / "root", [parse(f"file://{buildpack_repo}#v1")]).buildpacks
+def test_plan_fetches_a_tag(store, buildpack_repo):
+    [(_label, folder)] = plan(store, APP, [parse(f"file://{buildpack_repo}#v1")]).buildpacks
     assert compile_of(folder) == "#!/bin/sh\necho v1\n"
 
 
-def test_plan_fetches_a_commit(tmp_path, buildpack_repo):
+def test_plan_fetches_a_commit(store, buildpack_repo):
     v1 = git(buildpack_repo, "rev-parse", "v1^{commit}").stdout.strip()
     commit_compile(buildpack_repo, "v3")
-    [(_label, folder)] = plan(tmp_path / "root", [parse(f"file://{buildpack_repo}#{v1}")]).buildpacks
+    [(_label, folder)] = plan(store, APP, [parse(f"file://{buildpack_repo}#{v1}")]).buildpacks
     assert compile_of(folder) == "#!/bin/sh\necho v1\n"
 
 
-def test_plan_keeps_each_ref_of_a_url_in_its_own_folder(tmp_path, buildpack_repo):
-    root = tmp_path / "root"
-    result = plan(root, [parse(f"file://{buildpack_repo}#v1"), parse(f"file://{buildpack_repo}")])
+def test_plan_keeps_each_ref_of_a_url_in_its_own_folder(store, buildpack_repo):
+    result = plan(store, APP, [parse(f"file://{buildpack_repo}#v1"), parse(f"file://{buildpack_repo}")])
     [(_, tagged), (_, default)] = result.buildpacks
     assert tagged != default
     assert compile_of(tagged) == "#!/bin/sh\necho v1\n"
     assert compile_of(default) == "#!/bin/sh\necho v2\n"
 
 
-def test_plan_refuses_a_repo_that_is_not_a_buildpack(tmp_path):
+def test_plan_refuses_a_repo_that_is_not_a_buildpack(store, tmp_path):
     repo = tmp_path / "not-a-buildpack"
     repo.mkdir()
     (repo / "README").write_text("hello\n")
@@ -386,27 +384,26 @@ def test_plan_refuses_a_repo_that_is_not_a_buildpack(tmp_path):
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "no bin")
     with pytest.raises(BuildFailed, match="is not a buildpack"):
-        plan(tmp_path / "root", [parse(f"file://{repo}")])
+        plan(store, APP, [parse(f"file://{repo}")])
 
 
-def test_plan_refuses_a_repo_with_detect_but_no_compile(tmp_path):
+def test_plan_refuses_a_repo_with_detect_but_no_compile(store, tmp_path):
     repo = make_buildpack_repo(tmp_path / "half")
     git(repo, "rm", "-q", "bin/compile")
     git(repo, "commit", "-q", "-m", "no compile")
     with pytest.raises(BuildFailed, match="is not a buildpack"):
-        plan(tmp_path / "root", [parse(f"file://{repo}")])
+        plan(store, APP, [parse(f"file://{repo}")])
 
 
-def test_plan_of_a_missing_url_fails_the_build_and_caches_nothing(tmp_path):
-    root = tmp_path / "root"
+def test_plan_of_a_missing_url_fails_the_build_and_caches_nothing(store, tmp_path):
     with pytest.raises(BuildFailed, match="could not fetch the buildpack"):
-        plan(root, [parse(f"file://{tmp_path}/nowhere.git")])
-    assert list((root / CACHE).iterdir()) == []
+        plan(store, APP, [parse(f"file://{tmp_path}/nowhere.git")])
+    assert list((store.app_dir(APP) / CACHE).iterdir()) == []
 
 
-def test_plan_of_a_missing_ref_fails_the_build(tmp_path, buildpack_repo):
+def test_plan_of_a_missing_ref_fails_the_build(store, buildpack_repo):
     with pytest.raises(BuildFailed, match="could not fetch the buildpack .*#no-such-ref"):
-        plan(tmp_path / "root", [parse(f"file://{buildpack_repo}#no-such-ref")])
+        plan(store, APP, [parse(f"file://{buildpack_repo}#no-such-ref")])
 
 
 @pytest.fixture
@@ -423,14 +420,110 @@ def inside_a_pre_receive_hook(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("ref", ["", "#v1"])
-def test_plan_fetches_a_branch_or_tag_inside_a_pre_receive_hook(tmp_path, buildpack_repo, ref, request):
+def test_plan_fetches_a_branch_or_tag_inside_a_pre_receive_hook(store, buildpack_repo, ref, request):
     request.getfixturevalue("inside_a_pre_receive_hook")
-    [(_label, folder)] = plan(tmp_path / "root", [parse(f"file://{buildpack_repo}{ref}")]).buildpacks
+    [(_label, folder)] = plan(store, APP, [parse(f"file://{buildpack_repo}{ref}")]).buildpacks
     assert (folder / "bin" / "compile").is_file()
 
 
-def test_plan_fetches_a_commit_inside_a_pre_receive_hook(tmp_path, buildpack_repo, request):
+def test_plan_fetches_a_commit_inside_a_pre_receive_hook(store, buildpack_repo, request):
     v1 = git(buildpack_repo, "rev-parse", "v1^{commit}").stdout.strip()
     request.getfixturevalue("inside_a_pre_receive_hook")
-    [(_label, folder)] = plan(tmp_path / "root", [parse(f"file://{buildpack_repo}#{v1}")]).buildpacks
+    [(_label, folder)] = plan(store, APP, [parse(f"file://{buildpack_repo}#{v1}")]).buildpacks
     assert compile_of(folder) == "#!/bin/sh\necho v1\n"
+
+
+# -- links in a fetched buildpack --------------------------------------------------------------
+def test_a_buildpack_whose_compile_links_out_of_it_is_refused_without_reading_the_target(store, tmp_path):
+    secret = tmp_path / "victim" / "ENV"
+    secret.parent.mkdir()
+    secret.write_text("export SECRET='s3cret'\n")
+    repo = make_buildpack_repo(tmp_path / "evil")
+    (repo / "bin" / "compile").unlink()
+    (repo / "bin" / "compile").symlink_to(secret)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "compile is the victim's ENV")
+    with pytest.raises(BuildFailed, match="bin/compile is missing or links out of it") as error:
+        plan(store, APP, [parse(f"file://{repo}")])
+    assert "s3cret" not in str(error.value)
+
+
+def test_a_buildpack_whose_compile_links_inside_it_is_accepted(store, tmp_path):
+    repo = make_buildpack_repo(tmp_path / "linked")
+    (repo / "lib").mkdir()
+    (repo / "bin" / "compile").rename(repo / "lib" / "compile.sh")
+    (repo / "bin" / "compile").symlink_to("../lib/compile.sh")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "compile is a link")
+    [(_label, folder)] = plan(store, APP, [parse(f"file://{repo}")]).buildpacks
+    assert (folder / "bin" / "compile").is_symlink()
+
+
+# -- a tenant app's buildpacks -----------------------------------------------------------------
+@pytest.fixture
+def tenant_store(store) -> Store:
+    """The app is granted to a user key: the tenant rules apply, whoever builds it."""
+    access.grant(store, APP, "eve")
+    return store
+
+
+REFUSED_FOR_TENANTS = ["file:///home/dokku/victim", "ssh://git@example.com/bp.git", "file:///srv/bp#main"]
+
+
+@pytest.mark.parametrize("url", REFUSED_FOR_TENANTS)
+def test_a_tenant_apps_buildpacks_come_from_no_local_or_ssh_url_whatever_names_them(tenant_store, url):
+    for env, dot_buildpacks, source in [({"BUILDPACK_URL": url}, "", "BUILDPACK_URL"), ({}, f"{url}\n", ".buildpacks")]:
+        with pytest.raises(ValidationError, match=f"^{source}: .* only https://, http:// or git:// URLs"):
+            choose(tenant_store, APP, env, dot_buildpacks)
+    for change in (add, set_):
+        with pytest.raises(ValidationError, match="only https://, http:// or git:// URLs"):
+            change(tenant_store, APP, url)
+    assert app_list(tenant_store, APP) == []
+
+
+def test_a_tenant_apps_list_set_before_it_was_granted_is_checked_at_the_build(store):
+    add(store, APP, "file:///srv/buildpacks/custom")
+    access.grant(store, APP, "eve")
+    with pytest.raises(ValidationError, match="^buildpacks:set: 'file:///srv/buildpacks/custom' is not allowed"):
+        choose(store, APP, {}, "")
+
+
+def test_a_tenant_app_keeps_https_and_our_own_buildpacks(tenant_store):
+    text = "https://github.com/heroku/heroku-buildpack-nodejs.git#v250\npython\n"
+    chosen, _ = choose(tenant_store, APP, {}, text)
+    assert [bp.name for bp in chosen] == ["https://github.com/heroku/heroku-buildpack-nodejs.git#v250", "python"]
+
+
+def test_a_tenant_apps_buildpack_on_the_hosts_loopback_is_never_asked_for(tenant_store):
+    with RecordingServer("127.0.0.1") as service:
+        for host in ("127.0.0.1", "localhost"):
+            [buildpack] = choose(tenant_store, APP, {}, service.url("/bp.git", host=host))[0]
+            with pytest.raises(BuildFailed, match="could not fetch the buildpack .* a loopback address"):
+                plan(tenant_store, APP, [buildpack])
+    assert service.requests == []
+    assert not (tenant_store.app_dir(APP) / CACHE).exists()
+
+
+def test_each_app_has_its_own_cache(store, buildpack_repo):
+    other = "other"
+    store.app_dir(other).mkdir()
+    chosen = [parse(f"file://{buildpack_repo}")]
+    [(_, mine)] = plan(store, APP, chosen).buildpacks
+    commit_compile(buildpack_repo, "v3")  # the branch moves
+    [(_, theirs)] = plan(store, other, chosen).buildpacks
+    assert mine.parent == store.app_dir(APP) / CACHE and theirs.parent == store.app_dir(other) / CACHE
+    assert (compile_of(mine), compile_of(theirs)) == ("#!/bin/sh\necho v2\n", "#!/bin/sh\necho v3\n")
+
+
+def test_a_buildpack_fetched_as_trusted_is_not_reused_once_the_app_is_a_tenants(store, buildpack_repo):
+    chosen = [parse(f"file://{buildpack_repo}")]
+    plan(store, APP, chosen)
+    access.grant(store, APP, "eve")
+    with pytest.raises(BuildFailed, match="could not fetch the buildpack .* is not allowed for a tenant app"):
+        plan(store, APP, chosen)
+
+
+def test_a_label_from_a_url_is_safe_for_a_folder_name():
+    assert parse("https://example.com/a/b%20c$(x).git").label == "b-20c--x-"
+    assert parse("https://example.com/" + "x" * 300).label == "x" * 40
+    assert parse("https://example.com/..").label == "buildpack"

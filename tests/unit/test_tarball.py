@@ -1,0 +1,83 @@
+"""tarball.tree_entries packs a fetched folder (a buildpack) for a build container: a symbolic link
+travels as a link, to be resolved inside the container, so nothing of this machine is read
+through it."""
+
+import io
+import os
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from minidokku import tarball
+
+SECRET = "export DATABASE_URL='postgres://victim:s3cret@db/victim'\n"
+
+
+@pytest.fixture
+def host_secret(tmp_path) -> Path:
+    """Another app's ENV on this machine, and its folder."""
+    victim = tmp_path / "home" / "victim"
+    victim.mkdir(parents=True)
+    (victim / "ENV").write_text(SECRET)
+    return victim / "ENV"
+
+
+@pytest.fixture
+def fetched(tmp_path, host_secret) -> Path:
+    """A buildpack as an attacker would publish it: links to the victim's files and folder."""
+    folder = tmp_path / "buildpack"
+    (folder / "bin").mkdir(parents=True)
+    (folder / "bin" / "detect").write_text("#!/bin/sh\necho Evil\n")
+    (folder / "bin" / "compile").symlink_to(host_secret)
+    (folder / "bin" / "release").symlink_to("../../home/victim/ENV")
+    (folder / "bin" / "helper").symlink_to("detect")
+    (folder / "victim").symlink_to(host_secret.parent, target_is_directory=True)
+    (folder / "dangling").symlink_to("/nowhere/at/all")
+    (folder / "lib").mkdir()
+    (folder / "lib" / "tool.sh").write_text("echo tool\n")
+    os.mkfifo(folder / "lib" / "pipe")
+    return folder
+
+
+def members_of(entries: tarball.Entries) -> dict[str, tarfile.TarInfo]:
+    with tarfile.open(fileobj=io.BytesIO(tarball.pack(entries))) as tar:
+        return {member.name: member for member in tar.getmembers()}
+
+
+def test_links_are_packed_as_links_and_no_host_file_is_read(fetched):
+    entries = tarball.tree_entries(fetched, "tmp/buildpacks/01-evil/")
+
+    assert all(SECRET.encode() not in content for content, _mode in entries.values())
+    assert SECRET.encode() not in tarball.pack(entries)
+    members = members_of(entries)
+    links = {name: m.linkname for name, m in members.items() if m.issym()}
+    assert links == {
+        "tmp/buildpacks/01-evil/bin/compile": str(fetched.parent / "home" / "victim" / "ENV"),
+        "tmp/buildpacks/01-evil/bin/release": "../../home/victim/ENV",
+        "tmp/buildpacks/01-evil/bin/helper": "detect",
+        "tmp/buildpacks/01-evil/victim": str(fetched.parent / "home" / "victim"),
+        "tmp/buildpacks/01-evil/dangling": "/nowhere/at/all",
+    }
+
+
+def test_a_linked_folder_is_not_entered(fetched):
+    names = set(tarball.tree_entries(fetched, "bp/"))
+    assert not any(name.startswith("bp/victim/") for name in names)
+
+
+def test_files_keep_their_content_and_bin_files_become_executable(fetched):
+    entries = tarball.tree_entries(fetched, "bp/")
+    assert entries["bp/bin/detect"] == (b"#!/bin/sh\necho Evil\n", 0o755)
+    assert entries["bp/lib/tool.sh"] == (b"echo tool\n", 0o644)
+
+
+def test_a_fifo_is_left_out_rather_than_read(fetched):
+    assert "bp/lib/pipe" not in tarball.tree_entries(fetched, "bp/")
+
+
+def test_python_caches_are_left_out(tmp_path):
+    (tmp_path / "bp" / "__pycache__").mkdir(parents=True)
+    (tmp_path / "bp" / "__pycache__" / "x.pyc").write_bytes(b"\0")
+    (tmp_path / "bp" / "x.py").write_text("")
+    assert set(tarball.tree_entries(tmp_path / "bp", "")) == {"x.py"}
