@@ -19,6 +19,7 @@ from minidokku import (
     proxy,
     ps_settings,
     releases,
+    resources,
     retirement,
     scale,
     tasks,
@@ -126,13 +127,16 @@ def _start(ctx: Context, app: str, release: Release, counts: dict[str, int]) -> 
     started: list[Container] = []
     try:
         for process_type, count in counts.items():
+            limits = resources.for_process(ctx.store, app, process_type)
             for index in range(1, count + 1):
                 from_plugins = triggers.docker_args(
                     ctx, "docker-args-deploy", app, release.image_id, process_type, str(index)
                 )
                 options = dockeroptions.parse(stored_options + from_plugins)
                 started.append(
-                    ctx.scheduler.start(ctx.docker_name(app), release, process_type, index, options, policy, published)
+                    ctx.scheduler.start(
+                        ctx.docker_name(app), release, process_type, index, options, policy, published, limits=limits
+                    )
                 )
     except BaseException:
         ctx.scheduler.retire([c.id for c in started], grace=0)

@@ -10,7 +10,7 @@ pushed tree; a Procfile without `web` leaves web to the image's own CMD.
 import json
 import re
 
-from minidokku import labels, procfile
+from minidokku import labels, procfile, resources
 from minidokku.builders import BuildResult, image_processes, image_repository, image_result
 from minidokku.dockeroptions import DockerOptions
 from minidokku.engine.client import Engine
@@ -45,17 +45,22 @@ def build(
     build_args: dict[str, str],
     options: DockerOptions,
     out: Output,
+    limits: resources.Limits,
+    time_limit: int,
 ) -> BuildResult:
-    """Builds the Dockerfile of context_tar; files holds the tree's Dockerfile, Procfile,
-    app.json and CHECKS texts ("" when absent)."""
+    """Builds the Dockerfile of context_tar, its steps bounded by limits, cancelled after
+    time_limit seconds; files holds the tree's Dockerfile, Procfile, app.json and CHECKS texts
+    ("" when absent)."""
     for image in base_images(files["Dockerfile"]):
         _require_image(engine, image)
     tag = f"{image_repository(app)}:latest"
     extra = {"labels": json.dumps({labels.APP: app})}
     if options.network:
         extra["networkmode"] = options.network
+    extra.update(resources.build_parameters(limits))
+    arguments = dict(build_args, **options.build_args)
     try:
-        for message in engine.build_image(context_tar, tag, dict(build_args, **options.build_args), **extra):
+        for message in engine.build_image(context_tar, tag, arguments, time_limit=time_limit, **extra):
             for line in message.get("stream", "").splitlines():
                 if line.strip():
                     out.info(line)
