@@ -108,6 +108,7 @@ def deploy_release(ctx: Context, app: str, release: Release, new_release: bool =
         # a tag per release keeps its image from `docker image prune` while it may be rolled back to
         ctx.engine.tag_image(release.image_id, image_repository(docker_name), release.name)
     ctx.scheduler.mark_retiring(old)
+    ctx.scheduler.retire_earlier_beyond(docker_name, old, scale.MAX_CONTAINERS)
     ctx.scheduler.settle_names(new)
     retirement.schedule(ctx, old, checks.wait_to_retire(ctx.store, app, release.config))
     ps_settings.mark_running(ctx.store, app)

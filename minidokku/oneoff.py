@@ -23,10 +23,11 @@ from minidokku import docker_options, labels, releases, resources, triggers
 from minidokku.context import Context
 from minidokku.engine.attach import Hijacked
 from minidokku.engine.streams import STDERR
-from minidokku.errors import EngineError, NotFound
+from minidokku.errors import EngineError, NotFound, ValidationError
 from minidokku.scheduler import Container
 
 RUN_ROLE = "run"
+MAX_AT_ONCE = 5  # one-off containers of one app at a time: a tenant cannot start them without end
 SHELL = "bash"
 CHUNK = 65536
 
@@ -83,6 +84,9 @@ def run(ctx: Context, app: str, command: list[str], tty: bool, streams: Streams)
         resources.apply(options.apply(config), limits), name=f"{docker_name}.{dyno}"
     )
     try:
+        # counted once this one exists: of two runs racing for the last place, neither gets it
+        if len(ctx.engine.list_containers({labels.APP: docker_name, labels.ROLE: RUN_ROLE})) > MAX_AT_ONCE:
+            raise ValidationError(f"{app} runs {MAX_AT_ONCE} one-off containers already; try again when one ends")
         with ctx.engine.attach_container(container_id, tty) as stream:
             ctx.engine.start_container(container_id)
             _converse(stream, streams, partial(ctx.engine.resize_container, container_id))

@@ -131,6 +131,15 @@ class DockerScheduler:
             if not container.retiring:
                 self.engine.rename_container(container.id, f"{container.plain_name}{RETIRING}{secrets.token_hex(3)}")
 
+    def retire_earlier_beyond(self, app: str, just_retiring: list[Container], cap: int) -> None:
+        """Keeps the app's retiring containers at most cap: when more are, the ones retiring since
+        an earlier deploy go now (they left nginx's upstream a deploy ago), so a burst of deploys
+        with a long wait-to-retire cannot pile up containers."""
+        retiring = [c for c in self.containers(app) if c.retiring]
+        if len(retiring) > cap:
+            kept = {c.id for c in just_retiring}
+            self.retire([c.id for c in retiring if c.id not in kept])
+
     def stop(self, containers: list[Container], grace: int = STOP_GRACE_SECONDS) -> None:
         """Stops the containers, keeping them (and their logs) for a later start."""
         for container in containers:

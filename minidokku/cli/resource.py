@@ -36,7 +36,7 @@ def register(cli: click.Group) -> None:
             f"Example: dokku {command}-clear --process-type web catmeow",
         )(_clearing_command(kind))
 
-    @cli.command("resource:report", context_settings={"ignore_unknown_options": True})
+    @cli.command("resource:report", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
     @click.argument("app", required=False)
     @click.argument("args", nargs=-1, type=click.UNPROCESSED)
     @click.pass_obj

@@ -15,7 +15,7 @@ import pytest
 from helpers import APPS, commit_all, make_git_repo, wait_until_serving
 from security_helpers import VICTIM_HOST, assert_refused, quoted, server_head, state_of
 
-from minidokku import access, labels, resources
+from minidokku import access, labels, oneoff, resources, scale
 
 USER = "mallory"
 TENANT = "tenant"
@@ -221,6 +221,57 @@ def test_more_containers_or_a_longer_retirement_is_refused_in_one_line(
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr
     assert state_of(platform, engine) == before
+    wait_until_serving(platform, TENANT_HOST, "hello from a shell script on web.1\n")
+
+
+def test_one_off_containers_past_five_at_once_are_refused_in_one_line(platform, engine, user_key, tenant):
+    sessions = [
+        subprocess.Popen(
+            [*user_key.ssh_command, "root@127.0.0.1", quoted("run", TENANT, "sleep", "60")],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(oneoff.MAX_AT_ONCE)
+    ]
+    try:
+        deadline = time.monotonic() + 30
+        while len(tenant_containers(engine, platform, "run")) < oneoff.MAX_AT_ONCE:
+            assert time.monotonic() < deadline, "the one-off containers did not start"
+            time.sleep(0.2)
+
+        result = user_key.ssh(quoted("run", TENANT, "echo", "one too many"))
+
+        assert_refused(result, f"{TENANT} runs {oneoff.MAX_AT_ONCE} one-off containers already")
+        assert "one too many" not in result.stdout
+        assert len(tenant_containers(engine, platform, "run")) == oneoff.MAX_AT_ONCE
+    finally:
+        for container in tenant_containers(engine, platform, "run"):
+            engine.remove_container(container["Id"], force=True)
+        for session in sessions:
+            session.wait(timeout=30)
+
+
+def test_a_burst_of_deploys_with_a_long_wait_to_retire_keeps_at_most_20_retiring(platform, engine, user_key, tenant):
+    def retiring() -> list[dict]:
+        return [c for c in tenant_containers(engine, platform, "process") if ".retiring-" in c["Names"][0]]
+
+    assert user_key.ssh(quoted("checks:set", TENANT, "wait-to-retire", "300")).returncode == 0
+    try:
+        assert user_key.ssh(quoted("ps:scale", TENANT, "web=10")).returncode == 0
+        counts = []
+        for _ in range(2):
+            restarted = user_key.ssh(quoted("ps:restart", TENANT))
+            assert restarted.returncode == 0, restarted.stderr
+            counts.append(len(retiring()))
+        print(f"\n[retiring] after two restarts of 10 web containers: {counts} retiring (cap {scale.MAX_CONTAINERS})")
+        assert counts[0] > 10, counts  # the first restart's 10, and what the scale change left retiring
+        assert counts[1] == 10, "the second restart retired the containers earlier deploys left"
+    finally:
+        user_key.ssh(quoted("checks:set", TENANT, "wait-to-retire", ""))
+        user_key.ssh(quoted("ps:scale", TENANT, "web=1"))
+        for container in retiring():
+            engine.remove_container(container["Id"], force=True)
     wait_until_serving(platform, TENANT_HOST, "hello from a shell script on web.1\n")
 
 
