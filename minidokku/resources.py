@@ -64,11 +64,14 @@ def validate(kind: str, key: str, text: str) -> str:
     if key not in KEYS[kind]:
         raise ValidationError(f"{key} cannot be a resource {kind}; known: {', '.join(KEYS[kind])}")
     if text != CLEAR:
-        _engine_value(kind, key, text)
+        engine_value(kind, key, text)
     return text
 
 
-def _engine_value(kind: str, key: str, text: str) -> int:
+def engine_value(kind: str, key: str, text: str) -> int:
+    """A value as typed, in the Engine's unit (NanoCpus or CpuShares, bytes, a count)."""
+    if not text.isascii() or not text.isprintable() or " " in text:
+        raise ValidationError(f"{key} {text[:20]!r} must be a number with no spaces")
     if key == "cpu":
         if text == "0":
             return 0
@@ -153,7 +156,7 @@ def _lookup(store: Store, app: str, types: tuple[str, ...], kind: str, key: str)
         for process_type in types:
             text = values.get(_property(process_type, kind, key))
             if text:
-                return _engine_value(kind, key, text)
+                return engine_value(kind, key, text)
     return None
 
 

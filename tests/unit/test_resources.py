@@ -39,7 +39,7 @@ def store(tmp_path) -> Store:
 )
 def test_good_values_become_engine_values(kind, key, text, engine_value):
     assert resources.validate(kind, key, text) == text
-    assert resources._engine_value(kind, key, text) == engine_value
+    assert resources.engine_value(kind, key, text) == engine_value
 
 
 @pytest.mark.parametrize(
@@ -52,7 +52,9 @@ def test_good_values_become_engine_values(kind, key, text, engine_value):
         ("limit", "cpu", "nan", "must be a positive number of CPUs"),
         ("limit", "pids", "-3", "pids '-3' must be a whole number from 0"),
         ("limit", "pids", "99999999", "to 4194304"),
-        ("limit", "pids", "²", "must be a whole number"),
+        ("limit", "pids", "²", "must be a number with no spaces"),
+        ("limit", "memory", "512m\n", "must be a number with no spaces"),
+        ("limit", "memory", "", "must be a number with an optional unit"),
         ("limit", "network", "10", "network cannot be a resource limit"),
         ("reserve", "pids", "10", "pids cannot be a resource reserve"),
         ("reserve", "memory-swap", "10", "memory-swap cannot be a resource reserve"),
