@@ -1,7 +1,7 @@
 """Building a pushed commit: the builder (`builder:set`, else a Dockerfile means the dockerfile
 builder and anything else the buildpacks), its inputs from the tree and the app's settings."""
 
-from minidokku import buildpack_choice, docker_options, gitrepo, properties, triggers
+from minidokku import buildpack_choice, docker_options, gitrepo, properties, resources, triggers
 from minidokku.builders import DOCKERFILE, HEROKUISH, NAMES, BuildResult, buildpacks, dockerfile
 from minidokku.context import Context
 from minidokku.errors import ValidationError
@@ -39,6 +39,7 @@ def _build(ctx: Context, app: str, sha: str, env: dict[str, str], builder: str) 
     options = docker_options.effective(
         ctx.store, app, "build", triggers.docker_args(ctx, "docker-args-build", app, builder), ctx.out
     )
+    limits = resources.for_build(ctx.store, app)
     if builder == DOCKERFILE:
         if gitrepo.read_file(repo, sha, "Dockerfile") is None:
             raise ValidationError(f"{app} uses the dockerfile builder (builder:set) but the commit has no Dockerfile")
@@ -52,6 +53,8 @@ def _build(ctx: Context, app: str, sha: str, env: dict[str, str], builder: str) 
             env,
             options,
             ctx.out,
+            limits=limits,
+            time_limit=ctx.settings.build_timeout,
             tenant=docker_options.is_tenant_app(ctx.store, app),
         )
     chosen, source = buildpack_choice.choose(ctx.store, app, env, gitrepo.read_file(repo, sha, ".buildpacks") or "")
@@ -66,5 +69,7 @@ def _build(ctx: Context, app: str, sha: str, env: dict[str, str], builder: str) 
         stack_image=ctx.settings.stack_image,
         options=options,
         out=ctx.out,
+        limits=limits,
+        time_limit=ctx.settings.build_timeout,
         plan=buildpack_choice.plan(ctx.store, app, chosen),
     )

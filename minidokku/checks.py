@@ -26,6 +26,7 @@ MODES = ("disabled", "skipped", "enabled")
 SETTABLE = ("wait-to-retire",)
 DEFAULT_UPTIME = 2
 DEFAULT_WAIT_TO_RETIRE = 60
+MAX_WAIT_TO_RETIRE = 300  # old containers of a tenant's deploys must not linger for hours
 LISTEN_TIMEOUT = 60.0
 POLL_SECONDS = 0.1
 CHECKS_FILE_DEFAULTS = {"WAIT": 5, "TIMEOUT": 30, "ATTEMPTS": 5}  # Dokku's CHECKS defaults
@@ -170,15 +171,19 @@ def set_property(store: Store, app: str, key: str, value: str) -> None:
     """`checks:set APP wait-to-retire SECONDS` (an empty value restores the default)."""
     if key not in SETTABLE:
         raise ValidationError(f"unknown checks property {key!r}; known: {', '.join(SETTABLE)}")
-    if value:
-        _seconds(value, 0, key)
+    if value and _seconds(value, 0, key) > MAX_WAIT_TO_RETIRE:
+        raise ValidationError(f"{key} must be at most {MAX_WAIT_TO_RETIRE} seconds, got {value}")
     properties.put(store, app, FAMILY, key, value)
 
 
 def wait_to_retire(store: Store, app: str, env: dict[str, str]) -> int:
-    """Seconds the old containers keep running after traffic moved (Dokku's wait-to-retire)."""
-    value = properties.get(store, app, FAMILY, "wait-to-retire") or env.get("DOKKU_WAIT_TO_RETIRE")
-    return _seconds(value, DEFAULT_WAIT_TO_RETIRE, "wait-to-retire")
+    """Seconds the old containers keep running after traffic moved (Dokku's wait-to-retire), at
+    most MAX_WAIT_TO_RETIRE. It is read after traffic moved, where an error would leave the old
+    containers running for good: a DOKKU_WAIT_TO_RETIRE that is no whole number is the default."""
+    for value in (properties.get(store, app, FAMILY, "wait-to-retire"), env.get("DOKKU_WAIT_TO_RETIRE", "")):
+        if names.is_whole_number(value):
+            return min(int(value), MAX_WAIT_TO_RETIRE)
+    return DEFAULT_WAIT_TO_RETIRE
 
 
 # -- running them -------------------------------------------------------------------------

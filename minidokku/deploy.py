@@ -18,6 +18,7 @@ from minidokku import (
     proxy,
     ps_settings,
     releases,
+    resources,
     retirement,
     scale,
     tasks,
@@ -106,6 +107,7 @@ def deploy_release(ctx: Context, app: str, release: Release, new_release: bool =
         # a tag per release keeps its image from `docker image prune` while it may be rolled back to
         ctx.engine.tag_image(release.image_id, image_repository(docker_name), release.name)
     ctx.scheduler.mark_retiring(old)
+    ctx.scheduler.retire_earlier_beyond(docker_name, old, scale.MAX_CONTAINERS)
     ctx.scheduler.settle_names(new)
     retirement.schedule(ctx, old, checks.wait_to_retire(ctx.store, app, release.config))
     ps_settings.mark_running(ctx.store, app)
@@ -125,6 +127,7 @@ def _start(ctx: Context, app: str, release: Release, counts: dict[str, int]) -> 
     started: list[Container] = []
     try:
         for process_type, count in counts.items():
+            limits = resources.for_process(ctx.store, app, process_type)
             for index in range(1, count + 1):
                 from_plugins = triggers.docker_args(
                     ctx, "docker-args-deploy", app, release.image_id, process_type, str(index)
@@ -133,7 +136,9 @@ def _start(ctx: Context, app: str, release: Release, counts: dict[str, int]) -> 
                 warn = None if started else ctx.out
                 options = docker_options.for_app(ctx.store, app, stored_options + from_plugins, warn)
                 started.append(
-                    ctx.scheduler.start(ctx.docker_name(app), release, process_type, index, options, policy, published)
+                    ctx.scheduler.start(
+                        ctx.docker_name(app), release, process_type, index, options, policy, published, limits=limits
+                    )
                 )
     except BaseException:
         ctx.scheduler.retire([c.id for c in started], grace=0)

@@ -53,6 +53,11 @@ def install_pre_receive_hook(repo: Path, program: list[str], root: Path, app: st
         atomic_write(hook, content, mode=0o755)
 
 
+def limit_push_size(repo: Path, max_bytes: int) -> None:
+    """Makes receive-pack refuse a push whose pack is larger than max_bytes (receive.maxInputSize)."""
+    _git(["config", "--file", str(repo / "config"), "receive.maxInputSize", str(int(max_bytes))])
+
+
 def receive_pack(repo: Path) -> int:
     """Runs git's own receive-pack on the repo, talking to the ssh client on our stdin/stdout."""
     return subprocess.call(["git-receive-pack", str(repo)])

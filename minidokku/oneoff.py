@@ -19,14 +19,15 @@ from functools import partial
 from tty import setraw
 from typing import BinaryIO, Optional
 
-from minidokku import docker_options, labels, releases, triggers
+from minidokku import docker_options, labels, releases, resources, triggers
 from minidokku.context import Context
 from minidokku.engine.attach import Hijacked
 from minidokku.engine.streams import STDERR
-from minidokku.errors import EngineError, NotFound
+from minidokku.errors import EngineError, NotFound, ValidationError
 from minidokku.scheduler import Container
 
 RUN_ROLE = "run"
+MAX_AT_ONCE = 5  # one-off containers of one app at a time: a tenant cannot start them without end
 SHELL = "bash"
 CHUNK = 65536
 
@@ -78,8 +79,14 @@ def run(ctx: Context, app: str, command: list[str], tty: bool, streams: Streams)
     }
     from_plugins = triggers.docker_args(ctx, "docker-args-run", app, release.image_id)
     options = docker_options.effective(ctx.store, app, "run", from_plugins, ctx.out)
-    container_id = ctx.engine.create_container(options.apply(config), name=f"{docker_name}.{dyno}")
+    limits = resources.for_process(ctx.store, app, "run")
+    container_id = ctx.engine.create_container(
+        resources.apply(options.apply(config), limits), name=f"{docker_name}.{dyno}"
+    )
     try:
+        # counted once this one exists: of two runs racing for the last place, neither gets it
+        if len(ctx.engine.list_containers({labels.APP: docker_name, labels.ROLE: RUN_ROLE})) > MAX_AT_ONCE:
+            raise ValidationError(f"{app} runs {MAX_AT_ONCE} one-off containers already; try again when one ends")
         with ctx.engine.attach_container(container_id, tty) as stream:
             ctx.engine.start_container(container_id)
             _converse(stream, streams, partial(ctx.engine.resize_container, container_id))

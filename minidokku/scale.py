@@ -1,7 +1,9 @@
 """How many containers of each process type run: `ps:scale`, kept in APP/SCALE as `web=2` lines.
 
 A type never scaled by hand takes app.json's formation quantity, else Dokku's default: one web
-container and none of the others. `release` is a deployment task, never a running process.
+container and none of the others. `release` is a deployment task, never a running process. An
+app runs at most MAX_CONTAINERS containers, every process type together, however they are asked
+for (ps:scale or app.json), so one tenant cannot fill the host with containers.
 """
 
 from minidokku import names, procfile
@@ -10,6 +12,7 @@ from minidokku.state import Store
 
 FILE = "SCALE"
 MAX_QUANTITY = 100
+MAX_CONTAINERS = 20
 NOT_A_PROCESS = "release"
 
 
@@ -34,7 +37,17 @@ def read(store: Store, app: str) -> dict[str, int]:
 
 
 def write(store: Store, app: str, scale: dict[str, int]) -> None:
+    _within_cap(scale)
     store.write_lines(app, FILE, [f"{name}={count}" for name, count in scale.items()])
+
+
+def _within_cap(counts: dict[str, int]) -> dict[str, int]:
+    total = sum(counts.values())
+    if total > MAX_CONTAINERS:
+        raise ValidationError(
+            f"{total} containers is more than an app may run: at most {MAX_CONTAINERS}, every process type together"
+        )
+    return counts
 
 
 def effective(saved: dict[str, int], processes: dict[str, str], formation: dict[str, int]) -> dict[str, int]:
@@ -45,4 +58,4 @@ def effective(saved: dict[str, int], processes: dict[str, str], formation: dict[
             continue
         default = 1 if name == "web" else 0
         counts[name] = saved.get(name, formation.get(name, default))
-    return counts
+    return _within_cap(counts)

@@ -13,7 +13,7 @@ from typing import Optional
 
 import requests
 
-from minidokku import labels, names
+from minidokku import labels, names, resources
 from minidokku.dockeroptions import DockerOptions
 from minidokku.engine.client import Engine
 from minidokku.errors import EngineError, EngineNotFound
@@ -76,9 +76,11 @@ class DockerScheduler:
         options: DockerOptions,
         restart_policy: Optional[dict] = None,
         extra_ports: tuple[int, ...] = (),
+        *,
+        limits: resources.Limits,
     ) -> Container:
-        """Starts one container; web publishes its PORT (and extra_ports, for `ports:add`
-        mappings to other container ports) on 127.0.0.1."""
+        """Starts one container, bounded by limits; web publishes its PORT (and extra_ports, for
+        `ports:add` mappings to other container ports) on 127.0.0.1."""
         dyno = f"{process_type}.{index}"
         environment = dict(release.config, DYNO=dyno)
         if process_type == "web":
@@ -105,7 +107,7 @@ class DockerScheduler:
             config["ExposedPorts"] = {port: {} for port in ports}
             config["HostConfig"]["PortBindings"] = {port: [{"HostIp": "127.0.0.1", "HostPort": ""}] for port in ports}
         name = f"{app}.{dyno}{UPCOMING}{secrets.token_hex(3)}"
-        container_id = self.engine.create_container(options.apply(config), name=name)
+        container_id = self.engine.create_container(resources.apply(options.apply(config), limits), name=name)
         try:
             self.engine.start_container(container_id)
             return self._describe(container_id)
@@ -128,6 +130,15 @@ class DockerScheduler:
         for container in containers:
             if not container.retiring:
                 self.engine.rename_container(container.id, f"{container.plain_name}{RETIRING}{secrets.token_hex(3)}")
+
+    def retire_earlier_beyond(self, app: str, just_retiring: list[Container], cap: int) -> None:
+        """Keeps the app's retiring containers at most cap: when more are, the ones retiring since
+        an earlier deploy go now (they left nginx's upstream a deploy ago), so a burst of deploys
+        with a long wait-to-retire cannot pile up containers."""
+        retiring = [c for c in self.containers(app) if c.retiring]
+        if len(retiring) > cap:
+            kept = {c.id for c in just_retiring}
+            self.retire([c.id for c in retiring if c.id not in kept])
 
     def stop(self, containers: list[Container], grace: int = STOP_GRACE_SECONDS) -> None:
         """Stops the containers, keeping them (and their logs) for a later start."""
@@ -196,8 +207,10 @@ class DockerScheduler:
         options: DockerOptions,
         on_line: Callable[[str], None],
         commit_as: Optional[tuple[str, str]] = None,
+        *,
+        limits: resources.Limits,
     ) -> tuple[int, Optional[str]]:
-        """Runs command once in a new container of image, streaming its output to on_line.
+        """Runs command once in a new container of image (bounded by limits), streaming its output to on_line.
 
         Returns (exit status, image id): with commit_as=(repo, tag) a successful run is committed
         as a new image keeping image's own configuration (never the task's environment).
@@ -208,7 +221,7 @@ class DockerScheduler:
             "Env": [f"{key}={value}" for key, value in env.items()],
             "Labels": {labels.APP: app, labels.ROLE: TASK_ROLE},
         }
-        container_id = self.engine.create_container(options.apply(config))
+        container_id = self.engine.create_container(resources.apply(options.apply(config), limits))
         try:
             self.engine.start_container(container_id)
             for _stream, line in self.engine.container_logs(container_id, follow=True):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from minidokku import envfile
+from minidokku.dockeroptions import parse_size
 from minidokku.state import root_from_environment
 
 STACK_REPOSITORY = "minidokku/stack"
@@ -29,6 +30,8 @@ class Settings:
     keep_releases: int  # images of older releases are removed (their records stay)
     nginx_log_dir: str  # where each app's access and error logs go
     user_app_quota: int  # how many apps a user key may have (access.py)
+    build_timeout: int  # seconds a build may take before it is stopped and the push fails
+    max_push_size: int  # bytes a push may send (git's receive.maxInputSize)
 
     @classmethod
     def load(cls) -> "Settings":
@@ -52,6 +55,8 @@ class Settings:
             keep_releases=int(values.get("KEEP_RELEASES", "5")),
             nginx_log_dir=values.get("NGINX_LOG_DIR", "/var/log/nginx"),
             user_app_quota=int(values.get("USER_APP_QUOTA", "3")),
+            build_timeout=int(values.get("BUILD_TIMEOUT", "1200")),
+            max_push_size=parse_size(values.get("MAX_PUSH_SIZE", "100m")),
         )
 
 

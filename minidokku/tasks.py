@@ -5,7 +5,7 @@ release's image and config; a failing predeploy or release stops the deploy."""
 
 from typing import Optional
 
-from minidokku import docker_options, triggers
+from minidokku import docker_options, resources, triggers
 from minidokku.builders import BuildResult, command_argv, image_repository
 from minidokku.context import Context
 from minidokku.errors import DeployFailed
@@ -61,4 +61,5 @@ def _run(
         ),
         on_line=ctx.out.info,
         commit_as=(image_repository(docker_name), "latest") if commit else None,
+        limits=resources.for_process(ctx.store, app, task),
     )

@@ -6,17 +6,18 @@ streamed, read the Procfile and the release defaults back, and commit the contai
 app's image. A failed build leaves no image and no container behind.
 """
 
+import contextlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
 import minidokku.buildpacks
-from minidokku import appjson, envfile, labels, procfile, tarball
+from minidokku import appjson, envfile, labels, procfile, resources, tarball
 from minidokku.builders import BuildResult, image_repository, read_text_file
 from minidokku.dockeroptions import DockerOptions
 from minidokku.engine.client import Engine
-from minidokku.errors import BuildFailed, ValidationError
+from minidokku.errors import BuildFailed, EngineError, ValidationError
 from minidokku.output import Output
 
 STACK_NAME = "minidokku-bookworm"
@@ -65,19 +66,25 @@ def build(
     stack_image: str,
     options: DockerOptions,
     out: Output,
+    limits: resources.Limits,
+    time_limit: int,
     plan: Optional[BuildpackPlan] = None,
 ) -> BuildResult:
+    """Builds the app in a container bounded by limits, stopped after time_limit seconds."""
     if not engine.image_exists(stack_image):
         raise BuildFailed(f"the stack image {stack_image} is missing; run `dokku stack:build` as root")
     engine.create_volume(cache_volume(app), {labels.APP: app})
-    container = engine.create_container(_build_container_config(app, stack_image, options))
+    container = engine.create_container(resources.apply(_build_container_config(app, stack_image, options), limits))
     try:
         engine.put_archive(container, "/", source_tar)
         engine.put_archive(container, "/", tarball.pack(_build_inputs(sha, config, plan or bundled_plan())))
         engine.start_container(container)
-        for _stream, line in engine.container_logs(container, follow=True):
-            out.line(line)
-        status = engine.wait_container(container)
+        with resources.time_limit(time_limit, lambda: _kill(engine, container)) as expired:
+            for _stream, line in engine.container_logs(container, follow=True):
+                out.line(line)
+            status = engine.wait_container(container)
+        if expired.is_set():
+            raise BuildFailed(f"build of {app} ran longer than {time_limit} s (BUILD_TIMEOUT) and was stopped")
         if status != 0:
             raise BuildFailed(f"build of {app} failed (the buildpack exited with status {status})")
         processes = _process_types(engine, container)
@@ -103,6 +110,11 @@ def _build_container_config(app: str, stack_image: str, options: DockerOptions) 
         "HostConfig": {"Binds": [f"{cache_volume(app)}:/cache"]},
     }
     return options.apply(config)
+
+
+def _kill(engine: Engine, container: str) -> None:
+    with contextlib.suppress(EngineError):  # it ended meanwhile
+        engine.stop_container(container, timeout=0)
 
 
 def _build_inputs(sha: str, config: dict[str, str], plan: BuildpackPlan) -> tarball.Entries:

@@ -14,7 +14,7 @@ steps never run on the host's network.
 
 import json
 
-from minidokku import labels, procfile, tarball
+from minidokku import labels, procfile, resources, tarball
 from minidokku.builders import BuildResult, image_processes, image_repository, image_result, tenant_images
 from minidokku.builders.dockerfile_syntax import base_images
 from minidokku.dockeroptions import DockerOptions
@@ -33,10 +33,13 @@ def build(
     build_args: dict[str, str],
     options: DockerOptions,
     out: Output,
+    limits: resources.Limits,
+    time_limit: int,
     tenant: bool = False,
 ) -> BuildResult:
-    """Builds the Dockerfile of context_tar; files holds the tree's Procfile, app.json and
-    CHECKS texts ("" when absent). A tenant's app (tenant) builds only from the images it may use."""
+    """Builds the Dockerfile of context_tar, its steps bounded by limits, cancelled after
+    time_limit seconds; files holds the tree's Procfile, app.json and CHECKS texts ("" when
+    absent). A tenant's app (tenant) builds only from the images it may use."""
     text = dockerfile_text(context_tar)
     if tenant:
         tenant_images.check(engine, text, app)
@@ -49,8 +52,10 @@ def build(
         extra["networkmode"] = options.network
     if options.extra_hosts:
         extra["extrahosts"] = ",".join(options.extra_hosts)
+    extra.update(resources.build_parameters(limits))
+    arguments = dict(build_args, **options.build_args)
     try:
-        for message in engine.build_image(context_tar, tag, dict(build_args, **options.build_args), **extra):
+        for message in engine.build_image(context_tar, tag, arguments, time_limit=time_limit, **extra):
             for line in message.get("stream", "").splitlines():
                 if line.strip():
                     out.info(line)

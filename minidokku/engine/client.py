@@ -4,11 +4,15 @@ Nothing else in minidokku talks to Docker. Methods return decoded JSON or iterat
 streamed output, and raise EngineError / EngineNotFound built from the HTTP status.
 """
 
+import contextlib
 import json
+import socket
+import threading
 from collections.abc import Iterator
 from typing import IO, Optional, Union
 
 import requests
+import urllib3
 
 from minidokku.engine import attach, streams
 from minidokku.engine.attach import Hijacked
@@ -155,13 +159,18 @@ class Engine:
         for _message in self.pull_image(name, tag):
             pass
 
-    def build_image(self, context: Body, tag: str, buildargs: dict[str, str], **options) -> Iterator[dict]:
+    def build_image(
+        self, context: Body, tag: str, buildargs: dict[str, str], time_limit: Optional[float] = None, **options
+    ) -> Iterator[dict]:
+        """Builds an image; options are the build API's parameters (memory, cpuquota, ...). After
+        time_limit seconds of building, the connection is closed, which makes the engine cancel
+        the build, and an EngineError says so."""
         params = {"t": tag, "buildargs": _json_param(buildargs), "rm": 1, "forcerm": 1, **options}
         headers = {"Content-Type": "application/x-tar"}
         response = self._request(
             "POST", "/build", params=params, data=context, headers=headers, stream=True, timeout=None
         )
-        return _progress(response)
+        return _progress(response) if time_limit is None else _progress_within(response, time_limit)
 
     # -- volumes --------------------------------------------------------------------------
     def create_volume(self, name: str, labels: dict[str, str]) -> None:
@@ -211,6 +220,33 @@ def _progress(response) -> Iterator[dict]:
         if "error" in message:
             raise EngineError(message.get("error") or "the engine reported an error")
         yield message
+
+
+def _progress_within(response, time_limit: float) -> Iterator[dict]:
+    """_progress, until time_limit seconds have passed: then the connection is shut down (a
+    shutdown, unlike a close, also wakes the read waiting on it)."""
+    expired = threading.Event()
+
+    def hang_up() -> None:
+        expired.set()
+        connection = response.raw.connection
+        if connection is not None and connection.sock is not None:
+            with contextlib.suppress(OSError):
+                connection.sock.shutdown(socket.SHUT_RDWR)
+
+    timer = threading.Timer(time_limit, hang_up)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield from _progress(response)
+    except (EngineError, requests.RequestException, urllib3.exceptions.HTTPError, OSError):
+        if not expired.is_set():
+            raise
+    finally:
+        timer.cancel()
+        response.close()
+    if expired.is_set():
+        raise EngineError(f"stopped after {time_limit:g} s, the time limit")
 
 
 def _error_from(response) -> EngineError:

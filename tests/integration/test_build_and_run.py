@@ -6,7 +6,7 @@ import pytest
 import requests
 from helpers import APPS, BUILD_NETWORK_OPTION, git, make_git_repo
 
-from minidokku import checks, dockeroptions, gitrepo, labels
+from minidokku import checks, dockeroptions, gitrepo, labels, resources
 from minidokku.builders import buildpacks
 from minidokku.engine.client import Engine
 from minidokku.errors import BuildFailed
@@ -20,7 +20,16 @@ BUILD_OPTIONS = dockeroptions.parse([BUILD_NETWORK_OPTION])
 def build(engine: Engine, app: str, repo, sha: str, config=None) -> tuple:
     out = RecordingOutput()
     result = buildpacks.build(
-        engine, app, gitrepo.archive(repo, sha), sha, config or {}, "minidokku/stack:latest", BUILD_OPTIONS, out
+        engine,
+        app,
+        gitrepo.archive(repo, sha),
+        sha,
+        config or {},
+        "minidokku/stack:latest",
+        BUILD_OPTIONS,
+        out,
+        limits=resources.BUILD_DEFAULTS,
+        time_limit=300,
     )
     return result, out.lines
 
@@ -35,7 +44,9 @@ def test_buildpack_build_makes_an_image_that_serves_catmeow(engine, tmp_path):
         assert result.processes == {"web": "python catmeow.py"}
         release = Release(1, sha, result.image_id, result.processes, "test", 0.0, config={"MEOW": "1"})
         scheduler = DockerScheduler(engine)
-        container = scheduler.start(app, release, "web", 1, dockeroptions.DockerOptions())
+        container = scheduler.start(
+            app, release, "web", 1, dockeroptions.DockerOptions(), limits=resources.PROCESS_DEFAULTS
+        )
         checks.run_all(scheduler, [(container, [checks.Check("answers HTTP", listening=True)])])
         assert requests.get(f"http://127.0.0.1:{container.host_port}/", timeout=5).text == "Cat dreams meow.."
         info = engine.inspect_container(container.id)

@@ -170,12 +170,12 @@ def test_a_200_mb_blob_is_accepted_or_refused_never_a_crash(platform, ssh_client
         pushed = ssh_client.push(repo, "blob")
 
         assert "Traceback" not in pushed.stderr, pushed.stderr
-        if pushed.returncode == 0:  # what happens today: no size limit
+        if pushed.returncode == 0:  # a MAX_PUSH_SIZE above 200 MB
             assert "=====> Application deployed:" in pushed.stderr
             assert server_head(platform, "blob") == sha
             assert (platform.root / "blob" / "releases" / "v2.json").is_file()
-        else:
-            assert_refused(pushed, "limit")
+        else:  # the default MAX_PUSH_SIZE, 100m: git's receive.maxInputSize refuses it in its own words
+            assert "remote: fatal: pack exceeds maximum allowed size" in pushed.stderr, pushed.stderr
             assert server_head(platform, "blob") != sha
         wait_until_serving(platform, "blob.example.test", "web.1", path="/DYNO")
     finally:

@@ -176,19 +176,13 @@ def test_a_bad_dokku_checks_env_var_is_refused():
         checks.parse_checks_file("/\n", {"DOKKU_CHECKS_ATTEMPTS": "-1"})
 
 
-def stored_wait_to_retire(tmp_path, value):
-    store = Store(tmp_path)
-    properties.put(store, "catmeow", checks.FAMILY, "wait-to-retire", value)  # checks:set accepts it: '²'.isdigit()
-    return checks.wait_to_retire(store, "catmeow", {})
-
-
 @pytest.mark.parametrize(
     "read",
     [
         lambda tmp_path, value: checks.parse_checks_file(f"WAIT={value}\n/\n", {}),
         lambda tmp_path, value: checks.parse_checks_file("/\n", {"DOKKU_CHECKS_TIMEOUT": value}),
         lambda tmp_path, value: checks.checks_for("web", NO_APP_JSON, "", {"DOKKU_DEFAULT_CHECKS_WAIT": value}),
-        stored_wait_to_retire,
+        lambda tmp_path, value: checks.set_property(Store(tmp_path), "catmeow", "wait-to-retire", value),
     ],
     ids=["checks-file", "dokku-checks-env", "default-checks-wait", "wait-to-retire-property"],
 )
@@ -255,10 +249,25 @@ def test_the_wait_to_retire_property_wins_over_the_env(tmp_path):
     assert checks.wait_to_retire(store, "catmeow", {"DOKKU_WAIT_TO_RETIRE": "15"}) == 0
 
 
+@pytest.mark.parametrize("value", ["soon", "-5", "1.5", "²"])
+def test_a_bad_dokku_wait_to_retire_counts_as_the_default(tmp_path, value):
+    """It is read after traffic moved: an error there would leave the old containers running."""
+    assert checks.wait_to_retire(Store(tmp_path), "catmeow", {"DOKKU_WAIT_TO_RETIRE": value}) == 60
+
+
 @pytest.mark.parametrize("value", ["soon", "-5", "1.5"])
-def test_a_bad_wait_to_retire_is_refused(tmp_path, value):
+def test_a_bad_wait_to_retire_property_is_refused(tmp_path, value):
     with pytest.raises(ValidationError, match="wait-to-retire must be a whole number of seconds"):
-        checks.wait_to_retire(Store(tmp_path), "catmeow", {"DOKKU_WAIT_TO_RETIRE": value})
+        checks.set_property(Store(tmp_path), "catmeow", "wait-to-retire", value)
+
+
+def test_wait_to_retire_above_the_cap_is_refused_and_a_larger_env_value_is_capped(tmp_path):
+    store = Store(tmp_path)
+    with pytest.raises(ValidationError, match="wait-to-retire must be at most 300 seconds, got 301"):
+        checks.set_property(store, "catmeow", "wait-to-retire", "301")
+    checks.set_property(store, "catmeow", "wait-to-retire", "300")
+    assert checks.wait_to_retire(store, "catmeow", {}) == 300
+    assert checks.wait_to_retire(Store(tmp_path / "other"), "cat", {"DOKKU_WAIT_TO_RETIRE": "86400"}) == 300
 
 
 # -- running them, against a fake prober (the boundary to Docker) ---------------------------

@@ -115,3 +115,13 @@ def test_writing_an_empty_scale_forgets_every_type(tmp_path):
     scale.write(store, "catmeow", {"web": 2})
     scale.write(store, "catmeow", {})
     assert scale.read(store, "catmeow") == {}
+
+
+def test_an_app_runs_at_most_20_containers_however_they_are_asked_for(tmp_path):
+    store = Store(tmp_path)
+    scale.write(store, "catmeow", {"web": 10, "worker": 10})
+    with pytest.raises(ValidationError, match="21 containers is more than an app may run: at most 20"):
+        scale.write(store, "catmeow", {"web": 10, "worker": 11})
+    assert scale.read(store, "catmeow") == {"web": 10, "worker": 10}
+    with pytest.raises(ValidationError, match="at most 20, every process type together"):
+        scale.effective({"web": 20}, PROCFILE, {"clock": 1})  # app.json's formation counts too

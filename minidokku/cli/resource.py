@@ -1,0 +1,145 @@
+"""resource:limit, resource:limit-clear, resource:reserve, resource:reserve-clear, resource:report
+(Dokku's resource plugin, plus `--pids`). For admin keys: a user key never changes its own bounds."""
+
+from typing import Optional
+
+import click
+
+from minidokku import apps, releases, resources
+from minidokku.context import Context
+from minidokku.errors import ValidationError
+
+UNSUPPORTED = ("network", "network-ingress", "network-egress", "nvidia-gpu")
+NOUNS = {resources.LIMIT: "limits", resources.RESERVE: "reservation"}
+REPORT_PREFIX = "--resource-"
+
+
+def register(cli: click.Group) -> None:
+    for kind, command, doc in (
+        (
+            resources.LIMIT,
+            "resource:limit",
+            "Limits resources of an app's processes, or every app's with --global (no values: shows them). "
+            "Example: dokku resource:limit --memory 256 --process-type worker catmeow",
+        ),
+        (
+            resources.RESERVE,
+            "resource:reserve",
+            "Reserves resources for an app's processes, or every app's with --global (no values: shows them). "
+            "Example: dokku resource:reserve --memory 128 catmeow",
+        ),
+    ):
+        cli.command(command, help=doc)(_setting_command(kind))
+        cli.command(
+            f"{command}-clear",
+            help=f"Clears the resource {NOUNS[kind]} of an app (no app or --global: the defaults). "
+            f"Example: dokku {command}-clear --process-type web catmeow",
+        )(_clearing_command(kind))
+
+    @cli.command("resource:report", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+    @click.argument("app", required=False)
+    @click.argument("args", nargs=-1, type=click.UNPROCESSED)
+    @click.pass_obj
+    def report(ctx: Context, app: Optional[str], args: tuple[str, ...]) -> None:
+        """Shows the resources each process type of an app gets, or one value with a flag.
+        Example: dokku resource:report catmeow --resource-web.limit.memory"""
+        if app and app.startswith("--") or len(args) > 1:  # args: Dokku's one info flag
+            raise ValidationError("expected [APP] [--resource-TYPE.limit|reserve.KEY]")
+        for name in apps.one_or_all(ctx, app):
+            rows = _report_rows(ctx, name)
+            if args:
+                if args[0] not in rows:
+                    raise ValidationError(f"unknown flag {args[0]}; known: {', '.join(rows)}")
+                click.echo(rows[args[0]])
+                continue
+            ctx.out.section(f"{name} resource information")
+            for flag, value in rows.items():
+                label = flag.removeprefix(REPORT_PREFIX).replace(".", " ").replace("-", " ")
+                ctx.out.info(f"{label + ':':<31}{value}".rstrip())
+
+
+def _setting_command(kind: str):
+    @click.option("--process-type", "process_type", default=resources.DEFAULT_TYPE, help="One process type.")
+    @click.option("--global", "is_global", is_flag=True, help="For every app.")
+    @click.option("--cpu", help="CPUs (0.5, 2).")
+    @click.option("--memory", help="Memory: megabytes, or a number with b, k, m or g.")
+    @click.option("--memory-swap", "memory_swap", help="Memory plus swap (at least the memory; -1: any swap).")
+    @click.option("--pids", help="Processes and threads (minidokku's own).")
+    @click.option("--network", hidden=True)
+    @click.option("--network-ingress", "network_ingress", hidden=True)
+    @click.option("--network-egress", "network_egress", hidden=True)
+    @click.option("--nvidia-gpu", "nvidia_gpu", hidden=True)
+    @click.argument("app", required=False)
+    @click.pass_obj
+    def command(ctx: Context, process_type: str, is_global: bool, app: Optional[str], **given) -> None:
+        target = _target(ctx, app, is_global, required=True)
+        values = {key.replace("_", "-"): value for key, value in given.items() if value is not None}
+        refused = [key for key in values if key in UNSUPPORTED or key not in resources.KEYS[kind]]
+        if refused:
+            raise ValidationError(
+                f"--{refused[0]} is not a resource {kind} minidokku's scheduler applies; "
+                f"it applies {', '.join('--' + key for key in resources.KEYS[kind])}"
+            )
+        suffix = "" if process_type == resources.DEFAULT_TYPE else f" ({process_type})"
+        if not values:
+            resources.validate_process_type(process_type)
+            ctx.out.section(f"resource {NOUNS[kind]} {target or 'default'} information{suffix}")
+            for key, value in resources.shown(ctx.store, target, process_type, kind).items():
+                ctx.out.info(f"{key}: {value}".rstrip())
+            return
+        resources.set_values(ctx.store, target, process_type, kind, values)
+        if target:
+            ctx.out.section(f"Setting resource {NOUNS[kind]} for {target}{suffix}")
+        else:
+            ctx.out.section(f"Setting default resource {NOUNS[kind]}{suffix}")
+        for key, value in values.items():
+            ctx.out.info(f"{key}: {'cleared' if value == resources.CLEAR else value}")
+        ctx.out.info("It takes effect on the next deploy or `dokku ps:restart`")
+
+    return command
+
+
+def _clearing_command(kind: str):
+    @click.option("--process-type", "process_type", default=None, help="One process type.")
+    @click.option("--global", "is_global", is_flag=True, help="The defaults of every app.")
+    @click.argument("app", required=False)
+    @click.pass_obj
+    def command(ctx: Context, process_type: Optional[str], is_global: bool, app: Optional[str]) -> None:
+        target = _target(ctx, app, is_global, required=False)
+        if process_type is not None:
+            resources.validate_process_type(process_type)
+        resources.clear(ctx.store, target, process_type, kind)
+        noun = "limit" if kind == resources.LIMIT else "reservation"
+        suffix = f" ({process_type})" if process_type else ""
+        if target:
+            ctx.out.step(f"Clearing resource {noun} for {target}{suffix}")
+        else:
+            ctx.out.step(f"Clearing default resource {NOUNS[kind]}{suffix}")
+
+    return command
+
+
+def _target(ctx: Context, app: Optional[str], is_global: bool, required: bool) -> Optional[str]:
+    """The app named, or None for the global settings."""
+    if app and is_global:
+        raise ValidationError("name an app or use --global, not both")
+    if not app and not is_global and required:
+        raise ValidationError("Please specify an app to run the command on, or use --global")
+    return apps.require(ctx, app) if app else None
+
+
+def _report_rows(ctx: Context, app: str) -> dict[str, str]:
+    """`--resource-TYPE.KIND.KEY` -> the value a container of that type gets."""
+    current = releases.current(ctx.store, app)
+    stored = {name.split(".")[0] for name in resources.read(ctx.store, app)}
+    types = [resources.BUILD_TYPE, resources.DEFAULT_TYPE, *(current.processes if current else ()), *sorted(stored)]
+    rows = {}
+    for process_type in dict.fromkeys(types):
+        if process_type == resources.BUILD_TYPE:
+            limits = resources.for_build(ctx.store, app)
+        else:
+            limits = resources.for_process(ctx.store, app, process_type)
+        for kind in resources.KINDS:
+            for key in resources.KEYS[kind]:
+                rows[f"{REPORT_PREFIX}{process_type}.{kind}.{key}"] = resources.describe(kind, key, limits)
+    return rows
