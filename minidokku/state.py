@@ -16,16 +16,19 @@ a lock file, and different apps never wait on each other.
 """
 
 import contextlib
+import errno
 import fcntl
 import os
+import pwd
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Optional
 
 from minidokku import envfile
-from minidokku.errors import Locked
+from minidokku.errors import Locked, PermissionDenied
 
 DEFAULT_ROOT = "/home/dokku"
 
@@ -97,11 +100,19 @@ class Store:
 
     def append_line(self, app: Optional[str], name: str, line: str) -> None:
         """Appends one line in a single write to a file opened for appending, so lines from
-        commands running at once never interleave."""
+        commands running at once never interleave. Root appends to no link: a link the root's
+        owner put there would make root write wherever it points."""
         path = self.path(app, name)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
         try:
+            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o640)
+        except OSError as error:
+            if error.errno != errno.ELOOP:
+                raise
+            raise PermissionDenied(f"{path} is a symbolic link: it is not written through") from None
+        try:
+            if running_as_root() and os.fstat(fd).st_nlink > 1:
+                raise PermissionDenied(f"{path} has other hard links: root does not write to it")
             _give_to_root_owner(fd, self.root)
             os.write(fd, (line.rstrip("\n") + "\n").encode("utf-8"))
         finally:
@@ -124,6 +135,13 @@ class Store:
 
     def remove_app(self, app: str) -> None:
         shutil.rmtree(self.app_dir(app), ignore_errors=True)
+
+    def create_app_dir(self, app: str) -> Path:
+        """The app's new folder, 0700: the repo, ENV and keys are the dokku user's alone."""
+        folder = self.app_dir(app)
+        folder.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(folder, 0o700)  # whatever the umask
+        return folder
 
     def lock(self, app: str):
         """Holds the app's lock for the block; fails at once if another command holds it."""
@@ -155,3 +173,103 @@ def file_lock(path: Path, busy_message: Optional[str] = None) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def running_as_root() -> bool:
+    return os.geteuid() == 0
+
+
+def read_trusted(path: Path) -> Optional[str]:
+    """The text of a machine file that steers what runs (SETTINGS, .sshcommand), None when there
+    is none. Read by root, the file must be root's own, writable by nobody else and not a link:
+    else PermissionDenied, since whoever could write it (the dokku user owns the state root)
+    would steer root."""
+    if not running_as_root():
+        try:
+            return path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        if error.errno != errno.ELOOP:
+            raise
+        raise PermissionDenied(f"{path} is a symbolic link: root does not act on it") from None
+    with os.fdopen(fd, encoding="utf-8") as handle:
+        problem = _not_roots_alone(path, os.fstat(fd))
+        if problem:
+            raise PermissionDenied(
+                f"{problem}: root does not act on it (if its content is yours: chown root: {path}; chmod go-w {path})"
+            )
+        return handle.read()
+
+
+def root_only_problem(path: Path) -> Optional[str]:
+    """Why someone other than root could change what path holds, or None: path and every folder
+    above it must be root's and writable by no one else (a sticky folder like /tmp is fine above
+    it: others cannot move what root put there), and none of them a link."""
+    path = Path(os.path.abspath(path))
+    for part in [*reversed(path.parents), path]:
+        try:
+            info = os.lstat(part)
+        except FileNotFoundError:
+            return f"{part} does not exist"
+        if stat.S_ISLNK(info.st_mode):
+            return f"{part} is a symbolic link"
+        sticky_folder_above = part != path and stat.S_ISDIR(info.st_mode) and info.st_mode & stat.S_ISVTX
+        problem = _not_roots_alone(part, info, allow_others_to_write=bool(sticky_folder_above))
+        if problem:
+            return problem
+    return None
+
+
+def root_only_tree_problem(folder: Path) -> Optional[str]:
+    """root_only_problem for folder, then for everything in it: each file and folder root's and
+    writable by no one else; a link only to a place root_only_problem accepts."""
+    problem = root_only_problem(folder)
+    if problem:
+        return problem
+    for parent, folders, files in os.walk(folder):
+        for name in [*folders, *files]:
+            path = Path(parent) / name
+            info = os.lstat(path)
+            if stat.S_ISLNK(info.st_mode):
+                problem = root_only_problem(Path(os.path.realpath(path)))
+                problem = problem and f"{path} links to a place others can change ({problem})"
+            else:
+                problem = _not_roots_alone(path, info)
+            if problem:
+                return problem
+    return None
+
+
+def make_root_only(folder: Path) -> None:
+    """Makes folder and everything in it root's, readable by all and writable by root alone:
+    folders and executables 0755, other files 0644 (no set-id bits, whatever an archive or a
+    checkout brought)."""
+    for parent, folders, files in os.walk(folder):
+        for path in [Path(parent), *(Path(parent) / name for name in [*folders, *files])]:
+            info = os.lstat(path)
+            os.lchown(path, 0, 0)
+            if not stat.S_ISLNK(info.st_mode):
+                runnable = stat.S_ISDIR(info.st_mode) or info.st_mode & stat.S_IXUSR
+                os.chmod(path, 0o755 if runnable else 0o644)
+
+
+def _not_roots_alone(path: Path, info: os.stat_result, allow_others_to_write: bool = False) -> Optional[str]:
+    if info.st_uid != 0:
+        return f"{path} belongs to {_user_name(info.st_uid)}, not root"
+    if info.st_mode & 0o022 and not allow_others_to_write:
+        return f"{path} is writable by others than root (mode {stat.S_IMODE(info.st_mode):04o})"
+    if stat.S_ISREG(info.st_mode) and info.st_nlink > 1:
+        return f"{path} has other hard links"
+    return None
+
+
+def _user_name(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid {uid}"
