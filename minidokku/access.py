@@ -5,17 +5,24 @@ user: no other app, no docker-options, buildpack URLs, images or archives from a
 or ACLs. Commands run on the host itself (root or the dokku user) carry no key and are not
 restricted.
 
-Roles live in ROOT/.ssh/ROLES (`NAME ROLE` lines; a key without one is an admin), grants in
-APP/ACL (one user a line).
+Roles live in ROOT/.ssh/ROLES, a `NAME ROLE` line for every key, admins too: a key without one
+is a user (roles fail closed). Grants live in APP/ACL (one user a line). A key and its role come
+and go together under the keys' lock (add_key, remove_key). Keys added before every key had a
+line were admins: `ssh-keys:migrate` (install.sh runs it) writes their line once.
 """
 
 import os
+from pathlib import Path
 from typing import Optional
 
 from minidokku.errors import PermissionDenied, ValidationError
-from minidokku.state import Store
+from minidokku.sshkeys import AuthorizedKeys, Key
+from minidokku.state import Store, file_lock
 
 ROLES_FILE = ".ssh/ROLES"
+KEYS_LOCK = ".ssh/.keys.lock"
+# The first line of a ROLES file whose keys were migrated (or that never had old keys).
+ROLES_HEADER = "# minidokku roles 2: every key has a line; a key without one is a user"
 ACL_FILE = "ACL"
 ADMIN, USER = "admin", "user"
 ROLES = (ADMIN, USER)
@@ -45,25 +52,71 @@ def ssh_key() -> Optional[str]:
 
 
 def role(store: Store, key: str) -> str:
-    for line in store.read_lines(None, ROLES_FILE):
-        name, _, given = line.partition(" ")
-        if name == key:
-            return given.strip()
-    return ADMIN
+    """The key's role; USER for a key without a line (fail closed)."""
+    return _roles(store).get(key, USER)
 
 
 def set_role(store: Store, key: str, new_role: str) -> None:
-    if new_role not in ROLES:
-        raise ValidationError(f"unknown role {new_role!r}; known: {', '.join(ROLES)}")
-    lines = [line for line in store.read_lines(None, ROLES_FILE) if line.partition(" ")[0] != key]
-    if new_role != ADMIN:
-        lines.append(f"{key} {new_role}")
-    store.write_lines(None, ROLES_FILE, lines)
+    _check_role(new_role)
+    kept = [line for line in store.read_lines(None, ROLES_FILE) if line.partition(" ")[0] != key]
+    store.write_lines(None, ROLES_FILE, [*kept, f"{key} {new_role}"])
 
 
-def forget(store: Store, key: str) -> None:
-    """A removed key loses its role and its grants."""
-    set_role(store, key, ADMIN)
+def add_key(
+    store: Store, keys: AuthorizedKeys, name: str, key_text: str, new_role: str, program: list[str], root: Path
+) -> Key:
+    """Adds a key and its role as one change. Under the keys' lock, so that two adds at once
+    both land; the role line first, so that a crash before the key lands leaves a line nothing
+    logs in with (the next add of that name writes it again). Grants an earlier key of that name
+    left behind (a crash in remove_key) go: a new key starts with none."""
+    _check_role(new_role)
+    with file_lock(store.path(None, KEYS_LOCK)):
+        key, public_key = keys.checked(name, key_text)
+        _revoke_everywhere(store, name)
+        set_role(store, name, new_role)
+        keys.append(key, public_key, program, root)
+    return key
+
+
+def remove_key(store: Store, keys: AuthorizedKeys, name: str) -> None:
+    """Removes a key, then its grants and role: a crash between leaves no way in."""
+    with file_lock(store.path(None, KEYS_LOCK)):
+        keys.remove(name)
+        _revoke_everywhere(store, name)
+        store.write_lines(
+            None, ROLES_FILE, [line for line in store.read_lines(None, ROLES_FILE) if line.partition(" ")[0] != name]
+        )
+
+
+def migrate(store: Store, keys: AuthorizedKeys) -> Optional[list[str]]:
+    """Once per state root: the keys without a role line, added when such a key was an admin,
+    get an admin line, and ROLES gets its header (after which nothing is ever promoted again).
+    Returns their names; None when ROLES had its header already."""
+    with file_lock(store.path(None, KEYS_LOCK)):
+        lines = store.read_lines(None, ROLES_FILE)
+        if lines[:1] == [ROLES_HEADER]:
+            return None
+        roles = _roles(store)
+        promoted = [key.name for key in keys.list() if key.name not in roles]
+        store.write_lines(None, ROLES_FILE, [ROLES_HEADER, *lines, *(f"{name} {ADMIN}" for name in promoted)])
+    return promoted
+
+
+def _roles(store: Store) -> dict[str, str]:
+    found = {}
+    for line in store.read_lines(None, ROLES_FILE):
+        name, _, given = line.partition(" ")
+        if not line.startswith("#"):
+            found[name] = given.strip()
+    return found
+
+
+def _check_role(given: str) -> None:
+    if given not in ROLES:
+        raise ValidationError(f"unknown role {given!r}; known: {', '.join(ROLES)}")
+
+
+def _revoke_everywhere(store: Store, key: str) -> None:
     for app in store.list_apps():
         if key in granted(store, app):
             revoke(store, app, key)
@@ -95,7 +148,7 @@ def authorize(store: Store, key: Optional[str], command: str, app: Optional[str]
     if command in FREE_COMMANDS:
         return
     if command == "apps:create":
-        _within_quota(store, key, quota)
+        check_quota(store, key, quota)  # early; apps.create checks again under its lock
         return
     if command not in APP_COMMANDS or not app:
         raise PermissionDenied(f"{command} is for admin keys only; {key} is a user key")
@@ -113,7 +166,7 @@ def authorize_push(store: Store, key: Optional[str], app: str, creating: bool, q
     if key is None or role(store, key) == ADMIN:
         return
     if creating:
-        _within_quota(store, key, quota)
+        check_quota(store, key, quota)  # early; apps.create checks again under its lock
     elif key not in granted(store, app):
         raise PermissionDenied(f"{key} has no access to {app}; an admin can grant it with acl:add {app} {key}")
 
@@ -124,7 +177,11 @@ def after_create(store: Store, key: Optional[str], app: str) -> None:
         grant(store, app, key)
 
 
-def _within_quota(store: Store, key: str, quota: int) -> None:
+def check_quota(store: Store, key: Optional[str], quota: int) -> None:
+    """Raises PermissionDenied when key is a user key that has quota apps already. Counting and
+    creating are one step only under apps.create's lock: two creates at once cannot both pass."""
+    if key is None or role(store, key) == ADMIN:
+        return
     owned = sum(key in granted(store, app) for app in store.list_apps())
     if owned >= quota:
         raise PermissionDenied(f"{key} has {owned} apps, its quota; an admin can create more or grant them")
