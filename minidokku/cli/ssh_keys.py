@@ -60,9 +60,7 @@ def register(cli: click.Group) -> None:
         if promoted is None:
             ctx.out.info("Roles are up to date: every key has its line")
         else:
-            ctx.out.info(
-                f"Keys from before roles were written for every key, now admins: {' '.join(promoted) or 'none'}"
-            )
+            ctx.out.info(f"Keys of an older minidokku without a role line, now admins: {' '.join(promoted) or 'none'}")
         restricted = keys.restrict_all()
         ctx.out.info(f"Entries given `{RESTRICTIONS}`: {restricted}")
 
