@@ -94,7 +94,7 @@ def migrate(store: Store, keys: AuthorizedKeys) -> Optional[list[str]]:
     Returns their names; None when ROLES had its header already."""
     with file_lock(store.path(None, KEYS_LOCK)):
         lines = store.read_lines(None, ROLES_FILE)
-        if lines[:1] == [ROLES_HEADER]:
+        if _migrated(lines):
             return None
         roles = _roles(store)
         promoted = [key.name for key in keys.list() if key.name not in roles]
@@ -109,6 +109,17 @@ def _roles(store: Store) -> dict[str, str]:
         if not line.startswith("#"):
             found[name] = given.strip()
     return found
+
+
+def _unmigrated_hint(store: Store, key: str) -> str:
+    """For a key without a role line in a root never migrated: an admin of an older minidokku."""
+    if key in _roles(store) or _migrated(store.read_lines(None, ROLES_FILE)):
+        return ""
+    return " (no role line: if it was added by an older minidokku, run `dokku ssh-keys:migrate` on the host)"
+
+
+def _migrated(roles_lines: list[str]) -> bool:
+    return roles_lines[:1] == [ROLES_HEADER]
 
 
 def _check_role(given: str) -> None:
@@ -151,7 +162,7 @@ def authorize(store: Store, key: Optional[str], command: str, app: Optional[str]
         check_quota(store, key, quota)  # early; apps.create checks again under its lock
         return
     if command not in APP_COMMANDS or not app:
-        raise PermissionDenied(f"{command} is for admin keys only; {key} is a user key")
+        raise PermissionDenied(f"{command} is for admin keys only; {key} is a user key{_unmigrated_hint(store, key)}")
     if key not in granted(store, app):  # an app that does not exist is not granted either
         raise PermissionDenied(f"{key} has no access to {app}; an admin can grant it with acl:add {app} {key}")
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from minidokku import access
-from minidokku.errors import AlreadyExists
+from minidokku.errors import AlreadyExists, PermissionDenied
 from minidokku.sshkeys import RESTRICTIONS, AuthorizedKeys, entry, fingerprint
 from minidokku.state import Store
 
@@ -148,3 +148,12 @@ def test_old_entries_get_restrict(tmp_path, keys):
     assert AuthorizedKeys(path).restrict_all() == 1
     assert path.read_text() == f"{line}\n{foreign}\n"
     assert AuthorizedKeys(path).restrict_all() == 0
+
+
+def test_a_refused_key_without_a_line_is_pointed_at_the_migration_until_it_ran(store):
+    with pytest.raises(PermissionDenied, match=r"tom is a user key \(no role line: .* run `dokku ssh-keys:migrate`"):
+        access.authorize(store, "tom", "events", None, 3)
+    access.migrate(store, authorized(store))
+    with pytest.raises(PermissionDenied) as refused:
+        access.authorize(store, "tom", "events", None, 3)
+    assert str(refused.value) == "events is for admin keys only; tom is a user key"
