@@ -26,10 +26,9 @@ NOBODY = pwd.getpwnam("nobody").pw_uid
 
 @pytest.fixture
 def root(tmp_path, monkeypatch) -> Path:
-    root = tmp_path / "root"
-    root.mkdir()
-    monkeypatch.setenv("DOKKU_ROOT", str(root))
-    return root
+    """The state root: tmp_path itself (root's, under the sticky /tmp)."""
+    monkeypatch.setenv("DOKKU_ROOT", str(tmp_path))
+    return tmp_path
 
 
 def test_root_reads_its_own_file(tmp_path):
