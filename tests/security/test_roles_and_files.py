@@ -7,6 +7,7 @@ dokku user (the owner of /home/dokku on an install.sh machine) could have writte
 """
 
 import contextlib
+import dataclasses
 import json
 import os
 import pwd
@@ -128,7 +129,7 @@ def test_a_kill_between_the_two_writes_of_an_add_leaves_no_admin(platform, ssh_c
     try:
         assert killed.returncode == -9, killed.stderr
         assert "ghost" not in roles(ssh_client)  # no key: nothing logs in as ghost
-        ghost = type(ssh_client)(port=ssh_client.port, key=tmp_path / "ghost", platform=platform)
+        ghost = dataclasses.replace(ssh_client, key=tmp_path / "ghost")
         assert ghost.ssh("apps:list").returncode != 0
 
         platform.dokku("ssh-keys:add", "--role", "user", "ghost", f"{tmp_path}/ghost.pub")  # the retry
