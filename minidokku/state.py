@@ -100,16 +100,10 @@ class Store:
 
     def append_line(self, app: Optional[str], name: str, line: str) -> None:
         """Appends one line in a single write to a file opened for appending, so lines from
-        commands running at once never interleave. Root appends to no link: a link the root's
-        owner put there would make root write wherever it points."""
+        commands running at once never interleave; never through a link (_open_no_link)."""
         path = self.path(app, name)
         path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o640)
-        except OSError as error:
-            if error.errno != errno.ELOOP:
-                raise
-            raise PermissionDenied(f"{path} is a symbolic link: it is not written through") from None
+        fd = _open_no_link(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
         try:
             if running_as_root() and os.fstat(fd).st_nlink > 1:
                 raise PermissionDenied(f"{path} has other hard links: root does not write to it")
@@ -164,7 +158,7 @@ def file_lock(path: Path, busy_message: Optional[str] = None) -> Iterator[None]:
     """An exclusive flock on path for the block. With busy_message, a held lock raises Locked
     at once instead of waiting."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a") as handle:
+    with os.fdopen(_open_no_link(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644), "a") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | (fcntl.LOCK_NB if busy_message else 0))
         except BlockingIOError:
@@ -173,6 +167,17 @@ def file_lock(path: Path, busy_message: Optional[str] = None) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _open_no_link(path: Path, flags: int, mode: int) -> int:
+    """os.open that refuses a link as the last part of path: a link the root's owner put there
+    would make root create or write the file it points to."""
+    try:
+        return os.open(path, flags | os.O_NOFOLLOW, mode)
+    except OSError as error:
+        if error.errno != errno.ELOOP:
+            raise
+        raise PermissionDenied(f"{path} is a symbolic link: it is not written through") from None
 
 
 def running_as_root() -> bool:

@@ -165,3 +165,12 @@ def test_root_appends_through_no_link(root, tmp_path):
     with pytest.raises(PermissionDenied, match="is a symbolic link"):
         Store(root).append_line(None, "EVENTS", "a line")
     assert target.read_text() == ""
+
+
+def test_root_takes_no_lock_through_a_link(root, tmp_path):
+    (root / "catmeow").mkdir()
+    (root / "catmeow" / ".lock").symlink_to(tmp_path / "nologin")
+    with pytest.raises(PermissionDenied, match="is a symbolic link"):
+        with Store(root).lock("catmeow"):
+            pass
+    assert not (tmp_path / "nologin").exists()
