@@ -70,7 +70,7 @@ def add_key(
     logs in with (the next add of that name writes it again). Grants an earlier key of that name
     left behind (a crash in remove_key) go: a new key starts with none."""
     _check_role(new_role)
-    with file_lock(store.path(None, KEYS_LOCK)):
+    with _keys_lock(store):
         key, public_key = keys.checked(name, key_text)
         _revoke_everywhere(store, name)
         set_role(store, name, new_role)
@@ -80,7 +80,7 @@ def add_key(
 
 def remove_key(store: Store, keys: AuthorizedKeys, name: str) -> None:
     """Removes a key, then its grants and role: a crash between leaves no way in."""
-    with file_lock(store.path(None, KEYS_LOCK)):
+    with _keys_lock(store):
         keys.remove(name)
         _revoke_everywhere(store, name)
         store.write_lines(
@@ -92,7 +92,7 @@ def migrate(store: Store, keys: AuthorizedKeys) -> Optional[list[str]]:
     """Once per state root: the keys without a role line, added when such a key was an admin,
     get an admin line, and ROLES gets its header (after which nothing is ever promoted again).
     Returns their names; None when ROLES had its header already."""
-    with file_lock(store.path(None, KEYS_LOCK)):
+    with _keys_lock(store):
         lines = store.read_lines(None, ROLES_FILE)
         if _migrated(lines):
             return None
@@ -100,6 +100,13 @@ def migrate(store: Store, keys: AuthorizedKeys) -> Optional[list[str]]:
         promoted = [key.name for key in keys.list() if key.name not in roles]
         store.write_lines(None, ROLES_FILE, [ROLES_HEADER, *lines, *(f"{name} {ADMIN}" for name in promoted)])
     return promoted
+
+
+def _keys_lock(store: Store):
+    """The keys' lock, in ROOT/.ssh, made 0700 first if missing (sshd's StrictModes, and the
+    names and roles of the keys are no one else's)."""
+    store.path(None, ".ssh").mkdir(mode=0o700, parents=True, exist_ok=True)
+    return file_lock(store.path(None, KEYS_LOCK))
 
 
 def _roles(store: Store) -> dict[str, str]:

@@ -157,3 +157,8 @@ def test_a_refused_key_without_a_line_is_pointed_at_the_migration_until_it_ran(s
     with pytest.raises(PermissionDenied) as refused:
         access.authorize(store, "tom", "events", None, 3)
     assert str(refused.value) == "events is for admin keys only; tom is a user key"
+
+
+def test_the_keys_folder_is_made_0700(store, keys):
+    add(store, keys, "alice", "user")
+    assert (store.root / ".ssh").stat().st_mode & 0o777 == 0o700
