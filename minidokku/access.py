@@ -58,8 +58,7 @@ def role(store: Store, key: str) -> str:
 
 def set_role(store: Store, key: str, new_role: str) -> None:
     _check_role(new_role)
-    kept = [line for line in store.read_lines(None, ROLES_FILE) if line.partition(" ")[0] != key]
-    store.write_lines(None, ROLES_FILE, [*kept, f"{key} {new_role}"])
+    store.write_lines(None, ROLES_FILE, [*_role_lines_but(store, key), f"{key} {new_role}"])
 
 
 def add_key(
@@ -83,9 +82,7 @@ def remove_key(store: Store, keys: AuthorizedKeys, name: str) -> None:
     with _keys_lock(store):
         keys.remove(name)
         _revoke_everywhere(store, name)
-        store.write_lines(
-            None, ROLES_FILE, [line for line in store.read_lines(None, ROLES_FILE) if line.partition(" ")[0] != name]
-        )
+        store.write_lines(None, ROLES_FILE, _role_lines_but(store, name))
 
 
 def migrate(store: Store, keys: AuthorizedKeys) -> Optional[list[str]]:
@@ -107,6 +104,10 @@ def _keys_lock(store: Store):
     names and roles of the keys are no one else's)."""
     store.path(None, ".ssh").mkdir(mode=0o700, parents=True, exist_ok=True)
     return file_lock(store.path(None, KEYS_LOCK))
+
+
+def _role_lines_but(store: Store, key: str) -> list[str]:
+    return [line for line in store.read_lines(None, ROLES_FILE) if line.partition(" ")[0] != key]
 
 
 def _roles(store: Store) -> dict[str, str]:

@@ -274,6 +274,6 @@ def _plugins_dir(store: Store) -> Path:
     """The plugin path, made if missing: 0755, so the dokku user reads and runs the plugins."""
     folder = plugin_path(store)
     if not folder.is_dir():
-        folder.mkdir(mode=0o755, parents=True)
+        folder.mkdir(mode=0o755, parents=True, exist_ok=True)
         os.chmod(folder, 0o755)  # whatever the umask
     return folder
