@@ -158,7 +158,7 @@ def file_lock(path: Path, busy_message: Optional[str] = None) -> Iterator[None]:
     """An exclusive flock on path for the block. With busy_message, a held lock raises Locked
     at once instead of waiting."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with os.fdopen(_open_no_link(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644), "a") as handle:
+    with os.fdopen(_open_no_link(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT), "a") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | (fcntl.LOCK_NB if busy_message else 0))
         except BlockingIOError:
@@ -169,15 +169,15 @@ def file_lock(path: Path, busy_message: Optional[str] = None) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _open_no_link(path: Path, flags: int, mode: int) -> int:
+def _open_no_link(path: Path, flags: int, mode: int = 0o644) -> int:
     """os.open that refuses a link as the last part of path: a link the root's owner put there
-    would make root create or write the file it points to."""
+    would make root create, write or act on the file it points to."""
     try:
         return os.open(path, flags | os.O_NOFOLLOW, mode)
     except OSError as error:
         if error.errno != errno.ELOOP:
             raise
-        raise PermissionDenied(f"{path} is a symbolic link: it is not written through") from None
+        raise PermissionDenied(f"{path} is a symbolic link, which is not followed") from None
 
 
 def running_as_root() -> bool:
@@ -195,13 +195,9 @@ def read_trusted(path: Path) -> Optional[str]:
         except FileNotFoundError:
             return None
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        fd = _open_no_link(path, os.O_RDONLY)
     except FileNotFoundError:
         return None
-    except OSError as error:
-        if error.errno != errno.ELOOP:
-            raise
-        raise PermissionDenied(f"{path} is a symbolic link: root does not act on it") from None
     with os.fdopen(fd, encoding="utf-8") as handle:
         problem = _not_roots_alone(path, os.fstat(fd))
         if problem:
