@@ -58,7 +58,7 @@ def register(cli: click.Group) -> None:
         keys = AuthorizedKeys(ctx.settings.authorized_keys)
         promoted = access.migrate(ctx.store, keys)
         if promoted is None:
-            ctx.out.info("Roles are up to date: every key has its line")
+            ctx.out.info("Roles were migrated already: a key without a role line is a user")
         else:
             ctx.out.info(f"Keys of an older minidokku without a role line, now admins: {' '.join(promoted) or 'none'}")
         restricted = keys.restrict_all()
