@@ -7,8 +7,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from minidokku import access
+from minidokku.cli import cli
 from minidokku.errors import AlreadyExists, PermissionDenied
 from minidokku.sshkeys import RESTRICTIONS, AuthorizedKeys, entry, fingerprint
 from minidokku.state import Store
@@ -162,3 +164,23 @@ def test_a_refused_key_without_a_line_is_pointed_at_the_migration_until_it_ran(s
 def test_the_keys_folder_is_made_0700(store, keys):
     add(store, keys, "alice", "user")
     assert (store.root / ".ssh").stat().st_mode & 0o777 == 0o700
+
+
+def test_ssh_keys_migrate_brings_an_older_install_up_to_date(store, keys, monkeypatch):
+    old_options = "no-agent-forwarding,no-user-rc,no-X11-forwarding,no-port-forwarding"
+    for name in ("alice", "bob"):
+        authorized(store).add(name, keys[name], PROGRAM, store.root)
+    path = store.root / ".ssh" / "authorized_keys"
+    path.write_text(path.read_text().replace(RESTRICTIONS, old_options))
+    store.write_lines(None, access.ROLES_FILE, ["bob user"])
+    monkeypatch.setenv("DOKKU_ROOT", str(store.root))
+
+    first = CliRunner().invoke(cli, ["ssh-keys:migrate"], catch_exceptions=False)
+    assert first.output.splitlines() == [
+        "       Keys of an older minidokku without a role line, now admins: alice",
+        f"       Entries given `{RESTRICTIONS}`: 2",
+    ]
+    assert (access.role(store, "alice"), access.role(store, "bob")) == ("admin", "user")
+    assert old_options not in path.read_text()
+    again = CliRunner().invoke(cli, ["ssh-keys:migrate"], catch_exceptions=False)
+    assert "Roles were migrated already" in again.output and f"`{RESTRICTIONS}`: 0" in again.output
