@@ -24,6 +24,7 @@ KEYS_LOCK = ".ssh/.keys.lock"
 # The first line of a ROLES file whose keys were migrated (or that never had old keys).
 ROLES_HEADER = "# minidokku roles 2: every key has a line; a key without one is a user"
 ACL_FILE = "ACL"
+ACL_LOCK = ".acl.lock"
 ADMIN, USER = "admin", "user"
 ROLES = (ADMIN, USER)
 
@@ -146,12 +147,21 @@ def granted(store: Store, app: str) -> list[str]:
 
 
 def grant(store: Store, app: str, user: str) -> None:
-    if user not in granted(store, app):
-        store.write_lines(app, ACL_FILE, [*granted(store, app), user])
+    with _acl_lock(store):
+        if user not in granted(store, app):
+            store.write_lines(app, ACL_FILE, [*granted(store, app), user])
 
 
 def revoke(store: Store, app: str, user: str) -> None:
-    store.write_lines(app, ACL_FILE, [name for name in granted(store, app) if name != user])
+    with _acl_lock(store):
+        store.write_lines(app, ACL_FILE, [name for name in granted(store, app) if name != user])
+
+
+def _acl_lock(store: Store):
+    """Grants change one at a time: an acl:add read before an acl:remove wrote would put the
+    removed grant back. Taken last, under no other lock of its own (the keys' or apps.create's
+    may be held)."""
+    return file_lock(store.path(None, ACL_LOCK))
 
 
 def visible_apps(store: Store, key: Optional[str], apps: list[str]) -> list[str]:

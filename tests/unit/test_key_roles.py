@@ -184,3 +184,21 @@ def test_ssh_keys_migrate_brings_an_older_install_up_to_date(store, keys, monkey
     assert old_options not in path.read_text()
     again = CliRunner().invoke(cli, ["ssh-keys:migrate"], catch_exceptions=False)
     assert "Roles were migrated already" in again.output and f"`{RESTRICTIONS}`: 0" in again.output
+
+
+def _grant_then_revoke(root: str, user: str) -> None:
+    store = Store(Path(root))
+    for _ in range(5):
+        access.grant(store, "cats", user)
+        access.revoke(store, "cats", user)
+
+
+def test_grants_changed_at_once_lose_no_revocation(store):
+    context = multiprocessing.get_context("fork")
+    processes = [context.Process(target=_grant_then_revoke, args=(str(store.root), name)) for name in NAMES[:4]]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=60)
+    assert [process.exitcode for process in processes] == [0] * 4
+    assert access.granted(store, "cats") == []
