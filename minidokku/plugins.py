@@ -19,6 +19,7 @@ is installed is made root's, writable by root alone (state.make_root_only), and 
 plugin whose folder someone else could change (runnable_by_root).
 """
 
+import functools
 import os
 import re
 import shutil
@@ -75,9 +76,14 @@ def bundled() -> list[Plugin]:
 
 def plugin_path(store: Store) -> Path:
     """Where installed plugins live: a folder only root can change (see the module's text)."""
-    if state.root_only_problem(store.root) is None:
-        return store.root / PLUGINS_DIR
-    return SYSTEM_PLUGIN_PATH
+    return store.root / PLUGINS_DIR if _roots_alone(store.root) else SYSTEM_PLUGIN_PATH
+
+
+@functools.lru_cache(maxsize=8)
+def _roots_alone(root: Path) -> bool:
+    """Cached: who owns the state root does not change while a command runs, and every trigger
+    asks (an lstat of each folder above it)."""
+    return state.root_only_problem(root) is None
 
 
 def runnable_by_root(plugin: Plugin) -> None:

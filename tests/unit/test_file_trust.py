@@ -126,10 +126,13 @@ def test_making_a_tree_root_only_takes_write_and_set_id_bits_away(tmp_path):
     assert root_only_tree_problem(tree) is None
 
 
-def test_plugins_live_in_the_root_only_when_root_alone_can_change_it(root):
-    assert plugins.plugin_path(Store(root)) == root / ".plugins"
-    os.chown(root, NOBODY, NOBODY)  # an install.sh machine: the dokku user owns /home/dokku
-    assert plugins.plugin_path(Store(root)) == Path("/var/lib/minidokku/plugins")
+def test_plugins_live_in_the_root_only_when_root_alone_can_change_it(tmp_path):
+    roots, dokkus = tmp_path / "roots", tmp_path / "dokkus"
+    roots.mkdir()
+    dokkus.mkdir()
+    os.chown(dokkus, NOBODY, NOBODY)  # an install.sh machine: the dokku user owns /home/dokku
+    assert plugins.plugin_path(Store(roots)) == roots / ".plugins"
+    assert plugins.plugin_path(Store(dokkus)) == Path("/var/lib/minidokku/plugins")
 
 
 def test_an_installed_plugin_is_roots_alone_whatever_its_source_said(root, tmp_path):
