@@ -133,7 +133,7 @@ class Store:
     def create_app_dir(self, app: str) -> Path:
         """The app's new folder, 0700: the repo, ENV and keys are the dokku user's alone."""
         folder = self.app_dir(app)
-        folder.mkdir(mode=0o700, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(folder, 0o700)  # whatever the umask
         return folder
 
