@@ -78,6 +78,7 @@ ensure_perms() {
 }
 
 # put_file DEST MODE OWNER [VALIDATOR...] < CONTENT
+# (CONTENT as a heredoc, not a pipe: a piped put_file would run in a subshell and lose CHANGED)
 # Writes stdin to DEST only when content, mode or owner differ, and sets
 # CHANGED=yes|no. New content is copied next to DEST and renamed into place so
 # nothing ever reads a half-written file; VALIDATOR (if any) is run with that
@@ -101,6 +102,21 @@ put_file() {
 	mv -f "$PENDING" "$pf_dest"
 	PENDING=
 	CHANGED=yes
+}
+
+as_dokku() { runuser -u "$DOKKU_USER" -- "$@"; }
+
+# ensure_dokku_mode PATH MODE: PATH, inside the dokku user's home, becomes that user's (chown -h:
+# never through a link) with MODE, set by the user itself; sets CHANGED=yes if it changed.
+ensure_dokku_mode() {
+	if [ "$(stat -c %U:%G "$1")" != "$DOKKU_USER:$DOKKU_USER" ]; then
+		chown -h "$DOKKU_USER:$DOKKU_USER" "$1"
+		CHANGED=yes
+	fi
+	if [ "$(stat -c %a "$1")" != "$2" ]; then
+		as_dokku chmod "$2" "$1"
+		CHANGED=yes
+	fi
 }
 
 # ensure_dir PATH MODE OWNER
@@ -208,14 +224,21 @@ ensure_user() {
 	# configs and certificates; its workers read nothing here) are fine with it.
 	ensure_dir "$DOKKU_HOME" 750 "$owner"
 	[ "$CHANGED" = no ] || user_changed=yes
-	ensure_dir "$DOKKU_HOME/.ssh" 700 "$owner"
-	[ "$CHANGED" = no ] || user_changed=yes
-	if [ ! -e "$DOKKU_HOME/.ssh/authorized_keys" ]; then
-		: >"$DOKKU_HOME/.ssh/authorized_keys"
+	# Inside the home, as the dokku user: a link it put there must not turn root's chmod or
+	# write onto another file.
+	if [ ! -d "$DOKKU_HOME/.ssh" ]; then
+		as_dokku mkdir "$DOKKU_HOME/.ssh"
 		user_changed=yes
 	fi
 	CHANGED=no
-	ensure_perms "$DOKKU_HOME/.ssh/authorized_keys" 600 "$owner"
+	ensure_dokku_mode "$DOKKU_HOME/.ssh" 700
+	[ "$CHANGED" = no ] || user_changed=yes
+	if [ ! -e "$DOKKU_HOME/.ssh/authorized_keys" ]; then
+		as_dokku touch "$DOKKU_HOME/.ssh/authorized_keys"
+		user_changed=yes
+	fi
+	CHANGED=no
+	ensure_dokku_mode "$DOKKU_HOME/.ssh/authorized_keys" 600
 	[ "$CHANGED" = no ] || user_changed=yes
 
 	if [ "$user_changed" = yes ]; then
@@ -250,13 +273,16 @@ install_program() {
 		info "$DOKKU_BIN already linked"
 	fi
 
-	# sshd's forced command for pushes and remote commands, and $DOKKU_BIN for plugins: root's
-	# file (root reads it only then), which the dokku user reads.
-	# (heredocs, not pipes: a piped put_file would run in a subshell and lose CHANGED)
-	put_file "$DOKKU_HOME/.sshcommand" 644 root:root <<EOF
-$DOKKU_BIN
-EOF
-	report "$DOKKU_HOME/.sshcommand"
+	# sshd's forced command for pushes and remote commands, and $DOKKU_BIN for the plugins the
+	# dokku user runs; written by that user (root writes nothing by path in its home, and root
+	# itself never takes its program from a file someone else could write: it uses its own path).
+	sshcommand=$DOKKU_HOME/.sshcommand
+	if [ "$(cat "$sshcommand" 2>/dev/null || true)" = "$DOKKU_BIN" ]; then
+		info "$sshcommand already up to date"
+	else
+		as_dokku sh -c 'printf "%s\n" "$1" >"$2.new" && mv -f "$2.new" "$2"' sh "$DOKKU_BIN" "$sshcommand"
+		info "wrote $sshcommand"
+	fi
 }
 
 # Keys added by an older minidokku: those without a role line were admins and stay admins (once;
