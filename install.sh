@@ -20,6 +20,9 @@ DOKKU_HOME=/home/dokku
 PYZ_DIR=/usr/local/lib/minidokku
 PYZ_PATH=$PYZ_DIR/minidokku.pyz
 DOKKU_BIN=/usr/local/bin/dokku
+# Root runs plugins: they live where only root can change them, not under the dokku user's home.
+LIB_ROOT=/var/lib/minidokku
+PLUGIN_PATH=$LIB_ROOT/plugins
 NGINX_CONF=/etc/nginx/conf.d/minidokku.conf
 SUDOERS_FILE=/etc/sudoers.d/minidokku
 RESTORE_UNIT=/etc/systemd/system/minidokku-restore.service
@@ -75,6 +78,7 @@ ensure_perms() {
 }
 
 # put_file DEST MODE OWNER [VALIDATOR...] < CONTENT
+# (CONTENT as a heredoc, not a pipe: a piped put_file would run in a subshell and lose CHANGED)
 # Writes stdin to DEST only when content, mode or owner differ, and sets
 # CHANGED=yes|no. New content is copied next to DEST and renamed into place so
 # nothing ever reads a half-written file; VALIDATOR (if any) is run with that
@@ -98,6 +102,21 @@ put_file() {
 	mv -f "$PENDING" "$pf_dest"
 	PENDING=
 	CHANGED=yes
+}
+
+as_dokku() { runuser -u "$DOKKU_USER" -- "$@"; }
+
+# ensure_dokku_mode PATH MODE: PATH, inside the dokku user's home, becomes that user's (chown -h:
+# never through a link) with MODE, set by the user itself; sets CHANGED=yes if it changed.
+ensure_dokku_mode() {
+	if [ "$(stat -c %U:%G "$1")" != "$DOKKU_USER:$DOKKU_USER" ]; then
+		chown -h "$DOKKU_USER:$DOKKU_USER" "$1"
+		CHANGED=yes
+	fi
+	if [ "$(stat -c %a "$1")" != "$2" ]; then
+		as_dokku chmod "$2" "$1"
+		CHANGED=yes
+	fi
 }
 
 # ensure_dir PATH MODE OWNER
@@ -200,23 +219,26 @@ ensure_user() {
 	fi
 
 	owner="$DOKKU_USER:$DOKKU_USER"
-	# Only the owner is enforced on the home directory; its mode is the admin's call.
-	if [ ! -d "$DOKKU_HOME" ]; then
-		mkdir -p "$DOKKU_HOME"
-		user_changed=yes
-	fi
-	if [ "$(stat -c %U:%G "$DOKKU_HOME")" != "$owner" ]; then
-		chown "$owner" "$DOKKU_HOME"
-		user_changed=yes
-	fi
-	ensure_dir "$DOKKU_HOME/.ssh" 700 "$owner"
+	# 0750: apps' repos, config and keys are no one else's to read. sshd (StrictModes wants the
+	# home and ~/.ssh writable by the user alone) and nginx's master (root: it reads the apps'
+	# configs and certificates; its workers read nothing here) are fine with it.
+	ensure_dir "$DOKKU_HOME" 750 "$owner"
 	[ "$CHANGED" = no ] || user_changed=yes
-	if [ ! -e "$DOKKU_HOME/.ssh/authorized_keys" ]; then
-		: >"$DOKKU_HOME/.ssh/authorized_keys"
+	# Inside the home, as the dokku user: a link it put there must not turn root's chmod or
+	# write onto another file.
+	if [ ! -d "$DOKKU_HOME/.ssh" ]; then
+		as_dokku mkdir "$DOKKU_HOME/.ssh"
 		user_changed=yes
 	fi
 	CHANGED=no
-	ensure_perms "$DOKKU_HOME/.ssh/authorized_keys" 600 "$owner"
+	ensure_dokku_mode "$DOKKU_HOME/.ssh" 700
+	[ "$CHANGED" = no ] || user_changed=yes
+	if [ ! -e "$DOKKU_HOME/.ssh/authorized_keys" ]; then
+		as_dokku touch "$DOKKU_HOME/.ssh/authorized_keys"
+		user_changed=yes
+	fi
+	CHANGED=no
+	ensure_dokku_mode "$DOKKU_HOME/.ssh/authorized_keys" 600
 	[ "$CHANGED" = no ] || user_changed=yes
 
 	if [ "$user_changed" = yes ]; then
@@ -251,12 +273,65 @@ install_program() {
 		info "$DOKKU_BIN already linked"
 	fi
 
-	# sshd's forced command for pushes and remote commands.
-	# (heredocs, not pipes: a piped put_file would run in a subshell and lose CHANGED)
-	put_file "$DOKKU_HOME/.sshcommand" 644 "$DOKKU_USER:$DOKKU_USER" <<EOF
-$DOKKU_BIN
-EOF
-	report "$DOKKU_HOME/.sshcommand"
+	# sshd's forced command for pushes and remote commands, and $DOKKU_BIN for the plugins the
+	# dokku user runs; written by that user (root writes nothing by path in its home, and root
+	# itself never takes its program from a file someone else could write: it uses its own path).
+	sshcommand=$DOKKU_HOME/.sshcommand
+	if [ "$(cat "$sshcommand" 2>/dev/null || true)" = "$DOKKU_BIN" ]; then
+		info "$sshcommand already up to date"
+	else
+		as_dokku sh -c 'printf "%s\n" "$1" >"$2.new" && mv -f "$2.new" "$2"' sh "$DOKKU_BIN" "$sshcommand"
+		info "wrote $sshcommand"
+	fi
+}
+
+# Keys added by an older minidokku: those without a role line were admins and stay admins (once;
+# from then on a key without a line is a user), and every entry gets `restrict`.
+migrate_keys() {
+	step "Bringing the ssh keys up to date"
+	"$DOKKU_BIN" ssh-keys:migrate
+}
+
+# Plugins root runs: in $PLUGIN_PATH, root's alone. An older minidokku kept them in
+# $DOKKU_HOME/.plugins, where the dokku user could change them: each one (and the DISABLED list)
+# moves only if all of it is root's and writable by root alone, checked on a copy in a folder
+# only root can change; the old folder is then renamed aside (nothing is deleted through a path
+# the dokku user controls).
+install_plugin_path() {
+	step "Setting up $PLUGIN_PATH"
+	ensure_dir "$LIB_ROOT" 755 root:root
+	ensure_dir "$PLUGIN_PATH" 755 root:root
+	report "$PLUGIN_PATH"
+	old=$DOKKU_HOME/.plugins
+	[ -d "$old" ] && [ ! -L "$old" ] || return 0
+	for item in "$old"/*; do
+		name=${item##*/}
+		[ -e "$item" ] || continue
+		if [ -e "$PLUGIN_PATH/$name" ]; then
+			info "$name: $PLUGIN_PATH has it already; the old copy is not used"
+		elif move_if_roots "$item" "$PLUGIN_PATH/$name"; then
+			info "moved $name to $PLUGIN_PATH"
+		else
+			info "$name: not moved, someone else could have changed it; install it again from its source"
+		fi
+	done
+	if [ ! -e "$old.before-upgrade" ]; then
+		mv "$old" "$old.before-upgrade"
+		info "the old folder is now $old.before-upgrade: nothing runs from there"
+	fi
+}
+
+# move_if_roots SOURCE TARGET: copies SOURCE to TARGET if all of it is root's and writable by root alone
+move_if_roots() {
+	stage=$(mktemp -d "$PLUGIN_PATH/.moving-XXXXXX")
+	cp -a "$1" "$stage/item"
+	if [ -L "$stage/item" ] ||
+		[ -n "$(find "$stage/item" \( ! -user root -o \( ! -type l -perm /022 \) \) -print -quit)" ]; then
+		rm -rf "$stage"
+		return 1
+	fi
+	mv "$stage/item" "$2"
+	rmdir "$stage"
 }
 
 wire_nginx() {
@@ -402,6 +477,8 @@ main() {
 	ensure_packages
 	ensure_user
 	install_program
+	install_plugin_path
+	migrate_keys
 	wire_nginx
 	install_sudoers
 	start_services

@@ -3,11 +3,12 @@
 import contextlib
 from typing import Optional
 
-from minidokku import gitrepo, labels, names, releases, triggers
+from minidokku import access, gitrepo, labels, names, releases, triggers
 from minidokku.builders import image_repository, remove_if_unnamed
 from minidokku.builders.buildpacks import cache_volume
 from minidokku.context import Context
 from minidokku.errors import AlreadyExists, EngineNotFound, NotFound
+from minidokku.state import file_lock
 
 
 def require(ctx: Context, app: str) -> str:
@@ -18,14 +19,23 @@ def require(ctx: Context, app: str) -> str:
     return app
 
 
-def create(ctx: Context, app: str) -> None:
+CREATE_LOCK = ".apps.lock"  # held while an app is made
+
+
+def create(ctx: Context, app: str, key: Optional[str]) -> None:
+    """Makes the app for the ssh key named key (None: the host). A user key's quota is counted
+    and its new app granted to it under one lock for the whole machine, so that two creates
+    at once cannot take it over its quota."""
     names.validate_app_name(app)
-    if ctx.store.app_exists(app):
-        raise AlreadyExists(f"Name is already taken: {app}")
-    ctx.out.step(f"Creating {app}...")
-    repo = ctx.store.app_dir(app)
-    gitrepo.init_bare(repo)
-    gitrepo.install_pre_receive_hook(repo, ctx.settings.program, ctx.settings.root, app)
+    with file_lock(ctx.store.path(None, CREATE_LOCK)):
+        if ctx.store.app_exists(app):
+            raise AlreadyExists(f"Name is already taken: {app}")
+        access.check_quota(ctx.store, key, ctx.settings.user_app_quota)
+        ctx.out.step(f"Creating {app}...")
+        repo = ctx.store.create_app_dir(app)
+        gitrepo.init_bare(repo)
+        gitrepo.install_pre_receive_hook(repo, ctx.settings.program, ctx.settings.root, app)
+        access.after_create(ctx.store, key, app)
     triggers.fire(ctx, "post-create", app)
 
 

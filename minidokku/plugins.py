@@ -1,6 +1,6 @@
 """Plugins: what is installed, enabled, and how a plugin gets in, out or updated.
 
-An installed plugin is a folder ROOT/.plugins/NAME with a manifest, plugin.toml (Dokku's):
+An installed plugin is a folder PLUGIN_PATH/NAME with a manifest, plugin.toml (Dokku's):
 
     [plugin]
     description = "says hello"
@@ -8,10 +8,19 @@ An installed plugin is a folder ROOT/.plugins/NAME with a manifest, plugin.toml 
 
 and executables named after trigger points (triggers.py), `commands` among them. A bundled
 plugin (postgres) is Python inside minidokku, with the same name, version and switch; its
-trigger hooks are functions. ROOT/.plugins/DISABLED lists the disabled ones. Plugins run in
+trigger hooks are functions. PLUGIN_PATH/DISABLED lists the disabled ones. Plugins run in
 name order, bundled and installed alike.
+
+Root runs plugins (their install triggers, and every trigger of a command root runs), so they
+live where only root can change them: PLUGIN_PATH is ROOT/.plugins when the state root itself
+is root's alone (a test root), else /var/lib/minidokku/plugins (as Dokku's /var/lib/dokku/plugins:
+on an install.sh machine the dokku user owns /home/dokku and could swap anything in it). What
+is installed is made root's, writable by root alone (state.make_root_only), and root runs no
+plugin whose folder someone else could change (runnable_by_root).
 """
 
+import functools
+import os
 import re
 import shutil
 import tarfile
@@ -23,12 +32,13 @@ from typing import Optional
 
 import tomllib
 
-from minidokku import archives, gitrepo
-from minidokku.errors import AlreadyExists, GitError, NotFound, ValidationError
+from minidokku import archives, gitrepo, state
+from minidokku.errors import AlreadyExists, GitError, NotFound, PermissionDenied, ValidationError
 from minidokku.state import Store
 
-PLUGINS_DIR = ".plugins"
-DISABLED_FILE = f"{PLUGINS_DIR}/DISABLED"
+PLUGINS_DIR = ".plugins"  # inside a state root that is root's alone
+SYSTEM_PLUGIN_PATH = Path("/var/lib/minidokku/plugins")
+DISABLED_FILE = "DISABLED"
 MANIFEST = "plugin.toml"
 SOURCE_FILE = ".source"  # inside the plugin's folder: where it came from, for plugin:update
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -64,15 +74,37 @@ def bundled() -> list[Plugin]:
     return [PLUGIN]
 
 
+def plugin_path(store: Store) -> Path:
+    """Where installed plugins live: a folder only root can change (see the module's text)."""
+    return store.root / PLUGINS_DIR if _roots_alone(store.root) else SYSTEM_PLUGIN_PATH
+
+
+@functools.lru_cache(maxsize=8)
+def _roots_alone(root: Path) -> bool:
+    """Cached: who owns the state root does not change while a command runs, and every trigger
+    asks (an lstat of each folder above it)."""
+    return state.root_only_problem(root) is None
+
+
+def runnable_by_root(plugin: Plugin) -> None:
+    """Raises PermissionDenied when root is running us and someone else could change the
+    plugin's folder or anything in it (what root would run, or what the plugin sources)."""
+    if plugin.folder is None or not state.running_as_root():
+        return
+    problem = state.root_only_tree_problem(plugin.folder)
+    if problem:
+        raise PermissionDenied(f"root does not run plugin {plugin.name}: {problem}; reinstall it with plugin:install")
+
+
 def installed(store: Store) -> list[Plugin]:
     """Every plugin, bundled and installed, in the order their triggers run."""
-    folder = store.root / PLUGINS_DIR
+    folder = plugin_path(store)
     found = [_installed_plugin(path) for path in folder.iterdir() if _is_plugin(path)] if folder.is_dir() else []
     return sorted(bundled() + found, key=lambda plugin: plugin.name)
 
 
 def enabled(store: Store) -> list[Plugin]:
-    off = set(store.read_lines(None, DISABLED_FILE))
+    off = set(_disabled(store))
     return [plugin for plugin in installed(store) if plugin.name not in off and not plugin.problem]
 
 
@@ -89,9 +121,16 @@ def find(store: Store, name: str) -> Plugin:
 
 def set_enabled(store: Store, name: str, on: bool) -> Plugin:
     plugin = find(store, name)
-    off = [line for line in store.read_lines(None, DISABLED_FILE) if line != name]
-    store.write_lines(None, DISABLED_FILE, off if on else [*off, name])
+    off = [line for line in _disabled(store) if line != name]
+    state.atomic_write(
+        _plugins_dir(store) / DISABLED_FILE, "".join(f"{line}\n" for line in (off if on else [*off, name]))
+    )
     return plugin
+
+
+def _disabled(store: Store) -> list[str]:
+    path = plugin_path(store) / DISABLED_FILE
+    return path.read_text(encoding="utf-8").split() if path.is_file() else []
 
 
 def read_manifest(folder: Path) -> Plugin:
@@ -124,7 +163,8 @@ def validate_name(name: str) -> str:
 
 def fetch(store: Store, source: str, name: str) -> Path:
     """Brings the plugin at source into a scratch folder beside the installed ones (so it can
-    be renamed into place) and checks its manifest; the caller moves it in or removes it."""
+    be renamed into place) and checks its manifest; the caller moves it in or removes it. Run
+    by root, what came is made root's, writable by root alone."""
     validate_name(name)
     scratch = Path(tempfile.mkdtemp(dir=_plugins_dir(store), prefix=f".fetch-{name}-"))
     tree = scratch / name
@@ -132,6 +172,8 @@ def fetch(store: Store, source: str, name: str) -> Path:
         _fetch_tree(source, tree)
         read_manifest(tree)
         (tree / SOURCE_FILE).write_text(_absolute(source) + "\n", encoding="utf-8")
+        if state.running_as_root():
+            state.make_root_only(tree)
     except BaseException:
         shutil.rmtree(scratch, ignore_errors=True)
         raise
@@ -235,6 +277,9 @@ def _is_plugin(path: Path) -> bool:
 
 
 def _plugins_dir(store: Store) -> Path:
-    folder = store.root / PLUGINS_DIR
-    folder.mkdir(parents=True, exist_ok=True)
+    """The plugin path, made if missing: 0755, so the dokku user reads and runs the plugins."""
+    folder = plugin_path(store)
+    if not folder.is_dir():
+        folder.mkdir(mode=0o755, parents=True, exist_ok=True)
+        os.chmod(folder, 0o755)  # whatever the umask
     return folder

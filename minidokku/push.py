@@ -22,8 +22,7 @@ def serve(ctx: Context, request: GitRequest, key: Optional[str]) -> int:
         apps.require(ctx, request.app)
         return gitrepo.upload_pack(repo)
     if creating:
-        apps.create(ctx, request.app)
-        access.after_create(ctx.store, key, request.app)
+        apps.create(ctx, request.app, key)
     gitrepo.install_pre_receive_hook(repo, ctx.settings.program, ctx.settings.root, request.app)
     gitrepo.limit_push_size(repo, ctx.settings.max_push_size)
     return gitrepo.receive_pack(repo)

@@ -1,6 +1,9 @@
 """Machine settings: defaults, overridden by ROOT/SETTINGS, overridden by the environment.
 
 Tests point these at their own nginx, ports and files; a normal install needs none of them.
+SETTINGS names programs (NGINX_COMMAND) and the Docker socket, so root acts on it only when it
+is root's own file that no one else may write (state.read_trusted); the dokku user owns the
+state root and must not steer what root runs.
 """
 
 import os
@@ -11,7 +14,8 @@ from pathlib import Path
 
 from minidokku import envfile
 from minidokku.dockeroptions import parse_size
-from minidokku.state import root_from_environment
+from minidokku.errors import PermissionDenied
+from minidokku.state import read_trusted, root_from_environment
 
 STACK_REPOSITORY = "minidokku/stack"
 
@@ -36,10 +40,7 @@ class Settings:
     @classmethod
     def load(cls) -> "Settings":
         root = root_from_environment()
-        values = {}
-        settings_file = root / "SETTINGS"
-        if settings_file.is_file():
-            values.update(envfile.parse(settings_file.read_text(encoding="utf-8")))
+        values = envfile.parse(read_trusted(root / "SETTINGS") or "")
         values.update({k[len("MINIDOKKU_") :]: v for k, v in os.environ.items() if k.startswith("MINIDOKKU_")})
         default_nginx = "nginx" if os.geteuid() == 0 else "sudo -n /usr/sbin/nginx"
         return cls(
@@ -61,10 +62,15 @@ class Settings:
 
 
 def program_command(root: Path) -> list[str]:
-    """How ssh and git hooks call this program back: ROOT/.sshcommand (as Dokku), else ourselves."""
-    sshcommand = root / ".sshcommand"
-    if sshcommand.is_file():
-        return [sshcommand.read_text(encoding="utf-8").strip()]
+    """How ssh, git hooks and plugins ($DOKKU_BIN) call this program back: ROOT/.sshcommand (as
+    Dokku), else ourselves. Root takes ourselves, the program it runs now, over a .sshcommand
+    someone else could have written."""
+    try:
+        named = (read_trusted(root / ".sshcommand") or "").strip()
+    except PermissionDenied:
+        named = ""
+    if named:
+        return [named]
     entry = os.path.abspath(sys.argv[0])
     if os.path.basename(entry) == "__main__.py":
         return [sys.executable, "-m", "minidokku"]

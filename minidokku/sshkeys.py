@@ -15,9 +15,13 @@ from minidokku import names
 from minidokku.errors import AlreadyExists, NotFound, ValidationError
 from minidokku.state import atomic_write
 
-RESTRICTIONS = "no-agent-forwarding,no-user-rc,no-X11-forwarding,no-port-forwarding"
+# `restrict` turns off every ssh feature, those of future OpenSSH versions too; a terminal
+# (`ssh -t dokku@HOST run APP bash`, postgres:connect) is the one thing given back.
+RESTRICTIONS = "restrict,pty"
 KEY_LINE = re.compile(r"^(ssh-[a-z0-9-]+|ecdsa-sha2-[a-z0-9-]+|sk-[a-z0-9@.-]+) [A-Za-z0-9+/=]+( .*)?$")
 ENTRY_NAME = re.compile(r'command="NAME=(\S+) FINGERPRINT=(\S+) ')
+# our entry: its forced command (quotes inside escaped), its options, the key
+ENTRY_PARTS = re.compile(r'^(command="NAME=(?:[^"\\]|\\.)*"),(\S+) (.*)$')
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,12 @@ class AuthorizedKeys:
         return [Key(match.group(1), match.group(2)) for match in found if match]
 
     def add(self, name: str, key_text: str, program: builtins.list[str], root: Path) -> Key:
+        key, public_key = self.checked(name, key_text)
+        self.append(key, public_key, program, root)
+        return key
+
+    def checked(self, name: str, key_text: str) -> tuple[Key, str]:
+        """The key named name, not added yet (by name or by fingerprint), and its public key line."""
         names.validate_key_name(name)
         public_key = parse_public_key(key_text)
         key = Key(name, fingerprint(public_key))
@@ -69,8 +79,20 @@ class AuthorizedKeys:
                 raise AlreadyExists(f"a key named {name} exists already")
             if existing.fingerprint == key.fingerprint:
                 raise AlreadyExists(f"this key is already added, as {existing.name}")
-        self._write(self._lines() + [entry(name, key.fingerprint, public_key, program, root)])
-        return key
+        return key, public_key
+
+    def append(self, key: Key, public_key: str, program: builtins.list[str], root: Path) -> None:
+        self._write(self._lines() + [entry(key.name, key.fingerprint, public_key, program, root)])
+
+    def restrict_all(self) -> int:
+        """Gives every one of our entries today's RESTRICTIONS (entries of older versions lack
+        `restrict`); returns how many changed."""
+        lines = self._lines()
+        updated = [_restricted(line) for line in lines]
+        changed = sum(old != new for old, new in zip(lines, updated))
+        if changed:
+            self._write(updated)
+        return changed
 
     def remove(self, name: str) -> None:
         kept = [line for line in self._lines() if not line.startswith(f'command="NAME={name} ')]
@@ -81,3 +103,8 @@ class AuthorizedKeys:
     def _write(self, lines: builtins.list[str]) -> None:
         self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         atomic_write(self.path, "".join(line + "\n" for line in lines), mode=0o600)
+
+
+def _restricted(line: str) -> str:
+    parts = ENTRY_PARTS.match(line)
+    return f"{parts.group(1)},{RESTRICTIONS} {parts.group(3)}" if parts else line

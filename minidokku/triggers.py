@@ -5,7 +5,7 @@ plugin's Python hook, or an installed plugin's executable named after the trigge
 the arguments below, stdin empty, cwd its folder, and this environment added to minidokku's:
 
     DOKKU_ROOT      the state root          PLUGIN_NAME   the plugin's name
-    PLUGIN_PATH     ROOT/.plugins           PLUGIN_DIR    the plugin's folder
+    PLUGIN_PATH     where plugins live      PLUGIN_DIR    the plugin's folder
     DOKKU_TRIGGER   the trigger's name      DOKKU_BIN     how to call minidokku back
                                                           (unquoted: $DOKKU_BIN config:get APP K)
 
@@ -13,13 +13,13 @@ Its output streams to the user as it comes. A plugin that exits non-zero stops t
 trigger guards (TriggerFailed, naming plugin and exit code). The docker-args-* triggers differ:
 their stdout is read as docker options (dockeroptions.py's flags) added to the container.
 Config values never reach a trigger's arguments: post-config-update gets the keys only,
-since arguments show in `ps` (use $DOKKU_BIN config:get for a value).
+since arguments show in `ps` (use $DOKKU_BIN config:get for a value). Root runs no plugin that
+someone else could change (plugins.runnable_by_root).
 """
 
 import os
 import shlex
 import subprocess
-from pathlib import Path
 
 from minidokku import dockeroptions, plugins
 from minidokku.context import Context
@@ -80,6 +80,7 @@ def run_one(ctx: Context, plugin: Plugin, trigger: str, *args: str, capture: boo
     executable = plugin.executable(trigger)
     if executable is None:
         return ""
+    plugins.runnable_by_root(plugin)
     command = [str(executable), *args]
     env = environment(ctx, plugin, trigger)
     if capture:
@@ -111,6 +112,7 @@ def run_command(ctx: Context, words: list[str]) -> int:
         executable = plugin.executable("commands")
         if executable is None:
             continue
+        plugins.runnable_by_root(plugin)
         code = subprocess.run(
             [str(executable), *words], cwd=plugin.folder, env=environment(ctx, plugin, "commands")
         ).returncode
@@ -125,6 +127,7 @@ def command_help(ctx: Context) -> list[str]:
     for plugin in plugins.enabled(ctx.store):
         executable = plugin.executable("commands")
         if executable is not None:
+            plugins.runnable_by_root(plugin)
             done = subprocess.run(
                 [str(executable), "help"], cwd=plugin.folder, env=environment(ctx, plugin, "commands"),
                 stdin=subprocess.DEVNULL, capture_output=True,
@@ -142,7 +145,7 @@ def environment(ctx: Context, plugin: Plugin, trigger: str) -> dict[str, str]:
     return dict(
         os.environ,
         DOKKU_ROOT=str(ctx.settings.root),
-        PLUGIN_PATH=str(Path(ctx.settings.root) / plugins.PLUGINS_DIR),
+        PLUGIN_PATH=str(plugins.plugin_path(ctx.store)),
         PLUGIN_NAME=plugin.name,
         PLUGIN_DIR=str(plugin.folder),
         DOKKU_TRIGGER=trigger,

@@ -41,7 +41,10 @@ from minidokku.state import Store, root_from_environment
 
 # Commands that need root itself; every other command, run by root, runs as the root's owner.
 # Plugins are managed as root, as in Dokku: their install, dependencies and update triggers may
-# need it (apt-get), and their files are then root's, read by the dokku user.
+# need it (apt-get), and their files are then root's, read by the dokku user. Running as root,
+# minidokku acts on nothing the dokku user could have written: SETTINGS and .sshcommand only
+# when root's own (state.read_trusted), plugins only from a folder root alone can change
+# (plugins.plugin_path, plugins.runnable_by_root).
 ROOT_COMMANDS = frozenset({"stack:build", *plugin.ROOT_ONLY})
 
 

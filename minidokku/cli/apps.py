@@ -15,8 +15,7 @@ def register(cli: click.Group) -> None:
     @click.pass_obj
     def create(ctx: Context, app: str) -> None:
         """Creates an app. Example: dokku apps:create catmeow"""
-        apps.create(ctx, app)
-        access.after_create(ctx.store, access.ssh_key(), app)
+        apps.create(ctx, app, access.ssh_key())
 
     @cli.command("apps:list")
     @click.pass_obj

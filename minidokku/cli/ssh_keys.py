@@ -1,4 +1,5 @@
-"""ssh-keys:add|list|remove (Dokku's) and acl:add|remove|list (built in; Dokku needs dokku-acl)."""
+"""ssh-keys:add|list|remove (Dokku's), ssh-keys:migrate, and acl:add|remove|list (built in;
+Dokku needs dokku-acl)."""
 
 import json
 
@@ -8,7 +9,7 @@ from minidokku import access, apps
 from minidokku.cli.inputs import read_file_argument
 from minidokku.context import Context
 from minidokku.errors import NotFound
-from minidokku.sshkeys import AuthorizedKeys
+from minidokku.sshkeys import RESTRICTIONS, AuthorizedKeys
 
 
 def register(cli: click.Group) -> None:
@@ -21,8 +22,8 @@ def register(cli: click.Group) -> None:
     def add(ctx: Context, role: str, name: str, keyfile: str) -> None:
         """Adds a public key (a file, or stdin). Example: dokku ssh-keys:add --role user alice alice.pub"""
         text = read_file_argument(ctx, keyfile, "KEYFILE").decode("utf-8", errors="replace")
-        key = AuthorizedKeys(ctx.settings.authorized_keys).add(name, text, ctx.settings.program, ctx.settings.root)
-        access.set_role(ctx.store, name, role)
+        keys = AuthorizedKeys(ctx.settings.authorized_keys)
+        key = access.add_key(ctx.store, keys, name, text, role, ctx.settings.program, ctx.settings.root)
         click.echo(key.fingerprint)
 
     @cli.command("ssh-keys:list")
@@ -45,9 +46,23 @@ def register(cli: click.Group) -> None:
     @click.pass_obj
     def remove(ctx: Context, name: str) -> None:
         """Removes a key by name (and its grants). Example: dokku ssh-keys:remove alice"""
-        AuthorizedKeys(ctx.settings.authorized_keys).remove(name)
-        access.forget(ctx.store, name)
+        access.remove_key(ctx.store, AuthorizedKeys(ctx.settings.authorized_keys), name)
         ctx.out.step(f"Removed key {name}")
+
+    @cli.command("ssh-keys:migrate")
+    @click.pass_obj
+    def migrate(ctx: Context) -> None:
+        """Brings keys added by an older minidokku up to date (install.sh runs it): once, the
+        keys without a role line become admins, as they were then; every entry gets `restrict`.
+        Example: dokku ssh-keys:migrate"""
+        keys = AuthorizedKeys(ctx.settings.authorized_keys)
+        promoted = access.migrate(ctx.store, keys)
+        if promoted is None:
+            ctx.out.info("Roles were migrated already: a key without a role line is a user")
+        else:
+            ctx.out.info(f"Keys of an older minidokku without a role line, now admins: {' '.join(promoted) or 'none'}")
+        restricted = keys.restrict_all()
+        ctx.out.info(f"Entries given `{RESTRICTIONS}`: {restricted}")
 
     @cli.command("acl:add")
     @click.argument("app")

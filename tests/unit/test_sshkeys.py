@@ -46,7 +46,7 @@ def test_add_writes_a_forced_command_entry_with_restrictions_and_mode_0600(tmp_p
     assert line.startswith(f'command="NAME=alice FINGERPRINT={key.fingerprint} ')
     assert line.startswith('command="NAME=alice FINGERPRINT=SHA256:')
     assert f'DOKKU_ROOT=/home/dokku /usr/local/bin/dokku",{RESTRICTIONS} ' in line
-    assert RESTRICTIONS == "no-agent-forwarding,no-user-rc,no-X11-forwarding,no-port-forwarding"
+    assert RESTRICTIONS == "restrict,pty"
     assert line.endswith(keys["alice"].strip())
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
