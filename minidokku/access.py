@@ -146,6 +146,12 @@ def granted(store: Store, app: str) -> list[str]:
     return store.read_lines(app, ACL_FILE)
 
 
+def is_tenant_app(store: Store, app: str) -> bool:
+    """An app granted to a user key: what it runs, fetches and serves is a tenant's, whoever
+    triggers it, so the rules that keep tenants off the host apply to it."""
+    return bool(granted(store, app))
+
+
 def grant(store: Store, app: str, user: str) -> None:
     with _acl_lock(store):
         if user not in granted(store, app):

@@ -1,7 +1,7 @@
 """Building a pushed commit: the builder (`builder:set`, else a Dockerfile means the dockerfile
 builder and anything else the buildpacks), its inputs from the tree and the app's settings."""
 
-from minidokku import buildpack_choice, docker_options, gitrepo, properties, resources, triggers
+from minidokku import access, buildpack_choice, docker_options, gitrepo, properties, resources, triggers
 from minidokku.builders import DOCKERFILE, HEROKUISH, NAMES, BuildResult, buildpacks, dockerfile
 from minidokku.context import Context
 from minidokku.errors import ValidationError
@@ -55,7 +55,7 @@ def _build(ctx: Context, app: str, sha: str, env: dict[str, str], builder: str) 
             ctx.out,
             limits=limits,
             time_limit=ctx.settings.build_timeout,
-            tenant=docker_options.is_tenant_app(ctx.store, app),
+            tenant=access.is_tenant_app(ctx.store, app),
         )
     chosen, source = buildpack_choice.choose(ctx.store, app, env, gitrepo.read_file(repo, sha, ".buildpacks") or "")
     if chosen:

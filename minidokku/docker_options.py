@@ -29,7 +29,7 @@ def add(store: Store, app: Optional[str], phases: list[str], option: str) -> lis
     """Stores the option; returns what of it user keys' apps will not get (a global option's)."""
     options = dockeroptions.parse([option])  # refuse an unsupported flag now, not at the next deploy
     _, dropped = dockeroptions.confine(options)
-    if dropped and app is not None and is_tenant_app(store, app):
+    if dropped and app is not None and access.is_tenant_app(store, app):
         raise ValidationError(
             f"{app} is a user key's app: it cannot get {', '.join(dropped)} (no host network, no host paths)"
         )
@@ -67,14 +67,9 @@ def for_app(store: Store, app: str, option_lines: Sequence[str], out: Optional[O
     """What the app's container gets of option_lines: all of them, or for a tenant's app what
     confine keeps, saying on out (when given) what was left out."""
     options = dockeroptions.parse(list(option_lines))
-    if not is_tenant_app(store, app):
+    if not access.is_tenant_app(store, app):
         return options
     confined, dropped = dockeroptions.confine(options)
     if dropped and out is not None:
         out.info(f"Not applied to {app}, a user key's app: {', '.join(dropped)}")
     return confined
-
-
-def is_tenant_app(store: Store, app: str) -> bool:
-    """An app granted to a user key: what it runs is a tenant's, whoever triggers it."""
-    return bool(access.granted(store, app))

@@ -71,7 +71,7 @@ def check_listenable(
     """Refuses a host port nginx could not listen on, and for a tenant app (one granted to a
     user key) a port that is not its own to take. shared: the machine's HTTP and HTTPS ports,
     every app's; nginx_ports: the ports nginx listens on already (so in use by nginx itself)."""
-    tenant = bool(access.granted(store, app))
+    tenant = access.is_tenant_app(store, app)
     others = _ports_of_other_apps(store, app)
     in_use = None
     for port in sorted({m.host_port for m in mappings} - shared):

@@ -75,7 +75,7 @@ class Destination:
 
 def policy_for(store: Store, app: str) -> Optional[Policy]:
     """The rules fetches for app follow: TENANT for a tenant app, None (trusted) for the others."""
-    return TENANT if access.granted(store, app) else None
+    return TENANT if access.is_tenant_app(store, app) else None
 
 
 def check_form(url: str) -> None:
