@@ -1,9 +1,10 @@
 """Apps: creating, listing and destroying them (repo, state, containers, image, proxy)."""
 
 import contextlib
+import shutil
 from typing import Optional
 
-from minidokku import access, gitrepo, labels, names, releases, triggers
+from minidokku import access, domains, gitrepo, labels, names, releases, triggers
 from minidokku.builders import image_repository, remove_if_unnamed
 from minidokku.builders.buildpacks import cache_volume
 from minidokku.context import Context
@@ -27,16 +28,30 @@ def create(ctx: Context, app: str, key: Optional[str]) -> None:
     and its new app granted to it under one lock for the whole machine, so that two creates
     at once cannot take it over its quota."""
     names.validate_app_name(app)
-    with file_lock(ctx.store.path(None, CREATE_LOCK)):
+    by_user_key = key is not None and access.role(ctx.store, key) == access.USER
+    with file_lock(ctx.store.path(None, CREATE_LOCK)), domains.new_app_names(ctx.store, app, by_user_key):
         if ctx.store.app_exists(app):
             raise AlreadyExists(f"Name is already taken: {app}")
         access.check_quota(ctx.store, key, ctx.settings.user_app_quota)
         ctx.out.step(f"Creating {app}...")
+        _remove_leftovers(ctx, app)
         repo = ctx.store.create_app_dir(app)
         gitrepo.init_bare(repo)
         gitrepo.install_pre_receive_hook(repo, ctx.settings.program, ctx.settings.root, app)
         access.after_create(ctx.store, key, app)
     triggers.fire(ctx, "post-create", app)
+
+
+def _remove_leftovers(ctx: Context, app: str) -> None:
+    """A folder without a repo is what an interrupted apps:destroy left (ENV, ACL, tls/ ...):
+    the next app of that name, whoever creates it, must not inherit it."""
+    folder = ctx.store.app_dir(app)
+    if folder.exists() or folder.is_symlink():
+        ctx.out.info(f"Removing what an earlier {app} left behind")
+        if folder.is_dir() and not folder.is_symlink():
+            shutil.rmtree(folder)
+        else:
+            folder.unlink()
 
 
 def list_apps(ctx: Context) -> list[str]:

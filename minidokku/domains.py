@@ -6,8 +6,9 @@ but takes the names away, so the app is served on a port of its own until `domai
 One domain names one app: what an app has or would have by default is refused to any other.
 """
 
+import contextlib
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Optional
 
 from minidokku import properties
@@ -182,6 +183,17 @@ def _check_globals_free(store: Store, global_names: list[str]) -> None:
 
 def _locked(store: Store):
     return file_lock(store.root / LOCK)
+
+
+@contextlib.contextmanager
+def new_app_names(store: Store, app: str, by_user_key: bool = False) -> Iterator[None]:
+    """Holds the domains lock while a new app is made, once its default names (APP.GLOBAL) are
+    checked free: an app named after another app's own domain would take its traffic (nginx
+    serves the first of two server blocks with one name). A user key's new app is held to what
+    a user key may claim (check_claimable)."""
+    with _locked(store):
+        (check_claimable if by_user_key else check_free)(store, app, default_domains(store, app))
+        yield
 
 
 # -- an app's own domains ------------------------------------------------------------------

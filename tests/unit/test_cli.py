@@ -138,3 +138,25 @@ def test_events_name_who_did_what_and_never_a_config_value(dokku, tmp_path, monk
         ["alice", "config:unset", "catmeow", "ok", "MODE"],
     ]
     assert "hunter2" not in (tmp_path / "EVENTS").read_text()
+
+
+def test_an_app_named_after_another_apps_domain_is_refused(dokku, tmp_path):
+    """Its default name (shop.example.test) would give it the victim's traffic: nginx serves the
+    first of two server blocks with one name."""
+    dokku("domains:set-global", "example.test")
+    dokku("apps:create", "victim")
+    dokku("domains:add", "victim", "shop.example.test")
+    result = dokku("apps:create", "shop")
+    assert result.exit_code == 1
+    assert "shop.example.test is already a domain of app victim" in result.output
+    assert not (tmp_path / "shop").exists()
+
+
+def test_a_new_app_does_not_inherit_what_an_interrupted_destroy_left(dokku, tmp_path):
+    leftovers = tmp_path / "catmeow"
+    (leftovers / "tls").mkdir(parents=True)
+    (leftovers / "ENV").write_text("export SECRET='of the app before'\n")
+    (leftovers / "ACL").write_text("eve\n")
+    assert dokku("apps:create", "catmeow").exit_code == 0
+    assert sorted(p.name for p in leftovers.iterdir() if p.name in ("tls", "ENV", "ACL")) == []
+    assert dokku("config:show", "catmeow").output.count("SECRET") == 0
