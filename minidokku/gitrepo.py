@@ -43,7 +43,7 @@ def _outside_any_repo() -> dict[str, str]:
 
 def init_bare(repo: Path) -> None:
     repo.mkdir(parents=True, exist_ok=True)
-    _git(["init", "--quiet", "--bare", str(repo)])
+    _git(["init", "--quiet", "--bare", "--end-of-options", str(repo)])
 
 
 def pre_receive_hook(program: list[str], root: Path, app: str) -> str:
@@ -61,11 +61,11 @@ def install_pre_receive_hook(repo: Path, program: list[str], root: Path, app: st
 
 def receive_pack(repo: Path) -> int:
     """Runs git's own receive-pack on the repo, talking to the ssh client on our stdin/stdout."""
-    return subprocess.call(["git-receive-pack", str(repo)])
+    return subprocess.call(["git-receive-pack", "--end-of-options", str(repo)])
 
 
 def upload_pack(repo: Path) -> int:
-    return subprocess.call(["git-upload-pack", str(repo)])
+    return subprocess.call(["git-upload-pack", "--end-of-options", str(repo)])
 
 
 def branch_head(repo: Path, branch: str) -> Optional[str]:

@@ -147,3 +147,12 @@ def test_a_certificate_name_is_a_domain_and_never_an_option(platform, engine, at
 
     assert_refused(result, f"invalid domain {domain!r}")
     assert state_of(platform, engine) == before
+
+
+def test_a_certificate_on_stdin_is_read_only_up_to_its_bound(platform, engine, attacker):
+    before = state_of(platform, engine)
+
+    result = ssh_with_stdin(attacker, quoted("certs:add", OWN_APP, "-", "-"), b"A" * (8 << 20))
+
+    assert_refused(result, "CERT_FILE is larger than 1 MiB: a key or certificate is a few KiB")
+    assert state_of(platform, engine) == before
