@@ -14,6 +14,14 @@ KEY_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 WHOLE_NUMBER = re.compile(r"[0-9]+")
 OBJECT_ID = re.compile(r"[0-9a-f]{40}")  # a SHA-1 object id, as our repos use
 ZERO_OBJECT_ID = "0" * 40  # what git's hook lines say for "no commit": a new or a deleted ref
+# Docker's image reference grammar ([HOST[:PORT]/]PATH[:TAG][@DIGEST]), or an image id.
+_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+IMAGE_REFERENCE = re.compile(
+    rf"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]+)?/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?"
+    r"|sha256:[0-9a-f]{64}"
+)
+IMAGE_REFERENCE_MAX_LENGTH = 255
 # What `git check-ref-format` refuses anywhere in a ref name: control characters, space, ~ ^ : ? * [ \
 REF_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
 
@@ -46,6 +54,17 @@ def validate_object_id(text: str, zero_allowed: bool = False) -> str:
     if not OBJECT_ID.fullmatch(text) or (text == ZERO_OBJECT_ID and not zero_allowed):
         raise ValidationError(f"invalid object id {text[:80]!r}: expected 40 hexadecimal digits")
     return text
+
+
+def validate_image_reference(reference: str) -> str:
+    """An image as Docker names it (`nginx:1.25`, `registry:5000/team/app@sha256:...`, an image
+    id): nothing that would change the Engine API's URL it goes into (`..`, `?`, `#`, `%`)."""
+    if len(reference) > IMAGE_REFERENCE_MAX_LENGTH or not IMAGE_REFERENCE.fullmatch(reference):
+        raise ValidationError(
+            f"invalid image {reference[:80]!r}: expected [HOST[:PORT]/]NAME[:TAG][@sha256:DIGEST], "
+            "NAME in lowercase letters, digits and separators"
+        )
+    return reference
 
 
 def ref_format_problem(ref: str) -> Optional[str]:

@@ -156,3 +156,16 @@ def test_a_certificate_on_stdin_is_read_only_up_to_its_bound(platform, engine, a
 
     assert_refused(result, "CERT_FILE is larger than 1 MiB: a key or certificate is a few KiB")
     assert state_of(platform, engine) == before
+
+
+@pytest.mark.parametrize("image", ["x/../../containers/{web}", "minidokku/stack:latest?force=1", "-x", "X"])
+def test_git_from_image_takes_only_an_image_reference(platform, engine, ssh_client, image):
+    """An admin's command, but the image goes into the Engine API's URLs: `..` would reach
+    another endpoint with the victim's container."""
+    image = image.replace("{web}", victim_web_container(platform, engine))
+    before = state_of(platform, engine)
+
+    result = ssh_client.ssh(quoted("git:from-image", VICTIM, "--", image))
+
+    assert_refused(result, f"invalid image {image!r}")
+    assert state_of(platform, engine) == before

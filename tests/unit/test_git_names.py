@@ -96,3 +96,23 @@ def test_the_zero_id_only_where_allowed():
     with pytest.raises(ValidationError):
         names.validate_object_id(names.ZERO_OBJECT_ID)
     assert names.validate_object_id(names.ZERO_OBJECT_ID, zero_allowed=True) == names.ZERO_OBJECT_ID
+
+
+@pytest.mark.parametrize(
+    "reference",
+    ["nginx", "nginx:1.25", "library/nginx:latest", "minidokku/stack:latest", "dokku/catmeow:v3",
+     "127.0.0.1:5000/team/app:1.0", "registry.example.com/a/b_c--d.e:tag-1", f"nginx@sha256:{'a' * 64}",
+     f"sha256:{'b' * 64}", "localhost/x"],
+)  # fmt: skip
+def test_image_references_docker_takes_are_accepted(reference):
+    assert names.validate_image_reference(reference) == reference
+
+
+@pytest.mark.parametrize(
+    "reference",
+    ["", "-x", "--help", "Nginx", "x/../../containers/victim", "x?force=1", "x#y", "x%2F..", "x:", "x:-tag",
+     "x y", "x\n", "/x", "x/", "x//y", f"x@sha256:{'a' * 63}", "a" * 256],
+)  # fmt: skip
+def test_anything_else_as_an_image_is_refused(reference):
+    with pytest.raises(ValidationError, match="invalid image"):
+        names.validate_image_reference(reference)
