@@ -12,18 +12,6 @@ APP_MAX_LENGTH = 48
 RESERVED_APP_NAMES = frozenset({"tls", "plugins", "settings", "vhost", "ssh", "cache", "git", "home"})
 KEY_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 WHOLE_NUMBER = re.compile(r"[0-9]+")
-OBJECT_ID = re.compile(r"[0-9a-f]{40}")  # a SHA-1 object id, as our repos use
-ZERO_OBJECT_ID = "0" * 40  # what git's hook lines say for "no commit": a new or a deleted ref
-# Docker's image reference grammar ([HOST[:PORT]/]PATH[:TAG][@DIGEST]), or an image id.
-_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-IMAGE_REFERENCE = re.compile(
-    rf"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]+)?/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
-    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?"
-    r"|sha256:[0-9a-f]{64}"
-)
-IMAGE_REFERENCE_MAX_LENGTH = 255
-# What `git check-ref-format` refuses anywhere in a ref name: control characters, space, ~ ^ : ? * [ \
-REF_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
 
 
 def validate_app_name(name: str) -> str:
@@ -46,6 +34,20 @@ def validate_key_name(name: str) -> str:
 def is_whole_number(text: str) -> bool:
     """ASCII digits only: str.isdigit() also accepts '²', which int() then refuses."""
     return bool(WHOLE_NUMBER.fullmatch(text))
+
+
+OBJECT_ID = re.compile(r"[0-9a-f]{40}")  # a SHA-1 object id, as our repos use
+ZERO_OBJECT_ID = "0" * 40  # what git's hook lines say for "no commit": a new or a deleted ref
+# Docker's image reference grammar ([HOST[:PORT]/]PATH[:TAG][@DIGEST]), or an image id.
+_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+IMAGE_REFERENCE = re.compile(
+    rf"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]+)?/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?"
+    r"|sha256:[0-9a-f]{64}"
+)
+IMAGE_REFERENCE_MAX_LENGTH = 255
+# What `git check-ref-format` refuses anywhere in a ref name: control characters, space, ~ ^ : ? * [ \
+REF_FORBIDDEN = re.compile(r"[\x00-\x20\x7f~^:?*\[\\]")
 
 
 def validate_object_id(text: str, zero_allowed: bool = False) -> str:
