@@ -5,7 +5,10 @@ Everything that reads or makes a certificate goes through openssl(): one subproc
 list; PEM travels on stdin and stdout, so a key is never on a command line or in a temporary file.
 """
 
+import bz2
+import gzip
 import io
+import lzma
 import re
 import shutil
 import subprocess
@@ -23,6 +26,10 @@ CERT_FILE = f"{TLS_DIR}/server.crt"
 KEY_FILE = f"{TLS_DIR}/server.key"
 GENERATED_DAYS = 365
 MAX_FILE_BYTES = 1 << 20  # a certificate chain or a key is a few KiB
+# A tar of a chain and a key is a few KiB: this bounds both what is read and what it unpacks to
+# (a compressed tar of a few KiB can unpack to gigabytes).
+MAX_TARBALL_BYTES = 4 << 20
+COMPRESSIONS = ((b"\x1f\x8b", gzip.open), (b"BZh", bz2.open), (b"\xfd7zXZ\x00", lzma.open))
 OPENSSL_TIMEOUT = 30
 
 PEM_BLOCK = re.compile(rb"-----BEGIN ([A-Z0-9 ]+)-----\r?\n.*?-----END \1-----\r?\n?", re.DOTALL)
@@ -168,11 +175,31 @@ def _text(pem: bytes, what: str) -> str:
         raise ValidationError(f"invalid {what}: the file is not PEM text") from None
 
 
+def _unpacked(tar_bytes: bytes) -> bytes:
+    """The plain tar: tar_bytes itself, or unpacked from gzip, bzip2 or xz, never more than
+    MAX_TARBALL_BYTES of it."""
+    opener = next((opener for magic, opener in COMPRESSIONS if tar_bytes.startswith(magic)), None)
+    plain = tar_bytes
+    if opener is not None:
+        try:
+            with opener(io.BytesIO(tar_bytes)) as stream:
+                plain = stream.read(MAX_TARBALL_BYTES + 1)
+        except (OSError, EOFError, lzma.LZMAError):
+            raise ValidationError("the compressed tarball is damaged: expected server.crt and server.key") from None
+    if len(plain) > MAX_TARBALL_BYTES:
+        raise ValidationError(
+            f"the certificate tarball holds more than {MAX_TARBALL_BYTES >> 20} MiB: "
+            "a certificate and its key are a few KiB"
+        )
+    return plain
+
+
 def _tar_files(tar_bytes: bytes) -> dict[str, bytes]:
     """The tar's regular files, by path; hidden files and folders (`._server.crt`) left out."""
     files = {}
+    plain = _unpacked(tar_bytes)
     try:
-        with tarfile.open(fileobj=io.BytesIO(tar_bytes), mode="r:*") as tar:
+        with tarfile.open(fileobj=io.BytesIO(plain), mode="r:") as tar:
             for member in tar:
                 path = PurePosixPath(member.name)
                 if not member.isfile() or any(part.startswith(".") for part in path.parts):

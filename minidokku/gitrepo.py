@@ -1,4 +1,10 @@
-"""git, through its own commands (argv lists, never a shell): bare repos, hooks, archives."""
+"""git, through its own commands (argv lists, never a shell): bare repos, hooks, archives.
+
+Every revision or branch given to git here is checked first (a 40-hex object id, a branch name
+per `git check-ref-format --branch`, see names.py) and follows `--end-of-options` where git
+takes it, so that nothing, even a value read from a record, can reach git as an option such
+as `--output=FILE`.
+"""
 
 import os
 import shlex
@@ -8,6 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Optional
 
+from minidokku import names
 from minidokku.errors import GitError
 from minidokku.state import atomic_write
 from minidokku.urls import Destination
@@ -37,7 +44,7 @@ def _outside_any_repo() -> dict[str, str]:
 
 def init_bare(repo: Path) -> None:
     repo.mkdir(parents=True, exist_ok=True)
-    _git(["init", "--quiet", "--bare", str(repo)])
+    _git(["init", "--quiet", "--bare", "--end-of-options", str(repo)])
 
 
 def pre_receive_hook(program: list[str], root: Path, app: str) -> str:
@@ -60,32 +67,36 @@ def limit_push_size(repo: Path, max_bytes: int) -> None:
 
 def receive_pack(repo: Path) -> int:
     """Runs git's own receive-pack on the repo, talking to the ssh client on our stdin/stdout."""
-    return subprocess.call(["git-receive-pack", str(repo)])
+    return subprocess.call(["git-receive-pack", "--end-of-options", str(repo)])
 
 
 def upload_pack(repo: Path) -> int:
-    return subprocess.call(["git-upload-pack", str(repo)])
+    return subprocess.call(["git-upload-pack", "--end-of-options", str(repo)])
 
 
 def branch_head(repo: Path, branch: str) -> Optional[str]:
     """The commit a branch points at, or None when the repo has no such branch."""
+    revision = f"refs/heads/{names.validate_branch(branch)}^{{commit}}"
     try:
-        return _git(["rev-parse", "--verify", "--quiet", f"refs/heads/{branch}^{{commit}}"], cwd=repo).decode().strip()
+        head = _git(["rev-parse", "--verify", "--quiet", "--end-of-options", revision], cwd=repo).decode().strip()
+    except GitError:
+        return None
+    return names.validate_object_id(head)
+
+
+def read_file(repo: Path, sha: str, path: str) -> Optional[str]:
+    """A file of the tree of commit sha (40 hex), or None when it has none."""
+    blob = f"{names.validate_object_id(sha)}:{path}"
+    try:
+        return _git(["cat-file", "blob", "--end-of-options", blob], cwd=repo).decode("utf-8", "replace")
     except GitError:
         return None
 
 
-def read_file(repo: Path, rev: str, path: str) -> Optional[str]:
-    """A file of the tree at rev, or None when it has none."""
-    try:
-        return _git(["cat-file", "blob", f"{rev}:{path}"], cwd=repo).decode("utf-8", "replace")
-    except GitError:
-        return None
-
-
-def archive(repo: Path, rev: str, prefix: str = "app/") -> bytes:
-    """The tree of `rev` as a tar, every path under `prefix`."""
-    return _git(["archive", "--format=tar", f"--prefix={prefix}", rev], cwd=repo)
+def archive(repo: Path, sha: str, prefix: str = "app/") -> bytes:
+    """The tree of commit sha (40 hex) as a tar, every path under `prefix`."""
+    sha = names.validate_object_id(sha)
+    return _git(["archive", "--format=tar", f"--prefix={prefix}", "--end-of-options", sha], cwd=repo)
 
 
 def fetch_tree(url: str, ref: str, folder: Path, pinned: Optional[Destination] = None) -> None:
@@ -149,10 +160,14 @@ def commit_directory(repo: Path, directory: Path, branch: str, message: str) -> 
         )
         _git(["add", "--all", "--force", "."], cwd=directory, env=env)
         tree = _git(["write-tree"], cwd=directory, env=env).decode().strip()
-        parent = branch_head(repo, branch)
+        parent = branch_head(repo, branch)  # validates branch
         parents = ["-p", parent] if parent else []
-        return _git(["commit-tree", tree, *parents, "-m", message], cwd=directory, env=env).decode().strip()
+        # commit-tree has no --end-of-options: the tree is git's own answer, checked like the parent
+        tree = names.validate_object_id(tree)
+        commit = _git(["commit-tree", tree, *parents, "-m", message], cwd=directory, env=env).decode().strip()
+        return names.validate_object_id(commit)
 
 
 def move_branch(repo: Path, branch: str, sha: str) -> None:
-    _git(["update-ref", f"refs/heads/{branch}", sha], cwd=repo)
+    ref = f"refs/heads/{names.validate_branch(branch)}"
+    _git(["update-ref", "--end-of-options", ref, names.validate_object_id(sha)], cwd=repo)

@@ -10,7 +10,7 @@ on its lowest EXPOSEd port.
 import tempfile
 from pathlib import Path
 
-from minidokku import apps, archives, deploy, gitrepo, procfile, releases, tasks
+from minidokku import apps, archives, deploy, gitrepo, names, procfile, releases, tasks
 from minidokku.builders import image_processes, image_repository, image_result, read_text_file
 from minidokku.context import Context
 from minidokku.errors import EngineError, NotFound, ValidationError
@@ -20,6 +20,7 @@ from minidokku.releases import Release
 
 def from_image(ctx: Context, app: str, image: str) -> Release:
     apps.require(ctx, app)
+    names.validate_image_reference(image)  # it goes into the Engine API's URLs
     with deploy.exclusive(ctx, app):
         if not ctx.engine.image_exists(image):
             ctx.out.step(f"Pulling {image}")

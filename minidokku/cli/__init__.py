@@ -47,6 +47,11 @@ from minidokku.state import Store, root_from_environment
 # (plugins.plugin_path, plugins.runnable_by_root).
 ROOT_COMMANDS = frozenset({"stack:build", *plugin.ROOT_ONLY})
 
+# Commands only minidokku itself runs, on the host: git's pre-receive hook (`git-hook APP`, with
+# git's `OLD NEW REF` lines on stdin) and a deploy's detached retirement of old containers. Over
+# ssh they are refused for every key, admin included (see DokkuContext).
+INTERNAL_COMMANDS = frozenset({"git-hook", "ps:retire"})
+
 
 # Commands that change nothing, so the audit trail leaves them out.
 READ_ONLY = frozenset({"apps:list", "config:get", "config:show", "config:export", "events", "help", "logs",
@@ -65,6 +70,8 @@ class AuditedCommand(click.Command):
     def invoke(self, ctx: click.Context):
         outcome = "failed"
         try:
+            if self.name in INTERNAL_COMMANDS and getattr(ctx.find_root(), "over_ssh", False):
+                raise PermissionDenied(f"{self.name} is internal to minidokku: it is never run over ssh")
             if isinstance(ctx.obj, Context):
                 app = ctx.params.get("app")
                 access.authorize(ctx.obj.store, access.ssh_key(), self.name, app, ctx.obj.settings.user_app_quota)
@@ -109,8 +116,22 @@ class PluginCommand(AuditedCommand):
         raise SystemExit(code)
 
 
+class DokkuContext(click.Context):
+    """The top context; over_ssh when the command came in an ssh session's SSH_ORIGINAL_COMMAND.
+
+    That is so only when the process was started as the key's forced command, which has no
+    arguments (main()): git's hook and a deploy's errands inherit SSH_ORIGINAL_COMMAND from the
+    session that pushed, but are called with their command as arguments, so they are never taken
+    for an ssh request."""
+
+    def __init__(self, *args, over_ssh: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.over_ssh = over_ssh
+
+
 class DokkuGroup(click.Group):
     command_class = AuditedCommand
+    context_class = DokkuContext
 
     def get_command(self, ctx: click.Context, name: str):
         command = super().get_command(ctx, name)
@@ -180,7 +201,9 @@ for family in (
 
 
 def main() -> None:
-    """Entry point of `dokku` and `python -m minidokku`."""
+    """Entry point of `dokku` and `python -m minidokku`. An ssh key's forced command runs us
+    without arguments: only then is SSH_ORIGINAL_COMMAND the request (and INTERNAL_COMMANDS are
+    refused); with arguments we were called on the host, by a person, git's hook or ourselves."""
     original = os.environ.get("SSH_ORIGINAL_COMMAND")
     if original is not None and len(sys.argv) == 1:
         git.serve_ssh(cli, original)

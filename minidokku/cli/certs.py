@@ -11,7 +11,6 @@ from minidokku.cli.inputs import read_file_argument
 from minidokku.context import Context
 from minidokku.errors import ValidationError
 
-MAX_TARBALL_BYTES = 10 << 20
 CERTIFICATE_LABELS = ("Ssl hostnames", "Ssl expires at", "Ssl issuer", "Ssl starts at", "Ssl subject", "Ssl verified")
 MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
 
@@ -76,9 +75,9 @@ def _install(ctx: Context, app: str, cert_file: Optional[str], key_file: Optiona
     stdin = sys.stdin.buffer
     if stdin.isatty():
         raise ValidationError("a tar holding server.crt and server.key is expected on stdin (or CERT_FILE KEY_FILE)")
-    tar_bytes = stdin.read(MAX_TARBALL_BYTES + 1)
-    if len(tar_bytes) > MAX_TARBALL_BYTES:
-        raise ValidationError(f"the tar on stdin is larger than {MAX_TARBALL_BYTES >> 20} MiB")
+    tar_bytes = stdin.read(certs.MAX_TARBALL_BYTES + 1)
+    if len(tar_bytes) > certs.MAX_TARBALL_BYTES:
+        raise ValidationError(f"the tar on stdin is larger than {certs.MAX_TARBALL_BYTES >> 20} MiB")
     _change(ctx, app, message, lambda: certs.add_tarball(ctx.store, app, tar_bytes))
 
 

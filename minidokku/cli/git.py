@@ -17,7 +17,7 @@ def serve_ssh(cli: click.Group, original_command: str) -> None:
     try:
         request = ssh.parse(original_command)
         if isinstance(request, ssh.CommandRequest):
-            cli.main(args=request.args, prog_name="dokku")
+            cli.main(args=request.args, prog_name="dokku", over_ssh=True)  # internal commands refused
             return
         # stdout carries the git protocol: our own messages go to stderr.
         ctx = Context(Settings.load(), Output(sys.stderr))
@@ -38,9 +38,9 @@ def register(cli: click.Group) -> None:
     @click.pass_obj
     def git_hook(ctx: Context, app: str) -> None:
         """The repo's pre-receive hook: deploys the pushed deploy branch, or fails the push."""
-        updates = [line for line in sys.stdin.read().splitlines() if line.strip()]
+        updates = push.parse_ref_updates(sys.stdin.buffer.read())
         click.get_current_context().meta[events.DETAIL] = " ".join(
-            f"{ref.removeprefix('refs/heads/')} {new[:7]}" for _old, new, ref in (u.split() for u in updates)
+            f"{update.branch or update.ref} {update.new[:7]}" for update in updates
         )
         push.deploy_ref_updates(ctx, app, updates)
 

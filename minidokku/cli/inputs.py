@@ -8,21 +8,30 @@ import click
 
 from minidokku import access
 from minidokku.context import Context
-from minidokku.errors import PermissionDenied
+from minidokku.errors import PermissionDenied, ValidationError
+
+MAX_FILE_BYTES = 1 << 20  # a key or a certificate chain is a few KiB
 
 
 def read_file_argument(ctx: Context, path: str, hint: str) -> bytes:
-    """The bytes of the file at path, or of stdin for `-`."""
+    """The bytes of the file at path, or of stdin for `-`; at most MAX_FILE_BYTES of them."""
     if path == "-":
-        return sys.stdin.buffer.read()
+        return _bounded(sys.stdin.buffer, hint)
     key = access.ssh_key()
     if not access.may_read_server_files(ctx.store, key):
         raise PermissionDenied(f"{key} is a user key: give {hint} on stdin, not as a path on the server")
     try:
         with open(path, "rb") as file:
-            return file.read()
+            return _bounded(file, hint)
     except OSError as error:
         raise click.BadParameter(f"{path}: {error.strerror}", param_hint=hint) from None
+
+
+def _bounded(source, hint: str) -> bytes:
+    data = source.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise ValidationError(f"{hint} is larger than {MAX_FILE_BYTES >> 20} MiB: a key or certificate is a few KiB")
+    return data
 
 
 def confirm_by_name(what: str, name: str, forced_command: str) -> None:

@@ -12,7 +12,7 @@ from helpers import git
 from security_helpers import VICTIM, assert_refused, events_of, quoted, state_of
 
 from minidokku import access
-from minidokku.cli import cli
+from minidokku.cli import INTERNAL_COMMANDS, cli
 
 USER = "eve"
 # A value click accepts for each argument name; what it says does not matter, it is never used.
@@ -53,7 +53,9 @@ def test_a_user_key_is_refused_every_command_it_has_no_right_to(platform, engine
 
     result = user_key.ssh(quoted(*words))
 
-    if name in access.APP_COMMANDS:
+    if name in INTERNAL_COMMANDS:  # refused over ssh for every key, before any right is looked at
+        assert_refused(result, f"{name} is internal to minidokku: it is never run over ssh")
+    elif name in access.APP_COMMANDS:
         assert_refused(result, f"{USER} has no access to {VICTIM}; an admin can grant it")
     else:
         assert_refused(result, f"{name} is for admin keys only; {USER} is a user key")

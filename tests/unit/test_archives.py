@@ -250,9 +250,11 @@ def test_read_file_returns_the_text_at_a_revision_or_none(tmp_path, bare_repo):
     assert gitrepo.read_file(bare_repo, sha, "sub/app.json") == "{}\n"
     assert gitrepo.read_file(bare_repo, sha, "CHECKS") is None
     assert gitrepo.read_file(bare_repo, sha, "sub") is None  # a folder, not a file
-    assert gitrepo.read_file(bare_repo, "main", "Procfile") is None  # the branch has not moved yet
+    with pytest.raises(ValidationError, match="invalid object id"):  # a commit's full id, nothing else
+        gitrepo.read_file(bare_repo, "main", "Procfile")
+    assert gitrepo.branch_head(bare_repo, "main") is None  # the branch has not moved yet
     gitrepo.move_branch(bare_repo, "main", sha)
-    assert gitrepo.read_file(bare_repo, "main", "Procfile") == "web: run\n"
+    assert gitrepo.branch_head(bare_repo, "main") == sha
 
 
 def test_an_archive_that_unpacks_to_more_than_the_limit_is_refused_before_writing(tmp_path, monkeypatch):

@@ -1,6 +1,9 @@
 """Certificates with the real openssl: validation, Dokku's tls layout, the report, the CLI."""
 
+import bz2
+import gzip
 import io
+import lzma
 import subprocess
 import sys
 import tarfile
@@ -165,6 +168,56 @@ def test_ambiguous_or_incomplete_tarball_is_refused(store, tmp_path, names, mess
 def test_not_a_tarball_is_refused(store):
     with pytest.raises(ValidationError, match="expected a tar archive"):
         certs.add_tarball(store, APP, b"plain text")
+
+
+def tar_bomb(compress, members: int = 16) -> bytes:
+    """A tar of `members` files of 1 MiB of zeros each (each under MAX_FILE_BYTES), compressed:
+    a few hundred KiB that would unpack to `members` MiB."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        for number in range(members):
+            info = tarfile.TarInfo(f"zeros-{number}.pem")
+            info.size = 1 << 20
+            tar.addfile(info, io.BytesIO(bytes(info.size)))
+    return compress(buffer.getvalue())
+
+
+COMPRESSORS = {"gzip": gzip.compress, "bzip2": bz2.compress, "xz": lzma.compress}
+
+
+@pytest.mark.parametrize("compression", COMPRESSORS)
+def test_a_compressed_tarball_unpacking_past_the_bound_is_refused(store, compression):
+    bomb = tar_bomb(COMPRESSORS[compression])
+    assert len(bomb) < certs.MAX_TARBALL_BYTES
+    with pytest.raises(ValidationError, match="the certificate tarball holds more than 4 MiB"):
+        certs.add_tarball(store, APP, bomb)
+    assert tls_files(store) == []
+
+
+def test_a_plain_tarball_past_the_bound_is_refused(store):
+    with pytest.raises(ValidationError, match="holds more than 4 MiB"):
+        certs.add_tarball(store, APP, tar_bomb(lambda plain: plain, members=5))
+
+
+@pytest.mark.parametrize("compression", COMPRESSORS)
+def test_a_compressed_tarball_of_the_pair_is_read(store, tmp_path, compression):
+    cert, key = make_pair(tmp_path / "pair")
+    certs.add_tarball(store, APP, COMPRESSORS[compression](tar_of({"server.crt": cert, "server.key": key})))
+    assert certs.paths(store, APP)[1].read_bytes() == key
+
+
+def test_a_damaged_compressed_tarball_is_refused(store, tmp_path):
+    cert, key = make_pair(tmp_path / "pair")
+    cut = gzip.compress(tar_of({"server.crt": cert, "server.key": key}))[:-40]
+    with pytest.raises(ValidationError, match="the compressed tarball is damaged"):
+        certs.add_tarball(store, APP, cut)
+
+
+@pytest.mark.parametrize("domain", ["-newkey", "--config=/etc/passwd", "a.test/CN=evil", "a.test,IP:127.0.0.1", ""])
+def test_generate_takes_only_a_domain_name(store, domain):
+    with pytest.raises(ValidationError, match="invalid domain"):
+        certs.generate(store, APP, domain)
+    assert tls_files(store) == []
 
 
 def test_remove_takes_the_tls_folder_away(store):
