@@ -6,6 +6,7 @@ takes it, so that nothing, even a value read from a record, can reach git as an 
 as `--output=FILE`.
 """
 
+import functools
 import os
 import shlex
 import shutil
@@ -15,21 +16,30 @@ from pathlib import Path
 from typing import Optional
 
 from minidokku import names
-from minidokku.errors import GitError
+from minidokku.errors import GitError, ValidationError
 from minidokku.state import atomic_write
 from minidokku.urls import Destination
 
 HOOK_MARKER = "# written by minidokku"
 NO_PROMPT = {"GIT_TERMINAL_PROMPT": "0", "GIT_SSH_COMMAND": "ssh -o BatchMode=yes"}  # fail, never ask
+MAX_TREE_BYTES = 512 * 1024 * 1024  # a commit's files unpacked: a build holds its tar in memory
+FETCH_TIMEOUT = 300  # seconds a clone may take: a stalled server (git:// has no speed limit) must not hold a push
 
 
 def _git(
-    args: list[str], cwd: Optional[Path] = None, input_bytes: Optional[bytes] = None, env: Optional[dict] = None
+    args: list[str],
+    cwd: Optional[Path] = None,
+    input_bytes: Optional[bytes] = None,
+    env: Optional[dict] = None,
+    timeout: Optional[float] = None,
 ) -> bytes:
     environment = dict(_outside_any_repo(), **env) if env else None
-    result = subprocess.run(
-        ["git", *args], cwd=cwd, input=input_bytes, capture_output=True, check=False, env=environment
-    )
+    try:
+        result = subprocess.run(
+            ["git", *args], cwd=cwd, input=input_bytes, capture_output=True, env=environment, timeout=timeout
+        )
+    except subprocess.TimeoutExpired:
+        raise GitError(f"git {args[0]} failed: it took more than {timeout:.0f} s") from None
     if result.returncode != 0:
         message = result.stderr.decode("utf-8", "replace").strip().splitlines()
         raise GitError(f"git {args[0]} failed: {message[-1] if message else 'exit ' + str(result.returncode)}")
@@ -94,9 +104,23 @@ def read_file(repo: Path, sha: str, path: str) -> Optional[str]:
 
 
 def archive(repo: Path, sha: str, prefix: str = "app/") -> bytes:
-    """The tree of commit sha (40 hex) as a tar, every path under `prefix`."""
+    """The tree of commit sha (40 hex) as a tar, every path under `prefix`. A tree larger than
+    MAX_TREE_BYTES unpacked is refused before it is unpacked: a push under the size limit can
+    hold a file of zeros that packs to a thousandth of its size."""
     sha = names.validate_object_id(sha)
+    size = tree_size(repo, sha)
+    if size > MAX_TREE_BYTES:
+        raise ValidationError(
+            f"the commit's files add up to {size // 2**20} MiB unpacked, more than {MAX_TREE_BYTES // 2**20} MiB"
+        )
     return _git(["archive", "--format=tar", f"--prefix={prefix}", "--end-of-options", sha], cwd=repo)
+
+
+def tree_size(repo: Path, sha: str) -> int:
+    """What the files of commit sha add up to, unpacked (read from git's tree, nothing unpacked)."""
+    listing = _git(["ls-tree", "-r", "-l", "--end-of-options", names.validate_object_id(sha)], cwd=repo)
+    sizes = (line.split(b"\t", 1)[0].split()[-1] for line in listing.splitlines())
+    return sum(int(size) for size in sizes if size.isdigit())  # a submodule's size is "-"
 
 
 def fetch_tree(url: str, ref: str, folder: Path, pinned: Optional[Destination] = None) -> None:
@@ -105,23 +129,26 @@ def fetch_tree(url: str, ref: str, folder: Path, pinned: Optional[Destination] =
     GitError with git's reason. With pinned (a tenant's URL as urls.destination checked it), git
     connects to the checked address only, over that one protocol, follows no redirect and reads
     none of this machine's git configuration (credential helpers, URL rewrites, hooks)."""
+    if ref and not names.OBJECT_ID.fullmatch(ref):
+        names.validate_branch(ref)  # a branch or tag name, never an option
     env, source = (_pinned_environment(pinned), _pinned_source(pinned)) if pinned else (NO_PROMPT, url)
+    run_git = functools.partial(_git, env=env, timeout=FETCH_TIMEOUT)
     clone_args = ["clone", "--quiet", "--template=", "--no-recurse-submodules"]  # no hooks, no submodules
     folder.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder.parent, prefix=".fetch-") as scratch:
-        clone = Path(scratch) / "tree"
+        tree = Path(scratch) / "tree"
         if ref:
             try:  # a branch or tag: only its last commit
-                _git([*clone_args, "--depth", "1", "--branch", ref, "--", source, str(clone)], env=env)
+                run_git([*clone_args, "--depth", "1", "--branch", ref, "--", source, str(tree)])
             except GitError:  # a commit
-                shutil.rmtree(clone, ignore_errors=True)
-                _git([*clone_args, "--", source, str(clone)], env=env)
-                _git(["checkout", "--quiet", ref, "--"], cwd=clone, env=env)
+                shutil.rmtree(tree, ignore_errors=True)
+                run_git([*clone_args, "--", source, str(tree)])
+                run_git(["checkout", "--quiet", ref, "--"], cwd=tree)
         else:
-            _git([*clone_args, "--depth", "1", "--", source, str(clone)], env=env)
-        shutil.rmtree(clone / ".git", ignore_errors=True)
+            run_git([*clone_args, "--depth", "1", "--", source, str(tree)])
+        shutil.rmtree(tree / ".git", ignore_errors=True)
         try:
-            os.rename(clone, folder)
+            os.rename(tree, folder)
         except OSError:  # another command fetched it meanwhile
             if not folder.is_dir():
                 raise

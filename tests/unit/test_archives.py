@@ -264,3 +264,19 @@ def test_an_archive_that_unpacks_to_more_than_the_limit_is_refused_before_writin
     with pytest.raises(ValidationError, match="unpacks to more than"):
         extract(archive, tmp_path / "tree")
     assert not (tmp_path / "tree").exists()
+
+
+def test_a_commit_whose_files_unpack_past_the_limit_is_not_archived(tmp_path, bare_repo, monkeypatch):
+    """A file of zeros packs to a thousandth of its size: the tree's sizes are read from git's
+    tree objects, and the archive (held in memory for the build) is never made."""
+    monkeypatch.setattr(gitrepo, "MAX_TREE_BYTES", 100_000)
+    sha = gitrepo.commit_directory(bare_repo, tree_with(tmp_path / "one", {"zeros": "\0" * 200_000}), "main", "z")
+    assert gitrepo.tree_size(bare_repo, sha) == 200_000
+    with pytest.raises(ValidationError, match="add up to 0 MiB unpacked, more than 0 MiB"):
+        gitrepo.archive(bare_repo, sha)
+
+
+def test_a_fetched_ref_is_a_branch_tag_or_commit_never_an_option(tmp_path):
+    with pytest.raises(ValidationError, match="invalid branch name '--upload-pack=touch /tmp/x'"):
+        gitrepo.fetch_tree(str(tmp_path / "nowhere"), "--upload-pack=touch /tmp/x", tmp_path / "folder")
+    assert not (tmp_path / "folder").exists()
