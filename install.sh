@@ -348,6 +348,15 @@ server {
   access_log off;
   return 404;
 }
+
+# Over HTTPS, a name no app's certificate covers is refused at the handshake: without this, the
+# first app with a certificate would answer every such name with its own page.
+server {
+  listen 443 ssl default_server;
+  server_name _;
+  access_log off;
+  ssl_reject_handshake on;
+}
 EOF
 	NGINX_CHANGED=$CHANGED
 	report "$NGINX_CONF"
