@@ -15,7 +15,10 @@ checked before the build, by name and then as the image the engine has under tha
   host's loopback); an admin can pull others first;
 - no BuildKit-only syntax (`# syntax=` runs an image of the user's choice, `RUN --mount` can read
   other images or caches) and no `# escape=` after another directive (builders disagree on it);
-- ADD takes local files only: the engine itself fetches an ADD URL, from the host's network.
+- ADD takes local files only: the engine itself fetches an ADD URL, from the host's network;
+- only spaces, tabs and line ends (LF, or CRLF) as white space, and no control character: Go (the
+  builder) and Python disagree on which characters are white space and where a line ends, and a
+  line the two split differently can hide an instruction from this check.
 The build then runs with the engine's `pull` off, so the builder meets the images checked here.
 """
 
@@ -41,10 +44,16 @@ DOCKER_HUB = ("docker.io", "index.docker.io")
 APPS_NAMESPACE = image_repository("")  # "dokku/": every app's images, on any minidokku or Dokku
 OWN_NAMESPACE = STACK_REPOSITORY.split("/")[0] + "/"  # "minidokku/": the stack, the service images
 NOT_IN_ADD_SOURCES = re.compile(r"[:$\\`]")  # a URL, a variable, an escape
+# Control characters but tab and line ends, a CR not ending a line, and every other white space.
+AMBIGUOUS_CHARACTER = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xa0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff]"
+    r"|\r(?!\n)"
+)
 
 
 def check(engine: Engine, text: str, docker_name: str) -> None:
     """Raises unless every image the Dockerfile text uses is one the app may use."""
+    _refuse_ambiguous_characters(text.removeprefix("\ufeff"))
     dockerfile = dockerfile_syntax.parse(text)
     for problem in syntax_problems(dockerfile):
         raise ValidationError(f"the Dockerfile of a user key's app {problem}")
@@ -53,6 +62,16 @@ def check(engine: Engine, text: str, docker_name: str) -> None:
         image = _checked_image(engine, use.reference, where, docker_name)
         if use.instruction == "FROM":
             _check_triggers(engine, use, image, docker_name)
+
+
+def _refuse_ambiguous_characters(text: str) -> None:
+    found = AMBIGUOUS_CHARACTER.search(text)
+    if found:
+        line = text.count("\n", 0, found.start()) + 1
+        raise ValidationError(
+            f"the Dockerfile of a user key's app has the character U+{ord(found.group()[0]):04X} on line {line}: "
+            "only spaces, tabs and line ends may separate its words, so that the builder reads it as checked"
+        )
 
 
 def syntax_problems(dockerfile: Dockerfile) -> list[str]:

@@ -4,6 +4,7 @@ import pytest
 
 from minidokku import labels
 from minidokku.builders import dockerfile_syntax, tenant_images
+from minidokku.errors import ValidationError
 
 APP = "t-1-eve"  # the app's name on the engine (NAMESPACE + name)
 
@@ -117,3 +118,25 @@ def test_syntax_a_tenant_may_not_use(text, problem):
 def test_plain_dockerfiles_have_no_syntax_problem():
     text = "# escape=\\\nFROM python:3 AS build\nADD app.tar.gz /src/\nCOPY --from=build /src /src\nRUN pip install .\n"
     assert tenant_images.syntax_problems(dockerfile_syntax.parse(text)) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Python's strip() takes \x1c as white space, Go's builder does not: the lone \x1c line
+        # ends the WORKDIR for the builder, and the COPY --from would run unchecked
+        "FROM scratch\nWORKDIR /w \\\n\x1c\nCOPY --from=dokku/t-1-victim:latest /secret /stolen\n",
+        # the builder's directive pattern takes \f around the name: ` becomes the escape for it alone
+        "#\fescape=`\nFROM scratch\nWORKDIR /w \\\nCOPY --from=dokku/t-1-victim:latest /s /s\n",
+        "FROM scratch\rCOPY --from=dokku/t-1-victim /s /s\n",  # a CR that ends no line
+        "FROM scratch\nRUN echo\u00a0hi\n",
+        "FROM scratch\nRUN echo \x00\n",
+    ],
+)
+def test_characters_the_builder_and_the_check_could_read_differently_are_refused(text):
+    with pytest.raises(ValidationError, match="only spaces, tabs and line ends"):
+        tenant_images.check(None, text, APP)  # refused before any image is looked at
+
+
+def test_a_bom_and_crlf_line_ends_are_plain_text():
+    tenant_images.check(None, "\ufeffFROM scratch\r\nCOPY . /app\r\n", APP)  # scratch names no image
