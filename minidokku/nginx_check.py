@@ -248,6 +248,13 @@ _SIZE = re.compile(r"([0-9]+)([kKmMgG]?)")
 _SIZE_UNITS = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
 MAX_BUFFER_BYTES = 8 << 20  # each buffer an app's template asks nginx (shared by every app) for
 MAX_BUFFER_COUNT = 64
+MAX_BUFFERS_TOTAL = 8 << 20  # count × size of one directive's buffers: per connection, in every worker
+MAX_SECONDS = 3600  # a timeout: longer ones let a few idle clients hold the connections every app shares
+MAX_TEMP_FILE_BYTES = 1 << 30  # proxy_max_temp_file_size: nginx's own default, on the host's disk
+_TIME = re.compile(r"(?:[0-9]+(?:ms|s|m|h|d|w|M|y)?)+")
+_TIME_PART = re.compile(r"([0-9]+)(ms|s|m|h|d|w|M|y)?")
+_TIME_UNITS = {"ms": 0.001, "": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "M": 2592000, "y": 31536000}
+_PORT = re.compile(r"[0-9]{1,5}")
 _COUNTED_BUFFERS = frozenset({"proxy_buffers", "gzip_buffers", "large_client_header_buffers"})
 _BUFFERS = frozenset(
     {"proxy_buffers", "proxy_buffer_size", "proxy_busy_buffers_size", "client_body_buffer_size",
@@ -286,6 +293,8 @@ def _problem_of(directive: Directive, context: str, allowed: Allowed) -> Optiona
             return "it must open a block"
         if context not in contexts:
             return f"not allowed in {context}"
+        if name == "server" and not any(inner.name == "listen" for inner in directive.block):
+            return "a server block names its ports with listen (nginx would put it on port 80)"
         return _if_problem(directive) if name == "if" else None
     if directive.block is not None:
         return "not a block a template may open"
@@ -298,6 +307,10 @@ def _problem_of(directive: Directive, context: str, allowed: Allowed) -> Optiona
         return rule(directive.args, allowed)
     if name in _BUFFERS:
         return _buffers_problem(name, directive.args)
+    if name.endswith("_timeout"):
+        return _timeout_problem(directive.args)
+    if name == "proxy_max_temp_file_size" and any(_number(w) > MAX_TEMP_FILE_BYTES for w in directive.args):
+        return f"temporary files are limited to {MAX_TEMP_FILE_BYTES >> 20}m"
     return None
 
 
@@ -310,7 +323,7 @@ def _if_problem(directive: Directive) -> Optional[str]:
 
 def _listen(args: tuple[str, ...], allowed: Allowed) -> Optional[str]:
     own = ", ".join(str(port) for port in sorted(allowed.listen))
-    if not args or not args[0].isdigit() or int(args[0]) not in allowed.listen:
+    if not args or not _PORT.fullmatch(args[0]) or int(args[0]) not in allowed.listen:
         return f"{allowed.app} listens only on its own ports ({own}), without an address"
     params = set(args[1:])
     takes = allowed.listen[int(args[0])]
@@ -365,8 +378,21 @@ def _body_size(args: tuple[str, ...], allowed: Allowed) -> Optional[str]:
 
 def _buffers_problem(name: str, args: tuple[str, ...]) -> Optional[str]:
     counts, sizes = (args[:1], args[1:]) if name in _COUNTED_BUFFERS else ((), args)
-    if any(_number(word) > MAX_BUFFER_COUNT for word in counts) or any(_number(w) > MAX_BUFFER_BYTES for w in sizes):
+    too_many = any(_number(word) > MAX_BUFFER_COUNT for word in counts)
+    if too_many or any(_number(w) > MAX_BUFFER_BYTES for w in sizes):
         return f"buffers are limited to {MAX_BUFFER_COUNT} of {MAX_BUFFER_BYTES >> 20}m at most"
+    if counts and sizes and _number(counts[0]) * _number(sizes[0]) > MAX_BUFFERS_TOTAL:
+        return f"a directive's buffers add up to {MAX_BUFFERS_TOTAL >> 20}m at most"
+    return None
+
+
+def _timeout_problem(args: tuple[str, ...]) -> Optional[str]:
+    """Each time (nginx's 30s, 1h30m, ...) at most MAX_SECONDS; a word that is no time is nginx's to judge."""
+    for word in args:
+        if _TIME.fullmatch(word):
+            seconds = sum(int(n) * _TIME_UNITS[unit or ""] for n, unit in _TIME_PART.findall(word))
+            if seconds > MAX_SECONDS:
+                return f"timeouts are limited to {MAX_SECONDS // 60} minutes"
     return None
 
 

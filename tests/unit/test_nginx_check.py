@@ -166,6 +166,14 @@ def server(*lines: str) -> str:
         ("location /;", "it must open a block"),
         ("load_module /tmp/evil.so;", "names a file"),
         ("bogus_directive on;", "not a directive a template may use"),
+        ("listen \uff18\uff10;", "listens only on its own ports"),  # fullwidth 80: int() reads it, nginx not
+        ("proxy_buffers 64 8m;", "a directive's buffers add up to 8m at most"),
+        ("large_client_header_buffers 64 8m;", "add up to 8m at most"),
+        ("proxy_max_temp_file_size 100000g;", "temporary files are limited to 1024m"),
+        ("keepalive_timeout 10000d;", "timeouts are limited to 60 minutes"),
+        ("keepalive_timeout 65 2h;", "timeouts are limited"),
+        ("location / { proxy_read_timeout 1h1s; }", "timeouts are limited"),
+        ("client_body_timeout 3601;", "timeouts are limited"),
     ],
 )
 def test_what_reaches_the_host_ports_names_or_other_apps_is_refused_naming_the_line(line, reason):
@@ -190,6 +198,17 @@ def test_what_reaches_the_host_ports_names_or_other_apps_is_refused_naming_the_l
 def test_nothing_but_server_blocks_at_the_top_level(text):
     with pytest.raises(ValidationError, match="nginx.conf.template line 1: "):
         nginx_check.check(text, ALLOWED)
+
+
+def test_a_server_block_without_listen_is_refused():
+    """nginx would put it on port 80, a port the app may not have."""
+    text = "server {\n  server_name catmeow.example.test;\n}\n"
+    with pytest.raises(ValidationError, match="names its ports with listen"):
+        nginx_check.check(text, ALLOWED)
+
+
+def test_timeouts_up_to_an_hour_pass():
+    nginx_check.check(server("keepalive_timeout 75s 60;", "location / { proxy_read_timeout 1h; }"), ALLOWED)
 
 
 def test_a_catch_all_name_only_for_an_app_without_domains():
