@@ -5,6 +5,7 @@ SSH_ORIGINAL_COMMAND (see minidokku/ssh.py).
 """
 
 import os
+import signal
 import sys
 
 import click
@@ -200,10 +201,19 @@ for family in (
     family.register(cli)
 
 
+def _unwind(signum: int, _frame) -> None:
+    """An ssh hang-up (SIGHUP) or a stop (SIGTERM) ends the command by unwinding it, so that what
+    it started is cleaned up on the way out (a `run` container is removed, a lock released)
+    instead of being left behind by a process killed in place."""
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
     """Entry point of `dokku` and `python -m minidokku`. An ssh key's forced command runs us
     without arguments: only then is SSH_ORIGINAL_COMMAND the request (and INTERNAL_COMMANDS are
     refused); with arguments we were called on the host, by a person, git's hook or ourselves."""
+    for hang_up in (signal.SIGHUP, signal.SIGTERM):
+        signal.signal(hang_up, _unwind)
     original = os.environ.get("SSH_ORIGINAL_COMMAND")
     if original is not None and len(sys.argv) == 1:
         git.serve_ssh(cli, original)

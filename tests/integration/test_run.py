@@ -1,7 +1,11 @@
 """run, enter and logs -p/-q on the real engine, with catmeow pushed to a test platform."""
 
+import signal
+import subprocess
+import time
+
 import pytest
-from helpers import APPS, git, make_git_repo
+from helpers import APPS, dokku_program, git, make_git_repo
 
 from minidokku import envfile, labels
 
@@ -72,3 +76,19 @@ def test_logs_of_one_process_without_prefix(deployed):
     assert any(line.endswith(" app[web.1]:  * Serving Flask app 'catmeow'") for line in prefixed)
     unknown = deployed.dokku("logs", APP, "-p", "worker", check=False)
     assert (unknown.returncode, unknown.stderr) == (1, f" !     {APP} has no process 'worker'; its processes: web.1\n")
+
+
+@pytest.mark.parametrize("hang_up", [signal.SIGHUP, signal.SIGTERM])
+def test_a_run_whose_session_hangs_up_leaves_no_container(deployed, run_containers, hang_up):
+    """`ssh -t ... run APP` dropped by the client: sshd sends SIGHUP; the container must go too."""
+    command = subprocess.Popen(
+        [dokku_program(), "run", APP, "sleep", "1000"], env=deployed.env, stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 30
+    while not [c for c in run_containers() if c["State"] == "running"]:
+        assert time.monotonic() < deadline, "the run container never started"
+        time.sleep(0.2)
+    command.send_signal(hang_up)
+    assert command.wait(timeout=20) == 128 + hang_up
+    assert run_containers() == []
