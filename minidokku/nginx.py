@@ -16,6 +16,7 @@ from minidokku.errors import ProxyError
 from minidokku.state import atomic_write, file_lock
 
 CONFIG_NAME = "nginx.conf"
+LOADED_JOURNAL = ".nginx.conf.loaded"  # while an app's config changes: the one nginx has loaded
 
 
 @dataclass(frozen=True)
@@ -195,6 +196,13 @@ def _fill(template: str, values: dict[str, str]) -> str:
     return TEMPLATE_VARIABLE.sub(value, template)
 
 
+def _put(path: Path, config: Optional[str]) -> None:
+    if config is None:
+        path.unlink(missing_ok=True)
+    else:
+        atomic_write(path, config)
+
+
 class Nginx:
     """Installs per-app configs under ROOT/APP/nginx.conf and reloads nginx through `command`."""
 
@@ -208,32 +216,50 @@ class Nginx:
     def install(self, app: str, config: str) -> None:
         path = self.config_path(app)
         with self._lock():
+            self._finish_interrupted()
             previous = path.read_text(encoding="utf-8") if path.is_file() else None
             if previous == config:
                 return
-            atomic_write(path, config)
-            self._check_then_reload(path, previous)
+            self._replace(path, config, previous)
 
     def remove(self, app: str) -> None:
         path = self.root / app / CONFIG_NAME
         with self._lock():
+            self._finish_interrupted()
             if not path.is_file():
                 return
-            previous = path.read_text(encoding="utf-8")
-            path.unlink()
-            self._check_then_reload(path, previous)
+            self._replace(path, None, path.read_text(encoding="utf-8"))
 
-    def _check_then_reload(self, path: Path, previous: Optional[str]) -> None:
+    def _replace(self, path: Path, config: Optional[str], previous: Optional[str]) -> None:
+        """Puts config (None: no file) in place of previous, checked, then reloaded. Until nginx
+        has loaded it, a journal beside it holds previous, the config nginx has."""
+        journal = path.with_name(LOADED_JOURNAL)
+        atomic_write(journal, previous or "")
+        _put(path, config)
         error = self._run("-t")
         if error is not None:
-            if previous is None:
-                path.unlink(missing_ok=True)
-            else:
-                atomic_write(path, previous)
+            _put(path, previous)
+            journal.unlink()
             raise ProxyError(f"nginx rejected the new configuration, the previous one stays: {error}")
         error = self._run("-s", "reload")
         if error is not None:
             raise ProxyError(f"nginx could not be reloaded: {error}")
+        journal.unlink()
+
+    def _finish_interrupted(self) -> None:
+        """A command killed between writing an app's config and nginx's reload left a file nginx
+        has not loaded, perhaps not even checked: the config nginx has goes back in its place and
+        nginx reloads, so files and nginx agree again before the next change compares with them."""
+        journals = list(self.root.glob(f"*/{LOADED_JOURNAL}"))
+        if not journals:
+            return
+        for journal in journals:
+            _put(journal.with_name(CONFIG_NAME), journal.read_text(encoding="utf-8") or None)
+        error = self._run("-t") or self._run("-s", "reload")
+        if error is not None:
+            raise ProxyError(f"nginx could not load the configuration it had before a command was killed: {error}")
+        for journal in journals:  # only now: killed before the reload, this is done again
+            journal.unlink()
 
     @functools.cached_property
     def has_http2(self) -> bool:
