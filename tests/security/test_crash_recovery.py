@@ -21,7 +21,6 @@ per pushed commit and a release task; it runs web=2 and retires old containers a
 import fcntl
 import os
 import re
-import shutil
 import signal
 import subprocess
 import threading
@@ -31,10 +30,11 @@ from pathlib import Path
 from typing import Callable, Optional
 
 import pytest
-from helpers import APPS, commit_all, git, make_git_repo
+from helpers import APPS, commit_all, dokku_program, git, install_plugin_from_git, make_git_repo
 from security_helpers import server_head
 
 from minidokku import labels, releases
+from minidokku.engine.client import Engine
 from minidokku.releases import Release
 from minidokku.state import Store
 
@@ -70,11 +70,7 @@ class Crashy:
 @pytest.fixture(scope="module")
 def crashy(platform, tmp_path_factory) -> Crashy:
     """crashy deployed once, the crashpoint plugin installed and nginx wrapped by it."""
-    plugin = tmp_path_factory.mktemp("plugin") / "dokku-crashpoint"
-    shutil.copytree(CRASHPOINT, plugin)
-    git(plugin, "init", "-q", "-b", "main")
-    commit_all(plugin, "crashpoint 1.0.0")
-    platform.dokku("plugin:install", f"file://{plugin}")
+    install_plugin_from_git(platform, CRASHPOINT, tmp_path_factory.mktemp("plugin"))
     settings = platform.root / "SETTINGS"
     settings.write_text(
         settings.read_text().replace("NGINX_COMMAND='", f"NGINX_COMMAND='{CRASHPOINT / 'nginx-then-pause'} ")
@@ -103,8 +99,6 @@ def push_argv(platform) -> list[str]:
 
 
 def dokku_argv(*args: str) -> list[str]:
-    from helpers import dokku_program
-
     return [dokku_program(), *args]
 
 
@@ -192,11 +186,9 @@ def serves(platform, path: str, expected: str, timeout: float = 15) -> None:
         time.sleep(0.02)
 
 
-def assert_consistent(platform, crashy: Crashy, engine=None) -> Release:
+def assert_consistent(platform, crashy: Crashy) -> Release:
     """The recorded release, ENV, the containers and nginx agree, and the app serves that release."""
-    from minidokku.engine.client import Engine
-
-    engine = engine or Engine()
+    engine = Engine()
     store = Store(platform.root)
     current = releases.current(store, APP)
     assert current is not None
@@ -309,6 +301,25 @@ def test_a_deploy_killed_at_a_step_is_recovered(platform, crashy, victim, name):
         assert outcome == expected, f"{after.name} serves after the recovery, the {outcome} release"
     branch = "" if server_head(platform, APP) == after.sha else "; the branch is still at the previous commit"
     TIMINGS.append(f"  {name:<48} {case.recovery:<11} {took:5.1f} s  -> {after.name} ({outcome}{branch})")
+    print(f"\n{TIMINGS[-1]}")
+
+
+def test_a_first_deploy_killed_after_the_switch_is_undone(platform, crashy, victim, tmp_path):
+    """Nothing was ever recorded, so the recovery leaves nothing: no container, no nginx site."""
+    app = "crashy-first"
+    repo = make_git_repo(tmp_path / app, APPS / "envecho")
+    platform.dokku("apps:create", app)
+    run_and_kill(platform, ["git", "push", str(platform.root / app), "HEAD:main"], repo, point="nginx-reloaded")
+    serving = (200, "web.1")  # served, never recorded (nginx applies a reload in the background)
+    wait_until(lambda: platform.get(f"{app}.example.test", "/DYNO") == serving, 10, "it never served")
+    started = time.monotonic()
+    platform.dokku("ps:restore", app)
+    wait_until(lambda: platform.get(f"{app}.example.test")[0] == 404, 10, "the unrecorded release still answers")
+    took = time.monotonic() - started
+    assert Engine().list_containers({labels.APP: f"{namespace(platform)}{app}"}, all_states=True) == []
+    assert not (platform.root / app / "nginx.conf").exists()
+    assert releases.history(Store(platform.root), app) == []
+    TIMINGS.append(f"  {'first-push-nginx-switched-not-recorded':<48} {'ps:restore':<11} {took:5.1f} s  -> nothing")
     print(f"\n{TIMINGS[-1]}")
 
 
