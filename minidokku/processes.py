@@ -80,7 +80,8 @@ def restore(ctx: Context, app: str) -> Optional[str]:
     apps.require(ctx, app)
     if ps_settings.is_stopped(ctx.store, app):
         return None
-    with deploy.exclusive(ctx, app):  # also finishes what a killed deploy left half done
+    # not exclusive(): apps:lock holds off new deploys, not the recorded release coming back
+    with deploy.locked(ctx, app):  # which finishes first what a killed deploy left half done
         current = releases.current(ctx.store, app)
         containers = ctx.scheduler.containers(ctx.docker_name(app))
         if current is None:  # a first deploy was killed: nothing was ever recorded, nothing serves
