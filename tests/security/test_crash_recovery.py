@@ -19,6 +19,7 @@ per pushed commit and a release task; it runs web=2 and retires old containers a
 """
 
 import fcntl
+import itertools
 import os
 import re
 import signal
@@ -44,7 +45,13 @@ APP = "crashy"
 HOST = f"{APP}.example.test"
 DYNOS = {"web.1", "web.2"}
 RELEASE_TASK_LINE = "release task running"
-TIMINGS: list[str] = []
+CONFIG_VALUES = itertools.count(1)  # CONF=c1, c2, ...: each config:set sets a new value
+TIMINGS: list[str] = []  # a line per case, printed at the end of the module (pytest -s)
+
+
+def timed(case: str, recovery: str, seconds: float, result: str) -> None:
+    TIMINGS.append(f"  {case:<48} {recovery:<11} {seconds:5.1f} s  -> {result}")
+    print(f"\n{TIMINGS[-1]}")
 
 
 @dataclass
@@ -85,7 +92,8 @@ def crashy(platform, tmp_path_factory) -> Crashy:
     assert pushed.returncode == 0, pushed.stdout
     assert_consistent(platform, crashy)
     yield crashy
-    print("\nrecovery times:\n" + "\n".join(TIMINGS))
+    print(f"\nrecovery times:\n  {'case':<48} {'recovery':<11} {'time':>7}  -> serving after")
+    print("\n".join(TIMINGS))
 
 
 def push(platform, crashy: Crashy) -> subprocess.CompletedProcess:
@@ -232,12 +240,12 @@ class Case:
     restore_killed_at: str = ""  # a crashpoint where a first ps:restore is killed too
 
 
-def command_argv(platform, crashy: Crashy, case: Case, number: int) -> list[str]:
+def command_argv(platform, crashy: Crashy, case: Case) -> list[str]:
     if case.command == "push":
         crashy.commit()
         return push_argv(platform)
     if case.command == "config:set":
-        return dokku_argv("config:set", APP, f"CONF=c{number}")
+        return dokku_argv("config:set", APP, f"CONF=c{next(CONFIG_VALUES)}")
     if case.command == "releases:rollback":
         return dokku_argv("releases:rollback", APP)
     return dokku_argv(case.command, APP)
@@ -246,7 +254,6 @@ def command_argv(platform, crashy: Crashy, case: Case, number: int) -> list[str]
 CASES = {
     "push-before-build": Case("push", point="pre-build *"),
     "push-mid-build": Case("push", line="-----> Using "),
-    "push-built": Case("push", point="post-build *"),
     "push-before-release-task": Case("push", point="pre-deploy *"),
     "push-in-release-task": Case("push", line=RELEASE_TASK_LINE),
     "push-one-of-two-started": Case("push", point=f"docker-args-deploy {APP} * web 2"),
@@ -273,7 +280,7 @@ def test_a_deploy_killed_at_a_step_is_recovered(platform, crashy, victim, name):
     case = CASES[name]
     store = Store(platform.root)
     before, head = releases.current(store, APP), server_head(platform, APP)
-    argv = command_argv(platform, crashy, case, len(TIMINGS) + 1)
+    argv = command_argv(platform, crashy, case)
     run_and_kill(platform, argv, crashy.repo, point=case.point, line=case.line)
     if case.restore_killed_at:
         run_and_kill(platform, dokku_argv("ps:restore", APP), crashy.repo, point=case.restore_killed_at)
@@ -300,8 +307,43 @@ def test_a_deploy_killed_at_a_step_is_recovered(platform, crashy, victim, name):
     else:
         assert outcome == expected, f"{after.name} serves after the recovery, the {outcome} release"
     branch = "" if server_head(platform, APP) == after.sha else "; the branch is still at the previous commit"
-    TIMINGS.append(f"  {name:<48} {case.recovery:<11} {took:5.1f} s  -> {after.name} ({outcome}{branch})")
-    print(f"\n{TIMINGS[-1]}")
+    timed(name, case.recovery, took, f"{after.name} ({outcome}{branch})")
+
+
+def test_a_retirement_that_never_ran_is_done_by_ps_restore(platform, crashy, victim):
+    """Killed after the switch with a wait-to-retire, and the retirement's own process killed
+    too (as a reboot would): the old containers, renamed .retiring-, must not run on."""
+    platform.dokku("checks:set", APP, "wait-to-retire", "60")
+    try:
+        crashy.commit()
+        run_and_kill(platform, push_argv(platform), crashy.repo, point=f"post-deploy {APP} *")
+        errands = retirement_errands(platform)
+        assert errands, "the deploy started no ps:retire"
+        for pid in errands:
+            os.kill(pid, signal.SIGKILL)
+        retiring = [c["Name"] for c in app_containers(platform, Engine()) if ".retiring-" in c["Name"]]
+        assert len(retiring) == len(DYNOS), retiring
+        started = time.monotonic()
+        platform.dokku("ps:restore", APP)
+        after = assert_consistent(platform, crashy)
+    finally:
+        platform.dokku("checks:set", APP, "wait-to-retire", "0")
+    took = time.monotonic() - started
+    timed("push-retirement-errand-killed-too", "ps:restore", took, f"{after.name} (new)")
+
+
+def retirement_errands(platform) -> list[int]:
+    """The detached `ps:retire` processes of this root (started by the tests' deploys)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if b"ps:retire" in cmdline.read_bytes().split(b"\0"):
+                environ = (cmdline.parent / "environ").read_bytes().split(b"\0")
+                if f"DOKKU_ROOT={platform.root}".encode() in environ:
+                    found.append(int(cmdline.parent.name))
+        except OSError:
+            continue
+    return found
 
 
 def test_a_first_deploy_killed_after_the_switch_is_undone(platform, crashy, victim, tmp_path):
@@ -319,8 +361,7 @@ def test_a_first_deploy_killed_after_the_switch_is_undone(platform, crashy, vict
     assert Engine().list_containers({labels.APP: f"{namespace(platform)}{app}"}, all_states=True) == []
     assert not (platform.root / app / "nginx.conf").exists()
     assert releases.history(Store(platform.root), app) == []
-    TIMINGS.append(f"  {'first-push-nginx-switched-not-recorded':<48} {'ps:restore':<11} {took:5.1f} s  -> nothing")
-    print(f"\n{TIMINGS[-1]}")
+    timed("first-push-nginx-switched-not-recorded", "ps:restore", took, "nothing (never recorded)")
 
 
 def descendants(pid: int) -> list[int]:
@@ -367,11 +408,8 @@ def test_an_ssh_hang_up_mid_build_is_recovered(platform, ssh_client, crashy, vic
     outcome = "old" if after.number == before.number else "new"
     if server_head(platform, APP) != after.sha:
         outcome += "; the branch is still at the previous commit"
-    TIMINGS.append(
-        f"  {'ssh-hang-up-mid-build':<48} {'ps:restore':<11} {time.monotonic() - started:5.1f} s  "
-        f"-> {after.name} ({outcome}; the server side ended {ended:.1f} s after the hang-up)"
-    )
-    print(f"\n{TIMINGS[-1]}")
+    took = time.monotonic() - started
+    timed("ssh-hang-up-mid-build", "ps:restore", took, f"{after.name} ({outcome}; server side ended in {ended:.1f} s)")
 
 
 def command_name(pid: int) -> str:
