@@ -310,9 +310,11 @@ def test_a_deploy_killed_at_a_step_is_recovered(platform, crashy, victim, name):
     timed(name, case.recovery, took, f"{after.name} ({outcome}{branch})")
 
 
-def test_a_retirement_that_never_ran_is_done_by_ps_restore(platform, crashy, victim):
+@pytest.mark.parametrize("recovery", ["ps:restore", "next push"])
+def test_a_retirement_that_never_ran_is_done_by_the_recovery(platform, crashy, victim, recovery):
     """Killed after the switch with a wait-to-retire, and the retirement's own process killed
-    too (as a reboot would): the old containers, renamed .retiring-, must not run on."""
+    too (as a reboot would): the old containers, renamed .retiring-, must not run on. (The next
+    push retires them with its own old containers, at once here: wait-to-retire is 0 again.)"""
     platform.dokku("checks:set", APP, "wait-to-retire", "60")
     try:
         crashy.commit()
@@ -321,15 +323,19 @@ def test_a_retirement_that_never_ran_is_done_by_ps_restore(platform, crashy, vic
         assert errands, "the deploy started no ps:retire"
         for pid in errands:
             os.kill(pid, signal.SIGKILL)
-        retiring = [c["Name"] for c in app_containers(platform, Engine()) if ".retiring-" in c["Name"]]
-        assert len(retiring) == len(DYNOS), retiring
-        started = time.monotonic()
-        platform.dokku("ps:restore", APP)
-        after = assert_consistent(platform, crashy)
     finally:
         platform.dokku("checks:set", APP, "wait-to-retire", "0")
-    took = time.monotonic() - started
-    timed("push-retirement-errand-killed-too", "ps:restore", took, f"{after.name} (new)")
+    retiring = [c["Name"] for c in app_containers(platform, Engine()) if ".retiring-" in c["Name"]]
+    assert len(retiring) == len(DYNOS), retiring
+    started = time.monotonic()
+    if recovery == "next push":
+        crashy.commit()
+        pushed = push(platform, crashy)
+        assert pushed.returncode == 0, pushed.stdout + pushed.stderr
+    else:
+        platform.dokku("ps:restore", APP)
+    after = assert_consistent(platform, crashy)
+    timed("push-retirement-errand-killed-too", recovery, time.monotonic() - started, f"{after.name} (new)")
 
 
 def retirement_errands(platform) -> list[int]:
