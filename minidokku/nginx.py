@@ -247,9 +247,10 @@ class Nginx:
         journal.unlink()
 
     def _finish_interrupted(self) -> None:
-        """A command killed between writing an app's config and nginx's reload left a file nginx
-        has not loaded, perhaps not even checked: the config nginx has goes back in its place and
-        nginx reloads, so files and nginx agree again before the next change compares with them."""
+        """A change killed between writing an app's config and nginx's reload (or whose reload
+        failed) left a file nginx has not loaded, perhaps not even checked: the config nginx has
+        goes back in its place and nginx reloads, so files and nginx agree again before the next
+        change compares with them."""
         journals = list(self.root.glob(f"*/{LOADED_JOURNAL}"))
         if not journals:
             return
@@ -257,7 +258,7 @@ class Nginx:
             _put(journal.with_name(CONFIG_NAME), journal.read_text(encoding="utf-8") or None)
         error = self._run("-t") or self._run("-s", "reload")
         if error is not None:
-            raise ProxyError(f"nginx could not load the configuration it had before a command was killed: {error}")
+            raise ProxyError(f"nginx could not reload the configuration it had before an unfinished change: {error}")
         for journal in journals:  # only now: killed before the reload, this is done again
             journal.unlink()
 

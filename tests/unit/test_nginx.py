@@ -224,6 +224,6 @@ def test_a_journal_stays_until_nginx_has_reloaded(fake):
     server, bin_dir = fake
     killed_before_the_reload(server, APP, unloaded="config v2\n", loaded="config v1\n")
     (bin_dir / "no-reload").touch()
-    with pytest.raises(ProxyError, match="could not load the configuration it had"):
+    with pytest.raises(ProxyError, match="could not reload the configuration it had"):
         server.install(APP, "config v3\n")
     assert (server.root / APP / nginx.LOADED_JOURNAL).read_text() == "config v1\n"
