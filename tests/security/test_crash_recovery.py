@@ -44,7 +44,9 @@ CRASHPOINT = TESTS / "plugins" / "crashpoint"
 APP = "crashy"
 HOST = f"{APP}.example.test"
 DYNOS = {"web.1", "web.2"}
-RELEASE_TASK_LINE = "release task running"
+# what the release task prints from its container ($DYNO is release.1 there); the deploy's
+# "Running the release task: ..." line shows the command, with $DYNO unexpanded
+RELEASE_TASK_LINE = "release task in release.1"
 CONFIG_VALUES = itertools.count(1)  # CONF=c1, c2, ...: each config:set sets a new value
 TIMINGS: list[str] = []  # a line per case, printed at the end of the module (pytest -s)
 
@@ -67,7 +69,7 @@ class Crashy:
         self.pushes += 1
         mark = f"m{self.pushes}"
         (self.repo / "Procfile").write_text(
-            f"web: MARK={mark} python app.py\nrelease: echo {RELEASE_TASK_LINE} && sleep 1\n"
+            f"web: MARK={mark} python app.py\nrelease: echo release task in $DYNO && sleep 1\n"
         )
         sha = commit_all(self.repo, f"mark {mark}")
         self.marks[sha] = mark
