@@ -41,8 +41,9 @@ def get_var(ctx: Context, app: str, key: str) -> str:
 
 
 def _exclusive(ctx: Context, app: str, restart: bool):
-    """A change that deploys waits for no other deploy and respects apps:lock."""
-    return deploy.exclusive(ctx, app) if restart else ctx.store.lock(app)
+    """A change that deploys waits for no other deploy and respects apps:lock. Either finishes
+    first the record a killed deploy left half written, so ENV is read as that release wrote it."""
+    return deploy.exclusive(ctx, app) if restart else deploy.locked(ctx, app)
 
 
 def _apply(ctx: Context, app: str, env: dict[str, str], description: str, restart: bool) -> None:

@@ -5,6 +5,11 @@ rollback) ends in deploy_release(): new containers start beside the old ones and
 their checks, nginx moves to them (config checked, then reloaded), and only then do the old
 ones retire, after a grace period. When anything fails before the switch, the new containers
 are removed, nginx is untouched and the old release keeps serving.
+
+A command killed midway (SIGKILL, an ssh hang-up, a reboot) cannot clean up after itself, so the
+next one that takes the app's lock does (finish_interrupted): the release record it left half
+written is completed, and its build and task containers go. The containers a killed deploy had
+started are old ones to the next deploy (retired after its switch), and strays to `ps:restore`.
 """
 
 import contextlib
@@ -26,7 +31,7 @@ from minidokku import (
 )
 from minidokku.builders import image_repository, remove_if_unnamed
 from minidokku.context import Context
-from minidokku.errors import EngineError, Locked, NotFound
+from minidokku.errors import EngineError, EngineNotFound, Locked, NotFound
 from minidokku.releases import Release
 from minidokku.scheduler import Container
 
@@ -36,8 +41,27 @@ def exclusive(ctx: Context, app: str) -> Iterator[None]:
     """One deploy or command changing what runs per app at a time; `apps:lock` holds them all off."""
     if apps.is_locked(ctx, app):
         raise Locked(f"{app} is locked by apps:lock; run `dokku apps:unlock {app}` to deploy again")
-    with ctx.store.lock(app):
+    with locked(ctx, app):
         yield
+
+
+@contextlib.contextmanager
+def locked(ctx: Context, app: str) -> Iterator[None]:
+    """The app's lock, taken over from a command that was killed holding it (the kernel releases
+    a dead process's flock): what that command left half done is finished first."""
+    with ctx.store.lock(app):
+        finish_interrupted(ctx, app)
+        yield
+
+
+def finish_interrupted(ctx: Context, app: str) -> None:
+    """Completes the release record a killed deploy left half written (saved, but ENV or its
+    image tag not yet), and removes the build and task containers it left (none is legitimately
+    there while the caller holds the app's lock)."""
+    unfinished = releases.unfinished_record(ctx.store, app)
+    if unfinished is not None:
+        _record(ctx, app, unfinished)
+    ctx.scheduler.remove_leftover_tasks(ctx.docker_name(app))
 
 
 def deploy_commit(ctx: Context, app: str, sha: str) -> Release:
@@ -89,7 +113,10 @@ def deploy_release(ctx: Context, app: str, release: Release, new_release: bool =
     ctx.out.step(f"Deploying {app} ...")
     docker_name = ctx.docker_name(app)
     counts = scale.effective(scale.read(ctx.store, app), release.processes, release.settings.formation)
-    old = ctx.scheduler.running(docker_name)
+    present = ctx.scheduler.containers(docker_name)
+    # retiring ones whose retirement never ran (a killed deploy, a reboot) go with the old ones
+    stale = [c for c in present if c.retiring]
+    old = [c for c in present if not c.retiring]
     without_zero_downtime = [c for c in old if checks.mode(ctx.store, app, c.process_type) == "disabled"]
     ctx.scheduler.retire([c.id for c in without_zero_downtime])
     old = [c for c in old if c not in without_zero_downtime]
@@ -102,14 +129,11 @@ def deploy_release(ctx: Context, app: str, release: Release, new_release: bool =
         ctx.scheduler.retire([c.id for c in new], grace=0)
         raise
     if new_release:
-        releases.save(ctx.store, app, release)
-        ctx.store.write_env(app, release.config)
-        # a tag per release keeps its image from `docker image prune` while it may be rolled back to
-        ctx.engine.tag_image(release.image_id, image_repository(docker_name), release.name)
+        _record(ctx, app, release)
     ctx.scheduler.mark_retiring(old)
     ctx.scheduler.retire_earlier_beyond(docker_name, old, scale.MAX_CONTAINERS)
     ctx.scheduler.settle_names(new)
-    retirement.schedule(ctx, old, checks.wait_to_retire(ctx.store, app, release.config))
+    retirement.schedule(ctx, old + stale, checks.wait_to_retire(ctx.store, app, release.config))
     ps_settings.mark_running(ctx.store, app)
     if new_release:
         _prune_images(ctx, app)
@@ -118,6 +142,16 @@ def deploy_release(ctx: Context, app: str, release: Release, new_release: bool =
     ctx.out.section("Application deployed:")
     ctx.out.info(proxy.url(ctx, app))
     return release
+
+
+def _record(ctx: Context, app: str, release: Release) -> None:
+    """Records the release that now serves: its file, ENV = its config, its image's tag. Done
+    again whole by finish_interrupted when a kill cut it short."""
+    releases.begin_record(ctx.store, app, release)
+    # a tag per release keeps its image from `docker image prune` while it may be rolled back to
+    with contextlib.suppress(EngineNotFound):  # pruned: it cannot be rolled back to, nor tagged
+        ctx.engine.tag_image(release.image_id, image_repository(ctx.docker_name(app)), release.name)
+    releases.end_record(ctx.store, app)
 
 
 def _start(ctx: Context, app: str, release: Release, counts: dict[str, int]) -> list[Container]:

@@ -20,7 +20,7 @@ from minidokku.state import atomic_write, file_lock
 
 CONFIG_NAME = "nginx.conf"
 REJECTED_NAME = "nginx.conf.rejected"  # an app's config that broke after it was installed, set aside
-JOURNAL = ".nginx.pending"  # the change under way: what to put back should it die before its check
+JOURNAL = ".nginx.pending"  # the change under way: the config nginx has loaded, until it reloads
 
 
 @dataclass(frozen=True)
@@ -232,13 +232,17 @@ def _fill(template: str, values: dict[str, str]) -> str:
 class Nginx:
     """Installs per-app configs under ROOT/APP/nginx.conf and reloads nginx through `command`.
 
-    A config is moved in, and stays only once `nginx -t` passes; then nginx reloads. A change
-    that dies before the check answered (SIGKILL, an ssh hang-up) is undone by the next one
-    (the journal says what was there). When the check fails, the previous file goes back and is
-    checked alone: if that passes, the new config is refused. If it fails too, something else is
-    broken: an app config the error names (one that broke after it was installed, say its
-    certificate is gone) is set aside as APP/nginx.conf.rejected, so that one app never holds
-    every other one back; an error in nothing of ours is the host's, and nothing changes.
+    A config is moved in, and stays only once `nginx -t` passes; then nginx reloads. Until the
+    reload is done, a journal holds the config nginx has loaded: a change that dies before
+    (SIGKILL, an ssh hang-up) is undone by the next one, which puts that config back and reloads,
+    so files and nginx agree before it compares with them (an unloaded file equal to the new
+    config would otherwise skip the reload and leave nginx on removed containers).
+
+    When the check fails, the previous file goes back and is checked alone: if that passes, the
+    new config is refused. If it fails too, something else is broken: an app config the error
+    names (one that broke after it was installed, say its certificate is gone) is set aside as
+    APP/nginx.conf.rejected, so that one app never holds every other one back; an error in
+    nothing of ours is the host's, and nothing changes.
     """
 
     def __init__(self, command: list[str], root: Path):
@@ -301,14 +305,14 @@ class Nginx:
                 set_aside.append(broken)
                 if self.config_path(broken) == path:
                     previous = None
-        except BaseException:
-            _put(path, previous)  # whatever stopped the change, no unchecked file stays
-            raise
-        finally:
+        except BaseException:  # whatever stopped the check, no unchecked file stays
+            _put(path, previous)
             self._journal.unlink(missing_ok=True)
+            raise
         error = self._run("-s", "reload")
-        if error is not None:
+        if error is not None:  # the journal stays: the next change puts back what nginx has
             raise ProxyError(f"nginx could not be reloaded: {error}")
+        self._journal.unlink()
         return [app for app in set_aside if self.config_path(app) != path]
 
     @property
@@ -316,13 +320,17 @@ class Nginx:
         return self.root / JOURNAL
 
     def _recover(self) -> None:
-        """Puts back the file a change that died before nginx -t answered left unchecked."""
+        """Puts back the config nginx has loaded where a change that died before its reload (or
+        whose reload failed) left another, and reloads; the journal goes only once that worked."""
         if not self._journal.is_file():
             return
         record = json.loads(self._journal.read_text(encoding="utf-8"))
         path = Path(record["path"])
         if path.name == CONFIG_NAME and path.parent.parent == self.root:
             _put(path, record["previous"])
+        error = self._run("-t") or self._run("-s", "reload")
+        if error is not None:
+            raise ProxyError(f"nginx could not reload the configuration it had before an unfinished change: {error}")
         self._journal.unlink()
 
     def _app_named_in(self, error: str) -> Optional[str]:

@@ -11,6 +11,7 @@ from minidokku import apps, deploy, proxy, ps_settings, releases, scale
 from minidokku.context import Context
 from minidokku.errors import ValidationError
 from minidokku.releases import Release
+from minidokku.scheduler import Container
 
 
 def set_scale(ctx: Context, app: str, pairs: list[str]) -> dict[str, int]:
@@ -68,23 +69,49 @@ def restart(ctx: Context, app: str) -> Release:
 
 
 def restore(ctx: Context, app: str) -> Optional[str]:
-    """Brings a deployed, not stopped app back after a reboot or an engine restart.
+    """Brings a deployed, not stopped app back to its recorded release: after a reboot, an
+    engine restart, or a command killed midway.
 
-    Containers the engine restarted keep serving and nginx learns their new ports; otherwise
-    the current release is deployed again. Returns what was done, or None when nothing was due.
+    Containers of the recorded release that are there keep serving (stopped ones start again)
+    and nginx learns their ports; when one is missing the release is deployed again. Every other
+    container of the app goes: a killed deploy's new ones, old ones it had not yet retired.
+    Returns what was done, or None when nothing was due.
     """
     apps.require(ctx, app)
-    if releases.current(ctx.store, app) is None or ps_settings.is_stopped(ctx.store, app):
+    if ps_settings.is_stopped(ctx.store, app):
         return None
-    with deploy.exclusive(ctx, app):
-        docker_name = ctx.docker_name(app)
-        leftovers = [c.id for c in ctx.scheduler.containers(docker_name) if c.retiring]
-        ctx.scheduler.retire(leftovers, grace=0)
-        present = ctx.scheduler.running(docker_name)
+    # not exclusive(): apps:lock holds off new deploys, not the recorded release coming back
+    with deploy.locked(ctx, app):  # which finishes first what a killed deploy left half done
+        current = releases.current(ctx.store, app)
+        containers = ctx.scheduler.containers(ctx.docker_name(app))
+        if current is None:  # a first deploy was killed: nothing was ever recorded, nothing serves
+            if not containers:
+                return None
+            ctx.nginx.remove(app)
+            ctx.scheduler.retire([c.id for c in containers], grace=0)
+            return f"{len(containers)} containers of a deploy that never finished removed"
         expected = {f"{name}.{index}" for name, count in counts(ctx, app).items() for index in range(1, count + 1)}
-        if {c.dyno for c in present if c.name == c.plain_name} != expected or len(present) != len(expected):
+        keep = serving_set(containers, current.name, expected)
+        if keep is None:
+            ctx.scheduler.retire([c.id for c in containers if c.retiring], grace=0)  # no retirement outlives a reboot
             deploy.restart(ctx, app)
             return "redeployed"
-        restarted = [c if c.running else ctx.scheduler.restart(c) for c in present]
-        proxy.route(ctx, app, [c for c in restarted if c.process_type == "web"], releases.current(ctx.store, app))
-        return "restarted" if any(not c.running for c in present) else "rerouted"
+        strays = [c for c in containers if c not in keep]
+        restarted = [c if c.running else ctx.scheduler.restart(c) for c in keep]
+        ctx.scheduler.mark_retiring(strays)  # frees the plain names the kept ones take
+        ctx.scheduler.settle_names(restarted)
+        proxy.route(ctx, app, [c for c in restarted if c.process_type == "web"], current)
+        ctx.scheduler.retire([c.id for c in strays])
+        done = "restarted" if any(not c.running for c in keep) else "rerouted"
+        return f"{done}, {len(strays)} containers outside {current.name} removed" if strays else done
+
+
+def serving_set(containers: list[Container], release: str, expected: set[str]) -> Optional[list[Container]]:
+    """The containers that serve release after a restore: one per expected dyno, of that release
+    and not retiring, preferring the one with its plain name (it served last), then a running one.
+    None when a dyno has no such container (the release must be deployed again)."""
+    chosen: dict[str, Container] = {}
+    candidates = [c for c in containers if c.release == release and not c.retiring and c.dyno in expected]
+    for container in sorted(candidates, key=lambda c: (c.name != c.plain_name, not c.running, c.name)):
+        chosen.setdefault(container.dyno, container)
+    return [chosen[dyno] for dyno in sorted(chosen)] if set(chosen) == expected else None

@@ -17,6 +17,7 @@ from minidokku.errors import NotFound, ValidationError
 from minidokku.state import Store
 
 FOLDER = "releases"
+RECORDING = f"{FOLDER}/RECORDING"  # names the release being recorded, until its record is complete
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,33 @@ def _next_number(store: Store, app: str) -> int:
 
 def save(store: Store, app: str, release: Release) -> None:
     store.write(app, f"{FOLDER}/{release.name}.json", json.dumps(asdict(release), indent=2) + "\n", mode=0o600)
+
+
+def begin_record(store: Store, app: str, release: Release) -> None:
+    """Saves the release that now serves and makes ENV its config. Two files change, so the
+    RECORDING journal names the release first; end_record removes it once the record is whole,
+    and until then unfinished_record hands the release to whoever takes the app's lock next."""
+    store.write(app, RECORDING, release.name + "\n")
+    save(store, app, release)
+    store.write_env(app, release.config)
+
+
+def end_record(store: Store, app: str) -> None:
+    store.remove(app, RECORDING)
+
+
+def unfinished_record(store: Store, app: str) -> Optional[Release]:
+    """The release a killed command saved but may not have finished recording (ENV may still be
+    the previous config), or None. A journal naming a release that was never saved is dropped:
+    that release never served, and ENV was not touched."""
+    name = (store.read(app, RECORDING) or "").strip()
+    if not name:
+        return None
+    try:
+        return find(store, app, name)
+    except (NotFound, ValidationError):
+        end_record(store, app)
+        return None
 
 
 def beyond_kept(history_: list[Release], keep: int) -> list[Release]:

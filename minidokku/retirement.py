@@ -1,9 +1,11 @@
 """Old containers after a switch: they keep running for the app's wait-to-retire seconds (so
 requests in flight finish and nginx's old workers drain), then stop and go.
 
-The wait happens in a detached `dokku ps:retire` process, so a deploy returns as soon as the
-new release serves. A retirement the machine never finished (a reboot) is redone by the next
-deploy or `ps:restore`, which retire every leftover at once.
+The wait happens in a detached `dokku ps:retire` process (a session of its own: killing the
+deploy does not kill it), so a deploy returns as soon as the new release serves. A retirement
+that never ran (the deploy was killed between renaming and scheduling, a reboot) is redone by
+the next deploy, which schedules those leftovers with its own old containers, or by
+`ps:restore`, which retires them at once.
 """
 
 import os

@@ -21,6 +21,8 @@ from minidokku.releases import Release
 
 PROCESS_ROLE = "process"
 TASK_ROLE = "task"
+# containers that live only as long as the deploy that made them: a buildpack build's, and tasks
+LEFTOVER_ROLES = ("build", TASK_ROLE)
 DEFAULT_RESTART_POLICY = {"Name": "on-failure", "MaximumRetryCount": 10}  # Dokku's default
 STOP_GRACE_SECONDS = 10
 UPCOMING = ".upcoming-"
@@ -65,6 +67,13 @@ class DockerScheduler:
     def running(self, app: str) -> list[Container]:
         """The app's containers that serve or are being checked (not the retiring ones)."""
         return [c for c in self.containers(app) if not c.retiring]
+
+    def remove_leftover_tasks(self, app: str) -> None:
+        """Removes the app's build and deployment task containers: a deploy removes its own, so
+        any found by a command holding the app's lock were left by a deploy that was killed."""
+        found = self.engine.list_containers({labels.APP: app}, all_states=True)
+        leftovers = [entry["Id"] for entry in found if (entry.get("Labels") or {}).get(labels.ROLE) in LEFTOVER_ROLES]
+        self.retire(leftovers, grace=0)
 
     # -- processes ------------------------------------------------------------------------
     def start(

@@ -128,6 +128,16 @@ def commit_all(repo: Path, message: str) -> str:
     return git(repo, "rev-parse", "HEAD").stdout.strip()
 
 
+def install_plugin_from_git(platform, folder: Path, workdir: Path):
+    """Installs the plugin in folder (tests/plugins/NAME) as a user would: from a git repository
+    named dokku-NAME, by file:// URL. Returns plugin:install's result."""
+    repo = workdir / f"dokku-{folder.name}"
+    shutil.copytree(folder, repo)
+    git(repo, "init", "-q", "-b", "main")
+    commit_all(repo, f"{folder.name} 1.0.0")
+    return platform.dokku("plugin:install", f"file://{repo}")
+
+
 def module_scoped(conftest: Path, name: str):
     """A fixture of another conftest file (tests/conftest.py's platform, say) again, with module
     scope: the plain generator function behind it, loaded from that file and wrapped anew, so

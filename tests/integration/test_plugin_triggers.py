@@ -5,13 +5,12 @@ pushed, configured, routed, run, restarted and destroyed.
 One platform and one deployed app for the module (the cases run in file order and each reads
 only the log lines its own commands wrote)."""
 
-import shutil
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from helpers import APPS, commit_all, git, make_git_repo, module_scoped, wait_until_serving
+from helpers import APPS, commit_all, git, install_plugin_from_git, make_git_repo, module_scoped, wait_until_serving
 
 TESTS = Path(__file__).parents[1]
 RECORDER = TESTS / "plugins" / "recorder"
@@ -71,12 +70,9 @@ class Recorder:
 @pytest.fixture(scope="module")
 def recorder(platform, tmp_path_factory) -> Recorder:
     """The recorder, installed from a git repository by file:// URL (named from `dokku-recorder`)."""
-    repo = tmp_path_factory.mktemp("plugin") / "dokku-recorder"
-    shutil.copytree(RECORDER, repo)
-    git(repo, "init", "-q", "-b", "main")
-    commit_all(repo, "recorder 1.0.0")
-    installed = platform.dokku("plugin:install", f"file://{repo}")
-    return Recorder(repo, installed.stdout, calls(platform))
+    workdir = tmp_path_factory.mktemp("plugin")
+    installed = install_plugin_from_git(platform, RECORDER, workdir)
+    return Recorder(workdir / "dokku-recorder", installed.stdout, calls(platform))
 
 
 @dataclass

@@ -265,3 +265,40 @@ def test_listened_ports_are_read_from_the_installed_configs(fake):
     (server.root / "broken").mkdir()
     (server.root / "broken" / "nginx.conf").write_text("server { listen 10003\n")
     assert server.listened_ports() == {8080, 10001, 10002}
+
+
+def killed_before_the_reload(server, app: str, unloaded: str, loaded) -> None:
+    """What an install killed after writing app's config, before nginx reloaded, leaves."""
+    (server.root / app).mkdir(exist_ok=True)
+    journal = {"path": str(server.config_path(app)), "previous": loaded}
+    (server.root / nginx.JOURNAL).write_text(json.dumps(journal))
+    (server.root / app / "nginx.conf").write_text(unloaded)
+
+
+def test_a_config_nginx_never_loaded_goes_back_to_the_loaded_one_and_nginx_reloads(fake):
+    """Else installing the loaded config again would find it identical and skip the reload."""
+    server, bin_dir = fake
+    server.install(APP, "config v1\n")
+    killed_before_the_reload(server, APP, unloaded="config v2\n", loaded="config v1\n")
+    server.install(APP, "config v1\n")
+    assert (server.root / APP / "nginx.conf").read_text() == "config v1\n"
+    assert calls(bin_dir)[2:] == ["-q -t", "-q -s reload"]
+    assert [p.name for p in (server.root / APP).iterdir()] == ["nginx.conf"]
+
+
+def test_any_change_first_puts_back_what_another_killed_change_left(fake):
+    server, bin_dir = fake
+    killed_before_the_reload(server, "other", unloaded="a first config, never loaded\n", loaded=None)
+    server.install(APP, "config v1\n")
+    assert not (server.root / "other" / "nginx.conf").exists()
+    assert not (server.root / nginx.JOURNAL).exists()
+    assert calls(bin_dir) == ["-q -t", "-q -s reload"] * 2
+
+
+def test_a_journal_stays_until_nginx_has_reloaded(fake):
+    server, bin_dir = fake
+    killed_before_the_reload(server, APP, unloaded="config v2\n", loaded="config v1\n")
+    (bin_dir / "no-reload").touch()
+    with pytest.raises(ProxyError, match="could not reload the configuration it had"):
+        server.install(APP, "config v3\n")
+    assert json.loads((server.root / nginx.JOURNAL).read_text())["previous"] == "config v1\n"

@@ -198,3 +198,33 @@ def test_a_release_saved_from_an_old_one_writes_the_new_fields(tmp_path):
     saved = json.loads((tmp_path / APP / "releases" / "v1.json").read_text())
     assert saved == asdict(following)
     assert (saved["config"], saved["app_json"], saved["checks_file"]) == ({"A": "1"}, asdict(AppJson()), "")
+
+
+# -- recording a release that serves: a crash between its two writes --------------------------
+def test_a_whole_record_saves_the_release_and_env_and_leaves_no_journal(tmp_path):
+    store = make_store(tmp_path)
+    release = releases.prepare(store, APP, "a" * 40, "sha256:one", "Deploy", {"K": "new"}, built({"web": "w"}))
+    releases.begin_record(store, APP, release)
+    releases.end_record(store, APP)
+    assert releases.current(store, APP) == release
+    assert store.read_env(APP) == {"K": "new"}
+    assert releases.unfinished_record(store, APP) is None
+
+
+def test_a_record_killed_after_the_release_was_saved_is_handed_to_the_next_command(tmp_path):
+    store = make_store(tmp_path)
+    store.write_env(APP, {"K": "old"})
+    release = releases.prepare(store, APP, "a" * 40, "sha256:one", "Deploy", {"K": "new"}, built({"web": "w"}))
+    store.write(APP, releases.RECORDING, "v1\n")  # the journal, then the release; ENV never written
+    releases.save(store, APP, release)
+    assert releases.unfinished_record(store, APP) == release
+
+
+def test_a_journal_of_a_release_never_saved_is_dropped_and_env_kept(tmp_path):
+    store = make_store(tmp_path)
+    store.write_env(APP, {"K": "old"})
+    store.write(APP, releases.RECORDING, "v1\n")
+    assert releases.unfinished_record(store, APP) is None
+    assert store.read(APP, releases.RECORDING) is None
+    assert store.read_env(APP) == {"K": "old"}
+    assert releases.history(store, APP) == []
