@@ -190,18 +190,22 @@ class Engine:
             pass
 
     # -- networks -------------------------------------------------------------------------
-    def create_network(self, name: str, labels: dict[str, str]) -> str:
-        """A user-defined bridge network: its containers find each other by name and alias."""
-        config = {"Name": name, "Driver": "bridge", "CheckDuplicate": True, "Labels": labels}
+    def create_network(self, name: str, labels: dict[str, str], options: Optional[dict[str, str]] = None) -> str:
+        """A user-defined bridge network: its containers find each other by name and alias;
+        options are the bridge driver's (`com.docker.network.bridge.enable_icc`, ...)."""
+        config = {"Name": name, "Driver": "bridge", "CheckDuplicate": True, "Labels": labels, "Options": options or {}}
         return self._json("POST", "/networks/create", json=config)["Id"]
 
-    def ensure_network(self, name: str, labels: dict[str, str]) -> None:
+    def ensure_network(self, name: str, labels: dict[str, str], options: Optional[dict[str, str]] = None) -> None:
         """Creates the network unless one of that name is there already."""
         try:
-            self.create_network(name, labels)
+            self.create_network(name, labels, options)
         except EngineError as error:
             if error.status != 409:
                 raise
+
+    def inspect_network(self, name: str) -> dict:
+        return self._json("GET", f"/networks/{name}")
 
     def remove_network(self, network_id: str) -> None:
         try:

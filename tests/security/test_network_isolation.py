@@ -1,0 +1,110 @@
+"""A tenant's container meets no other container: every app container sits on the apps' network
+(inter-container traffic off), without NET_RAW and with no-new-privileges (isolation.py). A user
+key's app tries the paths around nginx: the victim web container's own address and port (where a
+forged X-Forwarded-For would be believed), the port it publishes on the host's loopback, through
+the bridge's gateway, and raw sockets (ARP spoofing)."""
+
+import json
+import socket
+import time
+
+import pytest
+from helpers import APPS, make_git_repo, wait_until_serving
+from security_helpers import VICTIM, quoted
+
+from minidokku import access, isolation, labels, scheduler
+
+USER = "eve"
+TENANT = "netting"
+TENANT_HOST = f"{TENANT}.example.test"
+CONNECT_SECONDS = 3
+CAP_NET_RAW = 13  # the capability's bit in /proc/self/status CapEff
+# Run in the tenant's one-off container: a JSON line of what it reached.
+PROBE = f"""
+import json, socket, sys
+def reach(host, port):
+    try:
+        socket.create_connection((host, port), timeout={CONNECT_SECONDS}).close()
+        return "connected"
+    except OSError as error:
+        return type(error).__name__
+def raw():
+    try:
+        socket.socket(socket.AF_PACKET, socket.SOCK_RAW).close()
+        return "opened"
+    except OSError as error:
+        return type(error).__name__
+status = dict(line.split(":", 1) for line in open("/proc/self/status").read().splitlines() if ":" in line)
+print(json.dumps({{
+    "internal": reach(sys.argv[1], int(sys.argv[2])),
+    "gateway": reach(sys.argv[3], int(sys.argv[4])),
+    "raw_socket": raw(),
+    "cap_eff": status["CapEff"].strip(),
+    "no_new_privs": status["NoNewPrivs"].strip(),
+}}))
+"""
+
+
+@pytest.fixture(scope="module")
+def user_key(ssh_client, victim):
+    return ssh_client.with_key(USER, access.USER)
+
+
+@pytest.fixture(scope="module")
+def tenant(platform, user_key, tmp_path_factory):
+    repo = make_git_repo(tmp_path_factory.mktemp("tenant") / TENANT, APPS / "shell-serve")
+    pushed = user_key.push(repo, TENANT)
+    assert pushed.returncode == 0, pushed.stderr
+    wait_until_serving(platform, TENANT_HOST, "hello from a shell script on web.1\n", timeout=15)
+    return repo
+
+
+def web_container(engine, platform, app: str) -> dict:
+    namespace = platform.settings()["NAMESPACE"]
+    found = engine.list_containers(
+        {labels.APP: namespace + app, labels.ROLE: scheduler.PROCESS_ROLE, labels.PROCESS_TYPE: "web"},
+        all_states=False,
+    )
+    return engine.inspect_container(next(c["Id"] for c in found if ".retiring-" not in c["Names"][0]))
+
+
+def test_a_tenant_cannot_reach_the_victims_container_around_nginx(engine, platform, user_key, tenant):
+    victim = web_container(engine, platform, VICTIM)
+    endpoint = next(iter(victim["NetworkSettings"]["Networks"].values()))
+    address = endpoint["IPAddress"]
+    port = int(dict(item.split("=", 1) for item in victim["Config"]["Env"])["PORT"])
+    host_port = int(next(iter(victim["NetworkSettings"]["Ports"].values()))[0]["HostPort"])
+    socket.create_connection((address, port), timeout=CONNECT_SECONDS).close()  # it is there: the host reaches it
+
+    started = time.monotonic()
+    result = user_key.ssh(
+        quoted("run", TENANT, "python3", "-c", PROBE, address, str(port), endpoint["Gateway"], str(host_port))
+    )
+    took = time.monotonic() - started
+
+    assert result.returncode == 0, result.stderr
+    reached = json.loads(result.stdout.strip().splitlines()[-1])
+    assert reached["internal"] in ("TimeoutError", "ConnectionRefusedError"), reached
+    assert reached["gateway"] in ("TimeoutError", "ConnectionRefusedError"), reached
+    assert took < 4 * CONNECT_SECONDS + 20, f"the probe took {took:.1f} s"
+    wait_until_serving(platform, TENANT_HOST, "hello from a shell script on web.1\n")
+
+
+def test_a_tenants_container_has_no_raw_sockets_and_gains_no_privileges(user_key, tenant):
+    result = user_key.ssh(quoted("run", TENANT, "python3", "-c", PROBE, "127.0.0.1", "1", "127.0.0.1", "1"))
+
+    assert result.returncode == 0, result.stderr
+    reached = json.loads(result.stdout.strip().splitlines()[-1])
+    assert not int(reached["cap_eff"], 16) & (1 << CAP_NET_RAW), reached
+    assert reached["raw_socket"] == "PermissionError", reached
+    assert reached["no_new_privs"] == "1", reached
+
+
+def test_the_tenants_processes_run_on_the_apps_network_hardened(engine, platform, tenant):
+    container = web_container(engine, platform, TENANT)
+    host = container["HostConfig"]
+
+    assert host["NetworkMode"] == isolation.network_name(platform.settings()["NAMESPACE"])
+    assert "NET_RAW" in host["CapDrop"] and "no-new-privileges" in host["SecurityOpt"]
+    network = engine.inspect_network(host["NetworkMode"])
+    assert network["Options"]["com.docker.network.bridge.enable_icc"] == "false"
