@@ -8,6 +8,10 @@ nothing). The apps' network is a user-defined bridge with inter-container traffi
 reaches the outside world (PyPI, apt) and nginx, never another container's address, so nobody
 skips nginx to reach an app (nginx and the checks use the ports web containers publish on
 127.0.0.1). Its name carries the platform's NAMESPACE, so a test root has its own.
+
+An app linked to a postgres service is the exception: the plugin's `--network` puts its
+containers on the services' network instead (postgres/hooks.py), where they reach the services,
+and, as before, the other linked apps.
 """
 
 from dataclasses import replace
@@ -16,6 +20,7 @@ from typing import Optional
 from minidokku import labels, resources
 from minidokku.dockeroptions import DockerOptions
 from minidokku.engine.client import Engine
+from minidokku.errors import EngineError
 
 NETWORK = "minidokku-apps"
 NETWORK_OPTIONS = {"com.docker.network.bridge.enable_icc": "false"}
@@ -28,8 +33,15 @@ def network_name(namespace: str) -> str:
 
 
 def ensure_network(engine: Engine, network: str) -> None:
-    """Creates the apps' network (inter-container traffic off) unless it is there."""
-    engine.ensure_network(network, {labels.NETWORK: "apps"}, NETWORK_OPTIONS)
+    """Creates the apps' network (inter-container traffic off) unless it is there; refuses one of
+    that name made otherwise (by hand, say), where containers would reach each other."""
+    found = engine.ensure_network(network, {labels.NETWORK: "apps"}, NETWORK_OPTIONS)
+    options = found.get("Options") or {}
+    if any(options.get(name) != value for name, value in NETWORK_OPTIONS.items()):
+        raise EngineError(
+            f"the Docker network {network} lets containers reach each other; remove it "
+            f"(docker network rm {network}) and minidokku makes it anew, with inter-container traffic off"
+        )
 
 
 def network_for(engine: Engine, options: DockerOptions, network: str) -> str:

@@ -196,13 +196,19 @@ class Engine:
         config = {"Name": name, "Driver": "bridge", "CheckDuplicate": True, "Labels": labels, "Options": options or {}}
         return self._json("POST", "/networks/create", json=config)["Id"]
 
-    def ensure_network(self, name: str, labels: dict[str, str], options: Optional[dict[str, str]] = None) -> None:
-        """Creates the network unless one of that name is there already."""
+    def ensure_network(self, name: str, labels: dict[str, str], options: Optional[dict[str, str]] = None) -> dict:
+        """Creates the network unless one of that name is there already (asked first: the engine
+        logs every refused create); returns what the engine says of it."""
+        try:
+            return self.inspect_network(name)
+        except EngineNotFound:
+            pass
         try:
             self.create_network(name, labels, options)
         except EngineError as error:
             if error.status != 409:
                 raise
+        return self.inspect_network(name)
 
     def inspect_network(self, name: str) -> dict:
         return self._json("GET", f"/networks/{name}")

@@ -5,6 +5,7 @@ forged X-Forwarded-For would be believed), the port it publishes on the host's l
 the bridge's gateway, and raw sockets (ARP spoofing)."""
 
 import json
+import secrets
 import socket
 import time
 
@@ -13,6 +14,7 @@ from helpers import APPS, make_git_repo, wait_until_serving
 from security_helpers import VICTIM, quoted
 
 from minidokku import access, isolation, labels, scheduler
+from minidokku.errors import EngineError
 
 USER = "eve"
 TENANT = "netting"
@@ -108,3 +110,18 @@ def test_the_tenants_processes_run_on_the_apps_network_hardened(engine, platform
     assert "NET_RAW" in host["CapDrop"] and "no-new-privileges" in host["SecurityOpt"]
     network = engine.inspect_network(host["NetworkMode"])
     assert network["Options"]["com.docker.network.bridge.enable_icc"] == "false"
+
+
+def test_an_apps_network_made_with_inter_container_traffic_on_is_refused_not_used(engine):
+    namespace = f"test-{secrets.token_hex(3)}-"
+    made_by_hand, made_by_us = isolation.network_name(namespace), isolation.network_name(namespace + "x-")
+    engine.create_network(made_by_hand, {})
+    try:
+        with pytest.raises(EngineError, match=f"docker network rm {made_by_hand}"):
+            isolation.ensure_network(engine, made_by_hand)
+        isolation.ensure_network(engine, made_by_us)
+        isolation.ensure_network(engine, made_by_us)  # found, not made twice
+        assert engine.inspect_network(made_by_us)["Options"] == isolation.NETWORK_OPTIONS
+    finally:
+        engine.remove_network(made_by_hand)
+        engine.remove_network(made_by_us)
