@@ -10,8 +10,8 @@ skips nginx to reach an app (nginx and the checks use the ports web containers p
 127.0.0.1). Its name carries the platform's NAMESPACE, so a test root has its own.
 
 An app linked to a postgres service is the exception: the plugin's `--network` puts its
-containers on the services' network instead (postgres/hooks.py), where they reach the services,
-and, as before, the other linked apps.
+containers on the app's own link network instead (postgres/hooks.py), where only the services
+linked to it are besides them.
 """
 
 from dataclasses import replace

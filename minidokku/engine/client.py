@@ -213,6 +213,17 @@ class Engine:
     def inspect_network(self, name: str) -> dict:
         return self._json("GET", f"/networks/{name}")
 
+    def connect_network(self, network: str, container_id: str, aliases: list[str]) -> None:
+        """Attaches a container (running or not) to one more network, known there by aliases too."""
+        config = {"Container": container_id, "EndpointConfig": {"Aliases": aliases}}
+        self._request("POST", f"/networks/{network}/connect", json=config)
+
+    def disconnect_network(self, network: str, container_id: str) -> None:
+        try:
+            self._request("POST", f"/networks/{network}/disconnect", json={"Container": container_id, "Force": True})
+        except EngineNotFound:
+            pass
+
     def remove_network(self, network_id: str) -> None:
         try:
             self._request("DELETE", f"/networks/{network_id}")
