@@ -55,6 +55,7 @@ def _build(ctx: Context, app: str, sha: str, env: dict[str, str], builder: str) 
             ctx.out,
             limits=limits,
             time_limit=ctx.settings.build_timeout,
+            network=ctx.apps_network,
             tenant=access.is_tenant_app(ctx.store, app),
         )
     chosen, source = buildpack_choice.choose(ctx.store, app, env, gitrepo.read_file(repo, sha, ".buildpacks") or "")
@@ -71,5 +72,6 @@ def _build(ctx: Context, app: str, sha: str, env: dict[str, str], builder: str) 
         out=ctx.out,
         limits=limits,
         time_limit=ctx.settings.build_timeout,
+        network=ctx.apps_network,
         plan=buildpack_choice.plan(ctx.store, app, chosen),
     )

@@ -3,6 +3,7 @@ adapters, made when first used (so `apps:list` never touches Docker)."""
 
 from functools import cached_property
 
+from minidokku import isolation
 from minidokku.engine.client import Engine
 from minidokku.nginx import Nginx
 from minidokku.output import Output
@@ -21,13 +22,18 @@ class Context:
         """The app's name on the Docker engine (labels, container names, image, cache volume)."""
         return self.settings.namespace + app
 
+    @property
+    def apps_network(self) -> str:
+        """The network app containers join unless their docker-options name one (isolation.py)."""
+        return isolation.network_name(self.settings.namespace)
+
     @cached_property
     def engine(self) -> Engine:
         return Engine(self.settings.docker_socket)
 
     @cached_property
     def scheduler(self) -> DockerScheduler:
-        return DockerScheduler(self.engine)
+        return DockerScheduler(self.engine, self.apps_network)
 
     @cached_property
     def nginx(self) -> Nginx:

@@ -7,3 +7,4 @@ RELEASE = "com.dokku.release"
 ROLE = "com.dokku.role"  # "build", "process" (a Procfile process) or "run" (one-off); images inherit
 # the build container's labels, so every container sets its role explicitly
 SERVICE = "com.minidokku.service"  # a service's container, volume and network: "postgres/NAME"
+NETWORK = "com.minidokku.network"  # the network every app's containers join by default: "apps"

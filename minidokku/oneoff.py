@@ -19,7 +19,7 @@ from functools import partial
 from tty import setraw
 from typing import BinaryIO, Optional
 
-from minidokku import docker_options, labels, releases, resources, triggers
+from minidokku import docker_options, isolation, labels, releases, resources, triggers
 from minidokku.context import Context
 from minidokku.engine.attach import Hijacked
 from minidokku.engine.streams import STDERR
@@ -80,8 +80,8 @@ def run(ctx: Context, app: str, command: list[str], tty: bool, streams: Streams)
     from_plugins = triggers.docker_args(ctx, "docker-args-run", app, release.image_id)
     options = docker_options.effective(ctx.store, app, "run", from_plugins, ctx.out)
     limits = resources.for_process(ctx.store, app, "run")
-    container_id = ctx.engine.create_container(
-        resources.apply(options.apply(config), limits), name=f"{docker_name}.{dyno}"
+    container_id = isolation.create_container(
+        ctx.engine, config, options, limits, ctx.apps_network, name=f"{docker_name}.{dyno}"
     )
     try:
         # counted once this one exists: of two runs racing for the last place, neither gets it

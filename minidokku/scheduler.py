@@ -13,7 +13,7 @@ from typing import Optional
 
 import requests
 
-from minidokku import labels, names, resources
+from minidokku import isolation, labels, names, resources
 from minidokku.dockeroptions import DockerOptions
 from minidokku.engine.client import Engine
 from minidokku.errors import EngineError, EngineNotFound
@@ -54,8 +54,9 @@ class Container:
 
 
 class DockerScheduler:
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, network: str):
         self.engine = engine
+        self.network = network  # the apps' network (isolation.py)
 
     # -- finding --------------------------------------------------------------------------
     def containers(self, app: str) -> list[Container]:
@@ -116,7 +117,7 @@ class DockerScheduler:
             config["ExposedPorts"] = {port: {} for port in ports}
             config["HostConfig"]["PortBindings"] = {port: [{"HostIp": "127.0.0.1", "HostPort": ""}] for port in ports}
         name = f"{app}.{dyno}{UPCOMING}{secrets.token_hex(3)}"
-        container_id = self.engine.create_container(resources.apply(options.apply(config), limits), name=name)
+        container_id = isolation.create_container(self.engine, config, options, limits, self.network, name=name)
         try:
             self.engine.start_container(container_id)
             return self._describe(container_id)
@@ -230,7 +231,7 @@ class DockerScheduler:
             "Env": [f"{key}={value}" for key, value in env.items()],
             "Labels": {labels.APP: app, labels.ROLE: TASK_ROLE},
         }
-        container_id = self.engine.create_container(resources.apply(options.apply(config), limits))
+        container_id = isolation.create_container(self.engine, config, options, limits, self.network)
         try:
             self.engine.start_container(container_id)
             for _stream, line in self.engine.container_logs(container_id, follow=True):

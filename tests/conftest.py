@@ -10,13 +10,14 @@ import os
 import secrets
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from helpers import BUILD_NETWORK_OPTION, dokku_program, free_port, git, wait_for_port
 
-from minidokku import envfile
+from minidokku import envfile, isolation
 from minidokku.engine.client import Engine
 from minidokku.postgres import records as postgres_records
 from minidokku.settings import STACK_REPOSITORY
@@ -101,6 +102,14 @@ class Platform:
 
 
 @pytest.fixture
+def apps_network(engine) -> Iterator[str]:
+    """An apps' network of its own (isolation.py) for tests that drive builders or the scheduler."""
+    name = isolation.network_name(f"test-{secrets.token_hex(3)}-")
+    yield name
+    engine.remove_network(name)
+
+
+@pytest.fixture
 def platform(engine, tmp_path_factory) -> Platform:
     """A minidokku root with its own nginx; domain example.test; builds may reach PyPI."""
     root = tmp_path_factory.mktemp("dokku-root")
@@ -146,4 +155,5 @@ http {{
         for service in postgres_records.names(Store(root)):  # unlinked now: their apps are gone
             platform.dokku("postgres:destroy", service, "--force", check=False)
         Engine().remove_network(f"{namespace}{postgres_records.NETWORK}")
+        Engine().remove_network(isolation.network_name(namespace))
         subprocess.run([*nginx, "-s", "quit"], check=False)

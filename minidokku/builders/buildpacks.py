@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Optional
 
 import minidokku.buildpacks
-from minidokku import appjson, envfile, labels, procfile, resources, tarball
+from minidokku import appjson, envfile, isolation, labels, procfile, resources, tarball
 from minidokku.builders import BuildResult, image_repository, read_text_file
 from minidokku.dockeroptions import DockerOptions
 from minidokku.engine.client import Engine
@@ -68,13 +68,15 @@ def build(
     out: Output,
     limits: resources.Limits,
     time_limit: int,
+    network: str,
     plan: Optional[BuildpackPlan] = None,
 ) -> BuildResult:
-    """Builds the app in a container bounded by limits, stopped after time_limit seconds."""
+    """Builds the app in a container bounded by limits, on network unless options name one
+    (isolation.py), stopped after time_limit seconds."""
     if not engine.image_exists(stack_image):
         raise BuildFailed(f"the stack image {stack_image} is missing; run `dokku stack:build` as root")
     engine.create_volume(cache_volume(app), {labels.APP: app})
-    container = engine.create_container(resources.apply(_build_container_config(app, stack_image, options), limits))
+    container = isolation.create_container(engine, _build_container_config(app, stack_image), options, limits, network)
     try:
         engine.put_archive(container, "/", source_tar)
         engine.put_archive(container, "/", tarball.pack(_build_inputs(sha, config, plan or bundled_plan())))
@@ -98,10 +100,10 @@ def build(
     return BuildResult(image_id=image_id, processes=processes, app_json=app_json, checks_file=checks_file)
 
 
-def _build_container_config(app: str, stack_image: str, options: DockerOptions) -> dict:
+def _build_container_config(app: str, stack_image: str) -> dict:
     # The container's Env is committed into the image, so it holds only what a running process
     # should see too; the build's own variables travel in /tmp/builder/environment.
-    config = {
+    return {
         "Image": stack_image,
         "Cmd": ["/bin/bash", "/tmp/builder/build"],
         "WorkingDir": "/app",
@@ -109,7 +111,6 @@ def _build_container_config(app: str, stack_image: str, options: DockerOptions) 
         "Labels": {labels.APP: app, labels.ROLE: "build"},
         "HostConfig": {"Binds": [f"{cache_volume(app)}:/cache"]},
     }
-    return options.apply(config)
 
 
 def _kill(engine: Engine, container: str) -> None:

@@ -14,7 +14,7 @@ steps never run on the host's network.
 
 import json
 
-from minidokku import labels, procfile, resources, tarball
+from minidokku import isolation, labels, procfile, resources, tarball
 from minidokku.builders import BuildResult, image_processes, image_repository, image_result, tenant_images
 from minidokku.builders.dockerfile_syntax import base_images
 from minidokku.dockeroptions import DockerOptions
@@ -35,11 +35,13 @@ def build(
     out: Output,
     limits: resources.Limits,
     time_limit: int,
+    network: str,
     tenant: bool = False,
 ) -> BuildResult:
     """Builds the Dockerfile of context_tar, its steps bounded by limits, cancelled after
     time_limit seconds; files holds the tree's Procfile, app.json and CHECKS texts ("" when
-    absent). A tenant's app (tenant) builds only from the images it may use."""
+    absent). Its steps run on network unless options name one (isolation.py). A tenant's app
+    (tenant) builds only from the images it may use."""
     text = dockerfile_text(context_tar)
     if tenant:
         tenant_images.check(engine, text, app)
@@ -48,8 +50,7 @@ def build(
             _require_image(engine, image)
     tag = f"{image_repository(app)}:latest"
     extra = {"labels": json.dumps({labels.APP: app})}
-    if options.network:
-        extra["networkmode"] = options.network
+    extra["networkmode"] = isolation.network_for(engine, options, network)
     if options.extra_hosts:
         extra["extrahosts"] = ",".join(options.extra_hosts)
     extra.update(resources.build_parameters(limits))

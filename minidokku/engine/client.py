@@ -190,18 +190,39 @@ class Engine:
             pass
 
     # -- networks -------------------------------------------------------------------------
-    def create_network(self, name: str, labels: dict[str, str]) -> str:
-        """A user-defined bridge network: its containers find each other by name and alias."""
-        config = {"Name": name, "Driver": "bridge", "CheckDuplicate": True, "Labels": labels}
+    def create_network(self, name: str, labels: dict[str, str], options: Optional[dict[str, str]] = None) -> str:
+        """A user-defined bridge network: its containers find each other by name and alias;
+        options are the bridge driver's (`com.docker.network.bridge.enable_icc`, ...)."""
+        config = {"Name": name, "Driver": "bridge", "CheckDuplicate": True, "Labels": labels, "Options": options or {}}
         return self._json("POST", "/networks/create", json=config)["Id"]
 
-    def ensure_network(self, name: str, labels: dict[str, str]) -> None:
-        """Creates the network unless one of that name is there already."""
+    def ensure_network(self, name: str, labels: dict[str, str], options: Optional[dict[str, str]] = None) -> dict:
+        """Creates the network unless one of that name is there already (asked first: the engine
+        logs every refused create); returns what the engine says of it."""
         try:
-            self.create_network(name, labels)
+            return self.inspect_network(name)
+        except EngineNotFound:
+            pass
+        try:
+            self.create_network(name, labels, options)
         except EngineError as error:
             if error.status != 409:
                 raise
+        return self.inspect_network(name)
+
+    def inspect_network(self, name: str) -> dict:
+        return self._json("GET", f"/networks/{name}")
+
+    def connect_network(self, network: str, container_id: str, aliases: list[str]) -> None:
+        """Attaches a container (running or not) to one more network, known there by aliases too."""
+        config = {"Container": container_id, "EndpointConfig": {"Aliases": aliases}}
+        self._request("POST", f"/networks/{network}/connect", json=config)
+
+    def disconnect_network(self, network: str, container_id: str) -> None:
+        try:
+            self._request("POST", f"/networks/{network}/disconnect", json={"Container": container_id, "Force": True})
+        except EngineNotFound:
+            pass
 
     def remove_network(self, network_id: str) -> None:
         try:

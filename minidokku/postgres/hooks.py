@@ -1,24 +1,26 @@
-"""The bundled postgres plugin as plugins.py sees it: its manifest and trigger hooks. An app
-linked to a service joins the services' network in its containers (docker-args-deploy and
-docker-args-run); a destroyed app's links are forgotten (post-delete)."""
+"""The bundled postgres plugin as plugins.py sees it: its manifest and trigger hooks. The
+containers of an app linked to a service join the app's link network, where its services are
+(docker-args-deploy and docker-args-run); a destroyed app's links and link network are forgotten
+(post-delete)."""
 
 from typing import Optional
 
 from minidokku import __version__
 from minidokku.context import Context
 from minidokku.plugins import Plugin
-from minidokku.postgres import records
+from minidokku.postgres import records, service
 
 
 def network_option(ctx: Context, app: str, *_: str) -> Optional[str]:
     if records.services_linked_to(ctx.store, app):
-        return f"--network {records.network_name(ctx)}\n"
+        return f"--network {service.link_network(ctx, app)}\n"
     return None
 
 
 def forget_app(ctx: Context, app: str, *_: str) -> None:
-    for name in records.services_linked_to(ctx.store, app):
-        records.write_links(ctx.store, name, [link for link in records.links(ctx.store, name) if link.app != app])
+    for name in records.forget_app(ctx.store, app):
+        service.leave_link_network(ctx, name, app)
+    ctx.engine.remove_network(records.link_network_name(ctx, app))
 
 
 PLUGIN = Plugin(

@@ -80,6 +80,14 @@ def services_linked_to(store: Store, app: str) -> list[str]:
     return [name for name in names(store) if link_of(store, name, app)]
 
 
+def forget_app(store: Store, app: str) -> list[str]:
+    """Removes the app's links from every service; returns the services it was linked to."""
+    linked = services_linked_to(store, app)
+    for name in linked:
+        write_links(store, name, [link for link in links(store, name) if link.app != app])
+    return linked
+
+
 def next_variable(config: dict[str, str]) -> str:
     """DATABASE_URL for an app's first database; a DOKKU_POSTGRES_<COLOR>_URL after that."""
     if FIRST_LINK_VARIABLE not in config:
@@ -114,5 +122,11 @@ def volume_name(ctx: Context, name: str) -> str:
 
 
 def network_name(ctx: Context) -> str:
-    """One private network for the services and the apps linked to them (no published port)."""
+    """The services' own private network (no published port); apps never join it."""
     return f"{ctx.settings.namespace}{NETWORK}"
+
+
+def link_network_name(ctx: Context, app: str) -> str:
+    """The network of one linked app's containers and of the services linked to it: an app meets
+    its own databases there, never another app (two apps sharing a service each have their own)."""
+    return f"{ctx.settings.namespace}dokku.postgres.links.{app}"

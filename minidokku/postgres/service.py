@@ -2,11 +2,13 @@
 named volume, reached by linked apps over a private network (no published port).
 
 `link` sets DATABASE_URL on the app (DOKKU_POSTGRES_<COLOR>_URL when it has one already) and
-deploys it with that config; its containers join the services' network through the bundled
-plugin's docker-args hooks (hooks.py). The container restarts with dockerd (unless-stopped), so
+deploys it with that config; its containers join the app's own link network, where the services
+linked to it are too, through the bundled plugin's docker-args hooks (hooks.py): a linked app
+reaches its databases and never another app's containers. The container restarts with dockerd (unless-stopped), so
 the data and the service outlive container restarts, redeploys and a dockerd restart.
 """
 
+import contextlib
 import secrets
 import time
 from dataclasses import dataclass
@@ -104,6 +106,28 @@ def unlink(ctx: Context, name: str, app: str) -> None:
     except BaseException:
         records.write_links(ctx.store, name, before)
         raise
+    leave_link_network(ctx, name, app)
+
+
+def link_network(ctx: Context, app: str) -> str:
+    """The app's link network (records.link_network_name), made if need be, with every service
+    linked to the app on it under its hostname; a service whose container is missing is left out."""
+    network = records.link_network_name(ctx, app)
+    ctx.engine.ensure_network(network, {labels.SERVICE: "postgres", labels.APP: ctx.docker_name(app)})
+    for name in records.services_linked_to(ctx.store, app):
+        try:
+            details = ctx.engine.inspect_container(records.container_name(ctx, name))
+        except EngineNotFound:
+            continue
+        if network not in details["NetworkSettings"]["Networks"]:
+            ctx.engine.connect_network(network, details["Id"], [records.hostname(name)])
+    return network
+
+
+def leave_link_network(ctx: Context, name: str, app: str) -> None:
+    """The service off the app's link network: an unlinked app's containers cannot reach it."""
+    with contextlib.suppress(EngineNotFound):
+        ctx.engine.disconnect_network(records.link_network_name(ctx, app), records.container_name(ctx, name))
 
 
 def refuse_if_linked(ctx: Context, name: str) -> None:

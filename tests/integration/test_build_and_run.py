@@ -17,7 +17,7 @@ from minidokku.scheduler import DockerScheduler
 BUILD_OPTIONS = dockeroptions.parse([BUILD_NETWORK_OPTION])
 
 
-def build(engine: Engine, app: str, repo, sha: str, config=None) -> tuple:
+def build(engine: Engine, app: str, repo, sha: str, network: str, config=None) -> tuple:
     out = RecordingOutput()
     result = buildpacks.build(
         engine,
@@ -30,20 +30,21 @@ def build(engine: Engine, app: str, repo, sha: str, config=None) -> tuple:
         out,
         limits=resources.BUILD_DEFAULTS,
         time_limit=300,
+        network=network,
     )
     return result, out.lines
 
 
-def test_buildpack_build_makes_an_image_that_serves_catmeow(engine, tmp_path):
+def test_buildpack_build_makes_an_image_that_serves_catmeow(engine, tmp_path, apps_network):
     app = "it-catmeow"
     repo = make_git_repo(tmp_path / "src", APPS / "catmeow")
     sha = git(repo, "rev-parse", "HEAD").stdout.strip()
     try:
-        result, lines = build(engine, app, repo, sha)
+        result, lines = build(engine, app, repo, sha, apps_network)
         assert "-----> Python app detected" in lines
         assert result.processes == {"web": "python catmeow.py"}
         release = Release(1, sha, result.image_id, result.processes, "test", 0.0, config={"MEOW": "1"})
-        scheduler = DockerScheduler(engine)
+        scheduler = DockerScheduler(engine, apps_network)
         container = scheduler.start(
             app, release, "web", 1, dockeroptions.DockerOptions(), limits=resources.PROCESS_DEFAULTS
         )
@@ -58,26 +59,28 @@ def test_buildpack_build_makes_an_image_that_serves_catmeow(engine, tmp_path):
         cleanup(engine, app)
 
 
-def test_unchanged_requirements_are_not_installed_again(engine, tmp_path):
+def test_unchanged_requirements_are_not_installed_again(engine, tmp_path, apps_network):
     app = "it-cache"
     repo = make_git_repo(tmp_path / "src", APPS / "catmeow")
     try:
-        _, first = build(engine, app, repo, git(repo, "rev-parse", "HEAD").stdout.strip())
+        _, first = build(engine, app, repo, git(repo, "rev-parse", "HEAD").stdout.strip(), apps_network)
         assert "-----> Installing dependencies with pip" in first
         (repo / "catmeow.py").write_text((repo / "catmeow.py").read_text() + "# a code-only change\n")
         git(repo, "commit", "-qam", "code only")
-        _, second = build(engine, app, repo, git(repo, "rev-parse", "HEAD").stdout.strip())
+        _, second = build(engine, app, repo, git(repo, "rev-parse", "HEAD").stdout.strip(), apps_network)
         assert "-----> Reusing installed dependencies (requirements.txt unchanged)" in second
         assert "-----> Installing dependencies with pip" not in second
     finally:
         cleanup(engine, app)
 
 
-def test_config_values_reach_the_build_but_not_the_image(engine, tmp_path):
+def test_config_values_reach_the_build_but_not_the_image(engine, tmp_path, apps_network):
     app = "it-secret"
     repo = make_git_repo(tmp_path / "src", APPS / "envecho")
     try:
-        result, _ = build(engine, app, repo, git(repo, "rev-parse", "HEAD").stdout.strip(), {"SECRET": "s3cr3t"})
+        result, _ = build(
+            engine, app, repo, git(repo, "rev-parse", "HEAD").stdout.strip(), apps_network, {"SECRET": "s3cr3t"}
+        )
         image = engine.inspect_image(result.image_id)
         assert not any("s3cr3t" in entry for entry in image["Config"]["Env"])
         listing = subprocess.run(
@@ -88,14 +91,14 @@ def test_config_values_reach_the_build_but_not_the_image(engine, tmp_path):
         cleanup(engine, app)
 
 
-def test_a_failing_build_leaves_no_image_and_no_container(engine, tmp_path):
+def test_a_failing_build_leaves_no_image_and_no_container(engine, tmp_path, apps_network):
     app = "it-broken"
     repo = make_git_repo(tmp_path / "src", APPS / "catmeow")
     (repo / "requirements.txt").write_text("this is not a requirement ===\n")
     git(repo, "commit", "-qam", "broken requirements")
     try:
         with pytest.raises(BuildFailed, match="failed"):
-            build(engine, app, repo, git(repo, "rev-parse", "HEAD").stdout.strip())
+            build(engine, app, repo, git(repo, "rev-parse", "HEAD").stdout.strip(), apps_network)
         assert engine.list_containers({labels.APP: app}) == []
         assert not engine.image_exists(f"dokku/{app}:latest")
     finally:

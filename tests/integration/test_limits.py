@@ -127,7 +127,7 @@ def test_dockerfile_steps_are_bounded_and_a_build_past_the_time_limit_is_cancell
     wait_until_serving(platform, HOST, "unset and unset on 12\n")
 
 
-def test_a_buildpack_build_past_the_time_limit_is_killed_and_leaves_no_container(engine, tmp_path):
+def test_a_buildpack_build_past_the_time_limit_is_killed_and_leaves_no_container(engine, tmp_path, apps_network):
     app = f"it-slow-{tmp_path.name[-6:]}"
     slow = tmp_path / "slow"
     for name, body in (("detect", "echo slow"), ("compile", "echo compiling; sleep 120"), ("release", "echo ---")):
@@ -151,6 +151,7 @@ def test_a_buildpack_build_past_the_time_limit_is_killed_and_leaves_no_container
                 out,
                 limits=resources.BUILD_DEFAULTS,
                 time_limit=2,
+                network=apps_network,
                 plan=buildpacks.BuildpackPlan([("slow", slow)]),
             )
         assert time.monotonic() - started < 20

@@ -84,10 +84,11 @@ def test_links_are_kept_per_service_and_found_per_app(ctx):
     assert records.services_linked_to(ctx.store, "dogwoof") == ["one"]
 
 
-def test_a_linked_app_joins_the_services_network_and_others_do_not(ctx):
+def test_each_linked_app_has_its_own_link_network_and_an_unlinked_app_none(ctx):
     make_service(ctx, "one")
     records.write_links(ctx.store, "one", [Link("catmeow", "DATABASE_URL")])
-    assert hooks.network_option(ctx, "catmeow", "sha256:1", "web", "1") == "--network t-minidokku-services\n"
+    assert records.link_network_name(ctx, "catmeow") == "t-dokku.postgres.links.catmeow"
+    assert records.link_network_name(ctx, "dogwoof") != records.link_network_name(ctx, "catmeow")
     assert hooks.network_option(ctx, "dogwoof", "sha256:1") is None
 
 
@@ -96,7 +97,7 @@ def test_a_destroyed_app_is_forgotten_by_every_service(ctx):
     make_service(ctx, "two")
     records.write_links(ctx.store, "one", [Link("catmeow", "DATABASE_URL"), Link("dogwoof", "DATABASE_URL")])
     records.write_links(ctx.store, "two", [Link("catmeow", "DOKKU_POSTGRES_AQUA_URL")])
-    hooks.forget_app(ctx, "catmeow", "dokku/catmeow")
+    assert records.forget_app(ctx.store, "catmeow") == ["one", "two"]
     assert records.links(ctx.store, "one") == [Link("dogwoof", "DATABASE_URL")]
     assert records.links(ctx.store, "two") == []
 

@@ -1,0 +1,165 @@
+"""A tenant's container meets no other container: every app container sits on the apps' network
+(inter-container traffic off), without NET_RAW and with no-new-privileges (isolation.py). A user
+key's app tries the paths around nginx: the victim web container's own address and port (where a
+forged X-Forwarded-For would be believed), the port it publishes on the host's loopback, through
+the bridge's gateway, and raw sockets (ARP spoofing)."""
+
+import json
+import secrets
+import socket
+import time
+
+import pytest
+from helpers import APPS, make_git_repo, wait_until_serving
+from security_helpers import VICTIM, quoted
+
+from minidokku import access, isolation, labels, scheduler
+from minidokku.errors import EngineError
+from minidokku.postgres import records
+
+USER = "eve"
+TENANT = "netting"
+TENANT_HOST = f"{TENANT}.example.test"
+OTHER = "neighbour"  # an admin's app linked to the same database as the tenant's
+DATABASE = "shared"
+CONNECT_SECONDS = 3
+CAP_NET_RAW = 13  # the capability's bit in /proc/self/status CapEff
+# Run in the tenant's one-off container with HOST PORT pairs: a JSON line of what it reached.
+PROBE = f"""
+import json, socket, sys
+def reach(host, port):
+    try:
+        socket.create_connection((host, port), timeout={CONNECT_SECONDS}).close()
+        return "connected"
+    except OSError as error:
+        return type(error).__name__
+def raw():
+    try:
+        socket.socket(socket.AF_PACKET, socket.SOCK_RAW).close()
+        return "opened"
+    except OSError as error:
+        return type(error).__name__
+status = dict(line.split(":", 1) for line in open("/proc/self/status").read().splitlines() if ":" in line)
+pairs = sys.argv[1:]
+print(json.dumps({{
+    "reached": {{f"{{host}}:{{port}}": reach(host, int(port)) for host, port in zip(pairs[::2], pairs[1::2])}},
+    "raw_socket": raw(),
+    "cap_eff": status["CapEff"].strip(),
+    "no_new_privs": status["NoNewPrivs"].strip(),
+}}))
+"""
+BLOCKED = ("TimeoutError", "ConnectionRefusedError")
+
+
+@pytest.fixture(scope="module")
+def user_key(ssh_client, victim):
+    return ssh_client.with_key(USER, access.USER)
+
+
+@pytest.fixture(scope="module")
+def tenant(platform, user_key, tmp_path_factory):
+    repo = make_git_repo(tmp_path_factory.mktemp("tenant") / TENANT, APPS / "shell-serve")
+    pushed = user_key.push(repo, TENANT)
+    assert pushed.returncode == 0, pushed.stderr
+    wait_until_serving(platform, TENANT_HOST, "hello from a shell script on web.1\n", timeout=15)
+    return repo
+
+
+def web_container(engine, platform, app: str) -> dict:
+    namespace = platform.settings()["NAMESPACE"]
+    found = engine.list_containers(
+        {labels.APP: namespace + app, labels.ROLE: scheduler.PROCESS_ROLE, labels.PROCESS_TYPE: "web"},
+        all_states=False,
+    )
+    return engine.inspect_container(next(c["Id"] for c in found if ".retiring-" not in c["Names"][0]))
+
+
+def probe(user_key, *pairs) -> dict:
+    """What the tenant's one-off container reaches of the (host, port) pairs, and its privileges."""
+    result = user_key.ssh(quoted("run", TENANT, "python3", "-c", PROBE, *map(str, pairs)))
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_a_tenant_cannot_reach_the_victims_container_around_nginx(engine, platform, user_key, tenant):
+    victim = web_container(engine, platform, VICTIM)
+    endpoint = next(iter(victim["NetworkSettings"]["Networks"].values()))
+    address = endpoint["IPAddress"]
+    port = int(dict(item.split("=", 1) for item in victim["Config"]["Env"])["PORT"])
+    host_port = int(next(iter(victim["NetworkSettings"]["Ports"].values()))[0]["HostPort"])
+    socket.create_connection((address, port), timeout=CONNECT_SECONDS).close()  # it is there: the host reaches it
+
+    started = time.monotonic()
+    reached = probe(user_key, address, port, endpoint["Gateway"], host_port)["reached"]
+    took = time.monotonic() - started
+
+    assert reached[f"{address}:{port}"] in BLOCKED, reached
+    assert reached[f"{endpoint['Gateway']}:{host_port}"] in BLOCKED, reached
+    assert took < 4 * CONNECT_SECONDS + 20, f"the probe took {took:.1f} s"
+    wait_until_serving(platform, TENANT_HOST, "hello from a shell script on web.1\n")
+
+
+def test_a_tenants_container_has_no_raw_sockets_and_gains_no_privileges(user_key, tenant):
+    reached = probe(user_key)
+
+    assert not int(reached["cap_eff"], 16) & (1 << CAP_NET_RAW), reached
+    assert reached["raw_socket"] == "PermissionError", reached
+    assert reached["no_new_privs"] == "1", reached
+
+
+def test_the_tenants_processes_run_on_the_apps_network_hardened(engine, platform, tenant):
+    container = web_container(engine, platform, TENANT)
+    host = container["HostConfig"]
+
+    assert host["NetworkMode"] == isolation.network_name(platform.settings()["NAMESPACE"])
+    assert "NET_RAW" in host["CapDrop"] and "no-new-privileges" in host["SecurityOpt"]
+    network = engine.inspect_network(host["NetworkMode"])
+    assert network["Options"]["com.docker.network.bridge.enable_icc"] == "false"
+
+
+def test_an_apps_network_made_with_inter_container_traffic_on_is_refused_not_used(engine):
+    namespace = f"test-{secrets.token_hex(3)}-"
+    made_by_hand, made_by_us = isolation.network_name(namespace), isolation.network_name(namespace + "x-")
+    engine.create_network(made_by_hand, {})
+    try:
+        with pytest.raises(EngineError, match=f"docker network rm {made_by_hand}"):
+            isolation.ensure_network(engine, made_by_hand)
+        isolation.ensure_network(engine, made_by_us)
+        isolation.ensure_network(engine, made_by_us)  # found, not made twice
+        assert engine.inspect_network(made_by_us)["Options"] == isolation.NETWORK_OPTIONS
+    finally:
+        engine.remove_network(made_by_hand)
+        engine.remove_network(made_by_us)
+
+
+def test_apps_linked_to_one_database_reach_it_and_never_each_other(
+    engine, platform, user_key, tenant, tmp_path_factory
+):
+    namespace = platform.settings()["NAMESPACE"]
+    other = make_git_repo(tmp_path_factory.mktemp("other") / OTHER, APPS / "shell-serve")
+    assert platform.push(other, OTHER).returncode == 0
+    platform.dokku("postgres:create", DATABASE)
+    platform.dokku("postgres:link", DATABASE, OTHER)
+    platform.dokku("postgres:link", DATABASE, TENANT)
+    wait_until_serving(platform, TENANT_HOST, "hello from a shell script on web.1\n", timeout=15)
+
+    tenant_networks = web_container(engine, platform, TENANT)["NetworkSettings"]["Networks"]
+    other_web = web_container(engine, platform, OTHER)
+    other_address = next(iter(other_web["NetworkSettings"]["Networks"].values()))["IPAddress"]
+    other_port = int(dict(item.split("=", 1) for item in other_web["Config"]["Env"])["PORT"])
+    service = engine.inspect_container(platform.dokku("postgres:info", DATABASE, "--id").stdout.strip())
+    reached = probe(user_key, records.hostname(DATABASE), records.PORT, other_address, other_port)["reached"]
+
+    assert len(tenant_networks) == 1, tenant_networks
+    link_network = next(iter(tenant_networks))
+    assert link_network not in (isolation.network_name(namespace), f"{namespace}{records.NETWORK}")
+    assert link_network in service["NetworkSettings"]["Networks"]
+    assert link_network not in other_web["NetworkSettings"]["Networks"]
+    assert reached[f"{records.hostname(DATABASE)}:{records.PORT}"] == "connected", reached
+    assert reached[f"{other_address}:{other_port}"] in BLOCKED, reached
+
+    platform.dokku("postgres:unlink", DATABASE, TENANT)
+    wait_until_serving(platform, TENANT_HOST, "hello from a shell script on web.1\n", timeout=15)
+    service = engine.inspect_container(service["Id"])
+    assert link_network not in service["NetworkSettings"]["Networks"]
+    assert web_container(engine, platform, TENANT)["HostConfig"]["NetworkMode"] == isolation.network_name(namespace)
