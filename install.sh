@@ -9,6 +9,7 @@
 #   MINIDOKKU_PYZ=/path/minidokku.pyz   install this file instead of downloading
 #   MINIDOKKU_RELEASE_URL=URL           download minidokku.pyz from URL
 #   MINIDOKKU_SKIP_STACK=1              do not build the base image
+#   MINIDOKKU_BUILD_PIDS=N              processes all Dockerfile builds may run together (2048)
 set -eu
 
 # sudo/su without a login shell may leave the sbin directories off PATH.
@@ -28,6 +29,10 @@ SUDOERS_FILE=/etc/sudoers.d/minidokku
 RESTORE_UNIT=/etc/systemd/system/minidokku-restore.service
 DOCKER_SOCK=/var/run/docker.sock
 DOCKERD_LOG=/var/log/minidokku-dockerd.log
+# The parent cgroup of Dockerfile builds (the BUILD_CGROUP setting's default), its pids limit
+BUILD_CGROUP=minidokku-builds
+BUILD_PIDS=${MINIDOKKU_BUILD_PIDS:-2048}
+BUILD_SLICE_UNIT=/etc/systemd/system/$BUILD_CGROUP.slice
 DEFAULT_RELEASE_URL=https://github.com/minidokku/minidokku/releases/latest/download/minidokku.pyz
 
 NGINX_CHANGED=no
@@ -452,6 +457,60 @@ EOF
 	fi
 }
 
+# engine_cgroup: prints the engine's cgroup driver and version ("cgroupfs 1", "systemd 2")
+engine_cgroup() {
+	curl -fsS --unix-socket "$DOCKER_SOCK" http://localhost/info |
+		python3 -c 'import json, sys; i = json.load(sys.stdin); print(i.get("CgroupDriver") or "cgroupfs", i.get("CgroupVersion") or "1")'
+}
+
+# ensure_pids_max DIR: DIR (a cgroup) exists, with $BUILD_PIDS in its pids.max
+ensure_pids_max() {
+	[ -d "$1" ] || { mkdir "$1" && info "created $1"; }
+	if [ "$(cat "$1/pids.max")" != "$BUILD_PIDS" ]; then
+		echo "$BUILD_PIDS" >"$1/pids.max"
+		info "set $1/pids.max to $BUILD_PIDS"
+	else
+		info "$1/pids.max already $BUILD_PIDS"
+	fi
+}
+
+# The engine's build API has no pids limit: every build step container is made inside this parent
+# cgroup, whose limit bounds them all together. Where it is missing, a tenant's Dockerfile is refused.
+prepare_build_cgroup() {
+	step "Bounding the processes of Dockerfile builds"
+	cgroup=$(engine_cgroup) || die "could not ask the Docker engine for its cgroup driver"
+	driver=${cgroup% *} version=${cgroup#* }
+	if [ "$driver" = systemd ]; then
+		put_file "$BUILD_SLICE_UNIT" 644 root:root <<EOF
+[Unit]
+Description=minidokku: the Dockerfile builds, their processes bounded together
+Before=slices.target
+
+[Slice]
+TasksAccounting=yes
+TasksMax=$BUILD_PIDS
+
+[Install]
+WantedBy=slices.target
+EOF
+		report "$BUILD_SLICE_UNIT"
+		[ "$CHANGED" = no ] || systemctl daemon-reload
+		# started now (minidokku reads the limit from its cgroup) and at every boot
+		systemctl enable --now "$BUILD_CGROUP.slice"
+	elif [ "$version" = 2 ]; then
+		if ! grep -qw pids /sys/fs/cgroup/cgroup.subtree_control; then
+			echo +pids >/sys/fs/cgroup/cgroup.subtree_control
+			info "enabled the pids controller below /sys/fs/cgroup"
+		fi
+		ensure_pids_max "/sys/fs/cgroup/$BUILD_CGROUP"
+		info "a reboot removes it: run install.sh again after one"
+	else
+		[ -d /sys/fs/cgroup/pids ] || die "no pids cgroup hierarchy at /sys/fs/cgroup/pids"
+		ensure_pids_max "/sys/fs/cgroup/pids/$BUILD_CGROUP"
+		info "a reboot removes it: run install.sh again after one"
+	fi
+}
+
 build_stack() {
 	step "Building the base image"
 	if [ "${MINIDOKKU_SKIP_STACK:-}" = 1 ]; then
@@ -492,6 +551,7 @@ main() {
 	install_sudoers
 	start_services
 	install_restore_unit
+	prepare_build_cgroup
 	build_stack
 	run_plugin_install_triggers
 	print_next_steps

@@ -56,6 +56,7 @@ def _build(ctx: Context, app: str, sha: str, env: dict[str, str], builder: str) 
             limits=limits,
             time_limit=ctx.settings.build_timeout,
             network=ctx.apps_network,
+            cgroup=ctx.settings.build_cgroup,
             tenant=access.is_tenant_app(ctx.store, app),
         )
     chosen, source = buildpack_choice.choose(ctx.store, app, env, gitrepo.read_file(repo, sha, ".buildpacks") or "")

@@ -239,7 +239,8 @@ def apply(config: dict, limits: Limits) -> dict:
 
 
 def build_parameters(limits: Limits) -> dict[str, int]:
-    """The Engine image build API's bounds of a Dockerfile build's steps (it has no pids limit)."""
+    """The Engine image build API's bounds of a Dockerfile build's steps (it has no pids limit:
+    the parent cgroup of build_cgroup.py bounds their processes)."""
     parameters = {
         "memory": limits.memory,
         "memswap": limits.memory if limits.memory_swap is None else limits.memory_swap,

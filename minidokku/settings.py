@@ -36,6 +36,7 @@ class Settings:
     user_app_quota: int  # how many apps a user key may have (access.py)
     build_timeout: int  # seconds a build may take before it is stopped and the push fails
     max_push_size: int  # bytes a push may send (git's receive.maxInputSize)
+    build_cgroup: str  # the pids-limited parent cgroup (or systemd slice) of Dockerfile builds (build_cgroup.py)
 
     @classmethod
     def load(cls) -> "Settings":
@@ -58,6 +59,7 @@ class Settings:
             user_app_quota=int(values.get("USER_APP_QUOTA", "3")),
             build_timeout=int(values.get("BUILD_TIMEOUT", "1200")),
             max_push_size=parse_size(values.get("MAX_PUSH_SIZE", "100m")),
+            build_cgroup=values.get("BUILD_CGROUP", "minidokku-builds"),
         )
 
 

@@ -30,3 +30,22 @@ if ! docker_answers; then
   done
 fi
 mkdir -p /run/sshd
+
+# Dockerfile builds run inside a pids-limited parent cgroup (minidokku/build_cgroup.py; tenants'
+# builds only there), as install.sh prepares it. A cgroupfs directory is gone after a reboot.
+cgroup=$(curl -fsS --unix-socket /var/run/docker.sock http://localhost/info |
+  python3 -c 'import json, sys; i = json.load(sys.stdin); print(i.get("CgroupDriver") or "cgroupfs", i.get("CgroupVersion") or "1")')
+if [ "${cgroup% *}" = systemd ]; then
+  printf '[Slice]\nTasksAccounting=yes\nTasksMax=2048\n' >/etc/systemd/system/minidokku-builds.slice
+  systemctl daemon-reload
+  systemctl start minidokku-builds.slice
+else
+  if [ "${cgroup#* }" = 2 ]; then
+    parent=/sys/fs/cgroup/minidokku-builds
+    grep -qw pids /sys/fs/cgroup/cgroup.subtree_control || echo +pids >/sys/fs/cgroup/cgroup.subtree_control
+  else
+    parent=/sys/fs/cgroup/pids/minidokku-builds
+  fi
+  mkdir -p "$parent"
+  echo 2048 >"$parent/pids.max"
+fi

@@ -10,11 +10,15 @@ pushed tree; a Procfile without `web` leaves web to the image's own CMD.
 The Dockerfile of a tenant's app (granted to a user key) may use only the images
 builders/tenant_images.py allows; its options come confined (docker_options.for_app), so its RUN
 steps never run on the host's network.
+
+The Engine's build API has no pids limit: the steps run inside the pids-limited parent cgroup root
+prepared (build_cgroup.py, the BUILD_CGROUP setting), and a tenant's Dockerfile builds nowhere else
+(a RUN fork bomb would otherwise take the host's pids until the build's time limit).
 """
 
 import json
 
-from minidokku import isolation, labels, procfile, resources, tarball
+from minidokku import build_cgroup, isolation, labels, procfile, resources, tarball
 from minidokku.builders import BuildResult, image_processes, image_repository, image_result, tenant_images
 from minidokku.builders.dockerfile_syntax import base_images
 from minidokku.dockeroptions import DockerOptions
@@ -36,20 +40,22 @@ def build(
     limits: resources.Limits,
     time_limit: int,
     network: str,
+    cgroup: str,
     tenant: bool = False,
 ) -> BuildResult:
-    """Builds the Dockerfile of context_tar, its steps bounded by limits, cancelled after
-    time_limit seconds; files holds the tree's Procfile, app.json and CHECKS texts ("" when
-    absent). Its steps run on network unless options name one (isolation.py). A tenant's app
-    (tenant) builds only from the images it may use."""
+    """Builds the Dockerfile of context_tar, its steps bounded by limits and inside the parent
+    cgroup called cgroup, cancelled after time_limit seconds; files holds the tree's Procfile,
+    app.json and CHECKS texts ("" when absent). Its steps run on network unless options name one
+    (isolation.py). A tenant's app (tenant) builds only from the images it may use."""
     text = dockerfile_text(context_tar)
+    extra = parent_parameters(build_cgroup.for_engine(engine, cgroup), app, tenant)
     if tenant:
         tenant_images.check(engine, text, app)
     else:
         for image in base_images(text):
             _require_image(engine, image)
     tag = f"{image_repository(app)}:latest"
-    extra = {"labels": json.dumps({labels.APP: app})}
+    extra["labels"] = json.dumps({labels.APP: app})
     extra["networkmode"] = isolation.network_for(engine, options, network)
     if options.extra_hosts:
         extra["extrahosts"] = ",".join(options.extra_hosts)
@@ -71,6 +77,18 @@ def build(
     out.step("Discovering process types")
     out.info(f"Procfile declares types -> {', '.join(processes)}")
     return image_result(image["Id"], processes, files, config)
+
+
+def parent_parameters(parent: build_cgroup.Parent, app: str, tenant: bool) -> dict[str, str]:
+    """The build API's cgroupparent: the parent cgroup when it is there. A tenant's build runs
+    only under a parent with a pids limit."""
+    if tenant and parent.pids is None:
+        problem = "has no pids limit" if parent.exists else "is missing"
+        raise BuildFailed(
+            f"{app} is a tenant's app, whose Dockerfile builds only under a pids-limited parent cgroup, "
+            f"and {parent.directory} {problem}: an admin prepares it by re-running install.sh as root"
+        )
+    return {"cgroupparent": parent.cgroupparent} if parent.exists else {}
 
 
 def dockerfile_text(context_tar: bytes) -> str:

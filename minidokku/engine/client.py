@@ -52,6 +52,10 @@ class Engine:
         except EngineError:
             return False
 
+    def info(self) -> dict:
+        """The engine's system information (its cgroup driver and version, ...)."""
+        return self._json("GET", "/info")
+
     # -- containers -----------------------------------------------------------------------
     def create_container(self, config: dict, name: Optional[str] = None) -> str:
         params = {"name": name} if name else None
@@ -162,7 +166,8 @@ class Engine:
     def build_image(
         self, context: Body, tag: str, buildargs: dict[str, str], time_limit: Optional[float] = None, **options
     ) -> Iterator[dict]:
-        """Builds an image; options are the build API's parameters (memory, cpuquota, ...). After
+        """Builds an image; options are the build API's parameters (memory, cpuquota,
+        cgroupparent, ...). After
         time_limit seconds of building, the connection is closed, which makes the engine cancel
         the build, and an EngineError says so."""
         params = {"t": tag, "buildargs": _json_param(buildargs), "rm": 1, "forcerm": 1, **options}
