@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Callable, Optional
 
 import pytest
-from helpers import APPS, commit_all, dokku_program, git, install_plugin_from_git, make_git_repo
+from helpers import APPS, commit_all, dokku_program, git, install_plugin_from_git, make_git_repo, restart_engine
 from security_helpers import server_head
 
 from minidokku import labels, releases
@@ -418,6 +418,34 @@ def test_an_ssh_hang_up_mid_build_is_recovered(platform, ssh_client, crashy, vic
         outcome += "; the branch is still at the previous commit"
     took = time.monotonic() - started
     timed("ssh-hang-up-mid-build", "ps:restore", took, f"{after.name} ({outcome}; server side ended in {ended:.1f} s)")
+
+
+@pytest.mark.parametrize("point", [f"nginx-pre-reload {APP} *", "nginx-reloaded"])
+def test_a_deploy_during_which_dockerd_restarts_is_recovered(platform, crashy, victim, point):
+    """dockerd stops and comes back while a push is at point (its containers stop, their ports
+    change); the push then goes on against the restarted engine, and however it ends,
+    `ps:restore` (which runs after every engine restart) leaves the app consistent."""
+    crashy.commit()
+    pattern, reached = platform.root / "crashpoint", platform.root / "crashpoint.reached"
+    pattern.write_text(point)
+    pushing = Command(push_argv(platform), crashy.repo, platform.env)
+    try:
+        pushing.wait_for(reached.exists)
+        restart_engine()
+        pattern.unlink()
+        os.kill(int((platform.root / "crashpoint.pid").read_text()), signal.SIGTERM)  # go on
+        pushing.finish()
+    finally:
+        if pushing.process.poll() is None:
+            pushing.kill_group()
+        pattern.unlink(missing_ok=True)
+        reached.unlink(missing_ok=True)
+    started = time.monotonic()
+    platform.dokku("ps:restore")  # every app, as after any engine restart: the victim's stopped too
+    after = assert_consistent(platform, crashy)
+    ended = "pushed" if pushing.process.returncode == 0 else f"push failed ({pushing.process.returncode})"
+    name = f"dockerd-restarted-at-{point.split()[0]}"
+    timed(name, "ps:restore", time.monotonic() - started, f"{after.name} ({ended})")
 
 
 def command_name(pid: int) -> str:
