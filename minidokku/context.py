@@ -3,11 +3,11 @@ adapters, made when first used (so `apps:list` never touches Docker)."""
 
 from functools import cached_property
 
-from minidokku import isolation
 from minidokku.engine.client import Engine
-from minidokku.nginx import Nginx
 from minidokku.output import Output
-from minidokku.scheduler import DockerScheduler
+from minidokku.routing.nginx import Nginx
+from minidokku.runtime import isolation
+from minidokku.runtime.docker_scheduler import DockerScheduler
 from minidokku.settings import Settings
 from minidokku.state import Store
 
@@ -24,7 +24,7 @@ class Context:
 
     @property
     def apps_network(self) -> str:
-        """The network app containers join unless their docker-options name one (isolation.py)."""
+        """The network app containers join unless their docker-options name one (runtime/isolation.py)."""
         return isolation.network_name(self.settings.namespace)
 
     @cached_property

@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from minidokku import access
+from minidokku.access import rules
 from minidokku.state import Store
 
 FILE = "EVENTS"
@@ -42,7 +42,7 @@ def _printable(field: str) -> str:
 
 def actor() -> str:
     """The ssh key's name (NAME, from its forced command), else the user on the host."""
-    key = access.ssh_key()
+    key = rules.ssh_key()
     if key:
         return key
     user = os.environ.get("SUDO_USER") or pwd.getpwuid(os.getuid()).pw_name

@@ -15,8 +15,8 @@ import os
 from pathlib import Path
 from typing import Optional
 
+from minidokku.access.sshkeys import AuthorizedKeys, Key
 from minidokku.errors import PermissionDenied, ValidationError
-from minidokku.sshkeys import AuthorizedKeys, Key
 from minidokku.state import Store, file_lock
 
 ROLES_FILE = ".ssh/ROLES"

@@ -8,8 +8,8 @@ import shlex
 from dataclasses import dataclass
 from typing import Union
 
-from minidokku import names
 from minidokku.errors import ValidationError
+from minidokku.records import names
 
 GIT_COMMANDS = ("git-receive-pack", "git-upload-pack")
 

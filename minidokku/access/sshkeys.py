@@ -1,7 +1,7 @@
 """ssh keys: entries of the dokku user's authorized_keys, each forced into minidokku.
 
 Every entry runs `NAME=... FINGERPRINT=... <program>` whatever the client asks; the client's
-request arrives in SSH_ORIGINAL_COMMAND and is parsed by ssh.py, never by a shell.
+request arrives in SSH_ORIGINAL_COMMAND and is parsed by access/ssh.py, never by a shell.
 """
 
 import builtins
@@ -11,8 +11,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from minidokku import names
 from minidokku.errors import AlreadyExists, NotFound, ValidationError
+from minidokku.records import names
 from minidokku.state import atomic_write
 
 # `restrict` turns off every ssh feature, those of future OpenSSH versions too; a terminal

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, Union
 
-from minidokku import access
+from minidokku.access import rules
 from minidokku.errors import ValidationError
 from minidokku.state import Store
 
@@ -75,7 +75,7 @@ class Destination:
 
 def policy_for(store: Store, app: str) -> Optional[Policy]:
     """The rules fetches for app follow: TENANT for a tenant app, None (trusted) for the others."""
-    return TENANT if access.is_tenant_app(store, app) else None
+    return TENANT if rules.is_tenant_app(store, app) else None
 
 
 def check_form(url: str) -> None:

@@ -1,5 +1,5 @@
 """Tarballs from elsewhere (`git:from-archive`, `plugin:install URL`): downloaded with a size
-limit (under the tenant rules of urls.py for a tenant app), and unpacked with nothing that could
+limit (under the tenant rules of access/urls.py for a tenant app), and unpacked with nothing that could
 land outside the target folder."""
 
 import io
@@ -13,7 +13,7 @@ from urllib.parse import urljoin
 import requests
 from requests.adapters import HTTPAdapter
 
-from minidokku import urls
+from minidokku.access import urls
 from minidokku.errors import NotFound, ValidationError
 
 MAX_BYTES = 200 * 1024 * 1024

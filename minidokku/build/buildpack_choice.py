@@ -8,7 +8,7 @@ A named buildpack runs whether or not others would detect, but must detect the a
 A buildpack is one of ours by name (`python`, or Heroku's shorthand `heroku/python`) or a git
 URL, optionally with `#ref` (a branch, tag or commit), fetched once for the app and kept in
 APP/cache/buildpacks: a push never waits for a buildpack it has fetched before. A tenant app's
-buildpacks, from any of the three sources, follow the tenant rules of urls.py.
+buildpacks, from any of the three sources, follow the tenant rules of access/urls.py.
 
 The cache is per app, not shared: a branch moves, and the snapshot an app builds with is the one
 taken when that app first needed it. A shared cache would let one tenant choose when another
@@ -24,8 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from minidokku import gitrepo, urls
-from minidokku.builders.buildpacks import BuildpackPlan, bundled_buildpacks_dir, default_order
+from minidokku.access import urls
+from minidokku.build import gitrepo
+from minidokku.build.builders.buildpacks import BuildpackPlan, bundled_buildpacks_dir, default_order
 from minidokku.errors import BuildFailed, GitError, NotFound, ValidationError
 from minidokku.state import Store
 

@@ -1,10 +1,13 @@
 """Building a pushed commit: the builder (`builder:set`, else a Dockerfile means the dockerfile
 builder and anything else the buildpacks), its inputs from the tree and the app's settings."""
 
-from minidokku import access, buildpack_choice, docker_options, gitrepo, properties, resources, triggers
-from minidokku.builders import DOCKERFILE, HEROKUISH, NAMES, BuildResult, buildpacks, dockerfile
+from minidokku.access import rules
+from minidokku.build import buildpack_choice, gitrepo
+from minidokku.build.builders import DOCKERFILE, HEROKUISH, NAMES, BuildResult, buildpacks, dockerfile
 from minidokku.context import Context
 from minidokku.errors import ValidationError
+from minidokku.plugins import triggers
+from minidokku.records import docker_options, properties, resources
 
 FAMILY = "builder"
 
@@ -57,7 +60,7 @@ def _build(ctx: Context, app: str, sha: str, env: dict[str, str], builder: str) 
             time_limit=ctx.settings.build_timeout,
             network=ctx.apps_network,
             cgroup=ctx.settings.build_cgroup,
-            tenant=access.is_tenant_app(ctx.store, app),
+            tenant=rules.is_tenant_app(ctx.store, app),
         )
     chosen, source = buildpack_choice.choose(ctx.store, app, env, gitrepo.read_file(repo, sha, ".buildpacks") or "")
     if chosen:

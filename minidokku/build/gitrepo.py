@@ -1,7 +1,7 @@
 """git, through its own commands (argv lists, never a shell): bare repos, hooks, archives.
 
 Every revision or branch given to git here is checked first (a 40-hex object id, a branch name
-per `git check-ref-format --branch`, see names.py) and follows `--end-of-options` where git
+per `git check-ref-format --branch`, see records/names.py) and follows `--end-of-options` where git
 takes it, so that nothing, even a value read from a record, can reach git as an option such
 as `--output=FILE`.
 """
@@ -15,10 +15,10 @@ import tempfile
 from pathlib import Path
 from typing import Optional
 
-from minidokku import names
+from minidokku.access.urls import Destination
 from minidokku.errors import GitError, ValidationError
+from minidokku.records import names
 from minidokku.state import atomic_write
-from minidokku.urls import Destination
 
 HOOK_MARKER = "# written by minidokku"
 NO_PROMPT = {"GIT_TERMINAL_PROMPT": "0", "GIT_SSH_COMMAND": "ssh -o BatchMode=yes"}  # fail, never ask

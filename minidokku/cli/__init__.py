@@ -1,7 +1,7 @@
 """The command line: Dokku's command names, parsed by click, answered by the core.
 
 Run as `dokku COMMAND ...` on the host, or over ssh where the forced command reads
-SSH_ORIGINAL_COMMAND (see minidokku/ssh.py).
+SSH_ORIGINAL_COMMAND (see minidokku/access/ssh.py).
 """
 
 import os
@@ -10,7 +10,8 @@ import sys
 
 import click
 
-from minidokku import __version__, access, events, triggers, users
+from minidokku import __version__
+from minidokku.access import events, rules, users
 from minidokku.cli import (
     apps,
     buildpacks,
@@ -37,6 +38,7 @@ from minidokku.cli.errors import UserError
 from minidokku.context import Context
 from minidokku.errors import MinidokkuError, PermissionDenied
 from minidokku.output import Output
+from minidokku.plugins import triggers
 from minidokku.settings import Settings, program_command
 from minidokku.state import Store, root_from_environment
 
@@ -63,9 +65,9 @@ READ_ONLY = frozenset({"apps:list", "config:get", "config:show", "config:export"
 
 
 class AuditedCommand(click.Command):
-    """A command that only a key's rights let through (access.py; plugin management only root on
+    """A command that only a key's rights let through (access/rules.py; plugin management only root on
     the host), and whose every run that may change something, or was refused, goes to the audit
-    trail (events.py) with its outcome; a command adds names (never values) under
+    trail (access/events.py) with its outcome; a command adds names (never values) under
     ctx.meta[events.DETAIL]."""
 
     def invoke(self, ctx: click.Context):
@@ -75,7 +77,7 @@ class AuditedCommand(click.Command):
                 raise PermissionDenied(f"{self.name} is internal to minidokku: it is never run over ssh")
             if isinstance(ctx.obj, Context):
                 app = ctx.params.get("app")
-                access.authorize(ctx.obj.store, access.ssh_key(), self.name, app, ctx.obj.settings.user_app_quota)
+                rules.authorize(ctx.obj.store, rules.ssh_key(), self.name, app, ctx.obj.settings.user_app_quota)
             if self.name in plugin.ROOT_ONLY and os.geteuid() != 0:
                 raise PermissionDenied(
                     f"{self.name} must be run as root on the host (sudo dokku {self.name} ...), as in Dokku"

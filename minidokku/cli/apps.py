@@ -4,9 +4,12 @@ from typing import Optional
 
 import click
 
-from minidokku import access, apps, proxy, releases
+from minidokku.access import rules
 from minidokku.cli.inputs import confirm_by_name
 from minidokku.context import Context
+from minidokku.ops import apps
+from minidokku.records import releases
+from minidokku.routing import proxy
 
 
 def register(cli: click.Group) -> None:
@@ -15,14 +18,14 @@ def register(cli: click.Group) -> None:
     @click.pass_obj
     def create(ctx: Context, app: str) -> None:
         """Creates an app. Example: dokku apps:create catmeow"""
-        apps.create(ctx, app, access.ssh_key())
+        apps.create(ctx, app, rules.ssh_key())
 
     @cli.command("apps:list")
     @click.pass_obj
     def list_apps(ctx: Context) -> None:
         """Lists the apps. Example: dokku apps:list"""
         ctx.out.section("My Apps")
-        for app in access.visible_apps(ctx.store, access.ssh_key(), apps.list_apps(ctx)):
+        for app in rules.visible_apps(ctx.store, rules.ssh_key(), apps.list_apps(ctx)):
             click.echo(app)
 
     @cli.command("apps:destroy")

@@ -4,8 +4,9 @@ from typing import Optional
 
 import click
 
-from minidokku import apps, buildpack_choice, builds
+from minidokku.build import buildpack_choice, builds
 from minidokku.context import Context
+from minidokku.ops import apps
 
 
 def register(cli: click.Group) -> None:

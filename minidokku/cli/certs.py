@@ -6,10 +6,11 @@ from typing import Optional
 
 import click
 
-from minidokku import apps, certs, proxy
 from minidokku.cli.inputs import read_file_argument
 from minidokku.context import Context
 from minidokku.errors import ValidationError
+from minidokku.ops import apps
+from minidokku.routing import certs, proxy
 
 CERTIFICATE_LABELS = ("Ssl hostnames", "Ssl expires at", "Ssl issuer", "Ssl starts at", "Ssl subject", "Ssl verified")
 MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()

@@ -4,9 +4,11 @@ from typing import Optional
 
 import click
 
-from minidokku import apps, checks, deploy, procfile, properties
 from minidokku.context import Context
-from minidokku.scheduler import Container
+from minidokku.ops import apps, deploy
+from minidokku.records import procfile, properties
+from minidokku.runtime import checks
+from minidokku.runtime.docker_scheduler import Container
 
 
 def register(cli: click.Group) -> None:

@@ -2,8 +2,10 @@
 
 import click
 
-from minidokku import apps, config, envfile, events
+from minidokku.access import events
 from minidokku.context import Context
+from minidokku.ops import apps, config
+from minidokku.records import envfile
 
 
 def register(cli: click.Group) -> None:

@@ -4,10 +4,11 @@ from typing import Optional
 
 import click
 
-from minidokku import apps, docker_options
 from minidokku.context import Context
-from minidokku.dockeroptions import PHASES, validate_phases
 from minidokku.errors import ValidationError
+from minidokku.ops import apps
+from minidokku.records import docker_options
+from minidokku.records.dockeroptions import PHASES, validate_phases
 
 RAW = {"ignore_unknown_options": True, "allow_interspersed_args": False}
 

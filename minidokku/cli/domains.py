@@ -5,9 +5,13 @@ from typing import Optional
 
 import click
 
-from minidokku import access, apps, domains, proxy, releases, triggers
+from minidokku.access import rules
 from minidokku.context import Context
 from minidokku.errors import Locked, MinidokkuError, ValidationError
+from minidokku.ops import apps
+from minidokku.plugins import triggers
+from minidokku.records import releases
+from minidokku.routing import domains, proxy
 
 REPORT_WIDTH = 24  # "Domains global enabled: " and the values line up after it
 
@@ -172,8 +176,8 @@ def _app_change(ctx: Context, app: str):
 
 def _by_user_key(ctx: Context) -> bool:
     """A user key claims only names nobody else has or covers; admins and the host are free."""
-    key = access.ssh_key()
-    return key is not None and access.role(ctx.store, key) != access.ADMIN
+    key = rules.ssh_key()
+    return key is not None and rules.role(ctx.store, key) != rules.ADMIN
 
 
 def _enable_if_disabled(ctx: Context, app: str) -> None:

@@ -1,8 +1,8 @@
-"""events: the audit trail of who did what to which app (see minidokku/events.py)."""
+"""events: the audit trail of who did what to which app (see minidokku/access/events.py)."""
 
 import click
 
-from minidokku import events
+from minidokku.access import events
 from minidokku.context import Context
 
 

@@ -4,10 +4,12 @@ import sys
 
 import click
 
-from minidokku import access, archives, events, push, sources, ssh, urls
+from minidokku.access import events, rules, ssh, urls
+from minidokku.build import archives
 from minidokku.cli.errors import UserError
 from minidokku.context import Context
 from minidokku.errors import MinidokkuError, PermissionDenied
+from minidokku.ops import push, sources
 from minidokku.output import Output
 from minidokku.settings import Settings
 
@@ -22,7 +24,7 @@ def serve_ssh(cli: click.Group, original_command: str) -> None:
         # stdout carries the git protocol: our own messages go to stderr.
         ctx = Context(Settings.load(), Output(sys.stderr))
         try:
-            sys.exit(push.serve(ctx, request, access.ssh_key()))
+            sys.exit(push.serve(ctx, request, rules.ssh_key()))
         except PermissionDenied:  # an accepted push is recorded by its hook; a refused one here
             action = "push" if request.command == "git-receive-pack" else "fetch"
             events.record(ctx.store, events.Event(events.actor(), action, request.app, "", "denied"))

@@ -4,8 +4,8 @@ from typing import Optional
 
 import click
 
-from minidokku import apps, logs
 from minidokku.context import Context
+from minidokku.ops import apps, logs
 
 
 def register(cli: click.Group) -> None:

@@ -4,9 +4,10 @@ from typing import Optional
 
 import click
 
-from minidokku import apps, nginx_settings, proxy
 from minidokku.context import Context
 from minidokku.errors import MinidokkuError, ProxyError, ValidationError
+from minidokku.ops import apps
+from minidokku.routing import nginx_settings, proxy
 
 PROXY_TYPES = ("nginx", "none")
 

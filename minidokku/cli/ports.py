@@ -4,9 +4,10 @@ from typing import Optional
 
 import click
 
-from minidokku import apps, ports, proxy
 from minidokku.context import Context
 from minidokku.errors import MinidokkuError
+from minidokku.ops import apps
+from minidokku.routing import ports, proxy
 
 
 def register(cli: click.Group) -> None:

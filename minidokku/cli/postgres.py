@@ -5,11 +5,12 @@ from typing import Optional
 
 import click
 
-from minidokku import apps, oneoff, plugins
 from minidokku.cli.inputs import confirm_by_name
 from minidokku.context import Context
 from minidokku.errors import ValidationError
-from minidokku.postgres import records, service
+from minidokku.ops import apps, oneoff
+from minidokku.plugins import registry
+from minidokku.plugins.postgres import records, service
 
 PLUGIN = "postgres"
 INFO_FIELDS = ("dsn", "status", "version", "links", "id", "internal-ip")
@@ -151,7 +152,7 @@ def register(cli: click.Group) -> None:
 
 
 def _require_enabled(ctx: Context) -> None:
-    if not plugins.is_enabled(ctx.store, PLUGIN):
+    if not registry.is_enabled(ctx.store, PLUGIN):
         raise ValidationError(f"the {PLUGIN} plugin is disabled; `dokku plugin:enable {PLUGIN}` turns it on")
 
 

@@ -5,9 +5,11 @@ from typing import Optional
 
 import click
 
-from minidokku import apps, events, processes, ps_settings, push, releases, retirement
+from minidokku.access import events
 from minidokku.context import Context
 from minidokku.errors import DeployFailed, MinidokkuError, ValidationError
+from minidokku.ops import apps, processes, push, retirement
+from minidokku.records import ps_settings, releases
 
 
 def register(cli: click.Group) -> None:

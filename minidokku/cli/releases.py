@@ -4,8 +4,10 @@ import time
 
 import click
 
-from minidokku import apps, deploy, events, releases
+from minidokku.access import events
 from minidokku.context import Context
+from minidokku.ops import apps, deploy
+from minidokku.records import releases
 
 
 def register(cli: click.Group) -> None:

@@ -5,9 +5,10 @@ from typing import Optional
 
 import click
 
-from minidokku import apps, releases, resources
 from minidokku.context import Context
 from minidokku.errors import ValidationError
+from minidokku.ops import apps
+from minidokku.records import releases, resources
 
 UNSUPPORTED = ("network", "network-ingress", "network-egress", "nvidia-gpu")
 NOUNS = {resources.LIMIT: "limits", resources.RESERVE: "reservation"}

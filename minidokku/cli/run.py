@@ -6,8 +6,8 @@ from typing import Optional
 
 import click
 
-from minidokku import apps, oneoff
 from minidokku.context import Context
+from minidokku.ops import apps, oneoff
 from minidokku.output import Output
 
 # Everything after APP belongs to the command, options included (`dokku run app python -c ...`).

@@ -5,16 +5,17 @@ import json
 
 import click
 
-from minidokku import access, apps
+from minidokku.access import rules
+from minidokku.access.sshkeys import RESTRICTIONS, AuthorizedKeys
 from minidokku.cli.inputs import read_file_argument
 from minidokku.context import Context
 from minidokku.errors import NotFound
-from minidokku.sshkeys import RESTRICTIONS, AuthorizedKeys
+from minidokku.ops import apps
 
 
 def register(cli: click.Group) -> None:
     @cli.command("ssh-keys:add")
-    @click.option("--role", type=click.Choice(access.ROLES), default=access.ADMIN, show_default=True,
+    @click.option("--role", type=click.Choice(rules.ROLES), default=rules.ADMIN, show_default=True,
                   help="A user key reaches only the apps granted to it (acl:add).")  # fmt: skip
     @click.argument("name")
     @click.argument("keyfile", required=False, default="-")
@@ -23,7 +24,7 @@ def register(cli: click.Group) -> None:
         """Adds a public key (a file, or stdin). Example: dokku ssh-keys:add --role user alice alice.pub"""
         text = read_file_argument(ctx, keyfile, "KEYFILE").decode("utf-8", errors="replace")
         keys = AuthorizedKeys(ctx.settings.authorized_keys)
-        key = access.add_key(ctx.store, keys, name, text, role, ctx.settings.program, ctx.settings.root)
+        key = rules.add_key(ctx.store, keys, name, text, role, ctx.settings.program, ctx.settings.root)
         click.echo(key.fingerprint)
 
     @cli.command("ssh-keys:list")
@@ -34,11 +35,11 @@ def register(cli: click.Group) -> None:
         keys = AuthorizedKeys(ctx.settings.authorized_keys).list()
         if output_format == "json":
             click.echo(json.dumps([
-                {"name": k.name, "fingerprint": k.fingerprint, "role": access.role(ctx.store, k.name)} for k in keys
+                {"name": k.name, "fingerprint": k.fingerprint, "role": rules.role(ctx.store, k.name)} for k in keys
             ]))  # fmt: skip
             return
         for key in keys:
-            role = access.role(ctx.store, key.name)
+            role = rules.role(ctx.store, key.name)
             click.echo(f'{key.fingerprint} NAME="{key.name}" SSHCOMMAND_ALLOWED_KEYS="none" ROLE="{role}"')
 
     @cli.command("ssh-keys:remove")
@@ -46,7 +47,7 @@ def register(cli: click.Group) -> None:
     @click.pass_obj
     def remove(ctx: Context, name: str) -> None:
         """Removes a key by name (and its grants). Example: dokku ssh-keys:remove alice"""
-        access.remove_key(ctx.store, AuthorizedKeys(ctx.settings.authorized_keys), name)
+        rules.remove_key(ctx.store, AuthorizedKeys(ctx.settings.authorized_keys), name)
         ctx.out.step(f"Removed key {name}")
 
     @cli.command("ssh-keys:migrate")
@@ -56,7 +57,7 @@ def register(cli: click.Group) -> None:
         keys without a role line become admins, as they were then; every entry gets `restrict`.
         Example: dokku ssh-keys:migrate"""
         keys = AuthorizedKeys(ctx.settings.authorized_keys)
-        promoted = access.migrate(ctx.store, keys)
+        promoted = rules.migrate(ctx.store, keys)
         if promoted is None:
             ctx.out.info("Roles were migrated already: a key without a role line is a user")
         else:
@@ -71,7 +72,7 @@ def register(cli: click.Group) -> None:
     def acl_add(ctx: Context, app: str, user: str) -> None:
         """Lets a user key push to and manage an app. Example: dokku acl:add catmeow alice"""
         _require_key(ctx, user)
-        access.grant(ctx.store, apps.require(ctx, app), user)
+        rules.grant(ctx.store, apps.require(ctx, app), user)
         ctx.out.step(f"{user} may now use {app}")
 
     @cli.command("acl:remove")
@@ -80,9 +81,9 @@ def register(cli: click.Group) -> None:
     @click.pass_obj
     def acl_remove(ctx: Context, app: str, user: str) -> None:
         """Takes an app away from a user key. Example: dokku acl:remove catmeow alice"""
-        if user not in access.granted(ctx.store, apps.require(ctx, app)):
+        if user not in rules.granted(ctx.store, apps.require(ctx, app)):
             raise NotFound(f"{user} has no access to {app}")
-        access.revoke(ctx.store, app, user)
+        rules.revoke(ctx.store, app, user)
         ctx.out.step(f"{user} may no longer use {app}")
 
     @cli.command("acl:list")
@@ -90,7 +91,7 @@ def register(cli: click.Group) -> None:
     @click.pass_obj
     def acl_list(ctx: Context, app: str) -> None:
         """Lists the user keys an app is granted to. Example: dokku acl:list catmeow"""
-        for user in access.granted(ctx.store, apps.require(ctx, app)):
+        for user in rules.granted(ctx.store, apps.require(ctx, app)):
             click.echo(user)
 
 

@@ -2,7 +2,7 @@
 
 import click
 
-from minidokku import stack
+from minidokku.build import stack
 from minidokku.context import Context
 
 

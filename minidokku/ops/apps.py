@@ -4,11 +4,16 @@ import contextlib
 import shutil
 from typing import Optional
 
-from minidokku import access, domains, gitrepo, labels, names, releases, triggers
-from minidokku.builders import image_repository, remove_if_unnamed
-from minidokku.builders.buildpacks import cache_volume
+from minidokku.access import rules
+from minidokku.build import gitrepo
+from minidokku.build.builders import image_repository, remove_if_unnamed
+from minidokku.build.builders.buildpacks import cache_volume
 from minidokku.context import Context
 from minidokku.errors import AlreadyExists, EngineNotFound, NotFound
+from minidokku.plugins import triggers
+from minidokku.records import names, releases
+from minidokku.routing import domains
+from minidokku.runtime import labels
 from minidokku.state import file_lock
 
 
@@ -28,18 +33,18 @@ def create(ctx: Context, app: str, key: Optional[str]) -> None:
     and its new app granted to it under one lock for the whole machine, so that two creates
     at once cannot take it over its quota."""
     names.validate_app_name(app)
-    by_user_key = key is not None and access.role(ctx.store, key) == access.USER
+    by_user_key = key is not None and rules.role(ctx.store, key) == rules.USER
     with file_lock(ctx.store.path(None, CREATE_LOCK)), domains.new_app_names(ctx.store, app, by_user_key):
         if ctx.store.app_exists(app):
             raise AlreadyExists(f"Name is already taken: {app}")
-        access.check_quota(ctx.store, key, ctx.settings.user_app_quota)
+        rules.check_quota(ctx.store, key, ctx.settings.user_app_quota)
         ctx.out.step(f"Creating {app}...")
         _remove_leftovers(ctx, app)
         repo = ctx.store.create_app_dir(app)
         gitrepo.init_bare(repo)
         gitrepo.install_pre_receive_hook(repo, ctx.settings.program, ctx.settings.root, app)
         gitrepo.limit_push_size(repo, ctx.settings.max_push_size)  # as each push sets it: a push changes no file
-        access.after_create(ctx.store, key, app)
+        rules.after_create(ctx.store, key, app)
     triggers.fire(ctx, "post-create", app)
 
 

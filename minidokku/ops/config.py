@@ -5,9 +5,12 @@ The new config is saved only once that release serves, so a change that breaks t
 kept and the running release is untouched.
 """
 
-from minidokku import apps, buildpack_choice, deploy, envfile, releases, triggers
+from minidokku.build import buildpack_choice
 from minidokku.context import Context
 from minidokku.errors import NotFound
+from minidokku.ops import apps, deploy
+from minidokku.plugins import triggers
+from minidokku.records import envfile, releases
 
 
 def set_vars(ctx: Context, app: str, pairs: list[str], restart: bool = True) -> dict[str, str]:

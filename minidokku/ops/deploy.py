@@ -15,25 +15,17 @@ started are old ones to the next deploy (retired after its switch), and strays t
 import contextlib
 from collections.abc import Iterator
 
-from minidokku import (
-    apps,
-    builds,
-    checks,
-    docker_options,
-    proxy,
-    ps_settings,
-    releases,
-    resources,
-    retirement,
-    scale,
-    tasks,
-    triggers,
-)
-from minidokku.builders import image_repository, remove_if_unnamed
+from minidokku.build import builds
+from minidokku.build.builders import image_repository, remove_if_unnamed
 from minidokku.context import Context
 from minidokku.errors import EngineError, EngineNotFound, Locked, NotFound
-from minidokku.releases import Release
-from minidokku.scheduler import Container
+from minidokku.ops import apps, retirement, tasks
+from minidokku.plugins import triggers
+from minidokku.records import docker_options, ps_settings, releases, resources, scale
+from minidokku.records.releases import Release
+from minidokku.routing import proxy
+from minidokku.runtime import checks
+from minidokku.runtime.docker_scheduler import Container
 
 
 @contextlib.contextmanager

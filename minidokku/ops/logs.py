@@ -7,7 +7,7 @@ from typing import Optional
 
 from minidokku.context import Context
 from minidokku.errors import NotFound
-from minidokku.scheduler import Container
+from minidokku.runtime.docker_scheduler import Container
 
 
 def lines(

@@ -19,12 +19,14 @@ from functools import partial
 from tty import setraw
 from typing import BinaryIO, Optional
 
-from minidokku import docker_options, isolation, labels, releases, resources, triggers
 from minidokku.context import Context
 from minidokku.engine.attach import Hijacked
 from minidokku.engine.streams import STDERR
 from minidokku.errors import EngineError, NotFound, ValidationError
-from minidokku.scheduler import Container
+from minidokku.plugins import triggers
+from minidokku.records import docker_options, releases, resources
+from minidokku.runtime import isolation, labels
+from minidokku.runtime.docker_scheduler import Container
 
 RUN_ROLE = "run"
 MAX_AT_ONCE = 5  # one-off containers of one app at a time: a tenant cannot start them without end

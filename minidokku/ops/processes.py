@@ -2,16 +2,18 @@
 
 What runs is derived, never stored: the current release, APP/SCALE and app.json's formation
 say which containers should run; `ps:stop` records that the app should not (properties/ps
-RUNNING=false, see ps_settings.py), so `ps:restore` leaves it stopped.
+RUNNING=false, see records/ps_settings.py), so `ps:restore` leaves it stopped.
 """
 
 from typing import Optional
 
-from minidokku import apps, deploy, proxy, ps_settings, releases, scale
 from minidokku.context import Context
 from minidokku.errors import ValidationError
-from minidokku.releases import Release
-from minidokku.scheduler import Container
+from minidokku.ops import apps, deploy
+from minidokku.records import ps_settings, releases, scale
+from minidokku.records.releases import Release
+from minidokku.routing import proxy
+from minidokku.runtime.docker_scheduler import Container
 
 
 def set_scale(ctx: Context, app: str, pairs: list[str]) -> dict[str, int]:

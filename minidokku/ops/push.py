@@ -4,11 +4,15 @@ pre-receive hook (which git calls with `OLD NEW REF` lines before it updates any
 from dataclasses import dataclass
 from typing import Optional
 
-from minidokku import access, apps, deploy, gitrepo, names, triggers
+from minidokku.access import rules
+from minidokku.access.ssh import GitRequest
+from minidokku.build import gitrepo
 from minidokku.context import Context
 from minidokku.errors import NotFound, ValidationError
-from minidokku.releases import Release
-from minidokku.ssh import GitRequest
+from minidokku.ops import apps, deploy
+from minidokku.plugins import triggers
+from minidokku.records import names
+from minidokku.records.releases import Release
 
 DEPLOY_BRANCHES = ("main", "master")
 BRANCH_PREFIX = "refs/heads/"
@@ -16,10 +20,10 @@ BRANCH_PREFIX = "refs/heads/"
 
 def serve(ctx: Context, request: GitRequest, key: Optional[str]) -> int:
     """Runs git's receive-pack (creating the app on its first push) or upload-pack, for the
-    ssh key named key (access.py decides what it may reach)."""
+    ssh key named key (access/rules.py decides what it may reach)."""
     repo = ctx.store.app_dir(request.app)
     creating = request.command == "git-receive-pack" and not ctx.store.app_exists(request.app)
-    access.authorize_push(ctx.store, key, request.app, creating, ctx.settings.user_app_quota)
+    rules.authorize_push(ctx.store, key, request.app, creating, ctx.settings.user_app_quota)
     if request.command == "git-upload-pack":
         apps.require(ctx, request.app)
         return gitrepo.upload_pack(repo)

@@ -13,7 +13,7 @@ import subprocess
 import time
 
 from minidokku.context import Context
-from minidokku.scheduler import Container
+from minidokku.runtime.docker_scheduler import Container
 
 
 def schedule(ctx: Context, containers: list[Container], wait: int) -> None:
@@ -28,7 +28,7 @@ def schedule(ctx: Context, containers: list[Container], wait: int) -> None:
         return
     subprocess.Popen(  # noqa: S603 - an argv list of our own program and container ids
         [*ctx.settings.program, "ps:retire", "--wait", str(wait), *running],
-        # minidokku's own errand, not the key's that deployed: no NAME (access.py)
+        # minidokku's own errand, not the key's that deployed: no NAME (access/rules.py)
         env={**{k: v for k, v in os.environ.items() if k != "NAME"}, "DOKKU_ROOT": str(ctx.settings.root)},
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,

@@ -10,12 +10,14 @@ on its lowest EXPOSEd port.
 import tempfile
 from pathlib import Path
 
-from minidokku import apps, archives, deploy, gitrepo, names, procfile, releases, tasks
-from minidokku.builders import image_processes, image_repository, image_result, read_text_file
+from minidokku.build import archives, gitrepo
+from minidokku.build.builders import image_processes, image_repository, image_result, read_text_file
 from minidokku.context import Context
 from minidokku.errors import EngineError, NotFound, ValidationError
-from minidokku.push import DEPLOY_BRANCHES
-from minidokku.releases import Release
+from minidokku.ops import apps, deploy, tasks
+from minidokku.ops.push import DEPLOY_BRANCHES
+from minidokku.records import names, procfile, releases
+from minidokku.records.releases import Release
 
 
 def from_image(ctx: Context, app: str, image: str) -> Release:

@@ -5,11 +5,12 @@ release's image and config; a failing predeploy or release stops the deploy."""
 
 from typing import Optional
 
-from minidokku import docker_options, resources, triggers
-from minidokku.builders import BuildResult, command_argv, image_repository
+from minidokku.build.builders import BuildResult, command_argv, image_repository
 from minidokku.context import Context
 from minidokku.errors import DeployFailed
-from minidokku.releases import Release
+from minidokku.plugins import triggers
+from minidokku.records import docker_options, resources
+from minidokku.records.releases import Release
 
 
 def predeploy(ctx: Context, app: str, build: BuildResult, env: dict[str, str]) -> str:

@@ -8,22 +8,22 @@ runs its `update` trigger; on failure the old version goes back.
 
 from typing import Optional
 
-from minidokku import plugins, triggers
 from minidokku.context import Context
-from minidokku.plugins import Plugin
+from minidokku.plugins import registry, triggers
+from minidokku.plugins.registry import Plugin
 
 
 def install(ctx: Context, source: str, name: Optional[str] = None) -> Plugin:
-    fetched = plugins.fetch(ctx.store, source, name or plugins.name_from_source(source))
+    fetched = registry.fetch(ctx.store, source, name or registry.name_from_source(source))
     try:
-        plugin = plugins.move_in(ctx.store, fetched)
+        plugin = registry.move_in(ctx.store, fetched)
     finally:
-        plugins.discard(fetched)
+        registry.discard(fetched)
     try:
         for trigger in ("dependencies", "install"):
             triggers.run_one(ctx, plugin, trigger)
     except BaseException:
-        plugins.remove(ctx.store, plugin.name)
+        registry.remove(ctx.store, plugin.name)
         raise
     return plugin
 
@@ -37,24 +37,24 @@ def install_all(ctx: Context) -> None:
 
 def uninstall(ctx: Context, name: str) -> None:
     """Runs the plugin's uninstall trigger (a failure keeps it installed), then removes it."""
-    plugin = plugins.find(ctx.store, name)
+    plugin = registry.find(ctx.store, name)
     if not plugin.bundled and not plugin.problem:
         triggers.run_one(ctx, plugin, "uninstall")
-    plugins.remove(ctx.store, name)
+    registry.remove(ctx.store, name)
 
 
 def update(ctx: Context, name: str, ref: str = "") -> Plugin:
     """Fetches the plugin again from where it came (at ref, for a git source)."""
-    source = plugins.source_of(plugins.find(ctx.store, name))
+    source = registry.source_of(registry.find(ctx.store, name))
     if ref:
         source = f"{source.partition('#')[0]}#{ref}"
-    fetched = plugins.fetch(ctx.store, source, name)
-    kept = plugins.swap(ctx.store, fetched)
+    fetched = registry.fetch(ctx.store, source, name)
+    kept = registry.swap(ctx.store, fetched)
     try:
-        plugin = plugins.find(ctx.store, name)
+        plugin = registry.find(ctx.store, name)
         triggers.run_one(ctx, plugin, "update")
     except BaseException:
-        plugins.restore(ctx.store, name, kept)
+        registry.restore(ctx.store, name, kept)
         raise
-    plugins.discard(kept)
+    registry.discard(kept)
     return plugin

@@ -6,7 +6,7 @@ An installed plugin is a folder PLUGIN_PATH/NAME with a manifest, plugin.toml (D
     description = "says hello"
     version = "0.1.0"
 
-and executables named after trigger points (triggers.py), `commands` among them. A bundled
+and executables named after trigger points (plugins/triggers.py), `commands` among them. A bundled
 plugin (postgres) is Python inside minidokku, with the same name, version and switch; its
 trigger hooks are functions. PLUGIN_PATH/DISABLED lists the disabled ones. Plugins run in
 name order, bundled and installed alike.
@@ -25,14 +25,14 @@ import re
 import shutil
 import tarfile
 import tempfile
+import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-import tomllib
-
-from minidokku import archives, gitrepo, state
+from minidokku import state
+from minidokku.build import archives, gitrepo
 from minidokku.errors import AlreadyExists, GitError, NotFound, PermissionDenied, ValidationError
 from minidokku.state import Store
 
@@ -69,7 +69,7 @@ class Plugin:
 
 
 def bundled() -> list[Plugin]:
-    from minidokku.postgres.hooks import PLUGIN  # here, not at the top: the bundled plugins use the core
+    from minidokku.plugins.postgres.hooks import PLUGIN  # here, not at the top: the bundled plugins use the core
 
     return [PLUGIN]
 

@@ -1,6 +1,6 @@
 """Trigger points: where minidokku hands over to plugins, and how it runs them.
 
-For a trigger, every enabled plugin (plugins.py, in name order) that has it runs: a bundled
+For a trigger, every enabled plugin (plugins/registry.py, in name order) that has it runs: a bundled
 plugin's Python hook, or an installed plugin's executable named after the trigger, run with
 the arguments below, stdin empty, cwd its folder, and this environment added to minidokku's:
 
@@ -11,20 +11,21 @@ the arguments below, stdin empty, cwd its folder, and this environment added to 
 
 Its output streams to the user as it comes. A plugin that exits non-zero stops the step the
 trigger guards (TriggerFailed, naming plugin and exit code). The docker-args-* triggers differ:
-their stdout is read as docker options (dockeroptions.py's flags) added to the container.
+their stdout is read as docker options (records/dockeroptions.py's flags) added to the container.
 Config values never reach a trigger's arguments: post-config-update gets the keys only,
 since arguments show in `ps` (use $DOKKU_BIN config:get for a value). Root runs no plugin that
-someone else could change (plugins.runnable_by_root).
+someone else could change (registry.runnable_by_root).
 """
 
 import os
 import shlex
 import subprocess
 
-from minidokku import dockeroptions, plugins
 from minidokku.context import Context
 from minidokku.errors import TriggerFailed, ValidationError
-from minidokku.plugins import Plugin
+from minidokku.plugins import registry
+from minidokku.plugins.registry import Plugin
+from minidokku.records import dockeroptions
 from minidokku.state import Store
 
 # trigger -> its arguments, as documented in the README's plugin section
@@ -54,14 +55,14 @@ NOT_MINE = 10  # a `commands` executable's exit code for "not one of my commands
 
 def fire(ctx: Context, trigger: str, *args: str) -> None:
     """Runs trigger in every enabled plugin that has it, streaming the output."""
-    for plugin in plugins.enabled(ctx.store):
+    for plugin in registry.enabled(ctx.store):
         run_one(ctx, plugin, trigger, *args)
 
 
 def docker_args(ctx: Context, trigger: str, *args: str) -> list[str]:
     """The docker options the plugins print for a docker-args-* trigger, a line each."""
     lines = []
-    for plugin in plugins.enabled(ctx.store):
+    for plugin in registry.enabled(ctx.store):
         printed = [line for line in run_one(ctx, plugin, trigger, *args, capture=True).splitlines() if line.strip()]
         try:
             dockeroptions.parse(printed)
@@ -80,7 +81,7 @@ def run_one(ctx: Context, plugin: Plugin, trigger: str, *args: str, capture: boo
     executable = plugin.executable(trigger)
     if executable is None:
         return ""
-    plugins.runnable_by_root(plugin)
+    registry.runnable_by_root(plugin)
     command = [str(executable), *args]
     env = environment(ctx, plugin, trigger)
     if capture:
@@ -107,12 +108,12 @@ def run_command(ctx: Context, words: list[str]) -> int:
     offered the words, the plugin named by the command's prefix first, with the terminal (or
     ssh session) as its stdin and stdout. Returns its exit code; NOT_MINE when no plugin took it."""
     prefix = words[0].split(":", 1)[0]
-    ordered = sorted(plugins.enabled(ctx.store), key=lambda plugin: plugin.name != prefix)
+    ordered = sorted(registry.enabled(ctx.store), key=lambda plugin: plugin.name != prefix)
     for plugin in ordered:
         executable = plugin.executable("commands")
         if executable is None:
             continue
-        plugins.runnable_by_root(plugin)
+        registry.runnable_by_root(plugin)
         code = subprocess.run(
             [str(executable), *words], cwd=plugin.folder, env=environment(ctx, plugin, "commands")
         ).returncode
@@ -124,10 +125,10 @@ def run_command(ctx: Context, words: list[str]) -> int:
 def command_help(ctx: Context) -> list[str]:
     """What `commands help` prints for each enabled plugin, for `dokku help`."""
     lines = []
-    for plugin in plugins.enabled(ctx.store):
+    for plugin in registry.enabled(ctx.store):
         executable = plugin.executable("commands")
         if executable is not None:
-            plugins.runnable_by_root(plugin)
+            registry.runnable_by_root(plugin)
             done = subprocess.run(
                 [str(executable), "help"], cwd=plugin.folder, env=environment(ctx, plugin, "commands"),
                 stdin=subprocess.DEVNULL, capture_output=True,
@@ -138,14 +139,14 @@ def command_help(ctx: Context) -> list[str]:
 
 def has_commands(store: Store) -> bool:
     """Whether any enabled plugin offers subcommands (asked before a command has its Context)."""
-    return any(plugin.executable("commands") for plugin in plugins.enabled(store))
+    return any(plugin.executable("commands") for plugin in registry.enabled(store))
 
 
 def environment(ctx: Context, plugin: Plugin, trigger: str) -> dict[str, str]:
     return dict(
         os.environ,
         DOKKU_ROOT=str(ctx.settings.root),
-        PLUGIN_PATH=str(plugins.plugin_path(ctx.store)),
+        PLUGIN_PATH=str(registry.plugin_path(ctx.store)),
         PLUGIN_NAME=plugin.name,
         PLUGIN_DIR=str(plugin.folder),
         DOKKU_TRIGGER=trigger,

@@ -4,8 +4,8 @@
 import json
 from dataclasses import dataclass, field
 
-from minidokku import procfile
 from minidokku.errors import ValidationError
+from minidokku.records import procfile
 
 CHECK_TYPES = ("startup", "liveness", "readiness")
 CHECK_NUMBERS = ("attempts", "timeout", "wait", "initialDelay", "uptime", "port")

@@ -10,10 +10,11 @@ admin adding such an option to a tenant's app is refused at once.
 from collections.abc import Sequence
 from typing import Optional
 
-from minidokku import access, dockeroptions
-from minidokku.dockeroptions import DockerOptions
+from minidokku.access import rules
 from minidokku.errors import ValidationError
 from minidokku.output import Output
+from minidokku.records import dockeroptions
+from minidokku.records.dockeroptions import DockerOptions
 from minidokku.state import Store
 
 
@@ -29,7 +30,7 @@ def add(store: Store, app: Optional[str], phases: list[str], option: str) -> lis
     """Stores the option; returns what of it user keys' apps will not get (a global option's)."""
     options = dockeroptions.parse([option])  # refuse an unsupported flag now, not at the next deploy
     _, dropped = dockeroptions.confine(options)
-    if dropped and app is not None and access.is_tenant_app(store, app):
+    if dropped and app is not None and rules.is_tenant_app(store, app):
         raise ValidationError(
             f"{app} is a user key's app: it cannot get {', '.join(dropped)} (no host network, no host paths)"
         )
@@ -67,7 +68,7 @@ def for_app(store: Store, app: str, option_lines: Sequence[str], out: Optional[O
     """What the app's container gets of option_lines: all of them, or for a tenant's app what
     confine keeps, saying on out (when given) what was left out."""
     options = dockeroptions.parse(list(option_lines))
-    if not access.is_tenant_app(store, app):
+    if not rules.is_tenant_app(store, app):
         return options
     confined, dropped = dockeroptions.confine(options)
     if dropped and out is not None:

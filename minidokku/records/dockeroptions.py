@@ -31,7 +31,7 @@ FLAGS = {
     "--restart": "restart",
     "--build-arg": "build-arg",
 }  # fmt: skip
-# Label names minidokku finds its containers by (labels.py): an option may not set them.
+# Label names minidokku finds its containers by (runtime/labels.py): an option may not set them.
 RESERVED_LABEL_PREFIXES = ("com.dokku.", "com.minidokku.")
 
 # What confine lets a tenant's app keep.

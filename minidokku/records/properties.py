@@ -3,7 +3,7 @@ kept in APP/properties/FAMILY in the env-file format (`wait-to-retire` is stored
 
 from typing import Optional
 
-from minidokku import envfile
+from minidokku.records import envfile
 from minidokku.state import Store
 
 

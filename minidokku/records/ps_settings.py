@@ -3,8 +3,8 @@ at all (`ps:stop` sets RUNNING=false, so `ps:restore` leaves the app stopped).""
 
 from typing import Optional
 
-from minidokku import dockeroptions, properties
 from minidokku.errors import ValidationError
+from minidokku.records import dockeroptions, properties
 from minidokku.state import Store
 
 FAMILY = "ps"

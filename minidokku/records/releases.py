@@ -10,10 +10,10 @@ import time
 from dataclasses import asdict, dataclass, field, replace
 from typing import Optional
 
-from minidokku import names
-from minidokku.appjson import AppJson
-from minidokku.builders import DEFAULT_WEB_PORT, HEROKUISH, BuildResult, command_argv
+from minidokku.build.builders import DEFAULT_WEB_PORT, HEROKUISH, BuildResult, command_argv
 from minidokku.errors import NotFound, ValidationError
+from minidokku.records import names
+from minidokku.records.appjson import AppJson
 from minidokku.state import Store
 
 FOLDER = "releases"

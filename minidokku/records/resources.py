@@ -17,9 +17,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Optional
 
-from minidokku import names, procfile
-from minidokku.dockeroptions import parse_cpus, parse_size
 from minidokku.errors import ValidationError
+from minidokku.records import names, procfile
+from minidokku.records.dockeroptions import parse_cpus, parse_size
 from minidokku.state import Store
 
 FILE = "RESOURCES"
@@ -240,7 +240,7 @@ def apply(config: dict, limits: Limits) -> dict:
 
 def build_parameters(limits: Limits) -> dict[str, int]:
     """The Engine image build API's bounds of a Dockerfile build's steps (it has no pids limit:
-    the parent cgroup of build_cgroup.py bounds their processes)."""
+    the parent cgroup of build/build_cgroup.py bounds their processes)."""
     parameters = {
         "memory": limits.memory,
         "memswap": limits.memory if limits.memory_swap is None else limits.memory_swap,

@@ -6,8 +6,8 @@ app runs at most MAX_CONTAINERS containers, every process type together, however
 for (ps:scale or app.json), so one tenant cannot fill the host with containers.
 """
 
-from minidokku import names, procfile
 from minidokku.errors import ValidationError
+from minidokku.records import names, procfile
 from minidokku.state import Store
 
 FILE = "SCALE"

@@ -13,12 +13,12 @@ import re
 import shutil
 import subprocess
 import tarfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Optional
 
-from minidokku import domains
 from minidokku.errors import MinidokkuError, NotFound, ValidationError
+from minidokku.routing import domains
 from minidokku.state import Store
 
 TLS_DIR = "tls"
@@ -285,10 +285,10 @@ def _date(value: str) -> Optional[datetime]:
     if match and match.group(1) in MONTHS:
         month, day, hour, minute, second, year = match.groups()
         parts = (int(year), MONTHS[month], int(day), int(hour), int(minute), int(second))
-        return datetime(*parts, tzinfo=timezone.utc)
+        return datetime(*parts, tzinfo=UTC)
     match = ISO_DATE.search(value)
     if match:
-        return datetime(*(int(part) for part in match.groups()), tzinfo=timezone.utc)
+        return datetime(*(int(part) for part in match.groups()), tzinfo=UTC)
     return None
 
 

@@ -11,8 +11,8 @@ import ipaddress
 from collections.abc import Iterable, Iterator
 from typing import Optional
 
-from minidokku import properties
 from minidokku.errors import ValidationError
+from minidokku.records import properties
 from minidokku.state import Store, file_lock
 
 FILE = "VHOST"

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
-from minidokku import nginx_check
 from minidokku.errors import ProxyError, ValidationError
+from minidokku.routing import nginx_check
 from minidokku.state import atomic_write, file_lock
 
 CONFIG_NAME = "nginx.conf"

@@ -3,8 +3,8 @@ the one nginx directive it fills: sizes, times, on/off switches and plain absolu
 
 import re
 
-from minidokku import properties
 from minidokku.errors import ValidationError
+from minidokku.records import properties
 from minidokku.state import Store
 
 FAMILY = "nginx"
@@ -33,7 +33,7 @@ PROPERTIES = {
     "hsts-max-age": (WHOLE, "15724800"),
     "hsts-preload": (BOOLEAN, "false"),
     # an nginx.conf.template in the pushed tree is used only where an admin allowed it (nginx:set
-    # is for admin keys), and even then only its checked directives (nginx_check.py)
+    # is for admin keys), and even then only its checked directives (routing/nginx_check.py)
     ALLOW_TEMPLATE: (BOOLEAN, "false"),
 }
 

@@ -8,9 +8,10 @@ of its own. The container port defaults to the one the image says (EXPOSE) or 50
 import re
 from collections.abc import Iterable
 
-from minidokku import access, listening
+from minidokku.access import rules
 from minidokku.errors import NotFound, ValidationError
-from minidokku.nginx import PortMap
+from minidokku.routing import listening
+from minidokku.routing.nginx import PortMap
 from minidokku.state import Store
 
 FILE = "PORTS"
@@ -71,7 +72,7 @@ def check_listenable(
     """Refuses a host port nginx could not listen on, and for a tenant app (one granted to a
     user key) a port that is not its own to take. shared: the machine's HTTP and HTTPS ports,
     every app's; nginx_ports: the ports nginx listens on already (so in use by nginx itself)."""
-    tenant = access.is_tenant_app(store, app)
+    tenant = rules.is_tenant_app(store, app)
     others = _ports_of_other_apps(store, app)
     in_use = None
     for port in sorted({m.host_port for m in mappings} - shared):

@@ -4,12 +4,15 @@ become its nginx site (config checked before nginx reloads). `proxy:disable` tak
 import socket
 from typing import Optional
 
-from minidokku import certs, domains, gitrepo, nginx, nginx_settings, ports, properties, releases, triggers
-from minidokku.builders import DEFAULT_WEB_PORT
+from minidokku.build import gitrepo
+from minidokku.build.builders import DEFAULT_WEB_PORT
 from minidokku.context import Context
 from minidokku.errors import ValidationError
-from minidokku.releases import Release
-from minidokku.scheduler import Container
+from minidokku.plugins import triggers
+from minidokku.records import properties, releases
+from minidokku.records.releases import Release
+from minidokku.routing import certs, domains, nginx, nginx_settings, ports
+from minidokku.runtime.docker_scheduler import Container
 
 LOOPBACK = "127.0.0.1"  # containers publish their ports here; nginx proxies to them
 

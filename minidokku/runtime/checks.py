@@ -14,10 +14,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Optional, Protocol
 
-from minidokku import names, properties
-from minidokku.appjson import AppJson
 from minidokku.errors import DeployFailed, ValidationError
-from minidokku.scheduler import Container
+from minidokku.records import names, properties
+from minidokku.records.appjson import AppJson
+from minidokku.runtime.docker_scheduler import Container
 from minidokku.state import Store
 
 FAMILY = "checks"

@@ -13,11 +13,12 @@ from typing import Optional
 
 import requests
 
-from minidokku import isolation, labels, names, resources
-from minidokku.dockeroptions import DockerOptions
 from minidokku.engine.client import Engine
 from minidokku.errors import EngineError, EngineNotFound
-from minidokku.releases import Release
+from minidokku.records import names, resources
+from minidokku.records.dockeroptions import DockerOptions
+from minidokku.records.releases import Release
+from minidokku.runtime import isolation, labels
 
 PROCESS_ROLE = "process"
 TASK_ROLE = "task"
@@ -56,7 +57,7 @@ class Container:
 class DockerScheduler:
     def __init__(self, engine: Engine, network: str):
         self.engine = engine
-        self.network = network  # the apps' network (isolation.py)
+        self.network = network  # the apps' network (runtime/isolation.py)
 
     # -- finding --------------------------------------------------------------------------
     def containers(self, app: str) -> list[Container]:

@@ -17,10 +17,11 @@ linked to it are besides them.
 from dataclasses import replace
 from typing import Optional
 
-from minidokku import labels, resources
-from minidokku.dockeroptions import DockerOptions
 from minidokku.engine.client import Engine
 from minidokku.errors import EngineError
+from minidokku.records import resources
+from minidokku.records.dockeroptions import DockerOptions
+from minidokku.runtime import labels
 
 NETWORK = "minidokku-apps"
 NETWORK_OPTIONS = {"com.docker.network.bridge.enable_icc": "false"}

@@ -6,13 +6,15 @@ import pytest
 import requests
 from helpers import APPS, BUILD_NETWORK_OPTION, git, make_git_repo
 
-from minidokku import checks, dockeroptions, gitrepo, labels, resources
-from minidokku.builders import buildpacks
+from minidokku.build import gitrepo
+from minidokku.build.builders import buildpacks
 from minidokku.engine.client import Engine
 from minidokku.errors import BuildFailed
 from minidokku.output import RecordingOutput
-from minidokku.releases import Release
-from minidokku.scheduler import DockerScheduler
+from minidokku.records import dockeroptions, resources
+from minidokku.records.releases import Release
+from minidokku.runtime import checks, labels
+from minidokku.runtime.docker_scheduler import DockerScheduler
 
 BUILD_OPTIONS = dockeroptions.parse([BUILD_NETWORK_OPTION])
 

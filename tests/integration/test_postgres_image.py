@@ -13,11 +13,11 @@ from typing import Optional
 import pytest
 from helpers import BUILD_NETWORK_OPTION
 
-from minidokku import dockeroptions
-from minidokku.dockeroptions import DockerOptions
 from minidokku.errors import MinidokkuError, ValidationError
 from minidokku.output import RecordingOutput
-from minidokku.postgres import image
+from minidokku.plugins.postgres import image
+from minidokku.records import dockeroptions
+from minidokku.records.dockeroptions import DockerOptions
 from minidokku.settings import STACK_REPOSITORY
 
 VERSION = "15"

@@ -11,7 +11,7 @@ import pytest
 from helpers import git
 from security_helpers import VICTIM, assert_refused, events_of, quoted, state_of
 
-from minidokku import access
+from minidokku.access import rules
 from minidokku.cli import INTERNAL_COMMANDS, cli
 
 USER = "eve"
@@ -35,7 +35,7 @@ def _command_line(name: str, command: click.Command) -> list[str]:
     return words
 
 
-ALLOWED_TO_EVERY_KEY = access.FREE_COMMANDS | {"apps:create"}  # apps:create up to a quota: tests/e2e
+ALLOWED_TO_EVERY_KEY = rules.FREE_COMMANDS | {"apps:create"}  # apps:create up to a quota: tests/e2e
 REFUSED = {
     name: _command_line(name, command) for name, command in cli.commands.items() if name not in ALLOWED_TO_EVERY_KEY
 }
@@ -43,7 +43,7 @@ REFUSED = {
 
 @pytest.fixture(scope="module")
 def user_key(ssh_client, victim):
-    return ssh_client.with_key(USER, access.USER)
+    return ssh_client.with_key(USER, rules.USER)
 
 
 @pytest.mark.parametrize("name", sorted(REFUSED))
@@ -55,7 +55,7 @@ def test_a_user_key_is_refused_every_command_it_has_no_right_to(platform, engine
 
     if name in INTERNAL_COMMANDS:  # refused over ssh for every key, before any right is looked at
         assert_refused(result, f"{name} is internal to minidokku: it is never run over ssh")
-    elif name in access.APP_COMMANDS:
+    elif name in rules.APP_COMMANDS:
         assert_refused(result, f"{USER} has no access to {VICTIM}; an admin can grant it")
     else:
         assert_refused(result, f"{name} is for admin keys only; {USER} is a user key")

@@ -3,10 +3,11 @@
 import pytest
 from click.testing import CliRunner
 
-from minidokku import access, docker_options
+from minidokku.access import rules
 from minidokku.cli import cli
 from minidokku.errors import ValidationError
 from minidokku.output import RecordingOutput
+from minidokku.records import docker_options
 from minidokku.state import Store
 
 CA = "/etc/ssl/certs/ca-certificates.crt"
@@ -19,7 +20,7 @@ def store(tmp_path) -> Store:
     for app in ("adminapp", "tenantapp"):
         store.app_dir(app).mkdir()
         (store.app_dir(app) / "HEAD").write_text("ref: refs/heads/main\n")  # what makes it an app
-    access.grant(store, "tenantapp", "eve")
+    rules.grant(store, "tenantapp", "eve")
     return store
 
 
@@ -48,7 +49,7 @@ def test_options_from_plugins_are_confined_too(store):
 
 def test_app_options_stored_before_the_app_was_granted_are_confined(store):
     docker_options.add(store, "adminapp", ["deploy"], "--network host")
-    access.grant(store, "adminapp", "mallory")
+    rules.grant(store, "adminapp", "mallory")
     assert docker_options.effective(store, "adminapp", "deploy").network is None
 
 

@@ -2,10 +2,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from minidokku import dockeroptions
-from minidokku.builders.buildpacks import cache_volume
+from minidokku.build.builders.buildpacks import cache_volume
 from minidokku.errors import ValidationError
-from minidokku.postgres import records as postgres_records
+from minidokku.plugins.postgres import records as postgres_records
+from minidokku.records import dockeroptions
 
 CA = "/etc/ssl/certs/ca-certificates.crt"
 

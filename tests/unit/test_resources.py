@@ -6,9 +6,9 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from minidokku import dockeroptions, resources
 from minidokku.cli import cli
 from minidokku.errors import ValidationError
+from minidokku.records import dockeroptions, resources
 from minidokku.state import Store
 
 MB = 1024**2

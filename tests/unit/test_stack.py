@@ -6,7 +6,7 @@ import tarfile
 
 import pytest
 
-from minidokku import stack
+from minidokku.build import stack
 from minidokku.errors import EngineError, EngineNotFound
 from minidokku.output import RecordingOutput
 from minidokku.settings import STACK_REPOSITORY

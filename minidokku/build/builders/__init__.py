@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from minidokku import appjson, tarball
-from minidokku.appjson import AppJson
+from minidokku.build import tarball
 from minidokku.engine.client import Engine
 from minidokku.errors import EngineError, EngineNotFound, ValidationError
+from minidokku.records import appjson
+from minidokku.records.appjson import AppJson
 
 HEROKUISH = "herokuish"
 DOCKERFILE = "dockerfile"

@@ -13,12 +13,14 @@ from pathlib import Path
 from typing import Optional
 
 import minidokku.buildpacks
-from minidokku import appjson, envfile, isolation, labels, procfile, resources, tarball
-from minidokku.builders import BuildResult, image_repository, read_text_file
-from minidokku.dockeroptions import DockerOptions
+from minidokku.build import tarball
+from minidokku.build.builders import BuildResult, image_repository, read_text_file
 from minidokku.engine.client import Engine
 from minidokku.errors import BuildFailed, EngineError, ValidationError
 from minidokku.output import Output
+from minidokku.records import appjson, envfile, procfile, resources
+from minidokku.records.dockeroptions import DockerOptions
+from minidokku.runtime import isolation, labels
 
 STACK_NAME = "minidokku-bookworm"
 SCRIPTS = Path(__file__).parent / "scripts"
@@ -72,7 +74,7 @@ def build(
     plan: Optional[BuildpackPlan] = None,
 ) -> BuildResult:
     """Builds the app in a container bounded by limits, on network unless options name one
-    (isolation.py), stopped after time_limit seconds."""
+    (runtime/isolation.py), stopped after time_limit seconds."""
     if not engine.image_exists(stack_image):
         raise BuildFailed(f"the stack image {stack_image} is missing; run `dokku stack:build` as root")
     engine.create_volume(cache_volume(app), {labels.APP: app})

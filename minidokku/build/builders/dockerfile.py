@@ -12,19 +12,21 @@ builders/tenant_images.py allows; its options come confined (docker_options.for_
 steps never run on the host's network.
 
 The Engine's build API has no pids limit: the steps run inside the pids-limited parent cgroup root
-prepared (build_cgroup.py, the BUILD_CGROUP setting), and a tenant's Dockerfile builds nowhere else
+prepared (build/build_cgroup.py, the BUILD_CGROUP setting), and a tenant's Dockerfile builds nowhere else
 (a RUN fork bomb would otherwise take the host's pids until the build's time limit).
 """
 
 import json
 
-from minidokku import build_cgroup, isolation, labels, procfile, resources, tarball
-from minidokku.builders import BuildResult, image_processes, image_repository, image_result, tenant_images
-from minidokku.builders.dockerfile_syntax import base_images
-from minidokku.dockeroptions import DockerOptions
+from minidokku.build import build_cgroup, tarball
+from minidokku.build.builders import BuildResult, image_processes, image_repository, image_result, tenant_images
+from minidokku.build.builders.dockerfile_syntax import base_images
 from minidokku.engine.client import Engine
 from minidokku.errors import BuildFailed, EngineError, ValidationError
 from minidokku.output import Output
+from minidokku.records import procfile, resources
+from minidokku.records.dockeroptions import DockerOptions
+from minidokku.runtime import isolation, labels
 
 DOCKERFILE = "Dockerfile"  # the name the engine's build reads, at the context's top
 
@@ -46,7 +48,7 @@ def build(
     """Builds the Dockerfile of context_tar, its steps bounded by limits and inside the parent
     cgroup called cgroup, cancelled after time_limit seconds; files holds the tree's Procfile,
     app.json and CHECKS texts ("" when absent). Its steps run on network unless options name one
-    (isolation.py). A tenant's app (tenant) builds only from the images it may use."""
+    (runtime/isolation.py). A tenant's app (tenant) builds only from the images it may use."""
     text = dockerfile_text(context_tar)
     extra = parent_parameters(build_cgroup.for_engine(engine, cgroup), app, tenant)
     if tenant:

@@ -25,11 +25,11 @@ The build then runs with the engine's `pull` off, so the builder meets the image
 import json
 import re
 
-from minidokku import labels
-from minidokku.builders import dockerfile_syntax, image_repository
-from minidokku.builders.dockerfile_syntax import Dockerfile, ImageUse, Instruction
+from minidokku.build.builders import dockerfile_syntax, image_repository
+from minidokku.build.builders.dockerfile_syntax import Dockerfile, ImageUse, Instruction
 from minidokku.engine.client import Engine
 from minidokku.errors import EngineError, EngineNotFound, PermissionDenied, ValidationError
+from minidokku.runtime import labels
 from minidokku.settings import STACK_REPOSITORY
 
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"

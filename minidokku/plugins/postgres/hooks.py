@@ -1,4 +1,4 @@
-"""The bundled postgres plugin as plugins.py sees it: its manifest and trigger hooks. The
+"""The bundled postgres plugin as plugins/registry.py sees it: its manifest and trigger hooks. The
 containers of an app linked to a service join the app's link network, where its services are
 (docker-args-deploy and docker-args-run); a destroyed app's links and link network are forgotten
 (post-delete)."""
@@ -7,8 +7,8 @@ from typing import Optional
 
 from minidokku import __version__
 from minidokku.context import Context
-from minidokku.plugins import Plugin
-from minidokku.postgres import records, service
+from minidokku.plugins.postgres import records, service
+from minidokku.plugins.registry import Plugin
 
 
 def network_option(ctx: Context, app: str, *_: str) -> Optional[str]:

@@ -11,11 +11,11 @@ committed. Either way the caller runs the same image reference with the same env
 
 import re
 
-from minidokku import tarball
-from minidokku.dockeroptions import DockerOptions
+from minidokku.build import tarball
 from minidokku.engine.client import Engine
 from minidokku.errors import EngineError, EngineNotFound, MinidokkuError, ValidationError
 from minidokku.output import Output
+from minidokku.records.dockeroptions import DockerOptions
 from minidokku.settings import STACK_REPOSITORY
 
 REPOSITORY = "minidokku/postgres"

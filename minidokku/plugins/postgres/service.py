@@ -13,11 +13,13 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from minidokku import config, docker_options, dockeroptions, labels, oneoff
 from minidokku.context import Context
 from minidokku.errors import AlreadyExists, DeployFailed, EngineNotFound, NotFound, ValidationError
-from minidokku.postgres import image, records
-from minidokku.postgres.records import Link
+from minidokku.ops import config, oneoff
+from minidokku.plugins.postgres import image, records
+from minidokku.plugins.postgres.records import Link
+from minidokku.records import docker_options, dockeroptions
+from minidokku.runtime import labels
 
 DEFAULT_VERSION = image.DEBIAN_VERSION
 READY_TIMEOUT = 60  # seconds for a new or restarted server to accept connections
