@@ -39,7 +39,8 @@ class Runs(enum.Enum):
     # (apt-get); the plugins' files are then root's, read by the dokku user.
     ONLY_AS_ROOT = "only as root on the host"
     # git's pre-receive hook and a deploy's detached retirement: run by minidokku itself on the
-    # host, never over ssh, whatever the key. They still run under the pushing key's rights.
+    # host, never over ssh, whatever the key. The hook inherits the pushing key's NAME, so its
+    # scope still applies to that key.
     INTERNAL = "only by minidokku on the host"
 
 

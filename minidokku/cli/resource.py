@@ -40,23 +40,34 @@ def _setting_command(name: str, kind: str, help: str):
                 f"--{refused[0]} is not a resource {kind} minidokku's scheduler applies; "
                 f"it applies {', '.join('--' + key for key in resources.KEYS[kind])}"
             )
-        suffix = "" if process_type == resources.DEFAULT_TYPE else f" ({process_type})"
-        if not values:
-            resources.validate_process_type(process_type)
-            ctx.out.section(f"resource {NOUNS[kind]} {target or 'default'} information{suffix}")
-            for key, value in resources.shown(ctx.store, target, process_type, kind).items():
-                ctx.out.info(f"{key}: {value}".rstrip())
-            return
-        resources.set_values(ctx.store, target, process_type, kind, values)
-        if target:
-            ctx.out.section(f"Setting resource {NOUNS[kind]} for {target}{suffix}")
+        if values:
+            _store(ctx, target, process_type, kind, values)
         else:
-            ctx.out.section(f"Setting default resource {NOUNS[kind]}{suffix}")
-        for key, value in values.items():
-            ctx.out.info(f"{key}: {'cleared' if value == resources.CLEAR else value}")
-        ctx.out.info("It takes effect on the next deploy or `dokku ps:restart`")
+            _show(ctx, target, process_type, kind)
 
     return command(name, scope=Scope.ADMIN, changes=True, help=help)(set_values)
+
+
+def _show(ctx: Context, target: Optional[str], process_type: str, kind: str) -> None:
+    resources.validate_process_type(process_type)
+    ctx.out.section(f"resource {NOUNS[kind]} {target or 'default'} information{_suffix(process_type)}")
+    for key, value in resources.shown(ctx.store, target, process_type, kind).items():
+        ctx.out.info(f"{key}: {value}".rstrip())
+
+
+def _store(ctx: Context, target: Optional[str], process_type: str, kind: str, values: dict[str, str]) -> None:
+    resources.set_values(ctx.store, target, process_type, kind, values)
+    if target:
+        ctx.out.section(f"Setting resource {NOUNS[kind]} for {target}{_suffix(process_type)}")
+    else:
+        ctx.out.section(f"Setting default resource {NOUNS[kind]}{_suffix(process_type)}")
+    for key, value in values.items():
+        ctx.out.info(f"{key}: {'cleared' if value == resources.CLEAR else value}")
+    ctx.out.info("It takes effect on the next deploy or `dokku ps:restart`")
+
+
+def _suffix(process_type: str) -> str:
+    return "" if process_type == resources.DEFAULT_TYPE else f" ({process_type})"
 
 
 def _clearing_command(name: str, kind: str, help: str):
