@@ -16,6 +16,7 @@ FILE = "EVENTS"
 POLL_SECONDS = 0.5
 DETAIL = "event_detail"  # the key under which a command leaves its detail in click's ctx.meta
 MAX_FIELD = 200  # characters kept of each field: a refused command's arguments are a key's to choose
+DENIED = "denied"  # the outcome of a refused command
 
 
 @dataclass(frozen=True)
@@ -24,7 +25,7 @@ class Event:
     action: str
     app: str
     detail: str
-    outcome: str  # "ok", "failed" or "exit N"
+    outcome: str  # "ok", "failed", DENIED or "exit N"
 
     def line(self, when: float) -> str:
         stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(when))
@@ -38,6 +39,11 @@ def _printable(field: str) -> str:
     folded = " ".join(field.split())
     shown = "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in folded)
     return shown if len(shown) <= MAX_FIELD else shown[: MAX_FIELD - 1] + "…"
+
+
+def worth_recording(changes: bool, outcome: str) -> bool:
+    """A command is recorded when it may change something (as declared), and whenever refused."""
+    return changes or outcome == DENIED
 
 
 def actor() -> str:

@@ -11,6 +11,7 @@ and go together under the keys' lock (add_key, remove_key). Keys added before ev
 line were admins: `ssh-keys:migrate` (install.sh runs it) writes their line once.
 """
 
+import enum
 import os
 from pathlib import Path
 from typing import Optional
@@ -28,23 +29,15 @@ ACL_LOCK = ".acl.lock"
 ADMIN, USER = "admin", "user"
 ROLES = (ADMIN, USER)
 
-# What a user key may run on an app granted to it.
-APP_COMMANDS = frozenset(
-    {
-        "apps:destroy", "apps:lock", "apps:locked", "apps:report", "apps:unlock",
-        "builder:report", "buildpacks:list", "buildpacks:report",
-        "certs:add", "certs:generate", "certs:remove", "certs:report", "certs:update",
-        "checks:disable", "checks:enable", "checks:report", "checks:run", "checks:set", "checks:skip",
-        "config:export", "config:get", "config:set", "config:show", "config:unset",
-        "domains:add", "domains:clear", "domains:disable", "domains:enable", "domains:remove", "domains:report",
-        "domains:set",
-        "enter", "git-hook", "logs", "nginx:report", "ports:list", "ports:report", "proxy:report",
-        "ps:rebuild", "ps:report", "ps:restart", "ps:scale", "ps:set", "ps:start", "ps:stop",
-        "releases", "releases:rollback", "run",
-    }
-)  # fmt: skip
-# What a user key may run without naming an app.
-FREE_COMMANDS = frozenset({"apps:list", "help", "version"})
+
+class Scope(enum.Enum):
+    """Who may run a command with a key; every command declares its own (minidokku/cli/declare.py).
+    On the host, without a key, every command may run."""
+
+    FREE = "free"  # any key
+    NEW_APP = "new app"  # any key; a user key up to its quota of apps (apps:create)
+    APP = "app"  # a user key on an app granted to it; without an app, admin keys only
+    ADMIN = "admin"  # admin keys only
 
 
 def ssh_key() -> Optional[str]:
@@ -176,16 +169,14 @@ def visible_apps(store: Store, key: Optional[str], apps: list[str]) -> list[str]
     return [app for app in apps if key in granted(store, app)]
 
 
-def authorize(store: Store, key: Optional[str], command: str, app: Optional[str], quota: int) -> None:
-    """Raises PermissionDenied unless this key may run command (on app)."""
-    if key is None or role(store, key) == ADMIN:
+def authorize(store: Store, key: Optional[str], command: str, scope: Scope, app: Optional[str], quota: int) -> None:
+    """Raises PermissionDenied unless this key may run command, declared with scope (on app)."""
+    if key is None or role(store, key) == ADMIN or scope is Scope.FREE:
         return
-    if command in FREE_COMMANDS:
-        return
-    if command == "apps:create":
+    if scope is Scope.NEW_APP:
         check_quota(store, key, quota)  # early; apps.create checks again under its lock
         return
-    if command not in APP_COMMANDS or not app:
+    if scope is not Scope.APP or not app:
         raise PermissionDenied(f"{command} is for admin keys only; {key} is a user key{_unmigrated_hint(store, key)}")
     if key not in granted(store, app):  # an app that does not exist is not granted either
         raise PermissionDenied(f"{key} has no access to {app}; an admin can grant it with acl:add {app} {key}")

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from minidokku.access import rules
 from minidokku.cli import DokkuGroup
 from minidokku.cli import certs as certs_cli
+from minidokku.cli.declare import commands_in
 from minidokku.context import Context
 from minidokku.errors import NotFound, ValidationError
 from minidokku.output import Output
@@ -272,7 +273,8 @@ def dokku(store, monkeypatch):
     def group(click_ctx: click.Context) -> None:
         click_ctx.obj = Context(Settings.load(), Output(sys.stdout))
 
-    certs_cli.register(group)
+    for command in commands_in(certs_cli):
+        group.add_command(command)
     runner = CliRunner()
 
     def run(*args: str, input=None):

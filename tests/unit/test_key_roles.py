@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from minidokku.access import rules
+from minidokku.access.rules import Scope
 from minidokku.access.sshkeys import RESTRICTIONS, AuthorizedKeys, entry, fingerprint
 from minidokku.cli import cli
 from minidokku.errors import AlreadyExists, PermissionDenied
@@ -154,10 +155,10 @@ def test_old_entries_get_restrict(tmp_path, keys):
 
 def test_a_refused_key_without_a_line_is_pointed_at_the_migration_until_it_ran(store):
     with pytest.raises(PermissionDenied, match=r"tom is a user key \(no role line: .* run `dokku ssh-keys:migrate`"):
-        rules.authorize(store, "tom", "events", None, 3)
+        rules.authorize(store, "tom", "events", Scope.ADMIN, None, 3)
     rules.migrate(store, authorized(store))
     with pytest.raises(PermissionDenied) as refused:
-        rules.authorize(store, "tom", "events", None, 3)
+        rules.authorize(store, "tom", "events", Scope.ADMIN, None, 3)
     assert str(refused.value) == "events is for admin keys only; tom is a user key"
 
 
