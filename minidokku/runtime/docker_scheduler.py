@@ -348,9 +348,9 @@ class DockerScheduler:
         self.engine.start_container(container_id)
         return container_id
 
-    def service_state(self, name: str) -> Optional[ServiceState]:
+    def service_state(self, service: str) -> Optional[ServiceState]:
         try:
-            details = self.engine.inspect_container(name)
+            details = self.engine.inspect_container(service)
         except EngineNotFound:
             return None
         networks = details["NetworkSettings"].get("Networks") or {}

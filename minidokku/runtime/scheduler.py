@@ -10,7 +10,7 @@ A container's name tells its part in a deploy: `app.web.1.upcoming-ab12cd` while
 `app.web.1` while it serves, `app.web.1.retiring-ab12cd` during its grace period after a switch.
 """
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Optional, Protocol
 
@@ -169,7 +169,7 @@ class Scheduler(Protocol):
         command: list[str],
         env: dict[str, str],
         options: DockerOptions,
-        on_line,
+        on_line: Callable[[str], None],
         commit_as: Optional[tuple[str, str]] = None,
         *,
         limits: resources.Limits,
@@ -217,8 +217,9 @@ class Scheduler(Protocol):
     def start_service(self, service: Service) -> str:
         """Creates the service's network, volume and container and starts it; returns its id."""
 
-    def service_state(self, name: str) -> Optional[ServiceState]:
-        """What the service named name is doing, None when its container is missing."""
+    def service_state(self, service: str) -> Optional[ServiceState]:
+        """What the service (its name, or the id start_service returned) is doing; None when
+        its container is missing."""
 
     def restart_service(self, container_id: str) -> None:
         """Stops the service's container and starts it again."""

@@ -9,7 +9,7 @@ The services part of the Scheduler interface (postgres) is left out: no flow tes
 """
 
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Optional
@@ -174,7 +174,7 @@ class FakeScheduler:
         command: list[str],
         env: dict[str, str],
         options: DockerOptions,
-        on_line,
+        on_line: Callable[[str], None],
         commit_as: Optional[tuple[str, str]] = None,
         *,
         limits: resources.Limits,
