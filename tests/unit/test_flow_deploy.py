@@ -102,6 +102,17 @@ def test_the_predeploy_script_changes_are_the_released_image(flow):
     assert flow.scheduler.tasks[0][1] == ["bash", "-c", "collectstatic"]
 
 
+def test_the_postdeploy_script_runs_once_the_new_release_serves_and_its_failure_says_so(flow):
+    flow.deploy(APP, flow.built("sha256:one", app_json=AppJson(postdeploy="warm-cache")))
+    assert [entry[0] for entry in flow.journal][-1] == "task"
+    assert flow.scheduler.tasks[-1][1] == ["bash", "-c", "warm-cache"]
+    flow.scheduler.task_status = 1
+    with pytest.raises(DeployFailed, match=r"the postdeploy script of cat failed \(status 1\); v2 is serving"):
+        flow.deploy(APP, flow.built("sha256:two", app_json=AppJson(postdeploy="warm-cache")))
+    assert releases.current(flow.ctx.store, APP).name == "v2"
+    assert {c.release for c in flow.scheduler.containers(APP)} == {"v2"}
+
+
 def test_rollback_deploys_an_earlier_image_and_config_without_a_build(flow):
     flow.deploy(APP, flow.built("sha256:one"))
     flow.ctx.store.write_env(APP, dict(flow.ctx.store.read_env(APP), GREETING="bye"))
