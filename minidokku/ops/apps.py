@@ -1,19 +1,17 @@
 """Apps: creating, listing and destroying them (repo, state, containers, image, proxy)."""
 
-import contextlib
 import shutil
 from typing import Optional
 
 from minidokku.access import rules
 from minidokku.build import gitrepo
-from minidokku.build.builders import image_repository, remove_if_unnamed
+from minidokku.build.builders import image_repository
 from minidokku.build.builders.buildpacks import cache_volume
 from minidokku.context import Context
-from minidokku.errors import AlreadyExists, EngineNotFound, NotFound
+from minidokku.errors import AlreadyExists, NotFound
 from minidokku.plugins import triggers
 from minidokku.records import names, releases
 from minidokku.routing import domains
-from minidokku.runtime import labels
 from minidokku.state import file_lock
 
 
@@ -75,12 +73,9 @@ def destroy(ctx: Context, app: str) -> None:
     repository = image_repository(ctx.docker_name(app))
     triggers.fire(ctx, "pre-delete", app, repository)
     with ctx.store.lock(app):
-        for entry in ctx.engine.list_containers({labels.APP: ctx.docker_name(app)}):
-            with contextlib.suppress(EngineNotFound):  # a retirement removed it meanwhile
-                ctx.engine.remove_container(entry["Id"], force=True)
-        ctx.nginx.remove(app)
+        ctx.scheduler.remove_app(ctx.docker_name(app), volumes=[cache_volume(ctx.docker_name(app))])
+        ctx.proxy.remove(app)
         _remove_images(ctx, app)
-        ctx.engine.remove_volume(cache_volume(ctx.docker_name(app)))
         ctx.store.remove_app(app)
     triggers.fire(ctx, "post-delete", app, repository)
 
@@ -90,11 +85,8 @@ def _remove_images(ctx: Context, app: str) -> None:
     an image the app was deployed from (git:from-image) stays, under its own name."""
     history = releases.history(ctx.store, app)
     repository = image_repository(ctx.docker_name(app))
-    for tag in ["latest", *(release.name for release in history)]:
-        with contextlib.suppress(EngineNotFound):
-            ctx.engine.remove_image(f"{repository}:{tag}")
-    for image_id in {release.image_id for release in history}:
-        remove_if_unnamed(ctx.engine, image_id)
+    tags = [f"{repository}:{tag}" for tag in ["latest", *(release.name for release in history)]]
+    ctx.scheduler.remove_images(tags, {release.image_id for release in history})
 
 
 DEPLOY_LOCK = ".deploy.lock"  # Dokku's name for the apps:lock marker

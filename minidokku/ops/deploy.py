@@ -16,16 +16,16 @@ import contextlib
 from collections.abc import Iterator
 
 from minidokku.build import builds
-from minidokku.build.builders import image_repository, remove_if_unnamed
+from minidokku.build.builders import BuildResult, image_repository
 from minidokku.context import Context
-from minidokku.errors import EngineError, EngineNotFound, Locked, NotFound
+from minidokku.errors import Locked, NotFound
 from minidokku.ops import apps, retirement, tasks
 from minidokku.plugins import triggers
 from minidokku.records import docker_options, ps_settings, releases, resources, scale
 from minidokku.records.releases import Release
 from minidokku.routing import proxy
 from minidokku.runtime import checks
-from minidokku.runtime.docker_scheduler import Container
+from minidokku.runtime.scheduler import Container
 
 
 @contextlib.contextmanager
@@ -58,15 +58,20 @@ def finish_interrupted(ctx: Context, app: str) -> None:
 
 def deploy_commit(ctx: Context, app: str, sha: str) -> Release:
     """Builds the commit and deploys it as a new release. The caller holds exclusive(app)."""
-    out = ctx.out
-    out.step(f"Building {app} ...")
+    ctx.out.step(f"Building {app} ...")
     env = ctx.store.read_env(app)
     result = builds.build_commit(ctx, app, sha, env)
-    image_id = result.image_id
-    if result.app_json.predeploy:
-        image_id = tasks.predeploy(ctx, app, result, env)
-    out.step(f"Releasing {app} ...")
-    release = releases.prepare(ctx.store, app, sha, image_id, f"Deploy {sha[:7]}", env, result)
+    return deploy_build(ctx, app, result, env, sha, f"Deploy {sha[:7]}")
+
+
+def deploy_build(
+    ctx: Context, app: str, build: BuildResult, env: dict[str, str], sha: str, description: str
+) -> Release:
+    """The tail of every deploy of a new image (a push, an archive, an image, a rebuild): the
+    predeploy script, then the release of the build with env, deployed. sha is "" for an image."""
+    image_id = tasks.predeploy(ctx, app, build, env) if build.app_json.predeploy else build.image_id
+    ctx.out.step(f"Releasing {app} ...")
+    release = releases.prepare(ctx.store, app, sha, image_id, description, env, build)
     return deploy_release(ctx, app, release)
 
 
@@ -86,7 +91,7 @@ def rollback(ctx: Context, app: str, target_name: str = "") -> Release:
         if not earlier:
             raise NotFound(f"{app} has no release before {current.name} to roll back to")
         target = earlier[-1]
-    if not ctx.engine.image_exists(target.image_id):
+    if not ctx.scheduler.image_exists(target.image_id):
         raise NotFound(f"the image of {app} {target.name} was pruned; only the last releases keep theirs")
     ctx.out.step(f"Rolling back {app} to {target.name}")
     release = releases.successor(ctx.store, app, target, f"Rollback to {target.name}", target.config)
@@ -116,7 +121,7 @@ def deploy_release(ctx: Context, app: str, release: Release, new_release: bool =
     web = [c for c in new if c.process_type == "web"]
     try:
         _check(ctx, app, release, new)
-        proxy.route(ctx, app, web, release)
+        ctx.proxy.route(app, web, release)
     except BaseException:  # whatever stops the deploy (even ^C), the new containers go
         ctx.scheduler.retire([c.id for c in new], grace=0)
         raise
@@ -132,7 +137,7 @@ def deploy_release(ctx: Context, app: str, release: Release, new_release: bool =
         tasks.postdeploy(ctx, app, release)
     triggers.fire(ctx, "post-deploy", app, *proxy.internal_address(web), release.name)
     ctx.out.section("Application deployed:")
-    ctx.out.info(proxy.url(ctx, app))
+    ctx.out.info(ctx.proxy.url(app))
     return release
 
 
@@ -141,14 +146,14 @@ def _record(ctx: Context, app: str, release: Release) -> None:
     again whole by finish_interrupted when a kill cut it short."""
     releases.begin_record(ctx.store, app, release)
     # a tag per release keeps its image from `docker image prune` while it may be rolled back to
-    with contextlib.suppress(EngineNotFound):  # pruned: it cannot be rolled back to, nor tagged
-        ctx.engine.tag_image(release.image_id, image_repository(ctx.docker_name(app)), release.name)
+    # (a pruned one cannot be rolled back to, nor tagged)
+    ctx.scheduler.tag_image(release.image_id, image_repository(ctx.docker_name(app)), release.name)
     releases.end_record(ctx.store, app)
 
 
 def _start(ctx: Context, app: str, release: Release, counts: dict[str, int]) -> list[Container]:
     policy = ps_settings.restart_policy(ctx.store, app)
-    published = proxy.container_ports(ctx, app, release)
+    published = ctx.proxy.published_ports(app, release)
     stored_options = docker_options.stored(ctx.store, app, "deploy")  # read once, plugins add per container
     started: list[Container] = []
     try:
@@ -189,11 +194,8 @@ def _prune_images(ctx: Context, app: str) -> None:
     """Removes the images only releases beyond the kept number use (their records stay)."""
     history = releases.history(ctx.store, app)
     repository = image_repository(ctx.docker_name(app))
-    for release in releases.beyond_kept(history, ctx.settings.keep_releases):
-        with contextlib.suppress(EngineError):  # the tag is already gone
-            ctx.engine.remove_image(f"{repository}:{release.name}")
-    for image_id in releases.images_beyond(history, ctx.settings.keep_releases):
-        remove_if_unnamed(ctx.engine, image_id)
+    tags = [f"{repository}:{release.name}" for release in releases.beyond_kept(history, ctx.settings.keep_releases)]
+    ctx.scheduler.remove_images(tags, releases.images_beyond(history, ctx.settings.keep_releases))
 
 
 def require_deployed(ctx: Context, app: str) -> Release:

@@ -7,7 +7,7 @@ from typing import Optional
 
 from minidokku.context import Context
 from minidokku.errors import NotFound
-from minidokku.runtime.docker_scheduler import Container
+from minidokku.runtime.scheduler import Container
 
 
 def lines(
@@ -30,8 +30,7 @@ def lines(
 
 
 def _container_lines(ctx: Context, container: Container, follow: bool, history: int, quiet: bool) -> Iterator[str]:
-    entries = ctx.engine.container_logs(container.id, follow=follow, tail=history, timestamps=not quiet)
-    for _stream, line in entries:
+    for line in ctx.scheduler.logs(container.id, follow=follow, tail=history, timestamps=not quiet):
         if quiet:
             yield line
         else:

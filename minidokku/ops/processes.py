@@ -12,8 +12,7 @@ from minidokku.errors import ValidationError
 from minidokku.ops import apps, deploy
 from minidokku.records import ps_settings, releases, scale
 from minidokku.records.releases import Release
-from minidokku.routing import proxy
-from minidokku.runtime.docker_scheduler import Container
+from minidokku.runtime.scheduler import Container
 
 
 def set_scale(ctx: Context, app: str, pairs: list[str]) -> dict[str, int]:
@@ -54,7 +53,7 @@ def stop(ctx: Context, app: str) -> None:
     apps.require(ctx, app)
     with deploy.exclusive(ctx, app):
         ps_settings.mark_stopped(ctx.store, app)
-        proxy.route(ctx, app, [])  # first: requests get a 503, not a 502 from a stopping container
+        ctx.proxy.route(app, [])  # first: requests get a 503, not a 502 from a stopping container
         ctx.scheduler.stop(ctx.scheduler.running(ctx.docker_name(app)))
 
 
@@ -89,7 +88,7 @@ def restore(ctx: Context, app: str) -> Optional[str]:
         if current is None:  # a first deploy was killed: nothing was ever recorded, nothing serves
             if not containers:
                 return None
-            ctx.nginx.remove(app)
+            ctx.proxy.remove(app)
             ctx.scheduler.retire([c.id for c in containers], grace=0)
             return f"{len(containers)} containers of a deploy that never finished removed"
         expected = {f"{name}.{index}" for name, count in counts(ctx, app).items() for index in range(1, count + 1)}
@@ -102,7 +101,7 @@ def restore(ctx: Context, app: str) -> Optional[str]:
         restarted = [c if c.running else ctx.scheduler.restart(c) for c in keep]
         ctx.scheduler.mark_retiring(strays)  # frees the plain names the kept ones take
         ctx.scheduler.settle_names(restarted)
-        proxy.route(ctx, app, [c for c in restarted if c.process_type == "web"], current)
+        ctx.proxy.route(app, [c for c in restarted if c.process_type == "web"], current)
         ctx.scheduler.retire([c.id for c in strays])
         done = "restarted" if any(not c.running for c in keep) else "rerouted"
         return f"{done}, {len(strays)} containers outside {current.name} removed" if strays else done

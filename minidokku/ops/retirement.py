@@ -13,7 +13,7 @@ import subprocess
 import time
 
 from minidokku.context import Context
-from minidokku.runtime.docker_scheduler import Container
+from minidokku.runtime.scheduler import Container
 
 
 def schedule(ctx: Context, containers: list[Container], wait: int) -> None:

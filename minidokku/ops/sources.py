@@ -11,48 +11,33 @@ import tempfile
 from pathlib import Path
 
 from minidokku.build import archives, gitrepo
-from minidokku.build.builders import image_processes, image_repository, image_result, read_text_file
+from minidokku.build.builders import image_processes, image_repository, image_result
 from minidokku.context import Context
-from minidokku.errors import EngineError, NotFound, ValidationError
-from minidokku.ops import apps, deploy, tasks
+from minidokku.errors import ValidationError
+from minidokku.ops import apps, deploy
 from minidokku.ops.push import DEPLOY_BRANCHES
-from minidokku.records import names, procfile, releases
+from minidokku.records import names, procfile
 from minidokku.records.releases import Release
+
+IMAGE_FILES = ("Procfile", "app.json", "CHECKS")  # read from the image's WORKDIR
 
 
 def from_image(ctx: Context, app: str, image: str) -> Release:
     apps.require(ctx, app)
     names.validate_image_reference(image)  # it goes into the Engine API's URLs
     with deploy.exclusive(ctx, app):
-        if not ctx.engine.image_exists(image):
+        if not ctx.scheduler.image_exists(image):
             ctx.out.step(f"Pulling {image}")
-            try:
-                ctx.engine.pull(image)
-            except EngineError as error:
-                raise NotFound(f"the image {image} is not on this machine and cannot be pulled: {error}") from None
-        info = ctx.engine.inspect_image(image)
-        config = info["Config"] or {}
-        files = _image_files(ctx, image, config.get("WorkingDir") or "/")
+            ctx.scheduler.pull(image)
+        found = ctx.scheduler.inspect_image(image)
+        files = ctx.scheduler.image_files(image, found.config.get("WorkingDir") or "/", IMAGE_FILES)
         declared = procfile.parse(files["Procfile"]) if files["Procfile"].strip() else {}
-        processes = image_processes(declared, config)
+        processes = image_processes(declared, found.config)
         if not processes:
             raise ValidationError(f"{image} has no CMD and no Procfile: nothing to run")
-        ctx.engine.tag_image(info["Id"], image_repository(ctx.docker_name(app)), "latest")
-        build = image_result(info["Id"], processes, files, config)
-        env = ctx.store.read_env(app)
-        image_id = tasks.predeploy(ctx, app, build, env) if build.app_json.predeploy else build.image_id
-        ctx.out.step(f"Releasing {app} ...")
-        release = releases.prepare(ctx.store, app, "", image_id, f"Deploy image {image}", env, build)
-        return deploy.deploy_release(ctx, app, release)
-
-
-def _image_files(ctx: Context, image: str, workdir: str) -> dict[str, str]:
-    container = ctx.engine.create_container({"Image": image, "Entrypoint": ["/bin/true"], "Cmd": []})
-    try:
-        return {name: read_text_file(ctx.engine, container, f"{workdir.rstrip('/')}/{name}") for name in
-                ("Procfile", "app.json", "CHECKS")}  # fmt: skip
-    finally:
-        ctx.engine.remove_container(container, force=True)
+        ctx.scheduler.tag_image(found.id, image_repository(ctx.docker_name(app)), "latest")
+        build = image_result(found.id, processes, files, found.config)
+        return deploy.deploy_build(ctx, app, build, ctx.store.read_env(app), "", f"Deploy image {image}")
 
 
 def from_archive(ctx: Context, app: str, archive: bytes, origin: str) -> Release:

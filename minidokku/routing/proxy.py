@@ -1,8 +1,11 @@
 """Routing an app: its domains, port mappings, certificate, nginx settings and web containers
-become its nginx site (config checked before nginx reloads). `proxy:disable` takes the site away."""
+become its nginx site (config checked before nginx reloads). `proxy:disable` takes the site away.
+
+ops/ route through the Proxy interface (Context.proxy), whose NginxProxy is this module's
+functions, so their flows can be run with a fake one."""
 
 import socket
-from typing import Optional
+from typing import Optional, Protocol
 
 from minidokku.build import gitrepo
 from minidokku.build.builders import DEFAULT_WEB_PORT
@@ -12,13 +15,46 @@ from minidokku.plugins import triggers
 from minidokku.records import properties, releases
 from minidokku.records.releases import Release
 from minidokku.routing import certs, domains, nginx, nginx_settings, ports
-from minidokku.runtime.docker_scheduler import Container
+from minidokku.runtime.scheduler import Container
 
 LOOPBACK = "127.0.0.1"  # containers publish their ports here; nginx proxies to them
 
 FAMILY = "proxy"
 TEMPLATE_FILE = "nginx.conf.template"
 MAX_TEMPLATE_CHARACTERS = 64 * 1024
+
+
+class Proxy(Protocol):
+    def route(self, app: str, web_containers: list[Container], release: Optional[Release] = None) -> None:
+        """Sends the app's requests to these web containers (none: it answers 503)."""
+
+    def remove(self, app: str) -> None:
+        """Takes the app's site away."""
+
+    def published_ports(self, app: str, release: Release) -> tuple[int, ...]:
+        """The container ports web containers must publish for the app's mappings."""
+
+    def url(self, app: str) -> str:
+        """Where users reach the app."""
+
+
+class NginxProxy:
+    """The Proxy of nginx on this machine."""
+
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+
+    def route(self, app: str, web_containers: list[Container], release: Optional[Release] = None) -> None:
+        route(self.ctx, app, web_containers, release)
+
+    def remove(self, app: str) -> None:
+        self.ctx.nginx.remove(app)
+
+    def published_ports(self, app: str, release: Release) -> tuple[int, ...]:
+        return container_ports(self.ctx, app, release)
+
+    def url(self, app: str) -> str:
+        return url(self.ctx, app)
 
 
 def is_enabled(ctx: Context, app: str) -> bool:
@@ -133,5 +169,4 @@ def reroute(ctx: Context, app: str) -> None:
     certificate or nginx setting changed); an app never deployed has nothing to route."""
     if releases.current(ctx.store, app) is None:
         return
-    web = [c for c in ctx.scheduler.running(ctx.docker_name(app)) if c.process_type == "web" and c.running]
-    route(ctx, app, web)
+    route(ctx, app, ctx.scheduler.web_containers(ctx.docker_name(app)))

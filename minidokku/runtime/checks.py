@@ -17,7 +17,7 @@ from typing import Optional, Protocol
 from minidokku.errors import DeployFailed, ValidationError
 from minidokku.records import names, properties
 from minidokku.records.appjson import AppJson
-from minidokku.runtime.docker_scheduler import Container
+from minidokku.runtime.scheduler import Container
 from minidokku.state import Store
 
 FAMILY = "checks"

@@ -1,57 +1,44 @@
-"""The local Docker scheduler: runs an app's processes and deployment tasks as containers.
+"""The local Docker scheduler (runtime/scheduler.py's first implementation): an app's processes,
+deployment tasks, one-off runs and services are containers on this machine's engine.
 
 Web containers publish their PORT on 127.0.0.1 only (a port Docker picks); nginx proxies to it.
-A container's name tells its part in a deploy: `app.web.1.upcoming-ab12cd` while it is checked,
-`app.web.1` while it serves, `app.web.1.retiring-ab12cd` during its grace period after a switch.
 """
 
+import contextlib
 import secrets
 import socket
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from typing import Optional
 
 import requests
 
+from minidokku.build.builders import read_text_file, remove_if_unnamed
 from minidokku.engine.client import Engine
-from minidokku.errors import EngineError, EngineNotFound
+from minidokku.errors import EngineError, EngineNotFound, NotFound
 from minidokku.records import names, resources
 from minidokku.records.dockeroptions import DockerOptions
 from minidokku.records.releases import Release
-from minidokku.runtime import isolation, labels
+from minidokku.runtime import isolation, labels, terminal
+from minidokku.runtime.scheduler import (
+    RETIRING,
+    STOP_GRACE_SECONDS,
+    UPCOMING,
+    AtCapacity,
+    Container,
+    Image,
+    OneOff,
+    Service,
+    ServiceState,
+)
+from minidokku.runtime.terminal import Streams
 
 PROCESS_ROLE = "process"
 TASK_ROLE = "task"
+RUN_ROLE = "run"
 # containers that live only as long as the deploy that made them: a buildpack build's, and tasks
 LEFTOVER_ROLES = ("build", TASK_ROLE)
 DEFAULT_RESTART_POLICY = {"Name": "on-failure", "MaximumRetryCount": 10}  # Dokku's default
-STOP_GRACE_SECONDS = 10
-UPCOMING = ".upcoming-"
-RETIRING = ".retiring-"
-
-
-@dataclass(frozen=True)
-class Container:
-    id: str
-    name: str
-    process_type: str
-    host_port: Optional[int]  # where its PORT is published (web only)
-    running: bool = True
-    release: str = ""
-    host_ports: dict[int, int] = field(default_factory=dict)  # every published container port -> host port
-
-    @property
-    def plain_name(self) -> str:
-        return self.name.split(UPCOMING)[0].split(RETIRING)[0]
-
-    @property
-    def dyno(self) -> str:
-        """`web.1`, from the name `<app>.web.1`."""
-        return ".".join(self.plain_name.split(".")[-2:])
-
-    @property
-    def retiring(self) -> bool:
-        return RETIRING in self.name
 
 
 class DockerScheduler:
@@ -70,12 +57,24 @@ class DockerScheduler:
         """The app's containers that serve or are being checked (not the retiring ones)."""
         return [c for c in self.containers(app) if not c.retiring]
 
+    def web_containers(self, app: str) -> list[Container]:
+        """The running web containers: their host_ports, on 127.0.0.1, serve the app."""
+        return [c for c in self.running(app) if c.process_type == "web" and c.running]
+
     def remove_leftover_tasks(self, app: str) -> None:
         """Removes the app's build and deployment task containers: a deploy removes its own, so
         any found by a command holding the app's lock were left by a deploy that was killed."""
         found = self.engine.list_containers({labels.APP: app}, all_states=True)
         leftovers = [entry["Id"] for entry in found if (entry.get("Labels") or {}).get(labels.ROLE) in LEFTOVER_ROLES]
         self.retire(leftovers, grace=0)
+
+    def remove_app(self, app: str, volumes: list[str]) -> None:
+        """Removes every container of the app (processes, runs, builds, tasks) and these volumes."""
+        for entry in self.engine.list_containers({labels.APP: app}):
+            with contextlib.suppress(EngineNotFound):  # a retirement removed it meanwhile
+                self.engine.remove_container(entry["Id"], force=True)
+        for volume in volumes:
+            self.engine.remove_volume(volume)
 
     # -- processes ------------------------------------------------------------------------
     def start(
@@ -204,9 +203,13 @@ class DockerScheduler:
 
     def last_logs(self, container_id: str, lines: int = 20) -> str:
         try:
-            return "\n".join(line for _stream, line in self.engine.container_logs(container_id, tail=lines))
+            return "\n".join(self.logs(container_id, follow=False, tail=lines, timestamps=False))
         except EngineError:
             return ""
+
+    def logs(self, container_id: str, follow: bool, tail: Optional[int], timestamps: bool) -> Iterator[str]:
+        entries = self.engine.container_logs(container_id, follow=follow, tail=tail, timestamps=timestamps)
+        return (line for _stream, line in entries)
 
     # -- deployment tasks -----------------------------------------------------------------
     def run_task(
@@ -245,6 +248,143 @@ class DockerScheduler:
             return status, committed
         finally:
             self.engine.remove_container(container_id, force=True)
+
+    # -- one-off processes ---------------------------------------------------------------
+    def run(self, app: str, one_off: OneOff, streams: Streams, at_most: int) -> int:
+        """Attached before it starts (no output is lost) and removed after, whatever ends it."""
+        config = {
+            "Image": one_off.image,
+            "Cmd": one_off.command,
+            "Env": [f"{key}={value}" for key, value in one_off.env.items()],
+            "Labels": {labels.APP: app, labels.ROLE: RUN_ROLE, labels.PROCESS_TYPE: "run", labels.DYNO: one_off.dyno},
+            "Tty": one_off.tty,
+            "OpenStdin": True,
+            "StdinOnce": True,  # the process reads end-of-file when our stdin ends
+            "AttachStdin": True,
+            "AttachStdout": True,
+            "AttachStderr": True,
+            "HostConfig": {"Init": True},  # as processes: signals reach the command, not a PID 1 that ignores them
+        }
+        container_id = isolation.create_container(
+            self.engine, config, one_off.options, one_off.limits, self.network, name=f"{app}.{one_off.dyno}"
+        )
+        try:
+            # counted once this one exists: of two runs racing for the last place, neither gets it
+            if len(self.engine.list_containers({labels.APP: app, labels.ROLE: RUN_ROLE})) > at_most:
+                raise AtCapacity(f"{app} runs {at_most} one-off containers already")
+            with self.engine.attach_container(container_id, one_off.tty) as stream:
+                self.engine.start_container(container_id)
+                terminal.converse(stream, streams, partial(self.engine.resize_container, container_id))
+            return self.engine.wait_container(container_id)
+        finally:
+            self.engine.remove_container(container_id, force=True)
+
+    def enter(self, container: Container, command: list[str], tty: bool, streams: Streams) -> int:
+        entrypoint = self.engine.inspect_container(container.id)["Config"]["Entrypoint"] or []
+        return self.exec(container.id, [*entrypoint, *command], tty, streams)
+
+    def exec(self, container_id: str, argv: list[str], tty: bool, streams: Streams) -> int:
+        exec_id = self.engine.create_exec(container_id, argv, tty)
+        with self.engine.start_exec(exec_id, tty) as stream:
+            terminal.converse(stream, streams, partial(self.engine.resize_exec, exec_id))
+        return self.engine.inspect_exec(exec_id)["ExitCode"]
+
+    def exec_output(self, container_id: str, argv: list[str]) -> tuple[int, str]:
+        exec_id = self.engine.create_exec(container_id, argv, tty=False)
+        with self.engine.start_exec(exec_id, tty=False) as stream:
+            stream.close_stdin()
+            output = b"".join(data for _stream, data in stream.output())
+        return self.engine.inspect_exec(exec_id)["ExitCode"], output.decode(errors="replace")
+
+    # -- images ---------------------------------------------------------------------------
+    def image_exists(self, image: str) -> bool:
+        return self.engine.image_exists(image)
+
+    def pull(self, image: str) -> None:
+        try:
+            self.engine.pull(image)
+        except EngineError as error:
+            raise NotFound(f"the image {image} is not on this machine and cannot be pulled: {error}") from None
+
+    def inspect_image(self, image: str) -> Image:
+        info = self.engine.inspect_image(image)
+        return Image(id=info["Id"], config=info["Config"] or {})
+
+    def image_files(self, image: str, folder: str, names: Iterable[str]) -> dict[str, str]:
+        """Read from a created container of the image, which never runs."""
+        container = self.engine.create_container({"Image": image, "Entrypoint": ["/bin/true"], "Cmd": []})
+        try:
+            return {name: read_text_file(self.engine, container, f"{folder.rstrip('/')}/{name}") for name in names}
+        finally:
+            self.engine.remove_container(container, force=True)
+
+    def tag_image(self, image: str, repository: str, tag: str) -> None:
+        with contextlib.suppress(EngineNotFound):
+            self.engine.tag_image(image, repository, tag)
+
+    def remove_images(self, tags: list[str], image_ids: Iterable[str]) -> None:
+        for tag in tags:
+            with contextlib.suppress(EngineError):  # gone already, or a container still uses it
+                self.engine.remove_image(tag)
+        for image_id in image_ids:
+            remove_if_unnamed(self.engine, image_id)
+
+    # -- services -------------------------------------------------------------------------
+    def start_service(self, service: Service) -> str:
+        self.ensure_network(service.network, service.network_labels)
+        self.engine.create_volume(service.volume, service.labels)
+        config = {
+            "Image": service.image,
+            "Env": [f"{key}={value}" for key, value in service.env.items()],
+            "Labels": service.labels,
+            "HostConfig": {
+                "Binds": [f"{service.volume}:{service.mount}"],
+                "RestartPolicy": {"Name": "unless-stopped"},
+                "NetworkMode": service.network,
+            },
+            "NetworkingConfig": {"EndpointsConfig": {service.network: {"Aliases": service.aliases}}},
+        }
+        container_id = self.engine.create_container(config, name=service.name)
+        self.engine.start_container(container_id)
+        return container_id
+
+    def service_state(self, service: str) -> Optional[ServiceState]:
+        try:
+            details = self.engine.inspect_container(service)
+        except EngineNotFound:
+            return None
+        networks = details["NetworkSettings"].get("Networks") or {}
+        return ServiceState(
+            id=details["Id"],
+            status=details["State"]["Status"],
+            running=bool(details["State"]["Running"]),
+            addresses={network: found.get("IPAddress", "") for network, found in networks.items()},
+        )
+
+    def restart_service(self, container_id: str) -> None:
+        self.engine.stop_container(container_id)
+        self.engine.start_container(container_id)
+
+    def remove_service(self, name: str, volume: str) -> None:
+        with contextlib.suppress(EngineNotFound):
+            self.engine.remove_container(name, force=True)
+        self.engine.remove_volume(volume)
+
+    def ensure_network(self, network: str, labels: dict[str, str]) -> None:
+        self.engine.ensure_network(network, labels)
+
+    def connect_service(self, network: str, name: str, aliases: list[str]) -> None:
+        """A missing service is left out; one on the network already stays as it is."""
+        state = self.service_state(name)
+        if state is not None and network not in state.addresses:
+            self.engine.connect_network(network, state.id, aliases)
+
+    def disconnect_service(self, network: str, name: str) -> None:
+        with contextlib.suppress(EngineNotFound):
+            self.engine.disconnect_network(network, name)
+
+    def remove_network(self, network: str) -> None:
+        self.engine.remove_network(network)
 
     def _describe(self, container_id: str) -> Optional[Container]:
         try:

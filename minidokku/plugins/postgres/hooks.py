@@ -20,7 +20,7 @@ def network_option(ctx: Context, app: str, *_: str) -> Optional[str]:
 def forget_app(ctx: Context, app: str, *_: str) -> None:
     for name in records.forget_app(ctx.store, app):
         service.leave_link_network(ctx, name, app)
-    ctx.engine.remove_network(records.link_network_name(ctx, app))
+    ctx.scheduler.remove_network(records.link_network_name(ctx, app))
 
 
 PLUGIN = Plugin(

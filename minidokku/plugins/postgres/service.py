@@ -8,18 +8,18 @@ reaches its databases and never another app's containers. The container restarts
 the data and the service outlive container restarts, redeploys and a dockerd restart.
 """
 
-import contextlib
 import secrets
 import time
 from dataclasses import dataclass
 
 from minidokku.context import Context
-from minidokku.errors import AlreadyExists, DeployFailed, EngineNotFound, NotFound, ValidationError
-from minidokku.ops import config, oneoff
+from minidokku.errors import AlreadyExists, DeployFailed, NotFound, ValidationError
+from minidokku.ops import config
 from minidokku.plugins.postgres import image, records
 from minidokku.plugins.postgres.records import Link
 from minidokku.records import docker_options, dockeroptions
 from minidokku.runtime import labels
+from minidokku.runtime.scheduler import Service
 
 DEFAULT_VERSION = image.DEBIAN_VERSION
 READY_TIMEOUT = 60  # seconds for a new or restarted server to accept connections
@@ -43,13 +43,8 @@ def create(ctx: Context, name: str, version: str = DEFAULT_VERSION) -> None:
     build_options = dockeroptions.parse(docker_options.lines(ctx.store, None, "build"))
     reference = image.ensure_image(ctx.engine, ctx.out, version, build_options)
     password = secrets.token_hex(16)
-    ctx.engine.ensure_network(records.network_name(ctx), {labels.SERVICE: "postgres"})
-    volume = records.volume_name(ctx, name)
     try:
-        ctx.engine.create_volume(volume, {labels.SERVICE: f"postgres/{name}"})
-        container_id = ctx.engine.create_container(_container_config(ctx, name, reference, password, volume),
-                                                   name=records.container_name(ctx, name))  # fmt: skip
-        ctx.engine.start_container(container_id)
+        container_id = ctx.scheduler.start_service(_service(ctx, name, reference, password))
         _wait_until_ready(ctx, name, container_id)
         folder = records.folder(name)
         ctx.store.write(None, f"{folder}/IMAGE", reference + "\n")
@@ -62,17 +57,13 @@ def create(ctx: Context, name: str, version: str = DEFAULT_VERSION) -> None:
 
 def info(ctx: Context, name: str) -> Info:
     records.require(ctx.store, name)
-    try:
-        details = ctx.engine.inspect_container(records.container_name(ctx, name))
-    except EngineNotFound:
-        details = {}
-    networks = details.get("NetworkSettings", {}).get("Networks", {})
+    state = ctx.scheduler.service_state(records.container_name(ctx, name))
     return Info(
         name=name,
         version=records.image(ctx.store, name),
-        status=details.get("State", {}).get("Status", "missing"),
-        container_id=details.get("Id", ""),
-        internal_ip=networks.get(records.network_name(ctx), {}).get("IPAddress", ""),
+        status=state.status if state else "missing",
+        container_id=state.id if state else "",
+        internal_ip=state.addresses.get(records.network_name(ctx), "") if state else "",
         links=records.links(ctx.store, name),
         dsn=records.dsn(ctx.store, name, shown_password="********"),
     )
@@ -115,21 +106,15 @@ def link_network(ctx: Context, app: str) -> str:
     """The app's link network (records.link_network_name), made if need be, with every service
     linked to the app on it under its hostname; a service whose container is missing is left out."""
     network = records.link_network_name(ctx, app)
-    ctx.engine.ensure_network(network, {labels.SERVICE: "postgres", labels.APP: ctx.docker_name(app)})
+    ctx.scheduler.ensure_network(network, {labels.SERVICE: "postgres", labels.APP: ctx.docker_name(app)})
     for name in records.services_linked_to(ctx.store, app):
-        try:
-            details = ctx.engine.inspect_container(records.container_name(ctx, name))
-        except EngineNotFound:
-            continue
-        if network not in details["NetworkSettings"]["Networks"]:
-            ctx.engine.connect_network(network, details["Id"], [records.hostname(name)])
+        ctx.scheduler.connect_service(network, records.container_name(ctx, name), [records.hostname(name)])
     return network
 
 
 def leave_link_network(ctx: Context, name: str, app: str) -> None:
     """The service off the app's link network: an unlinked app's containers cannot reach it."""
-    with contextlib.suppress(EngineNotFound):
-        ctx.engine.disconnect_network(records.link_network_name(ctx, app), records.container_name(ctx, name))
+    ctx.scheduler.disconnect_service(records.link_network_name(ctx, app), records.container_name(ctx, name))
 
 
 def refuse_if_linked(ctx: Context, name: str) -> None:
@@ -148,17 +133,16 @@ def destroy(ctx: Context, name: str) -> None:
 def restart(ctx: Context, name: str) -> None:
     container_id = container_of(ctx, name)
     ctx.out.step(f"Restarting postgres service {name}")
-    ctx.engine.stop_container(container_id)
-    ctx.engine.start_container(container_id)
+    ctx.scheduler.restart_service(container_id)
     _wait_until_ready(ctx, name, container_id)
 
 
 def container_of(ctx: Context, name: str) -> str:
     records.require(ctx.store, name)
-    try:
-        return ctx.engine.inspect_container(records.container_name(ctx, name))["Id"]
-    except EngineNotFound:
-        raise NotFound(f"the container of postgres service {name} is missing; destroy and create it again") from None
+    state = ctx.scheduler.service_state(records.container_name(ctx, name))
+    if state is None:
+        raise NotFound(f"the container of postgres service {name} is missing; destroy and create it again")
+    return state.id
 
 
 def psql_argv(name: str) -> list[str]:
@@ -175,39 +159,35 @@ def import_argv(name: str) -> list[str]:
             "-d", records.database(name)]  # fmt: skip
 
 
-def _container_config(ctx: Context, name: str, reference: str, password: str, volume: str) -> dict:
-    network = records.network_name(ctx)
-    return {
-        "Image": reference,
-        "Env": [f"POSTGRES_PASSWORD={password}", f"POSTGRES_DB={records.database(name)}"],
-        "Labels": {labels.SERVICE: f"postgres/{name}"},
-        "HostConfig": {
-            "Binds": [f"{volume}:{image.PGDATA}"],
-            "RestartPolicy": {"Name": "unless-stopped"},
-            "NetworkMode": network,
-        },
-        "NetworkingConfig": {"EndpointsConfig": {network: {"Aliases": [records.hostname(name)]}}},
-    }
+def _service(ctx: Context, name: str, reference: str, password: str) -> Service:
+    return Service(
+        name=records.container_name(ctx, name),
+        image=reference,
+        env={"POSTGRES_PASSWORD": password, "POSTGRES_DB": records.database(name)},
+        labels={labels.SERVICE: f"postgres/{name}"},
+        volume=records.volume_name(ctx, name),
+        mount=image.PGDATA,
+        network=records.network_name(ctx),
+        network_labels={labels.SERVICE: "postgres"},
+        aliases=[records.hostname(name)],
+    )
 
 
 def _wait_until_ready(ctx: Context, name: str, container_id: str) -> None:
     """Until the server accepts TCP connections (the first start's init server is socket-only)."""
     deadline = time.monotonic() + READY_TIMEOUT
     while time.monotonic() < deadline:
-        if not ctx.engine.inspect_container(container_id)["State"]["Running"]:
+        state = ctx.scheduler.service_state(container_id)
+        if state is None or not state.running:
             break
-        status, _ = oneoff.exec_output(ctx, container_id, ["pg_isready", "-q", "-h", "127.0.0.1", "-U", records.USER])
-        if status == 0:
+        ready = ["pg_isready", "-q", "-h", "127.0.0.1", "-U", records.USER]
+        if ctx.scheduler.exec_output(container_id, ready)[0] == 0:
             return
         time.sleep(0.5)
-    tail = "\n".join(line.rstrip() for _stream, line in ctx.engine.container_logs(container_id, tail=20))
+    tail = ctx.scheduler.last_logs(container_id)
     raise DeployFailed(f"postgres service {name} did not start within {READY_TIMEOUT} s; its last log lines:\n{tail}")
 
 
 def _remove_everything(ctx: Context, name: str) -> None:
-    try:
-        ctx.engine.remove_container(records.container_name(ctx, name), force=True)
-    except EngineNotFound:
-        pass
-    ctx.engine.remove_volume(records.volume_name(ctx, name))
+    ctx.scheduler.remove_service(records.container_name(ctx, name), records.volume_name(ctx, name))
     ctx.store.remove_folder(None, records.folder(name))
