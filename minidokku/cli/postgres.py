@@ -135,7 +135,7 @@ def import_(ctx: Context, name: str) -> None:
 def logs(ctx: Context, name: str, follow: bool) -> None:
     """Shows the server's log. Example: dokku postgres:logs catdb -t"""
     _require_enabled(ctx)
-    for _stream, line in ctx.engine.container_logs(service.container_of(ctx, name), follow=follow):
+    for line in ctx.scheduler.logs(service.container_of(ctx, name), follow=follow, tail=None, timestamps=False):
         click.echo(line.rstrip("\n"))
 
 
