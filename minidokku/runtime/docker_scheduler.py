@@ -16,7 +16,7 @@ import requests
 from minidokku.engine.client import Engine
 from minidokku.errors import EngineError, EngineNotFound
 from minidokku.records import names, resources
-from minidokku.records.dockeroptions import DockerOptions
+from minidokku.records.docker_options import DockerOptions
 from minidokku.records.releases import Release
 from minidokku.runtime import isolation, labels
 

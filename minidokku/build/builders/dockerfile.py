@@ -25,7 +25,7 @@ from minidokku.engine.client import Engine
 from minidokku.errors import BuildFailed, EngineError, ValidationError
 from minidokku.output import Output
 from minidokku.records import procfile, resources
-from minidokku.records.dockeroptions import DockerOptions
+from minidokku.records.docker_options import DockerOptions
 from minidokku.runtime import isolation, labels
 
 DOCKERFILE = "Dockerfile"  # the name the engine's build reads, at the context's top
