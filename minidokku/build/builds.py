@@ -39,7 +39,7 @@ def _builder(ctx: Context, app: str, sha: str) -> str:
 
 def _build(ctx: Context, app: str, sha: str, env: dict[str, str], builder: str) -> BuildResult:
     repo = ctx.store.app_dir(app)
-    options = docker_options.effective(
+    options = docker_options.for_phase(
         ctx.store, app, "build", triggers.docker_args(ctx, "docker-args-build", app, builder), ctx.out
     )
     limits = resources.for_build(ctx.store, app)

@@ -80,7 +80,7 @@ def run(ctx: Context, app: str, command: list[str], tty: bool, streams: Streams)
         "HostConfig": {"Init": True},  # as processes: signals reach the command, not a PID 1 that ignores them
     }
     from_plugins = triggers.docker_args(ctx, "docker-args-run", app, release.image_id)
-    options = docker_options.effective(ctx.store, app, "run", from_plugins, ctx.out)
+    options = docker_options.for_phase(ctx.store, app, "run", from_plugins, ctx.out)
     limits = resources.for_process(ctx.store, app, "run")
     container_id = isolation.create_container(
         ctx.engine, config, options, limits, ctx.apps_network, name=f"{docker_name}.{dyno}"

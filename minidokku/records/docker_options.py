@@ -6,7 +6,7 @@ A flag this module does not know is refused when it is added, never silently dro
 the flags that would hand a container the host (--privileged, --pid=host, --cap-add, --device,
 --mount, --volumes-from, ...) are not known.
 
-`for_app` is the one place that decides what an app's containers get (builds, processes, release
+`for_phase` is the one place that decides what an app's containers get (builds, processes, release
 tasks, one-off runs): a tenant's app (granted to a user key) gets its options confined
 (`confine`): what would reach the host is left out with one warning line, whoever set it (a
 global option, a plugin's docker-args, an app option from before the app was granted). An admin
@@ -254,23 +254,16 @@ def clear(store: Store, app: Optional[str], phases: list[str]) -> None:
         store.remove(app, file_name(phase))
 
 
-def stored(store: Store, app: str, phase: str) -> list[str]:
-    """The global option lines of the phase, then the app's."""
-    return lines(store, None, phase) + lines(store, app, phase)
-
-
-def effective(
-    store: Store, app: str, phase: str, from_plugins: Sequence[str] = (), out: Optional[Output] = None
+def for_phase(
+    store: Store, app: Optional[str], phase: str, plugin_args: Sequence[str] = (), out: Optional[Output] = None
 ) -> DockerOptions:
-    """The stored options, then what plugins add (docker-args-* triggers); a later one wins
-    where two set a value. Confined for a tenant's app (for_app)."""
-    return for_app(store, app, stored(store, app, phase) + list(from_plugins), out)
-
-
-def for_app(store: Store, app: str, option_lines: Sequence[str], out: Optional[Output] = None) -> DockerOptions:
-    """What the app's container gets of option_lines: all of them, or for a tenant's app what
-    confine keeps, saying on out (when given) what was left out."""
-    options = parse(list(option_lines))
+    """What a container of the phase gets: the global options, the app's, then plugin_args (what
+    plugins printed for a docker-args-* trigger); a later one wins where two set a value. A
+    tenant's app gets them confined, saying on out (when given) what was left out. Without an app
+    (a container of minidokku's own, such as a service's image build): the global options."""
+    if app is None:
+        return parse(lines(store, None, phase) + list(plugin_args))
+    options = parse(lines(store, None, phase) + lines(store, app, phase) + list(plugin_args))
     if not rules.is_tenant_app(store, app):
         return options
     confined, dropped = confine(options)

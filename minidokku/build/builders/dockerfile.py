@@ -8,7 +8,7 @@ EXPOSEd TCP port (PORT is set to it), else 5000. Procfile, app.json and CHECKS a
 pushed tree; a Procfile without `web` leaves web to the image's own CMD.
 
 The Dockerfile of a tenant's app (granted to a user key) may use only the images
-builders/tenant_images.py allows; its options come confined (docker_options.for_app), so its RUN
+builders/tenant_images.py allows; its options come confined (docker_options.for_phase), so its RUN
 steps never run on the host's network.
 
 The Engine's build API has no pids limit: the steps run inside the pids-limited parent cgroup root

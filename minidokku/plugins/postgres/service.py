@@ -40,7 +40,7 @@ def create(ctx: Context, name: str, version: str = DEFAULT_VERSION) -> None:
     records.validate_name(name)
     if records.exists(ctx.store, name):
         raise AlreadyExists(f"Postgres service {name} already exists")
-    build_options = docker_options.parse(docker_options.lines(ctx.store, None, "build"))
+    build_options = docker_options.for_phase(ctx.store, None, "build")
     reference = image.ensure_image(ctx.engine, ctx.out, version, build_options)
     password = secrets.token_hex(16)
     ctx.engine.ensure_network(records.network_name(ctx), {labels.SERVICE: "postgres"})
