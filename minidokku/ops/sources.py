@@ -12,6 +12,7 @@ from pathlib import Path
 
 from minidokku.build import archives, gitrepo
 from minidokku.build.builders import image_processes, image_repository, image_result, read_text_file
+from minidokku.build.tree import SettingsFiles
 from minidokku.context import Context
 from minidokku.errors import EngineError, NotFound, ValidationError
 from minidokku.ops import apps, deploy, tasks
@@ -33,7 +34,7 @@ def from_image(ctx: Context, app: str, image: str) -> Release:
         info = ctx.engine.inspect_image(image)
         config = info["Config"] or {}
         files = _image_files(ctx, image, config.get("WorkingDir") or "/")
-        declared = procfile.parse(files["Procfile"]) if files["Procfile"].strip() else {}
+        declared = procfile.parse(files.procfile) if files.procfile.strip() else {}
         processes = image_processes(declared, config)
         if not processes:
             raise ValidationError(f"{image} has no CMD and no Procfile: nothing to run")
@@ -46,11 +47,15 @@ def from_image(ctx: Context, app: str, image: str) -> Release:
         return deploy.deploy_release(ctx, app, release)
 
 
-def _image_files(ctx: Context, image: str, workdir: str) -> dict[str, str]:
+def _image_files(ctx: Context, image: str, workdir: str) -> SettingsFiles:
     container = ctx.engine.create_container({"Image": image, "Entrypoint": ["/bin/true"], "Cmd": []})
+    folder = workdir.rstrip("/")
     try:
-        return {name: read_text_file(ctx.engine, container, f"{workdir.rstrip('/')}/{name}") for name in
-                ("Procfile", "app.json", "CHECKS")}  # fmt: skip
+        return SettingsFiles(
+            procfile=read_text_file(ctx.engine, container, f"{folder}/Procfile"),
+            app_json=read_text_file(ctx.engine, container, f"{folder}/app.json"),
+            checks=read_text_file(ctx.engine, container, f"{folder}/CHECKS"),
+        )
     finally:
         ctx.engine.remove_container(container, force=True)
 
