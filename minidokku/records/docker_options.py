@@ -261,10 +261,9 @@ def for_phase(
     plugins printed for a docker-args-* trigger); a later one wins where two set a value. A
     tenant's app gets them confined, saying on out (when given) what was left out. Without an app
     (a container of minidokku's own, such as a service's image build): the global options."""
-    if app is None:
-        return parse(lines(store, None, phase) + list(plugin_args))
-    options = parse(lines(store, None, phase) + lines(store, app, phase) + list(plugin_args))
-    if not rules.is_tenant_app(store, app):
+    app_lines = lines(store, app, phase) if app is not None else []
+    options = parse(lines(store, None, phase) + app_lines + list(plugin_args))
+    if app is None or not rules.is_tenant_app(store, app):
         return options
     confined, dropped = confine(options)
     if dropped and out is not None:
