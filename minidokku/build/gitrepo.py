@@ -132,12 +132,17 @@ def archive(repo: Path, sha: str, prefix: str = "app/") -> bytes:
     MAX_TREE_BYTES unpacked is refused before it is unpacked: a push under the size limit can
     hold a file of zeros that packs to a thousandth of its size."""
     sha = names.validate_object_id(sha)
+    check_tree_size(repo, sha)
+    return _git(["archive", "--format=tar", f"--prefix={prefix}", "--end-of-options", sha], cwd=repo)
+
+
+def check_tree_size(repo: Path, sha: str) -> None:
+    """Refuses a commit whose files add up to more than MAX_TREE_BYTES unpacked."""
     size = tree_size(repo, sha)
     if size > MAX_TREE_BYTES:
         raise ValidationError(
             f"the commit's files add up to {size // 2**20} MiB unpacked, more than {MAX_TREE_BYTES // 2**20} MiB"
         )
-    return _git(["archive", "--format=tar", f"--prefix={prefix}", "--end-of-options", sha], cwd=repo)
 
 
 def tree_size(repo: Path, sha: str) -> int:

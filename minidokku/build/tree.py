@@ -1,6 +1,6 @@
 """The pushed tree's settings files (Dockerfile, Procfile, app.json, CHECKS, .buildpacks,
-nginx.conf.template), read from git once per build, by one git command, and carried in the
-build result and the release from there.
+nginx.conf.template), read from git once per build, by one git command once the commit's size
+is checked, and carried in the build result and the release from there.
 
 Whether the tree has a Dockerfile picks the builder; its text is not kept: the Dockerfile builder
 reads the one in the build context (what the engine builds, which a .gitattributes `export-subst`
@@ -33,7 +33,9 @@ class SettingsFiles:
 
 
 def read(repo: Path, sha: str) -> SettingsFiles:
-    """The settings files of commit sha (40 hex) of repo."""
+    """The settings files of commit sha (40 hex) of repo. A commit too large to build is refused
+    before any file is read (a file of zeros packs to a thousandth of its size)."""
+    gitrepo.check_tree_size(repo, sha)
     texts = gitrepo.read_files(repo, sha, [DOCKERFILE, "Procfile", "app.json", "CHECKS", ".buildpacks", NGINX_TEMPLATE])
     template = texts[NGINX_TEMPLATE]
     return SettingsFiles(

@@ -36,7 +36,7 @@ def commit(repo: Path, folder: Path, files: dict[str, str], message: str = "push
     return gitrepo.commit_directory(repo, folder, "main", message)
 
 
-def test_the_settings_files_of_a_commit_are_read_by_one_git_command(repo, tmp_path, monkeypatch):
+def test_the_settings_files_of_a_commit_are_read_by_one_git_command_after_its_size(repo, tmp_path, monkeypatch):
     sha = commit(repo, tmp_path / "tree", {**SETTINGS, "app.py": "print('hi')\n"})
     commands = []
     real_git = gitrepo._git
@@ -44,7 +44,7 @@ def test_the_settings_files_of_a_commit_are_read_by_one_git_command(repo, tmp_pa
 
     files = tree.read(repo, sha)
 
-    assert commands == ["cat-file"]
+    assert commands == ["ls-tree", "cat-file"]  # the commit's size, then its files
     assert files == SettingsFiles(
         procfile=SETTINGS["Procfile"],
         app_json=SETTINGS["app.json"],
@@ -121,3 +121,11 @@ def test_the_dockerfile_a_build_reads_is_the_archived_one_which_export_subst_can
     sha = commit(repo, tmp_path / "tree", files, message="evil:latest")
     assert gitrepo.read_file(repo, sha, "Dockerfile") == "FROM $Format:%s$\n"
     assert dockerfile.dockerfile_text(gitrepo.archive(repo, sha, prefix="")) == "FROM evil:latest\n"
+
+
+def test_a_commit_too_large_to_build_is_refused_before_its_files_are_read(repo, tmp_path, monkeypatch):
+    sha = commit(repo, tmp_path / "tree", {"Procfile": "web: x\n" + "#" * 200_000})
+    monkeypatch.setattr(gitrepo, "MAX_TREE_BYTES", 100_000)
+    monkeypatch.setattr(gitrepo, "read_files", lambda *args: pytest.fail("read a file of a commit too large"))
+    with pytest.raises(ValidationError, match="files add up to 0 MiB unpacked"):
+        tree.read(repo, sha)
