@@ -9,6 +9,7 @@ routing accepts, so that a push cannot make every release record as large as its
 routing still refuses it as too long (where an admin allowed the app a template at all).
 """
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -18,6 +19,7 @@ from minidokku.build import gitrepo
 DOCKERFILE = "Dockerfile"
 NGINX_TEMPLATE = "nginx.conf.template"
 MAX_NGINX_TEMPLATE_CHARACTERS = 64 * 1024  # routing refuses a longer template
+NAMES = (DOCKERFILE, "Procfile", "app.json", "CHECKS", ".buildpacks", NGINX_TEMPLATE)
 
 
 @dataclass(frozen=True)
@@ -36,13 +38,17 @@ def read(repo: Path, sha: str) -> SettingsFiles:
     """The settings files of commit sha (40 hex) of repo. A commit too large to build is refused
     before any file is read (a file of zeros packs to a thousandth of its size)."""
     gitrepo.check_tree_size(repo, sha)
-    texts = gitrepo.read_files(repo, sha, [DOCKERFILE, "Procfile", "app.json", "CHECKS", ".buildpacks", NGINX_TEMPLATE])
-    template = texts[NGINX_TEMPLATE]
+    return settings_files(gitrepo.read_files(repo, sha, NAMES))
+
+
+def settings_files(texts: Mapping[str, Optional[str]]) -> SettingsFiles:
+    """The settings files in texts (file name -> text; None or left out where there is none)."""
+    template = texts.get(NGINX_TEMPLATE)
     return SettingsFiles(
-        procfile=texts["Procfile"] or "",
-        app_json=texts["app.json"] or "",
-        checks=texts["CHECKS"] or "",
-        buildpacks=texts[".buildpacks"] or "",
+        procfile=texts.get("Procfile") or "",
+        app_json=texts.get("app.json") or "",
+        checks=texts.get("CHECKS") or "",
+        buildpacks=texts.get(".buildpacks") or "",
         nginx_template=None if template is None else template[: MAX_NGINX_TEMPLATE_CHARACTERS + 1],
-        has_dockerfile=texts[DOCKERFILE] is not None,
+        has_dockerfile=texts.get(DOCKERFILE) is not None,
     )

@@ -10,9 +10,8 @@ on its lowest EXPOSEd port.
 import tempfile
 from pathlib import Path
 
-from minidokku.build import archives, gitrepo
+from minidokku.build import archives, gitrepo, tree
 from minidokku.build.builders import image_processes, image_repository, image_result, read_text_file
-from minidokku.build.tree import SettingsFiles
 from minidokku.context import Context
 from minidokku.errors import EngineError, NotFound, ValidationError
 from minidokku.ops import apps, deploy, tasks
@@ -33,7 +32,7 @@ def from_image(ctx: Context, app: str, image: str) -> Release:
                 raise NotFound(f"the image {image} is not on this machine and cannot be pulled: {error}") from None
         info = ctx.engine.inspect_image(image)
         config = info["Config"] or {}
-        files = _image_files(ctx, image, config.get("WorkingDir") or "/")
+        files = tree.settings_files(_image_files(ctx, image, config.get("WorkingDir") or "/"))
         declared = procfile.parse(files.procfile) if files.procfile.strip() else {}
         processes = image_processes(declared, config)
         if not processes:
@@ -47,15 +46,11 @@ def from_image(ctx: Context, app: str, image: str) -> Release:
         return deploy.deploy_release(ctx, app, release)
 
 
-def _image_files(ctx: Context, image: str, workdir: str) -> SettingsFiles:
+def _image_files(ctx: Context, image: str, workdir: str) -> dict[str, str]:
     container = ctx.engine.create_container({"Image": image, "Entrypoint": ["/bin/true"], "Cmd": []})
-    folder = workdir.rstrip("/")
     try:
-        return SettingsFiles(
-            procfile=read_text_file(ctx.engine, container, f"{folder}/Procfile"),
-            app_json=read_text_file(ctx.engine, container, f"{folder}/app.json"),
-            checks=read_text_file(ctx.engine, container, f"{folder}/CHECKS"),
-        )
+        return {name: read_text_file(ctx.engine, container, f"{workdir.rstrip('/')}/{name}") for name in
+                ("Procfile", "app.json", "CHECKS")}  # fmt: skip
     finally:
         ctx.engine.remove_container(container, force=True)
 

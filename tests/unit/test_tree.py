@@ -129,3 +129,8 @@ def test_a_commit_too_large_to_build_is_refused_before_its_files_are_read(repo, 
     monkeypatch.setattr(gitrepo, "read_files", lambda *args: pytest.fail("read a file of a commit too large"))
     with pytest.raises(ValidationError, match="files add up to 0 MiB unpacked"):
         tree.read(repo, sha)
+
+
+def test_the_files_of_a_ready_image_are_settings_files_without_a_dockerfile_or_template():
+    texts = {"Procfile": "web: run\n", "app.json": "{}", "CHECKS": ""}
+    assert tree.settings_files(texts) == SettingsFiles(procfile="web: run\n", app_json="{}")
