@@ -1,9 +1,13 @@
 """Building a pushed commit: the builder (`builder:set`, else a Dockerfile means the dockerfile
-builder and anything else the buildpacks), its inputs from the tree and the app's settings."""
+builder and anything else the buildpacks), its inputs from the tree (build/tree.py) and the app's
+settings."""
+
+from dataclasses import replace
 
 from minidokku.access import rules
-from minidokku.build import buildpack_choice, gitrepo
+from minidokku.build import buildpack_choice, gitrepo, tree
 from minidokku.build.builders import DOCKERFILE, HEROKUISH, NAMES, BuildResult, buildpacks, dockerfile
+from minidokku.build.tree import SettingsFiles
 from minidokku.context import Context
 from minidokku.errors import ValidationError
 from minidokku.plugins import triggers
@@ -24,30 +28,26 @@ def set_builder(ctx: Context, app: str, name: str) -> None:
 
 
 def build_commit(ctx: Context, app: str, sha: str, env: dict[str, str]) -> BuildResult:
-    """Builds the commit with its builder, between the pre-build and post-build triggers."""
-    builder = _builder(ctx, app, sha)
+    """Builds the commit with its builder, between the pre-build and post-build triggers. The
+    tree's settings files are read once, here; the result carries its nginx template."""
+    files = tree.read(ctx.store.app_dir(app), sha)
+    builder = selected_builder(ctx, app) or (DOCKERFILE if files.has_dockerfile else HEROKUISH)
     triggers.fire(ctx, "pre-build", builder, app, sha)
-    result = _build(ctx, app, sha, env, builder)
+    result = _build(ctx, app, sha, env, builder, files)
     triggers.fire(ctx, "post-build", builder, app, sha)
-    return result
+    return replace(result, nginx_template=files.nginx_template)
 
 
-def _builder(ctx: Context, app: str, sha: str) -> str:
-    has_dockerfile = gitrepo.read_file(ctx.store.app_dir(app), sha, "Dockerfile") is not None
-    return selected_builder(ctx, app) or (DOCKERFILE if has_dockerfile else HEROKUISH)
-
-
-def _build(ctx: Context, app: str, sha: str, env: dict[str, str], builder: str) -> BuildResult:
+def _build(ctx: Context, app: str, sha: str, env: dict[str, str], builder: str, files: SettingsFiles) -> BuildResult:
     repo = ctx.store.app_dir(app)
-    options = docker_options.effective(
+    options = docker_options.for_phase(
         ctx.store, app, "build", triggers.docker_args(ctx, "docker-args-build", app, builder), ctx.out
     )
     limits = resources.for_build(ctx.store, app)
     if builder == DOCKERFILE:
-        if gitrepo.read_file(repo, sha, "Dockerfile") is None:
+        if not files.has_dockerfile:
             raise ValidationError(f"{app} uses the dockerfile builder (builder:set) but the commit has no Dockerfile")
         ctx.out.info("Building with the Dockerfile")
-        files = {name: gitrepo.read_file(repo, sha, name) or "" for name in ("Procfile", "app.json", "CHECKS")}
         return dockerfile.build(
             ctx.engine,
             ctx.docker_name(app),
@@ -62,7 +62,7 @@ def _build(ctx: Context, app: str, sha: str, env: dict[str, str], builder: str) 
             cgroup=ctx.settings.build_cgroup,
             tenant=rules.is_tenant_app(ctx.store, app),
         )
-    chosen, source = buildpack_choice.choose(ctx.store, app, env, gitrepo.read_file(repo, sha, ".buildpacks") or "")
+    chosen, source = buildpack_choice.choose(ctx.store, app, env, files.buildpacks)
     if chosen:
         ctx.out.info(f"Buildpacks from {source}: {', '.join(bp.name for bp in chosen)}")
     return buildpacks.build(

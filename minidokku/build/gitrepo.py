@@ -12,6 +12,7 @@ import shlex
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Optional
 
@@ -95,12 +96,35 @@ def branch_head(repo: Path, branch: str) -> Optional[str]:
 
 
 def read_file(repo: Path, sha: str, path: str) -> Optional[str]:
-    """A file of the tree of commit sha (40 hex), or None when it has none."""
-    blob = f"{names.validate_object_id(sha)}:{path}"
+    """A file of the tree of commit sha (40 hex), or None when it has none (or git cannot say)."""
     try:
-        return _git(["cat-file", "blob", "--end-of-options", blob], cwd=repo).decode("utf-8", "replace")
+        return read_files(repo, sha, [path])[path]
     except GitError:
         return None
+
+
+def read_files(repo: Path, sha: str, paths: Sequence[str]) -> dict[str, Optional[str]]:
+    """Files of the tree of commit sha (40 hex), read by one git command: path -> its text, or
+    None when the tree has no file there (nothing, or a folder). A link's text is its target."""
+    sha = names.validate_object_id(sha)
+    if any("\n" in path for path in paths):
+        raise ValidationError("a path to read from git has a line break")
+    request = "".join(f"{sha}:{path}\n" for path in paths).encode()
+    output = _git(["cat-file", "--batch"], cwd=repo, input_bytes=request)
+    texts: dict[str, Optional[str]] = {}
+    position = 0
+    for path in paths:  # each answer: `OID TYPE SIZE` and the content, or `NAME missing`
+        end = output.index(b"\n", position)
+        header = output[position:end].split()
+        position = end + 1
+        if header[-1] == b"missing":
+            texts[path] = None
+            continue
+        size = int(header[2])
+        content = output[position : position + size]
+        position += size + 1
+        texts[path] = content.decode("utf-8", "replace") if header[1] == b"blob" else None
+    return texts
 
 
 def archive(repo: Path, sha: str, prefix: str = "app/") -> bytes:
@@ -108,12 +132,17 @@ def archive(repo: Path, sha: str, prefix: str = "app/") -> bytes:
     MAX_TREE_BYTES unpacked is refused before it is unpacked: a push under the size limit can
     hold a file of zeros that packs to a thousandth of its size."""
     sha = names.validate_object_id(sha)
+    check_tree_size(repo, sha)
+    return _git(["archive", "--format=tar", f"--prefix={prefix}", "--end-of-options", sha], cwd=repo)
+
+
+def check_tree_size(repo: Path, sha: str) -> None:
+    """Refuses a commit whose files add up to more than MAX_TREE_BYTES unpacked."""
     size = tree_size(repo, sha)
     if size > MAX_TREE_BYTES:
         raise ValidationError(
             f"the commit's files add up to {size // 2**20} MiB unpacked, more than {MAX_TREE_BYTES // 2**20} MiB"
         )
-    return _git(["archive", "--format=tar", f"--prefix={prefix}", "--end-of-options", sha], cwd=repo)
 
 
 def tree_size(repo: Path, sha: str) -> int:

@@ -11,7 +11,7 @@ from minidokku.context import Context
 from minidokku.errors import ValidationError
 from minidokku.ops import apps
 from minidokku.records import docker_options
-from minidokku.records.dockeroptions import PHASES, validate_phases
+from minidokku.records.docker_options import PHASES, validate_phases
 
 RAW = {"ignore_unknown_options": True, "allow_interspersed_args": False}
 

@@ -154,7 +154,6 @@ def _record(ctx: Context, app: str, release: Release) -> None:
 def _start(ctx: Context, app: str, release: Release, counts: dict[str, int]) -> list[Container]:
     policy = ps_settings.restart_policy(ctx.store, app)
     published = ctx.proxy.published_ports(app, release)
-    stored_options = docker_options.stored(ctx.store, app, "deploy")  # read once, plugins add per container
     started: list[Container] = []
     try:
         for process_type, count in counts.items():
@@ -165,7 +164,7 @@ def _start(ctx: Context, app: str, release: Release, counts: dict[str, int]) -> 
                 )
                 # what a tenant's app does not get is said once, at the first container
                 warn = None if started else ctx.out
-                options = docker_options.for_app(ctx.store, app, stored_options + from_plugins, warn)
+                options = docker_options.for_phase(ctx.store, app, "deploy", from_plugins, warn)
                 started.append(
                     ctx.scheduler.start(
                         ctx.docker_name(app), release, process_type, index, options, policy, published, limits=limits

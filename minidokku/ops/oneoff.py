@@ -40,7 +40,7 @@ def run(ctx: Context, app: str, command: list[str], tty: bool, streams: Streams)
     dyno = f"run.{secrets.randbelow(9000) + 1000}"  # Heroku's and Dokku's run.1234
     env = dict(ctx.store.read_env(app), DYNO=dyno)
     from_plugins = triggers.docker_args(ctx, "docker-args-run", app, release.image_id)
-    options = docker_options.effective(ctx.store, app, "run", from_plugins, ctx.out)
+    options = docker_options.for_phase(ctx.store, app, "run", from_plugins, ctx.out)
     limits = resources.for_process(ctx.store, app, "run")
     one_off = OneOff(dyno, release.image_id, command_argv(command), env, options, limits, tty)
     try:

@@ -10,7 +10,7 @@ on its lowest EXPOSEd port.
 import tempfile
 from pathlib import Path
 
-from minidokku.build import archives, gitrepo
+from minidokku.build import archives, gitrepo, tree
 from minidokku.build.builders import image_processes, image_repository, image_result
 from minidokku.context import Context
 from minidokku.errors import ValidationError
@@ -30,8 +30,10 @@ def from_image(ctx: Context, app: str, image: str) -> Release:
             ctx.out.step(f"Pulling {image}")
             ctx.scheduler.pull(image)
         found = ctx.scheduler.inspect_image(image)
-        files = ctx.scheduler.image_files(image, found.config.get("WorkingDir") or "/", IMAGE_FILES)
-        declared = procfile.parse(files["Procfile"]) if files["Procfile"].strip() else {}
+        files = tree.settings_files(
+            ctx.scheduler.image_files(image, found.config.get("WorkingDir") or "/", IMAGE_FILES)
+        )
+        declared = procfile.parse(files.procfile) if files.procfile.strip() else {}
         processes = image_processes(declared, found.config)
         if not processes:
             raise ValidationError(f"{image} has no CMD and no Procfile: nothing to run")
@@ -47,8 +49,8 @@ def from_archive(ctx: Context, app: str, archive: bytes, origin: str) -> Release
     repo = ctx.store.app_dir(app)
     branch = next((b for b in DEPLOY_BRANCHES if gitrepo.branch_head(repo, b)), DEPLOY_BRANCHES[0])
     with deploy.exclusive(ctx, app), tempfile.TemporaryDirectory(prefix="minidokku-archive-") as scratch:
-        tree = archives.extract(archive, Path(scratch) / "tree")
-        sha = gitrepo.commit_directory(repo, tree, branch, f"Deploy of {origin}")
+        unpacked = archives.extract(archive, Path(scratch) / "tree")
+        sha = gitrepo.commit_directory(repo, unpacked, branch, f"Deploy of {origin}")
         ctx.out.step(f"Deploying {origin} as commit {sha[:7]} on {branch}")
         release = deploy.deploy_commit(ctx, app, sha)
         gitrepo.move_branch(repo, branch, sha)

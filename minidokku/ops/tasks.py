@@ -57,7 +57,7 @@ def _run(
         image,
         command_argv(builder, command),
         dict(env, DYNO=f"{task}.1"),
-        docker_options.effective(
+        docker_options.for_phase(
             ctx.store, app, "deploy", triggers.docker_args(ctx, "docker-args-deploy", app, image, task, "1"), ctx.out
         ),
         on_line=ctx.out.info,

@@ -11,7 +11,7 @@ the arguments below, stdin empty, cwd its folder, and this environment added to 
 
 Its output streams to the user as it comes. A plugin that exits non-zero stops the step the
 trigger guards (TriggerFailed, naming plugin and exit code). The docker-args-* triggers differ:
-their stdout is read as docker options (records/dockeroptions.py's flags) added to the container.
+their stdout is read as docker options (records/docker_options.py's flags) added to the container.
 Config values never reach a trigger's arguments: post-config-update gets the keys only,
 since arguments show in `ps` (use $DOKKU_BIN config:get for a value). Root runs no plugin that
 someone else could change (registry.runnable_by_root).
@@ -25,7 +25,7 @@ from minidokku.context import Context
 from minidokku.errors import TriggerFailed, ValidationError
 from minidokku.plugins import registry
 from minidokku.plugins.registry import Plugin
-from minidokku.records import dockeroptions
+from minidokku.records import docker_options
 from minidokku.state import Store
 
 # trigger -> its arguments, as documented in the README's plugin section
@@ -65,7 +65,7 @@ def docker_args(ctx: Context, trigger: str, *args: str) -> list[str]:
     for plugin in registry.enabled(ctx.store):
         printed = [line for line in run_one(ctx, plugin, trigger, *args, capture=True).splitlines() if line.strip()]
         try:
-            dockeroptions.parse(printed)
+            docker_options.parse(printed)
         except ValidationError as error:
             raise TriggerFailed(
                 f"the {trigger} trigger of plugin {plugin.name} printed a bad option: {error}"

@@ -4,7 +4,7 @@ at all (`ps:stop` sets RUNNING=false, so `ps:restore` leaves the app stopped).""
 from typing import Optional
 
 from minidokku.errors import ValidationError
-from minidokku.records import dockeroptions, properties
+from minidokku.records import docker_options, properties
 from minidokku.state import Store
 
 FAMILY = "ps"
@@ -14,7 +14,7 @@ KEYS = ("restart-policy",)
 def restart_policy(store: Store, app: str) -> Optional[dict]:
     """The restart policy as the Engine wants it; None for the default."""
     value = properties.get(store, app, FAMILY, "restart-policy")
-    return dockeroptions.parse_restart_policy(value) if value else None
+    return docker_options.parse_restart_policy(value) if value else None
 
 
 def set_property(store: Store, app: str, key: str, value: str) -> None:
@@ -22,7 +22,7 @@ def set_property(store: Store, app: str, key: str, value: str) -> None:
     if key not in KEYS:
         raise ValidationError(f"unknown ps property {key!r}; known: {', '.join(KEYS)}")
     if value:
-        dockeroptions.parse_restart_policy(value)
+        docker_options.parse_restart_policy(value)
     properties.put(store, app, FAMILY, key, value)
 
 

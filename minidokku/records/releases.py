@@ -1,5 +1,6 @@
 """Releases: every deploy, config change or rollback is a numbered record of what runs (Heroku's
-model): the git sha, the image, the process types, app.json's deploy settings and the config.
+model): the git sha, the image, the process types, app.json's deploy settings, the config and the
+pushed tree's nginx template.
 
 A release is what a restart, a scale change or a rollback runs again, without building. Files
 are APP/releases/vN.json, readable by the dokku user only (they hold the config's values).
@@ -33,6 +34,9 @@ class Release:
     checks_file: str = ""  # the legacy CHECKS file's text
     builder: str = HEROKUISH
     web_port: int = DEFAULT_WEB_PORT
+    nginx_template: Optional[str] = None  # the pushed tree's nginx.conf.template (build/tree.py), None: none
+    # False in a release recorded before releases kept nginx_template: routing reads it from git at sha
+    nginx_template_recorded: bool = False
 
     def command(self, process_type: str) -> Optional[list[str]]:
         """The container Cmd of a process type (None: the image's own)."""
@@ -93,6 +97,8 @@ def prepare(
         checks_file=build.checks_file,
         builder=build.builder,
         web_port=build.web_port,
+        nginx_template=build.nginx_template,
+        nginx_template_recorded=True,
     )
 
 

@@ -19,7 +19,7 @@ from typing import Optional
 
 from minidokku.errors import ValidationError
 from minidokku.records import names, procfile
-from minidokku.records.dockeroptions import parse_cpus, parse_size
+from minidokku.records.docker_options import parse_cpus, parse_size
 from minidokku.state import Store
 
 FILE = "RESOURCES"

@@ -9,6 +9,7 @@ from typing import Optional, Protocol
 
 from minidokku.build import gitrepo
 from minidokku.build.builders import DEFAULT_WEB_PORT
+from minidokku.build.tree import MAX_NGINX_TEMPLATE_CHARACTERS, NGINX_TEMPLATE
 from minidokku.context import Context
 from minidokku.errors import ValidationError
 from minidokku.plugins import triggers
@@ -20,8 +21,6 @@ from minidokku.runtime.scheduler import Container
 LOOPBACK = "127.0.0.1"  # containers publish their ports here; nginx proxies to them
 
 FAMILY = "proxy"
-TEMPLATE_FILE = "nginx.conf.template"
-MAX_TEMPLATE_CHARACTERS = 64 * 1024
 
 
 class Proxy(Protocol):
@@ -116,20 +115,30 @@ def site(ctx: Context, app: str, web_containers: list[Container], release: Optio
 def _template(ctx: Context, app: str, release: Optional[Release]) -> str:
     """The release's nginx.conf.template where an admin allowed the app one; elsewhere a pushed
     template is ignored, saying so once, and the app gets our config."""
-    if release is None or not release.sha:
-        return ""
-    text = gitrepo.read_file(ctx.store.app_dir(app), release.sha, TEMPLATE_FILE)
+    text = _pushed_template(ctx, app, release)
     if text is None:
         return ""
     if not nginx_settings.allows_template(ctx.store, app):
         ctx.out.info(
-            f"{TEMPLATE_FILE} ignored: custom templates are off for {app}; an admin turns them on with "
+            f"{NGINX_TEMPLATE} ignored: custom templates are off for {app}; an admin turns them on with "
             f"`dokku nginx:set {app} {nginx_settings.ALLOW_TEMPLATE} true`"
         )
         return ""
-    if len(text) > MAX_TEMPLATE_CHARACTERS:
-        raise ValidationError(f"{TEMPLATE_FILE} is longer than {MAX_TEMPLATE_CHARACTERS} characters")
+    if len(text) > MAX_NGINX_TEMPLATE_CHARACTERS:
+        raise ValidationError(f"{NGINX_TEMPLATE} is longer than {MAX_NGINX_TEMPLATE_CHARACTERS} characters")
     return text
+
+
+def _pushed_template(ctx: Context, app: str, release: Optional[Release]) -> Optional[str]:
+    """The template the release's build found in the pushed tree, None when there was none. A
+    release recorded before releases kept it has it in git, at its commit."""
+    if release is None:
+        return None
+    if release.nginx_template_recorded:
+        return release.nginx_template
+    if not release.sha:
+        return None
+    return gitrepo.read_file(ctx.store.app_dir(app), release.sha, NGINX_TEMPLATE)
 
 
 def route(ctx: Context, app: str, web_containers: list[Container], release: Optional[Release] = None) -> None:

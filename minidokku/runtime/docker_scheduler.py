@@ -17,7 +17,7 @@ from minidokku.build.builders import read_text_file, remove_if_unnamed
 from minidokku.engine.client import Engine
 from minidokku.errors import EngineError, EngineNotFound, NotFound
 from minidokku.records import names, resources
-from minidokku.records.dockeroptions import DockerOptions
+from minidokku.records.docker_options import DockerOptions
 from minidokku.records.releases import Release
 from minidokku.runtime import isolation, labels, terminal
 from minidokku.runtime.scheduler import (

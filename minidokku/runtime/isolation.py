@@ -2,7 +2,7 @@
 containers (its processes, deployment tasks, one-off runs and buildpack builds) are created.
 
 Each goes on the apps' network unless its docker-options name another (an admin's choice; a
-tenant's are confined by dockeroptions.confine), without NET_RAW (no raw sockets: no ARP or IP
+tenant's are confined by docker_options.confine), without NET_RAW (no raw sockets: no ARP or IP
 spoofing on the bridge, no forged packets) and with no-new-privileges (a setuid program gains
 nothing). The apps' network is a user-defined bridge with inter-container traffic off: a container
 reaches the outside world (PyPI, apt) and nginx, never another container's address, so nobody
@@ -20,7 +20,7 @@ from typing import Optional
 from minidokku.engine.client import Engine
 from minidokku.errors import EngineError
 from minidokku.records import resources
-from minidokku.records.dockeroptions import DockerOptions
+from minidokku.records.docker_options import DockerOptions
 from minidokku.runtime import labels
 
 NETWORK = "minidokku-apps"

@@ -16,7 +16,7 @@ from typing import Optional, Protocol
 
 from minidokku.errors import MinidokkuError
 from minidokku.records import resources
-from minidokku.records.dockeroptions import DockerOptions
+from minidokku.records.docker_options import DockerOptions
 from minidokku.records.releases import Release
 from minidokku.runtime.terminal import Streams
 

@@ -14,7 +14,7 @@ from minidokku.build.builders import buildpacks
 from minidokku.errors import BuildFailed
 from minidokku.output import RecordingOutput
 from minidokku.records import resources
-from minidokku.records.dockeroptions import DockerOptions
+from minidokku.records.docker_options import DockerOptions
 from minidokku.runtime import labels
 from minidokku.runtime.docker_scheduler import PROCESS_ROLE
 

@@ -23,7 +23,7 @@ from minidokku.ops import apps, deploy
 from minidokku.output import RecordingOutput
 from minidokku.records import resources, scale
 from minidokku.records.appjson import AppJson
-from minidokku.records.dockeroptions import DockerOptions
+from minidokku.records.docker_options import DockerOptions
 from minidokku.records.releases import Release
 from minidokku.runtime import checks
 from minidokku.runtime.scheduler import RETIRING, STOP_GRACE_SECONDS, UPCOMING, AtCapacity, Container, Image, OneOff

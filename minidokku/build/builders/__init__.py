@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Optional
 
 from minidokku.build import tarball
+from minidokku.build.tree import SettingsFiles
 from minidokku.engine.client import Engine
 from minidokku.errors import EngineError, EngineNotFound, ValidationError
 from minidokku.records import appjson
@@ -27,6 +28,7 @@ class BuildResult:
     checks_file: str  # the legacy CHECKS file, "" when there is none
     builder: str = HEROKUISH
     web_port: int = DEFAULT_WEB_PORT  # the port web listens on (PORT): the image's EXPOSE, or 5000
+    nginx_template: Optional[str] = None  # the pushed tree's nginx.conf.template (build/tree.py), None: none
 
 
 def image_repository(app: str) -> str:
@@ -76,14 +78,14 @@ def remove_if_unnamed(engine: Engine, image_id: str) -> None:
             engine.remove_image(image_id)
 
 
-def image_result(image_id: str, processes: dict[str, str], files: dict[str, str], config: dict) -> BuildResult:
+def image_result(image_id: str, processes: dict[str, str], files: SettingsFiles, config: dict) -> BuildResult:
     """What an image the engine built or was given (no buildpacks) yields: its settings files
-    from the tree (app.json, CHECKS) and web on its lowest EXPOSEd port."""
+    (app.json, CHECKS) and web on its lowest EXPOSEd port."""
     return BuildResult(
         image_id=image_id,
         processes=processes,
-        app_json=appjson.parse(files["app.json"]),
-        checks_file=files["CHECKS"],
+        app_json=appjson.parse(files.app_json),
+        checks_file=files.checks,
         builder=DOCKERFILE,
         web_port=exposed_web_port(config),
     )

@@ -19,7 +19,7 @@ from minidokku.engine.client import Engine
 from minidokku.errors import BuildFailed, EngineError, ValidationError
 from minidokku.output import Output
 from minidokku.records import appjson, envfile, procfile, resources
-from minidokku.records.dockeroptions import DockerOptions
+from minidokku.records.docker_options import DockerOptions
 from minidokku.runtime import isolation, labels
 
 STACK_NAME = "minidokku-bookworm"

@@ -4,11 +4,11 @@ with the tree as context), streaming the build's output.
 Build args come from `docker-options:add APP build "--build-arg K=V"` and from the app's config
 (a Dockerfile sees the ones it declares with ARG); of the other build options, --network and
 --add-host apply (the Engine's build API has no mounts). The web process listens on the image's lowest
-EXPOSEd TCP port (PORT is set to it), else 5000. Procfile, app.json and CHECKS are read from the
-pushed tree; a Procfile without `web` leaves web to the image's own CMD.
+EXPOSEd TCP port (PORT is set to it), else 5000. Procfile, app.json and CHECKS come from the
+pushed tree (build/tree.py); a Procfile without `web` leaves web to the image's own CMD.
 
 The Dockerfile of a tenant's app (granted to a user key) may use only the images
-builders/tenant_images.py allows; its options come confined (docker_options.for_app), so its RUN
+builders/tenant_images.py allows; its options come confined (docker_options.for_phase), so its RUN
 steps never run on the host's network.
 
 The Engine's build API has no pids limit: the steps run inside the pids-limited parent cgroup root
@@ -21,11 +21,12 @@ import json
 from minidokku.build import build_cgroup, tarball
 from minidokku.build.builders import BuildResult, image_processes, image_repository, image_result, tenant_images
 from minidokku.build.builders.dockerfile_syntax import base_images
+from minidokku.build.tree import SettingsFiles
 from minidokku.engine.client import Engine
 from minidokku.errors import BuildFailed, EngineError, ValidationError
 from minidokku.output import Output
 from minidokku.records import procfile, resources
-from minidokku.records.dockeroptions import DockerOptions
+from minidokku.records.docker_options import DockerOptions
 from minidokku.runtime import isolation, labels
 
 DOCKERFILE = "Dockerfile"  # the name the engine's build reads, at the context's top
@@ -35,7 +36,7 @@ def build(
     engine: Engine,
     app: str,
     context_tar: bytes,
-    files: dict[str, str],
+    files: SettingsFiles,
     build_args: dict[str, str],
     options: DockerOptions,
     out: Output,
@@ -46,8 +47,8 @@ def build(
     tenant: bool = False,
 ) -> BuildResult:
     """Builds the Dockerfile of context_tar, its steps bounded by limits and inside the parent
-    cgroup called cgroup, cancelled after time_limit seconds; files holds the tree's Procfile,
-    app.json and CHECKS texts ("" when absent). Its steps run on network unless options name one
+    cgroup called cgroup, cancelled after time_limit seconds; files are the tree's settings
+    files (build/tree.py). Its steps run on network unless options name one
     (runtime/isolation.py). A tenant's app (tenant) builds only from the images it may use."""
     text = dockerfile_text(context_tar)
     extra = parent_parameters(build_cgroup.for_engine(engine, cgroup), app, tenant)
@@ -72,7 +73,7 @@ def build(
         raise BuildFailed(f"the Dockerfile of {app} failed to build: {error}") from None
     image = engine.inspect_image(tag)
     config = image["Config"] or {}
-    declared = procfile.parse(files["Procfile"]) if files["Procfile"].strip() else {}
+    declared = procfile.parse(files.procfile) if files.procfile.strip() else {}
     processes = image_processes(declared, config)
     if not processes:
         raise BuildFailed("the image has no CMD and there is no Procfile: nothing to run")
@@ -94,8 +95,9 @@ def parent_parameters(parent: build_cgroup.Parent, app: str, tenant: bool) -> di
 
 
 def dockerfile_text(context_tar: bytes) -> str:
-    """The Dockerfile the engine will read: the context's own file (a link could make the engine
-    read another file than the one checked)."""
+    """The Dockerfile the engine will read: the context's own file, not the committed one (a link
+    could make the engine read another file than the one checked, and a .gitattributes
+    `export-subst` makes `git archive` write another text than the commit holds)."""
     try:
         return tarball.read_member(context_tar, DOCKERFILE).decode("utf-8", "replace")
     except KeyError:

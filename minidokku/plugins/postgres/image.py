@@ -15,7 +15,7 @@ from minidokku.build import tarball
 from minidokku.engine.client import Engine
 from minidokku.errors import EngineError, EngineNotFound, MinidokkuError, ValidationError
 from minidokku.output import Output
-from minidokku.records.dockeroptions import DockerOptions
+from minidokku.records.docker_options import DockerOptions
 from minidokku.settings import STACK_REPOSITORY
 
 REPOSITORY = "minidokku/postgres"

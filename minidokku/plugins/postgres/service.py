@@ -17,7 +17,7 @@ from minidokku.errors import AlreadyExists, DeployFailed, NotFound, ValidationEr
 from minidokku.ops import config
 from minidokku.plugins.postgres import image, records
 from minidokku.plugins.postgres.records import Link
-from minidokku.records import docker_options, dockeroptions
+from minidokku.records import docker_options
 from minidokku.runtime import labels
 from minidokku.runtime.scheduler import Service
 
@@ -40,7 +40,7 @@ def create(ctx: Context, name: str, version: str = DEFAULT_VERSION) -> None:
     records.validate_name(name)
     if records.exists(ctx.store, name):
         raise AlreadyExists(f"Postgres service {name} already exists")
-    build_options = dockeroptions.parse(docker_options.lines(ctx.store, None, "build"))
+    build_options = docker_options.for_phase(ctx.store, None, "build")
     reference = image.ensure_image(ctx.engine, ctx.out, version, build_options)
     password = secrets.token_hex(16)
     try:

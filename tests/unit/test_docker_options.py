@@ -5,19 +5,19 @@ import pytest
 from minidokku.build.builders.buildpacks import cache_volume
 from minidokku.errors import ValidationError
 from minidokku.plugins.postgres import records as postgres_records
-from minidokku.records import dockeroptions
+from minidokku.records import docker_options
 
 CA = "/etc/ssl/certs/ca-certificates.crt"
 
 
 def test_network_and_volume_on_one_line():
-    options = dockeroptions.parse([f"--network=host -v {CA}:{CA}:ro"])
+    options = docker_options.parse([f"--network=host -v {CA}:{CA}:ro"])
     assert options.network == "host"
     assert options.binds == [f"{CA}:{CA}:ro"]
 
 
 def test_every_supported_flag_is_translated():
-    options = dockeroptions.parse(
+    options = docker_options.parse(
         [
             "--add-host a:1.2.3.4",
             "-e K=V",
@@ -44,7 +44,7 @@ def test_every_supported_flag_is_translated():
 
 
 def test_a_later_line_wins_for_single_valued_options():
-    options = dockeroptions.parse(["--memory 1g --network a", "-m 256m", "--network=b"])
+    options = docker_options.parse(["--memory 1g --network a", "-m 256m", "--network=b"])
     assert (options.memory, options.network) == (256 * 1024**2, "b")
 
 
@@ -53,13 +53,13 @@ def test_a_later_line_wins_for_single_valued_options():
     [("100", 100), ("100b", 100), ("4k", 4096), ("512m", 536870912), ("512mb", 536870912), ("1.5g", 1610612736)],
 )
 def test_sizes_are_parsed_with_binary_units(text, size):
-    assert dockeroptions.parse_size(text) == size
+    assert docker_options.parse_size(text) == size
 
 
 @pytest.mark.parametrize("text", ["", "m", "-1m", "12t", "1.2.3m", "ten"])
 def test_bad_sizes_are_refused(text):
     with pytest.raises(ValidationError):
-        dockeroptions.parse_size(text)
+        docker_options.parse_size(text)
 
 
 @pytest.mark.parametrize(
@@ -73,13 +73,13 @@ def test_bad_sizes_are_refused(text):
     ],
 )
 def test_restart_policies(text, policy):
-    assert dockeroptions.parse_restart_policy(text) == policy
+    assert docker_options.parse_restart_policy(text) == policy
 
 
 @pytest.mark.parametrize("text", ["sometimes", "always:3", "on-failure:x", ""])
 def test_bad_restart_policies_are_refused(text):
     with pytest.raises(ValidationError):
-        dockeroptions.parse_restart_policy(text)
+        docker_options.parse_restart_policy(text)
 
 
 @pytest.mark.parametrize(
@@ -96,13 +96,13 @@ def test_bad_restart_policies_are_refused(text):
 )
 def test_unsupported_flags_are_refused(line):
     with pytest.raises(ValidationError, match="unsupported"):
-        dockeroptions.parse([line])
+        docker_options.parse([line])
 
 
 @pytest.mark.parametrize("line", ["--memory", "-v", "--network", "-e K=V --label"])
 def test_a_flag_missing_its_value_is_refused(line):
     with pytest.raises(ValidationError, match="needs a value"):
-        dockeroptions.parse([line])
+        docker_options.parse([line])
 
 
 @pytest.mark.parametrize(
@@ -111,7 +111,7 @@ def test_a_flag_missing_its_value_is_refused(line):
 )
 def test_malformed_values_are_refused(line):
     with pytest.raises(ValidationError):
-        dockeroptions.parse([line])
+        docker_options.parse([line])
 
 
 def test_apply_merges_without_dropping_existing_entries():
@@ -121,7 +121,7 @@ def test_apply_merges_without_dropping_existing_entries():
         "Labels": {"com.dokku.app": "app", "a": "old"},
         "HostConfig": {"Binds": ["cache:/cache"], "ExtraHosts": ["x:1.1.1.1"], "PortBindings": {"5000/tcp": []}},
     }
-    options = dockeroptions.parse(
+    options = docker_options.parse(
         [f"-v {CA}:{CA}:ro --network=host --add-host a:1.2.3.4 -e K=V --label a=b -m 512m --cpus 2 --restart always"]
     )
     merged = options.apply(config)
@@ -142,34 +142,34 @@ def test_apply_merges_without_dropping_existing_entries():
 def test_apply_leaves_the_given_config_untouched():
     config = {"Env": ["A=1"], "Labels": {"a": "1"}, "HostConfig": {"Binds": ["x:/x"]}}
     snapshot = repr(config)
-    dockeroptions.parse(["-v /y:/y -e B=2 --label b=2 --network host"]).apply(config)
+    docker_options.parse(["-v /y:/y -e B=2 --label b=2 --network host"]).apply(config)
     assert repr(config) == snapshot
 
 
 def test_empty_options_apply_as_a_no_op():
     config = {"Image": "i", "HostConfig": {"Binds": ["x:/x"]}}
-    assert dockeroptions.parse([]).apply(config) == config
+    assert docker_options.parse([]).apply(config) == config
 
 
 def test_validate_phases():
-    assert dockeroptions.validate_phases("build,deploy") == ["build", "deploy"]
-    assert dockeroptions.validate_phases(" run , deploy ") == ["run", "deploy"]
+    assert docker_options.validate_phases("build,deploy") == ["build", "deploy"]
+    assert docker_options.validate_phases(" run , deploy ") == ["run", "deploy"]
 
 
 @pytest.mark.parametrize("text", ["", ",", "build,release", "Deploy", "all"])
 def test_bad_phases_are_refused(text):
     with pytest.raises(ValidationError):
-        dockeroptions.validate_phases(text)
+        docker_options.validate_phases(text)
 
 
 def test_cpus_are_converted_exactly():
-    assert dockeroptions.parse(["--cpus 2.01"]).nano_cpus == 2010000000
+    assert docker_options.parse(["--cpus 2.01"]).nano_cpus == 2010000000
 
 
 @pytest.mark.parametrize("value", ["inf", "1e400"])
 def test_infinite_cpus_are_refused(value):
     with pytest.raises(ValidationError):
-        dockeroptions.parse([f"--cpus {value}"])
+        docker_options.parse([f"--cpus {value}"])
 
 
 # -- what a tenant's app may get (confine) ------------------------------------------------------
@@ -193,8 +193,8 @@ def test_infinite_cpus_are_refused(value):
     ],
 )
 def test_confine_leaves_out_what_reaches_the_host_or_another_app(line):
-    options = dockeroptions.parse([line])
-    confined, dropped = dockeroptions.confine(options)
+    options = docker_options.parse([line])
+    confined, dropped = docker_options.confine(options)
     assert (confined.network, confined.binds) == (None, [])
     assert len(dropped) == 1 and dropped[0].split(" ", 1)[1] in line
 
@@ -213,13 +213,13 @@ def test_confine_leaves_out_what_reaches_the_host_or_another_app(line):
     ],
 )
 def test_confine_keeps_what_stays_inside_the_container(line):
-    options = dockeroptions.parse([line])
-    assert dockeroptions.confine(options) == (options, [])
+    options = docker_options.parse([line])
+    assert docker_options.confine(options) == (options, [])
 
 
 def test_confine_keeps_the_rest_of_a_line_and_names_each_dropped_flag():
-    options = dockeroptions.parse([f"--network=host -v {CA}:{CA}:ro -v /srv:/srv -e K=V -m 1g"])
-    confined, dropped = dockeroptions.confine(options)
+    options = docker_options.parse([f"--network=host -v {CA}:{CA}:ro -v /srv:/srv -e K=V -m 1g"])
+    confined, dropped = docker_options.confine(options)
     assert dropped == ["--network host", "-v /srv:/srv"]
     assert confined.binds == [f"{CA}:{CA}:ro"]
     assert (confined.network, confined.env, confined.memory) == (None, ["K=V"], 1024**3)
@@ -229,7 +229,7 @@ def test_confine_keeps_the_rest_of_a_line_and_names_each_dropped_flag():
 def test_confine_catches_the_volumes_minidokku_really_makes():
     ctx = SimpleNamespace(settings=SimpleNamespace(namespace="t-"))
     for volume in (cache_volume("t-victim"), postgres_records.volume_name(ctx, "catdb")):
-        assert dockeroptions.confine(dockeroptions.parse([f"-v {volume}:/x"]))[1] == [f"-v {volume}:/x"]
+        assert docker_options.confine(docker_options.parse([f"-v {volume}:/x"]))[1] == [f"-v {volume}:/x"]
 
 
 @pytest.mark.parametrize(
@@ -239,10 +239,10 @@ def test_confine_catches_the_volumes_minidokku_really_makes():
 )  # fmt: skip
 def test_flags_that_hand_over_the_host_are_unknown_so_refused(line):
     with pytest.raises(ValidationError, match="unsupported"):
-        dockeroptions.parse([line])
+        docker_options.parse([line])
 
 
 @pytest.mark.parametrize("label", ["com.dokku.app-name=victim", "com.dokku.role=build", "COM.MINIDOKKU.service=x"])
 def test_labels_minidokku_finds_containers_by_are_refused(label):
     with pytest.raises(ValidationError, match="minidokku's own"):
-        dockeroptions.parse([f"--label {label}"])
+        docker_options.parse([f"--label {label}"])
