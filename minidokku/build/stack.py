@@ -31,7 +31,7 @@ from minidokku.settings import STACK_REPOSITORY
 # Bump STACK_VERSION whenever what the image holds changes: every install rebuilds it on its next
 # `stack:build`. 1 (unlabelled) was Python only; 2 adds Node.js and npm.
 STACK_VERSION = "2"
-VERSION_LABEL = "com.minidokku.build.stack-version"
+VERSION_LABEL = "com.minidokku.stack-version"
 BUILDING_TAG = "building"  # the new image is tagged latest only once it has passed its smoke test
 
 SUITE = "bookworm"
