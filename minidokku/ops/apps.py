@@ -73,9 +73,10 @@ def destroy(ctx: Context, app: str) -> None:
     repository = image_repository(ctx.docker_name(app))
     triggers.fire(ctx, "pre-delete", app, repository)
     with ctx.store.lock(app):
-        ctx.scheduler.remove_app(ctx.docker_name(app), volumes=[cache_volume(ctx.docker_name(app))])
+        ctx.scheduler.remove_app(ctx.docker_name(app))
         ctx.proxy.remove(app)
         _remove_images(ctx, app)
+        ctx.scheduler.remove_volume(cache_volume(ctx.docker_name(app)))
         ctx.store.remove_app(app)
     triggers.fire(ctx, "post-delete", app, repository)
 
@@ -86,7 +87,7 @@ def _remove_images(ctx: Context, app: str) -> None:
     history = releases.history(ctx.store, app)
     repository = image_repository(ctx.docker_name(app))
     tags = [f"{repository}:{tag}" for tag in ["latest", *(release.name for release in history)]]
-    ctx.scheduler.remove_images(tags, {release.image_id for release in history})
+    ctx.scheduler.remove_images(tags, {release.image_id for release in history}, must_go=True)
 
 
 DEPLOY_LOCK = ".deploy.lock"  # Dokku's name for the apps:lock marker

@@ -68,13 +68,14 @@ class DockerScheduler:
         leftovers = [entry["Id"] for entry in found if (entry.get("Labels") or {}).get(labels.ROLE) in LEFTOVER_ROLES]
         self.retire(leftovers, grace=0)
 
-    def remove_app(self, app: str, volumes: list[str]) -> None:
-        """Removes every container of the app (processes, runs, builds, tasks) and these volumes."""
+    def remove_app(self, app: str) -> None:
+        """Removes every container of the app (processes, runs, builds, tasks)."""
         for entry in self.engine.list_containers({labels.APP: app}):
             with contextlib.suppress(EngineNotFound):  # a retirement removed it meanwhile
                 self.engine.remove_container(entry["Id"], force=True)
-        for volume in volumes:
-            self.engine.remove_volume(volume)
+
+    def remove_volume(self, volume: str) -> None:
+        self.engine.remove_volume(volume)
 
     # -- processes ------------------------------------------------------------------------
     def start(
@@ -322,9 +323,9 @@ class DockerScheduler:
         with contextlib.suppress(EngineNotFound):
             self.engine.tag_image(image, repository, tag)
 
-    def remove_images(self, tags: list[str], image_ids: Iterable[str]) -> None:
+    def remove_images(self, tags: list[str], image_ids: Iterable[str], must_go: bool = False) -> None:
         for tag in tags:
-            with contextlib.suppress(EngineError):  # gone already, or a container still uses it
+            with contextlib.suppress(EngineNotFound if must_go else EngineError):
                 self.engine.remove_image(tag)
         for image_id in image_ids:
             remove_if_unnamed(self.engine, image_id)

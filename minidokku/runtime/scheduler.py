@@ -145,8 +145,11 @@ class Scheduler(Protocol):
     def remove_leftover_tasks(self, app: str) -> None:
         """Removes the build and task containers a killed deploy left behind."""
 
-    def remove_app(self, app: str, volumes: list[str]) -> None:
-        """Removes every container of the app, whatever its role, and these volumes of it."""
+    def remove_app(self, app: str) -> None:
+        """Removes every container of the app, whatever its role."""
+
+    def remove_volume(self, volume: str) -> None:
+        """Removes a volume of the app (its build cache); one already gone is fine."""
 
     # -- what checks ask (runtime/checks.py's Prober) --------------------------------------------
     def is_running(self, container: Container) -> tuple[bool, Optional[int]]:
@@ -209,9 +212,12 @@ class Scheduler(Protocol):
     def tag_image(self, image: str, repository: str, tag: str) -> None:
         """Names the image repository:tag; an image that is gone is left unnamed."""
 
-    def remove_images(self, tags: list[str], image_ids: Iterable[str]) -> None:
+    def remove_images(self, tags: list[str], image_ids: Iterable[str], must_go: bool = False) -> None:
         """Removes these tags, then the images of image_ids no tag names any more (an image
-        deployed with git:from-image keeps its own name); gone or used ones are left."""
+        deployed with git:from-image keeps its own name). A tag already gone is fine; one that
+        cannot go (a container uses it, the engine fails) is left for a later prune, or raises
+        EngineError with must_go (apps:destroy: an app's name must not be freed while its tags
+        stay, or a new app of that name could build FROM them)."""
 
     # -- services (plugins/postgres) ---------------------------------------------------------------
     def start_service(self, service: Service) -> str:

@@ -5,7 +5,8 @@ Both write to one journal, in the order things happen: ("start", name), ("retire
 ("route", app, [names]), ... so a test can say that old containers retired only after the new
 ones passed their checks and the proxy moved to them.
 
-The services part of the Scheduler interface (postgres) is left out: no flow test here runs one.
+The services part of the Scheduler interface (postgres) is left out but for remove_network: no
+flow test here runs a service.
 """
 
 import itertools
@@ -18,7 +19,7 @@ import pytest
 
 from minidokku.build.builders import BuildResult
 from minidokku.context import Context
-from minidokku.errors import NotFound
+from minidokku.errors import EngineError, NotFound
 from minidokku.ops import apps, deploy
 from minidokku.output import RecordingOutput
 from minidokku.records import resources, scale
@@ -50,6 +51,7 @@ class FakeScheduler:
         self.leftover_tasks: dict[str, str] = {}  # task container id -> app, as a killed deploy leaves them
         self.one_offs: list[OneOff] = []
         self.removed_volumes: list[str] = []
+        self.tags_in_use: set[str] = set()  # tags the engine refuses to remove (a container uses them)
         self._ids = itertools.count(1)
 
     # -- test helpers ---------------------------------------------------------------------
@@ -139,10 +141,19 @@ class FakeScheduler:
             del self.leftover_tasks[container_id]
             self.journal.append(("remove-task", container_id))
 
-    def remove_app(self, app: str, volumes: list[str]) -> None:
+    def remove_app(self, app: str) -> None:
         for container in self.containers(app):
             del self.live[container.id]
-        self.removed_volumes.extend(volumes)
+        self.journal.append(("remove-app", app))
+
+    def remove_network(self, name: str) -> None:
+        """The one services method a flow reaches: the postgres plugin's post-delete (apps:destroy)
+        removes the app's link network, which a fake never made."""
+        self.journal.append(("remove-network", name))
+
+    def remove_volume(self, volume: str) -> None:
+        self.removed_volumes.append(volume)
+        self.journal.append(("remove-volume", volume))
 
     def _update(self, container: Container, **changes) -> Container:
         updated = replace(self.live[container.id], **changes)
@@ -216,8 +227,12 @@ class FakeScheduler:
         if image in self.images:
             self.tags[f"{repository}:{tag}"] = image
 
-    def remove_images(self, tags: list[str], image_ids: Iterable[str]) -> None:
+    def remove_images(self, tags: list[str], image_ids: Iterable[str], must_go: bool = False) -> None:
         for tag in tags:
+            if tag in self.tags_in_use:
+                if must_go:
+                    raise EngineError(f"conflict: unable to remove {tag}: a container uses it")
+                continue
             self.tags.pop(tag, None)
         for image_id in image_ids:
             if image_id not in self.tags.values():
@@ -239,6 +254,7 @@ class FakeProxy:
     def remove(self, app: str) -> None:
         self.routes.pop(app, None)
         self.removed.append(app)
+        self.journal.append(("unroute", app))
 
     def published_ports(self, app: str, release: Release) -> tuple[int, ...]:
         return (release.web_port,)
