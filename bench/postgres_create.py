@@ -17,7 +17,7 @@ from pathlib import Path
 from benchlib import RUNS, Bench, print_ratio_table
 
 from minidokku.engine.client import Engine
-from minidokku.postgres import image
+from minidokku.plugins.postgres import image
 
 
 def timed(action) -> float:

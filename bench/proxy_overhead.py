@@ -19,8 +19,8 @@ from pathlib import Path
 from benchlib import HOST, Bench, BenchError
 from redeploy_under_load import WRK_SCRIPT, WrkSummary, parse_wrk
 
-from minidokku import labels
 from minidokku.engine.client import Engine
+from minidokku.runtime import labels
 
 WRK_FLAGS = ["-t2", "-c16", "-d10s", "--latency"]
 WRK_TIMEOUT = 60.0  # wrk stops itself after -d; this only guards against a hung run

@@ -37,8 +37,8 @@ from typing import Optional
 
 from benchlib import DOKKU, HOST, RUNS, Bench, BenchError
 
-from minidokku import labels
 from minidokku.engine.client import Engine
+from minidokku.runtime import labels
 
 REDEPLOYS = 10
 WRK_CAP = "600s"  # wrk's -d, longer than the redeploys take: wrk is stopped with SIGINT once they are done

@@ -39,9 +39,9 @@ from pathlib import Path
 
 from benchlib import RUNS, Bench
 
-from minidokku import triggers
 from minidokku.context import Context
 from minidokku.output import Output
+from minidokku.plugins import triggers
 from minidokku.settings import Settings
 
 CALLS = int(os.environ.get("BENCH_TRIGGER_CALLS", "200"))

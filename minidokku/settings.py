@@ -12,9 +12,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from minidokku import envfile
-from minidokku.dockeroptions import parse_size
 from minidokku.errors import PermissionDenied
+from minidokku.records import envfile
+from minidokku.records.docker_options import parse_size
 from minidokku.state import read_trusted, root_from_environment
 
 STACK_REPOSITORY = "minidokku/stack"
@@ -33,10 +33,10 @@ class Settings:
     namespace: str  # prefixes the app's Docker objects, so a test root never touches real apps
     keep_releases: int  # images of older releases are removed (their records stay)
     nginx_log_dir: str  # where each app's access and error logs go
-    user_app_quota: int  # how many apps a user key may have (access.py)
+    user_app_quota: int  # how many apps a user key may have (access/rules.py)
     build_timeout: int  # seconds a build may take before it is stopped and the push fails
     max_push_size: int  # bytes a push may send (git's receive.maxInputSize)
-    build_cgroup: str  # the pids-limited parent cgroup (or systemd slice) of Dockerfile builds (build_cgroup.py)
+    build_cgroup: str  # the pids-limited parent cgroup (or systemd slice) of Dockerfile builds (build/build_cgroup.py)
 
     @classmethod
     def load(cls) -> "Settings":

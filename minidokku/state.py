@@ -27,8 +27,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Optional
 
-from minidokku import envfile
 from minidokku.errors import Locked, PermissionDenied
+from minidokku.records import envfile
 
 DEFAULT_ROOT = "/home/dokku"
 

@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 from helpers import BUILD_NETWORK_OPTION, dokku_program, free_port, git, wait_for_port
 
-from minidokku import envfile, isolation
 from minidokku.engine.client import Engine
-from minidokku.postgres import records as postgres_records
+from minidokku.plugins.postgres import records as postgres_records
+from minidokku.records import envfile
+from minidokku.runtime import isolation
 from minidokku.settings import STACK_REPOSITORY
 from minidokku.state import Store
 
@@ -103,7 +104,7 @@ class Platform:
 
 @pytest.fixture
 def apps_network(engine) -> Iterator[str]:
-    """An apps' network of its own (isolation.py) for tests that drive builders or the scheduler."""
+    """An apps' network of its own (runtime/isolation.py) for tests that drive builders or the scheduler."""
     name = isolation.network_name(f"test-{secrets.token_hex(3)}-")
     yield name
     engine.remove_network(name)

@@ -31,7 +31,7 @@ if ! docker_answers; then
 fi
 mkdir -p /run/sshd
 
-# Dockerfile builds run inside a pids-limited parent cgroup (minidokku/build_cgroup.py; tenants'
+# Dockerfile builds run inside a pids-limited parent cgroup (minidokku/build/build_cgroup.py; tenants'
 # builds only there), as install.sh prepares it. A cgroupfs directory is gone after a reboot.
 cgroup=$(curl -fsS --unix-socket /var/run/docker.sock http://localhost/info |
   python3 -c 'import json, sys; i = json.load(sys.stdin); print(i.get("CgroupDriver") or "cgroupfs", i.get("CgroupVersion") or "1")')

@@ -1,7 +1,7 @@
 """The command line: Dokku's command names, parsed by click, answered by the core.
 
 Run as `dokku COMMAND ...` on the host, or over ssh where the forced command reads
-SSH_ORIGINAL_COMMAND (see minidokku/ssh.py).
+SSH_ORIGINAL_COMMAND (see minidokku/access/ssh.py).
 """
 
 import os
@@ -10,7 +10,9 @@ import sys
 
 import click
 
-from minidokku import __version__, access, events, triggers, users
+from minidokku import __version__
+from minidokku.access import users
+from minidokku.access.rules import Scope
 from minidokku.cli import (
     apps,
     buildpacks,
@@ -33,77 +35,25 @@ from minidokku.cli import (
     ssh_keys,
     stack,
 )
+from minidokku.cli.declare import DeclaredCommand, command, commands_in
 from minidokku.cli.errors import UserError
 from minidokku.context import Context
-from minidokku.errors import MinidokkuError, PermissionDenied
+from minidokku.errors import MinidokkuError
 from minidokku.output import Output
+from minidokku.plugins import triggers
 from minidokku.settings import Settings, program_command
 from minidokku.state import Store, root_from_environment
 
-# Commands that need root itself; every other command, run by root, runs as the root's owner.
-# Plugins are managed as root, as in Dokku: their install, dependencies and update triggers may
-# need it (apt-get), and their files are then root's, read by the dokku user. Running as root,
-# minidokku acts on nothing the dokku user could have written: SETTINGS and .sshcommand only
-# when root's own (state.read_trusted), plugins only from a folder root alone can change
-# (plugins.plugin_path, plugins.runnable_by_root).
-ROOT_COMMANDS = frozenset({"stack:build", *plugin.ROOT_ONLY})
 
-# Commands only minidokku itself runs, on the host: git's pre-receive hook (`git-hook APP`, with
-# git's `OLD NEW REF` lines on stdin) and a deploy's detached retirement of old containers. Over
-# ssh they are refused for every key, admin included (see DokkuContext).
-INTERNAL_COMMANDS = frozenset({"git-hook", "ps:retire"})
-
-
-# Commands that change nothing, so the audit trail leaves them out.
-READ_ONLY = frozenset({"apps:list", "config:get", "config:show", "config:export", "events", "help", "logs",
-                       "nginx:show-config", "nginx:validate-config", "ps:retire", "releases", "ssh-keys:list",
-                       "version", "apps:locked", "buildpacks:list", "ports:list", "plugin:list",
-                       "plugin:installed", "postgres:info", "postgres:list", "postgres:logs",
-                       "postgres:export"})  # fmt: skip
-
-
-class AuditedCommand(click.Command):
-    """A command that only a key's rights let through (access.py; plugin management only root on
-    the host), and whose every run that may change something, or was refused, goes to the audit
-    trail (events.py) with its outcome; a command adds names (never values) under
-    ctx.meta[events.DETAIL]."""
-
-    def invoke(self, ctx: click.Context):
-        outcome = "failed"
-        try:
-            if self.name in INTERNAL_COMMANDS and getattr(ctx.find_root(), "over_ssh", False):
-                raise PermissionDenied(f"{self.name} is internal to minidokku: it is never run over ssh")
-            if isinstance(ctx.obj, Context):
-                app = ctx.params.get("app")
-                access.authorize(ctx.obj.store, access.ssh_key(), self.name, app, ctx.obj.settings.user_app_quota)
-            if self.name in plugin.ROOT_ONLY and os.geteuid() != 0:
-                raise PermissionDenied(
-                    f"{self.name} must be run as root on the host (sudo dokku {self.name} ...), as in Dokku"
-                )
-            result = super().invoke(ctx)
-            outcome = "ok"
-            return result
-        except PermissionDenied:
-            outcome = "denied"
-            raise
-        except SystemExit as exit_:
-            outcome = "ok" if exit_.code in (0, None) else f"exit {exit_.code}"
-            raise
-        finally:
-            changes = self.name not in READ_ONLY and not self.name.endswith(":report")
-            if (changes or outcome == "denied") and isinstance(ctx.obj, Context):
-                action = "push" if self.name == "git-hook" else self.name
-                detail = ctx.meta.get(events.DETAIL, "")
-                event = events.Event(events.actor(), action, ctx.params.get("app") or "", detail, outcome)
-                events.record(ctx.obj.store, event)
-
-
-class PluginCommand(AuditedCommand):
-    """A subcommand no built-in command has: offered to the plugins' `commands` executables."""
+class PluginCommand(DeclaredCommand):
+    """A subcommand no built-in command has: offered to the plugins' `commands` executables. For
+    admin keys only; recorded unless it is a `:report`, the read-only shape of Dokku's commands."""
 
     def __init__(self, name: str):
         super().__init__(
             name,
+            scope=Scope.ADMIN,
+            changes=not name.endswith(":report"),
             callback=self.run_in_plugins,
             params=[click.Argument(["words"], nargs=-1, type=click.UNPROCESSED)],
             context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
@@ -131,7 +81,6 @@ class DokkuContext(click.Context):
 
 
 class DokkuGroup(click.Group):
-    command_class = AuditedCommand
     context_class = DokkuContext
 
     def get_command(self, ctx: click.Context, name: str):
@@ -152,19 +101,20 @@ class DokkuGroup(click.Group):
 @click.pass_context
 def cli(click_ctx: click.Context) -> None:
     """minidokku: a Heroku-style platform for one small VPS (Dokku's commands)."""
-    if click_ctx.invoked_subcommand not in ROOT_COMMANDS:
+    command = cli.commands.get(click_ctx.invoked_subcommand)
+    if not isinstance(command, DeclaredCommand) or command.reruns_as_owner():  # or a plugin's command
         root = root_from_environment()
         users.reexec_as_owner_of(root, program_command(root))
     click_ctx.obj = Context(Settings.load(), Output(sys.stdout))
 
 
-@cli.command("version")
+@command("version", scope=Scope.FREE, changes=False)
 def version() -> None:
     """Shows the version. Example: dokku version"""
     click.echo(f"minidokku {__version__}")
 
 
-@cli.command("help")
+@command("help", scope=Scope.FREE, changes=False)
 @click.pass_context
 def help_command(click_ctx: click.Context) -> None:
     """Lists the commands, the plugins' own too. Example: dokku help"""
@@ -198,7 +148,10 @@ for family in (
     ssh_keys,
     stack,
 ):
-    family.register(cli)
+    for declared_command in commands_in(family):
+        cli.add_command(declared_command)
+cli.add_command(version)
+cli.add_command(help_command)
 
 
 def _unwind(signum: int, _frame) -> None:
@@ -210,7 +163,7 @@ def _unwind(signum: int, _frame) -> None:
 
 def main() -> None:
     """Entry point of `dokku` and `python -m minidokku`. An ssh key's forced command runs us
-    without arguments: only then is SSH_ORIGINAL_COMMAND the request (and INTERNAL_COMMANDS are
+    without arguments: only then is SSH_ORIGINAL_COMMAND the request (and internal commands are
     refused); with arguments we were called on the host, by a person, git's hook or ourselves."""
     for hang_up in (signal.SIGHUP, signal.SIGTERM):
         signal.signal(hang_up, _unwind)

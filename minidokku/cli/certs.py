@@ -6,61 +6,79 @@ from typing import Optional
 
 import click
 
-from minidokku import apps, certs, proxy
+from minidokku.access.rules import Scope
+from minidokku.cli.declare import command
+from minidokku.cli.family import report_command
 from minidokku.cli.inputs import read_file_argument
 from minidokku.context import Context
 from minidokku.errors import ValidationError
+from minidokku.ops import apps
+from minidokku.routing import certs, proxy
 
 CERTIFICATE_LABELS = ("Ssl hostnames", "Ssl expires at", "Ssl issuer", "Ssl starts at", "Ssl subject", "Ssl verified")
 MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
 
 
-def register(cli: click.Group) -> None:
-    @cli.command("certs:add")
-    @click.argument("app")
-    @click.argument("cert_file", required=False, type=click.Path(dir_okay=False))
-    @click.argument("key_file", required=False, type=click.Path(dir_okay=False))
-    @click.pass_obj
-    def add(ctx: Context, app: str, cert_file: Optional[str], key_file: Optional[str]) -> None:
-        """Adds a certificate (chain) and its key, or a tar of server.crt and server.key on stdin.
-        Example: dokku certs:add catmeow server.crt server.key"""
-        _install(ctx, app, cert_file, key_file, f"Adding {app} to ssl")
+@command("certs:add", scope=Scope.APP, changes=True)
+@click.argument("app")
+@click.argument("cert_file", required=False, type=click.Path(dir_okay=False))
+@click.argument("key_file", required=False, type=click.Path(dir_okay=False))
+@click.pass_obj
+def add(ctx: Context, app: str, cert_file: Optional[str], key_file: Optional[str]) -> None:
+    """Adds a certificate (chain) and its key, or a tar of server.crt and server.key on stdin.
+    Example: dokku certs:add catmeow server.crt server.key"""
+    _install(ctx, app, cert_file, key_file, f"Adding {app} to ssl")
 
-    @cli.command("certs:update")
-    @click.argument("app")
-    @click.argument("cert_file", required=False, type=click.Path(dir_okay=False))
-    @click.argument("key_file", required=False, type=click.Path(dir_okay=False))
-    @click.pass_obj
-    def update(ctx: Context, app: str, cert_file: Optional[str], key_file: Optional[str]) -> None:
-        """Replaces the certificate and key, as certs:add. Example: dokku certs:update catmeow < certs.tar"""
-        _install(ctx, app, cert_file, key_file, f"Updating ssl of {app}")
 
-    @cli.command("certs:generate")
-    @click.argument("app")
-    @click.argument("domain")
-    @click.pass_obj
-    def generate(ctx: Context, app: str, domain: str) -> None:
-        """Installs a self-signed certificate for a domain (for tests and staging).
-        Example: dokku certs:generate catmeow cats.example.com"""
-        apps.require(ctx, app)
-        ctx.out.step(f"Generating a self-signed certificate for {domain}")
-        _change(ctx, app, f"Adding {app} to ssl", lambda: certs.generate(ctx.store, app, domain))
+@command("certs:update", scope=Scope.APP, changes=True)
+@click.argument("app")
+@click.argument("cert_file", required=False, type=click.Path(dir_okay=False))
+@click.argument("key_file", required=False, type=click.Path(dir_okay=False))
+@click.pass_obj
+def update(ctx: Context, app: str, cert_file: Optional[str], key_file: Optional[str]) -> None:
+    """Replaces the certificate and key, as certs:add. Example: dokku certs:update catmeow < certs.tar"""
+    _install(ctx, app, cert_file, key_file, f"Updating ssl of {app}")
 
-    @cli.command("certs:remove")
-    @click.argument("app")
-    @click.pass_obj
-    def remove(ctx: Context, app: str) -> None:
-        """Removes the app's certificate and key; it is served over http only. Example: dokku certs:remove catmeow"""
-        apps.require(ctx, app)
-        _change(ctx, app, f"Removing SSL endpoint from {app}", lambda: certs.remove(ctx.store, app))
 
-    @cli.command("certs:report")
-    @click.argument("app", required=False)
-    @click.pass_obj
-    def report(ctx: Context, app: Optional[str]) -> None:
-        """Shows the certificate of one app, or of every app. Example: dokku certs:report catmeow"""
-        for name in apps.one_or_all(ctx, app):
-            _report(ctx, name)
+@command("certs:generate", scope=Scope.APP, changes=True)
+@click.argument("app")
+@click.argument("domain")
+@click.pass_obj
+def generate(ctx: Context, app: str, domain: str) -> None:
+    """Installs a self-signed certificate for a domain (for tests and staging).
+    Example: dokku certs:generate catmeow cats.example.com"""
+    apps.require(ctx, app)
+    ctx.out.step(f"Generating a self-signed certificate for {domain}")
+    _change(ctx, app, f"Adding {app} to ssl", lambda: certs.generate(ctx.store, app, domain))
+
+
+@command("certs:remove", scope=Scope.APP, changes=True)
+@click.argument("app")
+@click.pass_obj
+def remove(ctx: Context, app: str) -> None:
+    """Removes the app's certificate and key; it is served over http only. Example: dokku certs:remove catmeow"""
+    apps.require(ctx, app)
+    _change(ctx, app, f"Removing SSL endpoint from {app}", lambda: certs.remove(ctx.store, app))
+
+
+def _report_rows(ctx: Context, app: str) -> dict[str, str]:
+    info = certs.describe(ctx.store, app) if certs.paths(ctx.store, app) else None
+    return {
+        "Ssl dir": str(ctx.store.path(app, certs.TLS_DIR)),
+        "Ssl enabled": "true" if info else "false",
+        **(_certificate_rows(info) if info else dict.fromkeys(CERTIFICATE_LABELS, "")),
+    }
+
+
+report = report_command(
+    "certs:report",
+    Scope.APP,
+    "ssl",
+    _report_rows,
+    help="Shows the certificate of one app, or of every app. Example: dokku certs:report catmeow",
+    width=31,
+    strip=True,
+)
 
 
 def _install(ctx: Context, app: str, cert_file: Optional[str], key_file: Optional[str], message: str) -> None:
@@ -87,18 +105,6 @@ def _change(ctx: Context, app: str, message: str, change) -> None:
     with ctx.store.lock(app):
         change()
         proxy.reroute(ctx, app)
-
-
-def _report(ctx: Context, app: str) -> None:
-    info = certs.describe(ctx.store, app) if certs.paths(ctx.store, app) else None
-    rows = {
-        "Ssl dir": str(ctx.store.path(app, certs.TLS_DIR)),
-        "Ssl enabled": "true" if info else "false",
-        **(_certificate_rows(info) if info else dict.fromkeys(CERTIFICATE_LABELS, "")),
-    }
-    ctx.out.section(f"{app} ssl information")
-    for label, value in rows.items():
-        ctx.out.info(f"{label + ':':<30} {value}".rstrip())
 
 
 def _certificate_rows(info: dict) -> dict[str, str]:

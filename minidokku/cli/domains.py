@@ -5,163 +5,170 @@ from typing import Optional
 
 import click
 
-from minidokku import access, apps, domains, proxy, releases, triggers
+from minidokku.access import rules
+from minidokku.access.rules import Scope
+from minidokku.cli.declare import command
+from minidokku.cli.family import print_report
 from minidokku.context import Context
 from minidokku.errors import Locked, MinidokkuError, ValidationError
-
-REPORT_WIDTH = 24  # "Domains global enabled: " and the values line up after it
-
-
-def register(cli: click.Group) -> None:
-    _register_app_commands(cli)
-    _register_global_commands(cli)
-
-    @cli.command("domains:report")
-    @click.option("--global", "is_global", is_flag=True, help="Only the global domains.")
-    @click.argument("app", required=False)
-    @click.pass_obj
-    def report(ctx: Context, is_global: bool, app: Optional[str]) -> None:
-        """Shows the domains of one app, of every app, or the global ones. Example: dokku domains:report catmeow"""
-        if is_global and app:
-            raise ValidationError("name an app or use --global, not both")
-        names = [] if is_global else apps.one_or_all(ctx, app)
-        for name in names:
-            ctx.out.section(f"{name} domains information")
-            _report_line(ctx, "Domains app enabled:", _bool(domains.is_enabled(ctx.store, name)))
-            _report_line(ctx, "Domains app vhosts:", " ".join(domains.configured_domains(ctx.store, name)))
-            _report_line(ctx, "Domains app url:", proxy.url(ctx, name))
-            _report_globals(ctx)
-        if not names:
-            ctx.out.section("global domains information")
-            _report_globals(ctx)
+from minidokku.ops import apps
+from minidokku.plugins import triggers
+from minidokku.records import releases
+from minidokku.routing import domains, proxy
 
 
-def _register_app_commands(cli: click.Group) -> None:
-    @cli.command("domains:add")
-    @click.argument("app")
-    @click.argument("names", nargs=-1, required=True)
-    @click.pass_obj
-    def add(ctx: Context, app: str, names) -> None:
-        """Adds domains to an app (instead of APP.GLOBAL). Example: dokku domains:add catmeow cats.example.com"""
-        with _app_change(ctx, app):
-            wanted = domains.normalise(names)
-            before = domains.own_domains(ctx.store, app)
-            domains.add_app(ctx.store, app, wanted, by_user_key=_by_user_key(ctx))
-            for name in wanted:
-                ctx.out.step(f"Skipping: {name} already added to {app}" if name in before else f"Added {name} to {app}")
-            _enable_if_disabled(ctx, app)
-            _reroute(ctx, app)
-            triggers.fire(ctx, "post-domains-update", app, "add", *wanted)
-
-    @cli.command("domains:set")
-    @click.argument("app")
-    @click.argument("names", nargs=-1, required=True)
-    @click.pass_obj
-    def set_(ctx: Context, app: str, names) -> None:
-        """Replaces an app's domains. Example: dokku domains:set catmeow cats.example.com www.cats.example.com"""
-        with _app_change(ctx, app):
-            wanted = domains.normalise(names)
-            domains.set_app(ctx.store, app, wanted, by_user_key=_by_user_key(ctx))
-            ctx.out.step(f"Set {' '.join(wanted)} for {app}")
-            _enable_if_disabled(ctx, app)
-            _reroute(ctx, app)
-            triggers.fire(ctx, "post-domains-update", app, "set", *wanted)
-
-    @cli.command("domains:remove")
-    @click.argument("app")
-    @click.argument("names", nargs=-1, required=True)
-    @click.pass_obj
-    def remove(ctx: Context, app: str, names) -> None:
-        """Removes domains from an app (none left: APP.GLOBAL). Example: dokku domains:remove catmeow cats.io"""
-        with _app_change(ctx, app):
-            unwanted = domains.normalise(names)
-            before = domains.own_domains(ctx.store, app)
-            domains.remove_app(ctx.store, app, unwanted)
-            for name in unwanted:
-                ctx.out.step(f"Removed {name} from {app}" if name in before else _not_own(ctx, app, name))
-            _reroute(ctx, app)
-            triggers.fire(ctx, "post-domains-update", app, "remove", *unwanted)
-
-    @cli.command("domains:clear")
-    @click.argument("app")
-    @click.pass_obj
-    def clear(ctx: Context, app: str) -> None:
-        """Removes an app's own domains; it answers at APP.GLOBAL again. Example: dokku domains:clear catmeow"""
-        with _app_change(ctx, app):
-            domains.clear_app(ctx.store, app)
-            ctx.out.step(f"Cleared domains in {app}")
-            _reroute(ctx, app)
-            triggers.fire(ctx, "post-domains-update", app, "clear")
-
-    @cli.command("domains:enable")
-    @click.argument("app")
-    @click.pass_obj
-    def enable(ctx: Context, app: str) -> None:
-        """Serves the app at its domains again. Example: dokku domains:enable catmeow"""
-        with _app_change(ctx, app):
-            if domains.is_enabled(ctx.store, app):
-                ctx.out.step(f"Domains (VHOST) support is already enabled for app ({app})")
-                return
-            domains.enable(ctx.store, app)
-            ctx.out.step("App virtual host support enabled")
-            _reroute(ctx, app)
-
-    @cli.command("domains:disable")
-    @click.argument("app")
-    @click.pass_obj
-    def disable(ctx: Context, app: str) -> None:
-        """Serves the app on a port of its own, at no domain (list kept). Example: dokku domains:disable catmeow"""
-        with _app_change(ctx, app):
-            if not domains.is_enabled(ctx.store, app):
-                ctx.out.step(f"Domains (VHOST) support is already disabled for app ({app})")
-                return
-            domains.disable(ctx.store, app)
-            ctx.out.step("App virtual host support disabled")
-            _reroute(ctx, app)
-
-
-def _register_global_commands(cli: click.Group) -> None:
-    @cli.command("domains:set-global")
-    @click.argument("names", nargs=-1, required=True)
-    @click.pass_obj
-    def set_global(ctx: Context, names) -> None:
-        """Sets the global domains; apps answer at APP.DOMAIN. Example: dokku domains:set-global example.com"""
-        wanted = domains.normalise(names, is_global=True)
-        domains.set_global(ctx.store, wanted)
-        ctx.out.step(f"Set {' '.join(wanted)}")
-        _reroute_default_named(ctx)
-
-    @cli.command("domains:add-global")
-    @click.argument("names", nargs=-1, required=True)
-    @click.pass_obj
-    def add_global(ctx: Context, names) -> None:
-        """Adds global domains. Example: dokku domains:add-global example.org"""
-        wanted = domains.normalise(names, is_global=True)
-        before = domains.global_domains(ctx.store)
-        domains.add_global(ctx.store, wanted)
+@command("domains:add", scope=Scope.APP, changes=True)
+@click.argument("app")
+@click.argument("names", nargs=-1, required=True)
+@click.pass_obj
+def add(ctx: Context, app: str, names) -> None:
+    """Adds domains to an app (instead of APP.GLOBAL). Example: dokku domains:add catmeow cats.example.com"""
+    with _app_change(ctx, app):
+        wanted = domains.normalise(names)
+        before = domains.own_domains(ctx.store, app)
+        domains.add_app(ctx.store, app, wanted, by_user_key=_by_user_key(ctx))
         for name in wanted:
-            ctx.out.step(f"Skipping {name}: already added" if name in before else f"Added {name}")
-        _reroute_default_named(ctx)
+            ctx.out.step(f"Skipping: {name} already added to {app}" if name in before else f"Added {name} to {app}")
+        _enable_if_disabled(ctx, app)
+        _reroute(ctx, app)
+        triggers.fire(ctx, "post-domains-update", app, "add", *wanted)
 
-    @cli.command("domains:remove-global")
-    @click.argument("names", nargs=-1, required=True)
-    @click.pass_obj
-    def remove_global(ctx: Context, names) -> None:
-        """Removes global domains. Example: dokku domains:remove-global example.org"""
+
+@command("domains:set", scope=Scope.APP, changes=True)
+@click.argument("app")
+@click.argument("names", nargs=-1, required=True)
+@click.pass_obj
+def set_(ctx: Context, app: str, names) -> None:
+    """Replaces an app's domains. Example: dokku domains:set catmeow cats.example.com www.cats.example.com"""
+    with _app_change(ctx, app):
+        wanted = domains.normalise(names)
+        domains.set_app(ctx.store, app, wanted, by_user_key=_by_user_key(ctx))
+        ctx.out.step(f"Set {' '.join(wanted)} for {app}")
+        _enable_if_disabled(ctx, app)
+        _reroute(ctx, app)
+        triggers.fire(ctx, "post-domains-update", app, "set", *wanted)
+
+
+@command("domains:remove", scope=Scope.APP, changes=True)
+@click.argument("app")
+@click.argument("names", nargs=-1, required=True)
+@click.pass_obj
+def remove(ctx: Context, app: str, names) -> None:
+    """Removes domains from an app (none left: APP.GLOBAL). Example: dokku domains:remove catmeow cats.io"""
+    with _app_change(ctx, app):
         unwanted = domains.normalise(names)
-        before = domains.global_domains(ctx.store)
-        domains.remove_global(ctx.store, unwanted)
+        before = domains.own_domains(ctx.store, app)
+        domains.remove_app(ctx.store, app, unwanted)
         for name in unwanted:
-            ctx.out.step(f"Removed {name}" if name in before else f"Skipping {name}: not a global domain")
-        _reroute_default_named(ctx)
+            ctx.out.step(f"Removed {name} from {app}" if name in before else _not_own(ctx, app, name))
+        _reroute(ctx, app)
+        triggers.fire(ctx, "post-domains-update", app, "remove", *unwanted)
 
-    @cli.command("domains:clear-global")
-    @click.pass_obj
-    def clear_global(ctx: Context) -> None:
-        """Removes the global domains (apps without own domains get a port each). Example: dokku domains:clear-global"""
-        domains.clear_global(ctx.store)
-        ctx.out.step("Cleared global domains")
-        _reroute_default_named(ctx)
+
+@command("domains:clear", scope=Scope.APP, changes=True)
+@click.argument("app")
+@click.pass_obj
+def clear(ctx: Context, app: str) -> None:
+    """Removes an app's own domains; it answers at APP.GLOBAL again. Example: dokku domains:clear catmeow"""
+    with _app_change(ctx, app):
+        domains.clear_app(ctx.store, app)
+        ctx.out.step(f"Cleared domains in {app}")
+        _reroute(ctx, app)
+        triggers.fire(ctx, "post-domains-update", app, "clear")
+
+
+@command("domains:enable", scope=Scope.APP, changes=True)
+@click.argument("app")
+@click.pass_obj
+def enable(ctx: Context, app: str) -> None:
+    """Serves the app at its domains again. Example: dokku domains:enable catmeow"""
+    with _app_change(ctx, app):
+        if domains.is_enabled(ctx.store, app):
+            ctx.out.step(f"Domains (VHOST) support is already enabled for app ({app})")
+            return
+        domains.enable(ctx.store, app)
+        ctx.out.step("App virtual host support enabled")
+        _reroute(ctx, app)
+
+
+@command("domains:disable", scope=Scope.APP, changes=True)
+@click.argument("app")
+@click.pass_obj
+def disable(ctx: Context, app: str) -> None:
+    """Serves the app on a port of its own, at no domain (list kept). Example: dokku domains:disable catmeow"""
+    with _app_change(ctx, app):
+        if not domains.is_enabled(ctx.store, app):
+            ctx.out.step(f"Domains (VHOST) support is already disabled for app ({app})")
+            return
+        domains.disable(ctx.store, app)
+        ctx.out.step("App virtual host support disabled")
+        _reroute(ctx, app)
+
+
+@command("domains:set-global", scope=Scope.ADMIN, changes=True)
+@click.argument("names", nargs=-1, required=True)
+@click.pass_obj
+def set_global(ctx: Context, names) -> None:
+    """Sets the global domains; apps answer at APP.DOMAIN. Example: dokku domains:set-global example.com"""
+    wanted = domains.normalise(names, is_global=True)
+    domains.set_global(ctx.store, wanted)
+    ctx.out.step(f"Set {' '.join(wanted)}")
+    _reroute_default_named(ctx)
+
+
+@command("domains:add-global", scope=Scope.ADMIN, changes=True)
+@click.argument("names", nargs=-1, required=True)
+@click.pass_obj
+def add_global(ctx: Context, names) -> None:
+    """Adds global domains. Example: dokku domains:add-global example.org"""
+    wanted = domains.normalise(names, is_global=True)
+    before = domains.global_domains(ctx.store)
+    domains.add_global(ctx.store, wanted)
+    for name in wanted:
+        ctx.out.step(f"Skipping {name}: already added" if name in before else f"Added {name}")
+    _reroute_default_named(ctx)
+
+
+@command("domains:remove-global", scope=Scope.ADMIN, changes=True)
+@click.argument("names", nargs=-1, required=True)
+@click.pass_obj
+def remove_global(ctx: Context, names) -> None:
+    """Removes global domains. Example: dokku domains:remove-global example.org"""
+    unwanted = domains.normalise(names)
+    before = domains.global_domains(ctx.store)
+    domains.remove_global(ctx.store, unwanted)
+    for name in unwanted:
+        ctx.out.step(f"Removed {name}" if name in before else f"Skipping {name}: not a global domain")
+    _reroute_default_named(ctx)
+
+
+@command("domains:clear-global", scope=Scope.ADMIN, changes=True)
+@click.pass_obj
+def clear_global(ctx: Context) -> None:
+    """Removes the global domains (apps without own domains get a port each). Example: dokku domains:clear-global"""
+    domains.clear_global(ctx.store)
+    ctx.out.step("Cleared global domains")
+    _reroute_default_named(ctx)
+
+
+@command("domains:report", scope=Scope.APP, changes=False)
+@click.option("--global", "is_global", is_flag=True, help="Only the global domains.")
+@click.argument("app", required=False)
+@click.pass_obj
+def report(ctx: Context, is_global: bool, app: Optional[str]) -> None:
+    """Shows the domains of one app, of every app, or the global ones. Example: dokku domains:report catmeow"""
+    if is_global and app:
+        raise ValidationError("name an app or use --global, not both")
+    names = [] if is_global else apps.one_or_all(ctx, app)
+    for name in names:
+        rows = {
+            "Domains app enabled": _bool(domains.is_enabled(ctx.store, name)),
+            "Domains app vhosts": " ".join(domains.configured_domains(ctx.store, name)),
+            "Domains app url": proxy.url(ctx, name),
+        }
+        print_report(ctx.out, f"{name} domains", {**rows, **_global_rows(ctx)})
+    if not names:
+        print_report(ctx.out, "global domains", _global_rows(ctx))
 
 
 def _app_change(ctx: Context, app: str):
@@ -172,8 +179,8 @@ def _app_change(ctx: Context, app: str):
 
 def _by_user_key(ctx: Context) -> bool:
     """A user key claims only names nobody else has or covers; admins and the host are free."""
-    key = access.ssh_key()
-    return key is not None and access.role(ctx.store, key) != access.ADMIN
+    key = rules.ssh_key()
+    return key is not None and rules.role(ctx.store, key) != rules.ADMIN
 
 
 def _enable_if_disabled(ctx: Context, app: str) -> None:
@@ -212,14 +219,9 @@ def _reroute_default_named(ctx: Context) -> None:
             ctx.out.info(f"{app} keeps its previous site: {error}")
 
 
-def _report_globals(ctx: Context) -> None:
+def _global_rows(ctx: Context) -> dict[str, str]:
     global_names = domains.global_domains(ctx.store)
-    _report_line(ctx, "Domains global enabled:", _bool(bool(global_names)))
-    _report_line(ctx, "Domains global vhosts:", " ".join(global_names))
-
-
-def _report_line(ctx: Context, label: str, value: str) -> None:
-    ctx.out.info(f"{label:<{REPORT_WIDTH}}{value}")
+    return {"Domains global enabled": _bool(bool(global_names)), "Domains global vhosts": " ".join(global_names)}
 
 
 def _bool(value: bool) -> str:

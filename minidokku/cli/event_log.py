@@ -1,19 +1,20 @@
-"""events: the audit trail of who did what to which app (see minidokku/events.py)."""
+"""events: the audit trail of who did what to which app (see minidokku/access/events.py)."""
 
 import click
 
-from minidokku import events
+from minidokku.access import events
+from minidokku.access.rules import Scope
+from minidokku.cli.declare import command
 from minidokku.context import Context
 
 
-def register(cli: click.Group) -> None:
-    @cli.command("events")
-    @click.option("-t", "--tail", "follow", is_flag=True, help="Keep printing new events as they come.")
-    @click.pass_obj
-    def show(ctx: Context, follow: bool) -> None:
-        """Lists who did what to which app, and when. Example: dokku events -t"""
-        for line in events.lines(ctx.store):
+@command("events", scope=Scope.ADMIN, changes=False)
+@click.option("-t", "--tail", "follow", is_flag=True, help="Keep printing new events as they come.")
+@click.pass_obj
+def show(ctx: Context, follow: bool) -> None:
+    """Lists who did what to which app, and when. Example: dokku events -t"""
+    for line in events.lines(ctx.store):
+        click.echo(line)
+    if follow:
+        for line in events.follow(ctx.store):
             click.echo(line)
-        if follow:
-            for line in events.follow(ctx.store):
-                click.echo(line)

@@ -4,10 +4,14 @@ import sys
 
 import click
 
-from minidokku import access, archives, events, push, sources, ssh, urls
+from minidokku.access import events, rules, ssh, urls
+from minidokku.access.rules import Scope
+from minidokku.build import archives
+from minidokku.cli.declare import Runs, command
 from minidokku.cli.errors import UserError
 from minidokku.context import Context
 from minidokku.errors import MinidokkuError, PermissionDenied
+from minidokku.ops import push, sources
 from minidokku.output import Output
 from minidokku.settings import Settings
 
@@ -22,44 +26,45 @@ def serve_ssh(cli: click.Group, original_command: str) -> None:
         # stdout carries the git protocol: our own messages go to stderr.
         ctx = Context(Settings.load(), Output(sys.stderr))
         try:
-            sys.exit(push.serve(ctx, request, access.ssh_key()))
+            sys.exit(push.serve(ctx, request, rules.ssh_key()))
         except PermissionDenied:  # an accepted push is recorded by its hook; a refused one here
             action = "push" if request.command == "git-receive-pack" else "fetch"
-            events.record(ctx.store, events.Event(events.actor(), action, request.app, "", "denied"))
+            events.record(ctx.store, events.Event(events.actor(), action, request.app, "", events.DENIED))
             raise
     except MinidokkuError as error:
         UserError(error).show()
         sys.exit(error.exit_code)
 
 
-def register(cli: click.Group) -> None:
-    @cli.command("git-hook", hidden=True)
-    @click.argument("app")
-    @click.pass_obj
-    def git_hook(ctx: Context, app: str) -> None:
-        """The repo's pre-receive hook: deploys the pushed deploy branch, or fails the push."""
-        updates = push.parse_ref_updates(sys.stdin.buffer.read())
-        click.get_current_context().meta[events.DETAIL] = " ".join(
-            f"{update.branch or update.ref} {update.new[:7]}" for update in updates
-        )
-        push.deploy_ref_updates(ctx, app, updates)
+@command("git-hook", scope=Scope.APP, changes=True, runs=Runs.INTERNAL, audit_as="push", hidden=True)
+@click.argument("app")
+@click.pass_obj
+def git_hook(ctx: Context, app: str) -> None:
+    """The repo's pre-receive hook: deploys the pushed deploy branch, or fails the push."""
+    updates = push.parse_ref_updates(sys.stdin.buffer.read())
+    click.get_current_context().meta[events.DETAIL] = " ".join(
+        f"{update.branch or update.ref} {update.new[:7]}" for update in updates
+    )
+    push.deploy_ref_updates(ctx, app, updates)
 
-    @cli.command("git:from-image")
-    @click.argument("app")
-    @click.argument("image")
-    @click.pass_obj
-    def from_image(ctx: Context, app: str, image: str) -> None:
-        """Deploys a ready image (its CMD runs as web). Example: dokku git:from-image catmeow nginx:1.25"""
-        sources.from_image(ctx, app, image)
 
-    @cli.command("git:from-archive")
-    @click.argument("app")
-    @click.argument("source")
-    @click.pass_obj
-    def from_archive(ctx: Context, app: str, source: str) -> None:
-        """Deploys a tarball from a URL, or `-` for stdin. Example: dokku git:from-archive catmeow https://host/app.tar.gz"""
-        if source == "-":
-            data = sys.stdin.buffer.read(archives.MAX_BYTES + 1)
-        else:
-            data = archives.download(source, urls.policy_for(ctx.store, app))
-        sources.from_archive(ctx, app, data, "stdin" if source == "-" else source)
+@command("git:from-image", scope=Scope.ADMIN, changes=True)
+@click.argument("app")
+@click.argument("image")
+@click.pass_obj
+def from_image(ctx: Context, app: str, image: str) -> None:
+    """Deploys a ready image (its CMD runs as web). Example: dokku git:from-image catmeow nginx:1.25"""
+    sources.from_image(ctx, app, image)
+
+
+@command("git:from-archive", scope=Scope.ADMIN, changes=True)
+@click.argument("app")
+@click.argument("source")
+@click.pass_obj
+def from_archive(ctx: Context, app: str, source: str) -> None:
+    """Deploys a tarball from a URL, or `-` for stdin. Example: dokku git:from-archive catmeow https://host/app.tar.gz"""
+    if source == "-":
+        data = sys.stdin.buffer.read(archives.MAX_BYTES + 1)
+    else:
+        data = archives.download(source, urls.policy_for(ctx.store, app))
+    sources.from_archive(ctx, app, data, "stdin" if source == "-" else source)

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from minidokku import access
+from minidokku.access import rules
 from minidokku.context import Context
 from minidokku.errors import PermissionDenied, ValidationError
 
@@ -17,8 +17,8 @@ def read_file_argument(ctx: Context, path: str, hint: str) -> bytes:
     """The bytes of the file at path, or of stdin for `-`; at most MAX_FILE_BYTES of them."""
     if path == "-":
         return _bounded(sys.stdin.buffer, hint)
-    key = access.ssh_key()
-    if not access.may_read_server_files(ctx.store, key):
+    key = rules.ssh_key()
+    if not rules.may_read_server_files(ctx.store, key):
         raise PermissionDenied(f"{key} is a user key: give {hint} on stdin, not as a path on the server")
     try:
         with open(path, "rb") as file:

@@ -1,64 +1,69 @@
 """ports:list|add|set|remove|clear|report (Dokku's port mappings, SCHEME:HOST_PORT:CONTAINER_PORT)."""
 
-from typing import Optional
-
 import click
 
-from minidokku import apps, ports, proxy
+from minidokku.access.rules import Scope
+from minidokku.cli.declare import command
+from minidokku.cli.family import report_command
 from minidokku.context import Context
 from minidokku.errors import MinidokkuError
+from minidokku.ops import apps
+from minidokku.routing import ports, proxy
 
 
-def register(cli: click.Group) -> None:
-    for name, change, doc in (
-        ("ports:add", ports.add, "Adds port mappings. Example: dokku ports:add catmeow http:8080:5000"),
-        ("ports:set", ports.set_, "Replaces the port mappings. Example: dokku ports:set catmeow http:80:5000"),
-        (
-            "ports:remove",
-            ports.remove,
-            "Removes mappings (whole, or by host port). Example: dokku ports:remove catmeow 8080",
-        ),
-    ):
-        cli.command(name, help=doc)(_change_command(change))
+def _change_command(name: str, change, help: str):
+    """`NAME APP MAPPING...`: the mappings changed by change(store, app, mappings)."""
 
-    @cli.command("ports:clear")
-    @click.argument("app")
-    @click.pass_obj
-    def clear(ctx: Context, app: str) -> None:
-        """Removes every mapping: the defaults apply again. Example: dokku ports:clear catmeow"""
-        _apply(ctx, app, lambda store, name, _mappings: ports.clear(store, name), [])
-
-    @cli.command("ports:list")
-    @click.argument("app")
-    @click.pass_obj
-    def list_(ctx: Context, app: str) -> None:
-        """Lists the app's port mappings in use. Example: dokku ports:list catmeow"""
-        apps.require(ctx, app)
-        ctx.out.section("Port mappings for " + app)
-        click.echo("    -----> scheme  host port  container port")
-        for mapping in proxy.mappings(ctx, app):
-            click.echo(f"    -----> {mapping.scheme:<7} {mapping.host_port:<10} {mapping.container_port}")
-
-    @cli.command("ports:report")
-    @click.argument("app", required=False)
-    @click.pass_obj
-    def report(ctx: Context, app: Optional[str]) -> None:
-        """Shows the port mappings of one app or of every app. Example: dokku ports:report catmeow"""
-        for name in apps.one_or_all(ctx, app):
-            ctx.out.section(f"{name} ports information")
-            explicit = " ".join(str(m) for m in ports.explicit(ctx.store, name))
-            ctx.out.info(f"{'Ports map:':<24}{explicit or '-'}")
-            ctx.out.info(f"{'Ports map detected:':<24}{' '.join(str(m) for m in proxy.mappings(ctx, name))}")
-
-
-def _change_command(change):
     @click.argument("app")
     @click.argument("mappings", nargs=-1, required=True)
     @click.pass_obj
-    def command(ctx: Context, app: str, mappings) -> None:
+    def change_mappings(ctx: Context, app: str, mappings) -> None:
         _apply(ctx, app, change, list(mappings))
 
-    return command
+    return command(name, scope=Scope.ADMIN, changes=True, help=help)(change_mappings)
+
+
+add = _change_command("ports:add", ports.add, "Adds port mappings. Example: dokku ports:add catmeow http:8080:5000")
+set_ = _change_command(
+    "ports:set", ports.set_, "Replaces the port mappings. Example: dokku ports:set catmeow http:80:5000"
+)
+remove = _change_command(
+    "ports:remove",
+    ports.remove,
+    "Removes mappings (whole, or by host port). Example: dokku ports:remove catmeow 8080",
+)
+
+
+@command("ports:clear", scope=Scope.ADMIN, changes=True)
+@click.argument("app")
+@click.pass_obj
+def clear(ctx: Context, app: str) -> None:
+    """Removes every mapping: the defaults apply again. Example: dokku ports:clear catmeow"""
+    _apply(ctx, app, lambda store, name, _mappings: ports.clear(store, name), [])
+
+
+@command("ports:list", scope=Scope.APP, changes=False)
+@click.argument("app")
+@click.pass_obj
+def list_(ctx: Context, app: str) -> None:
+    """Lists the app's port mappings in use. Example: dokku ports:list catmeow"""
+    apps.require(ctx, app)
+    ctx.out.section("Port mappings for " + app)
+    click.echo("    -----> scheme  host port  container port")
+    for mapping in proxy.mappings(ctx, app):
+        click.echo(f"    -----> {mapping.scheme:<7} {mapping.host_port:<10} {mapping.container_port}")
+
+
+report = report_command(
+    "ports:report",
+    Scope.APP,
+    "ports",
+    lambda ctx, app: {
+        "Ports map": " ".join(str(m) for m in ports.explicit(ctx.store, app)) or "-",
+        "Ports map detected": " ".join(str(m) for m in proxy.mappings(ctx, app)),
+    },
+    help="Shows the port mappings of one app or of every app. Example: dokku ports:report catmeow",
+)
 
 
 def _apply(ctx: Context, app: str, change, mappings: list[str]) -> None:

@@ -5,129 +5,90 @@ from typing import Optional
 
 import click
 
-from minidokku import apps, events, processes, ps_settings, push, releases, retirement
+from minidokku.access import events
+from minidokku.access.rules import Scope
+from minidokku.cli.declare import Runs, command
+from minidokku.cli.family import report_command, set_command
 from minidokku.context import Context
 from minidokku.errors import DeployFailed, MinidokkuError, ValidationError
+from minidokku.ops import apps, processes, push, retirement
+from minidokku.records import ps_settings, releases
 
 
-def register(cli: click.Group) -> None:
-    @cli.command("ps:scale")
-    @click.argument("app")
-    @click.argument("pairs", nargs=-1)
-    @click.pass_obj
-    def scale(ctx: Context, app: str, pairs) -> None:
-        """Shows or sets how many containers of each process type run. Example: dokku ps:scale catmeow web=2 worker=1"""
-        if pairs:
-            click.get_current_context().meta[events.DETAIL] = " ".join(pairs)
-            changes = processes.set_scale(ctx, app, list(pairs))
-            ctx.out.step(f"Scaled {app} processes: {' '.join(f'{k}={v}' for k, v in changes.items())}")
-            return
-        apps.require(ctx, app)
-        ctx.out.step(f"Scaling for {app}")
-        click.echo("proctype: qty")
-        click.echo("--------: ---")
-        for name, count in processes.counts(ctx, app).items():
-            click.echo(f"{name + ':':<9} {count}")
-
-    for name, action, doc in (
-        ("ps:start", processes.start, "Starts the app's processes. Example: dokku ps:start catmeow"),
-        (
-            "ps:restart",
-            processes.restart,
-            "Restarts the app's processes without downtime. Example: dokku ps:restart catmeow",
-        ),
-        (
-            "ps:rebuild",
-            push.rebuild,
-            "Builds the last pushed commit again and deploys it. Example: dokku ps:rebuild catmeow",
-        ),
-        ("ps:stop", processes.stop, "Stops the app's processes; nginx answers 503. Example: dokku ps:stop catmeow"),
-    ):
-        cli.command(name, help=doc)(_for_app_or_all(action))
-
-    @cli.command("ps:set")
-    @click.argument("app")
-    @click.argument("key")
-    @click.argument("value", required=False, default="")
-    @click.pass_obj
-    def set_(ctx: Context, app: str, key: str, value: str) -> None:
-        """Sets (or, with no value, clears) a ps property. Example: dokku ps:set catmeow restart-policy always"""
-        apps.require(ctx, app)
-        ps_settings.set_property(ctx.store, app, key, value)
-        ctx.out.step(f"Setting {key} to {value}" if value else f"Unsetting {key}")
-        if releases.current(ctx.store, app):
-            ctx.out.info("It takes effect on the next deploy or `dokku ps:restart`")
-
-    @cli.command("ps:report")
-    @click.argument("app", required=False)
-    @click.pass_obj
-    def report(ctx: Context, app: Optional[str]) -> None:
-        """Shows the processes of one app, or of every app. Example: dokku ps:report catmeow"""
-        for name in apps.one_or_all(ctx, app):
-            _report(ctx, name)
-
-    @cli.command("ps:restore")
-    @click.argument("app", required=False)
-    @click.pass_obj
-    def restore(ctx: Context, app: Optional[str]) -> None:
-        """Brings back every app that should run (at boot, after an engine restart). Example: dokku ps:restore"""
-        failed = []
-        for name in apps.one_or_all(ctx, app):
-            try:
-                done = processes.restore(ctx, name)
-            except MinidokkuError as error:
-                ctx.out.step(f"Restoring {name} failed: {error}")
-                failed.append(name)
-                continue
-            if done:
-                ctx.out.step(f"Restored {name} ({done})")
-        if failed:
-            raise DeployFailed(f"could not restore {', '.join(failed)}")
-
-    @cli.command("ps:retire", hidden=True)
-    @click.option("--wait", type=int, default=0)
-    @click.argument("container_ids", nargs=-1)
-    @click.pass_obj
-    def retire(ctx: Context, wait: int, container_ids) -> None:
-        """Stops and removes containers after a wait (run detached by a deploy)."""
-        retirement.retire_after(ctx, list(container_ids), wait)
+@command("ps:scale", scope=Scope.APP, changes=True)
+@click.argument("app")
+@click.argument("pairs", nargs=-1)
+@click.pass_obj
+def scale(ctx: Context, app: str, pairs) -> None:
+    """Shows or sets how many containers of each process type run. Example: dokku ps:scale catmeow web=2 worker=1"""
+    if pairs:
+        click.get_current_context().meta[events.DETAIL] = " ".join(pairs)
+        changes = processes.set_scale(ctx, app, list(pairs))
+        ctx.out.step(f"Scaled {app} processes: {' '.join(f'{k}={v}' for k, v in changes.items())}")
+        return
+    apps.require(ctx, app)
+    ctx.out.step(f"Scaling for {app}")
+    click.echo("proctype: qty")
+    click.echo("--------: ---")
+    for name, count in processes.counts(ctx, app).items():
+        click.echo(f"{name + ':':<9} {count}")
 
 
-def _for_app_or_all(action: Callable[[Context, str], object]):
-    """A command taking APP or --all; with --all every app is tried and the failures listed."""
+def _for_app_or_all(name: str, action: Callable[[Context, str], object], help: str):
+    """`NAME APP|--all`; with --all every app is tried and the failures listed."""
 
     @click.argument("app", required=False)
     @click.option("--all", "every", is_flag=True, help="Every app.")
     @click.pass_obj
-    def command(ctx: Context, app: Optional[str], every: bool) -> None:
+    def act(ctx: Context, app: Optional[str], every: bool) -> None:
         if bool(app) == every:
             raise ValidationError("give an app name or --all")
         if app:
             action(ctx, app)
             return
         failed = []
-        for name in apps.list_apps(ctx):
+        for each in apps.list_apps(ctx):
             try:
-                action(ctx, name)
+                action(ctx, each)
             except MinidokkuError as error:
-                ctx.out.step(f"{name}: {error}")
-                failed.append(name)
+                ctx.out.step(f"{each}: {error}")
+                failed.append(each)
         if failed:
             raise DeployFailed(f"failed for {', '.join(failed)}")
 
-    return command
+    return command(name, scope=Scope.APP, changes=True, help=help)(act)
 
 
-def _report(ctx: Context, app: str) -> None:
+start = _for_app_or_all("ps:start", processes.start, "Starts the app's processes. Example: dokku ps:start catmeow")
+restart = _for_app_or_all(
+    "ps:restart", processes.restart, "Restarts the app's processes without downtime. Example: dokku ps:restart catmeow"
+)
+rebuild = _for_app_or_all(
+    "ps:rebuild", push.rebuild, "Builds the last pushed commit again and deploys it. Example: dokku ps:rebuild catmeow"
+)
+stop = _for_app_or_all(
+    "ps:stop", processes.stop, "Stops the app's processes; nginx answers 503. Example: dokku ps:stop catmeow"
+)
+set_ = set_command(
+    "ps:set",
+    Scope.APP,
+    lambda ctx, app, key, value: ps_settings.set_property(ctx.store, app, key, value),
+    help="Sets (or, with no value, clears) a ps property. Example: dokku ps:set catmeow restart-policy always",
+    note=lambda ctx, app: (
+        "It takes effect on the next deploy or `dokku ps:restart`" if releases.current(ctx.store, app) else ""
+    ),
+)
+
+
+def _report_rows(ctx: Context, app: str) -> dict[str, str]:
     current = releases.current(ctx.store, app)
     containers = ctx.scheduler.running(ctx.docker_name(app)) if current else []
-    policy = ps_settings.restart_policy(ctx.store, app)
     rows = {
         "Deployed": "true" if current else "false",
         "Release": f"{current.name} ({current.sha[:7]})" if current else "-",
         "Processes": str(len(containers)),
         "Scale": " ".join(f"{k}={v}" for k, v in processes.counts(ctx, app).items()) or "-",
-        "Restart policy": _policy_text(policy),
+        "Restart policy": _policy_text(ps_settings.restart_policy(ctx.store, app)),
         "Running": "false"
         if ps_settings.is_stopped(ctx.store, app)
         else str(any(c.running for c in containers)).lower(),
@@ -136,9 +97,44 @@ def _report(ctx: Context, app: str) -> None:
         state = "running" if container.running else "stopped"
         port = f", port {container.host_port}" if container.host_port else ""
         rows[f"Status {container.dyno}"] = f"{state} (CID: {container.id[:12]}{port})"
-    ctx.out.section(f"{app} ps information")
-    for label, value in rows.items():
-        ctx.out.info(f"{label + ':':<24}{value}")
+    return rows
+
+
+report = report_command(
+    "ps:report",
+    Scope.APP,
+    "ps",
+    _report_rows,
+    help="Shows the processes of one app, or of every app. Example: dokku ps:report catmeow",
+)
+
+
+@command("ps:restore", scope=Scope.ADMIN, changes=True)
+@click.argument("app", required=False)
+@click.pass_obj
+def restore(ctx: Context, app: Optional[str]) -> None:
+    """Brings back every app that should run (at boot, after an engine restart). Example: dokku ps:restore"""
+    failed = []
+    for name in apps.one_or_all(ctx, app):
+        try:
+            done = processes.restore(ctx, name)
+        except MinidokkuError as error:
+            ctx.out.step(f"Restoring {name} failed: {error}")
+            failed.append(name)
+            continue
+        if done:
+            ctx.out.step(f"Restored {name} ({done})")
+    if failed:
+        raise DeployFailed(f"could not restore {', '.join(failed)}")
+
+
+@command("ps:retire", scope=Scope.ADMIN, changes=False, runs=Runs.INTERNAL, hidden=True)
+@click.option("--wait", type=int, default=0)
+@click.argument("container_ids", nargs=-1)
+@click.pass_obj
+def retire(ctx: Context, wait: int, container_ids) -> None:
+    """Stops and removes containers after a wait (run detached by a deploy)."""
+    retirement.retire_after(ctx, list(container_ids), wait)
 
 
 def _policy_text(policy: Optional[dict]) -> str:

@@ -5,60 +5,20 @@ from typing import Optional
 
 import click
 
-from minidokku import apps, releases, resources
+from minidokku.access.rules import Scope
+from minidokku.cli.declare import command
+from minidokku.cli.family import print_report
 from minidokku.context import Context
 from minidokku.errors import ValidationError
+from minidokku.ops import apps
+from minidokku.records import releases, resources
 
 UNSUPPORTED = ("network", "network-ingress", "network-egress", "nvidia-gpu")
 NOUNS = {resources.LIMIT: "limits", resources.RESERVE: "reservation"}
 REPORT_PREFIX = "--resource-"
 
 
-def register(cli: click.Group) -> None:
-    for kind, command, doc in (
-        (
-            resources.LIMIT,
-            "resource:limit",
-            "Limits resources of an app's processes, or every app's with --global (no values: shows them). "
-            "Example: dokku resource:limit --memory 256 --process-type worker catmeow",
-        ),
-        (
-            resources.RESERVE,
-            "resource:reserve",
-            "Reserves resources for an app's processes, or every app's with --global (no values: shows them). "
-            "Example: dokku resource:reserve --memory 128 catmeow",
-        ),
-    ):
-        cli.command(command, help=doc)(_setting_command(kind))
-        cli.command(
-            f"{command}-clear",
-            help=f"Clears the resource {NOUNS[kind]} of an app (no app or --global: the defaults). "
-            f"Example: dokku {command}-clear --process-type web catmeow",
-        )(_clearing_command(kind))
-
-    @cli.command("resource:report", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
-    @click.argument("app", required=False)
-    @click.argument("args", nargs=-1, type=click.UNPROCESSED)
-    @click.pass_obj
-    def report(ctx: Context, app: Optional[str], args: tuple[str, ...]) -> None:
-        """Shows the resources each process type of an app gets, or one value with a flag.
-        Example: dokku resource:report catmeow --resource-web.limit.memory"""
-        if app and app.startswith("--") or len(args) > 1:  # args: Dokku's one info flag
-            raise ValidationError("expected [APP] [--resource-TYPE.limit|reserve.KEY]")
-        for name in apps.one_or_all(ctx, app):
-            rows = _report_rows(ctx, name)
-            if args:
-                if args[0] not in rows:
-                    raise ValidationError(f"unknown flag {args[0]}; known: {', '.join(rows)}")
-                click.echo(rows[args[0]])
-                continue
-            ctx.out.section(f"{name} resource information")
-            for flag, value in rows.items():
-                label = flag.removeprefix(REPORT_PREFIX).replace(".", " ").replace("-", " ")
-                ctx.out.info(f"{label + ':':<31}{value}".rstrip())
-
-
-def _setting_command(kind: str):
+def _setting_command(name: str, kind: str, help: str):
     @click.option("--process-type", "process_type", default=resources.DEFAULT_TYPE, help="One process type.")
     @click.option("--global", "is_global", is_flag=True, help="For every app.")
     @click.option("--cpu", help="CPUs (0.5, 2).")
@@ -71,7 +31,7 @@ def _setting_command(kind: str):
     @click.option("--nvidia-gpu", "nvidia_gpu", hidden=True)
     @click.argument("app", required=False)
     @click.pass_obj
-    def command(ctx: Context, process_type: str, is_global: bool, app: Optional[str], **given) -> None:
+    def set_values(ctx: Context, process_type: str, is_global: bool, app: Optional[str], **given) -> None:
         target = _target(ctx, app, is_global, required=True)
         values = {key.replace("_", "-"): value for key, value in given.items() if value is not None}
         refused = [key for key in values if key in UNSUPPORTED or key not in resources.KEYS[kind]]
@@ -80,31 +40,42 @@ def _setting_command(kind: str):
                 f"--{refused[0]} is not a resource {kind} minidokku's scheduler applies; "
                 f"it applies {', '.join('--' + key for key in resources.KEYS[kind])}"
             )
-        suffix = "" if process_type == resources.DEFAULT_TYPE else f" ({process_type})"
-        if not values:
-            resources.validate_process_type(process_type)
-            ctx.out.section(f"resource {NOUNS[kind]} {target or 'default'} information{suffix}")
-            for key, value in resources.shown(ctx.store, target, process_type, kind).items():
-                ctx.out.info(f"{key}: {value}".rstrip())
-            return
-        resources.set_values(ctx.store, target, process_type, kind, values)
-        if target:
-            ctx.out.section(f"Setting resource {NOUNS[kind]} for {target}{suffix}")
+        if values:
+            _store(ctx, target, process_type, kind, values)
         else:
-            ctx.out.section(f"Setting default resource {NOUNS[kind]}{suffix}")
-        for key, value in values.items():
-            ctx.out.info(f"{key}: {'cleared' if value == resources.CLEAR else value}")
-        ctx.out.info("It takes effect on the next deploy or `dokku ps:restart`")
+            _show(ctx, target, process_type, kind)
 
-    return command
+    return command(name, scope=Scope.ADMIN, changes=True, help=help)(set_values)
 
 
-def _clearing_command(kind: str):
+def _show(ctx: Context, target: Optional[str], process_type: str, kind: str) -> None:
+    resources.validate_process_type(process_type)
+    ctx.out.section(f"resource {NOUNS[kind]} {target or 'default'} information{_suffix(process_type)}")
+    for key, value in resources.shown(ctx.store, target, process_type, kind).items():
+        ctx.out.info(f"{key}: {value}".rstrip())
+
+
+def _store(ctx: Context, target: Optional[str], process_type: str, kind: str, values: dict[str, str]) -> None:
+    resources.set_values(ctx.store, target, process_type, kind, values)
+    if target:
+        ctx.out.section(f"Setting resource {NOUNS[kind]} for {target}{_suffix(process_type)}")
+    else:
+        ctx.out.section(f"Setting default resource {NOUNS[kind]}{_suffix(process_type)}")
+    for key, value in values.items():
+        ctx.out.info(f"{key}: {'cleared' if value == resources.CLEAR else value}")
+    ctx.out.info("It takes effect on the next deploy or `dokku ps:restart`")
+
+
+def _suffix(process_type: str) -> str:
+    return "" if process_type == resources.DEFAULT_TYPE else f" ({process_type})"
+
+
+def _clearing_command(name: str, kind: str, help: str):
     @click.option("--process-type", "process_type", default=None, help="One process type.")
     @click.option("--global", "is_global", is_flag=True, help="The defaults of every app.")
     @click.argument("app", required=False)
     @click.pass_obj
-    def command(ctx: Context, process_type: Optional[str], is_global: bool, app: Optional[str]) -> None:
+    def clear(ctx: Context, process_type: Optional[str], is_global: bool, app: Optional[str]) -> None:
         target = _target(ctx, app, is_global, required=False)
         if process_type is not None:
             resources.validate_process_type(process_type)
@@ -116,7 +87,60 @@ def _clearing_command(kind: str):
         else:
             ctx.out.step(f"Clearing default resource {NOUNS[kind]}{suffix}")
 
-    return command
+    return command(name, scope=Scope.ADMIN, changes=True, help=help)(clear)
+
+
+limit = _setting_command(
+    "resource:limit",
+    resources.LIMIT,
+    "Limits resources of an app's processes, or every app's with --global (no values: shows them). "
+    "Example: dokku resource:limit --memory 256 --process-type worker catmeow",
+)
+limit_clear = _clearing_command(
+    "resource:limit-clear",
+    resources.LIMIT,
+    "Clears the resource limits of an app (no app or --global: the defaults). "
+    "Example: dokku resource:limit-clear --process-type web catmeow",
+)
+reserve = _setting_command(
+    "resource:reserve",
+    resources.RESERVE,
+    "Reserves resources for an app's processes, or every app's with --global (no values: shows them). "
+    "Example: dokku resource:reserve --memory 128 catmeow",
+)
+reserve_clear = _clearing_command(
+    "resource:reserve-clear",
+    resources.RESERVE,
+    "Clears the resource reservation of an app (no app or --global: the defaults). "
+    "Example: dokku resource:reserve-clear --process-type web catmeow",
+)
+
+
+@command(
+    "resource:report",
+    scope=Scope.ADMIN,
+    changes=False,
+    context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
+)
+@click.argument("app", required=False)
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+@click.pass_obj
+def report(ctx: Context, app: Optional[str], args: tuple[str, ...]) -> None:
+    """Shows the resources each process type of an app gets, or one value with a flag.
+    Example: dokku resource:report catmeow --resource-web.limit.memory"""
+    if app and app.startswith("--") or len(args) > 1:  # args: Dokku's one info flag
+        raise ValidationError("expected [APP] [--resource-TYPE.limit|reserve.KEY]")
+    for name in apps.one_or_all(ctx, app):
+        rows = _report_rows(ctx, name)
+        if args:
+            if args[0] not in rows:
+                raise ValidationError(f"unknown flag {args[0]}; known: {', '.join(rows)}")
+            click.echo(rows[args[0]])
+            continue
+        labels = {
+            flag.removeprefix(REPORT_PREFIX).replace(".", " ").replace("-", " "): value for flag, value in rows.items()
+        }
+        print_report(ctx.out, f"{name} resource", labels, width=31, strip=True)
 
 
 def _target(ctx: Context, app: Optional[str], is_global: bool, required: bool) -> Optional[str]:

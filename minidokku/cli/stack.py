@@ -2,14 +2,15 @@
 
 import click
 
-from minidokku import stack
+from minidokku.access.rules import Scope
+from minidokku.build import stack
+from minidokku.cli.declare import Runs, command
 from minidokku.context import Context
 
 
-def register(cli: click.Group) -> None:
-    @cli.command("stack:build")
-    @click.option("--force", is_flag=True, help="Build again even if the image exists.")
-    @click.pass_obj
-    def build(ctx: Context, force: bool) -> None:
-        """Builds the stack image minidokku/stack:latest. Example: sudo dokku stack:build"""
-        stack.build(ctx.engine, ctx.out, force=force)
+@command("stack:build", scope=Scope.ADMIN, changes=True, runs=Runs.AS_CALLER)
+@click.option("--force", is_flag=True, help="Build again even if the image exists.")
+@click.pass_obj
+def build(ctx: Context, force: bool) -> None:
+    """Builds the stack image minidokku/stack:latest. Example: sudo dokku stack:build"""
+    stack.build(ctx.engine, ctx.out, force=force)

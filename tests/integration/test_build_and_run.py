@@ -6,15 +6,17 @@ import pytest
 import requests
 from helpers import APPS, BUILD_NETWORK_OPTION, git, make_git_repo
 
-from minidokku import checks, dockeroptions, gitrepo, labels, resources
-from minidokku.builders import buildpacks
+from minidokku.build import gitrepo
+from minidokku.build.builders import buildpacks
 from minidokku.engine.client import Engine
 from minidokku.errors import BuildFailed
 from minidokku.output import RecordingOutput
-from minidokku.releases import Release
-from minidokku.scheduler import DockerScheduler
+from minidokku.records import docker_options, resources
+from minidokku.records.releases import Release
+from minidokku.runtime import checks, labels
+from minidokku.runtime.docker_scheduler import DockerScheduler
 
-BUILD_OPTIONS = dockeroptions.parse([BUILD_NETWORK_OPTION])
+BUILD_OPTIONS = docker_options.parse([BUILD_NETWORK_OPTION])
 
 
 def build(engine: Engine, app: str, repo, sha: str, network: str, config=None) -> tuple:
@@ -46,7 +48,7 @@ def test_buildpack_build_makes_an_image_that_serves_catmeow(engine, tmp_path, ap
         release = Release(1, sha, result.image_id, result.processes, "test", 0.0, config={"MEOW": "1"})
         scheduler = DockerScheduler(engine, apps_network)
         container = scheduler.start(
-            app, release, "web", 1, dockeroptions.DockerOptions(), limits=resources.PROCESS_DEFAULTS
+            app, release, "web", 1, docker_options.DockerOptions(), limits=resources.PROCESS_DEFAULTS
         )
         checks.run_all(scheduler, [(container, [checks.Check("answers HTTP", listening=True)])])
         assert requests.get(f"http://127.0.0.1:{container.host_port}/", timeout=5).text == "Cat dreams meow.."

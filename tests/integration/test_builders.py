@@ -8,7 +8,7 @@ from pathlib import Path
 
 from helpers import APPS, git, make_git_repo, wait_until_serving
 
-from minidokku import tarball
+from minidokku.build import tarball
 
 
 def buildpack_repo(path: Path, name: str, compile_body: str, detect: str = "true", release: str = "") -> str:

@@ -9,12 +9,14 @@ from pathlib import Path
 import pytest
 from helpers import APPS, commit_all, git, make_git_repo, wait_until_serving
 
-from minidokku import gitrepo, labels, resources
-from minidokku.builders import buildpacks
-from minidokku.dockeroptions import DockerOptions
+from minidokku.build import gitrepo
+from minidokku.build.builders import buildpacks
 from minidokku.errors import BuildFailed
 from minidokku.output import RecordingOutput
-from minidokku.scheduler import PROCESS_ROLE
+from minidokku.records import resources
+from minidokku.records.docker_options import DockerOptions
+from minidokku.runtime import labels
+from minidokku.runtime.docker_scheduler import PROCESS_ROLE
 
 APP = "limited"
 HOST = f"{APP}.example.test"

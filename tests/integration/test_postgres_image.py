@@ -13,17 +13,17 @@ from typing import Optional
 import pytest
 from helpers import BUILD_NETWORK_OPTION
 
-from minidokku import dockeroptions
-from minidokku.dockeroptions import DockerOptions
 from minidokku.errors import MinidokkuError, ValidationError
 from minidokku.output import RecordingOutput
-from minidokku.postgres import image
+from minidokku.plugins.postgres import image
+from minidokku.records import docker_options
+from minidokku.records.docker_options import DockerOptions
 from minidokku.settings import STACK_REPOSITORY
 
 VERSION = "15"
 ALIAS = "catdb-server"
 PASSWORD = secrets.token_hex(16)
-BUILD_OPTIONS = dockeroptions.parse([BUILD_NETWORK_OPTION])
+BUILD_OPTIONS = docker_options.parse([BUILD_NETWORK_OPTION])
 BUILD_STEP = f"-----> Building the PostgreSQL {VERSION} image from Debian's package (no registry answers)"
 # each process's argv, read inside the container (the image has no ps)
 CONTAINER_ARGV = ["/bin/sh", "-c", 'for f in /proc/[0-9]*/cmdline; do tr "\\0" " " <"$f"; echo; done']

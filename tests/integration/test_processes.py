@@ -6,8 +6,8 @@ import time
 
 from helpers import APPS, git, make_git_repo, wait_until_serving
 
-from minidokku import labels
-from minidokku.scheduler import PROCESS_ROLE
+from minidokku.runtime import labels
+from minidokku.runtime.docker_scheduler import PROCESS_ROLE
 
 HOST = "procs.example.test"
 

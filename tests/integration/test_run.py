@@ -7,7 +7,8 @@ import time
 import pytest
 from helpers import APPS, dokku_program, git, make_git_repo
 
-from minidokku import envfile, labels
+from minidokku.records import envfile
+from minidokku.runtime import labels
 
 APP = "catmeow"
 

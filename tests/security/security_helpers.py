@@ -6,7 +6,7 @@ import shlex
 import requests
 from helpers import git
 
-from minidokku import labels
+from minidokku.runtime import labels
 
 VICTIM = "victim"
 VICTIM_HOST = f"{VICTIM}.example.test"

@@ -17,7 +17,9 @@ import pytest
 from helpers import APPS, git, make_git_repo
 from security_helpers import VICTIM, assert_refused, events_of, quoted, state_of
 
-from minidokku import access, labels, names
+from minidokku.access import rules
+from minidokku.records import names
+from minidokku.runtime import labels
 
 ATTACKER = "mallory"
 OWN_APP = "mallory-app"
@@ -26,7 +28,7 @@ OWN_APP = "mallory-app"
 @pytest.fixture(scope="module")
 def attacker(ssh_client, victim):
     """A user key with one app of its own, created over ssh within its quota."""
-    client = ssh_client.with_key(ATTACKER, access.USER)
+    client = ssh_client.with_key(ATTACKER, rules.USER)
     created = client.ssh(quoted("apps:create", OWN_APP))
     assert created.returncode == 0, created.stderr
     return client

@@ -13,8 +13,9 @@ import pytest
 from helpers import commit_all, free_port, git, wait_until_serving
 from security_helpers import VICTIM, assert_refused, server_head, state_of
 
-from minidokku import access, tarball
-from minidokku.builders import image_repository
+from minidokku.access import rules
+from minidokku.build import tarball
+from minidokku.build.builders import image_repository
 from minidokku.settings import STACK_REPOSITORY
 
 USER = "mallory"
@@ -26,7 +27,7 @@ HOST_NETWORK = "--network=host --add-host probe.test:10.9.8.7"  # the name: what
 @pytest.fixture(scope="module")
 def attacker(platform, ssh_client, victim):
     """The user key, with its own app created (and so granted to it)."""
-    user = ssh_client.with_key(USER, access.USER)
+    user = ssh_client.with_key(USER, rules.USER)
     created = user.ssh("apps:create", APP)
     assert created.returncode == 0, created.stderr
     return user

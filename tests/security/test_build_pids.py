@@ -1,5 +1,5 @@
 """A tenant's Dockerfile cannot take the host's pids: the Engine's build API has no pids limit,
-so its steps run inside a parent cgroup with one (build_cgroup.py), and a tenant's build is refused
+so its steps run inside a parent cgroup with one (build/build_cgroup.py), and a tenant's build is refused
 where that parent is missing or unlimited.
 
 Each case uses a parent cgroup of its own (made here as root, named uniquely, removed at the end),
@@ -16,7 +16,8 @@ import pytest
 from helpers import commit_all, git, wait_until_serving
 from security_helpers import assert_refused, server_head, state_of
 
-from minidokku import access, build_cgroup
+from minidokku.access import rules
+from minidokku.build import build_cgroup
 from minidokku.settings import STACK_REPOSITORY
 
 USER = "mallory"
@@ -38,7 +39,7 @@ CMD ["python3", "-m", "http.server", "8080", "--directory", "/site"]
 @pytest.fixture(scope="module")
 def tenant(ssh_client, victim):
     """A user key, with its app created (and so granted to it)."""
-    user = ssh_client.with_key(USER, access.USER)
+    user = ssh_client.with_key(USER, rules.USER)
     created = user.ssh("apps:create", APP)
     assert created.returncode == 0, created.stderr
     return user

@@ -26,17 +26,19 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Optional
 
 import pytest
 from helpers import APPS, commit_all, dokku_program, git, install_plugin_from_git, make_git_repo, restart_engine
 from security_helpers import server_head
 
-from minidokku import labels, releases
 from minidokku.engine.client import Engine
-from minidokku.releases import Release
+from minidokku.records import releases
+from minidokku.records.releases import Release
+from minidokku.runtime import labels
 from minidokku.state import Store
 
 TESTS = Path(__file__).parents[1]

@@ -8,7 +8,7 @@ under it stay its own to take.
 import pytest
 from security_helpers import VICTIM, VICTIM_HOST, assert_refused, quoted, state_of
 
-from minidokku import access
+from minidokku.access import rules
 
 USER = "trudy"
 TENANT = "claims"
@@ -17,7 +17,7 @@ RULE = "a user key claims only names no other app has or covers"
 
 @pytest.fixture(scope="module")
 def user_key(ssh_client, victim):
-    key = ssh_client.with_key(USER, access.USER)
+    key = ssh_client.with_key(USER, rules.USER)
     created = key.ssh(quoted("apps:create", TENANT))
     assert created.returncode == 0, created.stderr
     return key

@@ -18,7 +18,7 @@ from helpers import APPS, commit_all, git, make_git_repo
 from security_helpers import VICTIM, assert_refused, quoted, server_head, state_of
 from servers import RecordingServer, served_over_dumb_http
 
-from minidokku import access
+from minidokku.access import rules
 
 USER = "mallory"
 OWN, SHARED = "mallorys", "shared"
@@ -50,7 +50,7 @@ def loopback_service(host_buildpack):
 
 @pytest.fixture(scope="module")
 def tenant(ssh_client, victim):
-    return ssh_client.with_key(USER, access.USER)
+    return ssh_client.with_key(USER, rules.USER)
 
 
 @pytest.fixture(scope="module")

@@ -23,7 +23,7 @@ from security_helpers import (
     state_of,
 )
 
-from minidokku.builders import read_text_file
+from minidokku.build.builders import read_text_file
 from minidokku.settings import STACK_REPOSITORY
 
 

@@ -1,5 +1,5 @@
 """A tenant's container meets no other container: every app container sits on the apps' network
-(inter-container traffic off), without NET_RAW and with no-new-privileges (isolation.py). A user
+(inter-container traffic off), without NET_RAW and with no-new-privileges (runtime/isolation.py). A user
 key's app tries the paths around nginx: the victim web container's own address and port (where a
 forged X-Forwarded-For would be believed), the port it publishes on the host's loopback, through
 the bridge's gateway, and raw sockets (ARP spoofing)."""
@@ -13,9 +13,10 @@ import pytest
 from helpers import APPS, make_git_repo, wait_until_serving
 from security_helpers import VICTIM, quoted
 
-from minidokku import access, isolation, labels, scheduler
+from minidokku.access import rules
 from minidokku.errors import EngineError
-from minidokku.postgres import records
+from minidokku.plugins.postgres import records
+from minidokku.runtime import docker_scheduler, isolation, labels
 
 USER = "eve"
 TENANT = "netting"
@@ -53,7 +54,7 @@ BLOCKED = ("TimeoutError", "ConnectionRefusedError")
 
 @pytest.fixture(scope="module")
 def user_key(ssh_client, victim):
-    return ssh_client.with_key(USER, access.USER)
+    return ssh_client.with_key(USER, rules.USER)
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +69,7 @@ def tenant(platform, user_key, tmp_path_factory):
 def web_container(engine, platform, app: str) -> dict:
     namespace = platform.settings()["NAMESPACE"]
     found = engine.list_containers(
-        {labels.APP: namespace + app, labels.ROLE: scheduler.PROCESS_ROLE, labels.PROCESS_TYPE: "web"},
+        {labels.APP: namespace + app, labels.ROLE: docker_scheduler.PROCESS_ROLE, labels.PROCESS_TYPE: "web"},
         all_states=False,
     )
     return engine.inspect_container(next(c["Id"] for c in found if ".retiring-" not in c["Names"][0]))

@@ -13,7 +13,7 @@ import pytest
 from helpers import APPS, commit_all, make_git_repo, wait_until_serving
 from security_helpers import VICTIM, assert_refused, server_head, state_of
 
-from minidokku import access
+from minidokku.access import rules
 
 USER = "mallory"
 TENANT = "tenant"
@@ -25,7 +25,7 @@ TEMPLATE = (
 
 @pytest.fixture(scope="module")
 def user_key(ssh_client, victim):
-    return ssh_client.with_key(USER, access.USER)
+    return ssh_client.with_key(USER, rules.USER)
 
 
 @pytest.fixture(scope="module")

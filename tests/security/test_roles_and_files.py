@@ -21,7 +21,7 @@ import pytest
 from helpers import APPS, dokku_program, git, make_git_repo
 from security_helpers import VICTIM, assert_refused, events_of, quoted, state_of
 
-from minidokku import access
+from minidokku.access import rules
 
 TESTS = Path(__file__).parents[1]
 RECORDER = TESTS / "plugins" / "recorder"
@@ -35,7 +35,7 @@ ADMIN_COMMANDS = [
 
 
 def roles_file(platform) -> Path:
-    return platform.root / access.ROLES_FILE
+    return platform.root / rules.ROLES_FILE
 
 
 def roles(ssh_client) -> dict[str, str]:
@@ -52,7 +52,7 @@ def remove_key(platform, name: str) -> None:
 
 
 def test_a_key_whose_role_line_was_removed_acts_as_a_user(platform, ssh_client, engine, victim):
-    mallory = ssh_client.with_key("mallory", access.ADMIN)
+    mallory = ssh_client.with_key("mallory", rules.ADMIN)
     try:
         assert mallory.ssh("config:show", VICTIM).returncode == 0  # an admin, while its line is there
         lines = roles_file(platform).read_text().splitlines()
@@ -71,14 +71,14 @@ def test_a_key_whose_role_line_was_removed_acts_as_a_user(platform, ssh_client, 
         trail = [line.split("\t")[1:5] for line in events_of(platform)[len(events_before) :]]
         assert [row[0] for row in trail] == ["mallory"] * len(ADMIN_COMMANDS)
         assert {row[3] for row in trail} == {"denied"}
-        assert roles(ssh_client)["mallory"] == access.USER
+        assert roles(ssh_client)["mallory"] == rules.USER
     finally:
         remove_key(platform, "mallory")
 
 
 def test_keys_added_at_once_all_land_with_their_roles(platform, ssh_client, tmp_path):
     names = [f"crowd{index}" for index in range(8)]
-    wanted = {name: access.ADMIN if index % 2 else access.USER for index, name in enumerate(names)}
+    wanted = {name: rules.ADMIN if index % 2 else rules.USER for index, name in enumerate(names)}
     for name in names:
         subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / name)], check=True)
 
@@ -101,7 +101,7 @@ def test_keys_added_at_once_all_land_with_their_roles(platform, ssh_client, tmp_
 
 KILLED_BETWEEN_THE_WRITES = """
 import os, signal, sys
-from minidokku.sshkeys import AuthorizedKeys
+from minidokku.access.sshkeys import AuthorizedKeys
 AuthorizedKeys.append = lambda *_: os.kill(os.getpid(), signal.SIGKILL)  # the role is written, the key not yet
 from minidokku.cli import main
 sys.argv = ["dokku", *sys.argv[1:]]
@@ -136,7 +136,7 @@ def test_a_kill_between_the_two_writes_of_an_add_leaves_no_admin(platform, ssh_c
         before = state_of(platform, engine)
         assert_refused(ghost.ssh(quoted(*ADMIN_COMMANDS[0])), "is for admin keys only; ghost is a user key")
         assert state_of(platform, engine) == before
-        assert roles(ssh_client)["ghost"] == access.USER
+        assert roles(ssh_client)["ghost"] == rules.USER
     finally:
         remove_key(platform, "ghost")
 
@@ -250,7 +250,7 @@ def test_a_user_keys_concurrent_creates_stay_within_its_quota(platform, ssh_clie
     settings = platform.root / "SETTINGS"
     original = settings.read_text()
     settings.write_text(original + "export USER_APP_QUOTA='2'\n")
-    greedy = ssh_client.with_key("greedy", access.USER)
+    greedy = ssh_client.with_key("greedy", rules.USER)
     repo = make_git_repo(tmp_path / "repo", APPS / "procs")
     git(repo, "branch", "feature")  # a push of another branch creates the app without a deploy
     wanted = [f"greedy{index}" for index in range(6)]

@@ -15,7 +15,10 @@ import pytest
 from helpers import APPS, commit_all, make_git_repo, wait_until_serving
 from security_helpers import VICTIM_HOST, assert_refused, quoted, server_head, state_of
 
-from minidokku import access, labels, oneoff, resources, scale
+from minidokku.access import rules
+from minidokku.ops import oneoff
+from minidokku.records import resources, scale
+from minidokku.runtime import labels
 
 USER = "mallory"
 TENANT = "tenant"
@@ -40,7 +43,7 @@ exec sleep infinity
 
 @pytest.fixture(scope="module")
 def user_key(ssh_client, victim):
-    return ssh_client.with_key(USER, access.USER)
+    return ssh_client.with_key(USER, rules.USER)
 
 
 @pytest.fixture(scope="module")

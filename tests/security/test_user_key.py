@@ -1,6 +1,8 @@
 """A user key against every command it may not run.
 
-The command list comes from the CLI itself, so a command added later is covered (or fails here
+What a user key may run is written out here, as the specification, independently of the
+declarations it checks (minidokku/cli/declare.py): each command's declared scope must agree with
+it. The command list comes from the CLI itself, so a command added later is covered (or fails here
 until it is placed). Each command runs over ssh from a user key, with arguments click accepts, on
 the victim, an app not granted to that key. Each must be refused by the rights check with one
 clear line, leave no trace but a `denied` line in the audit trail, and change nothing.
@@ -11,8 +13,10 @@ import pytest
 from helpers import git
 from security_helpers import VICTIM, assert_refused, events_of, quoted, state_of
 
-from minidokku import access
-from minidokku.cli import INTERNAL_COMMANDS, cli
+from minidokku.access import rules
+from minidokku.access.rules import Scope
+from minidokku.cli import cli
+from minidokku.cli.declare import Runs
 
 USER = "eve"
 # A value click accepts for each argument name; what it says does not matter, it is never used.
@@ -35,15 +39,54 @@ def _command_line(name: str, command: click.Command) -> list[str]:
     return words
 
 
-ALLOWED_TO_EVERY_KEY = access.FREE_COMMANDS | {"apps:create"}  # apps:create up to a quota: tests/e2e
+# The specification. What a user key may run on an app granted to it:
+ON_A_GRANTED_APP = {
+    "apps:destroy", "apps:lock", "apps:locked", "apps:report", "apps:unlock",
+    "builder:report", "buildpacks:list", "buildpacks:report",
+    "certs:add", "certs:generate", "certs:remove", "certs:report", "certs:update",
+    "checks:disable", "checks:enable", "checks:report", "checks:run", "checks:set", "checks:skip",
+    "config:export", "config:get", "config:set", "config:show", "config:unset",
+    "domains:add", "domains:clear", "domains:disable", "domains:enable", "domains:remove", "domains:report",
+    "domains:set",
+    "enter", "git-hook", "logs", "nginx:report", "ports:list", "ports:report", "proxy:report",
+    "ps:rebuild", "ps:report", "ps:restart", "ps:scale", "ps:set", "ps:start", "ps:stop",
+    "releases", "releases:rollback", "run",
+}  # fmt: skip
+# What any key may run, naming no app; and apps:create, up to a user key's quota (tests/e2e).
+BY_EVERY_KEY = {"apps:list", "help", "version"}
+UP_TO_A_QUOTA = {"apps:create"}
+# Run by minidokku itself on the host, and refused over ssh to every key.
+INTERNAL = {"git-hook", "ps:retire"}
+
 REFUSED = {
-    name: _command_line(name, command) for name, command in cli.commands.items() if name not in ALLOWED_TO_EVERY_KEY
+    name: _command_line(name, command)
+    for name, command in cli.commands.items()
+    if name not in BY_EVERY_KEY | UP_TO_A_QUOTA
 }
+
+
+def _specified_scope(name: str) -> Scope:
+    if name in BY_EVERY_KEY:
+        return Scope.FREE
+    if name in UP_TO_A_QUOTA:
+        return Scope.NEW_APP
+    return Scope.APP if name in ON_A_GRANTED_APP else Scope.ADMIN
+
+
+def test_the_specification_names_only_commands_there_are():
+    assert ON_A_GRANTED_APP | BY_EVERY_KEY | UP_TO_A_QUOTA | INTERNAL <= set(cli.commands)
+
+
+@pytest.mark.parametrize("name", sorted(cli.commands))
+def test_each_command_declares_the_scope_and_place_the_specification_gives_it(name):
+    command = cli.commands[name]
+    assert command.scope is _specified_scope(name)
+    assert (command.runs is Runs.INTERNAL) == (name in INTERNAL)
 
 
 @pytest.fixture(scope="module")
 def user_key(ssh_client, victim):
-    return ssh_client.with_key(USER, access.USER)
+    return ssh_client.with_key(USER, rules.USER)
 
 
 @pytest.mark.parametrize("name", sorted(REFUSED))
@@ -53,9 +96,9 @@ def test_a_user_key_is_refused_every_command_it_has_no_right_to(platform, engine
 
     result = user_key.ssh(quoted(*words))
 
-    if name in INTERNAL_COMMANDS:  # refused over ssh for every key, before any right is looked at
+    if name in INTERNAL:  # refused over ssh for every key, before any right is looked at
         assert_refused(result, f"{name} is internal to minidokku: it is never run over ssh")
-    elif name in access.APP_COMMANDS:
+    elif name in ON_A_GRANTED_APP:
         assert_refused(result, f"{USER} has no access to {VICTIM}; an admin can grant it")
     else:
         assert_refused(result, f"{name} is for admin keys only; {USER} is a user key")

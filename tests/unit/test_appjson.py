@@ -2,9 +2,9 @@ import json
 
 import pytest
 
-from minidokku import appjson
-from minidokku.appjson import AppJson
 from minidokku.errors import ValidationError
+from minidokku.records import appjson
+from minidokku.records.appjson import AppJson
 
 
 def parse(document) -> AppJson:

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from helpers import git
 
-from minidokku import archives, gitrepo
-from minidokku.archives import extract
+from minidokku.build import archives, gitrepo
+from minidokku.build.archives import extract
 from minidokku.errors import ValidationError
 
 SPECIAL_TYPES = (tarfile.DIRTYPE, tarfile.SYMTYPE, tarfile.LNKTYPE, tarfile.CHRTYPE, tarfile.BLKTYPE, tarfile.FIFOTYPE)

@@ -5,8 +5,8 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from minidokku import build_cgroup
-from minidokku.builders import dockerfile
+from minidokku.build import build_cgroup
+from minidokku.build.builders import dockerfile
 from minidokku.errors import BuildFailed, ValidationError
 
 

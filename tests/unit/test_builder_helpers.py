@@ -1,6 +1,6 @@
 import pytest
 
-from minidokku.builders import (
+from minidokku.build.builders import (
     DEFAULT_WEB_PORT,
     DOCKERFILE,
     HEROKUISH,
@@ -8,7 +8,7 @@ from minidokku.builders import (
     exposed_web_port,
     image_processes,
 )
-from minidokku.builders.dockerfile_syntax import base_images
+from minidokku.build.builders.dockerfile_syntax import base_images
 
 
 # -- command_argv ------------------------------------------------------------------------------

@@ -5,9 +5,10 @@ import pytest
 from helpers import git
 from servers import RecordingServer
 
-from minidokku import access, buildpack_choice
-from minidokku.builders.buildpacks import bundled_buildpacks_dir, default_order
-from minidokku.buildpack_choice import CACHE, Buildpack, add, app_list, choose, clear, parse, plan, remove, set_
+from minidokku.access import rules
+from minidokku.build import buildpack_choice
+from minidokku.build.builders.buildpacks import bundled_buildpacks_dir, default_order
+from minidokku.build.buildpack_choice import CACHE, Buildpack, add, app_list, choose, clear, parse, plan, remove, set_
 from minidokku.errors import BuildFailed, NotFound, ValidationError
 from minidokku.state import Store
 
@@ -463,7 +464,7 @@ def test_a_buildpack_whose_compile_links_inside_it_is_accepted(store, tmp_path):
 @pytest.fixture
 def tenant_store(store) -> Store:
     """The app is granted to a user key: the tenant rules apply, whoever builds it."""
-    access.grant(store, APP, "eve")
+    rules.grant(store, APP, "eve")
     return store
 
 
@@ -483,7 +484,7 @@ def test_a_tenant_apps_buildpacks_come_from_no_local_or_ssh_url_whatever_names_t
 
 def test_a_tenant_apps_list_set_before_it_was_granted_is_checked_at_the_build(store):
     add(store, APP, "file:///srv/buildpacks/custom")
-    access.grant(store, APP, "eve")
+    rules.grant(store, APP, "eve")
     with pytest.raises(ValidationError, match="^buildpacks:set: 'file:///srv/buildpacks/custom' is not allowed"):
         choose(store, APP, {}, "")
 
@@ -518,7 +519,7 @@ def test_each_app_has_its_own_cache(store, buildpack_repo):
 def test_a_buildpack_fetched_as_trusted_is_not_reused_once_the_app_is_a_tenants(store, buildpack_repo):
     chosen = [parse(f"file://{buildpack_repo}")]
     plan(store, APP, chosen)
-    access.grant(store, APP, "eve")
+    rules.grant(store, APP, "eve")
     with pytest.raises(BuildFailed, match="could not fetch the buildpack .* is not allowed for a tenant app"):
         plan(store, APP, chosen)
 

@@ -1,4 +1,4 @@
-from minidokku.builders.buildpacks import default_process_types
+from minidokku.build.builders.buildpacks import default_process_types
 
 
 def test_empty_release_yaml_has_no_defaults():

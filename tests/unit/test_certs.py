@@ -7,18 +7,20 @@ import lzma
 import subprocess
 import sys
 import tarfile
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import click
 import pytest
 from click.testing import CliRunner
 
-from minidokku import access, certs
+from minidokku.access import rules
 from minidokku.cli import DokkuGroup
 from minidokku.cli import certs as certs_cli
+from minidokku.cli.declare import commands_in
 from minidokku.context import Context
 from minidokku.errors import NotFound, ValidationError
 from minidokku.output import Output
+from minidokku.routing import certs
 from minidokku.settings import Settings
 from minidokku.state import Store
 
@@ -69,7 +71,7 @@ def test_generated_certificate_is_self_signed_for_the_domain_for_a_year(store):
     assert info["hostnames"] == ["cats.example.com"]
     assert info["subject"] == info["issuer"] == "CN=cats.example.com"
     assert info["self_signed"] is True and info["verified"] is False
-    assert abs(info["not_after"] - datetime.now(timezone.utc) - timedelta(days=365)) < timedelta(minutes=5)
+    assert abs(info["not_after"] - datetime.now(UTC) - timedelta(days=365)) < timedelta(minutes=5)
     assert len(info["fingerprint"].split(":")) == 32
     assert certs.paths(store, APP) == (store.path(APP, "tls/server.crt"), store.path(APP, "tls/server.key"))
 
@@ -241,7 +243,7 @@ def test_remove_takes_the_tls_folder_away(store):
             "CN=a.example.com,O=Cats\\, Inc",
             ["a.example.com"],
             "AB:CD",
-            datetime(2027, 11, 5, 1, 2, 3, tzinfo=timezone.utc),
+            datetime(2027, 11, 5, 1, 2, 3, tzinfo=UTC),
         ),
         (  # an older OpenSSL that ignored -nameopt; no subjectAltName: the CN is the hostname
             "subject= /C=GB/CN=b.example.com\nissuer= /C=GB/CN=b.example.com\nnotBefore=Jan 1 00:00:00 2020 GMT\n"
@@ -249,7 +251,7 @@ def test_remove_takes_the_tls_folder_away(store):
             "CN=b.example.com,C=GB",
             ["b.example.com"],
             "EF:01",
-            datetime(2030, 1, 1, tzinfo=timezone.utc),
+            datetime(2030, 1, 1, tzinfo=UTC),
         ),
     ],
 )
@@ -271,7 +273,8 @@ def dokku(store, monkeypatch):
     def group(click_ctx: click.Context) -> None:
         click_ctx.obj = Context(Settings.load(), Output(sys.stdout))
 
-    certs_cli.register(group)
+    for command in commands_in(certs_cli):
+        group.add_command(command)
     runner = CliRunner()
 
     def run(*args: str, input=None):
@@ -318,8 +321,8 @@ def test_a_user_key_gives_its_certificate_on_stdin_never_as_a_server_path(dokku,
     cert, key = make_pair(tmp_path / "pair")
     (tmp_path / "server.crt").write_bytes(cert)
     (tmp_path / "server.key").write_bytes(key)
-    access.set_role(store, "alice", access.USER)
-    access.grant(store, APP, "alice")
+    rules.set_role(store, "alice", rules.USER)
+    rules.grant(store, APP, "alice")
     monkeypatch.setenv("NAME", "alice")
     refused = dokku("certs:add", APP, str(tmp_path / "server.crt"), str(tmp_path / "server.key"))
     assert refused.exit_code == 1 and "alice is a user key: give CERT_FILE on stdin" in refused.output

@@ -3,11 +3,12 @@ from typing import Optional
 
 import pytest
 
-from minidokku import checks, properties
-from minidokku.appjson import AppJson
-from minidokku.checks import Check
 from minidokku.errors import DeployFailed, ValidationError
-from minidokku.scheduler import Container
+from minidokku.records import properties
+from minidokku.records.appjson import AppJson
+from minidokku.runtime import checks
+from minidokku.runtime.checks import Check
+from minidokku.runtime.docker_scheduler import Container
 from minidokku.state import Store
 
 NO_APP_JSON = AppJson()

@@ -5,8 +5,9 @@ import subprocess
 import pytest
 from click.testing import CliRunner
 
-from minidokku import access, envfile
+from minidokku.access import rules
 from minidokku.cli import cli
+from minidokku.records import envfile
 from minidokku.state import Store
 
 
@@ -126,7 +127,7 @@ def test_ssh_keys_add_of_a_missing_file_is_a_usage_error(dokku, tmp_path):
 
 def test_events_name_who_did_what_and_never_a_config_value(dokku, tmp_path, monkeypatch):
     monkeypatch.setenv("NAME", "alice")
-    access.set_role(Store(tmp_path), "alice", access.ADMIN)
+    rules.set_role(Store(tmp_path), "alice", rules.ADMIN)
     dokku("apps:create", "catmeow")
     dokku("config:set", "--no-restart", "catmeow", "SECRET=hunter2", "MODE=fast")
     dokku("config:unset", "--no-restart", "catmeow", "MODE")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from minidokku.builders.dockerfile_syntax import image_uses, parse
+from minidokku.build.builders.dockerfile_syntax import image_uses, parse
 
 
 def uses(text: str) -> list[tuple[int, str, str]]:

@@ -1,7 +1,7 @@
 import pytest
 
-from minidokku import domains
 from minidokku.errors import ValidationError
+from minidokku.routing import domains
 from minidokku.state import Store
 
 

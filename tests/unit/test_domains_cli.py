@@ -4,11 +4,13 @@ for apps with a release, proxy.reroute is replaced by a recorder."""
 import pytest
 from click.testing import CliRunner
 
-from minidokku import access, proxy, releases
+from minidokku.access import rules
 from minidokku.cli import cli
 from minidokku.context import Context
 from minidokku.errors import ValidationError
-from minidokku.releases import Release
+from minidokku.records import releases
+from minidokku.records.releases import Release
+from minidokku.routing import proxy
 from minidokku.state import Store
 
 
@@ -279,8 +281,8 @@ def test_a_user_key_claims_only_names_nobody_else_has_and_an_admin_any_free_one(
     dokku("apps:create", "mine")
     dokku("domains:set-global", "example.com")
     store = Store(tmp_path)
-    access.set_role(store, "eve", access.USER)
-    access.grant(store, "mine", "eve")
+    rules.set_role(store, "eve", rules.USER)
+    rules.grant(store, "mine", "eve")
 
     monkeypatch.setenv("NAME", "eve")
     for change in ("domains:add", "domains:set"):

@@ -2,8 +2,8 @@ import subprocess
 
 import pytest
 
-from minidokku import envfile
 from minidokku.errors import ValidationError
+from minidokku.records import envfile
 
 AWKWARD_VALUES = {
     "plain": "value",

@@ -1,6 +1,6 @@
 """The audit trail's line format: one line per event, whatever a key puts in its arguments."""
 
-from minidokku.events import MAX_FIELD, Event
+from minidokku.access.events import MAX_FIELD, Event
 
 
 def test_a_line_has_six_tab_separated_fields():

@@ -1,5 +1,5 @@
 """What root acts on: files and plugins only root can change (state.read_trusted,
-root_only_problem, plugins.runnable_by_root). Run as root, as the whole suite is: files owned
+root_only_problem, registry.runnable_by_root). Run as root, as the whole suite is: files owned
 by `nobody` stand for what the dokku user could write."""
 
 import os
@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from minidokku import plugin_install, plugins, triggers
 from minidokku.context import Context
 from minidokku.errors import PermissionDenied
 from minidokku.output import RecordingOutput
+from minidokku.plugins import install, registry, triggers
 from minidokku.settings import Settings, program_command
 from minidokku.state import Store, make_root_only, read_trusted, root_only_problem, root_only_tree_problem
 
@@ -131,8 +131,8 @@ def test_plugins_live_in_the_root_only_when_root_alone_can_change_it(tmp_path):
     roots.mkdir()
     dokkus.mkdir()
     os.chown(dokkus, NOBODY, NOBODY)  # an install.sh machine: the dokku user owns /home/dokku
-    assert plugins.plugin_path(Store(roots)) == roots / ".plugins"
-    assert plugins.plugin_path(Store(dokkus)) == Path("/var/lib/minidokku/plugins")
+    assert registry.plugin_path(Store(roots)) == roots / ".plugins"
+    assert registry.plugin_path(Store(dokkus)) == Path("/var/lib/minidokku/plugins")
 
 
 def test_an_installed_plugin_is_roots_alone_whatever_its_source_said(root, tmp_path):
@@ -140,14 +140,14 @@ def test_an_installed_plugin_is_roots_alone_whatever_its_source_said(root, tmp_p
     (source / "record").chmod(0o777)
     os.chown(source / "record", NOBODY, NOBODY)
     ctx = Context(Settings.load(), RecordingOutput())
-    plugin = plugin_install.install(ctx, str(source))
+    plugin = install.install(ctx, str(source))
     assert root_only_tree_problem(plugin.folder) is None
     assert stat.S_IMODE((plugin.folder / "record").stat().st_mode) == 0o755
 
 
 def test_root_runs_no_plugin_someone_else_could_change(root, tmp_path):
     ctx = Context(Settings.load(), RecordingOutput())
-    plugin_install.install(ctx, str(shutil.copytree(RECORDER, tmp_path / "src" / "recorder")))
+    install.install(ctx, str(shutil.copytree(RECORDER, tmp_path / "src" / "recorder")))
     (root / "recorder.log").unlink()
     folder = root / ".plugins" / "recorder"
     os.chown(folder / "record", NOBODY, NOBODY)  # sourced by every trigger's executable

@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 from helpers import git
 
-from minidokku import gitrepo, names, push
+from minidokku.build import gitrepo
 from minidokku.errors import ValidationError
+from minidokku.ops import push
+from minidokku.records import names
 
 ZERO = names.ZERO_OBJECT_ID
 OLD = "1" * 40

@@ -5,8 +5,8 @@ import subprocess
 
 import pytest
 
-from minidokku import names
 from minidokku.errors import ValidationError
+from minidokku.records import names
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 

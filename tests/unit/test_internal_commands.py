@@ -9,7 +9,10 @@ import pytest
 from click.testing import CliRunner
 
 from minidokku import cli as cli_module
-from minidokku.cli import INTERNAL_COMMANDS, cli
+from minidokku.cli import cli
+from minidokku.cli.declare import Runs
+
+INTERNAL = {"git-hook", "ps:retire"}
 
 
 @pytest.fixture
@@ -30,8 +33,9 @@ def run_main(monkeypatch, capsys, argv: list[str], original_command: str, stdin:
     return exited.value.code, capsys.readouterr().err
 
 
-def test_every_hidden_command_is_declared_internal():
-    assert {name for name, command in cli.commands.items() if command.hidden} == INTERNAL_COMMANDS
+def test_the_internal_commands_are_declared_internal_and_hidden():
+    assert {name for name, command in cli.commands.items() if command.runs is Runs.INTERNAL} == INTERNAL
+    assert {name for name, command in cli.commands.items() if command.hidden} == INTERNAL
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,8 @@
 """The create request every app container gets (isolation.container_config)."""
 
-from minidokku import isolation, resources
-from minidokku.dockeroptions import DockerOptions, parse
+from minidokku.records import resources
+from minidokku.records.docker_options import DockerOptions, parse
+from minidokku.runtime import isolation
 
 NETWORK = "test-ab12cd-minidokku-apps"
 

@@ -1,4 +1,4 @@
-"""A key and its role as one change (access.add_key, remove_key, migrate): the order of the two
+"""A key and its role as one change (rules.add_key, remove_key, migrate): the order of the two
 writes, the keys' lock, and the one-time migration of keys from before every key had a line."""
 
 import multiprocessing
@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from minidokku import access
+from minidokku.access import rules
+from minidokku.access.rules import Scope
+from minidokku.access.sshkeys import RESTRICTIONS, AuthorizedKeys, entry, fingerprint
 from minidokku.cli import cli
 from minidokku.errors import AlreadyExists, PermissionDenied
-from minidokku.sshkeys import RESTRICTIONS, AuthorizedKeys, entry, fingerprint
 from minidokku.state import Store
 
 pytestmark = pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="ssh-keygen is not installed")
@@ -41,7 +42,7 @@ def authorized(store: Store) -> AuthorizedKeys:
 
 
 def add(store: Store, keys: dict, name: str, role: str) -> None:
-    access.add_key(store, authorized(store), name, keys[name], role, PROGRAM, store.root)
+    rules.add_key(store, authorized(store), name, keys[name], role, PROGRAM, store.root)
 
 
 class Crash(BaseException):
@@ -51,7 +52,7 @@ class Crash(BaseException):
 def test_an_admin_key_gets_its_role_line_too(store, keys):
     add(store, keys, "alice", "admin")
     add(store, keys, "bob", "user")
-    assert store.read_lines(None, access.ROLES_FILE) == ["alice admin", "bob user"]
+    assert store.read_lines(None, rules.ROLES_FILE) == ["alice admin", "bob user"]
     assert [key.name for key in authorized(store).list()] == ["alice", "bob"]
 
 
@@ -65,41 +66,41 @@ def test_a_crash_between_the_writes_of_an_add_leaves_no_key_and_a_retry_gives_th
     assert authorized(store).list() == []  # nothing logs in with the line left behind
     monkeypatch.undo()
     add(store, keys, "alice", "user")
-    assert access.role(store, "alice") == "user"
+    assert rules.role(store, "alice") == "user"
 
 
 def test_a_crash_between_the_writes_of_a_remove_leaves_the_key_gone(store, keys, monkeypatch):
     add(store, keys, "alice", "user")
-    access.grant(store, "cats", "alice")
-    monkeypatch.setattr(access, "_revoke_everywhere", lambda *_: (_ for _ in ()).throw(Crash()))
+    rules.grant(store, "cats", "alice")
+    monkeypatch.setattr(rules, "_revoke_everywhere", lambda *_: (_ for _ in ()).throw(Crash()))
     with pytest.raises(Crash):
-        access.remove_key(store, authorized(store), "alice")
+        rules.remove_key(store, authorized(store), "alice")
     assert authorized(store).list() == []
     monkeypatch.undo()
     add(store, keys, "alice", "user")  # a new key of that name does not inherit the old grants
-    assert access.granted(store, "cats") == []
+    assert rules.granted(store, "cats") == []
 
 
 def test_adding_a_name_taken_already_changes_no_role(store, keys):
     add(store, keys, "alice", "user")
     with pytest.raises(AlreadyExists):
-        access.add_key(store, authorized(store), "alice", keys["bob"], "admin", PROGRAM, store.root)
-    assert access.role(store, "alice") == "user"
+        rules.add_key(store, authorized(store), "alice", keys["bob"], "admin", PROGRAM, store.root)
+    assert rules.role(store, "alice") == "user"
 
 
 def test_removing_a_key_takes_its_role_and_grants(store, keys):
     add(store, keys, "alice", "user")
     add(store, keys, "bob", "user")
-    access.grant(store, "cats", "alice")
-    access.grant(store, "cats", "bob")
-    access.remove_key(store, authorized(store), "alice")
-    assert store.read_lines(None, access.ROLES_FILE) == ["bob user"]
-    assert access.granted(store, "cats") == ["bob"]
+    rules.grant(store, "cats", "alice")
+    rules.grant(store, "cats", "bob")
+    rules.remove_key(store, authorized(store), "alice")
+    assert store.read_lines(None, rules.ROLES_FILE) == ["bob user"]
+    assert rules.granted(store, "cats") == ["bob"]
 
 
 def _add_in_a_process(root: str, name: str, key_text: str, role: str) -> None:
     store = Store(Path(root))
-    access.add_key(store, authorized(store), name, key_text, role, PROGRAM, store.root)
+    rules.add_key(store, authorized(store), name, key_text, role, PROGRAM, store.root)
 
 
 def test_keys_added_at_once_all_land_with_their_roles(store, keys):
@@ -115,7 +116,7 @@ def test_keys_added_at_once_all_land_with_their_roles(store, keys):
         process.join(timeout=30)
     assert [process.exitcode for process in processes] == [0] * len(NAMES)
     assert sorted(key.name for key in authorized(store).list()) == sorted(NAMES)
-    assert {name: access.role(store, name) for name in NAMES} == roles
+    assert {name: rules.role(store, name) for name in NAMES} == roles
 
 
 def test_keys_from_before_become_admins_once(store, keys):
@@ -123,22 +124,22 @@ def test_keys_from_before_become_admins_once(store, keys):
     old_keys = authorized(store)
     for name in ("alice", "bob"):
         old_keys.add(name, keys[name], PROGRAM, store.root)
-    store.write_lines(None, access.ROLES_FILE, ["bob user"])
-    assert access.role(store, "alice") == "user"  # until migrated: fail closed
+    store.write_lines(None, rules.ROLES_FILE, ["bob user"])
+    assert rules.role(store, "alice") == "user"  # until migrated: fail closed
 
-    assert access.migrate(store, old_keys) == ["alice"]
-    assert store.read_lines(None, access.ROLES_FILE) == [access.ROLES_HEADER, "bob user", "alice admin"]
-    assert (access.role(store, "alice"), access.role(store, "bob")) == ("admin", "user")
+    assert rules.migrate(store, old_keys) == ["alice"]
+    assert store.read_lines(None, rules.ROLES_FILE) == [rules.ROLES_HEADER, "bob user", "alice admin"]
+    assert (rules.role(store, "alice"), rules.role(store, "bob")) == ("admin", "user")
 
-    store.write_lines(None, access.ROLES_FILE, [access.ROLES_HEADER, "bob user"])  # alice's line lost later
-    assert access.migrate(store, old_keys) is None
-    assert access.role(store, "alice") == "user"
+    store.write_lines(None, rules.ROLES_FILE, [rules.ROLES_HEADER, "bob user"])  # alice's line lost later
+    assert rules.migrate(store, old_keys) is None
+    assert rules.role(store, "alice") == "user"
 
 
 def test_a_new_root_is_migrated_with_nobody_to_promote(store, keys):
-    assert access.migrate(store, authorized(store)) == []
+    assert rules.migrate(store, authorized(store)) == []
     add(store, keys, "alice", "admin")
-    assert store.read_lines(None, access.ROLES_FILE) == [access.ROLES_HEADER, "alice admin"]
+    assert store.read_lines(None, rules.ROLES_FILE) == [rules.ROLES_HEADER, "alice admin"]
 
 
 def test_old_entries_get_restrict(tmp_path, keys):
@@ -154,10 +155,10 @@ def test_old_entries_get_restrict(tmp_path, keys):
 
 def test_a_refused_key_without_a_line_is_pointed_at_the_migration_until_it_ran(store):
     with pytest.raises(PermissionDenied, match=r"tom is a user key \(no role line: .* run `dokku ssh-keys:migrate`"):
-        access.authorize(store, "tom", "events", None, 3)
-    access.migrate(store, authorized(store))
+        rules.authorize(store, "tom", "events", Scope.ADMIN, None, 3)
+    rules.migrate(store, authorized(store))
     with pytest.raises(PermissionDenied) as refused:
-        access.authorize(store, "tom", "events", None, 3)
+        rules.authorize(store, "tom", "events", Scope.ADMIN, None, 3)
     assert str(refused.value) == "events is for admin keys only; tom is a user key"
 
 
@@ -172,7 +173,7 @@ def test_ssh_keys_migrate_brings_an_older_install_up_to_date(store, keys, monkey
         authorized(store).add(name, keys[name], PROGRAM, store.root)
     path = store.root / ".ssh" / "authorized_keys"
     path.write_text(path.read_text().replace(RESTRICTIONS, old_options))
-    store.write_lines(None, access.ROLES_FILE, ["bob user"])
+    store.write_lines(None, rules.ROLES_FILE, ["bob user"])
     monkeypatch.setenv("DOKKU_ROOT", str(store.root))
 
     first = CliRunner().invoke(cli, ["ssh-keys:migrate"], catch_exceptions=False)
@@ -180,7 +181,7 @@ def test_ssh_keys_migrate_brings_an_older_install_up_to_date(store, keys, monkey
         "       Keys of an older minidokku without a role line, now admins: alice",
         f"       Entries given `{RESTRICTIONS}`: 2",
     ]
-    assert (access.role(store, "alice"), access.role(store, "bob")) == ("admin", "user")
+    assert (rules.role(store, "alice"), rules.role(store, "bob")) == ("admin", "user")
     assert old_options not in path.read_text()
     again = CliRunner().invoke(cli, ["ssh-keys:migrate"], catch_exceptions=False)
     assert "Roles were migrated already" in again.output and f"`{RESTRICTIONS}`: 0" in again.output
@@ -189,8 +190,8 @@ def test_ssh_keys_migrate_brings_an_older_install_up_to_date(store, keys, monkey
 def _grant_then_revoke(root: str, user: str) -> None:
     store = Store(Path(root))
     for _ in range(5):
-        access.grant(store, "cats", user)
-        access.revoke(store, "cats", user)
+        rules.grant(store, "cats", user)
+        rules.revoke(store, "cats", user)
 
 
 def test_grants_changed_at_once_lose_no_revocation(store):
@@ -201,4 +202,4 @@ def test_grants_changed_at_once_lose_no_revocation(store):
     for process in processes:
         process.join(timeout=60)
     assert [process.exitcode for process in processes] == [0] * 4
-    assert access.granted(store, "cats") == []
+    assert rules.granted(store, "cats") == []

@@ -1,7 +1,7 @@
 import pytest
 
-from minidokku import names
 from minidokku.errors import ValidationError
+from minidokku.records import names
 
 
 @pytest.mark.parametrize("name", ["catmeow", "a", "0app", "my-app-2", "a" * 48, "app-"])

@@ -5,8 +5,8 @@ import subprocess
 
 import pytest
 
-from minidokku import nginx
 from minidokku.errors import ProxyError
+from minidokku.routing import nginx
 
 # nginx -t opens the site's logs; the tests point them at their own folder (log_dir).
 APP = "catmeow"

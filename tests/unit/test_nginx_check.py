@@ -5,9 +5,9 @@ import subprocess
 
 import pytest
 
-from minidokku import nginx, nginx_check
 from minidokku.errors import ValidationError
-from minidokku.nginx_check import Directive
+from minidokku.routing import nginx, nginx_check
+from minidokku.routing.nginx_check import Directive
 
 APP = "catmeow"
 ALLOWED = nginx_check.Allowed(

@@ -6,8 +6,8 @@ from click.testing import CliRunner
 
 from minidokku.cli import cli
 from minidokku.errors import NotFound
-from minidokku.oneoff import choose, command_argv
-from minidokku.scheduler import Container
+from minidokku.ops.oneoff import choose, command_argv
+from minidokku.runtime.docker_scheduler import Container
 
 
 def container(name: str, process_type: str, container_id: str = "", running: bool = True) -> Container:

@@ -14,11 +14,11 @@ import pytest
 from click.testing import CliRunner
 from helpers import commit_all, dokku_program, git
 
-from minidokku import plugin_install, plugins, triggers
 from minidokku.cli import cli
 from minidokku.context import Context
 from minidokku.errors import AlreadyExists, NotFound, TriggerFailed, ValidationError
 from minidokku.output import RecordingOutput
+from minidokku.plugins import install, registry, triggers
 from minidokku.settings import Settings
 
 RECORDER = Path(__file__).parents[1] / "plugins" / "recorder"
@@ -52,7 +52,7 @@ def repo(source) -> Path:
 
 
 def set_version(folder: Path, version: str) -> None:
-    manifest = folder / plugins.MANIFEST
+    manifest = folder / registry.MANIFEST
     manifest.write_text(manifest.read_text().replace('version = "1.0.0"', f'version = "{version}"'))
 
 
@@ -77,19 +77,19 @@ def fail(root: Path, trigger: str) -> None:
 
 def leftovers(root: Path) -> list[str]:
     """What is in ROOT/.plugins besides the plugins and the DISABLED list (scratch folders)."""
-    folder = root / plugins.PLUGINS_DIR
+    folder = root / registry.PLUGINS_DIR
     return sorted(p.name for p in folder.iterdir() if p.name.startswith(".")) if folder.is_dir() else []
 
 
 def names(ctx: Context) -> list[str]:
-    return [plugin.name for plugin in plugins.installed(ctx.store)]
+    return [plugin.name for plugin in registry.installed(ctx.store)]
 
 
 # -- manifests and names ---------------------------------------------------------------------
 
 
 def test_a_manifest_gives_name_version_and_description(source):
-    plugin = plugins.read_manifest(source)
+    plugin = registry.read_manifest(source)
     assert (plugin.name, plugin.version, plugin.bundled) == ("recorder", "1.0.0", False)
     assert plugin.description.startswith("records every trigger")
     assert plugin.executable("pre-build") == source / "pre-build"
@@ -111,7 +111,7 @@ def test_a_bad_manifest_is_refused_saying_what_is_wrong(tmp_path, text, message)
     if text is not None:
         (tmp_path / "plugin.toml").write_text(text)
     with pytest.raises(ValidationError) as refused:
-        plugins.read_manifest(tmp_path)
+        registry.read_manifest(tmp_path)
     assert str(refused.value).startswith(message)
 
 
@@ -128,38 +128,38 @@ def test_a_bad_manifest_is_refused_saying_what_is_wrong(tmp_path, text, message)
     ],
 )
 def test_the_name_comes_from_the_source(source, name):
-    assert plugins.name_from_source(source) == name
+    assert registry.name_from_source(source) == name
 
 
 @pytest.mark.parametrize("name", ["Hello", "-x", "_x", "a/b", "../x", "", "a b", "a" * 65, "caf\u00e9"])
 def test_bad_plugin_names_are_refused(name):
     with pytest.raises(ValidationError) as refused:
-        plugins.validate_name(name)
+        registry.validate_name(name)
     assert "invalid plugin name" in str(refused.value)
 
 
 @pytest.mark.parametrize("name", ["hello", "a", "le_2", "x-y", "9" * 64])
 def test_good_plugin_names_pass(name):
-    assert plugins.validate_name(name) == name
+    assert registry.validate_name(name) == name
 
 
 # -- installing --------------------------------------------------------------------------------
 
 
 def test_install_from_a_folder_copies_it_runs_dependencies_then_install(ctx, root, source):
-    plugin = plugin_install.install(ctx, str(source))
+    plugin = install.install(ctx, str(source))
     assert (plugin.name, plugin.version, plugin.folder) == ("recorder", "1.0.0", root / ".plugins" / "recorder")
-    assert names(ctx) == ["postgres", "recorder"] and plugins.is_enabled(ctx.store, "recorder")
+    assert names(ctx) == ["postgres", "recorder"] and registry.is_enabled(ctx.store, "recorder")
     assert calls(root) == ["dependencies", "install"]
     assert ctx.out.lines == ["recorder: dependencies", "recorder: install"]
     assert (plugin.folder / "record").stat().st_mode & 0o111
-    assert (plugin.folder / plugins.SOURCE_FILE).read_text() == f"{source}\n"
+    assert (plugin.folder / registry.SOURCE_FILE).read_text() == f"{source}\n"
     assert leftovers(root) == []
 
 
 def test_install_from_a_tarball_keeps_the_executables(ctx, root, source, tmp_path):
     tarball = make_tarball(source, tmp_path / "recorder-1.0.tar.gz")
-    plugin = plugin_install.install(ctx, str(tarball), "recorder")
+    plugin = install.install(ctx, str(tarball), "recorder")
     assert plugin.executable("post-deploy") == root / ".plugins" / "recorder" / "post-deploy"
     assert calls(root) == ["dependencies", "install"]
     assert leftovers(root) == []
@@ -180,11 +180,11 @@ def http_folder(tmp_path):
 def test_install_from_a_tarball_url_downloads_it(ctx, root, source, http_folder):
     folder, base = http_folder
     make_tarball(source, folder / "dokku-recorder-1.0.tar.gz", top="recorder-1.0")
-    plugin = plugin_install.install(ctx, f"{base}/dokku-recorder-1.0.tar.gz", "recorder")
+    plugin = install.install(ctx, f"{base}/dokku-recorder-1.0.tar.gz", "recorder")
     assert plugin.version == "1.0.0" and calls(root) == ["dependencies", "install"]
-    assert (plugin.folder / plugins.SOURCE_FILE).read_text() == f"{base}/dokku-recorder-1.0.tar.gz\n"
+    assert (plugin.folder / registry.SOURCE_FILE).read_text() == f"{base}/dokku-recorder-1.0.tar.gz\n"
     with pytest.raises(NotFound) as missing:
-        plugin_install.install(ctx, f"{base}/missing.tar.gz", "other")
+        install.install(ctx, f"{base}/missing.tar.gz", "other")
     assert str(missing.value).startswith(f"could not download {base}/missing.tar.gz: 404")
     assert leftovers(root) == []
 
@@ -193,13 +193,13 @@ def test_a_tarball_without_a_top_folder_is_named_after_its_file(ctx, root, sourc
     with tarfile.open(tmp_path / "dokku-flat.tar.gz", "w:gz") as tar:
         for path in source.iterdir():
             tar.add(path, arcname=path.name)
-    assert plugin_install.install(ctx, str(tmp_path / "dokku-flat.tar.gz")).name == "flat"
+    assert install.install(ctx, str(tmp_path / "dokku-flat.tar.gz")).name == "flat"
     assert calls(root) == ["dependencies", "install"]
 
 
 def test_install_from_a_local_git_repo_takes_the_committed_tree(ctx, root, repo):
     (repo / "uncommitted").write_text("not in the plugin\n")
-    plugin = plugin_install.install(ctx, str(repo))
+    plugin = install.install(ctx, str(repo))
     assert plugin.version == "1.0.0"
     assert not (plugin.folder / ".git").exists() and not (plugin.folder / "uncommitted").exists()
     assert calls(root) == ["dependencies", "install"]
@@ -210,16 +210,16 @@ def test_install_at_a_ref_takes_that_tag_or_commit(ctx, root, repo):
     git(repo, "tag", "v1")
     set_version(repo, "2.0.0")
     commit_all(repo, "recorder 2.0.0")
-    assert plugin_install.install(ctx, f"{repo}#v1", "at-tag").version == "1.0.0"
-    assert plugin_install.install(ctx, f"{repo}#{first}", "at-commit").version == "1.0.0"
-    assert plugin_install.install(ctx, f"file://{repo}", "at-head").version == "2.0.0"
+    assert install.install(ctx, f"{repo}#v1", "at-tag").version == "1.0.0"
+    assert install.install(ctx, f"{repo}#{first}", "at-commit").version == "1.0.0"
+    assert install.install(ctx, f"file://{repo}", "at-head").version == "2.0.0"
     assert names(ctx) == ["at-commit", "at-head", "at-tag", "postgres"]
 
 
 def test_a_plugin_whose_install_trigger_fails_is_taken_out_again(ctx, root, source):
     fail(root, "install")
     with pytest.raises(TriggerFailed) as failed:
-        plugin_install.install(ctx, str(source))
+        install.install(ctx, str(source))
     assert str(failed.value) == "the install trigger of plugin recorder failed (exit 1)"
     assert "recorder: install fails on purpose" in ctx.out.lines
     assert names(ctx) == ["postgres"]
@@ -229,19 +229,19 @@ def test_a_plugin_whose_install_trigger_fails_is_taken_out_again(ctx, root, sour
 def test_a_plugin_whose_dependencies_trigger_fails_is_taken_out_before_install(ctx, root, source):
     fail(root, "dependencies")
     with pytest.raises(TriggerFailed):
-        plugin_install.install(ctx, str(source))
+        install.install(ctx, str(source))
     assert calls(root) == ["dependencies"]
     assert names(ctx) == ["postgres"] and leftovers(root) == []
 
 
 def test_a_name_already_taken_is_refused_and_the_installed_one_kept(ctx, root, source):
-    plugin_install.install(ctx, str(source))
+    install.install(ctx, str(source))
     calls(root)
     with pytest.raises(AlreadyExists) as taken:
-        plugin_install.install(ctx, str(source))
+        install.install(ctx, str(source))
     assert str(taken.value) == "plugin recorder is already installed; use plugin:update recorder, or --name"
     with pytest.raises(AlreadyExists):
-        plugin_install.install(ctx, str(source), "postgres")  # the bundled one's name
+        install.install(ctx, str(source), "postgres")  # the bundled one's name
     assert calls(root) == []
     assert names(ctx) == ["postgres", "recorder"] and leftovers(root) == []
 
@@ -249,29 +249,29 @@ def test_a_name_already_taken_is_refused_and_the_installed_one_kept(ctx, root, s
 def test_a_folder_without_a_manifest_is_not_a_plugin_and_leaves_nothing(ctx, root, tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ValidationError) as refused:
-        plugin_install.install(ctx, str(tmp_path / "empty"))
+        install.install(ctx, str(tmp_path / "empty"))
     assert str(refused.value) == "not a plugin: it has no plugin.toml"
     assert names(ctx) == ["postgres"] and leftovers(root) == []
 
 
 def test_a_source_that_is_not_there_is_not_found(ctx, root, tmp_path):
     with pytest.raises(NotFound) as missing:
-        plugin_install.install(ctx, str(tmp_path / "nowhere"))
+        install.install(ctx, str(tmp_path / "nowhere"))
     assert str(missing.value).startswith(f"could not fetch the plugin {tmp_path / 'nowhere'}: ")
     assert names(ctx) == ["postgres"] and leftovers(root) == []
 
 
 def test_a_bad_name_is_refused_before_anything_is_fetched(ctx, root, source):
     with pytest.raises(ValidationError):
-        plugin_install.install(ctx, str(source), "../escape")
+        install.install(ctx, str(source), "../escape")
     assert names(ctx) == ["postgres"] and leftovers(root) == []
 
 
 @pytest.mark.parametrize("name", ["previous", "unpacked"])
 def test_names_the_installer_uses_for_scratch_folders_still_install_and_update(ctx, root, source, tmp_path, name):
     tarball = make_tarball(source, tmp_path / "recorder.tar.gz")
-    plugin_install.install(ctx, str(tarball), name)
-    assert plugin_install.update(ctx, name).name == name
+    install.install(ctx, str(tarball), name)
+    assert install.update(ctx, name).name == name
     assert calls(root) == ["dependencies", "install", "update"]
     assert leftovers(root) == []
 
@@ -280,59 +280,59 @@ def test_names_the_installer_uses_for_scratch_folders_still_install_and_update(c
 
 
 def test_update_fetches_the_new_version_and_runs_its_update_trigger(ctx, root, repo):
-    plugin_install.install(ctx, str(repo))
+    install.install(ctx, str(repo))
     set_version(repo, "2.0.0")
     commit_all(repo, "recorder 2.0.0")
     calls(root)
-    assert plugin_install.update(ctx, "recorder").version == "2.0.0"
+    assert install.update(ctx, "recorder").version == "2.0.0"
     assert calls(root) == ["update"]
-    assert plugins.find(ctx.store, "recorder").version == "2.0.0" and leftovers(root) == []
+    assert registry.find(ctx.store, "recorder").version == "2.0.0" and leftovers(root) == []
 
 
 def test_update_to_a_ref_records_it_for_the_next_update(ctx, root, repo):
     git(repo, "tag", "v1")
-    plugin_install.install(ctx, str(repo))
+    install.install(ctx, str(repo))
     set_version(repo, "2.0.0")
     commit_all(repo, "recorder 2.0.0")
     git(repo, "tag", "v2")
-    assert plugin_install.update(ctx, "recorder", "v1").version == "1.0.0"
-    assert plugin_install.update(ctx, "recorder").version == "1.0.0"  # still at v1
-    assert plugin_install.update(ctx, "recorder", "v2").version == "2.0.0"
+    assert install.update(ctx, "recorder", "v1").version == "1.0.0"
+    assert install.update(ctx, "recorder").version == "1.0.0"  # still at v1
+    assert install.update(ctx, "recorder", "v2").version == "2.0.0"
 
 
 def test_a_plugin_installed_from_a_relative_path_updates_from_anywhere(ctx, root, repo, monkeypatch):
     monkeypatch.chdir(repo.parent)
-    plugin_install.install(ctx, "recorder#main")
+    install.install(ctx, "recorder#main")
     set_version(repo, "2.0.0")
     commit_all(repo, "recorder 2.0.0")
     monkeypatch.chdir(root)
-    assert plugin_install.update(ctx, "recorder").version == "2.0.0"
-    assert plugins.source_of(plugins.find(ctx.store, "recorder")) == f"{repo}#main"
+    assert install.update(ctx, "recorder").version == "2.0.0"
+    assert registry.source_of(registry.find(ctx.store, "recorder")) == f"{repo}#main"
 
 
 def test_a_failing_update_trigger_puts_the_old_version_back(ctx, root, repo):
-    plugin_install.install(ctx, str(repo))
+    install.install(ctx, str(repo))
     set_version(repo, "2.0.0")
     commit_all(repo, "recorder 2.0.0")
     fail(root, "update")
     with pytest.raises(TriggerFailed) as failed:
-        plugin_install.update(ctx, "recorder")
+        install.update(ctx, "recorder")
     assert str(failed.value) == "the update trigger of plugin recorder failed (exit 1)"
-    assert plugins.find(ctx.store, "recorder").version == "1.0.0"
+    assert registry.find(ctx.store, "recorder").version == "1.0.0"
     assert (root / ".plugins" / "recorder" / "record").is_file() and leftovers(root) == []
 
 
 def test_an_update_whose_source_is_gone_keeps_the_installed_version(ctx, root, repo):
-    plugin_install.install(ctx, str(repo))
+    install.install(ctx, str(repo))
     shutil.rmtree(repo)
     with pytest.raises(NotFound):
-        plugin_install.update(ctx, "recorder")
-    assert plugins.find(ctx.store, "recorder").version == "1.0.0" and leftovers(root) == []
+        install.update(ctx, "recorder")
+    assert registry.find(ctx.store, "recorder").version == "1.0.0" and leftovers(root) == []
 
 
 def test_a_bundled_plugin_is_not_updated_on_its_own(ctx):
     with pytest.raises(ValidationError) as refused:
-        plugin_install.update(ctx, "postgres")
+        install.update(ctx, "postgres")
     assert str(refused.value) == "postgres is bundled with minidokku: it is updated with minidokku itself"
 
 
@@ -340,44 +340,44 @@ def test_a_bundled_plugin_is_not_updated_on_its_own(ctx):
 
 
 def test_a_disabled_plugin_stays_installed_but_its_triggers_do_not_run(ctx, root, source):
-    plugin_install.install(ctx, str(source))
+    install.install(ctx, str(source))
     calls(root)
-    plugins.set_enabled(ctx.store, "recorder", False)
-    assert not plugins.is_enabled(ctx.store, "recorder") and "recorder" in names(ctx)
+    registry.set_enabled(ctx.store, "recorder", False)
+    assert not registry.is_enabled(ctx.store, "recorder") and "recorder" in names(ctx)
     triggers.fire(ctx, "post-create", "catmeow")
     assert triggers.docker_args(ctx, "docker-args-run", "catmeow", "sha256:1") == []
     assert not triggers.has_commands(ctx.store)
     assert calls(root) == []
-    plugins.set_enabled(ctx.store, "recorder", True)
+    registry.set_enabled(ctx.store, "recorder", True)
     triggers.fire(ctx, "post-create", "catmeow")
     assert calls(root) == ["post-create catmeow"]
 
 
 def test_uninstall_removes_the_folder_and_forgets_it_was_disabled(ctx, root, source):
-    plugin_install.install(ctx, str(source))
-    plugins.set_enabled(ctx.store, "recorder", False)
-    plugins.remove(ctx.store, "recorder")
+    install.install(ctx, str(source))
+    registry.set_enabled(ctx.store, "recorder", False)
+    registry.remove(ctx.store, "recorder")
     assert names(ctx) == ["postgres"] and not (root / ".plugins" / "recorder").exists()
-    assert ctx.store.read_lines(None, plugins.DISABLED_FILE) == []
+    assert ctx.store.read_lines(None, registry.DISABLED_FILE) == []
     with pytest.raises(NotFound) as missing:
-        plugins.remove(ctx.store, "recorder")
+        registry.remove(ctx.store, "recorder")
     assert str(missing.value) == "plugin recorder is not installed; `dokku plugin:list` shows those that are"
 
 
 def test_the_bundled_postgres_plugin_can_be_disabled_but_not_uninstalled(ctx):
-    assert plugins.find(ctx.store, "postgres").bundled
-    plugins.set_enabled(ctx.store, "postgres", False)
-    assert not plugins.is_enabled(ctx.store, "postgres")
+    assert registry.find(ctx.store, "postgres").bundled
+    registry.set_enabled(ctx.store, "postgres", False)
+    assert not registry.is_enabled(ctx.store, "postgres")
     with pytest.raises(ValidationError) as refused:
-        plugins.remove(ctx.store, "postgres")
+        registry.remove(ctx.store, "postgres")
     assert str(refused.value) == "postgres is bundled with minidokku: disable it with plugin:disable postgres"
-    plugins.set_enabled(ctx.store, "postgres", True)
-    assert plugins.is_enabled(ctx.store, "postgres")
+    registry.set_enabled(ctx.store, "postgres", True)
+    assert registry.is_enabled(ctx.store, "postgres")
 
 
 def test_enabling_an_unknown_plugin_is_not_found(ctx):
     with pytest.raises(NotFound):
-        plugins.set_enabled(ctx.store, "nope", True)
+        registry.set_enabled(ctx.store, "nope", True)
 
 
 # -- running triggers --------------------------------------------------------------------------
@@ -386,10 +386,10 @@ def test_enabling_an_unknown_plugin_is_not_found(ctx):
 @pytest.fixture
 def recorder(ctx, root, source):
     """The recorder, installed (its install lines already read)."""
-    plugin_install.install(ctx, str(source))
+    install.install(ctx, str(source))
     calls(root)
     ctx.out.lines.clear()
-    return plugins.find(ctx.store, "recorder")
+    return registry.find(ctx.store, "recorder")
 
 
 def test_a_trigger_gets_its_arguments_and_the_documented_environment(ctx, root, recorder):
@@ -419,7 +419,7 @@ def test_dokku_bin_calls_minidokku_back(ctx, root, recorder):
 
 def test_plugins_run_in_name_order_bundled_ones_among_them(ctx, root, source):
     for name in ("zz-rec", "aa-rec"):
-        plugin_install.install(ctx, str(source), name)
+        install.install(ctx, str(source), name)
     assert names(ctx) == ["aa-rec", "postgres", "zz-rec"]
     (root / "recorder.log").unlink()
     triggers.fire(ctx, "post-deploy", "catmeow", "5000", "127.0.0.1", "v3")
@@ -429,7 +429,7 @@ def test_plugins_run_in_name_order_bundled_ones_among_them(ctx, root, source):
 
 def test_a_failing_trigger_stops_the_plugins_after_it_and_names_the_plugin(ctx, root, source):
     for name in ("aa-rec", "zz-rec"):
-        plugin_install.install(ctx, str(source), name)
+        install.install(ctx, str(source), name)
     calls(root)
     fail(root, "pre-deploy")
     with pytest.raises(TriggerFailed) as failed:
@@ -441,7 +441,7 @@ def test_a_failing_trigger_stops_the_plugins_after_it_and_names_the_plugin(ctx, 
 
 def test_docker_args_are_what_the_plugins_print_and_their_stderr_is_shown(ctx, root, source):
     for name in ("aa-rec", "zz-rec"):
-        plugin_install.install(ctx, str(source), name)
+        install.install(ctx, str(source), name)
     ctx.out.lines.clear()
     options = triggers.docker_args(ctx, "docker-args-deploy", "catmeow", "sha256:1", "web", "1")
     assert options == ["--label recorder.deploy=catmeow", "--env RECORDER_PHASE=deploy"] * 2
@@ -477,7 +477,7 @@ def test_a_plugin_command_runs_and_others_fall_through(ctx, root, recorder, capf
 
 def test_the_plugin_a_command_is_named_after_is_asked_first(ctx, root, source, capfd):
     for name in ("other", "recorder"):
-        plugin_install.install(ctx, str(source), name)
+        install.install(ctx, str(source), name)
     capfd.readouterr()
     assert triggers.run_command(ctx, ["recorder:hello"]) == 0
     assert capfd.readouterr().out == "hello world, from recorder\n"
@@ -579,28 +579,28 @@ def test_cli_plugin_commands_are_in_the_audit_trail(dokku, root, source):
 def test_a_failing_uninstall_trigger_keeps_the_plugin(ctx, root, recorder):
     fail(root, "uninstall")
     with pytest.raises(TriggerFailed):
-        plugin_install.uninstall(ctx, "recorder")
+        install.uninstall(ctx, "recorder")
     assert "recorder" in names(ctx)
     (root / "recorder-fail-uninstall").unlink()
-    plugin_install.uninstall(ctx, "recorder")
+    install.uninstall(ctx, "recorder")
     assert calls(root)[-1] == "uninstall" and names(ctx) == ["postgres"]
 
 
 def test_a_plugin_whose_manifest_broke_is_listed_runs_nothing_and_can_be_uninstalled(ctx, root, recorder):
     (root / ".plugins" / "recorder" / "plugin.toml").write_text("[plugin\n")
-    broken = plugins.find(ctx.store, "recorder")
+    broken = registry.find(ctx.store, "recorder")
     assert broken.problem.startswith("plugin.toml is not valid TOML")
-    assert [plugin.name for plugin in plugins.enabled(ctx.store)] == ["postgres"]
+    assert [plugin.name for plugin in registry.enabled(ctx.store)] == ["postgres"]
     calls(root)
     triggers.fire(ctx, "post-create", "catmeow")
     assert calls(root) == []
-    plugin_install.uninstall(ctx, "recorder")
+    install.uninstall(ctx, "recorder")
     assert names(ctx) == ["postgres"]
 
 
 def test_a_bad_docker_option_from_a_plugin_names_the_plugin(ctx, root, source):
     (source / "docker-args-run").write_text("#!/bin/sh\necho --privileged\n")
-    plugin_install.install(ctx, str(source))
+    install.install(ctx, str(source))
     with pytest.raises(TriggerFailed) as failed:
         triggers.docker_args(ctx, "docker-args-run", "catmeow", "sha256:1")
     assert str(failed.value).startswith(
@@ -620,7 +620,7 @@ def test_a_folder_with_a_file_that_cannot_be_copied_is_one_clear_error(ctx, root
     with socket.socket(socket.AF_UNIX) as listening:  # a socket file: no one can copy it, not even root
         listening.bind(str(source / "control.sock"))
         with pytest.raises(ValidationError) as refused:
-            plugin_install.install(ctx, str(source))
+            install.install(ctx, str(source))
     message = str(refused.value)
     assert message.startswith(f"could not copy the plugin folder: {source}/control.sock: ") and "\n" not in message
     assert leftovers(root) == [] and "recorder" not in names(ctx)

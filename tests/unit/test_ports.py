@@ -4,9 +4,10 @@ import socket
 
 import pytest
 
-from minidokku import access, ports
+from minidokku.access import rules
 from minidokku.errors import ValidationError
-from minidokku.nginx import PortMap
+from minidokku.routing import ports
+from minidokku.routing.nginx import PortMap
 from minidokku.state import Store
 
 SHARED = {8080, 8443}  # the machine's HTTP and HTTPS ports in these tests
@@ -17,7 +18,7 @@ def store(tmp_path) -> Store:
     store = Store(tmp_path)
     for app in ("tenant", "victim"):
         store.write(app, "HEAD", "ref: refs/heads/main\n")
-    access.grant(store, "tenant", "eve")  # a user key's app
+    rules.grant(store, "tenant", "eve")  # a user key's app
     ports.set_(store, "victim", ["http:9000:5000"])
     store.write("victim", ports.OWN_PORT_FILE, "10000\n")
     return store

@@ -4,13 +4,13 @@ files, the bundled plugin's hooks, and the commands' refusals that need no engin
 import pytest
 from click.testing import CliRunner
 
-from minidokku import plugins
 from minidokku.cli import cli
 from minidokku.context import Context
 from minidokku.errors import NotFound, ValidationError
 from minidokku.output import RecordingOutput
-from minidokku.postgres import hooks, records
-from minidokku.postgres.records import Link
+from minidokku.plugins import registry
+from minidokku.plugins.postgres import hooks, records
+from minidokku.plugins.postgres.records import Link
 from minidokku.settings import Settings
 
 
@@ -103,7 +103,7 @@ def test_a_destroyed_app_is_forgotten_by_every_service(ctx):
 
 
 def test_the_bundled_plugin_is_listed_with_its_hooks(ctx):
-    plugin = plugins.find(ctx.store, "postgres")
+    plugin = registry.find(ctx.store, "postgres")
     assert plugin.bundled and set(plugin.hooks) == {"docker-args-deploy", "docker-args-run", "post-delete"}
 
 
@@ -136,7 +136,7 @@ def test_a_linked_service_is_not_destroyed_and_no_question_is_asked(dokku, ctx):
 
 def test_a_disabled_postgres_plugin_refuses_its_commands(dokku, ctx):
     make_service(ctx, "catdb")
-    plugins.set_enabled(ctx.store, "postgres", False)
+    registry.set_enabled(ctx.store, "postgres", False)
     result = dokku("postgres:list")
     assert result.exit_code == 1
     assert result.output == " !     the postgres plugin is disabled; `dokku plugin:enable postgres` turns it on\n"

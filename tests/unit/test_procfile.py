@@ -1,7 +1,7 @@
 import pytest
 
-from minidokku import procfile
 from minidokku.errors import ValidationError
+from minidokku.records import procfile
 
 
 def test_entries_are_parsed_in_file_order_with_whitespace_trimmed():

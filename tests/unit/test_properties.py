@@ -1,7 +1,7 @@
 import pytest
 
-from minidokku import properties, ps_settings
 from minidokku.errors import ValidationError
+from minidokku.records import properties, ps_settings
 from minidokku.state import Store
 
 APP = "catmeow"

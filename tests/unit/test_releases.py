@@ -4,11 +4,11 @@ from dataclasses import asdict
 
 import pytest
 
-from minidokku import releases
-from minidokku.appjson import AppJson
-from minidokku.builders import BuildResult
+from minidokku.build.builders import BuildResult
 from minidokku.errors import NotFound, ValidationError
-from minidokku.releases import Release
+from minidokku.records import releases
+from minidokku.records.appjson import AppJson
+from minidokku.records.releases import Release
 from minidokku.state import Store
 
 APP = "catmeow"

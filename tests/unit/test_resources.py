@@ -6,9 +6,9 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from minidokku import dockeroptions, resources
 from minidokku.cli import cli
 from minidokku.errors import ValidationError
+from minidokku.records import docker_options, resources
 from minidokku.state import Store
 
 MB = 1024**2
@@ -145,7 +145,7 @@ def test_reservations_and_unlimited_values_in_the_host_config():
 
 def test_apply_keeps_the_containers_own_settings_and_an_admins_docker_options():
     config = {"Image": "x", "HostConfig": {"Init": True, "RestartPolicy": {"Name": "always"}}}
-    admin = dockeroptions.parse(["--memory 2g --cpus 2"]).apply(config)
+    admin = docker_options.parse(["--memory 2g --cpus 2"]).apply(config)
 
     applied = resources.apply(admin, resources.PROCESS_DEFAULTS)
 

@@ -1,7 +1,7 @@
 import pytest
 
-from minidokku import scale
 from minidokku.errors import ValidationError
+from minidokku.records import scale
 from minidokku.state import Store
 
 PROCFILE = {"web": "gunicorn app", "release": "./migrate", "worker": "python worker.py", "clock": "./clock"}

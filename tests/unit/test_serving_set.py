@@ -1,8 +1,8 @@
 """ps:restore's choice of the containers that serve the recorded release after a crash or a reboot
 (processes.serving_set): every other container of the app goes."""
 
-from minidokku.processes import serving_set
-from minidokku.scheduler import Container
+from minidokku.ops.processes import serving_set
+from minidokku.runtime.docker_scheduler import Container
 
 WEB = {"web.1", "web.2"}
 

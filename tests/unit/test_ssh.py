@@ -1,6 +1,6 @@
 import pytest
 
-from minidokku import ssh
+from minidokku.access import ssh
 from minidokku.errors import ValidationError
 
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from minidokku.access.sshkeys import RESTRICTIONS, AuthorizedKeys, Key, fingerprint, parse_public_key
 from minidokku.errors import AlreadyExists, NotFound, ValidationError
-from minidokku.sshkeys import RESTRICTIONS, AuthorizedKeys, Key, fingerprint, parse_public_key
 
 pytestmark = pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="ssh-keygen is not installed")
 

@@ -6,7 +6,7 @@ import tarfile
 
 import pytest
 
-from minidokku import stack
+from minidokku.build import stack
 from minidokku.errors import EngineError, EngineNotFound
 from minidokku.output import RecordingOutput
 from minidokku.settings import STACK_REPOSITORY
@@ -171,3 +171,9 @@ def test_slimming_keeps_copyright_files_and_drops_other_docs_man_pages_and_trans
     assert remaining == ["etc/dpkg/dpkg.cfg.d/.keep", "etc/dpkg/dpkg.cfg.d/docker", "usr/share/doc/bash/copyright"]
     assert (tmp_path / "var/lib/apt/lists/partial").is_dir()
     assert "path-exclude /usr/share/man/*" in (tmp_path / "etc/dpkg/dpkg.cfg.d/docker").read_text()
+
+
+def test_a_stack_labelled_by_an_earlier_minidokku_is_current():
+    """The label is on every installed stack image: renaming it would rebuild every stack on upgrade."""
+    engine = FakeEngine({LATEST: ("sha256:current", {"com.minidokku.stack-version": stack.STACK_VERSION})})
+    assert stack.installed_version(engine, LATEST) == stack.STACK_VERSION

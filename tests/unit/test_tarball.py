@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from minidokku import tarball
+from minidokku.build import tarball
 
 SECRET = "export DATABASE_URL='postgres://victim:s3cret@db/victim'\n"
 

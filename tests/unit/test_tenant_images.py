@@ -2,9 +2,9 @@
 
 import pytest
 
-from minidokku import labels
-from minidokku.builders import dockerfile_syntax, tenant_images
+from minidokku.build.builders import dockerfile_syntax, tenant_images
 from minidokku.errors import ValidationError
+from minidokku.runtime import labels
 
 APP = "t-1-eve"  # the app's name on the engine (NAMESPACE + name)
 

@@ -1,4 +1,4 @@
-"""The tenant rules for what the host fetches (urls.py), and the fetches that follow them: git
+"""The tenant rules for what the host fetches (access/urls.py), and the fetches that follow them: git
 clones (gitrepo.fetch_tree) and archive downloads (archives.download), against real servers on
 loopback addresses. A test policy stands in for DNS and for "public": it lets through only
 127.0.0.2, under names no resolver knows, so a fetch that works proves the connection went to the
@@ -12,7 +12,8 @@ import pytest
 from helpers import git
 from servers import GitDaemon, RecordingServer, served_over_dumb_http
 
-from minidokku import access, archives, gitrepo, urls
+from minidokku.access import rules, urls
+from minidokku.build import archives, gitrepo
 from minidokku.errors import GitError, NotFound, ValidationError
 from minidokku.state import Store
 
@@ -134,7 +135,7 @@ def test_a_tenant_app_gets_the_tenant_rules_and_another_none(tmp_path):
     store = Store(tmp_path)
     for app in ("tenant", "admins"):
         store.app_dir(app).mkdir(parents=True)
-    access.grant(store, "tenant", "eve")
+    rules.grant(store, "tenant", "eve")
     assert urls.policy_for(store, "tenant") is urls.TENANT
     assert urls.policy_for(store, "admins") is None
 

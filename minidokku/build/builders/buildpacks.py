@@ -1,0 +1,184 @@
+"""The buildpack builder (Dokku's "herokuish"): Heroku buildpacks inside a stack container.
+
+One build: create a container from the stack image with the per-app cache volume, copy in the
+source, the buildpacks, the config (ENV_DIR files) and the driver script, run it with its output
+streamed, read the Procfile and the release defaults back, and commit the container as the
+app's image. A failed build leaves no image and no container behind.
+"""
+
+import contextlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import minidokku.buildpacks
+from minidokku.build import tarball
+from minidokku.build.builders import BuildResult, image_repository, read_text_file
+from minidokku.engine.client import Engine
+from minidokku.errors import BuildFailed, EngineError, ValidationError
+from minidokku.output import Output
+from minidokku.records import appjson, envfile, procfile, resources
+from minidokku.records.docker_options import DockerOptions
+from minidokku.runtime import isolation, labels
+
+STACK_NAME = "minidokku-bookworm"
+SCRIPTS = Path(__file__).parent / "scripts"
+RELEASE_ENTRY = re.compile(r"^\s+([A-Za-z0-9_-]+):\s*(.+?)\s*$")
+_IMAGE_ENV: list[str] = [
+    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    "HOME=/app",
+    f"STACK={STACK_NAME}",
+]
+
+
+def bundled_buildpacks_dir() -> Path:
+    """Where the buildpacks shipped with minidokku are (the repo's buildpacks/ folder)."""
+    return Path(minidokku.buildpacks.__file__).parent
+
+
+def default_order() -> list[str]:
+    """Our own buildpacks, in the order they are tried when the app names none (buildpacks/ORDER)."""
+    return (bundled_buildpacks_dir() / "ORDER").read_text(encoding="utf-8").split()
+
+
+def cache_volume(app: str) -> str:
+    return f"minidokku-cache-{app}"
+
+
+@dataclass(frozen=True)
+class BuildpackPlan:
+    """Which buildpacks build the app: `detect` tries them in order and the first that detects
+    builds alone; `given` (the app named them) runs every one, each of which must detect."""
+
+    buildpacks: list[tuple[str, Path]]  # (name, folder on this machine)
+    selection: str = "detect"
+
+
+def bundled_plan() -> BuildpackPlan:
+    return BuildpackPlan([(name, bundled_buildpacks_dir() / name) for name in default_order()])
+
+
+def build(
+    engine: Engine,
+    app: str,
+    source_tar: bytes,
+    sha: str,
+    config: dict[str, str],
+    stack_image: str,
+    options: DockerOptions,
+    out: Output,
+    limits: resources.Limits,
+    time_limit: int,
+    network: str,
+    plan: Optional[BuildpackPlan] = None,
+) -> BuildResult:
+    """Builds the app in a container bounded by limits, on network unless options name one
+    (runtime/isolation.py), stopped after time_limit seconds."""
+    if not engine.image_exists(stack_image):
+        raise BuildFailed(f"the stack image {stack_image} is missing; run `dokku stack:build` as root")
+    engine.create_volume(cache_volume(app), {labels.APP: app})
+    container = isolation.create_container(engine, _build_container_config(app, stack_image), options, limits, network)
+    try:
+        engine.put_archive(container, "/", source_tar)
+        engine.put_archive(container, "/", tarball.pack(_build_inputs(sha, config, plan or bundled_plan())))
+        engine.start_container(container)
+        with resources.time_limit(time_limit, lambda: _kill(engine, container)) as expired:
+            for _stream, line in engine.container_logs(container, follow=True):
+                out.line(line)
+            status = engine.wait_container(container)
+        if expired.is_set():
+            raise BuildFailed(f"build of {app} ran longer than {time_limit} s (BUILD_TIMEOUT) and was stopped")
+        if status != 0:
+            raise BuildFailed(f"build of {app} failed (the buildpack exited with status {status})")
+        processes = _process_types(engine, container)
+        out.step("Discovering process types")
+        out.info(f"Procfile declares types -> {', '.join(processes)}")
+        app_json = appjson.parse(read_text_file(engine, container, "/app/app.json"))
+        checks_file = read_text_file(engine, container, "/app/CHECKS")
+        image_id = engine.commit(container, image_repository(app), "latest", _image_config())
+    finally:
+        engine.remove_container(container, force=True)
+    return BuildResult(image_id=image_id, processes=processes, app_json=app_json, checks_file=checks_file)
+
+
+def _build_container_config(app: str, stack_image: str) -> dict:
+    # The container's Env is committed into the image, so it holds only what a running process
+    # should see too; the build's own variables travel in /tmp/builder/environment.
+    return {
+        "Image": stack_image,
+        "Cmd": ["/bin/bash", "/tmp/builder/build"],
+        "WorkingDir": "/app",
+        "Env": list(_IMAGE_ENV),
+        "Labels": {labels.APP: app, labels.ROLE: "build"},
+        "HostConfig": {"Binds": [f"{cache_volume(app)}:/cache"]},
+    }
+
+
+def _kill(engine: Engine, container: str) -> None:
+    with contextlib.suppress(EngineError):  # it ended meanwhile
+        engine.stop_container(container, timeout=0)
+
+
+def _build_inputs(sha: str, config: dict[str, str], plan: BuildpackPlan) -> tarball.Entries:
+    # numbered folders keep the order and let two buildpacks share a name
+    folders = [f"/tmp/buildpacks/{index:02d}-{name}" for index, (name, _) in enumerate(plan.buildpacks, start=1)]
+    build_environment = {
+        "SOURCE_VERSION": sha,
+        "GIT_REV": sha,
+        "BUILDPACKS": " ".join(folders),
+        "BUILDPACK_SELECTION": plan.selection,
+    }
+    entries: tarball.Entries = {}
+    for folder, (_name, directory) in zip(folders, plan.buildpacks):
+        entries.update(tarball.tree_entries(directory, folder.lstrip("/") + "/"))
+    entries["tmp/builder/build"] = ((SCRIPTS / "build").read_bytes(), 0o755)
+    entries["tmp/builder/environment"] = (envfile.render(build_environment).encode(), 0o644)
+    entries["exec"] = ((SCRIPTS / "exec").read_bytes(), 0o755)
+    entries["tmp/env/"] = (b"", 0o700)  # an empty ENV_DIR must exist too
+    for key, value in config.items():
+        entries[f"tmp/env/{key}"] = (value.encode(), 0o600)
+    return entries
+
+
+def _process_types(engine: Engine, container: str) -> dict[str, str]:
+    """The Procfile's types, with the last buildpack's default_process_types filling gaps."""
+    defaults = default_process_types(read_text_file(engine, container, "/tmp/release.yml"))
+    procfile_text = read_text_file(engine, container, "/app/Procfile")
+    declared = procfile.parse(procfile_text) if procfile_text.strip() else {}
+    processes = {**defaults, **declared}
+    if not processes:
+        raise ValidationError("no process types: add a Procfile (for example `web: python app.py`)")
+    return processes
+
+
+def default_process_types(release_yaml: str) -> dict[str, str]:
+    """Reads `default_process_types` out of a buildpack's bin/release YAML (a flat map)."""
+    processes: dict[str, str] = {}
+    inside = False
+    for line in release_yaml.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if not line[0].isspace():
+            inside = line.split(":", 1)[0].strip() == "default_process_types"
+            continue
+        match = RELEASE_ENTRY.match(line)
+        if inside and match:
+            processes[match.group(1)] = _unquote(match.group(2))
+    return processes
+
+
+def _unquote(value: str) -> str:
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        return value[1:-1]
+    return value
+
+
+def _image_config() -> dict:
+    """The committed image runs every process through /exec with the Heroku environment."""
+    return {
+        "Entrypoint": ["/exec"],
+        "Cmd": ["bash"],
+        "WorkingDir": "/app",
+        "Env": list(_IMAGE_ENV),
+    }

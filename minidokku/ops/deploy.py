@@ -1,0 +1,204 @@
+"""The deploy, top to bottom: build a pushed commit, release it, run it, route to it.
+
+Every path that changes what runs (a push, a config change, a restart, a scale change, a
+rollback) ends in deploy_release(): new containers start beside the old ones and must pass
+their checks, nginx moves to them (config checked, then reloaded), and only then do the old
+ones retire, after a grace period. When anything fails before the switch, the new containers
+are removed, nginx is untouched and the old release keeps serving.
+
+A command killed midway (SIGKILL, an ssh hang-up, a reboot) cannot clean up after itself, so the
+next one that takes the app's lock does (finish_interrupted): the release record it left half
+written is completed, and its build and task containers go. The containers a killed deploy had
+started are old ones to the next deploy (retired after its switch), and strays to `ps:restore`.
+"""
+
+import contextlib
+from collections.abc import Iterator
+
+from minidokku.build import builds
+from minidokku.build.builders import BuildResult, image_repository
+from minidokku.context import Context
+from minidokku.errors import Locked, NotFound
+from minidokku.ops import apps, retirement, tasks
+from minidokku.plugins import triggers
+from minidokku.records import docker_options, ps_settings, releases, resources, scale
+from minidokku.records.releases import Release
+from minidokku.routing import proxy
+from minidokku.runtime import checks
+from minidokku.runtime.scheduler import Container
+
+
+@contextlib.contextmanager
+def exclusive(ctx: Context, app: str) -> Iterator[None]:
+    """One deploy or command changing what runs per app at a time; `apps:lock` holds them all off."""
+    if apps.is_locked(ctx, app):
+        raise Locked(f"{app} is locked by apps:lock; run `dokku apps:unlock {app}` to deploy again")
+    with locked(ctx, app):
+        yield
+
+
+@contextlib.contextmanager
+def locked(ctx: Context, app: str) -> Iterator[None]:
+    """The app's lock, taken over from a command that was killed holding it (the kernel releases
+    a dead process's flock): what that command left half done is finished first."""
+    with ctx.store.lock(app):
+        finish_interrupted(ctx, app)
+        yield
+
+
+def finish_interrupted(ctx: Context, app: str) -> None:
+    """Completes the release record a killed deploy left half written (saved, but ENV or its
+    image tag not yet), and removes the build and task containers it left (none is legitimately
+    there while the caller holds the app's lock)."""
+    unfinished = releases.unfinished_record(ctx.store, app)
+    if unfinished is not None:
+        _record(ctx, app, unfinished)
+    ctx.scheduler.remove_leftover_tasks(ctx.docker_name(app))
+
+
+def deploy_commit(ctx: Context, app: str, sha: str) -> Release:
+    """Builds the commit and deploys it as a new release. The caller holds exclusive(app)."""
+    ctx.out.step(f"Building {app} ...")
+    env = ctx.store.read_env(app)
+    result = builds.build_commit(ctx, app, sha, env)
+    return deploy_build(ctx, app, result, env, sha, f"Deploy {sha[:7]}")
+
+
+def deploy_build(
+    ctx: Context, app: str, build: BuildResult, env: dict[str, str], sha: str, description: str
+) -> Release:
+    """The tail of every deploy of a new image (a push, an archive, an image, a rebuild): the
+    predeploy script, then the release of the build with env, deployed. sha is "" for an image."""
+    image_id = tasks.predeploy(ctx, app, build, env) if build.app_json.predeploy else build.image_id
+    ctx.out.step(f"Releasing {app} ...")
+    release = releases.prepare(ctx.store, app, sha, image_id, description, env, build)
+    return deploy_release(ctx, app, release)
+
+
+def change_config(ctx: Context, app: str, env: dict[str, str], description: str) -> Release:
+    """Runs the current release's image with a new config, as a new release."""
+    release = releases.successor(ctx.store, app, require_deployed(ctx, app), description, env)
+    return deploy_release(ctx, app, release)
+
+
+def rollback(ctx: Context, app: str, target_name: str = "") -> Release:
+    """Deploys an earlier release's image and config again, as a new release (no build)."""
+    current = require_deployed(ctx, app)
+    if target_name:
+        target = releases.find(ctx.store, app, target_name)
+    else:
+        earlier = [r for r in releases.history(ctx.store, app) if r.number < current.number]
+        if not earlier:
+            raise NotFound(f"{app} has no release before {current.name} to roll back to")
+        target = earlier[-1]
+    if not ctx.scheduler.image_exists(target.image_id):
+        raise NotFound(f"the image of {app} {target.name} was pruned; only the last releases keep theirs")
+    ctx.out.step(f"Rolling back {app} to {target.name}")
+    release = releases.successor(ctx.store, app, target, f"Rollback to {target.name}", target.config)
+    return deploy_release(ctx, app, release)
+
+
+def restart(ctx: Context, app: str) -> Release:
+    """Runs the current release again in fresh containers (ps:restart, ps:scale, ps:start)."""
+    return deploy_release(ctx, app, require_deployed(ctx, app), new_release=False)
+
+
+def deploy_release(ctx: Context, app: str, release: Release, new_release: bool = True) -> Release:
+    triggers.fire(ctx, "pre-deploy", app, release.name)
+    if new_release:
+        tasks.release_command(ctx, app, release)
+    ctx.out.step(f"Deploying {app} ...")
+    docker_name = ctx.docker_name(app)
+    counts = scale.effective(scale.read(ctx.store, app), release.processes, release.settings.formation)
+    present = ctx.scheduler.containers(docker_name)
+    # retiring ones whose retirement never ran (a killed deploy, a reboot) go with the old ones
+    stale = [c for c in present if c.retiring]
+    old = [c for c in present if not c.retiring]
+    without_zero_downtime = [c for c in old if checks.mode(ctx.store, app, c.process_type) == "disabled"]
+    ctx.scheduler.retire([c.id for c in without_zero_downtime])
+    old = [c for c in old if c not in without_zero_downtime]
+    new = _start(ctx, app, release, counts)
+    web = [c for c in new if c.process_type == "web"]
+    try:
+        _check(ctx, app, release, new)
+        ctx.proxy.route(app, web, release)
+    except BaseException:  # whatever stops the deploy (even ^C), the new containers go
+        ctx.scheduler.retire([c.id for c in new], grace=0)
+        raise
+    if new_release:
+        _record(ctx, app, release)
+    ctx.scheduler.mark_retiring(old)
+    ctx.scheduler.retire_earlier_beyond(docker_name, old, scale.MAX_CONTAINERS)
+    ctx.scheduler.settle_names(new)
+    retirement.schedule(ctx, old + stale, checks.wait_to_retire(ctx.store, app, release.config))
+    ps_settings.mark_running(ctx.store, app)
+    if new_release:
+        _prune_images(ctx, app)
+        tasks.postdeploy(ctx, app, release)
+    triggers.fire(ctx, "post-deploy", app, *proxy.internal_address(web), release.name)
+    ctx.out.section("Application deployed:")
+    ctx.out.info(ctx.proxy.url(app))
+    return release
+
+
+def _record(ctx: Context, app: str, release: Release) -> None:
+    """Records the release that now serves: its file, ENV = its config, its image's tag. Done
+    again whole by finish_interrupted when a kill cut it short."""
+    releases.begin_record(ctx.store, app, release)
+    # a tag per release keeps its image from `docker image prune` while it may be rolled back to
+    # (a pruned one cannot be rolled back to, nor tagged)
+    ctx.scheduler.tag_image(release.image_id, image_repository(ctx.docker_name(app)), release.name)
+    releases.end_record(ctx.store, app)
+
+
+def _start(ctx: Context, app: str, release: Release, counts: dict[str, int]) -> list[Container]:
+    policy = ps_settings.restart_policy(ctx.store, app)
+    published = ctx.proxy.published_ports(app, release)
+    started: list[Container] = []
+    try:
+        for process_type, count in counts.items():
+            limits = resources.for_process(ctx.store, app, process_type)
+            for index in range(1, count + 1):
+                from_plugins = triggers.docker_args(
+                    ctx, "docker-args-deploy", app, release.image_id, process_type, str(index)
+                )
+                # what a tenant's app does not get is said once, at the first container
+                warn = None if started else ctx.out
+                options = docker_options.for_phase(ctx.store, app, "deploy", from_plugins, warn)
+                started.append(
+                    ctx.scheduler.start(
+                        ctx.docker_name(app), release, process_type, index, options, policy, published, limits=limits
+                    )
+                )
+    except BaseException:
+        ctx.scheduler.retire([c.id for c in started], grace=0)
+        raise
+    return started
+
+
+def _check(ctx: Context, app: str, release: Release, new: list[Container]) -> None:
+    targets = []
+    for container in new:
+        mode = checks.mode(ctx.store, app, container.process_type)
+        if mode != "enabled":
+            ctx.out.info(f"Not checking {container.dyno} (checks {mode})")
+            continue
+        found = checks.checks_for(container.process_type, release.settings, release.checks_file, release.config)
+        ctx.out.info(f"Checking {container.dyno}: {', '.join(check.description for check in found)}")
+        targets.append((container, found))
+    checks.run_all(ctx.scheduler, targets)
+
+
+def _prune_images(ctx: Context, app: str) -> None:
+    """Removes the images only releases beyond the kept number use (their records stay)."""
+    history = releases.history(ctx.store, app)
+    repository = image_repository(ctx.docker_name(app))
+    tags = [f"{repository}:{release.name}" for release in releases.beyond_kept(history, ctx.settings.keep_releases)]
+    ctx.scheduler.remove_images(tags, releases.images_beyond(history, ctx.settings.keep_releases))
+
+
+def require_deployed(ctx: Context, app: str) -> Release:
+    current = releases.current(ctx.store, app)
+    if current is None:
+        raise NotFound(f"{app} has not been deployed yet")
+    return current

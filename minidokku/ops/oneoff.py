@@ -1,0 +1,85 @@
+"""One-off processes: `run` starts a new container of the app's current release, `enter` runs a
+command inside a container that already runs (Dokku's `run` and `enter`).
+
+The command goes through the image's entrypoint (/exec, which sources the app's profile, as for
+every process). Several words are an argv, passed on exactly as given (no shell re-reads them);
+a single word is a command line for bash, as in `heroku run 'rake db:migrate && rake seed'`; no
+word at all opens bash.
+"""
+
+import secrets
+from typing import Optional
+
+from minidokku.context import Context
+from minidokku.errors import NotFound, ValidationError
+from minidokku.plugins import triggers
+from minidokku.records import docker_options, releases, resources
+from minidokku.runtime.scheduler import AtCapacity, Container, OneOff
+from minidokku.runtime.terminal import Streams
+
+MAX_AT_ONCE = 5  # one-off containers of one app at a time: a tenant cannot start them without end
+SHELL = "bash"
+
+
+def command_argv(words: list[str]) -> list[str]:
+    if not words:
+        return [SHELL]
+    if len(words) == 1:
+        return [SHELL, "-c", words[0]]
+    return list(words)
+
+
+def run(ctx: Context, app: str, command: list[str], tty: bool, streams: Streams) -> int:
+    """Runs command in a new container of the app's release; returns its exit status.
+
+    Attached before it starts (no output is lost) and removed after, whatever ends it.
+    """
+    release = releases.current(ctx.store, app)
+    if release is None:
+        raise NotFound(f"{app} has not been deployed yet")
+    dyno = f"run.{secrets.randbelow(9000) + 1000}"  # Heroku's and Dokku's run.1234
+    env = dict(ctx.store.read_env(app), DYNO=dyno)
+    from_plugins = triggers.docker_args(ctx, "docker-args-run", app, release.image_id)
+    options = docker_options.for_phase(ctx.store, app, "run", from_plugins, ctx.out)
+    limits = resources.for_process(ctx.store, app, "run")
+    one_off = OneOff(dyno, release.image_id, command_argv(command), env, options, limits, tty)
+    try:
+        return ctx.scheduler.run(ctx.docker_name(app), one_off, streams, at_most=MAX_AT_ONCE)
+    except AtCapacity:
+        raise ValidationError(f"{app} runs {MAX_AT_ONCE} one-off containers already; try again when one ends") from None
+
+
+def enter(ctx: Context, app: str, target: Optional[str], command: list[str], tty: bool, streams: Streams) -> int:
+    """Runs command in a running container of the app (see choose); returns its exit status."""
+    container = choose(ctx.scheduler.running(ctx.docker_name(app)), app, target)
+    return ctx.scheduler.enter(container, command_argv(command), tty, streams)
+
+
+def exec_in(ctx: Context, container_id: str, argv: list[str], tty: bool, streams: Streams) -> int:
+    """Runs argv in a running container (a service's: postgres:connect), wired to streams;
+    returns its exit status."""
+    return ctx.scheduler.exec(container_id, argv, tty, streams)
+
+
+def choose(containers: list[Container], app: str, target: Optional[str]) -> Container:
+    """The running container a target names: a process type (its first dyno), a dyno (`web.1`), a
+    container name or an id (or its start). Without a target, the app's only process type.
+    Plain-named containers come before ones a deploy is starting or retiring."""
+    # `app.web.1` sorts before `app.web.10` and `app.web.2`
+    ordered = sorted((c for c in containers if c.running), key=lambda c: (c.name != c.plain_name, c.name))
+    if not ordered:
+        raise NotFound(f"{app} has no running containers")
+    if target is None:
+        types = sorted({container.process_type for container in ordered})
+        if len(types) > 1:
+            raise NotFound(f"{app} runs several process types; name one of: {', '.join(types)}")
+        return ordered[0]
+    found = (
+        [c for c in ordered if c.process_type == target]
+        or [c for c in ordered if c.dyno == target]
+        or [c for c in ordered if c.name == target or c.id.startswith(target)]
+    )
+    if not found:
+        running = ", ".join(sorted({c.dyno for c in ordered}))
+        raise NotFound(f"{app} has no process or container {target!r}; running: {running}")
+    return found[0]

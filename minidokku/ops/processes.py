@@ -1,0 +1,118 @@
+"""An app's processes as a whole: scale, stop and start, restart policy, restore after a reboot.
+
+What runs is derived, never stored: the current release, APP/SCALE and app.json's formation
+say which containers should run; `ps:stop` records that the app should not (properties/ps
+RUNNING=false, see records/ps_settings.py), so `ps:restore` leaves it stopped.
+"""
+
+from typing import Optional
+
+from minidokku.context import Context
+from minidokku.errors import ValidationError
+from minidokku.ops import apps, deploy
+from minidokku.records import ps_settings, releases, scale
+from minidokku.records.releases import Release
+from minidokku.runtime.scheduler import Container
+
+
+def set_scale(ctx: Context, app: str, pairs: list[str]) -> dict[str, int]:
+    """Saves the new counts and, when the app is deployed, runs them without downtime."""
+    apps.require(ctx, app)
+    changes = scale.parse_pairs(pairs)
+    with deploy.exclusive(ctx, app):
+        current = releases.current(ctx.store, app)
+        if current is not None:
+            unknown = [name for name in changes if name not in current.processes]
+            if unknown:
+                raise ValidationError(
+                    f"{app} has no process type {', '.join(unknown)} (it has {', '.join(current.processes)})"
+                )
+        saved = scale.read(ctx.store, app)
+        previous = dict(saved)
+        scale.write(ctx.store, app, dict(saved, **changes))
+        if current is not None and not ps_settings.is_stopped(ctx.store, app):
+            try:
+                deploy.restart(ctx, app)
+            except BaseException:
+                scale.write(ctx.store, app, previous)
+                raise
+    return changes
+
+
+def counts(ctx: Context, app: str) -> dict[str, int]:
+    """What runs per process type now: ps:scale's numbers over the current release."""
+    current = releases.current(ctx.store, app)
+    saved = scale.read(ctx.store, app)
+    if current is None:
+        return saved
+    return scale.effective(saved, current.processes, current.settings.formation)
+
+
+def stop(ctx: Context, app: str) -> None:
+    """Stops every container (kept, with their logs); the proxy answers 503 until ps:start."""
+    apps.require(ctx, app)
+    with deploy.exclusive(ctx, app):
+        ps_settings.mark_stopped(ctx.store, app)
+        ctx.proxy.route(app, [])  # first: requests get a 503, not a 502 from a stopping container
+        ctx.scheduler.stop(ctx.scheduler.running(ctx.docker_name(app)))
+
+
+def start(ctx: Context, app: str) -> Release:
+    apps.require(ctx, app)
+    with deploy.exclusive(ctx, app):
+        return deploy.restart(ctx, app)
+
+
+def restart(ctx: Context, app: str) -> Release:
+    apps.require(ctx, app)
+    with deploy.exclusive(ctx, app):
+        return deploy.restart(ctx, app)
+
+
+def restore(ctx: Context, app: str) -> Optional[str]:
+    """Brings a deployed, not stopped app back to its recorded release: after a reboot, an
+    engine restart, or a command killed midway.
+
+    Containers of the recorded release that are there keep serving (stopped ones start again)
+    and nginx learns their ports; when one is missing the release is deployed again. Every other
+    container of the app goes: a killed deploy's new ones, old ones it had not yet retired.
+    Returns what was done, or None when nothing was due.
+    """
+    apps.require(ctx, app)
+    if ps_settings.is_stopped(ctx.store, app):
+        return None
+    # not exclusive(): apps:lock holds off new deploys, not the recorded release coming back
+    with deploy.locked(ctx, app):  # which finishes first what a killed deploy left half done
+        current = releases.current(ctx.store, app)
+        containers = ctx.scheduler.containers(ctx.docker_name(app))
+        if current is None:  # a first deploy was killed: nothing was ever recorded, nothing serves
+            if not containers:
+                return None
+            ctx.proxy.remove(app)
+            ctx.scheduler.retire([c.id for c in containers], grace=0)
+            return f"{len(containers)} containers of a deploy that never finished removed"
+        expected = {f"{name}.{index}" for name, count in counts(ctx, app).items() for index in range(1, count + 1)}
+        keep = serving_set(containers, current.name, expected)
+        if keep is None:
+            ctx.scheduler.retire([c.id for c in containers if c.retiring], grace=0)  # no retirement outlives a reboot
+            deploy.restart(ctx, app)
+            return "redeployed"
+        strays = [c for c in containers if c not in keep]
+        restarted = [c if c.running else ctx.scheduler.restart(c) for c in keep]
+        ctx.scheduler.mark_retiring(strays)  # frees the plain names the kept ones take
+        ctx.scheduler.settle_names(restarted)
+        ctx.proxy.route(app, [c for c in restarted if c.process_type == "web"], current)
+        ctx.scheduler.retire([c.id for c in strays])
+        done = "restarted" if any(not c.running for c in keep) else "rerouted"
+        return f"{done}, {len(strays)} containers outside {current.name} removed" if strays else done
+
+
+def serving_set(containers: list[Container], release: str, expected: set[str]) -> Optional[list[Container]]:
+    """The containers that serve release after a restore: one per expected dyno, of that release
+    and not retiring, preferring the one with its plain name (it served last), then a running one.
+    None when a dyno has no such container (the release must be deployed again)."""
+    chosen: dict[str, Container] = {}
+    candidates = [c for c in containers if c.release == release and not c.retiring and c.dyno in expected]
+    for container in sorted(candidates, key=lambda c: (c.name != c.plain_name, not c.running, c.name)):
+        chosen.setdefault(container.dyno, container)
+    return [chosen[dyno] for dyno in sorted(chosen)] if set(chosen) == expected else None

@@ -1,0 +1,96 @@
+"""A git push over ssh: receiving it with git's own receive-pack, and deploying it from the
+pre-receive hook (which git calls with `OLD NEW REF` lines before it updates any branch)."""
+
+from dataclasses import dataclass
+from typing import Optional
+
+from minidokku.access import rules
+from minidokku.access.ssh import GitRequest
+from minidokku.build import gitrepo
+from minidokku.context import Context
+from minidokku.errors import NotFound, ValidationError
+from minidokku.ops import apps, deploy
+from minidokku.plugins import triggers
+from minidokku.records import names
+from minidokku.records.releases import Release
+
+DEPLOY_BRANCHES = ("main", "master")
+BRANCH_PREFIX = "refs/heads/"
+
+
+def serve(ctx: Context, request: GitRequest, key: Optional[str]) -> int:
+    """Runs git's receive-pack (creating the app on its first push) or upload-pack, for the
+    ssh key named key (access/rules.py decides what it may reach)."""
+    repo = ctx.store.app_dir(request.app)
+    creating = request.command == "git-receive-pack" and not ctx.store.app_exists(request.app)
+    rules.authorize_push(ctx.store, key, request.app, creating, ctx.settings.user_app_quota)
+    if request.command == "git-upload-pack":
+        apps.require(ctx, request.app)
+        return gitrepo.upload_pack(repo)
+    if creating:
+        apps.create(ctx, request.app, key)
+    gitrepo.install_pre_receive_hook(repo, ctx.settings.program, ctx.settings.root, request.app)
+    gitrepo.limit_push_size(repo, ctx.settings.max_push_size)
+    return gitrepo.receive_pack(repo)
+
+
+def rebuild(ctx: Context, app: str) -> Release:
+    """Builds and deploys the deploy branch's last pushed commit again (`ps:rebuild`)."""
+    apps.require(ctx, app)
+    repo = ctx.store.app_dir(app)
+    for branch in DEPLOY_BRANCHES:
+        sha = gitrepo.branch_head(repo, branch)
+        if sha:
+            with deploy.exclusive(ctx, app):
+                return deploy.deploy_commit(ctx, app, sha)
+    raise NotFound(f"{app} has no pushed {' or '.join(DEPLOY_BRANCHES)} branch to rebuild")
+
+
+@dataclass(frozen=True)
+class RefUpdate:
+    """One line of the pre-receive hook's stdin: `OLD NEW REF`, validated."""
+
+    old: str
+    new: str
+    ref: str
+
+    @property
+    def branch(self) -> Optional[str]:
+        return self.ref.removeprefix(BRANCH_PREFIX) if self.ref.startswith(BRANCH_PREFIX) else None
+
+
+def parse_ref_updates(data: bytes) -> list[RefUpdate]:
+    """The hook's stdin as git writes it: full object ids (all zeros only for a ref that is new,
+    OLD, or deleted, NEW; never both) and a UTF-8 ref per `git check-ref-format`, a branch never
+    starting with a dash. Anything else is refused, so that no word of it reaches git, a plugin's
+    argv or a deploy."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ValidationError("the pushed ref names are not UTF-8 text") from None
+    updates = []
+    for line in text.split("\n"):
+        if not line.strip():
+            continue
+        words = line.split(" ")
+        if len(words) != 3:
+            raise ValidationError(f"expected `OLD NEW REF` from git, got {line[:120]!r}")
+        old, new, ref = words
+        names.validate_object_id(old, zero_allowed=True)
+        names.validate_object_id(new, zero_allowed=old != names.ZERO_OBJECT_ID)
+        update = RefUpdate(old, new, names.validate_ref(ref))
+        if update.branch is not None:
+            names.validate_branch(update.branch)
+        updates.append(update)
+    return updates
+
+
+def deploy_ref_updates(ctx: Context, app: str, updates: list[RefUpdate]) -> Optional[Release]:
+    """Deploys the new commit of the deploy branch, if the push updates it; other refs just land."""
+    apps.require(ctx, app)
+    for update in updates:
+        if update.branch in DEPLOY_BRANCHES and update.new != names.ZERO_OBJECT_ID:
+            triggers.fire(ctx, "pre-receive-app", app, update.old, update.new, update.ref)
+            with deploy.exclusive(ctx, app):
+                return deploy.deploy_commit(ctx, app, update.new)
+    return None

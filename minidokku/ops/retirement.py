@@ -1,0 +1,43 @@
+"""Old containers after a switch: they keep running for the app's wait-to-retire seconds (so
+requests in flight finish and nginx's old workers drain), then stop and go.
+
+The wait happens in a detached `dokku ps:retire` process (a session of its own: killing the
+deploy does not kill it), so a deploy returns as soon as the new release serves. A retirement
+that never ran (the deploy was killed between renaming and scheduling, a reboot) is redone by
+the next deploy, which schedules those leftovers with its own old containers, or by
+`ps:restore`, which retires them at once.
+"""
+
+import os
+import subprocess
+import time
+
+from minidokku.context import Context
+from minidokku.runtime.scheduler import Container
+
+
+def schedule(ctx: Context, containers: list[Container], wait: int) -> None:
+    """Retires running containers after wait seconds and stopped ones now."""
+    stopped = [c.id for c in containers if not c.running]
+    running = [c.id for c in containers if c.running]
+    ctx.scheduler.retire(stopped)
+    if not running:
+        return
+    if wait <= 0:
+        ctx.scheduler.retire(running)
+        return
+    subprocess.Popen(  # noqa: S603 - an argv list of our own program and container ids
+        [*ctx.settings.program, "ps:retire", "--wait", str(wait), *running],
+        # minidokku's own errand, not the key's that deployed: no NAME (access/rules.py)
+        env={**{k: v for k, v in os.environ.items() if k != "NAME"}, "DOKKU_ROOT": str(ctx.settings.root)},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # outlives this command and never holds git's output open
+    )
+
+
+def retire_after(ctx: Context, container_ids: list[str], wait: int) -> None:
+    """Body of `ps:retire`: sleeps, then stops and removes the containers (gone ones are fine)."""
+    time.sleep(wait)
+    ctx.scheduler.retire(container_ids)

@@ -1,0 +1,1 @@
+"""How requests reach an app: nginx sites, domains, certificates, port mappings, nginx settings."""

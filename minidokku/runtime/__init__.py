@@ -1,0 +1,1 @@
+"""Running things: the scheduler interface, the local Docker scheduler, container isolation, checks."""

@@ -1,0 +1,412 @@
+"""The local Docker scheduler (runtime/scheduler.py's first implementation): an app's processes,
+deployment tasks, one-off runs and services are containers on this machine's engine.
+
+Web containers publish their PORT on 127.0.0.1 only (a port Docker picks); nginx proxies to it.
+"""
+
+import contextlib
+import secrets
+import socket
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
+from typing import Optional
+
+import requests
+
+from minidokku.build.builders import read_text_file, remove_if_unnamed
+from minidokku.engine.client import Engine
+from minidokku.errors import EngineError, EngineNotFound, NotFound
+from minidokku.records import names, resources
+from minidokku.records.docker_options import DockerOptions
+from minidokku.records.releases import Release
+from minidokku.runtime import isolation, labels, terminal
+from minidokku.runtime.scheduler import (
+    RETIRING,
+    STOP_GRACE_SECONDS,
+    UPCOMING,
+    AtCapacity,
+    Container,
+    Image,
+    OneOff,
+    Service,
+    ServiceState,
+)
+from minidokku.runtime.terminal import Streams
+
+PROCESS_ROLE = "process"
+TASK_ROLE = "task"
+RUN_ROLE = "run"
+# containers that live only as long as the deploy that made them: a buildpack build's, and tasks
+LEFTOVER_ROLES = ("build", TASK_ROLE)
+DEFAULT_RESTART_POLICY = {"Name": "on-failure", "MaximumRetryCount": 10}  # Dokku's default
+
+
+class DockerScheduler:
+    def __init__(self, engine: Engine, network: str):
+        self.engine = engine
+        self.network = network  # the apps' network (runtime/isolation.py)
+
+    # -- finding --------------------------------------------------------------------------
+    def containers(self, app: str) -> list[Container]:
+        """Every process container of the app, in any state, ordered by name."""
+        found = self.engine.list_containers({labels.APP: app, labels.ROLE: PROCESS_ROLE}, all_states=True)
+        described = [self._describe(entry["Id"]) for entry in found]
+        return sorted((c for c in described if c), key=lambda c: c.name)
+
+    def running(self, app: str) -> list[Container]:
+        """The app's containers that serve or are being checked (not the retiring ones)."""
+        return [c for c in self.containers(app) if not c.retiring]
+
+    def web_containers(self, app: str) -> list[Container]:
+        """The running web containers: their host_ports, on 127.0.0.1, serve the app."""
+        return [c for c in self.running(app) if c.process_type == "web" and c.running]
+
+    def remove_leftover_tasks(self, app: str) -> None:
+        """Removes the app's build and deployment task containers: a deploy removes its own, so
+        any found by a command holding the app's lock were left by a deploy that was killed."""
+        found = self.engine.list_containers({labels.APP: app}, all_states=True)
+        leftovers = [entry["Id"] for entry in found if (entry.get("Labels") or {}).get(labels.ROLE) in LEFTOVER_ROLES]
+        self.retire(leftovers, grace=0)
+
+    def remove_app(self, app: str) -> None:
+        """Removes every container of the app (processes, runs, builds, tasks)."""
+        for entry in self.engine.list_containers({labels.APP: app}):
+            with contextlib.suppress(EngineNotFound):  # a retirement removed it meanwhile
+                self.engine.remove_container(entry["Id"], force=True)
+
+    def remove_volume(self, volume: str) -> None:
+        self.engine.remove_volume(volume)
+
+    # -- processes ------------------------------------------------------------------------
+    def start(
+        self,
+        app: str,
+        release: Release,
+        process_type: str,
+        index: int,
+        options: DockerOptions,
+        restart_policy: Optional[dict] = None,
+        extra_ports: tuple[int, ...] = (),
+        *,
+        limits: resources.Limits,
+    ) -> Container:
+        """Starts one container, bounded by limits; web publishes its PORT (and extra_ports, for
+        `ports:add` mappings to other container ports) on 127.0.0.1."""
+        dyno = f"{process_type}.{index}"
+        environment = dict(release.config, DYNO=dyno)
+        if process_type == "web":
+            environment["PORT"] = str(release.web_port)
+        config = {
+            "Image": release.image_id,
+            "Env": [f"{key}={value}" for key, value in environment.items()],
+            "Labels": {
+                labels.APP: app,
+                labels.PROCESS_TYPE: process_type,
+                labels.DYNO: dyno,
+                labels.RELEASE: release.name,
+                labels.ROLE: PROCESS_ROLE,
+            },
+            # Init: a tiny init as PID 1 forwards SIGTERM, so a process stops when asked
+            # (an app as PID 1 would ignore it and be killed only after the grace period).
+            "HostConfig": {"RestartPolicy": restart_policy or DEFAULT_RESTART_POLICY, "Init": True},
+        }
+        command = release.command(process_type)
+        if command:
+            config["Cmd"] = command
+        if process_type == "web":
+            ports = [f"{port}/tcp" for port in dict.fromkeys((release.web_port, *extra_ports))]
+            config["ExposedPorts"] = {port: {} for port in ports}
+            config["HostConfig"]["PortBindings"] = {port: [{"HostIp": "127.0.0.1", "HostPort": ""}] for port in ports}
+        name = f"{app}.{dyno}{UPCOMING}{secrets.token_hex(3)}"
+        container_id = isolation.create_container(self.engine, config, options, limits, self.network, name=name)
+        try:
+            self.engine.start_container(container_id)
+            return self._describe(container_id)
+        except BaseException:
+            self.engine.remove_container(container_id, force=True)
+            raise
+
+    def restart(self, container: Container) -> Container:
+        """Starts a stopped container again (its port may change)."""
+        self.engine.start_container(container.id)
+        return self._describe(container.id)
+
+    def settle_names(self, containers: list[Container]) -> None:
+        """Gives new containers their plain names (app.web.1) once the old ones moved aside."""
+        for container in containers:
+            if container.plain_name != container.name:
+                self.engine.rename_container(container.id, container.plain_name)
+
+    def mark_retiring(self, containers: list[Container]) -> None:
+        for container in containers:
+            if not container.retiring:
+                self.engine.rename_container(container.id, f"{container.plain_name}{RETIRING}{secrets.token_hex(3)}")
+
+    def retire_earlier_beyond(self, app: str, just_retiring: list[Container], cap: int) -> None:
+        """Keeps the app's retiring containers at most cap: when more are, the ones retiring since
+        an earlier deploy go now (they left nginx's upstream a deploy ago), so a burst of deploys
+        with a long wait-to-retire cannot pile up containers."""
+        retiring = [c for c in self.containers(app) if c.retiring]
+        if len(retiring) > cap:
+            kept = {c.id for c in just_retiring}
+            self.retire([c.id for c in retiring if c.id not in kept])
+
+    def stop(self, containers: list[Container], grace: int = STOP_GRACE_SECONDS) -> None:
+        """Stops the containers, keeping them (and their logs) for a later start."""
+        for container in containers:
+            try:
+                self.engine.stop_container(container.id, timeout=grace)
+            except EngineNotFound:
+                pass
+
+    def retire(self, container_ids: list[str], grace: int = STOP_GRACE_SECONDS) -> None:
+        """Stops (SIGTERM, then SIGKILL after grace seconds) and removes the containers."""
+        for container_id in container_ids:
+            try:
+                self.engine.stop_container(container_id, timeout=grace)
+                self.engine.remove_container(container_id, force=True)
+            except EngineNotFound:
+                pass
+
+    # -- what checks ask ------------------------------------------------------------------
+    def is_running(self, container: Container) -> tuple[bool, Optional[int]]:
+        """(running, exit code); a container that restarts after a crash is not running."""
+        try:
+            state = self.engine.inspect_container(container.id)["State"]
+        except EngineNotFound:
+            return False, None
+        return bool(state["Running"] and not state.get("Restarting")), state.get("ExitCode")
+
+    def answers_http(self, container: Container) -> bool:
+        """True when something answers an HTTP request on the web port with a status line."""
+        if container.host_port is None:
+            return False
+        try:
+            with socket.create_connection(("127.0.0.1", container.host_port), timeout=2) as sock:
+                # HTTP/1.1: some servers (websockets) refuse 1.0 without a word
+                sock.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                return sock.recv(5) == b"HTTP/"
+        except OSError:
+            return False
+
+    def http_get(self, container: Container, path: str, host: str, timeout: int) -> tuple[int, str]:
+        """GET path on the container's web port; raises OSError when nothing answers."""
+        if container.host_port is None:
+            raise OSError(f"{container.name} publishes no port")
+        headers = {"Host": host} if host else {}
+        try:
+            response = requests.get(
+                f"http://127.0.0.1:{container.host_port}{path}", headers=headers, timeout=timeout, allow_redirects=False
+            )
+        except requests.RequestException as error:
+            raise OSError(str(error)) from None
+        return response.status_code, response.text
+
+    def last_logs(self, container_id: str, lines: int = 20) -> str:
+        try:
+            return "\n".join(self.logs(container_id, follow=False, tail=lines, timestamps=False))
+        except EngineError:
+            return ""
+
+    def logs(self, container_id: str, follow: bool, tail: Optional[int], timestamps: bool) -> Iterator[str]:
+        entries = self.engine.container_logs(container_id, follow=follow, tail=tail, timestamps=timestamps)
+        return (line for _stream, line in entries)
+
+    # -- deployment tasks -----------------------------------------------------------------
+    def run_task(
+        self,
+        app: str,
+        image: str,
+        command: list[str],
+        env: dict[str, str],
+        options: DockerOptions,
+        on_line: Callable[[str], None],
+        commit_as: Optional[tuple[str, str]] = None,
+        *,
+        limits: resources.Limits,
+    ) -> tuple[int, Optional[str]]:
+        """Runs command once in a new container of image (bounded by limits), streaming its output to on_line.
+
+        Returns (exit status, image id): with commit_as=(repo, tag) a successful run is committed
+        as a new image keeping image's own configuration (never the task's environment).
+        """
+        config = {
+            "Image": image,
+            "Cmd": command,
+            "Env": [f"{key}={value}" for key, value in env.items()],
+            "Labels": {labels.APP: app, labels.ROLE: TASK_ROLE},
+        }
+        container_id = isolation.create_container(self.engine, config, options, limits, self.network)
+        try:
+            self.engine.start_container(container_id)
+            for _stream, line in self.engine.container_logs(container_id, follow=True):
+                on_line(line)
+            status = self.engine.wait_container(container_id)
+            committed = None
+            if status == 0 and commit_as:
+                image_config = self.engine.inspect_image(image)["Config"]
+                committed = self.engine.commit(container_id, commit_as[0], commit_as[1], image_config)
+            return status, committed
+        finally:
+            self.engine.remove_container(container_id, force=True)
+
+    # -- one-off processes ---------------------------------------------------------------
+    def run(self, app: str, one_off: OneOff, streams: Streams, at_most: int) -> int:
+        """Attached before it starts (no output is lost) and removed after, whatever ends it."""
+        config = {
+            "Image": one_off.image,
+            "Cmd": one_off.command,
+            "Env": [f"{key}={value}" for key, value in one_off.env.items()],
+            "Labels": {labels.APP: app, labels.ROLE: RUN_ROLE, labels.PROCESS_TYPE: "run", labels.DYNO: one_off.dyno},
+            "Tty": one_off.tty,
+            "OpenStdin": True,
+            "StdinOnce": True,  # the process reads end-of-file when our stdin ends
+            "AttachStdin": True,
+            "AttachStdout": True,
+            "AttachStderr": True,
+            "HostConfig": {"Init": True},  # as processes: signals reach the command, not a PID 1 that ignores them
+        }
+        container_id = isolation.create_container(
+            self.engine, config, one_off.options, one_off.limits, self.network, name=f"{app}.{one_off.dyno}"
+        )
+        try:
+            # counted once this one exists: of two runs racing for the last place, neither gets it
+            if len(self.engine.list_containers({labels.APP: app, labels.ROLE: RUN_ROLE})) > at_most:
+                raise AtCapacity(f"{app} runs {at_most} one-off containers already")
+            with self.engine.attach_container(container_id, one_off.tty) as stream:
+                self.engine.start_container(container_id)
+                terminal.converse(stream, streams, partial(self.engine.resize_container, container_id))
+            return self.engine.wait_container(container_id)
+        finally:
+            self.engine.remove_container(container_id, force=True)
+
+    def enter(self, container: Container, command: list[str], tty: bool, streams: Streams) -> int:
+        entrypoint = self.engine.inspect_container(container.id)["Config"]["Entrypoint"] or []
+        return self.exec(container.id, [*entrypoint, *command], tty, streams)
+
+    def exec(self, container_id: str, argv: list[str], tty: bool, streams: Streams) -> int:
+        exec_id = self.engine.create_exec(container_id, argv, tty)
+        with self.engine.start_exec(exec_id, tty) as stream:
+            terminal.converse(stream, streams, partial(self.engine.resize_exec, exec_id))
+        return self.engine.inspect_exec(exec_id)["ExitCode"]
+
+    def exec_output(self, container_id: str, argv: list[str]) -> tuple[int, str]:
+        exec_id = self.engine.create_exec(container_id, argv, tty=False)
+        with self.engine.start_exec(exec_id, tty=False) as stream:
+            stream.close_stdin()
+            output = b"".join(data for _stream, data in stream.output())
+        return self.engine.inspect_exec(exec_id)["ExitCode"], output.decode(errors="replace")
+
+    # -- images ---------------------------------------------------------------------------
+    def image_exists(self, image: str) -> bool:
+        return self.engine.image_exists(image)
+
+    def pull(self, image: str) -> None:
+        try:
+            self.engine.pull(image)
+        except EngineError as error:
+            raise NotFound(f"the image {image} is not on this machine and cannot be pulled: {error}") from None
+
+    def inspect_image(self, image: str) -> Image:
+        info = self.engine.inspect_image(image)
+        return Image(id=info["Id"], config=info["Config"] or {})
+
+    def image_files(self, image: str, folder: str, names: Iterable[str]) -> dict[str, str]:
+        """Read from a created container of the image, which never runs."""
+        container = self.engine.create_container({"Image": image, "Entrypoint": ["/bin/true"], "Cmd": []})
+        try:
+            return {name: read_text_file(self.engine, container, f"{folder.rstrip('/')}/{name}") for name in names}
+        finally:
+            self.engine.remove_container(container, force=True)
+
+    def tag_image(self, image: str, repository: str, tag: str) -> None:
+        with contextlib.suppress(EngineNotFound):
+            self.engine.tag_image(image, repository, tag)
+
+    def remove_images(self, tags: list[str], image_ids: Iterable[str], must_go: bool = False) -> None:
+        for tag in tags:
+            with contextlib.suppress(EngineNotFound if must_go else EngineError):
+                self.engine.remove_image(tag)
+        for image_id in image_ids:
+            remove_if_unnamed(self.engine, image_id)
+
+    # -- services -------------------------------------------------------------------------
+    def start_service(self, service: Service) -> str:
+        self.ensure_network(service.network, service.network_labels)
+        self.engine.create_volume(service.volume, service.labels)
+        config = {
+            "Image": service.image,
+            "Env": [f"{key}={value}" for key, value in service.env.items()],
+            "Labels": service.labels,
+            "HostConfig": {
+                "Binds": [f"{service.volume}:{service.mount}"],
+                "RestartPolicy": {"Name": "unless-stopped"},
+                "NetworkMode": service.network,
+            },
+            "NetworkingConfig": {"EndpointsConfig": {service.network: {"Aliases": service.aliases}}},
+        }
+        container_id = self.engine.create_container(config, name=service.name)
+        self.engine.start_container(container_id)
+        return container_id
+
+    def service_state(self, service: str) -> Optional[ServiceState]:
+        try:
+            details = self.engine.inspect_container(service)
+        except EngineNotFound:
+            return None
+        networks = details["NetworkSettings"].get("Networks") or {}
+        return ServiceState(
+            id=details["Id"],
+            status=details["State"]["Status"],
+            running=bool(details["State"]["Running"]),
+            addresses={network: found.get("IPAddress", "") for network, found in networks.items()},
+        )
+
+    def restart_service(self, container_id: str) -> None:
+        self.engine.stop_container(container_id)
+        self.engine.start_container(container_id)
+
+    def remove_service(self, name: str, volume: str) -> None:
+        with contextlib.suppress(EngineNotFound):
+            self.engine.remove_container(name, force=True)
+        self.engine.remove_volume(volume)
+
+    def ensure_network(self, network: str, labels: dict[str, str]) -> None:
+        self.engine.ensure_network(network, labels)
+
+    def connect_service(self, network: str, name: str, aliases: list[str]) -> None:
+        """A missing service is left out; one on the network already stays as it is."""
+        state = self.service_state(name)
+        if state is not None and network not in state.addresses:
+            self.engine.connect_network(network, state.id, aliases)
+
+    def disconnect_service(self, network: str, name: str) -> None:
+        with contextlib.suppress(EngineNotFound):
+            self.engine.disconnect_network(network, name)
+
+    def remove_network(self, network: str) -> None:
+        self.engine.remove_network(network)
+
+    def _describe(self, container_id: str) -> Optional[Container]:
+        try:
+            info = self.engine.inspect_container(container_id)
+        except EngineNotFound:  # removed while we looked
+            return None
+        bound = info["NetworkSettings"].get("Ports") or {}
+        host_ports = {
+            int(port.split("/")[0]): int(bindings[0]["HostPort"])
+            for port in info["HostConfig"].get("PortBindings") or {}  # only web publishes ports
+            if (bindings := bound.get(port))
+        }
+        env = dict(item.partition("=")[::2] for item in info["Config"].get("Env") or [])
+        web_port = int(env["PORT"]) if names.is_whole_number(env.get("PORT", "")) else None
+        container_labels = info["Config"]["Labels"] or {}
+        return Container(
+            id=info["Id"],
+            name=info["Name"].lstrip("/"),
+            process_type=container_labels.get(labels.PROCESS_TYPE, ""),
+            host_port=host_ports.get(web_port) if web_port else None,
+            running=bool(info["State"]["Running"]),
+            release=container_labels.get(labels.RELEASE, ""),
+            host_ports=host_ports,
+        )

@@ -1,0 +1,305 @@
+"""An in-memory scheduler and proxy, so the flows of ops/ (deploy, config, scale, stop, restore,
+rollback, push, sources) run in unit tests without Docker or nginx, on a temp state root.
+
+Both write to one journal, in the order things happen: ("start", name), ("retire", name),
+("route", app, [names]), ... so a test can say that old containers retired only after the new
+ones passed their checks and the proxy moved to them.
+
+The services part of the Scheduler interface (postgres) is left out but for remove_network: no
+flow test here runs a service.
+"""
+
+import itertools
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Optional
+
+import pytest
+
+from minidokku.build.builders import BuildResult
+from minidokku.context import Context
+from minidokku.errors import EngineError, NotFound
+from minidokku.ops import apps, deploy
+from minidokku.output import RecordingOutput
+from minidokku.records import resources, scale
+from minidokku.records.appjson import AppJson
+from minidokku.records.docker_options import DockerOptions
+from minidokku.records.releases import Release
+from minidokku.runtime import checks
+from minidokku.runtime.scheduler import RETIRING, STOP_GRACE_SECONDS, UPCOMING, AtCapacity, Container, Image, OneOff
+from minidokku.runtime.terminal import Streams
+from minidokku.settings import Settings
+
+FIRST_HOST_PORT = 40000
+
+
+class FakeScheduler:
+    def __init__(self, journal: list[tuple]):
+        self.journal = journal
+        self.live: dict[str, Container] = {}  # id -> container, as the engine has them now
+        self.app_of: dict[str, str] = {}  # container id -> app
+        self.started: list[Container] = []  # every container ever started, as it started
+        self.retired: list[str] = []  # names of the containers retired, in order
+        self.failing_releases: set[str] = set()  # their containers exit at once (status 1)
+        self.images: dict[str, Image] = {}
+        self.image_texts: dict[tuple[str, str], str] = {}  # (image, path) -> text
+        self.pullable: dict[str, Image] = {}  # what a registry would give
+        self.tags: dict[str, str] = {}  # `repository:tag` -> image id
+        self.tasks: list[tuple[str, list[str], dict[str, str]]] = []  # (image, command, env) of each task
+        self.task_status = 0
+        self.leftover_tasks: dict[str, str] = {}  # task container id -> app, as a killed deploy leaves them
+        self.one_offs: list[OneOff] = []
+        self.removed_volumes: list[str] = []
+        self.tags_in_use: set[str] = set()  # tags the engine refuses to remove (a container uses them)
+        self._ids = itertools.count(1)
+
+    # -- test helpers ---------------------------------------------------------------------
+    def add_image(self, image_id: str, config: Optional[dict] = None) -> str:
+        self.images[image_id] = Image(image_id, config or {})
+        return image_id
+
+    def names(self, app: str) -> list[str]:
+        return [c.name for c in self.containers(app)]
+
+    # -- the processes of a release -------------------------------------------------------
+    def containers(self, app: str) -> list[Container]:
+        return sorted((c for c in self.live.values() if self.app_of[c.id] == app), key=lambda c: c.name)
+
+    def running(self, app: str) -> list[Container]:
+        return [c for c in self.containers(app) if not c.retiring]
+
+    def web_containers(self, app: str) -> list[Container]:
+        return [c for c in self.running(app) if c.process_type == "web" and c.running]
+
+    def start(
+        self,
+        app: str,
+        release: Release,
+        process_type: str,
+        index: int,
+        options: DockerOptions,
+        restart_policy: Optional[dict] = None,
+        extra_ports: tuple[int, ...] = (),
+        *,
+        limits: resources.Limits,
+    ) -> Container:
+        number = next(self._ids)
+        host_ports = {}
+        if process_type == "web":
+            host_ports = {
+                port: FIRST_HOST_PORT + 10 * number + i for i, port in enumerate((release.web_port, *extra_ports))
+            }
+        container = Container(
+            id=f"c{number}",
+            name=f"{app}.{process_type}.{index}{UPCOMING}{number:06x}",
+            process_type=process_type,
+            host_port=host_ports.get(release.web_port),
+            running=True,
+            release=release.name,
+            host_ports=host_ports,
+        )
+        self.live[container.id] = container
+        self.app_of[container.id] = app
+        self.started.append(container)
+        self.journal.append(("start", container.name))
+        return container
+
+    def restart(self, container: Container) -> Container:
+        return self._update(container, running=True)
+
+    def settle_names(self, containers: list[Container]) -> None:
+        for container in containers:
+            self._update(container, name=container.plain_name)
+
+    def mark_retiring(self, containers: list[Container]) -> None:
+        for container in containers:
+            if not container.retiring:
+                self._update(container, name=f"{container.plain_name}{RETIRING}{container.id}")
+
+    def retire_earlier_beyond(self, app: str, just_retiring: list[Container], cap: int) -> None:
+        retiring = [c for c in self.containers(app) if c.retiring]
+        if len(retiring) > cap:
+            kept = {c.id for c in just_retiring}
+            self.retire([c.id for c in retiring if c.id not in kept])
+
+    def stop(self, containers: list[Container], grace: int = STOP_GRACE_SECONDS) -> None:
+        for container in containers:
+            if container.id in self.live:
+                self._update(container, running=False)
+                self.journal.append(("stop", self.live[container.id].name))
+
+    def retire(self, container_ids: list[str], grace: int = STOP_GRACE_SECONDS) -> None:
+        for container_id in container_ids:
+            gone = self.live.pop(container_id, None)
+            if gone is not None:
+                self.retired.append(gone.name)
+                self.journal.append(("retire", gone.name))
+
+    def remove_leftover_tasks(self, app: str) -> None:
+        for container_id in [i for i, owner in self.leftover_tasks.items() if owner == app]:
+            del self.leftover_tasks[container_id]
+            self.journal.append(("remove-task", container_id))
+
+    def remove_app(self, app: str) -> None:
+        for container in self.containers(app):
+            del self.live[container.id]
+        self.journal.append(("remove-app", app))
+
+    def remove_network(self, name: str) -> None:
+        """The one services method a flow reaches: the postgres plugin's post-delete (apps:destroy)
+        removes the app's link network, which a fake never made."""
+        self.journal.append(("remove-network", name))
+
+    def remove_volume(self, volume: str) -> None:
+        self.removed_volumes.append(volume)
+        self.journal.append(("remove-volume", volume))
+
+    def _update(self, container: Container, **changes) -> Container:
+        updated = replace(self.live[container.id], **changes)
+        self.live[container.id] = updated
+        return updated
+
+    # -- what checks ask ------------------------------------------------------------------
+    def is_running(self, container: Container) -> tuple[bool, Optional[int]]:
+        if container.id not in self.live or container.release in self.failing_releases:
+            return False, 1
+        return self.live[container.id].running, None
+
+    def answers_http(self, container: Container) -> bool:
+        return self.is_running(container)[0] and container.host_port is not None
+
+    def http_get(self, container: Container, path: str, host: str, timeout: int) -> tuple[int, str]:
+        if not self.answers_http(container):
+            raise OSError(f"{container.name} does not answer")
+        return 200, f"{container.name} answers {path}"
+
+    def last_logs(self, container_id: str, lines: int = 20) -> str:
+        return f"(the last lines of {container_id})"
+
+    # -- tasks and one-offs ---------------------------------------------------------------
+    def run_task(
+        self,
+        app: str,
+        image: str,
+        command: list[str],
+        env: dict[str, str],
+        options: DockerOptions,
+        on_line: Callable[[str], None],
+        commit_as: Optional[tuple[str, str]] = None,
+        *,
+        limits: resources.Limits,
+    ) -> tuple[int, Optional[str]]:
+        self.tasks.append((image, command, env))
+        self.journal.append(("task", env.get("DYNO", "")))
+        on_line(f"ran {' '.join(command)}")
+        if self.task_status != 0 or commit_as is None:
+            return self.task_status, None
+        committed = self.add_image(f"{image}+{env.get('DYNO', 'task')}", self.images[image].config)
+        self.tags[f"{commit_as[0]}:{commit_as[1]}"] = committed
+        return 0, committed
+
+    def run(self, app: str, one_off: OneOff, streams: Streams, at_most: int) -> int:
+        if len(self.one_offs) >= at_most:
+            raise AtCapacity(f"{app} runs {at_most} one-off containers already")
+        self.one_offs.append(one_off)
+        return 0
+
+    def logs(self, container_id: str, follow: bool, tail: Optional[int], timestamps: bool) -> Iterator[str]:
+        return iter([f"2026-01-01T00:00:00Z output of {self.live[container_id].name}"])
+
+    # -- images ---------------------------------------------------------------------------
+    def image_exists(self, image: str) -> bool:
+        return image in self.images or image in self.tags
+
+    def pull(self, image: str) -> None:
+        if image not in self.pullable:
+            raise NotFound(f"the image {image} is not on this machine and cannot be pulled")
+        self.images[image] = self.pullable[image]
+
+    def inspect_image(self, image: str) -> Image:
+        return self.images[image]
+
+    def image_files(self, image: str, folder: str, names: Iterable[str]) -> dict[str, str]:
+        return {name: self.image_texts.get((image, f"{folder.rstrip('/')}/{name}"), "") for name in names}
+
+    def tag_image(self, image: str, repository: str, tag: str) -> None:
+        if image in self.images:
+            self.tags[f"{repository}:{tag}"] = image
+
+    def remove_images(self, tags: list[str], image_ids: Iterable[str], must_go: bool = False) -> None:
+        for tag in tags:
+            if tag in self.tags_in_use:
+                if must_go:
+                    raise EngineError(f"conflict: unable to remove {tag}: a container uses it")
+                continue
+            self.tags.pop(tag, None)
+        for image_id in image_ids:
+            if image_id not in self.tags.values():
+                self.images.pop(image_id, None)
+
+
+class FakeProxy:
+    """Records where each app's requests go: the ids of its web containers, [] for a 503."""
+
+    def __init__(self, journal: list[tuple]):
+        self.journal = journal
+        self.routes: dict[str, list[str]] = {}
+        self.removed: list[str] = []
+
+    def route(self, app: str, web_containers: list[Container], release: Optional[Release] = None) -> None:
+        self.routes[app] = [c.id for c in web_containers]
+        self.journal.append(("route", app, [c.name for c in web_containers]))
+
+    def remove(self, app: str) -> None:
+        self.routes.pop(app, None)
+        self.removed.append(app)
+        self.journal.append(("unroute", app))
+
+    def published_ports(self, app: str, release: Release) -> tuple[int, ...]:
+        return (release.web_port,)
+
+    def url(self, app: str) -> str:
+        return f"http://{app}.example.test"
+
+
+@dataclass
+class Flow:
+    """A Context on a temp state root with the fake scheduler and proxy, and what they recorded."""
+
+    ctx: Context
+    scheduler: FakeScheduler
+    proxy: FakeProxy
+    journal: list[tuple] = field(default_factory=list)
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.ctx.out.lines)
+
+    def create_app(self, app: str, env: Optional[dict[str, str]] = None) -> None:
+        """A new app running web=1 and worker=1, whose default checks take no time (no 2 s
+        uptime) and whose old containers retire right after a switch (no detached `ps:retire`)."""
+        apps.create(self.ctx, app, None)
+        scale.write(self.ctx.store, app, {"web": 1, "worker": 1})
+        self.ctx.store.write_env(app, {"DOKKU_DEFAULT_CHECKS_WAIT": "0", **(env or {})})
+        checks.set_property(self.ctx.store, app, "wait-to-retire", "0")
+
+    def built(self, image_id: str, processes: Optional[dict[str, str]] = None, **fields) -> BuildResult:
+        """What a builder would hand over: an image (now known to the fake) and its process types."""
+        self.scheduler.add_image(image_id)
+        return BuildResult(image_id, processes or {"web": "serve", "worker": "work"}, fields.pop("app_json", AppJson()),
+                           "", **fields)  # fmt: skip
+
+    def deploy(self, app: str, build: BuildResult, sha: str = "a" * 40) -> Release:
+        with deploy.exclusive(self.ctx, app):
+            return deploy.deploy_build(self.ctx, app, build, self.ctx.store.read_env(app), sha, f"Deploy {sha[:7]}")
+
+
+def make_flow(root: Path, monkeypatch: pytest.MonkeyPatch, **settings) -> Flow:
+    """settings override the machine's (keep_releases=...); `ps:retire` errands run `true`."""
+    monkeypatch.setenv("DOKKU_ROOT", str(root))
+    root.mkdir(parents=True, exist_ok=True)
+    journal: list[tuple] = []
+    scheduler, proxy = FakeScheduler(journal), FakeProxy(journal)
+    machine = replace(Settings.load(), program=["true"], namespace="", **settings)
+    return Flow(Context(machine, RecordingOutput(), scheduler=scheduler, proxy=proxy), scheduler, proxy, journal)

@@ -1,0 +1,120 @@
+"""build/builds.py, the build step of a deploy: which builder a commit gets, and what it is given
+(the tree's settings files read once, the app's build options, the tenant rule). The commit is a
+real one in the app's (temporary) repo; the two builders are replaced by recorders, since running
+them is the integration tests' part."""
+
+import tarfile
+from io import BytesIO
+
+import pytest
+from fakes import make_flow
+
+from minidokku.access import rules
+from minidokku.build import builds, gitrepo
+from minidokku.build.builders import DOCKERFILE, HEROKUISH, BuildResult, buildpacks, dockerfile
+from minidokku.errors import ValidationError
+from minidokku.records import docker_options
+from minidokku.records.appjson import AppJson
+
+
+@pytest.fixture
+def flow(tmp_path, monkeypatch):
+    flow = make_flow(tmp_path / "root", monkeypatch)
+    flow.create_app("catmeow")
+    return flow
+
+
+@pytest.fixture
+def builders(monkeypatch) -> list[tuple[str, dict]]:
+    """Each builder run as (builder, the arguments it got); each returns an image named after it."""
+    runs: list[tuple[str, dict]] = []
+
+    def recorder(name: str):
+        def build(*args, **kwargs):
+            runs.append((name, {"args": args, **kwargs}))
+            return BuildResult(f"sha256:{name}", {"web": ""}, AppJson(), "", builder=name)
+
+        return build
+
+    monkeypatch.setattr(dockerfile, "build", recorder(DOCKERFILE))
+    monkeypatch.setattr(buildpacks, "build", recorder(HEROKUISH))
+    return runs
+
+
+def push(flow, tmp_path, files: dict[str, str]) -> str:
+    folder = tmp_path / "tree"
+    folder.mkdir(exist_ok=True)
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    return gitrepo.commit_directory(flow.ctx.store.app_dir("catmeow"), folder, "main", "push")
+
+
+def test_a_commit_with_a_dockerfile_gets_the_dockerfile_builder_with_its_files_and_whole_tree(flow, builders, tmp_path):
+    files = {"Dockerfile": "FROM minidokku/stack\n", "Procfile": "web: serve\n", "nginx.conf.template": "server {}\n"}
+    sha = push(flow, tmp_path, files)
+    result = builds.build_commit(flow.ctx, "catmeow", sha, {})
+    [(builder, given)] = builders
+    assert builder == DOCKERFILE
+    context, settings = given["args"][2], given["args"][3]
+    with tarfile.open(fileobj=BytesIO(context)) as archive:
+        assert sorted(archive.getnames()) == ["Dockerfile", "Procfile", "nginx.conf.template"]
+    assert settings.procfile == "web: serve\n"
+    assert given["tenant"] is False
+    assert result.image_id == f"sha256:{DOCKERFILE}"
+    assert result.nginx_template == "server {}\n"  # carried to the release: routing reads no git
+
+
+def test_a_commit_without_a_dockerfile_gets_the_buildpacks_with_the_ones_its_buildpacks_file_names(
+    flow, builders, tmp_path
+):
+    sha = push(flow, tmp_path, {"app.py": "", ".buildpacks": "python\n"})
+    result = builds.build_commit(flow.ctx, "catmeow", sha, {"K": "v"})
+    [(builder, given)] = builders
+    assert builder == HEROKUISH
+    assert given["sha"] == sha and given["config"] == {"K": "v"}
+    assert [label for label, _folder in given["plan"].buildpacks] == ["python"]
+    assert "Buildpacks from .buildpacks: python" in flow.output
+    assert result.nginx_template is None
+
+
+def test_builder_set_wins_over_the_dockerfile(flow, builders, tmp_path):
+    builds.set_builder(flow.ctx, "catmeow", HEROKUISH)
+    sha = push(flow, tmp_path, {"Dockerfile": "FROM minidokku/stack\n"})
+    builds.build_commit(flow.ctx, "catmeow", sha, {})
+    assert [builder for builder, _ in builders] == [HEROKUISH]
+
+
+def test_the_dockerfile_builder_on_a_commit_without_one_is_refused_before_any_build(flow, builders, tmp_path):
+    builds.set_builder(flow.ctx, "catmeow", DOCKERFILE)
+    sha = push(flow, tmp_path, {"app.py": ""})
+    with pytest.raises(ValidationError, match="the commit has no Dockerfile"):
+        builds.build_commit(flow.ctx, "catmeow", sha, {})
+    assert builders == []
+
+
+def test_an_unknown_builder_is_refused_and_the_choice_stays(flow):
+    builds.set_builder(flow.ctx, "catmeow", DOCKERFILE)
+    with pytest.raises(ValidationError, match="unknown builder 'pack'"):
+        builds.set_builder(flow.ctx, "catmeow", "pack")
+    assert builds.selected_builder(flow.ctx, "catmeow") == DOCKERFILE
+
+
+def test_the_build_gets_the_global_then_the_apps_build_options(flow, builders, tmp_path):
+    docker_options.add(flow.ctx.store, None, ["build"], "--build-arg WHO=everyone")
+    docker_options.add(flow.ctx.store, "catmeow", ["build"], "--build-arg WHO=catmeow")
+    docker_options.add(flow.ctx.store, "catmeow", ["deploy"], "--build-arg DEPLOY=only")
+    sha = push(flow, tmp_path, {"Dockerfile": "FROM minidokku/stack\n"})
+    builds.build_commit(flow.ctx, "catmeow", sha, {})
+    [(_builder, given)] = builders
+    assert given["args"][5].build_args == {"WHO": "catmeow"}  # the app's line comes later and wins
+
+
+def test_a_tenants_dockerfile_build_is_told_so_and_its_host_options_are_left_out(flow, builders, tmp_path):
+    docker_options.add(flow.ctx.store, None, ["build"], "-v /srv/shared:/shared")
+    rules.grant(flow.ctx.store, "catmeow", "mallory")
+    sha = push(flow, tmp_path, {"Dockerfile": "FROM minidokku/stack\n"})
+    builds.build_commit(flow.ctx, "catmeow", sha, {})
+    [(_builder, given)] = builders
+    assert given["tenant"] is True
+    assert given["args"][5].binds == []
+    assert "Not applied to catmeow, a user key's app" in flow.output

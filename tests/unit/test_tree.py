@@ -1,0 +1,136 @@
+"""build/tree.py and gitrepo.read_files: a pushed commit's settings files, read from a real
+(temporary) git repo by one git command."""
+
+import os
+from pathlib import Path
+
+import pytest
+from helpers import git
+
+from minidokku.build import gitrepo, tree
+from minidokku.build.builders import dockerfile
+from minidokku.build.tree import MAX_NGINX_TEMPLATE_CHARACTERS, SettingsFiles
+from minidokku.errors import ValidationError
+
+SETTINGS = {
+    "Dockerfile": "FROM python:3.12\n",
+    "Procfile": "web: python app.py\n",
+    "app.json": '{"scripts": {"dokku": {"predeploy": "make"}}}\n',
+    "CHECKS": "/ ok\n",
+    ".buildpacks": "python\n",
+    "nginx.conf.template": "server { listen {{ .NGINX_PORT }}; }\n",
+}
+
+
+@pytest.fixture
+def repo(tmp_path) -> Path:
+    repo = tmp_path / "app.git"
+    git(tmp_path, "init", "-q", "--bare", str(repo))
+    return repo
+
+
+def commit(repo: Path, folder: Path, files: dict[str, str], message: str = "push") -> str:
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+    return gitrepo.commit_directory(repo, folder, "main", message)
+
+
+def test_the_settings_files_of_a_commit_are_read_by_one_git_command_after_its_size(repo, tmp_path, monkeypatch):
+    sha = commit(repo, tmp_path / "tree", {**SETTINGS, "app.py": "print('hi')\n"})
+    commands = []
+    real_git = gitrepo._git
+    monkeypatch.setattr(gitrepo, "_git", lambda args, **kwargs: commands.append(args[0]) or real_git(args, **kwargs))
+
+    files = tree.read(repo, sha)
+
+    assert commands == ["ls-tree", "cat-file"]  # the commit's size, then its files
+    assert files == SettingsFiles(
+        procfile=SETTINGS["Procfile"],
+        app_json=SETTINGS["app.json"],
+        checks=SETTINGS["CHECKS"],
+        buildpacks=SETTINGS[".buildpacks"],
+        nginx_template=SETTINGS["nginx.conf.template"],
+        has_dockerfile=True,
+    )
+
+
+def test_a_tree_without_settings_files_has_empty_ones_no_dockerfile_and_no_template(repo, tmp_path):
+    sha = commit(repo, tmp_path / "tree", {"app.py": "print('hi')\n", "sub/Procfile": "web: elsewhere\n"})
+    assert tree.read(repo, sha) == SettingsFiles()
+    assert tree.read(repo, sha).nginx_template is None
+
+
+def test_a_folder_named_like_a_settings_file_is_no_file(repo, tmp_path):
+    sha = commit(repo, tmp_path / "tree", {"Dockerfile/README": "a folder\n", "Procfile/x": "y\n"})
+    files = tree.read(repo, sha)
+    assert (files.has_dockerfile, files.procfile) == (False, "")
+
+
+def test_an_empty_template_is_a_template_and_an_empty_dockerfile_a_dockerfile(repo, tmp_path):
+    sha = commit(repo, tmp_path / "tree", {"nginx.conf.template": "", "Dockerfile": ""})
+    files = tree.read(repo, sha)
+    assert (files.nginx_template, files.has_dockerfile) == ("", True)
+
+
+def test_a_template_longer_than_routing_accepts_is_kept_one_character_beyond(repo, tmp_path):
+    sha = commit(repo, tmp_path / "tree", {"nginx.conf.template": "#" * (3 * MAX_NGINX_TEMPLATE_CHARACTERS)})
+    assert tree.read(repo, sha).nginx_template == "#" * (MAX_NGINX_TEMPLATE_CHARACTERS + 1)
+
+
+def test_a_link_is_read_as_the_text_of_its_target_path(repo, tmp_path):
+    folder = tmp_path / "tree"
+    folder.mkdir()
+    os.symlink("/etc/passwd", folder / "Procfile")
+    sha = commit(repo, folder, {"Dockerfile": "FROM x\n"})
+    assert tree.read(repo, sha).procfile == "/etc/passwd"
+
+
+def test_read_files_answers_each_path_in_order_whatever_the_contents_hold(repo, tmp_path):
+    tricky = {
+        "a": "x missing\n\nblob 12\n",  # the words and line breaks of git's own answers
+        "b": "",
+        "c": "\n\n\n",
+        "d": "caf\u00e9 \xff\n",
+    }
+    sha = commit(repo, tmp_path / "tree", tricky)
+    paths = ["a", "nothing", "b", "c", "nothing/deeper", "d"]
+    assert gitrepo.read_files(repo, sha, paths) == {
+        "a": tricky["a"],
+        "nothing": None,
+        "b": "",
+        "c": "\n\n\n",
+        "nothing/deeper": None,
+        "d": tricky["d"],
+    }
+
+
+def test_read_files_refuses_a_path_with_a_line_break(repo, tmp_path):
+    sha = commit(repo, tmp_path / "tree", {"a": "1\n"})
+    with pytest.raises(ValidationError, match="line break"):
+        gitrepo.read_files(repo, sha, ["a\nHEAD:a"])
+
+
+def test_read_files_of_a_commit_the_repo_does_not_have_finds_nothing(repo):
+    assert gitrepo.read_files(repo, "f" * 40, ["Procfile"]) == {"Procfile": None}
+
+
+def test_the_dockerfile_a_build_reads_is_the_archived_one_which_export_subst_can_change(repo, tmp_path):
+    """Why the tree's Dockerfile text is not kept: the engine builds the archive's file."""
+    files = {"Dockerfile": "FROM $Format:%s$\n", ".gitattributes": "Dockerfile export-subst\n"}
+    sha = commit(repo, tmp_path / "tree", files, message="evil:latest")
+    assert gitrepo.read_file(repo, sha, "Dockerfile") == "FROM $Format:%s$\n"
+    assert dockerfile.dockerfile_text(gitrepo.archive(repo, sha, prefix="")) == "FROM evil:latest\n"
+
+
+def test_a_commit_too_large_to_build_is_refused_before_its_files_are_read(repo, tmp_path, monkeypatch):
+    sha = commit(repo, tmp_path / "tree", {"Procfile": "web: x\n" + "#" * 200_000})
+    monkeypatch.setattr(gitrepo, "MAX_TREE_BYTES", 100_000)
+    monkeypatch.setattr(gitrepo, "read_files", lambda *args: pytest.fail("read a file of a commit too large"))
+    with pytest.raises(ValidationError, match="files add up to 0 MiB unpacked"):
+        tree.read(repo, sha)
+
+
+def test_the_files_of_a_ready_image_are_settings_files_without_a_dockerfile_or_template():
+    texts = {"Procfile": "web: run\n", "app.json": "{}", "CHECKS": ""}
+    assert tree.settings_files(texts) == SettingsFiles(procfile="web: run\n", app_json="{}")
