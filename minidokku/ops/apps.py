@@ -22,8 +22,9 @@ from minidokku.context import Context
 from minidokku.errors import AlreadyExists, Locked, NotFound, ValidationError
 from minidokku.ops import deploy
 from minidokku.plugins import triggers
-from minidokku.records import docker_options, names, releases, resources, scale
+from minidokku.records import docker_options, names, ps_settings, releases, resources, scale
 from minidokku.routing import domains, ports
+from minidokku.runtime import checks
 from minidokku.state import file_lock
 
 
@@ -225,7 +226,7 @@ def _remove_old_names(ctx: Context, old: str, new: str) -> None:
 
 
 # -- clone -------------------------------------------------------------------------------------
-# What a clone takes of the app besides its repo: config, scale, limits, port mappings,
+# What a clone takes of the app besides its repo and config: scale, limits, port mappings,
 # buildpacks, docker options and properties. Not its own domains (one domain names one app; the
 # default OLD.GLOBAL becomes NEW.GLOBAL), certificates, grants, releases or own proxy port.
 CLONED_FILES = (
@@ -235,6 +236,11 @@ CLONED_FILES = (
     buildpack_choice.FILE,
     *(docker_options.file_name(phase) for phase in docker_options.PHASES),
 )
+# A user key's clone takes only what that key may set itself (config:set, ps:scale, checks:set,
+# ps:set, domains:enable|disable): docker options, limits, port mappings, buildpacks and the
+# nginx, proxy and builder properties of an app are an admin's choice for that one app.
+USER_CLONED_FILES = (scale.FILE,)
+USER_CLONED_PROPERTIES = (checks.FAMILY, ps_settings.FAMILY, domains.FAMILY)
 PROPERTIES = "properties"
 
 
@@ -250,7 +256,7 @@ def clone(
     ctx.out.step(f"Cloning {old} to {new}")
     create(ctx, new, key)
     gitrepo.copy_history(ctx.store.app_dir(old), ctx.store.app_dir(new))
-    _copy_settings(ctx, old, new)
+    _copy_settings(ctx, old, new, _by_user_key(ctx, key))
     renamed = _default_names(ctx, old, new)
     kept = [renamed[domain] for domain in domains.own_domains(ctx.store, old) if domain in renamed]
     if kept:
@@ -266,11 +272,14 @@ def clone(
     return True
 
 
-def _copy_settings(ctx: Context, old: str, new: str) -> None:
+def _copy_settings(ctx: Context, old: str, new: str, by_user_key: bool) -> None:
     ctx.store.write_env(new, ctx.store.read_env(old))
     folder = ctx.store.path(old, PROPERTIES)
     families = sorted(path.name for path in folder.iterdir() if path.is_file()) if folder.is_dir() else []
-    for name in [*CLONED_FILES, *(f"{PROPERTIES}/{family}" for family in families)]:
+    if by_user_key:
+        families = [family for family in families if family in USER_CLONED_PROPERTIES]
+    files = USER_CLONED_FILES if by_user_key else CLONED_FILES
+    for name in [*files, *(f"{PROPERTIES}/{family}" for family in families)]:
         text = ctx.store.read(old, name)
         if text is not None:
             ctx.store.write(new, name, text)

@@ -47,7 +47,7 @@ def test_a_renamed_app_answers_at_its_new_domain_rolls_back_and_deploys_and_its_
     wait_until_serving(platform, _host(NEW), "two one", prefix=True, timeout=15)
     assert not platform.get(_host(OLD))[1].startswith("two")
     assert ssh_client.ssh("apps:exists", OLD).returncode == 1
-    assert ssh_client.ssh("--quiet", "apps:list").stdout.split() == [NEW]
+    assert ssh_client.ssh("apps:list").stdout.splitlines()[1:] == [NEW]
 
     rolled_back = ssh_client.ssh("releases:rollback", NEW)
     assert rolled_back.returncode == 0, rolled_back.stderr

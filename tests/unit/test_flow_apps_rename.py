@@ -159,3 +159,18 @@ def test_a_clone_counts_against_a_user_keys_quota(tmp_path, monkeypatch):
     with pytest.raises(PermissionDenied, match="quota"):
         apps.clone(flow.ctx, OLD, NEW, "alice")
     assert not flow.ctx.store.app_exists(NEW)
+
+
+def test_a_user_keys_clone_takes_only_the_settings_that_key_may_set_itself(flow):
+    store = flow.ctx.store
+    store.write(OLD, "DOCKER_OPTIONS_DEPLOY", "--memory 4g\n")
+    store.write(OLD, "properties/nginx", "ALLOW_CUSTOM_TEMPLATE=true\n")
+    store.write(OLD, "properties/checks", "WAIT_TO_RETIRE=0\n")
+
+    assert apps.clone(flow.ctx, OLD, NEW, "alice", skip_deploy=True)
+
+    assert rules.granted(store, NEW) == ["alice"]
+    assert store.read(NEW, "DOCKER_OPTIONS_DEPLOY") is None and store.read(NEW, "properties/nginx") is None
+    assert store.read(NEW, "properties/checks") == "WAIT_TO_RETIRE=0\n"
+    assert scale.read(store, NEW) == scale.read(store, OLD) and store.read_env(NEW) == store.read_env(OLD)
+    assert releases.history(store, NEW) == [] and flow.scheduler.names(NEW) == []
