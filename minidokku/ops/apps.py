@@ -19,7 +19,7 @@ from minidokku.build import buildpack_choice, gitrepo
 from minidokku.build.builders import image_repository
 from minidokku.build.builders.buildpacks import cache_volume
 from minidokku.context import Context
-from minidokku.errors import AlreadyExists, Locked, NotFound, ValidationError
+from minidokku.errors import AlreadyExists, Locked, MinidokkuError, NotFound, ValidationError
 from minidokku.ops import deploy
 from minidokku.plugins import triggers
 from minidokku.records import docker_options, names, ps_settings, releases, resources, scale
@@ -146,6 +146,18 @@ def rename(ctx: Context, old: str, new: str, key: Optional[str], skip_deploy: bo
             ctx.out.step(f"Renaming {old} to {new}")
             _move(ctx, old, new)
         _rename_default_domains(ctx, old, new)
+    try:
+        _finish_rename(ctx, old, new, skip_deploy)
+    except MinidokkuError:
+        ctx.out.info(
+            f"{old} is now {new}, but not switched over yet ({old}'s containers still serve): "
+            f"run `dokku apps:rename {old} {new}` again (an admin key, or on the host) to finish"
+        )
+        raise
+
+
+def _finish_rename(ctx: Context, old: str, new: str, skip_deploy: bool) -> None:
+    """Everything after the move; each step may be done again."""
     with ctx.store.lock(new):
         gitrepo.install_pre_receive_hook(ctx.store.app_dir(new), ctx.settings.program, ctx.settings.root, new)
         _tag_images(ctx, new)

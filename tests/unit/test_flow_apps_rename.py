@@ -84,6 +84,7 @@ def test_a_rename_whose_deploy_failed_keeps_the_old_containers_serving_and_finis
     assert flow.ctx.store.app_exists(NEW) and not flow.ctx.store.app_exists(OLD)
     assert flow.ctx.store.read(NEW, apps.RENAMED_FROM) == f"{OLD}\n"
     assert flow.proxy.routes[OLD] == routed and all(flow.scheduler.live[i].running for i in routed)
+    assert f"run `dokku apps:rename {OLD} {NEW}` again" in flow.output
 
     flow.scheduler.failing_releases.clear()
     apps.rename(flow.ctx, OLD, NEW, None)
