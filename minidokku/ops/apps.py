@@ -217,8 +217,9 @@ def _tag_images(ctx: Context, app: str) -> None:
 def _switch(ctx: Context, old: str, new: str, skip_deploy: bool) -> None:
     """Runs the current release as new, routed at new's names (nginx's site of the app is the one
     file in its folder: old's site goes as new's comes), then stops old's containers. With
-    skip_deploy, or nothing deployed, the app is left stopped and unrouted."""
-    if not skip_deploy and releases.current(ctx.store, new) is not None:
+    skip_deploy, nothing deployed, or the app stopped (ps:stop), it is left stopped and unrouted."""
+    running = releases.current(ctx.store, new) is not None and not ps_settings.is_stopped(ctx.store, new)
+    if running and not skip_deploy:
         with deploy.exclusive(ctx, new):
             deploy.restart(ctx, new)
     else:

@@ -10,7 +10,7 @@ from minidokku.build import gitrepo
 from minidokku.errors import AlreadyExists, DeployFailed, PermissionDenied, ValidationError
 from minidokku.ops import apps, deploy
 from minidokku.plugins.postgres import records as postgres
-from minidokku.records import releases, scale
+from minidokku.records import ps_settings, releases, scale
 from minidokku.routing import domains
 
 OLD, NEW = "cat", "kitten"
@@ -175,3 +175,10 @@ def test_a_user_keys_clone_takes_only_the_settings_that_key_may_set_itself(flow)
     assert store.read(NEW, "properties/checks") == "WAIT_TO_RETIRE=0\n"
     assert scale.read(store, NEW) == scale.read(store, OLD) and store.read_env(NEW) == store.read_env(OLD)
     assert releases.history(store, NEW) == [] and flow.scheduler.names(NEW) == []
+
+
+def test_a_stopped_app_stays_stopped_under_its_new_name(flow):
+    ps_settings.mark_stopped(flow.ctx.store, OLD)
+    apps.rename(flow.ctx, OLD, NEW, None)
+    assert not [entry for entry in flow.journal if entry[0] == "start"]
+    assert flow.scheduler.names(OLD) == [] and flow.scheduler.names(NEW) == []
