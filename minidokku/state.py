@@ -130,6 +130,11 @@ class Store:
     def remove_app(self, app: str) -> None:
         shutil.rmtree(self.app_dir(app), ignore_errors=True)
 
+    def move_app(self, old: str, new: str) -> None:
+        """Renames the app's folder in one step (the same file system): every file of it is the
+        old app's or the new one's, never some of each."""
+        os.rename(self.app_dir(old), self.app_dir(new))
+
     def create_app_dir(self, app: str) -> Path:
         """The app's new folder, 0700: the repo, ENV and keys are the dokku user's alone."""
         folder = self.app_dir(app)

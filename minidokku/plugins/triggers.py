@@ -49,6 +49,10 @@ TRIGGERS = {
     "docker-args-run": "APP IMAGE",
     "nginx-pre-reload": "APP INTERNAL_PORT INTERNAL_IP_ADDRESS",
     "post-domains-update": "APP add|clear|remove|set [DOMAIN...]",
+    "post-app-rename-setup": "OLD_APP NEW_APP",
+    "post-app-rename": "OLD_APP NEW_APP",
+    "post-app-clone-setup": "OLD_APP NEW_APP",
+    "post-app-clone": "OLD_APP NEW_APP",
 }
 NOT_MINE = 10  # a `commands` executable's exit code for "not one of my commands" (Dokku's)
 

@@ -5,8 +5,8 @@ Both write to one journal, in the order things happen: ("start", name), ("retire
 ("route", app, [names]), ... so a test can say that old containers retired only after the new
 ones passed their checks and the proxy moved to them.
 
-The services part of the Scheduler interface (postgres) is left out but for remove_network: no
-flow test here runs a service.
+The services part of the Scheduler interface (postgres) is left out but for the link networks
+(made, joined, left, removed): no flow test here runs a service, some link an app to one.
 """
 
 import itertools
@@ -147,9 +147,18 @@ class FakeScheduler:
         self.journal.append(("remove-app", app))
 
     def remove_network(self, name: str) -> None:
-        """The one services method a flow reaches: the postgres plugin's post-delete (apps:destroy)
-        removes the app's link network, which a fake never made."""
+        """The postgres plugin's post-delete (apps:destroy) and post-app-rename remove the app's
+        link network, whether or not it was made."""
         self.journal.append(("remove-network", name))
+
+    def ensure_network(self, network: str, labels: dict[str, str]) -> None:
+        self.journal.append(("ensure-network", network))
+
+    def connect_service(self, network: str, name: str, aliases: list[str]) -> None:
+        self.journal.append(("connect", network, name))
+
+    def disconnect_service(self, network: str, name: str) -> None:
+        self.journal.append(("disconnect", network, name))
 
     def remove_volume(self, volume: str) -> None:
         self.removed_volumes.append(volume)

@@ -18,7 +18,7 @@ from minidokku.settings import Settings
 # The specification of the audit trail: the commands that change nothing and are left out of it
 # (unless refused). Every other command is recorded.
 NOT_RECORDED = {
-    "apps:list", "apps:locked", "apps:report", "builder:report", "buildpacks:list", "buildpacks:report",
+    "apps:exists", "apps:list", "apps:locked", "apps:report", "builder:report", "buildpacks:list", "buildpacks:report",
     "certs:report", "checks:report", "config:export", "config:get", "config:show", "docker-options:report",
     "domains:report", "events", "help", "logs", "nginx:report", "nginx:show-config", "nginx:validate-config",
     "plugin:installed", "plugin:list", "ports:list", "ports:report", "postgres:export", "postgres:info",
