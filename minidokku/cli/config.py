@@ -5,6 +5,7 @@ keys only, cli/declare.target_app). Values are shown only by show, get, export a
 audit trail records keys, and set and import print keys.
 """
 
+import sys
 from typing import Optional
 
 import click
@@ -204,6 +205,6 @@ def export(ctx: Context, is_global: bool, merged: bool, format_name: str, app: O
 @click.pass_obj
 def bundle(ctx: Context, is_global: bool, merged: bool, app: Optional[str]) -> None:
     """Writes a tar of one file per config var to stdout. Example: dokku config:bundle catmeow > env.tar"""
-    stdout = click.get_binary_stream("stdout")
+    stdout = sys.stdout.buffer
     stdout.write(envfile.bundle(config.read(ctx, _only_target(is_global, app), merged)))
     stdout.flush()

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 KEY_PATTERN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # a mistyped key is named in its error; anything else before an `=` may be a pasted secret
 _SHOWN_KEY = re.compile(r"[A-Za-z0-9_.-]{1,64}")
-_BLANKS = " \t\v\f"
+_BLANKS = " \t\v\f\r"  # \r: a line may end in \r\n (never taken from inside quotes)
 _LINE_BREAKS = str.maketrans({"\n": "\\n", "\r": "\\r"})
 
 
@@ -65,7 +65,7 @@ def with_global(store: "Store", env: dict[str, str]) -> dict[str, str]:
 def parse(text: str) -> dict[str, str]:
     """The config vars of an ENV or dotenv file; ValidationError naming the line when one is
     not `KEY=VALUE`."""
-    return _Parser(text.replace("\r\n", "\n")).entries()
+    return _Parser(text).entries()
 
 
 class _Parser:
@@ -143,7 +143,7 @@ class _Parser:
         return "".join(parts)
 
     def _end_of_line(self, where: str) -> None:
-        rest = re.compile(r"[ \t\v\f]*(#[^\n]*)?(\n|$)").match(self.text, self.pos)
+        rest = re.compile(r"[ \t\v\f\r]*(#[^\n]*)?(\n|$)").match(self.text, self.pos)
         if rest is None:
             raise ValidationError(f"{where}: unexpected text after a quoted value")
         self.pos = rest.end()
