@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 from fakes import make_flow
 
+from minidokku.access import rules
 from minidokku.cli import cli
 from minidokku.errors import ValidationError
 from minidokku.ops import config, deploy, oneoff
@@ -421,3 +422,24 @@ def test_a_restart_picks_up_the_global_config_as_dokku_does(flow):
         deploy.restart(flow.ctx, APP)
     assert {flow.scheduler.configs[c.id]["SHARED"] for c in flow.scheduler.running(APP)} == {"later"}
     assert _release_names(flow) == ["v1"]
+
+
+def test_a_user_key_granted_the_app_may_not_reach_the_global_config_by_naming_it(dokku, tmp_path, monkeypatch):
+    dokku("config:set", "--global", f"TOKEN={SECRET}")
+    store = Store(tmp_path)
+    rules.set_role(store, "alice", rules.USER)
+    rules.grant(store, "catmeow", "alice")
+    monkeypatch.setenv("NAME", "alice")
+    assert dokku("config:keys", "catmeow").exit_code == 0  # its own app: yes
+    for words in (
+        ["config:get", "--global", "catmeow"],
+        ["config:set", "--global", "catmeow=1"],
+        ["config:show", "--global"],
+    ):
+        refused = CliRunner().invoke(cli, words)
+        assert refused.exit_code == 1
+        assert f"{words[0]} is for admin keys only; alice is a user key" in refused.stderr
+        assert SECRET not in refused.output
+    assert store.read_env(None) == {"TOKEN": SECRET}
+    trail = [line.split("\t")[1:] for line in (tmp_path / "EVENTS").read_text().splitlines()]
+    assert ["alice", "config:set", "-", "denied", ""] in trail
