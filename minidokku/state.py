@@ -4,6 +4,7 @@ Layout (as Dokku's, so `cat` explains an app):
     ROOT/SETTINGS                    machine settings (env-file format), see settings.py
     ROOT/VHOST                       global domains, one a line
     ROOT/EVENTS                      the audit trail (`dokku events`), appended to only
+    ROOT/ENV                         global config vars, which every app's containers get
     ROOT/DOCKER_OPTIONS_{BUILD,DEPLOY,RUN}   global docker options, one a line
     ROOT/APP/                        the app's bare git repository, plus:
     ROOT/APP/ENV                     config vars
@@ -112,11 +113,11 @@ class Store:
         finally:
             os.close(fd)
 
-    def read_env(self, app: str) -> dict[str, str]:
-        """The app's config vars (APP/ENV)."""
+    def read_env(self, app: Optional[str]) -> dict[str, str]:
+        """The app's config vars (APP/ENV); app None: the global ones (ROOT/ENV)."""
         return envfile.parse(self.read(app, "ENV") or "")
 
-    def write_env(self, app: str, env: dict[str, str]) -> None:
+    def write_env(self, app: Optional[str], env: dict[str, str]) -> None:
         # 0600: values are secrets; only the dokku user reads them.
         self.write(app, "ENV", envfile.render(env), mode=0o600)
 

@@ -16,6 +16,7 @@ it is recorded in the audit trail (access/events.py) when it changes state or wa
 import enum
 import os
 from types import ModuleType
+from typing import Optional
 
 import click
 
@@ -75,8 +76,9 @@ class DeclaredCommand(click.Command):
             raise
         finally:
             if events.worth_recording(self.changes, outcome) and isinstance(ctx.obj, Context):
-                app = ctx.params.get("app") or ""
-                event = events.Event(events.actor(), self.audit_as, app, ctx.meta.get(events.DETAIL, ""), outcome)
+                event = events.Event(
+                    events.actor(), self.audit_as, target_app(ctx) or "", ctx.meta.get(events.DETAIL, ""), outcome
+                )
                 events.record(ctx.obj.store, event)
 
     def _check_may_run(self, ctx: click.Context) -> None:
@@ -84,11 +86,17 @@ class DeclaredCommand(click.Command):
             raise PermissionDenied(f"{self.name} is internal to minidokku: it is never run over ssh")
         if isinstance(ctx.obj, Context):
             quota = ctx.obj.settings.user_app_quota
-            rules.authorize(ctx.obj.store, rules.ssh_key(), self.name, self.scope, ctx.params.get("app"), quota)
+            rules.authorize(ctx.obj.store, rules.ssh_key(), self.name, self.scope, target_app(ctx), quota)
         if self.runs is Runs.ONLY_AS_ROOT and os.geteuid() != 0:
             raise PermissionDenied(
                 f"{self.name} must be run as root on the host (sudo dokku {self.name} ...), as in Dokku"
             )
+
+
+def target_app(ctx: click.Context) -> Optional[str]:
+    """The app a run acts on: none with `--global` (is_global), whatever the first word, so a
+    `--global` run is for admin keys only and its audit line names no app."""
+    return None if ctx.params.get("is_global") else ctx.params.get("app")
 
 
 def command(name: str, *, scope: Scope, changes: bool, runs: Runs = Runs.AS_OWNER, audit_as: str = "", **settings):

@@ -43,7 +43,7 @@ TRIGGERS = {
     "post-build": "BUILDER_TYPE APP REV",
     "pre-deploy": "APP RELEASE",
     "post-deploy": "APP INTERNAL_PORT INTERNAL_IP_ADDRESS RELEASE",
-    "post-config-update": "APP set|unset KEY...",
+    "post-config-update": "APP set|unset|clear KEY... (APP empty: the global config)",
     "docker-args-build": "APP BUILDER_TYPE",
     "docker-args-deploy": "APP IMAGE PROC_TYPE CONTAINER_INDEX",
     "docker-args-run": "APP IMAGE",

@@ -40,6 +40,7 @@ class FakeScheduler:
         self.live: dict[str, Container] = {}  # id -> container, as the engine has them now
         self.app_of: dict[str, str] = {}  # container id -> app
         self.started: list[Container] = []  # every container ever started, as it started
+        self.configs: dict[str, dict[str, str]] = {}  # container id -> the config it started with
         self.retired: list[str] = []  # names of the containers retired, in order
         self.failing_releases: set[str] = set()  # their containers exit at once (status 1)
         self.images: dict[str, Image] = {}
@@ -102,6 +103,7 @@ class FakeScheduler:
         self.live[container.id] = container
         self.app_of[container.id] = app
         self.started.append(container)
+        self.configs[container.id] = dict(release.config)
         self.journal.append(("start", container.name))
         return container
 
