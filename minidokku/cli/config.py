@@ -9,6 +9,9 @@ from minidokku.context import Context
 from minidokku.ops import apps, config
 from minidokku.records import envfile
 
+# The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
+FAMILIES = {"config": "Manage global and app-specific config vars"}
+
 
 @command("config:set", scope=Scope.APP, changes=True)
 @click.option("--no-restart", is_flag=True, help="Save the values without redeploying.")

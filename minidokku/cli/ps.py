@@ -14,6 +14,9 @@ from minidokku.errors import DeployFailed, MinidokkuError, ValidationError
 from minidokku.ops import apps, processes, push, retirement
 from minidokku.records import ps_settings, releases
 
+# The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
+FAMILIES = {"ps": "Manage app processes"}
+
 
 @command("ps:scale", scope=Scope.APP, changes=True)
 @click.argument("app")
