@@ -25,13 +25,20 @@ def start() -> None:
     global _tracing, _installed
     if not _installed:
         sys.addaudithook(_on_audit_event)
-        handler = logging.StreamHandler()
+        handler = _StderrHandler()
         handler.addFilter(_request_line)
         logger = logging.getLogger("urllib3.connectionpool")
         logger.addHandler(handler)
         logger.setLevel(logging.DEBUG)
         _installed = True
     _tracing = True
+
+
+class _StderrHandler(logging.Handler):
+    """Writes to the stderr of the moment (a test's runner swaps it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(self.format(record), file=sys.stderr, flush=True)
 
 
 def _request_line(record: logging.LogRecord) -> bool:
