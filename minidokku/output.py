@@ -27,6 +27,11 @@ class Output:
         if not self.quiet:
             self.line(SECTION + message)
 
+    def heading(self, text: str) -> None:
+        """A table's header line (`proctype: qty`), left out when quiet as Dokku leaves it out."""
+        if not self.quiet:
+            self.line(text)
+
     def info(self, message: str) -> None:
         self.line(INDENT + message)
 

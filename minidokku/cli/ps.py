@@ -31,8 +31,8 @@ def scale(ctx: Context, app: str, pairs) -> None:
         return
     apps.require(ctx, app)
     ctx.out.step(f"Scaling for {app}")
-    click.echo("proctype: qty")
-    click.echo("--------: ---")
+    ctx.out.heading("proctype: qty")
+    ctx.out.heading("--------: ---")
     for name, count in processes.counts(ctx, app).items():
         click.echo(f"{name + ':':<9} {count}")
 
