@@ -1,7 +1,11 @@
 """The command line: Dokku's command names, parsed by click, answered by the core.
 
-Run as `dokku COMMAND ...` on the host, or over ssh where the forced command reads
-SSH_ORIGINAL_COMMAND (see minidokku/access/ssh.py).
+Run as `dokku [--quiet|--trace|--force] [--app APP] COMMAND ...` on the host, or over ssh where
+the forced command reads SSH_ORIGINAL_COMMAND (see minidokku/access/ssh.py), global flags
+included. Dokku's conventions are kept where a script may rely on them: `dokku` alone, `dokku
+help` and `-h` print Dokku's usage; `dokku FAMILY` (or `FAMILY:help`) the family's help, but for
+the bare names Dokku runs as commands; `dokku version` and `-v` Dokku's version line; an unknown
+command, a missing app or argument Dokku's ` !     ` lines and exit 1 (cli/errors.py).
 """
 
 import os
