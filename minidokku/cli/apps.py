@@ -13,6 +13,9 @@ from minidokku.ops import apps
 from minidokku.records import releases
 from minidokku.routing import proxy
 
+# The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
+FAMILIES = {"apps": "Manage apps"}
+
 
 @command("apps:create", scope=Scope.NEW_APP, changes=True)
 @click.argument("app")

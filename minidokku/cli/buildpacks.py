@@ -11,6 +11,9 @@ from minidokku.cli.family import report_command, set_command
 from minidokku.context import Context
 from minidokku.ops import apps
 
+# The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
+FAMILIES = {"buildpacks": "Manage buildpack settings for an app", "builder": "Manage builder settings for an app"}
+
 
 @command("buildpacks:add", scope=Scope.ADMIN, changes=True)
 @click.option("--index", type=int, help="1-based position in the list (default: last).")

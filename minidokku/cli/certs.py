@@ -15,6 +15,9 @@ from minidokku.errors import ValidationError
 from minidokku.ops import apps
 from minidokku.routing import certs, proxy
 
+# The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
+FAMILIES = {"certs": "Manage SSL (TLS) certs"}
+
 CERTIFICATE_LABELS = ("Ssl hostnames", "Ssl expires at", "Ssl issuer", "Ssl starts at", "Ssl subject", "Ssl verified")
 MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
 

@@ -11,6 +11,9 @@ from minidokku.records import procfile, properties
 from minidokku.runtime import checks
 from minidokku.runtime.docker_scheduler import Container
 
+# The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
+FAMILIES = {"checks": "Manage zero-downtime settings"}
+
 
 def _mode_command(name: str, mode: str, help: str):
     """`NAME APP [PROCESS_TYPES]`: the checks of those process types (default: all) in mode."""

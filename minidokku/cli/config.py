@@ -19,6 +19,10 @@ from minidokku.errors import ValidationError
 from minidokku.ops import apps, config
 from minidokku.records import envfile
 
+# The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
+FAMILIES = {"config": "Manage global and app-specific config vars"}
+
+
 IMPORT_FORMATS = ("envfile", "json")
 
 global_option = click.option(
@@ -33,7 +37,7 @@ def _target(is_global: bool, app: Optional[str], words=()) -> tuple[Optional[str
     if is_global:
         return None, ([app] if app is not None else []) + list(words)
     if not app:
-        raise ValidationError("Please specify an app or --global")
+        raise ValidationError("Please specify an app to run the command on")
     return app, list(words)
 
 

@@ -13,6 +13,9 @@ from minidokku.ops import apps
 from minidokku.records import docker_options
 from minidokku.records.docker_options import PHASES, validate_phases
 
+# The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
+FAMILIES = {"docker-options": "Manage docker options for an app"}
+
 RAW = {"ignore_unknown_options": True, "allow_interspersed_args": False}
 
 

@@ -16,6 +16,9 @@ from minidokku.plugins import triggers
 from minidokku.records import releases
 from minidokku.routing import domains, proxy
 
+# The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
+FAMILIES = {"domains": "Manage domains used by the proxy"}
+
 
 @command("domains:add", scope=Scope.APP, changes=True)
 @click.argument("app")

@@ -8,6 +8,7 @@ import sys
 import click
 
 from minidokku.access import rules
+from minidokku.cli.declare import global_option
 from minidokku.context import Context
 from minidokku.errors import PermissionDenied, ValidationError
 
@@ -37,7 +38,10 @@ def _bounded(source, hint: str, fits: str) -> bytes:
 
 
 def confirm_by_name(what: str, name: str, forced_command: str) -> None:
-    """Dokku's guard before destroying: the user types the name (or gives --force)."""
+    """Dokku's guard before destroying: the user types the name, or gives --force (the command's
+    own, or the global one before the command: `dokku --force apps:destroy catmeow`)."""
+    if global_option(click.get_current_context(), "force"):
+        return
     if not sys.stdin.isatty():
         raise click.ClickException(f"not on a terminal: confirm with `{forced_command}`")
     click.echo(" !     WARNING: Potentially Destructive Action")

@@ -12,6 +12,9 @@ from minidokku.errors import MinidokkuError, ProxyError, ValidationError
 from minidokku.ops import apps
 from minidokku.routing import nginx_settings, proxy
 
+# The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
+FAMILIES = {"nginx": "Manage the nginx proxy", "proxy": "Manage the proxy integration for an app"}
+
 PROXY_TYPES = ("nginx", "none")
 
 

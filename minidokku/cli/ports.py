@@ -10,6 +10,9 @@ from minidokku.errors import MinidokkuError
 from minidokku.ops import apps
 from minidokku.routing import ports, proxy
 
+# The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
+FAMILIES = {"ports": "Manage ports for an app"}
+
 
 def _change_command(name: str, change, help: str):
     """`NAME APP MAPPING...`: the mappings changed by change(store, app, mappings)."""

@@ -14,6 +14,9 @@ from minidokku.errors import DeployFailed, MinidokkuError, ValidationError
 from minidokku.ops import apps, processes, push, retirement
 from minidokku.records import ps_settings, releases
 
+# The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
+FAMILIES = {"ps": "Manage app processes"}
+
 
 @command("ps:scale", scope=Scope.APP, changes=True)
 @click.argument("app")
@@ -28,8 +31,8 @@ def scale(ctx: Context, app: str, pairs) -> None:
         return
     apps.require(ctx, app)
     ctx.out.step(f"Scaling for {app}")
-    click.echo("proctype: qty")
-    click.echo("--------: ---")
+    ctx.out.heading("proctype: qty")
+    ctx.out.heading("--------: ---")
     for name, count in processes.counts(ctx, app).items():
         click.echo(f"{name + ':':<9} {count}")
 

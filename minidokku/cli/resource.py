@@ -13,6 +13,9 @@ from minidokku.errors import ValidationError
 from minidokku.ops import apps
 from minidokku.records import releases, resources
 
+# The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
+FAMILIES = {"resource": "Manage resource settings for an app"}
+
 UNSUPPORTED = ("network", "network-ingress", "network-egress", "nvidia-gpu")
 NOUNS = {resources.LIMIT: "limits", resources.RESERVE: "reservation"}
 REPORT_PREFIX = "--resource-"

@@ -120,7 +120,7 @@ def test_domains_default_to_the_app_under_each_global_domain(dokku):
 
 def test_ssh_keys_add_of_a_missing_file_is_a_usage_error(dokku, tmp_path):
     result = dokku("ssh-keys:add", "alice", str(tmp_path / "missing.pub"))
-    assert result.exit_code == 2
+    assert result.exit_code == 1
     assert "No such file or directory" in result.output
     assert not (tmp_path / ".ssh" / "authorized_keys").exists()
 

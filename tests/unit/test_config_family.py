@@ -292,7 +292,7 @@ def test_bad_imports_change_nothing_and_say_why_in_one_line(dokku, tmp_path, arg
         (["config:set", "--encoded", "--no-restart", "catmeow", "A=%%%"], "invalid base64 for key 'A'"),
         (["config:set", "--no-restart", "catmeow"], "At least one env pair must be given"),
         (["config:unset", "--no-restart", "catmeow"], "At least one key must be given"),
-        (["config:keys"], "Please specify an app or --global"),
+        (["config:keys"], "Please specify an app to run the command on"),
         (["config:keys", "--global", "catmeow"], "give an APP or --global, not both"),
         (["config:get", "catmeow"], "Expected: key"),
         (["config:export", "--format", "xml", "catmeow"], "Unknown export format: xml"),
