@@ -100,6 +100,7 @@ def _report_rows(ctx: Context, app: str) -> list[Row]:
         Row("--ps-scale", "Scale", lambda: " ".join(f"{k}={v}" for k, v in processes.counts(ctx, app).items()), "-"),
         Row("--ps-restart-policy", "Restart policy", lambda: restart_policy, empty="on-failure:10 (default)"),
         Row("--running", "Running", running),
+        Row("--restore", "Restore", lambda: _bool(not ps_settings.is_stopped(ctx.store, app))),
     ]
     return rows + [Row(f"--status-{c.dyno}", f"Status {c.dyno}", functools.partial(_status, c)) for c in containers()]
 

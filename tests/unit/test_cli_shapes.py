@@ -265,6 +265,7 @@ REPORTS = [
             "       Scale:                  -",
             "       Restart policy:         unless-stopped",
             "       Running:                false",
+            "       Restore:                true",
         ],
     ),
     (

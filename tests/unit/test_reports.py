@@ -84,7 +84,7 @@ FAMILIES = {
         {"--deployed": "false", "--processes": "0", "--ps-restart-policy": "always", "--running": "false"},
         {
             "deployed": "false", "processes": "0", "release": "", "ps-release": "", "scale": "", "ps-scale": "",
-            "restart-policy": "always", "ps-restart-policy": "always", "running": "false",
+            "restart-policy": "always", "ps-restart-policy": "always", "running": "false", "restore": "true",
         },
     ),
     "resource:report": (
