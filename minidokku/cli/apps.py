@@ -6,7 +6,7 @@ import click
 from minidokku.access import rules
 from minidokku.access.rules import Scope
 from minidokku.cli.declare import command
-from minidokku.cli.family import report_command
+from minidokku.cli.family import Report, Row, report_command
 from minidokku.cli.inputs import confirm_by_name
 from minidokku.context import Context
 from minidokku.ops import apps
@@ -112,20 +112,23 @@ def locked(ctx: Context, app: str) -> None:
     click.echo(f"Deploys of {app} are locked")
 
 
-def _report_rows(ctx: Context, app: str) -> dict[str, str]:
-    current = releases.current(ctx.store, app)
-    return {
-        "App dir": str(ctx.store.app_dir(app)),
-        "App deploy source": current.description if current else "not deployed",
-        "App locked": str(apps.is_locked(ctx, app)).lower(),
-        "App url": proxy.url(ctx, app) if proxy.is_enabled(ctx, app) else "-",
-    }
+def _report_rows(ctx: Context, app: str) -> list[Row]:
+    def deploy_source() -> str:
+        current = releases.current(ctx.store, app)
+        return current.description if current else ""
+
+    return [
+        Row("--app-dir", "App dir", lambda: str(ctx.store.app_dir(app))),
+        Row("--app-deploy-source", "App deploy source", deploy_source, empty="not deployed"),
+        Row("--app-locked", "App locked", lambda: str(apps.is_locked(ctx, app)).lower()),
+        Row("--app-url", "App url", lambda: proxy.url(ctx, app) if proxy.is_enabled(ctx, app) else "", empty="-"),
+    ]
 
 
 report = report_command(
     "apps:report",
     Scope.APP,
-    "app",
+    Report("app", "--app-", legacy=True),
     _report_rows,
     help="Shows what an app is: its folder, release, lock and URL. Example: dokku apps:report catmeow",
 )

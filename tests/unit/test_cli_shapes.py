@@ -262,6 +262,7 @@ REPORTS = [
             "       Scale:                  -",
             "       Restart policy:         unless-stopped",
             "       Running:                false",
+            "       Restore:                true",
         ],
     ),
     (
