@@ -12,7 +12,6 @@ from typing import Optional
 
 import click
 
-from minidokku.access import rules
 from minidokku.access.rules import Scope
 from minidokku.cli.declare import DeclaredCommand, command
 from minidokku.context import Context
@@ -131,9 +130,7 @@ def report_command(
     @click.pass_obj
     def show_report(ctx: Context, app: Optional[str], is_global: bool, format_: str, flags: tuple[str, ...]) -> None:
         flag = _one_flag(name, format_, flags)
-        if is_global:
-            key = rules.ssh_key()
-            rules.authorize(ctx.store, key, f"{name} --global", Scope.ADMIN, None, ctx.settings.user_app_quota)
+        if is_global:  # a run for admin keys only: declare.target_app gives the rights check no app
             report.show(ctx, "global", global_rows(ctx) if global_rows else (), format_, flag)
             return
         names = apps.one_or_all(ctx, app)

@@ -34,8 +34,8 @@ def test_a_user_key_reads_its_own_apps_report(user_key, name):
     ("words", "refusal"),
     [
         (["--global"], "{name} is for admin keys only; {user} is a user key"),
-        ([OWN, "--global"], "{name} --global is for admin keys only; {user} is a user key"),
-        (["--global", "--format", "json", OWN], "{name} --global is for admin keys only"),
+        ([OWN, "--global"], "{name} is for admin keys only; {user} is a user key"),
+        (["--global", "--format", "json", OWN], "{name} is for admin keys only"),
         ([], "{name} is for admin keys only"),
         (["--format", "json", VICTIM], "{user} has no access to {victim}"),
         (["--deployed", VICTIM], "{user} has no access to {victim}"),

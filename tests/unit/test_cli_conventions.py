@@ -128,7 +128,7 @@ def test_help_all_lists_every_command_with_its_arguments(dokku):
     lines = dokku("help", "--all").stdout.splitlines()
     assert any(re.fullmatch(r" {4}apps:destroy <app> \[--force\] +Destroys an app: .*", line) for line in lines)
     assert any(
-        re.fullmatch(r" {4}ps:report \[<app>\] +Shows the processes of one app, or of every app", line)
+        re.fullmatch(r" {4}ps:report \[options\] \[<app>\] +Shows the processes of one app, or of every app", line)
         for line in lines
     )
     assert not any("git-hook" in line for line in lines)  # internal: hidden

@@ -220,9 +220,9 @@ def test_a_user_key_reports_on_its_own_app(user_key):
         (["domains:report", "--global"], "domains:report is for admin keys only; eve is a user key"),
         (
             ["domains:report", "catmeow", "--global"],
-            "domains:report --global is for admin keys only; eve is a user key",
+            "domains:report is for admin keys only; eve is a user key",
         ),
-        (["ps:report", "--global", "catmeow", "--format", "json"], "ps:report --global is for admin keys only"),
+        (["ps:report", "--global", "catmeow", "--format", "json"], "ps:report is for admin keys only"),
         (["domains:report", "--domains-app-vhosts", "dogwoof"], "eve has no access to dogwoof"),
         (["resource:report", "catmeow"], "resource:report is for admin keys only"),
     ],
