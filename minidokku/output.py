@@ -15,14 +15,22 @@ INDENT = "       "
 class Output:
     """Writes Dokku-style progress lines to a text stream, flushing each one."""
 
-    def __init__(self, stream: TextIO = sys.stdout):
+    def __init__(self, stream: TextIO = sys.stdout, quiet: bool = False):
         self.stream = stream
+        self.quiet = quiet
 
     def step(self, message: str) -> None:
-        self.line(STEP + message)
+        if not self.quiet:
+            self.line(STEP + message)
 
     def section(self, message: str) -> None:
-        self.line(SECTION + message)
+        if not self.quiet:
+            self.line(SECTION + message)
+
+    def heading(self, text: str) -> None:
+        """A table's header line (`proctype: qty`), left out when quiet as Dokku leaves it out."""
+        if not self.quiet:
+            self.line(text)
 
     def info(self, message: str) -> None:
         self.line(INDENT + message)
@@ -38,6 +46,7 @@ class RecordingOutput(Output):
 
     def __init__(self) -> None:
         self.lines: list[str] = []
+        self.quiet = False
 
     def line(self, text: str) -> None:
         self.lines.append(text.rstrip("\n"))

@@ -4,6 +4,7 @@ Layout (as Dokku's, so `cat` explains an app):
     ROOT/SETTINGS                    machine settings (env-file format), see settings.py
     ROOT/VHOST                       global domains, one a line
     ROOT/EVENTS                      the audit trail (`dokku events`), appended to only
+    ROOT/ENV                         global config vars, which every app's containers get
     ROOT/DOCKER_OPTIONS_{BUILD,DEPLOY,RUN}   global docker options, one a line
     ROOT/APP/                        the app's bare git repository, plus:
     ROOT/APP/ENV                     config vars
@@ -112,11 +113,11 @@ class Store:
         finally:
             os.close(fd)
 
-    def read_env(self, app: str) -> dict[str, str]:
-        """The app's config vars (APP/ENV)."""
+    def read_env(self, app: Optional[str]) -> dict[str, str]:
+        """The app's config vars (APP/ENV); app None: the global ones (ROOT/ENV)."""
         return envfile.parse(self.read(app, "ENV") or "")
 
-    def write_env(self, app: str, env: dict[str, str]) -> None:
+    def write_env(self, app: Optional[str], env: dict[str, str]) -> None:
         # 0600: values are secrets; only the dokku user reads them.
         self.write(app, "ENV", envfile.render(env), mode=0o600)
 
@@ -129,6 +130,11 @@ class Store:
 
     def remove_app(self, app: str) -> None:
         shutil.rmtree(self.app_dir(app), ignore_errors=True)
+
+    def move_app(self, old: str, new: str) -> None:
+        """Renames the app's folder in one step (the same file system): every file of it is the
+        old app's or the new one's, never some of each."""
+        os.rename(self.app_dir(old), self.app_dir(new))
 
     def create_app_dir(self, app: str) -> Path:
         """The app's new folder, 0700: the repo, ENV and keys are the dokku user's alone."""

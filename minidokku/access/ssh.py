@@ -1,7 +1,9 @@
 """The ssh entry point: what a key asked for, read from SSH_ORIGINAL_COMMAND.
 
 The string is split with shlex (never given to a shell). A git request names one app's repo;
-anything else is a minidokku subcommand. Nothing else, a shell above all, is reachable.
+anything else is a minidokku command line, Dokku's global flags first if any (`--quiet --app
+catmeow config:show`), which the command line parses as it parses one given on the host.
+Nothing else, a shell above all, is reachable.
 """
 
 import shlex

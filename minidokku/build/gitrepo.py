@@ -71,6 +71,15 @@ def install_pre_receive_hook(repo: Path, program: list[str], root: Path, app: st
         atomic_write(hook, content, mode=0o755)
 
 
+def copy_history(source: Path, repo: Path) -> None:
+    """Gives the bare repo every branch and tag of the bare repo source, and its HEAD (apps:clone).
+    A local fetch: no hook of either repo runs."""
+    _git(["--git-dir", str(repo), "fetch", "--quiet", "--end-of-options", str(source),
+          "+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"])  # fmt: skip
+    head = _git(["--git-dir", str(source), "symbolic-ref", "--quiet", "HEAD"]).decode().strip()
+    _git(["--git-dir", str(repo), "symbolic-ref", "HEAD", head])
+
+
 def limit_push_size(repo: Path, max_bytes: int) -> None:
     """Makes receive-pack refuse a push whose pack is larger than max_bytes (receive.maxInputSize)."""
     _git(["config", "--file", str(repo / "config"), "receive.maxInputSize", str(int(max_bytes))])

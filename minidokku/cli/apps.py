@@ -1,16 +1,20 @@
-"""apps:create, apps:list, apps:destroy, apps:lock|unlock|locked, apps:report."""
+"""apps:create, apps:list, apps:exists, apps:rename, apps:clone, apps:destroy, apps:lock|unlock|locked,
+apps:report."""
 
 import click
 
 from minidokku.access import rules
 from minidokku.access.rules import Scope
 from minidokku.cli.declare import command
-from minidokku.cli.family import report_command
+from minidokku.cli.family import Report, Row, report_command
 from minidokku.cli.inputs import confirm_by_name
 from minidokku.context import Context
 from minidokku.ops import apps
 from minidokku.records import releases
 from minidokku.routing import proxy
+
+# The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
+FAMILIES = {"apps": "Manage apps"}
 
 
 @command("apps:create", scope=Scope.NEW_APP, changes=True)
@@ -26,8 +30,44 @@ def create(ctx: Context, app: str) -> None:
 def list_apps(ctx: Context) -> None:
     """Lists the apps. Example: dokku apps:list"""
     ctx.out.section("My Apps")
-    for app in rules.visible_apps(ctx.store, rules.ssh_key(), apps.list_apps(ctx)):
+    visible = rules.visible_apps(ctx.store, rules.ssh_key(), apps.list_apps(ctx))
+    if not visible:  # Dokku's warning, and still exit 0
+        click.echo(" !     You haven't deployed any applications yet", err=True)
+    for app in visible:
         click.echo(app)
+
+
+@command("apps:exists", scope=Scope.APP, changes=False)
+@click.argument("app")
+@click.pass_obj
+def exists(ctx: Context, app: str) -> None:
+    """Exits 0 when the app exists, 1 when not, printing nothing. Example: dokku apps:exists catmeow"""
+    raise SystemExit(0 if apps.exists(ctx, app) else 1)
+
+
+@command("apps:rename", scope=Scope.APP, changes=True)
+@click.argument("app")
+@click.argument("new_app")
+@click.option("--skip-deploy", is_flag=True, help="Leave the renamed app stopped (no deploy under the new name).")
+@click.pass_obj
+def rename(ctx: Context, app: str, new_app: str, skip_deploy: bool) -> None:
+    """Renames an app: its repo, config, domains, certificates, releases and settings follow, and
+    it is deployed again under the new name. Run again to finish a rename cut short.
+    Example: dokku apps:rename catmeow catpurr"""
+    apps.rename(ctx, app, new_app, rules.ssh_key(), skip_deploy)
+
+
+@command("apps:clone", scope=Scope.APP, changes=True)
+@click.argument("app")
+@click.argument("new_app")
+@click.option("--skip-deploy", is_flag=True, help="Create the copy without deploying it.")
+@click.option("--ignore-existing", is_flag=True, help="Only warn when the new app exists already.")
+@click.pass_obj
+def clone(ctx: Context, app: str, new_app: str, skip_deploy: bool, ignore_existing: bool) -> None:
+    """Creates a new app with the app's repo, config and settings, running its current release.
+    Example: dokku apps:clone catmeow catmeow-staging"""
+    if not apps.clone(ctx, app, new_app, rules.ssh_key(), skip_deploy, ignore_existing):
+        click.echo(" !     Name is already taken", err=True)
 
 
 @command("apps:destroy", scope=Scope.APP, changes=True)
@@ -72,20 +112,23 @@ def locked(ctx: Context, app: str) -> None:
     click.echo(f"Deploys of {app} are locked")
 
 
-def _report_rows(ctx: Context, app: str) -> dict[str, str]:
-    current = releases.current(ctx.store, app)
-    return {
-        "App dir": str(ctx.store.app_dir(app)),
-        "App deploy source": current.description if current else "not deployed",
-        "App locked": str(apps.is_locked(ctx, app)).lower(),
-        "App url": proxy.url(ctx, app) if proxy.is_enabled(ctx, app) else "-",
-    }
+def _report_rows(ctx: Context, app: str) -> list[Row]:
+    def deploy_source() -> str:
+        current = releases.current(ctx.store, app)
+        return current.description if current else ""
+
+    return [
+        Row("--app-dir", "App dir", lambda: str(ctx.store.app_dir(app))),
+        Row("--app-deploy-source", "App deploy source", deploy_source, empty="not deployed"),
+        Row("--app-locked", "App locked", lambda: str(apps.is_locked(ctx, app)).lower()),
+        Row("--app-url", "App url", lambda: proxy.url(ctx, app) if proxy.is_enabled(ctx, app) else "", empty="-"),
+    ]
 
 
 report = report_command(
     "apps:report",
     Scope.APP,
-    "app",
+    Report("app", "--app-", legacy=True),
     _report_rows,
     help="Shows what an app is: its folder, release, lock and URL. Example: dokku apps:report catmeow",
 )

@@ -7,9 +7,12 @@ import click
 from minidokku.access.rules import Scope
 from minidokku.build import buildpack_choice, builds
 from minidokku.cli.declare import command
-from minidokku.cli.family import report_command, set_command
+from minidokku.cli.family import Report, Row, report_command, set_command
 from minidokku.context import Context
 from minidokku.ops import apps
+
+# The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
+FAMILIES = {"buildpacks": "Manage buildpack settings for an app", "builder": "Manage builder settings for an app"}
 
 
 @command("buildpacks:add", scope=Scope.ADMIN, changes=True)
@@ -65,11 +68,15 @@ def list_(ctx: Context, app: str) -> None:
 report = report_command(
     "buildpacks:report",
     Scope.APP,
-    "buildpacks",
-    lambda ctx, app: {
-        "Buildpacks list": ",".join(buildpack_choice.app_list(ctx.store, app))
-        or "none (detection, .buildpacks or BUILDPACK_URL)"
-    },
+    Report("buildpacks", "--buildpacks-", legacy=True),
+    lambda ctx, app: [
+        Row(
+            "--buildpacks-list",
+            "Buildpacks list",
+            lambda: ",".join(buildpack_choice.app_list(ctx.store, app)),
+            empty="none (detection, .buildpacks or BUILDPACK_URL)",
+        )
+    ],
     help="Shows the buildpacks of one app or of every app. Example: dokku buildpacks:report catmeow",
 )
 
@@ -90,8 +97,10 @@ builder_set = set_command(
 builder_report = report_command(
     "builder:report",
     Scope.APP,
-    "builder",
-    lambda ctx, app: {"Builder selected": builds.selected_builder(ctx, app) or "automatic"},
+    Report("builder", "--builder-", legacy=True),
+    lambda ctx, app: [
+        Row("--builder-selected", "Builder selected", lambda: builds.selected_builder(ctx, app), empty="automatic")
+    ],
     help="Shows the builder of one app or of every app. Example: dokku builder:report catmeow",
 )
 

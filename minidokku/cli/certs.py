@@ -1,5 +1,6 @@
 """certs:add, certs:update, certs:remove, certs:generate, certs:report (Dokku's certs plugin)."""
 
+import functools
 import sys
 from datetime import datetime
 from typing import Optional
@@ -8,12 +9,15 @@ import click
 
 from minidokku.access.rules import Scope
 from minidokku.cli.declare import command
-from minidokku.cli.family import report_command
+from minidokku.cli.family import Report, Row, report_command
 from minidokku.cli.inputs import read_file_argument
 from minidokku.context import Context
 from minidokku.errors import ValidationError
 from minidokku.ops import apps
 from minidokku.routing import certs, proxy
+
+# The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
+FAMILIES = {"certs": "Manage SSL (TLS) certs"}
 
 CERTIFICATE_LABELS = ("Ssl hostnames", "Ssl expires at", "Ssl issuer", "Ssl starts at", "Ssl subject", "Ssl verified")
 MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
@@ -61,23 +65,28 @@ def remove(ctx: Context, app: str) -> None:
     _change(ctx, app, f"Removing SSL endpoint from {app}", lambda: certs.remove(ctx.store, app))
 
 
-def _report_rows(ctx: Context, app: str) -> dict[str, str]:
-    info = certs.describe(ctx.store, app) if certs.paths(ctx.store, app) else None
-    return {
-        "Ssl dir": str(ctx.store.path(app, certs.TLS_DIR)),
-        "Ssl enabled": "true" if info else "false",
-        **(_certificate_rows(info) if info else dict.fromkeys(CERTIFICATE_LABELS, "")),
-    }
+def _report_rows(ctx: Context, app: str) -> list[Row]:
+    @functools.cache
+    def certificate() -> dict[str, str]:
+        info = certs.describe(ctx.store, app) if certs.paths(ctx.store, app) else None
+        return _certificate_rows(info) if info else dict.fromkeys(CERTIFICATE_LABELS, "")
+
+    return [
+        Row("--ssl-dir", "Ssl dir", lambda: str(ctx.store.path(app, certs.TLS_DIR))),
+        Row("--ssl-enabled", "Ssl enabled", lambda: "true" if certs.paths(ctx.store, app) else "false"),
+        *(
+            Row("--" + label.lower().replace(" ", "-"), label, lambda label=label: certificate()[label])
+            for label in CERTIFICATE_LABELS
+        ),
+    ]
 
 
 report = report_command(
     "certs:report",
     Scope.APP,
-    "ssl",
+    Report("ssl", "--ssl-", width=31, strip=True),
     _report_rows,
     help="Shows the certificate of one app, or of every app. Example: dokku certs:report catmeow",
-    width=31,
-    strip=True,
 )
 
 

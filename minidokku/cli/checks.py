@@ -4,12 +4,15 @@ import click
 
 from minidokku.access.rules import Scope
 from minidokku.cli.declare import command
-from minidokku.cli.family import report_command, set_command
+from minidokku.cli.family import Report, Row, report_command, set_command
 from minidokku.context import Context
 from minidokku.ops import apps, deploy
 from minidokku.records import procfile, properties
 from minidokku.runtime import checks
 from minidokku.runtime.docker_scheduler import Container
+
+# The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
+FAMILIES = {"checks": "Manage zero-downtime settings"}
 
 
 def _mode_command(name: str, mode: str, help: str):
@@ -42,22 +45,25 @@ set_ = set_command(
 )
 
 
-def _report_rows(ctx: Context, app: str) -> dict[str, str]:
+def _report_rows(ctx: Context, app: str) -> list[Row]:
     values = properties.read_all(ctx.store, app, checks.FAMILY)
-    return {
-        "Checks disabled list": values.get("DISABLED") or "none",
-        "Checks skipped list": values.get("SKIPPED") or "none",
-        "Checks wait to retire": str(checks.wait_to_retire(ctx.store, app, ctx.store.read_env(app))),
-    }
+    return [
+        Row("--checks-disabled-list", "Checks disabled list", lambda: values.get("DISABLED") or "none"),
+        Row("--checks-skipped-list", "Checks skipped list", lambda: values.get("SKIPPED") or "none"),
+        Row(
+            "--checks-computed-wait-to-retire",
+            "Checks wait to retire",
+            lambda: str(checks.wait_to_retire(ctx.store, app, ctx.store.read_env(app))),
+        ),
+    ]
 
 
 report = report_command(
     "checks:report",
     Scope.APP,
-    "checks",
+    Report("checks", "--checks-", width=28),
     _report_rows,
     help="Shows the checks settings of one app or of every app. Example: dokku checks:report catmeow",
-    width=28,
 )
 
 

@@ -11,11 +11,19 @@ runs, and whether it changes state:
 A run is refused over ssh when the command is internal, refused by the key's rights
 (rules.authorize, from the declared scope), refused unless root when it runs only as root; then
 it is recorded in the audit trail (access/events.py) when it changes state or was refused.
+
+Dokku's global `--app APP` (`dokku --app catmeow config:show`) is the value of the command's
+`app` parameter, which then leaves the command line: the words after the command are its other
+arguments. It is never put into the command's argv, so it cannot become one of its options, and
+the rights check sees it as it sees a positional app. A command without an `app` parameter
+ignores it, as Dokku's do (its ssh client sends `--app` before every command run in an app's
+checkout).
 """
 
 import enum
 import os
 from types import ModuleType
+from typing import Optional
 
 import click
 
@@ -57,6 +65,18 @@ class DeclaredCommand(click.Command):
         self.runs = runs
         self.audit_as = audit_as or name  # the action in the audit trail (git-hook records a push)
 
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        if global_option(ctx, "app") is None:
+            return super().get_params(ctx)
+        return [param for param in super().get_params(ctx) if param.name != "app"]
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        rest = super().parse_args(ctx, args)
+        app = global_option(ctx, "app")
+        if app is not None and any(param.name == "app" for param in self.params):
+            ctx.params["app"] = app
+        return rest
+
     def reruns_as_owner(self) -> bool:
         return self.runs not in (Runs.AS_CALLER, Runs.ONLY_AS_ROOT)
 
@@ -75,8 +95,9 @@ class DeclaredCommand(click.Command):
             raise
         finally:
             if events.worth_recording(self.changes, outcome) and isinstance(ctx.obj, Context):
-                app = ctx.params.get("app") or ""
-                event = events.Event(events.actor(), self.audit_as, app, ctx.meta.get(events.DETAIL, ""), outcome)
+                event = events.Event(
+                    events.actor(), self.audit_as, target_app(ctx) or "", ctx.meta.get(events.DETAIL, ""), outcome
+                )
                 events.record(ctx.obj.store, event)
 
     def _check_may_run(self, ctx: click.Context) -> None:
@@ -84,11 +105,24 @@ class DeclaredCommand(click.Command):
             raise PermissionDenied(f"{self.name} is internal to minidokku: it is never run over ssh")
         if isinstance(ctx.obj, Context):
             quota = ctx.obj.settings.user_app_quota
-            rules.authorize(ctx.obj.store, rules.ssh_key(), self.name, self.scope, ctx.params.get("app"), quota)
+            rules.authorize(ctx.obj.store, rules.ssh_key(), self.name, self.scope, target_app(ctx), quota)
         if self.runs is Runs.ONLY_AS_ROOT and os.geteuid() != 0:
             raise PermissionDenied(
                 f"{self.name} must be run as root on the host (sudo dokku {self.name} ...), as in Dokku"
             )
+
+
+def target_app(ctx: click.Context) -> Optional[str]:
+    """The app a run acts on: none with `--global` (is_global), whatever the first word, so a
+    `--global` run is for admin keys only and its audit line names no app."""
+    return None if ctx.params.get("is_global") else ctx.params.get("app")
+
+
+def global_option(ctx: click.Context, name: str):
+    """A global option given before the command (`dokku --force apps:destroy catmeow`): quiet,
+    force, trace or app; None outside the dokku group (a command invoked alone, in a test)."""
+    root = ctx.find_root()
+    return root.params.get(name) if root is not ctx else None
 
 
 def command(name: str, *, scope: Scope, changes: bool, runs: Runs = Runs.AS_OWNER, audit_as: str = "", **settings):

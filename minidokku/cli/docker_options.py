@@ -1,17 +1,21 @@
 """docker-options:add, remove, clear, report: container options per phase (build, deploy, run)."""
 
+import functools
 from typing import Optional
 
 import click
 
 from minidokku.access.rules import Scope
 from minidokku.cli.declare import command
-from minidokku.cli.family import print_report
+from minidokku.cli.family import Report, Row, report_command
 from minidokku.context import Context
 from minidokku.errors import ValidationError
 from minidokku.ops import apps
 from minidokku.records import docker_options
 from minidokku.records.docker_options import PHASES, validate_phases
+
+# The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
+FAMILIES = {"docker-options": "Manage docker options for an app"}
 
 RAW = {"ignore_unknown_options": True, "allow_interspersed_args": False}
 
@@ -53,17 +57,26 @@ def clear(ctx: Context, is_global: bool, args) -> None:
     docker_options.clear(ctx.store, app, phases)
 
 
-@command("docker-options:report", scope=Scope.ADMIN, changes=False)
-@click.option("--global", "is_global", is_flag=True, help="The options of every app.")
-@click.argument("app", required=False)
-@click.pass_obj
-def report(ctx: Context, is_global: bool, app) -> None:
-    """Shows the options per phase. Example: dokku docker-options:report catmeow"""
-    if not is_global and not app:
-        raise ValidationError("name an app, or use --global")
-    target = None if is_global else apps.require(ctx, app)
-    rows = {f"Docker options {phase}": " ".join(docker_options.lines(ctx.store, target, phase)) for phase in PHASES}
-    print_report(ctx.out, f"{target or 'global'} docker options", rows)
+def _report_rows(ctx: Context, app: Optional[str]) -> list[Row]:
+    """The options of each phase, of the app or (app None) of every app."""
+    return [
+        Row(f"--docker-options-{phase}", f"Docker options {phase}", functools.partial(_phase_options, ctx, app, phase))
+        for phase in PHASES
+    ]
+
+
+def _phase_options(ctx: Context, app: Optional[str], phase: str) -> str:
+    return " ".join(docker_options.lines(ctx.store, app, phase))
+
+
+report = report_command(
+    "docker-options:report",
+    Scope.ADMIN,
+    Report("docker options", "--docker-options-", legacy=True),
+    _report_rows,
+    help="Shows the options per phase of one app, every app or --global. Example: dokku docker-options:report catmeow",
+    global_rows=lambda ctx: _report_rows(ctx, None),
+)
 
 
 def _target(ctx: Context, is_global: bool, args) -> tuple[Optional[str], list[str], str]:

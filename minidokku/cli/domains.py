@@ -1,20 +1,21 @@
 """domains:add|set|remove|clear|enable|disable APP, domains:add-global|set-global|remove-global|
 clear-global, domains:report [APP|--global] (Dokku's domains plugin)."""
 
-from typing import Optional
-
 import click
 
 from minidokku.access import rules
 from minidokku.access.rules import Scope
 from minidokku.cli.declare import command
-from minidokku.cli.family import print_report
+from minidokku.cli.family import Report, Row, report_command
 from minidokku.context import Context
-from minidokku.errors import Locked, MinidokkuError, ValidationError
+from minidokku.errors import Locked, MinidokkuError
 from minidokku.ops import apps
 from minidokku.plugins import triggers
 from minidokku.records import releases
 from minidokku.routing import domains, proxy
+
+# The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
+FAMILIES = {"domains": "Manage domains used by the proxy"}
 
 
 @command("domains:add", scope=Scope.APP, changes=True)
@@ -151,24 +152,33 @@ def clear_global(ctx: Context) -> None:
     _reroute_default_named(ctx)
 
 
-@command("domains:report", scope=Scope.APP, changes=False)
-@click.option("--global", "is_global", is_flag=True, help="Only the global domains.")
-@click.argument("app", required=False)
-@click.pass_obj
-def report(ctx: Context, is_global: bool, app: Optional[str]) -> None:
-    """Shows the domains of one app, of every app, or the global ones. Example: dokku domains:report catmeow"""
-    if is_global and app:
-        raise ValidationError("name an app or use --global, not both")
-    names = [] if is_global else apps.one_or_all(ctx, app)
-    for name in names:
-        rows = {
-            "Domains app enabled": _bool(domains.is_enabled(ctx.store, name)),
-            "Domains app vhosts": " ".join(domains.configured_domains(ctx.store, name)),
-            "Domains app url": proxy.url(ctx, name),
-        }
-        print_report(ctx.out, f"{name} domains", {**rows, **_global_rows(ctx)})
-    if not names:
-        print_report(ctx.out, "global domains", _global_rows(ctx))
+def _report_rows(ctx: Context, app: str) -> list[Row]:
+    return [
+        Row("--domains-app-enabled", "Domains app enabled", lambda: _bool(domains.is_enabled(ctx.store, app))),
+        Row("--domains-app-vhosts", "Domains app vhosts", lambda: " ".join(domains.configured_domains(ctx.store, app))),
+        Row("--domains-app-url", "Domains app url", lambda: proxy.url(ctx, app)),
+        *_global_rows(ctx),
+    ]
+
+
+def _global_rows(ctx: Context) -> list[Row]:
+    def enabled() -> str:
+        return _bool(bool(domains.global_domains(ctx.store)))
+
+    return [
+        Row("--domains-global-enabled", "Domains global enabled", enabled),
+        Row("--domains-global-vhosts", "Domains global vhosts", lambda: " ".join(domains.global_domains(ctx.store))),
+    ]
+
+
+report = report_command(
+    "domains:report",
+    Scope.APP,
+    Report("domains", "--domains-"),
+    _report_rows,
+    help="Shows the domains of one app, of every app, or the global ones. Example: dokku domains:report catmeow",
+    global_rows=_global_rows,
+)
 
 
 def _app_change(ctx: Context, app: str):
@@ -217,11 +227,6 @@ def _reroute_default_named(ctx: Context) -> None:
             ctx.out.info(f"{app} is locked by another command; its site follows at its next deploy or restart")
         except MinidokkuError as error:  # one app's site (say its template) never holds the others back
             ctx.out.info(f"{app} keeps its previous site: {error}")
-
-
-def _global_rows(ctx: Context) -> dict[str, str]:
-    global_names = domains.global_domains(ctx.store)
-    return {"Domains global enabled": _bool(bool(global_names)), "Domains global vhosts": " ".join(global_names)}
 
 
 def _bool(value: bool) -> str:

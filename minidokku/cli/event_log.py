@@ -7,6 +7,9 @@ from minidokku.access.rules import Scope
 from minidokku.cli.declare import command
 from minidokku.context import Context
 
+# The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
+FAMILIES = {"events": "Show who did what to which app (minidokku's audit trail)"}
+
 
 @command("events", scope=Scope.ADMIN, changes=False)
 @click.option("-t", "--tail", "follow", is_flag=True, help="Keep printing new events as they come.")

@@ -15,6 +15,9 @@ from minidokku.ops import push, sources
 from minidokku.output import Output
 from minidokku.settings import Settings
 
+# The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
+FAMILIES = {"git": "Manage app deploys via git"}
+
 
 def serve_ssh(cli: click.Group, original_command: str) -> None:
     """Answers one ssh session: a git transfer, or a minidokku command; never a shell."""

@@ -9,6 +9,9 @@ from minidokku.cli.declare import command
 from minidokku.context import Context
 from minidokku.ops import apps, logs
 
+# The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
+FAMILIES = {"logs": "Show an app's logs"}
+
 
 @command("logs", scope=Scope.APP, changes=False)
 @click.argument("app")

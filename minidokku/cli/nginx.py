@@ -6,11 +6,14 @@ import click
 
 from minidokku.access.rules import Scope
 from minidokku.cli.declare import command
-from minidokku.cli.family import report_command, set_command
+from minidokku.cli.family import Report, Row, report_command, set_command
 from minidokku.context import Context
 from minidokku.errors import MinidokkuError, ProxyError, ValidationError
 from minidokku.ops import apps
 from minidokku.routing import nginx_settings, proxy
+
+# The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
+FAMILIES = {"nginx": "Manage the nginx proxy", "proxy": "Manage the proxy integration for an app"}
 
 PROXY_TYPES = ("nginx", "none")
 
@@ -38,13 +41,12 @@ set_ = set_command(
 report = report_command(
     "nginx:report",
     Scope.APP,
-    "nginx",
-    lambda ctx, app: {
-        key.replace("-", " ").capitalize(): value or "default"
+    Report("nginx", "--nginx-", width=28),
+    lambda ctx, app: [
+        Row(f"--nginx-computed-{key}", key.replace("-", " ").capitalize(), lambda value=value: value, empty="default")
         for key, value in nginx_settings.effective(ctx.store, app).items()
-    },
+    ],
     help="Shows the nginx properties of one app or of every app. Example: dokku nginx:report catmeow",
-    width=28,
 )
 
 
@@ -116,20 +118,20 @@ def build_config(ctx: Context, app: str) -> None:
     ctx.out.step(f"Configured nginx for {app}")
 
 
-def _proxy_rows(ctx: Context, app: str) -> dict[str, str]:
+def _proxy_rows(ctx: Context, app: str) -> list[Row]:
     enabled = proxy.is_enabled(ctx, app)
-    return {
-        "Proxy enabled": str(enabled).lower(),
-        "Proxy type": "nginx" if enabled else "none",
-        "Proxy port map": " ".join(str(m) for m in proxy.mappings(ctx, app)),
-        "Proxy url": proxy.url(ctx, app),
-    }
+    return [
+        Row("--proxy-enabled", "Proxy enabled", lambda: str(enabled).lower()),
+        Row("--proxy-type", "Proxy type", lambda: "nginx" if enabled else "none"),
+        Row("--proxy-port-map", "Proxy port map", lambda: " ".join(str(m) for m in proxy.mappings(ctx, app))),
+        Row("--proxy-url", "Proxy url", lambda: proxy.url(ctx, app)),
+    ]
 
 
 proxy_report = report_command(
     "proxy:report",
     Scope.APP,
-    "proxy",
+    Report("proxy", "--proxy-", legacy=True),
     _proxy_rows,
     help="Shows the proxy of one app or of every app. Example: dokku proxy:report catmeow",
 )

@@ -9,6 +9,9 @@ from minidokku.cli.declare import Runs, command
 from minidokku.context import Context
 from minidokku.plugins import install, registry
 
+# The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
+FAMILIES = {"plugin": "Manage installed plugins"}
+
 
 @command("plugin:install", scope=Scope.ADMIN, changes=True, runs=Runs.ONLY_AS_ROOT)
 @click.argument("source", required=False)

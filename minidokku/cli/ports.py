@@ -4,11 +4,14 @@ import click
 
 from minidokku.access.rules import Scope
 from minidokku.cli.declare import command
-from minidokku.cli.family import report_command
+from minidokku.cli.family import Report, Row, report_command
 from minidokku.context import Context
 from minidokku.errors import MinidokkuError
 from minidokku.ops import apps
 from minidokku.routing import ports, proxy
+
+# The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
+FAMILIES = {"ports": "Manage ports for an app"}
 
 
 def _change_command(name: str, change, help: str):
@@ -57,11 +60,11 @@ def list_(ctx: Context, app: str) -> None:
 report = report_command(
     "ports:report",
     Scope.APP,
-    "ports",
-    lambda ctx, app: {
-        "Ports map": " ".join(str(m) for m in ports.explicit(ctx.store, app)) or "-",
-        "Ports map detected": " ".join(str(m) for m in proxy.mappings(ctx, app)),
-    },
+    Report("ports", "--ports-", legacy=True),
+    lambda ctx, app: [
+        Row("--ports-map", "Ports map", lambda: " ".join(str(m) for m in ports.explicit(ctx.store, app)), empty="-"),
+        Row("--ports-map-detected", "Ports map detected", lambda: " ".join(str(m) for m in proxy.mappings(ctx, app))),
+    ],
     help="Shows the port mappings of one app or of every app. Example: dokku ports:report catmeow",
 )
 

@@ -15,6 +15,9 @@ from minidokku.ops import apps, oneoff
 from minidokku.plugins import registry
 from minidokku.plugins.postgres import records, service
 
+# The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
+FAMILIES = {"postgres": "Manage postgres services"}
+
 PLUGIN = "postgres"
 INFO_FIELDS = ("dsn", "status", "version", "links", "id", "internal-ip")
 

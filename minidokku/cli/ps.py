@@ -1,5 +1,6 @@
 """ps:scale, ps:start|stop|restart|rebuild [--all], ps:report, ps:set, ps:restore (Dokku's ps plugin)."""
 
+import functools
 from collections.abc import Callable
 from typing import Optional
 
@@ -8,11 +9,15 @@ import click
 from minidokku.access import events
 from minidokku.access.rules import Scope
 from minidokku.cli.declare import Runs, command
-from minidokku.cli.family import report_command, set_command
+from minidokku.cli.family import Report, Row, report_command, set_command
 from minidokku.context import Context
 from minidokku.errors import DeployFailed, MinidokkuError, ValidationError
 from minidokku.ops import apps, processes, push, retirement
-from minidokku.records import ps_settings, releases
+from minidokku.records import properties, ps_settings, releases
+from minidokku.runtime.scheduler import Container
+
+# The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
+FAMILIES = {"ps": "Manage app processes"}
 
 
 @command("ps:scale", scope=Scope.APP, changes=True)
@@ -28,8 +33,8 @@ def scale(ctx: Context, app: str, pairs) -> None:
         return
     apps.require(ctx, app)
     ctx.out.step(f"Scaling for {app}")
-    click.echo("proctype: qty")
-    click.echo("--------: ---")
+    ctx.out.heading("proctype: qty")
+    ctx.out.heading("--------: ---")
     for name, count in processes.counts(ctx, app).items():
         click.echo(f"{name + ':':<9} {count}")
 
@@ -80,30 +85,42 @@ set_ = set_command(
 )
 
 
-def _report_rows(ctx: Context, app: str) -> dict[str, str]:
+def _report_rows(ctx: Context, app: str) -> list[Row]:
     current = releases.current(ctx.store, app)
-    containers = ctx.scheduler.running(ctx.docker_name(app)) if current else []
-    rows = {
-        "Deployed": "true" if current else "false",
-        "Release": f"{current.name} ({current.sha[:7]})" if current else "-",
-        "Processes": str(len(containers)),
-        "Scale": " ".join(f"{k}={v}" for k, v in processes.counts(ctx, app).items()) or "-",
-        "Restart policy": _policy_text(ps_settings.restart_policy(ctx.store, app)),
-        "Running": "false"
-        if ps_settings.is_stopped(ctx.store, app)
-        else str(any(c.running for c in containers)).lower(),
-    }
-    for container in containers:
-        state = "running" if container.running else "stopped"
-        port = f", port {container.host_port}" if container.host_port else ""
-        rows[f"Status {container.dyno}"] = f"{state} (CID: {container.id[:12]}{port})"
-    return rows
+    restart_policy = properties.get(ctx.store, app, ps_settings.FAMILY, "restart-policy")
+
+    @functools.cache
+    def containers() -> list[Container]:
+        return ctx.scheduler.running(ctx.docker_name(app)) if current else []
+
+    def running() -> str:
+        return "false" if ps_settings.is_stopped(ctx.store, app) else _bool(any(c.running for c in containers()))
+
+    rows = [
+        Row("--deployed", "Deployed", lambda: _bool(current is not None)),
+        Row("--ps-release", "Release", lambda: f"{current.name} ({current.sha[:7]})" if current else "", empty="-"),
+        Row("--processes", "Processes", lambda: str(len(containers()))),
+        Row("--ps-scale", "Scale", lambda: " ".join(f"{k}={v}" for k, v in processes.counts(ctx, app).items()), "-"),
+        Row("--ps-restart-policy", "Restart policy", lambda: restart_policy, empty="on-failure:10 (default)"),
+        Row("--running", "Running", running),
+        Row("--restore", "Restore", lambda: _bool(not ps_settings.is_stopped(ctx.store, app))),
+    ]
+    return rows + [Row(f"--status-{c.dyno}", f"Status {c.dyno}", functools.partial(_status, c)) for c in containers()]
+
+
+def _status(container: Container) -> str:
+    port = f", port {container.host_port}" if container.host_port else ""
+    return f"{'running' if container.running else 'stopped'} (CID: {container.id[:12]}{port})"
+
+
+def _bool(value: bool) -> str:
+    return "true" if value else "false"
 
 
 report = report_command(
     "ps:report",
     Scope.APP,
-    "ps",
+    Report("ps", "--ps-", legacy=True),
     _report_rows,
     help="Shows the processes of one app, or of every app. Example: dokku ps:report catmeow",
 )
@@ -135,10 +152,3 @@ def restore(ctx: Context, app: Optional[str]) -> None:
 def retire(ctx: Context, wait: int, container_ids) -> None:
     """Stops and removes containers after a wait (run detached by a deploy)."""
     retirement.retire_after(ctx, list(container_ids), wait)
-
-
-def _policy_text(policy: Optional[dict]) -> str:
-    if policy is None:
-        return "on-failure:10 (default)"
-    retries = policy.get("MaximumRetryCount")
-    return f"{policy['Name']}:{retries}" if retries else str(policy["Name"])

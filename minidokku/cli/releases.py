@@ -11,6 +11,9 @@ from minidokku.context import Context
 from minidokku.ops import apps, deploy
 from minidokku.records import releases
 
+# The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
+FAMILIES = {"releases": "Manage an app's releases (minidokku's own)"}
+
 
 @command("releases", scope=Scope.APP, changes=False)
 @click.argument("app")

@@ -1,17 +1,21 @@
 """resource:limit, resource:limit-clear, resource:reserve, resource:reserve-clear, resource:report
 (Dokku's resource plugin, plus `--pids`). For admin keys: a user key never changes its own bounds."""
 
+import functools
 from typing import Optional
 
 import click
 
 from minidokku.access.rules import Scope
 from minidokku.cli.declare import command
-from minidokku.cli.family import print_report
+from minidokku.cli.family import Report, Row, report_command
 from minidokku.context import Context
 from minidokku.errors import ValidationError
 from minidokku.ops import apps
 from minidokku.records import releases, resources
+
+# The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
+FAMILIES = {"resource": "Manage resource settings for an app"}
 
 UNSUPPORTED = ("network", "network-ingress", "network-egress", "nvidia-gpu")
 NOUNS = {resources.LIMIT: "limits", resources.RESERVE: "reservation"}
@@ -116,31 +120,42 @@ reserve_clear = _clearing_command(
 )
 
 
-@command(
+def _report_rows(ctx: Context, app: str) -> list[Row]:
+    """`--resource-TYPE.KIND.KEY`: the value a container of that type gets."""
+    current = releases.current(ctx.store, app)
+    stored = {name.split(".")[0] for name in resources.read(ctx.store, app)}
+    types = [resources.BUILD_TYPE, resources.DEFAULT_TYPE, *(current.processes if current else ()), *sorted(stored)]
+    rows = []
+    for process_type in dict.fromkeys(types):
+        if process_type == resources.BUILD_TYPE:
+            limits = resources.for_build(ctx.store, app)
+        else:
+            limits = resources.for_process(ctx.store, app, process_type)
+        for kind in resources.KINDS:
+            for key in resources.KEYS[kind]:
+                value = functools.partial(resources.describe, kind, key, limits)
+                rows.append(_row(f"{process_type}.{kind}.{key}", value))
+    return rows
+
+
+def _global_rows(ctx: Context) -> list[Row]:
+    """The defaults every app gets, as stored by resource:limit|reserve --global."""
+    return [_row(name, lambda value=value: value) for name, value in sorted(resources.read(ctx.store, None).items())]
+
+
+def _row(name: str, value) -> Row:
+    return Row(REPORT_PREFIX + name, name.replace(".", " ").replace("-", " "), value)
+
+
+report = report_command(
     "resource:report",
-    scope=Scope.ADMIN,
-    changes=False,
-    context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
+    Scope.ADMIN,
+    Report("resource", REPORT_PREFIX, legacy=True, width=31, strip=True),
+    _report_rows,
+    help="Shows the resources each process type of an app gets, or one value with a flag. "
+    "Example: dokku resource:report catmeow --resource-web.limit.memory",
+    global_rows=_global_rows,
 )
-@click.argument("app", required=False)
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-@click.pass_obj
-def report(ctx: Context, app: Optional[str], args: tuple[str, ...]) -> None:
-    """Shows the resources each process type of an app gets, or one value with a flag.
-    Example: dokku resource:report catmeow --resource-web.limit.memory"""
-    if app and app.startswith("--") or len(args) > 1:  # args: Dokku's one info flag
-        raise ValidationError("expected [APP] [--resource-TYPE.limit|reserve.KEY]")
-    for name in apps.one_or_all(ctx, app):
-        rows = _report_rows(ctx, name)
-        if args:
-            if args[0] not in rows:
-                raise ValidationError(f"unknown flag {args[0]}; known: {', '.join(rows)}")
-            click.echo(rows[args[0]])
-            continue
-        labels = {
-            flag.removeprefix(REPORT_PREFIX).replace(".", " ").replace("-", " "): value for flag, value in rows.items()
-        }
-        print_report(ctx.out, f"{name} resource", labels, width=31, strip=True)
 
 
 def _target(ctx: Context, app: Optional[str], is_global: bool, required: bool) -> Optional[str]:
@@ -150,20 +165,3 @@ def _target(ctx: Context, app: Optional[str], is_global: bool, required: bool) -
     if not app and not is_global and required:
         raise ValidationError("Please specify an app to run the command on, or use --global")
     return apps.require(ctx, app) if app else None
-
-
-def _report_rows(ctx: Context, app: str) -> dict[str, str]:
-    """`--resource-TYPE.KIND.KEY` -> the value a container of that type gets."""
-    current = releases.current(ctx.store, app)
-    stored = {name.split(".")[0] for name in resources.read(ctx.store, app)}
-    types = [resources.BUILD_TYPE, resources.DEFAULT_TYPE, *(current.processes if current else ()), *sorted(stored)]
-    rows = {}
-    for process_type in dict.fromkeys(types):
-        if process_type == resources.BUILD_TYPE:
-            limits = resources.for_build(ctx.store, app)
-        else:
-            limits = resources.for_process(ctx.store, app, process_type)
-        for kind in resources.KINDS:
-            for key in resources.KEYS[kind]:
-                rows[f"{REPORT_PREFIX}{process_type}.{kind}.{key}"] = resources.describe(kind, key, limits)
-    return rows

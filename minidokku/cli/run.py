@@ -12,6 +12,9 @@ from minidokku.context import Context
 from minidokku.ops import apps, oneoff
 from minidokku.output import Output
 
+# The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
+FAMILIES = {"run": "Run a one-off process inside a container", "enter": "Enter running app containers"}
+
 # Everything after APP belongs to the command, options included (`dokku run app python -c ...`).
 COMMAND_SETTINGS = {"ignore_unknown_options": True, "allow_interspersed_args": False}
 NO_TTY_HELP = "Never give the command a terminal (one is given when stdin and stdout are terminals)."
@@ -26,7 +29,7 @@ def run(ctx: Context, no_tty: bool, app: str, command: tuple[str, ...]) -> None:
     """Runs a command (default bash) in a new container of the app; one quoted word is a bash
     command line. Example: dokku run catmeow python manage.py migrate"""
     apps.require(ctx, app)
-    ctx.out = Output(sys.stderr)  # the command's stdout is the process's alone (plugins report too)
+    ctx.out = Output(sys.stderr, ctx.out.quiet)  # the command's stdout is the process's alone (plugins report too)
     sys.exit(oneoff.run(ctx, app, list(command), _tty(no_tty), oneoff.Streams.of_this_process()))
 
 

@@ -14,6 +14,9 @@ from minidokku.context import Context
 from minidokku.errors import NotFound
 from minidokku.ops import apps
 
+# The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
+FAMILIES = {"ssh-keys": "Manage public ssh keys used for deployment", "acl": "Manage which user keys may use an app"}
+
 
 @command("ssh-keys:add", scope=Scope.ADMIN, changes=True)
 @click.option("--role", type=click.Choice(rules.ROLES), default=rules.ADMIN, show_default=True,

@@ -7,6 +7,9 @@ from minidokku.build import stack
 from minidokku.cli.declare import Runs, command
 from minidokku.context import Context
 
+# The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
+FAMILIES = {"stack": "Manage the stack image apps are built on (minidokku's own)"}
+
 
 @command("stack:build", scope=Scope.ADMIN, changes=True, runs=Runs.AS_CALLER)
 @click.option("--force", is_flag=True, help="Build again even if the image exists.")

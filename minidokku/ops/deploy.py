@@ -14,6 +14,7 @@ started are old ones to the next deploy (retired after its switch), and strays t
 
 import contextlib
 from collections.abc import Iterator
+from dataclasses import replace
 
 from minidokku.build import builds
 from minidokku.build.builders import BuildResult, image_repository
@@ -21,7 +22,7 @@ from minidokku.context import Context
 from minidokku.errors import Locked, NotFound
 from minidokku.ops import apps, retirement, tasks
 from minidokku.plugins import triggers
-from minidokku.records import docker_options, ps_settings, releases, resources, scale
+from minidokku.records import docker_options, envfile, ps_settings, releases, resources, scale
 from minidokku.records.releases import Release
 from minidokku.routing import proxy
 from minidokku.runtime import checks
@@ -60,7 +61,7 @@ def deploy_commit(ctx: Context, app: str, sha: str) -> Release:
     """Builds the commit and deploys it as a new release. The caller holds exclusive(app)."""
     ctx.out.step(f"Building {app} ...")
     env = ctx.store.read_env(app)
-    result = builds.build_commit(ctx, app, sha, env)
+    result = builds.build_commit(ctx, app, sha, envfile.with_global(ctx.store, env))
     return deploy_build(ctx, app, result, env, sha, f"Deploy {sha[:7]}")
 
 
@@ -68,8 +69,10 @@ def deploy_build(
     ctx: Context, app: str, build: BuildResult, env: dict[str, str], sha: str, description: str
 ) -> Release:
     """The tail of every deploy of a new image (a push, an archive, an image, a rebuild): the
-    predeploy script, then the release of the build with env, deployed. sha is "" for an image."""
-    image_id = tasks.predeploy(ctx, app, build, env) if build.app_json.predeploy else build.image_id
+    predeploy script, then the release of the build with env (the app's), deployed. sha is ""
+    for an image."""
+    predeploy = build.app_json.predeploy
+    image_id = tasks.predeploy(ctx, app, build, envfile.with_global(ctx.store, env)) if predeploy else build.image_id
     ctx.out.step(f"Releasing {app} ...")
     release = releases.prepare(ctx.store, app, sha, image_id, description, env, build)
     return deploy_release(ctx, app, release)
@@ -104,6 +107,9 @@ def restart(ctx: Context, app: str) -> Release:
 
 
 def deploy_release(ctx: Context, app: str, release: Release, new_release: bool = True) -> Release:
+    """Runs release (its config is the app's; its containers get the global config under it) and
+    moves traffic to it; recorded as the app's current release when new_release."""
+    recorded, release = release, replace(release, config=envfile.with_global(ctx.store, release.config))
     triggers.fire(ctx, "pre-deploy", app, release.name)
     if new_release:
         tasks.release_command(ctx, app, release)
@@ -126,7 +132,7 @@ def deploy_release(ctx: Context, app: str, release: Release, new_release: bool =
         ctx.scheduler.retire([c.id for c in new], grace=0)
         raise
     if new_release:
-        _record(ctx, app, release)
+        _record(ctx, app, recorded)
     ctx.scheduler.mark_retiring(old)
     ctx.scheduler.retire_earlier_beyond(docker_name, old, scale.MAX_CONTAINERS)
     ctx.scheduler.settle_names(new)
@@ -138,7 +144,7 @@ def deploy_release(ctx: Context, app: str, release: Release, new_release: bool =
     triggers.fire(ctx, "post-deploy", app, *proxy.internal_address(web), release.name)
     ctx.out.section("Application deployed:")
     ctx.out.info(ctx.proxy.url(app))
-    return release
+    return recorded
 
 
 def _record(ctx: Context, app: str, release: Release) -> None:

@@ -13,7 +13,7 @@ from typing import Optional
 from minidokku.context import Context
 from minidokku.errors import NotFound, ValidationError
 from minidokku.plugins import triggers
-from minidokku.records import docker_options, releases, resources
+from minidokku.records import docker_options, envfile, releases, resources
 from minidokku.runtime.scheduler import AtCapacity, Container, OneOff
 from minidokku.runtime.terminal import Streams
 
@@ -38,7 +38,7 @@ def run(ctx: Context, app: str, command: list[str], tty: bool, streams: Streams)
     if release is None:
         raise NotFound(f"{app} has not been deployed yet")
     dyno = f"run.{secrets.randbelow(9000) + 1000}"  # Heroku's and Dokku's run.1234
-    env = dict(ctx.store.read_env(app), DYNO=dyno)
+    env = dict(envfile.with_global(ctx.store, ctx.store.read_env(app)), DYNO=dyno)
     from_plugins = triggers.docker_args(ctx, "docker-args-run", app, release.image_id)
     options = docker_options.for_phase(ctx.store, app, "run", from_plugins, ctx.out)
     limits = resources.for_process(ctx.store, app, "run")

@@ -43,12 +43,16 @@ TRIGGERS = {
     "post-build": "BUILDER_TYPE APP REV",
     "pre-deploy": "APP RELEASE",
     "post-deploy": "APP INTERNAL_PORT INTERNAL_IP_ADDRESS RELEASE",
-    "post-config-update": "APP set|unset KEY...",
+    "post-config-update": "APP set|unset|clear KEY... (APP empty: the global config)",
     "docker-args-build": "APP BUILDER_TYPE",
     "docker-args-deploy": "APP IMAGE PROC_TYPE CONTAINER_INDEX",
     "docker-args-run": "APP IMAGE",
     "nginx-pre-reload": "APP INTERNAL_PORT INTERNAL_IP_ADDRESS",
     "post-domains-update": "APP add|clear|remove|set [DOMAIN...]",
+    "post-app-rename-setup": "OLD_APP NEW_APP",
+    "post-app-rename": "OLD_APP NEW_APP",
+    "post-app-clone-setup": "OLD_APP NEW_APP",
+    "post-app-clone": "OLD_APP NEW_APP",
 }
 NOT_MINE = 10  # a `commands` executable's exit code for "not one of my commands" (Dokku's)
 

@@ -77,7 +77,7 @@ def test_a_key_reaches_minidokku_and_nothing_else(platform, ssh_client):
 
     shell = ssh_client.ssh("bash")
     assert shell.returncode != 0
-    assert "No such command 'bash'" in shell.stderr
+    assert "`bash` is not a dokku command." in shell.stderr
 
     escape = ssh_client.ssh("git-upload-pack", "'../../etc'")
     assert escape.returncode != 0 and "invalid app name" in escape.stderr

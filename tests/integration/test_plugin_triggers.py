@@ -214,7 +214,7 @@ def test_a_plugin_command_answers_and_its_help_is_listed(platform, deployed):
         "    recorder:hello [NAME], Says hello (from the recorder test plugin)",
         "    recorder:help, Shows the recorder's commands",
     ]
-    assert platform.dokku("recorder:nope", check=False).returncode == 2
+    assert platform.dokku("recorder:nope", check=False).returncode == 1
 
 
 def test_a_failing_pre_build_rejects_the_push_and_the_old_release_serves(platform, deployed, failure_switch):
@@ -258,7 +258,7 @@ def test_a_disabled_plugin_fires_nothing_and_its_commands_are_gone_until_enabled
     platform.dokku("ps:restart", APP)
     assert calls(platform) == []
     hello = platform.dokku("recorder:hello", check=False)
-    assert hello.returncode == 2 and "No such command 'recorder:hello'." in hello.stderr
+    assert hello.returncode == 1 and "`recorder:hello` is not a dokku command." in hello.stderr
     assert "Plugin commands:" not in platform.dokku("help").stdout
     platform.dokku("plugin:enable", "recorder")
     platform.dokku("ps:restart", APP)

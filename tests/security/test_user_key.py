@@ -27,7 +27,7 @@ ARGUMENT_VALUES = {
     "names": ["evil.test"], "target": ["web.1"], "command": ["id"], "source": ["-"],
     "image": ["minidokku/stack:latest"], "mappings": ["http:80:5000"], "proxy_type": ["nginx"],
     "container_ids": ["0123456789ab"], "release": ["v1"], "name": ["tester"], "keyfile": ["/etc/shadow"],
-    "ref": ["main"],
+    "ref": ["main"], "new_app": ["thief"], "file": ["-"],
 }  # fmt: skip
 
 
@@ -41,11 +41,13 @@ def _command_line(name: str, command: click.Command) -> list[str]:
 
 # The specification. What a user key may run on an app granted to it:
 ON_A_GRANTED_APP = {
-    "apps:destroy", "apps:lock", "apps:locked", "apps:report", "apps:unlock",
+    "apps:clone", "apps:destroy", "apps:exists", "apps:lock", "apps:locked", "apps:rename", "apps:report",
+    "apps:unlock",
     "builder:report", "buildpacks:list", "buildpacks:report",
     "certs:add", "certs:generate", "certs:remove", "certs:report", "certs:update",
     "checks:disable", "checks:enable", "checks:report", "checks:run", "checks:set", "checks:skip",
-    "config:export", "config:get", "config:set", "config:show", "config:unset",
+    "config:bundle", "config:clear", "config:export", "config:get", "config:import", "config:keys", "config:set",
+    "config:show", "config:unset",
     "domains:add", "domains:clear", "domains:disable", "domains:enable", "domains:remove", "domains:report",
     "domains:set",
     "enter", "git-hook", "logs", "nginx:report", "ports:list", "ports:report", "proxy:report",

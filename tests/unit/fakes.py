@@ -5,8 +5,8 @@ Both write to one journal, in the order things happen: ("start", name), ("retire
 ("route", app, [names]), ... so a test can say that old containers retired only after the new
 ones passed their checks and the proxy moved to them.
 
-The services part of the Scheduler interface (postgres) is left out but for remove_network: no
-flow test here runs a service.
+The services part of the Scheduler interface (postgres) is left out but for the link networks
+(made, joined, left, removed): no flow test here runs a service, some link an app to one.
 """
 
 import itertools
@@ -40,6 +40,7 @@ class FakeScheduler:
         self.live: dict[str, Container] = {}  # id -> container, as the engine has them now
         self.app_of: dict[str, str] = {}  # container id -> app
         self.started: list[Container] = []  # every container ever started, as it started
+        self.configs: dict[str, dict[str, str]] = {}  # container id -> the config it started with
         self.retired: list[str] = []  # names of the containers retired, in order
         self.failing_releases: set[str] = set()  # their containers exit at once (status 1)
         self.images: dict[str, Image] = {}
@@ -102,6 +103,7 @@ class FakeScheduler:
         self.live[container.id] = container
         self.app_of[container.id] = app
         self.started.append(container)
+        self.configs[container.id] = dict(release.config)
         self.journal.append(("start", container.name))
         return container
 
@@ -147,9 +149,18 @@ class FakeScheduler:
         self.journal.append(("remove-app", app))
 
     def remove_network(self, name: str) -> None:
-        """The one services method a flow reaches: the postgres plugin's post-delete (apps:destroy)
-        removes the app's link network, which a fake never made."""
+        """The postgres plugin's post-delete (apps:destroy) and post-app-rename remove the app's
+        link network, whether or not it was made."""
         self.journal.append(("remove-network", name))
+
+    def ensure_network(self, network: str, labels: dict[str, str]) -> None:
+        self.journal.append(("ensure-network", network))
+
+    def connect_service(self, network: str, name: str, aliases: list[str]) -> None:
+        self.journal.append(("connect", network, name))
+
+    def disconnect_service(self, network: str, name: str) -> None:
+        self.journal.append(("disconnect", network, name))
 
     def remove_volume(self, volume: str) -> None:
         self.removed_volumes.append(volume)

@@ -18,8 +18,9 @@ from minidokku.settings import Settings
 # The specification of the audit trail: the commands that change nothing and are left out of it
 # (unless refused). Every other command is recorded.
 NOT_RECORDED = {
-    "apps:list", "apps:locked", "apps:report", "builder:report", "buildpacks:list", "buildpacks:report",
-    "certs:report", "checks:report", "config:export", "config:get", "config:show", "docker-options:report",
+    "apps:exists", "apps:list", "apps:locked", "apps:report", "builder:report", "buildpacks:list", "buildpacks:report",
+    "certs:report", "checks:report", "config:bundle", "config:export", "config:get", "config:keys", "config:show",
+    "docker-options:report",
     "domains:report", "events", "help", "logs", "nginx:report", "nginx:show-config", "nginx:validate-config",
     "plugin:installed", "plugin:list", "ports:list", "ports:report", "postgres:export", "postgres:info",
     "postgres:list", "postgres:logs", "proxy:report", "ps:report", "ps:retire", "releases", "resource:report",

@@ -81,12 +81,9 @@ SETTINGS = [
     ),
     (
         ["builder:set", "catmeow", "nosuch", "x"],
-        2,
+        1,
         [
-            "Usage: cli builder:set [OPTIONS] APP KEY [VALUE]",
-            "Try 'cli builder:set --help' for help.",
-            "",
-            "Error: unknown builder property 'nosuch'; the one there is, is selected",
+            " !     unknown builder property 'nosuch'; the one there is, is selected",
         ],
     ),
     (
@@ -265,6 +262,7 @@ REPORTS = [
             "       Scale:                  -",
             "       Restart policy:         unless-stopped",
             "       Running:                false",
+            "       Restore:                true",
         ],
     ),
     (

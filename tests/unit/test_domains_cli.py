@@ -165,20 +165,22 @@ def test_report_without_an_app_shows_every_app_with_the_globals(dokku):
     ]
 
 
-def test_report_without_apps_shows_the_globals(dokku):
+def test_report_without_apps_says_so_as_dokku_and_global_shows_the_globals(dokku):
     dokku("domains:set-global", "example.com")
-    assert report_lines(dokku("domains:report").output) == [
+    result = dokku("domains:report")
+    assert (result.exit_code, result.output) == (0, " !     You haven't deployed any applications yet\n")
+    assert report_lines(dokku("domains:report", "--global").output) == [
         "=====> global domains information",
         "Domains global enabled: true",
         "Domains global vhosts: example.com",
     ]
 
 
-def test_report_of_an_app_and_global_at_once_is_refused(dokku):
+def test_report_of_an_app_and_global_at_once_is_the_global_report_as_in_dokku(dokku):
     dokku("apps:create", "catmeow")
     result = dokku("domains:report", "--global", "catmeow")
-    assert result.exit_code == 1
-    assert "not both" in result.output
+    assert result.exit_code == 0
+    assert result.output.splitlines()[0] == "=====> global domains information"
 
 
 def test_report_values_line_up(dokku):

@@ -557,7 +557,7 @@ def test_cli_plugin_commands_and_help(dokku, root, source, capfd):
     hello = dokku("recorder:hello", "bob")
     assert hello.exit_code == 0 and capfd.readouterr().out == "hello bob, from recorder\n"
     unknown = dokku("nope:hello")
-    assert unknown.exit_code == 2 and "No such command 'nope:hello'." in unknown.output
+    assert unknown.exit_code == 1 and " !     `nope:hello` is not a dokku command." in unknown.output
     help_lines = dokku("help").output.splitlines()
     assert help_lines[-3:] == [
         "Plugin commands:",
@@ -565,7 +565,7 @@ def test_cli_plugin_commands_and_help(dokku, root, source, capfd):
         "    recorder:help, Shows the recorder's commands",
     ]
     dokku("plugin:disable", "recorder")
-    assert "No such command 'recorder:hello'." in dokku("recorder:hello").output
+    assert "`recorder:hello` is not a dokku command." in dokku("recorder:hello").output
     assert "Plugin commands:" not in dokku("help").output
 
 

@@ -104,7 +104,10 @@ def test_a_destroyed_app_is_forgotten_by_every_service(ctx):
 
 def test_the_bundled_plugin_is_listed_with_its_hooks(ctx):
     plugin = registry.find(ctx.store, "postgres")
-    assert plugin.bundled and set(plugin.hooks) == {"docker-args-deploy", "docker-args-run", "post-delete"}
+    assert plugin.bundled and set(plugin.hooks) == {
+        "docker-args-deploy", "docker-args-run", "post-delete",
+        "post-app-rename-setup", "post-app-rename", "post-app-clone-setup",
+    }  # fmt: skip
 
 
 @pytest.fixture

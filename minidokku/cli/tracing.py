@@ -1,0 +1,61 @@
+"""The global `--trace`: what a command does outside itself, one `+ ` line each on stderr.
+
+Dokku's `--trace` turns on bash's `set -x`, which shows each docker and git command it runs. Ours
+shows the same two things: each Docker Engine API request (method, path and status, as urllib3
+reports it) and each program started (its argv, as the interpreter's audit hook sees it). Never a
+request's query string or body, nor a program's environment: build arguments and containers' env
+carry config values. Config values are never in an argv (they would show in `ps`); a URL's
+user:password part is still masked, for a buildpack or plugin URL that carries a token.
+"""
+
+import logging
+import re
+import shlex
+import sys
+
+REQUEST_FORMAT = '%s://%s:%s "%s %s %s" %s %s'  # urllib3's line for each request it made
+USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@\s]+@", re.IGNORECASE)
+
+_tracing = False
+_installed = False
+
+
+def start() -> None:
+    """Traces the rest of this process."""
+    global _tracing, _installed
+    if not _installed:
+        sys.addaudithook(_on_audit_event)
+        handler = _StderrHandler()
+        handler.addFilter(_request_line)
+        logger = logging.getLogger("urllib3.connectionpool")
+        logger.addHandler(handler)
+        logger.setLevel(logging.DEBUG)
+        _installed = True
+    _tracing = True
+
+
+class _StderrHandler(logging.Handler):
+    """Writes to the stderr of the moment (a test's runner swaps it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        print(self.format(record), file=sys.stderr, flush=True)
+
+
+def _request_line(record: logging.LogRecord) -> bool:
+    """Keeps urllib3's request lines only, rewritten as `+ engine METHOD PATH STATUS`."""
+    if not _tracing or record.msg != REQUEST_FORMAT or len(record.args) != 8:
+        return False
+    method, url, status = record.args[3], str(record.args[4]), record.args[6]
+    record.msg, record.args = "+ engine %s %s %s", (method, url.partition("?")[0], status)
+    return True
+
+
+def _on_audit_event(event: str, args: tuple) -> None:
+    if _tracing and event == "subprocess.Popen":
+        argv = args[1] if isinstance(args[1], (list, tuple)) else [args[1]]
+        print("+ " + masked(shlex.join(str(word) for word in argv)), file=sys.stderr, flush=True)
+
+
+def masked(text: str) -> str:
+    """`https://user:token@host/x` → `https://***@host/x`."""
+    return USERINFO.sub(r"\g<scheme>***@", text)
