@@ -1,5 +1,5 @@
 """nginx:set|report|show-config|validate-config|access-logs|error-logs and
-proxy:enable|disable|set|build-config|report."""
+proxy:enable|disable|set|build-config|clear-config|report."""
 
 from typing import Optional
 
@@ -145,6 +145,21 @@ def build_config(ctx: Context, app: str) -> None:
     with ctx.store.lock(app):
         proxy.reroute(ctx, app)
     ctx.out.step(f"Configured nginx for {app}")
+
+
+@command("proxy:clear-config", scope=Scope.ADMIN, changes=True)
+@click.argument("app")
+@click.pass_obj
+def clear_config(ctx: Context, app: str) -> None:
+    """Removes the app's generated nginx configuration; it is not served until proxy:build-config
+    or its next deploy. Example: dokku proxy:clear-config catmeow"""
+    apps.require(ctx, app)
+    with ctx.store.lock(app):
+        removed = proxy.clear_config(ctx, app)
+    if removed:
+        ctx.out.step(f"Cleared the nginx config of {app}: it is not served until `dokku proxy:build-config {app}`")
+    else:
+        ctx.out.step(f"{app} has no nginx config to clear")
 
 
 def _proxy_rows(ctx: Context, app: str) -> list[Row]:

@@ -163,6 +163,15 @@ def route(ctx: Context, app: str, web_containers: list[Container], release: Opti
     _report_set_aside(ctx, ctx.nginx.install(app, config))
 
 
+def clear_config(ctx: Context, app: str) -> bool:
+    """Takes the app's generated site away now (nginx reloaded); whether there was one. The next
+    reroute (proxy:build-config, a deploy, a restart, a domain or port change) writes it again."""
+    if not ctx.nginx.config_path(app).is_file():
+        return False
+    _report_set_aside(ctx, ctx.nginx.remove(app))
+    return True
+
+
 def check_ports(ctx: Context, app: str, mappings: list[nginx.PortMap]) -> None:
     """Refuses ports nginx could not listen on, or (for a tenant app) not the app's to take."""
     shared = {ctx.settings.http_port, ctx.settings.https_port}

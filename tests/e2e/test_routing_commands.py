@@ -67,3 +67,23 @@ def test_access_logs_show_and_follow_the_requests_nginx_answered(platform, ssh_c
     finally:
         follower.terminate()
         follower.wait(timeout=10)
+
+
+def test_proxy_clear_config_stops_serving_until_build_config(platform, ssh_client, tmp_path):
+    repo = make_git_repo(tmp_path / APP, APPS / "dockerfile-hello")
+    if not (platform.root / APP / "HEAD").is_file():
+        assert ssh_client.push(repo, APP).returncode == 0
+    wait_until_serving(platform, HOST, "", prefix=True, timeout=15)
+    _status, page = platform.get(HOST)
+
+    cleared = ssh_client.ssh("proxy:clear-config", APP)
+
+    assert cleared.returncode == 0, cleared.stderr
+    assert f"`dokku proxy:build-config {APP}`" in cleared.stdout
+    assert not (platform.root / APP / "nginx.conf").exists()
+    deadline = time.monotonic() + 15
+    while platform.get(HOST) == (200, page):
+        assert time.monotonic() < deadline, "still served after proxy:clear-config"
+        time.sleep(0.2)
+    assert ssh_client.ssh("proxy:build-config", APP).returncode == 0
+    wait_until_serving(platform, HOST, page, timeout=15)

@@ -168,3 +168,21 @@ def test_following_reads_what_is_added_and_a_rotated_file_from_its_start(tmp_pat
     path.rename(tmp_path / "app-access.log.1")
     path.write_bytes(b"rotated\n")
     assert next(followed) == b"rotated\n"
+
+
+def test_proxy_clear_config_removes_the_app_s_site_and_says_how_it_comes_back(dokku, tmp_path, monkeypatch):
+    monkeypatch.setenv("MINIDOKKU_NGINX_COMMAND", "true")
+    dokku("apps:create", "mine")
+    dokku("apps:create", "other")
+    (tmp_path / "mine" / "nginx.conf").write_text("server { listen 8080; }\n")
+    (tmp_path / "other" / "nginx.conf").write_text("server { listen 8081; }\n")
+
+    result = dokku("proxy:clear-config", "mine")
+
+    assert result.exit_code == 0, result.output
+    assert "Cleared the nginx config of mine: it is not served until `dokku proxy:build-config mine`" in result.output
+    assert not (tmp_path / "mine" / "nginx.conf").exists()
+    assert (tmp_path / "other" / "nginx.conf").read_text() == "server { listen 8081; }\n"
+    again = dokku("proxy:clear-config", "mine")
+    assert again.exit_code == 0
+    assert "mine has no nginx config to clear" in again.output
