@@ -27,7 +27,7 @@ ARGUMENT_VALUES = {
     "names": ["evil.test"], "target": ["web.1"], "command": ["id"], "source": ["-"],
     "image": ["minidokku/stack:latest"], "mappings": ["http:80:5000"], "proxy_type": ["nginx"],
     "container_ids": ["0123456789ab"], "release": ["v1"], "name": ["tester"], "keyfile": ["/etc/shadow"],
-    "ref": ["main"], "new_app": ["thief"], "file": ["-"],
+    "ref": ["main"], "new_app": ["thief"], "file": ["-"], "words": ["deploy-branch", "evil"],
 }  # fmt: skip
 
 
@@ -50,7 +50,7 @@ ON_A_GRANTED_APP = {
     "config:show", "config:unset",
     "domains:add", "domains:clear", "domains:disable", "domains:enable", "domains:remove", "domains:report",
     "domains:set",
-    "enter", "git-hook", "logs", "nginx:report", "ports:list", "ports:report", "proxy:report",
+    "enter", "git-hook", "git:report", "git:set", "logs", "nginx:report", "ports:list", "ports:report", "proxy:report",
     "ps:rebuild", "ps:report", "ps:restart", "ps:scale", "ps:set", "ps:start", "ps:stop",
     "releases", "releases:rollback", "run",
 }  # fmt: skip

@@ -21,7 +21,7 @@ NOT_RECORDED = {
     "apps:exists", "apps:list", "apps:locked", "apps:report", "builder:report", "buildpacks:list", "buildpacks:report",
     "certs:report", "checks:report", "config:bundle", "config:export", "config:get", "config:keys", "config:show",
     "docker-options:report",
-    "domains:report", "events", "help", "logs", "nginx:report", "nginx:show-config", "nginx:validate-config",
+    "domains:report", "events", "git:report", "help", "logs", "nginx:report", "nginx:show-config", "nginx:validate-config",
     "plugin:installed", "plugin:list", "ports:list", "ports:report", "postgres:export", "postgres:info",
     "postgres:list", "postgres:logs", "proxy:report", "ps:report", "ps:retire", "releases", "resource:report",
     "ssh-keys:list", "version",
