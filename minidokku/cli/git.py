@@ -120,7 +120,7 @@ def _global_rows(ctx: Context) -> list[Row]:
 report = report_command(
     "git:report",
     Scope.APP,
-    Report("git", "--git-"),
+    Report("git", "--git-", width=28),
     _report_rows,
     help="Shows the deploy branch and its last pushed commit of one app or of every app. "
     "Example: dokku git:report catmeow --git-sha",
