@@ -2,42 +2,22 @@
 one, else main or master, as before any is set); a push of another branch lands and deploys
 nothing, with Dokku's warning. The branch is a user's word: validated, never an option of git."""
 
-import io
 import json
-import tarfile
 
 import pytest
-from click.testing import CliRunner
-from fakes import make_flow
+import test_flow_push
+import test_reports
+from test_flow_push import APP, NEW, OLD, OTHER, archive
 
-from minidokku.build import builds, gitrepo
-from minidokku.cli import cli
+from minidokku.build import gitrepo
 from minidokku.errors import NotFound, ValidationError
 from minidokku.ops import push, sources
 from minidokku.records import releases
 
-APP = "cat"
-OLD, NEW, OTHER = "1" * 40, "2" * 40, "3" * 40
+# The fixtures of the push flows (flow: the app cat on fakes; built: the commits built) and of the
+# reports (dokku: the CLI on a root with the app catmeow).
+flow, built, dokku = test_flow_push.flow, test_flow_push.built, test_reports.dokku
 WARNING = "-----> WARNING: deploy did not complete, you must push to production."
-
-
-@pytest.fixture
-def flow(tmp_path, monkeypatch):
-    flow = make_flow(tmp_path / "root", monkeypatch)
-    flow.create_app(APP)
-    return flow
-
-
-@pytest.fixture
-def built(flow, monkeypatch) -> list[str]:
-    asked: list[str] = []
-
-    def build_commit(ctx, app, sha, env):
-        asked.append(sha)
-        return flow.built(f"sha256:{sha[:7]}")
-
-    monkeypatch.setattr(builds, "build_commit", build_commit)
-    return asked
 
 
 def pushed(flow, branch: str, new: str = NEW):
@@ -80,16 +60,6 @@ def test_a_bad_branch_name_is_refused_and_nothing_is_stored(flow, branch):
     assert push.deploy_branches(flow.ctx.store, APP) == ("main", "master")
 
 
-def archive(files: dict[str, str]) -> bytes:
-    data = io.BytesIO()
-    with tarfile.open(fileobj=data, mode="w:gz") as tar:
-        for name, text in files.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(text.encode())
-            tar.addfile(info, io.BytesIO(text.encode()))
-    return data.getvalue()
-
-
 def test_an_archive_lands_on_the_deploy_branch_and_rebuild_builds_its_head(flow, built):
     push.set_deploy_branch(flow.ctx.store, APP, "production")
     with pytest.raises(NotFound, match="cat has no pushed production branch to rebuild"):
@@ -101,20 +71,6 @@ def test_an_archive_lands_on_the_deploy_branch_and_rebuild_builds_its_head(flow,
     assert gitrepo.branch_head(repo, "production") == release.sha
     assert gitrepo.branch_head(repo, "main") is None
     assert push.rebuild(flow.ctx, APP).sha == release.sha
-
-
-@pytest.fixture
-def dokku(tmp_path, monkeypatch):
-    monkeypatch.setenv("DOKKU_ROOT", str(tmp_path))
-    monkeypatch.delenv("NAME", raising=False)
-    runner = CliRunner()
-
-    def run(*words: str):
-        result = runner.invoke(cli, list(words))
-        return result.exit_code, result.output
-
-    assert run("apps:create", "catmeow")[0] == 0
-    return run
 
 
 def test_git_set_and_report_as_dokku_prints_them(dokku, tmp_path):
