@@ -119,7 +119,7 @@ def parse_ref_updates(data: bytes) -> list[RefUpdate]:
 
 def deploy_ref_updates(ctx: Context, app: str, updates: list[RefUpdate]) -> Optional[Release]:
     """Deploys the new commit of the deploy branch, if the push updates it; other refs just land
-    (a pushed branch that is not the deploy branch with Dokku's warning)."""
+    (with Dokku's warning when a pushed ref, a tag too, is not the deploy branch)."""
     apps.require(ctx, app)
     branches = deploy_branches(ctx.store, app)
     for update in updates:
@@ -127,6 +127,6 @@ def deploy_ref_updates(ctx: Context, app: str, updates: list[RefUpdate]) -> Opti
             triggers.fire(ctx, "pre-receive-app", app, update.old, update.new, update.ref)
             with deploy.exclusive(ctx, app):
                 return deploy.deploy_commit(ctx, app, update.new)
-    if any(update.branch is not None and update.new != names.ZERO_OBJECT_ID for update in updates):
+    if any(update.new != names.ZERO_OBJECT_ID for update in updates):
         ctx.out.step(f"WARNING: deploy did not complete, you must push to {' or '.join(branches)}.")
     return None

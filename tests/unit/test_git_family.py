@@ -12,7 +12,7 @@ from test_flow_push import APP, NEW, OLD, OTHER, archive
 from minidokku.build import gitrepo
 from minidokku.errors import NotFound, ValidationError
 from minidokku.ops import push, sources
-from minidokku.records import releases
+from minidokku.records import names, releases
 
 # The fixtures of the push flows (flow: the app cat on fakes; built: the commits built) and of the
 # reports (dokku: the CLI on a root with the app catmeow).
@@ -30,6 +30,10 @@ def test_a_set_deploy_branch_is_the_one_a_push_deploys(flow, built):
     assert pushed(flow, "main") is None
     assert built == [] and releases.current(flow.ctx.store, APP) is None
     assert flow.ctx.out.lines[-1] == WARNING
+
+    tag = push.parse_ref_updates(f"{names.ZERO_OBJECT_ID} {OTHER} refs/tags/v1\n".encode())
+    assert push.deploy_ref_updates(flow.ctx, APP, tag) is None
+    assert flow.ctx.out.lines[-2:] == [WARNING, WARNING]
 
     release = pushed(flow, "production")
     assert built == [NEW] and release.sha == NEW
