@@ -102,9 +102,7 @@ def set_(ctx: Context, is_global: bool, app: Optional[str], words: tuple[str, ..
 def _report_rows(ctx: Context, app: str) -> list[Row]:
     return [
         Row("--git-deploy-branch", "Git deploy branch", lambda: push.deploy_branch(ctx.store, app)),
-        Row(
-            "--git-global-deploy-branch", "Git global deploy branch", lambda: push.chosen_deploy_branch(ctx.store, None)
-        ),
+        *_global_rows(ctx),
         Row("--git-sha", "Git sha", lambda: push.deploy_branch_head(ctx.store, app)),
     ]
 
