@@ -27,7 +27,7 @@ ARGUMENT_VALUES = {
     "names": ["evil.test"], "target": ["web.1"], "command": ["id"], "source": ["-"],
     "image": ["minidokku/stack:latest"], "mappings": ["http:80:5000"], "proxy_type": ["nginx"],
     "container_ids": ["0123456789ab"], "release": ["v1"], "name": ["tester"], "keyfile": ["/etc/shadow"],
-    "ref": ["main"], "new_app": ["thief"], "file": ["-"], "part": ["key"],
+    "ref": ["main"], "new_app": ["thief"], "file": ["-"], "part": ["key"], "words": ["deploy-branch", "evil"],
 }  # fmt: skip
 
 
@@ -51,8 +51,8 @@ ON_A_GRANTED_APP = {
     "domains:add", "domains:clear", "domains:disable", "domains:enable", "domains:remove", "domains:report",
     "domains:reset",
     "domains:set",
-    "enter", "git-hook", "logs", "nginx:access-logs", "nginx:error-logs", "nginx:report", "ports:list",
-    "ports:report", "proxy:report",
+    "enter", "git-hook", "git:report", "git:set", "logs", "nginx:access-logs", "nginx:error-logs", "nginx:report",
+    "ports:list", "ports:report", "proxy:report",
     "ps:rebuild", "ps:report", "ps:restart", "ps:scale", "ps:set", "ps:start", "ps:stop",
     "releases", "releases:rollback", "run", "url", "urls",
 }  # fmt: skip

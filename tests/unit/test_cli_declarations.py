@@ -22,7 +22,7 @@ NOT_RECORDED = {
     "certs:report", "certs:show", "checks:report", "config:bundle", "config:export", "config:get", "config:keys",
     "config:show",
     "docker-options:report",
-    "domains:report", "events", "help", "logs", "nginx:access-logs", "nginx:error-logs", "nginx:report",
+    "domains:report", "events", "git:report", "help", "logs", "nginx:access-logs", "nginx:error-logs", "nginx:report",
     "nginx:show-config", "nginx:validate-config",
     "plugin:installed", "plugin:list", "ports:list", "ports:report", "postgres:export", "postgres:info",
     "postgres:list", "postgres:logs", "proxy:report", "ps:report", "ps:retire", "releases", "resource:report",
