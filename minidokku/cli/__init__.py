@@ -40,6 +40,7 @@ from minidokku.cli import (
     ssh_keys,
     stack,
     tracing,
+    urls,
 )
 from minidokku.cli.declare import DeclaredCommand, command, commands_in, global_option
 from minidokku.cli.errors import CommandLineError, DokkuError, UnknownCommand, UserError
@@ -77,6 +78,7 @@ FAMILY_MODULES = (
     run,
     ssh_keys,
     stack,
+    urls,
 )
 MAX_OPTIONS_SHOWN = 2  # a command with more shows `[options]` in the help's lists
 FAMILIES = {name: text for module in FAMILY_MODULES for name, text in module.FAMILIES.items()}

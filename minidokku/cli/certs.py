@@ -1,4 +1,4 @@
-"""certs:add, certs:update, certs:remove, certs:generate, certs:report (Dokku's certs plugin)."""
+"""certs:add, certs:update, certs:remove, certs:generate, certs:show, certs:report (Dokku's certs plugin)."""
 
 import functools
 import sys
@@ -7,12 +7,13 @@ from typing import Optional
 
 import click
 
+from minidokku.access import rules
 from minidokku.access.rules import Scope
 from minidokku.cli.declare import command
 from minidokku.cli.family import Report, Row, report_command
 from minidokku.cli.inputs import read_file_argument
 from minidokku.context import Context
-from minidokku.errors import ValidationError
+from minidokku.errors import NotFound, PermissionDenied, ValidationError
 from minidokku.ops import apps
 from minidokku.routing import certs, proxy
 
@@ -63,6 +64,24 @@ def remove(ctx: Context, app: str) -> None:
     """Removes the app's certificate and key; it is served over http only. Example: dokku certs:remove catmeow"""
     apps.require(ctx, app)
     _change(ctx, app, f"Removing SSL endpoint from {app}", lambda: certs.remove(ctx.store, app))
+
+
+@command("certs:show", scope=Scope.APP, changes=False)
+@click.argument("app")
+@click.argument("part", type=click.Choice(["crt", "key"]))
+@click.pass_obj
+def show(ctx: Context, app: str, part: str) -> None:
+    """Prints the app's certificate (crt) or, to admin keys, its private key (key).
+    Example: dokku certs:show catmeow crt"""
+    apps.require(ctx, app)
+    key = rules.ssh_key()
+    if part == "key" and key is not None and rules.role(ctx.store, key) != rules.ADMIN:
+        # The key may be one an admin installed and shares with other sites (a wildcard): a user
+        # key replaces or removes it, never reads it. The certificate is public: nginx sends it.
+        raise PermissionDenied(f"certs:show {app} key is for admin keys only; {key} is a user key")
+    if certs.paths(ctx.store, app) is None:
+        raise NotFound(f"{app} has no certificate (certs:add or certs:generate installs one)")
+    click.echo(ctx.store.read(app, certs.CERT_FILE if part == "crt" else certs.KEY_FILE), nl=False)
 
 
 def _report_rows(ctx: Context, app: str) -> list[Row]:

@@ -78,6 +78,20 @@ def clear(ctx: Context, app: str) -> None:
         triggers.fire(ctx, "post-domains-update", app, "clear")
 
 
+@command("domains:reset", scope=Scope.APP, changes=True)
+@click.argument("app")
+@click.pass_obj
+def reset(ctx: Context, app: str) -> None:
+    """Back to the global-configured domains: own domains dropped, served at them again.
+    Example: dokku domains:reset catmeow"""
+    with _app_change(ctx, app):
+        domains.clear_app(ctx.store, app)
+        domains.enable(ctx.store, app)
+        ctx.out.step(f"Reset domains for {app}")
+        _reroute(ctx, app)
+        triggers.fire(ctx, "post-domains-update", app, "clear")
+
+
 @command("domains:enable", scope=Scope.APP, changes=True)
 @click.argument("app")
 @click.pass_obj

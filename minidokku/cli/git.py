@@ -1,6 +1,7 @@
 """The ssh door (git-receive-pack / git-upload-pack or a subcommand) and the git-hook command."""
 
 import sys
+from typing import Optional
 
 import click
 
@@ -9,9 +10,10 @@ from minidokku.access.rules import Scope
 from minidokku.build import archives
 from minidokku.cli.declare import Runs, command
 from minidokku.cli.errors import UserError
+from minidokku.cli.family import Report, Row, report_command
 from minidokku.context import Context
-from minidokku.errors import MinidokkuError, PermissionDenied
-from minidokku.ops import push, sources
+from minidokku.errors import MinidokkuError, PermissionDenied, ValidationError
+from minidokku.ops import apps, push, sources
 from minidokku.output import Output
 from minidokku.settings import Settings
 
@@ -71,3 +73,54 @@ def from_archive(ctx: Context, app: str, source: str) -> None:
     else:
         data = archives.download(source, urls.policy_for(ctx.store, app))
     sources.from_archive(ctx, app, data, "stdin" if source == "-" else source)
+
+
+@command("git:set", scope=Scope.APP, changes=True)
+@click.option("--global", "is_global", is_flag=True, help="For every app without its own value (admin keys only).")
+@click.argument("app", required=False)
+@click.argument("words", nargs=-1)
+@click.pass_obj
+def set_(ctx: Context, is_global: bool, app: Optional[str], words: tuple[str, ...]) -> None:
+    """Sets (no value: unsets) a git property: deploy-branch, the branch whose push deploys.
+    Example: dokku git:set catmeow deploy-branch production"""
+    target, rest = (None, [app or "", *words]) if is_global else (app, list(words))
+    if target is None and not is_global:
+        raise ValidationError("Please specify an app to run the command on")
+    if target is not None:
+        apps.require(ctx, target)
+    key, value = (rest + ["", ""])[:2]
+    if len(rest) > 2:
+        raise ValidationError("expected KEY [VALUE]")
+    if not key:
+        raise ValidationError("No key specified")
+    if key != push.DEPLOY_BRANCH:
+        raise ValidationError(f"Invalid key specified, valid keys include: {push.DEPLOY_BRANCH}")
+    push.set_deploy_branch(ctx.store, target, value)
+    ctx.out.step(f"Setting {key} to {value}" if value else f"Unsetting {key}")
+
+
+def _report_rows(ctx: Context, app: str) -> list[Row]:
+    return [
+        Row("--git-deploy-branch", "Git deploy branch", lambda: push.deploy_branch(ctx.store, app)),
+        *_global_rows(ctx),
+        Row("--git-sha", "Git sha", lambda: push.deploy_branch_head(ctx.store, app)),
+    ]
+
+
+def _global_rows(ctx: Context) -> list[Row]:
+    return [
+        Row(
+            "--git-global-deploy-branch", "Git global deploy branch", lambda: push.chosen_deploy_branch(ctx.store, None)
+        )
+    ]
+
+
+report = report_command(
+    "git:report",
+    Scope.APP,
+    Report("git", "--git-", width=28),
+    _report_rows,
+    help="Shows the deploy branch and its last pushed commit of one app or of every app. "
+    "Example: dokku git:report catmeow --git-sha",
+    global_rows=_global_rows,
+)

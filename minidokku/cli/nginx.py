@@ -1,16 +1,18 @@
-"""nginx:set|report|show-config|validate-config and proxy:enable|disable|set|build-config|report."""
+"""nginx:set|report|show-config|validate-config|access-logs|error-logs and
+proxy:enable|disable|set|build-config|clear-config|report."""
 
 from typing import Optional
 
 import click
 
+from minidokku.access import rules
 from minidokku.access.rules import Scope
 from minidokku.cli.declare import command
 from minidokku.cli.family import Report, Row, report_command, set_command
 from minidokku.context import Context
 from minidokku.errors import MinidokkuError, ProxyError, ValidationError
 from minidokku.ops import apps
-from minidokku.routing import nginx_settings, proxy
+from minidokku.routing import nginx_logs, nginx_settings, proxy
 
 # The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
 FAMILIES = {"nginx": "Manage the nginx proxy", "proxy": "Manage the proxy integration for an app"}
@@ -59,6 +61,33 @@ def show_config(ctx: Context, app: str) -> None:
     if not config.is_file():
         raise ValidationError(f"{app} has no nginx configuration (not deployed, or proxy disabled)")
     click.echo(config.read_text(encoding="utf-8"), nl=False)
+
+
+def _logs_command(kind: str):
+    @click.argument("app")
+    @click.option("-t", "tail", is_flag=True, help="Follow the log")
+    @click.pass_obj
+    def show_log(ctx: Context, app: str, tail: bool) -> None:
+        apps.require(ctx, app)
+        key = rules.ssh_key()
+        by_user_key = key is not None and rules.role(ctx.store, key) != rules.ADMIN
+        path = nginx_logs.readable_path(ctx.store, app, kind, ctx.settings.nginx_log_dir, by_user_key)
+        last, position = nginx_logs.last_lines(path, by_user_key)
+        click.echo(last, nl=False)
+        if tail:
+            for data in nginx_logs.follow(path, by_user_key, position):
+                click.echo(data, nl=False)
+
+    return command(
+        f"nginx:{kind}-logs",
+        scope=Scope.APP,
+        changes=False,
+        help=f"Shows the end of the app's nginx {kind} log (-t follows). Example: dokku nginx:{kind}-logs catmeow -t",
+    )(show_log)
+
+
+access_logs = _logs_command("access")
+error_logs = _logs_command("error")
 
 
 @command("nginx:validate-config", scope=Scope.ADMIN, changes=False)
@@ -116,6 +145,21 @@ def build_config(ctx: Context, app: str) -> None:
     with ctx.store.lock(app):
         proxy.reroute(ctx, app)
     ctx.out.step(f"Configured nginx for {app}")
+
+
+@command("proxy:clear-config", scope=Scope.ADMIN, changes=True)
+@click.argument("app")
+@click.pass_obj
+def clear_config(ctx: Context, app: str) -> None:
+    """Removes the app's generated nginx configuration; it is not served until proxy:build-config
+    or its next deploy. Example: dokku proxy:clear-config catmeow"""
+    apps.require(ctx, app)
+    with ctx.store.lock(app):
+        removed = proxy.clear_config(ctx, app)
+    if removed:
+        ctx.out.step(f"Cleared the nginx config of {app}: it is not served until `dokku proxy:build-config {app}`")
+    else:
+        ctx.out.step(f"{app} has no nginx config to clear")
 
 
 def _proxy_rows(ctx: Context, app: str) -> list[Row]:

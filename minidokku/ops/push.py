@@ -11,11 +11,44 @@ from minidokku.context import Context
 from minidokku.errors import NotFound, ValidationError
 from minidokku.ops import apps, deploy
 from minidokku.plugins import triggers
-from minidokku.records import names
+from minidokku.records import names, properties
 from minidokku.records.releases import Release
+from minidokku.state import Store
 
-DEPLOY_BRANCHES = ("main", "master")
+DEFAULT_DEPLOY_BRANCHES = ("main", "master")  # what a push deploys while no deploy-branch is set
 BRANCH_PREFIX = "refs/heads/"
+FAMILY = "git"  # git:set's properties: APP/properties/git, and the global ones
+DEPLOY_BRANCH = "deploy-branch"
+
+
+def set_deploy_branch(store: Store, app: Optional[str], branch: str) -> None:
+    """`git:set [APP|--global] deploy-branch [BRANCH]`: the branch a push deploys (app None: of
+    every app without its own); an empty branch unsets it."""
+    properties.put(store, app, FAMILY, DEPLOY_BRANCH, names.validate_branch(branch) if branch else "")
+
+
+def chosen_deploy_branch(store: Store, app: Optional[str]) -> str:
+    """The deploy branch set for app (None: the global one), or ''."""
+    return properties.get(store, app, FAMILY, DEPLOY_BRANCH)
+
+
+def deploy_branches(store: Store, app: str) -> tuple[str, ...]:
+    """The branches a push to app deploys: its deploy-branch, else the global one, else main and master."""
+    chosen = chosen_deploy_branch(store, app) or chosen_deploy_branch(store, None)
+    return (names.validate_branch(chosen),) if chosen else DEFAULT_DEPLOY_BRANCHES
+
+
+def deploy_branch(store: Store, app: str) -> str:
+    """The one deploy branch of app: of the branches a push deploys, the first one pushed (the
+    first one when none is)."""
+    branches = deploy_branches(store, app)
+    repo = store.app_dir(app)
+    return next((branch for branch in branches if gitrepo.branch_head(repo, branch)), branches[0])
+
+
+def deploy_branch_head(store: Store, app: str) -> str:
+    """The commit the deploy branch points at, or '' before its first push."""
+    return gitrepo.branch_head(store.app_dir(app), deploy_branch(store, app)) or ""
 
 
 def serve(ctx: Context, request: GitRequest, key: Optional[str]) -> int:
@@ -37,13 +70,12 @@ def serve(ctx: Context, request: GitRequest, key: Optional[str]) -> int:
 def rebuild(ctx: Context, app: str) -> Release:
     """Builds and deploys the deploy branch's last pushed commit again (`ps:rebuild`)."""
     apps.require(ctx, app)
-    repo = ctx.store.app_dir(app)
-    for branch in DEPLOY_BRANCHES:
-        sha = gitrepo.branch_head(repo, branch)
-        if sha:
-            with deploy.exclusive(ctx, app):
-                return deploy.deploy_commit(ctx, app, sha)
-    raise NotFound(f"{app} has no pushed {' or '.join(DEPLOY_BRANCHES)} branch to rebuild")
+    sha = deploy_branch_head(ctx.store, app)
+    if not sha:
+        branches = deploy_branches(ctx.store, app)
+        raise NotFound(f"{app} has no pushed {' or '.join(branches)} branch to rebuild")
+    with deploy.exclusive(ctx, app):
+        return deploy.deploy_commit(ctx, app, sha)
 
 
 @dataclass(frozen=True)
@@ -86,11 +118,15 @@ def parse_ref_updates(data: bytes) -> list[RefUpdate]:
 
 
 def deploy_ref_updates(ctx: Context, app: str, updates: list[RefUpdate]) -> Optional[Release]:
-    """Deploys the new commit of the deploy branch, if the push updates it; other refs just land."""
+    """Deploys the new commit of the deploy branch, if the push updates it; other refs just land
+    (with Dokku's warning when a pushed ref, a tag too, is not the deploy branch)."""
     apps.require(ctx, app)
+    branches = deploy_branches(ctx.store, app)
     for update in updates:
-        if update.branch in DEPLOY_BRANCHES and update.new != names.ZERO_OBJECT_ID:
+        if update.branch in branches and update.new != names.ZERO_OBJECT_ID:
             triggers.fire(ctx, "pre-receive-app", app, update.old, update.new, update.ref)
             with deploy.exclusive(ctx, app):
                 return deploy.deploy_commit(ctx, app, update.new)
+    if any(update.new != names.ZERO_OBJECT_ID for update in updates):
+        ctx.out.step(f"WARNING: deploy did not complete, you must push to {' or '.join(branches)}.")
     return None

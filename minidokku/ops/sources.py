@@ -14,8 +14,7 @@ from minidokku.build import archives, gitrepo, tree
 from minidokku.build.builders import image_processes, image_repository, image_result
 from minidokku.context import Context
 from minidokku.errors import ValidationError
-from minidokku.ops import apps, deploy
-from minidokku.ops.push import DEPLOY_BRANCHES
+from minidokku.ops import apps, deploy, push
 from minidokku.records import names, procfile
 from minidokku.records.releases import Release
 
@@ -47,7 +46,7 @@ def from_archive(ctx: Context, app: str, archive: bytes, origin: str) -> Release
     apps.require(ctx, app)
     archives.check_size(archive)
     repo = ctx.store.app_dir(app)
-    branch = next((b for b in DEPLOY_BRANCHES if gitrepo.branch_head(repo, b)), DEPLOY_BRANCHES[0])
+    branch = push.deploy_branch(ctx.store, app)
     with deploy.exclusive(ctx, app), tempfile.TemporaryDirectory(prefix="minidokku-archive-") as scratch:
         unpacked = archives.extract(archive, Path(scratch) / "tree")
         sha = gitrepo.commit_directory(repo, unpacked, branch, f"Deploy of {origin}")

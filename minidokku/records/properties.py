@@ -1,5 +1,6 @@
 """Per-app settings of one command family (`checks:set`, `ps:set`, as Dokku's properties),
-kept in APP/properties/FAMILY in the env-file format (`wait-to-retire` is stored as WAIT_TO_RETIRE)."""
+kept in APP/properties/FAMILY (the global ones, app None: in the root) in the env-file format
+(`wait-to-retire` is stored as WAIT_TO_RETIRE)."""
 
 from typing import Optional
 
@@ -15,15 +16,15 @@ def _key(key: str) -> str:
     return key.replace("-", "_").upper()
 
 
-def read_all(store: Store, app: str, family: str) -> dict[str, str]:
+def read_all(store: Store, app: Optional[str], family: str) -> dict[str, str]:
     return envfile.parse(store.read(app, _name(family)) or "")
 
 
-def get(store: Store, app: str, family: str, key: str, default: str = "") -> str:
+def get(store: Store, app: Optional[str], family: str, key: str, default: str = "") -> str:
     return read_all(store, app, family).get(_key(key), default)
 
 
-def put(store: Store, app: str, family: str, key: str, value: Optional[str]) -> None:
+def put(store: Store, app: Optional[str], family: str, key: str, value: Optional[str]) -> None:
     """Sets key to value; None or an empty value clears it (back to the default)."""
     values = read_all(store, app, family)
     if value:

@@ -161,7 +161,12 @@ _PROXY = """    proxy_pass http://{upstream};
 
 
 def _log(site: Site, kind: str) -> str:
-    return site.settings.get(f"{kind}-log-path") or f"{site.log_dir}/{site.app}-{kind}.log"
+    return log_path(site.settings, site.log_dir, site.app, kind)
+
+
+def log_path(settings: dict[str, str], log_dir: str, app: str, kind: str) -> str:
+    """Where the app's access or error log goes: the path set, else APP-KIND.log in the log folder."""
+    return settings.get(f"{kind}-log-path") or f"{log_dir}/{app}-{kind}.log"
 
 
 def _hsts(settings: dict[str, str]) -> str:

@@ -84,13 +84,23 @@ def container_ports(ctx: Context, app: str, release: Release) -> tuple[int, ...]
 
 
 def url(ctx: Context, app: str) -> str:
-    app_domains = domains.app_domains(ctx.store, app)
+    """The first of the app's URLs: https where it has a certificate, at its first domain."""
+    return urls(ctx, app)[0]
+
+
+def urls(ctx: Context, app: str) -> list[str]:
+    """Every URL the app answers at (`dokku urls`): each domain (none: this host's name) with each
+    port mapping nginx serves, the https ones first (none without a certificate); default ports left out."""
     chosen = mappings(ctx, app)
     https = [m for m in chosen if m.scheme == "https"] if certs.paths(ctx.store, app) else []
-    mapping = (https or chosen)[0]
-    default = {"http": 80, "https": 443}[mapping.scheme]
-    host = app_domains[0] if app_domains else socket.getfqdn()
-    return f"{mapping.scheme}://{host}" + ("" if mapping.host_port == default else f":{mapping.host_port}")
+    chosen = https + [m for m in chosen if m.scheme != "https"] or chosen
+    hosts = domains.app_domains(ctx.store, app) or [socket.getfqdn()]
+    found = []
+    for mapping in chosen:
+        default = {"http": 80, "https": 443}.get(mapping.scheme)
+        port = "" if mapping.host_port == default else f":{mapping.host_port}"
+        found += [f"{mapping.scheme}://{host}{port}" for host in hosts]
+    return list(dict.fromkeys(found))
 
 
 def site(ctx: Context, app: str, web_containers: list[Container], release: Optional[Release]) -> nginx.Site:
@@ -151,6 +161,15 @@ def route(ctx: Context, app: str, web_containers: list[Container], release: Opti
     check_ports(ctx, app, chosen.ports)
     triggers.fire(ctx, "nginx-pre-reload", app, *internal_address(web_containers))
     _report_set_aside(ctx, ctx.nginx.install(app, config))
+
+
+def clear_config(ctx: Context, app: str) -> bool:
+    """Takes the app's generated site away now (nginx reloaded); whether there was one. The next
+    reroute (proxy:build-config, a deploy, a restart, a domain or port change) writes it again."""
+    if not ctx.nginx.config_path(app).is_file():
+        return False
+    _report_set_aside(ctx, ctx.nginx.remove(app))
+    return True
 
 
 def check_ports(ctx: Context, app: str, mappings: list[nginx.PortMap]) -> None:

@@ -27,7 +27,7 @@ ARGUMENT_VALUES = {
     "names": ["evil.test"], "target": ["web.1"], "command": ["id"], "source": ["-"],
     "image": ["minidokku/stack:latest"], "mappings": ["http:80:5000"], "proxy_type": ["nginx"],
     "container_ids": ["0123456789ab"], "release": ["v1"], "name": ["tester"], "keyfile": ["/etc/shadow"],
-    "ref": ["main"], "new_app": ["thief"], "file": ["-"],
+    "ref": ["main"], "new_app": ["thief"], "file": ["-"], "part": ["key"], "words": ["deploy-branch", "evil"],
 }  # fmt: skip
 
 
@@ -44,15 +44,17 @@ ON_A_GRANTED_APP = {
     "apps:clone", "apps:destroy", "apps:exists", "apps:lock", "apps:locked", "apps:rename", "apps:report",
     "apps:unlock",
     "builder:report", "buildpacks:list", "buildpacks:report",
-    "certs:add", "certs:generate", "certs:remove", "certs:report", "certs:update",
+    "certs:add", "certs:generate", "certs:remove", "certs:report", "certs:show", "certs:update",
     "checks:disable", "checks:enable", "checks:report", "checks:run", "checks:set", "checks:skip",
     "config:bundle", "config:clear", "config:export", "config:get", "config:import", "config:keys", "config:set",
     "config:show", "config:unset",
     "domains:add", "domains:clear", "domains:disable", "domains:enable", "domains:remove", "domains:report",
+    "domains:reset",
     "domains:set",
-    "enter", "git-hook", "logs", "nginx:report", "ports:list", "ports:report", "proxy:report",
+    "enter", "git-hook", "git:report", "git:set", "logs", "nginx:access-logs", "nginx:error-logs", "nginx:report",
+    "ports:list", "ports:report", "proxy:report",
     "ps:rebuild", "ps:report", "ps:restart", "ps:scale", "ps:set", "ps:start", "ps:stop",
-    "releases", "releases:rollback", "run",
+    "releases", "releases:rollback", "run", "url", "urls",
 }  # fmt: skip
 # What any key may run, naming no app; and apps:create, up to a user key's quota (tests/e2e).
 BY_EVERY_KEY = {"apps:list", "help", "version"}

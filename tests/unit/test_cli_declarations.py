@@ -19,12 +19,14 @@ from minidokku.settings import Settings
 # (unless refused). Every other command is recorded.
 NOT_RECORDED = {
     "apps:exists", "apps:list", "apps:locked", "apps:report", "builder:report", "buildpacks:list", "buildpacks:report",
-    "certs:report", "checks:report", "config:bundle", "config:export", "config:get", "config:keys", "config:show",
+    "certs:report", "certs:show", "checks:report", "config:bundle", "config:export", "config:get", "config:keys",
+    "config:show",
     "docker-options:report",
-    "domains:report", "events", "help", "logs", "nginx:report", "nginx:show-config", "nginx:validate-config",
+    "domains:report", "events", "git:report", "help", "logs", "nginx:access-logs", "nginx:error-logs", "nginx:report",
+    "nginx:show-config", "nginx:validate-config",
     "plugin:installed", "plugin:list", "ports:list", "ports:report", "postgres:export", "postgres:info",
     "postgres:list", "postgres:logs", "proxy:report", "ps:report", "ps:retire", "releases", "resource:report",
-    "ssh-keys:list", "version",
+    "ssh-keys:list", "url", "urls", "version",
 }  # fmt: skip
 # Run by root as root: plugin management must be, stack:build debootstraps. Others run as the owner.
 ONLY_AS_ROOT = {"plugin:install", "plugin:update", "plugin:uninstall", "plugin:enable", "plugin:disable"}
