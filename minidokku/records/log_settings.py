@@ -30,11 +30,12 @@ def get(store: Store, app: Optional[str]) -> str:
     return properties.get(store, app, FAMILY, MAX_SIZE)
 
 
-def computed(store: Store, app: str) -> str:
-    """What the app's containers get: its value, else the global one, else the default; for a
-    user key's app never more than TENANT_MAX_SIZE."""
-    value = get(store, app) or get(store, None) or DEFAULT_MAX_SIZE
-    if rules.is_tenant_app(store, app) and not _within_tenant_bound(value):
+def computed(store: Store, app: Optional[str]) -> str:
+    """What the app's containers get (app None: an app without its own value and granted to no
+    user key): its value, else the global one, else the default; for a user key's app never more
+    than TENANT_MAX_SIZE."""
+    value = (get(store, app) if app is not None else "") or get(store, None) or DEFAULT_MAX_SIZE
+    if app is not None and rules.is_tenant_app(store, app) and not _within_tenant_bound(value):
         return TENANT_MAX_SIZE
     return value
 
