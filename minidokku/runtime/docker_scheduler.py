@@ -41,6 +41,7 @@ RUN_ROLE = "run"
 # containers that live only as long as the deploy that made them: a buildpack build's, and tasks
 LEFTOVER_ROLES = ("build", TASK_ROLE)
 DEFAULT_RESTART_POLICY = {"Name": "on-failure", "MaximumRetryCount": 10}  # Dokku's default
+CONFLICT = 409  # the engine's answer to a removal already under way
 
 
 class DockerScheduler:
@@ -166,13 +167,17 @@ class DockerScheduler:
                 pass
 
     def retire(self, container_ids: list[str], grace: int = STOP_GRACE_SECONDS) -> None:
-        """Stops (SIGTERM, then SIGKILL after grace seconds) and removes the containers."""
+        """Stops (SIGTERM, then SIGKILL after grace seconds) and removes the containers; one the
+        engine removes itself once stopped (a run:detached one) is fine too."""
         for container_id in container_ids:
             try:
                 self.engine.stop_container(container_id, timeout=grace)
                 self.engine.remove_container(container_id, force=True)
             except EngineNotFound:
                 pass
+            except EngineError as error:
+                if error.status != CONFLICT:  # 409: its removal is already under way
+                    raise
 
     # -- what checks ask ------------------------------------------------------------------
     def is_running(self, container: Container) -> tuple[bool, Optional[int]]:
