@@ -25,17 +25,29 @@ COMMAND_SETTINGS = {"ignore_unknown_options": True, "allow_interspersed_args": F
 NO_TTY_HELP = "Never give the command a terminal (one is given when stdin and stdout are terminals)."
 
 
+def _extra_options(function):
+    """`-e|--env KEY=VALUE` (repeated) and `--ttl-seconds N`, before APP, as Dokku's run takes them."""
+    function = click.option(
+        "--ttl-seconds",
+        default=str(oneoff.DEFAULT_TTL_SECONDS),
+        help="How long the container may run before run:retire stops it.",
+    )(function)
+    return click.option("-e", "--env", "env", multiple=True, help="KEY=VALUE, over the app's config.")(function)
+
+
 @command("run", scope=Scope.APP, changes=True, context_settings=COMMAND_SETTINGS)
 @click.option("--no-tty", is_flag=True, help=NO_TTY_HELP)
+@_extra_options
 @click.argument("app")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 @click.pass_obj
-def run(ctx: Context, no_tty: bool, app: str, command: tuple[str, ...]) -> None:
+def run(ctx: Context, no_tty: bool, env: tuple[str, ...], ttl_seconds: str, app: str, command: tuple[str, ...]) -> None:
     """Runs a command (default bash) in a new container of the app; one quoted word is a bash
     command line. Example: dokku run catmeow python manage.py migrate"""
     apps.require(ctx, app)
+    extra = oneoff.Extra.parse(env, ttl_seconds)
     ctx.out = Output(sys.stderr, ctx.out.quiet)  # the command's stdout is the process's alone (plugins report too)
-    sys.exit(oneoff.run(ctx, app, list(command), _tty(no_tty), oneoff.Streams.of_this_process()))
+    sys.exit(oneoff.run(ctx, app, list(command), _tty(no_tty), oneoff.Streams.of_this_process(), extra))
 
 
 @command("enter", scope=Scope.APP, changes=True, context_settings=COMMAND_SETTINGS)
@@ -56,15 +68,33 @@ def _tty(no_tty: bool) -> bool:
 
 
 @command("run:detached", scope=Scope.APP, changes=True, context_settings=COMMAND_SETTINGS)
+@_extra_options
 @click.argument("app")
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 @click.pass_obj
-def detached(ctx: Context, app: str, command: tuple[str, ...]) -> None:
+def detached(ctx: Context, env: tuple[str, ...], ttl_seconds: str, app: str, command: tuple[str, ...]) -> None:
     """Runs a command in a new container of the app, in the background; prints the container's
     name. Example: dokku run:detached catmeow python manage.py clearsessions"""
     apps.require(ctx, app)
+    extra = oneoff.Extra.parse(env, ttl_seconds)
     ctx.out = Output(sys.stderr, ctx.out.quiet)  # stdout is the container's name alone
-    click.echo(oneoff.run_detached(ctx, app, list(command)))
+    click.echo(oneoff.run_detached(ctx, app, list(command), extra))
+
+
+@command("run:retire", scope=Scope.APP, changes=True)
+@click.argument("app", required=False)
+@click.pass_obj
+def retire(ctx: Context, app: Optional[str]) -> None:
+    """Stops the one-off containers that ran beyond their --ttl-seconds, of the app or (admin
+    keys) of every app; run it from cron as Dokku does. Example: dokku run:retire catmeow"""
+    if app is None:
+        ctx.out.step("Retiring all run containers")
+    now = time.time()
+    for name in apps.one_or_all(ctx, app):
+        if app is not None:
+            ctx.out.step(f"Retiring run containers for app {name}")
+        for retired in oneoff.retire_expired(ctx, name, now):
+            ctx.out.info(f"Retired {retired}")
 
 
 @command("run:list", scope=Scope.APP, changes=False)

@@ -298,7 +298,13 @@ class DockerScheduler:
             "Image": one_off.image,
             "Cmd": one_off.command,
             "Env": [f"{key}={value}" for key, value in one_off.env.items()],
-            "Labels": {labels.APP: app, labels.ROLE: RUN_ROLE, labels.PROCESS_TYPE: "run", labels.DYNO: one_off.dyno},
+            "Labels": {
+                labels.APP: app,
+                labels.ROLE: RUN_ROLE,
+                labels.PROCESS_TYPE: "run",
+                labels.DYNO: one_off.dyno,
+                labels.ACTIVE_DEADLINE: str(one_off.ttl_seconds),
+            },
             # as processes: signals reach the command, not a PID 1 that ignores them
             "HostConfig": {"Init": True, **host},
             **settings,
@@ -323,6 +329,7 @@ class DockerScheduler:
                 state=entry.get("State", ""),
                 command=entry.get("Command", ""),
                 created=int(entry.get("Created", 0)),
+                ttl_seconds=_whole_number((entry.get("Labels") or {}).get(labels.ACTIVE_DEADLINE, "")),
             )
             for entry in found
         ]
@@ -473,3 +480,7 @@ def _log_config(max_size: str) -> dict:
     if max_size == UNLIMITED_LOGS:
         return {"Type": "json-file", "Config": {}}
     return {"Type": "json-file", "Config": dict(resources.LOG_CONFIG["Config"], **{"max-size": max_size})}
+
+
+def _whole_number(text: str) -> Optional[int]:
+    return int(text) if names.is_whole_number(text) else None

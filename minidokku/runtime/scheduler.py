@@ -63,6 +63,7 @@ class OneOff:
     options: DockerOptions
     limits: resources.Limits
     tty: bool
+    ttl_seconds: int  # how long it may run before run:retire stops it
 
 
 @dataclass(frozen=True)
@@ -74,6 +75,10 @@ class OneOffContainer:
     state: str  # created, running, exited, ...
     command: str  # what the engine runs, the image's entrypoint included
     created: int  # when, in seconds since the epoch
+    ttl_seconds: Optional[int] = None  # how long it may run (None: for ever)
+
+    def expired(self, now: float) -> bool:
+        return self.ttl_seconds is not None and now > self.created + self.ttl_seconds
 
 
 @dataclass(frozen=True)

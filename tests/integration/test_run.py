@@ -115,3 +115,19 @@ def test_run_detached_lists_logs_and_stops_by_name(deployed, run_containers):
         assert time.monotonic() < deadline, run_containers()
         time.sleep(0.2)
     assert deployed.dokku("run:stop", APP).stdout == "No run containers exist\n"
+
+
+def test_run_takes_dokkus_env_and_run_retire_stops_what_outlived_its_ttl(deployed, run_containers):
+    assert deployed.dokku("run", "-e", "GREETING=hi", APP, "printenv", "GREETING").stdout == "hi\n"
+    name = deployed.dokku("run:detached", "--ttl-seconds", "1", APP, "sleep", "600").stdout.strip()
+    kept = deployed.dokku("run:detached", APP, "sleep", "600").stdout.strip()
+    time.sleep(2)
+
+    retired = deployed.dokku("run:retire", APP).stdout
+
+    assert f"Retired {name}" in retired and kept not in retired
+    deadline = time.monotonic() + 10
+    while len(run_containers()) != 1:
+        assert time.monotonic() < deadline, run_containers()
+        time.sleep(0.2)
+    assert deployed.dokku("run:stop", APP).stdout == f"{kept}\n"

@@ -10,6 +10,7 @@ The services part of the Scheduler interface (postgres) is left out but for the 
 """
 
 import itertools
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -240,7 +241,14 @@ class FakeScheduler:
         if len([c for c in self.detached.values() if self.app_of[c.id] == app]) >= at_most:
             raise AtCapacity(f"{app} runs {at_most} one-off containers already")
         number = next(self._ids)
-        container = OneOffContainer(f"r{number}", f"{app}.{one_off.dyno}", "running", " ".join(one_off.command), number)
+        container = OneOffContainer(
+            f"r{number}",
+            f"{app}.{one_off.dyno}",
+            "running",
+            " ".join(one_off.command),
+            int(time.time()),
+            one_off.ttl_seconds,
+        )
         self.detached[container.id] = container
         self.app_of[container.id] = app
         self.one_offs.append(one_off)

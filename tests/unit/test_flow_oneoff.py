@@ -112,3 +112,33 @@ def test_the_app_of_a_run_container_is_the_one_whose_label_it_has(flow):
     assert oneoff.app_of_run_container(flow.ctx, [APP, "catnip"], name) == "catnip"
     with pytest.raises(NotFound, match="No run container named 'cat.run.1'"):
         oneoff.app_of_run_container(flow.ctx, [APP, "catnip"], "cat.run.1")
+
+
+def test_run_extra_env_and_ttl_reach_the_one_off(flow):
+    flow.deploy(APP, flow.built("sha256:one"))
+    extra = oneoff.Extra.parse(("GREETING=hi", "MODE=a=b"), "600")
+    oneoff.run(flow.ctx, APP, ["ls"], False, NO_STREAMS, extra)
+    [one_off] = flow.scheduler.one_offs
+    assert (one_off.env["GREETING"], one_off.env["MODE"], one_off.ttl_seconds) == ("hi", "a=b", 600)
+    assert oneoff.Extra().ttl_seconds == oneoff.DEFAULT_TTL_SECONDS
+
+
+@pytest.mark.parametrize(
+    ("pairs", "ttl", "message"),
+    [(("NOEQUALS",), "60", "expected KEY=VALUE"), (("1BAD=x",), "60", "invalid config key"), ((), "0", "--ttl-seconds"),
+     ((), "-5", "--ttl-seconds"), ((), "9999999999", "--ttl-seconds"), ((), "1h", "--ttl-seconds")],
+)  # fmt: skip
+def test_bad_run_extras_are_refused(pairs, ttl, message):
+    with pytest.raises(ValidationError, match=message):
+        oneoff.Extra.parse(pairs, ttl)
+
+
+def test_run_retire_stops_only_the_run_containers_past_their_ttl(flow):
+    flow.deploy(APP, flow.built("sha256:one"))
+    short = oneoff.run_detached(flow.ctx, APP, ["sleep", "600"], oneoff.Extra(ttl_seconds=60))
+    long = oneoff.run_detached(flow.ctx, APP, ["sleep", "600"])
+    started = {c.name: c.created for c in oneoff.run_containers(flow.ctx, APP)}
+    assert oneoff.retire_expired(flow.ctx, APP, started[short] + 30) == []
+    assert oneoff.retire_expired(flow.ctx, APP, started[short] + 61) == [short]
+    assert [c.name for c in oneoff.run_containers(flow.ctx, APP)] == [long]
+    assert len(flow.scheduler.running(APP)) == 2  # the processes are no one-offs
