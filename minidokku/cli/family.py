@@ -13,7 +13,7 @@ from typing import Optional
 import click
 
 from minidokku.access.rules import Scope
-from minidokku.cli.declare import DeclaredCommand, command
+from minidokku.cli.declare import DeclaredCommand, command, global_option
 from minidokku.context import Context
 from minidokku.errors import ValidationError
 from minidokku.ops import apps
@@ -160,21 +160,33 @@ def set_command(
     help: str,
     unset_message: str = "Unsetting {key}",
     note: Optional[Callable[[Context, str], str]] = None,
+    change_global: Optional[Callable[[Context, str, str], None]] = None,
 ) -> DeclaredCommand:
     """`NAME APP KEY [VALUE]`: change(ctx, app, key, value) validates the key and stores the value
     (an empty value unsets it); then `Setting KEY to VALUE`, or unset_message, is printed, and the
-    note(ctx, app) line when there is one."""
+    note(ctx, app) line when there is one. With change_global, `NAME --global KEY [VALUE]` too:
+    change_global(ctx, key, value) sets the global value (admin keys only: declare.target_app)."""
 
     @click.argument("app")
-    @click.argument("key")
+    @click.argument("key", required=False, default="", metavar="KEY")  # required but after --global
     @click.argument("value", required=False, default="")
     @click.pass_obj
-    def set_(ctx: Context, app: str, key: str, value: str) -> None:
-        apps.require(ctx, app)
-        change(ctx, app, key, value)
+    def set_(ctx: Context, app: str, key: str, value: str, is_global: bool = False) -> None:
+        if is_global and change_global is not None:
+            if global_option(click.get_current_context(), "app") is None:
+                key, value = app, key  # `--global KEY [VALUE]`: its first word is the key
+            change_global(ctx, key, value)
+        else:
+            if not key:
+                here = click.get_current_context()
+                raise click.MissingParameter(ctx=here, param=next(p for p in here.command.params if p.name == "key"))
+            apps.require(ctx, app)
+            change(ctx, app, key, value)
         ctx.out.step(f"Setting {key} to {value}" if value else unset_message.format(key=key))
-        noted = note(ctx, app) if note else ""
+        noted = note(ctx, app) if note and not is_global else ""
         if noted:
             ctx.out.info(noted)
 
+    if change_global is not None:
+        set_ = click.option("--global", "is_global", is_flag=True, help="The global value, for every app.")(set_)
     return command(name, scope=scope, changes=True, help=help)(set_)

@@ -1,6 +1,7 @@
-"""ps:scale, ps:start|stop|restart|rebuild [--all], ps:report, ps:set, ps:restore (Dokku's ps plugin)."""
+"""ps:scale, ps:inspect, ps:start|stop|restart|rebuild [--all], ps:report, ps:set, ps:restore (Dokku's ps plugin)."""
 
 import functools
+import json
 from collections.abc import Callable
 from typing import Optional
 
@@ -13,30 +14,47 @@ from minidokku.cli.family import Report, Row, report_command, set_command
 from minidokku.context import Context
 from minidokku.errors import DeployFailed, MinidokkuError, ValidationError
 from minidokku.ops import apps, processes, push, retirement
-from minidokku.records import properties, ps_settings, releases
-from minidokku.runtime.scheduler import Container
+from minidokku.records import ps_settings, releases
+from minidokku.runtime.scheduler import STOP_GRACE_SECONDS, Container
 
 # The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
 FAMILIES = {"ps": "Manage app processes"}
+PS_REPORT_WIDTH = 35  # its longest label, `Ps computed stop timeout seconds:`, and two spaces
 
 
 @command("ps:scale", scope=Scope.APP, changes=True)
+@click.option("--skip-deploy", is_flag=True, help="Only record the counts: the next deploy runs them.")
+@click.option("--format", "format_", type=click.Choice(["stdout", "json"]), default="stdout", help="stdout or json.")
 @click.argument("app")
 @click.argument("pairs", nargs=-1)
 @click.pass_obj
-def scale(ctx: Context, app: str, pairs) -> None:
+def scale(ctx: Context, skip_deploy: bool, format_: str, app: str, pairs) -> None:
     """Shows or sets how many containers of each process type run. Example: dokku ps:scale catmeow web=2 worker=1"""
     if pairs:
         click.get_current_context().meta[events.DETAIL] = " ".join(pairs)
-        changes = processes.set_scale(ctx, app, list(pairs))
-        ctx.out.step(f"Scaled {app} processes: {' '.join(f'{k}={v}' for k, v in changes.items())}")
+        ctx.out.step(f"Scaling {app} processes: {' '.join(pairs)}")
+        processes.set_scale(ctx, app, list(pairs), skip_deploy)
         return
     apps.require(ctx, app)
+    counts = processes.counts(ctx, app)
+    if format_ == "json":
+        formations = [{"process_type": name, "quantity": count} for name, count in sorted(counts.items())]
+        click.echo(json.dumps(formations, separators=(",", ":")))
+        return
     ctx.out.step(f"Scaling for {app}")
     ctx.out.heading("proctype: qty")
     ctx.out.heading("--------: ---")
-    for name, count in processes.counts(ctx, app).items():
-        click.echo(f"{name + ':':<9} {count}")
+    for name, count in counts.items():
+        click.echo(f"{name + ':':<5} {count}")  # Dokku's `web:  1`, which scripts parse
+
+
+@command("ps:inspect", scope=Scope.APP, changes=False)
+@click.argument("app")
+@click.pass_obj
+def inspect(ctx: Context, app: str) -> None:
+    """Shows the engine's description of the app's containers, config values masked.
+    Example: dokku ps:inspect catmeow"""
+    click.echo(json.dumps(processes.inspect(ctx, app), sort_keys=True, indent=4))
 
 
 def _for_app_or_all(name: str, action: Callable[[Context, str], object], help: str):
@@ -82,12 +100,12 @@ set_ = set_command(
     note=lambda ctx, app: (
         "It takes effect on the next deploy or `dokku ps:restart`" if releases.current(ctx.store, app) else ""
     ),
+    change_global=lambda ctx, key, value: ps_settings.set_property(ctx.store, None, key, value),
 )
 
 
 def _report_rows(ctx: Context, app: str) -> list[Row]:
     current = releases.current(ctx.store, app)
-    restart_policy = properties.get(ctx.store, app, ps_settings.FAMILY, "restart-policy")
 
     @functools.cache
     def containers() -> list[Container]:
@@ -100,12 +118,32 @@ def _report_rows(ctx: Context, app: str) -> list[Row]:
         Row("--deployed", "Deployed", lambda: _bool(current is not None)),
         Row("--ps-release", "Release", lambda: f"{current.name} ({current.sha[:7]})" if current else "", empty="-"),
         Row("--processes", "Processes", lambda: str(len(containers()))),
+        Row("--ps-can-scale", "Ps can scale", lambda: "true"),
         Row("--ps-scale", "Scale", lambda: " ".join(f"{k}={v}" for k, v in processes.counts(ctx, app).items()), "-"),
-        Row("--ps-restart-policy", "Restart policy", lambda: restart_policy, empty="on-failure:10 (default)"),
+        *_property_rows(ctx, app),
         Row("--running", "Running", running),
-        Row("--restore", "Restore", lambda: _bool(not ps_settings.is_stopped(ctx.store, app))),
+        Row("--restore", "Restore", lambda: _bool(ps_settings.restores(ctx.store, app))),
     ]
     return rows + [Row(f"--status-{c.dyno}", f"Status {c.dyno}", functools.partial(_status, c)) for c in containers()]
+
+
+def _property_rows(ctx: Context, app: Optional[str]) -> list[Row]:
+    """The computed, global and (but for app None, --global) app's value of each property with a
+    global one, as Dokku reports them."""
+    rows = []
+    for key in ps_settings.GLOBAL_KEYS:
+        label = key.replace("-", " ")
+        rows += [
+            Row(
+                f"--ps-computed-{key}",
+                f"Ps computed {label}",
+                functools.partial(ps_settings.computed, ctx.store, app, key),
+            ),
+            Row(f"--ps-global-{key}", f"Ps global {label}", functools.partial(ps_settings.get, ctx.store, None, key)),
+        ]
+        if app is not None:
+            rows.append(Row(f"--ps-{key}", f"Ps {label}", functools.partial(ps_settings.get, ctx.store, app, key)))
+    return rows
 
 
 def _status(container: Container) -> str:
@@ -120,9 +158,10 @@ def _bool(value: bool) -> str:
 report = report_command(
     "ps:report",
     Scope.APP,
-    Report("ps", "--ps-", legacy=True),
+    Report("ps", "--ps-", legacy=True, width=PS_REPORT_WIDTH),
     _report_rows,
     help="Shows the processes of one app, or of every app. Example: dokku ps:report catmeow",
+    global_rows=lambda ctx: _property_rows(ctx, None),
 )
 
 
@@ -147,8 +186,9 @@ def restore(ctx: Context, app: Optional[str]) -> None:
 
 @command("ps:retire", scope=Scope.ADMIN, changes=False, runs=Runs.INTERNAL, hidden=True)
 @click.option("--wait", type=int, default=0)
+@click.option("--grace", type=int, default=STOP_GRACE_SECONDS)
 @click.argument("container_ids", nargs=-1)
 @click.pass_obj
-def retire(ctx: Context, wait: int, container_ids) -> None:
+def retire(ctx: Context, wait: int, grace: int, container_ids) -> None:
     """Stops and removes containers after a wait (run detached by a deploy)."""
-    retirement.retire_after(ctx, list(container_ids), wait)
+    retirement.retire_after(ctx, list(container_ids), wait, grace)

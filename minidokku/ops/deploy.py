@@ -20,9 +20,9 @@ from minidokku.build import builds
 from minidokku.build.builders import BuildResult, image_repository
 from minidokku.context import Context
 from minidokku.errors import Locked, NotFound
-from minidokku.ops import apps, retirement, tasks
+from minidokku.ops import apps, logs, retirement, tasks
 from minidokku.plugins import triggers
-from minidokku.records import docker_options, envfile, ps_settings, releases, resources, scale
+from minidokku.records import docker_options, envfile, log_settings, ps_settings, releases, resources, scale
 from minidokku.records.releases import Release
 from minidokku.routing import proxy
 from minidokku.runtime import checks
@@ -129,14 +129,18 @@ def deploy_release(ctx: Context, app: str, release: Release, new_release: bool =
         _check(ctx, app, release, new)
         ctx.proxy.route(app, web, release)
     except BaseException:  # whatever stops the deploy (even ^C), the new containers go
-        ctx.scheduler.retire([c.id for c in new], grace=0)
+        try:
+            logs.record_failed(ctx, app, new)  # what they printed stays, for logs:failed
+        finally:
+            ctx.scheduler.retire([c.id for c in new], grace=0)
         raise
     if new_release:
         _record(ctx, app, recorded)
     ctx.scheduler.mark_retiring(old)
     ctx.scheduler.retire_earlier_beyond(docker_name, old, scale.MAX_CONTAINERS)
     ctx.scheduler.settle_names(new)
-    retirement.schedule(ctx, old + stale, checks.wait_to_retire(ctx.store, app, release.config))
+    wait = checks.wait_to_retire(ctx.store, app, release.config)
+    retirement.schedule(ctx, old + stale, wait, ps_settings.stop_timeout(ctx.store, app))
     ps_settings.mark_running(ctx.store, app)
     if new_release:
         _prune_images(ctx, app)
@@ -160,6 +164,8 @@ def _record(ctx: Context, app: str, release: Release) -> None:
 def _start(ctx: Context, app: str, release: Release, counts: dict[str, int]) -> list[Container]:
     policy = ps_settings.restart_policy(ctx.store, app)
     published = ctx.proxy.published_ports(app, release)
+    stored = docker_options.stored_lines(ctx.store, app, "deploy")  # once per deploy, not per container
+    log_max_size = log_settings.computed(ctx.store, app)
     started: list[Container] = []
     try:
         for process_type, count in counts.items():
@@ -170,10 +176,18 @@ def _start(ctx: Context, app: str, release: Release, counts: dict[str, int]) -> 
                 )
                 # what a tenant's app does not get is said once, at the first container
                 warn = None if started else ctx.out
-                options = docker_options.for_phase(ctx.store, app, "deploy", from_plugins, warn)
+                options = docker_options.for_phase(ctx.store, app, "deploy", from_plugins, warn, stored)
                 started.append(
                     ctx.scheduler.start(
-                        ctx.docker_name(app), release, process_type, index, options, policy, published, limits=limits
+                        ctx.docker_name(app),
+                        release,
+                        process_type,
+                        index,
+                        options,
+                        policy,
+                        published,
+                        limits=limits,
+                        log_max_size=log_max_size,
                     )
                 )
     except BaseException:

@@ -1,4 +1,7 @@
-"""An app's logs: every process container's output, each line prefixed `app[web.1]:` as Dokku does."""
+"""An app's logs: every process container's output, each line prefixed `app[web.1]:` as Dokku
+does; its one-off containers' (`run:logs`); and the output of the last failed deploy's new
+containers (`logs:failed`), kept in APP/FAILED_LOGS since the containers themselves are removed
+when a deploy fails (the old release keeps serving)."""
 
 import queue
 import threading
@@ -7,7 +10,12 @@ from typing import Optional
 
 from minidokku.context import Context
 from minidokku.errors import NotFound
+from minidokku.ops import oneoff
 from minidokku.runtime.scheduler import Container
+
+FAILED_FILE = "FAILED_LOGS"
+FAILED_LINES = 200  # the last lines kept of each failed container
+FAILED_LINE_CHARACTERS = 4096  # a longer line is cut: one endless line cannot grow the file without end
 
 
 def lines(
@@ -22,40 +30,73 @@ def lines(
             dynos = ", ".join(sorted({c.dyno for c in containers})) or "none"
             raise NotFound(f"{app} has no process {process!r}; its processes: {dynos}")
         containers = chosen
+    yield from _read(ctx, [(c.id, c.dyno) for c in containers], follow, history, quiet)
+
+
+def run_lines(
+    ctx: Context, app: str, name: Optional[str], follow: bool, history: int, quiet: bool = False
+) -> Iterator[str]:
+    """The output of the app's one-off container named name (oneoff.find_run_container), or of
+    every one of them, prefixed `app[run.1234]:` unless quiet."""
+    chosen = [oneoff.find_run_container(ctx, app, name)] if name else oneoff.run_containers(ctx, app)
+    prefix = f"{ctx.docker_name(app)}."
+    yield from _read(ctx, [(c.id, c.name.removeprefix(prefix)) for c in chosen], follow, history, quiet)
+
+
+def _read(ctx: Context, sources: list[tuple[str, str]], follow: bool, history: int, quiet: bool) -> Iterator[str]:
+    """The lines of each (container id, dyno), one container after the other, or with follow
+    merged as they arrive."""
     if not follow:
-        for container in containers:
-            yield from _container_lines(ctx, container, follow=False, history=history, quiet=quiet)
+        for container_id, dyno in sources:
+            yield from _container_lines(ctx, container_id, dyno, follow=False, history=history, quiet=quiet)
         return
-    yield from _merged(ctx, containers, history, quiet)
+    yield from _merged(ctx, sources, history, quiet)
 
 
-def _container_lines(ctx: Context, container: Container, follow: bool, history: int, quiet: bool) -> Iterator[str]:
-    for line in ctx.scheduler.logs(container.id, follow=follow, tail=history, timestamps=not quiet):
+def _container_lines(
+    ctx: Context, container_id: str, dyno: str, follow: bool, history: int, quiet: bool
+) -> Iterator[str]:
+    for line in ctx.scheduler.logs(container_id, follow=follow, tail=history, timestamps=not quiet):
         if quiet:
             yield line
         else:
             timestamp, _, message = line.partition(" ")
-            yield f"{timestamp} app[{container.dyno}]: {message}"
+            yield f"{timestamp} app[{dyno}]: {message}"
 
 
-def _merged(ctx: Context, containers: list[Container], history: int, quiet: bool) -> Iterator[str]:
+def _merged(ctx: Context, sources: list[tuple[str, str]], history: int, quiet: bool) -> Iterator[str]:
     """Follows several containers at once, yielding lines as they arrive from any of them."""
     arrived: queue.Queue[object] = queue.Queue()
     finished = object()
 
-    def pump(container: Container) -> None:
+    def pump(container_id: str, dyno: str) -> None:
         try:
-            for line in _container_lines(ctx, container, follow=True, history=history, quiet=quiet):
+            for line in _container_lines(ctx, container_id, dyno, follow=True, history=history, quiet=quiet):
                 arrived.put(line)
         finally:
             arrived.put(finished)
 
-    for container in containers:
-        threading.Thread(target=pump, args=(container,), daemon=True).start()
-    remaining = len(containers)
+    for source in sources:
+        threading.Thread(target=pump, args=source, daemon=True).start()
+    remaining = len(sources)
     while remaining:
         item = arrived.get()
         if item is finished:
             remaining -= 1
         else:
             yield item
+
+
+def record_failed(ctx: Context, app: str, containers: list[Container]) -> None:
+    """Keeps the last output of a failed deploy's new containers (before they are removed), in
+    place of the previous failed deploy's."""
+    kept = []
+    for container in containers:
+        output = ctx.scheduler.last_logs(container.id, FAILED_LINES)
+        kept += [line[:FAILED_LINE_CHARACTERS] for line in output.splitlines()]
+    ctx.store.write(app, FAILED_FILE, "".join(f"{line}\n" for line in kept))
+
+
+def failed(ctx: Context, app: str) -> Optional[str]:
+    """What the last failed deploy's containers printed; None when no deploy failed."""
+    return ctx.store.read(app, FAILED_FILE)

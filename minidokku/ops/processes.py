@@ -7,6 +7,7 @@ RUNNING=false, see records/ps_settings.py), so `ps:restore` leaves it stopped.
 
 from typing import Optional
 
+from minidokku.access import rules
 from minidokku.context import Context
 from minidokku.errors import ValidationError
 from minidokku.ops import apps, deploy
@@ -15,8 +16,9 @@ from minidokku.records.releases import Release
 from minidokku.runtime.scheduler import Container
 
 
-def set_scale(ctx: Context, app: str, pairs: list[str]) -> dict[str, int]:
-    """Saves the new counts and, when the app is deployed, runs them without downtime."""
+def set_scale(ctx: Context, app: str, pairs: list[str], skip_deploy: bool = False) -> dict[str, int]:
+    """Saves the new counts and, when the app is deployed (and not skip_deploy: the counts are
+    then only recorded, for the next deploy), runs them without downtime."""
     apps.require(ctx, app)
     changes = scale.parse_pairs(pairs)
     with deploy.exclusive(ctx, app):
@@ -30,13 +32,42 @@ def set_scale(ctx: Context, app: str, pairs: list[str]) -> dict[str, int]:
         saved = scale.read(ctx.store, app)
         previous = dict(saved)
         scale.write(ctx.store, app, dict(saved, **changes))
-        if current is not None and not ps_settings.is_stopped(ctx.store, app):
+        if current is not None and not skip_deploy and not ps_settings.is_stopped(ctx.store, app):
             try:
                 deploy.restart(ctx, app)
             except BaseException:
                 scale.write(ctx.store, app, previous)
                 raise
     return changes
+
+
+# ps:inspect shows these environment variables as they are and every other one's value as
+# XXXXXX, as Dokku does; a user key's app is shown without the host's paths (its engine files).
+SHOWN_ENV_PREFIXES = ("CACHE_PATH=", "DOCKER_", "DOKKU_", "DYNO=", "PATH=", "PORT=", "USER=")
+MASK = "XXXXXX"
+HOST_PATH_FIELDS = ("GraphDriver", "LogPath", "ResolvConfPath", "HostnamePath", "HostsPath")
+
+
+def inspect(ctx: Context, app: str) -> list[dict]:
+    """The engine's description of the app's process containers (`docker inspect`), their
+    config values masked: ps:inspect's output can be pasted elsewhere."""
+    apps.require(ctx, app)
+    tenant = rules.is_tenant_app(ctx.store, app)
+    return [_sanitized(found, tenant) for found in ctx.scheduler.inspect(ctx.scheduler.running(ctx.docker_name(app)))]
+
+
+def _sanitized(found: dict, tenant: bool) -> dict:
+    config = dict(found.get("Config") or {})
+    config["Env"] = [_masked(entry) for entry in config.get("Env") or []]
+    shown = dict(found, Config=config)
+    if tenant:
+        for name in HOST_PATH_FIELDS:
+            shown.pop(name, None)
+    return shown
+
+
+def _masked(entry: str) -> str:
+    return entry if entry.startswith(SHOWN_ENV_PREFIXES) else f"{entry.partition('=')[0]}={MASK}"
 
 
 def counts(ctx: Context, app: str) -> dict[str, int]:
@@ -54,7 +85,8 @@ def stop(ctx: Context, app: str) -> None:
     with deploy.exclusive(ctx, app):
         ps_settings.mark_stopped(ctx.store, app)
         ctx.proxy.route(app, [])  # first: requests get a 503, not a 502 from a stopping container
-        ctx.scheduler.stop(ctx.scheduler.running(ctx.docker_name(app)))
+        grace = ps_settings.stop_timeout(ctx.store, app)
+        ctx.scheduler.stop(ctx.scheduler.running(ctx.docker_name(app)), grace=grace)
 
 
 def start(ctx: Context, app: str) -> Release:
@@ -76,10 +108,11 @@ def restore(ctx: Context, app: str) -> Optional[str]:
     Containers of the recorded release that are there keep serving (stopped ones start again)
     and nginx learns their ports; when one is missing the release is deployed again. Every other
     container of the app goes: a killed deploy's new ones, old ones it had not yet retired.
-    Returns what was done, or None when nothing was due.
+    Returns what was done, or None when nothing was due (or the app is not to be restored:
+    stopped by ps:stop, or `ps:set APP restore false`).
     """
     apps.require(ctx, app)
-    if ps_settings.is_stopped(ctx.store, app):
+    if not ps_settings.restores(ctx.store, app):
         return None
     # not exclusive(): apps:lock holds off new deploys, not the recorded release coming back
     with deploy.locked(ctx, app):  # which finishes first what a killed deploy left half done

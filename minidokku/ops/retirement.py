@@ -13,21 +13,22 @@ import subprocess
 import time
 
 from minidokku.context import Context
-from minidokku.runtime.scheduler import Container
+from minidokku.runtime.scheduler import STOP_GRACE_SECONDS, Container
 
 
-def schedule(ctx: Context, containers: list[Container], wait: int) -> None:
-    """Retires running containers after wait seconds and stopped ones now."""
+def schedule(ctx: Context, containers: list[Container], wait: int, grace: int = STOP_GRACE_SECONDS) -> None:
+    """Retires running containers after wait seconds and stopped ones now; each stopping one
+    gets grace seconds (the app's stop-timeout-seconds) between SIGTERM and SIGKILL."""
     stopped = [c.id for c in containers if not c.running]
     running = [c.id for c in containers if c.running]
     ctx.scheduler.retire(stopped)
     if not running:
         return
     if wait <= 0:
-        ctx.scheduler.retire(running)
+        ctx.scheduler.retire(running, grace)
         return
     subprocess.Popen(  # noqa: S603 - an argv list of our own program and container ids
-        [*ctx.settings.program, "ps:retire", "--wait", str(wait), *running],
+        [*ctx.settings.program, "ps:retire", "--wait", str(wait), "--grace", str(grace), *running],
         # minidokku's own errand, not the key's that deployed: no NAME (access/rules.py)
         env={**{k: v for k, v in os.environ.items() if k != "NAME"}, "DOKKU_ROOT": str(ctx.settings.root)},
         stdin=subprocess.DEVNULL,
@@ -37,7 +38,7 @@ def schedule(ctx: Context, containers: list[Container], wait: int) -> None:
     )
 
 
-def retire_after(ctx: Context, container_ids: list[str], wait: int) -> None:
+def retire_after(ctx: Context, container_ids: list[str], wait: int, grace: int = STOP_GRACE_SECONDS) -> None:
     """Body of `ps:retire`: sleeps, then stops and removes the containers (gone ones are fine)."""
     time.sleep(wait)
-    ctx.scheduler.retire(container_ids)
+    ctx.scheduler.retire(container_ids, grace)

@@ -254,15 +254,25 @@ def clear(store: Store, app: Optional[str], phases: list[str]) -> None:
         store.remove(app, file_name(phase))
 
 
+def stored_lines(store: Store, app: Optional[str], phase: str) -> list[str]:
+    """The phase's stored options a container of the app gets: the global ones, then the app's."""
+    return lines(store, None, phase) + (lines(store, app, phase) if app is not None else [])
+
+
 def for_phase(
-    store: Store, app: Optional[str], phase: str, plugin_args: Sequence[str] = (), out: Optional[Output] = None
+    store: Store,
+    app: Optional[str],
+    phase: str,
+    plugin_args: Sequence[str] = (),
+    out: Optional[Output] = None,
+    stored: Optional[list[str]] = None,
 ) -> DockerOptions:
     """What a container of the phase gets: the global options, the app's, then plugin_args (what
     plugins printed for a docker-args-* trigger); a later one wins where two set a value. A
     tenant's app gets them confined, saying on out (when given) what was left out. Without an app
-    (a container of minidokku's own, such as a service's image build): the global options."""
-    app_lines = lines(store, app, phase) if app is not None else []
-    options = parse(lines(store, None, phase) + app_lines + list(plugin_args))
+    (a container of minidokku's own, such as a service's image build): the global options.
+    stored: stored_lines() read once by a caller starting many containers (a deploy)."""
+    options = parse((stored_lines(store, app, phase) if stored is None else stored) + list(plugin_args))
     if app is None or not rules.is_tenant_app(store, app):
         return options
     confined, dropped = confine(options)

@@ -23,11 +23,13 @@ from minidokku.runtime import isolation, labels, terminal
 from minidokku.runtime.scheduler import (
     RETIRING,
     STOP_GRACE_SECONDS,
+    UNLIMITED_LOGS,
     UPCOMING,
     AtCapacity,
     Container,
     Image,
     OneOff,
+    OneOffContainer,
     Service,
     ServiceState,
 )
@@ -39,6 +41,7 @@ RUN_ROLE = "run"
 # containers that live only as long as the deploy that made them: a buildpack build's, and tasks
 LEFTOVER_ROLES = ("build", TASK_ROLE)
 DEFAULT_RESTART_POLICY = {"Name": "on-failure", "MaximumRetryCount": 10}  # Dokku's default
+CONFLICT = 409  # the engine's answer to a removal already under way
 
 
 class DockerScheduler:
@@ -89,9 +92,11 @@ class DockerScheduler:
         extra_ports: tuple[int, ...] = (),
         *,
         limits: resources.Limits,
+        log_max_size: Optional[str] = None,
     ) -> Container:
         """Starts one container, bounded by limits; web publishes its PORT (and extra_ports, for
-        `ports:add` mappings to other container ports) on 127.0.0.1."""
+        `ports:add` mappings to other container ports) on 127.0.0.1. log_max_size: the json-file
+        log's size before it rotates (`20m`, or UNLIMITED), None for the default."""
         dyno = f"{process_type}.{index}"
         environment = dict(release.config, DYNO=dyno)
         if process_type == "web":
@@ -110,6 +115,8 @@ class DockerScheduler:
             # (an app as PID 1 would ignore it and be killed only after the grace period).
             "HostConfig": {"RestartPolicy": restart_policy or DEFAULT_RESTART_POLICY, "Init": True},
         }
+        if log_max_size:
+            config["HostConfig"]["LogConfig"] = _log_config(log_max_size)
         command = release.command(process_type)
         if command:
             config["Cmd"] = command
@@ -160,13 +167,17 @@ class DockerScheduler:
                 pass
 
     def retire(self, container_ids: list[str], grace: int = STOP_GRACE_SECONDS) -> None:
-        """Stops (SIGTERM, then SIGKILL after grace seconds) and removes the containers."""
+        """Stops (SIGTERM, then SIGKILL after grace seconds) and removes the containers; one the
+        engine removes itself once stopped (a run:detached one) is fine too."""
         for container_id in container_ids:
             try:
                 self.engine.stop_container(container_id, timeout=grace)
                 self.engine.remove_container(container_id, force=True)
             except EngineNotFound:
                 pass
+            except EngineError as error:
+                if error.status != CONFLICT:  # 409: its removal is already under way
+                    raise
 
     # -- what checks ask ------------------------------------------------------------------
     def is_running(self, container: Container) -> tuple[bool, Optional[int]]:
@@ -253,32 +264,84 @@ class DockerScheduler:
     # -- one-off processes ---------------------------------------------------------------
     def run(self, app: str, one_off: OneOff, streams: Streams, at_most: int) -> int:
         """Attached before it starts (no output is lost) and removed after, whatever ends it."""
-        config = {
-            "Image": one_off.image,
-            "Cmd": one_off.command,
-            "Env": [f"{key}={value}" for key, value in one_off.env.items()],
-            "Labels": {labels.APP: app, labels.ROLE: RUN_ROLE, labels.PROCESS_TYPE: "run", labels.DYNO: one_off.dyno},
+        attached = {
             "Tty": one_off.tty,
             "OpenStdin": True,
             "StdinOnce": True,  # the process reads end-of-file when our stdin ends
             "AttachStdin": True,
             "AttachStdout": True,
             "AttachStderr": True,
-            "HostConfig": {"Init": True},  # as processes: signals reach the command, not a PID 1 that ignores them
         }
-        container_id = isolation.create_container(
-            self.engine, config, one_off.options, one_off.limits, self.network, name=f"{app}.{one_off.dyno}"
-        )
+        container_id, _name = self._create_one_off(app, one_off, at_most, attached, {})
         try:
-            # counted once this one exists: of two runs racing for the last place, neither gets it
-            if len(self.engine.list_containers({labels.APP: app, labels.ROLE: RUN_ROLE})) > at_most:
-                raise AtCapacity(f"{app} runs {at_most} one-off containers already")
             with self.engine.attach_container(container_id, one_off.tty) as stream:
                 self.engine.start_container(container_id)
                 terminal.converse(stream, streams, partial(self.engine.resize_container, container_id))
             return self.engine.wait_container(container_id)
         finally:
             self.engine.remove_container(container_id, force=True)
+
+    def run_detached(self, app: str, one_off: OneOff, at_most: int) -> str:
+        """Starts a one-off process in the background, removed by the engine when it ends."""
+        container_id, name = self._create_one_off(app, one_off, at_most, {}, {"AutoRemove": True})
+        try:
+            self.engine.start_container(container_id)
+        except BaseException:
+            self.engine.remove_container(container_id, force=True)
+            raise
+        return name
+
+    def _create_one_off(self, app: str, one_off: OneOff, at_most: int, settings: dict, host: dict) -> tuple[str, str]:
+        """Creates the container (config settings and HostConfig host merged in); returns its id
+        and name. Raises AtCapacity (the container removed) when the app runs more than at_most."""
+        config = {
+            "Image": one_off.image,
+            "Cmd": one_off.command,
+            "Env": [f"{key}={value}" for key, value in one_off.env.items()],
+            "Labels": {
+                labels.APP: app,
+                labels.ROLE: RUN_ROLE,
+                labels.PROCESS_TYPE: "run",
+                labels.DYNO: one_off.dyno,
+                labels.ACTIVE_DEADLINE: str(one_off.ttl_seconds),
+            },
+            # as processes: signals reach the command, not a PID 1 that ignores them
+            "HostConfig": {"Init": True, **host},
+            **settings,
+        }
+        name = f"{app}.{one_off.dyno}"
+        container_id = isolation.create_container(
+            self.engine, config, one_off.options, one_off.limits, self.network, name=name
+        )
+        # counted once this one exists: of two runs racing for the last place, neither gets it
+        if len(self.engine.list_containers({labels.APP: app, labels.ROLE: RUN_ROLE})) > at_most:
+            self.engine.remove_container(container_id, force=True)
+            raise AtCapacity(f"{app} runs {at_most} one-off containers already")
+        return container_id, name
+
+    def run_containers(self, app: str) -> list[OneOffContainer]:
+        """The app's one-off containers (found by their labels), ordered by name."""
+        found = self.engine.list_containers({labels.APP: app, labels.ROLE: RUN_ROLE}, all_states=True)
+        listed = [
+            OneOffContainer(
+                id=entry["Id"],
+                name=(entry.get("Names") or ["/"])[0].lstrip("/"),
+                state=entry.get("State", ""),
+                command=entry.get("Command", ""),
+                created=int(entry.get("Created", 0)),
+                ttl_seconds=_whole_number((entry.get("Labels") or {}).get(labels.ACTIVE_DEADLINE, "")),
+            )
+            for entry in found
+        ]
+        return sorted(listed, key=lambda c: c.name)
+
+    def inspect(self, containers: list[Container]) -> list[dict]:
+        """The engine's whole description of each container (`docker inspect`); gone ones left out."""
+        described = []
+        for container in containers:
+            with contextlib.suppress(EngineNotFound):
+                described.append(self.engine.inspect_container(container.id))
+        return described
 
     def enter(self, container: Container, command: list[str], tty: bool, streams: Streams) -> int:
         entrypoint = self.engine.inspect_container(container.id)["Config"]["Entrypoint"] or []
@@ -410,3 +473,14 @@ class DockerScheduler:
             release=container_labels.get(labels.RELEASE, ""),
             host_ports=host_ports,
         )
+
+
+def _log_config(max_size: str) -> dict:
+    """The json-file log driver rotating at max_size (as many files as by default), or never."""
+    if max_size == UNLIMITED_LOGS:
+        return {"Type": "json-file", "Config": {}}
+    return {"Type": "json-file", "Config": dict(resources.LOG_CONFIG["Config"], **{"max-size": max_size})}
+
+
+def _whole_number(text: str) -> Optional[int]:
+    return int(text) if names.is_whole_number(text) else None

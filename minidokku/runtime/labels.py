@@ -4,6 +4,7 @@ APP = "com.dokku.app-name"
 PROCESS_TYPE = "com.dokku.process-type"
 DYNO = "com.dokku.dyno"
 RELEASE = "com.dokku.release"
+ACTIVE_DEADLINE = "com.dokku.active-deadline-seconds"  # a one-off's: how long it may run (run:retire)
 ROLE = "com.dokku.role"  # "build", "process" (a Procfile process) or "run" (one-off); images inherit
 # the build container's labels, so every container sets its role explicitly
 SERVICE = "com.minidokku.service"  # a service's container, volume and network: "postgres/NAME"

@@ -23,6 +23,7 @@ from minidokku.runtime.terminal import Streams
 UPCOMING = ".upcoming-"
 RETIRING = ".retiring-"
 STOP_GRACE_SECONDS = 10
+UNLIMITED_LOGS = "unlimited"  # a log_max_size: the container's log never rotates
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,22 @@ class OneOff:
     options: DockerOptions
     limits: resources.Limits
     tty: bool
+    ttl_seconds: int  # how long it may run before run:retire stops it
+
+
+@dataclass(frozen=True)
+class OneOffContainer:
+    """A one-off container of an app (`run`, `run:detached`), as `run:list` shows it."""
+
+    id: str  # the scheduler's handle
+    name: str  # `app.run.1234`
+    state: str  # created, running, exited, ...
+    command: str  # what the engine runs, the image's entrypoint included
+    created: int  # when, in seconds since the epoch
+    ttl_seconds: Optional[int] = None  # how long it may run (None: for ever)
+
+    def expired(self, now: float) -> bool:
+        return self.ttl_seconds is not None and now > self.created + self.ttl_seconds
 
 
 @dataclass(frozen=True)
@@ -109,6 +126,9 @@ class Scheduler(Protocol):
     def web_containers(self, app: str) -> list[Container]:
         """The running web containers: their host_ports are the addresses that serve the app."""
 
+    def inspect(self, containers: list[Container]) -> list[dict]:
+        """The engine's whole description of each container (`docker inspect`); gone ones left out."""
+
     def start(
         self,
         app: str,
@@ -120,9 +140,11 @@ class Scheduler(Protocol):
         extra_ports: tuple[int, ...] = (),
         *,
         limits: resources.Limits,
+        log_max_size: Optional[str] = None,
     ) -> Container:
         """Starts dyno `process_type.index` of the release under an upcoming name; web publishes
-        its PORT (and extra_ports) where the proxy reaches it."""
+        its PORT (and extra_ports) where the proxy reaches it. log_max_size: the size at which
+        its log rotates (`20m`, or UNLIMITED_LOGS), None for the scheduler's default."""
 
     def restart(self, container: Container) -> Container:
         """Starts a stopped container again (its port may change)."""
@@ -183,6 +205,13 @@ class Scheduler(Protocol):
     def run(self, app: str, one_off: OneOff, streams: Streams, at_most: int) -> int:
         """Runs a one-off process attached to streams and removes it after; returns its exit
         status. Raises AtCapacity when the app runs more than at_most one-offs with it."""
+
+    def run_detached(self, app: str, one_off: OneOff, at_most: int) -> str:
+        """Starts a one-off process without a terminal, removed when it ends; returns its
+        container's name. Raises AtCapacity as run does."""
+
+    def run_containers(self, app: str) -> list[OneOffContainer]:
+        """The app's one-off containers (found by the app's label, never by their name)."""
 
     def enter(self, container: Container, command: list[str], tty: bool, streams: Streams) -> int:
         """Runs command (behind the image's entrypoint) in a running container; returns its status."""

@@ -1,6 +1,7 @@
 """Processes on the real engine behind a real nginx: scale, checks, release tasks, releases and
 rollback, stop/start, locks. Apps are pushed over git's local transport (same hook as ssh)."""
 
+import json
 import threading
 import time
 
@@ -60,7 +61,7 @@ def test_two_web_containers_both_get_traffic(platform, engine, tmp_path):
     serving = {c["Labels"][labels.DYNO] for c in containers(engine, platform) if ".retiring-" not in c["Names"][0]}
     assert serving == {"web.1", "web.2"}, "worker=0 leaves no worker but the retiring one"
     shown = platform.dokku("ps:scale", "procs").stdout
-    assert "web:      2" in shown and "worker:   0" in shown
+    assert "web:  2" in shown and "worker: 0" in shown  # Dokku's lines
 
 
 def test_failing_healthcheck_leaves_the_old_release_serving(platform, engine, tmp_path):
@@ -109,7 +110,7 @@ def test_stop_answers_503_and_start_brings_the_app_back(platform, tmp_path):
     platform.dokku("ps:stop", "procs")
     platform.wait_for_reload(workers)
     assert platform.get(HOST)[0] == 503
-    assert "Running:                false" in platform.dokku("ps:report", "procs").stdout
+    assert platform.dokku("ps:report", "procs", "--running").stdout == "false\n"
     assert "Restored" not in platform.dokku("ps:restore").stdout, "a stopped app stays stopped"
 
     platform.dokku("ps:start", "procs")
@@ -177,8 +178,7 @@ def test_restart_policy_and_checks_settings_apply_on_the_next_deploy(platform, e
     serving = [c for c in containers(engine, platform) if ".retiring-" not in c["Names"][0]]
     policies = {engine.inspect_container(c["Id"])["HostConfig"]["RestartPolicy"]["Name"] for c in serving}
     assert policies == {"always"}
-    assert "Ps restart policy:" not in platform.dokku("ps:report", "procs").stdout
-    assert "always" in platform.dokku("ps:report", "procs").stdout
+    assert platform.dokku("ps:report", "procs", "--ps-computed-restart-policy").stdout == "always\n"
     report = platform.dokku("checks:report", "procs").stdout
     assert "Checks skipped list:" in report and "web" in report
 
@@ -188,3 +188,36 @@ def test_restart_policy_and_checks_settings_apply_on_the_next_deploy(platform, e
     assert not before & {c["Id"] for c in containers(engine, platform)}, "without zero-downtime the old ones go first"
     wrong = platform.dokku("ps:set", "procs", "restart-policy", "sometimes", check=False)
     assert wrong.returncode != 0 and "restart" in wrong.stderr
+
+
+def test_log_size_and_global_restart_policy_apply_on_the_next_deploy_and_inspect_masks_the_config(
+    platform, engine, tmp_path
+):
+    deploy_procs(platform, tmp_path)
+    platform.dokku("config:set", "procs", "SECRET_KEY=hunter2")
+    platform.dokku("logs:set", "procs", "max-size", "20m")
+    platform.dokku("ps:set", "--global", "restart-policy", "unless-stopped")
+
+    platform.dokku("ps:restart", "procs")
+
+    serving = [c for c in containers(engine, platform) if ".retiring-" not in c["Names"][0]]
+    hosts = [engine.inspect_container(c["Id"])["HostConfig"] for c in serving]
+    assert {h["LogConfig"]["Config"]["max-size"] for h in hosts} == {"20m"}
+    assert {h["RestartPolicy"]["Name"] for h in hosts} == {"unless-stopped"}
+    inspected = json.loads(platform.dokku("ps:inspect", "procs").stdout)
+    assert {c["Id"] for c in inspected} == {c["Id"] for c in serving}
+    env = [entry for c in inspected for entry in c["Config"]["Env"]]
+    assert "SECRET_KEY=XXXXXX" in env and not any("hunter2" in entry for entry in env)
+    platform.dokku("ps:set", "--global", "restart-policy")
+
+
+def test_logs_failed_shows_what_the_failed_deploys_containers_printed(platform, tmp_path):
+    deploy_procs(platform, tmp_path)
+    nothing = platform.dokku("logs:failed", "procs")
+    assert (nothing.stdout, nothing.stderr) == ("", " !     No failed containers found\n")
+
+    failed = platform.dokku("config:set", "procs", "HEALTH_STATUS=500", check=False)
+
+    assert failed.returncode != 0
+    wait_until_serving(platform, HOST, "hello from web.1")  # the old release serves on
+    assert "worker tick from worker.1" in platform.dokku("logs:failed", "procs").stdout

@@ -1,5 +1,6 @@
 """run, enter and logs -p/-q on the real engine, with catmeow pushed to a test platform."""
 
+import json
 import signal
 import subprocess
 import time
@@ -93,3 +94,40 @@ def test_a_run_whose_session_hangs_up_leaves_no_container(deployed, run_containe
     command.send_signal(hang_up)
     assert command.wait(timeout=20) == 128 + hang_up
     assert run_containers() == []
+
+
+def test_run_detached_lists_logs_and_stops_by_name(deployed, run_containers):
+    name = deployed.dokku("run:detached", APP, "bash", "-c", "echo purr; sleep 600").stdout.strip()
+    namespace = envfile.parse((deployed.root / "SETTINGS").read_text())["NAMESPACE"]
+    assert name.startswith(f"{namespace}{APP}.run.")
+    listed = deployed.dokku("run:list", APP).stdout.splitlines()
+    assert listed[0] == f"=====> {APP} run containers" and listed[2].startswith(name)
+    assert json.loads(deployed.dokku("run:list", APP, "--format", "json").stdout)[0]["state"] == "running"
+    deadline = time.monotonic() + 10
+    while "purr" not in deployed.dokku("run:logs", APP, "--container", name, "-q").stdout:
+        assert time.monotonic() < deadline, "run:logs never showed the container's output"
+        time.sleep(0.2)
+
+    assert deployed.dokku("run:stop", APP, "--container", name).stdout == f"{name}\n"
+
+    deadline = time.monotonic() + 10
+    while run_containers():  # the engine removes it once it stopped
+        assert time.monotonic() < deadline, run_containers()
+        time.sleep(0.2)
+    assert deployed.dokku("run:stop", APP).stdout == "No run containers exist\n"
+
+
+def test_run_takes_dokkus_env_and_run_retire_stops_what_outlived_its_ttl(deployed, run_containers):
+    assert deployed.dokku("run", "-e", "GREETING=hi", APP, "printenv", "GREETING").stdout == "hi\n"
+    name = deployed.dokku("run:detached", "--ttl-seconds", "1", APP, "sleep", "600").stdout.strip()
+    kept = deployed.dokku("run:detached", APP, "sleep", "600").stdout.strip()
+    time.sleep(2)
+
+    retired = deployed.dokku("run:retire", APP).stdout
+
+    assert f"Retired {name}" in retired and kept not in retired
+    deadline = time.monotonic() + 10
+    while len(run_containers()) != 1:
+        assert time.monotonic() < deadline, run_containers()
+        time.sleep(0.2)
+    assert deployed.dokku("run:stop", APP).stdout == f"{kept}\n"

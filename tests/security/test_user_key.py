@@ -52,9 +52,11 @@ ON_A_GRANTED_APP = {
     "domains:reset",
     "domains:set",
     "enter", "git-hook", "git:report", "git:set", "logs", "nginx:access-logs", "nginx:error-logs", "nginx:report",
+    "logs:failed", "logs:report", "logs:set",
     "ports:list", "ports:report", "proxy:report",
-    "ps:rebuild", "ps:report", "ps:restart", "ps:scale", "ps:set", "ps:start", "ps:stop",
-    "releases", "releases:rollback", "run", "url", "urls",
+    "ps:inspect", "ps:rebuild", "ps:report", "ps:restart", "ps:scale", "ps:set", "ps:start", "ps:stop",
+    "releases", "releases:rollback", "run", "run:detached", "run:list", "run:logs", "run:retire",
+    "run:stop", "url", "urls",
 }  # fmt: skip
 # What any key may run, naming no app; and apps:create, up to a user key's quota (tests/e2e).
 BY_EVERY_KEY = {"apps:list", "help", "version"}

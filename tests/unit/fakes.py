@@ -10,6 +10,7 @@ The services part of the Scheduler interface (postgres) is left out but for the 
 """
 
 import itertools
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -27,7 +28,16 @@ from minidokku.records.appjson import AppJson
 from minidokku.records.docker_options import DockerOptions
 from minidokku.records.releases import Release
 from minidokku.runtime import checks
-from minidokku.runtime.scheduler import RETIRING, STOP_GRACE_SECONDS, UPCOMING, AtCapacity, Container, Image, OneOff
+from minidokku.runtime.scheduler import (
+    RETIRING,
+    STOP_GRACE_SECONDS,
+    UPCOMING,
+    AtCapacity,
+    Container,
+    Image,
+    OneOff,
+    OneOffContainer,
+)
 from minidokku.runtime.terminal import Streams
 from minidokku.settings import Settings
 
@@ -41,6 +51,8 @@ class FakeScheduler:
         self.app_of: dict[str, str] = {}  # container id -> app
         self.started: list[Container] = []  # every container ever started, as it started
         self.configs: dict[str, dict[str, str]] = {}  # container id -> the config it started with
+        self.log_sizes: dict[str, Optional[str]] = {}  # container id -> the log_max_size it started with
+        self.grace: list[int] = []  # the grace of each stop and retire, in order
         self.retired: list[str] = []  # names of the containers retired, in order
         self.failing_releases: set[str] = set()  # their containers exit at once (status 1)
         self.images: dict[str, Image] = {}
@@ -51,6 +63,8 @@ class FakeScheduler:
         self.task_status = 0
         self.leftover_tasks: dict[str, str] = {}  # task container id -> app, as a killed deploy leaves them
         self.one_offs: list[OneOff] = []
+        self.detached: dict[str, OneOffContainer] = {}  # id -> a run:detached container still there
+        self.log_requests: list[tuple[str, bool, Optional[int], bool]] = []  # (id, follow, tail, timestamps)
         self.removed_volumes: list[str] = []
         self.tags_in_use: set[str] = set()  # tags the engine refuses to remove (a container uses them)
         self._ids = itertools.count(1)
@@ -84,6 +98,7 @@ class FakeScheduler:
         extra_ports: tuple[int, ...] = (),
         *,
         limits: resources.Limits,
+        log_max_size: Optional[str] = None,
     ) -> Container:
         number = next(self._ids)
         host_ports = {}
@@ -104,6 +119,7 @@ class FakeScheduler:
         self.app_of[container.id] = app
         self.started.append(container)
         self.configs[container.id] = dict(release.config)
+        self.log_sizes[container.id] = log_max_size
         self.journal.append(("start", container.name))
         return container
 
@@ -126,13 +142,18 @@ class FakeScheduler:
             self.retire([c.id for c in retiring if c.id not in kept])
 
     def stop(self, containers: list[Container], grace: int = STOP_GRACE_SECONDS) -> None:
+        self.grace.append(grace)
         for container in containers:
             if container.id in self.live:
                 self._update(container, running=False)
                 self.journal.append(("stop", self.live[container.id].name))
 
     def retire(self, container_ids: list[str], grace: int = STOP_GRACE_SECONDS) -> None:
+        self.grace.append(grace)
         for container_id in container_ids:
+            if self.detached.pop(container_id, None) is not None:
+                self.journal.append(("stop-run", container_id))
+                continue
             gone = self.live.pop(container_id, None)
             if gone is not None:
                 self.retired.append(gone.name)
@@ -216,8 +237,37 @@ class FakeScheduler:
         self.one_offs.append(one_off)
         return 0
 
+    def run_detached(self, app: str, one_off: OneOff, at_most: int) -> str:
+        if len([c for c in self.detached.values() if self.app_of[c.id] == app]) >= at_most:
+            raise AtCapacity(f"{app} runs {at_most} one-off containers already")
+        number = next(self._ids)
+        container = OneOffContainer(
+            f"r{number}",
+            f"{app}.{one_off.dyno}",
+            "running",
+            " ".join(one_off.command),
+            int(time.time()),
+            one_off.ttl_seconds,
+        )
+        self.detached[container.id] = container
+        self.app_of[container.id] = app
+        self.one_offs.append(one_off)
+        return container.name
+
+    def run_containers(self, app: str) -> list[OneOffContainer]:
+        return sorted((c for c in self.detached.values() if self.app_of[c.id] == app), key=lambda c: c.name)
+
+    def inspect(self, containers: list[Container]) -> list[dict]:
+        return [
+            {"Id": c.id, "Name": f"/{c.name}", "Config": {"Env": [f"{k}={v}" for k, v in self.configs[c.id].items()]}}
+            for c in containers
+            if c.id in self.live
+        ]
+
     def logs(self, container_id: str, follow: bool, tail: Optional[int], timestamps: bool) -> Iterator[str]:
-        return iter([f"2026-01-01T00:00:00Z output of {self.live[container_id].name}"])
+        found = self.live.get(container_id) or self.detached[container_id]
+        self.log_requests.append((container_id, follow, tail, timestamps))
+        return iter([f"2026-01-01T00:00:00Z output of {found.name}"])
 
     # -- images ---------------------------------------------------------------------------
     def image_exists(self, image: str) -> bool:

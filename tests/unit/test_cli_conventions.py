@@ -46,9 +46,9 @@ def test_quiet_leaves_out_the_headers_and_keeps_the_values(dokku, catmeow):
 
 def test_quiet_leaves_out_a_tables_header_lines(dokku, catmeow):
     assert dokku("ps:scale", "catmeow", "web=2").exit_code == 0  # not deployed: only recorded
-    shown = "-----> Scaling for catmeow\nproctype: qty\n--------: ---\nweb:      2\n"
+    shown = "-----> Scaling for catmeow\nproctype: qty\n--------: ---\nweb:  2\n"
     assert dokku("ps:scale", "catmeow").stdout == shown
-    assert dokku("--quiet", "ps:scale", "catmeow").stdout == "web:      2\n"
+    assert dokku("--quiet", "ps:scale", "catmeow").stdout == "web:  2\n"
 
 
 def test_global_force_confirms_a_destroy_as_the_commands_own_force_does(dokku, catmeow):

@@ -23,10 +23,10 @@ NOT_RECORDED = {
     "config:show",
     "docker-options:report",
     "domains:report", "events", "git:report", "help", "logs", "nginx:access-logs", "nginx:error-logs", "nginx:report",
-    "nginx:show-config", "nginx:validate-config",
+    "logs:failed", "logs:report", "nginx:show-config", "nginx:validate-config",
     "plugin:installed", "plugin:list", "ports:list", "ports:report", "postgres:export", "postgres:info",
-    "postgres:list", "postgres:logs", "proxy:report", "ps:report", "ps:retire", "releases", "resource:report",
-    "ssh-keys:list", "url", "urls", "version",
+    "postgres:list", "postgres:logs", "proxy:report", "ps:inspect", "ps:report", "ps:retire", "releases",
+    "resource:report", "run:list", "run:logs", "ssh-keys:list", "url", "urls", "version",
 }  # fmt: skip
 # Run by root as root: plugin management must be, stack:build debootstraps. Others run as the owner.
 ONLY_AS_ROOT = {"plugin:install", "plugin:update", "plugin:uninstall", "plugin:enable", "plugin:disable"}

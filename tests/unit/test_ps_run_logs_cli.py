@@ -1,0 +1,140 @@
+"""The ps, run and logs commands added for Dokku's scripts, as a script sees them: their output
+in Dokku's form, their exit codes, and what they store."""
+
+import json
+import time
+
+import pytest
+from click.testing import CliRunner
+from fakes import FakeScheduler
+
+from minidokku import context
+from minidokku.cli import cli
+from minidokku.cli.run import _human_duration
+from minidokku.runtime.scheduler import OneOffContainer
+
+
+@pytest.fixture
+def scheduler(monkeypatch):
+    fake = FakeScheduler([])
+    monkeypatch.setattr(context, "DockerScheduler", lambda engine, network: fake)
+    return fake
+
+
+@pytest.fixture
+def dokku(tmp_path, monkeypatch, scheduler):
+    monkeypatch.setenv("DOKKU_ROOT", str(tmp_path))
+    runner = CliRunner()
+    run = lambda *args: runner.invoke(cli, list(args), catch_exceptions=False, prog_name="dokku")  # noqa: E731
+    assert run("apps:create", "catmeow").exit_code == 0
+    return run
+
+
+def add_run_container(scheduler, app: str, number: int, created: float) -> OneOffContainer:
+    container = OneOffContainer(f"r{number}", f"{app}.run.{number}", "running", "/exec sleep 15", int(created))
+    scheduler.detached[container.id] = container
+    scheduler.app_of[container.id] = app
+    return container
+
+
+def test_ps_scale_prints_dokkus_lines_and_json(dokku):
+    assert dokku("ps:scale", "--skip-deploy", "catmeow", "web=2", "worker=1").exit_code == 0
+    assert dokku("--quiet", "ps:scale", "catmeow").stdout == "web:  2\nworker: 1\n"
+    assert json.loads(dokku("ps:scale", "catmeow", "--format", "json").stdout) == [
+        {"process_type": "web", "quantity": 2},
+        {"process_type": "worker", "quantity": 1},
+    ]
+
+
+def test_ps_set_global_sets_what_apps_without_their_own_get(dokku, tmp_path):
+    result = dokku("ps:set", "--global", "stop-timeout-seconds", "20")
+    assert (result.exit_code, result.stdout) == (0, "-----> Setting stop-timeout-seconds to 20\n")
+    assert dokku("ps:report", "catmeow", "--ps-computed-stop-timeout-seconds").stdout == "20\n"
+    assert dokku("ps:report", "--global", "--ps-global-stop-timeout-seconds").stdout == "20\n"
+    assert dokku("ps:set", "--global", "stop-timeout-seconds").stdout == "-----> Unsetting stop-timeout-seconds\n"
+    assert dokku("ps:report", "--global", "--format", "json").stdout.startswith('{"computed-restart-policy":')
+    refused = dokku("ps:set", "--global", "restore", "false")
+    assert (refused.exit_code, refused.stderr) == (
+        1,
+        " !     unknown global ps property 'restore'; known: restart-policy, stop-timeout-seconds\n",
+    )
+
+
+def test_ps_inspect_prints_a_json_list(dokku):
+    assert json.loads(dokku("ps:inspect", "catmeow").stdout) == []
+
+
+def test_run_list_prints_dokkus_table_quiet_lines_and_json(dokku, scheduler):
+    add_run_container(scheduler, "catmeow", 28689, time.time() - 2)
+    add_run_container(scheduler, "other", 1, time.time())
+    assert dokku("run:list", "catmeow").stdout.splitlines() == [
+        "=====> catmeow run containers",
+        "NAMES               COMMAND            CREATED",
+        'catmeow.run.28689   "/exec sleep 15"   2 seconds ago',
+    ]
+    assert dokku("--quiet", "run:list", "catmeow").stdout == 'catmeow.run.28689\t"/exec sleep 15"\t2 seconds ago\n'
+    [listed] = json.loads(dokku("run:list", "catmeow", "--format", "json").stdout)
+    assert set(listed) == {"name", "state", "command", "created_at"}
+    assert (listed["name"], listed["state"], listed["created_at"][-9:]) == ("catmeow.run.28689", "running", "+0000 UTC")
+
+
+def test_run_stop_prints_what_it_stopped_and_refuses_another_apps_container(dokku, scheduler):
+    add_run_container(scheduler, "catmeow", 1234, time.time())
+    add_run_container(scheduler, "other", 99, time.time())
+    other = dokku("run:stop", "catmeow", "--container", "other.run.99")
+    assert (other.exit_code, other.stderr) == (
+        1,
+        " !     catmeow has no run container 'other.run.99'; `dokku run:list catmeow` lists them\n",
+    )
+    assert dokku("run:stop", "--container", "catmeow.run.1234").stdout == "catmeow.run.1234\n"
+    assert dokku("run:stop", "catmeow").stdout == "No run containers exist\n"
+    assert [c.name for c in scheduler.detached.values()] == ["other.run.99"]
+    nothing = dokku("run:stop")
+    assert (nothing.exit_code, nothing.stderr) == (1, " !     No container or app specified\n")
+
+
+def test_run_logs_of_one_container_or_all(dokku, scheduler):
+    add_run_container(scheduler, "catmeow", 1234, time.time())
+    shown = "2026-01-01T00:00:00Z app[run.1234]: output of catmeow.run.1234\n"
+    assert dokku("run:logs", "catmeow").stdout == shown
+    assert dokku("run:logs", "catmeow", "catmeow.run.1234", "-n", "5").stdout == shown
+    assert dokku("run:logs", "--container", "catmeow.run.1234", "-q").stdout == (
+        "2026-01-01T00:00:00Z output of catmeow.run.1234\n"
+    )
+
+
+def test_logs_set_and_report_max_size(dokku):
+    assert dokku("logs:set", "catmeow", "max-size", "20m").exit_code == 0
+    assert dokku("logs:set", "--global", "max-size", "unlimited").exit_code == 0
+    assert json.loads(dokku("logs:report", "catmeow", "--format", "json").stdout) == {
+        "computed-max-size": "20m", "logs-computed-max-size": "20m",
+        "global-max-size": "unlimited", "logs-global-max-size": "unlimited",
+        "max-size": "20m", "logs-max-size": "20m",
+    }  # fmt: skip
+    assert dokku("logs:report", "--global", "--logs-computed-max-size").stdout == "unlimited\n"
+    bad = dokku("logs:set", "catmeow", "max-size", "20")
+    assert (bad.exit_code, bad.stderr) == (
+        1,
+        " !     Invalid max-size value, must be a number followed by a unit of measure [k, m, g], or unlimited\n",
+    )
+    assert dokku("logs:report", "catmeow", "--logs-max-size").stdout == "20m\n"
+
+
+def test_logs_failed_prints_the_kept_output_or_dokkus_warning(dokku, tmp_path):
+    nothing = dokku("logs:failed", "catmeow")
+    assert (nothing.exit_code, nothing.stdout, nothing.stderr) == (0, "", " !     No failed containers found\n")
+    (tmp_path / "catmeow" / "FAILED_LOGS").write_text("Traceback\nKeyError: 'PORT'\n")
+    assert dokku("logs:failed", "catmeow").stdout == "Traceback\nKeyError: 'PORT'\n"
+    assert dokku("logs:failed", "--all").stdout == (
+        "-----> Running logs:failed against app catmeow\nTraceback\nKeyError: 'PORT'\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("seconds", "said"),
+    [(0.2, "Less than a second"), (1, "1 second"), (59, "59 seconds"), (61, "About a minute"),
+     (600, "10 minutes"), (3600, "About an hour"), (7200, "2 hours"), (3 * 86400, "3 days"),
+     (20 * 86400, "2 weeks"), (90 * 86400, "3 months"), (800 * 86400, "2 years")],
+)  # fmt: skip
+def test_how_long_ago_is_said_as_docker_says_it(seconds, said):
+    assert _human_duration(seconds) == said
