@@ -63,7 +63,7 @@ def test_a_port_of_its_own_is_in_the_url(dokku):
 
 def test_url_of_an_app_that_is_not_there_is_one_line(dokku):
     result = dokku("url", "ghost")
-    assert result.exit_code == 1
+    assert result.exit_code == 20
     assert result.output == " !     App ghost does not exist\n"
 
 
