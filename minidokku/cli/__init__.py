@@ -60,6 +60,7 @@ FAMILY_MODULES = tuple(
         "run",
         "ssh_keys",
         "stack",
+        "tracing",
         "urls",
     )
 )
@@ -191,7 +192,7 @@ def cli(click_ctx: click.Context, quiet: bool, force: bool, trace: bool, app: Op
         root = root_from_environment()
         users.reexec_as_owner_of(root, program_command(root))
     click_ctx.obj = Context(Settings.load(), Output(sys.stdout, quiet=quiet))
-    if trace:
+    if trace or tracing.is_on(click_ctx.obj.store):
         tracing.start()
     if show_help or click_ctx.invoked_subcommand is None:
         click.echo(main_help(click_ctx.obj, every_command=False))
