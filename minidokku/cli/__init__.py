@@ -56,6 +56,7 @@ FAMILY_MODULES = tuple(
         "postgres",
         "ps",
         "releases",
+        "repo",
         "resource",
         "run",
         "ssh_keys",

@@ -54,7 +54,7 @@ ON_A_GRANTED_APP = {
     "enter", "git-hook", "git:report", "git:set", "logs", "nginx:access-logs", "nginx:error-logs", "nginx:report",
     "ports:list", "ports:report", "proxy:report",
     "ps:rebuild", "ps:report", "ps:restart", "ps:scale", "ps:set", "ps:start", "ps:stop",
-    "releases", "releases:rollback", "run", "url", "urls",
+    "releases", "releases:rollback", "repo:gc", "repo:purge-cache", "run", "url", "urls",
 }  # fmt: skip
 # What any key may run, naming no app; and apps:create, up to a user key's quota (tests/e2e).
 BY_EVERY_KEY = {"apps:list", "help", "version"}

@@ -1,8 +1,12 @@
-"""Dokku's top-level and admin commands without Docker: trace:on|off, events:list|on|off."""
+"""Dokku's top-level and admin commands without Docker: trace:on|off, events:list|on|off,
+repo:gc, repo:purge-cache."""
 
 import pytest
 from click.testing import CliRunner
+from fakes import FakeScheduler
 
+from minidokku.build import buildpack_choice, gitrepo
+from minidokku.build.builders.buildpacks import cache_volume
 from minidokku.cli import cli, tracing
 
 
@@ -42,3 +46,34 @@ def test_events_on_logs_each_trigger_point_with_its_arguments_until_off(dokku, t
     assert ["trigger:post-create", "-", "invoked", "dogwoof"] not in trail
     assert ["apps:create", "dogwoof", "ok"] in trail  # the commands' lines are always written
     assert "s3cret" not in (tmp_path / "EVENTS").read_text()
+
+
+def test_repo_gc_packs_the_apps_objects_and_keeps_its_branch(dokku, tmp_path):
+    dokku("apps:create", "catmeow")
+    repo, tree = tmp_path / "catmeow", tmp_path / "tree"
+    tree.mkdir()
+    (tree / "app.py").write_text("print('hi')\n")
+    sha = gitrepo.commit_directory(repo, tree, "main", "first")
+    gitrepo.move_branch(repo, "main", sha)
+
+    result = dokku("repo:gc", "catmeow")
+
+    assert (result.exit_code, result.stdout) == (0, "-----> Collected the garbage of the repo of catmeow\n")
+    assert list((repo / "objects" / "pack").glob("*.pack"))
+    assert not [path for path in (repo / "objects").glob("??/*")]  # no loose object left
+    assert gitrepo.branch_head(repo, "main") == sha
+
+
+def test_repo_purge_cache_removes_the_cache_volume_and_the_fetched_buildpacks(dokku, tmp_path, monkeypatch):
+    scheduler = FakeScheduler([])
+    monkeypatch.setattr("minidokku.context.DockerScheduler", lambda _engine, _network: scheduler)
+    dokku("apps:create", "catmeow")
+    fetched = tmp_path / "catmeow" / buildpack_choice.CACHE / "python-1234"
+    fetched.mkdir(parents=True)
+
+    result = dokku("repo:purge-cache", "catmeow")
+
+    assert result.exit_code == 0
+    assert result.stdout == "-----> Purged the build cache of catmeow: its next build starts from scratch\n"
+    assert scheduler.removed_volumes == [cache_volume("catmeow")]
+    assert not fetched.parent.exists() and (tmp_path / "catmeow" / "HEAD").is_file()
