@@ -44,6 +44,7 @@ FAMILY_MODULES = tuple(
         "buildpacks",
         "certs",
         "checks",
+        "cleanup",
         "config",
         "docker_options",
         "domains",

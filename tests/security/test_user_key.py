@@ -45,7 +45,7 @@ ON_A_GRANTED_APP = {
     "apps:unlock",
     "builder:report", "buildpacks:list", "buildpacks:report",
     "certs:add", "certs:generate", "certs:remove", "certs:report", "certs:show", "certs:update",
-    "checks:disable", "checks:enable", "checks:report", "checks:run", "checks:set", "checks:skip",
+    "checks:disable", "checks:enable", "checks:report", "checks:run", "checks:set", "checks:skip", "cleanup",
     "config:bundle", "config:clear", "config:export", "config:get", "config:import", "config:keys", "config:set",
     "config:show", "config:unset",
     "domains:add", "domains:clear", "domains:disable", "domains:enable", "domains:remove", "domains:report",

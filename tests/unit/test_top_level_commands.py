@@ -8,6 +8,7 @@ from fakes import FakeScheduler
 from minidokku.build import buildpack_choice, gitrepo
 from minidokku.build.builders.buildpacks import cache_volume
 from minidokku.cli import cli, tracing
+from minidokku.state import Store
 
 
 @pytest.fixture
@@ -77,3 +78,28 @@ def test_repo_purge_cache_removes_the_cache_volume_and_the_fetched_buildpacks(do
     assert result.stdout == "-----> Purged the build cache of catmeow: its next build starts from scratch\n"
     assert scheduler.removed_volumes == [cache_volume("catmeow")]
     assert not fetched.parent.exists() and (tmp_path / "catmeow" / "HEAD").is_file()
+
+
+def test_cleanup_of_an_app_or_of_every_app_goes_through_the_scheduler_under_each_apps_lock(
+    dokku, tmp_path, monkeypatch
+):
+    scheduler = FakeScheduler([])
+    monkeypatch.setattr("minidokku.context.DockerScheduler", lambda _engine, _network: scheduler)
+    dokku("apps:create", "catmeow")
+    dokku("apps:create", "dogwoof")
+    scheduler.dangling_images.update({"sha256:aaa": "catmeow", "sha256:bbb": "dogwoof"})
+
+    one = dokku("cleanup", "catmeow")
+    assert (one.exit_code, one.stdout) == (
+        0,
+        "-----> Cleaning up...\n       catmeow: removed 0 container(s), 1 dangling image(s)\n",
+    )
+    assert scheduler.journal == [("clean-up", "catmeow")] and scheduler.dangling_images == {"sha256:bbb": "dogwoof"}
+
+    with Store(tmp_path).lock("dogwoof"):  # a deploy of dogwoof under way: skipped, said so
+        every = dokku("cleanup")
+    assert every.exit_code == 0 and scheduler.journal[1:] == [("clean-up", "catmeow")]
+    assert (
+        every.stderr
+        == " !     Skipped dogwoof: dogwoof is locked by another deploy or command; try again when it ends\n"
+    )
