@@ -58,6 +58,7 @@ FAMILY_MODULES = tuple(
         "ps",
         "releases",
         "repo",
+        "report",
         "resource",
         "run",
         "ssh_keys",

@@ -26,7 +26,7 @@ NOT_RECORDED = {
     "git:report", "help", "logs", "nginx:access-logs", "nginx:error-logs", "nginx:report",
     "nginx:show-config", "nginx:validate-config",
     "plugin:installed", "plugin:list", "ports:list", "ports:report", "postgres:export", "postgres:info",
-    "postgres:list", "postgres:logs", "proxy:report", "ps:report", "ps:retire", "releases", "resource:report",
+    "postgres:list", "postgres:logs", "proxy:report", "ps:report", "ps:retire", "releases", "report", "resource:report",
     "ssh-keys:list", "url", "urls", "version",
 }  # fmt: skip
 # Run by root as root: plugin management must be, stack:build debootstraps. Others run as the owner.

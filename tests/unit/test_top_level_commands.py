@@ -1,13 +1,14 @@
 """Dokku's top-level and admin commands without Docker: trace:on|off, events:list|on|off,
-repo:gc, repo:purge-cache."""
+repo:gc, repo:purge-cache, cleanup and report."""
 
 import pytest
 from click.testing import CliRunner
 from fakes import FakeScheduler
 
+from minidokku import __version__
 from minidokku.build import buildpack_choice, gitrepo
 from minidokku.build.builders.buildpacks import cache_volume
-from minidokku.cli import cli, tracing
+from minidokku.cli import DOKKU_VERSION, cli, tracing
 from minidokku.state import Store
 
 
@@ -103,3 +104,32 @@ def test_cleanup_of_an_app_or_of_every_app_goes_through_the_scheduler_under_each
         every.stderr
         == " !     Skipped dogwoof: dogwoof is locked by another deploy or command; try again when it ends\n"
     )
+
+
+def test_report_gives_the_vitals_then_every_familys_report_of_the_app_or_of_every_app(dokku):
+    dokku("apps:create", "catmeow")
+    dokku("apps:create", "dogwoof")
+
+    one = dokku("report", "catmeow")
+
+    assert one.exit_code == 0, one.output
+    lines = one.stdout.splitlines()
+    assert lines[0].startswith("-----> uname: Linux ")
+    assert f"-----> dokku version: dokku version {DOKKU_VERSION} (minidokku {__version__})" in lines
+    assert "-----> dokku plugins:" in lines and any(line.split()[:1] == ["postgres"] for line in lines)
+    assert " !     docker: the engine does not answer" in one.stderr  # no Docker in unit tests
+    blocks = [line for line in lines if line.startswith("=====> ")]
+    families = sorted(name.split(":")[0] for name in cli.commands if name.endswith(":report"))
+    assert len(blocks) == len(families) and all(block.startswith("=====> catmeow ") for block in blocks)
+    assert "=====> catmeow ps information" in blocks and "=====> catmeow git information" in blocks
+
+    every = dokku("report", "--all").stdout.splitlines()
+    assert {line.split()[1] for line in every if line.startswith("=====> ")} == {"catmeow", "dogwoof"}
+    assert not [line for line in dokku("report").stdout.splitlines() if line.startswith("=====> ")]
+
+
+def test_report_refuses_a_format_and_a_missing_app_as_dokku_does(dokku):
+    refused = dokku("report", "--format", "json")
+    assert (refused.exit_code, refused.output) == (1, " !     --format flag not supported on global report\n")
+    missing = dokku("report", "ghost")
+    assert (missing.exit_code, missing.output) == (20, " !     App ghost does not exist\n")
