@@ -350,10 +350,10 @@ class Nginx:
     def stop(self) -> None:
         """`nginx:stop`: nginx finishes the requests under way and exits (`-s quit`)."""
         with self._lock():
-            self._stopped.touch()
             error = self._run("-s", "quit")
-            if error is not None:
+            if error is not None:  # still running: changes are still reloaded
                 raise ProxyError(f"nginx could not be stopped: {error}")
+            self._stopped.touch()
 
     @property
     def is_stopped(self) -> bool:

@@ -336,3 +336,11 @@ def test_start_of_a_running_nginx_reloads_it_and_a_bad_configuration_starts_noth
     with pytest.raises(ProxyError, match="invalid, so nginx was not started"):
         server.start()
     assert server.is_stopped and calls(bin_dir)[-1] == "-q -t"
+
+
+def test_a_stop_nginx_refuses_leaves_changes_reloading(fake):
+    server, bin_dir = fake
+    (bin_dir / "no-reload").touch()  # every -s fails, as when nginx cannot read its configuration
+    with pytest.raises(ProxyError, match="could not be stopped"):
+        server.stop()
+    assert not server.is_stopped
