@@ -374,9 +374,10 @@ EOF
 }
 
 install_sudoers() {
-	step "Allowing $DOKKU_USER to reload nginx"
+	# nginx:start runs nginx with no arguments ("" in sudoers), nginx:stop runs it with -s quit
+	step "Allowing $DOKKU_USER to check, reload, start and stop nginx"
 	put_file "$SUDOERS_FILE" 440 root:root visudo -cf <<EOF
-$DOKKU_USER ALL=(root) NOPASSWD: /usr/sbin/nginx -t, /usr/sbin/nginx -s reload
+$DOKKU_USER ALL=(root) NOPASSWD: /usr/sbin/nginx -t, /usr/sbin/nginx -s reload, /usr/sbin/nginx -s quit, /usr/sbin/nginx ""
 EOF
 	report "$SUDOERS_FILE"
 }

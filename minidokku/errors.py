@@ -15,12 +15,27 @@ class NotFound(MinidokkuError):
     """The app, key or other named thing does not exist."""
 
 
+class AppNotFound(NotFound):
+    """The app does not exist: Dokku's verify_app_name, its words and exit code 20, which scripts
+    test for."""
+
+    exit_code = 20
+
+    def __init__(self, app: str):
+        super().__init__(f"App {app} does not exist")
+
+
 class AlreadyExists(MinidokkuError):
     """The named thing exists already."""
 
 
 class PermissionDenied(MinidokkuError):
     """The caller may not do this."""
+
+
+class AppNotGranted(AppNotFound, PermissionDenied):
+    """A user key named an app not granted to it: refused (and recorded as a refusal) in the very
+    words and exit code of a missing app, so that a key learns nothing of the apps it may not see."""
 
 
 class Locked(MinidokkuError):

@@ -1,7 +1,11 @@
 """The audit trail (`dokku events`): who (an ssh key's name, or the local user) did what to which
 app, when, and whether it worked; one line per command that changes something, appended to
 ROOT/EVENTS. Details carry names only (config keys, process counts, a pushed commit), never a
-config value: `config:show` is the one place values appear."""
+config value: `config:show` is the one place values appear.
+
+`events:on` (Dokku's events logger) adds a line for each trigger point reached, with its
+arguments (names, never values: see plugins/triggers.py), until `events:off`; the switch is the
+file ROOT/EVENTS_ON, whose presence alone is read. The commands' lines are always written."""
 
 import os
 import pwd
@@ -17,6 +21,8 @@ POLL_SECONDS = 0.5
 DETAIL = "event_detail"  # the key under which a command leaves its detail in click's ctx.meta
 MAX_FIELD = 200  # characters kept of each field: a refused command's arguments are a key's to choose
 DENIED = "denied"  # the outcome of a refused command
+TRIGGERS_SWITCH = "EVENTS_ON"  # present while events:on holds
+INVOKED = "invoked"  # the outcome of a trigger point's line
 
 
 @dataclass(frozen=True)
@@ -57,6 +63,24 @@ def actor() -> str:
 
 def record(store: Store, event: Event) -> None:
     store.append_line(None, FILE, event.line(time.time()))
+
+
+def logs_triggers(store: Store) -> bool:
+    return store.path(None, TRIGGERS_SWITCH).is_file()
+
+
+def log_triggers(store: Store, on: bool) -> None:
+    """events:on / events:off."""
+    if on:
+        store.write(None, TRIGGERS_SWITCH, "trigger points are logged to EVENTS until `dokku events:off`\n")
+    else:
+        store.remove(None, TRIGGERS_SWITCH)
+
+
+def trigger_reached(store: Store, trigger: str, args: tuple[str, ...]) -> None:
+    """A trigger point's line, while events:on holds: `trigger:NAME`, its arguments as detail."""
+    if logs_triggers(store):
+        record(store, Event(actor(), f"trigger:{trigger}", "", " ".join(args), INVOKED))
 
 
 def lines(store: Store) -> list[str]:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Optional
 
 from minidokku.access.sshkeys import AuthorizedKeys, Key
-from minidokku.errors import PermissionDenied, ValidationError
+from minidokku.errors import AppNotGranted, PermissionDenied, ValidationError
 from minidokku.state import Store, file_lock
 
 ROLES_FILE = ".ssh/ROLES"
@@ -179,7 +179,7 @@ def authorize(store: Store, key: Optional[str], command: str, scope: Scope, app:
     if scope is not Scope.APP or not app:
         raise PermissionDenied(f"{command} is for admin keys only; {key} is a user key{_unmigrated_hint(store, key)}")
     if key not in granted(store, app):  # an app that does not exist is not granted either
-        raise PermissionDenied(f"{key} has no access to {app}; an admin can grant it with acl:add {app} {key}")
+        raise AppNotGranted(app)
 
 
 def may_read_server_files(store: Store, key: Optional[str]) -> bool:

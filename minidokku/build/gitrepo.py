@@ -236,3 +236,9 @@ def commit_directory(repo: Path, directory: Path, branch: str, message: str) -> 
 def move_branch(repo: Path, branch: str, sha: str) -> None:
     ref = f"refs/heads/{names.validate_branch(branch)}"
     _git(["update-ref", "--end-of-options", ref, names.validate_object_id(sha)], cwd=repo)
+
+
+def collect_garbage(repo: Path) -> None:
+    """`git gc --aggressive` on an app's bare repository (repo:gc): packs its objects, prunes the
+    unreachable ones git's default expiry lets go."""
+    _git(["gc", "--aggressive", "--quiet"], cwd=repo)

@@ -8,6 +8,7 @@ the bare names Dokku runs as commands; `dokku version` and `-v` Dokku's version 
 command, a missing app or argument Dokku's ` !     ` lines and exit 1 (cli/errors.py).
 """
 
+import importlib
 import os
 import signal
 import sys
@@ -18,30 +19,7 @@ import click
 from minidokku import __version__
 from minidokku.access import users
 from minidokku.access.rules import Scope
-from minidokku.cli import (
-    apps,
-    buildpacks,
-    certs,
-    checks,
-    config,
-    docker_options,
-    domains,
-    event_log,
-    git,
-    logs,
-    nginx,
-    plugin,
-    ports,
-    postgres,
-    ps,
-    releases,
-    resource,
-    run,
-    ssh_keys,
-    stack,
-    tracing,
-    urls,
-)
+from minidokku.cli import git, tracing
 from minidokku.cli.declare import DeclaredCommand, command, commands_in, global_option
 from minidokku.cli.errors import CommandLineError, DokkuError, UnknownCommand, UserError
 from minidokku.context import Context
@@ -57,28 +35,37 @@ from minidokku.state import Store, root_from_environment
 # `dokku version` prints it first, so that a tool picking commands by the first X.Y.Z sees it.
 DOKKU_VERSION = "0.38.27"
 USAGE = "Usage: dokku [--quiet|--trace|--force] COMMAND <app> [command-specific-options]"
-FAMILY_MODULES = (
-    apps,
-    buildpacks,
-    certs,
-    checks,
-    config,
-    docker_options,
-    domains,
-    event_log,
-    git,
-    logs,
-    nginx,
-    plugin,
-    ports,
-    postgres,
-    ps,
-    releases,
-    resource,
-    run,
-    ssh_keys,
-    stack,
-    urls,
+# The modules of the command families, each declaring its commands and FAMILIES (a new family's
+# module goes here, and only here).
+FAMILY_MODULES = tuple(
+    importlib.import_module(f"minidokku.cli.{name}")
+    for name in (
+        "apps",
+        "buildpacks",
+        "certs",
+        "checks",
+        "cleanup",
+        "config",
+        "docker_options",
+        "domains",
+        "event_log",
+        "git",
+        "logs",
+        "nginx",
+        "plugin",
+        "ports",
+        "postgres",
+        "ps",
+        "releases",
+        "repo",
+        "report",
+        "resource",
+        "run",
+        "ssh_keys",
+        "stack",
+        "tracing",
+        "urls",
+    )
 )
 MAX_OPTIONS_SHOWN = 2  # a command with more shows `[options]` in the help's lists
 FAMILIES = {name: text for module in FAMILY_MODULES for name, text in module.FAMILIES.items()}
@@ -208,7 +195,7 @@ def cli(click_ctx: click.Context, quiet: bool, force: bool, trace: bool, app: Op
         root = root_from_environment()
         users.reexec_as_owner_of(root, program_command(root))
     click_ctx.obj = Context(Settings.load(), Output(sys.stdout, quiet=quiet))
-    if trace:
+    if trace or tracing.is_on(click_ctx.obj.store):
         tracing.start()
     if show_help or click_ctx.invoked_subcommand is None:
         click.echo(main_help(click_ctx.obj, every_command=False))

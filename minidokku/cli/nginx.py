@@ -1,4 +1,4 @@
-"""nginx:set|report|show-config|validate-config|access-logs|error-logs and
+"""nginx:set|report|show-config|validate-config|access-logs|error-logs|start|stop|reload and
 proxy:enable|disable|set|build-config|clear-config|report."""
 
 from typing import Optional
@@ -8,6 +8,7 @@ import click
 from minidokku.access import rules
 from minidokku.access.rules import Scope
 from minidokku.cli.declare import command
+from minidokku.cli.errors import NO_APP
 from minidokku.cli.family import Report, Row, report_command, set_command
 from minidokku.context import Context
 from minidokku.errors import MinidokkuError, ProxyError, ValidationError
@@ -61,6 +62,29 @@ def show_config(ctx: Context, app: str) -> None:
     if not config.is_file():
         raise ValidationError(f"{app} has no nginx configuration (not deployed, or proxy disabled)")
     click.echo(config.read_text(encoding="utf-8"), nl=False)
+
+
+@command("nginx:start", scope=Scope.ADMIN, changes=True)
+@click.pass_obj
+def nginx_start(ctx: Context) -> None:
+    """Starts the nginx server, once its configuration passes nginx -t. Example: dokku nginx:start"""
+    ctx.out.step("Started nginx" if ctx.nginx.start() else "nginx was running: reloaded its configuration")
+
+
+@command("nginx:stop", scope=Scope.ADMIN, changes=True)
+@click.pass_obj
+def nginx_stop(ctx: Context) -> None:
+    """Stops the nginx server; changes are installed and loaded at nginx:start. Example: dokku nginx:stop"""
+    ctx.nginx.stop()
+    ctx.out.step("Stopped nginx: no app is reached until `dokku nginx:start`")
+
+
+@command("nginx:reload", scope=Scope.ADMIN, changes=True)
+@click.pass_obj
+def nginx_reload(ctx: Context) -> None:
+    """Reloads the nginx server config, once it passes nginx -t. Example: dokku nginx:reload"""
+    ctx.nginx.reload()
+    ctx.out.step("Reloaded nginx's configuration")
 
 
 def _logs_command(kind: str):
@@ -148,18 +172,22 @@ def build_config(ctx: Context, app: str) -> None:
 
 
 @command("proxy:clear-config", scope=Scope.ADMIN, changes=True)
-@click.argument("app")
+@click.argument("app", required=False)
+@click.option("--all", "every_app", is_flag=True, help="Clear the nginx config of every app.")
 @click.pass_obj
-def clear_config(ctx: Context, app: str) -> None:
-    """Removes the app's generated nginx configuration; it is not served until proxy:build-config
-    or its next deploy. Example: dokku proxy:clear-config catmeow"""
-    apps.require(ctx, app)
-    with ctx.store.lock(app):
-        removed = proxy.clear_config(ctx, app)
-    if removed:
-        ctx.out.step(f"Cleared the nginx config of {app}: it is not served until `dokku proxy:build-config {app}`")
-    else:
-        ctx.out.step(f"{app} has no nginx config to clear")
+def clear_config(ctx: Context, app: Optional[str], every_app: bool) -> None:
+    """Removes the app's (with --all, whatever app is named, every app's) generated nginx
+    configuration; it is not served until proxy:build-config or its next deploy. Example: dokku
+    proxy:clear-config catmeow"""
+    if not (app or every_app):
+        raise ValidationError(NO_APP)
+    for name in apps.list_apps(ctx) if every_app else [apps.require(ctx, app)]:
+        with ctx.store.lock(name):
+            removed = proxy.clear_config(ctx, name)
+        served_again = f"it is not served until `dokku proxy:build-config {name}`"
+        ctx.out.step(
+            f"Cleared the nginx config of {name}: {served_again}" if removed else f"{name} has no nginx config to clear"
+        )
 
 
 def _proxy_rows(ctx: Context, app: str) -> list[Row]:

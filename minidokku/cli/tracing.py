@@ -1,4 +1,9 @@
-"""The global `--trace`: what a command does outside itself, one `+ ` line each on stderr.
+"""The global `--trace` and `trace:on|off`: what a command does outside itself, one `+ ` line
+each on stderr.
+
+`trace:on` (Dokku's trace plugin) makes every later command trace, as if given --trace, until
+`trace:off`: the switch is the file ROOT/TRACE, whose presence alone is read (root never parses
+a file the dokku user can write).
 
 Dokku's `--trace` turns on bash's `set -x`, which shows each docker and git command it runs. Ours
 shows the same two things: each Docker Engine API request (method, path and status, as urllib3
@@ -12,6 +17,17 @@ import logging
 import re
 import shlex
 import sys
+
+import click
+
+from minidokku.access.rules import Scope
+from minidokku.cli.declare import command
+from minidokku.context import Context
+from minidokku.state import Store
+
+# The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
+FAMILIES = {"trace": "Manage trace mode"}
+SWITCH = "TRACE"  # ROOT/TRACE: present while trace:on holds
 
 REQUEST_FORMAT = '%s://%s:%s "%s %s %s" %s %s'  # urllib3's line for each request it made
 USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@\s]+@", re.IGNORECASE)
@@ -59,3 +75,24 @@ def _on_audit_event(event: str, args: tuple) -> None:
 def masked(text: str) -> str:
     """`https://user:token@host/x` → `https://***@host/x`."""
     return USERINFO.sub(r"\g<scheme>***@", text)
+
+
+def is_on(store: Store) -> bool:
+    """Whether trace:on holds (every command traces)."""
+    return store.path(None, SWITCH).is_file()
+
+
+@command("trace:on", scope=Scope.ADMIN, changes=True)
+@click.pass_obj
+def trace_on(ctx: Context) -> None:
+    """Enable trace mode: every command traces, as with --trace. Example: dokku trace:on"""
+    ctx.out.step("Enabling trace mode")
+    ctx.store.write(None, SWITCH, "every command traces, as with --trace, until `dokku trace:off`\n")
+
+
+@command("trace:off", scope=Scope.ADMIN, changes=True)
+@click.pass_obj
+def trace_off(ctx: Context) -> None:
+    """Disable trace mode. Example: dokku trace:off"""
+    ctx.out.step("Disabling trace mode")
+    ctx.store.remove(None, SWITCH)

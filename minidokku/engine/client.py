@@ -145,6 +145,10 @@ class Engine:
     def remove_image(self, name: str, force: bool = False) -> None:
         self._request("DELETE", f"/images/{name}", params={"force": int(force)})
 
+    def list_images(self, labels: dict[str, str], dangling: bool) -> list[dict]:
+        filters = {"label": [f"{key}={value}" for key, value in labels.items()], "dangling": [str(dangling).lower()]}
+        return self._json("GET", "/images/json", params={"filters": _json_param(filters)})
+
     def import_image(self, tar_stream: Body, repo: str, tag: str, changes: list[str]) -> Iterator[dict]:
         params = [("fromSrc", "-"), ("repo", repo), ("tag", tag)] + [("changes", c) for c in changes]
         response = self._request("POST", "/images/create", params=params, data=tar_stream, stream=True, timeout=None)

@@ -19,7 +19,7 @@ from minidokku.build import buildpack_choice, gitrepo
 from minidokku.build.builders import image_repository
 from minidokku.build.builders.buildpacks import cache_volume
 from minidokku.context import Context
-from minidokku.errors import AlreadyExists, Locked, MinidokkuError, NotFound, ValidationError
+from minidokku.errors import AlreadyExists, AppNotFound, Locked, MinidokkuError, ValidationError
 from minidokku.ops import deploy
 from minidokku.plugins import triggers
 from minidokku.records import docker_options, names, ps_settings, releases, resources, scale
@@ -32,7 +32,7 @@ def require(ctx: Context, app: str) -> str:
     """Validates the name and checks the app exists; returns the name."""
     names.validate_app_name(app)
     if not ctx.store.app_exists(app):
-        raise NotFound(f"App {app} does not exist")
+        raise AppNotFound(app)
     return app
 
 

@@ -21,6 +21,7 @@ import os
 import shlex
 import subprocess
 
+from minidokku.access import events
 from minidokku.context import Context
 from minidokku.errors import TriggerFailed, ValidationError
 from minidokku.plugins import registry
@@ -59,12 +60,14 @@ NOT_MINE = 10  # a `commands` executable's exit code for "not one of my commands
 
 def fire(ctx: Context, trigger: str, *args: str) -> None:
     """Runs trigger in every enabled plugin that has it, streaming the output."""
+    events.trigger_reached(ctx.store, trigger, args)
     for plugin in registry.enabled(ctx.store):
         run_one(ctx, plugin, trigger, *args)
 
 
 def docker_args(ctx: Context, trigger: str, *args: str) -> list[str]:
     """The docker options the plugins print for a docker-args-* trigger, a line each."""
+    events.trigger_reached(ctx.store, trigger, args)
     lines = []
     for plugin in registry.enabled(ctx.store):
         printed = [line for line in run_one(ctx, plugin, trigger, *args, capture=True).splitlines() if line.strip()]

@@ -3,6 +3,10 @@
 A new config is moved in, the whole configuration is checked with `nginx -t`, and only then is
 nginx reloaded; a config that fails the check is taken out again, the previous one restored,
 and nginx's own error is raised. nginx keeps serving the old configuration throughout.
+
+`nginx:stop` stops nginx and leaves the marker ROOT/.nginx.stopped: until `nginx:start`, changes
+are still installed and checked, and nginx loads them when it starts (no reload of a stopped
+nginx fails a deploy). `nginx:reload` and `nginx:start` check the whole configuration first.
 """
 
 import functools
@@ -10,6 +14,7 @@ import json
 import os
 import re
 import subprocess
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
@@ -21,6 +26,7 @@ from minidokku.state import atomic_write, file_lock
 CONFIG_NAME = "nginx.conf"
 REJECTED_NAME = "nginx.conf.rejected"  # an app's config that broke after it was installed, set aside
 JOURNAL = ".nginx.pending"  # the change under way: the config nginx has loaded, until it reloads
+STOPPED = ".nginx.stopped"  # present from nginx:stop to nginx:start
 
 
 @dataclass(frozen=True)
@@ -314,11 +320,57 @@ class Nginx:
             _put(path, previous)
             self._journal.unlink(missing_ok=True)
             raise
-        error = self._run("-s", "reload")
+        error = self._reload()
         if error is not None:  # the journal stays: the next change puts back what nginx has
             raise ProxyError(f"nginx could not be reloaded: {error}")
         self._journal.unlink()
         return [app for app in set_aside if self.config_path(app) != path]
+
+    def reload(self) -> None:
+        """`nginx:reload`: the whole configuration checked, then loaded."""
+        with self._lock():
+            self._recover()
+            self._check_all("reloaded")
+            error = self._reload()
+            if error is not None:
+                raise ProxyError(f"nginx could not be reloaded: {error}")
+
+    def start(self) -> bool:
+        """`nginx:start`: the configuration checked, then nginx started (a running one reloads,
+        which is what starting it would load). False when it was running already."""
+        with self._lock():
+            self._check_all("started")
+            running = self._run("-s", "reload") is None
+            error = None if running else self._run()
+            if error is not None:
+                raise ProxyError(f"nginx could not be started: {error}")
+            self._stopped.unlink(missing_ok=True)
+            return not running
+
+    def stop(self) -> None:
+        """`nginx:stop`: nginx finishes the requests under way and exits (`-s quit`)."""
+        with self._lock():
+            error = self._run("-s", "quit")
+            if error is not None:  # still running: changes are still reloaded
+                raise ProxyError(f"nginx could not be stopped: {error}")
+            self._stopped.touch()
+
+    @property
+    def is_stopped(self) -> bool:
+        return self._stopped.is_file()
+
+    @property
+    def _stopped(self) -> Path:
+        return self.root / STOPPED
+
+    def _check_all(self, done: str) -> None:
+        error = self._run("-t")
+        if error is not None:
+            raise ProxyError(f"nginx's configuration is invalid, so nginx was not {done}: {error}")
+
+    def _reload(self) -> Optional[str]:
+        """Reloads nginx, unless nginx:stop stopped it: it loads the files when it starts."""
+        return None if self.is_stopped else self._run("-s", "reload")
 
     @property
     def _journal(self) -> Path:
@@ -333,7 +385,7 @@ class Nginx:
         path = Path(record["path"])
         if path.name == CONFIG_NAME and path.parent.parent == self.root:
             _put(path, record["previous"])
-        error = self._run("-t") or self._run("-s", "reload")
+        error = self._run("-t") or self._reload()
         if error is not None:
             raise ProxyError(f"nginx could not reload the configuration it had before an unfinished change: {error}")
         self._journal.unlink()
@@ -363,11 +415,15 @@ class Nginx:
 
     def _run(self, *args: str) -> Optional[str]:
         """Runs nginx with args; returns None on success, else nginx's last error line."""
-        result = subprocess.run([*self.command, *args], capture_output=True, text=True, check=False)
+        # stderr to a file, not a pipe: nginx started without -s keeps running (and may keep it)
+        with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as errors:
+            result = subprocess.run([*self.command, *args], stdout=subprocess.DEVNULL, stderr=errors, check=False)
+            errors.seek(0)
+            stderr = errors.read()
         if result.returncode == 0:
             return None
-        lines = [line for line in result.stderr.splitlines() if "[emerg]" in line or "[error]" in line]
-        return (lines or result.stderr.strip().splitlines() or [f"exit {result.returncode}"])[0]
+        lines = [line for line in stderr.splitlines() if "[emerg]" in line or "[error]" in line]
+        return (lines or stderr.strip().splitlines() or [f"exit {result.returncode}"])[0]
 
     def _lock(self):
         """One nginx change at a time across all apps (each change tests the whole config)."""

@@ -40,6 +40,7 @@ TASK_ROLE = "task"
 RUN_ROLE = "run"
 # containers that live only as long as the deploy that made them: a buildpack build's, and tasks
 LEFTOVER_ROLES = ("build", TASK_ROLE)
+FINISHED_STATES = ("exited", "dead")  # what `cleanup` removes, as Dokku's
 DEFAULT_RESTART_POLICY = {"Name": "on-failure", "MaximumRetryCount": 10}  # Dokku's default
 CONFLICT = 409  # the engine's answer to a removal already under way
 
@@ -79,6 +80,26 @@ class DockerScheduler:
 
     def remove_volume(self, volume: str) -> None:
         self.engine.remove_volume(volume)
+
+    def clean_up(self, app: str) -> tuple[int, int]:
+        finished = [
+            entry["Id"]
+            for entry in self.engine.list_containers({labels.APP: app}, all_states=True)
+            if entry.get("State") in FINISHED_STATES and _started_again_by_nothing(entry)
+        ]
+        containers = 0
+        for container_id in finished:
+            with contextlib.suppress(EngineNotFound):  # removed meanwhile (a run's own --rm)
+                self.engine.remove_container(container_id, force=False)
+                containers += 1
+        images = 0
+        for entry in self.engine.list_images({labels.APP: app}, dangling=True):
+            try:
+                self.engine.remove_image(entry["Id"])
+                images += 1
+            except EngineError:  # a container uses it, or it went meanwhile
+                continue
+        return containers, images
 
     # -- processes ------------------------------------------------------------------------
     def start(
@@ -484,3 +505,10 @@ def _log_config(max_size: str) -> dict:
 
 def _whole_number(text: str) -> Optional[int]:
     return int(text) if names.is_whole_number(text) else None
+
+
+def _started_again_by_nothing(entry: dict) -> bool:
+    """A container of a build, task or one-off run, or a retired process: not a stopped app's
+    process, which ps:start starts again."""
+    role = (entry.get("Labels") or {}).get(labels.ROLE)
+    return role != PROCESS_ROLE or any(RETIRING in name for name in entry.get("Names") or [])

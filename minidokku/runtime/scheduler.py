@@ -170,6 +170,11 @@ class Scheduler(Protocol):
     def remove_app(self, app: str) -> None:
         """Removes every container of the app, whatever its role."""
 
+    def clean_up(self, app: str) -> tuple[int, int]:
+        """`dokku cleanup`: removes the app's exited or dead containers nothing starts again (its
+        builds, tasks, one-off runs and retired processes; a stopped app's processes stay for
+        ps:start) and its dangling images (an image in use stays). Returns how many of each went."""
+
     def remove_volume(self, volume: str) -> None:
         """Removes a volume of the app (its build cache); one already gone is fine."""
 

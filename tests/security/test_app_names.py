@@ -52,7 +52,7 @@ def test_a_user_key_cannot_rename_or_clone_the_victim(platform, engine, user_key
     before = state_of(platform, engine)
     for command in ["apps:rename", "apps:clone"]:
         result = user_key.ssh(quoted(command, VICTIM, "mine"))
-        assert_refused(result, f"{USER} has no access to {VICTIM}")
+        assert_refused(result, f"App {VICTIM} does not exist")
     assert state_of(platform, engine) == before
 
 

@@ -14,7 +14,7 @@ from minidokku.access import rules
 
 ATTACKER = "trudy"
 OWN_APP = "trudy-app"
-NO_ACCESS = f"{ATTACKER} has no access to {VICTIM}"
+NO_ACCESS = f"App {VICTIM} does not exist"  # as for a missing app: no existence leak
 
 
 @pytest.fixture(scope="module")

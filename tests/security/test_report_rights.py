@@ -37,8 +37,8 @@ def test_a_user_key_reads_its_own_apps_report(user_key, name):
         ([OWN, "--global"], "{name} is for admin keys only; {user} is a user key"),
         (["--global", "--format", "json", OWN], "{name} is for admin keys only"),
         ([], "{name} is for admin keys only"),
-        (["--format", "json", VICTIM], "{user} has no access to {victim}"),
-        (["--deployed", VICTIM], "{user} has no access to {victim}"),
+        (["--format", "json", VICTIM], "App {victim} does not exist"),
+        (["--deployed", VICTIM], "App {victim} does not exist"),
     ],
 )
 def test_a_user_key_is_refused_the_global_every_app_and_another_apps_report(

@@ -62,7 +62,7 @@ def test_a_key_whose_role_line_was_removed_acts_as_a_user(platform, ssh_client, 
         for words in ADMIN_COMMANDS:
             result = mallory.ssh(quoted(*words))
             if words[0] == "config:show":
-                assert_refused(result, f"mallory has no access to {VICTIM}")
+                assert_refused(result, f"App {VICTIM} does not exist")
             else:
                 assert_refused(result, f"{words[0]} is for admin keys only; mallory is a user key")
             assert result.stdout == ""

@@ -76,5 +76,5 @@ def test_a_link_in_the_app_s_place_is_never_followed_for_a_user_key(platform, en
 def test_a_user_key_reads_nothing_of_an_app_not_granted(platform, engine, user_key):
     before = state_of(platform, engine)
     for words in (["nginx:access-logs", VICTIM], ["certs:show", VICTIM, "crt"], ["urls", VICTIM]):
-        assert_refused(user_key.ssh(quoted(*words)), f"{USER} has no access to {VICTIM}")
+        assert_refused(user_key.ssh(quoted(*words)), f"App {VICTIM} does not exist")
     assert state_of(platform, engine) == before

@@ -65,9 +65,9 @@ def test_a_user_key_reaches_no_container_but_its_own_apps_run_containers(
     [
         (["run:stop", "--container", "{run}"], "run:stop is for admin keys only; {user} is a user key"),
         (["run:logs", "--container", "{run}"], "run:logs is for admin keys only; {user} is a user key"),
-        (["run:stop", VICTIM], "{user} has no access to {victim}"),
-        (["run:list", VICTIM], "{user} has no access to {victim}"),
-        (["ps:inspect", VICTIM], "{user} has no access to {victim}"),
+        (["run:stop", VICTIM], "App {victim} does not exist"),
+        (["run:list", VICTIM], "App {victim} does not exist"),
+        (["ps:inspect", VICTIM], "App {victim} does not exist"),
         (["logs:failed", "--all"], "logs:failed is for admin keys only"),
         (["logs:set", "--global", "max-size", "unlimited"], "logs:set is for admin keys only"),
         (["ps:set", "--global", "stop-timeout-seconds", "600"], "ps:set is for admin keys only"),

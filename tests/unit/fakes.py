@@ -67,6 +67,7 @@ class FakeScheduler:
         self.log_requests: list[tuple[str, bool, Optional[int], bool]] = []  # (id, follow, tail, timestamps)
         self.removed_volumes: list[str] = []
         self.tags_in_use: set[str] = set()  # tags the engine refuses to remove (a container uses them)
+        self.dangling_images: dict[str, str] = {}  # image id -> app, untagged images its builds left
         self._ids = itertools.count(1)
 
     # -- test helpers ---------------------------------------------------------------------
@@ -186,6 +187,16 @@ class FakeScheduler:
     def remove_volume(self, volume: str) -> None:
         self.removed_volumes.append(volume)
         self.journal.append(("remove-volume", volume))
+
+    def clean_up(self, app: str) -> tuple[int, int]:
+        finished = [c.id for c in self.containers(app) if c.retiring and not c.running]
+        for container_id in finished:
+            del self.live[container_id]
+        dangling = [image for image, owner in self.dangling_images.items() if owner == app]
+        for image in dangling:
+            del self.dangling_images[image]
+        self.journal.append(("clean-up", app))
+        return len(finished), len(dangling)
 
     def _update(self, container: Container, **changes) -> Container:
         updated = replace(self.live[container.id], **changes)

@@ -41,9 +41,9 @@ def test_a_user_reaches_only_granted_apps_with_app_commands(store):
     rules.set_role(store, "alice", "user")
     rules.grant(store, "cats", "alice")
     rules.authorize(store, "alice", "config:set", Scope.APP, "cats", QUOTA)
-    with pytest.raises(PermissionDenied, match="no access to dogs"):
+    with pytest.raises(PermissionDenied, match="^App dogs does not exist$"):
         rules.authorize(store, "alice", "config:set", Scope.APP, "dogs", QUOTA)
-    with pytest.raises(PermissionDenied, match="no access to nosuch"):
+    with pytest.raises(PermissionDenied, match="^App nosuch does not exist$"):
         rules.authorize(store, "alice", "config:set", Scope.APP, "nosuch", QUOTA)
     refused = [
         ("docker-options:add", Scope.ADMIN, None),

@@ -313,7 +313,7 @@ def test_cli_generate_and_commands_on_a_missing_app(dokku, store):
     assert generated.exit_code == 0 and "Generating a self-signed certificate for cats.example.com" in generated.output
     assert certs.paths(store, APP) is not None
     missing = dokku("certs:remove", "ghost")
-    assert missing.exit_code == 1 and "App ghost does not exist" in missing.output
+    assert missing.exit_code == 20 and "App ghost does not exist" in missing.output
     assert dokku("certs:add", APP, "only-one-file").exit_code == 1  # a missing argument, as in Dokku
 
 

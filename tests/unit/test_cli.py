@@ -83,7 +83,7 @@ def test_config_set_refuses_a_bad_key_and_keeps_the_old_values(dokku):
 
 def test_commands_on_a_missing_app_say_so(dokku):
     result = dokku("config:show", "ghost")
-    assert result.exit_code == 1
+    assert result.exit_code == 20
     assert result.output.strip() == "!     App ghost does not exist"
 
 

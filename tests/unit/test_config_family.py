@@ -296,7 +296,6 @@ def test_bad_imports_change_nothing_and_say_why_in_one_line(dokku, tmp_path, arg
         (["config:keys", "--global", "catmeow"], "give an APP or --global, not both"),
         (["config:get", "catmeow"], "Expected: key"),
         (["config:export", "--format", "xml", "catmeow"], "Unknown export format: xml"),
-        (["config:show", "ghost"], "App ghost does not exist"),
     ],
 )
 def test_bad_arguments_change_nothing_and_say_why(dokku, tmp_path, args, message):

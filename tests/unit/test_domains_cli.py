@@ -82,7 +82,7 @@ def test_a_bad_domain_is_refused_and_nothing_is_written(dokku, tmp_path):
 
 def test_a_missing_app_is_named_before_its_domains_are_looked_at(dokku):
     result = dokku("domains:add", "ghost", "bad domain")
-    assert result.exit_code == 1
+    assert result.exit_code == 20
     assert result.output.strip() == "!     App ghost does not exist"
 
 

@@ -126,7 +126,6 @@ def _tree(tmp_path):
         (["catmeow", "deploy-branch", "--", "--upload-pack=touch /tmp/x"], "invalid branch name"),
         (["catmeow", "deploy-branch", "a..b"], "invalid branch name"),
         (["catmeow", "deploy-branch", "a", "b"], "expected KEY [VALUE]"),
-        (["nosuch", "deploy-branch", "x"], "App nosuch does not exist"),
         ([], "Please specify an app to run the command on"),
     ],
 )

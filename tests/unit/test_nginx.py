@@ -302,3 +302,45 @@ def test_a_journal_stays_until_nginx_has_reloaded(fake):
     with pytest.raises(ProxyError, match="could not reload the configuration it had"):
         server.install(APP, "config v3\n")
     assert json.loads((server.root / nginx.JOURNAL).read_text())["previous"] == "config v1\n"
+
+
+def test_reload_checks_the_whole_configuration_first(fake):
+    server, bin_dir = fake
+    server.reload()
+    assert calls(bin_dir) == ["-q -t", "-q -s reload"]
+    (bin_dir / "host-broken").touch()
+    with pytest.raises(ProxyError, match='invalid, so nginx was not reloaded: .*unexpected "}"'):
+        server.reload()
+    assert calls(bin_dir)[2:] == ["-q -t"]
+
+
+def test_while_stopped_changes_are_checked_and_loaded_only_at_start(fake):
+    server, bin_dir = fake
+    server.stop()
+    assert server.is_stopped and calls(bin_dir) == ["-q -s quit"]
+    server.install(APP, "config v1\n")
+    assert calls(bin_dir)[1:] == ["-q -t"]  # checked, no reload of a stopped nginx
+    (bin_dir / "no-reload").touch()  # not running: the probe fails, nginx is started
+    assert server.start() is True
+    assert calls(bin_dir)[2:] == ["-q -t", "-q -s reload", "-q"]
+    assert not server.is_stopped
+
+
+def test_start_of_a_running_nginx_reloads_it_and_a_bad_configuration_starts_nothing(fake):
+    server, bin_dir = fake
+    assert server.start() is False
+    assert calls(bin_dir) == ["-q -t", "-q -s reload"]
+    server.stop()
+    (server.root / APP).mkdir()
+    (server.root / APP / "nginx.conf").write_text("bogus;\n")
+    with pytest.raises(ProxyError, match="invalid, so nginx was not started"):
+        server.start()
+    assert server.is_stopped and calls(bin_dir)[-1] == "-q -t"
+
+
+def test_a_stop_nginx_refuses_leaves_changes_reloading(fake):
+    server, bin_dir = fake
+    (bin_dir / "no-reload").touch()  # every -s fails, as when nginx cannot read its configuration
+    with pytest.raises(ProxyError, match="could not be stopped"):
+        server.stop()
+    assert not server.is_stopped

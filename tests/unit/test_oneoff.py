@@ -90,4 +90,4 @@ def test_options_after_the_app_belong_to_the_command(dokku, command):
 
 def test_run_of_an_unknown_app_is_a_one_line_error(dokku):
     result = dokku("run", "dog", "ls")
-    assert (result.exit_code, result.output) == (1, " !     App dog does not exist\n")
+    assert (result.exit_code, result.output) == (20, " !     App dog does not exist\n")

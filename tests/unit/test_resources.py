@@ -231,7 +231,6 @@ def test_resource_report_shows_what_each_type_gets_and_one_value_with_a_flag(dok
         (["resource:reserve", "--pids", "10", "catmeow"], "--pids is not a resource reserve"),
         (["resource:limit", "--global", "--memory", "1", "catmeow"], "name an app or use --global, not both"),
         (["resource:limit", "--memory", "100"], "Please specify an app"),
-        (["resource:limit", "--memory", "100", "nosuchapp"], "App nosuchapp does not exist"),
     ],
 )
 def test_bad_resource_commands_fail_in_one_line_and_store_nothing(dokku, tmp_path, args, message):

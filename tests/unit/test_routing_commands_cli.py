@@ -63,7 +63,7 @@ def test_a_port_of_its_own_is_in_the_url(dokku):
 
 def test_url_of_an_app_that_is_not_there_is_one_line(dokku):
     result = dokku("url", "ghost")
-    assert result.exit_code == 1
+    assert result.exit_code == 20
     assert result.output == " !     App ghost does not exist\n"
 
 
@@ -186,3 +186,19 @@ def test_proxy_clear_config_removes_the_app_s_site_and_says_how_it_comes_back(do
     again = dokku("proxy:clear-config", "mine")
     assert again.exit_code == 0
     assert "mine has no nginx config to clear" in again.output
+
+
+def test_proxy_clear_config_all_clears_every_app_and_without_an_app_says_dokkus_line(dokku, tmp_path, monkeypatch):
+    monkeypatch.setenv("MINIDOKKU_NGINX_COMMAND", "true")
+    for app in ("mine", "other"):
+        dokku("apps:create", app)
+        (tmp_path / app / "nginx.conf").write_text("server { listen 8080; }\n")
+
+    missing = dokku("proxy:clear-config")
+    assert (missing.exit_code, missing.output) == (1, " !     Please specify an app to run the command on\n")
+    assert (tmp_path / "mine" / "nginx.conf").exists()
+
+    result = dokku("proxy:clear-config", "--all")
+    assert result.exit_code == 0, result.output
+    assert result.output.count("-----> Cleared the nginx config of ") == 2
+    assert not list(tmp_path.glob("*/nginx.conf"))
