@@ -1,44 +1,95 @@
 """Building a pushed commit: the builder (`builder:set`, else a Dockerfile means the dockerfile
 builder and anything else the buildpacks), its inputs from the tree (build/tree.py) and the app's
-settings."""
+settings.
 
-from dataclasses import replace
+The builders' settings are Dokku's properties, each per app and global (`--global`, for every
+app without its own value), with a default: `builder:set selected`, `builder-dockerfile:set
+dockerfile-path`, `app-json:set appjson-path` (paths in the tree, build/tree.py's tree_path) and
+`builder-herokuish:set allowed` (false: the buildpack builder is refused for the app).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Optional
 
 from minidokku.access import rules
 from minidokku.build import buildpack_choice, gitrepo, tree
 from minidokku.build.builders import DOCKERFILE, HEROKUISH, NAMES, BuildResult, buildpacks, dockerfile
 from minidokku.build.tree import SettingsFiles
 from minidokku.context import Context
-from minidokku.errors import ValidationError
+from minidokku.errors import BuildFailed, ValidationError
 from minidokku.plugins import triggers
 from minidokku.records import docker_options, properties, resources
-
-FAMILY = "builder"
-
-
-def selected_builder(ctx: Context, app: str) -> str:
-    """`builder:set APP selected NAME`, "" for automatic."""
-    return properties.get(ctx.store, app, FAMILY, "selected")
+from minidokku.state import Store
 
 
-def set_builder(ctx: Context, app: str, name: str) -> None:
-    if name and name not in NAMES:
+def _builder_name(name: str) -> str:
+    if name not in NAMES:
         raise ValidationError(f"unknown builder {name!r}; known: {', '.join(NAMES)} (or empty for automatic)")
-    properties.put(ctx.store, app, FAMILY, "selected", name)
+    return name
+
+
+def _boolean(value: str) -> str:
+    if value not in ("true", "false"):
+        raise ValidationError(f"allowed is true or false, not {value[:40]!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A builder property: its family (`builder-dockerfile`), key, default, and the check of a
+    value (which returns it, or raises ValidationError)."""
+
+    family: str
+    key: str
+    default: str
+    check: Callable[[str], str]
+
+
+SELECTED = Setting("builder", "selected", "", _builder_name)
+DOCKERFILE_PATH = Setting(
+    "builder-dockerfile", "dockerfile-path", tree.DOCKERFILE, lambda path: tree.tree_path(path, "dockerfile-path")
+)
+APPJSON_PATH = Setting("app-json", "appjson-path", tree.APP_JSON, lambda path: tree.tree_path(path, "appjson-path"))
+HEROKUISH_ALLOWED = Setting("builder-herokuish", "allowed", "true", _boolean)
+
+
+def own_value(store: Store, app: Optional[str], setting: Setting) -> str:
+    """The value set for app (None: the global one), "" where none is."""
+    return properties.get(store, app, setting.family, setting.key)
+
+
+def computed_value(store: Store, app: Optional[str], setting: Setting) -> str:
+    """What a build of app uses: its own value, else the global one, else the default."""
+    return (own_value(store, app, setting) if app else "") or own_value(store, None, setting) or setting.default
+
+
+def set_value(store: Store, app: Optional[str], setting: Setting, value: str) -> None:
+    """Sets the property of app (None: the global one); an empty value unsets it."""
+    properties.put(store, app, setting.family, setting.key, setting.check(value) if value else "")
 
 
 def build_commit(ctx: Context, app: str, sha: str, env: dict[str, str]) -> BuildResult:
     """Builds the commit with its builder, between the pre-build and post-build triggers. The
     tree's settings files are read once, here; the result carries its nginx template."""
-    files = tree.read(ctx.store.app_dir(app), sha)
-    builder = selected_builder(ctx, app) or (DOCKERFILE if files.has_dockerfile else HEROKUISH)
+    dockerfile_path = computed_value(ctx.store, app, DOCKERFILE_PATH)
+    appjson_path = computed_value(ctx.store, app, APPJSON_PATH)
+    files = tree.read(ctx.store.app_dir(app), sha, dockerfile_path, appjson_path)
+    builder = computed_value(ctx.store, app, SELECTED) or (DOCKERFILE if files.has_dockerfile else HEROKUISH)
+    if builder == HEROKUISH and computed_value(ctx.store, app, HEROKUISH_ALLOWED) != "true":
+        raise BuildFailed(
+            f"the herokuish builder is not allowed for {app} (builder-herokuish:set {app} allowed true allows it); "
+            f"commit a {dockerfile_path} to build with the dockerfile builder"
+        )
     triggers.fire(ctx, "pre-build", builder, app, sha)
-    result = _build(ctx, app, sha, env, builder, files)
+    result = _build(ctx, app, sha, env, builder, files, dockerfile_path)
     triggers.fire(ctx, "post-build", builder, app, sha)
     return replace(result, nginx_template=files.nginx_template)
 
 
-def _build(ctx: Context, app: str, sha: str, env: dict[str, str], builder: str, files: SettingsFiles) -> BuildResult:
+def _build(
+    ctx: Context, app: str, sha: str, env: dict[str, str], builder: str, files: SettingsFiles, dockerfile_path: str
+) -> BuildResult:
     repo = ctx.store.app_dir(app)
     options = docker_options.for_phase(
         ctx.store, app, "build", triggers.docker_args(ctx, "docker-args-build", app, builder), ctx.out
@@ -46,8 +97,8 @@ def _build(ctx: Context, app: str, sha: str, env: dict[str, str], builder: str, 
     limits = resources.for_build(ctx.store, app)
     if builder == DOCKERFILE:
         if not files.has_dockerfile:
-            raise ValidationError(f"{app} uses the dockerfile builder (builder:set) but the commit has no Dockerfile")
-        ctx.out.info("Building with the Dockerfile")
+            raise ValidationError(f"{app} uses the dockerfile builder but the commit has no {dockerfile_path}")
+        ctx.out.info(f"Building with {dockerfile_path}")
         return dockerfile.build(
             ctx.engine,
             ctx.docker_name(app),
@@ -61,6 +112,7 @@ def _build(ctx: Context, app: str, sha: str, env: dict[str, str], builder: str, 
             network=ctx.apps_network,
             cgroup=ctx.settings.build_cgroup,
             tenant=rules.is_tenant_app(ctx.store, app),
+            path=dockerfile_path,
         )
     chosen, source = buildpack_choice.choose(ctx.store, app, env, files.buildpacks)
     if chosen:
@@ -78,4 +130,5 @@ def _build(ctx: Context, app: str, sha: str, env: dict[str, str], builder: str, 
         time_limit=ctx.settings.build_timeout,
         network=ctx.apps_network,
         plan=buildpack_choice.plan(ctx.store, app, chosen),
+        files=files,
     )

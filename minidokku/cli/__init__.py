@@ -20,6 +20,7 @@ from minidokku.access import users
 from minidokku.access.rules import Scope
 from minidokku.cli import (
     apps,
+    builder,
     buildpacks,
     certs,
     checks,
@@ -59,6 +60,7 @@ DOKKU_VERSION = "0.38.27"
 USAGE = "Usage: dokku [--quiet|--trace|--force] COMMAND <app> [command-specific-options]"
 FAMILY_MODULES = (
     apps,
+    builder,
     buildpacks,
     certs,
     checks,

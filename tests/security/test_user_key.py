@@ -44,6 +44,8 @@ ON_A_GRANTED_APP = {
     "apps:clone", "apps:destroy", "apps:exists", "apps:lock", "apps:locked", "apps:rename", "apps:report",
     "apps:unlock",
     "builder:report", "buildpacks:list", "buildpacks:report",
+    "app-json:report", "app-json:set", "builder-dockerfile:report", "builder-dockerfile:set",
+    "builder-herokuish:report",
     "certs:add", "certs:generate", "certs:remove", "certs:report", "certs:show", "certs:update",
     "checks:disable", "checks:enable", "checks:report", "checks:run", "checks:set", "checks:skip",
     "config:bundle", "config:clear", "config:export", "config:get", "config:import", "config:keys", "config:set",

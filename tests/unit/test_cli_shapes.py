@@ -76,14 +76,14 @@ SETTINGS = [
         ["builder:set", "catmeow", "selected"],
         0,
         [
-            "-----> Unsetting selected (automatic again)",
+            "-----> Unsetting selected",
         ],
     ),
     (
         ["builder:set", "catmeow", "nosuch", "x"],
         1,
         [
-            " !     unknown builder property 'nosuch'; the one there is, is selected",
+            " !     Invalid property specified, valid properties include: selected",
         ],
     ),
     (
@@ -140,7 +140,9 @@ REPORTS = [
         0,
         [
             "=====> catmeow builder information",
-            "       Builder selected:       herokuish",
+            "       Builder computed selected: herokuish",
+            "       Builder global selected:   ",
+            "       Builder selected:          herokuish",
         ],
     ),
     (
