@@ -8,9 +8,7 @@ dockerfile-path`, `app-json:set appjson-path` (paths in the tree, build/tree.py'
 `builder-herokuish:set allowed` (false: the buildpack builder is refused for the app).
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
-from typing import Optional
+from dataclasses import replace
 
 from minidokku.access import rules
 from minidokku.build import buildpack_choice, gitrepo, tree
@@ -19,8 +17,8 @@ from minidokku.build.tree import SettingsFiles
 from minidokku.context import Context
 from minidokku.errors import BuildFailed, ValidationError
 from minidokku.plugins import triggers
-from minidokku.records import docker_options, properties, resources
-from minidokku.state import Store
+from minidokku.records import docker_options, resources
+from minidokku.records.properties import Setting, computed_value
 
 
 def _builder_name(name: str) -> str:
@@ -35,38 +33,12 @@ def _boolean(value: str) -> str:
     return value
 
 
-@dataclass(frozen=True)
-class Setting:
-    """A builder property: its family (`builder-dockerfile`), key, default, and the check of a
-    value (which returns it, or raises ValidationError)."""
-
-    family: str
-    key: str
-    default: str
-    check: Callable[[str], str]
-
-
 SELECTED = Setting("builder", "selected", "", _builder_name)
 DOCKERFILE_PATH = Setting(
     "builder-dockerfile", "dockerfile-path", tree.DOCKERFILE, lambda path: tree.tree_path(path, "dockerfile-path")
 )
 APPJSON_PATH = Setting("app-json", "appjson-path", tree.APP_JSON, lambda path: tree.tree_path(path, "appjson-path"))
 HEROKUISH_ALLOWED = Setting("builder-herokuish", "allowed", "true", _boolean)
-
-
-def own_value(store: Store, app: Optional[str], setting: Setting) -> str:
-    """The value set for app (None: the global one), "" where none is."""
-    return properties.get(store, app, setting.family, setting.key)
-
-
-def computed_value(store: Store, app: Optional[str], setting: Setting) -> str:
-    """What a build of app uses: its own value, else the global one, else the default."""
-    return (own_value(store, app, setting) if app else "") or own_value(store, None, setting) or setting.default
-
-
-def set_value(store: Store, app: Optional[str], setting: Setting, value: str) -> None:
-    """Sets the property of app (None: the global one); an empty value unsets it."""
-    properties.put(store, app, setting.family, setting.key, setting.check(value) if value else "")
 
 
 def build_commit(ctx: Context, app: str, sha: str, env: dict[str, str]) -> BuildResult:

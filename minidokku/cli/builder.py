@@ -8,12 +8,13 @@ import click
 
 from minidokku.access.rules import Scope
 from minidokku.build import builds
-from minidokku.build.builds import Setting
 from minidokku.cli.declare import DeclaredCommand, command
 from minidokku.cli.family import Report, Row, report_command
 from minidokku.context import Context
 from minidokku.errors import ValidationError
 from minidokku.ops import apps
+from minidokku.records import properties
+from minidokku.records.properties import Setting
 
 # The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
 FAMILIES = {
@@ -49,7 +50,7 @@ def property_set_command(
         if key != setting.key:
             plural = "properties" if noun == "property" else f"{noun}s"
             raise ValidationError(f"Invalid {noun} specified, valid {plural} include: {setting.key}")
-        builds.set_value(ctx.store, target, setting, value)
+        properties.set_value(ctx.store, target, setting, value)
         ctx.out.step(f"Setting {key} to {value}" if value else f"Unsetting {key}")
 
     return command(name, scope=scope, changes=True, help=help)(set_)
@@ -60,13 +61,13 @@ def property_rows(ctx: Context, app: Optional[str], setting: Setting, prefix: st
     flag = f"{prefix}{setting.key}"
     rows = [
         Row(f"{prefix}computed-{setting.key}", f"{label} computed {setting.key.replace('-', ' ')}",
-            lambda: builds.computed_value(ctx.store, app, setting)),
+            lambda: properties.computed_value(ctx.store, app, setting)),
         Row(f"{prefix}global-{setting.key}", f"{label} global {setting.key.replace('-', ' ')}",
-            lambda: builds.own_value(ctx.store, None, setting)),
+            lambda: properties.own_value(ctx.store, None, setting)),
     ]  # fmt: skip
     if app is not None:
         rows.append(
-            Row(flag, f"{label} {setting.key.replace('-', ' ')}", lambda: builds.own_value(ctx.store, app, setting))
+            Row(flag, f"{label} {setting.key.replace('-', ' ')}", lambda: properties.own_value(ctx.store, app, setting))
         )
     return rows
 

@@ -13,7 +13,7 @@ from minidokku.access import rules
 from minidokku.build import builds, gitrepo
 from minidokku.build.builders import DOCKERFILE, HEROKUISH, BuildResult, buildpacks, dockerfile
 from minidokku.errors import BuildFailed, ValidationError
-from minidokku.records import docker_options
+from minidokku.records import docker_options, properties
 from minidokku.records.appjson import AppJson
 
 
@@ -78,14 +78,14 @@ def test_a_commit_without_a_dockerfile_gets_the_buildpacks_with_the_ones_its_bui
 
 
 def test_builder_set_wins_over_the_dockerfile(flow, builders, tmp_path):
-    builds.set_value(flow.ctx.store, "catmeow", builds.SELECTED, HEROKUISH)
+    properties.set_value(flow.ctx.store, "catmeow", builds.SELECTED, HEROKUISH)
     sha = push(flow, tmp_path, {"Dockerfile": "FROM minidokku/stack\n"})
     builds.build_commit(flow.ctx, "catmeow", sha, {})
     assert [builder for builder, _ in builders] == [HEROKUISH]
 
 
 def test_the_dockerfile_builder_on_a_commit_without_one_is_refused_before_any_build(flow, builders, tmp_path):
-    builds.set_value(flow.ctx.store, "catmeow", builds.SELECTED, DOCKERFILE)
+    properties.set_value(flow.ctx.store, "catmeow", builds.SELECTED, DOCKERFILE)
     sha = push(flow, tmp_path, {"app.py": ""})
     with pytest.raises(ValidationError, match="the commit has no Dockerfile"):
         builds.build_commit(flow.ctx, "catmeow", sha, {})
@@ -93,10 +93,10 @@ def test_the_dockerfile_builder_on_a_commit_without_one_is_refused_before_any_bu
 
 
 def test_an_unknown_builder_is_refused_and_the_choice_stays(flow):
-    builds.set_value(flow.ctx.store, "catmeow", builds.SELECTED, DOCKERFILE)
+    properties.set_value(flow.ctx.store, "catmeow", builds.SELECTED, DOCKERFILE)
     with pytest.raises(ValidationError, match="unknown builder 'pack'"):
-        builds.set_value(flow.ctx.store, "catmeow", builds.SELECTED, "pack")
-    assert builds.own_value(flow.ctx.store, "catmeow", builds.SELECTED) == DOCKERFILE
+        properties.set_value(flow.ctx.store, "catmeow", builds.SELECTED, "pack")
+    assert properties.own_value(flow.ctx.store, "catmeow", builds.SELECTED) == DOCKERFILE
 
 
 def test_the_build_gets_the_global_then_the_apps_build_options(flow, builders, tmp_path):
@@ -121,7 +121,7 @@ def test_a_tenants_dockerfile_build_is_told_so_and_its_host_options_are_left_out
 
 
 def test_the_dockerfile_path_picks_the_builder_and_is_what_the_engine_is_told_to_build(flow, builders, tmp_path):
-    builds.set_value(flow.ctx.store, "catmeow", builds.DOCKERFILE_PATH, "deploy/Dockerfile.web")
+    properties.set_value(flow.ctx.store, "catmeow", builds.DOCKERFILE_PATH, "deploy/Dockerfile.web")
     folder = tmp_path / "tree" / "deploy"
     folder.mkdir(parents=True)
     sha = push(flow, tmp_path, {"deploy/Dockerfile.web": "FROM minidokku/stack\n", "app.py": ""})
@@ -132,11 +132,11 @@ def test_the_dockerfile_path_picks_the_builder_and_is_what_the_engine_is_told_to
 
 
 def test_a_dockerfile_path_the_commit_lacks_means_no_dockerfile(flow, builders, tmp_path):
-    builds.set_value(flow.ctx.store, None, builds.DOCKERFILE_PATH, "Dockerfile.prod")
+    properties.set_value(flow.ctx.store, None, builds.DOCKERFILE_PATH, "Dockerfile.prod")
     sha = push(flow, tmp_path, {"Dockerfile": "FROM minidokku/stack\n"})
     builds.build_commit(flow.ctx, "catmeow", sha, {})
     assert [builder for builder, _ in builders] == [HEROKUISH]  # the global path, which the commit lacks
-    builds.set_value(flow.ctx.store, "catmeow", builds.SELECTED, DOCKERFILE)
+    properties.set_value(flow.ctx.store, "catmeow", builds.SELECTED, DOCKERFILE)
     with pytest.raises(ValidationError, match="the commit has no Dockerfile.prod"):
         builds.build_commit(flow.ctx, "catmeow", sha, {})
 
@@ -144,19 +144,19 @@ def test_a_dockerfile_path_the_commit_lacks_means_no_dockerfile(flow, builders, 
 def test_the_app_json_path_is_the_app_json_the_build_carries(flow, builders, tmp_path):
     (tmp_path / "tree" / "ops").mkdir(parents=True)
     sha = push(flow, tmp_path, {"app.json": '{"top": true}', "ops/app.json": '{"ops": true}', "app.py": ""})
-    builds.set_value(flow.ctx.store, None, builds.APPJSON_PATH, "none.json")
-    builds.set_value(flow.ctx.store, "catmeow", builds.APPJSON_PATH, "ops/app.json")
+    properties.set_value(flow.ctx.store, None, builds.APPJSON_PATH, "none.json")
+    properties.set_value(flow.ctx.store, "catmeow", builds.APPJSON_PATH, "ops/app.json")
     builds.build_commit(flow.ctx, "catmeow", sha, {})
     [(_builder, given)] = builders
     assert given["files"].app_json == '{"ops": true}'  # the app's own value wins over the global one
 
 
 def test_a_refused_herokuish_builder_fails_the_build_before_it_runs(flow, builders, tmp_path):
-    builds.set_value(flow.ctx.store, None, builds.HEROKUISH_ALLOWED, "false")
+    properties.set_value(flow.ctx.store, None, builds.HEROKUISH_ALLOWED, "false")
     sha = push(flow, tmp_path, {"app.py": ""})
     with pytest.raises(BuildFailed, match="the herokuish builder is not allowed for catmeow"):
         builds.build_commit(flow.ctx, "catmeow", sha, {})
-    builds.set_value(flow.ctx.store, "catmeow", builds.HEROKUISH_ALLOWED, "true")  # the app's own value wins
+    properties.set_value(flow.ctx.store, "catmeow", builds.HEROKUISH_ALLOWED, "true")  # the app's own value wins
     builds.build_commit(flow.ctx, "catmeow", sha, {})
     assert [builder for builder, _ in builders] == [HEROKUISH]
 
@@ -167,13 +167,13 @@ def test_a_refused_herokuish_builder_fails_the_build_before_it_runs(flow, builde
      (builds.HEROKUISH_ALLOWED, "yes"), (builds.SELECTED, "pack")],
 )  # fmt: skip
 def test_a_bad_value_is_refused_and_the_old_one_stays(flow, setting, value):
-    builds.set_value(
+    properties.set_value(
         flow.ctx.store,
         "catmeow",
         setting,
-        setting.check(builds.computed_value(flow.ctx.store, None, setting) or "dockerfile"),
+        setting.check(properties.computed_value(flow.ctx.store, None, setting) or "dockerfile"),
     )
-    before = builds.own_value(flow.ctx.store, "catmeow", setting)
+    before = properties.own_value(flow.ctx.store, "catmeow", setting)
     with pytest.raises(ValidationError):
-        builds.set_value(flow.ctx.store, "catmeow", setting, value)
-    assert builds.own_value(flow.ctx.store, "catmeow", setting) == before
+        properties.set_value(flow.ctx.store, "catmeow", setting, value)
+    assert properties.own_value(flow.ctx.store, "catmeow", setting) == before
