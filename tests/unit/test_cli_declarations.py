@@ -28,6 +28,7 @@ NOT_RECORDED = {
     "postgres:list", "postgres:logs", "proxy:report", "ps:report", "ps:retire", "releases", "resource:report",
     "ssh-keys:list", "url", "urls", "version",
     "app-json:report", "builder-dockerfile:report", "builder-herokuish:report",
+    "builds:info", "builds:list", "builds:output", "builds:report",
 }  # fmt: skip
 # Run by root as root: plugin management must be, stack:build debootstraps. Others run as the owner.
 ONLY_AS_ROOT = {"plugin:install", "plugin:update", "plugin:uninstall", "plugin:enable", "plugin:disable"}
