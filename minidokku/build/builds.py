@@ -70,7 +70,8 @@ def _build(
     if builder == DOCKERFILE:
         if not files.has_dockerfile:
             raise ValidationError(f"{app} uses the dockerfile builder but the commit has no {dockerfile_path}")
-        ctx.out.info(f"Building with {dockerfile_path}")
+        at = "" if dockerfile_path == tree.DOCKERFILE else f" at {dockerfile_path}"
+        ctx.out.info(f"Building with the Dockerfile{at}")
         return dockerfile.build(
             ctx.engine,
             ctx.docker_name(app),

@@ -128,7 +128,7 @@ def test_the_dockerfile_path_picks_the_builder_and_is_what_the_engine_is_told_to
     builds.build_commit(flow.ctx, "catmeow", sha, {})
     [(builder, given)] = builders
     assert (builder, given["path"]) == (DOCKERFILE, "deploy/Dockerfile.web")
-    assert "Building with deploy/Dockerfile.web" in flow.output
+    assert "Building with the Dockerfile at deploy/Dockerfile.web" in flow.output
 
 
 def test_a_dockerfile_path_the_commit_lacks_means_no_dockerfile(flow, builders, tmp_path):
