@@ -116,10 +116,12 @@ def read(store: Store, app: str, build_id: str) -> Build:
 
 
 def _parse(text: str, app: str) -> Build:
+    """The record, as a build of app: the folder it is in says whose it is (a renamed app's
+    records moved with its folder)."""
     try:
         data = json.loads(text)
         known = {field.name for field in fields(Build)}
-        return Build(**{key: value for key, value in data.items() if key in known})
+        return Build(**{**{key: value for key, value in data.items() if key in known}, "app": app})
     except (ValueError, TypeError):
         raise ValidationError(f"a build record of {app} cannot be read") from None
 

@@ -157,3 +157,12 @@ def test_a_record_is_readable_json_written_whole(flow):
 def test_a_retention_out_of_bounds_is_refused(flow, value):
     with pytest.raises(ValidationError, match="Invalid retention"):
         properties.set_value(flow.ctx.store, APP, builds.RETENTION, value)
+
+
+def test_a_renamed_apps_records_are_its_own_and_ending_one_writes_in_its_folder(flow):
+    left = abandoned(flow)
+    flow.ctx.store.move_app(APP, "kitten")
+    assert [build.app for build in builds.history(flow.ctx.store, "kitten")] == ["kitten"]
+    flow.deploy("kitten", flow.built("sha256:one"))
+    assert builds.read(flow.ctx.store, "kitten", left.id).status == "failed"
+    assert not flow.ctx.store.path(APP, "builds").exists()  # nothing written under the old name

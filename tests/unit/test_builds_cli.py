@@ -152,3 +152,26 @@ def test_a_retention_out_of_bounds_is_refused_and_the_old_one_stays(dokku):
 def test_a_running_build_shows_abandoned_once_its_process_is_gone(dokku, tmp_path):
     builds.write(Store(tmp_path), Build("0000000000zzzz", "catmeow", "build", "git-hook", "a", 1, "1", time.time()))
     assert dokku("builds:report", "catmeow", "--build-status") == (0, "abandoned\n")
+
+
+def test_output_of_the_running_build_follows_it_to_its_end(dokku, tmp_path, monkeypatch):
+    monkeypatch.setattr("minidokku.cli.builds.FOLLOW_INTERVAL", 0.01)
+    store = Store(tmp_path)
+    live = Build("0000000000zzzz", "catmeow", "build", "git-hook", "alice", os.getpid(),
+                 tracking.process_start(os.getpid()), time.time())  # fmt: skip
+    builds.write(store, live)
+    written = builds.append_output(store, live, "-----> Building catmeow ...", 0)
+    looks = []
+    real_sleep = time.sleep
+
+    def build_goes_on(seconds):  # the deploy, elsewhere, meanwhile
+        looks.append(seconds)
+        if len(looks) == 2:
+            builds.append_output(store, live, "       still building", written)
+        if len(looks) == 4:
+            builds.finish(store, live, builds.SUCCEEDED, 0)
+        real_sleep(seconds)
+
+    monkeypatch.setattr("minidokku.cli.builds.time.sleep", build_goes_on)
+    assert dokku("builds:output", "catmeow") == (0, "-----> Building catmeow ...\n       still building\n")
+    assert len(looks) == 4
