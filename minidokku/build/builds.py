@@ -5,13 +5,16 @@ settings.
 The builders' settings are Dokku's properties, each per app and global (`--global`, for every
 app without its own value), with a default: `builder:set selected`, `builder-dockerfile:set
 dockerfile-path`, `app-json:set appjson-path` (paths in the tree, build/tree.py's tree_path) and
-`builder-herokuish:set allowed` (false: the buildpack builder is refused for the app).
+`builder-herokuish:set allowed` (false: the buildpack builder is refused for the app), and
+`builder:set build-dir`: the folder of the tree that is built, as if it were the whole tree
+(its settings files, the Dockerfile's context, the buildpacks' /app).
 """
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from pathlib import Path
 
 from minidokku.access import rules
-from minidokku.build import buildpack_choice, gitrepo, tree
+from minidokku.build import buildpack_choice, gitrepo, tarball, tree
 from minidokku.build.builders import DOCKERFILE, HEROKUISH, NAMES, BuildResult, buildpacks, dockerfile
 from minidokku.build.tree import SettingsFiles
 from minidokku.context import Context
@@ -34,6 +37,7 @@ def _boolean(value: str) -> str:
 
 
 SELECTED = Setting("builder", "selected", "", _builder_name)
+BUILD_DIR = Setting("builder", "build-dir", "", lambda path: tree.tree_path(path, "build-dir"))
 DOCKERFILE_PATH = Setting(
     "builder-dockerfile", "dockerfile-path", tree.DOCKERFILE, lambda path: tree.tree_path(path, "dockerfile-path")
 )
@@ -46,7 +50,8 @@ def build_commit(ctx: Context, app: str, sha: str, env: dict[str, str]) -> Build
     tree's settings files are read once, here; the result carries its nginx template."""
     dockerfile_path = computed_value(ctx.store, app, DOCKERFILE_PATH)
     appjson_path = computed_value(ctx.store, app, APPJSON_PATH)
-    files = tree.read(ctx.store.app_dir(app), sha, dockerfile_path, appjson_path)
+    build_dir = computed_value(ctx.store, app, BUILD_DIR)
+    files = tree.read(ctx.store.app_dir(app), sha, dockerfile_path, appjson_path, build_dir)
     builder = computed_value(ctx.store, app, SELECTED) or (DOCKERFILE if files.has_dockerfile else HEROKUISH)
     if builder == HEROKUISH and computed_value(ctx.store, app, HEROKUISH_ALLOWED) != "true":
         raise BuildFailed(
@@ -54,15 +59,41 @@ def build_commit(ctx: Context, app: str, sha: str, env: dict[str, str]) -> Build
             f"commit a {dockerfile_path} to build with the dockerfile builder"
         )
     triggers.fire(ctx, "pre-build", builder, app, sha)
-    result = _build(ctx, app, sha, env, builder, files, dockerfile_path)
+    if build_dir:
+        ctx.out.info(f"Building the folder {build_dir} of the commit (builder:set build-dir)")
+    commit = _Commit(ctx.store.app_dir(app), sha, build_dir)
+    result = _build(ctx, app, commit, env, builder, files, dockerfile_path)
     triggers.fire(ctx, "post-build", builder, app, sha)
     return replace(result, nginx_template=files.nginx_template)
 
 
+@dataclass(frozen=True)
+class _Commit:
+    """The commit to build: its tree, or its folder build_dir ("": the whole tree)."""
+
+    repo: Path
+    sha: str
+    build_dir: str
+
+    def tar(self, prefix: str) -> bytes:
+        """The files as a tar, under prefix (`app/`, or "" for a build context)."""
+        if not self.build_dir:
+            return gitrepo.archive(self.repo, self.sha, prefix=prefix)
+        try:
+            return tarball.subtree(gitrepo.archive(self.repo, self.sha, prefix=""), self.build_dir, prefix)
+        except ValueError as error:
+            raise ValidationError(f"build-dir: {error} at {self.sha[:7]}") from None
+
+
 def _build(
-    ctx: Context, app: str, sha: str, env: dict[str, str], builder: str, files: SettingsFiles, dockerfile_path: str
+    ctx: Context,
+    app: str,
+    commit: _Commit,
+    env: dict[str, str],
+    builder: str,
+    files: SettingsFiles,
+    dockerfile_path: str,
 ) -> BuildResult:
-    repo = ctx.store.app_dir(app)
     options = docker_options.for_phase(
         ctx.store, app, "build", triggers.docker_args(ctx, "docker-args-build", app, builder), ctx.out
     )
@@ -75,7 +106,7 @@ def _build(
         return dockerfile.build(
             ctx.engine,
             ctx.docker_name(app),
-            gitrepo.archive(repo, sha, prefix=""),
+            commit.tar(prefix=""),
             files,
             env,
             options,
@@ -93,8 +124,8 @@ def _build(
     return buildpacks.build(
         ctx.engine,
         ctx.docker_name(app),
-        source_tar=gitrepo.archive(repo, sha),
-        sha=sha,
+        source_tar=commit.tar(prefix="app/"),
+        sha=commit.sha,
         config=env,
         stack_image=ctx.settings.stack_image,
         options=options,

@@ -60,13 +60,17 @@ def tree_path(path: str, what: str) -> str:
     return path
 
 
-def read(repo: Path, sha: str, dockerfile: str = DOCKERFILE, app_json: str = APP_JSON) -> SettingsFiles:
+def read(
+    repo: Path, sha: str, dockerfile: str = DOCKERFILE, app_json: str = APP_JSON, build_dir: str = ""
+) -> SettingsFiles:
     """The settings files of commit sha (40 hex) of repo, the Dockerfile and app.json at the
-    paths given (tree_path checks them again). A commit too large to build is refused before any
-    file is read (a file of zeros packs to a thousandth of its size)."""
+    paths given, every one in the folder build_dir ("": the top; tree_path checks them again).
+    A commit too large to build is refused before any file is read (a file of zeros packs to a
+    thousandth of its size)."""
     gitrepo.check_tree_size(repo, sha)
     paths = {DOCKERFILE: tree_path(dockerfile, "dockerfile-path"), APP_JSON: tree_path(app_json, "appjson-path")}
-    wanted = [paths.get(name, name) for name in NAMES]
+    under = f"{tree_path(build_dir, 'build-dir')}/" if build_dir else ""
+    wanted = [under + paths.get(name, name) for name in NAMES]
     texts = gitrepo.read_files(repo, sha, list(dict.fromkeys(wanted)))
     return settings_files({name: texts[path] for name, path in zip(NAMES, wanted)})
 

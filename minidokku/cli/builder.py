@@ -26,11 +26,12 @@ FAMILIES = {
 
 
 def property_set_command(
-    name: str, scope: Scope, setting: Setting, help: str, noun: str = "property"
+    name: str, scope: Scope, settings: Sequence[Setting], help: str, noun: str = "property"
 ) -> DeclaredCommand:
-    """`NAME APP|--global KEY [VALUE]` for the one property setting (no value: unset, back to the
+    """`NAME APP|--global KEY [VALUE]` for the properties settings (no value: unset, back to the
     global value, then the default). With --global no app is named, so only admin keys run it.
     noun: what Dokku's messages call the key (`property`, or `key` for its older plugins)."""
+    by_key = {setting.key: setting for setting in settings}
 
     @click.option("--global", "is_global", is_flag=True, help="For every app without its own value (admin keys only).")
     @click.argument("app", required=False)
@@ -47,10 +48,10 @@ def property_set_command(
         key, value = (rest + ["", ""])[:2]
         if not key:
             raise ValidationError(f"No {noun} specified")
-        if key != setting.key:
+        if key not in by_key:
             plural = "properties" if noun == "property" else f"{noun}s"
-            raise ValidationError(f"Invalid {noun} specified, valid {plural} include: {setting.key}")
-        properties.set_value(ctx.store, target, setting, value)
+            raise ValidationError(f"Invalid {noun} specified, valid {plural} include: {', '.join(sorted(by_key))}")
+        properties.set_value(ctx.store, target, by_key[key], value)
         ctx.out.step(f"Setting {key} to {value}" if value else f"Unsetting {key}")
 
     return command(name, scope=scope, changes=True, help=help)(set_)
@@ -92,22 +93,31 @@ def _property_report(name: str, family: str, setting: Setting, label: str, legac
 builder_set = property_set_command(
     "builder:set",
     Scope.ADMIN,
-    builds.SELECTED,
-    help="Chooses the builder, herokuish or dockerfile (no value: automatic). "
-    "Example: dokku builder:set catmeow selected dockerfile",
+    [builds.SELECTED, builds.BUILD_DIR],
+    help="Chooses the builder, herokuish or dockerfile (no value: automatic), or the folder of the "
+    "repository to build. Example: dokku builder:set catmeow selected dockerfile",
 )
-builder_report = _property_report(
+builder_report = report_command(
     "builder:report",
-    "builder",
-    builds.SELECTED,
-    "Builder",
-    legacy=True,
+    Scope.APP,
+    Report("builder", "--builder-", legacy=True, width=len("Builder computed build dir:") + 1),
+    lambda ctx, app: _builder_rows(ctx, app),
     help="Shows the builder of one app or of every app. Example: dokku builder:report catmeow --builder-selected",
+    global_rows=lambda ctx: _builder_rows(ctx, None),
 )
+
+
+def _builder_rows(ctx: Context, app: Optional[str]) -> list[Row]:
+    return [
+        *property_rows(ctx, app, builds.BUILD_DIR, "--builder-", "Builder"),
+        *property_rows(ctx, app, builds.SELECTED, "--builder-", "Builder"),
+    ]
+
+
 dockerfile_set = property_set_command(
     "builder-dockerfile:set",
     Scope.APP,
-    builds.DOCKERFILE_PATH,
+    [builds.DOCKERFILE_PATH],
     help="Sets the Dockerfile's path in the repository (no value: Dockerfile). "
     "Example: dokku builder-dockerfile:set catmeow dockerfile-path .dokku/Dockerfile",
     noun="key",
@@ -123,7 +133,7 @@ dockerfile_report = _property_report(
 herokuish_set = property_set_command(
     "builder-herokuish:set",
     Scope.ADMIN,
-    builds.HEROKUISH_ALLOWED,
+    [builds.HEROKUISH_ALLOWED],
     help="Allows or refuses the buildpack (herokuish) builder (no value: allowed). "
     "Example: dokku builder-herokuish:set catmeow allowed false",
     noun="key",
@@ -139,7 +149,7 @@ herokuish_report = _property_report(
 app_json_set = property_set_command(
     "app-json:set",
     Scope.APP,
-    builds.APPJSON_PATH,
+    [builds.APPJSON_PATH],
     help="Sets app.json's path in the repository (no value: app.json). "
     "Example: dokku app-json:set catmeow appjson-path .dokku/app.json",
 )

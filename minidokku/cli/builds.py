@@ -186,7 +186,7 @@ def prune(ctx: Context, all_apps: bool, app: Optional[str]) -> None:
 builds_set = property_set_command(
     "builds:set",
     Scope.APP,
-    builds.RETENTION,
+    [builds.RETENTION],
     help=f"Sets how many finished builds an app keeps (no value: {builds.DEFAULT_RETENTION}; "
     f"at most {builds.MAX_RETENTION}). Example: dokku builds:set catmeow retention 50",
 )

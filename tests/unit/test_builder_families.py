@@ -15,6 +15,7 @@ FAMILIES = [
     ("app-json", "appjson-path", "ops/app.json", "app.json", "App-json", True),
     ("builder-herokuish", "allowed", "false", "true", "Builder herokuish", False),
     ("builder", "selected", "dockerfile", "", "Builder", True),
+    ("builder", "build-dir", "services/web", "", "Builder", True),
 ]
 
 
@@ -26,14 +27,20 @@ def test_a_property_set_per_app_then_globally_shows_in_the_report(dokku, family,
     assert dokku(f"{family}:set", "catmeow", key, value) == (0, f"-----> Setting {key} to {value}\n")
     assert dokku(f"{family}:report", "catmeow", flag) == (0, f"{value}\n")
     assert dokku(f"{family}:report", "catmeow", computed) == (0, f"{value}\n")
-    width = len(f"{label} computed {key}:") + 1
+    width = (
+        max(len(f"{label} computed {key}:"), len("Builder computed build dir:")) + 1
+        if family == "builder"
+        else (len(f"{label} computed {key}:") + 1)
+    )
     words = key.replace("-", " ")
-    assert dokku(f"{family}:report", "catmeow") == (0, "\n".join([
-        f"=====> catmeow {family} information",
+    code, block = dokku(f"{family}:report", "catmeow")
+    lines = block.splitlines()
+    assert code == 0 and lines[0] == f"=====> catmeow {family} information"
+    assert [line for line in lines if f" {words}:" in line] == [
         f"       {label + ' computed ' + words + ':':<{width}}{value}",
         f"       {label + ' global ' + words + ':':<{width}}",
         f"       {label + ' ' + words + ':':<{width}}{value}",
-    ]) + "\n")  # fmt: skip
+    ]
 
     assert dokku(f"{family}:set", "catmeow", key) == (0, f"-----> Unsetting {key}\n")
     assert dokku(f"{family}:set", "--global", key, value) == (0, f"-----> Setting {key} to {value}\n")
@@ -43,7 +50,7 @@ def test_a_property_set_per_app_then_globally_shows_in_the_report(dokku, family,
     expected = {key: "", f"global-{key}": value, f"computed-{key}": value}
     if legacy:
         expected.update({f"{family}-{name}": shown_value for name, shown_value in expected.items()})
-    assert shown == expected
+    assert {name: shown[name] for name in expected} == expected
     assert dokku(f"{family}:set", "--global", key) == (0, f"-----> Unsetting {key}\n")
     assert dokku(f"{family}:report", "catmeow", computed) == (0, f"{default}\n")
 
@@ -59,6 +66,9 @@ def test_a_property_set_per_app_then_globally_shows_in_the_report(dokku, family,
         (["app-json:set", "catmeow", "appjson-path", "a\nb"], "appjson-path must be a relative path"),
         (["builder-herokuish:set", "catmeow", "allowed", "maybe"], "allowed is true or false, not 'maybe'"),
         (["builder:set", "catmeow", "selected", "pack"], "unknown builder 'pack'"),
+        (["builder:set", "catmeow", "build-dir", "../other"], "build-dir must be a relative path"),
+        (["builder:set", "catmeow", "skip-cleanup", "true"],
+         "Invalid property specified, valid properties include: build-dir, selected"),
         (["builder-dockerfile:set", "catmeow", "nosuch", "x"],
          "Invalid key specified, valid keys include: dockerfile-path"),
         (["app-json:set", "catmeow", "nosuch"], "Invalid property specified, valid properties include: appjson-path"),

@@ -83,7 +83,7 @@ SETTINGS = [
         ["builder:set", "catmeow", "nosuch", "x"],
         1,
         [
-            " !     Invalid property specified, valid properties include: selected",
+            " !     Invalid property specified, valid properties include: build-dir, selected",
         ],
     ),
     (
@@ -140,9 +140,12 @@ REPORTS = [
         0,
         [
             "=====> catmeow builder information",
-            "       Builder computed selected: herokuish",
-            "       Builder global selected:   ",
-            "       Builder selected:          herokuish",
+            "       Builder computed build dir: ",
+            "       Builder global build dir:   ",
+            "       Builder build dir:          ",
+            "       Builder computed selected:  herokuish",
+            "       Builder global selected:    ",
+            "       Builder selected:           herokuish",
         ],
     ),
     (

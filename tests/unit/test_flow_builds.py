@@ -177,3 +177,42 @@ def test_a_bad_value_is_refused_and_the_old_one_stays(flow, setting, value):
     with pytest.raises(ValidationError):
         properties.set_value(flow.ctx.store, "catmeow", setting, value)
     assert properties.own_value(flow.ctx.store, "catmeow", setting) == before
+
+
+def test_a_build_dir_is_built_as_if_it_were_the_whole_tree(flow, builders, tmp_path):
+    (tmp_path / "tree" / "web" / "static").mkdir(parents=True)
+    files = {"Dockerfile": "FROM nosuchimage\n", "Procfile": "web: top\n", "web/Dockerfile": "FROM minidokku/stack\n",
+             "web/Procfile": "web: serve\n", "web/static/index.html": "hi\n"}  # fmt: skip
+    sha = push(flow, tmp_path, files)
+    properties.set_value(flow.ctx.store, "catmeow", builds.BUILD_DIR, "web")
+    builds.build_commit(flow.ctx, "catmeow", sha, {})
+    [(builder, given)] = builders
+    context, settings = given["args"][2], given["args"][3]
+    with tarfile.open(fileobj=BytesIO(context)) as archive:
+        assert sorted(archive.getnames()) == ["Dockerfile", "Procfile", "static", "static/index.html"]
+        assert archive.extractfile("Dockerfile").read() == b"FROM minidokku/stack\n"
+    assert (builder, settings.procfile) == (DOCKERFILE, "web: serve\n")
+
+    properties.set_value(flow.ctx.store, "catmeow", builds.SELECTED, HEROKUISH)
+    builds.build_commit(flow.ctx, "catmeow", sha, {})
+    with tarfile.open(fileobj=BytesIO(builders[-1][1]["source_tar"])) as archive:
+        assert sorted(archive.getnames()) == [
+            "app",
+            "app/Dockerfile",
+            "app/Procfile",
+            "app/static",
+            "app/static/index.html",
+        ]
+
+
+@pytest.mark.parametrize(("build_dir", "problem"), [("nosuch", "is not a folder"), ("link", "is a link or a file")])
+def test_a_build_dir_the_commit_lacks_or_links_elsewhere_is_refused_before_any_build(
+    flow, builders, tmp_path, build_dir, problem
+):
+    (tmp_path / "tree").mkdir()
+    (tmp_path / "tree" / "link").symlink_to("/etc")
+    sha = push(flow, tmp_path, {"Procfile": "web: x\n"})
+    properties.set_value(flow.ctx.store, "catmeow", builds.BUILD_DIR, build_dir)
+    with pytest.raises(ValidationError, match=f"build-dir: {build_dir} {problem}"):
+        builds.build_commit(flow.ctx, "catmeow", sha, {})
+    assert builders == []
