@@ -4,6 +4,7 @@ tree refused, and builds:cancel stopping a Dockerfile build in progress while th
 serves on."""
 
 import json
+import shutil
 import subprocess
 import time
 
@@ -47,6 +48,23 @@ def test_the_dockerfile_and_app_json_are_the_ones_their_paths_name(platform, tmp
     )
     logged = platform.dokku("builds:output", APP, build["id"]).stdout
     assert "Building with the Dockerfile at svc/Dockerfile.web" in logged and "postdeploy from ops" in logged
+
+
+def test_a_build_dir_is_built_as_the_whole_tree(platform, tmp_path):
+    repo = tmp_path / "monorepo"
+    shutil.copytree(APPS / "dockerfile-hello", repo / "services" / "hello")
+    (repo / "Dockerfile").write_text("FROM nosuchimage/anywhere:0.0\n")
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "two services one day")
+    platform.dokku("apps:create", APP)
+    platform.dokku("builder:set", APP, "build-dir", "services/hello")
+
+    pushed = pushed_ok(platform, repo)
+
+    assert "Building the folder services/hello of the commit" in pushed.stderr
+    assert "Procfile declares types -> web, worker" in pushed.stderr
+    wait_until_serving(platform, HOST, "unset and unset on 12\n")
 
 
 def test_a_dockerfile_path_through_a_link_of_the_pushed_tree_reads_no_host_file(platform, tmp_path):
