@@ -167,7 +167,7 @@ def cancel(ctx: Context, app: str) -> None:
     """Cancels the app's running build: the deploy fails and the release before it serves on.
     Example: dokku builds:cancel catmeow"""
     canceled = tracking.cancel(ctx, apps.require(ctx, app))
-    ctx.out.step(f"Canceling build {canceled.id}" if canceled else "App not currently deploying")
+    ctx.out.step("Killing app deploy" if canceled else "App not currently deploying")
 
 
 @command("builds:prune", scope=Scope.APP, changes=True)
