@@ -61,7 +61,7 @@ def build_commit(ctx: Context, app: str, sha: str, env: dict[str, str]) -> Build
     triggers.fire(ctx, "pre-build", builder, app, sha)
     if build_dir:
         ctx.out.info(f"Building the folder {build_dir} of the commit (builder:set build-dir)")
-    commit = _Commit(ctx.store.app_dir(app), sha, build_dir)
+    commit = _Commit(ctx.store.app_dir(app), sha, build_dir, tree.paths(dockerfile_path, appjson_path))
     result = _build(ctx, app, commit, env, builder, files, dockerfile_path)
     triggers.fire(ctx, "post-build", builder, app, sha)
     return replace(result, nginx_template=files.nginx_template)
@@ -69,20 +69,30 @@ def build_commit(ctx: Context, app: str, sha: str, env: dict[str, str]) -> Build
 
 @dataclass(frozen=True)
 class _Commit:
-    """The commit to build: its tree, or its folder build_dir ("": the whole tree)."""
+    """The commit to build: its tree, or its folder build_dir ("": the whole tree), whose settings
+    files are at settings_paths."""
 
     repo: Path
     sha: str
     build_dir: str
+    settings_paths: list[str]
 
     def tar(self, prefix: str) -> bytes:
-        """The files as a tar, under prefix (`app/`, or "" for a build context)."""
-        if not self.build_dir:
-            return gitrepo.archive(self.repo, self.sha, prefix=prefix)
-        try:
-            return tarball.subtree(gitrepo.archive(self.repo, self.sha, prefix=""), self.build_dir, prefix)
-        except ValueError as error:
-            raise ValidationError(f"build-dir: {error} at {self.sha[:7]}") from None
+        """The files as a tar, under prefix (`app/`, or "" for a build context). A settings file
+        that is a link is refused: git gave the link's own text for it (build/tree.py), and the
+        builder would find what it points to."""
+        if self.build_dir:
+            try:
+                tar = tarball.subtree(gitrepo.archive(self.repo, self.sha, prefix=""), self.build_dir, prefix)
+            except ValueError as error:
+                raise ValidationError(f"build-dir: {error} at {self.sha[:7]}") from None
+        else:
+            tar = gitrepo.archive(self.repo, self.sha, prefix=prefix)
+        for linked in tarball.links(tar, [prefix + path for path in self.settings_paths]):
+            raise ValidationError(
+                f"the {linked.removeprefix(prefix)} must be a file, not a link: commit the file itself"
+            )
+        return tar
 
 
 def _build(
@@ -118,13 +128,14 @@ def _build(
             tenant=rules.is_tenant_app(ctx.store, app),
             path=dockerfile_path,
         )
+    source_tar = commit.tar(prefix="app/")  # first: it refuses settings files that are links
     chosen, source = buildpack_choice.choose(ctx.store, app, env, files.buildpacks)
     if chosen:
         ctx.out.info(f"Buildpacks from {source}: {', '.join(bp.name for bp in chosen)}")
     return buildpacks.build(
         ctx.engine,
         ctx.docker_name(app),
-        source_tar=commit.tar(prefix="app/"),
+        source_tar=source_tar,
         sha=commit.sha,
         config=env,
         stack_image=ctx.settings.stack_image,

@@ -92,3 +92,11 @@ def subtree(tar_bytes: bytes, folder: str, prefix: str) -> bytes:
     if not found:
         raise ValueError(f"{folder} is not a folder of the tree")
     return buffer.getvalue()
+
+
+def links(tar_bytes: bytes, names: list[str]) -> list[str]:
+    """Those of names that the tar holds as a link (symbolic or hard), in the order given."""
+    wanted = set(names)
+    with tarfile.open(fileobj=io.BytesIO(tar_bytes)) as tar:
+        linked = {member.name for member in tar if member.name in wanted and (member.issym() or member.islnk())}
+    return [name for name in names if name in linked]

@@ -60,6 +60,13 @@ def tree_path(path: str, what: str) -> str:
     return path
 
 
+def paths(dockerfile: str = DOCKERFILE, app_json: str = APP_JSON) -> list[str]:
+    """The settings files' paths in the tree (in the order of NAMES), the Dockerfile and app.json
+    where their settings say."""
+    given = {DOCKERFILE: tree_path(dockerfile, "dockerfile-path"), APP_JSON: tree_path(app_json, "appjson-path")}
+    return [given.get(name, name) for name in NAMES]
+
+
 def read(
     repo: Path, sha: str, dockerfile: str = DOCKERFILE, app_json: str = APP_JSON, build_dir: str = ""
 ) -> SettingsFiles:
@@ -68,9 +75,8 @@ def read(
     A commit too large to build is refused before any file is read (a file of zeros packs to a
     thousandth of its size)."""
     gitrepo.check_tree_size(repo, sha)
-    paths = {DOCKERFILE: tree_path(dockerfile, "dockerfile-path"), APP_JSON: tree_path(app_json, "appjson-path")}
     under = f"{tree_path(build_dir, 'build-dir')}/" if build_dir else ""
-    wanted = [under + paths.get(name, name) for name in NAMES]
+    wanted = [under + path for path in paths(dockerfile, app_json)]
     texts = gitrepo.read_files(repo, sha, list(dict.fromkeys(wanted)))
     return settings_files({name: texts[path] for name, path in zip(NAMES, wanted)})
 

@@ -102,3 +102,21 @@ def test_the_user_key_sets_its_own_apps_paths(platform, user_key):
     assert platform.dokku(
         "builder-dockerfile:report", VICTIM, "--builder-dockerfile-computed-dockerfile-path"
     ).stdout == ("Dockerfile\n")
+
+
+def victims_records(platform) -> dict[str, bytes]:
+    folder = platform.root / VICTIM / "builds"
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}
+
+
+@pytest.mark.parametrize(
+    "words",
+    [("builds:prune", VICTIM), ("builds:set", VICTIM, "retention", "1"), ("builds:cancel", VICTIM),
+     ("builds:output", VICTIM), ("builds:prune", "--all-apps", VICTIM)],
+)  # fmt: skip
+def test_the_victims_build_records_are_out_of_the_users_reach(platform, user_key, victim_build, words):
+    """state_of leaves build records out (failed pushes add some): compared here byte for byte."""
+    before = victims_records(platform)
+    result = user_key.ssh(quoted(*words))
+    assert result.returncode != 0 and result.stdout == ""
+    assert victims_records(platform) == before

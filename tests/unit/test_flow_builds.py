@@ -216,3 +216,15 @@ def test_a_build_dir_the_commit_lacks_or_links_elsewhere_is_refused_before_any_b
     with pytest.raises(ValidationError, match=f"build-dir: {build_dir} {problem}"):
         builds.build_commit(flow.ctx, "catmeow", sha, {})
     assert builders == []
+
+
+@pytest.mark.parametrize("selected", [DOCKERFILE, HEROKUISH])
+@pytest.mark.parametrize("name", ["app.json", "Procfile", "CHECKS", ".buildpacks"])
+def test_a_settings_file_that_is_a_link_is_refused_by_both_builders(flow, builders, tmp_path, selected, name):
+    (tmp_path / "tree").mkdir()
+    (tmp_path / "tree" / name).symlink_to("/etc/passwd")
+    sha = push(flow, tmp_path, {"Dockerfile": "FROM minidokku/stack\n", "app.py": ""})
+    properties.set_value(flow.ctx.store, "catmeow", builds.SELECTED, selected)
+    with pytest.raises(ValidationError, match=f"the {name} must be a file, not a link"):
+        builds.build_commit(flow.ctx, "catmeow", sha, {})
+    assert builders == []

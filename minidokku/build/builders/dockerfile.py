@@ -108,7 +108,7 @@ def dockerfile_text(context_tar: bytes, path: str = DOCKERFILE) -> str:
     except KeyError:
         raise ValidationError(f"the tree has no {path}") from None
     except ValueError:
-        raise ValidationError(f"{path} must be a file, not a link: commit the file itself") from None
+        raise ValidationError(f"the {path} must be a file, not a link: commit the file itself") from None
 
 
 def _require_image(engine: Engine, image: str) -> None:
