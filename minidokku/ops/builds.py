@@ -85,8 +85,9 @@ def _source() -> str:
 
 @contextlib.contextmanager
 def recorded(ctx: Context, app: str, kind: str, commit: str = "") -> Iterator[None]:
-    """Records the deploy the block runs (the caller holds the app's lock). A build still
-    `running` then is one a killed command left: it is written as failed first."""
+    """Records the deploy the block runs, of kind builds.BUILD (a new image) or builds.DEPLOY
+    (one that ran before); the caller holds the app's lock. A build still `running` then is one
+    a killed command left: it is written as failed first."""
     if isinstance(ctx.out, BuildOutput) and ctx.out.build.app == app:
         yield  # part of the build being recorded
         return

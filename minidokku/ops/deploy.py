@@ -16,15 +16,15 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import replace
 
+import minidokku.ops.builds as build_records
+import minidokku.records.builds as build_kinds
 from minidokku.build import builds
 from minidokku.build.builders import BuildResult, image_repository
 from minidokku.context import Context
 from minidokku.errors import Locked, NotFound
 from minidokku.ops import apps, retirement, tasks
-from minidokku.ops import builds as build_records
 from minidokku.plugins import triggers
 from minidokku.records import docker_options, envfile, ps_settings, releases, resources, scale
-from minidokku.records.builds import BUILD, DEPLOY
 from minidokku.records.releases import Release
 from minidokku.routing import proxy
 from minidokku.runtime import checks
@@ -61,7 +61,7 @@ def finish_interrupted(ctx: Context, app: str) -> None:
 
 def deploy_commit(ctx: Context, app: str, sha: str) -> Release:
     """Builds the commit and deploys it as a new release. The caller holds exclusive(app)."""
-    with build_records.recorded(ctx, app, BUILD, sha):
+    with build_records.recorded(ctx, app, build_kinds.BUILD, sha):
         ctx.out.step(f"Building {app} ...")
         env = ctx.store.read_env(app)
         result = builds.build_commit(ctx, app, sha, envfile.with_global(ctx.store, env))
@@ -74,7 +74,7 @@ def deploy_build(
     """The tail of every deploy of a new image (a push, an archive, an image, a rebuild): the
     predeploy script, then the release of the build with env (the app's), deployed. sha is ""
     for an image."""
-    with build_records.recorded(ctx, app, BUILD, sha):
+    with build_records.recorded(ctx, app, build_kinds.BUILD, sha):
         predeploy = build.app_json.predeploy
         env_all = envfile.with_global(ctx.store, env)
         image_id = tasks.predeploy(ctx, app, build, env_all) if predeploy else build.image_id
@@ -114,7 +114,7 @@ def restart(ctx: Context, app: str) -> Release:
 def deploy_release(ctx: Context, app: str, release: Release, new_release: bool = True) -> Release:
     """Runs release (its config is the app's; its containers get the global config under it) and
     moves traffic to it; recorded as the app's current release when new_release."""
-    with build_records.recorded(ctx, app, DEPLOY):
+    with build_records.recorded(ctx, app, build_kinds.DEPLOY):
         return _deploy_release(ctx, app, release, new_release)
 
 

@@ -19,6 +19,8 @@ from minidokku.settings import Settings
 # (unless refused). Every other command is recorded.
 NOT_RECORDED = {
     "apps:exists", "apps:list", "apps:locked", "apps:report", "builder:report", "buildpacks:list", "buildpacks:report",
+    "app-json:report", "builder-dockerfile:report", "builder-herokuish:report",
+    "builds:info", "builds:list", "builds:output", "builds:report",
     "certs:report", "certs:show", "checks:report", "config:bundle", "config:export", "config:get", "config:keys",
     "config:show",
     "docker-options:report",
@@ -27,8 +29,6 @@ NOT_RECORDED = {
     "plugin:installed", "plugin:list", "ports:list", "ports:report", "postgres:export", "postgres:info",
     "postgres:list", "postgres:logs", "proxy:report", "ps:report", "ps:retire", "releases", "resource:report",
     "ssh-keys:list", "url", "urls", "version",
-    "app-json:report", "builder-dockerfile:report", "builder-herokuish:report",
-    "builds:info", "builds:list", "builds:output", "builds:report",
 }  # fmt: skip
 # Run by root as root: plugin management must be, stack:build debootstraps. Others run as the owner.
 ONLY_AS_ROOT = {"plugin:install", "plugin:update", "plugin:uninstall", "plugin:enable", "plugin:disable"}
