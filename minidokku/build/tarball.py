@@ -67,3 +67,36 @@ def read_member(tar_bytes: bytes, name: str) -> bytes:
         if not member.isfile():
             raise ValueError(f"{name} is not a regular file")
         return tar.extractfile(member).read()
+
+
+def subtree(tar_bytes: bytes, folder: str, prefix: str) -> bytes:
+    """The members of a tar under folder (`web`, its first level `web/`), moved to prefix (`app/`
+    or ""): `web/Procfile` becomes `app/Procfile`. Links are kept as links, never followed (they
+    resolve where the tar is unpacked, inside a container or the engine's build context). A
+    folder the tar lacks, or that is a link or a file in it, is a ValueError."""
+    head = folder.rstrip("/") + "/"
+    buffer = io.BytesIO()
+    found = False
+    with tarfile.open(fileobj=io.BytesIO(tar_bytes)) as source, tarfile.open(fileobj=buffer, mode="w") as target:
+        for member in source:
+            if not member.name.startswith(head) and member.name.rstrip("/") + "/" != head:
+                continue
+            rest = member.name[len(head) :]
+            if not rest and not member.isdir():
+                raise ValueError(f"{folder} is a link or a file, not a folder")
+            found = True
+            if not rest and not prefix:
+                continue  # the folder itself is the top of a context without prefix
+            member.name = (prefix + rest).rstrip("/") if rest else prefix.rstrip("/")
+            target.addfile(member, source.extractfile(member) if member.isfile() else None)
+    if not found:
+        raise ValueError(f"{folder} is not a folder of the tree")
+    return buffer.getvalue()
+
+
+def links(tar_bytes: bytes, names: list[str]) -> list[str]:
+    """Those of names that the tar holds as a link (symbolic or hard), in the order given."""
+    wanted = set(names)
+    with tarfile.open(fileobj=io.BytesIO(tar_bytes)) as tar:
+        linked = {member.name for member in tar if member.name in wanted and (member.issym() or member.islnk())}
+    return [name for name in names if name in linked]

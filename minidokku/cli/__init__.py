@@ -41,7 +41,9 @@ FAMILY_MODULES = tuple(
     importlib.import_module(f"minidokku.cli.{name}")
     for name in (
         "apps",
+        "builder",
         "buildpacks",
+        "builds",
         "certs",
         "checks",
         "cleanup",

@@ -1,18 +1,18 @@
-"""buildpacks:add|set|remove|clear|list|report, builder:set|report (Dokku's)."""
+"""buildpacks:add|set|remove|clear|list|report (Dokku's); the builder families are in cli/builder.py."""
 
 from typing import Optional
 
 import click
 
 from minidokku.access.rules import Scope
-from minidokku.build import buildpack_choice, builds
+from minidokku.build import buildpack_choice
 from minidokku.cli.declare import command
-from minidokku.cli.family import Report, Row, report_command, set_command
+from minidokku.cli.family import Report, Row, report_command
 from minidokku.context import Context
 from minidokku.ops import apps
 
 # The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
-FAMILIES = {"buildpacks": "Manage buildpack settings for an app", "builder": "Manage builder settings for an app"}
+FAMILIES = {"buildpacks": "Manage buildpack settings for an app"}
 
 
 @command("buildpacks:add", scope=Scope.ADMIN, changes=True)
@@ -78,30 +78,6 @@ report = report_command(
         )
     ],
     help="Shows the buildpacks of one app or of every app. Example: dokku buildpacks:report catmeow",
-)
-
-
-def _set_builder(ctx: Context, app: str, key: str, value: str) -> None:
-    if key != "selected":
-        raise click.UsageError(f"unknown builder property {key!r}; the one there is, is selected")
-    builds.set_builder(ctx, app, value)
-
-
-builder_set = set_command(
-    "builder:set",
-    Scope.ADMIN,
-    _set_builder,
-    help="Chooses the builder (empty: automatic). Example: dokku builder:set catmeow selected dockerfile",
-    unset_message="Unsetting {key} (automatic again)",
-)
-builder_report = report_command(
-    "builder:report",
-    Scope.APP,
-    Report("builder", "--builder-", legacy=True),
-    lambda ctx, app: [
-        Row("--builder-selected", "Builder selected", lambda: builds.selected_builder(ctx, app), empty="automatic")
-    ],
-    help="Shows the builder of one app or of every app. Example: dokku builder:report catmeow",
 )
 
 

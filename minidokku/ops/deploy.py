@@ -16,6 +16,8 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import replace
 
+import minidokku.ops.builds as build_records
+import minidokku.records.builds as build_kinds
 from minidokku.build import builds
 from minidokku.build.builders import BuildResult, image_repository
 from minidokku.context import Context
@@ -59,10 +61,11 @@ def finish_interrupted(ctx: Context, app: str) -> None:
 
 def deploy_commit(ctx: Context, app: str, sha: str) -> Release:
     """Builds the commit and deploys it as a new release. The caller holds exclusive(app)."""
-    ctx.out.step(f"Building {app} ...")
-    env = ctx.store.read_env(app)
-    result = builds.build_commit(ctx, app, sha, envfile.with_global(ctx.store, env))
-    return deploy_build(ctx, app, result, env, sha, f"Deploy {sha[:7]}")
+    with build_records.recorded(ctx, app, build_kinds.BUILD, sha):
+        ctx.out.step(f"Building {app} ...")
+        env = ctx.store.read_env(app)
+        result = builds.build_commit(ctx, app, sha, envfile.with_global(ctx.store, env))
+        return deploy_build(ctx, app, result, env, sha, f"Deploy {sha[:7]}")
 
 
 def deploy_build(
@@ -71,11 +74,13 @@ def deploy_build(
     """The tail of every deploy of a new image (a push, an archive, an image, a rebuild): the
     predeploy script, then the release of the build with env (the app's), deployed. sha is ""
     for an image."""
-    predeploy = build.app_json.predeploy
-    image_id = tasks.predeploy(ctx, app, build, envfile.with_global(ctx.store, env)) if predeploy else build.image_id
-    ctx.out.step(f"Releasing {app} ...")
-    release = releases.prepare(ctx.store, app, sha, image_id, description, env, build)
-    return deploy_release(ctx, app, release)
+    with build_records.recorded(ctx, app, build_kinds.BUILD, sha):
+        predeploy = build.app_json.predeploy
+        env_all = envfile.with_global(ctx.store, env)
+        image_id = tasks.predeploy(ctx, app, build, env_all) if predeploy else build.image_id
+        ctx.out.step(f"Releasing {app} ...")
+        release = releases.prepare(ctx.store, app, sha, image_id, description, env, build)
+        return deploy_release(ctx, app, release)
 
 
 def change_config(ctx: Context, app: str, env: dict[str, str], description: str) -> Release:
@@ -109,6 +114,11 @@ def restart(ctx: Context, app: str) -> Release:
 def deploy_release(ctx: Context, app: str, release: Release, new_release: bool = True) -> Release:
     """Runs release (its config is the app's; its containers get the global config under it) and
     moves traffic to it; recorded as the app's current release when new_release."""
+    with build_records.recorded(ctx, app, build_kinds.DEPLOY):
+        return _deploy_release(ctx, app, release, new_release)
+
+
+def _deploy_release(ctx: Context, app: str, release: Release, new_release: bool) -> Release:
     recorded, release = release, replace(release, config=envfile.with_global(ctx.store, release.config))
     triggers.fire(ctx, "pre-deploy", app, release.name)
     if new_release:

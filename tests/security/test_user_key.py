@@ -28,6 +28,7 @@ ARGUMENT_VALUES = {
     "image": ["minidokku/stack:latest"], "mappings": ["http:80:5000"], "proxy_type": ["nginx"],
     "container_ids": ["0123456789ab"], "release": ["v1"], "name": ["tester"], "keyfile": ["/etc/shadow"],
     "ref": ["main"], "new_app": ["thief"], "file": ["-"], "part": ["key"], "words": ["deploy-branch", "evil"],
+    "build_id": ["0000000000000a"],
 }  # fmt: skip
 
 
@@ -44,6 +45,9 @@ ON_A_GRANTED_APP = {
     "apps:clone", "apps:destroy", "apps:exists", "apps:lock", "apps:locked", "apps:rename", "apps:report",
     "apps:unlock",
     "builder:report", "buildpacks:list", "buildpacks:report",
+    "app-json:report", "app-json:set", "builder-dockerfile:report", "builder-dockerfile:set",
+    "builder-herokuish:report",
+    "builds:cancel", "builds:info", "builds:list", "builds:output", "builds:prune", "builds:report", "builds:set",
     "certs:add", "certs:generate", "certs:remove", "certs:report", "certs:show", "certs:update",
     "checks:disable", "checks:enable", "checks:report", "checks:run", "checks:set", "checks:skip", "cleanup",
     "config:bundle", "config:clear", "config:export", "config:get", "config:import", "config:keys", "config:set",

@@ -119,7 +119,8 @@ def test_dokku_alone_and_dokku_help_print_dokkus_usage_then_the_families(dokku, 
     lines = result.stdout.splitlines()
     assert lines[0] == USAGE == "Usage: dokku [--quiet|--trace|--force] COMMAND <app> [command-specific-options]"
     assert lines[4] == "Commands:"
-    assert re.fullmatch(r" {4}apps +Manage apps", lines[lines.index("Commands:") + 3])
+    assert re.fullmatch(r" {4}app-json +Manage app.json settings for an app", lines[lines.index("Commands:") + 3])
+    assert re.fullmatch(r" {4}apps +Manage apps", lines[lines.index("Commands:") + 4])
     assert any(re.fullmatch(r" {4}version +Print dokku's version \(and minidokku's\)", line) for line in lines)
     assert not any("apps:create" in line for line in lines)
 

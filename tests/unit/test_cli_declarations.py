@@ -19,6 +19,8 @@ from minidokku.settings import Settings
 # (unless refused). Every other command is recorded.
 NOT_RECORDED = {
     "apps:exists", "apps:list", "apps:locked", "apps:report", "builder:report", "buildpacks:list", "buildpacks:report",
+    "app-json:report", "builder-dockerfile:report", "builder-herokuish:report",
+    "builds:info", "builds:list", "builds:output", "builds:report",
     "certs:report", "certs:show", "checks:report", "config:bundle", "config:export", "config:get", "config:keys",
     "config:show",
     "docker-options:report",

@@ -76,14 +76,14 @@ SETTINGS = [
         ["builder:set", "catmeow", "selected"],
         0,
         [
-            "-----> Unsetting selected (automatic again)",
+            "-----> Unsetting selected",
         ],
     ),
     (
         ["builder:set", "catmeow", "nosuch", "x"],
         1,
         [
-            " !     unknown builder property 'nosuch'; the one there is, is selected",
+            " !     Invalid property specified, valid properties include: build-dir, selected",
         ],
     ),
     (
@@ -140,7 +140,12 @@ REPORTS = [
         0,
         [
             "=====> catmeow builder information",
-            "       Builder selected:       herokuish",
+            "       Builder computed build dir: ",
+            "       Builder global build dir:   ",
+            "       Builder build dir:          ",
+            "       Builder computed selected:  herokuish",
+            "       Builder global selected:    ",
+            "       Builder selected:           herokuish",
         ],
     ),
     (

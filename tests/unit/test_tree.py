@@ -134,3 +134,64 @@ def test_a_commit_too_large_to_build_is_refused_before_its_files_are_read(repo, 
 def test_the_files_of_a_ready_image_are_settings_files_without_a_dockerfile_or_template():
     texts = {"Procfile": "web: run\n", "app.json": "{}", "CHECKS": ""}
     assert tree.settings_files(texts) == SettingsFiles(procfile="web: run\n", app_json="{}")
+
+
+@pytest.mark.parametrize("path", ["Dockerfile", ".dokku/Dockerfile", "apps/web app/Dockerfile.prod", "a" * 255])
+def test_a_settings_path_is_a_relative_path_inside_the_tree(path):
+    assert tree.tree_path(path, "dockerfile-path") == path
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["", "/etc/passwd", "../Dockerfile", "a/../../x", "./Dockerfile", "a/./b", "a//b", "a/", "-x", "a/--output=x",
+     "a\nb", "a\x00b", "a\\b", "a\tb", "a" * 256],
+)  # fmt: skip
+def test_a_settings_path_leaving_the_tree_or_breaking_a_line_is_refused(path):
+    with pytest.raises(ValidationError, match="appjson-path must be a relative path inside the repository"):
+        tree.tree_path(path, "appjson-path")
+
+
+def test_the_dockerfile_and_app_json_are_read_where_their_paths_say(repo, tmp_path):
+    files = {
+        "Dockerfile": "FROM top\n",
+        "app.json": '{"top": 1}',
+        "svc/Dockerfile.web": "FROM svc\n",
+        "svc/app.json": "{}",
+    }
+    sha = commit(repo, tmp_path / "tree", files)
+    found = tree.read(repo, sha, dockerfile="svc/Dockerfile.web", app_json="svc/app.json")
+    assert (found.has_dockerfile, found.app_json) == (True, "{}")
+    missing = tree.read(repo, sha, dockerfile="svc/Dockerfile", app_json="svc/none.json")
+    assert (missing.has_dockerfile, missing.app_json) == (False, "")
+
+
+def test_a_settings_path_through_a_linked_folder_finds_nothing_of_the_host(repo, tmp_path):
+    """git resolves COMMIT:PATH in its own tree: a link on the way is not followed, so a pushed
+    `etc -> /etc` with appjson-path etc/passwd reads no host file."""
+    folder = tmp_path / "tree"
+    folder.mkdir()
+    os.symlink("/etc", folder / "etc")
+    os.symlink("/etc/passwd", folder / "passwd.json")
+    sha = commit(repo, folder, {"Procfile": "web: x\n"})
+    assert tree.read(repo, sha, dockerfile="etc/hostname", app_json="etc/passwd") == SettingsFiles(procfile="web: x\n")
+    assert tree.read(repo, sha, app_json="passwd.json").app_json == "/etc/passwd"  # the link's own text
+
+
+def test_reading_refuses_a_path_that_leaves_the_tree_before_git_runs(repo, tmp_path, monkeypatch):
+    sha = commit(repo, tmp_path / "tree", {"Procfile": "web: x\n"})
+    monkeypatch.setattr(gitrepo, "read_files", lambda *args: pytest.fail("asked git for a path outside the tree"))
+    with pytest.raises(ValidationError, match="dockerfile-path"):
+        tree.read(repo, sha, dockerfile="../../../etc/passwd")
+
+
+def test_a_dockerfile_path_through_a_linked_folder_of_the_context_is_missing(repo, tmp_path):
+    folder = tmp_path / "tree"
+    folder.mkdir()
+    os.symlink("/etc", folder / "etc")
+    os.symlink("/etc/passwd", folder / "Dockerfile.link")
+    sha = commit(repo, folder, {"Dockerfile": "FROM x\n"})
+    context = gitrepo.archive(repo, sha, prefix="")
+    with pytest.raises(ValidationError, match="the tree has no etc/passwd"):
+        dockerfile.dockerfile_text(context, "etc/passwd")
+    with pytest.raises(ValidationError, match="Dockerfile.link must be a file, not a link"):
+        dockerfile.dockerfile_text(context, "Dockerfile.link")

@@ -3,7 +3,8 @@
 One build: create a container from the stack image with the per-app cache volume, copy in the
 source, the buildpacks, the config (ENV_DIR files) and the driver script, run it with its output
 streamed, read the Procfile and the release defaults back, and commit the container as the
-app's image. A failed build leaves no image and no container behind.
+app's image. A failed build leaves no image and no container behind. app.json and CHECKS are
+the pushed tree's (build/tree.py: app.json where `app-json:set appjson-path` says).
 """
 
 import contextlib
@@ -15,6 +16,7 @@ from typing import Optional
 import minidokku.buildpacks
 from minidokku.build import tarball
 from minidokku.build.builders import BuildResult, image_repository, read_text_file
+from minidokku.build.tree import SettingsFiles
 from minidokku.engine.client import Engine
 from minidokku.errors import BuildFailed, EngineError, ValidationError
 from minidokku.output import Output
@@ -72,9 +74,11 @@ def build(
     time_limit: int,
     network: str,
     plan: Optional[BuildpackPlan] = None,
+    files: Optional[SettingsFiles] = None,
 ) -> BuildResult:
     """Builds the app in a container bounded by limits, on network unless options name one
-    (runtime/isolation.py), stopped after time_limit seconds."""
+    (runtime/isolation.py), stopped after time_limit seconds; files are the tree's settings
+    files (its app.json and CHECKS go into the result; None: it has none)."""
     if not engine.image_exists(stack_image):
         raise BuildFailed(f"the stack image {stack_image} is missing; run `dokku stack:build` as root")
     engine.create_volume(cache_volume(app), {labels.APP: app})
@@ -94,12 +98,15 @@ def build(
         processes = _process_types(engine, container)
         out.step("Discovering process types")
         out.info(f"Procfile declares types -> {', '.join(processes)}")
-        app_json = appjson.parse(read_text_file(engine, container, "/app/app.json"))
-        checks_file = read_text_file(engine, container, "/app/CHECKS")
         image_id = engine.commit(container, image_repository(app), "latest", _image_config())
     finally:
         engine.remove_container(container, force=True)
-    return BuildResult(image_id=image_id, processes=processes, app_json=app_json, checks_file=checks_file)
+    return BuildResult(
+        image_id=image_id,
+        processes=processes,
+        app_json=appjson.parse(files.app_json if files else ""),
+        checks_file=files.checks if files else "",
+    )
 
 
 def _build_container_config(app: str, stack_image: str) -> dict:

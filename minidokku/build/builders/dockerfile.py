@@ -45,12 +45,15 @@ def build(
     network: str,
     cgroup: str,
     tenant: bool = False,
+    path: str = DOCKERFILE,
 ) -> BuildResult:
     """Builds the Dockerfile of context_tar, its steps bounded by limits and inside the parent
     cgroup called cgroup, cancelled after time_limit seconds; files are the tree's settings
     files (build/tree.py). Its steps run on network unless options name one
-    (runtime/isolation.py). A tenant's app (tenant) builds only from the images it may use."""
-    text = dockerfile_text(context_tar)
+    (runtime/isolation.py). A tenant's app (tenant) builds only from the images it may use.
+    path is the Dockerfile's in the context (`builder-dockerfile:set dockerfile-path`, checked
+    by build/tree.py's tree_path)."""
+    text = dockerfile_text(context_tar, path)
     extra = parent_parameters(build_cgroup.for_engine(engine, cgroup), app, tenant)
     if tenant:
         tenant_images.check(engine, text, app)
@@ -59,6 +62,7 @@ def build(
             _require_image(engine, image)
     tag = f"{image_repository(app)}:latest"
     extra["labels"] = json.dumps({labels.APP: app})
+    extra["dockerfile"] = path
     extra["networkmode"] = isolation.network_for(engine, options, network)
     if options.extra_hosts:
         extra["extrahosts"] = ",".join(options.extra_hosts)
@@ -94,16 +98,17 @@ def parent_parameters(parent: build_cgroup.Parent, app: str, tenant: bool) -> di
     return {"cgroupparent": parent.cgroupparent} if parent.exists else {}
 
 
-def dockerfile_text(context_tar: bytes) -> str:
-    """The Dockerfile the engine will read: the context's own file, not the committed one (a link
-    could make the engine read another file than the one checked, and a .gitattributes
-    `export-subst` makes `git archive` write another text than the commit holds)."""
+def dockerfile_text(context_tar: bytes, path: str = DOCKERFILE) -> str:
+    """The Dockerfile the engine will read (path in the context): the context's own file, not
+    the committed one (a link could make the engine read another file than the one checked, and
+    a .gitattributes `export-subst` makes `git archive` write another text than the commit
+    holds). A link in a folder of path leaves no member at path: refused as missing."""
     try:
-        return tarball.read_member(context_tar, DOCKERFILE).decode("utf-8", "replace")
+        return tarball.read_member(context_tar, path).decode("utf-8", "replace")
     except KeyError:
-        raise ValidationError("the tree has no Dockerfile at its top") from None
+        raise ValidationError(f"the tree has no {path}") from None
     except ValueError:
-        raise ValidationError("the Dockerfile must be a file, not a link: commit the file itself") from None
+        raise ValidationError(f"the {path} must be a file, not a link: commit the file itself") from None
 
 
 def _require_image(engine: Engine, image: str) -> None:
