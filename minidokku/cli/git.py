@@ -5,16 +5,17 @@ from typing import Optional
 
 import click
 
-from minidokku.access import events, rules, ssh, urls
+from minidokku.access import events, git_remotes, rules, ssh, urls
 from minidokku.access.rules import Scope
 from minidokku.build import archives
 from minidokku.cli.declare import Runs, command
 from minidokku.cli.errors import UserError
-from minidokku.cli.family import Report, Row, report_command
+from minidokku.cli.family import Report, Row, global_set_command, report_command
 from minidokku.context import Context
 from minidokku.errors import MinidokkuError, PermissionDenied, ValidationError
 from minidokku.ops import apps, push, sources
 from minidokku.output import Output
+from minidokku.records import app_properties
 from minidokku.settings import Settings
 
 # The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
@@ -59,7 +60,8 @@ def git_hook(ctx: Context, app: str) -> None:
 @click.pass_obj
 def from_image(ctx: Context, app: str, image: str) -> None:
     """Deploys a ready image (its CMD runs as web). Example: dokku git:from-image catmeow nginx:1.25"""
-    sources.from_image(ctx, app, image)
+    if sources.from_image(ctx, app, image) is None:
+        _no_changes()
 
 
 @command("git:from-archive", scope=Scope.ADMIN, changes=True)
@@ -72,31 +74,71 @@ def from_archive(ctx: Context, app: str, source: str) -> None:
         data = sys.stdin.buffer.read(archives.MAX_BYTES + 1)
     else:
         data = archives.download(source, urls.policy_for(ctx.store, app))
-    sources.from_archive(ctx, app, data, "stdin" if source == "-" else source)
+    if sources.from_archive(ctx, app, data, "stdin" if source == "-" else source) is None:
+        _no_changes()
 
 
-@command("git:set", scope=Scope.APP, changes=True)
-@click.option("--global", "is_global", is_flag=True, help="For every app without its own value (admin keys only).")
-@click.argument("app", required=False)
-@click.argument("words", nargs=-1)
+def _no_changes() -> None:
+    """Dokku's answer to the content the app has already (its git-from-directory): exit 1."""
+    click.echo(" !     No changes detected, skipping git commit", err=True)
+    click.echo(" !     Call 'ps:rebuild' on app to rebuild the app from existing source", err=True)
+    raise SystemExit(1)
+
+
+@command("git:sync", scope=Scope.APP, changes=True)
+@click.option("--build", "build", flag_value=sources.BUILD, default=None, help="Deploy the fetched commit.")
+@click.option(
+    "--build-if-changes", "build", flag_value=sources.BUILD_IF_CHANGES, help="Deploy it unless the app has it already."
+)
+@click.option("--skip-deploy-branch", is_flag=True, help="Keep deploy-branch as it is when a branch is named.")
+@click.argument("app")
+@click.argument("repository", required=False, default="")
+@click.argument("ref", required=False, default="")
 @click.pass_obj
-def set_(ctx: Context, is_global: bool, app: Optional[str], words: tuple[str, ...]) -> None:
-    """Sets (no value: unsets) a git property: deploy-branch, the branch whose push deploys.
-    Example: dokku git:set catmeow deploy-branch production"""
-    target, rest = (None, [app or "", *words]) if is_global else (app, list(words))
-    if target is None and not is_global:
-        raise ValidationError("Please specify an app to run the command on")
-    if target is not None:
-        apps.require(ctx, target)
-    key, value = (rest + ["", ""])[:2]
-    if len(rest) > 2:
-        raise ValidationError("expected KEY [VALUE]")
+def sync(ctx: Context, build: Optional[str], skip_deploy_branch: bool, app: str, repository: str, ref: str) -> None:
+    """Fetches a branch, tag or commit (default: the repository's default branch) of an https://
+    repository (admins: also ssh, from a git:allow-host host) onto the app's deploy branch.
+    Example: dokku git:sync --build catmeow https://github.com/heroku/node-js-getting-started.git main"""
+    sources.sync(ctx, app, repository, ref, build or "", skip_deploy_branch)
+
+
+@command("git:initialize", scope=Scope.APP, changes=True)
+@click.argument("app")
+@click.pass_obj
+def initialize(ctx: Context, app: str) -> None:
+    """Makes the app's bare repository when it has none and writes its pre-receive hook again.
+    Example: dokku git:initialize catmeow"""
+    apps.require(ctx, app)
+    ctx.out.step(f"Initializing git repository for {app}")
+    push.initialize(ctx, app)
+
+
+@command("git:allow-host", scope=Scope.ADMIN, changes=True)
+@click.argument("host", required=False, default="")
+@click.pass_obj
+def allow_host(ctx: Context, host: str) -> None:
+    """Adds a host's ssh keys to the dokku user's known_hosts, so that git:sync may fetch from it
+    over ssh. Example: dokku git:allow-host github.com"""
+    if not host:
+        raise ValidationError("Please supply a git host")
+    git_remotes.allow_host(git_remotes.known_hosts_file(ctx.settings.root), host)
+    ctx.out.step(f"{host} added to known hosts")
+
+
+def _set_property(ctx: Context, app: Optional[str], key: str, value: str) -> None:
     if not key:
         raise ValidationError("No key specified")
     if key != push.DEPLOY_BRANCH:
         raise ValidationError(f"Invalid key specified, valid keys include: {push.DEPLOY_BRANCH}")
-    push.set_deploy_branch(ctx.store, target, value)
-    ctx.out.step(f"Setting {key} to {value}" if value else f"Unsetting {key}")
+    push.set_deploy_branch(ctx.store, app, value)
+
+
+set_ = global_set_command(
+    "git:set",
+    _set_property,
+    help="Sets (no value: unsets) a git property: deploy-branch, the branch whose push deploys. "
+    "Example: dokku git:set catmeow deploy-branch production",
+)
 
 
 def _report_rows(ctx: Context, app: str) -> list[Row]:
@@ -104,6 +146,7 @@ def _report_rows(ctx: Context, app: str) -> list[Row]:
         Row("--git-deploy-branch", "Git deploy branch", lambda: push.deploy_branch(ctx.store, app)),
         *_global_rows(ctx),
         Row("--git-sha", "Git sha", lambda: push.deploy_branch_head(ctx.store, app)),
+        Row("--git-source-image", "Git source image", lambda: app_properties.source_image(ctx.store, app)),
     ]
 
 

@@ -42,7 +42,7 @@ def _command_line(name: str, command: click.Command) -> list[str]:
 # The specification. What a user key may run on an app granted to it:
 ON_A_GRANTED_APP = {
     "apps:clone", "apps:destroy", "apps:exists", "apps:lock", "apps:locked", "apps:rename", "apps:report",
-    "apps:unlock",
+    "apps:set", "apps:unlock",
     "builder:report", "buildpacks:list", "buildpacks:report",
     "certs:add", "certs:generate", "certs:remove", "certs:report", "certs:show", "certs:update",
     "checks:disable", "checks:enable", "checks:report", "checks:run", "checks:set", "checks:skip",
@@ -51,7 +51,8 @@ ON_A_GRANTED_APP = {
     "domains:add", "domains:clear", "domains:disable", "domains:enable", "domains:remove", "domains:report",
     "domains:reset",
     "domains:set",
-    "enter", "git-hook", "git:report", "git:set", "logs", "nginx:access-logs", "nginx:error-logs", "nginx:report",
+    "enter", "git-hook", "git:initialize", "git:report", "git:set", "git:sync", "logs", "nginx:access-logs",
+    "nginx:error-logs", "nginx:report",
     "ports:list", "ports:report", "proxy:report",
     "ps:rebuild", "ps:report", "ps:restart", "ps:scale", "ps:set", "ps:start", "ps:stop",
     "releases", "releases:rollback", "run", "url", "urls",

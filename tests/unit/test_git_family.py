@@ -88,7 +88,7 @@ def test_git_set_and_report_as_dokku_prints_them(dokku, tmp_path):
     assert dokku("git:report", "catmeow", "--git-deploy-branch") == (0, "production\n")
     assert dokku("git:report", "--global", "--git-global-deploy-branch") == (0, "staging\n")
     assert json.loads(dokku("git:report", "catmeow", "--format", "json")[1]) == {
-        "deploy-branch": "production", "global-deploy-branch": "staging", "sha": "",
+        "deploy-branch": "production", "global-deploy-branch": "staging", "sha": "", "source-image": "",
     }  # fmt: skip
     code, block = dokku("git:report", "catmeow")
     assert code == 0 and block.splitlines() == [
@@ -96,6 +96,7 @@ def test_git_set_and_report_as_dokku_prints_them(dokku, tmp_path):
         "       Git deploy branch:          production",
         "       Git global deploy branch:   staging",
         "       Git sha:                    ",
+        "       Git source image:           ",
     ]
 
     assert dokku("git:set", "catmeow", "deploy-branch") == (0, "-----> Unsetting deploy-branch\n")
