@@ -172,8 +172,7 @@ def fetch_tree(url: str, ref: str, folder: Path, pinned: Optional[Destination] =
     GitError with git's reason. With pinned (a tenant's URL as urls.destination checked it), git
     connects to the checked address only, over that one protocol, follows no redirect and reads
     none of this machine's git configuration (credential helpers, URL rewrites, hooks)."""
-    if ref and not names.OBJECT_ID.fullmatch(ref):
-        names.validate_branch(ref)  # a branch or tag name, never an option
+    names.validate_revision(ref)
     env, source = (_pinned_environment(pinned), _pinned_source(pinned)) if pinned else (NO_PROMPT, url)
     run_git = functools.partial(_git, env=env, timeout=FETCH_TIMEOUT)
     clone_args = ["clone", "--quiet", "--template=", "--no-recurse-submodules"]  # no hooks, no submodules
@@ -283,8 +282,7 @@ def fetch_commit(repo: Path, remote: Remote, ref: str, max_bytes: int, timeout: 
     reaches repo. git runs with the remote's one protocol, no hooks, no submodules, objects
     checked (transfer.fsckObjects), no prompt, and for a tenant (remote.pinned) none of this
     machine's configuration, credentials or proxies."""
-    if ref and not names.OBJECT_ID.fullmatch(ref):
-        names.validate_branch(ref)  # a branch or tag name, never an option
+    names.validate_revision(ref)
     with tempfile.TemporaryDirectory(prefix="minidokku-sync-") as scratch:
         quarantine = Path(scratch) / "repo.git"
         _git(["init", "--quiet", "--bare", "--template=", "--end-of-options", str(quarantine)])

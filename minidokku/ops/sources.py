@@ -96,6 +96,7 @@ def sync(
     already (None). A branch named on the first sync becomes the app's deploy-branch, unless
     skip_deploy_branch."""
     apps.require(ctx, app)
+    names.validate_revision(ref)  # before anything is looked up
     remote = git_remotes.remote(url, rules.is_tenant_app(ctx.store, app), ctx.settings.root)
     repo = ctx.store.app_dir(app)
     with deploy.exclusive(ctx, app):
