@@ -11,7 +11,7 @@ from minidokku.build.tree import SettingsFiles
 from minidokku.context import Context
 from minidokku.errors import ValidationError
 from minidokku.plugins import triggers
-from minidokku.records import docker_options, properties, resources
+from minidokku.records import docker_options, git_settings, properties, resources
 
 FAMILY = "builder"
 
@@ -51,7 +51,7 @@ def _build(ctx: Context, app: str, sha: str, env: dict[str, str], builder: str, 
         return dockerfile.build(
             ctx.engine,
             ctx.docker_name(app),
-            gitrepo.archive(repo, sha, prefix=""),
+            gitrepo.archive(repo, sha, prefix="", with_git_dir=git_settings.keep_git_dir(ctx.store, app)),
             files,
             env,
             options,
@@ -68,7 +68,7 @@ def _build(ctx: Context, app: str, sha: str, env: dict[str, str], builder: str, 
     return buildpacks.build(
         ctx.engine,
         ctx.docker_name(app),
-        source_tar=gitrepo.archive(repo, sha),
+        source_tar=gitrepo.archive(repo, sha, with_git_dir=git_settings.keep_git_dir(ctx.store, app)),
         sha=sha,
         config=env,
         stack_image=ctx.settings.stack_image,

@@ -8,11 +8,13 @@ as `--output=FILE`.
 
 import contextlib
 import functools
+import io
 import os
 import shlex
 import shutil
 import signal
 import subprocess
+import tarfile
 import tempfile
 import time
 from collections.abc import Sequence
@@ -141,13 +143,35 @@ def read_files(repo: Path, sha: str, paths: Sequence[str]) -> dict[str, Optional
     return texts
 
 
-def archive(repo: Path, sha: str, prefix: str = "app/") -> bytes:
+def archive(repo: Path, sha: str, prefix: str = "app/", with_git_dir: bool = False) -> bytes:
     """The tree of commit sha (40 hex) as a tar, every path under `prefix`. A tree larger than
     MAX_TREE_BYTES unpacked is refused before it is unpacked: a push under the size limit can
-    hold a file of zeros that packs to a thousandth of its size."""
+    hold a file of zeros that packs to a thousandth of its size. with_git_dir (git:set
+    keep-git-dir): the tar also has `PREFIX.git`, see _add_git_dir."""
     sha = names.validate_object_id(sha)
     check_tree_size(repo, sha)
-    return _git(["archive", "--format=tar", f"--prefix={prefix}", "--end-of-options", sha], cwd=repo)
+    files = _git(["archive", "--format=tar", f"--prefix={prefix}", "--end-of-options", sha], cwd=repo)
+    return _add_git_dir(repo, sha, files, prefix) if with_git_dir else files
+
+
+def _add_git_dir(repo: Path, sha: str, files: bytes, prefix: str) -> bytes:
+    """files (a tar of sha's tree) with PREFIX.git: a copy of the repo (no hooks, none of its
+    config) whose HEAD is sha, detached, and whose index is sha's tree, so that in the unpacked
+    tree git sees a clean checkout of sha with its history."""
+    with tempfile.TemporaryDirectory(prefix="minidokku-git-dir-") as scratch:
+        git_dir = Path(scratch) / ".git"
+        _git(["clone", "--quiet", "--bare", "--template=", "--", str(repo), str(git_dir)])
+        for args in (["config", "core.bare", "false"], ["update-ref", "--no-deref", "HEAD", sha], ["read-tree", sha]):
+            _git(["--git-dir", str(git_dir), *args])
+        size = _folder_size(git_dir) + len(files)
+        if size > MAX_TREE_BYTES:
+            raise ValidationError(
+                f"the commit's files and .git add up to {size // 2**20} MiB, more than {MAX_TREE_BYTES // 2**20} MiB"
+            )
+        buffer = io.BytesIO(files)
+        with tarfile.open(fileobj=buffer, mode="a") as tar:
+            tar.add(git_dir, arcname=f"{prefix}.git")
+        return buffer.getvalue()
 
 
 def check_tree_size(repo: Path, sha: str) -> None:

@@ -1,6 +1,7 @@
 """The ssh door (git-receive-pack / git-upload-pack or a subcommand) and the git-hook command."""
 
 import sys
+from collections.abc import Callable
 from typing import Optional
 
 import click
@@ -15,7 +16,7 @@ from minidokku.context import Context
 from minidokku.errors import MinidokkuError, PermissionDenied, ValidationError
 from minidokku.ops import apps, push, sources
 from minidokku.output import Output
-from minidokku.records import app_properties
+from minidokku.records import git_settings
 from minidokku.settings import Settings
 
 # The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
@@ -128,25 +129,40 @@ def allow_host(ctx: Context, host: str) -> None:
 def _set_property(ctx: Context, app: Optional[str], key: str, value: str) -> None:
     if not key:
         raise ValidationError("No key specified")
-    if key != push.DEPLOY_BRANCH:
-        raise ValidationError(f"Invalid key specified, valid keys include: {push.DEPLOY_BRANCH}")
-    push.set_deploy_branch(ctx.store, app, value)
+    if key == push.DEPLOY_BRANCH:
+        push.set_deploy_branch(ctx.store, app, value)
+    elif key in git_settings.SETTABLE:
+        git_settings.set_property(ctx.store, app, key, value)
+    else:
+        valid = ", ".join(sorted((push.DEPLOY_BRANCH, git_settings.KEEP_GIT_DIR, git_settings.REV_ENV_VAR)))
+        raise ValidationError(f"Invalid key specified, valid keys include: {valid}")
 
 
 set_ = global_set_command(
     "git:set",
     _set_property,
-    help="Sets (no value: unsets) a git property: deploy-branch, the branch whose push deploys. "
+    help="Sets (no value: unsets) a git property: deploy-branch (the branch whose push deploys), keep-git-dir "
+    "(true: the build gets a .git folder), rev-env-var (the config var given the deployed sha, GIT_REV; empty: none). "
     "Example: dokku git:set catmeow deploy-branch production",
 )
 
 
 def _report_rows(ctx: Context, app: str) -> list[Row]:
+    def setting(key: str) -> Callable[[], str]:
+        return lambda: git_settings.get(ctx.store, app, key)
+
     return [
+        Row(
+            "--git-computed-keep-git-dir",
+            "Git computed keep git dir",
+            lambda: git_settings.computed_keep_git_dir(ctx.store, app),
+        ),
         Row("--git-deploy-branch", "Git deploy branch", lambda: push.deploy_branch(ctx.store, app)),
         *_global_rows(ctx),
+        Row("--git-keep-git-dir", "Git keep git dir", setting(git_settings.KEEP_GIT_DIR)),
+        Row("--git-rev-env-var", "Git rev env var", lambda: git_settings.rev_env_var(ctx.store, app)),
         Row("--git-sha", "Git sha", lambda: push.deploy_branch_head(ctx.store, app)),
-        Row("--git-source-image", "Git source image", lambda: app_properties.source_image(ctx.store, app)),
+        Row("--git-source-image", "Git source image", setting(git_settings.SOURCE_IMAGE)),
     ]
 
 
@@ -154,7 +170,12 @@ def _global_rows(ctx: Context) -> list[Row]:
     return [
         Row(
             "--git-global-deploy-branch", "Git global deploy branch", lambda: push.chosen_deploy_branch(ctx.store, None)
-        )
+        ),
+        Row(
+            "--git-global-keep-git-dir",
+            "Git global keep git dir",
+            lambda: git_settings.get(ctx.store, None, git_settings.KEEP_GIT_DIR),
+        ),
     ]
 
 
@@ -163,7 +184,7 @@ report = report_command(
     Scope.APP,
     Report("git", "--git-", width=28),
     _report_rows,
-    help="Shows the deploy branch and its last pushed commit of one app or of every app. "
+    help="Shows the git settings of one app or of every app, and its deploy branch's last commit. "
     "Example: dokku git:report catmeow --git-sha",
     global_rows=_global_rows,
 )

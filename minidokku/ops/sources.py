@@ -22,7 +22,7 @@ from minidokku.build.builders import image_processes, image_repository, image_re
 from minidokku.context import Context
 from minidokku.errors import ValidationError
 from minidokku.ops import apps, deploy, push
-from minidokku.records import app_properties, names, procfile, releases
+from minidokku.records import app_properties, git_settings, names, procfile, releases
 from minidokku.records.releases import Release
 
 BUILD, BUILD_IF_CHANGES = "build", "build-if-changes"  # git:sync's --build and --build-if-changes
@@ -58,7 +58,7 @@ def from_image(ctx: Context, app: str, image: str) -> Optional[Release]:
 def _runs_image(ctx: Context, app: str, image: str, image_id: str) -> bool:
     """Whether the app's current release is image, deployed by git:from-image, as it is now."""
     current = releases.current(ctx.store, app)
-    return current is not None and current.image_id == image_id and app_properties.source_image(ctx.store, app) == image
+    return current is not None and current.image_id == image_id and git_settings.source_image(ctx.store, app) == image
 
 
 def from_archive(ctx: Context, app: str, archive: bytes, origin: str) -> Optional[Release]:

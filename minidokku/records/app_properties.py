@@ -13,15 +13,15 @@ the deploys that bring new code with Dokku's values (and settable, as in Dokku):
 | git:from-image        | docker-image           | the image               |
 | git:from-archive      | tar or tar.gz          | the archive's URL, or - |
 
-A deploy from anything but an image also clears the git property `source-image`, which
-git:from-image sets (as Dokku's git plugin answers its deploy-source-set trigger).
+A deploy also records git's `source-image` (records/git_settings.py): the image, or none after
+any other deploy (as Dokku's git plugin answers its deploy-source-set trigger).
 """
 
 import re
 from typing import Optional
 
 from minidokku.errors import ValidationError
-from minidokku.records import properties
+from minidokku.records import git_settings, properties
 from minidokku.state import Store
 
 FAMILY = "apps"
@@ -33,13 +33,12 @@ GLOBAL_PROPERTIES = (DISABLE_AUTOCREATION,)
 MAX_VALUE_LENGTH = 1024
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 GIT_PUSH, GIT_SYNC, DOCKER_IMAGE = "git-push", "git-sync", "docker-image"
-GIT_FAMILY, SOURCE_IMAGE = "git", "source-image"
 
 
 def record(store: Store, app: str, source: str, metadata: str) -> None:
     properties.put(store, app, FAMILY, SOURCE, source)
     properties.put(store, app, FAMILY, METADATA, metadata)
-    properties.put(store, app, GIT_FAMILY, SOURCE_IMAGE, metadata if source == DOCKER_IMAGE else "")
+    git_settings.record_source_image(store, app, metadata if source == DOCKER_IMAGE else "")
 
 
 def get(store: Store, app: Optional[str], key: str) -> str:
@@ -67,8 +66,3 @@ def set_property(store: Store, app: Optional[str], key: str, value: str) -> None
 
 def autocreation_disabled(store: Store) -> bool:
     return get(store, None, DISABLE_AUTOCREATION) == "true"
-
-
-def source_image(store: Store, app: Optional[str]) -> str:
-    """The image git:from-image last deployed (git's `source-image`), "" after any other deploy."""
-    return properties.get(store, app, GIT_FAMILY, SOURCE_IMAGE)

@@ -15,7 +15,7 @@ from minidokku.access.ssh import GitRequest
 from minidokku.build import gitrepo
 from minidokku.errors import PermissionDenied
 from minidokku.ops import push, sources
-from minidokku.records import app_properties, releases
+from minidokku.records import app_properties, git_settings, releases
 from minidokku.runtime.scheduler import Image
 
 flow, built, dokku = test_flow_push.flow, test_flow_push.built, test_reports.dokku
@@ -28,7 +28,7 @@ def recorded(flow) -> tuple[str, str, str]:
     return (
         app_properties.get(store, APP, app_properties.SOURCE),
         app_properties.get(store, APP, app_properties.METADATA),
-        app_properties.source_image(store, APP),
+        git_settings.source_image(store, APP),
     )
 
 
