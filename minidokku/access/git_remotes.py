@@ -14,6 +14,7 @@ The URL is a user's word handed to a fetch the host runs, so it is read as hosti
 """
 
 import re
+import socket
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,7 +43,8 @@ class Remote:
     """A repository that passed these rules. url: what git is given; shown: the same without a
     password (for output and records); protocol: the one git may use ("https" or "ssh");
     pinned: for a tenant, the address git must connect to; known_hosts: for ssh, the only host
-    keys ssh may accept; deploy_keys: the private keys ssh may offer."""
+    keys ssh may accept; deploy_keys: the private keys ssh may offer; home: for a trusted
+    caller, the dokku user's home, whose .netrc (`git:auth`) and .gitconfig git reads."""
 
     url: str
     shown: str
@@ -50,6 +52,7 @@ class Remote:
     pinned: Optional[Destination] = None
     known_hosts: Optional[Path] = None
     deploy_keys: tuple[Path, ...] = ()
+    home: Optional[Path] = None
 
 
 def known_hosts_file(root: Path) -> Path:
@@ -70,8 +73,9 @@ def remote(url: str, tenant: bool, root: Path) -> Remote:
         if not urls.FORM.match(url):
             raise ValidationError(f"{_short(url)} is not a plain https://HOST[:PORT]/PATH URL")
         _check_credentials(url)
-        pinned = urls.destination(url, urls.TENANT) if tenant else None
-        return Remote(url, _without_password(url), "https", pinned)
+        if tenant:
+            return Remote(url, _without_password(url), "https", urls.destination(url, urls.TENANT))
+        return Remote(url, _without_password(url), "https", home=root)
     if tenant:
         raise ValidationError(f"{_short(url)} is not allowed for a tenant app: only https:// repositories")
     ssh = _SSH_URL.match(url) or _SCP_LIKE.match(url)
@@ -87,7 +91,7 @@ def remote(url: str, tenant: bool, root: Path) -> Remote:
     known_as = f"[{host}]:{int(port)}" if port and int(port) != 22 else host
     if not is_known_host(known_hosts, known_as):
         raise ValidationError(f"{known_as} is not a known host: run `dokku git:allow-host {host}` first")
-    return Remote(url, url, "ssh", known_hosts=known_hosts, deploy_keys=deploy_keys(root))
+    return Remote(url, url, "ssh", known_hosts=known_hosts, deploy_keys=deploy_keys(root), home=root)
 
 
 def allow_host(known_hosts: Path, host: str) -> int:
@@ -108,6 +112,31 @@ def allow_host(known_hosts: Path, host: str) -> int:
     known_hosts.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     atomic_write(known_hosts, "".join(line + "\n" for line in existing + new), mode=0o644)
     return len(new)
+
+
+def generate_deploy_key(root: Path) -> Optional[str]:
+    """`git:generate-deploy-key`: a passwordless ed25519 key pair for the dokku user (as Dokku
+    makes it); ssh-keygen's report, or None when the user has a deploy key already."""
+    if deploy_keys(root) or public_key(root) is not None:
+        return None
+    key = root / SSH_FOLDER / DEPLOY_KEYS[0]
+    key.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    made = subprocess.run(
+        ["ssh-keygen", "-t", "ed25519", "-C", f"dokku@{socket.gethostname()}", "-N", "", "-f", str(key)],
+        capture_output=True, stdin=subprocess.DEVNULL, timeout=60, check=False,
+    )  # fmt: skip
+    if made.returncode != 0:
+        raise ValidationError(f"ssh-keygen failed: {made.stderr.decode('utf-8', 'replace').strip()[-200:]}")
+    return made.stdout.decode("utf-8", "replace")
+
+
+def public_key(root: Path) -> Optional[str]:
+    """The public half of the dokku user's deploy key, or None when it has none."""
+    for name in DEPLOY_KEYS:
+        public = root / SSH_FOLDER / f"{name}.pub"
+        if public.is_file():
+            return public.read_text(encoding="utf-8")
+    return None
 
 
 def validate_host(host: str) -> str:

@@ -374,6 +374,8 @@ class _RemoteGit:
             env.update(GIT_CONFIG_GLOBAL=os.devnull, HOME=str(home), XDG_CONFIG_HOME=str(home))
             for variable in PROXY_VARIABLES:  # a proxy would look the name up again
                 env.pop(variable, None)
+        if self.remote.home is not None:
+            env["HOME"] = str(self.remote.home)
         if self.remote.known_hosts is not None:
             env["GIT_SSH_COMMAND"] = _ssh_command(self.remote.known_hosts, self.remote.deploy_keys)
         return env

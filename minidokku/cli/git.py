@@ -13,10 +13,10 @@ from minidokku.cli.declare import Runs, command
 from minidokku.cli.errors import UserError
 from minidokku.cli.family import Report, Row, global_set_command, report_command
 from minidokku.context import Context
-from minidokku.errors import MinidokkuError, PermissionDenied, ValidationError
+from minidokku.errors import MinidokkuError, NotFound, PermissionDenied, ValidationError
 from minidokku.ops import apps, push, sources
 from minidokku.output import Output
-from minidokku.records import git_settings
+from minidokku.records import git_settings, netrc
 from minidokku.settings import Settings
 
 # The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
@@ -112,6 +112,78 @@ def initialize(ctx: Context, app: str) -> None:
     apps.require(ctx, app)
     ctx.out.step(f"Initializing git repository for {app}")
     push.initialize(ctx, app)
+
+
+@command("git:generate-deploy-key", scope=Scope.ADMIN, changes=True)
+@click.pass_obj
+def generate_deploy_key(ctx: Context) -> None:
+    """Makes the dokku user's ssh key pair (ed25519, no passphrase) that git:sync offers to ssh
+    hosts. Example: dokku git:generate-deploy-key"""
+    report = git_remotes.generate_deploy_key(ctx.settings.root)
+    if report is None:
+        click.echo(" !     A deploy key already exists for this host", err=True)
+    else:
+        click.echo(report, nl=False)
+
+
+@command("git:public-key", scope=Scope.ADMIN, changes=False)
+@click.pass_obj
+def public_key(ctx: Context) -> None:
+    """Prints the public half of the dokku user's deploy key, to give a git host.
+    Example: dokku git:public-key"""
+    key = git_remotes.public_key(ctx.settings.root)
+    if key is None:
+        for line in (
+            "There is no deploy key associated with the dokku user.",
+            "Generate an ssh key with the following command:",
+            "  dokku git:generate-deploy-key",
+        ):
+            click.echo(f" !     {line}", err=True)
+        raise NotFound("As an alternative, configure the netrc authentication via the git:auth command")
+    click.echo(key, nl=False)
+
+
+@command("git:auth", scope=Scope.ADMIN, changes=True)
+@click.argument("host", required=False, default="")
+@click.argument("username", required=False, default="")
+@click.argument("password", required=False, default="")
+@click.pass_obj
+def auth(ctx: Context, host: str, username: str, password: str) -> None:
+    """Sets (without a user name: removes) the credentials git:sync uses for an https host; the
+    password may come on stdin. Example: echo TOKEN | dokku git:auth github.com bot"""
+    host, password = _auth_words(host, username, password)
+    if not username:
+        ctx.out.step(f"Removing netrc auth entry for host {host}")
+        netrc.remove_entry(ctx.settings.root, host)
+        return
+    netrc.set_entry(ctx.settings.root, host, username, password)
+    ctx.out.step(f"Setting netrc auth entry for host {host}")
+
+
+@command("git:auth-status", scope=Scope.ADMIN, changes=False)
+@click.argument("host", required=False, default="")
+@click.argument("username", required=False, default="")
+@click.argument("password", required=False, default="")
+@click.pass_obj
+def auth_status(ctx: Context, host: str, username: str, password: str) -> None:
+    """Exits 0 when the host's credentials are these (none, without a user name), else 1,
+    printing nothing. Example: dokku git:auth-status github.com bot TOKEN"""
+    host, password = _auth_words(host, username, password)
+    current = netrc.read(ctx.settings.root).get(host)
+    raise SystemExit(0 if current == ((username, password) if username else None) else 1)
+
+
+def _auth_words(host: str, username: str, password: str) -> tuple[str, str]:
+    """The host, checked, and the password: given, else read from stdin when it is not a
+    terminal (Dokku's way to keep it off the command line)."""
+    if not host:
+        raise ValidationError("Please supply a git host")
+    git_remotes.validate_host(host)
+    if username and not password and not sys.stdin.isatty():
+        password = sys.stdin.readline().rstrip("\r\n")
+    if username and not password:
+        raise ValidationError("Missing password for netrc auth entry")
+    return host, password
 
 
 @command("git:allow-host", scope=Scope.ADMIN, changes=True)

@@ -28,7 +28,7 @@ ARGUMENT_VALUES = {
     "image": ["minidokku/stack:latest"], "mappings": ["http:80:5000"], "proxy_type": ["nginx"],
     "container_ids": ["0123456789ab"], "release": ["v1"], "name": ["tester"], "keyfile": ["/etc/shadow"],
     "ref": ["main"], "new_app": ["thief"], "file": ["-"], "part": ["key"], "words": ["deploy-branch", "evil"],
-    "repository": ["https://example.com/app.git"], "host": ["github.com"],
+    "repository": ["https://example.com/app.git"], "host": ["github.com"], "username": ["bot"], "password": ["x"],
 }  # fmt: skip
 
 
