@@ -94,31 +94,29 @@ def sync(
     build "": the branch moves, nothing is deployed; BUILD: the commit is deployed, and the
     branch moves once it serves; BUILD_IF_CHANGES: so too, unless the branch has that commit
     already (None). A branch named on the first sync becomes the app's deploy-branch, unless
-    skip_deploy_branch."""
+    skip_deploy_branch. The fetch moves no ref, so it runs before the app's lock is taken."""
     apps.require(ctx, app)
     names.validate_revision(ref)  # before anything is looked up
     remote = git_remotes.remote(url, rules.is_tenant_app(ctx.store, app), ctx.settings.root)
     repo = ctx.store.app_dir(app)
+    if push.deploy_branch_head(ctx.store, app):
+        ctx.out.info(f"Fetching remote code for {app} from {remote.shown}#{ref}")
+    else:
+        ctx.out.step(f"Cloning {app} from {remote.shown}#{ref}")
+    wanted = ref or push.chosen_deploy_branch(ctx.store, app) or push.chosen_deploy_branch(ctx.store, None)
+    fetched = gitrepo.fetch_commit(repo, remote, wanted, ctx.settings.max_push_size)
     with deploy.exclusive(ctx, app):
         branch = push.deploy_branch(ctx.store, app)
         before = gitrepo.branch_head(repo, branch)
-        wanted = ref or push.chosen_deploy_branch(ctx.store, app) or push.chosen_deploy_branch(ctx.store, None)
-        if before:
-            ctx.out.info(f"Fetching remote code for {app} from {remote.shown}#{ref}")
-        else:
-            ctx.out.step(f"Cloning {app} from {remote.shown}#{ref}")
-        fetched = gitrepo.fetch_commit(repo, remote, wanted, ctx.settings.max_push_size)
         if ref and fetched.branch and not before:
             branch = _first_branch(ctx, app, fetched.branch, skip_deploy_branch) or branch
         if build == BUILD_IF_CHANGES and before == fetched.sha:
             ctx.out.info("Skipping build as no changes were detected")
             return None
-        if not build:
-            gitrepo.move_branch(repo, branch, fetched.sha)
-            return None
-        release = deploy.deploy_commit(ctx, app, fetched.sha)
+        release = deploy.deploy_commit(ctx, app, fetched.sha) if build else None
         gitrepo.move_branch(repo, branch, fetched.sha)
-        app_properties.record(ctx.store, app, app_properties.GIT_SYNC, f"{remote.shown}#{fetched.sha}")
+        if release is not None:
+            app_properties.record(ctx.store, app, app_properties.GIT_SYNC, f"{remote.shown}#{fetched.sha}")
         return release
 
 
