@@ -363,6 +363,8 @@ class _RemoteGit:
         self.timeout = timeout
         self.settings = _network_settings(remote.protocol, remote.pinned)
         self.settings.update({"core.hooksPath": os.devnull, "transfer.fsckObjects": "true",
+                              # old GitHub trees have these modes: harmless, and common
+                              "fetch.fsck.zeroPaddedFilemode": "ignore",
                               "fetch.recurseSubmodules": "false", "submodule.recurse": "false"})  # fmt: skip
         self.env = self._environment(scratch)
 

@@ -213,9 +213,9 @@ def _set_property(ctx: Context, app: Optional[str], key: str, value: str) -> Non
 set_ = global_set_command(
     "git:set",
     _set_property,
-    help="Sets (no value: unsets) a git property: deploy-branch (the branch whose push deploys), keep-git-dir "
-    "(true: the build gets a .git folder), rev-env-var (the config var given the deployed sha, GIT_REV; empty: none). "
-    "Example: dokku git:set catmeow deploy-branch production",
+    help="Sets (no value: unsets) a git property: deploy-branch, keep-git-dir or rev-env-var. deploy-branch: the "
+    "branch whose push deploys; keep-git-dir true: the build gets a .git folder; rev-env-var: the config var a "
+    "deploy sets to its sha (GIT_REV; empty: none). Example: dokku git:set catmeow deploy-branch production",
 )
 
 
