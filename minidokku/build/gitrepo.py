@@ -298,9 +298,17 @@ class Fetched:
     branch: str
 
 
-def fetch_commit(repo: Path, remote: Remote, ref: str, max_bytes: int, timeout: float = FETCH_TIMEOUT) -> Fetched:
+def fetch_commit(
+    repo: Path,
+    remote: Remote,
+    ref: str,
+    max_bytes: int,
+    timeout: float = FETCH_TIMEOUT,
+    default_branches: Sequence[str] = (),
+) -> Fetched:
     """Fetches ref of remote (a branch or tag name, a 40-hex commit, or "" for the remote's
-    default branch) into the objects of the bare repo, moving none of its refs. The remote's
+    default branch: the one its HEAD names, else the first of default_branches it has) into the
+    objects of the bare repo, moving none of its refs. The remote's
     objects land first in a quarantine repo (borrowing repo's objects, so only new ones come):
     more than max_bytes there, or more than timeout seconds, and git is stopped and nothing
     reaches repo. git runs with the remote's one protocol, no hooks, no submodules, objects
@@ -312,7 +320,7 @@ def fetch_commit(repo: Path, remote: Remote, ref: str, max_bytes: int, timeout: 
         _git(["init", "--quiet", "--bare", "--template=", "--end-of-options", str(quarantine)])
         (quarantine / "objects" / "info" / "alternates").write_text(f"{(repo / 'objects').resolve()}\n")
         remote_git = _RemoteGit(remote, Path(scratch), quarantine, max_bytes, timeout)
-        source, branch = _remote_ref(remote_git, ref)
+        source, branch = _remote_ref(remote_git, ref, default_branches)
         remote_git.run("fetch", ["--quiet", "--no-tags", "--no-write-fetch-head", "--no-recurse-submodules",
                                  "--", remote.url, f"+{source}:{FETCHED_REF}"])  # fmt: skip
         revision = f"{FETCHED_REF}^{{commit}}"
@@ -325,13 +333,14 @@ def fetch_commit(repo: Path, remote: Remote, ref: str, max_bytes: int, timeout: 
         return Fetched(sha, branch)
 
 
-def _remote_ref(remote_git: "_RemoteGit", ref: str) -> tuple[str, str]:
+def _remote_ref(remote_git: "_RemoteGit", ref: str, default_branches: Sequence[str]) -> tuple[str, str]:
     """The remote ref to fetch for ref, and the branch it is ("" for a tag or commit): a commit
     is fetched by its id; a name is the remote's branch of that name, else its tag; no name is
-    the branch the remote's HEAD names."""
+    the branch the remote's HEAD names, else the first of default_branches it has."""
     if names.OBJECT_ID.fullmatch(ref):
         return ref, ""
-    patterns = [f"refs/heads/{ref}", f"refs/tags/{ref}"] if ref else ["HEAD"]
+    candidates = [ref] if ref else [names.validate_branch(branch) for branch in default_branches]
+    patterns = [f"refs/heads/{ref}", f"refs/tags/{ref}"] if ref else ["HEAD", *(f"refs/heads/{b}" for b in candidates)]
     listing = remote_git.run("ls-remote", ["--symref", "--", remote_git.remote.url, *patterns])
     found, head_branch = set(), ""
     for line in listing.decode("utf-8", "replace").splitlines():
@@ -339,17 +348,18 @@ def _remote_ref(remote_git: "_RemoteGit", ref: str) -> tuple[str, str]:
         found.add(name)
         if name == "HEAD" and value.startswith("ref: refs/heads/"):
             head_branch = value.removeprefix("ref: refs/heads/")
-    if not ref:
-        if head_branch:
-            return f"refs/heads/{names.validate_branch(head_branch)}", head_branch
-        if "HEAD" not in found:
-            raise GitError("the repository has no default branch: name a branch, tag or commit")
-        return "HEAD", ""
-    if f"refs/heads/{ref}" in found:
-        return f"refs/heads/{ref}", ref
-    if f"refs/tags/{ref}" in found:
+    if not ref and head_branch:
+        return f"refs/heads/{names.validate_branch(head_branch)}", head_branch
+    for branch in candidates:
+        if f"refs/heads/{branch}" in found:
+            return f"refs/heads/{branch}", branch
+    if ref and f"refs/tags/{ref}" in found:
         return f"refs/tags/{ref}", ""
-    raise GitError(f"the repository has no branch or tag {ref}")
+    if ref:
+        raise GitError(f"the repository has no branch or tag {ref}")
+    if "HEAD" in found:
+        return "HEAD", ""
+    raise GitError("the repository has no default branch: name a branch, tag or commit")
 
 
 class _RemoteGit:

@@ -104,7 +104,9 @@ def sync(
     else:
         ctx.out.step(f"Cloning {app} from {remote.shown}#{ref}")
     wanted = ref or push.chosen_deploy_branch(ctx.store, app) or push.chosen_deploy_branch(ctx.store, None)
-    fetched = gitrepo.fetch_commit(repo, remote, wanted, ctx.settings.max_push_size)
+    fetched = gitrepo.fetch_commit(
+        repo, remote, wanted, ctx.settings.max_push_size, default_branches=push.DEFAULT_DEPLOY_BRANCHES
+    )
     with deploy.exclusive(ctx, app):
         branch = push.deploy_branch(ctx.store, app)
         before = gitrepo.branch_head(repo, branch)

@@ -69,6 +69,17 @@ def test_a_branch_a_tag_or_the_default_branch_is_fetched_and_no_ref_moves(upstre
     assert git(bare, "for-each-ref").stdout == ""
 
 
+def test_without_a_head_the_first_default_branch_the_remote_has_is_fetched(upstream, bare, tmp_path):
+    """minidokku's own app repos: HEAD names master, pushes land on main."""
+    served = tmp_path / "served.git"
+    git(tmp_path, "clone", "-q", "--bare", str(upstream), str(served))
+    git(served, "symbolic-ref", "HEAD", "refs/heads/nosuch")
+    fetched = gitrepo.fetch_commit(bare, local(served), "", 10 * 2**20, default_branches=("trunk", "main", "master"))
+    assert fetched == gitrepo.Fetched(head(upstream, "main"), "main")
+    with pytest.raises(GitError, match="the repository has no default branch: name a branch, tag or commit"):
+        gitrepo.fetch_commit(bare, local(served), "", 10 * 2**20, default_branches=("trunk",))
+
+
 def test_a_commit_is_fetched_by_its_id(upstream, bare):
     sha = head(upstream, "staging")
     assert gitrepo.fetch_commit(bare, local(upstream), sha, 10 * 2**20) == gitrepo.Fetched(sha, "")
