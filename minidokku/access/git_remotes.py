@@ -1,5 +1,6 @@
 """Which repositories `git:sync` fetches from, and how git must reach them; the ssh host keys
-it trusts (ROOT/.ssh/known_hosts, `git:allow-host`, through ssh-keyscan and ssh-keygen).
+it trusts (ROOT/.ssh/known_hosts, `git:allow-host`) and the dokku user's deploy key it offers
+(ROOT/.ssh/id_ed25519, `git:generate-deploy-key`), through ssh-keyscan and ssh-keygen.
 
 The URL is a user's word handed to a fetch the host runs, so it is read as hostile:
 - everyone: an https:// URL in the plain form access/urls.py checks (a host or address, a port,

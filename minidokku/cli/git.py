@@ -143,10 +143,15 @@ def public_key(ctx: Context) -> None:
     click.echo(key, nl=False)
 
 
+def _credential_words(function: Callable) -> Callable:
+    """git:auth's and git:auth-status's `HOST [USERNAME [PASSWORD]]`."""
+    for name in ("password", "username", "host"):
+        function = click.argument(name, required=False, default="")(function)
+    return function
+
+
 @command("git:auth", scope=Scope.ADMIN, changes=True)
-@click.argument("host", required=False, default="")
-@click.argument("username", required=False, default="")
-@click.argument("password", required=False, default="")
+@_credential_words
 @click.pass_obj
 def auth(ctx: Context, host: str, username: str, password: str) -> None:
     """Sets (without a user name: removes) the credentials git:sync uses for an https host; the
@@ -161,9 +166,7 @@ def auth(ctx: Context, host: str, username: str, password: str) -> None:
 
 
 @command("git:auth-status", scope=Scope.ADMIN, changes=False)
-@click.argument("host", required=False, default="")
-@click.argument("username", required=False, default="")
-@click.argument("password", required=False, default="")
+@_credential_words
 @click.pass_obj
 def auth_status(ctx: Context, host: str, username: str, password: str) -> None:
     """Exits 0 when the host's credentials are these (none, without a user name), else 1,
