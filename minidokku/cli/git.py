@@ -227,6 +227,7 @@ def _report_rows(ctx: Context, app: str) -> list[Row]:
         return lambda: git_settings.get(ctx.store, app, key)
 
     return [
+        Row("--git-computed-deploy-branch", "Git computed deploy branch", lambda: push.deploy_branch(ctx.store, app)),
         Row(
             "--git-computed-keep-git-dir",
             "Git computed keep git dir",

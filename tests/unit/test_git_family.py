@@ -88,12 +88,14 @@ def test_git_set_and_report_as_dokku_prints_them(dokku, tmp_path):
     assert dokku("git:report", "catmeow", "--git-deploy-branch") == (0, "production\n")
     assert dokku("git:report", "--global", "--git-global-deploy-branch") == (0, "staging\n")
     assert json.loads(dokku("git:report", "catmeow", "--format", "json")[1]) == {
-        "computed-keep-git-dir": "false", "deploy-branch": "production", "global-deploy-branch": "staging",
+        "computed-deploy-branch": "production", "computed-keep-git-dir": "false", "deploy-branch": "production",
+        "global-deploy-branch": "staging",
         "global-keep-git-dir": "", "keep-git-dir": "", "rev-env-var": "GIT_REV", "sha": "", "source-image": "",
     }  # fmt: skip
     code, block = dokku("git:report", "catmeow")
     assert code == 0 and block.splitlines() == [
         "=====> catmeow git information",
+        "       Git computed deploy branch: production",
         "       Git computed keep git dir:  false",
         "       Git deploy branch:          production",
         "       Git global deploy branch:   staging",
