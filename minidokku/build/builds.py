@@ -20,7 +20,7 @@ from minidokku.build.tree import SettingsFiles
 from minidokku.context import Context
 from minidokku.errors import BuildFailed, ValidationError
 from minidokku.plugins import triggers
-from minidokku.records import docker_options, resources
+from minidokku.records import docker_options, git_settings, resources
 from minidokku.records.properties import Setting, computed_value
 
 
@@ -61,7 +61,13 @@ def build_commit(ctx: Context, app: str, sha: str, env: dict[str, str]) -> Build
     triggers.fire(ctx, "pre-build", builder, app, sha)
     if build_dir:
         ctx.out.info(f"Building the folder {build_dir} of the commit (builder:set build-dir)")
-    commit = _Commit(ctx.store.app_dir(app), sha, build_dir, tree.paths(dockerfile_path, appjson_path))
+    commit = _Commit(
+        ctx.store.app_dir(app),
+        sha,
+        build_dir,
+        tree.paths(dockerfile_path, appjson_path),
+        with_git_dir=git_settings.keep_git_dir(ctx.store, app),
+    )
     result = _build(ctx, app, commit, env, builder, files, dockerfile_path)
     triggers.fire(ctx, "post-build", builder, app, sha)
     return replace(result, nginx_template=files.nginx_template)
@@ -70,12 +76,13 @@ def build_commit(ctx: Context, app: str, sha: str, env: dict[str, str]) -> Build
 @dataclass(frozen=True)
 class _Commit:
     """The commit to build: its tree, or its folder build_dir ("": the whole tree), whose settings
-    files are at settings_paths."""
+    files are at settings_paths; with_git_dir (git:set keep-git-dir) adds a .git to a whole tree."""
 
     repo: Path
     sha: str
     build_dir: str
     settings_paths: list[str]
+    with_git_dir: bool = False
 
     def tar(self, prefix: str) -> bytes:
         """The files as a tar, under prefix (`app/`, or "" for a build context). A settings file
@@ -87,7 +94,7 @@ class _Commit:
             except ValueError as error:
                 raise ValidationError(f"build-dir: {error} at {self.sha[:7]}") from None
         else:
-            tar = gitrepo.archive(self.repo, self.sha, prefix=prefix)
+            tar = gitrepo.archive(self.repo, self.sha, prefix=prefix, with_git_dir=self.with_git_dir)
         for linked in tarball.links(tar, [prefix + path for path in self.settings_paths]):
             raise ValidationError(
                 f"the {linked.removeprefix(prefix)} must be a file, not a link: commit the file itself"

@@ -6,16 +6,23 @@ takes it, so that nothing, even a value read from a record, can reach git as an 
 as `--output=FILE`.
 """
 
+import contextlib
 import functools
+import io
 import os
 import shlex
 import shutil
+import signal
 import subprocess
+import tarfile
 import tempfile
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from minidokku.access.git_remotes import Remote
 from minidokku.access.urls import Destination
 from minidokku.errors import GitError, ValidationError
 from minidokku.records import names
@@ -136,13 +143,35 @@ def read_files(repo: Path, sha: str, paths: Sequence[str]) -> dict[str, Optional
     return texts
 
 
-def archive(repo: Path, sha: str, prefix: str = "app/") -> bytes:
+def archive(repo: Path, sha: str, prefix: str = "app/", with_git_dir: bool = False) -> bytes:
     """The tree of commit sha (40 hex) as a tar, every path under `prefix`. A tree larger than
     MAX_TREE_BYTES unpacked is refused before it is unpacked: a push under the size limit can
-    hold a file of zeros that packs to a thousandth of its size."""
+    hold a file of zeros that packs to a thousandth of its size. with_git_dir (git:set
+    keep-git-dir): the tar also has `PREFIX.git`, see _add_git_dir."""
     sha = names.validate_object_id(sha)
     check_tree_size(repo, sha)
-    return _git(["archive", "--format=tar", f"--prefix={prefix}", "--end-of-options", sha], cwd=repo)
+    files = _git(["archive", "--format=tar", f"--prefix={prefix}", "--end-of-options", sha], cwd=repo)
+    return _add_git_dir(repo, sha, files, prefix) if with_git_dir else files
+
+
+def _add_git_dir(repo: Path, sha: str, files: bytes, prefix: str) -> bytes:
+    """files (a tar of sha's tree) with PREFIX.git: a copy of the repo (no hooks, none of its
+    config) whose HEAD is sha, detached, and whose index is sha's tree, so that in the unpacked
+    tree git sees a clean checkout of sha with its history."""
+    with tempfile.TemporaryDirectory(prefix="minidokku-git-dir-") as scratch:
+        git_dir = Path(scratch) / ".git"
+        _git(["clone", "--quiet", "--bare", "--template=", "--", str(repo), str(git_dir)])
+        for args in (["config", "core.bare", "false"], ["update-ref", "--no-deref", "HEAD", sha], ["read-tree", sha]):
+            _git(["--git-dir", str(git_dir), *args])
+        size = _folder_size(git_dir) + len(files)
+        if size > MAX_TREE_BYTES:
+            raise ValidationError(
+                f"the commit's files and .git add up to {size // 2**20} MiB, more than {MAX_TREE_BYTES // 2**20} MiB"
+            )
+        buffer = io.BytesIO(files)
+        with tarfile.open(fileobj=buffer, mode="a") as tar:
+            tar.add(git_dir, arcname=f"{prefix}.git")
+        return buffer.getvalue()
 
 
 def check_tree_size(repo: Path, sha: str) -> None:
@@ -167,8 +196,7 @@ def fetch_tree(url: str, ref: str, folder: Path, pinned: Optional[Destination] =
     GitError with git's reason. With pinned (a tenant's URL as urls.destination checked it), git
     connects to the checked address only, over that one protocol, follows no redirect and reads
     none of this machine's git configuration (credential helpers, URL rewrites, hooks)."""
-    if ref and not names.OBJECT_ID.fullmatch(ref):
-        names.validate_branch(ref)  # a branch or tag name, never an option
+    names.validate_revision(ref)
     env, source = (_pinned_environment(pinned), _pinned_source(pinned)) if pinned else (NO_PROMPT, url)
     run_git = functools.partial(_git, env=env, timeout=FETCH_TIMEOUT)
     clone_args = ["clone", "--quiet", "--template=", "--no-recurse-submodules"]  # no hooks, no submodules
@@ -193,20 +221,27 @@ def fetch_tree(url: str, ref: str, folder: Path, pinned: Optional[Destination] =
 
 
 def _pinned_environment(pinned: Destination) -> dict[str, str]:
-    settings = {
-        "protocol.allow": "never",
-        f"protocol.{pinned.scheme}.allow": "always",
-        "http.followRedirects": "false",
-        "http.lowSpeedLimit": "1000",  # bytes a second, for lowSpeedTime seconds: a stalled server fails
-        "http.lowSpeedTime": "60",
-    }
-    if pinned.scheme != "git" and not pinned.host_is_address:  # git:// connects to the address itself
-        address = f"[{pinned.address}]" if ":" in pinned.address else pinned.address
-        settings["http.curloptResolve"] = f"{pinned.host}:{pinned.port}:{address}"
+    settings = _network_settings(pinned.scheme, pinned)
     env = dict(NO_PROMPT, GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, GIT_CONFIG_COUNT=str(len(settings)))
     for index, (key, value) in enumerate(settings.items()):
         env.update({f"GIT_CONFIG_KEY_{index}": key, f"GIT_CONFIG_VALUE_{index}": value})
     return env
+
+
+def _network_settings(protocol: str, pinned: Optional[Destination]) -> dict[str, str]:
+    """git's settings for a fetch from a URL someone else chose: that one protocol only, no
+    redirect, a stalled server fails; pinned: connect to the checked address, never a new lookup."""
+    settings = {
+        "protocol.allow": "never",
+        f"protocol.{protocol}.allow": "always",
+        "http.followRedirects": "false",
+        "http.lowSpeedLimit": "1000",  # bytes a second, for lowSpeedTime seconds: a stalled server fails
+        "http.lowSpeedTime": "60",
+    }
+    if pinned is not None and pinned.scheme != "git" and not pinned.host_is_address:  # git:// names the address
+        address = f"[{pinned.address}]" if ":" in pinned.address else pinned.address
+        settings["http.curloptResolve"] = f"{pinned.host}:{pinned.port}:{address}"
+    return settings
 
 
 def _pinned_source(pinned: Destination) -> str:
@@ -233,6 +268,16 @@ def commit_directory(repo: Path, directory: Path, branch: str, message: str) -> 
         return names.validate_object_id(commit)
 
 
+def same_files(repo: Path, sha: str, other: str) -> bool:
+    """Whether commits sha and other (40 hex each) have the same tree."""
+    return _tree_of(repo, sha) == _tree_of(repo, other)
+
+
+def _tree_of(repo: Path, sha: str) -> str:
+    revision = f"{names.validate_object_id(sha)}^{{tree}}"
+    return _git(["rev-parse", "--verify", "--quiet", "--end-of-options", revision], cwd=repo).decode().strip()
+
+
 def move_branch(repo: Path, branch: str, sha: str) -> None:
     ref = f"refs/heads/{names.validate_branch(branch)}"
     _git(["update-ref", "--end-of-options", ref, names.validate_object_id(sha)], cwd=repo)
@@ -242,3 +287,165 @@ def collect_garbage(repo: Path) -> None:
     """`git gc --aggressive` on an app's bare repository (repo:gc): packs its objects, prunes the
     unreachable ones git's default expiry lets go."""
     _git(["gc", "--aggressive", "--quiet"], cwd=repo)
+
+
+# -- git:sync: a commit of a repository someone names, into an app's repo -----------------------
+FETCHED_REF = "refs/minidokku/fetched"  # in the quarantine repo only
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
+                   "NO_PROXY")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """What fetch_commit brought: the commit, and the remote branch it is the head of ("" when
+    the ref was a tag or a commit)."""
+
+    sha: str
+    branch: str
+
+
+def fetch_commit(
+    repo: Path,
+    remote: Remote,
+    ref: str,
+    max_bytes: int,
+    timeout: float = FETCH_TIMEOUT,
+    default_branches: Sequence[str] = (),
+) -> Fetched:
+    """Fetches ref of remote (a branch or tag name, a 40-hex commit, or "" for the remote's
+    default branch: the one its HEAD names, else the first of default_branches it has) into the
+    objects of the bare repo, moving none of its refs. The remote's
+    objects land first in a quarantine repo (borrowing repo's objects, so only new ones come):
+    more than max_bytes there, or more than timeout seconds, and git is stopped and nothing
+    reaches repo. git runs with the remote's one protocol, no hooks, no submodules, objects
+    checked (transfer.fsckObjects), no prompt, and for a tenant (remote.pinned) none of this
+    machine's configuration, credentials or proxies."""
+    names.validate_revision(ref)
+    with tempfile.TemporaryDirectory(prefix="minidokku-sync-") as scratch:
+        quarantine = Path(scratch) / "repo.git"
+        _git(["init", "--quiet", "--bare", "--template=", "--end-of-options", str(quarantine)])
+        (quarantine / "objects" / "info" / "alternates").write_text(f"{(repo / 'objects').resolve()}\n")
+        remote_git = _RemoteGit(remote, Path(scratch), quarantine, max_bytes, timeout)
+        source, branch = _remote_ref(remote_git, ref, default_branches)
+        remote_git.run("fetch", ["--quiet", "--no-tags", "--no-write-fetch-head", "--no-recurse-submodules",
+                                 "--", remote.url, f"+{source}:{FETCHED_REF}"])  # fmt: skip
+        revision = f"{FETCHED_REF}^{{commit}}"
+        sha = names.validate_object_id(
+            _git(["rev-parse", "--verify", "--quiet", "--end-of-options", revision], cwd=quarantine).decode().strip()
+        )
+        check_tree_size(quarantine, sha)
+        _git(["--git-dir", str(repo), "-c", f"core.hooksPath={os.devnull}", "fetch", "--quiet", "--no-tags",
+              "--no-write-fetch-head", "--end-of-options", str(quarantine), FETCHED_REF])  # fmt: skip
+        return Fetched(sha, branch)
+
+
+def _remote_ref(remote_git: "_RemoteGit", ref: str, default_branches: Sequence[str]) -> tuple[str, str]:
+    """The remote ref to fetch for ref, and the branch it is ("" for a tag or commit): a commit
+    is fetched by its id; a name is the remote's branch of that name, else its tag; no name is
+    the branch the remote's HEAD names, else the first of default_branches it has."""
+    if names.OBJECT_ID.fullmatch(ref):
+        return ref, ""
+    candidates = [ref] if ref else [names.validate_branch(branch) for branch in default_branches]
+    patterns = [f"refs/heads/{ref}", f"refs/tags/{ref}"] if ref else ["HEAD", *(f"refs/heads/{b}" for b in candidates)]
+    listing = remote_git.run("ls-remote", ["--symref", "--", remote_git.remote.url, *patterns])
+    found, head_branch = set(), ""
+    for line in listing.decode("utf-8", "replace").splitlines():
+        value, _tab, name = line.partition("\t")
+        found.add(name)
+        if name == "HEAD" and value.startswith("ref: refs/heads/"):
+            head_branch = value.removeprefix("ref: refs/heads/")
+    if not ref and head_branch:
+        return f"refs/heads/{names.validate_branch(head_branch)}", head_branch
+    for branch in candidates:
+        if f"refs/heads/{branch}" in found:
+            return f"refs/heads/{branch}", branch
+    if ref and f"refs/tags/{ref}" in found:
+        return f"refs/tags/{ref}", ""
+    if ref:
+        raise GitError(f"the repository has no branch or tag {ref}")
+    if "HEAD" in found:
+        return "HEAD", ""
+    raise GitError("the repository has no default branch: name a branch, tag or commit")
+
+
+class _RemoteGit:
+    """git commands that talk to remote, bounded in time and in what they write."""
+
+    def __init__(self, remote: Remote, scratch: Path, quarantine: Path, max_bytes: int, timeout: float):
+        self.remote = remote
+        self.quarantine = quarantine
+        self.max_bytes = max_bytes
+        self.deadline = time.monotonic() + timeout
+        self.timeout = timeout
+        self.settings = _network_settings(remote.protocol, remote.pinned)
+        self.settings.update({"core.hooksPath": os.devnull, "transfer.fsckObjects": "true",
+                              # old GitHub trees have these modes: harmless, and common
+                              "fetch.fsck.zeroPaddedFilemode": "ignore",
+                              "fetch.recurseSubmodules": "false", "submodule.recurse": "false"})  # fmt: skip
+        self.env = self._environment(scratch)
+
+    def _environment(self, scratch: Path) -> dict[str, str]:
+        env = dict(_outside_any_repo(), GIT_TERMINAL_PROMPT="0", GIT_CONFIG_NOSYSTEM="1")
+        if self.remote.pinned is not None:  # a tenant's: nothing of this machine's to use
+            home = scratch / "home"
+            home.mkdir()
+            env.update(GIT_CONFIG_GLOBAL=os.devnull, HOME=str(home), XDG_CONFIG_HOME=str(home))
+            for variable in PROXY_VARIABLES:  # a proxy would look the name up again
+                env.pop(variable, None)
+        if self.remote.home is not None:
+            env["HOME"] = str(self.remote.home)
+        if self.remote.known_hosts is not None:
+            env["GIT_SSH_COMMAND"] = _ssh_command(self.remote.known_hosts, self.remote.deploy_keys)
+        return env
+
+    def run(self, name: str, args: list[str]) -> bytes:
+        """Runs `git NAME ARGS` in the quarantine repo; stops it past the deadline or when the
+        quarantine (or the output) grows beyond max_bytes. Returns its output."""
+        options = [word for key, value in self.settings.items() for word in ("-c", f"{key}={value}")]
+        argv = ["git", *options, "--git-dir", str(self.quarantine), name, *args]
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            process = subprocess.Popen(argv, stdout=out, stderr=err, env=self.env, start_new_session=True)
+            why = self._wait(process, out)
+            if why:
+                with contextlib.suppress(ProcessLookupError):  # it may have ended by itself
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+                raise GitError(f"git {name} failed: {why}")
+            if process.returncode != 0:
+                err.seek(0)
+                lines = err.read(65536).decode("utf-8", "replace").strip().splitlines()
+                raise GitError(f"git {name} failed: {lines[-1] if lines else 'exit ' + str(process.returncode)}")
+            out.seek(0)
+            return out.read()
+
+    def _wait(self, process: subprocess.Popen, out) -> str:
+        """Waits for process; why it must be stopped (or what it wrote refused, when it ended
+        between two looks), or "" once it ended by itself within the bounds."""
+        while True:
+            ended = process.poll() is not None
+            if _folder_size(self.quarantine) + os.fstat(out.fileno()).st_size > self.max_bytes:
+                return f"the repository is larger than {self.max_bytes // 2**20} MiB"
+            if ended:
+                return ""
+            if time.monotonic() > self.deadline:
+                return f"it took more than {self.timeout:.0f} s"
+            time.sleep(0.1)
+
+
+def _folder_size(folder: Path) -> int:
+    total = 0
+    for parent, _folders, files in os.walk(folder):
+        for name in files:
+            with contextlib.suppress(OSError):  # a temporary file git has just renamed
+                total += os.lstat(os.path.join(parent, name)).st_size
+    return total
+
+
+def _ssh_command(known_hosts: Path, keys: Sequence[Path]) -> str:
+    """ssh as git runs it for an admin's ssh remote: never asking, only the hosts of
+    known_hosts, with the dokku user's deploy keys (git runs it with a shell, so every word is
+    quoted)."""
+    words = ["ssh", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=yes", "-o", f"UserKnownHostsFile={known_hosts}"]
+    for key in keys:
+        words += ["-i", str(key)]
+    return " ".join(shlex.quote(word) for word in words)

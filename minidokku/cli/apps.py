@@ -1,16 +1,17 @@
 """apps:create, apps:list, apps:exists, apps:rename, apps:clone, apps:destroy, apps:lock|unlock|locked,
-apps:report."""
+apps:set, apps:report."""
 
 import click
 
 from minidokku.access import rules
 from minidokku.access.rules import Scope
 from minidokku.cli.declare import command
-from minidokku.cli.family import Report, Row, report_command
+from minidokku.cli.family import Report, Row, global_set_command, report_command
 from minidokku.cli.inputs import confirm_by_name
 from minidokku.context import Context
 from minidokku.ops import apps
-from minidokku.records import releases
+from minidokku.records import app_properties
+from minidokku.records.app_properties import METADATA, SOURCE
 from minidokku.routing import proxy
 
 # The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
@@ -112,23 +113,44 @@ def locked(ctx: Context, app: str) -> None:
     click.echo(f"Deploys of {app} are locked")
 
 
+set_ = global_set_command(
+    "apps:set",
+    lambda ctx, app, key, value: app_properties.set_property(ctx.store, app, key, value),
+    help="Sets (no value: unsets) an apps property: deploy-source, deploy-source-metadata, or with --global "
+    "disable-autocreation. Example: dokku apps:set --global disable-autocreation true",
+)
+
+
 def _report_rows(ctx: Context, app: str) -> list[Row]:
-    def deploy_source() -> str:
-        current = releases.current(ctx.store, app)
-        return current.description if current else ""
+    def recorded(key: str) -> str:
+        return app_properties.get(ctx.store, app, key)
 
     return [
+        Row("--app-deploy-source", "App deploy source", lambda: recorded(SOURCE)),
+        Row("--app-deploy-source-metadata", "App deploy source metadata", lambda: recorded(METADATA)),
         Row("--app-dir", "App dir", lambda: str(ctx.store.app_dir(app))),
-        Row("--app-deploy-source", "App deploy source", deploy_source, empty="not deployed"),
+        *_global_rows(ctx),
         Row("--app-locked", "App locked", lambda: str(apps.is_locked(ctx, app)).lower()),
         Row("--app-url", "App url", lambda: proxy.url(ctx, app) if proxy.is_enabled(ctx, app) else "", empty="-"),
+    ]
+
+
+def _global_rows(ctx: Context) -> list[Row]:
+    return [
+        Row(
+            "--app-global-disable-autocreation",
+            "App global disable autocreation",
+            lambda: app_properties.get(ctx.store, None, app_properties.DISABLE_AUTOCREATION),
+        )
     ]
 
 
 report = report_command(
     "apps:report",
     Scope.APP,
-    Report("app", "--app-", legacy=True),
+    Report("app", "--app-", legacy=True, width=34),
     _report_rows,
-    help="Shows what an app is: its folder, release, lock and URL. Example: dokku apps:report catmeow",
+    help="Shows what an app is: where its last deploy came from, its folder, lock and URL. "
+    "Example: dokku apps:report catmeow",
+    global_rows=_global_rows,
 )

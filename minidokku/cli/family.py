@@ -153,6 +153,33 @@ def _one_flag(name: str, format_: str, flags: tuple[str, ...]) -> Optional[str]:
     return flags[0] if flags else None
 
 
+def global_set_command(
+    name: str, change: Callable[[Context, Optional[str], str, str], None], help: str
+) -> DeclaredCommand:
+    """`NAME APP|--global KEY [VALUE]`, read as Dokku reads it (with --global the first word is
+    the key): change(ctx, app, key, value) validates the key and stores the value (app None: the
+    global one; an empty value unsets it); then `Setting KEY to VALUE` or `Unsetting KEY`. A user
+    key may set its own apps' properties, never a global one."""
+
+    @click.option("--global", "is_global", is_flag=True, help="The global property (admin keys only).")
+    @click.argument("app", required=False)
+    @click.argument("words", nargs=-1)
+    @click.pass_obj
+    def set_(ctx: Context, is_global: bool, app: Optional[str], words: tuple[str, ...]) -> None:
+        target, rest = (None, [app or "", *words]) if is_global else (app, list(words))
+        if target is None and not is_global:
+            raise ValidationError("Please specify an app to run the command on")
+        if target is not None:
+            apps.require(ctx, target)
+        if len(rest) > 2:
+            raise ValidationError("expected KEY [VALUE]")
+        key, value = (rest + ["", ""])[:2]
+        change(ctx, target, key, value)
+        ctx.out.step(f"Setting {key} to {value}" if value else f"Unsetting {key}")
+
+    return command(name, scope=Scope.APP, changes=True, help=help)(set_)
+
+
 def set_command(
     name: str,
     scope: Scope,

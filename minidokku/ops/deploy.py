@@ -24,7 +24,16 @@ from minidokku.context import Context
 from minidokku.errors import Locked, NotFound
 from minidokku.ops import apps, logs, retirement, tasks
 from minidokku.plugins import triggers
-from minidokku.records import docker_options, envfile, log_settings, ps_settings, releases, resources, scale
+from minidokku.records import (
+    docker_options,
+    envfile,
+    git_settings,
+    log_settings,
+    ps_settings,
+    releases,
+    resources,
+    scale,
+)
 from minidokku.records.releases import Release
 from minidokku.routing import proxy
 from minidokku.runtime import checks
@@ -63,7 +72,7 @@ def deploy_commit(ctx: Context, app: str, sha: str) -> Release:
     """Builds the commit and deploys it as a new release. The caller holds exclusive(app)."""
     with build_records.recorded(ctx, app, build_kinds.BUILD, sha):
         ctx.out.step(f"Building {app} ...")
-        env = ctx.store.read_env(app)
+        env = git_settings.with_rev(ctx.store, app, ctx.store.read_env(app), sha)  # GIT_REV=sha, as Dokku
         result = builds.build_commit(ctx, app, sha, envfile.with_global(ctx.store, env))
         return deploy_build(ctx, app, result, env, sha, f"Deploy {sha[:7]}")
 

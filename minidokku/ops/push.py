@@ -8,10 +8,10 @@ from minidokku.access import rules
 from minidokku.access.ssh import GitRequest
 from minidokku.build import gitrepo
 from minidokku.context import Context
-from minidokku.errors import NotFound, ValidationError
+from minidokku.errors import NotFound, PermissionDenied, ValidationError
 from minidokku.ops import apps, deploy
 from minidokku.plugins import triggers
-from minidokku.records import names, properties
+from minidokku.records import app_properties, names, properties
 from minidokku.records.releases import Release
 from minidokku.state import Store
 
@@ -61,10 +61,23 @@ def serve(ctx: Context, request: GitRequest, key: Optional[str]) -> int:
         apps.require(ctx, request.app)
         return gitrepo.upload_pack(repo)
     if creating:
+        if app_properties.autocreation_disabled(ctx.store):  # apps:set --global disable-autocreation true
+            create = f"dokku apps:create {request.app}"
+            raise PermissionDenied(f"Re-enable app auto-creation or create an app with '{create}'")
         apps.create(ctx, request.app, key)
     gitrepo.install_pre_receive_hook(repo, ctx.settings.program, ctx.settings.root, request.app)
     gitrepo.limit_push_size(repo, ctx.settings.max_push_size)
     return gitrepo.receive_pack(repo)
+
+
+def initialize(ctx: Context, app: str) -> None:
+    """`git:initialize`: the app's bare repo, made when it has none (no refs/), and its
+    pre-receive hook and push limit, written again."""
+    repo = ctx.store.app_dir(apps.require(ctx, app))
+    if not (repo / "refs").is_dir():
+        gitrepo.init_bare(repo)
+    gitrepo.install_pre_receive_hook(repo, ctx.settings.program, ctx.settings.root, app)
+    gitrepo.limit_push_size(repo, ctx.settings.max_push_size)
 
 
 def rebuild(ctx: Context, app: str) -> Release:
@@ -126,7 +139,9 @@ def deploy_ref_updates(ctx: Context, app: str, updates: list[RefUpdate]) -> Opti
         if update.branch in branches and update.new != names.ZERO_OBJECT_ID:
             triggers.fire(ctx, "pre-receive-app", app, update.old, update.new, update.ref)
             with deploy.exclusive(ctx, app):
-                return deploy.deploy_commit(ctx, app, update.new)
+                release = deploy.deploy_commit(ctx, app, update.new)
+                app_properties.record(ctx.store, app, app_properties.GIT_PUSH, update.new)
+                return release
     if any(update.new != names.ZERO_OBJECT_ID for update in updates):
         ctx.out.step(f"WARNING: deploy did not complete, you must push to {' or '.join(branches)}.")
     return None

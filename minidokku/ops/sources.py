@@ -1,27 +1,37 @@
-"""Deploys that do not come from a git push: a ready image (`git:from-image`) and a tarball
-(`git:from-archive`), as Dokku has them.
+"""Deploys that do not come from a git push: a ready image (`git:from-image`), a tarball
+(`git:from-archive`) and another repository (`git:sync`), as Dokku has them.
 
 An archive becomes a commit on the app's deploy branch (so `ps:rebuild` and later pushes carry
 on from it); the branch moves only once the commit's release serves. An image is deployed as it
 is: its CMD is the web process unless a Procfile in its WORKDIR says otherwise, and it listens
-on its lowest EXPOSEd port.
+on its lowest EXPOSEd port. A synced commit lands on the deploy branch at once without a build
+(Dokku's `git:sync`), else once its release serves.
+
+The same content again deploys nothing (None is returned): an archive whose files are those of
+the deploy branch's head, or the image the app runs already (by name and by id); and
+`git:sync --build-if-changes` of the commit the deploy branch has.
 """
 
 import tempfile
 from pathlib import Path
+from typing import Optional
 
+from minidokku.access import git_remotes, rules
 from minidokku.build import archives, gitrepo, tree
 from minidokku.build.builders import image_processes, image_repository, image_result
 from minidokku.context import Context
 from minidokku.errors import ValidationError
 from minidokku.ops import apps, deploy, push
-from minidokku.records import names, procfile
+from minidokku.records import app_properties, git_settings, names, procfile, releases
 from minidokku.records.releases import Release
+
+BUILD, BUILD_IF_CHANGES = "build", "build-if-changes"  # git:sync's --build and --build-if-changes
 
 IMAGE_FILES = ("Procfile", "app.json", "CHECKS")  # read from the image's WORKDIR
 
 
-def from_image(ctx: Context, app: str, image: str) -> Release:
+def from_image(ctx: Context, app: str, image: str) -> Optional[Release]:
+    """Deploys image; None when the app runs that image already."""
     apps.require(ctx, app)
     names.validate_image_reference(image)  # it goes into the Engine API's URLs
     with deploy.exclusive(ctx, app):
@@ -29,6 +39,8 @@ def from_image(ctx: Context, app: str, image: str) -> Release:
             ctx.out.step(f"Pulling {image}")
             ctx.scheduler.pull(image)
         found = ctx.scheduler.inspect_image(image)
+        if _runs_image(ctx, app, image, found.id):
+            return None
         files = tree.settings_files(
             ctx.scheduler.image_files(image, found.config.get("WorkingDir") or "/", IMAGE_FILES)
         )
@@ -38,11 +50,20 @@ def from_image(ctx: Context, app: str, image: str) -> Release:
             raise ValidationError(f"{image} has no CMD and no Procfile: nothing to run")
         ctx.scheduler.tag_image(found.id, image_repository(ctx.docker_name(app)), "latest")
         build = image_result(found.id, processes, files, found.config)
-        return deploy.deploy_build(ctx, app, build, ctx.store.read_env(app), "", f"Deploy image {image}")
+        release = deploy.deploy_build(ctx, app, build, ctx.store.read_env(app), "", f"Deploy image {image}")
+        app_properties.record(ctx.store, app, app_properties.DOCKER_IMAGE, image)
+        return release
 
 
-def from_archive(ctx: Context, app: str, archive: bytes, origin: str) -> Release:
-    """Commits the archive's files on the deploy branch and deploys that commit."""
+def _runs_image(ctx: Context, app: str, image: str, image_id: str) -> bool:
+    """Whether the app's current release is image, deployed by git:from-image, as it is now."""
+    current = releases.current(ctx.store, app)
+    return current is not None and current.image_id == image_id and git_settings.source_image(ctx.store, app) == image
+
+
+def from_archive(ctx: Context, app: str, archive: bytes, origin: str) -> Optional[Release]:
+    """Commits the archive's files on the deploy branch and deploys that commit; None when they
+    are the files of the branch's head already."""
     apps.require(ctx, app)
     archives.check_size(archive)
     repo = ctx.store.app_dir(app)
@@ -50,7 +71,63 @@ def from_archive(ctx: Context, app: str, archive: bytes, origin: str) -> Release
     with deploy.exclusive(ctx, app), tempfile.TemporaryDirectory(prefix="minidokku-archive-") as scratch:
         unpacked = archives.extract(archive, Path(scratch) / "tree")
         sha = gitrepo.commit_directory(repo, unpacked, branch, f"Deploy of {origin}")
+        head = gitrepo.branch_head(repo, branch)
+        if head and gitrepo.same_files(repo, sha, head):
+            return None
         ctx.out.step(f"Deploying {origin} as commit {sha[:7]} on {branch}")
         release = deploy.deploy_commit(ctx, app, sha)
         gitrepo.move_branch(repo, branch, sha)
+        app_properties.record(ctx.store, app, _archive_kind(archive), origin)
         return release
+
+
+def _archive_kind(archive: bytes) -> str:
+    """Dokku's deploy-source of an archive: its --archive-type, tar.gz or tar."""
+    return "tar.gz" if archive[:2] == b"\x1f\x8b" else "tar"
+
+
+def sync(
+    ctx: Context, app: str, url: str, ref: str = "", build: str = "", skip_deploy_branch: bool = False
+) -> Optional[Release]:
+    """`git:sync`: fetches ref of the repository url (a branch, tag or commit; none: the branch
+    deploy-branch names, else the repository's default branch) onto the app's deploy branch.
+    build "": the branch moves, nothing is deployed; BUILD: the commit is deployed, and the
+    branch moves once it serves; BUILD_IF_CHANGES: so too, unless the branch has that commit
+    already (None). A branch named on the first sync becomes the app's deploy-branch, unless
+    skip_deploy_branch. The fetch moves no ref, so it runs before the app's lock is taken."""
+    apps.require(ctx, app)
+    names.validate_revision(ref)  # before anything is looked up
+    remote = git_remotes.remote(url, rules.is_tenant_app(ctx.store, app), ctx.settings.root)
+    repo = ctx.store.app_dir(app)
+    if push.deploy_branch_head(ctx.store, app):
+        ctx.out.info(f"Fetching remote code for {app} from {remote.shown}#{ref}")
+    else:
+        ctx.out.step(f"Cloning {app} from {remote.shown}#{ref}")
+    wanted = ref or push.chosen_deploy_branch(ctx.store, app) or push.chosen_deploy_branch(ctx.store, None)
+    fetched = gitrepo.fetch_commit(
+        repo, remote, wanted, ctx.settings.max_push_size, default_branches=push.DEFAULT_DEPLOY_BRANCHES
+    )
+    with deploy.exclusive(ctx, app):
+        branch = push.deploy_branch(ctx.store, app)
+        before = gitrepo.branch_head(repo, branch)
+        if ref and fetched.branch and not before:
+            branch = _first_branch(ctx, app, fetched.branch, skip_deploy_branch) or branch
+        if build == BUILD_IF_CHANGES and before == fetched.sha:
+            ctx.out.info("Skipping build as no changes were detected")
+            return None
+        release = deploy.deploy_commit(ctx, app, fetched.sha) if build else None
+        gitrepo.move_branch(repo, branch, fetched.sha)
+        if release is not None:
+            app_properties.record(ctx.store, app, app_properties.GIT_SYNC, f"{remote.shown}#{fetched.sha}")
+        return release
+
+
+def _first_branch(ctx: Context, app: str, branch: str, skip: bool) -> str:
+    """The branch a first sync named becomes the app's deploy-branch (Dokku's lines); returns it,
+    or "" when skipped."""
+    if skip:
+        ctx.out.info(f"Detected branch {branch}, skipping deploy-branch setting")
+        return ""
+    ctx.out.info(f"Detected branch, setting deploy-branch to {branch}")
+    push.set_deploy_branch(ctx.store, app, branch)
+    return branch

@@ -105,3 +105,11 @@ def validate_branch(name: str) -> str:
     if problem:
         raise ValidationError(f"invalid branch name {name[:80]!r}: {problem}")
     return name
+
+
+def validate_revision(ref: str) -> str:
+    """What a user may name of another repository (a buildpack's #ref, git:sync's ref): "" for its
+    default branch, a full 40-hex commit, or a branch or tag name; never an option."""
+    if ref and not OBJECT_ID.fullmatch(ref):
+        validate_branch(ref)
+    return ref

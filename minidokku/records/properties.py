@@ -26,10 +26,18 @@ def get(store: Store, app: Optional[str], family: str, key: str, default: str = 
     return read_all(store, app, family).get(_key(key), default)
 
 
-def put(store: Store, app: Optional[str], family: str, key: str, value: Optional[str]) -> None:
-    """Sets key to value; None or an empty value clears it (back to the default)."""
+def is_set(store: Store, app: Optional[str], family: str, key: str) -> bool:
+    """Whether key has a value of its own, an empty one included (see put's keep_empty)."""
+    return _key(key) in read_all(store, app, family)
+
+
+def put(
+    store: Store, app: Optional[str], family: str, key: str, value: Optional[str], keep_empty: bool = False
+) -> None:
+    """Sets key to value; None or an empty value clears it (back to the default), but for
+    keep_empty, where an empty value is a setting of its own (git's rev-env-var)."""
     values = read_all(store, app, family)
-    if value:
+    if value or (keep_empty and value is not None):
         values[_key(key)] = value
     else:
         values.pop(_key(key), None)

@@ -4,7 +4,7 @@ config:export --format json prints what a tool parses."""
 
 import json
 
-from helpers import APPS, make_git_repo, wait_until_serving
+from helpers import APPS, git, make_git_repo, wait_until_serving
 
 HOST = "echo.example.test"
 
@@ -30,9 +30,10 @@ def test_the_global_config_reaches_a_deployed_app_under_its_own_values(platform,
 
     exported = ssh_client.ssh("config:export", "--format", "json", "echo")
     assert exported.returncode == 0, exported.stderr
-    assert json.loads(exported.stdout) == {"GREETING": "own"}
+    pushed = git(repo, "rev-parse", "HEAD").stdout.strip()  # a deploy sets GIT_REV, as Dokku's (git:set rev-env-var)
+    assert json.loads(exported.stdout) == {"GIT_REV": pushed, "GREETING": "own"}
     merged = json.loads(ssh_client.ssh("config:export", "--format", "json", "--merged", "echo").stdout)
-    assert merged == {"GREETING": "own", "SHARED": "changed"}
+    assert merged == {"GIT_REV": pushed, "GREETING": "own", "SHARED": "changed"}
     assert json.loads(ssh_client.ssh("config:export", "--global", "--format", "json").stdout) == {
         "GREETING": "global",
         "SHARED": "changed",

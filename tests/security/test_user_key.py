@@ -29,6 +29,7 @@ ARGUMENT_VALUES = {
     "container_ids": ["0123456789ab"], "release": ["v1"], "name": ["tester"], "keyfile": ["/etc/shadow"],
     "ref": ["main"], "new_app": ["thief"], "file": ["-"], "part": ["key"], "words": ["deploy-branch", "evil"],
     "build_id": ["0000000000000a"],
+    "repository": ["https://example.com/app.git"], "host": ["github.com"], "username": ["bot"], "password": ["x"],
 }  # fmt: skip
 
 
@@ -43,7 +44,7 @@ def _command_line(name: str, command: click.Command) -> list[str]:
 # The specification. What a user key may run on an app granted to it:
 ON_A_GRANTED_APP = {
     "apps:clone", "apps:destroy", "apps:exists", "apps:lock", "apps:locked", "apps:rename", "apps:report",
-    "apps:unlock",
+    "apps:set", "apps:unlock",
     "builder:report", "buildpacks:list", "buildpacks:report",
     "app-json:report", "app-json:set", "builder-dockerfile:report", "builder-dockerfile:set",
     "builder-herokuish:report",
@@ -55,8 +56,8 @@ ON_A_GRANTED_APP = {
     "domains:add", "domains:clear", "domains:disable", "domains:enable", "domains:remove", "domains:report",
     "domains:reset",
     "domains:set",
-    "enter", "git-hook", "git:report", "git:set", "logs", "nginx:access-logs", "nginx:error-logs", "nginx:report",
-    "logs:failed", "logs:report", "logs:set",
+    "enter", "git-hook", "git:initialize", "git:report", "git:set", "git:sync", "logs", "logs:failed", "logs:report",
+    "logs:set", "nginx:access-logs", "nginx:error-logs", "nginx:report",
     "ports:list", "ports:report", "proxy:report",
     "ps:inspect", "ps:rebuild", "ps:report", "ps:restart", "ps:scale", "ps:set", "ps:start", "ps:stop",
     "releases", "releases:rollback", "repo:gc", "repo:purge-cache", "run", "run:detached", "run:list", "run:logs",

@@ -121,10 +121,12 @@ REPORTS = [
         0,
         [
             "=====> catmeow app information",
-            "       App dir:                ROOT/catmeow",
-            "       App deploy source:      not deployed",
-            "       App locked:             false",
-            "       App url:                http://localhost:10000",
+            "       App deploy source:                ",
+            "       App deploy source metadata:       ",
+            "       App dir:                          ROOT/catmeow",
+            "       App global disable autocreation:  ",
+            "       App locked:                       false",
+            "       App url:                          http://localhost:10000",
         ],
     ),
     (
@@ -300,10 +302,12 @@ REPORTS = [
         0,
         [
             "=====> catmeow app information",
-            "       App dir:                ROOT/catmeow",
-            "       App deploy source:      not deployed",
-            "       App locked:             false",
-            "       App url:                http://localhost:10000",
+            "       App deploy source:                ",
+            "       App deploy source metadata:       ",
+            "       App dir:                          ROOT/catmeow",
+            "       App global disable autocreation:  ",
+            "       App locked:                       false",
+            "       App url:                          http://localhost:10000",
         ],
     ),
     (

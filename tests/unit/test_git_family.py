@@ -88,14 +88,22 @@ def test_git_set_and_report_as_dokku_prints_them(dokku, tmp_path):
     assert dokku("git:report", "catmeow", "--git-deploy-branch") == (0, "production\n")
     assert dokku("git:report", "--global", "--git-global-deploy-branch") == (0, "staging\n")
     assert json.loads(dokku("git:report", "catmeow", "--format", "json")[1]) == {
-        "deploy-branch": "production", "global-deploy-branch": "staging", "sha": "",
+        "computed-deploy-branch": "production", "computed-keep-git-dir": "false", "deploy-branch": "production",
+        "global-deploy-branch": "staging",
+        "global-keep-git-dir": "", "keep-git-dir": "", "rev-env-var": "GIT_REV", "sha": "", "source-image": "",
     }  # fmt: skip
     code, block = dokku("git:report", "catmeow")
     assert code == 0 and block.splitlines() == [
         "=====> catmeow git information",
+        "       Git computed deploy branch: production",
+        "       Git computed keep git dir:  false",
         "       Git deploy branch:          production",
         "       Git global deploy branch:   staging",
+        "       Git global keep git dir:    ",
+        "       Git keep git dir:           ",
+        "       Git rev env var:            GIT_REV",
         "       Git sha:                    ",
+        "       Git source image:           ",
     ]
 
     assert dokku("git:set", "catmeow", "deploy-branch") == (0, "-----> Unsetting deploy-branch\n")
@@ -121,7 +129,14 @@ def _tree(tmp_path):
     ("words", "message"),
     [
         (["catmeow"], "No key specified"),
-        (["catmeow", "keep-git-dir", "true"], "Invalid key specified, valid keys include: deploy-branch"),
+        (
+            ["catmeow", "nope", "x"],
+            "Invalid key specified, valid keys include: deploy-branch, keep-git-dir, rev-env-var",
+        ),
+        (["catmeow", "keep-git-dir", "yes"], "keep-git-dir is true or false"),
+        (["catmeow", "rev-env-var", "1X"], "rev-env-var: invalid config key '1X'"),
+        (["catmeow", "rev-env-var", "A=B"], "rev-env-var: invalid config key"),
+        (["catmeow", "source-image", "nginx"], "source-image is what git:from-image deployed; it is not set by hand"),
         (["catmeow", "deploy-branch", "--upload-pack=touch /tmp/x"], "No such option '--upload-pack'"),
         (["catmeow", "deploy-branch", "--", "--upload-pack=touch /tmp/x"], "invalid branch name"),
         (["catmeow", "deploy-branch", "a..b"], "invalid branch name"),

@@ -20,7 +20,9 @@ FAMILIES = {
         [],
         {"--app-dir": "ROOT/catmeow", "--app-deploy-source": "", "--app-locked": "false"},
         {
-            "deploy-source": "", "app-deploy-source": "", "dir": "ROOT/catmeow", "app-dir": "ROOT/catmeow",
+            "deploy-source": "", "app-deploy-source": "", "deploy-source-metadata": "",
+            "app-deploy-source-metadata": "", "dir": "ROOT/catmeow", "app-dir": "ROOT/catmeow",
+            "global-disable-autocreation": "", "app-global-disable-autocreation": "",
             "locked": "false", "app-locked": "false", "url": "http://localhost:10000",
             "app-url": "http://localhost:10000",
         },
