@@ -48,7 +48,7 @@ SETTINGS = [
         ["ps:set", "catmeow", "nosuch", "1"],
         1,
         [
-            " !     unknown ps property 'nosuch'; known: restart-policy, restore, stop-timeout-seconds",
+            " !     unknown ps property 'nosuch'; known: procfile-path, restart-policy, restore, stop-timeout-seconds",
         ],
     ),
     (
@@ -266,6 +266,9 @@ REPORTS = [
             "       Processes:                         0",
             "       Ps can scale:                      true",
             "       Scale:                             -",
+            "       Ps computed procfile path:         Procfile",
+            "       Ps global procfile path:           ",
+            "       Ps procfile path:                  ",
             "       Ps computed restart policy:        unless-stopped",
             "       Ps global restart policy:          ",
             "       Ps restart policy:                 unless-stopped",

@@ -52,11 +52,11 @@ def test_ps_set_global_sets_what_apps_without_their_own_get(dokku, tmp_path):
     assert dokku("ps:report", "catmeow", "--ps-computed-stop-timeout-seconds").stdout == "20\n"
     assert dokku("ps:report", "--global", "--ps-global-stop-timeout-seconds").stdout == "20\n"
     assert dokku("ps:set", "--global", "stop-timeout-seconds").stdout == "-----> Unsetting stop-timeout-seconds\n"
-    assert dokku("ps:report", "--global", "--format", "json").stdout.startswith('{"computed-restart-policy":')
+    assert dokku("ps:report", "--global", "--format", "json").stdout.startswith('{"computed-procfile-path":')
     refused = dokku("ps:set", "--global", "restore", "false")
     assert (refused.exit_code, refused.stderr) == (
         1,
-        " !     unknown global ps property 'restore'; known: restart-policy, stop-timeout-seconds\n",
+        " !     unknown global ps property 'restore'; known: procfile-path, restart-policy, stop-timeout-seconds\n",
     )
 
 
