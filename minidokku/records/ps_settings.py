@@ -4,7 +4,8 @@ Procfile is, build/tree.py), and whether the app should run at all
 (`ps:stop` sets RUNNING=false, so `ps:restore` leaves the app stopped).
 
 An app's value wins over the global one, which wins over the default. Each takes effect on the
-next deploy (or ps:restart), procfile-path on the next build; stop-timeout-seconds also on the next ps:stop and run:stop.
+next deploy (or ps:restart), procfile-path on the next build; stop-timeout-seconds also on the
+next ps:stop and run:stop.
 """
 
 from typing import Optional
