@@ -67,7 +67,7 @@ def serve(ctx: Context, request: GitRequest, key: Optional[str]) -> int:
     return gitrepo.receive_pack(repo)
 
 
-def rebuild(ctx: Context, app: str) -> Release:
+def rebuild(ctx: Context, app: str) -> Optional[Release]:
     """Builds and deploys the deploy branch's last pushed commit again (`ps:rebuild`)."""
     apps.require(ctx, app)
     sha = deploy_branch_head(ctx.store, app)

@@ -9,6 +9,7 @@ on its lowest EXPOSEd port.
 
 import tempfile
 from pathlib import Path
+from typing import Optional
 
 from minidokku.build import archives, gitrepo, tree
 from minidokku.build.builders import image_processes, image_repository, image_result
@@ -21,7 +22,7 @@ from minidokku.records.releases import Release
 IMAGE_FILES = ("Procfile", "app.json", "CHECKS")  # read from the image's WORKDIR
 
 
-def from_image(ctx: Context, app: str, image: str) -> Release:
+def from_image(ctx: Context, app: str, image: str) -> Optional[Release]:
     apps.require(ctx, app)
     names.validate_image_reference(image)  # it goes into the Engine API's URLs
     with deploy.exclusive(ctx, app):
@@ -41,7 +42,7 @@ def from_image(ctx: Context, app: str, image: str) -> Release:
         return deploy.deploy_build(ctx, app, build, ctx.store.read_env(app), "", f"Deploy image {image}")
 
 
-def from_archive(ctx: Context, app: str, archive: bytes, origin: str) -> Release:
+def from_archive(ctx: Context, app: str, archive: bytes, origin: str) -> Optional[Release]:
     """Commits the archive's files on the deploy branch and deploys that commit."""
     apps.require(ctx, app)
     archives.check_size(archive)
