@@ -48,7 +48,8 @@ SETTINGS = [
         ["ps:set", "catmeow", "nosuch", "1"],
         1,
         [
-            " !     unknown ps property 'nosuch'; known: procfile-path, restart-policy, restore, skip-deploy, stop-timeout-seconds",
+            " !     unknown ps property 'nosuch'; known: procfile-path, restart-policy, restore, skip-deploy, "
+            "stop-timeout-seconds",
         ],
     ),
     (

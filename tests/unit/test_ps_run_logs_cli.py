@@ -56,7 +56,8 @@ def test_ps_set_global_sets_what_apps_without_their_own_get(dokku, tmp_path):
     refused = dokku("ps:set", "--global", "restore", "false")
     assert (refused.exit_code, refused.stderr) == (
         1,
-        " !     unknown global ps property 'restore'; known: procfile-path, restart-policy, skip-deploy, stop-timeout-seconds\n",
+        " !     unknown global ps property 'restore'; known: procfile-path, restart-policy, skip-deploy, "
+        "stop-timeout-seconds\n",
     )
 
 
