@@ -1,6 +1,6 @@
-"""`ps:set APP procfile-path` against a user key with an app of its own: the path is attacker
+"""`ps:set APP procfile-path` (and skip-deploy) against a user key with an app of its own: the path is attacker
 input, and so is the pushed tree it names a file of. A path that leaves the tree, an option-like
-value, `--global` and another app are refused with one line that changes nothing; a link at the
+value, `--global` and another app (skip-deploy's too) are refused with one line that changes nothing; a link at the
 path (to /etc/passwd) is refused at the push, and a path through a linked folder of the tree reads
 no host file."""
 
@@ -41,6 +41,9 @@ def refused_without_change(platform, engine, user_key, words, message):
         (("ps:set", "--global", "procfile-path", "x/Procfile"), "ps:set is for admin keys only"),
         (("ps:set", VICTIM, "procfile-path", "x/Procfile"), f"App {VICTIM} does not exist"),
         (("ps:report", VICTIM, "--ps-computed-procfile-path"), f"App {VICTIM} does not exist"),
+        (("ps:set", "--global", "skip-deploy", "true"), "ps:set is for admin keys only"),
+        (("ps:set", VICTIM, "skip-deploy", "true"), f"App {VICTIM} does not exist"),
+        (("ps:set", OWN, "skip-deploy", "--", "-x"), "skip-deploy must be true or false"),
     ],
 )  # fmt: skip
 def test_a_procfile_path_out_of_the_tree_global_or_of_another_app_is_refused(
