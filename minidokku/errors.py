@@ -25,6 +25,11 @@ class AppNotFound(NotFound):
         super().__init__(f"App {app} does not exist")
 
 
+class NothingChanged(MinidokkuError):
+    """What a deploy was given is what the app has already (Dokku's git-from-directory): nothing
+    is committed or deployed."""
+
+
 class AlreadyExists(MinidokkuError):
     """The named thing exists already."""
 

@@ -5,13 +5,15 @@ settings.
 The builders' settings are Dokku's properties, each per app and global (`--global`, for every
 app without its own value), with a default: `builder:set selected`, `builder-dockerfile:set
 dockerfile-path`, `app-json:set appjson-path` (paths in the tree, build/tree.py's tree_path) and
-`builder-herokuish:set allowed` (false: the buildpack builder is refused for the app), and
+`builder-herokuish:set allowed` (false: the buildpack builder is refused for the app), `ps:set
+procfile-path` (records/ps_settings.py; its file is the Procfile of either builder), and
 `builder:set build-dir`: the folder of the tree that is built, as if it were the whole tree
 (its settings files, the Dockerfile's context, the buildpacks' /app).
 """
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Optional
 
 from minidokku.access import rules
 from minidokku.build import buildpack_choice, gitrepo, tarball, tree
@@ -20,7 +22,7 @@ from minidokku.build.tree import SettingsFiles
 from minidokku.context import Context
 from minidokku.errors import BuildFailed, ValidationError
 from minidokku.plugins import triggers
-from minidokku.records import docker_options, git_settings, resources
+from minidokku.records import docker_options, git_settings, ps_settings, resources
 from minidokku.records.properties import Setting, computed_value
 
 
@@ -50,8 +52,9 @@ def build_commit(ctx: Context, app: str, sha: str, env: dict[str, str]) -> Build
     tree's settings files are read once, here; the result carries its nginx template."""
     dockerfile_path = computed_value(ctx.store, app, DOCKERFILE_PATH)
     appjson_path = computed_value(ctx.store, app, APPJSON_PATH)
+    procfile_path = ps_settings.procfile_path(ctx.store, app)
     build_dir = computed_value(ctx.store, app, BUILD_DIR)
-    files = tree.read(ctx.store.app_dir(app), sha, dockerfile_path, appjson_path, build_dir)
+    files = tree.read(ctx.store.app_dir(app), sha, dockerfile_path, appjson_path, build_dir, procfile_path)
     builder = computed_value(ctx.store, app, SELECTED) or (DOCKERFILE if files.has_dockerfile else HEROKUISH)
     if builder == HEROKUISH and computed_value(ctx.store, app, HEROKUISH_ALLOWED) != "true":
         raise BuildFailed(
@@ -61,11 +64,17 @@ def build_commit(ctx: Context, app: str, sha: str, env: dict[str, str]) -> Build
     triggers.fire(ctx, "pre-build", builder, app, sha)
     if build_dir:
         ctx.out.info(f"Building the folder {build_dir} of the commit (builder:set build-dir)")
+    moved = None if procfile_path == tree.PROCFILE else files.procfile
+    if moved is not None:
+        found = "the Procfile" if moved else "no Procfile there: building as without one"
+        ctx.out.info(f"Procfile path {procfile_path} (ps:set procfile-path): {found}")
+    settings_paths = tree.paths(dockerfile_path, appjson_path, procfile_path)
     commit = _Commit(
         ctx.store.app_dir(app),
         sha,
         build_dir,
-        tree.paths(dockerfile_path, appjson_path),
+        settings_paths,
+        moved,
         with_git_dir=git_settings.keep_git_dir(ctx.store, app),
     )
     result = _build(ctx, app, commit, env, builder, files, dockerfile_path)
@@ -76,12 +85,16 @@ def build_commit(ctx: Context, app: str, sha: str, env: dict[str, str]) -> Build
 @dataclass(frozen=True)
 class _Commit:
     """The commit to build: its tree, or its folder build_dir ("": the whole tree), whose settings
-    files are at settings_paths; with_git_dir (git:set keep-git-dir) adds a .git to a whole tree."""
+    files are at settings_paths; procfile, where not None, is the text of the Procfile found
+    elsewhere (ps:set procfile-path, "" where there is none), which the builder finds at the top
+    as `Procfile` in its place (as Dokku, which also removes the top one when there is none); with_git_dir (git:set
+    keep-git-dir) adds a .git to a whole tree."""
 
     repo: Path
     sha: str
     build_dir: str
     settings_paths: list[str]
+    procfile: Optional[str] = None
     with_git_dir: bool = False
 
     def tar(self, prefix: str) -> bytes:
@@ -99,7 +112,9 @@ class _Commit:
             raise ValidationError(
                 f"the {linked.removeprefix(prefix)} must be a file, not a link: commit the file itself"
             )
-        return tar
+        if self.procfile is None:
+            return tar
+        return tarball.replace_file(tar, prefix + tree.PROCFILE, self.procfile.encode() if self.procfile else None)
 
 
 def _build(

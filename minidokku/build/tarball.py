@@ -5,6 +5,7 @@ import os
 import stat
 import tarfile
 from pathlib import Path
+from typing import Optional
 
 # path in the tar -> (content, mode); a path ending in / is a folder; a mode with stat.S_IFLNK is a
 # symbolic link whose content is its target
@@ -100,3 +101,19 @@ def links(tar_bytes: bytes, names: list[str]) -> list[str]:
     with tarfile.open(fileobj=io.BytesIO(tar_bytes)) as tar:
         linked = {member.name for member in tar if member.name in wanted and (member.issym() or member.islnk())}
     return [name for name in names if name in linked]
+
+
+def replace_file(tar_bytes: bytes, name: str, content: Optional[bytes]) -> bytes:
+    """The tar with its entry name (a file, link or folder, and what is under it) replaced by a
+    regular file holding content, or left out where content is None."""
+    head = name + "/"
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=io.BytesIO(tar_bytes)) as source, tarfile.open(fileobj=buffer, mode="w") as target:
+        for member in source:
+            if member.name.rstrip("/") != name and not member.name.startswith(head):
+                target.addfile(member, source.extractfile(member) if member.isfile() else None)
+        if content is not None:
+            info = tarfile.TarInfo(name)
+            info.mode, info.size = 0o644, len(content)
+            target.addfile(info, io.BytesIO(content))
+    return buffer.getvalue()

@@ -2,8 +2,9 @@
 nginx.conf.template), read from git once per build, by one git command once the commit's size
 is checked, and carried in the build result and the release from there.
 
-The Dockerfile and app.json may be elsewhere in the tree (`builder-dockerfile:set APP
-dockerfile-path`, `app-json:set APP appjson-path`, which a user key sets on its own apps): such a
+The Dockerfile, app.json and Procfile may be elsewhere in the tree (`builder-dockerfile:set APP
+dockerfile-path`, `app-json:set APP appjson-path`, `ps:set APP procfile-path`, which a user key
+sets on its own apps): such a
 path is a relative path inside the tree (tree_path), and it is read from git's tree, never from
 a file system, so no link in the tree leads out of it (git resolves `COMMIT:PATH` through the
 tree's own folders; a link in the way makes the file missing).
@@ -28,7 +29,8 @@ DOCKERFILE = "Dockerfile"
 NGINX_TEMPLATE = "nginx.conf.template"
 MAX_NGINX_TEMPLATE_CHARACTERS = 64 * 1024  # routing refuses a longer template
 APP_JSON = "app.json"
-NAMES = (DOCKERFILE, "Procfile", APP_JSON, "CHECKS", ".buildpacks", NGINX_TEMPLATE)
+PROCFILE = "Procfile"
+NAMES = (DOCKERFILE, PROCFILE, APP_JSON, "CHECKS", ".buildpacks", NGINX_TEMPLATE)
 MAX_PATH_CHARACTERS = 255
 # what a path of the tree may hold: no control character (a NUL or a line break would end the
 # request to git), no backslash, and a part never starts with a dash
@@ -60,23 +62,32 @@ def tree_path(path: str, what: str) -> str:
     return path
 
 
-def paths(dockerfile: str = DOCKERFILE, app_json: str = APP_JSON) -> list[str]:
-    """The settings files' paths in the tree (in the order of NAMES), the Dockerfile and app.json
-    where their settings say."""
-    given = {DOCKERFILE: tree_path(dockerfile, "dockerfile-path"), APP_JSON: tree_path(app_json, "appjson-path")}
+def paths(dockerfile: str = DOCKERFILE, app_json: str = APP_JSON, procfile: str = PROCFILE) -> list[str]:
+    """The settings files' paths in the tree (in the order of NAMES), the Dockerfile, app.json and
+    Procfile where their settings say."""
+    given = {
+        DOCKERFILE: tree_path(dockerfile, "dockerfile-path"),
+        APP_JSON: tree_path(app_json, "appjson-path"),
+        PROCFILE: tree_path(procfile, "procfile-path"),
+    }
     return [given.get(name, name) for name in NAMES]
 
 
 def read(
-    repo: Path, sha: str, dockerfile: str = DOCKERFILE, app_json: str = APP_JSON, build_dir: str = ""
+    repo: Path,
+    sha: str,
+    dockerfile: str = DOCKERFILE,
+    app_json: str = APP_JSON,
+    build_dir: str = "",
+    procfile: str = PROCFILE,
 ) -> SettingsFiles:
-    """The settings files of commit sha (40 hex) of repo, the Dockerfile and app.json at the
-    paths given, every one in the folder build_dir ("": the top; tree_path checks them again).
+    """The settings files of commit sha (40 hex) of repo, the Dockerfile, app.json and Procfile
+    at the paths given, every one in the folder build_dir ("": the top; tree_path checks them again).
     A commit too large to build is refused before any file is read (a file of zeros packs to a
     thousandth of its size)."""
     gitrepo.check_tree_size(repo, sha)
     under = f"{tree_path(build_dir, 'build-dir')}/" if build_dir else ""
-    wanted = [under + path for path in paths(dockerfile, app_json)]
+    wanted = [under + path for path in paths(dockerfile, app_json, procfile)]
     texts = gitrepo.read_files(repo, sha, list(dict.fromkeys(wanted)))
     return settings_files({name: texts[path] for name, path in zip(NAMES, wanted)})
 
@@ -85,7 +96,7 @@ def settings_files(texts: Mapping[str, Optional[str]]) -> SettingsFiles:
     """The settings files in texts (file name -> text; None or left out where there is none)."""
     template = texts.get(NGINX_TEMPLATE)
     return SettingsFiles(
-        procfile=texts.get("Procfile") or "",
+        procfile=texts.get(PROCFILE) or "",
         app_json=texts.get(APP_JSON) or "",
         checks=texts.get("CHECKS") or "",
         buildpacks=texts.get(".buildpacks") or "",

@@ -13,7 +13,7 @@ from minidokku.cli.declare import Runs, command
 from minidokku.cli.errors import UserError
 from minidokku.cli.family import Report, Row, global_set_command, report_command
 from minidokku.context import Context
-from minidokku.errors import MinidokkuError, NotFound, PermissionDenied, ValidationError
+from minidokku.errors import MinidokkuError, NotFound, NothingChanged, PermissionDenied, ValidationError
 from minidokku.ops import apps, push, sources
 from minidokku.output import Output
 from minidokku.records import git_settings, netrc
@@ -61,7 +61,9 @@ def git_hook(ctx: Context, app: str) -> None:
 @click.pass_obj
 def from_image(ctx: Context, app: str, image: str) -> None:
     """Deploys a ready image (its CMD runs as web). Example: dokku git:from-image catmeow nginx:1.25"""
-    if sources.from_image(ctx, app, image) is None:
+    try:
+        sources.from_image(ctx, app, image)
+    except NothingChanged:
         _no_changes()
 
 
@@ -75,7 +77,9 @@ def from_archive(ctx: Context, app: str, source: str) -> None:
         data = sys.stdin.buffer.read(archives.MAX_BYTES + 1)
     else:
         data = archives.download(source, urls.policy_for(ctx.store, app))
-    if sources.from_archive(ctx, app, data, "stdin" if source == "-" else source) is None:
+    try:
+        sources.from_archive(ctx, app, data, "stdin" if source == "-" else source)
+    except NothingChanged:
         _no_changes()
 
 

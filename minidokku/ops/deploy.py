@@ -15,6 +15,7 @@ started are old ones to the next deploy (retired after its switch), and strays t
 import contextlib
 from collections.abc import Iterator
 from dataclasses import replace
+from typing import Optional
 
 import minidokku.ops.builds as build_records
 import minidokku.records.builds as build_kinds
@@ -68,8 +69,9 @@ def finish_interrupted(ctx: Context, app: str) -> None:
     ctx.scheduler.remove_leftover_tasks(ctx.docker_name(app))
 
 
-def deploy_commit(ctx: Context, app: str, sha: str) -> Release:
-    """Builds the commit and deploys it as a new release. The caller holds exclusive(app)."""
+def deploy_commit(ctx: Context, app: str, sha: str) -> Optional[Release]:
+    """Builds the commit and deploys it as a new release (None: `ps:set skip-deploy true`, built
+    only). The caller holds exclusive(app)."""
     with build_records.recorded(ctx, app, build_kinds.BUILD, sha):
         ctx.out.step(f"Building {app} ...")
         env = git_settings.with_rev(ctx.store, app, ctx.store.read_env(app), sha)  # GIT_REV=sha, as Dokku
@@ -79,11 +81,14 @@ def deploy_commit(ctx: Context, app: str, sha: str) -> Release:
 
 def deploy_build(
     ctx: Context, app: str, build: BuildResult, env: dict[str, str], sha: str, description: str
-) -> Release:
+) -> Optional[Release]:
     """The tail of every deploy of a new image (a push, an archive, an image, a rebuild): the
     predeploy script, then the release of the build with env (the app's), deployed. sha is ""
-    for an image."""
+    for an image. With `ps:set skip-deploy true` it stops before (None): what runs stays."""
     with build_records.recorded(ctx, app, build_kinds.BUILD, sha):
+        if ps_settings.skips_deploy(ctx.store, app):
+            ctx.out.step("Skipping deployment")
+            return None
         predeploy = build.app_json.predeploy
         env_all = envfile.with_global(ctx.store, env)
         image_id = tasks.predeploy(ctx, app, build, env_all) if predeploy else build.image_id

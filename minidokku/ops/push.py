@@ -80,7 +80,7 @@ def initialize(ctx: Context, app: str) -> None:
     gitrepo.limit_push_size(repo, ctx.settings.max_push_size)
 
 
-def rebuild(ctx: Context, app: str) -> Release:
+def rebuild(ctx: Context, app: str) -> Optional[Release]:
     """Builds and deploys the deploy branch's last pushed commit again (`ps:rebuild`)."""
     apps.require(ctx, app)
     sha = deploy_branch_head(ctx.store, app)

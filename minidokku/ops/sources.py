@@ -20,7 +20,7 @@ from minidokku.access import git_remotes, rules
 from minidokku.build import archives, gitrepo, tree
 from minidokku.build.builders import image_processes, image_repository, image_result
 from minidokku.context import Context
-from minidokku.errors import ValidationError
+from minidokku.errors import NothingChanged, ValidationError
 from minidokku.ops import apps, deploy, push
 from minidokku.records import app_properties, git_settings, names, procfile, releases
 from minidokku.records.releases import Release
@@ -31,7 +31,8 @@ IMAGE_FILES = ("Procfile", "app.json", "CHECKS")  # read from the image's WORKDI
 
 
 def from_image(ctx: Context, app: str, image: str) -> Optional[Release]:
-    """Deploys image; None when the app runs that image already."""
+    """Deploys image; None when ps:set skip-deploy kept it from deploying. NothingChanged when
+    the app runs that image already."""
     apps.require(ctx, app)
     names.validate_image_reference(image)  # it goes into the Engine API's URLs
     with deploy.exclusive(ctx, app):
@@ -40,7 +41,7 @@ def from_image(ctx: Context, app: str, image: str) -> Optional[Release]:
             ctx.scheduler.pull(image)
         found = ctx.scheduler.inspect_image(image)
         if _runs_image(ctx, app, image, found.id):
-            return None
+            raise NothingChanged(f"{app} runs {image} already")
         files = tree.settings_files(
             ctx.scheduler.image_files(image, found.config.get("WorkingDir") or "/", IMAGE_FILES)
         )
@@ -62,8 +63,9 @@ def _runs_image(ctx: Context, app: str, image: str, image_id: str) -> bool:
 
 
 def from_archive(ctx: Context, app: str, archive: bytes, origin: str) -> Optional[Release]:
-    """Commits the archive's files on the deploy branch and deploys that commit; None when they
-    are the files of the branch's head already."""
+    """Commits the archive's files on the deploy branch and deploys that commit; None when ps:set
+    skip-deploy kept it from deploying. NothingChanged when they are the files of the branch's
+    head already."""
     apps.require(ctx, app)
     archives.check_size(archive)
     repo = ctx.store.app_dir(app)
@@ -73,7 +75,7 @@ def from_archive(ctx: Context, app: str, archive: bytes, origin: str) -> Optiona
         sha = gitrepo.commit_directory(repo, unpacked, branch, f"Deploy of {origin}")
         head = gitrepo.branch_head(repo, branch)
         if head and gitrepo.same_files(repo, sha, head):
-            return None
+            raise NothingChanged(f"{origin} has the files of {branch} already")
         ctx.out.step(f"Deploying {origin} as commit {sha[:7]} on {branch}")
         release = deploy.deploy_commit(ctx, app, sha)
         gitrepo.move_branch(repo, branch, sha)

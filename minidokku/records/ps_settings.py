@@ -1,13 +1,17 @@
 """The `ps` properties (APP/properties/ps, the global ones in ROOT/properties/ps): Dokku's
-restart-policy, restore and stop-timeout-seconds, and whether the app should run at all
+restart-policy, restore, stop-timeout-seconds, procfile-path (where the pushed tree's
+Procfile is, build/tree.py) and skip-deploy (true: a new build is built but not deployed), and
+whether the app should run at all
 (`ps:stop` sets RUNNING=false, so `ps:restore` leaves the app stopped).
 
 An app's value wins over the global one, which wins over the default. Each takes effect on the
-next deploy (or ps:restart); stop-timeout-seconds also on the next ps:stop and run:stop.
+next deploy (or ps:restart), procfile-path and skip-deploy on the next build; stop-timeout-seconds also on the
+next ps:stop and run:stop.
 """
 
 from typing import Optional
 
+from minidokku.build import tree
 from minidokku.errors import ValidationError
 from minidokku.records import docker_options, names, properties
 from minidokku.runtime.scheduler import STOP_GRACE_SECONDS
@@ -15,9 +19,16 @@ from minidokku.state import Store
 
 FAMILY = "ps"
 RESTART_POLICY, RESTORE, STOP_TIMEOUT = "restart-policy", "restore", "stop-timeout-seconds"
-KEYS = (RESTART_POLICY, RESTORE, STOP_TIMEOUT)
-GLOBAL_KEYS = (RESTART_POLICY, STOP_TIMEOUT)  # as Dokku: restore is per app only
-DEFAULTS = {RESTART_POLICY: "on-failure:10", RESTORE: "true", STOP_TIMEOUT: str(STOP_GRACE_SECONDS)}
+PROCFILE_PATH, SKIP_DEPLOY = "procfile-path", "skip-deploy"
+KEYS = (PROCFILE_PATH, RESTART_POLICY, RESTORE, SKIP_DEPLOY, STOP_TIMEOUT)
+GLOBAL_KEYS = (PROCFILE_PATH, RESTART_POLICY, SKIP_DEPLOY, STOP_TIMEOUT)  # as Dokku: restore is per app only
+DEFAULTS = {
+    PROCFILE_PATH: tree.PROCFILE,
+    RESTART_POLICY: "on-failure:10",
+    RESTORE: "true",
+    SKIP_DEPLOY: "false",
+    STOP_TIMEOUT: str(STOP_GRACE_SECONDS),
+}
 MAX_STOP_TIMEOUT = 600  # a stop (ps:stop, run:stop, a retirement) waits at most ten minutes
 
 
@@ -31,6 +42,17 @@ def computed(store: Store, app: Optional[str], key: str) -> str:
     global one, else the default."""
     own = get(store, app, key) if app is not None else ""
     return own or (get(store, None, key) if key in GLOBAL_KEYS else "") or DEFAULTS[key]
+
+
+def procfile_path(store: Store, app: str) -> str:
+    """Where the app's Procfile is in the pushed tree (a path tree_path accepted when set)."""
+    return computed(store, app, PROCFILE_PATH)
+
+
+def skips_deploy(store: Store, app: str) -> bool:
+    """Whether a new build of the app (a push, ps:rebuild, git:from-archive|from-image) stops once
+    built, leaving what runs as it is."""
+    return computed(store, app, SKIP_DEPLOY) == "true"
 
 
 def restart_policy(store: Store, app: str) -> Optional[dict]:
@@ -61,10 +83,12 @@ def set_property(store: Store, app: Optional[str], key: str, value: str) -> None
 
 
 def _validate(key: str, value: str) -> None:
-    if key == RESTART_POLICY:
+    if key == PROCFILE_PATH:
+        tree.tree_path(value, PROCFILE_PATH)
+    elif key == RESTART_POLICY:
         docker_options.parse_restart_policy(value)
-    elif key == RESTORE and value not in ("true", "false"):
-        raise ValidationError(f"restore must be true or false, not {value[:20]!r}")
+    elif key in (RESTORE, SKIP_DEPLOY) and value not in ("true", "false"):
+        raise ValidationError(f"{key} must be true or false, not {value[:20]!r}")
     elif key == STOP_TIMEOUT and (not names.is_whole_number(value) or int(value) > MAX_STOP_TIMEOUT):
         raise ValidationError(f"stop-timeout-seconds must be a whole number from 0 to {MAX_STOP_TIMEOUT}")
 

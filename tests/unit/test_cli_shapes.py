@@ -48,7 +48,8 @@ SETTINGS = [
         ["ps:set", "catmeow", "nosuch", "1"],
         1,
         [
-            " !     unknown ps property 'nosuch'; known: restart-policy, restore, stop-timeout-seconds",
+            " !     unknown ps property 'nosuch'; known: procfile-path, restart-policy, restore, skip-deploy, "
+            "stop-timeout-seconds",
         ],
     ),
     (
@@ -268,9 +269,15 @@ REPORTS = [
             "       Processes:                         0",
             "       Ps can scale:                      true",
             "       Scale:                             -",
+            "       Ps computed procfile path:         Procfile",
+            "       Ps global procfile path:           ",
+            "       Ps procfile path:                  ",
             "       Ps computed restart policy:        unless-stopped",
             "       Ps global restart policy:          ",
             "       Ps restart policy:                 unless-stopped",
+            "       Ps computed skip deploy:           false",
+            "       Ps global skip deploy:             ",
+            "       Ps skip deploy:                    ",
             "       Ps computed stop timeout seconds:  10",
             "       Ps global stop timeout seconds:    ",
             "       Ps stop timeout seconds:           ",

@@ -13,9 +13,9 @@ from test_flow_push import APP, NEW, OLD, archive
 
 from minidokku.access.ssh import GitRequest
 from minidokku.build import gitrepo
-from minidokku.errors import PermissionDenied
+from minidokku.errors import NothingChanged, PermissionDenied
 from minidokku.ops import push, sources
-from minidokku.records import app_properties, git_settings, releases
+from minidokku.records import app_properties, git_settings, ps_settings, releases
 from minidokku.runtime.scheduler import Image
 
 flow, built, dokku = test_flow_push.flow, test_flow_push.built, test_reports.dokku
@@ -48,7 +48,8 @@ def test_the_same_archive_again_is_no_change_and_deploys_nothing(flow, built):
     assert recorded(flow) == ("tar.gz", "https://files.example/app.tar.gz", "")
     started = list(flow.scheduler.started)
 
-    assert sources.from_archive(flow.ctx, APP, archive(files), "stdin") is None
+    with pytest.raises(NothingChanged):
+        sources.from_archive(flow.ctx, APP, archive(files), "stdin")
     assert built == [first.sha] and flow.scheduler.started == started
     assert releases.current(flow.ctx.store, APP) == first
     assert push.deploy_branch_head(flow.ctx.store, APP) == first.sha
@@ -63,7 +64,8 @@ def test_the_image_the_app_runs_again_is_no_change_a_new_one_under_its_name_depl
     first = sources.from_image(flow.ctx, APP, IMAGE)
     assert recorded(flow) == ("docker-image", IMAGE, IMAGE)
 
-    assert sources.from_image(flow.ctx, APP, IMAGE) is None
+    with pytest.raises(NothingChanged):
+        sources.from_image(flow.ctx, APP, IMAGE)
     assert releases.current(flow.ctx.store, APP) == first
 
     with_image(flow, "sha256:two")  # the name now names another image
@@ -79,7 +81,10 @@ def test_a_push_after_an_image_clears_source_image_and_the_image_deploys_again(f
 
 
 def test_git_from_archive_says_no_changes_as_dokku_and_exits_1(dokku, tmp_path, monkeypatch):
-    monkeypatch.setattr(sources, "from_archive", lambda ctx, app, data, origin: None)
+    def unchanged(ctx, app, data, origin):
+        raise NothingChanged(f"{origin} has the files of main already")
+
+    monkeypatch.setattr(sources, "from_archive", unchanged)
     result = test_reports.CliRunner().invoke(test_reports.cli, ["git:from-archive", "catmeow", "-"], input=b"")
     assert result.exit_code == 1
     assert result.output == (
@@ -150,3 +155,10 @@ def test_git_initialize_makes_a_missing_repo_and_writes_the_hook_again(dokku, tm
     assert (tmp_path / "catmeow" / "refs").is_dir() and "git-hook catmeow" in hook.read_text()
     code, output = dokku("git:initialize", "nosuch")
     assert code != 0 and output == " !     App nosuch does not exist\n"
+
+
+def test_an_archive_that_skip_deploy_keeps_from_deploying_is_not_called_unchanged(flow, built):
+    ps_settings.set_property(flow.ctx.store, APP, "skip-deploy", "true")
+
+    assert sources.from_archive(flow.ctx, APP, archive({"Procfile": "web: serve\n"}), "stdin") is None
+    assert len(built) == 1 and releases.current(flow.ctx.store, APP) is None

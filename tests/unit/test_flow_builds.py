@@ -13,7 +13,7 @@ from minidokku.access import rules
 from minidokku.build import builds, gitrepo
 from minidokku.build.builders import DOCKERFILE, HEROKUISH, BuildResult, buildpacks, dockerfile
 from minidokku.errors import BuildFailed, ValidationError
-from minidokku.records import docker_options, properties
+from minidokku.records import docker_options, properties, ps_settings
 from minidokku.records.appjson import AppJson
 
 
@@ -226,5 +226,47 @@ def test_a_settings_file_that_is_a_link_is_refused_by_both_builders(flow, builde
     sha = push(flow, tmp_path, {"Dockerfile": "FROM minidokku/stack\n", "app.py": ""})
     properties.set_value(flow.ctx.store, "catmeow", builds.SELECTED, selected)
     with pytest.raises(ValidationError, match=f"the {name} must be a file, not a link"):
+        builds.build_commit(flow.ctx, "catmeow", sha, {})
+    assert builders == []
+
+
+@pytest.mark.parametrize("selected", [DOCKERFILE, HEROKUISH])
+def test_the_procfile_at_procfile_path_is_the_builds_procfile_in_place_of_the_top_one(
+    flow, builders, tmp_path, selected
+):
+    (tmp_path / "tree" / ".dokku").mkdir(parents=True)
+    files = {"Dockerfile": "FROM minidokku/stack\n", "Procfile": "web: top\n", ".dokku/Procfile": "web: chosen\n"}
+    sha = push(flow, tmp_path, files)
+    properties.set_value(flow.ctx.store, "catmeow", builds.SELECTED, selected)
+    ps_settings.set_property(flow.ctx.store, "catmeow", "procfile-path", ".dokku/Procfile")
+    builds.build_commit(flow.ctx, "catmeow", sha, {})
+    [(_builder, given)] = builders
+    source, top = (given["args"][2], "Procfile") if selected == DOCKERFILE else (given["source_tar"], "app/Procfile")
+    with tarfile.open(fileobj=BytesIO(source)) as archive:
+        assert archive.extractfile(top).read() == b"web: chosen\n"  # what the buildpacks' /app holds
+        assert [name for name in archive.getnames() if name.endswith("Procfile")].count(top) == 1
+    assert (given["files"] if selected == HEROKUISH else given["args"][3]).procfile == "web: chosen\n"
+    assert "Procfile path .dokku/Procfile (ps:set procfile-path): the Procfile" in flow.output
+
+
+def test_a_procfile_path_the_tree_lacks_builds_as_without_a_procfile(flow, builders, tmp_path):
+    sha = push(flow, tmp_path, {"Procfile": "web: top\n", "app.py": ""})
+    ps_settings.set_property(flow.ctx.store, None, "procfile-path", "Procfile.web")  # the global one
+    builds.build_commit(flow.ctx, "catmeow", sha, {})
+    [(builder, given)] = builders
+    with tarfile.open(fileobj=BytesIO(given["source_tar"])) as archive:
+        assert sorted(archive.getnames()) == ["app", "app/app.py"]
+    assert (builder, given["files"].procfile) == (HEROKUISH, "")
+    assert "Procfile path Procfile.web (ps:set procfile-path): no Procfile there" in flow.output
+
+
+@pytest.mark.parametrize("selected", [DOCKERFILE, HEROKUISH])
+def test_a_procfile_path_that_is_a_link_is_refused_by_both_builders(flow, builders, tmp_path, selected):
+    (tmp_path / "tree").mkdir()
+    (tmp_path / "tree" / "Procfile.link").symlink_to("/etc/passwd")
+    sha = push(flow, tmp_path, {"Dockerfile": "FROM minidokku/stack\n", "Procfile": "web: top\n"})
+    properties.set_value(flow.ctx.store, "catmeow", builds.SELECTED, selected)
+    ps_settings.set_property(flow.ctx.store, "catmeow", "procfile-path", "Procfile.link")
+    with pytest.raises(ValidationError, match="the Procfile.link must be a file, not a link"):
         builds.build_commit(flow.ctx, "catmeow", sha, {})
     assert builders == []

@@ -7,7 +7,8 @@ from fakes import make_flow
 from minidokku.access import rules
 from minidokku.errors import DeployFailed, ValidationError
 from minidokku.ops import deploy, logs, processes
-from minidokku.records import docker_options, log_settings, ps_settings, scale
+from minidokku.records import docker_options, log_settings, ps_settings, releases, scale
+from minidokku.records.appjson import AppJson
 
 APP = "cat"
 
@@ -155,3 +156,21 @@ def test_a_deploy_reads_the_docker_options_files_once_whatever_its_containers(fl
     restart(flow)
     assert len(flow.scheduler.running(APP)) == 5
     assert read == [(None, "deploy"), (APP, "deploy")]
+
+
+def test_skip_deploy_builds_but_leaves_the_running_release_and_its_containers(flow):
+    before = flow.scheduler.names(APP)
+    ps_settings.set_property(flow.ctx.store, None, "skip-deploy", "true")  # the global one
+    predeploy = AppJson(predeploy="migrate")
+    assert flow.deploy(APP, flow.built("sha256:two", app_json=predeploy)) is None
+    assert (flow.scheduler.names(APP), flow.journal) == (before, [])  # no predeploy task, no container
+    assert [r.image_id for r in releases.history(flow.ctx.store, APP)] == ["sha256:one"]
+    assert "-----> Skipping deployment" in flow.output
+    ps_settings.set_property(flow.ctx.store, APP, "skip-deploy", "false")  # the app's wins
+    assert flow.deploy(APP, flow.built("sha256:two")).image_id == "sha256:two"
+
+
+def test_skip_deploy_is_true_or_false(flow):
+    with pytest.raises(ValidationError, match="skip-deploy must be true or false, not 'yes'"):
+        ps_settings.set_property(flow.ctx.store, APP, "skip-deploy", "yes")
+    assert ps_settings.get(flow.ctx.store, APP, "skip-deploy") == ""

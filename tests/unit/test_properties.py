@@ -91,12 +91,34 @@ def test_an_invalid_restart_policy_is_refused_and_the_old_one_kept(tmp_path, val
     assert ps_settings.restart_policy(store, APP) == {"Name": "always"}
 
 
-@pytest.mark.parametrize("key", ["restart_policy", "running", "procfile-path"])
+@pytest.mark.parametrize("key", ["restart_policy", "running", "procfile_path"])
 def test_an_unknown_ps_property_is_refused_naming_the_known_ones(tmp_path, key):
     store = Store(tmp_path)
-    with pytest.raises(ValidationError, match=f"unknown ps property '{key}'; known: restart-policy"):
+    with pytest.raises(ValidationError, match=f"unknown ps property '{key}'; known: procfile-path, restart-policy"):
         ps_settings.set_property(store, APP, key, "false")
     assert properties.read_all(store, APP, ps_settings.FAMILY) == {}
+
+
+def test_the_procfile_path_is_the_apps_else_the_global_else_procfile(tmp_path):
+    store = Store(tmp_path)
+    assert ps_settings.procfile_path(store, APP) == "Procfile"
+    ps_settings.set_property(store, None, "procfile-path", "global/Procfile")
+    assert ps_settings.procfile_path(store, APP) == "global/Procfile"
+    ps_settings.set_property(store, APP, "procfile-path", ".dokku/Procfile.web")
+    assert ps_settings.procfile_path(store, APP) == ".dokku/Procfile.web"
+    ps_settings.set_property(store, APP, "procfile-path", "")
+    assert ps_settings.procfile_path(store, APP) == "global/Procfile"
+
+
+@pytest.mark.parametrize(
+    "value", ["../Procfile", "/etc/passwd", "a/../../Procfile", "./Procfile", "a//Procfile", "--help", "a/-x", "a\\b"]
+)
+def test_a_procfile_path_outside_the_tree_is_refused_and_the_old_one_kept(tmp_path, value):
+    store = Store(tmp_path)
+    ps_settings.set_property(store, APP, "procfile-path", "web/Procfile")
+    with pytest.raises(ValidationError, match="procfile-path must be a relative path inside the repository"):
+        ps_settings.set_property(store, APP, "procfile-path", value)
+    assert ps_settings.procfile_path(store, APP) == "web/Procfile"
 
 
 def test_an_app_is_not_stopped_until_marked(tmp_path):

@@ -52,11 +52,12 @@ def test_ps_set_global_sets_what_apps_without_their_own_get(dokku, tmp_path):
     assert dokku("ps:report", "catmeow", "--ps-computed-stop-timeout-seconds").stdout == "20\n"
     assert dokku("ps:report", "--global", "--ps-global-stop-timeout-seconds").stdout == "20\n"
     assert dokku("ps:set", "--global", "stop-timeout-seconds").stdout == "-----> Unsetting stop-timeout-seconds\n"
-    assert dokku("ps:report", "--global", "--format", "json").stdout.startswith('{"computed-restart-policy":')
+    assert dokku("ps:report", "--global", "--format", "json").stdout.startswith('{"computed-procfile-path":')
     refused = dokku("ps:set", "--global", "restore", "false")
     assert (refused.exit_code, refused.stderr) == (
         1,
-        " !     unknown global ps property 'restore'; known: restart-policy, stop-timeout-seconds\n",
+        " !     unknown global ps property 'restore'; known: procfile-path, restart-policy, skip-deploy, "
+        "stop-timeout-seconds\n",
     )
 
 
@@ -138,3 +139,39 @@ def test_logs_failed_prints_the_kept_output_or_dokkus_warning(dokku, tmp_path):
 )  # fmt: skip
 def test_how_long_ago_is_said_as_docker_says_it(seconds, said):
     assert _human_duration(seconds) == said
+
+
+def files_of(root) -> dict[str, bytes]:
+    """Every file under root with its content, but the audit trail (which records failures too)."""
+    return {str(path): path.read_bytes() for path in root.rglob("*") if path.is_file() and path.name != "EVENTS"}
+
+
+@pytest.mark.parametrize(
+    "words",
+    [["../victim/Procfile"], ["/etc/passwd"], ["a/../../Procfile"], ["-x"], ["--", "-x"], ["--end-of-options", "-P"]],
+)
+def test_ps_set_refuses_a_procfile_path_out_of_the_tree_with_one_line(dokku, tmp_path, words):
+    assert dokku("ps:set", "catmeow", "procfile-path", "web/Procfile").exit_code == 0
+    before = files_of(tmp_path)
+    result = dokku("ps:set", "catmeow", "procfile-path", *words)
+    assert result.exit_code != 0 and result.stdout == ""
+    assert result.stderr.startswith(" !     ") and result.stderr.count("\n") == 1, result.stderr
+    assert files_of(tmp_path) == before
+    assert dokku("ps:report", "catmeow", "--ps-computed-procfile-path").stdout == "web/Procfile\n"
+
+
+def test_ps_set_procfile_path_per_app_and_global_shows_in_the_report(dokku):
+    assert dokku("ps:set", "--global", "procfile-path", "Procfile.all").stdout == (
+        "-----> Setting procfile-path to Procfile.all\n"
+    )
+    assert dokku("ps:report", "catmeow", "--ps-computed-procfile-path").stdout == "Procfile.all\n"
+    assert dokku("ps:set", "catmeow", "procfile-path", ".dokku/Procfile").exit_code == 0
+    report = json.loads(dokku("ps:report", "catmeow", "--format", "json").stdout)
+    assert {key: report[key] for key in ("procfile-path", "global-procfile-path", "computed-procfile-path")} == {
+        "procfile-path": ".dokku/Procfile",
+        "global-procfile-path": "Procfile.all",
+        "computed-procfile-path": ".dokku/Procfile",
+    }
+    assert dokku("ps:set", "catmeow", "procfile-path").stdout.startswith("-----> Unsetting procfile-path\n")
+    assert dokku("ps:set", "--global", "procfile-path").exit_code == 0
+    assert dokku("ps:report", "catmeow", "--ps-computed-procfile-path").stdout == "Procfile\n"

@@ -81,3 +81,23 @@ def test_python_caches_are_left_out(tmp_path):
     (tmp_path / "bp" / "__pycache__" / "x.pyc").write_bytes(b"\0")
     (tmp_path / "bp" / "x.py").write_text("")
     assert set(tarball.tree_entries(tmp_path / "bp", "")) == {"x.py"}
+
+
+def test_replace_file_puts_a_regular_file_in_place_of_a_link_or_folder_and_keeps_the_rest():
+    tar = tarball.pack(
+        {
+            "app/": (b"", 0o755),
+            "app/Procfile": (b"/etc/passwd", tarball.LINK),
+            "app/Procfile.web": (b"web: x\n", 0o644),
+            "app/x/": (b"", 0o755),
+            "app/x/y": (b"y", 0o644),
+        }
+    )
+    replaced = tarball.replace_file(tar, "app/Procfile", b"web: chosen\n")
+    with tarfile.open(fileobj=io.BytesIO(replaced)) as archive:
+        assert sorted(archive.getnames()) == ["app", "app/Procfile", "app/Procfile.web", "app/x", "app/x/y"]
+        assert archive.getmember("app/Procfile").isfile()
+    assert tarball.read_member(replaced, "app/Procfile") == b"web: chosen\n"
+    folder_gone = tarball.replace_file(tar, "app/x", None)
+    with tarfile.open(fileobj=io.BytesIO(folder_gone)) as archive:
+        assert sorted(archive.getnames()) == ["app", "app/Procfile", "app/Procfile.web"]

@@ -195,3 +195,14 @@ def test_a_dockerfile_path_through_a_linked_folder_of_the_context_is_missing(rep
         dockerfile.dockerfile_text(context, "etc/passwd")
     with pytest.raises(ValidationError, match="Dockerfile.link must be a file, not a link"):
         dockerfile.dockerfile_text(context, "Dockerfile.link")
+
+
+def test_the_procfile_is_read_at_its_path_and_a_path_out_of_the_tree_is_refused(repo, tmp_path, monkeypatch):
+    sha = commit(repo, tmp_path / "tree", {"Procfile": "web: top\n", ".dokku/Procfile": "web: chosen\n"})
+    assert tree.read(repo, sha, procfile=".dokku/Procfile").procfile == "web: chosen\n"
+    assert tree.read(repo, sha, procfile="nosuch/Procfile").procfile == ""
+    assert tree.paths(procfile=".dokku/Procfile")[1] == ".dokku/Procfile"
+    monkeypatch.setattr(gitrepo, "read_files", lambda *args: pytest.fail("asked git for a path outside the tree"))
+    for path in ("../Procfile", "/etc/passwd", "-x", ".dokku/../../Procfile"):
+        with pytest.raises(ValidationError, match="procfile-path must be a relative path inside the repository"):
+            tree.read(repo, sha, procfile=path)
