@@ -127,12 +127,13 @@ def test_a_user_keys_app_keeps_its_logs_bounded_whoever_set_them(flow):
     log_settings.set_property(flow.ctx.store, None, "max-size", "unlimited")
     log_settings.set_property(flow.ctx.store, APP, "max-size", "2g")  # before the app was granted
     rules.grant(flow.ctx.store, APP, "tenant")
-    assert log_settings.computed(flow.ctx.store, APP) == log_settings.TENANT_MAX_SIZE
-    for value in ("unlimited", "101m", "1g"):
+    assert log_settings.computed(flow.ctx.store, APP) == log_settings.TENANT_MAX_SIZE == "10m"
+    for value in ("unlimited", "11m", "100m", "1g"):
         with pytest.raises(ValidationError, match="user key's app"):
             log_settings.set_property(flow.ctx.store, APP, "max-size", value)
-    log_settings.set_property(flow.ctx.store, APP, "max-size", "50m")
-    assert log_settings.computed(flow.ctx.store, APP) == "50m"
+    log_settings.set_property(flow.ctx.store, APP, "max-size", "10m")
+    log_settings.set_property(flow.ctx.store, APP, "max-size", "5m")  # a user key may only lower it
+    assert log_settings.computed(flow.ctx.store, APP) == "5m"
 
 
 def test_a_failed_deploy_keeps_what_its_containers_printed_for_logs_failed(flow):
