@@ -53,9 +53,16 @@ class DockerScheduler:
     # -- finding --------------------------------------------------------------------------
     def containers(self, app: str) -> list[Container]:
         """Every process container of the app, in any state, ordered by name."""
-        found = self.engine.list_containers({labels.APP: app, labels.ROLE: PROCESS_ROLE}, all_states=True)
+        found = self._named_for(app, {labels.APP: app, labels.ROLE: PROCESS_ROLE}, all_states=True)
         described = [self._describe(entry["Id"]) for entry in found]
         return sorted((c for c in described if c), key=lambda c: c.name)
+
+    def _named_for(self, app: str, wanted: dict[str, str], all_states: bool) -> list[dict]:
+        """The containers with the wanted labels that minidokku named for the app (`APP.web.1`,
+        `APP.run.1234`, ...): any container can carry any label (a Dockerfile's LABEL reaches its
+        build's RUN containers, which the engine names at random), never the name of another's."""
+        found = self.engine.list_containers(wanted, all_states=all_states)
+        return [entry for entry in found if _is_named_for(app, entry)]
 
     def running(self, app: str) -> list[Container]:
         """The app's containers that serve or are being checked (not the retiring ones)."""
@@ -335,14 +342,14 @@ class DockerScheduler:
             self.engine, config, one_off.options, one_off.limits, self.network, name=name
         )
         # counted once this one exists: of two runs racing for the last place, neither gets it
-        if len(self.engine.list_containers({labels.APP: app, labels.ROLE: RUN_ROLE})) > at_most:
+        if len(self._named_for(app, {labels.APP: app, labels.ROLE: RUN_ROLE}, all_states=True)) > at_most:
             self.engine.remove_container(container_id, force=True)
             raise AtCapacity(f"{app} runs {at_most} one-off containers already")
         return container_id, name
 
     def run_containers(self, app: str) -> list[OneOffContainer]:
         """The app's one-off containers (found by their labels), ordered by name."""
-        found = self.engine.list_containers({labels.APP: app, labels.ROLE: RUN_ROLE}, all_states=True)
+        found = self._named_for(app, {labels.APP: app, labels.ROLE: RUN_ROLE}, all_states=True)
         listed = [
             OneOffContainer(
                 id=entry["Id"],
@@ -501,6 +508,11 @@ def _log_config(max_size: str) -> dict:
     if max_size == UNLIMITED_LOGS:
         return {"Type": "json-file", "Config": {}}
     return {"Type": "json-file", "Config": dict(resources.LOG_CONFIG["Config"], **{"max-size": max_size})}
+
+
+def _is_named_for(app: str, entry: dict) -> bool:
+    # "/NAME"; a legacy link's alias is "/OTHER/ALIAS"
+    return any(name.startswith(f"/{app}.") and name.count("/") == 1 for name in entry.get("Names") or [])
 
 
 def _whole_number(text: str) -> Optional[int]:
