@@ -19,7 +19,7 @@ from minidokku.errors import EngineError, EngineNotFound, NotFound
 from minidokku.records import names, resources
 from minidokku.records.docker_options import DockerOptions
 from minidokku.records.releases import Release
-from minidokku.runtime import isolation, labels, terminal
+from minidokku.runtime import at_once, isolation, labels, terminal
 from minidokku.runtime.scheduler import (
     RETIRING,
     STOP_GRACE_SECONDS,
@@ -187,17 +187,19 @@ class DockerScheduler:
             self.retire([c.id for c in retiring if c.id not in kept])
 
     def stop(self, containers: list[Container], grace: int = STOP_GRACE_SECONDS) -> None:
-        """Stops the containers, keeping them (and their logs) for a later start."""
-        for container in containers:
-            try:
+        """Stops the containers, all at once, keeping them (and their logs) for a later start."""
+
+        def stop_one(container: Container) -> None:
+            with contextlib.suppress(EngineNotFound):
                 self.engine.stop_container(container.id, timeout=grace)
-            except EngineNotFound:
-                pass
+
+        at_once.each(stop_one, containers)
 
     def retire(self, container_ids: list[str], grace: int = STOP_GRACE_SECONDS) -> None:
-        """Stops (SIGTERM, then SIGKILL after grace seconds) and removes the containers; one the
-        engine removes itself once stopped (a run:detached one) is fine too."""
-        for container_id in container_ids:
+        """Stops (SIGTERM, then SIGKILL after grace seconds) and removes the containers, all at
+        once; one the engine removes itself once stopped (a run:detached one) is fine too."""
+
+        def retire_one(container_id: str) -> None:
             try:
                 self.engine.stop_container(container_id, timeout=grace)
                 self.engine.remove_container(container_id, force=True)
@@ -206,6 +208,8 @@ class DockerScheduler:
             except EngineError as error:
                 if error.status != CONFLICT:  # 409: its removal is already under way
                     raise
+
+        at_once.each(retire_one, container_ids)
 
     # -- what checks ask ------------------------------------------------------------------
     def is_running(self, container: Container) -> tuple[bool, Optional[int]]:

@@ -1,6 +1,9 @@
-"""DockerScheduler finds an app's process and one-off containers by their labels and by the name
-minidokku gave them: any container may carry any label (a tenant's Dockerfile LABEL reaches its
-build's RUN containers, which the engine names at random), so a label alone proves nothing."""
+"""DockerScheduler without Docker: it finds an app's process and one-off containers by their
+labels and by the name minidokku gave them (any container may carry any label: a tenant's
+Dockerfile LABEL reaches its build's RUN containers, which the engine names at random), and it
+stops many containers at once, so that their graces overlap."""
+
+import threading
 
 import pytest
 
@@ -79,3 +82,32 @@ def test_forged_one_offs_take_no_place_of_the_apps():
     other = OneOff("run.9999", "image", ["true"], {}, DockerOptions(network="none"), limits, False, 60)
     with pytest.raises(AtCapacity):
         scheduler.run_detached(VICTIM, other, at_most=2)
+
+
+class SlowToStopEngine(LabelledEngine):
+    """Each stop returns only once every other one has begun: one after another, they never do."""
+
+    def __init__(self, count: int):
+        super().__init__()
+        self.everyone_stopping = threading.Barrier(count, timeout=5)
+        self.removed: list[str] = []
+
+    def stop_container(self, container_id: str, timeout: int = 10) -> None:
+        self.everyone_stopping.wait()
+
+    def remove_container(self, container_id: str, force: bool = True) -> None:
+        self.removed.append(container_id)
+
+
+def test_containers_stop_at_once_each_with_the_grace():
+    engine = SlowToStopEngine(3)
+    for number in (1, 2, 3):
+        engine.add(f"p{number}", f"{VICTIM}.web.{number}", "process")
+    scheduler = DockerScheduler(engine, "apps")
+    scheduler.stop(scheduler.containers(VICTIM), grace=600)
+
+
+def test_containers_retire_at_once():
+    engine = SlowToStopEngine(3)
+    DockerScheduler(engine, "apps").retire(["r1", "r2", "r3"], grace=600)
+    assert sorted(engine.removed) == ["r1", "r2", "r3"]
