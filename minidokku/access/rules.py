@@ -18,6 +18,7 @@ from typing import Optional
 
 from minidokku.access.sshkeys import AuthorizedKeys, Key
 from minidokku.errors import AppNotGranted, PermissionDenied, ValidationError
+from minidokku.records import names
 from minidokku.state import Store, file_lock
 
 ROLES_FILE = ".ssh/ROLES"
@@ -178,6 +179,8 @@ def authorize(store: Store, key: Optional[str], command: str, scope: Scope, app:
         return
     if scope is not Scope.APP or not app:
         raise PermissionDenied(f"{command} is for admin keys only; {key} is a user key{_unmigrated_hint(store, key)}")
+    # before any file of it is read: `victim/HEAD` or `mine/../victim` names no app's folder
+    names.validate_app_name(app)
     if key not in granted(store, app):  # an app that does not exist is not granted either
         raise AppNotGranted(app)
 

@@ -32,6 +32,7 @@ HOOK_MARKER = "# written by minidokku"
 NO_PROMPT = {"GIT_TERMINAL_PROMPT": "0", "GIT_SSH_COMMAND": "ssh -o BatchMode=yes"}  # fail, never ask
 MAX_TREE_BYTES = 512 * 1024 * 1024  # a commit's files unpacked: a build holds its tar in memory
 FETCH_TIMEOUT = 300  # seconds a clone may take: a stalled server (git:// has no speed limit) must not hold a push
+GC_TIMEOUT = 600  # seconds repo:gc may take, holding the app's lock
 
 
 def _git(
@@ -283,10 +284,26 @@ def move_branch(repo: Path, branch: str, sha: str) -> None:
     _git(["update-ref", "--end-of-options", ref, names.validate_object_id(sha)], cwd=repo)
 
 
-def collect_garbage(repo: Path) -> None:
-    """`git gc --aggressive` on an app's bare repository (repo:gc): packs its objects, prunes the
-    unreachable ones git's default expiry lets go."""
-    _git(["gc", "--aggressive", "--quiet"], cwd=repo)
+def collect_garbage(repo: Path, aggressive: bool) -> None:
+    """`git gc` on an app's bare repository (repo:gc): packs its objects, prunes the unreachable
+    ones git's default expiry lets go. Bounded whoever pushed the objects: a small push of big,
+    highly compressible blobs would otherwise take gigabytes of memory and minutes of CPU to
+    repack: one thread, a memory cap on the delta window, big files stored without deltas, and a
+    time limit, after which git and the children it started (repack, pack-objects) are killed.
+    aggressive: `--aggressive`, as Dokku runs it, for an admin's app."""
+    limits = ["-c", "pack.windowMemory=256m", "-c", "pack.threads=1", "-c", "core.bigFileThreshold=16m"]
+    argv = ["git", *limits, "gc", *(["--aggressive"] if aggressive else []), "--quiet"]
+    output = {"stdout": subprocess.DEVNULL, "stderr": subprocess.PIPE}
+    with subprocess.Popen(argv, cwd=repo, env=_outside_any_repo(), start_new_session=True, **output) as process:
+        try:
+            _, errors = process.communicate(timeout=GC_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            raise GitError(f"git gc failed: it took more than {GC_TIMEOUT} s") from None
+    if process.returncode != 0:
+        message = errors.decode("utf-8", "replace").strip().splitlines()
+        raise GitError(f"git gc failed: {message[-1] if message else 'exit ' + str(process.returncode)}")
 
 
 # -- git:sync: a commit of a repository someone names, into an app's repo -----------------------

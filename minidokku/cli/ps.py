@@ -15,6 +15,7 @@ from minidokku.context import Context
 from minidokku.errors import DeployFailed, MinidokkuError, ValidationError
 from minidokku.ops import apps, processes, push, retirement
 from minidokku.records import ps_settings, releases
+from minidokku.runtime import at_once
 from minidokku.runtime.scheduler import STOP_GRACE_SECONDS, Container
 
 # The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
@@ -57,8 +58,9 @@ def inspect(ctx: Context, app: str) -> None:
     click.echo(json.dumps(processes.inspect(ctx, app), sort_keys=True, indent=4))
 
 
-def _for_app_or_all(name: str, action: Callable[[Context, str], object], help: str):
-    """`NAME APP|--all`; with --all every app is tried and the failures listed."""
+def _for_app_or_all(name: str, action: Callable[[Context, str], object], help: str, all_at_once: bool = False):
+    """`NAME APP|--all`; with --all every app is tried (all_at_once: each in a thread of its own,
+    so that one app's stop-timeout-seconds holds no other) and the failures listed."""
 
     @click.argument("app", required=False)
     @click.option("--all", "every", is_flag=True, help="Every app.")
@@ -69,13 +71,18 @@ def _for_app_or_all(name: str, action: Callable[[Context, str], object], help: s
         if app:
             action(ctx, app)
             return
-        failed = []
-        for each in apps.list_apps(ctx):
+
+        def attempt(each: str) -> bool:
             try:
                 action(ctx, each)
             except MinidokkuError as error:
                 ctx.out.step(f"{each}: {error}")
-                failed.append(each)
+                return False
+            return True
+
+        every_app = apps.list_apps(ctx)
+        done = at_once.each(attempt, every_app) if all_at_once else [attempt(each) for each in every_app]
+        failed = [each for each, ok in zip(every_app, done) if not ok]
         if failed:
             raise DeployFailed(f"failed for {', '.join(failed)}")
 
@@ -90,7 +97,10 @@ rebuild = _for_app_or_all(
     "ps:rebuild", push.rebuild, "Builds the last pushed commit again and deploys it. Example: dokku ps:rebuild catmeow"
 )
 stop = _for_app_or_all(
-    "ps:stop", processes.stop, "Stops the app's processes; nginx answers 503. Example: dokku ps:stop catmeow"
+    "ps:stop",
+    processes.stop,
+    "Stops the app's processes; nginx answers 503. Example: dokku ps:stop catmeow",
+    all_at_once=True,
 )
 set_ = set_command(
     "ps:set",

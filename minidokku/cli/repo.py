@@ -15,7 +15,8 @@ FAMILIES = {"repo": "Manage the app's repo"}
 @click.argument("app")
 @click.pass_obj
 def gc(ctx: Context, app: str) -> None:
-    """Runs 'git gc --aggressive' against the application's repo. Example: dokku repo:gc catmeow"""
+    """Runs 'git gc' against the application's repo (--aggressive unless a user key's app).
+    Example: dokku repo:gc catmeow"""
     repo.collect_garbage(ctx, app)
     ctx.out.step(f"Collected the garbage of the repo of {app}")
 

@@ -16,6 +16,7 @@ from minidokku.context import Context
 from minidokku.errors import ValidationError
 from minidokku.ops import apps, logs, oneoff
 from minidokku.output import Output
+from minidokku.runtime import at_once
 
 # The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
 FAMILIES = {"run": "Run a one-off process inside a container", "enter": "Enter running app containers"}
@@ -87,14 +88,13 @@ def detached(ctx: Context, env: tuple[str, ...], ttl_seconds: str, app: str, com
 def retire(ctx: Context, app: Optional[str]) -> None:
     """Stops the one-off containers that ran beyond their --ttl-seconds, of the app or (admin
     keys) of every app; run it from cron as Dokku does. Example: dokku run:retire catmeow"""
-    if app is None:
-        ctx.out.step("Retiring all run containers")
+    names = apps.one_or_all(ctx, app)
+    ctx.out.step(f"Retiring run containers for app {app}" if app else "Retiring all run containers")
     now = time.time()
-    for name in apps.one_or_all(ctx, app):
-        if app is not None:
-            ctx.out.step(f"Retiring run containers for app {name}")
-        for retired in oneoff.retire_expired(ctx, name, now):
-            ctx.out.info(f"Retired {retired}")
+    # every app's at once: one app's stop-timeout-seconds (up to 600) holds no other app's
+    for retired in at_once.each(lambda name: oneoff.retire_expired(ctx, name, now), names):
+        for container in retired:
+            ctx.out.info(f"Retired {container}")
 
 
 @command("run:list", scope=Scope.APP, changes=False)

@@ -27,9 +27,12 @@ class UnixHTTPConnection(HTTPConnection):
         self.sock = sock
 
 
+POOL_SIZE = 16  # connections kept for requests made at once (runtime/at_once.py); more are made and closed
+
+
 class UnixHTTPConnectionPool(HTTPConnectionPool):
     def __init__(self, socket_path: str, timeout: float):
-        super().__init__("localhost", timeout=timeout)
+        super().__init__("localhost", timeout=timeout, maxsize=POOL_SIZE)
         self.socket_path = socket_path
         self.socket_timeout = timeout
 

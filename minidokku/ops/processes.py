@@ -42,8 +42,11 @@ def set_scale(ctx: Context, app: str, pairs: list[str], skip_deploy: bool = Fals
 
 
 # ps:inspect shows these environment variables as they are and every other one's value as
-# XXXXXX, as Dokku does; a user key's app is shown without the host's paths (its engine files).
-SHOWN_ENV_PREFIXES = ("CACHE_PATH=", "DOCKER_", "DOKKU_", "DYNO=", "PATH=", "PORT=", "USER=")
+# XXXXXX: an exact list, as a prefix (DOKKU_*) would show a service's URL with its password. A
+# user key's app is shown without the host's paths (its engine files, its mounts' sources).
+SHOWN_ENV = frozenset(
+    {"CACHE_PATH", "DYNO", "PATH", "PORT", "USER", "DOKKU_APP_TYPE", "DOKKU_APP_RESTORE", "DOKKU_PROXY_PORT"}
+)
 MASK = "XXXXXX"
 HOST_PATH_FIELDS = ("GraphDriver", "LogPath", "ResolvConfPath", "HostnamePath", "HostsPath")
 
@@ -63,11 +66,20 @@ def _sanitized(found: dict, tenant: bool) -> dict:
     if tenant:
         for name in HOST_PATH_FIELDS:
             shown.pop(name, None)
+        if "Mounts" in found:
+            shown["Mounts"] = [_without_source(mount) for mount in found["Mounts"] or []]
+        if "HostConfig" in found:  # its Binds and Mounts name the host's folders too
+            shown["HostConfig"] = {k: v for k, v in (found["HostConfig"] or {}).items() if k not in ("Binds", "Mounts")}
     return shown
 
 
+def _without_source(mount: dict) -> dict:
+    return {key: value for key, value in mount.items() if key != "Source"}
+
+
 def _masked(entry: str) -> str:
-    return entry if entry.startswith(SHOWN_ENV_PREFIXES) else f"{entry.partition('=')[0]}={MASK}"
+    name = entry.partition("=")[0]
+    return entry if name in SHOWN_ENV else f"{name}={MASK}"
 
 
 def counts(ctx: Context, app: str) -> dict[str, int]:

@@ -4,6 +4,7 @@ The build cache is the app's cache volume, mounted on /cache in every buildpack 
 virtualenv, node_modules...), and APP/cache/buildpacks, the buildpacks fetched for it; the next build
 starts without either and fills them again."""
 
+from minidokku.access import rules
 from minidokku.build import buildpack_choice, gitrepo
 from minidokku.build.builders.buildpacks import cache_volume
 from minidokku.context import Context
@@ -11,7 +12,11 @@ from minidokku.ops import apps, deploy
 
 
 def collect_garbage(ctx: Context, app: str) -> None:
-    gitrepo.collect_garbage(ctx.store.app_dir(apps.require(ctx, app)))
+    """Under the app's lock (no push lands meanwhile, and no two at once); `--aggressive`, as in
+    Dokku, only for an app granted to no user key, whose objects a tenant chose."""
+    apps.require(ctx, app)
+    with ctx.store.lock(app):
+        gitrepo.collect_garbage(ctx.store.app_dir(app), aggressive=not rules.is_tenant_app(ctx.store, app))
 
 
 def purge_cache(ctx: Context, app: str) -> None:

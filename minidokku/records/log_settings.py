@@ -3,8 +3,9 @@ max-size, the size at which an app's process containers' json-file log rotates (
 kept), taking effect on the next deploy. Dokku's vector-* properties are not kept (no vector).
 
 A user key's app keeps its logs bounded, whoever set its value (DESIGN.md's trust model: a
-tenant's container cannot fill the host's disk): it gets at most TENANT_MAX_SIZE, and a user
-key's app cannot be given more.
+tenant's container cannot fill the host's disk): it gets at most TENANT_MAX_SIZE, the default
+(3 files of 10m: a flooding process keeps at most 30 MB of logs), and a user key's app cannot be
+given more, only less.
 """
 
 import re
@@ -22,7 +23,7 @@ KEYS = (MAX_SIZE,)
 DEFAULT_MAX_SIZE = "10m"  # Dokku's
 SIZE = re.compile(r"([1-9][0-9]{0,8})([kmg])")  # Dokku's: a whole number and a unit, or `unlimited`
 UNIT_BYTES = {"k": 1024, "m": 1024**2, "g": 1024**3}
-TENANT_MAX_SIZE = "100m"
+TENANT_MAX_SIZE = DEFAULT_MAX_SIZE
 
 
 def get(store: Store, app: Optional[str]) -> str:

@@ -19,7 +19,7 @@ from minidokku.errors import EngineError, EngineNotFound, NotFound
 from minidokku.records import names, resources
 from minidokku.records.docker_options import DockerOptions
 from minidokku.records.releases import Release
-from minidokku.runtime import isolation, labels, terminal
+from minidokku.runtime import at_once, isolation, labels, terminal
 from minidokku.runtime.scheduler import (
     RETIRING,
     STOP_GRACE_SECONDS,
@@ -53,9 +53,16 @@ class DockerScheduler:
     # -- finding --------------------------------------------------------------------------
     def containers(self, app: str) -> list[Container]:
         """Every process container of the app, in any state, ordered by name."""
-        found = self.engine.list_containers({labels.APP: app, labels.ROLE: PROCESS_ROLE}, all_states=True)
+        found = self._named_for(app, {labels.APP: app, labels.ROLE: PROCESS_ROLE}, all_states=True)
         described = [self._describe(entry["Id"]) for entry in found]
         return sorted((c for c in described if c), key=lambda c: c.name)
+
+    def _named_for(self, app: str, wanted: dict[str, str], all_states: bool) -> list[dict]:
+        """The containers with the wanted labels that minidokku named for the app (`APP.web.1`,
+        `APP.run.1234`, ...): any container can carry any label (a Dockerfile's LABEL reaches its
+        build's RUN containers, which the engine names at random), never the name of another's."""
+        found = self.engine.list_containers(wanted, all_states=all_states)
+        return [entry for entry in found if _is_named_for(app, entry)]
 
     def running(self, app: str) -> list[Container]:
         """The app's containers that serve or are being checked (not the retiring ones)."""
@@ -180,17 +187,19 @@ class DockerScheduler:
             self.retire([c.id for c in retiring if c.id not in kept])
 
     def stop(self, containers: list[Container], grace: int = STOP_GRACE_SECONDS) -> None:
-        """Stops the containers, keeping them (and their logs) for a later start."""
-        for container in containers:
-            try:
+        """Stops the containers, all at once, keeping them (and their logs) for a later start."""
+
+        def stop_one(container: Container) -> None:
+            with contextlib.suppress(EngineNotFound):
                 self.engine.stop_container(container.id, timeout=grace)
-            except EngineNotFound:
-                pass
+
+        at_once.each(stop_one, containers)
 
     def retire(self, container_ids: list[str], grace: int = STOP_GRACE_SECONDS) -> None:
-        """Stops (SIGTERM, then SIGKILL after grace seconds) and removes the containers; one the
-        engine removes itself once stopped (a run:detached one) is fine too."""
-        for container_id in container_ids:
+        """Stops (SIGTERM, then SIGKILL after grace seconds) and removes the containers, all at
+        once; one the engine removes itself once stopped (a run:detached one) is fine too."""
+
+        def retire_one(container_id: str) -> None:
             try:
                 self.engine.stop_container(container_id, timeout=grace)
                 self.engine.remove_container(container_id, force=True)
@@ -199,6 +208,8 @@ class DockerScheduler:
             except EngineError as error:
                 if error.status != CONFLICT:  # 409: its removal is already under way
                     raise
+
+        at_once.each(retire_one, container_ids)
 
     # -- what checks ask ------------------------------------------------------------------
     def is_running(self, container: Container) -> tuple[bool, Optional[int]]:
@@ -335,14 +346,14 @@ class DockerScheduler:
             self.engine, config, one_off.options, one_off.limits, self.network, name=name
         )
         # counted once this one exists: of two runs racing for the last place, neither gets it
-        if len(self.engine.list_containers({labels.APP: app, labels.ROLE: RUN_ROLE})) > at_most:
+        if len(self._named_for(app, {labels.APP: app, labels.ROLE: RUN_ROLE}, all_states=True)) > at_most:
             self.engine.remove_container(container_id, force=True)
             raise AtCapacity(f"{app} runs {at_most} one-off containers already")
         return container_id, name
 
     def run_containers(self, app: str) -> list[OneOffContainer]:
         """The app's one-off containers (found by their labels), ordered by name."""
-        found = self.engine.list_containers({labels.APP: app, labels.ROLE: RUN_ROLE}, all_states=True)
+        found = self._named_for(app, {labels.APP: app, labels.ROLE: RUN_ROLE}, all_states=True)
         listed = [
             OneOffContainer(
                 id=entry["Id"],
@@ -501,6 +512,11 @@ def _log_config(max_size: str) -> dict:
     if max_size == UNLIMITED_LOGS:
         return {"Type": "json-file", "Config": {}}
     return {"Type": "json-file", "Config": dict(resources.LOG_CONFIG["Config"], **{"max-size": max_size})}
+
+
+def _is_named_for(app: str, entry: dict) -> bool:
+    # "/NAME"; a legacy link's alias is "/OTHER/ALIAS"
+    return any(name.startswith(f"/{app}.") and name.count("/") == 1 for name in entry.get("Names") or [])
 
 
 def _whole_number(text: str) -> Optional[int]:

@@ -117,6 +117,7 @@ def assert_push_refused_and_nothing_changed(platform, engine, attacker, tmp_path
         ("FROM {stack}\nRUN --mount=type=bind,from={victim},target=/v cat /v/app.py\n", "RUN takes no flags"),
         ("# syntax={victim}\nFROM {stack}\n", "cannot choose its builder"),
         ("FROM {stack}\nONBUILD COPY --from={victim} /app /x\n", "ONBUILD COPY --from {victim} (line 2) is another"),
+        ("FROM {stack}\nLABEL com.dokku.app-name={victim_name} com.dokku.role=run\n", "are minidokku's own"),
     ],
 )
 def test_a_dockerfile_cannot_use_another_apps_or_minidokkus_images(

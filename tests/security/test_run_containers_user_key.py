@@ -89,7 +89,7 @@ def test_a_user_key_is_refused_the_global_and_another_apps_containers(
     assert [event[:2] + event[3:] for event in added] == [[USER, words[0], "denied"]], added
 
 
-@pytest.mark.parametrize("size", ["unlimited", "1g", "101m"])
+@pytest.mark.parametrize("size", ["unlimited", "1g", "11m"])
 def test_a_user_keys_app_keeps_its_logs_bounded(platform, engine, user_key, size):
     before = state_of(platform, engine)
 
@@ -102,4 +102,4 @@ def test_a_user_keys_app_keeps_its_logs_bounded(platform, engine, user_key, size
 def test_a_user_key_lists_and_stops_nothing_of_another_app_through_its_own(user_key, victims_run):
     assert user_key.ssh(quoted("run:list", OWN)).stdout == f"=====> {OWN} run containers\nNAMES   COMMAND   CREATED\n"
     assert user_key.ssh(quoted("run:stop", OWN)).stdout == "No run containers exist\n"
-    assert user_key.ssh(quoted("logs:set", OWN, "max-size", "50m")).returncode == 0
+    assert user_key.ssh(quoted("logs:set", OWN, "max-size", "5m")).returncode == 0

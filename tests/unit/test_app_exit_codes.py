@@ -88,3 +88,24 @@ def test_a_user_key_cannot_tell_another_keys_app_from_a_missing_one(dokku, tmp_p
     assert (missing.exit_code, missing.output) == (20, MISSING)
     denied = [line.split("\t")[1:5] for line in (tmp_path / "EVENTS").read_text().splitlines()]
     assert denied[1:] == [["eve", name, "dogwoof", "denied"], ["eve", name, "ghost", "denied"]]
+
+
+@pytest.mark.parametrize("name", ["ps:inspect", "config:show", "run:list", "logs", "repo:gc"])
+def test_a_user_key_naming_a_path_through_an_app_learns_nothing_of_it(dokku, tmp_path, monkeypatch, name):
+    """`victim/HEAD` would read victim/HEAD/ACL (a file, so NotADirectoryError) and `victim/ACL`
+    would tell a tenant's app; the name is refused before any file of it is read, the same way
+    whether the app exists or not."""
+    assert dokku("apps:create", "dogwoof").exit_code == 0
+    assert dokku("apps:create", "mine").exit_code == 0
+    store = Store(tmp_path)
+    rules.grant(store, "dogwoof", "bob")
+    rules.grant(store, "mine", "eve")
+    rules.set_role(store, "eve", rules.USER)
+    monkeypatch.setenv("NAME", "eve")
+    answers = {}
+    for app in ("dogwoof/HEAD", "ghost/HEAD", "dogwoof/ACL", "ghost/ACL", "mine/../dogwoof", "dogwoof/../mine"):
+        result = dokku(name, *_words(name, app))
+        assert result.exit_code == 1 and result.output.startswith(f" !     invalid app name {app!r}")
+        assert len(result.output.splitlines()) == 1
+        answers[app] = result.output.replace(app, "APP")
+    assert len(set(answers.values())) == 1

@@ -95,6 +95,16 @@ def test_ps_inspect_masks_config_values_and_keeps_dokkus_shown_ones(flow):
     assert not any("hunter2" in entry for entry in env)
 
 
+def test_ps_inspect_shows_only_an_exact_list_of_variables(flow):
+    [web] = [c for c in flow.scheduler.running(APP) if c.process_type == "web"]
+    flow.scheduler.configs[web.id].update(
+        DOKKU_POSTGRES_BLUE_URL="postgres://u:hunter2@db/x", DOCKER_TOKEN="hunter2", DOKKU_APP_TYPE="herokuish"
+    )
+    env = next(d for d in processes.inspect(flow.ctx, APP) if d["Id"] == web.id)["Config"]["Env"]
+    assert {"DOKKU_POSTGRES_BLUE_URL=XXXXXX", "DOCKER_TOKEN=XXXXXX", "DOKKU_APP_TYPE=herokuish"} <= set(env)
+    assert not any("hunter2" in entry for entry in env)
+
+
 def test_ps_inspect_of_a_user_keys_app_leaves_out_the_hosts_paths(flow, monkeypatch):
     monkeypatch.setattr(
         flow.scheduler,
@@ -104,6 +114,24 @@ def test_ps_inspect_of_a_user_keys_app_leaves_out_the_hosts_paths(flow, monkeypa
     assert all("LogPath" in d for d in processes.inspect(flow.ctx, APP))
     rules.grant(flow.ctx.store, APP, "tenant")
     assert [set(d) for d in processes.inspect(flow.ctx, APP)] == [{"Id", "Config"}] * 2
+
+
+def test_ps_inspect_of_a_user_keys_app_leaves_out_its_mounts_host_folders(flow, monkeypatch):
+    mount = {"Type": "bind", "Source": "/srv/secret-place", "Destination": "/data", "RW": True}
+    monkeypatch.setattr(
+        flow.scheduler,
+        "inspect",
+        lambda containers: [
+            {"Id": c.id, "Mounts": [mount], "HostConfig": {"Binds": ["/srv/secret-place:/data"], "Init": True}}
+            for c in containers
+        ],
+    )
+    assert processes.inspect(flow.ctx, APP)[0]["Mounts"] == [mount]
+    rules.grant(flow.ctx.store, APP, "tenant")
+    shown = processes.inspect(flow.ctx, APP)[0]
+    assert shown["Mounts"] == [{"Type": "bind", "Destination": "/data", "RW": True}]
+    assert shown["HostConfig"] == {"Init": True}
+    assert "secret-place" not in repr(shown)
 
 
 def test_the_log_max_size_reaches_the_next_deploys_containers(flow):
@@ -128,12 +156,13 @@ def test_a_user_keys_app_keeps_its_logs_bounded_whoever_set_them(flow):
     log_settings.set_property(flow.ctx.store, None, "max-size", "unlimited")
     log_settings.set_property(flow.ctx.store, APP, "max-size", "2g")  # before the app was granted
     rules.grant(flow.ctx.store, APP, "tenant")
-    assert log_settings.computed(flow.ctx.store, APP) == log_settings.TENANT_MAX_SIZE
-    for value in ("unlimited", "101m", "1g"):
+    assert log_settings.computed(flow.ctx.store, APP) == log_settings.TENANT_MAX_SIZE == "10m"
+    for value in ("unlimited", "11m", "100m", "1g"):
         with pytest.raises(ValidationError, match="user key's app"):
             log_settings.set_property(flow.ctx.store, APP, "max-size", value)
-    log_settings.set_property(flow.ctx.store, APP, "max-size", "50m")
-    assert log_settings.computed(flow.ctx.store, APP) == "50m"
+    log_settings.set_property(flow.ctx.store, APP, "max-size", "10m")
+    log_settings.set_property(flow.ctx.store, APP, "max-size", "5m")  # a user key may only lower it
+    assert log_settings.computed(flow.ctx.store, APP) == "5m"
 
 
 def test_a_failed_deploy_keeps_what_its_containers_printed_for_logs_failed(flow):

@@ -2,6 +2,7 @@
 in Dokku's form, their exit codes, and what they store."""
 
 import json
+import threading
 import time
 
 import pytest
@@ -175,3 +176,46 @@ def test_ps_set_procfile_path_per_app_and_global_shows_in_the_report(dokku):
     assert dokku("ps:set", "catmeow", "procfile-path").stdout.startswith("-----> Unsetting procfile-path\n")
     assert dokku("ps:set", "--global", "procfile-path").exit_code == 0
     assert dokku("ps:report", "catmeow", "--ps-computed-procfile-path").stdout == "Procfile\n"
+
+
+def _each_call_waits_for_the_other(monkeypatch, scheduler, method: str) -> list[int]:
+    """scheduler.method returns only once a second call has begun: one app after another, the
+    first never returns (and fails after 5 s). Returns the graces the calls got."""
+    both_waiting, real, graces = threading.Barrier(2, timeout=5), getattr(scheduler, method), []
+
+    def waiting(targets, grace):
+        graces.append(grace)
+        both_waiting.wait()
+        real(targets, grace)
+
+    monkeypatch.setattr(scheduler, method, waiting)
+    return graces
+
+
+def test_ps_stop_all_stops_every_app_at_once_each_with_its_grace(dokku, scheduler, monkeypatch):
+    monkeypatch.setenv("MINIDOKKU_NGINX_COMMAND", "true")
+    assert dokku("apps:create", "dogwoof").exit_code == 0
+    assert dokku("ps:set", "dogwoof", "stop-timeout-seconds", "600").exit_code == 0
+    graces = _each_call_waits_for_the_other(monkeypatch, scheduler, "stop")
+
+    result = dokku("ps:stop", "--all")
+
+    assert result.exit_code == 0, result.output
+    assert sorted(graces) == [10, 600]
+
+
+def test_run_retire_of_every_app_retires_them_at_once(dokku, scheduler, monkeypatch):
+    assert dokku("apps:create", "dogwoof").exit_code == 0
+    assert dokku("ps:set", "dogwoof", "stop-timeout-seconds", "600").exit_code == 0
+    for number, app in enumerate(("catmeow", "dogwoof"), 1):
+        container = OneOffContainer(f"r{number}", f"{app}.run.{number}", "running", "sleep", 0, ttl_seconds=60)
+        scheduler.detached[container.id], scheduler.app_of[container.id] = container, app
+    graces = _each_call_waits_for_the_other(monkeypatch, scheduler, "retire")
+
+    result = dokku("run:retire")
+
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        "-----> Retiring all run containers\n       Retired catmeow.run.1\n       Retired dogwoof.run.2\n"
+    )
+    assert sorted(graces) == [10, 600] and scheduler.detached == {}

@@ -108,6 +108,15 @@ def test_an_image_labelled_with_another_app_or_a_service_is_refused():
         ("FROM python\nARG U\nADD $U /x\n", "ADD only files"),
         ("FROM python\nADD http:/\\/127.0.0.1/ /x\n", "ADD only files"),
         ("FROM python\nCOPY --chown=1\u00e0--from=dokku/victim /app /x\n", "plain ASCII"),
+        ("FROM python\nLABEL com.dokku.app-name=t-1-victim com.dokku.role=run\n", "minidokku's own"),
+        ("FROM python\nLABEL version=1 com.dokku.role=process\n", "minidokku's own"),
+        ('FROM python\nlabel "COM.DOKKU.app-name"="t-1-victim"\n', "minidokku's own"),
+        ("FROM python\nLABEL com.do\\kku.role=run\n", "minidokku's own"),
+        ("FROM python\nLABEL com.dokku.role run\n", "minidokku's own"),
+        ("FROM python\nLABEL com.minidokku.service=postgres/db\n", "minidokku's own"),
+        ("FROM python\nONBUILD LABEL com.dokku.app-name=t-1-victim\n", "minidokku's own"),
+        ("FROM python\nARG K=com.dokku.role\nLABEL $K=run\n", "variable"),
+        ("FROM python\nLABEL com.${D:-dokku}.role=run\n", "variable"),
     ],
 )
 def test_syntax_a_tenant_may_not_use(text, problem):
@@ -117,6 +126,7 @@ def test_syntax_a_tenant_may_not_use(text, problem):
 
 def test_plain_dockerfiles_have_no_syntax_problem():
     text = "# escape=\\\nFROM python:3 AS build\nADD app.tar.gz /src/\nCOPY --from=build /src /src\nRUN pip install .\n"
+    text += 'ARG V=1\nLABEL org.opencontainers.image.version=$V maintainer="Eve <eve@example.com>"\n'
     assert tenant_images.syntax_problems(dockerfile_syntax.parse(text)) == []
 
 

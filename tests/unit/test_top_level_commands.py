@@ -1,14 +1,21 @@
 """Dokku's top-level and admin commands without Docker: trace:on|off, events:list|on|off,
 repo:gc, repo:purge-cache, cleanup and report."""
 
+import os
+import subprocess
+import time
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 from fakes import FakeScheduler
 
 from minidokku import __version__
+from minidokku.access import rules
 from minidokku.build import buildpack_choice, gitrepo
 from minidokku.build.builders.buildpacks import cache_volume
 from minidokku.cli import DOKKU_VERSION, cli, tracing
+from minidokku.errors import GitError
 from minidokku.state import Store
 
 
@@ -64,6 +71,64 @@ def test_repo_gc_packs_the_apps_objects_and_keeps_its_branch(dokku, tmp_path):
     assert list((repo / "objects" / "pack").glob("*.pack"))
     assert not [path for path in (repo / "objects").glob("??/*")]  # no loose object left
     assert gitrepo.branch_head(repo, "main") == sha
+
+
+def _pushed(tmp_path, dokku, app):
+    dokku("apps:create", app)
+    tree = tmp_path / f"{app}-tree"
+    tree.mkdir()
+    (tree / "app.py").write_text("print('hi')\n")
+    gitrepo.move_branch(tmp_path / app, "main", gitrepo.commit_directory(tmp_path / app, tree, "main", "first"))
+    return tmp_path / app
+
+
+def test_repo_gc_is_bounded_and_aggressive_only_for_an_admins_app(dokku, tmp_path, monkeypatch):
+    _pushed(tmp_path, dokku, "catmeow")
+    _pushed(tmp_path, dokku, "tenant")
+    rules.grant(Store(tmp_path), "tenant", "eve")
+    run = []
+    real_popen = subprocess.Popen
+    monkeypatch.setattr(subprocess, "Popen", lambda argv, **kw: run.append(argv) or real_popen(argv, **kw))
+
+    assert dokku("repo:gc", "catmeow").exit_code == 0
+    assert dokku("repo:gc", "tenant").exit_code == 0
+
+    limits = ["-c", "pack.windowMemory=256m", "-c", "pack.threads=1", "-c", "core.bigFileThreshold=16m"]
+    assert run == [["git", *limits, "gc", "--aggressive", "--quiet"], ["git", *limits, "gc", "--quiet"]]
+
+
+def test_repo_gc_refuses_while_another_command_holds_the_apps_lock(dokku, tmp_path):
+    repo = _pushed(tmp_path, dokku, "catmeow")
+    with Store(tmp_path).lock("catmeow"):  # a deploy under way
+        result = dokku("repo:gc", "catmeow")
+    assert (result.exit_code, result.output) == (
+        1,
+        " !     catmeow is locked by another deploy or command; try again when it ends\n",
+    )
+    assert list((repo / "objects").glob("??/*"))  # nothing was packed
+
+
+def test_repo_gc_past_its_time_limit_is_killed_with_the_programs_it_started(tmp_path, monkeypatch):
+    bin_dir, child = tmp_path / "bin", tmp_path / "child.pid"
+    bin_dir.mkdir()
+    (bin_dir / "git").write_text(f"#!/bin/sh\nsleep 60 &\necho $! > {child}\nwait\n")
+    (bin_dir / "git").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    monkeypatch.setattr(gitrepo, "GC_TIMEOUT", 1)
+    started = time.monotonic()
+
+    with pytest.raises(GitError, match="took more than 1 s"):
+        gitrepo.collect_garbage(tmp_path, aggressive=False)
+
+    assert time.monotonic() - started < 10
+    pid = int(child.read_text())
+    for _ in range(50):
+        status = Path(f"/proc/{pid}/status")
+        if not status.exists() or "State:\tZ" in status.read_text():
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("the program git started still runs")
 
 
 def test_repo_purge_cache_removes_the_cache_volume_and_the_fetched_buildpacks(dokku, tmp_path, monkeypatch):

@@ -16,6 +16,9 @@ checked before the build, by name and then as the image the engine has under tha
 - no BuildKit-only syntax (`# syntax=` runs an image of the user's choice, `RUN --mount` can read
   other images or caches) and no `# escape=` after another directive (builders disagree on it);
 - ADD takes local files only: the engine itself fetches an ADD URL, from the host's network;
+- no LABEL (or ONBUILD LABEL) of minidokku's own (`com.dokku.*`, `com.minidokku.*`) and no
+  variable in a label's key: the build's RUN containers carry the image's labels, and a
+  `com.dokku.app-name=victim` would make them another app's one-offs or processes;
 - only spaces, tabs and line ends (LF, or CRLF) as white space, and no control character: Go (the
   builder) and Python disagree on which characters are white space and where a line ends, and a
   line the two split differently can hide an instruction from this check.
@@ -29,6 +32,7 @@ from minidokku.build.builders import dockerfile_syntax, image_repository
 from minidokku.build.builders.dockerfile_syntax import Dockerfile, ImageUse, Instruction
 from minidokku.engine.client import Engine
 from minidokku.errors import EngineError, EngineNotFound, PermissionDenied, ValidationError
+from minidokku.records.docker_options import RESERVED_LABEL_PREFIXES
 from minidokku.runtime import labels
 from minidokku.settings import STACK_REPOSITORY
 
@@ -44,6 +48,7 @@ DOCKER_HUB = ("docker.io", "index.docker.io")
 APPS_NAMESPACE = image_repository("")  # "dokku/": every app's images, on any minidokku or Dokku
 OWN_NAMESPACE = STACK_REPOSITORY.split("/")[0] + "/"  # "minidokku/": the stack, the service images
 NOT_IN_ADD_SOURCES = re.compile(r"[:$\\`]")  # a URL, a variable, an escape
+QUOTES_AND_ESCAPES = re.compile(r"[\"'\\`]")  # what the builder removes from a LABEL's words
 # Control characters but tab and line ends, a CR not ending a line, and every other white space.
 AMBIGUOUS_CHARACTER = re.compile(
     r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xa0\u1680\u2000-\u200b\u2028\u2029\u202f\u205f\u3000\ufeff]"
@@ -99,6 +104,20 @@ def _instruction_problem(instruction: Instruction) -> str:
         return f"cannot use RUN {' '.join(instruction.flags)} {where}: RUN takes no flags here"
     if instruction.keyword == "add" and any(NOT_IN_ADD_SOURCES.search(word) for word in _words(instruction)):
         return f"can ADD only files of its tree {where}: no URL (the engine would fetch it), variable or escape"
+    if instruction.keyword == "label":
+        return _label_problem(instruction, where)
+    return ""
+
+
+def _label_problem(instruction: Instruction, where: str) -> str:
+    """Its words as the builder reads them, quotes and escapes gone; every word is taken for a
+    key (up to its `=`), which refuses more than keys alone (a value's `$HOME` after a space)."""
+    for word in QUOTES_AND_ESCAPES.sub("", instruction.arguments).split():
+        key = word.partition("=")[0]
+        if key.lower().startswith(RESERVED_LABEL_PREFIXES):
+            return f"cannot set the label {key[:80]!r} {where}: com.dokku.* and com.minidokku.* are minidokku's own"
+        if "$" in key:
+            return f"names a label with a variable {where}: a user key's app writes its label keys literally"
     return ""
 
 
