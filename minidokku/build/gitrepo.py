@@ -416,30 +416,32 @@ class _RemoteGit:
 
     def run(self, name: str, args: list[str]) -> bytes:
         """Runs `git NAME ARGS` in the quarantine repo; stops it past the deadline or when the
-        quarantine (or the output) grows beyond max_bytes. Returns its output."""
+        quarantine and what git writes (its output, and the server's `remote:` lines on its
+        stderr) grow beyond max_bytes. Returns its output."""
         options = [word for key, value in self.settings.items() for word in ("-c", f"{key}={value}")]
         argv = ["git", *options, "--git-dir", str(self.quarantine), name, *args]
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             process = subprocess.Popen(argv, stdout=out, stderr=err, env=self.env, start_new_session=True)
-            why = self._wait(process, out)
+            why = self._wait(process, out, err)
             if why:
                 with contextlib.suppress(ProcessLookupError):  # it may have ended by itself
                     os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
                 raise GitError(f"git {name} failed: {why}")
             if process.returncode != 0:
-                err.seek(0)
+                err.seek(max(0, os.fstat(err.fileno()).st_size - 65536))  # git's reason comes last
                 lines = err.read(65536).decode("utf-8", "replace").strip().splitlines()
                 raise GitError(f"git {name} failed: {lines[-1] if lines else 'exit ' + str(process.returncode)}")
             out.seek(0)
             return out.read()
 
-    def _wait(self, process: subprocess.Popen, out) -> str:
+    def _wait(self, process: subprocess.Popen, out, err) -> str:
         """Waits for process; why it must be stopped (or what it wrote refused, when it ended
         between two looks), or "" once it ended by itself within the bounds."""
         while True:
             ended = process.poll() is not None
-            if _folder_size(self.quarantine) + os.fstat(out.fileno()).st_size > self.max_bytes:
+            written = os.fstat(out.fileno()).st_size + os.fstat(err.fileno()).st_size
+            if _folder_size(self.quarantine) + written > self.max_bytes:
                 return f"the repository is larger than {self.max_bytes // 2**20} MiB"
             if ended:
                 return ""

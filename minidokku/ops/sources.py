@@ -24,8 +24,10 @@ from minidokku.errors import ValidationError
 from minidokku.ops import apps, deploy, push
 from minidokku.records import app_properties, git_settings, names, procfile, releases
 from minidokku.records.releases import Release
+from minidokku.state import file_lock
 
 BUILD, BUILD_IF_CHANGES = "build", "build-if-changes"  # git:sync's --build and --build-if-changes
+SYNC_LOCK = ".sync.lock"  # in the app's folder: one git:sync of an app at a time, its fetch included
 
 IMAGE_FILES = ("Procfile", "app.json", "CHECKS")  # read from the image's WORKDIR
 
@@ -94,10 +96,20 @@ def sync(
     build "": the branch moves, nothing is deployed; BUILD: the commit is deployed, and the
     branch moves once it serves; BUILD_IF_CHANGES: so too, unless the branch has that commit
     already (None). A branch named on the first sync becomes the app's deploy-branch, unless
-    skip_deploy_branch. The fetch moves no ref, so it runs before the app's lock is taken."""
+    skip_deploy_branch. The fetch moves no ref, so it runs before the app's lock is taken, under
+    the app's sync lock: a second sync of the app meanwhile is refused, so that a tenant's syncs
+    add up to one fetch's objects at a time."""
     apps.require(ctx, app)
     names.validate_revision(ref)  # before anything is looked up
     remote = git_remotes.remote(url, rules.is_tenant_app(ctx.store, app), ctx.settings.root)
+    busy = f"{app} is being synced by another git:sync; try again when it ends"
+    with file_lock(ctx.store.path(app, SYNC_LOCK), busy_message=busy):
+        return _sync(ctx, app, remote, ref, build, skip_deploy_branch)
+
+
+def _sync(
+    ctx: Context, app: str, remote: git_remotes.Remote, ref: str, build: str, skip_deploy_branch: bool
+) -> Optional[Release]:
     repo = ctx.store.app_dir(app)
     if push.deploy_branch_head(ctx.store, app):
         ctx.out.info(f"Fetching remote code for {app} from {remote.shown}#{ref}")
