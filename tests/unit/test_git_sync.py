@@ -14,11 +14,11 @@ from fakes import make_flow
 from helpers import commit_all, git
 from servers import RecordingServer, served_over_dumb_http
 
-from minidokku.access import git_remotes, urls
+from minidokku.access import git_remotes, rules, urls
 from minidokku.access.git_remotes import Remote
 from minidokku.access.urls import Destination
 from minidokku.build import builds, gitrepo
-from minidokku.errors import GitError, Locked, ValidationError
+from minidokku.errors import AppNotGranted, GitError, Locked, NotFound, ValidationError
 from minidokku.ops import push, sources
 from minidokku.records import app_properties, releases
 from minidokku.state import file_lock
@@ -257,3 +257,36 @@ def test_one_sync_of_an_app_at_a_time(flow, built, upstream):
     assert not list((flow.ctx.store.app_dir(APP) / "objects" / "pack").iterdir())
     sources.sync(flow.ctx, APP, URL, "", sources.BUILD)  # once it ended
     assert built == [head(upstream, "main")]
+
+
+def during_the_fetch(monkeypatch, change):
+    """Runs change once git:sync's (unlocked) fetch has brought the commit."""
+    real = gitrepo.fetch_commit
+
+    def fetch_commit(*args, **kwargs):
+        fetched = real(*args, **kwargs)
+        change()
+        return fetched
+
+    monkeypatch.setattr(gitrepo, "fetch_commit", fetch_commit)
+
+
+def test_a_key_whose_grant_is_revoked_during_the_fetch_syncs_nothing(flow, built, monkeypatch):
+    rules.set_role(flow.ctx.store, "alice", rules.USER)
+    rules.grant(flow.ctx.store, APP, "alice")
+    monkeypatch.setattr(rules, "is_tenant_app", lambda store, app: False)  # the test's URL is no public one
+    during_the_fetch(monkeypatch, lambda: rules.revoke(flow.ctx.store, APP, "alice"))
+    with pytest.raises(AppNotGranted):
+        sources.sync(flow.ctx, APP, URL, "", sources.BUILD, key="alice")
+    assert built == [] and push.deploy_branch_head(flow.ctx.store, APP) == ""
+
+
+def test_an_app_destroyed_and_made_again_during_the_fetch_gets_nothing(flow, built, monkeypatch):
+    def again():
+        flow.ctx.store.remove_app(APP)
+        flow.create_app(APP)
+
+    during_the_fetch(monkeypatch, again)
+    with pytest.raises(NotFound, match=f"^{APP} was destroyed or replaced while git:sync fetched; nothing was synced$"):
+        sources.sync(flow.ctx, APP, URL, "", sources.BUILD)
+    assert built == [] and push.deploy_branch_head(flow.ctx.store, APP) == ""
