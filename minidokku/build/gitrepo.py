@@ -176,12 +176,13 @@ def archive(repo: Path, sha: str, prefix: str = "app/", with_git_dir: bool = Fal
 
 def _add_git_dir(repo: Path, sha: str, files: bytes, prefix: str) -> bytes:
     """files (a tar of sha's tree) with PREFIX.git: a copy of the repo (no hooks, none of its
-    config) whose HEAD is sha, detached, and whose index is sha's tree, so that in the unpacked
-    tree git sees a clean checkout of sha with its history."""
+    config, no remote naming the host's repo) whose HEAD is sha, detached, and whose index is
+    sha's tree, so that in the unpacked tree git sees a clean checkout of sha with its history."""
     with tempfile.TemporaryDirectory(prefix="minidokku-git-dir-") as scratch:
         git_dir = Path(scratch) / ".git"
         _git(["clone", "--quiet", "--bare", "--template=", "--", str(repo), str(git_dir)])
-        for args in (["config", "core.bare", "false"], ["update-ref", "--no-deref", "HEAD", sha], ["read-tree", sha]):
+        for args in (["config", "core.bare", "false"], ["remote", "remove", "origin"],
+                     ["update-ref", "--no-deref", "HEAD", sha], ["read-tree", sha]):  # fmt: skip
             _git(["--git-dir", str(git_dir), *args])
         size = _folder_size(git_dir) + len(files)
         if size > MAX_TREE_BYTES:

@@ -80,6 +80,7 @@ def test_anything_else_is_refused_for_a_tenant_in_one_line(url):
         ("http://[::1]/", "a loopback address"),
         ("http://169.254.169.254/latest/meta-data/", "a link-local address"),
         ("http://[fe80::1]/", "a link-local address"),
+        ("http://[fec0::1]/", "a site-local address"),  # deprecated, yet Python 3.11 counts it global
         ("http://10.0.0.5/bp.git", "a private address"),
         ("http://192.168.1.1/bp.git", "a private address"),
         ("http://100.64.0.1/bp.git", "a private address"),
