@@ -15,11 +15,15 @@ from helpers import free_port, git
 
 class RecordingServer:
     """An HTTP server on address (any of 127/8): `requests` lists each request as
-    "METHOD PATH HOST", `connections` counts every connection (HTTP or not); it serves the files
-    of `folder`, or answers every request with a 302 to `redirect_to`, or with a 404."""
+    "METHOD PATH HOST", `connections` counts every connection (HTTP or not), `authorizations` the
+    Authorization headers sent; it serves the files of `folder`, or answers every request with a
+    302 to `redirect_to`, or (challenge) with a 401 asking for a password, or with a 404."""
 
-    def __init__(self, address: str = "127.0.0.1", folder: Optional[Path] = None, redirect_to: str = ""):
+    def __init__(
+        self, address: str = "127.0.0.1", folder: Optional[Path] = None, redirect_to: str = "", challenge: bool = False
+    ):
         self.requests: list[str] = []
+        self.authorizations: list[str] = []
         self.connections = 0
         recorded, target, server = self.requests, redirect_to, self
 
@@ -30,7 +34,14 @@ class RecordingServer:
 
             def do_GET(self):
                 recorded.append(f"GET {self.path} {self.headers.get('Host')}")
-                if target:
+                if self.headers.get("Authorization"):
+                    server.authorizations.append(self.headers["Authorization"])
+                if challenge:
+                    self.send_response(401)
+                    self.send_header("WWW-Authenticate", 'Basic realm="private"')
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                elif target:
                     self.send_response(302)
                     self.send_header("Location", target)
                     self.send_header("Content-Length", "0")

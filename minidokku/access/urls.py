@@ -117,6 +117,8 @@ def refusal(address: IPAddress, own: Optional[set[IPAddress]] = None) -> str:
         return "a loopback address"
     if address.is_link_local:
         return "a link-local address (such as the cloud metadata service)"
+    if isinstance(address, ipaddress.IPv6Address) and address.is_site_local:  # fec0::/10: Python 3.11 calls it global
+        return "a site-local address"
     if address.is_unspecified or address.is_multicast or address.is_reserved:
         return "not an address of a host"
     if address in (own if own is not None else own_addresses()):

@@ -33,16 +33,19 @@ NO_PROMPT = {"GIT_TERMINAL_PROMPT": "0", "GIT_SSH_COMMAND": "ssh -o BatchMode=ye
 MAX_TREE_BYTES = 512 * 1024 * 1024  # a commit's files unpacked: a build holds its tar in memory
 FETCH_TIMEOUT = 300  # seconds a clone may take: a stalled server (git:// has no speed limit) must not hold a push
 GC_TIMEOUT = 600  # seconds repo:gc may take, holding the app's lock
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
+                   "NO_PROXY")  # fmt: skip
 
 
 def _git(
     args: list[str],
     cwd: Optional[Path] = None,
     input_bytes: Optional[bytes] = None,
-    env: Optional[dict] = None,
+    env: Optional[dict[str, Optional[str]]] = None,
     timeout: Optional[float] = None,
 ) -> bytes:
-    environment = dict(_outside_any_repo(), **env) if env else None
+    """env: what changes in our environment (without git's own variables); a None value removes it."""
+    environment = _without_removed(dict(_outside_any_repo(), **env)) if env else None
     try:
         result = subprocess.run(
             ["git", *args], cwd=cwd, input=input_bytes, capture_output=True, env=environment, timeout=timeout
@@ -59,6 +62,23 @@ def _outside_any_repo() -> dict[str, str]:
     """Our environment without git's own variables: inside the pre-receive hook they point at
     the app's repo and its quarantine, which a git command on another repo must not see."""
     return {key: value for key, value in os.environ.items() if not key.startswith("GIT_")}
+
+
+def _without_removed(env: dict[str, Optional[str]]) -> dict[str, str]:
+    return {key: value for key, value in env.items() if value is not None}
+
+
+def _nothing_of_this_machine(home: Path) -> dict[str, Optional[str]]:
+    """The environment changes for git on a tenant's URL: none of this machine's configuration
+    and credentials (HOME and XDG_CONFIG_HOME are home, a new empty folder, so neither the dokku
+    user's ~/.netrc, which `git:auth` writes and git's libcurl reads, nor its credential files
+    are found) and no proxy (a proxy would look the name up again; None: removed)."""
+    home.mkdir()
+    env: dict[str, Optional[str]] = dict(
+        GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, HOME=str(home), XDG_CONFIG_HOME=str(home)
+    )
+    env.update(dict.fromkeys(PROXY_VARIABLES))
+    return env
 
 
 def init_bare(repo: Path) -> None:
@@ -157,12 +177,13 @@ def archive(repo: Path, sha: str, prefix: str = "app/", with_git_dir: bool = Fal
 
 def _add_git_dir(repo: Path, sha: str, files: bytes, prefix: str) -> bytes:
     """files (a tar of sha's tree) with PREFIX.git: a copy of the repo (no hooks, none of its
-    config) whose HEAD is sha, detached, and whose index is sha's tree, so that in the unpacked
-    tree git sees a clean checkout of sha with its history."""
+    config, no remote naming the host's repo) whose HEAD is sha, detached, and whose index is
+    sha's tree, so that in the unpacked tree git sees a clean checkout of sha with its history."""
     with tempfile.TemporaryDirectory(prefix="minidokku-git-dir-") as scratch:
         git_dir = Path(scratch) / ".git"
         _git(["clone", "--quiet", "--bare", "--template=", "--", str(repo), str(git_dir)])
-        for args in (["config", "core.bare", "false"], ["update-ref", "--no-deref", "HEAD", sha], ["read-tree", sha]):
+        for args in (["config", "core.bare", "false"], ["remote", "remove", "origin"],
+                     ["update-ref", "--no-deref", "HEAD", sha], ["read-tree", sha]):  # fmt: skip
             _git(["--git-dir", str(git_dir), *args])
         size = _folder_size(git_dir) + len(files)
         if size > MAX_TREE_BYTES:
@@ -196,13 +217,15 @@ def fetch_tree(url: str, ref: str, folder: Path, pinned: Optional[Destination] =
     plain files without .git (symlinks stay symlinks); folder appears whole or not at all. Raises
     GitError with git's reason. With pinned (a tenant's URL as urls.destination checked it), git
     connects to the checked address only, over that one protocol, follows no redirect and reads
-    none of this machine's git configuration (credential helpers, URL rewrites, hooks)."""
+    none of this machine's git configuration, credentials (~/.netrc) or proxies."""
     names.validate_revision(ref)
-    env, source = (_pinned_environment(pinned), _pinned_source(pinned)) if pinned else (NO_PROMPT, url)
-    run_git = functools.partial(_git, env=env, timeout=FETCH_TIMEOUT)
     clone_args = ["clone", "--quiet", "--template=", "--no-recurse-submodules"]  # no hooks, no submodules
     folder.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=folder.parent, prefix=".fetch-") as scratch:
+        env, source = (
+            (_pinned_environment(pinned, Path(scratch)), _pinned_source(pinned)) if pinned else (NO_PROMPT, url)
+        )
+        run_git = functools.partial(_git, env=env, timeout=FETCH_TIMEOUT)
         tree = Path(scratch) / "tree"
         if ref:
             try:  # a branch or tag: only its last commit
@@ -221,9 +244,9 @@ def fetch_tree(url: str, ref: str, folder: Path, pinned: Optional[Destination] =
                 raise
 
 
-def _pinned_environment(pinned: Destination) -> dict[str, str]:
+def _pinned_environment(pinned: Destination, scratch: Path) -> dict[str, Optional[str]]:
     settings = _network_settings(pinned.scheme, pinned)
-    env = dict(NO_PROMPT, GIT_CONFIG_NOSYSTEM="1", GIT_CONFIG_GLOBAL=os.devnull, GIT_CONFIG_COUNT=str(len(settings)))
+    env = dict(NO_PROMPT, **_nothing_of_this_machine(scratch / "home"), GIT_CONFIG_COUNT=str(len(settings)))
     for index, (key, value) in enumerate(settings.items()):
         env.update({f"GIT_CONFIG_KEY_{index}": key, f"GIT_CONFIG_VALUE_{index}": value})
     return env
@@ -308,8 +331,6 @@ def collect_garbage(repo: Path, aggressive: bool) -> None:
 
 # -- git:sync: a commit of a repository someone names, into an app's repo -----------------------
 FETCHED_REF = "refs/minidokku/fetched"  # in the quarantine repo only
-PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY",
-                   "NO_PROXY")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -402,45 +423,43 @@ class _RemoteGit:
         self.env = self._environment(scratch)
 
     def _environment(self, scratch: Path) -> dict[str, str]:
-        env = dict(_outside_any_repo(), GIT_TERMINAL_PROMPT="0", GIT_CONFIG_NOSYSTEM="1")
+        env: dict[str, Optional[str]] = dict(_outside_any_repo(), GIT_TERMINAL_PROMPT="0", GIT_CONFIG_NOSYSTEM="1")
         if self.remote.pinned is not None:  # a tenant's: nothing of this machine's to use
-            home = scratch / "home"
-            home.mkdir()
-            env.update(GIT_CONFIG_GLOBAL=os.devnull, HOME=str(home), XDG_CONFIG_HOME=str(home))
-            for variable in PROXY_VARIABLES:  # a proxy would look the name up again
-                env.pop(variable, None)
+            env.update(_nothing_of_this_machine(scratch / "home"))
         if self.remote.home is not None:
             env["HOME"] = str(self.remote.home)
         if self.remote.known_hosts is not None:
             env["GIT_SSH_COMMAND"] = _ssh_command(self.remote.known_hosts, self.remote.deploy_keys)
-        return env
+        return _without_removed(env)
 
     def run(self, name: str, args: list[str]) -> bytes:
         """Runs `git NAME ARGS` in the quarantine repo; stops it past the deadline or when the
-        quarantine (or the output) grows beyond max_bytes. Returns its output."""
+        quarantine and what git writes (its output, and the server's `remote:` lines on its
+        stderr) grow beyond max_bytes. Returns its output."""
         options = [word for key, value in self.settings.items() for word in ("-c", f"{key}={value}")]
         argv = ["git", *options, "--git-dir", str(self.quarantine), name, *args]
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             process = subprocess.Popen(argv, stdout=out, stderr=err, env=self.env, start_new_session=True)
-            why = self._wait(process, out)
+            why = self._wait(process, out, err)
             if why:
                 with contextlib.suppress(ProcessLookupError):  # it may have ended by itself
                     os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
                 raise GitError(f"git {name} failed: {why}")
             if process.returncode != 0:
-                err.seek(0)
+                err.seek(max(0, os.fstat(err.fileno()).st_size - 65536))  # git's reason comes last
                 lines = err.read(65536).decode("utf-8", "replace").strip().splitlines()
                 raise GitError(f"git {name} failed: {lines[-1] if lines else 'exit ' + str(process.returncode)}")
             out.seek(0)
             return out.read()
 
-    def _wait(self, process: subprocess.Popen, out) -> str:
+    def _wait(self, process: subprocess.Popen, out, err) -> str:
         """Waits for process; why it must be stopped (or what it wrote refused, when it ended
         between two looks), or "" once it ended by itself within the bounds."""
         while True:
             ended = process.poll() is not None
-            if _folder_size(self.quarantine) + os.fstat(out.fileno()).st_size > self.max_bytes:
+            written = os.fstat(out.fileno()).st_size + os.fstat(err.fileno()).st_size
+            if _folder_size(self.quarantine) + written > self.max_bytes:
                 return f"the repository is larger than {self.max_bytes // 2**20} MiB"
             if ended:
                 return ""

@@ -104,7 +104,7 @@ def sync(ctx: Context, build: Optional[str], skip_deploy_branch: bool, app: str,
     """Fetches a branch, tag or commit (default: the repository's default branch) of an https://
     repository (admins: also ssh, from a git:allow-host host) onto the app's deploy branch.
     Example: dokku git:sync --build catmeow https://github.com/heroku/node-js-getting-started.git main"""
-    sources.sync(ctx, app, repository, ref, build or "", skip_deploy_branch)
+    sources.sync(ctx, app, repository, ref, build or "", skip_deploy_branch, rules.ssh_key())
 
 
 @command("git:initialize", scope=Scope.APP, changes=True)

@@ -6,18 +6,23 @@ lines it prints also go to the build's output, and its end is written however it
 inside a recorded one (the release of a build) is part of that one record.
 
 A cancel marks the build, removes the app's build and task containers through the scheduler
-(their labels name the app: no other app's are touched) and ends the deploying process with
-SIGTERM, which unwinds it (cli's _unwind): the new containers go, nginx is untouched, the old
-release serves on, and the deploy fails with one line saying it was canceled. The process is
-signalled only when its pid still is the process that started the build (its start time in
-/proc, checked through a pidfd held on it), so a pid the system gave to another process since
-is never signalled.
+(their labels name the app: no other app's are touched) and asks the deploying process to stop
+with CANCEL_SIGNAL. The cancel is cooperative, since one process may deploy many apps in turn
+(`ps:rebuild --all`, `ps:restore`): the process unwinds (as cli's _unwind does for SIGTERM) only
+if the build it records at that moment is the one marked canceled, and ignores the signal
+otherwise (that build ended, the next one runs). Unwinding, the new containers go, nginx is
+untouched, the old release serves on, and the deploy fails with one line saying it was
+canceled. The process is signalled only when its pid still is the process that started the
+build (its start time in /proc, checked through a pidfd held on it) and the build's record, read
+again then, says it still runs, so a pid the system gave to another process since is never
+signalled.
 """
 
 import contextlib
 import errno
 import os
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from typing import Optional
@@ -26,11 +31,14 @@ import click
 
 from minidokku.access import events
 from minidokku.context import Context
-from minidokku.errors import BuildFailed, MinidokkuError
+from minidokku.errors import BuildFailed, MinidokkuError, NotFound
 from minidokku.output import Output
 from minidokku.records import builds, releases
 from minidokku.records.builds import Build
 from minidokku.state import Store
+
+CANCEL_SIGNAL = signal.SIGUSR1  # builds:cancel's request to the deploying process, see _on_cancel
+_recording: list[tuple[Store, Build]] = []  # the builds this process records now, the innermost last
 
 
 class BuildOutput(Output):
@@ -95,8 +103,10 @@ def recorded(ctx: Context, app: str, kind: str, commit: str = "") -> Iterator[No
     pid = os.getpid()
     start = process_start(pid)
     build = Build(builds.new_id(), app, kind, _source(), events.actor(), pid, start, time.time(), commit=commit)
+    _listen_for_cancel()  # before the record says which process to signal
     builds.write(ctx.store, build)
     shown, ctx.out = ctx.out, BuildOutput(ctx.out, ctx.store, build)
+    _recording.append((ctx.store, build))
     try:
         yield
     except BaseException as error:
@@ -113,8 +123,23 @@ def recorded(ctx: Context, app: str, kind: str, commit: str = "") -> Iterator[No
         found = {"image": current.image_id, "release": current.name} if current else {}
         builds.finish(ctx.store, build, builds.SUCCEEDED, 0, **found)
     finally:
+        _recording.remove((ctx.store, build))
         ctx.out = shown
         prune(ctx.store, app)
+
+
+def _listen_for_cancel() -> None:
+    """Makes this process answer CANCEL_SIGNAL with _on_cancel, for as long as it lives (a
+    signal's handler can only be set in the main thread; deploys run there)."""
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(CANCEL_SIGNAL) != _on_cancel:
+        signal.signal(CANCEL_SIGNAL, _on_cancel)
+
+
+def _on_cancel(signum: int, _frame) -> None:
+    """builds:cancel asks: the deploy unwinds if a build this process records now is marked
+    canceled (recorded() then ends it as canceled); else the signal is ignored."""
+    if any(builds.is_marked_canceled(store, build) for store, build in _recording):
+        raise SystemExit(128 + signum)
 
 
 def _outcome(error: BaseException) -> tuple[int, str]:
@@ -149,23 +174,31 @@ def cancel(ctx: Context, app: str) -> Optional[Build]:
     builds.mark_canceled(ctx.store, build)
     ctx.scheduler.remove_leftover_tasks(ctx.docker_name(app))
     if build.pid != os.getpid():  # (a test may run a deploy and its cancel in one process)
-        _terminate(build)
+        _ask_to_stop(ctx.store, build)
     return build
 
 
-def _terminate(build: Build) -> None:
-    """SIGTERM to the build's process, if it still is the one that started the build."""
+def _ask_to_stop(store: Store, build: Build) -> None:
+    """CANCEL_SIGNAL to the build's process, if it still is the one that started the build and
+    the build's record, read now, says it still runs."""
     with contextlib.suppress(ProcessLookupError, PermissionError):  # it ended meanwhile, or is not ours
         try:
             handle = os.pidfd_open(build.pid)
         except OSError as error:  # a kernel without pidfds: the start time checked just before
             if error.errno != errno.ENOSYS:
                 raise
-            if is_live(build):
-                os.kill(build.pid, signal.SIGTERM)
+            if _still_running(store, build):
+                os.kill(build.pid, CANCEL_SIGNAL)
             return
         try:
-            if is_live(build):  # the pidfd holds that process: its pid cannot be given to another
-                signal.pidfd_send_signal(handle, signal.SIGTERM)
+            if _still_running(store, build):  # the pidfd holds that process: its pid cannot be given to another
+                signal.pidfd_send_signal(handle, CANCEL_SIGNAL)
         finally:
             os.close(handle)
+
+
+def _still_running(store: Store, build: Build) -> bool:
+    try:
+        return is_live(builds.read(store, build.app, build.id))
+    except NotFound:  # pruned: it ended
+        return False

@@ -12,7 +12,9 @@ the deploy branch's head, or the image the app runs already (by name and by id);
 `git:sync --build-if-changes` of the commit the deploy branch has.
 """
 
+import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
@@ -20,12 +22,14 @@ from minidokku.access import git_remotes, rules
 from minidokku.build import archives, gitrepo, tree
 from minidokku.build.builders import image_processes, image_repository, image_result
 from minidokku.context import Context
-from minidokku.errors import NothingChanged, ValidationError
+from minidokku.errors import NotFound, NothingChanged, ValidationError
 from minidokku.ops import apps, deploy, push
 from minidokku.records import app_properties, git_settings, names, procfile, releases
 from minidokku.records.releases import Release
+from minidokku.state import file_lock
 
 BUILD, BUILD_IF_CHANGES = "build", "build-if-changes"  # git:sync's --build and --build-if-changes
+SYNC_LOCK = ".sync.lock"  # in the app's folder: one git:sync of an app at a time, its fetch included
 
 IMAGE_FILES = ("Procfile", "app.json", "CHECKS")  # read from the image's WORKDIR
 
@@ -89,17 +93,59 @@ def _archive_kind(archive: bytes) -> str:
 
 
 def sync(
-    ctx: Context, app: str, url: str, ref: str = "", build: str = "", skip_deploy_branch: bool = False
+    ctx: Context,
+    app: str,
+    url: str,
+    ref: str = "",
+    build: str = "",
+    skip_deploy_branch: bool = False,
+    key: Optional[str] = None,
 ) -> Optional[Release]:
     """`git:sync`: fetches ref of the repository url (a branch, tag or commit; none: the branch
     deploy-branch names, else the repository's default branch) onto the app's deploy branch.
     build "": the branch moves, nothing is deployed; BUILD: the commit is deployed, and the
     branch moves once it serves; BUILD_IF_CHANGES: so too, unless the branch has that commit
     already (None). A branch named on the first sync becomes the app's deploy-branch, unless
-    skip_deploy_branch. The fetch moves no ref, so it runs before the app's lock is taken."""
+    skip_deploy_branch. The fetch moves no ref, so it runs before the app's lock is taken, under
+    the app's sync lock: a second sync of the app meanwhile is refused, so that a tenant's syncs
+    add up to one fetch's objects at a time. Once the app's lock is taken, the caller (key, the
+    ssh key it came through) must still be allowed to sync the app, and the app must be the one
+    the fetch was for (not destroyed, or made again, meanwhile)."""
     apps.require(ctx, app)
     names.validate_revision(ref)  # before anything is looked up
     remote = git_remotes.remote(url, rules.is_tenant_app(ctx.store, app), ctx.settings.root)
+    busy = f"{app} is being synced by another git:sync; try again when it ends"
+    # held open, the app's folder keeps its inode: no folder made meanwhile can have the same one
+    folder = os.open(ctx.store.app_dir(app), os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        with file_lock(ctx.store.path(app, SYNC_LOCK), busy_message=busy):
+            return _sync(ctx, app, remote, ref, build, skip_deploy_branch, _Caller(key, os.fstat(folder)))
+    finally:
+        os.close(folder)
+
+
+@dataclass(frozen=True)
+class _Caller:
+    """Who asked for a sync, and the app's folder as it was then."""
+
+    key: Optional[str]
+    folder: os.stat_result
+
+    def check_still_allowed(self, ctx: Context, app: str) -> None:
+        """Refuses, under the app's lock, a caller no longer allowed to sync it or an app that is
+        not the one the fetch was for."""
+        rules.authorize(ctx.store, self.key, "git:sync", rules.Scope.APP, app, ctx.settings.user_app_quota)
+        try:
+            now = ctx.store.app_dir(app).stat()
+        except FileNotFoundError:
+            now = None
+        if now is None or (now.st_dev, now.st_ino) != (self.folder.st_dev, self.folder.st_ino):
+            raise NotFound(f"{app} was destroyed or replaced while git:sync fetched; nothing was synced")
+
+
+def _sync(
+    ctx: Context, app: str, remote: git_remotes.Remote, ref: str, build: str, skip_deploy_branch: bool, caller: _Caller
+) -> Optional[Release]:
     repo = ctx.store.app_dir(app)
     if push.deploy_branch_head(ctx.store, app):
         ctx.out.info(f"Fetching remote code for {app} from {remote.shown}#{ref}")
@@ -110,6 +156,7 @@ def sync(
         repo, remote, wanted, ctx.settings.max_push_size, default_branches=push.DEFAULT_DEPLOY_BRANCHES
     )
     with deploy.exclusive(ctx, app):
+        caller.check_still_allowed(ctx, app)
         branch = push.deploy_branch(ctx.store, app)
         before = gitrepo.branch_head(repo, branch)
         if ref and fetched.branch and not before:

@@ -31,7 +31,8 @@ DISABLE_AUTOCREATION = "disable-autocreation"
 APP_PROPERTIES = (SOURCE, METADATA)
 GLOBAL_PROPERTIES = (DISABLE_AUTOCREATION,)
 MAX_VALUE_LENGTH = 1024
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# control characters (C0, DEL, C1) and the marks that turn text around (bidi): a value is shown in reports
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 GIT_PUSH, GIT_SYNC, DOCKER_IMAGE = "git-push", "git-sync", "docker-image"
 
 

@@ -4,6 +4,7 @@ and the output's size are bounded; an id a user gives names no other file."""
 
 import json
 import os
+import subprocess
 import time
 
 import pytest
@@ -82,6 +83,41 @@ def test_a_cancel_without_a_running_build_does_nothing(flow):
     flow.scheduler.leftover_tasks["task-of-cat"] = APP
     assert tracking.cancel(flow.ctx, APP) is None
     assert flow.scheduler.leftover_tasks == {"task-of-cat": APP}
+
+
+def test_a_cancel_signals_no_process_whose_build_ended_meanwhile(flow, monkeypatch):
+    """One process deploys many apps in turn (ps:rebuild --all): a cancel landing as the build
+    ends must leave the process alone (here a sleep stands for it)."""
+    with subprocess.Popen(["sleep", "30"]) as sleeper:
+        try:
+            build = Build(builds.new_id(), APP, "build", "ps:rebuild", "alice", sleeper.pid,
+                          tracking.process_start(sleeper.pid), time.time())  # fmt: skip
+            builds.write(flow.ctx.store, build)
+            monkeypatch.setattr(
+                flow.scheduler,
+                "remove_leftover_tasks",
+                lambda _name: builds.finish(flow.ctx.store, build, "succeeded", 0),
+            )
+            assert tracking.cancel(flow.ctx, APP) == build
+            time.sleep(0.2)
+            assert sleeper.poll() is None, "the process was signalled"
+        finally:
+            sleeper.kill()
+
+
+def test_the_deploying_process_unwinds_on_a_cancel_only_while_the_canceled_build_runs(flow):
+    def asked_to_stop():
+        os.kill(os.getpid(), tracking.CANCEL_SIGNAL)
+        time.sleep(0.05)  # the handler runs meanwhile
+
+    with tracking.recorded(flow.ctx, APP, builds.BUILD):
+        asked_to_stop()  # a cancel of an earlier build of this process: ignored
+    asked_to_stop()  # between two builds: ignored
+    with pytest.raises(BuildFailed, match="the deploy of cat was canceled"):
+        with tracking.recorded(flow.ctx, APP, builds.BUILD):
+            builds.mark_canceled(flow.ctx.store, tracking.running(flow.ctx.store, APP))
+            asked_to_stop()
+    assert [build.status for build in builds.history(flow.ctx.store, APP)] == ["canceled", "succeeded"]
 
 
 def abandoned(flow, **fields) -> Build:

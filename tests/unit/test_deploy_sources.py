@@ -123,6 +123,9 @@ def test_apps_set_and_report_as_dokku(dokku):
         (["--global", "deploy-source", "x"], "Property cannot be specified globally"),
         (["--global", "disable-autocreation", "maybe"], "disable-autocreation is true or false"),
         (["catmeow", "deploy-source", "a\nb"], "a deploy-source value is one line"),
+        (["catmeow", "deploy-source-metadata", "a\x9bb"], "a deploy-source-metadata value is one line"),  # C1: CSI
+        (["catmeow", "deploy-source-metadata", "a\u202eb"], "a deploy-source-metadata value is one line"),  # bidi
+        (["catmeow", "deploy-source-metadata", "a\u2066b"], "a deploy-source-metadata value is one line"),
         (["catmeow", "deploy-source", "a", "b"], "expected KEY [VALUE]"),
         ([], "Please specify an app to run the command on"),
     ],

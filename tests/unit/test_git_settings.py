@@ -49,6 +49,7 @@ def test_with_keep_git_dir_the_tree_is_a_clean_checkout_of_the_commit(tmp_path):
     assert git(tree, "log", "--format=%s", "main").stdout.split() == ["two", "one"]
     assert not any((tree / ".git").glob("hooks/*"))  # none of the app repo's hooks
     assert "maxinputsize" not in (tree / ".git" / "config").read_text().lower()
+    assert git(tree, "remote").stdout == ""  # nothing names the host's repository
 
 
 def test_without_it_the_tree_has_no_git_dir(tmp_path):

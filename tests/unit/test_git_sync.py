@@ -14,13 +14,14 @@ from fakes import make_flow
 from helpers import commit_all, git
 from servers import RecordingServer, served_over_dumb_http
 
-from minidokku.access import git_remotes, urls
+from minidokku.access import git_remotes, rules, urls
 from minidokku.access.git_remotes import Remote
 from minidokku.access.urls import Destination
 from minidokku.build import builds, gitrepo
-from minidokku.errors import GitError, ValidationError
+from minidokku.errors import AppNotGranted, GitError, Locked, NotFound, ValidationError
 from minidokku.ops import push, sources
 from minidokku.records import app_properties, releases
+from minidokku.state import file_lock
 
 APP = "cat"
 
@@ -117,6 +118,19 @@ def test_a_server_that_never_answers_is_given_up_on_in_time(bare):
         with pytest.raises(GitError, match="git ls-remote failed: it took more than 1 s"):
             gitrepo.fetch_commit(bare, Remote(url, url, "http", pinned), "main", 10 * 2**20, timeout=1)
     assert time.monotonic() - started < 10
+
+
+def test_what_the_server_writes_to_stderr_counts_in_the_size_bound(bare, tmp_path):
+    """A server can stream `remote:` lines for as long as it likes: they are written to a
+    temporary file, which counts like the objects."""
+    quarantine = tmp_path / "quarantine.git"
+    gitrepo.init_bare(quarantine)  # an alias stands for git talking to such a server
+    git(quarantine, "config", "alias.noisy", "!head -c 3000000 /dev/zero >&2; sleep 10")
+    remote_git = gitrepo._RemoteGit(local(bare), tmp_path, quarantine, 2**20, timeout=5)
+    started = time.monotonic()
+    with pytest.raises(GitError, match="git noisy failed: the repository is larger than 1 MiB"):
+        remote_git.run("noisy", [])
+    assert time.monotonic() - started < 4
 
 
 def test_submodules_are_not_followed(upstream, bare, tmp_path):
@@ -232,4 +246,47 @@ def test_a_tenant_apps_sync_follows_the_tenant_rules(flow, built, url, monkeypat
     monkeypatch.setattr(urls.rules, "is_tenant_app", lambda store, app: True)
     with pytest.raises(ValidationError):
         sources.sync(flow.ctx, APP, url, "", sources.BUILD)
+    assert built == [] and push.deploy_branch_head(flow.ctx.store, APP) == ""
+
+
+def test_one_sync_of_an_app_at_a_time(flow, built, upstream):
+    with file_lock(flow.ctx.store.path(APP, sources.SYNC_LOCK)):  # a sync of the app in progress
+        with pytest.raises(Locked, match=f"{APP} is being synced by another git:sync"):
+            sources.sync(flow.ctx, APP, URL, "", sources.BUILD)
+    assert built == [] and push.deploy_branch_head(flow.ctx.store, APP) == ""
+    assert not list((flow.ctx.store.app_dir(APP) / "objects" / "pack").iterdir())
+    sources.sync(flow.ctx, APP, URL, "", sources.BUILD)  # once it ended
+    assert built == [head(upstream, "main")]
+
+
+def during_the_fetch(monkeypatch, change):
+    """Runs change once git:sync's (unlocked) fetch has brought the commit."""
+    real = gitrepo.fetch_commit
+
+    def fetch_commit(*args, **kwargs):
+        fetched = real(*args, **kwargs)
+        change()
+        return fetched
+
+    monkeypatch.setattr(gitrepo, "fetch_commit", fetch_commit)
+
+
+def test_a_key_whose_grant_is_revoked_during_the_fetch_syncs_nothing(flow, built, monkeypatch):
+    rules.set_role(flow.ctx.store, "alice", rules.USER)
+    rules.grant(flow.ctx.store, APP, "alice")
+    monkeypatch.setattr(rules, "is_tenant_app", lambda store, app: False)  # the test's URL is no public one
+    during_the_fetch(monkeypatch, lambda: rules.revoke(flow.ctx.store, APP, "alice"))
+    with pytest.raises(AppNotGranted):
+        sources.sync(flow.ctx, APP, URL, "", sources.BUILD, key="alice")
+    assert built == [] and push.deploy_branch_head(flow.ctx.store, APP) == ""
+
+
+def test_an_app_destroyed_and_made_again_during_the_fetch_gets_nothing(flow, built, monkeypatch):
+    def again():
+        flow.ctx.store.remove_app(APP)
+        flow.create_app(APP)
+
+    during_the_fetch(monkeypatch, again)
+    with pytest.raises(NotFound, match=f"^{APP} was destroyed or replaced while git:sync fetched; nothing was synced$"):
+        sources.sync(flow.ctx, APP, URL, "", sources.BUILD)
     assert built == [] and push.deploy_branch_head(flow.ctx.store, APP) == ""

@@ -80,6 +80,7 @@ def test_anything_else_is_refused_for_a_tenant_in_one_line(url):
         ("http://[::1]/", "a loopback address"),
         ("http://169.254.169.254/latest/meta-data/", "a link-local address"),
         ("http://[fe80::1]/", "a link-local address"),
+        ("http://[fec0::1]/", "a site-local address"),  # deprecated, yet Python 3.11 counts it global
         ("http://10.0.0.5/bp.git", "a private address"),
         ("http://192.168.1.1/bp.git", "a private address"),
         ("http://100.64.0.1/bp.git", "a private address"),
@@ -194,6 +195,38 @@ def test_a_pinned_clone_reads_none_of_this_machines_git_configuration(tmp_path, 
         gitrepo.fetch_tree(url, "", tmp_path / "out", urls.destination(url, TEST_POLICY))
     gitrepo.fetch_tree(url, "", tmp_path / "trusted")  # an admin's fetch keeps the machine's config
     assert (tmp_path / "trusted" / "bin" / "compile").is_file()
+
+
+def test_a_pinned_clone_sends_none_of_this_machines_credentials(tmp_path, monkeypatch):
+    """`git:auth` writes the dokku user's ~/.netrc: a tenant's buildpack on a private server
+    must not be fetched with it (git's libcurl reads $HOME/.netrc), nor go through its proxy."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    with RecordingServer(ALLOWED, challenge=True) as server:
+        (home / ".netrc").write_text("machine buildpacks.test login admin password admin-token\n")
+        url = server.url("/bp.git", host="buildpacks.test")
+        with pytest.raises(GitError, match="401|Authentication|could not read Username"):
+            gitrepo.fetch_tree(url, "", tmp_path / "out", urls.destination(url, TEST_POLICY))
+        (home / ".netrc").write_text(f"machine {ALLOWED} login admin password admin-token\n")
+        with pytest.raises(GitError):
+            gitrepo.fetch_tree(url, "", tmp_path / "out", urls.destination(url, TEST_POLICY))
+    assert server.requests, "the server was asked"
+    assert server.authorizations == []
+
+
+def test_a_pinned_clone_goes_through_none_of_this_machines_proxies(tmp_path, monkeypatch, buildpack_repo):
+    """A proxy would look the name up again (and is one of the host's own services)."""
+    bare = served_over_dumb_http(buildpack_repo)
+    for variable in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(variable, raising=False)
+    with RecordingServer("127.0.0.1") as proxy, RecordingServer(ALLOWED, folder=bare.parent) as server:
+        for variable in ("http_proxy", "HTTPS_PROXY", "ALL_PROXY"):
+            monkeypatch.setenv(variable, proxy.url())
+        url = server.url(f"/{bare.name}", host="buildpacks.test")
+        gitrepo.fetch_tree(url, "main", tmp_path / "out", urls.destination(url, TEST_POLICY))
+    assert (tmp_path / "out" / "bin" / "compile").is_file()
+    assert proxy.connections == 0
 
 
 # -- archive downloads under the rules ---------------------------------------------------------
