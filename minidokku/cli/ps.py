@@ -139,7 +139,7 @@ def _report_rows(ctx: Context, app: str) -> list[Row]:
 
 def _property_rows(ctx: Context, app: Optional[str]) -> list[Row]:
     """The computed, global and (but for app None, --global) app's value of each property with a
-    global one, as Dokku reports them."""
+    global one, then an app's start commands, as Dokku reports them."""
     rows = []
     for key in ps_settings.GLOBAL_KEYS:
         label = key.replace("-", " ")
@@ -153,6 +153,13 @@ def _property_rows(ctx: Context, app: Optional[str]) -> list[Row]:
         ]
         if app is not None:
             rows.append(Row(f"--ps-{key}", f"Ps {label}", functools.partial(ps_settings.get, ctx.store, app, key)))
+    if app is not None:  # as Dokku, the start commands are per app only, and computed is the app's own
+        for key in (ps_settings.DOCKERFILE_START_CMD, ps_settings.START_CMD):
+            label, value = key.replace("-", " "), functools.partial(ps_settings.get, ctx.store, app, key)
+            rows += [
+                Row(f"--ps-computed-{key}", f"Ps computed {label}", value),
+                Row(f"--ps-{key}", f"Ps {label}", value),
+            ]
     return rows
 
 

@@ -212,6 +212,7 @@ def _start(ctx: Context, app: str, release: Release, counts: dict[str, int]) -> 
                         published,
                         limits=limits,
                         log_max_size=log_max_size,
+                        command=ps_settings.container_command(ctx.store, app, release, process_type),
                     )
                 )
     except BaseException:

@@ -1,7 +1,8 @@
 """The `ps` properties (APP/properties/ps, the global ones in ROOT/properties/ps): Dokku's
 restart-policy, restore, stop-timeout-seconds, procfile-path (where the pushed tree's
-Procfile is, build/tree.py) and skip-deploy (true: a new build is built but not deployed), and
-whether the app should run at all
+Procfile is, build/tree.py), skip-deploy (true: a new build is built but not deployed),
+start-cmd and dockerfile-start-cmd (per app only: what every process container of the app runs
+instead of its Procfile command, container_command), and whether the app should run at all
 (`ps:stop` sets RUNNING=false, so `ps:restore` leaves the app stopped).
 
 An app's value wins over the global one, which wins over the default. Each takes effect on the
@@ -9,27 +10,34 @@ next deploy (or ps:restart), procfile-path and skip-deploy on the next build; st
 next ps:stop and run:stop.
 """
 
+import shlex
 from typing import Optional
 
 from minidokku.build import tree
+from minidokku.build.builders import HEROKUISH, command_argv
 from minidokku.errors import ValidationError
 from minidokku.records import docker_options, names, properties
+from minidokku.records.releases import Release
 from minidokku.runtime.scheduler import STOP_GRACE_SECONDS
 from minidokku.state import Store
 
 FAMILY = "ps"
 RESTART_POLICY, RESTORE, STOP_TIMEOUT = "restart-policy", "restore", "stop-timeout-seconds"
 PROCFILE_PATH, SKIP_DEPLOY = "procfile-path", "skip-deploy"
-KEYS = (PROCFILE_PATH, RESTART_POLICY, RESTORE, SKIP_DEPLOY, STOP_TIMEOUT)
+START_CMD, DOCKERFILE_START_CMD = "start-cmd", "dockerfile-start-cmd"
+KEYS = (DOCKERFILE_START_CMD, PROCFILE_PATH, RESTART_POLICY, RESTORE, SKIP_DEPLOY, START_CMD, STOP_TIMEOUT)
 GLOBAL_KEYS = (PROCFILE_PATH, RESTART_POLICY, SKIP_DEPLOY, STOP_TIMEOUT)  # as Dokku: restore is per app only
 DEFAULTS = {
+    DOCKERFILE_START_CMD: "",
     PROCFILE_PATH: tree.PROCFILE,
     RESTART_POLICY: "on-failure:10",
     RESTORE: "true",
     SKIP_DEPLOY: "false",
+    START_CMD: "",
     STOP_TIMEOUT: str(STOP_GRACE_SECONDS),
 }
 MAX_STOP_TIMEOUT = 600  # a stop (ps:stop, run:stop, a retirement) waits at most ten minutes
+MAX_START_CMD = 4096  # characters of a start-cmd or dockerfile-start-cmd
 
 
 def get(store: Store, app: Optional[str], key: str) -> str:
@@ -71,6 +79,19 @@ def restores(store: Store, app: str) -> bool:
     return not is_stopped(store, app) and computed(store, app, RESTORE) == "true"
 
 
+def container_command(store: Store, app: str, release: Release, process_type: str) -> Optional[list[str]]:
+    """The Cmd a process container of the release runs (None: the image's own). As Dokku's
+    docker-local scheduler: a buildpack-built app's start-cmd replaces the Procfile command of
+    every process type (run as a Procfile command is, by bash behind /exec); any other app's
+    dockerfile-start-cmd, split into words as a shell would (no expansion), replaces the
+    Procfile command or the image's CMD of every process type, behind the image's ENTRYPOINT."""
+    if release.builder == HEROKUISH:
+        start_cmd = get(store, app, START_CMD)
+        return command_argv(HEROKUISH, start_cmd) if start_cmd else release.command(process_type)
+    dockerfile_start_cmd = get(store, app, DOCKERFILE_START_CMD)
+    return shlex.split(dockerfile_start_cmd) if dockerfile_start_cmd else release.command(process_type)
+
+
 def set_property(store: Store, app: Optional[str], key: str, value: str) -> None:
     """`ps:set APP|--global KEY [VALUE]` (app None: --global); an empty value restores the default."""
     known = KEYS if app is not None else GLOBAL_KEYS
@@ -91,6 +112,22 @@ def _validate(key: str, value: str) -> None:
         raise ValidationError(f"{key} must be true or false, not {value[:20]!r}")
     elif key == STOP_TIMEOUT and (not names.is_whole_number(value) or int(value) > MAX_STOP_TIMEOUT):
         raise ValidationError(f"stop-timeout-seconds must be a whole number from 0 to {MAX_STOP_TIMEOUT}")
+    elif key in (START_CMD, DOCKERFILE_START_CMD):
+        _validate_command(key, value)
+
+
+def _validate_command(key: str, value: str) -> None:
+    if len(value) > MAX_START_CMD:
+        raise ValidationError(f"{key} must be at most {MAX_START_CMD} characters")
+    if any(char in value for char in "\0\r\n"):
+        raise ValidationError(f"{key} must be one line, without NUL")
+    if not value.strip():
+        raise ValidationError(f"{key} must have a word; an empty value clears it")
+    if key == DOCKERFILE_START_CMD:
+        try:
+            shlex.split(value)
+        except ValueError as error:  # an unclosed quote, a trailing backslash
+            raise ValidationError(f"{key} cannot be split into words: {error}") from None
 
 
 def is_stopped(store: Store, app: str) -> bool:

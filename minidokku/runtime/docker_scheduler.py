@@ -121,10 +121,12 @@ class DockerScheduler:
         *,
         limits: resources.Limits,
         log_max_size: Optional[str] = None,
+        command: Optional[list[str]],
     ) -> Container:
         """Starts one container, bounded by limits; web publishes its PORT (and extra_ports, for
         `ports:add` mappings to other container ports) on 127.0.0.1. log_max_size: the json-file
-        log's size before it rotates (`20m`, or UNLIMITED), None for the default."""
+        log's size before it rotates (`20m`, or UNLIMITED), None for the default. command: its
+        Cmd, None for the image's own."""
         dyno = f"{process_type}.{index}"
         environment = dict(release.config, DYNO=dyno)
         if process_type == "web":
@@ -145,7 +147,6 @@ class DockerScheduler:
         }
         if log_max_size:
             config["HostConfig"]["LogConfig"] = _log_config(log_max_size)
-        command = release.command(process_type)
         if command:
             config["Cmd"] = command
         if process_type == "web":

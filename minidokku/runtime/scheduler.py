@@ -141,10 +141,12 @@ class Scheduler(Protocol):
         *,
         limits: resources.Limits,
         log_max_size: Optional[str] = None,
+        command: Optional[list[str]],
     ) -> Container:
         """Starts dyno `process_type.index` of the release under an upcoming name; web publishes
         its PORT (and extra_ports) where the proxy reaches it. log_max_size: the size at which
-        its log rotates (`20m`, or UNLIMITED_LOGS), None for the scheduler's default."""
+        its log rotates (`20m`, or UNLIMITED_LOGS), None for the scheduler's default. command:
+        its Cmd (ps_settings.container_command), None for the image's own."""
 
     def restart(self, container: Container) -> Container:
         """Starts a stopped container again (its port may change)."""

@@ -48,7 +48,13 @@ def test_buildpack_build_makes_an_image_that_serves_catmeow(engine, tmp_path, ap
         release = Release(1, sha, result.image_id, result.processes, "test", 0.0, config={"MEOW": "1"})
         scheduler = DockerScheduler(engine, apps_network)
         container = scheduler.start(
-            app, release, "web", 1, docker_options.DockerOptions(), limits=resources.PROCESS_DEFAULTS
+            app,
+            release,
+            "web",
+            1,
+            docker_options.DockerOptions(),
+            limits=resources.PROCESS_DEFAULTS,
+            command=release.command("web"),
         )
         checks.run_all(scheduler, [(container, [checks.Check("answers HTTP", listening=True)])])
         assert requests.get(f"http://127.0.0.1:{container.host_port}/", timeout=5).text == "Cat dreams meow.."

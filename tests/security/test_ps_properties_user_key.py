@@ -1,8 +1,10 @@
-"""`ps:set APP procfile-path` (and skip-deploy) against a user key with an app of its own: the path is attacker
-input, and so is the pushed tree it names a file of. A path that leaves the tree, an option-like
-value, `--global` and another app (skip-deploy's too) are refused with one line that changes nothing; a link at the
-path (to /etc/passwd) is refused at the push, and a path through a linked folder of the tree reads
-no host file."""
+"""`ps:set APP procfile-path` (and skip-deploy, start-cmd, dockerfile-start-cmd) against a user key with an app of
+its own: the path is attacker input, and so is the pushed tree it names a file of. A path that leaves the tree, an
+option-like value, `--global` and another app (skip-deploy's and the start commands' too) are refused with one line
+that changes nothing; a link at the path (to /etc/passwd) is refused at the push, and a path through a linked folder
+of the tree reads no host file. A start command is what the app's own containers run (its own code, as its Procfile
+is): the key sets it on its own app, a value that is not one bounded line (or, for dockerfile-start-cmd, cannot be
+split into words) is refused."""
 
 import pytest
 from helpers import APPS, commit_all, make_git_repo
@@ -44,6 +46,14 @@ def refused_without_change(platform, engine, user_key, words, message):
         (("ps:set", "--global", "skip-deploy", "true"), "ps:set is for admin keys only"),
         (("ps:set", VICTIM, "skip-deploy", "true"), f"App {VICTIM} does not exist"),
         (("ps:set", OWN, "skip-deploy", "--", "-x"), "skip-deploy must be true or false"),
+        (("ps:set", "--global", "start-cmd", "sh -c id"), "ps:set is for admin keys only"),
+        (("ps:set", "--global", "dockerfile-start-cmd", "sh -c id"), "ps:set is for admin keys only"),
+        (("ps:set", VICTIM, "start-cmd", "sh -c 'cat /app/ENV'"), f"App {VICTIM} does not exist"),
+        (("ps:set", VICTIM, "dockerfile-start-cmd", "sh -c id"), f"App {VICTIM} does not exist"),
+        (("ps:report", VICTIM, "--ps-start-cmd"), f"App {VICTIM} does not exist"),
+        (("ps:set", OWN, "start-cmd", "serve\nrm -rf /"), "start-cmd must be one line"),
+        (("ps:set", OWN, "start-cmd", "x" * 5000), "start-cmd must be at most 4096 characters"),
+        (("ps:set", OWN, "dockerfile-start-cmd", "'unclosed"), "dockerfile-start-cmd cannot be split into words"),
     ],
 )  # fmt: skip
 def test_a_procfile_path_out_of_the_tree_global_or_of_another_app_is_refused(
@@ -57,6 +67,14 @@ def test_the_user_key_sets_its_own_apps_procfile_path_and_the_victims_keeps_the_
     assert user_key.ssh(quoted("ps:report", OWN, "--ps-computed-procfile-path")).stdout == ".dokku/Procfile\n"
     assert platform.dokku("ps:report", VICTIM, "--ps-computed-procfile-path").stdout == "Procfile\n"
     assert user_key.ssh(quoted("ps:set", OWN, "procfile-path")).returncode == 0
+
+
+def test_the_user_key_sets_its_own_apps_start_cmd_and_the_victims_stays_unset(platform, user_key):
+    assert user_key.ssh(quoted("ps:set", OWN, "start-cmd", "python app.py --port $PORT")).returncode == 0
+    assert user_key.ssh(quoted("ps:report", OWN, "--ps-computed-start-cmd")).stdout == "python app.py --port $PORT\n"
+    assert platform.dokku("ps:report", VICTIM, "--ps-start-cmd").stdout == "\n"
+    assert user_key.ssh(quoted("ps:set", OWN, "start-cmd")).returncode == 0
+    assert user_key.ssh(quoted("ps:report", OWN, "--ps-start-cmd")).stdout == "\n"
 
 
 def test_a_procfile_path_that_is_a_link_to_a_host_file_is_refused_at_the_push(platform, engine, user_key, tmp_path):

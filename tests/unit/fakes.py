@@ -52,6 +52,7 @@ class FakeScheduler:
         self.started: list[Container] = []  # every container ever started, as it started
         self.configs: dict[str, dict[str, str]] = {}  # container id -> the config it started with
         self.log_sizes: dict[str, Optional[str]] = {}  # container id -> the log_max_size it started with
+        self.commands: dict[str, Optional[list[str]]] = {}  # container id -> the Cmd it started with
         self.grace: list[int] = []  # the grace of each stop and retire, in order
         self.retired: list[str] = []  # names of the containers retired, in order
         self.failing_releases: set[str] = set()  # their containers exit at once (status 1)
@@ -100,6 +101,7 @@ class FakeScheduler:
         *,
         limits: resources.Limits,
         log_max_size: Optional[str] = None,
+        command: Optional[list[str]],
     ) -> Container:
         number = next(self._ids)
         host_ports = {}
@@ -121,6 +123,7 @@ class FakeScheduler:
         self.started.append(container)
         self.configs[container.id] = dict(release.config)
         self.log_sizes[container.id] = log_max_size
+        self.commands[container.id] = command
         self.journal.append(("start", container.name))
         return container
 

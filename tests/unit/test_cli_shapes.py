@@ -48,8 +48,8 @@ SETTINGS = [
         ["ps:set", "catmeow", "nosuch", "1"],
         1,
         [
-            " !     unknown ps property 'nosuch'; known: procfile-path, restart-policy, restore, skip-deploy, "
-            "stop-timeout-seconds",
+            " !     unknown ps property 'nosuch'; known: dockerfile-start-cmd, procfile-path, restart-policy, "
+            "restore, skip-deploy, start-cmd, stop-timeout-seconds",
         ],
     ),
     (
@@ -99,6 +99,13 @@ SETTINGS = [
         0,
         [
             "-----> Setting restart-policy to unless-stopped",
+        ],
+    ),
+    (
+        ["ps:set", "catmeow", "start-cmd", "gunicorn catmeow:app"],
+        0,
+        [
+            "-----> Setting start-cmd to gunicorn catmeow:app",
         ],
     ),
     (
@@ -281,6 +288,10 @@ REPORTS = [
             "       Ps computed stop timeout seconds:  10",
             "       Ps global stop timeout seconds:    ",
             "       Ps stop timeout seconds:           ",
+            "       Ps computed dockerfile start cmd:  ",
+            "       Ps dockerfile start cmd:           ",
+            "       Ps computed start cmd:             gunicorn catmeow:app",
+            "       Ps start cmd:                      gunicorn catmeow:app",
             "       Running:                           false",
             "       Restore:                           true",
         ],

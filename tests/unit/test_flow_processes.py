@@ -85,7 +85,9 @@ def test_restore_after_a_reboot_starts_the_recorded_containers_and_routes_to_the
 
 def test_restore_removes_what_a_killed_deploy_had_started(flow):
     v1 = releases.current(flow.ctx.store, APP)
-    stray = flow.scheduler.start(flow.ctx.docker_name(APP), replace(v1, number=2), "web", 1, None, limits=None)
+    stray = flow.scheduler.start(
+        flow.ctx.docker_name(APP), replace(v1, number=2), "web", 1, None, limits=None, command=None
+    )
     assert processes.restore(flow.ctx, APP) == "rerouted, 1 containers outside v1 removed"
     assert flow.scheduler.retired == [f"cat.web.1.retiring-{stray.id}"]
     assert flow.scheduler.names(APP) == ["cat.web.1", "cat.worker.1"]
@@ -106,7 +108,7 @@ def test_restore_removes_the_containers_of_a_first_deploy_that_never_finished(tm
         flow.ctx.store, "dog", "a" * 40, "sha256:one", "Deploy", {}, flow.built("sha256:one")
     )
     for process_type in ("web", "worker"):  # the deploy was killed while checking them
-        flow.scheduler.start("dog", never_recorded, process_type, 1, None, limits=None)
+        flow.scheduler.start("dog", never_recorded, process_type, 1, None, limits=None, command=None)
     assert processes.restore(flow.ctx, "dog") == "2 containers of a deploy that never finished removed"
     assert flow.scheduler.containers("dog") == []
     assert flow.proxy.removed == ["dog"]

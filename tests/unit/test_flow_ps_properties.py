@@ -76,7 +76,13 @@ def test_restore_false_keeps_ps_restore_from_bringing_the_app_back(flow):
         (APP, "stop-timeout-seconds", "-1", "from 0 to 600"),
         (APP, "restart-policy", "sometimes", "restart policy"),
         (None, "restore", "false", "unknown global ps property 'restore'"),
-        (APP, "start-cmd", "x", "unknown ps property 'start-cmd'"),
+        (None, "start-cmd", "x", "unknown global ps property 'start-cmd'"),
+        (None, "dockerfile-start-cmd", "x", "unknown global ps property 'dockerfile-start-cmd'"),
+        (APP, "start-cmd", "node a.js\nrm -rf /", "one line"),
+        (APP, "start-cmd", "node\0", "without NUL"),
+        (APP, "start-cmd", "x" * 4097, "at most 4096 characters"),
+        (APP, "dockerfile-start-cmd", "'unclosed", "cannot be split into words"),
+        (APP, "dockerfile-start-cmd", "   ", "must have a word"),
     ],
 )
 def test_a_bad_ps_value_is_refused_and_nothing_is_stored(flow, app, key, value, message):

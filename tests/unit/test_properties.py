@@ -94,7 +94,7 @@ def test_an_invalid_restart_policy_is_refused_and_the_old_one_kept(tmp_path, val
 @pytest.mark.parametrize("key", ["restart_policy", "running", "procfile_path"])
 def test_an_unknown_ps_property_is_refused_naming_the_known_ones(tmp_path, key):
     store = Store(tmp_path)
-    with pytest.raises(ValidationError, match=f"unknown ps property '{key}'; known: procfile-path, restart-policy"):
+    with pytest.raises(ValidationError, match=f"unknown ps property '{key}'; known: dockerfile-start-cmd, "):
         ps_settings.set_property(store, APP, key, "false")
     assert properties.read_all(store, APP, ps_settings.FAMILY) == {}
 
