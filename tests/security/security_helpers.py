@@ -16,12 +16,13 @@ LOCK_MESSAGE = "is locked by another deploy or command"
 def state_of(platform, engine) -> dict[str, str]:
     """Every file under the root (a hash of its content) and the containers each app serves
     with. Left out: the audit trail, which records failed attempts too (see new_events), the
-    build records (APP/builds/, which record failed deploys too), the lock files a command
+    build records (APP/builds/, which record failed deploys too) and what a failed deploy's
+    containers printed (APP/FAILED_LOGS, logs:failed), the lock files a command
     takes and leaves, and containers retiring after an earlier deploy."""
     state = {}
     for path in sorted(platform.root.rglob("*")):
         relative = path.relative_to(platform.root).as_posix()
-        if relative == "EVENTS" or path.name == ".lock" or relative.split("/")[1:2] == ["builds"]:
+        if relative == "EVENTS" or path.name == ".lock" or relative.split("/")[1:2] in (["builds"], ["FAILED_LOGS"]):
             continue
         if path.is_symlink():
             state[relative] = f"link {path.readlink()}"
