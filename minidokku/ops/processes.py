@@ -107,10 +107,20 @@ def start(ctx: Context, app: str) -> Release:
         return deploy.restart(ctx, app)
 
 
-def restart(ctx: Context, app: str) -> Release:
+def restart(ctx: Context, app: str, process_type: str = "") -> Release:
+    """Runs the app's containers (or only those of process_type) again, without downtime."""
     apps.require(ctx, app)
     with deploy.exclusive(ctx, app):
-        return deploy.restart(ctx, app)
+        if process_type:
+            deploy.require_deployed(ctx, app)
+            running = counts(ctx, app)
+            if process_type not in running:
+                raise ValidationError(f"{app} has no process type {process_type} (it has {', '.join(running)})")
+            if not running[process_type]:
+                raise ValidationError(f"{app} runs no {process_type} container (ps:scale {app} {process_type}=1)")
+            if ps_settings.is_stopped(ctx.store, app):
+                raise ValidationError(f"{app} is stopped; `dokku ps:start {app}` starts all its processes")
+        return deploy.restart(ctx, app, process_type)
 
 
 def restore(ctx: Context, app: str) -> Optional[str]:
