@@ -1,5 +1,5 @@
-"""Dokku's argument forms of ps:start|stop|restart|rebuild (`--parallel N`, `ps:restart APP
-PROCESS_NAME`) and docker-options:list, as a script sends them."""
+"""Dokku's argument forms of ps:start|stop|restart|rebuild (`--parallel N`, `ps:restart --all PROCESS_NAME`)
+and docker-options:list, as a script sends them (ps:restart APP PROCESS_NAME: test_flow_processes.py)."""
 
 import os
 import threading
@@ -7,55 +7,11 @@ import time
 
 import pytest
 from click.testing import CliRunner
-from fakes import FakeScheduler, make_flow
+from fakes import FakeScheduler
 
 from minidokku import context
 from minidokku.cli import cli
-from minidokku.errors import ValidationError
-from minidokku.ops import processes
 from minidokku.runtime import at_once
-
-APP = "cat"
-
-
-@pytest.fixture
-def flow(tmp_path, monkeypatch):
-    flow = make_flow(tmp_path / "root", monkeypatch)
-    flow.create_app(APP)
-    flow.deploy(APP, flow.built("sha256:one"))
-    flow.journal.clear()
-    return flow
-
-
-def _ids(flow) -> dict[str, str]:
-    return {c.dyno: c.id for c in flow.scheduler.containers(APP) if not c.retiring}
-
-
-def test_restarting_one_process_type_replaces_its_containers_and_leaves_web_serving(flow):
-    before, routes = _ids(flow), list(flow.proxy.routes[APP])
-    processes.restart(flow.ctx, APP, "worker")
-    after = _ids(flow)
-    assert after["web.1"] == before["web.1"] and after["worker.1"] != before["worker.1"]
-    assert flow.scheduler.names(APP) == ["cat.web.1", "cat.worker.1"]
-    assert flow.proxy.routes[APP] == routes and not [e for e in flow.journal if e[0] == "route"]
-
-
-def test_restarting_web_alone_routes_to_its_new_containers(flow):
-    before = _ids(flow)
-    processes.restart(flow.ctx, APP, "web")
-    after = _ids(flow)
-    assert after["worker.1"] == before["worker.1"] and after["web.1"] != before["web.1"]
-    assert flow.proxy.routes[APP] == [after["web.1"]]
-
-
-def test_an_unknown_or_stopped_process_type_is_refused_and_nothing_restarts(flow):
-    with pytest.raises(ValidationError, match=r"^cat has no process type clock \(it has web, worker\)$"):
-        processes.restart(flow.ctx, APP, "clock")
-    processes.stop(flow.ctx, APP)
-    flow.journal.clear()
-    with pytest.raises(ValidationError, match="cat is stopped"):
-        processes.restart(flow.ctx, APP, "worker")
-    assert flow.journal == []
 
 
 @pytest.fixture
