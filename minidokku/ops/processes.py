@@ -11,7 +11,7 @@ from minidokku.access import rules
 from minidokku.context import Context
 from minidokku.errors import ValidationError
 from minidokku.ops import apps, deploy
-from minidokku.records import ps_settings, releases, scale
+from minidokku.records import procfile, ps_settings, releases, scale
 from minidokku.records.releases import Release
 from minidokku.runtime.scheduler import Container
 
@@ -112,6 +112,7 @@ def restart(ctx: Context, app: str, process_type: str = "") -> Release:
     apps.require(ctx, app)
     with deploy.exclusive(ctx, app):
         if process_type:
+            procfile.validate_process_type(process_type)
             deploy.require_deployed(ctx, app)
             running = counts(ctx, app)
             if process_type not in running:

@@ -30,6 +30,11 @@ def dokku(tmp_path, monkeypatch):
 def test_ps_restart_of_an_unknown_process_type_is_one_line(dokku):
     result = dokku("ps:restart", "catmeow", "clock")
     assert (result.exit_code, result.stderr) == (1, " !     catmeow has not been deployed yet\n")
+    result = dokku("ps:restart", "catmeow", "web\n-----> Done")
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert (
+        result.stderr.startswith(" !     invalid process type 'web\\n-----> Done'") and result.stderr.count("\n") == 1
+    )
     result = dokku("ps:restart", "--all", "web")
     assert (result.exit_code, result.stderr) == (1, " !     a process type goes with an app name, not --all\n")
 
