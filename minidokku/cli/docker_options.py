@@ -1,4 +1,4 @@
-"""docker-options:add, remove, clear, report: container options per phase (build, deploy, run)."""
+"""docker-options:add, remove, clear, list, report: container options per phase (build, deploy, run)."""
 
 import functools
 from typing import Optional
@@ -55,6 +55,22 @@ def clear(ctx: Context, is_global: bool, args) -> None:
     app = None if is_global else apps.require(ctx, args[0])
     phases = validate_phases(args[app_args]) if len(args) > app_args else list(PHASES)
     docker_options.clear(ctx.store, app, phases)
+
+
+@command("docker-options:list", scope=Scope.APP, changes=False)
+@click.option("--phase", help="build, deploy or run (required).")
+@click.option("--process", help="Not kept here: options are the app's, for every process type.")
+@click.argument("app")
+@click.pass_obj
+def list_(ctx: Context, phase: Optional[str], process: Optional[str], app: str) -> None:
+    """Shows the app's options for one phase, one a line. Example: dokku docker-options:list catmeow --phase deploy"""
+    apps.require(ctx, app)
+    if phase not in PHASES:
+        raise ValidationError(f"give --phase with one of {', '.join(PHASES)}")
+    if process is not None:
+        raise ValidationError("docker options are kept per app (every process type gets them), not per process")
+    for line in docker_options.lines(ctx.store, app, phase):
+        click.echo(line)
 
 
 def _report_rows(ctx: Context, app: Optional[str]) -> list[Row]:

@@ -2,6 +2,7 @@
 
 import functools
 import json
+import os
 from collections.abc import Callable
 from typing import Optional
 
@@ -58,19 +59,49 @@ def inspect(ctx: Context, app: str) -> None:
     click.echo(json.dumps(processes.inspect(ctx, app), sort_keys=True, indent=4))
 
 
-def _for_app_or_all(name: str, action: Callable[[Context, str], object], help: str, all_at_once: bool = False):
-    """`NAME APP|--all`; with --all every app is tried (all_at_once: each in a thread of its own,
-    so that one app's stop-timeout-seconds holds no other) and the failures listed."""
+PARALLEL_AT_MOST = at_once.AT_MOST  # --parallel N: 1..this, or -1 for the number of CPUs
 
-    @click.argument("app", required=False)
-    @click.option("--all", "every", is_flag=True, help="Every app.")
+
+def _parallel(value: Optional[int]) -> Optional[int]:
+    """--parallel's N as a number of apps at once (None: not given)."""
+    if value is None:
+        return None
+    if value == -1:
+        return min(os.cpu_count() or 1, PARALLEL_AT_MOST)
+    if not 1 <= value <= PARALLEL_AT_MOST:
+        raise ValidationError(f"--parallel takes 1 to {PARALLEL_AT_MOST} apps at once, or -1 for one per CPU")
+    return value
+
+
+def _for_app_or_all(
+    name: str,
+    action: Callable[..., object],
+    help: str,
+    all_at_once: bool = False,
+    with_process: bool = False,
+):
+    """`NAME [--parallel N] APP|--all` (with_process: `APP [PROCESS_NAME]`, passed on as
+    process_type); with --all every app is tried, --parallel N of them at once (by default one
+    after another, or, all_at_once, each in a thread of its own, so that one app's
+    stop-timeout-seconds holds no other), and the failures listed."""
+
     @click.pass_obj
-    def act(ctx: Context, app: Optional[str], every: bool) -> None:
+    def act(ctx: Context, app: Optional[str], every: bool, parallel: Optional[int], process_types: str = "") -> None:
+        if with_process and every and app and not process_types:  # `--all PROCESS_NAME`: the one word is a process type
+            app, process_types = None, app
         if bool(app) == every:
             raise ValidationError("give an app name or --all")
+        at_most = _parallel(parallel)
         if app:
-            action(ctx, app)
+            if at_most is not None:
+                raise ValidationError("--parallel goes with --all")
+            if with_process:
+                action(ctx, app, process_types)
+            else:
+                action(ctx, app)
             return
+        if process_types:
+            raise ValidationError("a process type goes with an app name, not --all")
 
         def attempt(each: str) -> bool:
             try:
@@ -81,17 +112,26 @@ def _for_app_or_all(name: str, action: Callable[[Context, str], object], help: s
             return True
 
         every_app = apps.list_apps(ctx)
-        done = at_once.each(attempt, every_app) if all_at_once else [attempt(each) for each in every_app]
+        done = at_once.each(attempt, every_app, at_most or (at_once.AT_MOST if all_at_once else 1))
         failed = [each for each, ok in zip(every_app, done) if not ok]
         if failed:
             raise DeployFailed(f"failed for {', '.join(failed)}")
 
+    if with_process:  # the innermost decorator: the argument after APP
+        act = click.argument("process_types", required=False, default="")(act)
+    act = click.option("--parallel", type=int, default=None, help="With --all: N apps at once (-1: one per CPU).")(act)
+    act = click.option("--all", "every", is_flag=True, help="Every app.")(act)
+    act = click.argument("app", required=False)(act)
     return command(name, scope=Scope.APP, changes=True, help=help)(act)
 
 
 start = _for_app_or_all("ps:start", processes.start, "Starts the app's processes. Example: dokku ps:start catmeow")
 restart = _for_app_or_all(
-    "ps:restart", processes.restart, "Restarts the app's processes without downtime. Example: dokku ps:restart catmeow"
+    "ps:restart",
+    processes.restart,
+    "Restarts the app's processes (or those of one process type) without downtime. "
+    "Example: dokku ps:restart catmeow worker",
+    with_process=True,
 )
 rebuild = _for_app_or_all(
     "ps:rebuild", push.rebuild, "Builds the last pushed commit again and deploys it. Example: dokku ps:rebuild catmeow"

@@ -120,19 +120,21 @@ def rollback(ctx: Context, app: str, target_name: str = "") -> Release:
     return deploy_release(ctx, app, release)
 
 
-def restart(ctx: Context, app: str) -> Release:
-    """Runs the current release again in fresh containers (ps:restart, ps:scale, ps:start)."""
-    return deploy_release(ctx, app, require_deployed(ctx, app), new_release=False)
+def restart(ctx: Context, app: str, only: str = "") -> Release:
+    """Runs the current release again in fresh containers (ps:restart, ps:scale, ps:start); only:
+    those of that process type (one the release runs), the others left as they are."""
+    return deploy_release(ctx, app, require_deployed(ctx, app), new_release=False, only=only)
 
 
-def deploy_release(ctx: Context, app: str, release: Release, new_release: bool = True) -> Release:
+def deploy_release(ctx: Context, app: str, release: Release, new_release: bool = True, only: str = "") -> Release:
     """Runs release (its config is the app's; its containers get the global config under it) and
-    moves traffic to it; recorded as the app's current release when new_release."""
+    moves traffic to it; recorded as the app's current release when new_release. only (a restart
+    of the current release): the containers of that process type alone are replaced."""
     with build_records.recorded(ctx, app, build_kinds.DEPLOY):
-        return _deploy_release(ctx, app, release, new_release)
+        return _deploy_release(ctx, app, release, new_release, only)
 
 
-def _deploy_release(ctx: Context, app: str, release: Release, new_release: bool) -> Release:
+def _deploy_release(ctx: Context, app: str, release: Release, new_release: bool, only: str) -> Release:
     recorded, release = release, replace(release, config=envfile.with_global(ctx.store, release.config))
     triggers.fire(ctx, "pre-deploy", app, release.name)
     if new_release:
@@ -144,6 +146,11 @@ def _deploy_release(ctx: Context, app: str, release: Release, new_release: bool)
     # retiring ones whose retirement never ran (a killed deploy, a reboot) go with the old ones
     stale = [c for c in present if c.retiring]
     old = [c for c in present if not c.retiring]
+    routes = only in ("", "web")  # a restart of only another type leaves nginx on the web containers that serve
+    kept_web = [] if routes else [c for c in old if c.process_type == "web"]
+    if only:
+        counts = {only: counts[only]}
+        old = [c for c in old if c.process_type == only]
     without_zero_downtime = [c for c in old if checks.mode(ctx.store, app, c.process_type) == "disabled"]
     ctx.scheduler.retire([c.id for c in without_zero_downtime])
     old = [c for c in old if c not in without_zero_downtime]
@@ -151,7 +158,8 @@ def _deploy_release(ctx: Context, app: str, release: Release, new_release: bool)
     web = [c for c in new if c.process_type == "web"]
     try:
         _check(ctx, app, release, new)
-        ctx.proxy.route(app, web, release)
+        if routes:
+            ctx.proxy.route(app, web, release)
     except BaseException:  # whatever stops the deploy (even ^C), the new containers go
         try:
             logs.record_failed(ctx, app, new)  # what they printed stays, for logs:failed
@@ -169,7 +177,7 @@ def _deploy_release(ctx: Context, app: str, release: Release, new_release: bool)
     if new_release:
         _prune_images(ctx, app)
         tasks.postdeploy(ctx, app, release)
-    triggers.fire(ctx, "post-deploy", app, *proxy.internal_address(web), release.name)
+    triggers.fire(ctx, "post-deploy", app, *proxy.internal_address(web or kept_web), release.name)
     ctx.out.section("Application deployed:")
     ctx.out.info(ctx.proxy.url(app))
     return recorded

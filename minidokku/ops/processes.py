@@ -11,7 +11,7 @@ from minidokku.access import rules
 from minidokku.context import Context
 from minidokku.errors import ValidationError
 from minidokku.ops import apps, deploy
-from minidokku.records import ps_settings, releases, scale
+from minidokku.records import procfile, ps_settings, releases, scale
 from minidokku.records.releases import Release
 from minidokku.runtime.scheduler import Container
 
@@ -107,10 +107,21 @@ def start(ctx: Context, app: str) -> Release:
         return deploy.restart(ctx, app)
 
 
-def restart(ctx: Context, app: str) -> Release:
+def restart(ctx: Context, app: str, process_type: str = "") -> Release:
+    """Runs the app's containers (or only those of process_type) again, without downtime."""
     apps.require(ctx, app)
     with deploy.exclusive(ctx, app):
-        return deploy.restart(ctx, app)
+        if process_type:
+            procfile.validate_process_type(process_type)
+            deploy.require_deployed(ctx, app)
+            running = counts(ctx, app)
+            if process_type not in running:
+                raise ValidationError(f"{app} has no process type {process_type} (it has {', '.join(running)})")
+            if not running[process_type]:
+                raise ValidationError(f"{app} runs no {process_type} container (ps:scale {app} {process_type}=1)")
+            if ps_settings.is_stopped(ctx.store, app):
+                raise ValidationError(f"{app} is stopped; `dokku ps:start {app}` starts all its processes")
+        return deploy.restart(ctx, app, process_type)
 
 
 def restore(ctx: Context, app: str) -> Optional[str]:

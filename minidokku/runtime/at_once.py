@@ -13,11 +13,11 @@ Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 
-def each(work: Callable[[Item], Result], items: Sequence[Item]) -> list[Result]:
-    """work(item) for every item, each in a thread of its own (AT_MOST at a time), in order of
-    items; raises the first item's error once every one has ended."""
-    if len(items) <= 1:
+def each(work: Callable[[Item], Result], items: Sequence[Item], at_most: int = AT_MOST) -> list[Result]:
+    """work(item) for every item, each in a thread of its own (at_most, at most AT_MOST, at a
+    time), in order of items; raises the first item's error once every one has ended."""
+    if len(items) <= 1 or at_most <= 1:
         return [work(item) for item in items]
-    with ThreadPoolExecutor(max_workers=min(len(items), AT_MOST)) as pool:
+    with ThreadPoolExecutor(max_workers=min(len(items), at_most, AT_MOST)) as pool:
         futures = [pool.submit(work, item) for item in items]
     return [future.result() for future in futures]

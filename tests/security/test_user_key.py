@@ -52,7 +52,7 @@ ON_A_GRANTED_APP = {
     "certs:add", "certs:generate", "certs:remove", "certs:report", "certs:show", "certs:update",
     "checks:disable", "checks:enable", "checks:report", "checks:run", "checks:set", "checks:skip", "cleanup",
     "config:bundle", "config:clear", "config:export", "config:get", "config:import", "config:keys", "config:set",
-    "config:show", "config:unset",
+    "config:show", "config:unset", "docker-options:list",
     "domains:add", "domains:clear", "domains:disable", "domains:enable", "domains:remove", "domains:report",
     "domains:reset",
     "domains:set",

@@ -23,7 +23,7 @@ NOT_RECORDED = {
     "builds:info", "builds:list", "builds:output", "builds:report",
     "certs:report", "certs:show", "checks:report", "config:bundle", "config:export", "config:get", "config:keys",
     "config:show",
-    "docker-options:report",
+    "docker-options:list", "docker-options:report",
     "domains:report", "events", "events:list", "git:auth-status", "git:public-key", "git:report", "help", "logs",
     "logs:failed", "logs:report", "nginx:access-logs", "nginx:error-logs", "nginx:report", "nginx:show-config",
     "nginx:validate-config",

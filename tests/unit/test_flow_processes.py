@@ -1,4 +1,4 @@
-"""ps:scale, ps:stop, ps:start and ps:restore on a fake scheduler and proxy."""
+"""ps:scale, ps:stop, ps:start, ps:restart of one process type and ps:restore on a fake scheduler and proxy."""
 
 from dataclasses import replace
 
@@ -112,3 +112,34 @@ def test_restore_removes_the_containers_of_a_first_deploy_that_never_finished(tm
     assert processes.restore(flow.ctx, "dog") == "2 containers of a deploy that never finished removed"
     assert flow.scheduler.containers("dog") == []
     assert flow.proxy.removed == ["dog"]
+
+
+def _ids(flow) -> dict[str, str]:
+    return {c.dyno: c.id for c in flow.scheduler.containers(APP) if not c.retiring}
+
+
+def test_restarting_one_process_type_replaces_its_containers_and_leaves_web_serving(flow):
+    before, routes = _ids(flow), list(flow.proxy.routes[APP])
+    processes.restart(flow.ctx, APP, "worker")
+    after = _ids(flow)
+    assert after["web.1"] == before["web.1"] and after["worker.1"] != before["worker.1"]
+    assert flow.scheduler.names(APP) == ["cat.web.1", "cat.worker.1"]
+    assert flow.proxy.routes[APP] == routes and not [e for e in flow.journal if e[0] == "route"]
+
+
+def test_restarting_web_alone_routes_to_its_new_containers(flow):
+    before = _ids(flow)
+    processes.restart(flow.ctx, APP, "web")
+    after = _ids(flow)
+    assert after["worker.1"] == before["worker.1"] and after["web.1"] != before["web.1"]
+    assert flow.proxy.routes[APP] == [after["web.1"]]
+
+
+def test_an_unknown_or_stopped_process_type_is_refused_and_nothing_restarts(flow):
+    with pytest.raises(ValidationError, match=r"^cat has no process type clock \(it has web, worker\)$"):
+        processes.restart(flow.ctx, APP, "clock")
+    processes.stop(flow.ctx, APP)
+    flow.journal.clear()
+    with pytest.raises(ValidationError, match="cat is stopped"):
+        processes.restart(flow.ctx, APP, "worker")
+    assert flow.journal == []
