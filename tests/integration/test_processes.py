@@ -221,3 +221,25 @@ def test_logs_failed_shows_what_the_failed_deploys_containers_printed(platform, 
     assert failed.returncode != 0
     wait_until_serving(platform, HOST, "hello from web.1")  # the old release serves on
     assert "worker tick from worker.1" in platform.dokku("logs:failed", "procs").stdout
+
+
+def test_restarting_one_process_type_replaces_only_its_containers_and_web_serves_on(platform, engine, tmp_path):
+    deploy_procs(platform, tmp_path)
+    before = {
+        c["Labels"][labels.DYNO]: c["Id"] for c in containers(engine, platform) if "retiring" not in c["Names"][0]
+    }
+
+    restarted = platform.dokku("ps:restart", "procs", "worker")
+
+    assert restarted.returncode == 0, restarted.stderr
+    after = {
+        c["Labels"][labels.DYNO]: c["Id"]
+        for c in containers(engine, platform)
+        if "retiring" not in c["Names"][0] and c["State"] == "running"
+    }
+    assert set(after) == {"web.1", "worker.1"}
+    assert after["web.1"] == before["web.1"], "the web container is not touched"
+    assert after["worker.1"] != before["worker.1"], "the worker is a new container"
+    wait_until_serving(platform, HOST, "hello from web.1")
+    unknown = platform.dokku("ps:restart", "procs", "clock", check=False)
+    assert unknown.returncode == 1 and unknown.stderr.startswith(" !     "), unknown.stderr
