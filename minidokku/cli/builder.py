@@ -4,15 +4,12 @@ app-json:set|report (Dokku's): the builders' properties, per app or `--global`."
 from collections.abc import Sequence
 from typing import Optional
 
-import click
-
 from minidokku.access.rules import Scope
 from minidokku.build import builds
-from minidokku.cli.declare import DeclaredCommand, command
-from minidokku.cli.family import Report, Row, report_command
+from minidokku.cli.declare import DeclaredCommand
+from minidokku.cli.family import Report, Row, global_set_command, report_command
 from minidokku.context import Context
 from minidokku.errors import ValidationError
-from minidokku.ops import apps
 from minidokku.records import properties
 from minidokku.records.properties import Setting
 
@@ -33,28 +30,15 @@ def property_set_command(
     noun: what Dokku's messages call the key (`property`, or `key` for its older plugins)."""
     by_key = {setting.key: setting for setting in settings}
 
-    @click.option("--global", "is_global", is_flag=True, help="For every app without its own value (admin keys only).")
-    @click.argument("app", required=False)
-    @click.argument("words", nargs=-1)
-    @click.pass_obj
-    def set_(ctx: Context, is_global: bool, app: Optional[str], words: Sequence[str]) -> None:
-        target, rest = (None, [app or "", *words]) if is_global else (app, list(words))
-        if target is None and not is_global:
-            raise ValidationError("Please specify an app to run the command on")
-        if target is not None:
-            apps.require(ctx, target)
-        if len(rest) > 2:
-            raise ValidationError("expected KEY [VALUE]")
-        key, value = (rest + ["", ""])[:2]
+    def change(ctx: Context, app: Optional[str], key: str, value: str) -> None:
         if not key:
             raise ValidationError(f"No {noun} specified")
         if key not in by_key:
             plural = "properties" if noun == "property" else f"{noun}s"
             raise ValidationError(f"Invalid {noun} specified, valid {plural} include: {', '.join(sorted(by_key))}")
-        properties.set_value(ctx.store, target, by_key[key], value)
-        ctx.out.step(f"Setting {key} to {value}" if value else f"Unsetting {key}")
+        properties.set_value(ctx.store, app, by_key[key], value)
 
-    return command(name, scope=scope, changes=True, help=help)(set_)
+    return global_set_command(name, change, help, scope=scope)
 
 
 def property_rows(ctx: Context, app: Optional[str], setting: Setting, prefix: str, label: str) -> list[Row]:

@@ -154,12 +154,12 @@ def _one_flag(name: str, format_: str, flags: tuple[str, ...]) -> Optional[str]:
 
 
 def global_set_command(
-    name: str, change: Callable[[Context, Optional[str], str, str], None], help: str
+    name: str, change: Callable[[Context, Optional[str], str, str], None], help: str, scope: Scope = Scope.APP
 ) -> DeclaredCommand:
     """`NAME APP|--global KEY [VALUE]`, read as Dokku reads it (with --global the first word is
     the key): change(ctx, app, key, value) validates the key and stores the value (app None: the
-    global one; an empty value unsets it); then `Setting KEY to VALUE` or `Unsetting KEY`. A user
-    key may set its own apps' properties, never a global one."""
+    global one; an empty value unsets it); then `Setting KEY to VALUE` or `Unsetting KEY`. With scope
+    APP a user key may set its own apps' properties, never a global one."""
 
     @click.option("--global", "is_global", is_flag=True, help="The global property (admin keys only).")
     @click.argument("app", required=False)
@@ -177,7 +177,7 @@ def global_set_command(
         change(ctx, target, key, value)
         ctx.out.step(f"Setting {key} to {value}" if value else f"Unsetting {key}")
 
-    return command(name, scope=Scope.APP, changes=True, help=help)(set_)
+    return command(name, scope=scope, changes=True, help=help)(set_)
 
 
 def set_command(
