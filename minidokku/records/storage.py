@@ -20,7 +20,6 @@ their default directory, never a custom path or a Docker volume, whoever mounted
 import hashlib
 import json
 import os
-import posixpath
 import re
 import stat
 from collections.abc import Iterable
@@ -128,26 +127,29 @@ def validate_name(name: str, legacy_allowed: bool = False) -> str:
 
 def validate_container_path(path: str) -> str:
     """An absolute path in the container: no `..`, not `/`, nothing a bind would split on."""
-    if (
-        not CONTAINER_PATH_PATTERN.fullmatch(path)
-        or len(path) > CONTAINER_PATH_MAX_LENGTH
-        or ".." in path.split("/")
-        or posixpath.normpath(path) == "/"
-    ):
+    parts = _parts(path)
+    if not CONTAINER_PATH_PATTERN.fullmatch(path) or len(path) > CONTAINER_PATH_MAX_LENGTH or not parts:
         raise ValidationError(
             f"container path {path[:80]!r} must be an absolute path other than / (letters, digits, . _ @ + - /), "
             "without .."
         )
-    return posixpath.normpath(path)
+    return "/" + "/".join(parts)
 
 
 def validate_host_path(path: str) -> str:
     """A custom PATH (admin keys): an absolute host path without `..`, or a Docker volume's name."""
     if VOLUME_PATTERN.fullmatch(path):
         return path
-    if not path.startswith("/") or ".." in path.split("/") or ":" in path or posixpath.normpath(path) == "/":
+    parts = _parts(path)
+    if not path.startswith("/") or ":" in path or not parts:
         raise ValidationError(f"host path {path[:80]!r} must be an absolute path other than / without .., or a volume")
-    return posixpath.normpath(path)
+    return "/" + "/".join(parts)
+
+
+def _parts(path: str) -> list[str]:
+    """The names of an absolute path, [] for `/`, a relative path or one with `..`."""
+    parts = [part for part in path.split("/") if part not in ("", ".")]
+    return parts if path.startswith("/") and ".." not in parts else []
 
 
 def validate_process_type(process_type: str) -> str:
