@@ -130,6 +130,8 @@ def _make_directory(ctx: Context, entry: Entry) -> None:
 
 def _apply_mode_and_owner(ctx: Context, entry: Entry) -> None:
     uid = storage.chown_uid(entry.chown)
+    if entry.mode or uid is not None:
+        storage.check_directory(entry.host_path, entry.name)
     if entry.mode:
         ctx.out.info(f"Setting directory mode to {entry.mode}")
         _in_helper(ctx, entry, ["chmod", entry.mode, CONTAINER_DIR])
