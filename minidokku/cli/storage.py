@@ -132,12 +132,12 @@ def destroy(ctx: Context, name: str, force: bool, destroy_host_dir: bool) -> Non
 
 @command("storage:exec", scope=Scope.ADMIN, changes=True)
 @click.argument("name")
-@click.argument("command_", metavar="[-- CMD...]", nargs=-1)
+@click.argument("words", metavar="[-- CMD...]", nargs=-1)
 @click.pass_obj
-def exec_(ctx: Context, name: str, command_: tuple[str, ...]) -> None:
+def exec_(ctx: Context, name: str, words: tuple[str, ...]) -> None:
     """Runs a command (or bash) in a container with the entry at /data. Example: dokku storage:exec data -- ls /data"""
     tty = sys.stdin.isatty() and sys.stdout.isatty()
-    sys.exit(ops.exec_in(ctx, name, list(command_), tty, Streams.of_this_process()))
+    sys.exit(ops.exec_in(ctx, name, list(words), tty, Streams.of_this_process()))
 
 
 @command("storage:mount", scope=Scope.APP, changes=True)
