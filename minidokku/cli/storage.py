@@ -104,12 +104,12 @@ def list_entries(ctx: Context, format_: str) -> None:
 
 @command("storage:set", scope=Scope.FREE, changes=True)
 @click.argument("name")
-@click.argument("property_", metavar="PROPERTY", required=False, default="")
+@click.argument("property", required=False, default="")
 @click.argument("value", required=False, default="")
 @click.pass_obj
-def set_(ctx: Context, name: str, property_: str, value: str) -> None:
+def set_(ctx: Context, name: str, property: str, value: str) -> None:
     """Sets an entry's chown, mode or reclaim-policy (no value: unset). Example: dokku storage:set data mode 0770"""
-    ops.set_property(ctx, name, property_, value, rules.ssh_key())
+    ops.set_property(ctx, name, property, value, rules.ssh_key())
 
 
 @command("storage:destroy", scope=Scope.FREE, changes=True)

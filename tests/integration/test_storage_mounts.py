@@ -81,3 +81,12 @@ def test_unmounted_and_destroyed_the_data_goes_only_when_asked(platform, keeper)
     platform.dokku("storage:create", "keeper-data")
     platform.dokku("storage:destroy", "keeper-data", "--force", "--destroy-host-dir")
     assert not (platform.root / ".storage-data" / "keeper-data").exists()
+
+
+def test_exec_runs_in_a_container_with_the_entry_at_data_and_passes_its_status_on(platform):
+    platform.dokku("storage:create", "scratch", "--mode", "0750")
+    platform.dokku("storage:exec", "scratch", "--", "sh", "-c", "echo kept > /data/note")
+    assert (platform.root / ".storage-data" / "scratch" / "note").read_text() == "kept\n"
+    assert platform.dokku("storage:exec", "scratch", "--", "sh", "-c", "exit 7", check=False).returncode == 7
+    shown = platform.dokku("storage:exec", "scratch", "--", "stat", "-c", "%a %u", "/data").stdout
+    assert shown == "750 0\n", "mode and owner (root: what our containers run as) were set"
