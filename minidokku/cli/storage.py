@@ -31,10 +31,13 @@ REPORT_PREFIX = "--storage-"
 APPLIES = "It applies from the next deploy or `dokku ps:restart {app}`"
 
 
-def _format(format_: str) -> str:
+def _checked_format(_ctx: click.Context, _param: click.Parameter, format_: str) -> str:
     if format_ not in FORMATS:
         raise ValidationError("Invalid --format value specified")
     return format_
+
+
+format_option = click.option("--format", "format_", default="text", callback=_checked_format, help="text or json.")
 
 
 @command("storage:create", scope=Scope.FREE, changes=True)
@@ -63,11 +66,10 @@ def ensure_directory(ctx: Context, chown: str, name: str) -> None:
 
 @command("storage:info", scope=Scope.FREE, changes=False)
 @click.argument("name")
-@click.option("--format", "format_", default="text", help="text or json.")
+@format_option
 @click.pass_obj
 def info(ctx: Context, name: str, format_: str) -> None:
     """Shows one storage entry. Example: dokku storage:info catmeow-data"""
-    _format(format_)
     entry = ops.owned(ctx, name, rules.ssh_key())
     if format_ == "json":
         click.echo(json.dumps(entry.as_json(), indent=2))
@@ -86,11 +88,10 @@ def info(ctx: Context, name: str, format_: str) -> None:
 
 
 @command("storage:list-entries", scope=Scope.FREE, changes=False)
-@click.option("--format", "format_", default="text", help="text or json.")
+@format_option
 @click.pass_obj
 def list_entries(ctx: Context, format_: str) -> None:
     """Lists the storage entries (a user key: its own). Example: dokku storage:list-entries"""
-    _format(format_)
     found = ops.visible_entries(ctx, rules.ssh_key())
     if format_ == "json":
         click.echo(json.dumps([entry.as_json() for entry in found], indent=2))
@@ -173,11 +174,10 @@ def unmount(ctx: Context, app: str, name: str, container_dir: str) -> None:
 
 @command("storage:list", scope=Scope.APP, changes=False)
 @click.argument("app")
-@click.option("--format", "format_", default="text", help="text or json.")
+@format_option
 @click.pass_obj
 def list_(ctx: Context, app: str, format_: str) -> None:
     """Lists the app's bind mounts (host:container). Example: dokku storage:list catmeow"""
-    _format(format_)
     apps.require(ctx, app)
     rows = ops.mounted(ctx, app, "deploy")
     if format_ == "json":

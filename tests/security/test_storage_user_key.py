@@ -9,6 +9,7 @@ import os
 
 import pytest
 from security_helpers import VICTIM, assert_refused, quoted, state_of
+from test_ps_properties_user_key import refused_without_change
 
 from minidokku.access import rules
 
@@ -25,14 +26,6 @@ def user_key(platform, ssh_client, victim):
     platform.dokku("storage:create", "victim-data")
     platform.dokku("storage:mount", VICTIM, "victim-data", "--container-dir", "/data")
     return key
-
-
-def refused_without_change(platform, engine, user_key, words, message):
-    before = state_of(platform, engine)
-    result = user_key.ssh(quoted(*words))
-    assert_refused(result, message)
-    assert result.stdout == "" and len(result.stderr.splitlines()) == 1, result.stderr
-    assert state_of(platform, engine) == before
 
 
 @pytest.mark.parametrize(
