@@ -10,10 +10,10 @@ The same container gives the directory to the uid the app's containers run as, D
 namespace remapping included.
 
 Who may do what: admin keys and the host, everything. A user key creates entries only at the
-default directory (never a PATH), at most MAX_ENTRIES_PER_USER_KEY of them, owned by it
-(created_by); it reads, sets, destroys (its directory too) and mounts only its own entries, on its
-own apps; an admin grants one of its apps another entry by mounting it there (the key may then
-unmount it, not change it). storage:exec is for admin keys.
+default directory (never a PATH), at most MAX_ENTRIES_PER_USER_KEY of them, owned by that very
+key (created_by and its fingerprint); it reads, sets, destroys (its directory too) and mounts
+only its own entries, on its own apps; an admin grants one of its apps another entry by
+mounting it there (the key may then unmount it, not change it). storage:exec is for admin keys.
 """
 
 import os
@@ -43,11 +43,22 @@ def _user_key(ctx: Context, key: Optional[str]) -> Optional[str]:
     return key if key is not None and rules.role(ctx.store, key) == rules.USER else None
 
 
+def _fingerprint() -> str:
+    """The fingerprint of the key this command came through (its forced command sets it)."""
+    return os.environ.get("FINGERPRINT", "")
+
+
+def _owns(entry: Entry, user: str) -> bool:
+    """Created by this very key: a later key given the same name (ssh-keys:remove, then add) is
+    another key and owns none of the earlier one's entries."""
+    return entry.created_by == user and entry.creator_fingerprint == _fingerprint()
+
+
 def owned(ctx: Context, name: str, key: Optional[str]) -> Entry:
     """The entry, when key may act on it: any for admins and the host, its own for a user key."""
     entry = storage.load(ctx.store, storage.validate_name(name, legacy_allowed=True))
     user = _user_key(ctx, key)
-    if user is not None and entry.created_by != user:
+    if user is not None and not _owns(entry, user):
         raise PermissionDenied(f"storage entry {name} is not {user}'s: a user key acts only on the entries it created")
     return entry
 
@@ -76,7 +87,7 @@ def create(
             wanted = _again(ctx, existing, wanted, user)
         else:
             _check_quota(ctx, user)
-            wanted.created_by = user or ""
+            wanted.created_by, wanted.creator_fingerprint = (user, _fingerprint()) if user else ("", "")
         _make_directory(ctx, wanted)
         storage.save(ctx.store, wanted)
     ctx.out.step(f"Storage entry {name} created")
@@ -84,20 +95,20 @@ def create(
 
 
 def _again(ctx: Context, existing: Entry, wanted: Entry, user: Optional[str]) -> Entry:
-    if user is not None and existing.created_by != user:
+    if user is not None and not _owns(existing, user):
         raise AlreadyExists(f'storage entry "{existing.name}" already exists')
     if existing.host_path != wanted.host_path:
         raise AlreadyExists(
             f'storage entry "{existing.name}" already exists at {existing.host_path}; storage:destroy it first'
         )
     ctx.out.step(f"Storage entry {existing.name} already exists, leaving in place")
-    return replace(wanted, created_by=existing.created_by)
+    return replace(wanted, created_by=existing.created_by, creator_fingerprint=existing.creator_fingerprint)
 
 
 def _check_quota(ctx: Context, user: Optional[str]) -> None:
     if user is None:
         return
-    count = sum(entry.created_by == user for entry in storage.entries(ctx.store))
+    count = sum(entry.created_by == user for entry in storage.entries(ctx.store))  # any key of that name
     if count >= MAX_ENTRIES_PER_USER_KEY:
         raise PermissionDenied(f"{user} has {count} storage entries, its quota; destroy one first")
 
@@ -215,7 +226,7 @@ def destroy(ctx: Context, name: str, destroy_host_dir: bool, key: Optional[str])
 def visible_entries(ctx: Context, key: Optional[str]) -> list[Entry]:
     """Every entry for admins and the host; a user key's own for it."""
     user = _user_key(ctx, key)
-    return [entry for entry in storage.entries(ctx.store) if user is None or entry.created_by == user]
+    return [entry for entry in storage.entries(ctx.store) if user is None or _owns(entry, user)]
 
 
 def exec_in(ctx: Context, name: str, command: list[str], tty: bool, streams: Streams) -> int:

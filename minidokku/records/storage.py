@@ -4,8 +4,9 @@ mount puts an entry at a container path of an app's containers (the deploy and r
 process type or one), from the app's next deploy or restart on.
 
     ROOT/.storage/NAME.json     an entry: Dokku's fields (name, scheduler, host_path, chown, mode,
-                                reclaim_policy, schema_version) and created_by, the user key
-                                that created it (none: an admin key or the host)
+                                reclaim_policy, schema_version) and created_by and
+                                creator_fingerprint, the user key that created it (none: an
+                                admin key or the host)
     ROOT/.storage/.lock         held while entries or mounts change
     APP/STORAGE_MOUNTS          the app's mounts, one JSON object a line (Dokku's attachment:
                                 entry_name, container_path, phases, process_type, readonly)
@@ -66,6 +67,7 @@ class Entry:
     mode: str = ""
     reclaim_policy: str = ""
     created_by: str = ""  # the user key that created it; "" for an admin key or the host
+    creator_fingerprint: str = ""  # that key's fingerprint: a new key of the same name is not it
 
     def as_json(self) -> dict:
         """Dokku's fields (empty ones left out, as Dokku's omitempty), plus created_by."""

@@ -236,3 +236,14 @@ def test_a_tenant_app_never_gets_a_custom_path_whoever_mounted_it(flow, tmp_path
     options = docker_options.for_phase(flow.ctx.store, APP, "deploy", out=flow.ctx.out, process_type="web")
     assert options.binds == [f"{data_dir(flow, 'data')}:/data"]
     assert f"Not applied to cat, a user key's app: storage shared ({tmp_path / 'shared'})" in flow.output
+
+
+def test_a_new_key_given_a_removed_key_s_name_owns_none_of_its_entries(flow, monkeypatch):
+    monkeypatch.setenv("FINGERPRINT", "SHA256:first")
+    create(flow, "mine", USER)
+    monkeypatch.setenv("FINGERPRINT", "SHA256:second")
+    assert ops.visible_entries(flow.ctx, USER) == []
+    with pytest.raises(PermissionDenied, match="storage entry mine is not eve's"):
+        ops.destroy(flow.ctx, "mine", True, USER)
+    with pytest.raises(AlreadyExists, match='storage entry "mine" already exists'):
+        create(flow, "mine", USER)
