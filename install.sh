@@ -24,6 +24,8 @@ DOKKU_BIN=/usr/local/bin/dokku
 # Root runs plugins: they live where only root can change them, not under the dokku user's home.
 LIB_ROOT=/var/lib/minidokku
 PLUGIN_PATH=$LIB_ROOT/plugins
+# storage:create's directories, where Dokku keeps them: the dokku user's alone.
+STORAGE_ROOT=/var/lib/dokku/data/storage
 NGINX_CONF=/etc/nginx/conf.d/minidokku.conf
 SUDOERS_FILE=/etc/sudoers.d/minidokku
 RESTORE_UNIT=/etc/systemd/system/minidokku-restore.service
@@ -326,6 +328,13 @@ install_plugin_path() {
 	fi
 }
 
+install_storage_root() {
+	step "Setting up $STORAGE_ROOT"
+	mkdir -p "${STORAGE_ROOT%/*}"
+	ensure_dir "$STORAGE_ROOT" 700 "$DOKKU_USER:$DOKKU_USER"
+	report "$STORAGE_ROOT"
+}
+
 # move_if_roots SOURCE TARGET: copies SOURCE to TARGET if all of it is root's and writable by root alone
 move_if_roots() {
 	stage=$(mktemp -d "$PLUGIN_PATH/.moving-XXXXXX")
@@ -547,6 +556,7 @@ main() {
 	ensure_user
 	install_program
 	install_plugin_path
+	install_storage_root
 	migrate_keys
 	wire_nginx
 	install_sudoers

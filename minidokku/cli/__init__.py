@@ -65,6 +65,7 @@ FAMILY_MODULES = tuple(
         "run",
         "ssh_keys",
         "stack",
+        "storage",
         "tracing",
         "urls",
     )

@@ -22,7 +22,7 @@ from minidokku.context import Context
 from minidokku.errors import AlreadyExists, AppNotFound, Locked, MinidokkuError, ValidationError
 from minidokku.ops import deploy
 from minidokku.plugins import triggers
-from minidokku.records import docker_options, names, ps_settings, releases, resources, scale
+from minidokku.records import docker_options, names, ps_settings, releases, resources, scale, storage
 from minidokku.routing import domains, ports
 from minidokku.runtime import checks
 from minidokku.state import file_lock
@@ -240,14 +240,16 @@ def _remove_old_names(ctx: Context, old: str, new: str) -> None:
 
 # -- clone -------------------------------------------------------------------------------------
 # What a clone takes of the app besides its repo and config: scale, limits, port mappings,
-# buildpacks, docker options and properties. Not its own domains (one domain names one app; the
-# default OLD.GLOBAL becomes NEW.GLOBAL), certificates, grants, releases or own proxy port.
+# buildpacks, docker options, storage mounts (as Dokku's: the same entries) and properties. Not
+# its own domains (one domain names one app; the default OLD.GLOBAL becomes NEW.GLOBAL),
+# certificates, grants, releases or own proxy port.
 CLONED_FILES = (
     scale.FILE,
     resources.FILE,
     ports.FILE,
     buildpack_choice.FILE,
     *(docker_options.file_name(phase) for phase in docker_options.PHASES),
+    storage.MOUNTS_FILE,
 )
 # A user key's clone takes only what that key may set itself (config:set, ps:scale, checks:set,
 # ps:set, domains:enable|disable): docker options, limits, port mappings, buildpacks and the

@@ -208,7 +208,9 @@ def _start(ctx: Context, app: str, release: Release, counts: dict[str, int]) -> 
                 )
                 # what a tenant's app does not get is said once, at the first container
                 warn = None if started else ctx.out
-                options = docker_options.for_phase(ctx.store, app, "deploy", from_plugins, warn, stored)
+                options = docker_options.for_phase(
+                    ctx.store, app, "deploy", from_plugins, warn, stored, process_type=process_type
+                )
                 started.append(
                     ctx.scheduler.start(
                         ctx.docker_name(app),

@@ -23,6 +23,7 @@ from typing import Optional
 from minidokku.access import rules
 from minidokku.errors import ValidationError
 from minidokku.output import Output
+from minidokku.records import storage
 from minidokku.state import Store
 
 PHASES = ("build", "deploy", "run")
@@ -266,16 +267,21 @@ def for_phase(
     plugin_args: Sequence[str] = (),
     out: Optional[Output] = None,
     stored: Optional[list[str]] = None,
+    process_type: Optional[str] = None,
 ) -> DockerOptions:
     """What a container of the phase gets: the global options, the app's, then plugin_args (what
     plugins printed for a docker-args-* trigger); a later one wins where two set a value. A
     tenant's app gets them confined, saying on out (when given) what was left out. Without an app
     (a container of minidokku's own, such as a service's image build): the global options.
-    stored: stored_lines() read once by a caller starting many containers (a deploy)."""
+    stored: stored_lines() read once by a caller starting many containers (a deploy). Then the
+    app's storage mounts for a container of process_type (None: `run` for the run phase; in the
+    deploy phase, only the mounts of every process type), which storage.binds confines itself."""
     options = parse((stored_lines(store, app, phase) if stored is None else stored) + list(plugin_args))
-    if app is None or not rules.is_tenant_app(store, app):
+    if app is not None and rules.is_tenant_app(store, app):
+        options, dropped = confine(options)
+        if dropped and out is not None:
+            out.info(f"Not applied to {app}, a user key's app: {', '.join(dropped)}")
+    if app is None:
         return options
-    confined, dropped = confine(options)
-    if dropped and out is not None:
-        out.info(f"Not applied to {app}, a user key's app: {', '.join(dropped)}")
-    return confined
+    mounts = storage.binds(store, app, phase, process_type or ("run" if phase == "run" else None), out)
+    return replace(options, binds=[*options.binds, *mounts]) if mounts else options

@@ -61,10 +61,16 @@ ON_A_GRANTED_APP = {
     "ports:list", "ports:report", "proxy:report",
     "ps:inspect", "ps:rebuild", "ps:report", "ps:restart", "ps:scale", "ps:set", "ps:start", "ps:stop",
     "releases", "releases:rollback", "repo:gc", "repo:purge-cache", "run", "run:detached", "run:list", "run:logs",
-    "run:retire", "run:stop", "url", "urls",
+    "run:retire", "run:stop", "storage:list", "storage:mount", "storage:report", "storage:unmount", "url", "urls",
 }  # fmt: skip
 # What any key may run, naming no app; and apps:create, up to a user key's quota (tests/e2e).
-BY_EVERY_KEY = {"apps:list", "help", "version"}
+# The storage entry commands name no app: a user key acts on its own entries only (ops/storage.py,
+# tests/security/test_storage_user_key.py).
+BY_EVERY_KEY = {
+    "apps:list", "help", "version",
+    "storage:create", "storage:destroy", "storage:ensure-directory", "storage:info", "storage:list-entries",
+    "storage:set",
+}  # fmt: skip
 UP_TO_A_QUOTA = {"apps:create"}
 # Run by minidokku itself on the host, and refused over ssh to every key.
 INTERNAL = {"git-hook", "ps:retire"}

@@ -29,7 +29,8 @@ NOT_RECORDED = {
     "nginx:validate-config",
     "plugin:installed", "plugin:list", "ports:list", "ports:report", "postgres:export", "postgres:info",
     "postgres:list", "postgres:logs", "proxy:report", "ps:inspect", "ps:report", "ps:retire", "releases", "report",
-    "resource:report", "run:list", "run:logs", "ssh-keys:list", "url", "urls", "version",
+    "resource:report", "run:list", "run:logs", "ssh-keys:list",
+    "storage:info", "storage:list", "storage:list-entries", "storage:report", "url", "urls", "version",
 }  # fmt: skip
 # Run by root as root: plugin management must be, stack:build debootstraps. Others run as the owner.
 ONLY_AS_ROOT = {"plugin:install", "plugin:update", "plugin:uninstall", "plugin:enable", "plugin:disable"}
