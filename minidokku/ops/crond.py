@@ -1,0 +1,189 @@
+"""The cron daemon (`dokku cron:daemon`, started by install.sh and by ps:restore): one long-running
+minidokku process that wakes at each minute boundary and starts the cron tasks due then.
+
+- One at a time: it holds ROOT/.cron/LOCK (flock) while it runs; a second one ends at once.
+- What is due is read afresh each minute from every app's current release (one atomic file), so
+  a deploy, a rollback, cron:set or cron:suspend changes the schedule from the next minute.
+- A task with a run still going is not started again (forbid, the default): the scheduler is
+  asked for the task's labelled containers, and the daemon's own runs still being created count.
+- Each run is attached from a thread of its own: its output goes to APP/cron/OUTPUT (`dokku
+  logs APP` shows it), its start, end and exit status to APP/cron/RUNS.json (cron:list --format
+  json). A run outliving the daemon goes on; the next daemon finds it by its label.
+- One app's error never stops another's: it is written to ROOT/.cron/LOG, the daemon's own log
+  (start, stop, each run started, skipped or ended), and the next app goes on.
+- Every 5 minutes it stops one-off and cron containers past their --ttl-seconds (run:retire).
+
+Times are the host's local time, as cron's. The clock and the sleep are given, so tests drive
+minute boundaries without waiting for them.
+"""
+
+import datetime
+import os
+import threading
+import time
+from collections.abc import Callable
+from typing import Optional
+
+from minidokku.context import Context
+from minidokku.errors import MinidokkuError
+from minidokku.ops import cron as cron_ops
+from minidokku.ops import oneoff
+from minidokku.records import cron
+from minidokku.runtime.scheduler import AtCapacity
+from minidokku.runtime.terminal import Streams
+from minidokku.state import file_lock
+
+LOG = ".cron/LOG"
+MAX_LOG = 1 << 20  # bytes of ROOT/.cron/LOG and of an app's OUTPUT before the older half goes
+MAX_LINE = 4096  # characters of one output line kept
+RETIRE_EVERY = 5  # minutes between two passes of run:retire, as Dokku's
+
+
+def timestamp(moment: Optional[float] = None) -> str:
+    """RFC 3339 in UTC, as the Engine's log timestamps."""
+    when = datetime.datetime.fromtimestamp(time.time() if moment is None else moment, datetime.UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class Daemon:
+    def __init__(
+        self,
+        ctx: Context,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.ctx = ctx
+        self.clock = clock
+        self.sleep = sleep
+        self.runs: dict[tuple[str, str], threading.Thread] = {}  # (app, id) -> the thread of its run
+        self.records = threading.Lock()  # RUNS.json and OUTPUT are written from several threads
+
+    # -- the loop --------------------------------------------------------------------------------
+    def serve(self, minutes: Optional[int] = None) -> None:
+        """Holds the lock and ticks at each minute boundary (minutes: that many, else for ever).
+        Raises Locked at once when another daemon runs."""
+        with file_lock(self.ctx.store.path(None, cron_ops.DAEMON_LOCK), busy_message="a cron daemon runs already"):
+            self.log(f"started (pid {os.getpid()})")
+            try:
+                done = 0
+                while minutes is None or done < minutes:
+                    boundary = (int(self.clock()) // 60 + 1) * 60
+                    self.sleep(max(boundary - self.clock(), 0))
+                    self.tick(boundary)
+                    done += 1
+            finally:
+                self.log(f"stopped (pid {os.getpid()})")
+
+    def tick(self, boundary: float) -> list[threading.Thread]:
+        """Starts the runs due in boundary's minute (each app on its own: one's error is logged
+        and the next goes on); returns their threads."""
+        moment = datetime.datetime.fromtimestamp(boundary)
+        started = []
+        for app in self.ctx.store.list_apps():
+            try:
+                started += self.start_due(app, moment)
+            except Exception as error:  # noqa: BLE001 - one app's broken state never stops the others
+                self.log(f"{app}: {type(error).__name__}: {error}")
+        if int(boundary) // 60 % RETIRE_EVERY == 0:
+            self.retire_expired(boundary)
+        return started
+
+    def start_due(self, app: str, moment: datetime.datetime) -> list[threading.Thread]:
+        started = []
+        tasks = cron_ops.tasks(self.ctx, app)
+        for task in tasks:
+            if task.maintenance or not cron.parse_schedule(task.schedule).matches(moment):
+                continue
+            if self._starting(task) or not cron_ops.make_room(self.ctx, task):
+                self.log(f"{app}: {task.id} still runs; not started again ({task.concurrency_policy})")
+                continue
+            thread = threading.Thread(target=self._run, args=(task, {t.id for t in tasks}), daemon=True)
+            self.runs[(app, task.id)] = thread
+            thread.start()
+            started.append(thread)
+        return started
+
+    def _starting(self, task: cron.Task) -> bool:
+        """A run this daemon began whose container may not exist yet (forbid only)."""
+        thread = self.runs.get((task.app, task.id))
+        return task.concurrency_policy == "forbid" and thread is not None and thread.is_alive()
+
+    def retire_expired(self, now: float) -> None:
+        for app in self.ctx.store.list_apps():
+            try:
+                for name in oneoff.retire_expired(self.ctx, app, now):
+                    self.log(f"{app}: retired {name} (past its --ttl-seconds)")
+            except (MinidokkuError, OSError) as error:
+                self.log(f"{app}: run:retire: {error}")
+
+    # -- one run ---------------------------------------------------------------------------------
+    def _run(self, task: cron.Task, keep: set[str]) -> None:
+        app = task.app
+        try:
+            prepared = cron_ops.one_off(self.ctx, task)
+        except (MinidokkuError, OSError) as error:
+            self.log(f"{app}: {task.id} not started: {error}")
+            return
+        record = {"dyno": prepared.dyno, "started": time.time(), "finished": None, "exit_code": None}
+        self._record(task, record, keep)
+        self.log(f"{app}: {task.id} started as {prepared.dyno}")
+        output = Recorder(self, app, prepared.dyno)
+        try:
+            with open(os.devnull, "rb") as nothing:
+                streams = Streams(nothing, output, output)  # type: ignore[arg-type]
+                status = self.ctx.scheduler.run(self.ctx.docker_name(app), prepared, streams, oneoff.MAX_AT_ONCE)
+        except AtCapacity:
+            self.log(f"{app}: {task.id} not started: {oneoff.MAX_AT_ONCE} one-off containers run already")
+            status = None
+        except Exception as error:  # noqa: BLE001 - the run's thread ends with a line in the log, whatever ends it
+            self.log(f"{app}: {task.id} failed: {type(error).__name__}: {error}")
+            status = None
+        output.close()
+        self._record(task, {**record, "finished": time.time(), "exit_code": status}, keep)
+        self.log(f"{app}: {task.id} ({prepared.dyno}) ended, exit status {status}")
+
+    def _record(self, task: cron.Task, record: dict, keep: set[str]) -> None:
+        with self.records:
+            cron.record_run(self.ctx.store, task.app, task.id, record, keep)
+
+    def output_line(self, app: str, dyno: str, line: str) -> None:
+        with self.records:
+            _append_bounded(self.ctx, app, cron.OUTPUT, f"{timestamp()} app[{dyno}]: {line[:MAX_LINE]}")
+
+    def log(self, message: str) -> None:
+        _append_bounded(self.ctx, None, LOG, f"{timestamp()} {message}")
+
+
+class Recorder:
+    """The stdout and stderr of a run: whole lines go to the app's cron OUTPUT as they come."""
+
+    def __init__(self, daemon: Daemon, app: str, dyno: str):
+        self.daemon, self.app, self.dyno = daemon, app, dyno
+        self.pending = b""
+
+    def write(self, data) -> int:  # type: ignore[override]
+        *lines, self.pending = (self.pending + bytes(data)).split(b"\n")
+        for line in lines:
+            self.daemon.output_line(self.app, self.dyno, line.decode("utf-8", "replace").rstrip("\r"))
+        if len(self.pending) > MAX_LINE:  # one endless line is cut, not kept in memory
+            self.daemon.output_line(self.app, self.dyno, self.pending.decode("utf-8", "replace"))
+            self.pending = b""
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        if self.pending:
+            self.daemon.output_line(self.app, self.dyno, self.pending.decode("utf-8", "replace"))
+            self.pending = b""
+
+
+def _append_bounded(ctx: Context, app: Optional[str], name: str, line: str) -> None:
+    """Appends line; a file grown past MAX_LOG keeps its newer half."""
+    path = ctx.store.path(app, name)
+    if path.is_file() and path.stat().st_size > MAX_LOG:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        kept = text[len(text) // 2 :]
+        ctx.store.write(app, name, kept[kept.find("\n") + 1 :])
+    ctx.store.append_line(app, name, line)
