@@ -11,6 +11,8 @@ minidokku process that wakes at each minute boundary and starts the cron tasks d
   json). A run outliving the daemon goes on; the next daemon finds it by its label.
 - One app's error never stops another's: it is written to ROOT/.cron/LOG, the daemon's own log
   (start, stop, each run started, skipped or ended), and the next app goes on.
+- With `cron:set --global mailto ADDRESS`, a run that printed something is mailed there through
+  the host's sendmail, as cron mails a job's output (the output goes on its standard input).
 - Every 5 minutes it stops one-off and cron containers past their --ttl-seconds (run:retire).
 
 Times are the host's local time, as cron's. The clock and the sleep are given, so tests drive
@@ -19,6 +21,7 @@ minute boundaries without waiting for them.
 
 import datetime
 import os
+import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -34,6 +37,9 @@ from minidokku.runtime.terminal import Streams
 from minidokku.state import file_lock
 
 LOG = ".cron/LOG"
+PID = ".cron/PID"  # the running daemon's process id
+SENDMAIL = "/usr/sbin/sendmail"
+MAIL_OUTPUT = 64 * 1024  # bytes of a run's output a mail carries
 MAX_LOG = 1 << 20  # bytes of ROOT/.cron/LOG and of an app's OUTPUT before the older half goes
 MAX_LINE = 4096  # characters of one output line kept
 RETIRE_EVERY = 5  # minutes between two passes of run:retire, as Dokku's
@@ -57,22 +63,26 @@ class Daemon:
         self.sleep = sleep
         self.runs: dict[tuple[str, str], threading.Thread] = {}  # (app, id) -> the thread of its run
         self.records = threading.Lock()  # RUNS.json and OUTPUT are written from several threads
+        self.sendmail = SENDMAIL
 
     # -- the loop --------------------------------------------------------------------------------
     def serve(self, minutes: Optional[int] = None) -> None:
         """Holds the lock and ticks at each minute boundary (minutes: that many, else for ever).
         Raises Locked at once when another daemon runs."""
         with file_lock(self.ctx.store.path(None, cron_ops.DAEMON_LOCK), busy_message="a cron daemon runs already"):
+            self.ctx.store.write(None, PID, f"{os.getpid()}\n")
             self.log(f"started (pid {os.getpid()})")
             try:
                 done = 0
-                while minutes is None or done < minutes:
+                while (minutes is None or done < minutes) and self.ctx.store.root.is_dir():
                     boundary = (int(self.clock()) // 60 + 1) * 60
                     self.sleep(max(boundary - self.clock(), 0))
                     self.tick(boundary)
                     done += 1
             finally:
-                self.log(f"stopped (pid {os.getpid()})")
+                if self.ctx.store.root.is_dir():  # a test's root removed: nothing to write to
+                    self.ctx.store.remove(None, PID)
+                    self.log(f"stopped (pid {os.getpid()})")
 
     def tick(self, boundary: float) -> list[threading.Thread]:
         """Starts the runs due in boundary's minute (each app on its own: one's error is logged
@@ -141,6 +151,24 @@ class Daemon:
         output.close()
         self._record(task, {**record, "finished": time.time(), "exit_code": status}, keep)
         self.log(f"{app}: {task.id} ({prepared.dyno}) ended, exit status {status}")
+        if output.kept:
+            self.mail(task, output.kept)
+
+    def mail(self, task: cron.Task, output: bytes) -> None:
+        """Mails a run's output to the global mailto, if set (from mailfrom, if set)."""
+        to, sender = cron.computed(self.ctx.store, None, "mailto"), cron.computed(self.ctx.store, None, "mailfrom")
+        if not to:
+            return
+        if not os.access(self.sendmail, os.X_OK):
+            self.log(f"{task.app}: mailto is set but there is no {self.sendmail} to send with")
+            return
+        lines = [f"To: {to}", *([f"From: {sender}"] if sender else []), f"Subject: Cron: {task.app} {task.id}"]
+        headers = "\n".join(lines) + "\n\n"
+        argv = [self.sendmail, "-i", *(["-f", sender] if sender else []), "--", to]
+        try:
+            subprocess.run(argv, input=headers.encode() + output, capture_output=True, timeout=60, check=True)  # noqa: S603
+        except (OSError, subprocess.SubprocessError) as error:
+            self.log(f"{task.app}: mailing {task.id}'s output to {to} failed: {error}")
 
     def _record(self, task: cron.Task, record: dict, keep: set[str]) -> None:
         with self.records:
@@ -155,13 +183,16 @@ class Daemon:
 
 
 class Recorder:
-    """The stdout and stderr of a run: whole lines go to the app's cron OUTPUT as they come."""
+    """The stdout and stderr of a run: whole lines go to the app's cron OUTPUT as they come; its
+    first MAIL_OUTPUT bytes are kept for a mail."""
 
     def __init__(self, daemon: Daemon, app: str, dyno: str):
         self.daemon, self.app, self.dyno = daemon, app, dyno
         self.pending = b""
+        self.kept = b""  # the start of the output, for a mail
 
-    def write(self, data) -> int:  # type: ignore[override]
+    def write(self, data) -> int:
+        self.kept += bytes(data)[: MAIL_OUTPUT - len(self.kept)]
         *lines, self.pending = (self.pending + bytes(data)).split(b"\n")
         for line in lines:
             self.daemon.output_line(self.app, self.dyno, line.decode("utf-8", "replace").rstrip("\r"))

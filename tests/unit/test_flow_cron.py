@@ -233,3 +233,36 @@ class _Sink:
 
     def flush(self):
         pass
+
+
+def test_a_runs_output_is_mailed_to_the_global_mailto_through_sendmail(flow, tmp_path):
+    deploy_cron(flow, EVERY_MINUTE)
+    cron.set_property(flow.ctx.store, None, "mailto", "ops@example.com")
+    cron.set_property(flow.ctx.store, None, "mailfrom", "cron@example.com")
+    sendmail = tmp_path / "sendmail"
+    sendmail.write_text(f'#!/bin/sh\necho "$@" > {tmp_path}/argv\ncat > {tmp_path}/mail\n')
+    sendmail.chmod(0o755)
+    daemon = crond.Daemon(flow.ctx)
+    daemon.sendmail = str(sendmail)
+    tick(daemon)
+    assert (tmp_path / "argv").read_text() == "-i -f cron@example.com -- ops@example.com\n"
+    mail = (tmp_path / "mail").read_text()
+    [task] = cron_ops.tasks(flow.ctx, APP)
+    assert mail.startswith(f"To: ops@example.com\nFrom: cron@example.com\nSubject: Cron: cat {task.id}\n\n")
+    assert mail.endswith("ran printenv GREETING with GREETING=hello\nno newline at the end")
+
+
+@pytest.mark.parametrize(
+    "app, key, value, message",
+    [
+        ("cat", "mailto", "a@b.c", "Property cannot be specified on a per-app basis"),
+        (None, "mailto", "-oQ/tmp/x@b.c", "expected an email address"),
+        (None, "mailto", "a@b.c\nBcc: x@y.z", "expected an email address"),
+        (None, "maintenance", "yes", "maintenance must be true or false"),
+        (None, "shell", "x", "Invalid property specified"),
+    ],
+)
+def test_cron_set_refuses_bad_keys_and_values(flow, app, key, value, message):
+    with pytest.raises(ValidationError, match=message):
+        cron.set_property(flow.ctx.store, app, key, value)
+    assert flow.ctx.store.read(app, "properties/cron") is None
