@@ -459,8 +459,9 @@ EOF
 }
 
 # The cron daemon (dokku cron:daemon) starts app.json's cron tasks each minute; one runs at a time
-# (it holds ROOT/.cron/LOCK, so starting a second is harmless). A unit where systemd is, restarted
-# on upgrade; elsewhere a background process of the dokku user (ps:restore starts it again).
+# (it holds ROOT/.cron/LOCK, so starting a second is harmless) and ends while there is no app (a
+# deploy with cron tasks and ps:restore start it again). A unit where systemd is, restarted on
+# upgrade; elsewhere a background process of the dokku user.
 CRON_UNIT=/etc/systemd/system/minidokku-cron.service
 start_cron_daemon() {
 	step "Starting the cron daemon"
@@ -473,7 +474,7 @@ After=docker.service
 [Service]
 User=$DOKKU_USER
 ExecStart=$DOKKU_BIN cron:daemon
-Restart=always
+Restart=on-failure
 RestartSec=5
 
 [Install]

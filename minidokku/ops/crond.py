@@ -13,6 +13,8 @@ minidokku process that wakes at each minute boundary and starts the cron tasks d
   (start, stop, each run started, skipped or ended), and the next app goes on.
 - With `cron:set --global mailto ADDRESS`, a run that printed something is mailed there through
   the host's sendmail, as cron mails a job's output (the output goes on its standard input).
+- It ends when the root holds no app (a host's first deploy with cron tasks, and ps:restore,
+  start it again), so a test root's daemon ends with its apps.
 - Every 5 minutes it stops one-off and cron containers past their --ttl-seconds (run:retire).
 
 Times are the host's local time, as cron's. The clock and the sleep are given, so tests drive
@@ -74,7 +76,7 @@ class Daemon:
             self.log(f"started (pid {os.getpid()})")
             try:
                 done = 0
-                while (minutes is None or done < minutes) and self.ctx.store.root.is_dir():
+                while (minutes is None or done < minutes) and self.ctx.store.list_apps():
                     boundary = (int(self.clock()) // 60 + 1) * 60
                     self.sleep(max(boundary - self.clock(), 0))
                     self.tick(boundary)
@@ -82,7 +84,7 @@ class Daemon:
             finally:
                 if self.ctx.store.root.is_dir():  # a test's root removed: nothing to write to
                     self.ctx.store.remove(None, PID)
-                    self.log(f"stopped (pid {os.getpid()})")
+                    self.log(f"stopped (pid {os.getpid()}){'' if self.ctx.store.list_apps() else ': no apps'}")
 
     def tick(self, boundary: float) -> list[threading.Thread]:
         """Starts the runs due in boundary's minute (each app on its own: one's error is logged

@@ -16,6 +16,7 @@ from minidokku.records import cron
 from minidokku.records.appjson import AppJson
 from minidokku.runtime.scheduler import OneOff, OneOffContainer
 from minidokku.runtime.terminal import Streams
+from minidokku.state import file_lock
 
 APP = "cat"
 EVERY_MINUTE = {"command": "printenv GREETING", "schedule": "* * * * *"}
@@ -266,3 +267,17 @@ def test_cron_set_refuses_bad_keys_and_values(flow, app, key, value, message):
     with pytest.raises(ValidationError, match=message):
         cron.set_property(flow.ctx.store, app, key, value)
     assert flow.ctx.store.read(app, "properties/cron") is None
+
+
+def test_a_deploy_with_cron_tasks_starts_the_daemon_unless_one_runs(flow):
+    deploy_cron(flow, EVERY_MINUTE)
+    assert flow.output.count("Started the cron daemon") == 1
+    with file_lock(flow.ctx.store.path(None, cron_ops.DAEMON_LOCK)):  # as a running daemon holds it
+        deploy_cron(flow, EVERY_MINUTE, image="sha256:two")
+    assert flow.output.count("Started the cron daemon") == 1
+
+
+def test_the_daemon_ends_when_the_root_holds_no_app(tmp_path, monkeypatch):
+    empty = make_flow(tmp_path / "empty", monkeypatch)
+    crond.Daemon(empty.ctx, clock=lambda: BOUNDARY, sleep=pytest.fail).serve()
+    assert empty.ctx.store.read(None, crond.LOG).splitlines()[-1].endswith(": no apps")
