@@ -8,7 +8,7 @@ import json
 
 import pytest
 from helpers import APPS, commit_all, make_git_repo
-from security_helpers import VICTIM, assert_refused, quoted, server_head, state_of
+from security_helpers import VICTIM, quoted, refused_without_change, server_head, state_of
 
 from minidokku.access import rules
 from minidokku.records import cron
@@ -23,14 +23,6 @@ def user_key(ssh_client, victim):
     created = key.ssh(quoted("apps:create", OWN))
     assert created.returncode == 0, created.stderr
     return key
-
-
-def refused_without_change(platform, engine, user_key, words, message):
-    before = state_of(platform, engine)
-    result = user_key.ssh(quoted(*words))
-    assert_refused(result, message)
-    assert result.stdout == "" and len(result.stderr.splitlines()) == 1, result.stderr
-    assert state_of(platform, engine) == before
 
 
 VICTIM_ID = cron.task_id(VICTIM, "true", "* * * * *")
