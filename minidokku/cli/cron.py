@@ -117,26 +117,29 @@ set_ = global_set_command(
 
 
 def _global_rows(ctx: Context, app: Optional[str] = None) -> list[Row]:
-    """The computed (for app, or for an app of its own) and the global value of each property."""
-    rows = []
-    for key in cron.GLOBAL_KEYS:
-        rows += [
-            Row(
-                f"--cron-computed-{key}", f"Cron computed {key}", functools.partial(cron.computed, ctx.store, app, key)
-            ),
-            Row(f"--cron-global-{key}", f"Cron global {key}", functools.partial(cron.own, ctx.store, None, key)),
-        ]
-    return rows
+    """The computed (for app, or for an app of its own) and the global value of each property,
+    in the order of their flags, as Dokku prints them."""
+    computed = [
+        Row(f"--cron-computed-{key}", f"Cron computed {key}", functools.partial(cron.computed, ctx.store, app, key))
+        for key in cron.GLOBAL_KEYS
+    ]
+    return computed + [
+        Row(f"--cron-global-{key}", f"Cron global {key}", functools.partial(cron.own, ctx.store, None, key))
+        for key in cron.GLOBAL_KEYS
+    ]
 
 
 def _rows(ctx: Context, app: str) -> list[Row]:
-    rows = [
+    suspended = [
+        Row(f"--cron-maintenance-{i}", f"Cron maintenance {i}", lambda: "true")
+        for i in sorted(cron.suspended_ids(ctx.store, app))
+    ]
+    return [
         *_global_rows(ctx, app),
         Row("--cron-maintenance", "Cron maintenance", functools.partial(cron.own, ctx.store, app, "maintenance")),
+        *suspended,
         Row("--cron-task-count", "Cron task count", lambda: str(len(cron_ops.tasks(ctx, app)))),
     ]
-    suspended = cron.suspended_ids(ctx.store, app)
-    return rows + [Row(f"--cron-maintenance-{i}", f"Cron maintenance {i}", lambda: "true") for i in suspended]
 
 
 report = report_command(

@@ -281,3 +281,14 @@ def test_the_daemon_ends_when_the_root_holds_no_app(tmp_path, monkeypatch):
     empty = make_flow(tmp_path / "empty", monkeypatch)
     crond.Daemon(empty.ctx, clock=lambda: BOUNDARY, sleep=pytest.fail).serve()
     assert empty.ctx.store.read(None, crond.LOG).splitlines()[-1].endswith(": no apps")
+
+
+def test_every_five_minutes_the_daemon_stops_runs_past_their_ttl(flow):
+    deploy_cron(flow, EVERY_MINUTE)
+    [task] = cron_ops.tasks(flow.ctx, APP)
+    name = cron_ops.run_now(flow.ctx, task, None, ttl_seconds=1)[1]
+    [container] = flow.scheduler.run_containers(APP)
+    later = (container.created // 300 + 2) * 300  # a boundary of the 5-minute pass, beyond its 1 s
+    assert crond.Daemon(flow.ctx).tick(later) == [], "a run still going is not started again"
+    assert ("stop-run", container.id) in flow.journal
+    assert f"retired {name} (past its --ttl-seconds)" in flow.ctx.store.read(None, crond.LOG)
