@@ -22,6 +22,7 @@ from minidokku.runtime.terminal import Streams
 from minidokku.state import file_lock
 
 LIVE_STATES = ("created", "running", "restarting", "paused")
+ENDED_STATES = ("exited", "dead")
 DAEMON_LOCK = ".cron/LOCK"  # under the root: held by the one running daemon
 
 
@@ -49,6 +50,13 @@ def live_runs(ctx: Context, task: cron.Task) -> list[OneOffContainer]:
     """The task's runs whose container has not ended, found by the task's label."""
     found = ctx.scheduler.run_containers(ctx.docker_name(task.app))
     return [c for c in found if c.cron_id == task.id and c.state in LIVE_STATES]
+
+
+def remove_ended_runs(ctx: Context, app: str) -> None:
+    """Removes the app's cron containers that ended but are still there: an attached run's
+    attacher (a daemon) was stopped before it could remove its container."""
+    found = ctx.scheduler.run_containers(ctx.docker_name(app))
+    ctx.scheduler.retire([c.id for c in found if c.cron_id and c.state in ENDED_STATES], grace=0)
 
 
 def make_room(ctx: Context, task: cron.Task) -> bool:

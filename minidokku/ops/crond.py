@@ -1,4 +1,5 @@
-"""The cron daemon (`dokku cron:daemon`, started by install.sh and by ps:restore): one long-running
+"""The cron daemon (`dokku cron:daemon`, started by install.sh, ps:restore and a deploy with cron
+tasks when none runs): one long-running
 minidokku process that wakes at each minute boundary and starts the cron tasks due then.
 
 - One at a time: it holds ROOT/.cron/LOCK (flock) while it runs; a second one ends at once.
@@ -8,7 +9,8 @@ minidokku process that wakes at each minute boundary and starts the cron tasks d
   asked for the task's labelled containers, and the daemon's own runs still being created count.
 - Each run is attached from a thread of its own: its output goes to APP/cron/OUTPUT (`dokku
   logs APP` shows it), its start, end and exit status to APP/cron/RUNS.json (cron:list --format
-  json). A run outliving the daemon goes on; the next daemon finds it by its label.
+  json). A run outliving the daemon goes on; the next daemon finds it by its label, and removes
+  the container once it has ended (an attached run's container is removed by its attacher).
 - One app's error never stops another's: it is written to ROOT/.cron/LOG, the daemon's own log
   (start, stop, each run started, skipped or ended), and the next app goes on.
 - With `cron:set --global mailto ADDRESS`, a run that printed something is mailed there through
@@ -75,12 +77,13 @@ class Daemon:
             self.ctx.store.write(None, PID, f"{os.getpid()}\n")
             self.log(f"started (pid {os.getpid()})")
             try:
-                done = 0
+                done, last = 0, 0
                 while (minutes is None or done < minutes) and self.ctx.store.list_apps():
-                    boundary = (int(self.clock()) // 60 + 1) * 60
+                    # never the same minute twice, should the sleep end a hair early
+                    boundary = max((int(self.clock()) // 60 + 1) * 60, last + 60)
                     self.sleep(max(boundary - self.clock(), 0))
                     self.tick(boundary)
-                    done += 1
+                    done, last = done + 1, boundary
             finally:
                 if self.ctx.store.root.is_dir():  # a test's root removed: nothing to write to
                     self.ctx.store.remove(None, PID)
@@ -103,6 +106,8 @@ class Daemon:
     def start_due(self, app: str, moment: datetime.datetime) -> list[threading.Thread]:
         started = []
         tasks = cron_ops.tasks(self.ctx, app)
+        if tasks:
+            cron_ops.remove_ended_runs(self.ctx, app)
         for task in tasks:
             if task.maintenance or not cron.parse_schedule(task.schedule).matches(moment):
                 continue

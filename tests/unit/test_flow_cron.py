@@ -3,6 +3,7 @@ test: what is due starts once per minute with the release's config, a run still 
 started again, a rollback brings back the earlier schedule, suspend and maintenance hold tasks
 off, one app's error does not stop another's, output and exit status are recorded."""
 
+import dataclasses
 import datetime
 import threading
 
@@ -292,3 +293,13 @@ def test_every_five_minutes_the_daemon_stops_runs_past_their_ttl(flow):
     assert crond.Daemon(flow.ctx).tick(later) == [], "a run still going is not started again"
     assert ("stop-run", container.id) in flow.journal
     assert f"retired {name} (past its --ttl-seconds)" in flow.ctx.store.read(None, crond.LOG)
+
+
+def test_a_runs_container_left_behind_by_a_stopped_daemon_is_removed_once_it_ended(flow):
+    deploy_cron(flow, {"command": "true", "schedule": "@daily"})
+    [task] = cron_ops.tasks(flow.ctx, APP)
+    cron_ops.run_now(flow.ctx, task, None, 60)
+    [container] = flow.scheduler.run_containers(APP)
+    flow.scheduler.detached[container.id] = dataclasses.replace(container, state="exited")
+    tick(crond.Daemon(flow.ctx))
+    assert flow.scheduler.run_containers(APP) == [] and ("stop-run", container.id) in flow.journal
