@@ -467,6 +467,38 @@ EOF
 	fi
 }
 
+# The cron daemon (dokku cron:daemon) starts app.json's cron tasks each minute; one runs at a time
+# (it holds ROOT/.cron/LOCK, so starting a second is harmless) and ends while there is no app (a
+# deploy with cron tasks and ps:restore start it again). A unit where systemd is, restarted on
+# upgrade; elsewhere a background process of the dokku user.
+CRON_UNIT=/etc/systemd/system/minidokku-cron.service
+start_cron_daemon() {
+	step "Starting the cron daemon"
+	if has_systemd; then
+		put_file "$CRON_UNIT" 644 root:root <<EOF
+[Unit]
+Description=minidokku: app.json cron tasks, started each minute
+After=docker.service
+
+[Service]
+User=$DOKKU_USER
+ExecStart=$DOKKU_BIN cron:daemon
+Restart=on-failure
+RestartSec=5
+
+[Install]
+WantedBy=multi-user.target
+EOF
+		report "$CRON_UNIT"
+		systemctl daemon-reload
+		systemctl enable minidokku-cron.service >/dev/null 2>&1
+		systemctl restart minidokku-cron.service
+	else
+		as_dokku setsid "$DOKKU_BIN" cron:daemon </dev/null >/dev/null 2>&1 &
+	fi
+	info "its log: $DOKKU_HOME/.cron/LOG"
+}
+
 # engine_cgroup: prints the engine's cgroup driver and version ("cgroupfs 1", "systemd 2")
 engine_cgroup() {
 	curl -fsS --unix-socket "$DOCKER_SOCK" http://localhost/info |
@@ -562,6 +594,7 @@ main() {
 	install_sudoers
 	start_services
 	install_restore_unit
+	start_cron_daemon
 	prepare_build_cgroup
 	build_stack
 	run_plugin_install_triggers

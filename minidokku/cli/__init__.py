@@ -48,6 +48,7 @@ FAMILY_MODULES = tuple(
         "checks",
         "cleanup",
         "config",
+        "cron",
         "docker_options",
         "domains",
         "event_log",

@@ -14,7 +14,7 @@ from minidokku.cli.declare import Runs, command
 from minidokku.cli.family import Report, Row, report_command, set_command
 from minidokku.context import Context
 from minidokku.errors import DeployFailed, MinidokkuError, ValidationError
-from minidokku.ops import apps, processes, push, retirement
+from minidokku.ops import apps, cron, processes, push, retirement
 from minidokku.records import ps_settings, releases
 from minidokku.runtime import at_once
 from minidokku.runtime.scheduler import STOP_GRACE_SECONDS, Container
@@ -226,7 +226,8 @@ report = report_command(
 @click.argument("app", required=False)
 @click.pass_obj
 def restore(ctx: Context, app: Optional[str]) -> None:
-    """Brings back every app that should run (at boot, after an engine restart). Example: dokku ps:restore"""
+    """Brings back every app that should run (at boot, after an engine restart), and the cron
+    daemon when it does not run. Example: dokku ps:restore"""
     failed = []
     for name in apps.one_or_all(ctx, app):
         try:
@@ -237,6 +238,8 @@ def restore(ctx: Context, app: Optional[str]) -> None:
             continue
         if done:
             ctx.out.step(f"Restored {name} ({done})")
+    if cron.start_daemon(ctx):
+        ctx.out.step("Started the cron daemon")
     if failed:
         raise DeployFailed(f"could not restore {', '.join(failed)}")
 

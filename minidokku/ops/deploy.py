@@ -23,7 +23,7 @@ from minidokku.build import builds
 from minidokku.build.builders import BuildResult, image_repository
 from minidokku.context import Context
 from minidokku.errors import Locked, NotFound
-from minidokku.ops import apps, logs, retirement, tasks
+from minidokku.ops import apps, cron, logs, retirement, tasks
 from minidokku.plugins import triggers
 from minidokku.records import (
     docker_options,
@@ -177,6 +177,8 @@ def _deploy_release(ctx: Context, app: str, release: Release, new_release: bool,
     if new_release:
         _prune_images(ctx, app)
         tasks.postdeploy(ctx, app, release)
+        if release.settings.cron and cron.start_daemon(ctx):  # its schedule is the release just recorded
+            ctx.out.step("Started the cron daemon")
     triggers.fire(ctx, "post-deploy", app, *proxy.internal_address(web or kept_web), release.name)
     ctx.out.section("Application deployed:")
     ctx.out.info(ctx.proxy.url(app))

@@ -1,5 +1,6 @@
 """An app's logs: every process container's output, each line prefixed `app[web.1]:` as Dokku
-does; its one-off containers' (`run:logs`); and the output of the last failed deploy's new
+does, after what its scheduled cron runs printed (APP/cron/OUTPUT, `app[cron.1234]:`); its one-off
+containers' (`run:logs`); and the output of the last failed deploy's new
 containers (`logs:failed`), kept in APP/FAILED_LOGS since the containers themselves are removed
 when a deploy fails (the old release keeps serving)."""
 
@@ -11,6 +12,7 @@ from typing import Optional
 from minidokku.context import Context
 from minidokku.errors import NotFound
 from minidokku.ops import oneoff
+from minidokku.records import cron
 from minidokku.runtime.scheduler import Container
 
 FAILED_FILE = "FAILED_LOGS"
@@ -30,6 +32,8 @@ def lines(
             dynos = ", ".join(sorted({c.dyno for c in containers})) or "none"
             raise NotFound(f"{app} has no process {process!r}; its processes: {dynos}")
         containers = chosen
+    else:  # what scheduled cron runs printed (their containers are gone), then the processes'
+        yield from cron.recorded_output(ctx.store, app, history, quiet)
     yield from _read(ctx, [(c.id, c.dyno) for c in containers], follow, history, quiet)
 
 

@@ -70,15 +70,21 @@ def run_detached(ctx: Context, app: str, command: list[str], extra: Optional[Ext
 
 
 def _one_off(ctx: Context, app: str, command: list[str], tty: bool, extra: Extra) -> OneOff:
+    return prepare(ctx, app, command_argv(command), tty, extra)
+
+
+def prepare(ctx: Context, app: str, argv: list[str], tty: bool, extra: Extra, cron_id: str = "") -> OneOff:
+    """A one-off of the app's current release running argv as given: the `run` phase's docker
+    options and limits, the app's config. A cron task's (cron_id) is a `cron.1234` dyno."""
     release = releases.current(ctx.store, app)
     if release is None:
         raise NotFound(f"{app} has not been deployed yet")
-    dyno = f"run.{secrets.randbelow(9000) + 1000}"  # Heroku's and Dokku's run.1234
+    dyno = f"{'cron' if cron_id else 'run'}.{secrets.randbelow(9000) + 1000}"  # Heroku's and Dokku's run.1234
     env = dict(envfile.with_global(ctx.store, ctx.store.read_env(app)), **extra.env, DYNO=dyno)
     from_plugins = triggers.docker_args(ctx, "docker-args-run", app, release.image_id)
     options = docker_options.for_phase(ctx.store, app, "run", from_plugins, ctx.out)
     limits = resources.for_process(ctx.store, app, "run")
-    return OneOff(dyno, release.image_id, command_argv(command), env, options, limits, tty, extra.ttl_seconds)
+    return OneOff(dyno, release.image_id, argv, env, options, limits, tty, extra.ttl_seconds, cron_id)
 
 
 @contextlib.contextmanager

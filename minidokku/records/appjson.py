@@ -1,11 +1,11 @@
-"""app.json, the parts a deploy uses (Dokku's format): `formation`, `healthchecks` and
-`scripts.dokku.predeploy|postdeploy`. Everything else in the file is left alone."""
+"""app.json, the parts a deploy uses (Dokku's format): `formation`, `healthchecks`,
+`scripts.dokku.predeploy|postdeploy` and `cron` (records/cron.py). Everything else in the file is left alone."""
 
 import json
 from dataclasses import dataclass, field
 
 from minidokku.errors import ValidationError
-from minidokku.records import procfile
+from minidokku.records import cron, procfile
 
 CHECK_TYPES = ("startup", "liveness", "readiness")
 CHECK_NUMBERS = ("attempts", "timeout", "wait", "initialDelay", "uptime", "port")
@@ -18,6 +18,7 @@ class AppJson:
     healthchecks: dict[str, list[dict]] = field(default_factory=dict)  # process type -> checks
     predeploy: str = ""
     postdeploy: str = ""
+    cron: list[dict] = field(default_factory=list)  # records/cron.entries: {command, schedule, ...}
 
 
 def parse(text: str) -> AppJson:
@@ -37,6 +38,7 @@ def parse(text: str) -> AppJson:
         healthchecks=_healthchecks(_object(document, "healthchecks")),
         predeploy=_string(dokku_scripts, "predeploy", "scripts.dokku.predeploy"),
         postdeploy=_string(dokku_scripts, "postdeploy", "scripts.dokku.postdeploy"),
+        cron=cron.entries(document.get("cron")),
     )
 
 

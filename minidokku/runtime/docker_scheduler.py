@@ -337,6 +337,7 @@ class DockerScheduler:
                 labels.PROCESS_TYPE: "run",
                 labels.DYNO: one_off.dyno,
                 labels.ACTIVE_DEADLINE: str(one_off.ttl_seconds),
+                **({labels.CRON_ID: one_off.cron_id} if one_off.cron_id else {}),
             },
             # as processes: signals reach the command, not a PID 1 that ignores them
             "HostConfig": {"Init": True, **host},
@@ -363,6 +364,7 @@ class DockerScheduler:
                 command=entry.get("Command", ""),
                 created=int(entry.get("Created", 0)),
                 ttl_seconds=_whole_number((entry.get("Labels") or {}).get(labels.ACTIVE_DEADLINE, "")),
+                cron_id=(entry.get("Labels") or {}).get(labels.CRON_ID, ""),
             )
             for entry in found
         ]

@@ -5,6 +5,7 @@ PROCESS_TYPE = "com.dokku.process-type"
 DYNO = "com.dokku.dyno"
 RELEASE = "com.dokku.release"
 ACTIVE_DEADLINE = "com.dokku.active-deadline-seconds"  # a one-off's: how long it may run (run:retire)
+CRON_ID = "com.dokku.cron-id"  # a cron task's one-off: the task's id (ops/cron.py)
 ROLE = "com.dokku.role"  # "build", "process" (a Procfile process) or "run" (one-off); images inherit
 # the build container's labels, so every container sets its role explicitly
 SERVICE = "com.minidokku.service"  # a service's container, volume and network: "postgres/NAME"

@@ -64,6 +64,7 @@ class OneOff:
     limits: resources.Limits
     tty: bool
     ttl_seconds: int  # how long it may run before run:retire stops it
+    cron_id: str = ""  # a scheduled cron task's run: its id (labels.CRON_ID)
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,7 @@ class OneOffContainer:
     command: str  # what the engine runs, the image's entrypoint included
     created: int  # when, in seconds since the epoch
     ttl_seconds: Optional[int] = None  # how long it may run (None: for ever)
+    cron_id: str = ""  # the cron task it runs, if any
 
     def expired(self, now: float) -> bool:
         return self.ttl_seconds is not None and now > self.created + self.ttl_seconds

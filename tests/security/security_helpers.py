@@ -67,3 +67,12 @@ def page_bytes(platform, host: str, path: str) -> tuple[int, bytes]:
 
 def server_head(platform, app: str) -> str:
     return git(platform.root / app, "rev-parse", "--verify", "--quiet", "refs/heads/main", check=False).stdout.strip()
+
+
+def refused_without_change(platform, engine, key, words, message: str) -> None:
+    """The command line words, sent over ssh with key, is refused with one line and changes nothing."""
+    before = state_of(platform, engine)
+    result = key.ssh(quoted(*words))
+    assert_refused(result, message)
+    assert result.stdout == "" and len(result.stderr.splitlines()) == 1, result.stderr
+    assert state_of(platform, engine) == before

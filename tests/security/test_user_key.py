@@ -28,7 +28,7 @@ ARGUMENT_VALUES = {
     "image": ["minidokku/stack:latest"], "mappings": ["http:80:5000"], "proxy_type": ["nginx"],
     "container_ids": ["0123456789ab"], "release": ["v1"], "name": ["tester"], "keyfile": ["/etc/shadow"],
     "ref": ["main"], "new_app": ["thief"], "file": ["-"], "part": ["key"], "words": ["deploy-branch", "evil"],
-    "build_id": ["0000000000000a"],
+    "build_id": ["0000000000000a"], "cron_id": ["0123456789"],
     "repository": ["https://example.com/app.git"], "host": ["github.com"], "username": ["bot"], "password": ["x"],
 }  # fmt: skip
 
@@ -52,7 +52,8 @@ ON_A_GRANTED_APP = {
     "certs:add", "certs:generate", "certs:remove", "certs:report", "certs:show", "certs:update",
     "checks:disable", "checks:enable", "checks:report", "checks:run", "checks:set", "checks:skip", "cleanup",
     "config:bundle", "config:clear", "config:export", "config:get", "config:import", "config:keys", "config:set",
-    "config:show", "config:unset", "docker-options:list",
+    "config:show", "config:unset", "cron:list", "cron:report", "cron:resume", "cron:run", "cron:set", "cron:suspend",
+    "docker-options:list",
     "domains:add", "domains:clear", "domains:disable", "domains:enable", "domains:remove", "domains:report",
     "domains:reset",
     "domains:set",
@@ -73,7 +74,7 @@ BY_EVERY_KEY = {
 }  # fmt: skip
 UP_TO_A_QUOTA = {"apps:create"}
 # Run by minidokku itself on the host, and refused over ssh to every key.
-INTERNAL = {"git-hook", "ps:retire"}
+INTERNAL = {"cron:daemon", "git-hook", "ps:retire"}
 
 REFUSED = {
     name: _command_line(name, command)

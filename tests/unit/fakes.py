@@ -262,6 +262,7 @@ class FakeScheduler:
             " ".join(one_off.command),
             int(time.time()),
             one_off.ttl_seconds,
+            one_off.cron_id,
         )
         self.detached[container.id] = container
         self.app_of[container.id] = app

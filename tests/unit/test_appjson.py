@@ -146,7 +146,6 @@ def test_unknown_keys_are_ignored():
         "name": "my app",
         "env": {"SECRET": {"generator": "secret"}},
         "addons": ["heroku-postgresql"],
-        "cron": [{"command": "echo", "schedule": "@daily"}],
         "formation": {"web": {"quantity": 1, "size": "free"}},
         "scripts": {"dokku": {"predeploy": "./pre", "other": 3}},
     }

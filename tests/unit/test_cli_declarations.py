@@ -22,7 +22,7 @@ NOT_RECORDED = {
     "app-json:report", "builder-dockerfile:report", "builder-herokuish:report",
     "builds:info", "builds:list", "builds:output", "builds:report",
     "certs:report", "certs:show", "checks:report", "config:bundle", "config:export", "config:get", "config:keys",
-    "config:show",
+    "config:show", "cron:daemon", "cron:list", "cron:report",
     "docker-options:list", "docker-options:report",
     "domains:report", "events", "events:list", "git:auth-status", "git:public-key", "git:report", "help", "logs",
     "logs:failed", "logs:report", "nginx:access-logs", "nginx:error-logs", "nginx:report", "nginx:show-config",

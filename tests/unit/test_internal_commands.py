@@ -12,7 +12,7 @@ from minidokku import cli as cli_module
 from minidokku.cli import cli
 from minidokku.cli.declare import Runs
 
-INTERNAL = {"git-hook", "ps:retire"}
+INTERNAL = {"cron:daemon", "git-hook", "ps:retire"}
 
 
 @pytest.fixture

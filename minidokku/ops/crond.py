@@ -1,0 +1,227 @@
+"""The cron daemon (`dokku cron:daemon`, started by install.sh, ps:restore and a deploy with cron
+tasks when none runs): one long-running
+minidokku process that wakes at each minute boundary and starts the cron tasks due then.
+
+- One at a time: it holds ROOT/.cron/LOCK (flock) while it runs; a second one ends at once.
+- What is due is read afresh each minute from every app's current release (one atomic file), so
+  a deploy, a rollback, cron:set or cron:suspend changes the schedule from the next minute.
+- A task with a run still going is not started again (forbid, the default): the scheduler is
+  asked for the task's labelled containers, and the daemon's own runs still being created count.
+- Each run is attached from a thread of its own: its output goes to APP/cron/OUTPUT (`dokku
+  logs APP` shows it), its start, end and exit status to APP/cron/RUNS.json (cron:list --format
+  json). A run outliving the daemon goes on; the next daemon finds it by its label, and removes
+  the container once it has ended (an attached run's container is removed by its attacher).
+- One app's error never stops another's: it is written to ROOT/.cron/LOG, the daemon's own log
+  (start, stop, each run started, skipped or ended), and the next app goes on.
+- With `cron:set --global mailto ADDRESS`, a run that printed something is mailed there through
+  the host's sendmail, as cron mails a job's output (the output goes on its standard input).
+- It ends when the root holds no app (a host's first deploy with cron tasks, and ps:restore,
+  start it again), so a test root's daemon ends with its apps.
+- Every 5 minutes it stops one-off and cron containers past their --ttl-seconds (run:retire).
+
+Times are the host's local time, as cron's. The clock and the sleep are given, so tests drive
+minute boundaries without waiting for them.
+"""
+
+import datetime
+import os
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from typing import Optional
+
+from minidokku.context import Context
+from minidokku.errors import MinidokkuError
+from minidokku.ops import cron as cron_ops
+from minidokku.ops import oneoff
+from minidokku.records import cron
+from minidokku.runtime.scheduler import AtCapacity
+from minidokku.runtime.terminal import Streams
+from minidokku.state import file_lock
+
+LOG = ".cron/LOG"
+PID = ".cron/PID"  # the running daemon's process id
+SENDMAIL = "/usr/sbin/sendmail"
+MAIL_OUTPUT = 64 * 1024  # bytes of a run's output a mail carries
+MAX_LOG = 1 << 20  # bytes of ROOT/.cron/LOG and of an app's OUTPUT before the older half goes
+MAX_LINE = 4096  # characters of one output line kept
+RETIRE_EVERY = 5  # minutes between two passes of run:retire, as Dokku's
+
+
+def timestamp(moment: Optional[float] = None) -> str:
+    """RFC 3339 in UTC, as the Engine's log timestamps."""
+    when = datetime.datetime.fromtimestamp(time.time() if moment is None else moment, datetime.UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class Daemon:
+    def __init__(
+        self,
+        ctx: Context,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.ctx = ctx
+        self.clock = clock
+        self.sleep = sleep
+        self.runs: dict[tuple[str, str], threading.Thread] = {}  # (app, id) -> the thread of its run
+        self.records = threading.Lock()  # RUNS.json and OUTPUT are written from several threads
+        self.sendmail = SENDMAIL
+
+    # -- the loop --------------------------------------------------------------------------------
+    def serve(self, minutes: Optional[int] = None) -> None:
+        """Holds the lock and ticks at each minute boundary (minutes: that many, else for ever).
+        Raises Locked at once when another daemon runs."""
+        with file_lock(self.ctx.store.path(None, cron_ops.DAEMON_LOCK), busy_message="a cron daemon runs already"):
+            self.ctx.store.write(None, PID, f"{os.getpid()}\n")
+            self.log(f"started (pid {os.getpid()})")
+            try:
+                done, last = 0, 0
+                while (minutes is None or done < minutes) and self.ctx.store.list_apps():
+                    # never the same minute twice, should the sleep end a hair early
+                    boundary = max((int(self.clock()) // 60 + 1) * 60, last + 60)
+                    self.sleep(max(boundary - self.clock(), 0))
+                    self.tick(boundary)
+                    done, last = done + 1, boundary
+            finally:
+                if self.ctx.store.root.is_dir():  # a test's root removed: nothing to write to
+                    self.ctx.store.remove(None, PID)
+                    self.log(f"stopped (pid {os.getpid()}){'' if self.ctx.store.list_apps() else ': no apps'}")
+
+    def tick(self, boundary: float) -> list[threading.Thread]:
+        """Starts the runs due in boundary's minute (each app on its own: one's error is logged
+        and the next goes on); returns their threads."""
+        moment = datetime.datetime.fromtimestamp(boundary)
+        started = []
+        for app in self.ctx.store.list_apps():
+            try:
+                started += self.start_due(app, moment)
+            except Exception as error:  # noqa: BLE001 - one app's broken state never stops the others
+                self.log(f"{app}: {type(error).__name__}: {error}")
+        if int(boundary) // 60 % RETIRE_EVERY == 0:
+            self.retire_expired(boundary)
+        return started
+
+    def start_due(self, app: str, moment: datetime.datetime) -> list[threading.Thread]:
+        started = []
+        tasks = cron_ops.tasks(self.ctx, app)
+        if tasks:
+            cron_ops.remove_ended_runs(self.ctx, app)
+        for task in tasks:
+            if task.maintenance or not cron.parse_schedule(task.schedule).matches(moment):
+                continue
+            if self._starting(task) or not cron_ops.make_room(self.ctx, task):
+                self.log(f"{app}: {task.id} still runs; not started again ({task.concurrency_policy})")
+                continue
+            thread = threading.Thread(target=self._run, args=(task, {t.id for t in tasks}), daemon=True)
+            self.runs[(app, task.id)] = thread
+            thread.start()
+            started.append(thread)
+        return started
+
+    def _starting(self, task: cron.Task) -> bool:
+        """A run this daemon began whose container may not exist yet (forbid only)."""
+        thread = self.runs.get((task.app, task.id))
+        return task.concurrency_policy == "forbid" and thread is not None and thread.is_alive()
+
+    def retire_expired(self, now: float) -> None:
+        for app in self.ctx.store.list_apps():
+            try:
+                for name in oneoff.retire_expired(self.ctx, app, now):
+                    self.log(f"{app}: retired {name} (past its --ttl-seconds)")
+            except (MinidokkuError, OSError) as error:
+                self.log(f"{app}: run:retire: {error}")
+
+    # -- one run ---------------------------------------------------------------------------------
+    def _run(self, task: cron.Task, keep: set[str]) -> None:
+        app = task.app
+        try:
+            prepared = cron_ops.one_off(self.ctx, task)
+        except (MinidokkuError, OSError) as error:
+            self.log(f"{app}: {task.id} not started: {error}")
+            return
+        record = {"dyno": prepared.dyno, "started": time.time(), "finished": None, "exit_code": None}
+        self._record(task, record, keep)
+        self.log(f"{app}: {task.id} started as {prepared.dyno}")
+        output = Recorder(self, app, prepared.dyno)
+        try:
+            with open(os.devnull, "rb") as nothing:
+                streams = Streams(nothing, output, output)  # type: ignore[arg-type]
+                status = self.ctx.scheduler.run(self.ctx.docker_name(app), prepared, streams, oneoff.MAX_AT_ONCE)
+        except AtCapacity:
+            self.log(f"{app}: {task.id} not started: {oneoff.MAX_AT_ONCE} one-off containers run already")
+            status = None
+        except Exception as error:  # noqa: BLE001 - the run's thread ends with a line in the log, whatever ends it
+            self.log(f"{app}: {task.id} failed: {type(error).__name__}: {error}")
+            status = None
+        output.close()
+        self._record(task, {**record, "finished": time.time(), "exit_code": status}, keep)
+        self.log(f"{app}: {task.id} ({prepared.dyno}) ended, exit status {status}")
+        if output.kept:
+            self.mail(task, output.kept)
+
+    def mail(self, task: cron.Task, output: bytes) -> None:
+        """Mails a run's output to the global mailto, if set (from mailfrom, if set)."""
+        to, sender = cron.computed(self.ctx.store, None, "mailto"), cron.computed(self.ctx.store, None, "mailfrom")
+        if not to:
+            return
+        if not os.access(self.sendmail, os.X_OK):
+            self.log(f"{task.app}: mailto is set but there is no {self.sendmail} to send with")
+            return
+        lines = [f"To: {to}", *([f"From: {sender}"] if sender else []), f"Subject: Cron: {task.app} {task.id}"]
+        headers = "\n".join(lines) + "\n\n"
+        argv = [self.sendmail, "-i", *(["-f", sender] if sender else []), "--", to]
+        try:
+            subprocess.run(argv, input=headers.encode() + output, capture_output=True, timeout=60, check=True)  # noqa: S603
+        except (OSError, subprocess.SubprocessError) as error:
+            self.log(f"{task.app}: mailing {task.id}'s output to {to} failed: {error}")
+
+    def _record(self, task: cron.Task, record: dict, keep: set[str]) -> None:
+        with self.records:
+            cron.record_run(self.ctx.store, task.app, task.id, record, keep)
+
+    def output_line(self, app: str, dyno: str, line: str) -> None:
+        with self.records:
+            _append_bounded(self.ctx, app, cron.OUTPUT, f"{timestamp()} app[{dyno}]: {line[:MAX_LINE]}")
+
+    def log(self, message: str) -> None:
+        _append_bounded(self.ctx, None, LOG, f"{timestamp()} {message}")
+
+
+class Recorder:
+    """The stdout and stderr of a run: whole lines go to the app's cron OUTPUT as they come; its
+    first MAIL_OUTPUT bytes are kept for a mail."""
+
+    def __init__(self, daemon: Daemon, app: str, dyno: str):
+        self.daemon, self.app, self.dyno = daemon, app, dyno
+        self.pending = b""
+        self.kept = b""  # the start of the output, for a mail
+
+    def write(self, data) -> int:
+        self.kept += bytes(data)[: MAIL_OUTPUT - len(self.kept)]
+        *lines, self.pending = (self.pending + bytes(data)).split(b"\n")
+        for line in lines:
+            self.daemon.output_line(self.app, self.dyno, line.decode("utf-8", "replace").rstrip("\r"))
+        if len(self.pending) > MAX_LINE:  # one endless line is cut, not kept in memory
+            self.daemon.output_line(self.app, self.dyno, self.pending.decode("utf-8", "replace"))
+            self.pending = b""
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        if self.pending:
+            self.daemon.output_line(self.app, self.dyno, self.pending.decode("utf-8", "replace"))
+            self.pending = b""
+
+
+def _append_bounded(ctx: Context, app: Optional[str], name: str, line: str) -> None:
+    """Appends line; a file grown past MAX_LOG keeps its newer half."""
+    path = ctx.store.path(app, name)
+    if path.is_file() and path.stat().st_size > MAX_LOG:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        kept = text[len(text) // 2 :]
+        ctx.store.write(app, name, kept[kept.find("\n") + 1 :])
+    ctx.store.append_line(app, name, line)

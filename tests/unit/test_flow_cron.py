@@ -1,0 +1,305 @@
+"""The cron daemon and cron:* use cases on the fake scheduler, its minute boundaries given by the
+test: what is due starts once per minute with the release's config, a run still going is not
+started again, a rollback brings back the earlier schedule, suspend and maintenance hold tasks
+off, one app's error does not stop another's, output and exit status are recorded."""
+
+import dataclasses
+import datetime
+import threading
+
+import pytest
+from fakes import FakeScheduler, make_flow
+
+from minidokku.errors import Locked, NotFound, ValidationError
+from minidokku.ops import cron as cron_ops
+from minidokku.ops import crond, deploy, logs
+from minidokku.records import cron
+from minidokku.records.appjson import AppJson
+from minidokku.runtime.scheduler import OneOff, OneOffContainer
+from minidokku.runtime.terminal import Streams
+from minidokku.state import file_lock
+
+APP = "cat"
+EVERY_MINUTE = {"command": "printenv GREETING", "schedule": "* * * * *"}
+BOUNDARY = datetime.datetime(2026, 3, 4, 5, 6).timestamp()  # a Wednesday, 05:06 local time
+
+
+class CronScheduler(FakeScheduler):
+    """Runs print `ran ARGV with GREETING=...` and exit with `status`; while `hold` is clear a
+    run goes on, seen by run_containers as a running container with its task's label."""
+
+    def __init__(self, journal):
+        super().__init__(journal)
+        self.hold = threading.Event()
+        self.hold.set()
+        self.going: dict[str, OneOffContainer] = {}
+        self.status = 0
+        self.stopped_runs: list[str] = []
+
+    def run(self, app: str, one_off: OneOff, streams: Streams, at_most: int) -> int:
+        super().run(app, one_off, streams, at_most)
+        name = f"{app}.{one_off.dyno}"
+        self.going[name] = OneOffContainer(name, name, "running", "", 0, one_off.ttl_seconds, one_off.cron_id)
+        streams.stdout.write(f"ran {' '.join(one_off.command)} with GREETING={one_off.env.get('GREETING')}\n".encode())
+        streams.stderr.write(b"no newline at the end")
+        self.hold.wait(10)
+        self.going.pop(name, None)  # unless replace stopped it
+        return self.status
+
+    def run_containers(self, app: str) -> list[OneOffContainer]:
+        mine = [c for c in self.going.values() if c.name.startswith(f"{app}.")]
+        return super().run_containers(app) + mine
+
+    def retire(self, container_ids: list[str], grace: int = 10) -> None:
+        super().retire(container_ids, grace)
+        self.stopped_runs += [self.going.pop(i).name for i in container_ids if i in self.going]
+
+
+@pytest.fixture
+def flow(tmp_path, monkeypatch):
+    flow = make_flow(tmp_path / "root", monkeypatch)
+    flow.scheduler = flow.ctx._scheduler = CronScheduler(flow.journal)
+    flow.create_app(APP, {"GREETING": "hello"})
+    return flow
+
+
+def deploy_cron(flow, *entries, app=APP, image="sha256:one"):
+    return flow.deploy(app, flow.built(image, app_json=AppJson(cron=[dict(cron.entries([e])[0]) for e in entries])))
+
+
+def tick(daemon, boundary=BOUNDARY):
+    for thread in daemon.tick(boundary):
+        thread.join(10)
+
+
+def wait_until_going(flow, count=1):
+    """Until count runs were started (a run's thread starts its container after tick returns)."""
+    for _ in range(1000):
+        if len(flow.scheduler.one_offs) >= count and flow.scheduler.going:
+            return
+        threading.Event().wait(0.01)
+    raise AssertionError("no run started")
+
+
+def test_an_every_minute_task_runs_at_each_boundary_with_the_release_config(flow):
+    deploy_cron(flow, EVERY_MINUTE)
+    daemon = crond.Daemon(flow.ctx)
+    tick(daemon, BOUNDARY)
+    tick(daemon, BOUNDARY + 60)
+    assert [o.command for o in flow.scheduler.one_offs] == [["printenv", "GREETING"]] * 2
+    assert all(o.env["GREETING"] == "hello" and o.dyno.startswith("cron.") for o in flow.scheduler.one_offs)
+    [task] = cron_ops.tasks(flow.ctx, APP)
+    assert {o.cron_id for o in flow.scheduler.one_offs} == {task.id}
+    output = list(logs.lines(flow.ctx, APP, follow=False, history=10, process=None))
+    assert sum("app[cron." in line and "ran printenv GREETING with GREETING=hello" in line for line in output) == 2
+    assert sum(line.endswith("no newline at the end") for line in output) == 2
+    run = cron.last_runs(flow.ctx.store, APP)[task.id]
+    assert run["exit_code"] == 0 and run["finished"] >= run["started"]
+
+
+def test_a_task_runs_only_in_the_minutes_its_schedule_names(flow):
+    deploy_cron(flow, {"command": "true", "schedule": "7 5 * * *"}, {"command": "false", "schedule": "@daily"})
+    daemon = crond.Daemon(flow.ctx)
+    tick(daemon, BOUNDARY)  # 05:06
+    assert flow.scheduler.one_offs == []
+    tick(daemon, BOUNDARY + 60)  # 05:07
+    assert [o.command for o in flow.scheduler.one_offs] == [["true"]]
+
+
+def test_a_run_still_going_is_not_started_again_even_by_a_new_daemon(flow):
+    deploy_cron(flow, EVERY_MINUTE)
+    flow.scheduler.hold.clear()
+    first = crond.Daemon(flow.ctx)
+    [going] = first.tick(BOUNDARY)
+    wait_until_going(flow)
+    assert first.tick(BOUNDARY + 60) == []
+    assert crond.Daemon(flow.ctx).tick(BOUNDARY + 120) == []  # asks the scheduler, not its memory
+    assert len(flow.scheduler.one_offs) == 1
+    assert "still runs; not started again (forbid)" in flow.ctx.store.read(None, crond.LOG)
+    flow.scheduler.hold.set()
+    going.join(10)
+    tick(first, BOUNDARY + 180)
+    assert len(flow.scheduler.one_offs) == 2
+
+
+def test_replace_stops_the_run_still_going_and_starts_a_new_one(flow):
+    deploy_cron(flow, {**EVERY_MINUTE, "concurrency_policy": "replace"})
+    flow.scheduler.hold.clear()
+    daemon = crond.Daemon(flow.ctx)
+    [first] = daemon.tick(BOUNDARY)
+    wait_until_going(flow)
+    [name] = flow.scheduler.going
+    [second] = daemon.tick(BOUNDARY + 60)
+    wait_until_going(flow, 2)
+    assert flow.scheduler.stopped_runs == [name]
+    flow.scheduler.hold.set()
+    first.join(10), second.join(10)
+
+
+def test_a_rollback_brings_back_that_releases_schedule(flow):
+    deploy_cron(flow, EVERY_MINUTE)
+    deploy_cron(flow, {"command": "true", "schedule": "@daily"}, image="sha256:two")
+    daemon = crond.Daemon(flow.ctx)
+    tick(daemon)
+    assert flow.scheduler.one_offs == []
+    deploy.rollback(flow.ctx, APP, "v1")
+    tick(daemon, BOUNDARY + 60)
+    assert [o.command for o in flow.scheduler.one_offs] == [["printenv", "GREETING"]]
+    assert [t.schedule for t in cron_ops.tasks(flow.ctx, APP)] == ["* * * * *"]
+
+
+def test_suspend_and_maintenance_hold_tasks_off_and_resume_brings_them_back(flow):
+    deploy_cron(flow, EVERY_MINUTE)
+    [task] = cron_ops.tasks(flow.ctx, APP)
+    daemon = crond.Daemon(flow.ctx)
+    cron_ops.suspend(flow.ctx, APP, task.id, True)
+    assert cron_ops.tasks(flow.ctx, APP)[0].maintenance_shown == "true (task)"
+    tick(daemon)
+    cron_ops.suspend(flow.ctx, APP, task.id, False)
+    cron.set_property(flow.ctx.store, None, "maintenance", "true")
+    assert cron_ops.tasks(flow.ctx, APP)[0].maintenance_shown == "true (app)"
+    tick(daemon, BOUNDARY + 60)
+    assert flow.scheduler.one_offs == []
+    cron.set_property(flow.ctx.store, None, "maintenance", "")
+    tick(daemon, BOUNDARY + 120)
+    assert len(flow.scheduler.one_offs) == 1
+
+
+def test_an_unknown_id_is_refused_with_dokkus_message(flow):
+    deploy_cron(flow, EVERY_MINUTE)
+    with pytest.raises(NotFound, match="^No matching Cron ID found. Please specify a Cron ID from the output of"):
+        cron_ops.suspend(flow.ctx, APP, "nope", True)
+    with pytest.raises(ValidationError, match="^Please specify a Cron ID"):
+        cron_ops.find(flow.ctx, APP, "")
+    assert cron.suspended_ids(flow.ctx.store, APP) == []
+
+
+def test_one_apps_error_does_not_stop_anothers_runs(flow):
+    flow.create_app("dog")
+    deploy_cron(flow, EVERY_MINUTE)
+    deploy_cron(flow, EVERY_MINUTE, app="dog", image="sha256:dog")
+    flow.ctx.store.write("cat", "releases/v1.json", "{not json")
+    tick(crond.Daemon(flow.ctx))
+    assert [o.image for o in flow.scheduler.one_offs] == ["sha256:dog"]
+    assert "cat: " in flow.ctx.store.read(None, crond.LOG)
+
+
+def test_cron_run_now_honours_forbid_and_the_exit_status(flow):
+    deploy_cron(flow, EVERY_MINUTE)
+    [task] = cron_ops.tasks(flow.ctx, APP)
+    flow.scheduler.status = 3
+    assert cron_ops.run_now(flow.ctx, task, Streams(None, _Sink(), _Sink()), 60)[0] == 3
+    name = cron_ops.run_now(flow.ctx, task, None, 60)[1]
+    assert name.startswith("cat.cron.")
+    with pytest.raises(ValidationError, match=f"cat currently has a cron lock in place for {task.id}"):
+        cron_ops.run_now(flow.ctx, task, None, 60)
+
+
+def test_a_procfile_process_type_as_the_command_runs_that_process(flow):
+    app_json = AppJson(cron=cron.entries([{"command": "report --all", "schedule": "@daily"}]))
+    flow.deploy(APP, flow.built("sha256:one", {"web": "serve", "report": "python report.py"}, app_json=app_json))
+    [task] = cron_ops.tasks(flow.ctx, APP)
+    assert cron_ops.one_off(flow.ctx, task).command[-2:] == ["python report.py", "--all"]
+
+
+def test_only_one_daemon_runs_at_a_time(flow):
+    with pytest.raises(Locked):
+        holder = crond.Daemon(flow.ctx, clock=lambda: BOUNDARY, sleep=lambda _: _second_daemon(flow))
+        holder.serve(minutes=1)
+
+
+def _second_daemon(flow):
+    assert cron_ops.daemon_running(flow.ctx)
+    crond.Daemon(flow.ctx).serve(minutes=1)
+
+
+def test_the_daemon_sleeps_to_each_minute_boundary(flow):
+    deploy_cron(flow, EVERY_MINUTE)
+    now = [BOUNDARY - 42.5]
+    slept = []
+
+    def sleep(seconds):
+        slept.append(seconds)
+        now[0] += seconds
+
+    crond.Daemon(flow.ctx, clock=lambda: now[0], sleep=sleep).serve(minutes=2)
+    assert slept == [42.5, 60]
+    assert not cron_ops.daemon_running(flow.ctx)
+    log = flow.ctx.store.read(None, crond.LOG)
+    assert "started (pid" in log and "stopped (pid" in log
+
+
+class _Sink:
+    def write(self, data):
+        return len(data)
+
+    def flush(self):
+        pass
+
+
+def test_a_runs_output_is_mailed_to_the_global_mailto_through_sendmail(flow, tmp_path):
+    deploy_cron(flow, EVERY_MINUTE)
+    cron.set_property(flow.ctx.store, None, "mailto", "ops@example.com")
+    cron.set_property(flow.ctx.store, None, "mailfrom", "cron@example.com")
+    sendmail = tmp_path / "sendmail"
+    sendmail.write_text(f'#!/bin/sh\necho "$@" > {tmp_path}/argv\ncat > {tmp_path}/mail\n')
+    sendmail.chmod(0o755)
+    daemon = crond.Daemon(flow.ctx)
+    daemon.sendmail = str(sendmail)
+    tick(daemon)
+    assert (tmp_path / "argv").read_text() == "-i -f cron@example.com -- ops@example.com\n"
+    mail = (tmp_path / "mail").read_text()
+    [task] = cron_ops.tasks(flow.ctx, APP)
+    assert mail.startswith(f"To: ops@example.com\nFrom: cron@example.com\nSubject: Cron: cat {task.id}\n\n")
+    assert mail.endswith("ran printenv GREETING with GREETING=hello\nno newline at the end")
+
+
+@pytest.mark.parametrize(
+    "app, key, value, message",
+    [
+        ("cat", "mailto", "a@b.c", "Property cannot be specified on a per-app basis"),
+        (None, "mailto", "-oQ/tmp/x@b.c", "expected an email address"),
+        (None, "mailto", "a@b.c\nBcc: x@y.z", "expected an email address"),
+        (None, "maintenance", "yes", "maintenance must be true or false"),
+        (None, "shell", "x", "Invalid property specified"),
+    ],
+)
+def test_cron_set_refuses_bad_keys_and_values(flow, app, key, value, message):
+    with pytest.raises(ValidationError, match=message):
+        cron.set_property(flow.ctx.store, app, key, value)
+    assert flow.ctx.store.read(app, "properties/cron") is None
+
+
+def test_a_deploy_with_cron_tasks_starts_the_daemon_unless_one_runs(flow):
+    deploy_cron(flow, EVERY_MINUTE)
+    assert flow.output.count("Started the cron daemon") == 1
+    with file_lock(flow.ctx.store.path(None, cron_ops.DAEMON_LOCK)):  # as a running daemon holds it
+        deploy_cron(flow, EVERY_MINUTE, image="sha256:two")
+    assert flow.output.count("Started the cron daemon") == 1
+
+
+def test_the_daemon_ends_when_the_root_holds_no_app(tmp_path, monkeypatch):
+    empty = make_flow(tmp_path / "empty", monkeypatch)
+    crond.Daemon(empty.ctx, clock=lambda: BOUNDARY, sleep=pytest.fail).serve()
+    assert empty.ctx.store.read(None, crond.LOG).splitlines()[-1].endswith(": no apps")
+
+
+def test_every_five_minutes_the_daemon_stops_runs_past_their_ttl(flow):
+    deploy_cron(flow, EVERY_MINUTE)
+    [task] = cron_ops.tasks(flow.ctx, APP)
+    name = cron_ops.run_now(flow.ctx, task, None, ttl_seconds=1)[1]
+    [container] = flow.scheduler.run_containers(APP)
+    later = (container.created // 300 + 2) * 300  # a boundary of the 5-minute pass, beyond its 1 s
+    assert crond.Daemon(flow.ctx).tick(later) == [], "a run still going is not started again"
+    assert ("stop-run", container.id) in flow.journal
+    assert f"retired {name} (past its --ttl-seconds)" in flow.ctx.store.read(None, crond.LOG)
+
+
+def test_a_runs_container_left_behind_by_a_stopped_daemon_is_removed_once_it_ended(flow):
+    deploy_cron(flow, {"command": "true", "schedule": "@daily"})
+    [task] = cron_ops.tasks(flow.ctx, APP)
+    cron_ops.run_now(flow.ctx, task, None, 60)
+    [container] = flow.scheduler.run_containers(APP)
+    flow.scheduler.detached[container.id] = dataclasses.replace(container, state="exited")
+    tick(crond.Daemon(flow.ctx))
+    assert flow.scheduler.run_containers(APP) == [] and ("stop-run", container.id) in flow.journal
