@@ -53,6 +53,7 @@ FAMILY_MODULES = tuple(
         "event_log",
         "git",
         "logs",
+        "network",
         "nginx",
         "plugin",
         "ports",

@@ -23,7 +23,7 @@ from minidokku.build import builds
 from minidokku.build.builders import BuildResult, image_repository
 from minidokku.context import Context
 from minidokku.errors import Locked, NotFound
-from minidokku.ops import apps, logs, retirement, tasks
+from minidokku.ops import apps, logs, network, retirement, tasks
 from minidokku.plugins import triggers
 from minidokku.records import (
     docker_options,
@@ -174,6 +174,7 @@ def _deploy_release(ctx: Context, app: str, release: Release, new_release: bool,
     wait = checks.wait_to_retire(ctx.store, app, release.config)
     retirement.schedule(ctx, old + stale, wait, ps_settings.stop_timeout(ctx.store, app))
     ps_settings.mark_running(ctx.store, app)
+    network.attach_post_deploy(ctx, app, new)
     if new_release:
         _prune_images(ctx, app)
         tasks.postdeploy(ctx, app, release)
@@ -198,6 +199,7 @@ def _start(ctx: Context, app: str, release: Release, counts: dict[str, int]) -> 
     published = ctx.proxy.published_ports(app, release)
     stored = docker_options.stored_lines(ctx.store, app, "deploy")  # once per deploy, not per container
     log_max_size = log_settings.computed(ctx.store, app)
+    networks = network.plan(ctx, app)
     started: list[Container] = []
     try:
         for process_type, count in counts.items():
@@ -221,6 +223,7 @@ def _start(ctx: Context, app: str, release: Release, counts: dict[str, int]) -> 
                         limits=limits,
                         log_max_size=log_max_size,
                         command=ps_settings.container_command(ctx.store, app, release, process_type),
+                        networking=networks.for_process(process_type),
                     )
                 )
     except BaseException:
