@@ -417,5 +417,5 @@ def make_flow(root: Path, monkeypatch: pytest.MonkeyPatch, **settings) -> Flow:
     root.mkdir(parents=True, exist_ok=True)
     journal: list[tuple] = []
     scheduler, proxy = FakeScheduler(journal), FakeProxy(journal)
-    machine = replace(Settings.load(), program=["true"], namespace="", **settings)
+    machine = replace(Settings.load(), **{"program": ["true"], "namespace": "", **settings})
     return Flow(Context(machine, RecordingOutput(), scheduler=scheduler, proxy=proxy), scheduler, proxy, journal)
