@@ -155,9 +155,10 @@ def _deploy_release(ctx: Context, app: str, release: Release, new_release: bool,
     ctx.scheduler.retire([c.id for c in without_zero_downtime])
     old = [c for c in old if c not in without_zero_downtime]
     new = _start(ctx, app, release, counts)
-    web = [c for c in new if c.process_type == "web"]
     try:
         _check(ctx, app, release, new)
+        new = network.attach_post_deploy(ctx, app, new)  # it may move where web publishes its ports
+        web = [c for c in new if c.process_type == "web"]
         if routes:
             ctx.proxy.route(app, web, release)
     except BaseException:  # whatever stops the deploy (even ^C), the new containers go
@@ -174,7 +175,6 @@ def _deploy_release(ctx: Context, app: str, release: Release, new_release: bool,
     wait = checks.wait_to_retire(ctx.store, app, release.config)
     retirement.schedule(ctx, old + stale, wait, ps_settings.stop_timeout(ctx.store, app))
     ps_settings.mark_running(ctx.store, app)
-    network.attach_post_deploy(ctx, app, new)
     if new_release:
         _prune_images(ctx, app)
         tasks.postdeploy(ctx, app, release)

@@ -23,7 +23,7 @@ from minidokku.access import rules
 from minidokku.context import Context
 from minidokku.errors import AlreadyExists, MinidokkuError, NotFound, ValidationError
 from minidokku.ops import apps
-from minidokku.records import network_settings, releases
+from minidokku.records import network_settings, ps_settings, releases
 from minidokku.records.network_settings import (
     ATTACH_POST_CREATE,
     ATTACH_POST_DEPLOY,
@@ -217,13 +217,17 @@ def networking(ctx: Context, app: str, process_type: str = "") -> Networking:
     return chosen.for_process(process_type) if process_type else chosen.for_one_off()
 
 
-def attach_post_deploy(ctx: Context, app: str, containers: list[Container]) -> None:
-    """The deploy's new process containers join the attach-post-deploy networks, once they serve."""
+def attach_post_deploy(ctx: Context, app: str, containers: list[Container]) -> list[Container]:
+    """The deploy's new process containers join the attach-post-deploy networks once their checks
+    passed, before nginx moves to them (as Dokku's docs say); returns them as they are now."""
     chosen = plan(ctx, app)
     for network in chosen.post_deploy:
         ctx.out.step(f"Associating app with network {network.removeprefix(ctx.settings.namespace)}")
-        for container in containers:
+        containers = [
             ctx.scheduler.join_network(container, network, (chosen.alias(container.process_type),))
+            for container in containers
+        ]
+    return containers
 
 
 # -- network:rebuild ---------------------------------------------------------------------------
@@ -240,16 +244,21 @@ def rebuild(ctx: Context, app: str) -> None:
         wanted = (*chosen.post_create, *chosen.post_deploy)
         managed = {network.info.name for network in listed(ctx) if network.managed}
         ctx.out.step(f"Ensuring network configuration is in sync for {app}")
+        moved = False
         for container in ctx.scheduler.running(ctx.docker_name(app)):
             on = ctx.scheduler.joined_networks(container)
             for network in wanted:
                 if network not in on:
                     ctx.out.info(f"{container.dyno} joins {network.removeprefix(ctx.settings.namespace)}")
                     ctx.scheduler.join_network(container, network, (chosen.alias(container.process_type),))
+                    moved = moved or container.process_type == "web"
             for network in on:
                 if network in managed and network not in wanted:
                     ctx.out.info(f"{container.dyno} leaves {network.removeprefix(ctx.settings.namespace)}")
                     ctx.scheduler.leave_network(container, network)
+                    moved = moved or container.process_type == "web"
+        if moved and not ps_settings.is_stopped(ctx.store, app):  # web's ports may have moved
+            ctx.proxy.route(app, ctx.scheduler.web_containers(ctx.docker_name(app)))
 
 
 def rebuild_all(ctx: Context) -> list[str]:

@@ -514,13 +514,18 @@ class DockerScheduler:
         on, created_on = self._networks_of(container)
         return [network for network in on if network != created_on]
 
-    def join_network(self, container: Container, network: str, aliases: tuple[str, ...]) -> None:
+    def join_network(self, container: Container, network: str, aliases: tuple[str, ...]) -> Container:
+        # The engine's default route goes through the first of a container's networks by name
+        # (internal ones aside), and its published ports follow it, to new host ports: so the
+        # container is described again.
         if network not in self._networks_of(container)[0]:
             self.engine.connect_network(network, container.id, _with_hostnames(container.id, aliases))
+        return self._describe(container.id) or container
 
-    def leave_network(self, container: Container, network: str) -> None:
+    def leave_network(self, container: Container, network: str) -> Container:
         if network in self._networks_of(container)[0]:
             self.engine.disconnect_network(network, container.id)
+        return self._describe(container.id) or container
 
     def _networks_of(self, container: Container) -> tuple[list[str], str]:
         """The networks the container is on, and the one it was created on; none when it is gone."""

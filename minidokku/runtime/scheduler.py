@@ -331,9 +331,10 @@ class Scheduler(Protocol):
     def joined_networks(self, container: Container) -> list[str]:
         """The networks the container joined once created (not the one it was created on)."""
 
-    def join_network(self, container: Container, network: str, aliases: tuple[str, ...]) -> None:
+    def join_network(self, container: Container, network: str, aliases: tuple[str, ...]) -> Container:
         """Attaches the container to one more network, known there by aliases (and Dokku's
-        `HOSTNAME.ALIAS` of each); one on it already stays as it is."""
+        `HOSTNAME.ALIAS` of each); one on it already stays as it is. Returns the container as
+        it is now: joining a running container may move where its ports are published."""
 
-    def leave_network(self, container: Container, network: str) -> None:
-        """Detaches the container from the network; one not on it is fine."""
+    def leave_network(self, container: Container, network: str) -> Container:
+        """Detaches the container from the network (one not on it is fine); returns it as join_network."""

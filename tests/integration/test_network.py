@@ -6,7 +6,7 @@ without a restart; a network in use is not destroyed."""
 import json
 
 import pytest
-from helpers import APPS, make_git_repo
+from helpers import APPS, make_git_repo, wait_until_serving
 
 from minidokku.ops.network import MANAGED_LABEL
 from minidokku.runtime import labels
@@ -76,7 +76,10 @@ def test_apps_on_one_network_call_each_other_by_name_and_an_app_off_it_cannot(th
     assert refused[by_address] in ("timeout", "TimeoutError", "ConnectionRefusedError"), refused
 
     platform.dokku("network:set", "--global", "tld", "svc.cluster.local")
-    platform.dokku("ps:restart", ALSO_ON)
+    platform.dokku("network:set", ALSO_ON, "attach-post-create")
+    platform.dokku("network:set", ALSO_ON, "attach-post-deploy", NETWORK)
+    platform.dokku("ps:restart", ALSO_ON)  # joined after its checks, before nginx moves to it
+    wait_until_serving(platform, f"{ALSO_ON}.example.test", PAGE)
     with_tld = f"http://{ALSO_ON}.web.svc.cluster.local:{PORT}/"
     assert fetch(platform, ON, with_tld) == {with_tld: PAGE}
     assert "--network" not in platform.dokku("docker-options:report", ON).stdout  # network:set, not an option
@@ -96,11 +99,14 @@ def test_network_rebuild_puts_a_running_app_on_the_network_and_off_again(three_a
     assert web(engine, platform, OFF)["Id"] == gamma_id, "not restarted"
     assert f"{OFF}.web" in web(engine, platform, OFF)["NetworkSettings"]["Networks"][network]["Aliases"]
     assert fetch(platform, ON, by_alias) == {by_alias: PAGE}
+    # the engine moved web's published port to the network sorting first: nginx follows it
+    wait_until_serving(platform, f"{OFF}.example.test", PAGE)
 
     platform.dokku("network:set", OFF, "attach-post-deploy")
     platform.dokku("network:rebuild", OFF)
     assert network not in web(engine, platform, OFF)["NetworkSettings"]["Networks"]
     assert fetch(platform, ON, by_alias)[by_alias] == "gaierror"
+    wait_until_serving(platform, f"{OFF}.example.test", PAGE)
 
 
 def test_a_network_in_use_is_not_destroyed(three_apps, engine):

@@ -208,14 +208,16 @@ class FakeScheduler:
     def joined_networks(self, container: Container) -> list[str]:
         return list(self.joined.get(container.id, {}))
 
-    def join_network(self, container: Container, network: str, aliases: tuple[str, ...]) -> None:
+    def join_network(self, container: Container, network: str, aliases: tuple[str, ...]) -> Container:
         if network not in self.joined.setdefault(container.id, {}):
             self.joined[container.id][network] = aliases
             self.journal.append(("join", network, self.live[container.id].name))
+        return self.live[container.id]
 
-    def leave_network(self, container: Container, network: str) -> None:
+    def leave_network(self, container: Container, network: str) -> Container:
         if self.joined.get(container.id, {}).pop(network, None) is not None:
             self.journal.append(("leave", network, self.live[container.id].name))
+        return self.live[container.id]
 
     def ensure_network(self, network: str, labels: dict[str, str]) -> None:
         self.journal.append(("ensure-network", network))

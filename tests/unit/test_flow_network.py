@@ -7,7 +7,7 @@ import pytest
 from fakes import make_flow
 
 from minidokku.access import rules
-from minidokku.errors import AlreadyExists, AppNotFound, NotFound, ValidationError
+from minidokku.errors import AlreadyExists, AppNotFound, DeployFailed, NotFound, ValidationError
 from minidokku.ops import network, oneoff
 from minidokku.records import network_settings
 from minidokku.runtime import labels
@@ -129,20 +129,31 @@ def test_a_tld_and_an_initial_network_and_bind_all_interfaces(flow):
     )
 
 
-def test_attach_post_deploy_networks_are_joined_after_nginx_moved(flow):
+def test_attach_post_deploy_networks_are_joined_after_the_checks_before_nginx_moves(flow):
     network.create(flow.ctx, "backend")
     network.set_property(flow.ctx, APP, "attach-post-deploy", ["backend"])
     flow.deploy(APP, flow.built("sha256:one"))
     routed = next(i for i, entry in enumerate(flow.journal) if entry[0] == "route")
     joins = [(i, entry) for i, entry in enumerate(flow.journal) if entry[0] == "join"]
-    assert [entry for _, entry in joins] == [
-        ("join", f"{NAMESPACE}backend", f"{NAMESPACE}cat.web.1"),
-        ("join", f"{NAMESPACE}backend", f"{NAMESPACE}cat.worker.1"),
+    assert [entry[2].split(".upcoming-")[0] for _, entry in joins] == [
+        f"{NAMESPACE}cat.web.1",
+        f"{NAMESPACE}cat.worker.1",
     ]
-    assert all(i > routed for i, _ in joins)
+    assert all(i < routed for i, _ in joins)
     web = next(c for c in flow.scheduler.containers(NAMESPACE + APP) if c.process_type == "web")
     assert flow.scheduler.joined[web.id] == {f"{NAMESPACE}backend": ("cat.web",)}
     assert networking_of(flow, APP)["web.1"].joined == ()  # not before its checks
+    assert "-----> Associating app with network backend" in flow.output
+
+
+def test_a_failing_check_leaves_the_new_containers_off_the_attach_post_deploy_network(flow):
+    network.create(flow.ctx, "backend")
+    network.set_property(flow.ctx, APP, "attach-post-deploy", ["backend"])
+    flow.scheduler.failing_releases.add("v1")
+    with pytest.raises(DeployFailed):
+        flow.deploy(APP, flow.built("sha256:one"))
+    assert [entry for entry in flow.journal if entry[0] == "join"] == []
+    assert flow.scheduler.network_members(f"{NAMESPACE}backend") == []
 
 
 def test_a_missing_network_fails_the_deploy_before_any_container_starts(flow):
@@ -190,6 +201,7 @@ def test_rebuild_joins_what_was_set_and_leaves_what_was_unset_without_a_restart(
     }
     assert "-----> Ensuring network configuration is in sync for cat" in flow.output
     assert "       web.1 joins backend" in flow.output
+    assert flow.journal[-1] == ("route", APP, [f"{NAMESPACE}cat.web.1"])  # where web publishes may have moved
 
     network.set_property(flow.ctx, APP, "attach-post-create", [])
     network.rebuild(flow.ctx, APP)
