@@ -9,7 +9,8 @@ import json
 
 import pytest
 from helpers import APPS, make_git_repo
-from security_helpers import VICTIM, assert_refused, quoted, state_of
+from security_helpers import VICTIM, quoted
+from test_ps_properties_user_key import refused_without_change
 
 from minidokku.access import rules
 from minidokku.runtime import labels
@@ -57,14 +58,6 @@ def victims_address(platform, engine, network: str) -> str:
     wanted = {labels.APP: namespace + VICTIM, labels.ROLE: PROCESS_ROLE, labels.PROCESS_TYPE: "web"}
     found = [c for c in engine.list_containers(wanted, all_states=False) if ".retiring-" not in c["Names"][0]]
     return engine.inspect_container(found[0]["Id"])["NetworkSettings"]["Networks"][network]["IPAddress"]
-
-
-def refused_without_change(platform, engine, user_key, words, message):
-    before = state_of(platform, engine)
-    result = user_key.ssh(quoted(*words))
-    assert_refused(result, message)
-    assert result.stdout == "" and len(result.stderr.splitlines()) == 1, result.stderr
-    assert state_of(platform, engine) == before
 
 
 ADMIN_ONLY = [

@@ -2,28 +2,13 @@
 
 import json
 
-import pytest
+import test_ps_run_logs_cli as ps_cli
 from click.testing import CliRunner
-from fakes import FakeScheduler
 
-from minidokku import context
 from minidokku.cli import cli
 
-
-@pytest.fixture
-def scheduler(monkeypatch):
-    fake = FakeScheduler([])
-    monkeypatch.setattr(context, "DockerScheduler", lambda engine, network: fake)
-    return fake
-
-
-@pytest.fixture
-def dokku(tmp_path, monkeypatch, scheduler):
-    monkeypatch.setenv("DOKKU_ROOT", str(tmp_path))
-    runner = CliRunner()
-    run = lambda *args: runner.invoke(cli, list(args), catch_exceptions=False, prog_name="dokku")  # noqa: E731
-    assert run("apps:create", "catmeow").exit_code == 0
-    return run
+# The CLI on the fake scheduler with catmeow made, as the ps and run commands' tests have it.
+scheduler, dokku = ps_cli.scheduler, ps_cli.dokku
 
 
 def test_create_list_info_and_exists_in_dokkus_words(dokku, scheduler):
