@@ -109,6 +109,17 @@ def test_network_rebuild_puts_a_running_app_on_the_network_and_off_again(three_a
     wait_until_serving(platform, f"{OFF}.example.test", PAGE)
 
 
+def test_bind_all_interfaces_publishes_web_beyond_loopback_and_nginx_still_serves(three_apps, engine):
+    platform = three_apps
+    platform.dokku("network:set", OFF, "bind-all-interfaces", "true")
+    platform.dokku("ps:restart", OFF)
+    bindings = web(engine, platform, OFF)["HostConfig"]["PortBindings"][f"{PORT}/tcp"]
+    assert bindings == [{"HostIp": "", "HostPort": ""}]
+    wait_until_serving(platform, f"{OFF}.example.test", PAGE)
+    assert platform.dokku("network:report", OFF, "--network-computed-bind-all-interfaces").stdout == "true\n"
+    assert web(engine, platform, ON)["HostConfig"]["PortBindings"][f"{PORT}/tcp"][0]["HostIp"] == "127.0.0.1"
+
+
 def test_a_network_in_use_is_not_destroyed(three_apps, engine):
     platform = three_apps
     namespace = platform.settings()["NAMESPACE"]
