@@ -78,9 +78,9 @@ def create_container(
     aliases: tuple[str, ...] = (),
 ) -> str:
     """Creates an app's container (container_config), making the apps' network first if it is
-    used. initial: a network made by network:create to create it on instead, unless its options
-    name one (its members reach each other, so it is never the apps' network), known there by
-    aliases."""
+    used. initial: the network network:set's initial-network names (ops/network.py), to create
+    it on instead unless its options name one, known there by aliases; its members may reach
+    each other, so it is neither made nor checked here as the apps' network is."""
     if initial and not options.network:
         on_initial = dict(config, NetworkingConfig={"EndpointsConfig": {initial: {"Aliases": list(aliases)}}})
         return engine.create_container(container_config(on_initial, options, limits, initial), name=name)
