@@ -89,10 +89,11 @@ def find(ctx: Context, name: str) -> Optional[Network]:
     return next((network for network in listed(ctx) if network.name == name), None)
 
 
-def require(ctx: Context, name: str) -> Network:
+def require(ctx: Context, name: str, missing: str = "Network does not exist") -> Network:
+    """The network; NotFound, in Dokku's words (missing), when there is none."""
     found = find(ctx, name)
     if found is None:
-        raise NotFound("Network does not exist")
+        raise NotFound(missing)
     return found
 
 
@@ -131,7 +132,7 @@ def set_property(ctx: Context, app: Optional[str], key: str, words: list[str]) -
     value = network_settings.value_of(key, words)
     if key in NETWORK_KEYS:
         for name in network_settings.networks_in(value):
-            refusal = _refusal(ctx, app, require_named(ctx, name))
+            refusal = _refusal(ctx, app, require(ctx, name, f"Network {name} does not exist"))
             if refusal:
                 raise ValidationError(refusal)
     clash = network_settings.conflict(ctx.store, app, key, value)
@@ -139,13 +140,6 @@ def set_property(ctx: Context, app: Optional[str], key: str, words: list[str]) -
         raise ValidationError(f"Network name already associated with this app: {clash}")
     network_settings.put(ctx.store, app, key, value)
     return value
-
-
-def require_named(ctx: Context, name: str) -> Network:
-    found = find(ctx, name)
-    if found is None:
-        raise NotFound(f"Network {name} does not exist")
-    return found
 
 
 def _refusal(ctx: Context, app: Optional[str], network: Network) -> str:
