@@ -54,6 +54,7 @@ FAMILY_MODULES = tuple(
         "event_log",
         "git",
         "logs",
+        "network",
         "nginx",
         "plugin",
         "ports",

@@ -30,7 +30,7 @@ def add(ctx: Context, is_global: bool, args) -> None:
     not_for_tenants = docker_options.add(ctx.store, app, phases, option)
     ctx.out.step(f"Added {option!r} to the {','.join(phases)} phase(s) of {app or 'every app'}")
     if not_for_tenants:
-        ctx.out.info(f"Apps of user keys do not get {', '.join(not_for_tenants)} (it reaches the host)")
+        ctx.out.info(f"Apps of user keys do not get {', '.join(not_for_tenants)} (it reaches the host or other apps)")
 
 
 @command("docker-options:remove", scope=Scope.ADMIN, changes=True, context_settings=RAW)

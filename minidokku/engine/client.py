@@ -222,6 +222,16 @@ class Engine:
     def inspect_network(self, name: str) -> dict:
         return self._json("GET", f"/networks/{name}")
 
+    def list_networks(self) -> list[dict]:
+        """Every network (by exact name, unlike inspect_network, which also takes an id prefix)."""
+        return self._json("GET", "/networks")
+
+    def containers_on_network(self, network: str) -> list[dict]:
+        """The containers attached to the network, stopped ones too (they are not its endpoints,
+        yet cannot start once it is gone)."""
+        params = {"all": 1, "filters": _json_param({"network": [network]})}
+        return self._json("GET", "/containers/json", params=params)
+
     def connect_network(self, network: str, container_id: str, aliases: list[str]) -> None:
         """Attaches a container (running or not) to one more network, known there by aliases too."""
         config = {"Container": container_id, "EndpointConfig": {"Aliases": aliases}}

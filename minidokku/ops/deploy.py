@@ -23,7 +23,7 @@ from minidokku.build import builds
 from minidokku.build.builders import BuildResult, image_repository
 from minidokku.context import Context
 from minidokku.errors import Locked, NotFound
-from minidokku.ops import apps, cron, logs, retirement, tasks
+from minidokku.ops import apps, cron, logs, network, retirement, tasks
 from minidokku.plugins import triggers
 from minidokku.records import (
     docker_options,
@@ -155,9 +155,10 @@ def _deploy_release(ctx: Context, app: str, release: Release, new_release: bool,
     ctx.scheduler.retire([c.id for c in without_zero_downtime])
     old = [c for c in old if c not in without_zero_downtime]
     new = _start(ctx, app, release, counts)
-    web = [c for c in new if c.process_type == "web"]
     try:
         _check(ctx, app, release, new)
+        new = network.attach_post_deploy(ctx, app, new)  # it may move where web publishes its ports
+        web = [c for c in new if c.process_type == "web"]
         if routes:
             ctx.proxy.route(app, web, release)
     except BaseException:  # whatever stops the deploy (even ^C), the new containers go
@@ -200,6 +201,7 @@ def _start(ctx: Context, app: str, release: Release, counts: dict[str, int]) -> 
     published = ctx.proxy.published_ports(app, release)
     stored = docker_options.stored_lines(ctx.store, app, "deploy")  # once per deploy, not per container
     log_max_size = log_settings.computed(ctx.store, app)
+    networks = network.plan(ctx, app)
     started: list[Container] = []
     try:
         for process_type, count in counts.items():
@@ -225,6 +227,7 @@ def _start(ctx: Context, app: str, release: Release, counts: dict[str, int]) -> 
                         limits=limits,
                         log_max_size=log_max_size,
                         command=ps_settings.container_command(ctx.store, app, release, process_type),
+                        networking=networks.for_process(process_type),
                     )
                 )
     except BaseException:

@@ -16,6 +16,7 @@ from typing import Optional
 
 from minidokku.context import Context
 from minidokku.errors import NotFound, ValidationError
+from minidokku.ops import network
 from minidokku.plugins import triggers
 from minidokku.records import docker_options, envfile, names, ps_settings, releases, resources
 from minidokku.runtime.scheduler import AtCapacity, Container, OneOff, OneOffContainer
@@ -84,7 +85,8 @@ def prepare(ctx: Context, app: str, argv: list[str], tty: bool, extra: Extra, cr
     from_plugins = triggers.docker_args(ctx, "docker-args-run", app, release.image_id)
     options = docker_options.for_phase(ctx.store, app, "run", from_plugins, ctx.out)
     limits = resources.for_process(ctx.store, app, "run")
-    return OneOff(dyno, release.image_id, argv, env, options, limits, tty, extra.ttl_seconds, cron_id)
+    networking = network.networking(ctx, app)
+    return OneOff(dyno, release.image_id, argv, env, options, limits, tty, extra.ttl_seconds, networking, cron_id)
 
 
 @contextlib.contextmanager

@@ -8,6 +8,7 @@ from typing import Optional
 from minidokku.build.builders import BuildResult, command_argv, image_repository
 from minidokku.context import Context
 from minidokku.errors import DeployFailed
+from minidokku.ops import network
 from minidokku.plugins import triggers
 from minidokku.records import docker_options, resources
 from minidokku.records.releases import Release
@@ -68,4 +69,5 @@ def _run(
         on_line=ctx.out.info,
         commit_as=(image_repository(docker_name), "latest") if commit else None,
         limits=resources.for_process(ctx.store, app, task),
+        networking=network.networking(ctx, app),
     )

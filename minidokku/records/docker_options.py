@@ -46,9 +46,12 @@ FLAGS = {
 # Label names minidokku finds its containers by (runtime/labels.py): an option may not set them.
 RESERVED_LABEL_PREFIXES = ("com.dokku.", "com.minidokku.")
 
-# What confine lets a tenant's app keep.
-NETWORKS_FOR_TENANTS = ("bridge", "default", "none")  # else a named network that is not the host's
-NETWORK_ID = re.compile(r"^[0-9a-f]+$")  # an id (or a prefix of one) may name the host network
+# What confine lets a tenant's app keep: the engine's default bridge or no network, or the app's
+# own postgres link network (postgres/records.py link_network_name: NAMESPACE, this, the app);
+# never a named network other apps may be on (one of network:create, which only network:set puts
+# an app on; the services'; another app's link network), the host's or another container's.
+NETWORKS_FOR_TENANTS = ("bridge", "default", "none")
+OWN_LINK_NETWORK = "dokku.postgres.links."
 CA_BUNDLES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt")  # read-only
 # Named volumes minidokku makes for an app or a service (builders/buildpacks.py cache_volume,
 # postgres/records.py volume_name): one tenant's options never mount them.
@@ -92,13 +95,13 @@ class DockerOptions:
         return merged
 
 
-def confine(options: DockerOptions) -> tuple[DockerOptions, list[str]]:
-    """What a tenant's app may get of options, and the options left out (as docker flags): no
-    host or another container's network, no host path but a CA bundle read-only, no named
-    volume of minidokku's own."""
+def confine(options: DockerOptions, app: Optional[str] = None) -> tuple[DockerOptions, list[str]]:
+    """What a tenant's app (None: any) may get of options, and the options left out (as docker
+    flags): no network but NETWORKS_FOR_TENANTS and its own link network, no host path but a CA
+    bundle read-only, no named volume of minidokku's own."""
     dropped = []
     network = options.network
-    if network is not None and not _network_for_tenants(network):
+    if network is not None and not _network_for_tenants(network, app):
         dropped.append(f"--network {network}")
         network = None
     binds = []
@@ -110,11 +113,8 @@ def confine(options: DockerOptions) -> tuple[DockerOptions, list[str]]:
     return replace(options, network=network, binds=binds), dropped
 
 
-def _network_for_tenants(network: str) -> bool:
-    if network in NETWORKS_FOR_TENANTS:
-        return True
-    lowered = network.lower()
-    return lowered != "host" and not lowered.startswith("container:") and not NETWORK_ID.match(lowered)
+def _network_for_tenants(network: str, app: Optional[str]) -> bool:
+    return network in NETWORKS_FOR_TENANTS or (app is not None and network.endswith(f"{OWN_LINK_NETWORK}{app}"))
 
 
 def _bind_for_tenants(bind: str) -> bool:
@@ -233,10 +233,11 @@ def lines(store: Store, app: Optional[str], phase: str) -> list[str]:
 def add(store: Store, app: Optional[str], phases: list[str], option: str) -> list[str]:
     """Stores the option; returns what of it user keys' apps will not get (a global option's)."""
     options = parse([option])  # refuse an unsupported flag now, not at the next deploy
-    _, dropped = confine(options)
+    _, dropped = confine(options, app)
     if dropped and app is not None and rules.is_tenant_app(store, app):
         raise ValidationError(
-            f"{app} is a user key's app: it cannot get {', '.join(dropped)} (no host network, no host paths)"
+            f"{app} is a user key's app: it cannot get {', '.join(dropped)} (no host network or other apps' "
+            "networks, no host paths)"
         )
     for phase in phases:
         current = lines(store, app, phase)
@@ -278,7 +279,7 @@ def for_phase(
     deploy phase, only the mounts of every process type), which storage.binds confines itself."""
     options = parse((stored_lines(store, app, phase) if stored is None else stored) + list(plugin_args))
     if app is not None and rules.is_tenant_app(store, app):
-        options, dropped = confine(options)
+        options, dropped = confine(options, app)
         if dropped and out is not None:
             out.info(f"Not applied to {app}, a user key's app: {', '.join(dropped)}")
     if app is None:

@@ -21,6 +21,7 @@ from minidokku.records.docker_options import DockerOptions
 from minidokku.records.releases import Release
 from minidokku.runtime import at_once, isolation, labels, terminal
 from minidokku.runtime.scheduler import (
+    NO_NETWORKING,
     RETIRING,
     STOP_GRACE_SECONDS,
     UNLIMITED_LOGS,
@@ -28,6 +29,8 @@ from minidokku.runtime.scheduler import (
     AtCapacity,
     Container,
     Image,
+    NetworkInfo,
+    Networking,
     OneOff,
     OneOffContainer,
     Service,
@@ -122,11 +125,12 @@ class DockerScheduler:
         limits: resources.Limits,
         log_max_size: Optional[str] = None,
         command: Optional[list[str]],
+        networking: Networking = NO_NETWORKING,
     ) -> Container:
         """Starts one container, bounded by limits; web publishes its PORT (and extra_ports, for
-        `ports:add` mappings to other container ports) on 127.0.0.1. log_max_size: the json-file
-        log's size before it rotates (`20m`, or UNLIMITED), None for the default. command: its
-        Cmd, None for the image's own."""
+        `ports:add` mappings to other container ports) on 127.0.0.1 (every interface with
+        networking.all_interfaces). log_max_size: the json-file log's size before it rotates
+        (`20m`, or UNLIMITED), None for the default. command: its Cmd, None for the image's own."""
         dyno = f"{process_type}.{index}"
         environment = dict(release.config, DYNO=dyno)
         if process_type == "web":
@@ -152,10 +156,14 @@ class DockerScheduler:
         if process_type == "web":
             ports = [f"{port}/tcp" for port in dict.fromkeys((release.web_port, *extra_ports))]
             config["ExposedPorts"] = {port: {} for port in ports}
-            config["HostConfig"]["PortBindings"] = {port: [{"HostIp": "127.0.0.1", "HostPort": ""}] for port in ports}
+            host_ip = "" if networking.all_interfaces else "127.0.0.1"
+            config["HostConfig"]["PortBindings"] = {port: [{"HostIp": host_ip, "HostPort": ""}] for port in ports}
         name = f"{app}.{dyno}{UPCOMING}{secrets.token_hex(3)}"
-        container_id = isolation.create_container(self.engine, config, options, limits, self.network, name=name)
+        container_id = isolation.create_container(
+            self.engine, config, options, limits, self.network, name, networking.initial, networking.aliases
+        )
         try:
+            self._join(container_id, networking, options)
             self.engine.start_container(container_id)
             return self._describe(container_id)
         except BaseException:
@@ -268,6 +276,7 @@ class DockerScheduler:
         commit_as: Optional[tuple[str, str]] = None,
         *,
         limits: resources.Limits,
+        networking: Networking = NO_NETWORKING,
     ) -> tuple[int, Optional[str]]:
         """Runs command once in a new container of image (bounded by limits), streaming its output to on_line.
 
@@ -280,8 +289,11 @@ class DockerScheduler:
             "Env": [f"{key}={value}" for key, value in env.items()],
             "Labels": {labels.APP: app, labels.ROLE: TASK_ROLE},
         }
-        container_id = isolation.create_container(self.engine, config, options, limits, self.network)
+        container_id = isolation.create_container(
+            self.engine, config, options, limits, self.network, initial=networking.initial
+        )
         try:
+            self._join(container_id, networking, options)
             self.engine.start_container(container_id)
             for _stream, line in self.engine.container_logs(container_id, follow=True):
                 on_line(line)
@@ -345,12 +357,16 @@ class DockerScheduler:
         }
         name = f"{app}.{one_off.dyno}"
         container_id = isolation.create_container(
-            self.engine, config, one_off.options, one_off.limits, self.network, name=name
+            self.engine, config, one_off.options, one_off.limits, self.network, name, one_off.networking.initial
         )
-        # counted once this one exists: of two runs racing for the last place, neither gets it
-        if len(self._named_for(app, {labels.APP: app, labels.ROLE: RUN_ROLE}, all_states=True)) > at_most:
+        try:
+            # counted once this one exists: of two runs racing for the last place, neither gets it
+            if len(self._named_for(app, {labels.APP: app, labels.ROLE: RUN_ROLE}, all_states=True)) > at_most:
+                raise AtCapacity(f"{app} runs {at_most} one-off containers already")
+            self._join(container_id, one_off.networking, one_off.options)
+        except BaseException:
             self.engine.remove_container(container_id, force=True)
-            raise AtCapacity(f"{app} runs {at_most} one-off containers already")
+            raise
         return container_id, name
 
     def run_containers(self, app: str) -> list[OneOffContainer]:
@@ -485,6 +501,51 @@ class DockerScheduler:
     def remove_network(self, network: str) -> None:
         self.engine.remove_network(network)
 
+    # -- networks of network:create -------------------------------------------------------------
+    def networks(self) -> list[NetworkInfo]:
+        return [_network_info(entry) for entry in self.engine.list_networks()]
+
+    def create_network(self, network: str, labels: dict[str, str]) -> None:
+        self.engine.create_network(network, labels)
+
+    def network_members(self, network: str) -> list[str]:
+        found = self.engine.containers_on_network(network)
+        return sorted((entry.get("Names") or ["/"])[0].lstrip("/") for entry in found)
+
+    def joined_networks(self, container: Container) -> list[str]:
+        on, created_on = self._networks_of(container)
+        return [network for network in on if network != created_on]
+
+    def join_network(self, container: Container, network: str, aliases: tuple[str, ...]) -> Container:
+        # The engine's default route goes through the first of a container's networks by name
+        # (internal ones aside), and its published ports follow it, to new host ports: so the
+        # container is described again.
+        if network not in self._networks_of(container)[0]:
+            self.engine.connect_network(network, container.id, _with_hostnames(container.id, aliases))
+        return self._describe(container.id) or container
+
+    def leave_network(self, container: Container, network: str) -> Container:
+        if network in self._networks_of(container)[0]:
+            self.engine.disconnect_network(network, container.id)
+        return self._describe(container.id) or container
+
+    def _networks_of(self, container: Container) -> tuple[list[str], str]:
+        """The networks the container is on, and the one it was created on; none when it is gone."""
+        try:
+            info = self.engine.inspect_container(container.id)
+        except EngineNotFound:
+            return [], ""
+        return sorted(info["NetworkSettings"].get("Networks") or {}), info["HostConfig"].get("NetworkMode", "")
+
+    def _join(self, container_id: str, networking: Networking, options: DockerOptions) -> None:
+        """Joins a created container to networking's networks, and to its initial network where
+        its options put it on another one (isolation.create_container)."""
+        on = options.network or networking.initial
+        initial = (networking.initial,) if networking.initial and options.network else ()
+        for network in dict.fromkeys((*initial, *networking.joined)):
+            if network != on:
+                self.engine.connect_network(network, container_id, _with_hostnames(container_id, networking.aliases))
+
     def _describe(self, container_id: str) -> Optional[Container]:
         try:
             info = self.engine.inspect_container(container_id)
@@ -515,6 +576,25 @@ def _log_config(max_size: str) -> dict:
     if max_size == UNLIMITED_LOGS:
         return {"Type": "json-file", "Config": {}}
     return {"Type": "json-file", "Config": dict(resources.LOG_CONFIG["Config"], **{"max-size": max_size})}
+
+
+def _with_hostnames(container_id: str, aliases: tuple[str, ...]) -> list[str]:
+    """The aliases, and Dokku's `HOSTNAME.ALIAS` of each (a container's hostname is the start of
+    its id), which name one container where the alias names them all."""
+    return [*aliases, *(f"{container_id[:12]}.{alias}" for alias in aliases)]
+
+
+def _network_info(entry: dict) -> NetworkInfo:
+    return NetworkInfo(
+        id=entry.get("Id", ""),
+        name=entry.get("Name", ""),
+        driver=entry.get("Driver", ""),
+        scope=entry.get("Scope", ""),
+        internal=bool(entry.get("Internal")),
+        ipv6=bool(entry.get("EnableIPv6")),
+        created=entry.get("Created", ""),
+        labels=dict(entry.get("Labels") or {}),
+    )
 
 
 def _is_named_for(app: str, entry: dict) -> bool:

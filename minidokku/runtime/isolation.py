@@ -11,7 +11,9 @@ skips nginx to reach an app (nginx and the checks use the ports web containers p
 
 An app linked to a postgres service is the exception: the plugin's `--network` puts its
 containers on the app's own link network instead (postgres/hooks.py), where only the services
-linked to it are besides them.
+linked to it are besides them. So is an app an admin put on a network made by `network:create`
+(ops/network.py): its `initial-network` replaces the apps' network, and there, as on the networks
+it joins, its containers reach the other members (never the apps of any other network).
 """
 
 from dataclasses import replace
@@ -72,7 +74,15 @@ def create_container(
     limits: resources.Limits,
     network: str,
     name: Optional[str] = None,
+    initial: str = "",
+    aliases: tuple[str, ...] = (),
 ) -> str:
-    """Creates an app's container (container_config), making the apps' network first if it is used."""
+    """Creates an app's container (container_config), making the apps' network first if it is
+    used. initial: the network network:set's initial-network names (ops/network.py), to create
+    it on instead unless its options name one, known there by aliases; its members may reach
+    each other, so it is neither made nor checked here as the apps' network is."""
+    if initial and not options.network:
+        on_initial = dict(config, NetworkingConfig={"EndpointsConfig": {initial: {"Aliases": list(aliases)}}})
+        return engine.create_container(container_config(on_initial, options, limits, initial), name=name)
     network_for(engine, options, network)
     return engine.create_container(container_config(config, options, limits, network), name=name)

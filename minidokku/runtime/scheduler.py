@@ -53,6 +53,39 @@ class Container:
 
 
 @dataclass(frozen=True)
+class Networking:
+    """The networks an app's container gets from `network:set` (ops/network.py), by their names
+    on the engine: created on initial instead of the apps' network ("": not; where its options
+    name a network, joined right after its creation instead), joined to each of joined after its
+    creation and before its start, and known on those networks by each of aliases (a process's
+    `APP.web`; the scheduler adds Dokku's `HOSTNAME.APP.web` where it joins). A web container
+    publishes its ports on every interface with all_interfaces (bind-all-interfaces), else on
+    127.0.0.1 only, where nginx reaches them."""
+
+    initial: str = ""
+    joined: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+    all_interfaces: bool = False
+
+
+NO_NETWORKING = Networking()
+
+
+@dataclass(frozen=True)
+class NetworkInfo:
+    """A network on the engine, as `network:list` and `network:info` show it."""
+
+    id: str
+    name: str  # its name on the engine
+    driver: str
+    scope: str
+    internal: bool
+    ipv6: bool
+    created: str  # RFC 3339, as the engine says it
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class OneOff:
     """A `run` process: a new container of a release's image, wired to the caller's streams."""
 
@@ -64,6 +97,7 @@ class OneOff:
     limits: resources.Limits
     tty: bool
     ttl_seconds: int  # how long it may run before run:retire stops it
+    networking: Networking = NO_NETWORKING
     cron_id: str = ""  # a scheduled cron task's run: its id (labels.CRON_ID)
 
 
@@ -144,11 +178,13 @@ class Scheduler(Protocol):
         limits: resources.Limits,
         log_max_size: Optional[str] = None,
         command: Optional[list[str]],
+        networking: Networking = NO_NETWORKING,
     ) -> Container:
         """Starts dyno `process_type.index` of the release under an upcoming name; web publishes
         its PORT (and extra_ports) where the proxy reaches it. log_max_size: the size at which
         its log rotates (`20m`, or UNLIMITED_LOGS), None for the scheduler's default. command:
-        its Cmd (ps_settings.container_command), None for the image's own."""
+        its Cmd (ps_settings.container_command), None for the image's own. networking: the
+        app's network:set networks."""
 
     def restart(self, container: Container) -> Container:
         """Starts a stopped container again (its port may change)."""
@@ -207,6 +243,7 @@ class Scheduler(Protocol):
         commit_as: Optional[tuple[str, str]] = None,
         *,
         limits: resources.Limits,
+        networking: Networking = NO_NETWORKING,
     ) -> tuple[int, Optional[str]]:
         """Runs command once in a new container of image, streaming its output to on_line;
         returns (exit status, the image committed as commit_as=(repository, tag) or None)."""
@@ -282,3 +319,24 @@ class Scheduler(Protocol):
 
     def remove_network(self, network: str) -> None:
         """Removes the network; a missing one is fine."""
+
+    # -- networks of network:create (ops/network.py) -----------------------------------------------
+    def networks(self) -> list[NetworkInfo]:
+        """Every network on the engine."""
+
+    def create_network(self, network: str, labels: dict[str, str]) -> None:
+        """Creates a bridge network whose containers reach each other."""
+
+    def network_members(self, network: str) -> list[str]:
+        """The names of the containers attached to the network, stopped ones too."""
+
+    def joined_networks(self, container: Container) -> list[str]:
+        """The networks the container joined once created (not the one it was created on)."""
+
+    def join_network(self, container: Container, network: str, aliases: tuple[str, ...]) -> Container:
+        """Attaches the container to one more network, known there by aliases (and Dokku's
+        `HOSTNAME.ALIAS` of each); one on it already stays as it is. Returns the container as
+        it is now: joining a running container may move where its ports are published."""
+
+    def leave_network(self, container: Container, network: str) -> Container:
+        """Detaches the container from the network (one not on it is fine); returns it as join_network."""

@@ -58,7 +58,7 @@ ON_A_GRANTED_APP = {
     "domains:reset",
     "domains:set",
     "enter", "git-hook", "git:initialize", "git:report", "git:set", "git:sync", "logs", "logs:failed", "logs:report",
-    "logs:set", "nginx:access-logs", "nginx:error-logs", "nginx:report",
+    "logs:set", "network:report", "nginx:access-logs", "nginx:error-logs", "nginx:report",
     "ports:list", "ports:report", "proxy:report",
     "ps:inspect", "ps:rebuild", "ps:report", "ps:restart", "ps:scale", "ps:set", "ps:start", "ps:stop",
     "releases", "releases:rollback", "repo:gc", "repo:purge-cache", "run", "run:detached", "run:list", "run:logs",

@@ -6,7 +6,9 @@ Both write to one journal, in the order things happen: ("start", name), ("retire
 ones passed their checks and the proxy moved to them.
 
 The services part of the Scheduler interface (postgres) is left out but for the link networks
-(made, joined, left, removed): no flow test here runs a service, some link an app to one.
+(made, joined, left, removed): no flow test here runs a service, some link an app to one. The
+networks of network:create are kept (networks, joined_networks): a container is on the networks
+its Networking gave it and those it joined since.
 """
 
 import itertools
@@ -29,12 +31,15 @@ from minidokku.records.docker_options import DockerOptions
 from minidokku.records.releases import Release
 from minidokku.runtime import checks
 from minidokku.runtime.scheduler import (
+    NO_NETWORKING,
     RETIRING,
     STOP_GRACE_SECONDS,
     UPCOMING,
     AtCapacity,
     Container,
     Image,
+    NetworkInfo,
+    Networking,
     OneOff,
     OneOffContainer,
 )
@@ -69,6 +74,10 @@ class FakeScheduler:
         self.removed_volumes: list[str] = []
         self.tags_in_use: set[str] = set()  # tags the engine refuses to remove (a container uses them)
         self.dangling_images: dict[str, str] = {}  # image id -> app, untagged images its builds left
+        self.networkings: dict[str, Networking] = {}  # container id -> the networking it started with
+        self.task_networkings: list[Networking] = []  # the networking of each task, in order
+        self.engine_networks: dict[str, NetworkInfo] = {}  # name -> a network made by create_network
+        self.joined: dict[str, dict[str, tuple[str, ...]]] = {}  # container id -> network -> its aliases there
         self._ids = itertools.count(1)
 
     # -- test helpers ---------------------------------------------------------------------
@@ -102,6 +111,7 @@ class FakeScheduler:
         limits: resources.Limits,
         log_max_size: Optional[str] = None,
         command: Optional[list[str]],
+        networking: Networking = NO_NETWORKING,
     ) -> Container:
         number = next(self._ids)
         host_ports = {}
@@ -124,6 +134,8 @@ class FakeScheduler:
         self.configs[container.id] = dict(release.config)
         self.log_sizes[container.id] = log_max_size
         self.commands[container.id] = command
+        self.networkings[container.id] = networking
+        self.joined[container.id] = {network: networking.aliases for network in networking.joined}
         self.journal.append(("start", container.name))
         return container
 
@@ -176,7 +188,36 @@ class FakeScheduler:
     def remove_network(self, name: str) -> None:
         """The postgres plugin's post-delete (apps:destroy) and post-app-rename remove the app's
         link network, whether or not it was made."""
+        self.engine_networks.pop(name, None)
         self.journal.append(("remove-network", name))
+
+    def networks(self) -> list[NetworkInfo]:
+        return list(self.engine_networks.values())
+
+    def create_network(self, network: str, labels: dict[str, str]) -> None:
+        number = next(self._ids)
+        info = NetworkInfo(f"{number:064x}", network, "bridge", "local", False, False, "2026-01-01T00:00:00Z", labels)
+        self.engine_networks[network] = info
+        self.journal.append(("create-network", network))
+
+    def network_members(self, network: str) -> list[str]:
+        on = [c for c in self.live.values() if network in self.joined.get(c.id, {})]
+        on += [c for c in self.live.values() if self.networkings.get(c.id, NO_NETWORKING).initial == network]
+        return sorted(c.name for c in on)
+
+    def joined_networks(self, container: Container) -> list[str]:
+        return list(self.joined.get(container.id, {}))
+
+    def join_network(self, container: Container, network: str, aliases: tuple[str, ...]) -> Container:
+        if network not in self.joined.setdefault(container.id, {}):
+            self.joined[container.id][network] = aliases
+            self.journal.append(("join", network, self.live[container.id].name))
+        return self.live[container.id]
+
+    def leave_network(self, container: Container, network: str) -> Container:
+        if self.joined.get(container.id, {}).pop(network, None) is not None:
+            self.journal.append(("leave", network, self.live[container.id].name))
+        return self.live[container.id]
 
     def ensure_network(self, network: str, labels: dict[str, str]) -> None:
         self.journal.append(("ensure-network", network))
@@ -235,8 +276,10 @@ class FakeScheduler:
         commit_as: Optional[tuple[str, str]] = None,
         *,
         limits: resources.Limits,
+        networking: Networking = NO_NETWORKING,
     ) -> tuple[int, Optional[str]]:
         self.tasks.append((image, command, env))
+        self.task_networkings.append(networking)
         self.journal.append(("task", env.get("DYNO", "")))
         on_line(f"ran {' '.join(command)}")
         if self.task_status != 0 or commit_as is None:
@@ -377,5 +420,5 @@ def make_flow(root: Path, monkeypatch: pytest.MonkeyPatch, **settings) -> Flow:
     root.mkdir(parents=True, exist_ok=True)
     journal: list[tuple] = []
     scheduler, proxy = FakeScheduler(journal), FakeProxy(journal)
-    machine = replace(Settings.load(), program=["true"], namespace="", **settings)
+    machine = replace(Settings.load(), **{"program": ["true"], "namespace": "", **settings})
     return Flow(Context(machine, RecordingOutput(), scheduler=scheduler, proxy=proxy), scheduler, proxy, journal)

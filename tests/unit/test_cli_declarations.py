@@ -26,7 +26,7 @@ NOT_RECORDED = {
     "docker-options:list", "docker-options:report",
     "domains:report", "events", "events:list", "git:auth-status", "git:public-key", "git:report", "help", "logs",
     "logs:failed", "logs:report", "nginx:access-logs", "nginx:error-logs", "nginx:report", "nginx:show-config",
-    "nginx:validate-config",
+    "nginx:validate-config", "network:exists", "network:info", "network:list", "network:report",
     "plugin:installed", "plugin:list", "ports:list", "ports:report", "postgres:export", "postgres:info",
     "postgres:list", "postgres:logs", "proxy:report", "ps:inspect", "ps:report", "ps:retire", "releases", "report",
     "resource:report", "run:list", "run:logs", "ssh-keys:list",

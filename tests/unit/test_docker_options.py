@@ -182,6 +182,12 @@ def test_infinite_cpus_are_refused(value):
         "--net HOST",
         "--network=container:victim.web.1",
         "--network=3f2a9c",  # an id, or an id prefix, may be the host network's
+        "--network my-services",  # a named network: other apps may be on it
+        "--network backend",  # one of network:create, which network:set alone puts apps on
+        "--network minidokku-services",  # the postgres servers'
+        "--network test-1-minidokku-apps",
+        "--network dokku.postgres.links.victim",  # another app's link network, its database on it
+        "--network t-dokku.postgres.links.other-victim",
         "-v /:/host",
         "-v /var/run/docker.sock:/var/run/docker.sock",
         f"-v {CA}:{CA}",  # the CA bundle, writable
@@ -207,7 +213,6 @@ def test_confine_leaves_out_what_reaches_the_host_or_another_app(line):
         "-v catmeow-data:/data",
         "--network bridge",
         "--network none",
-        "--network my-services",
         "--add-host pypi.org:151.101.0.223",
         "-e K=V -m 512m --cpus 1 --restart always --label a=b --build-arg B=x",
     ],
@@ -215,6 +220,14 @@ def test_confine_leaves_out_what_reaches_the_host_or_another_app(line):
 def test_confine_keeps_what_stays_inside_the_container(line):
     options = docker_options.parse([line])
     assert docker_options.confine(options) == (options, [])
+
+
+@pytest.mark.parametrize("network", ["dokku.postgres.links.victim", "t-1-dokku.postgres.links.victim"])
+def test_confine_keeps_the_apps_own_postgres_link_network_and_no_other_apps(network):
+    options = docker_options.parse([f"--network {network}"])
+    assert docker_options.confine(options, "victim") == (options, [])
+    assert docker_options.confine(options, "tim")[1] == [f"--network {network}"]
+    assert docker_options.confine(options)[1] == [f"--network {network}"]
 
 
 def test_confine_keeps_the_rest_of_a_line_and_names_each_dropped_flag():

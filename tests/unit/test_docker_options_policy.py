@@ -42,9 +42,10 @@ def test_a_tenants_app_gets_global_options_without_the_host_and_one_line_says_so
 
 
 def test_options_from_plugins_are_confined_too(store):
-    options = docker_options.for_phase(store, "tenantapp", "deploy", ["--network host", "--network services"])
-    assert options.network == "services"
-    assert docker_options.for_phase(store, "tenantapp", "deploy", ["--network services", "--net=host"]).network is None
+    own = "--network dokku.postgres.links.tenantapp"  # what the postgres plugin gives a linked app
+    assert docker_options.for_phase(store, "tenantapp", "deploy", ["--network host", own]).network == own.split()[1]
+    assert docker_options.for_phase(store, "tenantapp", "deploy", [own, "--net=host"]).network is None
+    assert docker_options.for_phase(store, "tenantapp", "deploy", ["--network services"]).network is None
 
 
 def test_app_options_stored_before_the_app_was_granted_are_confined(store):
@@ -77,7 +78,9 @@ def test_what_a_tenants_app_does_not_get_is_said_only_where_an_output_is_given(s
     assert out.lines == ["       Not applied to tenantapp, a user key's app: --network host"]
 
 
-@pytest.mark.parametrize("option", ["--network=host", "--net container:x", "-v /:/host", f"-v {CA}:{CA}"])
+@pytest.mark.parametrize(
+    "option", ["--network=host", "--net container:x", "--network backend", "-v /:/host", f"-v {CA}:{CA}"]
+)
 def test_adding_a_host_option_to_a_tenants_app_is_refused_and_nothing_stored(store, option):
     with pytest.raises(ValidationError, match="tenantapp is a user key's app: it cannot get"):
         docker_options.add(store, "tenantapp", ["build", "deploy"], option)
@@ -101,7 +104,10 @@ def test_the_cli_says_when_a_global_option_will_not_reach_user_keys_apps(store, 
     monkeypatch.setenv("DOKKU_ROOT", str(store.root))
     added = CliRunner().invoke(cli, ["docker-options:add", "--global", "run", "--net=host"], catch_exceptions=False)
     assert added.exit_code == 0
-    assert added.output.splitlines()[-1] == "       Apps of user keys do not get --network host (it reaches the host)"
+    assert (
+        added.output.splitlines()[-1]
+        == "       Apps of user keys do not get --network host (it reaches the host or other apps)"
+    )
     refused = CliRunner().invoke(cli, ["docker-options:add", "tenantapp", "run", "--net=host"], catch_exceptions=False)
     assert refused.exit_code == 1
     assert "tenantapp is a user key's app: it cannot get --network host" in refused.output
