@@ -58,7 +58,8 @@ def test_another_s_entry_a_host_path_or_the_victim_is_refused(platform, engine, 
 
 def test_the_legacy_form_of_another_s_entry_path_is_refused(platform, engine, user_key):
     path = platform.root / ".storage-data" / "victim-data"
-    refused_without_change(platform, engine, user_key, ("storage:mount", OWN, f"{path}:/steal"), NOT_HERS)
+    refused = "a user key mounts only storage entries it created"
+    refused_without_change(platform, engine, user_key, ("storage:mount", OWN, f"{path}:/steal"), refused)
 
 
 @pytest.mark.parametrize(
