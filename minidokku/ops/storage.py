@@ -36,6 +36,7 @@ CONTAINER_DIR = "/data"  # where a helper container (and storage:exec's) sees th
 HELPER_PREFIX = "storage_"  # the helpers' Docker name: never an app's (app names have no `_`)
 HELPER_LIMITS = resources.PROCESS_DEFAULTS
 SHELL = "bash"
+HIDDEN = "(not applied)"  # a user key's view of the host path of an entry its app does not get
 
 
 def _user_key(ctx: Context, key: Optional[str]) -> Optional[str]:
@@ -439,13 +440,19 @@ def _one_match(app: str, name: str, path: str, matches: list[Mount]) -> None:
         )
 
 
-def mounted(ctx: Context, app: str, phase: str) -> list[tuple[Entry, Mount]]:
-    """The app's mounts of a phase with their entries, ordered as Dokku lists them."""
-    chosen = [m for m in storage.mounts(ctx.store, app) if phase in m.phases]
-    pairs = [(storage.load(ctx.store, m.entry_name), m) for m in chosen]
-    return sorted(pairs, key=lambda pair: (pair[1].entry_name, pair[1].container_path))
+def mounted(ctx: Context, app: str, phase: str, key: Optional[str]) -> list[tuple[Entry, Mount]]:
+    """The app's mounts of a phase with their entries (as key may see them), ordered as Dokku
+    lists them."""
+    chosen = [each for each in all_mounts(ctx, app, key) if phase in each[1].phases]
+    return sorted(chosen, key=lambda pair: (pair[1].entry_name, pair[1].container_path))
 
 
-def all_mounts(ctx: Context, app: str) -> Iterator[tuple[Entry, Mount]]:
+def all_mounts(ctx: Context, app: str, key: Optional[str]) -> Iterator[tuple[Entry, Mount]]:
+    """The app's mounts with their entries; to a user key, the host path of an entry the app's
+    containers do not get (storage.left_out: an admin's custom path, say) is HIDDEN."""
+    user = _user_key(ctx, key)
     for each in storage.mounts(ctx.store, app):
-        yield storage.load(ctx.store, each.entry_name), each
+        entry = storage.load(ctx.store, each.entry_name)
+        if user is not None and storage.left_out(ctx.store, app, entry):
+            entry = replace(entry, host_path=HIDDEN)
+        yield entry, each
