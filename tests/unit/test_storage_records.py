@@ -1,6 +1,7 @@
 """storage:* on a fake scheduler: entries, mounts, what containers get of them (for_phase), and what a
 user key may do with them."""
 
+import fcntl
 import json
 import os
 
@@ -190,6 +191,29 @@ def test_an_app_destroyed_leaves_no_mount_and_keeps_the_entry_renamed_and_cloned
     apps.destroy(flow.ctx, "kitty")
     apps.destroy(flow.ctx, "twin")
     assert storage.apps_using(flow.ctx.store, "data") == [] and storage.find(flow.ctx.store, "data")
+
+
+def test_a_clone_copies_the_mounts_under_the_storage_lock(flow, monkeypatch):
+    """Never a mount of an entry storage:destroy is removing at that moment."""
+    create(flow, "data")
+    mount(flow, "data")
+    held = []
+    write = flow.ctx.store.write
+
+    def watched(app, name, text, **kwargs):
+        if name == storage.MOUNTS_FILE:
+            with open(flow.ctx.store.path(None, f"{storage.REGISTRY}/.lock"), "a") as other:
+                try:
+                    fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    held.append(False)
+                    fcntl.flock(other, fcntl.LOCK_UN)
+                except BlockingIOError:
+                    held.append(True)
+        return write(app, name, text, **kwargs)
+
+    monkeypatch.setattr(flow.ctx.store, "write", watched)
+    apps.clone(flow.ctx, APP, "twin", None, skip_deploy=True)
+    assert held == [True]
 
 
 # -- user keys -----------------------------------------------------------------------------------
