@@ -20,6 +20,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Optional
 
 from minidokku.access import rules
@@ -114,15 +115,22 @@ def _again(ctx: Context, existing: Entry, wanted: Entry, user: Optional[str]) ->
 
 def _check_unclaimed(ctx: Context, host_path: str, user: Optional[str]) -> None:
     """A new entry never shares (or sits inside) a user key's entry's directory; a user key's
-    never shares any entry's (an admin's legacy mount of that path, say)."""
+    never holds any entry's directory (an admin's legacy mount of that path or of one inside it,
+    say: a link the key planted there would point the admin's bind anywhere)."""
     theirs = storage.user_entry_at(ctx.store, host_path)
     if theirs is not None:
         raise AlreadyExists(
             f"{host_path} is in storage entry {theirs.name}'s directory, user key {theirs.created_by}'s"
         )
-    taken = next((entry for entry in storage.entries(ctx.store) if entry.host_path == host_path), None)
+    folder = Path(host_path)
+    held = (
+        entry
+        for entry in storage.entries(ctx.store)
+        if folder in (Path(entry.host_path), *Path(entry.host_path).parents)
+    )
+    taken = next(held, None)
     if user is not None and taken is not None:
-        raise AlreadyExists(f"{host_path} is already storage entry {taken.name}'s directory")
+        raise AlreadyExists(f"{host_path} holds storage entry {taken.name}'s directory ({taken.host_path})")
 
 
 def _check_quota(ctx: Context, user: Optional[str]) -> None:

@@ -304,10 +304,12 @@ def test_a_user_key_never_takes_a_directory_already_there_or_an_admin_s_legacy_p
         create(flow, "backups", USER)
     assert storage.find(flow.ctx.store, "backups") is None
     assert create(flow, "backups").created_by == "" and (data_dir(flow, "backups") / "dump.sql").exists()
-    mount(flow, f"{data_dir(flow, 'later')}:/later", "")  # an admin's legacy mount, not made yet
-    with pytest.raises(AlreadyExists, match=f"{data_dir(flow, 'later')} is already storage entry legacy-"):
-        create(flow, "later", USER)
-    assert not data_dir(flow, "later").exists()
+    mount(flow, f"{data_dir(flow, 'later')}:/later", "")  # an admin's legacy mounts, not made yet
+    mount(flow, f"{data_dir(flow, 'outer')}/inner:/inner", "")
+    for name in ("later", "outer"):
+        with pytest.raises(AlreadyExists, match=f"{data_dir(flow, name)} holds storage entry legacy-"):
+            create(flow, name, USER)
+        assert not data_dir(flow, name).exists()
 
 
 def test_a_user_key_s_entry_is_applied_only_while_its_creator_has_the_app(flow):
