@@ -333,6 +333,26 @@ install_storage_root() {
 	mkdir -p "${STORAGE_ROOT%/*}"
 	ensure_dir "$STORAGE_ROOT" 700 "$DOKKU_USER:$DOKKU_USER"
 	report "$STORAGE_ROOT"
+	mount_nosuid_nodev "$STORAGE_ROOT" /etc/fstab
+}
+
+# mount_nosuid_nodev DIR FSTAB: DIR (a bind mount of itself unless it is a mount point already)
+# mounted nosuid,nodev, now and (a line in FSTAB) at boot: a setuid file or a device node an app's
+# container made in a storage entry is nothing on the host.
+mount_nosuid_nodev() {
+	options=",$(findmnt -n -o OPTIONS --mountpoint "$1" || true),"
+	if [ "${options#*,nosuid,}" != "$options" ] && [ "${options#*,nodev,}" != "$options" ]; then
+		info "$1 already mounted nosuid,nodev"
+		return 0
+	fi
+	[ "$options" != ",," ] || mount --bind "$1" "$1"
+	mount -o remount,bind,nosuid,nodev "$1"
+	if ! grep -qs "^$1 " "$2"; then
+		echo "$1 $1 none bind,nosuid,nodev 0 0" >>"$2"
+	elif ! grep -qs "^$1 .*nosuid,nodev" "$2"; then
+		info "add nosuid,nodev to the options of $1 in $2: they are gone after a reboot otherwise"
+	fi
+	info "mounted $1 nosuid,nodev"
 }
 
 # move_if_roots SOURCE TARGET: copies SOURCE to TARGET if all of it is root's and writable by root alone

@@ -179,7 +179,7 @@ def unmount(ctx: Context, app: str, name: str, container_dir: str) -> None:
 def list_(ctx: Context, app: str, format_: str) -> None:
     """Lists the app's bind mounts (host:container). Example: dokku storage:list catmeow"""
     apps.require(ctx, app)
-    rows = ops.mounted(ctx, app, "deploy")
+    rows = ops.mounted(ctx, app, "deploy", rules.ssh_key())
     if format_ == "json":
         click.echo(json.dumps([_list_row(entry, mount) for entry, mount in rows], separators=(",", ":")))
         return
@@ -201,7 +201,7 @@ def _report_rows(ctx: Context, app: str) -> list[Row]:
         Row(f"{REPORT_PREFIX}{phase}-mounts", f"Storage {phase} mounts", functools.partial(_mounts, ctx, app, phase))
         for phase in ("build", *storage.PHASES)
     ]
-    for index, (entry, mount) in enumerate(ops.all_mounts(ctx, app), start=1):
+    for index, (entry, mount) in enumerate(ops.all_mounts(ctx, app, rules.ssh_key()), start=1):
         fields = {
             "entry-name": entry.name,
             "host-path": entry.host_path,
@@ -222,7 +222,9 @@ def _report_rows(ctx: Context, app: str) -> list[Row]:
 
 
 def _mounts(ctx: Context, app: str, phase: str) -> str:
-    return " ".join(f"-v {mount.bind(entry.host_path)}" for entry, mount in ops.mounted(ctx, app, phase))
+    return " ".join(
+        f"-v {mount.bind(entry.host_path)}" for entry, mount in ops.mounted(ctx, app, phase, rules.ssh_key())
+    )
 
 
 report = report_command(

@@ -294,7 +294,8 @@ def _copy_settings(ctx: Context, old: str, new: str, by_user_key: bool) -> None:
     if by_user_key:
         families = [family for family in families if family in USER_CLONED_PROPERTIES]
     files = USER_CLONED_FILES if by_user_key else CLONED_FILES
-    for name in [*files, *(f"{PROPERTIES}/{family}" for family in families)]:
-        text = ctx.store.read(old, name)
-        if text is not None:
-            ctx.store.write(new, name, text)
+    with storage.lock(ctx.store):  # the mounts copied are never of an entry being destroyed
+        for name in [*files, *(f"{PROPERTIES}/{family}" for family in families)]:
+            text = ctx.store.read(old, name)
+            if text is not None:
+                ctx.store.write(new, name, text)

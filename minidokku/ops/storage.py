@@ -20,6 +20,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Optional
 
 from minidokku.access import rules
@@ -36,6 +37,7 @@ CONTAINER_DIR = "/data"  # where a helper container (and storage:exec's) sees th
 HELPER_PREFIX = "storage_"  # the helpers' Docker name: never an app's (app names have no `_`)
 HELPER_LIMITS = resources.PROCESS_DEFAULTS
 SHELL = "bash"
+HIDDEN = "(not applied)"  # a user key's view of the host path of an entry its app does not get
 
 
 def _user_key(ctx: Context, key: Optional[str]) -> Optional[str]:
@@ -87,8 +89,9 @@ def create(
             wanted = _again(ctx, existing, wanted, user)
         else:
             _check_quota(ctx, user)
+            _check_unclaimed(ctx, wanted.host_path, user)
             wanted.created_by, wanted.creator_fingerprint = (user, _fingerprint()) if user else ("", "")
-        _make_directory(ctx, wanted)
+        _make_directory(ctx, wanted, fresh=user is not None and existing is None)
         storage.save(ctx.store, wanted)
     ctx.out.step(f"Storage entry {name} created")
     return wanted
@@ -97,6 +100,11 @@ def create(
 def _again(ctx: Context, existing: Entry, wanted: Entry, user: Optional[str]) -> Entry:
     if user is not None and not _owns(existing, user):
         raise AlreadyExists(f'storage entry "{existing.name}" already exists')
+    if user is None and existing.created_by:
+        raise AlreadyExists(
+            f'storage entry "{existing.name}" was created by user key {existing.created_by}; an admin app never '
+            "adopts a user key's entry: choose another name"
+        )
     if existing.host_path != wanted.host_path:
         raise AlreadyExists(
             f'storage entry "{existing.name}" already exists at {existing.host_path}; storage:destroy it first'
@@ -105,10 +113,30 @@ def _again(ctx: Context, existing: Entry, wanted: Entry, user: Optional[str]) ->
     return replace(wanted, created_by=existing.created_by, creator_fingerprint=existing.creator_fingerprint)
 
 
+def _check_unclaimed(ctx: Context, host_path: str, user: Optional[str]) -> None:
+    """A new entry never shares (or sits inside) a user key's entry's directory; a user key's
+    never holds any entry's directory (an admin's legacy mount of that path or of one inside it,
+    say: a link the key planted there would point the admin's bind anywhere)."""
+    theirs = storage.user_entry_at(ctx.store, host_path)
+    if theirs is not None:
+        raise AlreadyExists(
+            f"{host_path} is in storage entry {theirs.name}'s directory, user key {theirs.created_by}'s"
+        )
+    folder = Path(host_path)
+    held = (
+        entry
+        for entry in storage.entries(ctx.store)
+        if folder in (Path(entry.host_path), *Path(entry.host_path).parents)
+    )
+    taken = next(held, None)
+    if user is not None and taken is not None:
+        raise AlreadyExists(f"{host_path} holds storage entry {taken.name}'s directory ({taken.host_path})")
+
+
 def _check_quota(ctx: Context, user: Optional[str]) -> None:
     if user is None:
         return
-    count = sum(entry.created_by == user for entry in storage.entries(ctx.store))  # any key of that name
+    count = sum(_owns(entry, user) for entry in storage.entries(ctx.store))
     if count >= MAX_ENTRIES_PER_USER_KEY:
         raise PermissionDenied(f"{user} has {count} storage entries, its quota; destroy one first")
 
@@ -125,15 +153,26 @@ def _only_at_default(entry: Entry, default: bool) -> None:
         raise ValidationError(f"storage entry {entry.name!r} only accepts --reclaim-policy Delete on the default path")
 
 
-def _make_directory(ctx: Context, entry: Entry) -> None:
-    """The entry's directory, made if missing (never through a link), then its mode and owner."""
+def _make_directory(ctx: Context, entry: Entry, fresh: bool) -> None:
+    """The entry's directory, made if missing (never through a link), then its mode and owner.
+    fresh (a user key's new entry): made here or refused, never one already there (a destroyed
+    entry's retained data, a directory put there by hand). An admin's entry takes a directory
+    already there, as Dokku's does: admins are trusted with the host's directories."""
     if not entry.host_path.startswith("/"):
         return  # a Docker volume: the engine has it
-    if os.path.lexists(entry.host_path):
+    if storage.at_default_path(ctx.store, entry):
+        storage.storage_root(ctx.store).mkdir(mode=0o700, parents=True, exist_ok=True)
+    if fresh:
+        try:
+            os.mkdir(entry.host_path, mode=0o755)
+        except FileExistsError:
+            raise AlreadyExists(
+                f"a directory is already at {entry.host_path}; an admin must remove or register it"
+            ) from None
+        ctx.out.info(f"Created {entry.host_path}")
+    elif os.path.lexists(entry.host_path):
         storage.check_directory(entry.host_path, entry.name)
     else:
-        if storage.at_default_path(ctx.store, entry):
-            storage.storage_root(ctx.store).mkdir(mode=0o700, parents=True, exist_ok=True)
         os.makedirs(entry.host_path, mode=0o755)
         ctx.out.info(f"Created {entry.host_path}")
     _apply_mode_and_owner(ctx, entry)
@@ -217,7 +256,13 @@ def destroy(ctx: Context, name: str, destroy_host_dir: bool, key: Optional[str])
             remove_dir = False
         if remove_dir and os.path.lexists(entry.host_path):
             _in_helper(ctx, entry, ["find", CONTAINER_DIR, "-xdev", "-mindepth", "1", "-delete"])
-            os.rmdir(entry.host_path)
+            try:
+                os.rmdir(entry.host_path)
+            except OSError as error:  # written to again (a container still running with it), say
+                raise ValidationError(
+                    f"could not remove {entry.host_path} ({error.strerror}); storage entry {name} kept: "
+                    "stop what writes there and run storage:destroy again"
+                ) from None
             ctx.out.info(f"Removed {entry.host_path}")
         storage.delete(ctx.store, name)
     ctx.out.step(f"Storage entry {name} destroyed")
@@ -276,6 +321,10 @@ def mount(
             raise PermissionDenied(
                 f"{app} is a user key's app: it mounts only entries in the storage root, not {entry.host_path}"
             )
+        if entry.created_by and entry.created_by not in rules.granted(ctx.store, app):
+            raise PermissionDenied(
+                f"storage entry {entry.name} is user key {entry.created_by}'s: it mounts only on apps granted to it"
+            )
         _check_free(ctx, app, wanted)
         if storage.find(ctx.store, entry.name) is None:
             storage.save(ctx.store, entry)  # a legacy form's new entry
@@ -296,8 +345,9 @@ def _mountable(ctx: Context, name: str, key: Optional[str]) -> Entry:
 
 
 def _legacy(ctx: Context, given: str, key: Optional[str]) -> tuple[Entry, Mount]:
-    """The entry and mount of a `HOST:CONTAINER[:ro]`: the entry whose path HOST is, else (for
-    admins) a new legacy-HASH entry of that path, as Dokku's migration names it (not saved yet)."""
+    """The entry and mount of a `HOST:CONTAINER[:ro]`. An admin's: the legacy-HASH entry of HOST,
+    as Dokku's migration names it (new ones not saved yet), never in a user key's entry's
+    directory. A user key's: its own entry whose directory HOST is, nothing else."""
     host, _, rest = given.partition(":")
     container, _, options = rest.partition(":")
     if not host or not container.startswith("/"):
@@ -306,15 +356,21 @@ def _legacy(ctx: Context, given: str, key: Optional[str]) -> tuple[Entry, Mount]
         raise ValidationError(f"mount options {options[:40]!r}: only ro (read-only) or rw")
     host = storage.validate_host_path(host)
     wanted = Mount("", storage.validate_container_path(container), readonly=options == storage.READ_ONLY)
-    entry = storage.with_host_path(ctx.store, host)
-    if entry is None and _user_key(ctx, key) is not None:
-        raise PermissionDenied(
-            "a user key mounts only storage entries it created (dokku storage:create NAME), never another host path"
-        )
-    if entry is None:
-        entry = Entry(storage.legacy_name(host), host)
+    user = _user_key(ctx, key)
+    if user is not None:
+        entry = next((e for e in visible_entries(ctx, key) if e.host_path == host), None)
+        if entry is None:
+            raise PermissionDenied(
+                "a user key mounts only storage entries it created (dokku storage:create NAME), never another host path"
+            )
     else:
-        entry = owned(ctx, entry.name, key)
+        theirs = storage.user_entry_at(ctx.store, host)
+        if theirs is not None:
+            raise PermissionDenied(
+                f"{host} is in storage entry {theirs.name}'s directory, user key {theirs.created_by}'s: "
+                "an admin app never mounts it"
+            )
+        entry = storage.find(ctx.store, storage.legacy_name(host)) or Entry(storage.legacy_name(host), host)
     return entry, replace(wanted, entry_name=entry.name)
 
 
@@ -331,13 +387,23 @@ def _same_mount(ctx: Context, app: str, wanted: Mount) -> Optional[Mount]:
 
 
 def _check_free(ctx: Context, app: str, wanted: Mount) -> None:
-    """Two entries at one container path of one container would fail its start: refused now."""
+    """Two mounts at one container path of one container would fail its start, and one inside
+    another would have Docker make its mount point in the outer entry's directory: refused now
+    (updating a mount in place is not another one)."""
     for other in storage.mounts(ctx.store, app):
         overlapping = storage.DEFAULT_PROCESS_TYPE in (other.process_type, wanted.process_type) or (
             other.process_type == wanted.process_type
         )
-        if other.entry_name != wanted.entry_name and other.container_path == wanted.container_path and overlapping:
+        if _same(other, wanted) or not overlapping:
+            continue
+        if other.container_path == wanted.container_path:
             raise AlreadyExists(f"{app} has storage entry {other.entry_name} mounted at {other.container_path}")
+        one, two = sorted((other.container_path, wanted.container_path))
+        if two.startswith(one + "/"):
+            raise ValidationError(
+                f"{app} has storage entry {other.entry_name} mounted at {other.container_path}: "
+                f"{wanted.container_path} would nest with it"
+            )
 
 
 def unmount(ctx: Context, app: str, name_or_path: str, container_dir: str, key: Optional[str]) -> None:
@@ -345,8 +411,12 @@ def unmount(ctx: Context, app: str, name_or_path: str, container_dir: str, key: 
     with storage.lock(ctx.store):
         current = storage.mounts(ctx.store, app)
         if ":" in name_or_path:
-            entry, wanted = _legacy_lookup(ctx, name_or_path)
-            matches = [m for m in current if m.entry_name == entry and m.container_path == wanted]
+            host, wanted = _legacy_lookup(name_or_path)
+            matches = [
+                m
+                for m in current
+                if m.container_path == wanted and storage.load(ctx.store, m.entry_name).host_path == host
+            ]
             if not matches:
                 raise NotFound("Mount path does not exist.")
         else:
@@ -357,16 +427,13 @@ def unmount(ctx: Context, app: str, name_or_path: str, container_dir: str, key: 
         storage.save_mounts(ctx.store, app, [m for m in current if m not in matches])
 
 
-def _legacy_lookup(ctx: Context, given: str) -> tuple[str, str]:
-    """The entry name and container path a legacy `HOST:CONTAINER[:ro]` unmount names."""
+def _legacy_lookup(given: str) -> tuple[str, str]:
+    """The host path and container path a legacy `HOST:CONTAINER[:ro]` unmount names."""
     host, _, rest = given.partition(":")
     container = rest.partition(":")[0]
     if not host or not container.startswith("/"):
         raise ValidationError("Storage path must be two valid paths divided by colon.")
-    entry = storage.with_host_path(ctx.store, storage.validate_host_path(host))
-    if entry is None:
-        raise NotFound("Mount path does not exist.")
-    return entry.name, storage.validate_container_path(container)
+    return storage.validate_host_path(host), storage.validate_container_path(container)
 
 
 def _one_match(app: str, name: str, path: str, matches: list[Mount]) -> None:
@@ -381,13 +448,19 @@ def _one_match(app: str, name: str, path: str, matches: list[Mount]) -> None:
         )
 
 
-def mounted(ctx: Context, app: str, phase: str) -> list[tuple[Entry, Mount]]:
-    """The app's mounts of a phase with their entries, ordered as Dokku lists them."""
-    chosen = [m for m in storage.mounts(ctx.store, app) if phase in m.phases]
-    pairs = [(storage.load(ctx.store, m.entry_name), m) for m in chosen]
-    return sorted(pairs, key=lambda pair: (pair[1].entry_name, pair[1].container_path))
+def mounted(ctx: Context, app: str, phase: str, key: Optional[str]) -> list[tuple[Entry, Mount]]:
+    """The app's mounts of a phase with their entries (as key may see them), ordered as Dokku
+    lists them."""
+    chosen = [each for each in all_mounts(ctx, app, key) if phase in each[1].phases]
+    return sorted(chosen, key=lambda pair: (pair[1].entry_name, pair[1].container_path))
 
 
-def all_mounts(ctx: Context, app: str) -> Iterator[tuple[Entry, Mount]]:
+def all_mounts(ctx: Context, app: str, key: Optional[str]) -> Iterator[tuple[Entry, Mount]]:
+    """The app's mounts with their entries; to a user key, the host path of an entry the app's
+    containers do not get (storage.left_out: an admin's custom path, say) is HIDDEN."""
+    user = _user_key(ctx, key)
     for each in storage.mounts(ctx.store, app):
-        yield storage.load(ctx.store, each.entry_name), each
+        entry = storage.load(ctx.store, each.entry_name)
+        if user is not None and storage.left_out(ctx.store, app, entry):
+            entry = replace(entry, host_path=HIDDEN)
+        yield entry, each

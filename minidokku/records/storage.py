@@ -14,8 +14,9 @@ process type or one), from the app's next deploy or restart on.
 An entry's default directory is STORAGE_ROOT/NAME: /var/lib/dokku/data/storage/NAME, as Dokku's,
 for the default state root; ROOT/.storage-data/NAME for any other root (a test's), so that a
 test never touches the host's. A tenant's app (access/rules.is_tenant_app) gets only entries at
-their default directory, never a custom path or a Docker volume, whoever mounted them
-(`binds` leaves the others out, saying so); a directory that became a link is never mounted.
+their default directory, never a custom path or a Docker volume, whoever mounted them, and a
+user key's entry goes only to apps granted to that key (`binds` leaves the others out, saying
+so); a directory that became a link is never mounted.
 """
 
 import hashlib
@@ -233,10 +234,18 @@ def legacy_name(host: str) -> str:
     return LEGACY_PREFIX + digest[:10]
 
 
-def with_host_path(store: Store, host: str) -> Optional[Entry]:
-    """The entry of that host path (its own default directory's, else a legacy one), if any."""
-    matching = [entry for entry in entries(store) if entry.host_path == host]
-    return min(matching, key=lambda entry: entry.name.startswith(LEGACY_PREFIX), default=None)
+def user_entry_at(store: Store, host: str) -> Optional[Entry]:
+    """The user key's entry whose directory host is or is inside (its contents are the tenant's:
+    a link it planted there would point a bind anywhere), if any."""
+    inside = Path(host)
+    return next(
+        (
+            e
+            for e in entries(store)
+            if e.created_by and (inside == Path(e.host_path) or Path(e.host_path) in inside.parents)
+        ),
+        None,
+    )
 
 
 # -- mounts ------------------------------------------------------------------------------------
@@ -254,21 +263,32 @@ def apps_using(store: Store, name: str) -> list[str]:
 
 def binds(store: Store, app: str, phase: str, process_type: Optional[str], out: Optional[Output] = None) -> list[str]:
     """The `-v` binds of the app's mounts for a container of phase and process_type (None: only
-    the mounts of every process type). A tenant's app gets only entries at their default
-    directory; the others are left out, said on out."""
-    chosen = [mount for mount in mounts(store, app) if mount.applies_to(phase, process_type)]
-    tenant = bool(chosen) and rules.is_tenant_app(store, app)
+    the mounts of every process type). Those left_out are said on out."""
     found = []
-    for mount in chosen:
+    for mount in mounts(store, app):
+        if not mount.applies_to(phase, process_type):
+            continue
         entry = load(store, mount.entry_name)
-        if tenant and not at_default_path(store, entry):
+        reason = left_out(store, app, entry)
+        if reason:
             if out is not None:
-                out.info(f"Not applied to {app}, a user key's app: storage {entry.name} ({entry.host_path})")
+                out.info(f"Not applied to {app}, {reason}: storage {entry.name} ({entry.host_path})")
             continue
         if at_default_path(store, entry):
             check_directory(entry.host_path, entry.name)
         found.append(mount.bind(entry.host_path))
     return found
+
+
+def left_out(store: Store, app: str, entry: Entry) -> str:
+    """Why the app's containers do not get the entry ("": they do): a tenant's app gets only
+    entries at their default directory; a user key's entry goes only to apps granted to that key
+    (a mount outlives no grant)."""
+    if entry.created_by and entry.created_by not in rules.granted(store, app):
+        return f"an app not granted to {entry.created_by}, whose entry it is"
+    if rules.is_tenant_app(store, app) and not at_default_path(store, entry):
+        return "a user key's app"
+    return ""
 
 
 def check_directory(path: str, name: str) -> None:

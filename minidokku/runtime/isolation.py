@@ -27,7 +27,7 @@ from minidokku.runtime import labels
 
 NETWORK = "minidokku-apps"
 NETWORK_OPTIONS = {"com.docker.network.bridge.enable_icc": "false"}
-DROPPED_CAPABILITIES = ("NET_RAW",)
+DROPPED_CAPABILITIES = ("NET_RAW", "MKNOD")  # raw sockets (ARP spoofing); device nodes (in a mounted dir)
 SECURITY_OPTIONS = ("no-new-privileges",)
 
 
@@ -58,7 +58,7 @@ def network_for(engine: Engine, options: DockerOptions, network: str) -> str:
 
 def container_config(config: dict, options: DockerOptions, limits: resources.Limits, network: str) -> dict:
     """The create request of an app's container: config with options merged in (on network unless
-    they name one), bounded by limits, without NET_RAW and with no-new-privileges."""
+    they name one), bounded by limits, without NET_RAW and MKNOD and with no-new-privileges."""
     placed = options if options.network else replace(options, network=network)
     bounded = resources.apply(placed.apply(config), limits)
     host = dict(bounded["HostConfig"])

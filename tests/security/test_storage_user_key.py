@@ -12,6 +12,7 @@ from security_helpers import VICTIM, assert_refused, quoted, state_of
 from test_ps_properties_user_key import refused_without_change
 
 from minidokku.access import rules
+from minidokku.ops import storage as ops
 
 USER = "mallory"
 OWN = "mallorys"
@@ -58,7 +59,8 @@ def test_another_s_entry_a_host_path_or_the_victim_is_refused(platform, engine, 
 
 def test_the_legacy_form_of_another_s_entry_path_is_refused(platform, engine, user_key):
     path = platform.root / ".storage-data" / "victim-data"
-    refused_without_change(platform, engine, user_key, ("storage:mount", OWN, f"{path}:/steal"), NOT_HERS)
+    refused = "a user key mounts only storage entries it created"
+    refused_without_change(platform, engine, user_key, ("storage:mount", OWN, f"{path}:/steal"), refused)
 
 
 @pytest.mark.parametrize(
@@ -130,3 +132,39 @@ def test_an_admin_cannot_hand_a_tenant_app_a_custom_path(platform, engine, user_
     result = platform.dokku("storage:mount", OWN, "admin-path", "--container-dir", "/x", check=False)
     assert_refused(result, f"{OWN} is a user key's app: it mounts only entries in the storage root")
     assert state_of(platform, engine) == before
+
+
+def test_a_name_the_user_key_created_is_never_an_admin_app_s(platform, engine, user_key):
+    """The key squats a name an admin app would use: the admin's create, legacy mount of its
+    directory and mount of it on the admin's app are refused; the admin app gets nothing of it."""
+    assert user_key.ssh(quoted("storage:create", "squat-blog")).returncode == 0
+    path = platform.root / ".storage-data" / "squat-blog"
+    before = state_of(platform, engine)
+    for words, message in (
+        (("storage:create", "squat-blog"), f'storage entry "squat-blog" was created by user key {USER}'),
+        (("storage:ensure-directory", "squat-blog"), f'storage entry "squat-blog" was created by user key {USER}'),
+        (("storage:mount", VICTIM, f"{path}:/app/storage"), "in storage entry squat-blog's directory, user key"),
+        (("storage:mount", VICTIM, "squat-blog", "--container-dir", "/x"), "it mounts only on apps granted to it"),
+    ):
+        assert_refused(platform.dokku(*words, check=False), message)
+    assert state_of(platform, engine) == before
+
+
+def test_a_destroyed_entry_s_retained_data_is_never_a_user_key_s(platform, engine, user_key):
+    platform.dokku("storage:create", "retained")
+    (platform.root / ".storage-data" / "retained" / "dump.sql").write_text("admin's\n")
+    platform.dokku("storage:destroy", "retained", "--force")  # Retain: the directory stays
+    message = "a directory is already at"
+    refused_without_change(platform, engine, user_key, ("storage:create", "retained"), message)
+
+
+def test_the_user_key_sees_no_host_path_its_app_does_not_get(platform, user_key, tmp_path):
+    platform.dokku("apps:create", "mallory-shared")
+    platform.dokku("storage:create", "secret-path", str(tmp_path / "customer-x"))
+    platform.dokku("storage:mount", "mallory-shared", "secret-path", "--container-dir", "/s")
+    platform.dokku("acl:add", "mallory-shared", USER)  # granted after the admin's mount
+    for words in (("storage:list", "mallory-shared"), ("storage:report", "mallory-shared")):
+        shown = user_key.ssh(quoted(*words))
+        assert shown.returncode == 0, shown.stderr
+        assert "customer-x" not in shown.stdout and f"{ops.HIDDEN}:/s" in shown.stdout
+    assert "customer-x" in platform.dokku("storage:list", "mallory-shared").stdout

@@ -12,10 +12,10 @@ def config_for(options: DockerOptions) -> dict:
     return isolation.container_config(config, options, resources.PROCESS_DEFAULTS, NETWORK)
 
 
-def test_a_container_goes_on_the_apps_network_without_net_raw_and_new_privileges():
+def test_a_container_goes_on_the_apps_network_without_net_raw_mknod_and_new_privileges():
     host = config_for(DockerOptions())["HostConfig"]
     assert host["NetworkMode"] == NETWORK
-    assert host["CapDrop"] == ["NET_RAW"]
+    assert host["CapDrop"] == ["NET_RAW", "MKNOD"]
     assert host["SecurityOpt"] == ["no-new-privileges"]
 
 
@@ -31,7 +31,7 @@ def test_limits_and_the_callers_own_fields_are_kept():
 def test_a_network_named_in_docker_options_wins_but_the_hardening_stays():
     host = config_for(parse(["--network bridge"]))["HostConfig"]
     assert host["NetworkMode"] == "bridge"
-    assert host["CapDrop"] == ["NET_RAW"] and host["SecurityOpt"] == ["no-new-privileges"]
+    assert host["CapDrop"] == ["NET_RAW", "MKNOD"] and host["SecurityOpt"] == ["no-new-privileges"]
 
 
 def test_the_network_name_carries_the_namespace_so_test_roots_do_not_share_it():

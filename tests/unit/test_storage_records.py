@@ -1,6 +1,7 @@
 """storage:* on a fake scheduler: entries, mounts, what containers get of them (for_phase), and what a
 user key may do with them."""
 
+import fcntl
 import json
 import os
 
@@ -150,12 +151,13 @@ def test_unmount_names_the_container_dir_when_there_are_several(flow):
         ops.unmount(flow.ctx, APP, "data", "/a", None)
 
 
-def test_the_legacy_colon_form_makes_a_legacy_entry_or_uses_the_entry_of_that_path(flow, tmp_path):
+def test_the_legacy_colon_form_of_an_admin_always_makes_a_legacy_entry(flow, tmp_path):
     create(flow, "data")
     mount(flow, f"{data_dir(flow, 'data')}:/data:ro", "")
     mount(flow, f"{tmp_path}:/host", "")
     names = [m.entry_name for m in storage.mounts(flow.ctx.store, APP)]
-    assert names == ["data", storage.legacy_name(str(tmp_path))]
+    # as Dokku's: an admin's colon form is always a legacy entry of that path, even a named entry's
+    assert names == [storage.legacy_name(str(data_dir(flow, "data"))), storage.legacy_name(str(tmp_path))]
     with pytest.raises(AlreadyExists, match="^Mount path already exists.$"):
         mount(flow, f"{tmp_path}:/host", "")
     with pytest.raises(ValidationError, match="only ro \\(read-only\\) or rw"):
@@ -191,6 +193,29 @@ def test_an_app_destroyed_leaves_no_mount_and_keeps_the_entry_renamed_and_cloned
     assert storage.apps_using(flow.ctx.store, "data") == [] and storage.find(flow.ctx.store, "data")
 
 
+def test_a_clone_copies_the_mounts_under_the_storage_lock(flow, monkeypatch):
+    """Never a mount of an entry storage:destroy is removing at that moment."""
+    create(flow, "data")
+    mount(flow, "data")
+    held = []
+    write = flow.ctx.store.write
+
+    def watched(app, name, text, **kwargs):
+        if name == storage.MOUNTS_FILE:
+            with open(flow.ctx.store.path(None, f"{storage.REGISTRY}/.lock"), "a") as other:
+                try:
+                    fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    held.append(False)
+                    fcntl.flock(other, fcntl.LOCK_UN)
+                except BlockingIOError:
+                    held.append(True)
+        return write(app, name, text, **kwargs)
+
+    monkeypatch.setattr(flow.ctx.store, "write", watched)
+    apps.clone(flow.ctx, APP, "twin", None, skip_deploy=True)
+    assert held == [True]
+
+
 # -- user keys -----------------------------------------------------------------------------------
 def test_a_user_key_creates_only_at_the_default_path_up_to_its_quota(flow, tmp_path):
     with pytest.raises(PermissionDenied, match="a custom PATH is for admin keys only"):
@@ -212,14 +237,17 @@ def test_a_user_key_acts_only_on_its_own_entries(flow):
         lambda: ops.set_property(flow.ctx, "admins", "mode", "0777", USER),
         lambda: ops.destroy(flow.ctx, "admins", True, USER),
         lambda: mount(flow, "admins", key=USER),
-        lambda: mount(flow, f"{data_dir(flow, 'admins')}:/x", "", key=USER),
     ):
         with pytest.raises(PermissionDenied, match=refused):
             attempt()
     with pytest.raises(AlreadyExists, match='storage entry "admins" already exists'):
         create(flow, "admins", USER)
-    with pytest.raises(PermissionDenied, match="never another host path"):
-        mount(flow, "/etc:/x", "", key=USER)
+    for host in ("/etc", str(data_dir(flow, "admins"))):
+        with pytest.raises(PermissionDenied, match="never another host path"):
+            mount(flow, f"{host}:/x", "", key=USER)
+    mount(flow, f"{data_dir(flow, 'mine')}:/own", "", key=USER)  # its own entry's directory: that entry
+    assert storage.mounts(flow.ctx.store, APP)[-1].entry_name == "mine"
+    ops.unmount(flow.ctx, APP, f"{data_dir(flow, 'mine')}:/own", "", USER)
     mount(flow, "mine", key=USER)
     mount(flow, "admins", "/shared", readonly=True)  # an admin grants it by mounting it
     ops.unmount(flow.ctx, APP, "admins", "", USER)
@@ -247,3 +275,94 @@ def test_a_new_key_given_a_removed_key_s_name_owns_none_of_its_entries(flow, mon
         ops.destroy(flow.ctx, "mine", True, USER)
     with pytest.raises(AlreadyExists, match='storage entry "mine" already exists'):
         create(flow, "mine", USER)
+
+
+def test_an_admin_never_adopts_or_mounts_a_user_key_s_entry(flow):
+    """A tenant squats a name (an admin app's, say): the admin's create (ensure-directory too),
+    legacy mount of its directory and mount of it on an app not granted to it are refused."""
+    create(flow, "blog", USER)
+    (data_dir(flow, "blog") / "planted").mkdir()
+    with pytest.raises(AlreadyExists, match=f'storage entry "blog" was created by user key {USER}'):
+        create(flow, "blog")
+    for inside in (data_dir(flow, "blog"), data_dir(flow, "blog") / "planted"):
+        with pytest.raises(PermissionDenied, match=f"in storage entry blog's directory, user key {USER}'s"):
+            mount(flow, f"{inside}:/app/storage", "")
+    with pytest.raises(PermissionDenied, match=f"storage entry blog is user key {USER}'s: it mounts only on apps"):
+        mount(flow, "blog")
+    with pytest.raises(AlreadyExists, match=f"in storage entry blog's directory, user key {USER}'s"):
+        create(flow, "other", path=str(data_dir(flow, "blog")))
+    assert storage.mounts(flow.ctx.store, APP) == [] and storage.find(flow.ctx.store, "blog").created_by == USER
+
+
+def test_a_user_key_never_takes_a_directory_already_there_or_an_admin_s_legacy_path(flow):
+    """Retained data of a destroyed entry, a directory made by hand or an admin's legacy mount
+    of the path: a user key's create is refused; an admin's adopts the directory (trusted)."""
+    create(flow, "backups")
+    (data_dir(flow, "backups") / "dump.sql").write_text("admin secrets\n")
+    ops.destroy(flow.ctx, "backups", False, None)  # Retain: the data stays
+    with pytest.raises(AlreadyExists, match=f"a directory is already at {data_dir(flow, 'backups')}; an admin"):
+        create(flow, "backups", USER)
+    assert storage.find(flow.ctx.store, "backups") is None
+    assert create(flow, "backups").created_by == "" and (data_dir(flow, "backups") / "dump.sql").exists()
+    mount(flow, f"{data_dir(flow, 'later')}:/later", "")  # an admin's legacy mounts, not made yet
+    mount(flow, f"{data_dir(flow, 'outer')}/inner:/inner", "")
+    for name in ("later", "outer"):
+        with pytest.raises(AlreadyExists, match=f"{data_dir(flow, name)} holds storage entry legacy-"):
+            create(flow, name, USER)
+        assert not data_dir(flow, name).exists()
+
+
+def test_a_user_key_s_entry_is_applied_only_while_its_creator_has_the_app(flow):
+    rules.grant(flow.ctx.store, APP, USER)
+    create(flow, "mine", USER)
+    mount(flow, "mine", key=USER)
+    assert docker_options.for_phase(flow.ctx.store, APP, "deploy", process_type="web").binds
+    rules.revoke(flow.ctx.store, APP, USER)
+    rules.grant(flow.ctx.store, APP, "bob")
+    assert storage.binds(flow.ctx.store, APP, "deploy", "web", flow.ctx.out) == []
+    assert f"Not applied to {APP}, an app not granted to {USER}, whose entry it is: storage mine" in flow.output
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "message"),
+    [
+        (("/data", "_default_"), ("/data", "web"), "cat has storage entry mine mounted at /data"),
+        (("/data", "web"), ("/data", "_default_"), "cat has storage entry mine mounted at /data"),
+        (("/a", "_default_"), ("/a/b", "web"), "cat has storage entry mine mounted at /a: /a/b would nest with it"),
+        (("/a/b", "web"), ("/a", "web"), "cat has storage entry mine mounted at /a/b: /a would nest with it"),
+    ],
+)
+def test_mounts_at_one_or_nested_container_paths_of_one_process_type_are_refused(flow, first, second, message):
+    create(flow, "mine")
+    create(flow, "other")
+    mount(flow, "mine", first[0], process_type=first[1])
+    for name in ("mine", "other"):
+        with pytest.raises((AlreadyExists, ValidationError), match=f"^{message}"):
+            mount(flow, name, second[0], process_type=second[1])
+
+
+def test_mounts_of_other_process_types_may_share_a_container_path(flow):
+    create(flow, "mine")
+    mount(flow, "mine", "/data", process_type="web")
+    mount(flow, "mine", "/data", process_type="worker")
+    mount(flow, "mine", "/data", process_type="web", readonly=True)  # the same mount, updated
+    assert [(m.process_type, m.readonly) for m in storage.mounts(flow.ctx.store, APP)] == [
+        ("web", True),
+        ("worker", False),
+    ]
+
+
+def test_destroy_host_dir_written_to_again_is_one_line_and_keeps_the_entry(flow):
+    create(flow, "mine", USER)
+    (data_dir(flow, "mine") / "late").write_text("x")  # the fake helper removes nothing: as if written after
+    with pytest.raises(ValidationError, match="could not remove .*; storage entry mine kept"):
+        ops.destroy(flow.ctx, "mine", True, USER)
+    assert storage.find(flow.ctx.store, "mine") is not None
+
+
+def test_the_quota_counts_only_this_very_key_s_entries(flow, monkeypatch):
+    monkeypatch.setenv("FINGERPRINT", "SHA256:first")
+    for number in range(ops.MAX_ENTRIES_PER_USER_KEY):
+        create(flow, f"old-{number}", USER)
+    monkeypatch.setenv("FINGERPRINT", "SHA256:second")  # ssh-keys:remove, then add: another key
+    assert create(flow, "new", USER).creator_fingerprint == "SHA256:second"
