@@ -3,8 +3,10 @@ brings every app back and points nginx at the containers' new addresses."""
 
 import time
 
+import pytest
 from helpers import APPS, make_git_repo, restart_engine, wait_until_serving
 
+pytestmark = pytest.mark.serial  # restarts dockerd: every other test's containers stop
 HOST = "procs.example.test"
 
 
