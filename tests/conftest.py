@@ -4,6 +4,12 @@
 - `platform`: a minidokku root in a temp dir, wired to its own nginx on a loopback port.
 - `sshd` (tests/e2e): a real sshd on a loopback port whose keys force minidokku.
 Everything a test creates is removed by id at the end.
+
+`make test` runs the Docker layers on several processes (pytest-xdist, a test file per process at a
+time), so a test shares the engine with others: it names what it makes after its platform's
+NAMESPACE (or a random name), uses ports from free_port, and counts only what carries its own
+labels. A test that cannot (it restarts dockerd, or remakes an image others use) is marked
+`serial`; those run before, alone, and a parallel worker refuses them.
 """
 
 import os
@@ -23,6 +29,14 @@ from minidokku.records import envfile
 from minidokku.runtime import isolation
 from minidokku.settings import STACK_REPOSITORY
 from minidokku.state import Store
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item) -> None:
+    """A `serial` test fails, before any fixture, in a pytest-xdist worker: it would restart dockerd
+    (or remake a shared image) under the tests of the other workers."""
+    if item.get_closest_marker("serial") and "PYTEST_XDIST_WORKER" in os.environ:
+        pytest.fail("marked serial: run it alone (`pytest -m serial`), not with -n", pytrace=False)
 
 
 @pytest.fixture(scope="session")

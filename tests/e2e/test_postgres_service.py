@@ -6,10 +6,12 @@ link gets a DOKKU_POSTGRES_<COLOR>_URL; a linked service cannot be destroyed."""
 import subprocess
 import time
 
+import pytest
 from helpers import APPS, dokku_program, git, make_git_repo, restart_engine, wait_until_serving
 
 from minidokku.engine.client import Engine
 
+pytestmark = pytest.mark.serial  # restarts dockerd: every other test's containers stop
 HOST = "pgrows.example.test"
 
 

@@ -4,8 +4,10 @@ into its storage mount is still there."""
 
 import time
 
+import pytest
 from helpers import APPS, make_git_repo, restart_engine, wait_until_serving
 
+pytestmark = pytest.mark.serial  # restarts dockerd: every other test's containers stop
 HOST = "procs.example.test"
 
 

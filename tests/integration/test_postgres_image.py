@@ -20,6 +20,9 @@ from minidokku.records import docker_options
 from minidokku.records.docker_options import DockerOptions
 from minidokku.settings import STACK_REPOSITORY
 
+# It untags and rebuilds the one PostgreSQL image every platform's postgres:create uses, and counts
+# the build containers of the whole engine: nothing else may make or use that image meanwhile.
+pytestmark = pytest.mark.serial
 VERSION = "15"
 ALIAS = "catdb-server"
 PASSWORD = secrets.token_hex(16)

@@ -422,6 +422,7 @@ def test_an_ssh_hang_up_mid_build_is_recovered(platform, ssh_client, crashy, vic
     timed("ssh-hang-up-mid-build", "ps:restore", took, f"{after.name} ({outcome}; server side ended in {ended:.1f} s)")
 
 
+@pytest.mark.serial  # restarts dockerd: every other test's containers stop
 @pytest.mark.parametrize("point", [f"nginx-pre-reload {APP} *", "nginx-reloaded"])
 def test_a_deploy_during_which_dockerd_restarts_is_recovered(platform, crashy, victim, point):
     """dockerd stops and comes back while a push is at point (its containers stop, their ports
