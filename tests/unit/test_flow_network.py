@@ -94,17 +94,48 @@ def test_a_user_keys_app_is_set_only_on_networks_of_network_create(flow):
     network.set_property(flow.ctx, APP, "attach-post-create", ["backend"])
 
 
-def test_a_user_keys_app_skips_a_global_network_not_of_network_create_saying_so(flow):
+@pytest.mark.parametrize("key", ["attach-post-create", "attach-post-deploy", "initial-network"])
+def test_a_user_keys_app_gets_no_global_network_saying_so_once(flow, key):
+    """A global network would put every tenant's app (and its one-offs) beside every other app."""
     rules.grant(flow.ctx.store, APP, "eve")
-    flow.scheduler.create_network(f"{NAMESPACE}compose_default", {})
     network.create(flow.ctx, "backend")
-    network.set_property(flow.ctx, None, "attach-post-create", ["compose_default", "backend"])
+    network.set_property(flow.ctx, None, key, ["backend"])
     flow.deploy(APP, flow.built("sha256:one"))
     flow.deploy(OTHER, flow.built("sha256:two"))
+    assert {(n.initial, n.joined) for n in networking_of(flow, APP).values()} == {("", ())}
+    assert network.networking(flow.ctx, APP) == Networking("", ())
+    assert network.plan(flow.ctx, APP) == network.Plan(APP)
+    assert network.plan(flow.ctx, OTHER) != network.Plan(OTHER)  # an admin's app gets it
+    line = f"Not applied to {APP}, a user key's app: --global {key} backend"
+    assert flow.output.count(line) == 2  # once for the deploy, once for the one-off
+
+
+def test_a_user_keys_app_gets_the_networks_an_admin_set_for_it_of_network_create_only(flow):
+    flow.scheduler.create_network(f"{NAMESPACE}compose_default", {})
+    network.create(flow.ctx, "backend")
+    network.set_property(flow.ctx, APP, "attach-post-create", ["compose_default", "backend"])  # before the grant
+    rules.grant(flow.ctx.store, APP, "eve")
+    flow.deploy(APP, flow.built("sha256:one"))
     assert networking_of(flow, APP)["web.1"].joined == (f"{NAMESPACE}backend",)
-    assert networking_of(flow, OTHER)["web.1"].joined == (f"{NAMESPACE}compose_default", f"{NAMESPACE}backend")
-    assert "Not applied: cat is a user key's app: it joins only networks made by network:create, not " \
-           "compose_default" in flow.output  # fmt: skip
+    assert (
+        flow.output.count(f"Not applied to {APP}, a user key's app: attach-post-create compose_default "
+                          "(not made by network:create)") == 1
+    )  # fmt: skip
+
+
+def test_a_global_bind_all_interfaces_leaves_a_user_keys_app_on_loopback(flow):
+    """On every interface its port is reached from every container (the gateway's address),
+    bypassing nginx: only an admin's value for that very app puts it there."""
+    rules.grant(flow.ctx.store, APP, "eve")
+    network.set_property(flow.ctx, None, "bind-all-interfaces", ["true"])
+    flow.deploy(APP, flow.built("sha256:one"))
+    flow.deploy(OTHER, flow.built("sha256:two"))
+    assert networking_of(flow, APP)["web.1"].all_interfaces is False
+    assert networking_of(flow, OTHER)["web.1"].all_interfaces is True
+    assert f"Not applied to {APP}, a user key's app: --global bind-all-interfaces true" in flow.output
+    network.set_property(flow.ctx, APP, "bind-all-interfaces", ["true"])
+    flow.deploy(APP, flow.built("sha256:three"))
+    assert networking_of(flow, APP)["web.1"].all_interfaces is True
 
 
 def test_processes_join_attach_post_create_networks_under_dokkus_aliases(flow):
