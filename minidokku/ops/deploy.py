@@ -210,7 +210,9 @@ def _start(ctx: Context, app: str, release: Release, counts: dict[str, int]) -> 
                 )
                 # what a tenant's app does not get is said once, at the first container
                 warn = None if started else ctx.out
-                options = docker_options.for_phase(ctx.store, app, "deploy", from_plugins, warn, stored)
+                options = docker_options.for_phase(
+                    ctx.store, app, "deploy", from_plugins, warn, stored, ctx.settings.namespace
+                )
                 started.append(
                     ctx.scheduler.start(
                         ctx.docker_name(app),

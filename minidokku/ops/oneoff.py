@@ -77,7 +77,7 @@ def _one_off(ctx: Context, app: str, command: list[str], tty: bool, extra: Extra
     dyno = f"run.{secrets.randbelow(9000) + 1000}"  # Heroku's and Dokku's run.1234
     env = dict(envfile.with_global(ctx.store, ctx.store.read_env(app)), **extra.env, DYNO=dyno)
     from_plugins = triggers.docker_args(ctx, "docker-args-run", app, release.image_id)
-    options = docker_options.for_phase(ctx.store, app, "run", from_plugins, ctx.out)
+    options = docker_options.for_phase(ctx.store, app, "run", from_plugins, ctx.out, namespace=ctx.settings.namespace)
     limits = resources.for_process(ctx.store, app, "run")
     argv, networking = command_argv(command), network.networking(ctx, app)
     return OneOff(dyno, release.image_id, argv, env, options, limits, tty, extra.ttl_seconds, networking)

@@ -59,7 +59,12 @@ def _run(
         command_argv(builder, command),
         dict(env, DYNO=f"{task}.1"),
         docker_options.for_phase(
-            ctx.store, app, "deploy", triggers.docker_args(ctx, "docker-args-deploy", app, image, task, "1"), ctx.out
+            ctx.store,
+            app,
+            "deploy",
+            triggers.docker_args(ctx, "docker-args-deploy", app, image, task, "1"),
+            ctx.out,
+            namespace=ctx.settings.namespace,
         ),
         on_line=ctx.out.info,
         commit_as=(image_repository(docker_name), "latest") if commit else None,
