@@ -256,20 +256,22 @@ def rebuild(ctx: Context, app: str) -> None:
         managed = {network.info.name for network in listed(ctx) if network.managed}
         ctx.out.step(f"Ensuring network configuration is in sync for {app}")
         moved = False
-        for container in ctx.scheduler.running(ctx.docker_name(app)):
-            on = ctx.scheduler.joined_networks(container)
-            for network in wanted:
-                if network not in on:
-                    ctx.out.info(f"{container.dyno} joins {network.removeprefix(ctx.settings.namespace)}")
-                    ctx.scheduler.join_network(container, network, (chosen.alias(container.process_type),))
-                    moved = moved or container.process_type == "web"
-            for network in on:
-                if network in managed and network not in wanted:
-                    ctx.out.info(f"{container.dyno} leaves {network.removeprefix(ctx.settings.namespace)}")
-                    ctx.scheduler.leave_network(container, network)
-                    moved = moved or container.process_type == "web"
-        if moved and not ps_settings.is_stopped(ctx.store, app):  # web's ports may have moved
-            ctx.proxy.route(app, ctx.scheduler.web_containers(ctx.docker_name(app)))
+        try:
+            for container in ctx.scheduler.running(ctx.docker_name(app)):
+                on = ctx.scheduler.joined_networks(container)
+                for network in wanted:
+                    if network not in on:
+                        ctx.out.info(f"{container.dyno} joins {network.removeprefix(ctx.settings.namespace)}")
+                        moved = moved or container.process_type == "web"
+                        ctx.scheduler.join_network(container, network, (chosen.alias(container.process_type),))
+                for network in on:
+                    if network in managed and network not in wanted:
+                        ctx.out.info(f"{container.dyno} leaves {network.removeprefix(ctx.settings.namespace)}")
+                        moved = moved or container.process_type == "web"
+                        ctx.scheduler.leave_network(container, network)
+        finally:  # web's ports may have moved, even when a later join failed: nginx follows them
+            if moved and not ps_settings.is_stopped(ctx.store, app):
+                ctx.proxy.route(app, ctx.scheduler.web_containers(ctx.docker_name(app)))
 
 
 def rebuild_all(ctx: Context) -> list[str]:

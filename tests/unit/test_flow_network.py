@@ -7,7 +7,7 @@ import pytest
 from fakes import make_flow
 
 from minidokku.access import rules
-from minidokku.errors import AlreadyExists, AppNotFound, DeployFailed, NotFound, ValidationError
+from minidokku.errors import AlreadyExists, AppNotFound, DeployFailed, MinidokkuError, NotFound, ValidationError
 from minidokku.ops import network, oneoff
 from minidokku.records import network_settings
 from minidokku.runtime import labels
@@ -239,6 +239,27 @@ def test_rebuild_joins_what_was_set_and_leaves_what_was_unset_without_a_restart(
     assert set(flow.scheduler.joined[web.id]) == {f"{NAMESPACE}by-hand", f"{NAMESPACE}cache"}
     assert len(flow.scheduler.started) == started  # nothing restarted
     assert [flow.scheduler.joined_networks(c) for c in flow.scheduler.containers(NAMESPACE + OTHER)] == [[], []]
+
+
+def test_rebuild_that_fails_after_web_joined_one_network_still_routes_nginx_to_its_ports(flow):
+    """On the engine a joined web container publishes on new host ports: nginx follows them even
+    when a later join fails, or the app answers 502 until its next deploy."""
+    network.create(flow.ctx, "backend")
+    network.create(flow.ctx, "cache")
+    flow.deploy(APP, flow.built("sha256:one"))
+    join = flow.scheduler.join_network
+
+    def join_backend_only(container, name, aliases):
+        if name.endswith("cache"):
+            raise MinidokkuError("the engine refused the join")
+        return join(container, name, aliases)
+
+    flow.scheduler.join_network = join_backend_only
+    network.set_property(flow.ctx, APP, "attach-post-create", ["backend", "cache"])
+    del flow.journal[:]
+    with pytest.raises(MinidokkuError, match="refused"):
+        network.rebuild(flow.ctx, APP)
+    assert flow.journal[-1] == ("route", APP, [f"{NAMESPACE}cat.web.1"])
 
 
 def test_rebuild_of_an_app_never_deployed_does_nothing_and_rebuildall_goes_through_every_app(flow):
