@@ -19,7 +19,7 @@ from minidokku.context import Context
 from minidokku.errors import MinidokkuError, NotFound, ValidationError
 from minidokku.ops import apps, network
 from minidokku.records import network_settings
-from minidokku.records.network_settings import ATTACH_KEYS, KEYS
+from minidokku.records.network_settings import ATTACH_KEYS, BIND_ALL_INTERFACES, KEYS
 
 # The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
 FAMILIES = {"network": "Manage network settings for an app"}
@@ -143,6 +143,9 @@ def set_(ctx: Context, is_global: bool, app: Optional[str], words: tuple[str, ..
     key = rest[0] if rest else ""
     value = network.set_property(ctx, target, key, rest[1:])
     ctx.out.step(f"Setting {key} to {value}" if value else f"Unsetting {key}")
+    if key == BIND_ALL_INTERFACES and value == "true":
+        whose = f"{target}'s web port" if target else "The web port of every admin's app without its own value"
+        ctx.out.info(f"Warning: {whose} is then reached by every container and from outside, not only through nginx")
     if target is not None:
         now = f" (now: dokku network:rebuild {target})" if key in ATTACH_KEYS else ""
         ctx.out.info(f"It takes effect on the next deploy or `dokku ps:restart {target}`{now}")

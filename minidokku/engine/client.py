@@ -228,9 +228,11 @@ class Engine:
 
     def containers_on_network(self, network: str) -> list[dict]:
         """The containers attached to the network, stopped ones too (they are not its endpoints,
-        yet cannot start once it is gone)."""
+        yet cannot start once it is gone). The engine's filter also takes the network's id or a
+        prefix of it: only those on the network of that exact name are kept."""
         params = {"all": 1, "filters": _json_param({"network": [network]})}
-        return self._json("GET", "/containers/json", params=params)
+        found = self._json("GET", "/containers/json", params=params)
+        return [entry for entry in found if network in ((entry.get("NetworkSettings") or {}).get("Networks") or {})]
 
     def connect_network(self, network: str, container_id: str, aliases: list[str]) -> None:
         """Attaches a container (running or not) to one more network, known there by aliases too."""

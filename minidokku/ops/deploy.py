@@ -201,7 +201,7 @@ def _start(ctx: Context, app: str, release: Release, counts: dict[str, int]) -> 
     published = ctx.proxy.published_ports(app, release)
     stored = docker_options.stored_lines(ctx.store, app, "deploy")  # once per deploy, not per container
     log_max_size = log_settings.computed(ctx.store, app)
-    networks = network.plan(ctx, app)
+    networks = network.plan(ctx, app, ctx.out)  # what a tenant's app does not get: said once
     started: list[Container] = []
     try:
         for process_type, count in counts.items():
@@ -213,7 +213,14 @@ def _start(ctx: Context, app: str, release: Release, counts: dict[str, int]) -> 
                 # what a tenant's app does not get is said once, at the first container
                 warn = None if started else ctx.out
                 options = docker_options.for_phase(
-                    ctx.store, app, "deploy", from_plugins, warn, stored, process_type=process_type
+                    ctx.store,
+                    app,
+                    "deploy",
+                    from_plugins,
+                    warn,
+                    stored,
+                    namespace=ctx.settings.namespace,
+                    process_type=process_type,
                 )
                 started.append(
                     ctx.scheduler.start(

@@ -8,8 +8,9 @@ its container's name (`APP.web.1`), so `http://other.web:5000` reaches the other
 Every other app container stays on the apps' network, where containers never reach each other
 (runtime/isolation.py): a network of network:create is the one sanctioned way between apps, and
 only an admin puts an app on one. A user key's app joins only networks made by network:create
-(never minidokku's own, the host's, or one made by hand), whoever set its properties; one that
-does not qualify is left out with one line, as docker-options are.
+(never minidokku's own, the host's, or one made by hand), and only those an admin set for that
+app: the global values (and a global bind-all-interfaces) are not applied to it. What it does not
+get is left out with one line, as docker-options are.
 
 Names: users see and type a network's NAME; on the engine it is the platform's NAMESPACE and NAME
 (a test root's networks never meet another's), labelled `com.dokku.network-name=NAME` (Dokku's
@@ -23,6 +24,7 @@ from minidokku.access import rules
 from minidokku.context import Context
 from minidokku.errors import AlreadyExists, MinidokkuError, NotFound, ValidationError
 from minidokku.ops import apps
+from minidokku.output import Output
 from minidokku.records import network_settings, ps_settings, releases
 from minidokku.records.network_settings import (
     ATTACH_POST_CREATE,
@@ -39,6 +41,9 @@ from minidokku.runtime.scheduler import Container, NetworkInfo, Networking
 MANAGED_LABEL = "com.dokku.network-name"  # Dokku's: the networks its network:create made
 CREATED = "network:create"  # the value of labels.NETWORK on them
 OWN_LABELS = (labels.NETWORK, labels.SERVICE)  # minidokku's own networks carry one of these
+# What a user key's app takes only from its own values, never the global ones: a network puts it
+# beside every app there, and ports on every interface are reached from every container.
+OWN_ONLY_FOR_TENANTS = (*NETWORK_KEYS, BIND_ALL_INTERFACES)
 
 
 @dataclass(frozen=True)
@@ -176,38 +181,50 @@ class Plan:
         return Networking(self.initial, self.post_create)
 
 
-def plan(ctx: Context, app: str) -> Plan:
+def plan(ctx: Context, app: str, out: Optional[Output] = None) -> Plan:
     """The app's computed properties, its networks looked up on the engine (only when it has any):
-    a missing one fails here, before any container is made; one a user key's app may not join is
-    left out, saying so in one line."""
-    values = {key: network_settings.computed(ctx.store, app, key) for key in network_settings.KEYS}
+    a missing one fails here, before any container is made. A user key's app gets the networks and
+    bind-all-interfaces only from its own values (set by an admin for it): a global one would put
+    every tenant's containers beside every other app's. What the app does not get is said on out
+    (when given, once per deploy) in one line, as docker-options say theirs."""
+    tenant = rules.is_tenant_app(ctx.store, app)
+    values, left_out = {}, []
+    for key in network_settings.KEYS:
+        values[key] = network_settings.computed(ctx.store, app, key)
+        if tenant and key in OWN_ONLY_FOR_TENANTS and not network_settings.own(ctx.store, app, key):
+            values[key] = network_settings.DEFAULTS.get(key, "")
+            global_value = network_settings.own(ctx.store, None, key)
+            if global_value and global_value != values[key]:
+                left_out.append(f"--global {key} {global_value}")
     chosen = Plan(app, tld=values[TLD], all_interfaces=values[BIND_ALL_INTERFACES] == "true")
     named = {key: network_settings.networks_in(values[key]) for key in NETWORK_KEYS}
-    if not any(named.values()):
-        return chosen
-    known = {network.name: network for network in listed(ctx)}
-    resolved = {key: [_resolve(ctx, app, known, name) for name in names] for key, names in named.items()}
-    keep = {key: tuple(name for name in names if name) for key, names in resolved.items()}
+    keep: dict[str, tuple[str, ...]] = {key: () for key in NETWORK_KEYS}
+    if any(named.values()):
+        known = {network.name: network for network in listed(ctx)}
+        for key, names in named.items():
+            for name in names:
+                network = known.get(name)
+                if network is None:
+                    raise NotFound(f"Network {name} does not exist")
+                if _refusal(ctx, app, network):
+                    left_out.append(f"{key} {name} ({_reason(network)})")
+                else:
+                    keep[key] += (network.info.name,)
+    if left_out and out is not None:
+        whose = f"{app}, a user key's app" if tenant else app
+        out.info(f"Not applied to {whose}: {', '.join(left_out)}")
     initial = keep[INITIAL_NETWORK][0] if keep[INITIAL_NETWORK] else ""
     return replace(chosen, initial=initial, post_create=keep[ATTACH_POST_CREATE], post_deploy=keep[ATTACH_POST_DEPLOY])
 
 
-def _resolve(ctx: Context, app: str, known: dict[str, Network], name: str) -> str:
-    """The engine's name of a network the app is set to be on; "" when it may not join it."""
-    network = known.get(name)
-    if network is None:
-        raise NotFound(f"Network {name} does not exist")
-    refusal = _refusal(ctx, app, network)
-    if refusal:
-        ctx.out.info(f"Not applied: {refusal}")
-        return ""
-    return network.info.name
+def _reason(network: Network) -> str:
+    return "one of minidokku's own networks" if network.minidokkus_own else "not made by network:create"
 
 
 def networking(ctx: Context, app: str, process_type: str = "") -> Networking:
     """What one container of the app gets: a process's (with its aliases), or with no
-    process_type a release task's or one-off run's."""
-    chosen = plan(ctx, app)
+    process_type a release task's or one-off run's (saying what the app does not get)."""
+    chosen = plan(ctx, app, ctx.out)
     return chosen.for_process(process_type) if process_type else chosen.for_one_off()
 
 
@@ -234,25 +251,27 @@ def rebuild(ctx: Context, app: str) -> None:
     if releases.current(ctx.store, app) is None:
         return
     with ctx.store.lock(app):
-        chosen = plan(ctx, app)
+        chosen = plan(ctx, app, ctx.out)
         wanted = (*chosen.post_create, *chosen.post_deploy)
         managed = {network.info.name for network in listed(ctx) if network.managed}
         ctx.out.step(f"Ensuring network configuration is in sync for {app}")
         moved = False
-        for container in ctx.scheduler.running(ctx.docker_name(app)):
-            on = ctx.scheduler.joined_networks(container)
-            for network in wanted:
-                if network not in on:
-                    ctx.out.info(f"{container.dyno} joins {network.removeprefix(ctx.settings.namespace)}")
-                    ctx.scheduler.join_network(container, network, (chosen.alias(container.process_type),))
-                    moved = moved or container.process_type == "web"
-            for network in on:
-                if network in managed and network not in wanted:
-                    ctx.out.info(f"{container.dyno} leaves {network.removeprefix(ctx.settings.namespace)}")
-                    ctx.scheduler.leave_network(container, network)
-                    moved = moved or container.process_type == "web"
-        if moved and not ps_settings.is_stopped(ctx.store, app):  # web's ports may have moved
-            ctx.proxy.route(app, ctx.scheduler.web_containers(ctx.docker_name(app)))
+        try:
+            for container in ctx.scheduler.running(ctx.docker_name(app)):
+                on = ctx.scheduler.joined_networks(container)
+                for network in wanted:
+                    if network not in on:
+                        ctx.out.info(f"{container.dyno} joins {network.removeprefix(ctx.settings.namespace)}")
+                        moved = moved or container.process_type == "web"
+                        ctx.scheduler.join_network(container, network, (chosen.alias(container.process_type),))
+                for network in on:
+                    if network in managed and network not in wanted:
+                        ctx.out.info(f"{container.dyno} leaves {network.removeprefix(ctx.settings.namespace)}")
+                        moved = moved or container.process_type == "web"
+                        ctx.scheduler.leave_network(container, network)
+        finally:  # web's ports may have moved, even when a later join failed: nginx follows them
+            if moved and not ps_settings.is_stopped(ctx.store, app):
+                ctx.proxy.route(app, ctx.scheduler.web_containers(ctx.docker_name(app)))
 
 
 def rebuild_all(ctx: Context) -> list[str]:

@@ -83,7 +83,7 @@ def prepare(ctx: Context, app: str, argv: list[str], tty: bool, extra: Extra, cr
     dyno = f"{'cron' if cron_id else 'run'}.{secrets.randbelow(9000) + 1000}"  # Heroku's and Dokku's run.1234
     env = dict(envfile.with_global(ctx.store, ctx.store.read_env(app)), **extra.env, DYNO=dyno)
     from_plugins = triggers.docker_args(ctx, "docker-args-run", app, release.image_id)
-    options = docker_options.for_phase(ctx.store, app, "run", from_plugins, ctx.out)
+    options = docker_options.for_phase(ctx.store, app, "run", from_plugins, ctx.out, namespace=ctx.settings.namespace)
     limits = resources.for_process(ctx.store, app, "run")
     networking = network.networking(ctx, app)
     return OneOff(dyno, release.image_id, argv, env, options, limits, tty, extra.ttl_seconds, networking, cron_id)

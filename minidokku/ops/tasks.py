@@ -64,6 +64,7 @@ def _run(
             "deploy",
             triggers.docker_args(ctx, "docker-args-deploy", app, image, task, "1"),
             ctx.out,
+            namespace=ctx.settings.namespace,
             process_type=task,
         ),
         on_line=ctx.out.info,

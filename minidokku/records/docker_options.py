@@ -46,11 +46,12 @@ FLAGS = {
 # Label names minidokku finds its containers by (runtime/labels.py): an option may not set them.
 RESERVED_LABEL_PREFIXES = ("com.dokku.", "com.minidokku.")
 
-# What confine lets a tenant's app keep: the engine's default bridge or no network, or the app's
-# own postgres link network (postgres/records.py link_network_name: NAMESPACE, this, the app);
-# never a named network other apps may be on (one of network:create, which only network:set puts
-# an app on; the services'; another app's link network), the host's or another container's.
-NETWORKS_FOR_TENANTS = ("bridge", "default", "none")
+# What confine lets a tenant's app keep: no network, or the app's own postgres link network by its
+# exact name (postgres/records.py link_network_name: NAMESPACE, this, the app); never a network
+# other apps may be on: the engine's default bridge (inter-container traffic on, so every tenant
+# there reaches every other), one of network:create (only network:set puts an app on one), the
+# services', another app's link network, the host's or another container's (`container:ID`).
+NETWORKS_FOR_TENANTS = ("none",)
 OWN_LINK_NETWORK = "dokku.postgres.links."
 CA_BUNDLES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt")  # read-only
 # Named volumes minidokku makes for an app or a service (builders/buildpacks.py cache_volume,
@@ -95,13 +96,13 @@ class DockerOptions:
         return merged
 
 
-def confine(options: DockerOptions, app: Optional[str] = None) -> tuple[DockerOptions, list[str]]:
+def confine(options: DockerOptions, app: Optional[str] = None, namespace: str = "") -> tuple[DockerOptions, list[str]]:
     """What a tenant's app (None: any) may get of options, and the options left out (as docker
-    flags): no network but NETWORKS_FOR_TENANTS and its own link network, no host path but a CA
-    bundle read-only, no named volume of minidokku's own."""
+    flags): no network but NETWORKS_FOR_TENANTS and its own link network (under the platform's
+    namespace), no host path but a CA bundle read-only, no named volume of minidokku's own."""
     dropped = []
     network = options.network
-    if network is not None and not _network_for_tenants(network, app):
+    if network is not None and not _network_for_tenants(network, app, namespace):
         dropped.append(f"--network {network}")
         network = None
     binds = []
@@ -113,8 +114,8 @@ def confine(options: DockerOptions, app: Optional[str] = None) -> tuple[DockerOp
     return replace(options, network=network, binds=binds), dropped
 
 
-def _network_for_tenants(network: str, app: Optional[str]) -> bool:
-    return network in NETWORKS_FOR_TENANTS or (app is not None and network.endswith(f"{OWN_LINK_NETWORK}{app}"))
+def _network_for_tenants(network: str, app: Optional[str], namespace: str) -> bool:
+    return network in NETWORKS_FOR_TENANTS or (app is not None and network == f"{namespace}{OWN_LINK_NETWORK}{app}")
 
 
 def _bind_for_tenants(bind: str) -> bool:
@@ -268,18 +269,20 @@ def for_phase(
     plugin_args: Sequence[str] = (),
     out: Optional[Output] = None,
     stored: Optional[list[str]] = None,
+    namespace: str = "",
     process_type: Optional[str] = None,
 ) -> DockerOptions:
     """What a container of the phase gets: the global options, the app's, then plugin_args (what
     plugins printed for a docker-args-* trigger); a later one wins where two set a value. A
     tenant's app gets them confined, saying on out (when given) what was left out. Without an app
     (a container of minidokku's own, such as a service's image build): the global options.
-    stored: stored_lines() read once by a caller starting many containers (a deploy). Then the
-    app's storage mounts for a container of process_type (None: `run` for the run phase; in the
+    stored: stored_lines() read once by a caller starting many containers (a deploy). namespace:
+    the platform's (settings.namespace), which the app's own link network's name starts with. Then
+    the app's storage mounts for a container of process_type (None: `run` for the run phase; in the
     deploy phase, only the mounts of every process type), which storage.binds confines itself."""
     options = parse((stored_lines(store, app, phase) if stored is None else stored) + list(plugin_args))
     if app is not None and rules.is_tenant_app(store, app):
-        options, dropped = confine(options, app)
+        options, dropped = confine(options, app, namespace)
         if dropped and out is not None:
             out.info(f"Not applied to {app}, a user key's app: {', '.join(dropped)}")
     if app is None:

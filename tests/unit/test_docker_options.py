@@ -211,7 +211,6 @@ def test_confine_leaves_out_what_reaches_the_host_or_another_app(line):
         f"-v {CA}:{CA}:ro",
         f"-v {CA}:/usr/local/share/ca.crt:ro,z",
         "-v catmeow-data:/data",
-        "--network bridge",
         "--network none",
         "--add-host pypi.org:151.101.0.223",
         "-e K=V -m 512m --cpus 1 --restart always --label a=b --build-arg B=x",
@@ -222,12 +221,35 @@ def test_confine_keeps_what_stays_inside_the_container(line):
     assert docker_options.confine(options) == (options, [])
 
 
-@pytest.mark.parametrize("network", ["dokku.postgres.links.victim", "t-1-dokku.postgres.links.victim"])
-def test_confine_keeps_the_apps_own_postgres_link_network_and_no_other_apps(network):
+@pytest.mark.parametrize("namespace", ["", "t-1-"])
+def test_confine_keeps_the_apps_own_postgres_link_network_by_its_exact_name_only(namespace):
+    network = f"{namespace}dokku.postgres.links.victim"
     options = docker_options.parse([f"--network {network}"])
-    assert docker_options.confine(options, "victim") == (options, [])
-    assert docker_options.confine(options, "tim")[1] == [f"--network {network}"]
-    assert docker_options.confine(options)[1] == [f"--network {network}"]
+    assert docker_options.confine(options, "victim", namespace) == (options, [])
+    assert docker_options.confine(options, "tim", namespace)[1] == [f"--network {network}"]
+    assert docker_options.confine(options, None, namespace)[1] == [f"--network {network}"]
+
+
+@pytest.mark.parametrize(
+    "network",
+    [
+        "t-2-dokku.postgres.links.victim",  # another root's link network of a same-named app
+        "xdokku.postgres.links.victim",  # a name made by hand that ends the same way
+        "container:evil.dokku.postgres.links.victim",  # another container's network namespace
+        "container:t-1-dokku.postgres.links.victim",
+    ],
+)
+def test_confine_refuses_a_network_that_only_ends_like_the_apps_link_network(network):
+    options = docker_options.parse([f"--network {network}"])
+    assert docker_options.confine(options, "victim", "t-1-")[1] == [f"--network {network}"]
+
+
+@pytest.mark.parametrize("network", ["bridge", "default"])
+def test_confine_refuses_the_engines_default_bridge_where_every_tenant_reaches_every_other(network):
+    """docker0 has inter-container traffic on: a global --network bridge would put every tenant
+    app beside every other one, bypassing nginx."""
+    options = docker_options.parse([f"--network {network}"])
+    assert docker_options.confine(options, "victim")[1] == [f"--network {network}"]
 
 
 def test_confine_keeps_the_rest_of_a_line_and_names_each_dropped_flag():

@@ -7,7 +7,7 @@ import pytest
 from fakes import make_flow
 
 from minidokku.access import rules
-from minidokku.errors import AlreadyExists, AppNotFound, DeployFailed, NotFound, ValidationError
+from minidokku.errors import AlreadyExists, AppNotFound, DeployFailed, MinidokkuError, NotFound, ValidationError
 from minidokku.ops import network, oneoff
 from minidokku.records import network_settings
 from minidokku.runtime import labels
@@ -94,17 +94,48 @@ def test_a_user_keys_app_is_set_only_on_networks_of_network_create(flow):
     network.set_property(flow.ctx, APP, "attach-post-create", ["backend"])
 
 
-def test_a_user_keys_app_skips_a_global_network_not_of_network_create_saying_so(flow):
+@pytest.mark.parametrize("key", ["attach-post-create", "attach-post-deploy", "initial-network"])
+def test_a_user_keys_app_gets_no_global_network_saying_so_once(flow, key):
+    """A global network would put every tenant's app (and its one-offs) beside every other app."""
     rules.grant(flow.ctx.store, APP, "eve")
-    flow.scheduler.create_network(f"{NAMESPACE}compose_default", {})
     network.create(flow.ctx, "backend")
-    network.set_property(flow.ctx, None, "attach-post-create", ["compose_default", "backend"])
+    network.set_property(flow.ctx, None, key, ["backend"])
     flow.deploy(APP, flow.built("sha256:one"))
     flow.deploy(OTHER, flow.built("sha256:two"))
+    assert {(n.initial, n.joined) for n in networking_of(flow, APP).values()} == {("", ())}
+    assert network.networking(flow.ctx, APP) == Networking("", ())
+    assert network.plan(flow.ctx, APP) == network.Plan(APP)
+    assert network.plan(flow.ctx, OTHER) != network.Plan(OTHER)  # an admin's app gets it
+    line = f"Not applied to {APP}, a user key's app: --global {key} backend"
+    assert flow.output.count(line) == 2  # once for the deploy, once for the one-off
+
+
+def test_a_user_keys_app_gets_the_networks_an_admin_set_for_it_of_network_create_only(flow):
+    flow.scheduler.create_network(f"{NAMESPACE}compose_default", {})
+    network.create(flow.ctx, "backend")
+    network.set_property(flow.ctx, APP, "attach-post-create", ["compose_default", "backend"])  # before the grant
+    rules.grant(flow.ctx.store, APP, "eve")
+    flow.deploy(APP, flow.built("sha256:one"))
     assert networking_of(flow, APP)["web.1"].joined == (f"{NAMESPACE}backend",)
-    assert networking_of(flow, OTHER)["web.1"].joined == (f"{NAMESPACE}compose_default", f"{NAMESPACE}backend")
-    assert "Not applied: cat is a user key's app: it joins only networks made by network:create, not " \
-           "compose_default" in flow.output  # fmt: skip
+    assert (
+        flow.output.count(f"Not applied to {APP}, a user key's app: attach-post-create compose_default "
+                          "(not made by network:create)") == 1
+    )  # fmt: skip
+
+
+def test_a_global_bind_all_interfaces_leaves_a_user_keys_app_on_loopback(flow):
+    """On every interface its port is reached from every container (the gateway's address),
+    bypassing nginx: only an admin's value for that very app puts it there."""
+    rules.grant(flow.ctx.store, APP, "eve")
+    network.set_property(flow.ctx, None, "bind-all-interfaces", ["true"])
+    flow.deploy(APP, flow.built("sha256:one"))
+    flow.deploy(OTHER, flow.built("sha256:two"))
+    assert networking_of(flow, APP)["web.1"].all_interfaces is False
+    assert networking_of(flow, OTHER)["web.1"].all_interfaces is True
+    assert f"Not applied to {APP}, a user key's app: --global bind-all-interfaces true" in flow.output
+    network.set_property(flow.ctx, APP, "bind-all-interfaces", ["true"])
+    flow.deploy(APP, flow.built("sha256:three"))
+    assert networking_of(flow, APP)["web.1"].all_interfaces is True
 
 
 def test_processes_join_attach_post_create_networks_under_dokkus_aliases(flow):
@@ -208,6 +239,27 @@ def test_rebuild_joins_what_was_set_and_leaves_what_was_unset_without_a_restart(
     assert set(flow.scheduler.joined[web.id]) == {f"{NAMESPACE}by-hand", f"{NAMESPACE}cache"}
     assert len(flow.scheduler.started) == started  # nothing restarted
     assert [flow.scheduler.joined_networks(c) for c in flow.scheduler.containers(NAMESPACE + OTHER)] == [[], []]
+
+
+def test_rebuild_that_fails_after_web_joined_one_network_still_routes_nginx_to_its_ports(flow):
+    """On the engine a joined web container publishes on new host ports: nginx follows them even
+    when a later join fails, or the app answers 502 until its next deploy."""
+    network.create(flow.ctx, "backend")
+    network.create(flow.ctx, "cache")
+    flow.deploy(APP, flow.built("sha256:one"))
+    join = flow.scheduler.join_network
+
+    def join_backend_only(container, name, aliases):
+        if name.endswith("cache"):
+            raise MinidokkuError("the engine refused the join")
+        return join(container, name, aliases)
+
+    flow.scheduler.join_network = join_backend_only
+    network.set_property(flow.ctx, APP, "attach-post-create", ["backend", "cache"])
+    del flow.journal[:]
+    with pytest.raises(MinidokkuError, match="refused"):
+        network.rebuild(flow.ctx, APP)
+    assert flow.journal[-1] == ("route", APP, [f"{NAMESPACE}cat.web.1"])
 
 
 def test_rebuild_of_an_app_never_deployed_does_nothing_and_rebuildall_goes_through_every_app(flow):

@@ -111,3 +111,14 @@ def test_rebuildall_without_apps_says_so(tmp_path, monkeypatch, scheduler):
     monkeypatch.setenv("DOKKU_ROOT", str(tmp_path))
     result = CliRunner().invoke(cli, ["network:rebuildall"], catch_exceptions=False)
     assert (result.exit_code, result.output) == (0, " !     You haven't deployed any applications yet\n")
+
+
+def test_bind_all_interfaces_true_warns_that_the_port_skips_nginx(dokku):
+    set_ = dokku("network:set", "catmeow", "bind-all-interfaces", "true")
+    assert set_.exit_code == 0
+    assert (
+        "       Warning: catmeow's web port is then reached by every container and from outside, not only through "
+        "nginx\n" in set_.output
+    )
+    assert "Warning" in dokku("network:set", "--global", "bind-all-interfaces", "true").output
+    assert "Warning" not in dokku("network:set", "catmeow", "bind-all-interfaces", "false").output
