@@ -52,13 +52,6 @@ def live_runs(ctx: Context, task: cron.Task) -> list[OneOffContainer]:
     return [c for c in found if c.cron_id == task.id and c.state in LIVE_STATES]
 
 
-def remove_ended_runs(ctx: Context, app: str) -> None:
-    """Removes the app's cron containers that ended but are still there: an attached run's
-    attacher (a daemon) was stopped before it could remove its container."""
-    found = ctx.scheduler.run_containers(ctx.docker_name(app))
-    ctx.scheduler.retire([c.id for c in found if c.cron_id and c.state in ENDED_STATES], grace=0)
-
-
 def make_room(ctx: Context, task: cron.Task) -> bool:
     """Applies the task's concurrency_policy to its runs still going: forbid (the default)
     says no, replace stops them (with the app's stop-timeout-seconds), allow lets both run."""

@@ -35,7 +35,7 @@ from minidokku.context import Context
 from minidokku.errors import MinidokkuError
 from minidokku.ops import cron as cron_ops
 from minidokku.ops import oneoff
-from minidokku.records import cron
+from minidokku.records import cron, ps_settings
 from minidokku.runtime.scheduler import AtCapacity
 from minidokku.runtime.terminal import Streams
 from minidokku.state import file_lock
@@ -47,6 +47,7 @@ MAIL_OUTPUT = 64 * 1024  # bytes of a run's output a mail carries
 MAX_LOG = 1 << 20  # bytes of ROOT/.cron/LOG and of an app's OUTPUT before the older half goes
 MAX_LINE = 4096  # characters of one output line kept
 RETIRE_EVERY = 5  # minutes between two passes of run:retire, as Dokku's
+CATCH_UP = 60  # minutes a late tick still runs
 
 
 def timestamp(moment: Optional[float] = None) -> str:
@@ -68,6 +69,8 @@ class Daemon:
         self.runs: dict[tuple[str, str], threading.Thread] = {}  # (app, id) -> the thread of its run
         self.records = threading.Lock()  # RUNS.json and OUTPUT are written from several threads
         self.sendmail = SENDMAIL
+        self.stopping: set[tuple[str, str]] = set()  # (app, id) of a replace's run stopping those before it
+        self.retiring: Optional[threading.Thread] = None  # the run:retire pass going
 
     # -- the loop --------------------------------------------------------------------------------
     def serve(self, minutes: Optional[int] = None) -> None:
@@ -77,21 +80,35 @@ class Daemon:
             self.ctx.store.write(None, PID, f"{os.getpid()}\n")
             self.log(f"started (pid {os.getpid()})")
             try:
-                done, last = 0, 0
-                while (minutes is None or done < minutes) and self.ctx.store.list_apps():
-                    # never the same minute twice, should the sleep end a hair early
-                    boundary = max((int(self.clock()) // 60 + 1) * 60, last + 60)
-                    self.sleep(max(boundary - self.clock(), 0))
-                    self.tick(boundary)
-                    done, last = done + 1, boundary
+                self._loop(minutes)
             finally:
                 if self.ctx.store.root.is_dir():  # a test's root removed: nothing to write to
                     self.ctx.store.remove(None, PID)
                     self.log(f"stopped (pid {os.getpid()}){'' if self.ctx.store.list_apps() else ': no apps'}")
 
+    def _loop(self, minutes: Optional[int]) -> None:
+        """Ticks each minute once, in order: a minute missed by a tick that took longer (or a
+        clock stepped forward) is run late, up to CATCH_UP minutes back; a clock stepped back
+        starts again from the next minute of the new time (never a long sleep)."""
+        done, last = 0, int(self.clock()) // 60 * 60  # the minute it starts in is not run
+        while (minutes is None or done < minutes) and self.ctx.store.list_apps():
+            current = int(self.clock()) // 60 * 60
+            if current < last:  # the clock was stepped back
+                last = current
+            if current == last:  # should the sleep end a hair early, it sleeps again
+                self.sleep(max(last + 60 - self.clock(), 0))
+                continue
+            for boundary in range(max(last + 60, current - (CATCH_UP - 1) * 60), current + 60, 60):
+                if minutes is not None and done >= minutes:
+                    break
+                self.tick(boundary)
+                done += 1
+            last = current
+
     def tick(self, boundary: float) -> list[threading.Thread]:
         """Starts the runs due in boundary's minute (each app on its own: one's error is logged
-        and the next goes on); returns their threads."""
+        and the next goes on); returns their threads. It waits on no container's stop: a
+        replace's stop is done in its run's thread, run:retire's pass in a thread of its own."""
         moment = datetime.datetime.fromtimestamp(boundary)
         started = []
         for app in self.ctx.store.list_apps():
@@ -100,30 +117,51 @@ class Daemon:
             except Exception as error:  # noqa: BLE001 - one app's broken state never stops the others
                 self.log(f"{app}: {type(error).__name__}: {error}")
         if int(boundary) // 60 % RETIRE_EVERY == 0:
-            self.retire_expired(boundary)
+            if self.retiring is not None and self.retiring.is_alive():
+                self.log("run:retire: the previous pass goes on; this one is skipped")
+            else:
+                self.retiring = threading.Thread(target=self.retire_expired, args=(boundary,), daemon=True)
+                self.retiring.start()
         return started
 
     def start_due(self, app: str, moment: datetime.datetime) -> list[threading.Thread]:
-        started = []
+        """The engine is asked once for the app's one-off containers: what still runs of each
+        task, and how many more the app's one-off cap lets start (the rest are logged, never
+        created)."""
         tasks = cron_ops.tasks(self.ctx, app)
-        if tasks:
-            cron_ops.remove_ended_runs(self.ctx, app)
-        for task in tasks:
-            if task.maintenance or not cron.parse_schedule(task.schedule).matches(moment):
+        if not tasks:
+            return []
+        due = [t for t in tasks if not t.maintenance and cron.parse_schedule(t.schedule).matches(moment)]
+        found = self.ctx.scheduler.run_containers(self.ctx.docker_name(app))
+        ended = [c.id for c in found if c.cron_id and c.state in cron_ops.ENDED_STATES]
+        if ended:  # left behind by a stopped daemon: they would count against the cap
+            self.ctx.scheduler.retire(ended, grace=0)
+        live = [c for c in found if c.state in cron_ops.LIVE_STATES]
+        room = oneoff.MAX_AT_ONCE - len(live)
+        started = []
+        for task in due:
+            going = [c.id for c in live if c.cron_id == task.id]
+            policy = task.concurrency_policy
+            if (policy == "forbid" and (going or self._going(task))) or (task.app, task.id) in self.stopping:
+                self.log(f"{app}: {task.id} still runs; not started again ({policy})")
                 continue
-            if self._starting(task) or not cron_ops.make_room(self.ctx, task):
-                self.log(f"{app}: {task.id} still runs; not started again ({task.concurrency_policy})")
+            if room <= 0:
+                self.log(f"{app}: {task.id} not started: at cap ({oneoff.MAX_AT_ONCE} one-off containers run)")
                 continue
-            thread = threading.Thread(target=self._run, args=(task, {t.id for t in tasks}), daemon=True)
+            room -= 1
+            stop = going if policy == "replace" else []
+            if stop:
+                self.stopping.add((task.app, task.id))
+            thread = threading.Thread(target=self._run, args=(task, {t.id for t in tasks}, stop), daemon=True)
             self.runs[(app, task.id)] = thread
             thread.start()
             started.append(thread)
         return started
 
-    def _starting(self, task: cron.Task) -> bool:
-        """A run this daemon began whose container may not exist yet (forbid only)."""
+    def _going(self, task: cron.Task) -> bool:
+        """A run this daemon began whose container may not exist yet."""
         thread = self.runs.get((task.app, task.id))
-        return task.concurrency_policy == "forbid" and thread is not None and thread.is_alive()
+        return thread is not None and thread.is_alive()
 
     def retire_expired(self, now: float) -> None:
         for app in self.ctx.store.list_apps():
@@ -134,30 +172,36 @@ class Daemon:
                 self.log(f"{app}: run:retire: {error}")
 
     # -- one run ---------------------------------------------------------------------------------
-    def _run(self, task: cron.Task, keep: set[str]) -> None:
+    def _run(self, task: cron.Task, keep: set[str], stop: list[str]) -> None:
+        """One run, in its own thread: replace's stop of the runs still going (with the app's
+        stop-timeout-seconds), the container, its output and its record."""
         app = task.app
         try:
+            if stop:
+                self.ctx.scheduler.retire(stop, grace=ps_settings.stop_timeout(self.ctx.store, app))
             prepared = cron_ops.one_off(self.ctx, task)
         except (MinidokkuError, OSError) as error:
             self.log(f"{app}: {task.id} not started: {error}")
             return
+        finally:
+            self.stopping.discard((app, task.id))
         record = {"dyno": prepared.dyno, "started": time.time(), "finished": None, "exit_code": None}
         self._record(task, record, keep)
         self.log(f"{app}: {task.id} started as {prepared.dyno}")
         output = Recorder(self, app, prepared.dyno)
+        status = None
         try:
             with open(os.devnull, "rb") as nothing:
                 streams = Streams(nothing, output, output)  # type: ignore[arg-type]
                 status = self.ctx.scheduler.run(self.ctx.docker_name(app), prepared, streams, oneoff.MAX_AT_ONCE)
         except AtCapacity:
             self.log(f"{app}: {task.id} not started: {oneoff.MAX_AT_ONCE} one-off containers run already")
-            status = None
         except Exception as error:  # noqa: BLE001 - the run's thread ends with a line in the log, whatever ends it
             self.log(f"{app}: {task.id} failed: {type(error).__name__}: {error}")
-            status = None
-        output.close()
-        self._record(task, {**record, "finished": time.time(), "exit_code": status}, keep)
-        self.log(f"{app}: {task.id} ({prepared.dyno}) ended, exit status {status}")
+        finally:
+            output.close()
+            self._record(task, {**record, "finished": time.time(), "exit_code": status}, keep)
+            self.log(f"{app}: {task.id} ({prepared.dyno}) ended, exit status {status}")
         if output.kept:
             self.mail(task, output.kept)
 

@@ -12,7 +12,7 @@ from fakes import FakeScheduler, make_flow
 
 from minidokku.errors import Locked, NotFound, ValidationError
 from minidokku.ops import cron as cron_ops
-from minidokku.ops import crond, deploy, logs
+from minidokku.ops import crond, deploy, logs, oneoff
 from minidokku.records import cron
 from minidokku.records.appjson import AppJson
 from minidokku.runtime.scheduler import OneOff, OneOffContainer
@@ -290,7 +290,9 @@ def test_every_five_minutes_the_daemon_stops_runs_past_their_ttl(flow):
     name = cron_ops.run_now(flow.ctx, task, None, ttl_seconds=1)[1]
     [container] = flow.scheduler.run_containers(APP)
     later = (container.created // 300 + 2) * 300  # a boundary of the 5-minute pass, beyond its 1 s
-    assert crond.Daemon(flow.ctx).tick(later) == [], "a run still going is not started again"
+    daemon = crond.Daemon(flow.ctx)
+    assert daemon.tick(later) == [], "a run still going is not started again"
+    daemon.retiring.join(10)
     assert ("stop-run", container.id) in flow.journal
     assert f"retired {name} (past its --ttl-seconds)" in flow.ctx.store.read(None, crond.LOG)
 
@@ -303,3 +305,101 @@ def test_a_runs_container_left_behind_by_a_stopped_daemon_is_removed_once_it_end
     flow.scheduler.detached[container.id] = dataclasses.replace(container, state="exited")
     tick(crond.Daemon(flow.ctx))
     assert flow.scheduler.run_containers(APP) == [] and ("stop-run", container.id) in flow.journal
+
+
+class SlowStops(CronScheduler):
+    """A stop of one of `slow_app`'s containers blocks until `stopped` is set, as the engine's
+    stop of a container ignoring SIGTERM waits the app's stop-timeout-seconds (600 s at most)."""
+
+    def __init__(self, journal, slow_app):
+        super().__init__(journal)
+        self.slow_app, self.stopped = slow_app, threading.Event()
+
+    def retire(self, container_ids, grace=10):
+        if any(i.startswith(f"{self.slow_app}.") or i in self.detached for i in container_ids):
+            self.stopped.wait(10)
+        super().retire(container_ids, grace)
+
+
+def _another_app_ticks_while_one_apps_stop_waits(flow, slow_tick):
+    """slow_tick(daemon) blocks in the slow app's stop unless the tick does not wait on it;
+    the other app's every-minute task starts at each tick all the same."""
+    flow.create_app("dog")
+    deploy_cron(flow, {"command": "true", "schedule": "* * * * *"}, app="dog")
+    daemon = crond.Daemon(flow.ctx)
+    ticked = threading.Thread(target=slow_tick, args=(daemon,), daemon=True)
+    ticked.start()
+    ticked.join(3)
+    try:
+        assert not ticked.is_alive(), "the tick waits on one app's container stop"
+        [dogs] = cron_ops.tasks(flow.ctx, "dog")
+        for _ in range(300):
+            if dogs.id in [o.cron_id for o in flow.scheduler.one_offs]:
+                break
+            threading.Event().wait(0.01)
+        assert dogs.id in [o.cron_id for o in flow.scheduler.one_offs], "the other app's task did not start"
+    finally:
+        flow.scheduler.stopped.set()
+        flow.scheduler.hold.set()
+
+
+def test_a_replace_tasks_slow_stop_holds_back_no_other_apps_tick(flow):
+    flow.scheduler = flow.ctx._scheduler = SlowStops(flow.journal, APP)
+    deploy_cron(flow, {"command": "sleep 1d", "schedule": "* * * * *", "concurrency_policy": "replace"})
+    flow.scheduler.hold.clear()
+    tick_started = crond.Daemon(flow.ctx).tick(BOUNDARY)  # its first run goes on
+    wait_until_going(flow)
+    _another_app_ticks_while_one_apps_stop_waits(flow, lambda daemon: daemon.tick(BOUNDARY + 60))
+    for thread in tick_started:
+        thread.join(10)
+
+
+def test_the_run_retire_pass_holds_back_no_tick(flow):
+    flow.scheduler = flow.ctx._scheduler = SlowStops(flow.journal, APP)
+    deploy_cron(flow, EVERY_MINUTE)
+    [task] = cron_ops.tasks(flow.ctx, APP)
+    cron_ops.run_now(flow.ctx, task, None, ttl_seconds=1)  # past its ttl at the next pass
+    [container] = flow.scheduler.run_containers(APP)
+    later = (container.created // 300 + 2) * 300
+    _another_app_ticks_while_one_apps_stop_waits(flow, lambda daemon: daemon.tick(later))
+
+
+def _serve_ticks(flow, now, minutes, step):
+    """The minutes a daemon ticks, its sleep moving the clock by seconds then step(slept)."""
+    ticks = []
+    daemon = crond.Daemon(flow.ctx, clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s + step(s)))
+    original = daemon.tick
+    daemon.tick = lambda boundary: ticks.append(boundary) or original(boundary)
+    daemon.serve(minutes=minutes)
+    return ticks
+
+
+def test_a_clock_stepped_back_sleeps_to_the_next_minute_of_the_new_time(flow):
+    deploy_cron(flow, EVERY_MINUTE)
+    now, steps = [BOUNDARY - 1], iter([-3600])
+    ticks = _serve_ticks(flow, now, 2, lambda _: next(steps, 0))
+    assert ticks == [BOUNDARY - 3600 + 60, BOUNDARY - 3600 + 120]
+
+
+def test_minutes_a_slow_tick_or_a_jump_missed_run_late_once_each_bounded(flow):
+    deploy_cron(flow, EVERY_MINUTE)
+    now, steps = [BOUNDARY - 1], iter([150])  # the clock jumps 150 s past the first boundary
+    assert _serve_ticks(flow, now, 4, lambda _: next(steps, 0)) == [BOUNDARY + 60 * i for i in range(4)]
+    now, steps = [BOUNDARY - 1], iter([5 * 3600])  # five hours: only the last CATCH_UP minutes run
+    ticks = _serve_ticks(flow, now, 1, lambda _: next(steps, 0))
+    assert ticks == [BOUNDARY + 5 * 3600 - (crond.CATCH_UP - 1) * 60]
+
+
+def test_at_the_one_off_cap_the_rest_of_the_due_tasks_create_no_container(flow):
+    many = [{"command": f"sleep {i}", "schedule": "* * * * *", "concurrency_policy": "allow"} for i in range(9)]
+    deploy_cron(flow, *many)
+    flow.scheduler.hold.clear()
+    daemon = crond.Daemon(flow.ctx)
+    started = daemon.tick(BOUNDARY)
+    wait_until_going(flow, oneoff.MAX_AT_ONCE)
+    started += daemon.tick(BOUNDARY + 60)
+    flow.scheduler.hold.set()
+    for thread in started:
+        thread.join(10)
+    assert len(flow.scheduler.one_offs) == oneoff.MAX_AT_ONCE
+    assert flow.ctx.store.read(None, crond.LOG).count("not started: at cap") == 4 + 9
