@@ -44,8 +44,9 @@ LOG = ".cron/LOG"
 PID = ".cron/PID"  # the running daemon's process id
 SENDMAIL = "/usr/sbin/sendmail"
 MAIL_OUTPUT = 64 * 1024  # bytes of a run's output a mail carries
-MAX_LOG = 1 << 20  # bytes of ROOT/.cron/LOG and of an app's OUTPUT before the older half goes
+MAX_LOG = 1 << 20  # bytes of ROOT/.cron/LOG and of an app's OUTPUT before it is moved to LOG.1, OUTPUT.1
 MAX_LINE = 4096  # characters of one output line kept
+MAX_RUN_OUTPUT = 256 * 1024  # bytes of one run's output recorded
 RETIRE_EVERY = 5  # minutes between two passes of run:retire, as Dokku's
 CATCH_UP = 60  # minutes a late tick still runs
 
@@ -223,49 +224,84 @@ class Daemon:
 
     def _record(self, task: cron.Task, record: dict, keep: set[str]) -> None:
         with self.records:
-            cron.record_run(self.ctx.store, task.app, task.id, record, keep)
-
-    def output_line(self, app: str, dyno: str, line: str) -> None:
-        with self.records:
-            _append_bounded(self.ctx, app, cron.OUTPUT, f"{timestamp()} app[{dyno}]: {line[:MAX_LINE]}")
+            if self.ctx.store.app_dir(task.app).is_dir():  # a destroyed app's folder is not made again
+                cron.record_run(self.ctx.store, task.app, task.id, record, keep)
 
     def log(self, message: str) -> None:
-        _append_bounded(self.ctx, None, LOG, f"{timestamp()} {message}")
+        """A line in ROOT/.cron/LOG; never raises (a full disk loses the line, not the daemon)."""
+        try:
+            path = self.ctx.store.path(None, LOG)
+            if path.is_file() and path.stat().st_size > MAX_LOG:
+                os.replace(path, path.with_name(path.name + ".1"))
+            self.ctx.store.append_line(None, LOG, f"{timestamp()} {message}")
+        except (OSError, MinidokkuError):
+            pass
 
 
 class Recorder:
-    """The stdout and stderr of a run: whole lines go to the app's cron OUTPUT as they come; its
-    first MAIL_OUTPUT bytes are kept for a mail."""
+    """The stdout and stderr of a run: one descriptor on the app's cron OUTPUT (moved to
+    OUTPUT.1 first once it holds MAX_LOG bytes), whole lines written as they come, one write per
+    chunk, up to MAX_RUN_OUTPUT bytes a run (then a "[output truncated]" line; the rest is read
+    and dropped); its first MAIL_OUTPUT bytes are kept for a mail. Nothing is written for an app
+    whose folder is gone, and a write that fails (a full disk) drops the output, not the run."""
 
     def __init__(self, daemon: Daemon, app: str, dyno: str):
-        self.daemon, self.app, self.dyno = daemon, app, dyno
+        self.daemon, self.prefix = daemon, f" app[{dyno}]: "
         self.pending = b""
         self.kept = b""  # the start of the output, for a mail
+        self.written = 0
+        self.fd: Optional[int] = None
+        store = daemon.ctx.store
+        if not store.app_dir(app).is_dir():
+            return
+        path = store.path(app, cron.OUTPUT)
+        try:
+            path.parent.mkdir(exist_ok=True)
+            if path.is_file() and path.stat().st_size > MAX_LOG:
+                os.replace(path, path.with_name(path.name + ".1"))
+            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+            self.fd = os.open(path, flags, 0o640)
+        except OSError as error:
+            daemon.log(f"{app}: {path}: {error}")
 
     def write(self, data) -> int:
         self.kept += bytes(data)[: MAIL_OUTPUT - len(self.kept)]
+        if self.fd is None:
+            return len(data)
         *lines, self.pending = (self.pending + bytes(data)).split(b"\n")
-        for line in lines:
-            self.daemon.output_line(self.app, self.dyno, line.decode("utf-8", "replace").rstrip("\r"))
         if len(self.pending) > MAX_LINE:  # one endless line is cut, not kept in memory
-            self.daemon.output_line(self.app, self.dyno, self.pending.decode("utf-8", "replace"))
-            self.pending = b""
+            lines, self.pending = [*lines, self.pending], b""
+        self._put(lines)
         return len(data)
+
+    def _put(self, lines: list[bytes]) -> None:
+        if not lines or self.fd is None:
+            return
+        stamp = timestamp()
+        chunk = "".join(
+            f"{stamp}{self.prefix}{line.decode('utf-8', 'replace').rstrip(chr(13))[:MAX_LINE]}\n" for line in lines
+        ).encode()
+        full = self.written + len(chunk) > MAX_RUN_OUTPUT
+        if full:
+            chunk = chunk[: max(MAX_RUN_OUTPUT - self.written, 0)]
+            chunk = chunk[: chunk.rfind(b"\n") + 1] + f"{stamp}{self.prefix}[output truncated]\n".encode()
+        try:
+            os.write(self.fd, chunk)
+        except OSError:
+            pass
+        self.written += len(chunk)
+        if full:
+            self.pending = b""
+            self.close()
 
     def flush(self) -> None:
         pass
 
     def close(self) -> None:
-        if self.pending:
-            self.daemon.output_line(self.app, self.dyno, self.pending.decode("utf-8", "replace"))
-            self.pending = b""
-
-
-def _append_bounded(ctx: Context, app: Optional[str], name: str, line: str) -> None:
-    """Appends line; a file grown past MAX_LOG keeps its newer half."""
-    path = ctx.store.path(app, name)
-    if path.is_file() and path.stat().st_size > MAX_LOG:
-        text = path.read_text(encoding="utf-8", errors="replace")
-        kept = text[len(text) // 2 :]
-        ctx.store.write(app, name, kept[kept.find("\n") + 1 :])
-    ctx.store.append_line(app, name, line)
+        if self.fd is not None:
+            if self.pending:
+                pending, self.pending = self.pending, b""
+                self._put([pending])
+            if self.fd is not None:
+                os.close(self.fd)
+                self.fd = None

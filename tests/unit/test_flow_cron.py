@@ -5,6 +5,7 @@ off, one app's error does not stop another's, output and exit status are recorde
 
 import dataclasses
 import datetime
+import shutil
 import threading
 
 import pytest
@@ -403,3 +404,44 @@ def test_at_the_one_off_cap_the_rest_of_the_due_tasks_create_no_container(flow):
         thread.join(10)
     assert len(flow.scheduler.one_offs) == oneoff.MAX_AT_ONCE
     assert flow.ctx.store.read(None, crond.LOG).count("not started: at cap") == 4 + 9
+
+
+def test_a_full_disk_loses_log_lines_not_the_runs_end_record(flow, monkeypatch):
+    deploy_cron(flow, EVERY_MINUTE)
+
+    def full(*_args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(flow.ctx.store, "append_line", full)
+    monkeypatch.setattr(crond.os, "write", full)
+    tick(crond.Daemon(flow.ctx))
+    [run] = cron.last_runs(flow.ctx.store, APP).values()
+    assert run["finished"] is not None and run["exit_code"] == 0
+
+
+def test_a_runs_output_is_capped_and_a_full_output_file_moved_aside(flow, monkeypatch):
+    monkeypatch.setattr(crond, "MAX_RUN_OUTPUT", 200)
+    deploy_cron(flow, EVERY_MINUTE)
+    output = flow.ctx.store.path(APP, cron.OUTPUT)
+    output.parent.mkdir(exist_ok=True)
+    output.write_bytes(b"x" * (crond.MAX_LOG + 1))
+    recorder = crond.Recorder(crond.Daemon(flow.ctx), APP, "cron.1")
+    for _ in range(100):
+        recorder.write(b"line\n")
+    recorder.close()
+    assert output.with_name("OUTPUT.1").stat().st_size == crond.MAX_LOG + 1
+    lines = output.read_text().splitlines()
+    assert lines[-1].endswith("app[cron.1]: [output truncated]") and len(lines) < 10
+    assert all(line.endswith(": line") for line in lines[:-1]) and len(output.read_bytes()) < 300
+
+
+def test_a_run_ending_after_its_app_was_destroyed_does_not_make_its_folder_again(flow):
+    deploy_cron(flow, EVERY_MINUTE)
+    flow.scheduler.hold.clear()
+    started = crond.Daemon(flow.ctx).tick(BOUNDARY)
+    wait_until_going(flow)
+    shutil.rmtree(flow.ctx.store.app_dir(APP))
+    flow.scheduler.hold.set()
+    for thread in started:
+        thread.join(10)
+    assert not flow.ctx.store.app_dir(APP).exists()
