@@ -12,7 +12,7 @@ from minidokku.access.rules import Scope
 from minidokku.cli.declare import Runs, command
 from minidokku.cli.family import FORMATS, Report, Row, global_set_command, report_command
 from minidokku.context import Context
-from minidokku.errors import ValidationError
+from minidokku.errors import Locked, ValidationError
 from minidokku.ops import apps, crond, oneoff
 from minidokku.ops import cron as cron_ops
 from minidokku.output import Output
@@ -155,5 +155,9 @@ report = report_command(
 @command("cron:daemon", scope=Scope.ADMIN, changes=False, runs=Runs.INTERNAL, hidden=True)
 @click.pass_obj
 def daemon(ctx: Context) -> None:
-    """Starts the due cron tasks at each minute, for ever (install.sh and ps:restore start it)."""
-    crond.Daemon(ctx).serve()
+    """Starts the due cron tasks at each minute, for ever (install.sh and ps:restore start it).
+    Another daemon holding the root's lock ends this one with status 0: a restart is no failure."""
+    try:
+        crond.Daemon(ctx).serve()
+    except Locked as busy:
+        ctx.out.info(str(busy))

@@ -445,3 +445,26 @@ def test_a_run_ending_after_its_app_was_destroyed_does_not_make_its_folder_again
     for thread in started:
         thread.join(10)
     assert not flow.ctx.store.app_dir(APP).exists()
+
+
+def test_where_systemds_unit_starts_the_daemon_a_deploy_starts_none(flow, tmp_path, monkeypatch):
+    monkeypatch.setattr(cron_ops, "DEFAULT_ROOT", str(flow.ctx.settings.root))  # the unit's root
+    monkeypatch.setattr(cron_ops, "SYSTEMD_RUNNING", tmp_path)
+    monkeypatch.setattr(cron_ops, "UNIT", tmp_path / "minidokku-cron.service")
+    cron_ops.UNIT.write_text("[Service]\n")
+    deploy_cron(flow, EVERY_MINUTE)
+    assert "Started the cron daemon" not in flow.output
+
+
+def test_a_daemon_started_from_a_keys_session_keeps_only_an_allow_listed_environment(flow, monkeypatch):
+    started = []
+    monkeypatch.setattr(cron_ops.subprocess, "Popen", lambda argv, **options: started.append(options))
+    monkeypatch.setenv("SSH_ORIGINAL_COMMAND", "git-receive-pack 'cat'")
+    monkeypatch.setenv("GIT_DIR", "/somewhere")
+    monkeypatch.setenv("MINIDOKKU_TRACE", "1")
+    assert cron_ops.start_daemon(flow.ctx)
+    [options] = started
+    assert all(k in cron_ops.KEPT_ENVIRONMENT or k.startswith("MINIDOKKU_") for k in options["env"])
+    assert "SSH_ORIGINAL_COMMAND" not in options["env"] and "GIT_DIR" not in options["env"]
+    assert options["env"]["MINIDOKKU_TRACE"] == "1" and options["env"]["DOKKU_ROOT"] == str(flow.ctx.settings.root)
+    assert options["cwd"] == flow.ctx.settings.root and options["start_new_session"]
