@@ -205,6 +205,8 @@ def _entry(index: int, entry: dict) -> dict:
         raise ValidationError(
             f"app.json: cron task {index}: a command has at most {MAX_COMMAND} characters, a schedule {MAX_SCHEDULE}"
         )
+    if any(ord(c) < 32 or ord(c) == 127 for c in command + schedule):  # a terminal's escapes in cron:list, logs
+        raise ValidationError(f"app.json: cron task {index}: a command or schedule holds no control characters")
     try:
         parse_schedule(schedule)
     except ValueError as error:

@@ -135,6 +135,8 @@ def test_app_json_cron_entries_are_kept_normalised_with_forbid_by_default():
         ('{"command": "a"}', "cron must be a list of objects"),
         ('["a"]', "cron must be a list of objects"),
         ('[{"command": 3, "schedule": "@daily"}]', r"Missing cron task command \(index 0\)"),
+        ('[{"command": "echo \\u001b[2J\\rfake", "schedule": "@daily"}]', "holds no control characters"),
+        ('[{"command": "true", "schedule": "@daily\\u0007"}]', "holds no control characters"),
     ],
 )
 def test_a_bad_cron_entry_fails_the_deploy_with_dokkus_message(cron_section, message):
