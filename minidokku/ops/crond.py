@@ -14,7 +14,8 @@ minidokku process that wakes at each minute boundary and starts the cron tasks d
 - One app's error never stops another's: it is written to ROOT/.cron/LOG, the daemon's own log
   (start, stop, each run started, skipped or ended), and the next app goes on.
 - With `cron:set --global mailto ADDRESS`, a run that printed something is mailed there through
-  the host's sendmail, as cron mails a job's output (the output goes on its standard input).
+  the host's sendmail, as cron mails a job's output (the output goes on its standard input), at
+  most once an hour for each task, so an every-minute task does not flood the mailbox.
 - It ends when the root holds no app (a host's first deploy with cron tasks, and ps:restore,
   start it again), so a test root's daemon ends with its apps.
 - Every 5 minutes it stops one-off and cron containers past their --ttl-seconds (run:retire).
@@ -44,6 +45,8 @@ LOG = ".cron/LOG"
 PID = ".cron/PID"  # the running daemon's process id
 SENDMAIL = "/usr/sbin/sendmail"
 MAIL_OUTPUT = 64 * 1024  # bytes of a run's output a mail carries
+MAIL_EVERY = 3600  # seconds: a task's output is mailed at most once in that time
+SUBJECT_ID = 12  # characters of a task's id in a mail's Subject (an id may have 1,500)
 MAX_LOG = 1 << 20  # bytes of ROOT/.cron/LOG and of an app's OUTPUT before it is moved to LOG.1, OUTPUT.1
 MAX_LINE = 4096  # characters of one output line kept
 MAX_RUN_OUTPUT = 256 * 1024  # bytes of one run's output recorded
@@ -72,6 +75,7 @@ class Daemon:
         self.sendmail = SENDMAIL
         self.stopping: set[tuple[str, str]] = set()  # (app, id) of a replace's run stopping those before it
         self.retiring: Optional[threading.Thread] = None  # the run:retire pass going
+        self.mailed: dict[tuple[str, str], float] = {}  # (app, id) -> when its output was last mailed
 
     # -- the loop --------------------------------------------------------------------------------
     def serve(self, minutes: Optional[int] = None) -> None:
@@ -211,10 +215,19 @@ class Daemon:
         to, sender = cron.computed(self.ctx.store, None, "mailto"), cron.computed(self.ctx.store, None, "mailfrom")
         if not to:
             return
+        last = self.mailed.get((task.app, task.id))
+        if last is not None and time.monotonic() - last < MAIL_EVERY:
+            self.log(f"{task.app}: {task.id}'s output not mailed: mailed less than {MAIL_EVERY // 60} minutes ago")
+            return
+        self.mailed[(task.app, task.id)] = time.monotonic()
         if not os.access(self.sendmail, os.X_OK):
             self.log(f"{task.app}: mailto is set but there is no {self.sendmail} to send with")
             return
-        lines = [f"To: {to}", *([f"From: {sender}"] if sender else []), f"Subject: Cron: {task.app} {task.id}"]
+        lines = [
+            f"To: {to}",
+            *([f"From: {sender}"] if sender else []),
+            f"Subject: Cron: {task.app} {task.id[:SUBJECT_ID]}",
+        ]
         headers = "\n".join(lines) + "\n\n"
         argv = [self.sendmail, "-i", *(["-f", sender] if sender else []), "--", to]
         try:

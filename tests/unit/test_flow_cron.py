@@ -251,8 +251,11 @@ def test_a_runs_output_is_mailed_to_the_global_mailto_through_sendmail(flow, tmp
     assert (tmp_path / "argv").read_text() == "-i -f cron@example.com -- ops@example.com\n"
     mail = (tmp_path / "mail").read_text()
     [task] = cron_ops.tasks(flow.ctx, APP)
-    assert mail.startswith(f"To: ops@example.com\nFrom: cron@example.com\nSubject: Cron: cat {task.id}\n\n")
+    assert mail.startswith(f"To: ops@example.com\nFrom: cron@example.com\nSubject: Cron: cat {task.id[:12]}\n\n")
     assert mail.endswith("ran printenv GREETING with GREETING=hello\nno newline at the end")
+    (tmp_path / "mail").unlink()
+    tick(daemon, BOUNDARY + 60)  # an every-minute task: its next output within the hour is not mailed
+    assert not (tmp_path / "mail").exists() and "output not mailed" in flow.ctx.store.read(None, crond.LOG)
 
 
 @pytest.mark.parametrize(
