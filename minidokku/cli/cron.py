@@ -103,7 +103,12 @@ def _change(ctx: Context, app: Optional[str], key: str, value: str) -> None:
     if key.startswith(MAINTENANCE_PREFIX):
         if app is None:
             raise ValidationError("Task maintenance properties cannot be set globally")
-        cron_ops.suspend(ctx, app, key.removeprefix(MAINTENANCE_PREFIX), value == "true")
+        identifier = key.removeprefix(MAINTENANCE_PREFIX)
+        if not identifier:
+            raise ValidationError("Invalid task maintenance property, missing ID")
+        if identifier not in [task.id for task in cron_ops.tasks(ctx, app)]:
+            raise ValidationError(f"Invalid task maintenance property, no matching task ID found: {key}")
+        cron_ops.suspend(ctx, app, identifier, value == "true")
         return
     cron.set_property(ctx.store, app, key, value)
 

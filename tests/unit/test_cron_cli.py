@@ -90,3 +90,12 @@ def test_a_daemon_finding_another_one_running_ends_with_status_0(dokku, tmp_path
     with file_lock(tmp_path / cron_ops.DAEMON_LOCK):  # as a running daemon holds it
         code, output = dokku("cron:daemon")
     assert code == 0 and "a cron daemon runs already" in output
+
+
+def test_cron_set_of_an_unknown_task_id_says_so_as_dokku(dokku, tmp_path):
+    release_with(tmp_path, DAILY)
+    assert dokku("cron:set", "catmeow", "maintenance.badid", "true") == (
+        1,
+        " !     Invalid task maintenance property, no matching task ID found: maintenance.badid\n",
+    )
+    assert dokku("cron:set", "catmeow", "maintenance.", "true")[1].endswith("missing ID\n")
