@@ -18,6 +18,7 @@ rollback changes an app's schedule in the one atomic write of its release. Files
 
 import datetime
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Optional
@@ -353,6 +354,13 @@ def record_run(store: Store, app: str, identifier: str, run: dict, keep: set[str
 
 def recorded_output(store: Store, app: str, history: int, quiet: bool) -> list[str]:
     """The last history lines scheduled runs printed (`logs`); quiet: without time and dyno."""
-    lines = (store.read(app, OUTPUT) or "").splitlines()
+    try:  # never through a link planted in its place
+        fd = os.open(store.path(app, OUTPUT), os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return []
+    except OSError as error:
+        raise ValidationError(f"{store.path(app, OUTPUT)}: {error.strerror}") from None
+    with os.fdopen(fd, encoding="utf-8", errors="replace") as output:
+        lines = output.read().splitlines()
     lines = lines[-history:] if history > 0 else lines
     return [line.split("]: ", 1)[-1] for line in lines] if quiet else lines

@@ -471,3 +471,13 @@ def test_a_daemon_started_from_a_keys_session_keeps_only_an_allow_listed_environ
     assert "SSH_ORIGINAL_COMMAND" not in options["env"] and "GIT_DIR" not in options["env"]
     assert options["env"]["MINIDOKKU_TRACE"] == "1" and options["env"]["DOKKU_ROOT"] == str(flow.ctx.settings.root)
     assert options["cwd"] == flow.ctx.settings.root and options["start_new_session"]
+
+
+def test_logs_never_read_the_cron_output_through_a_link(flow, tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_text("the host's secret\n")
+    output = flow.ctx.store.path(APP, cron.OUTPUT)
+    output.parent.mkdir(exist_ok=True)
+    output.symlink_to(secret)
+    with pytest.raises(ValidationError):
+        cron.recorded_output(flow.ctx.store, APP, 100, False)
