@@ -16,9 +16,12 @@ minidokku process that wakes at each minute boundary and starts the cron tasks d
 - With `cron:set --global mailto ADDRESS`, a run that printed something is mailed there through
   the host's sendmail, as cron mails a job's output (the output goes on its standard input), at
   most once an hour for each task, so an every-minute task does not flood the mailbox.
-- It ends when the root holds no app (a host's first deploy with cron tasks, and ps:restore,
-  start it again), so a test root's daemon ends with its apps.
-- Every 5 minutes it stops one-off and cron containers past their --ttl-seconds (run:retire).
+- It ends when the root holds no app, so a test root's daemon ends with its apps. Where
+  install.sh's systemd unit serves the default root, the unit starts it again a minute later and
+  is its only starter; elsewhere a host's next deploy with cron tasks, or ps:restore, does.
+- Every 5 minutes it stops one-off and cron containers past their --ttl-seconds (run:retire),
+  in a thread of its own: no tick waits on a container's stop (a replace's stop is done in the
+  thread of the run replacing it). A minute a slow tick missed is run late (CATCH_UP at most).
 
 Times are the host's local time, as cron's. The clock and the sleep are given, so tests drive
 minute boundaries without waiting for them.
