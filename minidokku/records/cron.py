@@ -63,10 +63,18 @@ class Schedule:
     weekdays: frozenset[int]
     any_day: bool  # the day-of-month field is `*` or `?`
     any_weekday: bool
+    fixed_time: bool = False  # neither the minute nor the hour field starts with `*`
 
     def matches(self, moment: datetime.datetime) -> bool:
-        """Whether a run is due in moment's minute (cron's rule: with both day fields
-        restricted, either one matching is enough)."""
+        """Whether a run is due in moment's local minute, as vixie cron has it across a change of
+        the clock (summer time): a fixed-time task runs once in an hour the clock repeats, and a
+        fixed time the clock skipped runs at the first minute after the skip."""
+        if moment.fold and self.fixed_time:
+            return False
+        return self._at(moment) or (self.fixed_time and any(self._at(m) for m in _skipped_before(moment)))
+
+    def _at(self, moment: datetime.datetime) -> bool:
+        """cron's rule: with both day fields restricted, either one matching is enough."""
         if moment.minute not in self.minutes or moment.hour not in self.hours or moment.month not in self.months:
             return False
         day = moment.day in self.days
@@ -74,6 +82,14 @@ class Schedule:
         if self.any_day or self.any_weekday:
             return day and weekday
         return day or weekday
+
+
+def _skipped_before(moment: datetime.datetime) -> list[datetime.datetime]:
+    """The local minutes a clock set forward (up to 3 hours, as vixie cron) skipped just before
+    moment, a naive local time."""
+    before = datetime.datetime.fromtimestamp(moment.timestamp() - 60)
+    gap = int((moment.replace(fold=0) - before.replace(fold=0)).total_seconds()) // 60
+    return [moment - datetime.timedelta(minutes=k) for k in range(1, gap)] if 1 < gap <= 181 else []
 
 
 def parse_schedule(text: str) -> Schedule:
@@ -90,7 +106,8 @@ def parse_schedule(text: str) -> Schedule:
         raise ValueError(f"expected exactly 5 fields, found {len(fields)}: [{' '.join(fields)}]")
     parsed = [_field(field, *bounds) for field, bounds in zip(fields, FIELDS)]
     (minutes, _), (hours, _), (days, any_day), (months, _), (weekdays, any_weekday) = parsed
-    return Schedule(minutes, hours, days, months, weekdays, any_day, any_weekday)
+    fixed_time = not fields[0].startswith("*") and not fields[1].startswith("*")
+    return Schedule(minutes, hours, days, months, weekdays, any_day, any_weekday, fixed_time)
 
 
 def _field(text: str, low: int, high: int, names: dict[str, int]) -> tuple[frozenset[int], bool]:

@@ -2,6 +2,7 @@
 splits words without running one, app.json entries with Dokku's messages, the task ids."""
 
 import datetime
+import time
 
 import pytest
 
@@ -161,3 +162,25 @@ def test_a_task_id_is_dokkus_base36_of_app_command_and_schedule():
     assert decoded == b"node-js-app===node index.js===@daily"
     assert set(identifier) <= set(cron.DIGITS)
     assert cron.task_id("a", "b", "c") != cron.task_id("a", "b", "d")
+
+
+@pytest.fixture
+def berlin(monkeypatch):
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def _runs_in(schedule, start_utc, hours=6):
+    parsed = cron.parse_schedule(schedule)
+    start = int(start_utc.timestamp())
+    return [b for b in range(start, start + hours * 3600, 60) if parsed.matches(datetime.datetime.fromtimestamp(b))]
+
+
+@pytest.mark.parametrize("night", [datetime.datetime(2026, 10, 24, 22, tzinfo=datetime.UTC),  # 02:xx twice
+                                   datetime.datetime(2026, 3, 28, 22, tzinfo=datetime.UTC)])  # no 02:xx  # fmt: skip
+def test_across_a_summer_time_change_a_fixed_time_runs_once_and_a_wildcard_each_minute(berlin, night):
+    assert len(_runs_in("30 2 * * *", night)) == 1
+    assert len(_runs_in("* * * * *", night)) == 6 * 60
