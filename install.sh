@@ -488,9 +488,10 @@ EOF
 }
 
 # The cron daemon (dokku cron:daemon) starts app.json's cron tasks each minute; one runs at a time
-# (it holds ROOT/.cron/LOCK, so starting a second is harmless) and ends while there is no app (a
-# deploy with cron tasks and ps:restore start it again). A unit where systemd is, restarted on
-# upgrade; elsewhere a background process of the dokku user.
+# (it holds ROOT/.cron/LOCK, so starting a second is harmless) and ends while there is no app. A
+# unit where systemd is, restarted on upgrade and a minute after it ends (no app yet, or another
+# daemon held the lock): then only the unit starts it. Elsewhere a background process of the dokku
+# user, started again by a deploy with cron tasks and by ps:restore.
 CRON_UNIT=/etc/systemd/system/minidokku-cron.service
 start_cron_daemon() {
 	step "Starting the cron daemon"
@@ -503,8 +504,9 @@ After=docker.service
 [Service]
 User=$DOKKU_USER
 ExecStart=$DOKKU_BIN cron:daemon
-Restart=on-failure
-RestartSec=5
+WorkingDirectory=$DOKKU_HOME
+Restart=always
+RestartSec=60
 
 [Install]
 WantedBy=multi-user.target

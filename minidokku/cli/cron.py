@@ -12,7 +12,7 @@ from minidokku.access.rules import Scope
 from minidokku.cli.declare import Runs, command
 from minidokku.cli.family import FORMATS, Report, Row, global_set_command, report_command
 from minidokku.context import Context
-from minidokku.errors import ValidationError
+from minidokku.errors import Locked, ValidationError
 from minidokku.ops import apps, crond, oneoff
 from minidokku.ops import cron as cron_ops
 from minidokku.output import Output
@@ -103,7 +103,12 @@ def _change(ctx: Context, app: Optional[str], key: str, value: str) -> None:
     if key.startswith(MAINTENANCE_PREFIX):
         if app is None:
             raise ValidationError("Task maintenance properties cannot be set globally")
-        cron_ops.suspend(ctx, app, key.removeprefix(MAINTENANCE_PREFIX), value == "true")
+        identifier = key.removeprefix(MAINTENANCE_PREFIX)
+        if not identifier:
+            raise ValidationError("Invalid task maintenance property, missing ID")
+        if identifier not in [task.id for task in cron_ops.tasks(ctx, app)]:
+            raise ValidationError(f"Invalid task maintenance property, no matching task ID found: {key}")
+        cron_ops.suspend(ctx, app, identifier, value == "true")
         return
     cron.set_property(ctx.store, app, key, value)
 
@@ -155,5 +160,9 @@ report = report_command(
 @command("cron:daemon", scope=Scope.ADMIN, changes=False, runs=Runs.INTERNAL, hidden=True)
 @click.pass_obj
 def daemon(ctx: Context) -> None:
-    """Starts the due cron tasks at each minute, for ever (install.sh and ps:restore start it)."""
-    crond.Daemon(ctx).serve()
+    """Starts the due cron tasks at each minute, for ever (install.sh and ps:restore start it).
+    Another daemon holding the root's lock ends this one with status 0: a restart is no failure."""
+    try:
+        crond.Daemon(ctx).serve()
+    except Locked as busy:
+        ctx.out.info(str(busy))

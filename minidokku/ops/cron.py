@@ -11,6 +11,7 @@ one-off cap and run:retire stops it after its --ttl-seconds (a day by default, a
 
 import os
 import subprocess
+from pathlib import Path
 from typing import Optional
 
 from minidokku.context import Context
@@ -19,7 +20,7 @@ from minidokku.ops import oneoff
 from minidokku.records import cron, ps_settings, releases
 from minidokku.runtime.scheduler import AtCapacity, OneOff, OneOffContainer
 from minidokku.runtime.terminal import Streams
-from minidokku.state import file_lock
+from minidokku.state import DEFAULT_ROOT, file_lock
 
 LIVE_STATES = ("created", "running", "restarting", "paused")
 ENDED_STATES = ("exited", "dead")
@@ -50,13 +51,6 @@ def live_runs(ctx: Context, task: cron.Task) -> list[OneOffContainer]:
     """The task's runs whose container has not ended, found by the task's label."""
     found = ctx.scheduler.run_containers(ctx.docker_name(task.app))
     return [c for c in found if c.cron_id == task.id and c.state in LIVE_STATES]
-
-
-def remove_ended_runs(ctx: Context, app: str) -> None:
-    """Removes the app's cron containers that ended but are still there: an attached run's
-    attacher (a daemon) was stopped before it could remove its container."""
-    found = ctx.scheduler.run_containers(ctx.docker_name(app))
-    ctx.scheduler.retire([c.id for c in found if c.cron_id and c.state in ENDED_STATES], grace=0)
 
 
 def make_room(ctx: Context, task: cron.Task) -> bool:
@@ -107,15 +101,30 @@ def daemon_running(ctx: Context) -> bool:
         return True
 
 
+UNIT = Path("/etc/systemd/system/minidokku-cron.service")  # install.sh's, where systemd is
+SYSTEMD_RUNNING = Path("/run/systemd/system")  # present while systemd is the init (sd_booted)
+KEPT_ENVIRONMENT = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "DOKKU_ROOT")  # and MINIDOKKU_*
+
+
+def started_by_systemd(ctx: Context) -> bool:
+    """Whether systemd's unit starts (and restarts) the daemon of this root: installed by
+    install.sh for the default root, with systemd running; then nothing else starts one."""
+    default = ctx.settings.root.resolve() == Path(DEFAULT_ROOT).resolve()
+    return default and UNIT.is_file() and SYSTEMD_RUNNING.is_dir()
+
+
 def start_daemon(ctx: Context) -> bool:
-    """Starts `dokku cron:daemon` in a session of its own unless one runs; True if it started one.
+    """Starts `dokku cron:daemon` unless one runs or systemd's unit starts it; True if it
+    started one. Detached in a session of its own, in the root, with an allow-listed
+    environment: started from a key's ssh session or git hook, it keeps nothing of that key's.
     Two started at once: the second finds the lock held and ends."""
-    if daemon_running(ctx):
+    if started_by_systemd(ctx) or daemon_running(ctx):
         return False
+    kept = {k: v for k, v in os.environ.items() if k in KEPT_ENVIRONMENT or k.startswith("MINIDOKKU_")}
     subprocess.Popen(  # noqa: S603 - our own program and subcommand, no user value
         [*ctx.settings.program, "cron:daemon"],
-        # minidokku's own errand, not the key's that asked: no NAME (access/rules.py)
-        env={**{k: v for k, v in os.environ.items() if k != "NAME"}, "DOKKU_ROOT": str(ctx.settings.root)},
+        env={**kept, "DOKKU_ROOT": str(ctx.settings.root)},
+        cwd=ctx.settings.root,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

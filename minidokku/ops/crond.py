@@ -14,10 +14,14 @@ minidokku process that wakes at each minute boundary and starts the cron tasks d
 - One app's error never stops another's: it is written to ROOT/.cron/LOG, the daemon's own log
   (start, stop, each run started, skipped or ended), and the next app goes on.
 - With `cron:set --global mailto ADDRESS`, a run that printed something is mailed there through
-  the host's sendmail, as cron mails a job's output (the output goes on its standard input).
-- It ends when the root holds no app (a host's first deploy with cron tasks, and ps:restore,
-  start it again), so a test root's daemon ends with its apps.
-- Every 5 minutes it stops one-off and cron containers past their --ttl-seconds (run:retire).
+  the host's sendmail, as cron mails a job's output (the output goes on its standard input), at
+  most once an hour for each task, so an every-minute task does not flood the mailbox.
+- It ends when the root holds no app, so a test root's daemon ends with its apps. Where
+  install.sh's systemd unit serves the default root, the unit starts it again a minute later and
+  is its only starter; elsewhere a host's next deploy with cron tasks, or ps:restore, does.
+- Every 5 minutes it stops one-off and cron containers past their --ttl-seconds (run:retire),
+  in a thread of its own: no tick waits on a container's stop (a replace's stop is done in the
+  thread of the run replacing it). A minute a slow tick missed is run late (CATCH_UP at most).
 
 Times are the host's local time, as cron's. The clock and the sleep are given, so tests drive
 minute boundaries without waiting for them.
@@ -35,7 +39,7 @@ from minidokku.context import Context
 from minidokku.errors import MinidokkuError
 from minidokku.ops import cron as cron_ops
 from minidokku.ops import oneoff
-from minidokku.records import cron
+from minidokku.records import cron, ps_settings
 from minidokku.runtime.scheduler import AtCapacity
 from minidokku.runtime.terminal import Streams
 from minidokku.state import file_lock
@@ -44,9 +48,13 @@ LOG = ".cron/LOG"
 PID = ".cron/PID"  # the running daemon's process id
 SENDMAIL = "/usr/sbin/sendmail"
 MAIL_OUTPUT = 64 * 1024  # bytes of a run's output a mail carries
-MAX_LOG = 1 << 20  # bytes of ROOT/.cron/LOG and of an app's OUTPUT before the older half goes
+MAIL_EVERY = 3600  # seconds: a task's output is mailed at most once in that time
+SUBJECT_ID = 12  # characters of a task's id in a mail's Subject (an id may have 1,500)
+MAX_LOG = 1 << 20  # bytes of ROOT/.cron/LOG and of an app's OUTPUT before it is moved to LOG.1, OUTPUT.1
 MAX_LINE = 4096  # characters of one output line kept
+MAX_RUN_OUTPUT = 256 * 1024  # bytes of one run's output recorded
 RETIRE_EVERY = 5  # minutes between two passes of run:retire, as Dokku's
+CATCH_UP = 60  # minutes a late tick still runs
 
 
 def timestamp(moment: Optional[float] = None) -> str:
@@ -68,6 +76,9 @@ class Daemon:
         self.runs: dict[tuple[str, str], threading.Thread] = {}  # (app, id) -> the thread of its run
         self.records = threading.Lock()  # RUNS.json and OUTPUT are written from several threads
         self.sendmail = SENDMAIL
+        self.stopping: set[tuple[str, str]] = set()  # (app, id) of a replace's run stopping those before it
+        self.retiring: Optional[threading.Thread] = None  # the run:retire pass going
+        self.mailed: dict[tuple[str, str], float] = {}  # (app, id) -> when its output was last mailed
 
     # -- the loop --------------------------------------------------------------------------------
     def serve(self, minutes: Optional[int] = None) -> None:
@@ -77,21 +88,35 @@ class Daemon:
             self.ctx.store.write(None, PID, f"{os.getpid()}\n")
             self.log(f"started (pid {os.getpid()})")
             try:
-                done, last = 0, 0
-                while (minutes is None or done < minutes) and self.ctx.store.list_apps():
-                    # never the same minute twice, should the sleep end a hair early
-                    boundary = max((int(self.clock()) // 60 + 1) * 60, last + 60)
-                    self.sleep(max(boundary - self.clock(), 0))
-                    self.tick(boundary)
-                    done, last = done + 1, boundary
+                self._loop(minutes)
             finally:
                 if self.ctx.store.root.is_dir():  # a test's root removed: nothing to write to
                     self.ctx.store.remove(None, PID)
                     self.log(f"stopped (pid {os.getpid()}){'' if self.ctx.store.list_apps() else ': no apps'}")
 
+    def _loop(self, minutes: Optional[int]) -> None:
+        """Ticks each minute once, in order: a minute missed by a tick that took longer (or a
+        clock stepped forward) is run late, up to CATCH_UP minutes back; a clock stepped back
+        starts again from the next minute of the new time (never a long sleep)."""
+        done, last = 0, int(self.clock()) // 60 * 60  # the minute it starts in is not run
+        while (minutes is None or done < minutes) and self.ctx.store.list_apps():
+            current = int(self.clock()) // 60 * 60
+            if current < last:  # the clock was stepped back
+                last = current
+            if current == last:  # should the sleep end a hair early, it sleeps again
+                self.sleep(max(last + 60 - self.clock(), 0))
+                continue
+            for boundary in range(max(last + 60, current - (CATCH_UP - 1) * 60), current + 60, 60):
+                if minutes is not None and done >= minutes:
+                    break
+                self.tick(boundary)
+                done += 1
+            last = current
+
     def tick(self, boundary: float) -> list[threading.Thread]:
         """Starts the runs due in boundary's minute (each app on its own: one's error is logged
-        and the next goes on); returns their threads."""
+        and the next goes on); returns their threads. It waits on no container's stop: a
+        replace's stop is done in its run's thread, run:retire's pass in a thread of its own."""
         moment = datetime.datetime.fromtimestamp(boundary)
         started = []
         for app in self.ctx.store.list_apps():
@@ -100,30 +125,51 @@ class Daemon:
             except Exception as error:  # noqa: BLE001 - one app's broken state never stops the others
                 self.log(f"{app}: {type(error).__name__}: {error}")
         if int(boundary) // 60 % RETIRE_EVERY == 0:
-            self.retire_expired(boundary)
+            if self.retiring is not None and self.retiring.is_alive():
+                self.log("run:retire: the previous pass goes on; this one is skipped")
+            else:
+                self.retiring = threading.Thread(target=self.retire_expired, args=(boundary,), daemon=True)
+                self.retiring.start()
         return started
 
     def start_due(self, app: str, moment: datetime.datetime) -> list[threading.Thread]:
-        started = []
+        """The engine is asked once for the app's one-off containers: what still runs of each
+        task, and how many more the app's one-off cap lets start (the rest are logged, never
+        created)."""
         tasks = cron_ops.tasks(self.ctx, app)
-        if tasks:
-            cron_ops.remove_ended_runs(self.ctx, app)
-        for task in tasks:
-            if task.maintenance or not cron.parse_schedule(task.schedule).matches(moment):
+        if not tasks:
+            return []
+        due = [t for t in tasks if not t.maintenance and cron.parse_schedule(t.schedule).matches(moment)]
+        found = self.ctx.scheduler.run_containers(self.ctx.docker_name(app))
+        ended = [c.id for c in found if c.cron_id and c.state in cron_ops.ENDED_STATES]
+        if ended:  # left behind by a stopped daemon: they would count against the cap
+            self.ctx.scheduler.retire(ended, grace=0)
+        live = [c for c in found if c.state in cron_ops.LIVE_STATES]
+        room = oneoff.MAX_AT_ONCE - len(live)
+        started = []
+        for task in due:
+            going = [c.id for c in live if c.cron_id == task.id]
+            policy = task.concurrency_policy
+            if (policy == "forbid" and (going or self._going(task))) or (task.app, task.id) in self.stopping:
+                self.log(f"{app}: {task.id} still runs; not started again ({policy})")
                 continue
-            if self._starting(task) or not cron_ops.make_room(self.ctx, task):
-                self.log(f"{app}: {task.id} still runs; not started again ({task.concurrency_policy})")
+            if room <= 0:
+                self.log(f"{app}: {task.id} not started: at cap ({oneoff.MAX_AT_ONCE} one-off containers run)")
                 continue
-            thread = threading.Thread(target=self._run, args=(task, {t.id for t in tasks}), daemon=True)
+            room -= 1
+            stop = going if policy == "replace" else []
+            if stop:
+                self.stopping.add((task.app, task.id))
+            thread = threading.Thread(target=self._run, args=(task, {t.id for t in tasks}, stop), daemon=True)
             self.runs[(app, task.id)] = thread
             thread.start()
             started.append(thread)
         return started
 
-    def _starting(self, task: cron.Task) -> bool:
-        """A run this daemon began whose container may not exist yet (forbid only)."""
+    def _going(self, task: cron.Task) -> bool:
+        """A run this daemon began whose container may not exist yet."""
         thread = self.runs.get((task.app, task.id))
-        return task.concurrency_policy == "forbid" and thread is not None and thread.is_alive()
+        return thread is not None and thread.is_alive()
 
     def retire_expired(self, now: float) -> None:
         for app in self.ctx.store.list_apps():
@@ -134,30 +180,36 @@ class Daemon:
                 self.log(f"{app}: run:retire: {error}")
 
     # -- one run ---------------------------------------------------------------------------------
-    def _run(self, task: cron.Task, keep: set[str]) -> None:
+    def _run(self, task: cron.Task, keep: set[str], stop: list[str]) -> None:
+        """One run, in its own thread: replace's stop of the runs still going (with the app's
+        stop-timeout-seconds), the container, its output and its record."""
         app = task.app
         try:
+            if stop:
+                self.ctx.scheduler.retire(stop, grace=ps_settings.stop_timeout(self.ctx.store, app))
             prepared = cron_ops.one_off(self.ctx, task)
         except (MinidokkuError, OSError) as error:
             self.log(f"{app}: {task.id} not started: {error}")
             return
+        finally:
+            self.stopping.discard((app, task.id))
         record = {"dyno": prepared.dyno, "started": time.time(), "finished": None, "exit_code": None}
         self._record(task, record, keep)
         self.log(f"{app}: {task.id} started as {prepared.dyno}")
         output = Recorder(self, app, prepared.dyno)
+        status = None
         try:
             with open(os.devnull, "rb") as nothing:
                 streams = Streams(nothing, output, output)  # type: ignore[arg-type]
                 status = self.ctx.scheduler.run(self.ctx.docker_name(app), prepared, streams, oneoff.MAX_AT_ONCE)
         except AtCapacity:
             self.log(f"{app}: {task.id} not started: {oneoff.MAX_AT_ONCE} one-off containers run already")
-            status = None
         except Exception as error:  # noqa: BLE001 - the run's thread ends with a line in the log, whatever ends it
             self.log(f"{app}: {task.id} failed: {type(error).__name__}: {error}")
-            status = None
-        output.close()
-        self._record(task, {**record, "finished": time.time(), "exit_code": status}, keep)
-        self.log(f"{app}: {task.id} ({prepared.dyno}) ended, exit status {status}")
+        finally:
+            output.close()
+            self._record(task, {**record, "finished": time.time(), "exit_code": status}, keep)
+            self.log(f"{app}: {task.id} ({prepared.dyno}) ended, exit status {status}")
         if output.kept:
             self.mail(task, output.kept)
 
@@ -166,10 +218,19 @@ class Daemon:
         to, sender = cron.computed(self.ctx.store, None, "mailto"), cron.computed(self.ctx.store, None, "mailfrom")
         if not to:
             return
+        last = self.mailed.get((task.app, task.id))
+        if last is not None and time.monotonic() - last < MAIL_EVERY:
+            self.log(f"{task.app}: {task.id}'s output not mailed: mailed less than {MAIL_EVERY // 60} minutes ago")
+            return
+        self.mailed[(task.app, task.id)] = time.monotonic()
         if not os.access(self.sendmail, os.X_OK):
             self.log(f"{task.app}: mailto is set but there is no {self.sendmail} to send with")
             return
-        lines = [f"To: {to}", *([f"From: {sender}"] if sender else []), f"Subject: Cron: {task.app} {task.id}"]
+        lines = [
+            f"To: {to}",
+            *([f"From: {sender}"] if sender else []),
+            f"Subject: Cron: {task.app} {task.id[:SUBJECT_ID]}",
+        ]
         headers = "\n".join(lines) + "\n\n"
         argv = [self.sendmail, "-i", *(["-f", sender] if sender else []), "--", to]
         try:
@@ -179,49 +240,84 @@ class Daemon:
 
     def _record(self, task: cron.Task, record: dict, keep: set[str]) -> None:
         with self.records:
-            cron.record_run(self.ctx.store, task.app, task.id, record, keep)
-
-    def output_line(self, app: str, dyno: str, line: str) -> None:
-        with self.records:
-            _append_bounded(self.ctx, app, cron.OUTPUT, f"{timestamp()} app[{dyno}]: {line[:MAX_LINE]}")
+            if self.ctx.store.app_dir(task.app).is_dir():  # a destroyed app's folder is not made again
+                cron.record_run(self.ctx.store, task.app, task.id, record, keep)
 
     def log(self, message: str) -> None:
-        _append_bounded(self.ctx, None, LOG, f"{timestamp()} {message}")
+        """A line in ROOT/.cron/LOG; never raises (a full disk loses the line, not the daemon)."""
+        try:
+            path = self.ctx.store.path(None, LOG)
+            if path.is_file() and path.stat().st_size > MAX_LOG:
+                os.replace(path, path.with_name(path.name + ".1"))
+            self.ctx.store.append_line(None, LOG, f"{timestamp()} {message}")
+        except (OSError, MinidokkuError):
+            pass
 
 
 class Recorder:
-    """The stdout and stderr of a run: whole lines go to the app's cron OUTPUT as they come; its
-    first MAIL_OUTPUT bytes are kept for a mail."""
+    """The stdout and stderr of a run: one descriptor on the app's cron OUTPUT (moved to
+    OUTPUT.1 first once it holds MAX_LOG bytes), whole lines written as they come, one write per
+    chunk, up to MAX_RUN_OUTPUT bytes a run (then a "[output truncated]" line; the rest is read
+    and dropped); its first MAIL_OUTPUT bytes are kept for a mail. Nothing is written for an app
+    whose folder is gone, and a write that fails (a full disk) drops the output, not the run."""
 
     def __init__(self, daemon: Daemon, app: str, dyno: str):
-        self.daemon, self.app, self.dyno = daemon, app, dyno
+        self.daemon, self.prefix = daemon, f" app[{dyno}]: "
         self.pending = b""
         self.kept = b""  # the start of the output, for a mail
+        self.written = 0
+        self.fd: Optional[int] = None
+        store = daemon.ctx.store
+        if not store.app_dir(app).is_dir():
+            return
+        path = store.path(app, cron.OUTPUT)
+        try:
+            path.parent.mkdir(exist_ok=True)
+            if path.is_file() and path.stat().st_size > MAX_LOG:
+                os.replace(path, path.with_name(path.name + ".1"))
+            flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
+            self.fd = os.open(path, flags, 0o640)
+        except OSError as error:
+            daemon.log(f"{app}: {path}: {error}")
 
     def write(self, data) -> int:
         self.kept += bytes(data)[: MAIL_OUTPUT - len(self.kept)]
+        if self.fd is None:
+            return len(data)
         *lines, self.pending = (self.pending + bytes(data)).split(b"\n")
-        for line in lines:
-            self.daemon.output_line(self.app, self.dyno, line.decode("utf-8", "replace").rstrip("\r"))
         if len(self.pending) > MAX_LINE:  # one endless line is cut, not kept in memory
-            self.daemon.output_line(self.app, self.dyno, self.pending.decode("utf-8", "replace"))
-            self.pending = b""
+            lines, self.pending = [*lines, self.pending], b""
+        self._put(lines)
         return len(data)
+
+    def _put(self, lines: list[bytes]) -> None:
+        if not lines or self.fd is None:
+            return
+        stamp = timestamp()
+        chunk = "".join(
+            f"{stamp}{self.prefix}{line.decode('utf-8', 'replace').rstrip(chr(13))[:MAX_LINE]}\n" for line in lines
+        ).encode()
+        full = self.written + len(chunk) > MAX_RUN_OUTPUT
+        if full:
+            chunk = chunk[: max(MAX_RUN_OUTPUT - self.written, 0)]
+            chunk = chunk[: chunk.rfind(b"\n") + 1] + f"{stamp}{self.prefix}[output truncated]\n".encode()
+        try:
+            os.write(self.fd, chunk)
+        except OSError:
+            pass
+        self.written += len(chunk)
+        if full:
+            self.pending = b""
+            self.close()
 
     def flush(self) -> None:
         pass
 
     def close(self) -> None:
-        if self.pending:
-            self.daemon.output_line(self.app, self.dyno, self.pending.decode("utf-8", "replace"))
-            self.pending = b""
-
-
-def _append_bounded(ctx: Context, app: Optional[str], name: str, line: str) -> None:
-    """Appends line; a file grown past MAX_LOG keeps its newer half."""
-    path = ctx.store.path(app, name)
-    if path.is_file() and path.stat().st_size > MAX_LOG:
-        text = path.read_text(encoding="utf-8", errors="replace")
-        kept = text[len(text) // 2 :]
-        ctx.store.write(app, name, kept[kept.find("\n") + 1 :])
-    ctx.store.append_line(app, name, line)
+        if self.fd is not None:
+            if self.pending:
+                pending, self.pending = self.pending, b""
+                self._put([pending])
+            if self.fd is not None:
+                os.close(self.fd)
+                self.fd = None

@@ -18,6 +18,7 @@ rollback changes an app's schedule in the one atomic write of its release. Files
 
 import datetime
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Optional
@@ -62,10 +63,18 @@ class Schedule:
     weekdays: frozenset[int]
     any_day: bool  # the day-of-month field is `*` or `?`
     any_weekday: bool
+    fixed_time: bool = False  # neither the minute nor the hour field starts with `*`
 
     def matches(self, moment: datetime.datetime) -> bool:
-        """Whether a run is due in moment's minute (cron's rule: with both day fields
-        restricted, either one matching is enough)."""
+        """Whether a run is due in moment's local minute, as vixie cron has it across a change of
+        the clock (summer time): a fixed-time task runs once in an hour the clock repeats, and a
+        fixed time the clock skipped runs at the first minute after the skip."""
+        if moment.fold and self.fixed_time:
+            return False
+        return self._at(moment) or (self.fixed_time and any(self._at(m) for m in _skipped_before(moment)))
+
+    def _at(self, moment: datetime.datetime) -> bool:
+        """cron's rule: with both day fields restricted, either one matching is enough."""
         if moment.minute not in self.minutes or moment.hour not in self.hours or moment.month not in self.months:
             return False
         day = moment.day in self.days
@@ -73,6 +82,14 @@ class Schedule:
         if self.any_day or self.any_weekday:
             return day and weekday
         return day or weekday
+
+
+def _skipped_before(moment: datetime.datetime) -> list[datetime.datetime]:
+    """The local minutes a clock set forward (up to 3 hours, as vixie cron) skipped just before
+    moment, a naive local time."""
+    before = datetime.datetime.fromtimestamp(moment.timestamp() - 60)
+    gap = int((moment.replace(fold=0) - before.replace(fold=0)).total_seconds()) // 60
+    return [moment - datetime.timedelta(minutes=k) for k in range(1, gap)] if 1 < gap <= 181 else []
 
 
 def parse_schedule(text: str) -> Schedule:
@@ -89,7 +106,8 @@ def parse_schedule(text: str) -> Schedule:
         raise ValueError(f"expected exactly 5 fields, found {len(fields)}: [{' '.join(fields)}]")
     parsed = [_field(field, *bounds) for field, bounds in zip(fields, FIELDS)]
     (minutes, _), (hours, _), (days, any_day), (months, _), (weekdays, any_weekday) = parsed
-    return Schedule(minutes, hours, days, months, weekdays, any_day, any_weekday)
+    fixed_time = not fields[0].startswith("*") and not fields[1].startswith("*")
+    return Schedule(minutes, hours, days, months, weekdays, any_day, any_weekday, fixed_time)
 
 
 def _field(text: str, low: int, high: int, names: dict[str, int]) -> tuple[frozenset[int], bool]:
@@ -205,6 +223,8 @@ def _entry(index: int, entry: dict) -> dict:
         raise ValidationError(
             f"app.json: cron task {index}: a command has at most {MAX_COMMAND} characters, a schedule {MAX_SCHEDULE}"
         )
+    if any(ord(c) < 32 or ord(c) == 127 for c in command + schedule):  # a terminal's escapes in cron:list, logs
+        raise ValidationError(f"app.json: cron task {index}: a command or schedule holds no control characters")
     try:
         parse_schedule(schedule)
     except ValueError as error:
@@ -351,6 +371,13 @@ def record_run(store: Store, app: str, identifier: str, run: dict, keep: set[str
 
 def recorded_output(store: Store, app: str, history: int, quiet: bool) -> list[str]:
     """The last history lines scheduled runs printed (`logs`); quiet: without time and dyno."""
-    lines = (store.read(app, OUTPUT) or "").splitlines()
+    try:  # never through a link planted in its place
+        fd = os.open(store.path(app, OUTPUT), os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return []
+    except OSError as error:
+        raise ValidationError(f"{store.path(app, OUTPUT)}: {error.strerror}") from None
+    with os.fdopen(fd, encoding="utf-8", errors="replace") as output:
+        lines = output.read().splitlines()
     lines = lines[-history:] if history > 0 else lines
     return [line.split("]: ", 1)[-1] for line in lines] if quiet else lines

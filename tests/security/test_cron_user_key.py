@@ -43,7 +43,7 @@ VICTIM_ID = cron.task_id(VICTIM, "true", "* * * * *")
         (("cron:report", "--global"), "cron:report is for admin keys only"),
         (("cron:set", OWN, "mailto", "me@evil.test"), "Property cannot be specified on a per-app basis"),
         (("cron:set", OWN, "maintenance", "--", "-x"), "maintenance must be true or false"),
-        (("cron:set", OWN, f"maintenance.{VICTIM_ID}", "true"), "No matching Cron ID found"),
+        (("cron:set", OWN, f"maintenance.{VICTIM_ID}", "true"), "no matching task ID found"),
         (("cron:run", OWN, VICTIM_ID), "No matching Cron ID found"),
         (("cron:run", OWN, "../../victim"), "No matching Cron ID found"),
         (("cron:daemon",), "cron:daemon is internal to minidokku: it is never run over ssh"),

@@ -5,9 +5,10 @@ import json
 
 import test_reports
 
+from minidokku.ops import cron as cron_ops
 from minidokku.records import cron, releases
 from minidokku.records.releases import Release
-from minidokku.state import Store
+from minidokku.state import Store, file_lock
 
 dokku = test_reports.dokku  # the CLI on a root with the app catmeow
 DAILY = {"command": "node index.js", "schedule": "@daily"}
@@ -83,3 +84,18 @@ def test_report_shows_dokkus_flags_and_global_properties(dokku, tmp_path):
         1,
         " !     Task maintenance properties cannot be set globally\n",
     )
+
+
+def test_a_daemon_finding_another_one_running_ends_with_status_0(dokku, tmp_path):
+    with file_lock(tmp_path / cron_ops.DAEMON_LOCK):  # as a running daemon holds it
+        code, output = dokku("cron:daemon")
+    assert code == 0 and "a cron daemon runs already" in output
+
+
+def test_cron_set_of_an_unknown_task_id_says_so_as_dokku(dokku, tmp_path):
+    release_with(tmp_path, DAILY)
+    assert dokku("cron:set", "catmeow", "maintenance.badid", "true") == (
+        1,
+        " !     Invalid task maintenance property, no matching task ID found: maintenance.badid\n",
+    )
+    assert dokku("cron:set", "catmeow", "maintenance.", "true")[1].endswith("missing ID\n")

@@ -2,6 +2,7 @@
 splits words without running one, app.json entries with Dokku's messages, the task ids."""
 
 import datetime
+import time
 
 import pytest
 
@@ -135,6 +136,8 @@ def test_app_json_cron_entries_are_kept_normalised_with_forbid_by_default():
         ('{"command": "a"}', "cron must be a list of objects"),
         ('["a"]', "cron must be a list of objects"),
         ('[{"command": 3, "schedule": "@daily"}]', r"Missing cron task command \(index 0\)"),
+        ('[{"command": "echo \\u001b[2J\\rfake", "schedule": "@daily"}]', "holds no control characters"),
+        ('[{"command": "true", "schedule": "@daily\\u0007"}]', "holds no control characters"),
     ],
 )
 def test_a_bad_cron_entry_fails_the_deploy_with_dokkus_message(cron_section, message):
@@ -159,3 +162,25 @@ def test_a_task_id_is_dokkus_base36_of_app_command_and_schedule():
     assert decoded == b"node-js-app===node index.js===@daily"
     assert set(identifier) <= set(cron.DIGITS)
     assert cron.task_id("a", "b", "c") != cron.task_id("a", "b", "d")
+
+
+@pytest.fixture
+def berlin(monkeypatch):
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def _runs_in(schedule, start_utc, hours=6):
+    parsed = cron.parse_schedule(schedule)
+    start = int(start_utc.timestamp())
+    return [b for b in range(start, start + hours * 3600, 60) if parsed.matches(datetime.datetime.fromtimestamp(b))]
+
+
+@pytest.mark.parametrize("night", [datetime.datetime(2026, 10, 24, 22, tzinfo=datetime.UTC),  # 02:xx twice
+                                   datetime.datetime(2026, 3, 28, 22, tzinfo=datetime.UTC)])  # no 02:xx  # fmt: skip
+def test_across_a_summer_time_change_a_fixed_time_runs_once_and_a_wildcard_each_minute(berlin, night):
+    assert len(_runs_in("30 2 * * *", night)) == 1
+    assert len(_runs_in("* * * * *", night)) == 6 * 60

@@ -5,6 +5,7 @@ off, one app's error does not stop another's, output and exit status are recorde
 
 import dataclasses
 import datetime
+import shutil
 import threading
 
 import pytest
@@ -12,7 +13,7 @@ from fakes import FakeScheduler, make_flow
 
 from minidokku.errors import Locked, NotFound, ValidationError
 from minidokku.ops import cron as cron_ops
-from minidokku.ops import crond, deploy, logs
+from minidokku.ops import crond, deploy, logs, oneoff
 from minidokku.records import cron
 from minidokku.records.appjson import AppJson
 from minidokku.runtime.scheduler import OneOff, OneOffContainer
@@ -250,8 +251,11 @@ def test_a_runs_output_is_mailed_to_the_global_mailto_through_sendmail(flow, tmp
     assert (tmp_path / "argv").read_text() == "-i -f cron@example.com -- ops@example.com\n"
     mail = (tmp_path / "mail").read_text()
     [task] = cron_ops.tasks(flow.ctx, APP)
-    assert mail.startswith(f"To: ops@example.com\nFrom: cron@example.com\nSubject: Cron: cat {task.id}\n\n")
+    assert mail.startswith(f"To: ops@example.com\nFrom: cron@example.com\nSubject: Cron: cat {task.id[:12]}\n\n")
     assert mail.endswith("ran printenv GREETING with GREETING=hello\nno newline at the end")
+    (tmp_path / "mail").unlink()
+    tick(daemon, BOUNDARY + 60)  # an every-minute task: its next output within the hour is not mailed
+    assert not (tmp_path / "mail").exists() and "output not mailed" in flow.ctx.store.read(None, crond.LOG)
 
 
 @pytest.mark.parametrize(
@@ -290,7 +294,9 @@ def test_every_five_minutes_the_daemon_stops_runs_past_their_ttl(flow):
     name = cron_ops.run_now(flow.ctx, task, None, ttl_seconds=1)[1]
     [container] = flow.scheduler.run_containers(APP)
     later = (container.created // 300 + 2) * 300  # a boundary of the 5-minute pass, beyond its 1 s
-    assert crond.Daemon(flow.ctx).tick(later) == [], "a run still going is not started again"
+    daemon = crond.Daemon(flow.ctx)
+    assert daemon.tick(later) == [], "a run still going is not started again"
+    daemon.retiring.join(10)
     assert ("stop-run", container.id) in flow.journal
     assert f"retired {name} (past its --ttl-seconds)" in flow.ctx.store.read(None, crond.LOG)
 
@@ -303,3 +309,175 @@ def test_a_runs_container_left_behind_by_a_stopped_daemon_is_removed_once_it_end
     flow.scheduler.detached[container.id] = dataclasses.replace(container, state="exited")
     tick(crond.Daemon(flow.ctx))
     assert flow.scheduler.run_containers(APP) == [] and ("stop-run", container.id) in flow.journal
+
+
+class SlowStops(CronScheduler):
+    """A stop of one of `slow_app`'s containers blocks until `stopped` is set, as the engine's
+    stop of a container ignoring SIGTERM waits the app's stop-timeout-seconds (600 s at most)."""
+
+    def __init__(self, journal, slow_app):
+        super().__init__(journal)
+        self.slow_app, self.stopped = slow_app, threading.Event()
+
+    def retire(self, container_ids, grace=10):
+        if any(i.startswith(f"{self.slow_app}.") or i in self.detached for i in container_ids):
+            self.stopped.wait(10)
+        super().retire(container_ids, grace)
+
+
+def _another_app_ticks_while_one_apps_stop_waits(flow, slow_tick):
+    """slow_tick(daemon) blocks in the slow app's stop unless the tick does not wait on it;
+    the other app's every-minute task starts at each tick all the same."""
+    flow.create_app("dog")
+    deploy_cron(flow, {"command": "true", "schedule": "* * * * *"}, app="dog")
+    daemon = crond.Daemon(flow.ctx)
+    ticked = threading.Thread(target=slow_tick, args=(daemon,), daemon=True)
+    ticked.start()
+    ticked.join(3)
+    try:
+        assert not ticked.is_alive(), "the tick waits on one app's container stop"
+        [dogs] = cron_ops.tasks(flow.ctx, "dog")
+        for _ in range(300):
+            if dogs.id in [o.cron_id for o in flow.scheduler.one_offs]:
+                break
+            threading.Event().wait(0.01)
+        assert dogs.id in [o.cron_id for o in flow.scheduler.one_offs], "the other app's task did not start"
+    finally:
+        flow.scheduler.stopped.set()
+        flow.scheduler.hold.set()
+
+
+def test_a_replace_tasks_slow_stop_holds_back_no_other_apps_tick(flow):
+    flow.scheduler = flow.ctx._scheduler = SlowStops(flow.journal, APP)
+    deploy_cron(flow, {"command": "sleep 1d", "schedule": "* * * * *", "concurrency_policy": "replace"})
+    flow.scheduler.hold.clear()
+    tick_started = crond.Daemon(flow.ctx).tick(BOUNDARY)  # its first run goes on
+    wait_until_going(flow)
+    _another_app_ticks_while_one_apps_stop_waits(flow, lambda daemon: daemon.tick(BOUNDARY + 60))
+    for thread in tick_started:
+        thread.join(10)
+
+
+def test_the_run_retire_pass_holds_back_no_tick(flow):
+    flow.scheduler = flow.ctx._scheduler = SlowStops(flow.journal, APP)
+    deploy_cron(flow, EVERY_MINUTE)
+    [task] = cron_ops.tasks(flow.ctx, APP)
+    cron_ops.run_now(flow.ctx, task, None, ttl_seconds=1)  # past its ttl at the next pass
+    [container] = flow.scheduler.run_containers(APP)
+    later = (container.created // 300 + 2) * 300
+    _another_app_ticks_while_one_apps_stop_waits(flow, lambda daemon: daemon.tick(later))
+
+
+def _serve_ticks(flow, now, minutes, step):
+    """The minutes a daemon ticks, its sleep moving the clock by seconds then step(slept)."""
+    ticks = []
+    daemon = crond.Daemon(flow.ctx, clock=lambda: now[0], sleep=lambda s: now.__setitem__(0, now[0] + s + step(s)))
+    original = daemon.tick
+    daemon.tick = lambda boundary: ticks.append(boundary) or original(boundary)
+    daemon.serve(minutes=minutes)
+    return ticks
+
+
+def test_a_clock_stepped_back_sleeps_to_the_next_minute_of_the_new_time(flow):
+    deploy_cron(flow, EVERY_MINUTE)
+    now, steps = [BOUNDARY - 1], iter([-3600])
+    ticks = _serve_ticks(flow, now, 2, lambda _: next(steps, 0))
+    assert ticks == [BOUNDARY - 3600 + 60, BOUNDARY - 3600 + 120]
+
+
+def test_minutes_a_slow_tick_or_a_jump_missed_run_late_once_each_bounded(flow):
+    deploy_cron(flow, EVERY_MINUTE)
+    now, steps = [BOUNDARY - 1], iter([150])  # the clock jumps 150 s past the first boundary
+    assert _serve_ticks(flow, now, 4, lambda _: next(steps, 0)) == [BOUNDARY + 60 * i for i in range(4)]
+    now, steps = [BOUNDARY - 1], iter([5 * 3600])  # five hours: only the last CATCH_UP minutes run
+    ticks = _serve_ticks(flow, now, 1, lambda _: next(steps, 0))
+    assert ticks == [BOUNDARY + 5 * 3600 - (crond.CATCH_UP - 1) * 60]
+
+
+def test_at_the_one_off_cap_the_rest_of_the_due_tasks_create_no_container(flow):
+    many = [{"command": f"sleep {i}", "schedule": "* * * * *", "concurrency_policy": "allow"} for i in range(9)]
+    deploy_cron(flow, *many)
+    flow.scheduler.hold.clear()
+    daemon = crond.Daemon(flow.ctx)
+    started = daemon.tick(BOUNDARY)
+    wait_until_going(flow, oneoff.MAX_AT_ONCE)
+    started += daemon.tick(BOUNDARY + 60)
+    flow.scheduler.hold.set()
+    for thread in started:
+        thread.join(10)
+    assert len(flow.scheduler.one_offs) == oneoff.MAX_AT_ONCE
+    assert flow.ctx.store.read(None, crond.LOG).count("not started: at cap") == 4 + 9
+
+
+def test_a_full_disk_loses_log_lines_not_the_runs_end_record(flow, monkeypatch):
+    deploy_cron(flow, EVERY_MINUTE)
+
+    def full(*_args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(flow.ctx.store, "append_line", full)
+    monkeypatch.setattr(crond.os, "write", full)
+    tick(crond.Daemon(flow.ctx))
+    [run] = cron.last_runs(flow.ctx.store, APP).values()
+    assert run["finished"] is not None and run["exit_code"] == 0
+
+
+def test_a_runs_output_is_capped_and_a_full_output_file_moved_aside(flow, monkeypatch):
+    monkeypatch.setattr(crond, "MAX_RUN_OUTPUT", 200)
+    deploy_cron(flow, EVERY_MINUTE)
+    output = flow.ctx.store.path(APP, cron.OUTPUT)
+    output.parent.mkdir(exist_ok=True)
+    output.write_bytes(b"x" * (crond.MAX_LOG + 1))
+    recorder = crond.Recorder(crond.Daemon(flow.ctx), APP, "cron.1")
+    for _ in range(100):
+        recorder.write(b"line\n")
+    recorder.close()
+    assert output.with_name("OUTPUT.1").stat().st_size == crond.MAX_LOG + 1
+    lines = output.read_text().splitlines()
+    assert lines[-1].endswith("app[cron.1]: [output truncated]") and len(lines) < 10
+    assert all(line.endswith(": line") for line in lines[:-1]) and len(output.read_bytes()) < 300
+
+
+def test_a_run_ending_after_its_app_was_destroyed_does_not_make_its_folder_again(flow):
+    deploy_cron(flow, EVERY_MINUTE)
+    flow.scheduler.hold.clear()
+    started = crond.Daemon(flow.ctx).tick(BOUNDARY)
+    wait_until_going(flow)
+    shutil.rmtree(flow.ctx.store.app_dir(APP))
+    flow.scheduler.hold.set()
+    for thread in started:
+        thread.join(10)
+    assert not flow.ctx.store.app_dir(APP).exists()
+
+
+def test_where_systemds_unit_starts_the_daemon_a_deploy_starts_none(flow, tmp_path, monkeypatch):
+    monkeypatch.setattr(cron_ops, "DEFAULT_ROOT", str(flow.ctx.settings.root))  # the unit's root
+    monkeypatch.setattr(cron_ops, "SYSTEMD_RUNNING", tmp_path)
+    monkeypatch.setattr(cron_ops, "UNIT", tmp_path / "minidokku-cron.service")
+    cron_ops.UNIT.write_text("[Service]\n")
+    deploy_cron(flow, EVERY_MINUTE)
+    assert "Started the cron daemon" not in flow.output
+
+
+def test_a_daemon_started_from_a_keys_session_keeps_only_an_allow_listed_environment(flow, monkeypatch):
+    started = []
+    monkeypatch.setattr(cron_ops.subprocess, "Popen", lambda argv, **options: started.append(options))
+    monkeypatch.setenv("SSH_ORIGINAL_COMMAND", "git-receive-pack 'cat'")
+    monkeypatch.setenv("GIT_DIR", "/somewhere")
+    monkeypatch.setenv("MINIDOKKU_TRACE", "1")
+    assert cron_ops.start_daemon(flow.ctx)
+    [options] = started
+    assert all(k in cron_ops.KEPT_ENVIRONMENT or k.startswith("MINIDOKKU_") for k in options["env"])
+    assert "SSH_ORIGINAL_COMMAND" not in options["env"] and "GIT_DIR" not in options["env"]
+    assert options["env"]["MINIDOKKU_TRACE"] == "1" and options["env"]["DOKKU_ROOT"] == str(flow.ctx.settings.root)
+    assert options["cwd"] == flow.ctx.settings.root and options["start_new_session"]
+
+
+def test_logs_never_read_the_cron_output_through_a_link(flow, tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_text("the host's secret\n")
+    output = flow.ctx.store.path(APP, cron.OUTPUT)
+    output.parent.mkdir(exist_ok=True)
+    output.symlink_to(secret)
+    with pytest.raises(ValidationError):
+        cron.recorded_output(flow.ctx.store, APP, 100, False)
