@@ -14,6 +14,7 @@ from minidokku.access.rules import Scope
 from minidokku.cli.builder import property_rows, property_set_command
 from minidokku.cli.declare import command
 from minidokku.cli.family import FORMATS, Report, Row, report_command
+from minidokku.cli.hangup import end_on_hang_up
 from minidokku.context import Context
 from minidokku.errors import ValidationError
 from minidokku.ops import apps
@@ -147,6 +148,8 @@ def output(ctx: Context, app: str, build_id: str) -> None:
             return
         build_id = running.id
     build = builds.read(ctx.store, app, build_id)
+    if tracking.is_live(build):
+        end_on_hang_up()
     offset = 0
     while True:
         live = tracking.is_live(builds.read(ctx.store, app, build.id))

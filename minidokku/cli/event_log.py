@@ -6,6 +6,7 @@ import click
 from minidokku.access import events
 from minidokku.access.rules import Scope
 from minidokku.cli.declare import command
+from minidokku.cli.hangup import end_on_hang_up
 from minidokku.context import Context
 from minidokku.plugins import triggers
 
@@ -21,6 +22,7 @@ def show(ctx: Context, follow: bool) -> None:
     for line in events.lines(ctx.store):
         click.echo(line)
     if follow:
+        end_on_hang_up()
         for line in events.follow(ctx.store):
             click.echo(line)
 

@@ -10,6 +10,7 @@ import click
 from minidokku.access.rules import Scope
 from minidokku.cli.declare import command
 from minidokku.cli.family import Report, Row, report_command, set_command
+from minidokku.cli.hangup import end_on_hang_up
 from minidokku.context import Context
 from minidokku.errors import ValidationError
 from minidokku.ops import apps, logs
@@ -29,6 +30,8 @@ FAMILIES = {"logs": "Show an app's logs"}
 def show_logs(ctx: Context, app: str, follow: bool, lines: int, process: Optional[str], quiet: bool) -> None:
     """Shows the app's logs. Example: dokku logs catmeow -t -p web"""
     apps.require(ctx, app)
+    if follow:
+        end_on_hang_up()
     for line in logs.lines(ctx, app, follow=follow, history=lines, process=process, quiet=quiet):
         click.echo(line)
 

@@ -10,6 +10,7 @@ from minidokku.access.rules import Scope
 from minidokku.cli.declare import command
 from minidokku.cli.errors import NO_APP
 from minidokku.cli.family import Report, Row, report_command, set_command
+from minidokku.cli.hangup import end_on_hang_up
 from minidokku.context import Context
 from minidokku.errors import MinidokkuError, ProxyError, ValidationError
 from minidokku.ops import apps
@@ -99,6 +100,7 @@ def _logs_command(kind: str):
         last, position = nginx_logs.last_lines(path, by_user_key)
         click.echo(last, nl=False)
         if tail:
+            end_on_hang_up()
             for data in nginx_logs.follow(path, by_user_key, position):
                 click.echo(data, nl=False)
 

@@ -8,6 +8,7 @@ import click
 from minidokku.access.rules import Scope
 from minidokku.cli.declare import command
 from minidokku.cli.family import print_report
+from minidokku.cli.hangup import end_on_hang_up
 from minidokku.cli.inputs import confirm_by_name
 from minidokku.context import Context
 from minidokku.errors import ValidationError
@@ -138,6 +139,8 @@ def import_(ctx: Context, name: str) -> None:
 def logs(ctx: Context, name: str, follow: bool) -> None:
     """Shows the server's log. Example: dokku postgres:logs catdb -t"""
     _require_enabled(ctx)
+    if follow:
+        end_on_hang_up()
     for line in ctx.scheduler.logs(service.container_of(ctx, name), follow=follow, tail=None, timestamps=False):
         click.echo(line.rstrip("\n"))
 

@@ -12,6 +12,7 @@ import click
 
 from minidokku.access.rules import Scope
 from minidokku.cli.declare import command
+from minidokku.cli.hangup import end_on_hang_up
 from minidokku.context import Context
 from minidokku.errors import ValidationError
 from minidokku.ops import apps, logs, oneoff
@@ -142,6 +143,8 @@ def run_logs(
     """Shows the output of the app's one-off containers, or of one.
     Example: dokku run:logs catmeow --container catmeow.run.1234 -t"""
     app, chosen = _app_and_container(ctx, app, container or name)
+    if follow:
+        end_on_hang_up()
     for line in logs.run_lines(ctx, app, chosen, follow=follow, history=lines, quiet=quiet):
         click.echo(line)
 
