@@ -6,6 +6,7 @@ import shlex
 import requests
 from helpers import git
 
+from minidokku.access import rules
 from minidokku.runtime import labels
 
 VICTIM = "victim"
@@ -69,10 +70,19 @@ def server_head(platform, app: str) -> str:
     return git(platform.root / app, "rev-parse", "--verify", "--quiet", "refs/heads/main", check=False).stdout.strip()
 
 
-def refused_without_change(platform, engine, key, words, message: str) -> None:
+def refused_without_change(platform, engine, key, words, message: str):
     """The command line words, sent over ssh with key, is refused with one line and changes nothing."""
     before = state_of(platform, engine)
     result = key.ssh(quoted(*words))
     assert_refused(result, message)
     assert result.stdout == "" and len(result.stderr.splitlines()) == 1, result.stderr
     assert state_of(platform, engine) == before
+    return result
+
+
+def key_with_own_app(ssh_client, user: str, app: str):
+    """A user key named user that has created app over ssh (so the app is granted to it)."""
+    key = ssh_client.with_key(user, rules.USER)
+    created = key.ssh(quoted("apps:create", app))
+    assert created.returncode == 0, created.stderr
+    return key

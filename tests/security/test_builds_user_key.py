@@ -6,7 +6,7 @@ admin keys only. Each refusal is one clear line that changes nothing."""
 import json
 
 import pytest
-from security_helpers import VICTIM, assert_refused, quoted, state_of
+from security_helpers import VICTIM, quoted, refused_without_change
 
 from minidokku.access import rules
 
@@ -27,16 +27,6 @@ def victim_build(platform, victim) -> dict:
     found = json.loads(platform.dokku("builds:list", VICTIM, "--format", "json").stdout)
     assert found and found[0]["status"] == "succeeded"
     return found[0]
-
-
-def refused_without_change(platform, engine, user_key, words, message):
-    before = state_of(platform, engine)
-    result = user_key.ssh(quoted(*words))
-    assert_refused(result, message)
-    assert len(result.stderr.splitlines()) == 1, result.stderr
-    assert result.stdout == ""
-    assert state_of(platform, engine) == before
-    return result
 
 
 def test_the_victims_build_id_names_nothing_under_the_users_own_app(platform, engine, user_key, victim_build):

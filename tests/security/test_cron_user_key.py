@@ -8,9 +8,8 @@ import json
 
 import pytest
 from helpers import APPS, commit_all, make_git_repo
-from security_helpers import VICTIM, quoted, refused_without_change, server_head, state_of
+from security_helpers import VICTIM, key_with_own_app, refused_without_change, server_head, state_of
 
-from minidokku.access import rules
 from minidokku.records import cron
 
 USER = "mallory"
@@ -19,10 +18,7 @@ OWN = "mallorys-cron"
 
 @pytest.fixture(scope="module")
 def user_key(ssh_client, victim):
-    key = ssh_client.with_key(USER, rules.USER)
-    created = key.ssh(quoted("apps:create", OWN))
-    assert created.returncode == 0, created.stderr
-    return key
+    return key_with_own_app(ssh_client, USER, OWN)
 
 
 VICTIM_ID = cron.task_id(VICTIM, "true", "* * * * *")

@@ -6,9 +6,7 @@ under it stay its own to take.
 """
 
 import pytest
-from security_helpers import VICTIM, VICTIM_HOST, assert_refused, quoted, state_of
-
-from minidokku.access import rules
+from security_helpers import VICTIM, VICTIM_HOST, assert_refused, key_with_own_app, quoted, state_of
 
 USER = "trudy"
 TENANT = "claims"
@@ -17,10 +15,7 @@ RULE = "a user key claims only names no other app has or covers"
 
 @pytest.fixture(scope="module")
 def user_key(ssh_client, victim):
-    key = ssh_client.with_key(USER, rules.USER)
-    created = key.ssh(quoted("apps:create", TENANT))
-    assert created.returncode == 0, created.stderr
-    return key
+    return key_with_own_app(ssh_client, USER, TENANT)
 
 
 @pytest.mark.parametrize("command", ["domains:add", "domains:set"])

@@ -8,9 +8,15 @@ split into words) is refused."""
 
 import pytest
 from helpers import APPS, commit_all, make_git_repo
-from security_helpers import VICTIM, assert_refused, quoted, server_head, state_of
-
-from minidokku.access import rules
+from security_helpers import (
+    VICTIM,
+    assert_refused,
+    key_with_own_app,
+    quoted,
+    refused_without_change,
+    server_head,
+    state_of,
+)
 
 USER = "trudy"
 OWN = "trudys-procs"
@@ -18,18 +24,7 @@ OWN = "trudys-procs"
 
 @pytest.fixture(scope="module")
 def user_key(ssh_client, victim):
-    key = ssh_client.with_key(USER, rules.USER)
-    created = key.ssh(quoted("apps:create", OWN))
-    assert created.returncode == 0, created.stderr
-    return key
-
-
-def refused_without_change(platform, engine, user_key, words, message):
-    before = state_of(platform, engine)
-    result = user_key.ssh(quoted(*words))
-    assert_refused(result, message)
-    assert result.stdout == "" and len(result.stderr.splitlines()) == 1, result.stderr
-    assert state_of(platform, engine) == before
+    return key_with_own_app(ssh_client, USER, OWN)
 
 
 @pytest.mark.parametrize(

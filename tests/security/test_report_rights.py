@@ -4,9 +4,8 @@ victim's (its name anywhere among the words, as Dokku reads them). Each refusal 
 line, no output, a `denied` line in the audit trail, and no change."""
 
 import pytest
-from security_helpers import VICTIM, assert_refused, events_of, quoted, state_of
+from security_helpers import VICTIM, assert_refused, events_of, key_with_own_app, quoted, state_of
 
-from minidokku.access import rules
 from minidokku.access.rules import Scope
 from minidokku.cli import cli
 
@@ -17,10 +16,7 @@ USER_REPORTS = sorted(name for name, c in cli.commands.items() if name.endswith(
 
 @pytest.fixture(scope="module")
 def user_key(ssh_client, victim):
-    key = ssh_client.with_key(USER, rules.USER)
-    created = key.ssh(quoted("apps:create", OWN))
-    assert created.returncode == 0, created.stderr
-    return key
+    return key_with_own_app(ssh_client, USER, OWN)
 
 
 @pytest.mark.parametrize("name", USER_REPORTS)

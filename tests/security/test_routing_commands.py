@@ -5,9 +5,7 @@ file reached through a path an admin set or a link in the app's place."""
 import os
 
 import pytest
-from security_helpers import VICTIM, assert_refused, quoted, state_of
-
-from minidokku.access import rules
+from security_helpers import VICTIM, assert_refused, key_with_own_app, quoted, state_of
 
 USER = "mallory"
 TENANT = "readouts"
@@ -15,10 +13,7 @@ TENANT = "readouts"
 
 @pytest.fixture(scope="module")
 def user_key(ssh_client, victim):
-    key = ssh_client.with_key(USER, rules.USER)
-    created = key.ssh(quoted("apps:create", TENANT))
-    assert created.returncode == 0, created.stderr
-    return key
+    return key_with_own_app(ssh_client, USER, TENANT)
 
 
 @pytest.fixture

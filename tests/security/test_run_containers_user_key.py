@@ -6,9 +6,8 @@ without an app and `--global` are for admin keys only. Each refusal is one clear
 changes nothing."""
 
 import pytest
-from security_helpers import VICTIM, assert_refused, events_of, quoted, state_of
+from security_helpers import VICTIM, assert_refused, events_of, key_with_own_app, quoted, state_of
 
-from minidokku.access import rules
 from minidokku.records import log_settings
 
 USER = "trudy"
@@ -17,10 +16,7 @@ OWN = "trudys"
 
 @pytest.fixture(scope="module")
 def user_key(ssh_client, victim):
-    key = ssh_client.with_key(USER, rules.USER)
-    created = key.ssh(quoted("apps:create", OWN))
-    assert created.returncode == 0, created.stderr
-    return key
+    return key_with_own_app(ssh_client, USER, OWN)
 
 
 @pytest.fixture(scope="module")

@@ -8,10 +8,9 @@ the directory itself, inside a container that sees nothing else of the host."""
 import os
 
 import pytest
-from security_helpers import VICTIM, assert_refused, quoted, state_of
+from security_helpers import VICTIM, assert_refused, key_with_own_app, quoted, state_of
 from test_ps_properties_user_key import refused_without_change
 
-from minidokku.access import rules
 from minidokku.ops import storage as ops
 
 USER = "mallory"
@@ -21,9 +20,7 @@ NOT_HERS = f"storage entry victim-data is not {USER}'s: a user key acts only on 
 
 @pytest.fixture(scope="module")
 def user_key(platform, ssh_client, victim):
-    key = ssh_client.with_key(USER, rules.USER)
-    created = key.ssh(quoted("apps:create", OWN))
-    assert created.returncode == 0, created.stderr
+    key = key_with_own_app(ssh_client, USER, OWN)
     platform.dokku("storage:create", "victim-data")
     platform.dokku("storage:mount", VICTIM, "victim-data", "--container-dir", "/data")
     return key

@@ -5,9 +5,7 @@ reach its own app only; and an app not granted to it answers exactly as a missin
 (Dokku's line, exit code 20), so a key learns nothing of the apps it may not see."""
 
 import pytest
-from security_helpers import VICTIM, assert_refused, events_of, quoted, state_of
-
-from minidokku.access import rules
+from security_helpers import VICTIM, assert_refused, events_of, key_with_own_app, quoted, state_of
 
 USER = "oscar"
 TENANT = "oscars"
@@ -32,10 +30,7 @@ ADMIN_ONLY = [
 
 @pytest.fixture(scope="module")
 def user_key(ssh_client, victim):
-    key = ssh_client.with_key(USER, rules.USER)
-    created = key.ssh(quoted("apps:create", TENANT))
-    assert created.returncode == 0, created.stderr
-    return key
+    return key_with_own_app(ssh_client, USER, TENANT)
 
 
 @pytest.mark.parametrize("words", ADMIN_ONLY, ids=" ".join)
