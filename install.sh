@@ -345,8 +345,11 @@ mount_nosuid_nodev() {
 		info "$1 already mounted nosuid,nodev"
 		return 0
 	fi
-	[ "$options" != ",," ] || mount --bind "$1" "$1"
-	mount -o remount,bind,nosuid,nodev "$1"
+	if ! { [ "$options" != ",," ] || mount --bind "$1" "$1"; } || ! mount -o remount,bind,nosuid,nodev "$1"; then
+		# a container-based VPS may forbid mounts: apps still make no device nodes (no MKNOD)
+		info "could not mount $1 nosuid,nodev here; a setuid file an app writes there keeps its bit"
+		return 0
+	fi
 	if ! grep -qs "^$1 " "$2"; then
 		echo "$1 $1 none bind,nosuid,nodev 0 0" >>"$2"
 	elif ! grep -qs "^$1 .*nosuid,nodev" "$2"; then

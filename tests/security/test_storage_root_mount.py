@@ -38,3 +38,13 @@ def test_the_storage_root_is_mounted_nosuid_nodev_once(tmp_path):
     finally:
         while options_of(root) != [""]:
             subprocess.run(["umount", str(root)], check=True)
+
+
+def test_where_mounts_are_forbidden_the_install_goes_on_and_says_so(tmp_path):
+    """A container-based VPS may refuse mount(2); the install must not stop there."""
+    missing, fstab = tmp_path / "not-a-directory", tmp_path / "fstab"
+    script = "set -eu\n" + function("info") + function("mount_nosuid_nodev") + 'mount_nosuid_nodev "$1" "$2"\n'
+    done = subprocess.run(["bash", "-c", script, "install", str(missing), str(fstab)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert f"could not mount {missing} nosuid,nodev here" in done.stdout
+    assert not fstab.exists()
