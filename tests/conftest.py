@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from helpers import BUILD_NETWORK_OPTION, dokku_program, free_port, git, wait_for_port
+from helpers import BUILD_NETWORK_OPTION, dokku_program, free_port, git, parent_of, read_process_files, wait_for_port
 
 from minidokku.engine.client import Engine
 from minidokku.plugins.postgres import records as postgres_records
@@ -83,14 +83,7 @@ class Platform:
 
     def nginx_workers(self) -> set[int]:
         master = self.nginx_pid_file.read_text().strip()
-        workers = set()
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                if stat.read_text().rsplit(")", 1)[1].split()[1] == master:
-                    workers.add(int(stat.parent.name))
-            except (OSError, IndexError):
-                continue
-        return workers
+        return {pid for pid, stat in read_process_files("stat") if parent_of(stat) == int(master)}
 
     def nginx_reloading(self) -> bool:
         """True while our nginx has more than its one worker: after a reload the old worker

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,25 @@ def wait_for_port(port: int, timeout: float = 10) -> None:
         except OSError:
             time.sleep(0.05)
     raise RuntimeError(f"nothing listens on 127.0.0.1:{port}")
+
+
+def read_process_files(name: str) -> Iterator[tuple[int, bytes]]:
+    """(pid, content) of /proc/PID/NAME for every process that can be read. Processes end while
+    /proc is listed; a dying one even makes a plain stat fail with ESRCH (as pathlib's glob
+    does), so each is read with os and skipped on any OSError."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/{name}", "rb") as file:
+                yield int(entry), file.read()
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+
+
+def parent_of(stat: bytes) -> int:
+    """The parent pid in a /proc/PID/stat line (its fourth field, after the parenthesised name)."""
+    return int(stat.rsplit(b")", 1)[1].split()[1])
 
 
 def make_git_repo(path: Path, app_dir: Path) -> Path:

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import read_process_files
 
 GENEROUS = 60  # seconds: a bound on a hang, not a measure of speed
 
@@ -17,14 +18,7 @@ def server_side(root: Path, request: str) -> list[int]:
     """The processes run for request by a forced command of root's keys: sshd hands it over in
     SSH_ORIGINAL_COMMAND, beside the DOKKU_ROOT the key's entry sets."""
     wanted = {f"DOKKU_ROOT={root}".encode(), f"SSH_ORIGINAL_COMMAND={request}".encode()}
-    found = []
-    for environ in Path("/proc").glob("[0-9]*/environ"):
-        try:
-            if wanted <= set(environ.read_bytes().split(b"\0")):
-                found.append(int(environ.parent.name))
-        except OSError:  # gone meanwhile, or not ours to read
-            continue
-    return found
+    return [pid for pid, environ in read_process_files("environ") if wanted <= set(environ.split(b"\0"))]
 
 
 def wait_for(condition, what: str) -> None:

@@ -15,7 +15,8 @@ HOST = f"{APP}.example.test"
 
 def test_urls_follow_domains_and_certificate_and_reset_returns_to_the_default_name(platform, ssh_client, tmp_path):
     repo = make_git_repo(tmp_path / APP, APPS / "dockerfile-hello")
-    assert ssh_client.push(repo, APP).returncode == 0
+    pushed = ssh_client.push(repo, APP)
+    assert pushed.returncode == 0, pushed.stdout + pushed.stderr
     wait_until_serving(platform, HOST, "", prefix=True, timeout=15)
     http, https = platform.http_port, platform.https_port
 
@@ -41,7 +42,8 @@ def test_urls_follow_domains_and_certificate_and_reset_returns_to_the_default_na
 def test_access_logs_show_and_follow_the_requests_nginx_answered(platform, ssh_client, tmp_path):
     repo = make_git_repo(tmp_path / APP, APPS / "dockerfile-hello")
     if not (platform.root / APP / "HEAD").is_file():
-        assert ssh_client.push(repo, APP).returncode == 0
+        pushed = ssh_client.push(repo, APP)
+        assert pushed.returncode == 0, pushed.stdout + pushed.stderr
     wait_until_serving(platform, HOST, "", prefix=True, timeout=15)
     platform.get(HOST, "/seen-before")
 
@@ -72,7 +74,8 @@ def test_access_logs_show_and_follow_the_requests_nginx_answered(platform, ssh_c
 def test_proxy_clear_config_stops_serving_until_build_config(platform, ssh_client, tmp_path):
     repo = make_git_repo(tmp_path / APP, APPS / "dockerfile-hello")
     if not (platform.root / APP / "HEAD").is_file():
-        assert ssh_client.push(repo, APP).returncode == 0
+        pushed = ssh_client.push(repo, APP)
+        assert pushed.returncode == 0, pushed.stdout + pushed.stderr
     wait_until_serving(platform, HOST, "", prefix=True, timeout=15)
     _status, page = platform.get(HOST)
 

@@ -32,7 +32,17 @@ from pathlib import Path
 from typing import Optional
 
 import pytest
-from helpers import APPS, commit_all, dokku_program, git, install_plugin_from_git, make_git_repo, restart_engine
+from helpers import (
+    APPS,
+    commit_all,
+    dokku_program,
+    git,
+    install_plugin_from_git,
+    make_git_repo,
+    parent_of,
+    read_process_files,
+    restart_engine,
+)
 from security_helpers import server_head
 
 from minidokku.engine.client import Engine
@@ -344,16 +354,14 @@ def test_a_retirement_that_never_ran_is_done_by_the_recovery(platform, crashy, v
 
 def retirement_errands(platform) -> list[int]:
     """The detached `ps:retire` processes of this root (started by the tests' deploys)."""
-    found = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-        try:
-            if b"ps:retire" in cmdline.read_bytes().split(b"\0"):
-                environ = (cmdline.parent / "environ").read_bytes().split(b"\0")
-                if f"DOKKU_ROOT={platform.root}".encode() in environ:
-                    found.append(int(cmdline.parent.name))
-        except OSError:
-            continue
-    return found
+    ours = {
+        pid
+        for pid, environ in read_process_files("environ")
+        if f"DOKKU_ROOT={platform.root}".encode() in environ.split(b"\0")
+    }
+    return [
+        pid for pid, cmdline in read_process_files("cmdline") if pid in ours and b"ps:retire" in cmdline.split(b"\0")
+    ]
 
 
 def test_a_first_deploy_killed_after_the_switch_is_undone(platform, crashy, victim, tmp_path):
@@ -376,13 +384,8 @@ def test_a_first_deploy_killed_after_the_switch_is_undone(platform, crashy, vict
 
 def descendants(pid: int) -> list[int]:
     children = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-        if parent == pid:
-            child = int(stat.parent.name)
+    for child, stat in read_process_files("stat"):
+        if parent_of(stat) == pid:
             children += [child, *descendants(child)]
     return children
 

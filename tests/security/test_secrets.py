@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from helpers import commit_all, git, wait_until_serving
+from helpers import commit_all, git, read_process_files, wait_until_serving
 from security_helpers import VICTIM, VICTIM_HOST, quoted
 
 SECRET = f"s3cr3t-{uuid.uuid4().hex}"
@@ -31,11 +31,8 @@ class ProcessWatch:
 
     def run(self) -> None:
         while not self.stopping.is_set():
-            for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-                try:
-                    argv = cmdline.read_bytes().split(b"\0")
-                except OSError:  # the process ended meanwhile
-                    continue
+            for _, cmdline in read_process_files("cmdline"):
+                argv = cmdline.split(b"\0")
                 if argv and Path(argv[0].decode(errors="replace")).name != "ssh":  # the test's own client
                     self.command_lines.add(b" ".join(argv).decode(errors="replace"))
             self.passes += 1
