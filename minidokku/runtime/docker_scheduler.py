@@ -222,12 +222,15 @@ class DockerScheduler:
 
     # -- what checks ask ------------------------------------------------------------------
     def is_running(self, container: Container) -> tuple[bool, Optional[int]]:
-        """(running, exit code); a container that restarts after a crash is not running."""
+        """(running, exit code); a container that restarts after a crash is not running, nor
+        one the engine restarted already (a poll can miss the short Restarting state)."""
         try:
-            state = self.engine.inspect_container(container.id)["State"]
+            inspected = self.engine.inspect_container(container.id)
         except EngineNotFound:
             return False, None
-        return bool(state["Running"] and not state.get("Restarting")), state.get("ExitCode")
+        state = inspected["State"]
+        running = state["Running"] and not state.get("Restarting") and not inspected.get("RestartCount")
+        return bool(running), state.get("ExitCode")
 
     def answers_http(self, container: Container) -> bool:
         """True when something answers an HTTP request on the web port with a status line."""
