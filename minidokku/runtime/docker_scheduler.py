@@ -222,14 +222,15 @@ class DockerScheduler:
 
     # -- what checks ask ------------------------------------------------------------------
     def is_running(self, container: Container) -> tuple[bool, Optional[int]]:
-        """(running, exit code); a container that restarts after a crash is not running, nor
-        one the engine restarted already (a poll can miss the short Restarting state)."""
+        """(running, exit code); a container that restarts after a crash is not running, nor one
+        the engine restarted since it was described (a poll can miss the short Restarting state)."""
         try:
             inspected = self.engine.inspect_container(container.id)
         except EngineNotFound:
             return False, None
         state = inspected["State"]
-        running = state["Running"] and not state.get("Restarting") and not inspected.get("RestartCount")
+        restarted = (inspected.get("RestartCount") or 0) > container.restarts
+        running = state["Running"] and not state.get("Restarting") and not restarted
         return bool(running), state.get("ExitCode")
 
     def answers_http(self, container: Container) -> bool:
@@ -571,6 +572,7 @@ class DockerScheduler:
             running=bool(info["State"]["Running"]),
             release=container_labels.get(labels.RELEASE, ""),
             host_ports=host_ports,
+            restarts=info.get("RestartCount") or 0,
         )
 
 
