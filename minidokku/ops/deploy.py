@@ -215,17 +215,15 @@ def _switch(
     ctx.out.info(f"Traffic moved; the old containers stay ready until the new ones have run {window.seconds} s")
     try:
         checks.watch(ctx.scheduler, window)
-    except DeployFailed as failure:
+        ctx.out.info(f"The new containers ran {window.seconds} s")
+        if web is not None and fallback:
+            ctx.proxy.route(app, web, release)  # the old ones leave nginx before they retire
+    except BaseException as stopped:  # a crash within the window, or whatever stops the deploy
         if web is not None:
             _route_back(ctx, app, fallback)
-        raise DeployFailed(f"{failure}\n{_moved_back(ctx, app, release)}") from None
-    except BaseException:
-        if web is not None:
-            _route_back(ctx, app, fallback)
+        if isinstance(stopped, DeployFailed):
+            raise DeployFailed(f"{stopped}\n{_moved_back(ctx, app, release)}") from None
         raise
-    ctx.out.info(f"The new containers ran {window.seconds} s")
-    if web is not None and fallback:
-        ctx.proxy.route(app, web, release)  # the old ones leave nginx before they retire
 
 
 def _route_back(ctx: Context, app: str, fallback: list[Container]) -> None:

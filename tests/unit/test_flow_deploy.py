@@ -7,7 +7,7 @@ import re
 import pytest
 from fakes import make_flow
 
-from minidokku.errors import DeployFailed, NotFound
+from minidokku.errors import DeployFailed, NotFound, ProxyError
 from minidokku.ops import deploy
 from minidokku.records import releases
 from minidokku.records.appjson import AppJson
@@ -98,6 +98,25 @@ def test_a_new_container_dying_within_the_window_sends_traffic_back_and_records_
     assert [c.name for c in flow.scheduler.containers(APP)] == ["cat.web.1", "cat.worker.1"], "nothing retires"
     assert releases.current(flow.ctx.store, APP) == first
     assert flow.ctx.store.read_env(APP)["GREETING"] == "hello"
+
+
+def test_nginx_refusing_to_let_the_old_containers_go_sends_traffic_back_to_them(flow, monkeypatch):
+    first = flow.deploy(APP, flow.built("sha256:one"))
+    serving = list(flow.proxy.routes[APP])
+    with_uptime_window(flow)
+    routed = flow.proxy.route
+
+    def route(app, web_containers, release=None, backups=()):
+        if not backups and web_containers[0].name.startswith("cat.web.1.upcoming-"):
+            raise ProxyError("nginx rejected the new configuration")
+        routed(app, web_containers, release, backups)
+
+    monkeypatch.setattr(flow.proxy, "route", route)
+    with pytest.raises(ProxyError):
+        flow.deploy(APP, flow.built("sha256:two"))
+    assert flow.proxy.routes[APP] == serving and flow.proxy.backups[APP] == []
+    assert releases.current(flow.ctx.store, APP) == first
+    assert [c.release for c in flow.scheduler.containers(APP)] == ["v1", "v1"]
 
 
 def test_a_first_deploy_dying_within_the_window_takes_its_site_away(flow):
