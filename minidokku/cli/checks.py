@@ -83,7 +83,7 @@ def run(ctx: Context, app: str, process_types: str) -> None:
         found = checks.checks_for(container.process_type, release.settings, release.checks_file, release.config)
         ctx.out.step(f"Checking {container.dyno}: {', '.join(c.description for c in found)}")
         targets.append((container, [c for c in found if not c.uptime]))  # running ones are past uptime
-    checks.run_all(ctx.scheduler, targets)
+    checks.run_ready(ctx.scheduler, targets)
     ctx.out.step("All checks passed" if targets else "No running container to check")
 
 

@@ -2,9 +2,12 @@
 
 Every path that changes what runs (a push, a config change, a restart, a scale change, a
 rollback) ends in deploy_release(): new containers start beside the old ones and must pass
-their checks, nginx moves to them (config checked, then reloaded), and only then do the old
-ones retire, after a grace period. When anything fails before the switch, the new containers
-are removed, nginx is untouched and the old release keeps serving.
+their checks, nginx moves to them (config checked, then reloaded) as soon as they answer, and
+the old ones stay running behind them (nginx's backups) until the new ones have run their
+uptime check (DOKKU_DEFAULT_CHECKS_WAIT); only then is the release recorded and do the old ones
+retire, after a grace period. When anything fails, the switch included (a new container dying
+within its uptime), traffic goes back to the old containers, the new ones are removed and the
+old release keeps serving, recorded as it was.
 
 A command killed midway (SIGKILL, an ssh hang-up, a reboot) cannot clean up after itself, so the
 next one that takes the app's lock does (finish_interrupted): the release record it left half
@@ -22,7 +25,7 @@ import minidokku.records.builds as build_kinds
 from minidokku.build import builds
 from minidokku.build.builders import BuildResult, image_repository
 from minidokku.context import Context
-from minidokku.errors import Locked, NotFound
+from minidokku.errors import DeployFailed, Locked, NotFound
 from minidokku.ops import apps, cron, logs, network, retirement, tasks
 from minidokku.plugins import triggers
 from minidokku.records import (
@@ -156,11 +159,10 @@ def _deploy_release(ctx: Context, app: str, release: Release, new_release: bool,
     old = [c for c in old if c not in without_zero_downtime]
     new = _start(ctx, app, release, counts)
     try:
-        _check(ctx, app, release, new)
+        window = _check(ctx, app, release, new)
         new = network.attach_post_deploy(ctx, app, new)  # it may move where web publishes its ports
         web = [c for c in new if c.process_type == "web"]
-        if routes:
-            ctx.proxy.route(app, web, release)
+        _switch(ctx, app, release, web if routes else None, _fallback(ctx, app, old), window)
     except BaseException:  # whatever stops the deploy (even ^C), the new containers go
         try:
             logs.record_failed(ctx, app, new)  # what they printed stays, for logs:failed
@@ -184,6 +186,61 @@ def _deploy_release(ctx: Context, app: str, release: Release, new_release: bool,
     ctx.out.section("Application deployed:")
     ctx.out.info(ctx.proxy.url(app))
     return recorded
+
+
+def _fallback(ctx: Context, app: str, old: list[Container]) -> list[Container]:
+    """The old web containers traffic goes back to when a new container dies within its uptime
+    check: the running ones of the recorded release (those `ps:restore` would keep)."""
+    current = releases.current(ctx.store, app)
+    name = current.name if current else None
+    return [c for c in old if c.process_type == "web" and c.running and c.release == name]
+
+
+def _switch(
+    ctx: Context,
+    app: str,
+    release: Release,
+    web: Optional[list[Container]],
+    fallback: list[Container],
+    window: checks.Window,
+) -> None:
+    """Moves traffic to the new web containers (web None: nginx stays as it is) once they passed
+    their checks, but for how long they must stay up: nginx keeps the old ones as backups (asked
+    when a new one fails) until that window passed. A new container that exits within it sends
+    traffic back to the old ones and fails the deploy, which nothing recorded yet."""
+    if web is not None:
+        ctx.proxy.route(app, web, release, backups=fallback if window.due else ())
+    if not window.due:
+        return
+    ctx.out.info(f"Traffic moved; the old containers stay ready until the new ones have run {window.seconds} s")
+    try:
+        checks.watch(ctx.scheduler, window)
+        ctx.out.info(f"The new containers ran {window.seconds} s")
+        if web is not None and fallback:
+            ctx.proxy.route(app, web, release)  # the old ones leave nginx before they retire
+    except BaseException as stopped:  # a crash within the window, or whatever stops the deploy
+        if web is not None:
+            _route_back(ctx, app, fallback)
+        if isinstance(stopped, DeployFailed):
+            raise DeployFailed(f"{stopped}\n{_moved_back(ctx, app, release)}") from None
+        raise
+
+
+def _route_back(ctx: Context, app: str, fallback: list[Container]) -> None:
+    current = releases.current(ctx.store, app)
+    if current is None:  # a first deploy: nothing served before it
+        ctx.proxy.remove(app)
+    else:
+        ctx.proxy.route(app, fallback, current)
+
+
+def _moved_back(ctx: Context, app: str, release: Release) -> str:
+    current = releases.current(ctx.store, app)
+    if current is None:
+        return f"{app} was not deployed: nothing serves it"
+    if current.name == release.name:
+        return f"traffic went back to the previous containers of {current.name}"
+    return f"traffic went back to {current.name}; {release.name} was not released"
 
 
 def _record(ctx: Context, app: str, release: Release) -> None:
@@ -243,7 +300,7 @@ def _start(ctx: Context, app: str, release: Release, counts: dict[str, int]) -> 
     return started
 
 
-def _check(ctx: Context, app: str, release: Release, new: list[Container]) -> None:
+def _check(ctx: Context, app: str, release: Release, new: list[Container]) -> checks.Window:
     targets = []
     for container in new:
         mode = checks.mode(ctx.store, app, container.process_type)
@@ -253,7 +310,7 @@ def _check(ctx: Context, app: str, release: Release, new: list[Container]) -> No
         found = checks.checks_for(container.process_type, release.settings, release.checks_file, release.config)
         ctx.out.info(f"Checking {container.dyno}: {', '.join(check.description for check in found)}")
         targets.append((container, found))
-    checks.run_all(ctx.scheduler, targets)
+    return checks.run_ready(ctx.scheduler, targets)
 
 
 def _prune_images(ctx: Context, app: str) -> None:

@@ -54,6 +54,9 @@ class Site:
     domains: list[str]  # empty: any name (the app is served on a port of its own)
     ports: list[PortMap]
     upstreams: dict[int, list[tuple[str, int]]]  # container port -> (host, port) of each web container
+    # container port -> (host, port) of each container nginx falls back to when those fail
+    # (the old ones, while the new ones have not yet run their uptime check)
+    backups: dict[int, list[tuple[str, int]]] = field(default_factory=dict)
     log_dir: str = "/var/log/nginx"
     settings: dict[str, str] = field(default_factory=dict)  # nginx_settings.effective()
     tls: Optional[Tls] = None
@@ -70,6 +73,7 @@ def render(site: Site) -> str:
     upstreams = "".join(
         f"upstream {_upstream(site, port)} {{\n"
         + "".join(f"  server {host}:{host_port};\n" for host, host_port in servers)
+        + "".join(f"  server {host}:{host_port} backup;\n" for host, host_port in site.backups.get(port, []))
         + "  keepalive 16;\n}\n\n"
         for port, servers in sorted(site.upstreams.items())
         if servers

@@ -5,6 +5,7 @@ ops/ route through the Proxy interface (Context.proxy), whose NginxProxy is this
 functions, so their flows can be run with a fake one."""
 
 import socket
+from collections.abc import Sequence
 from typing import Optional, Protocol
 
 from minidokku.build import gitrepo
@@ -24,8 +25,15 @@ FAMILY = "proxy"
 
 
 class Proxy(Protocol):
-    def route(self, app: str, web_containers: list[Container], release: Optional[Release] = None) -> None:
-        """Sends the app's requests to these web containers (none: it answers 503)."""
+    def route(
+        self,
+        app: str,
+        web_containers: list[Container],
+        release: Optional[Release] = None,
+        backups: Sequence[Container] = (),
+    ) -> None:
+        """Sends the app's requests to these web containers (none: it answers 503), and to the
+        backups (web containers too) only when those fail."""
 
     def remove(self, app: str) -> None:
         """Takes the app's site away."""
@@ -43,8 +51,14 @@ class NginxProxy:
     def __init__(self, ctx: Context):
         self.ctx = ctx
 
-    def route(self, app: str, web_containers: list[Container], release: Optional[Release] = None) -> None:
-        route(self.ctx, app, web_containers, release)
+    def route(
+        self,
+        app: str,
+        web_containers: list[Container],
+        release: Optional[Release] = None,
+        backups: Sequence[Container] = (),
+    ) -> None:
+        route(self.ctx, app, web_containers, release, backups)
 
     def remove(self, app: str) -> None:
         self.ctx.nginx.remove(app)
@@ -103,23 +117,33 @@ def urls(ctx: Context, app: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def site(ctx: Context, app: str, web_containers: list[Container], release: Optional[Release]) -> nginx.Site:
-    """The app's nginx site for these web containers."""
+def site(
+    ctx: Context,
+    app: str,
+    web_containers: list[Container],
+    release: Optional[Release],
+    backups: Sequence[Container] = (),
+) -> nginx.Site:
+    """The app's nginx site for these web containers (and backups, asked when they fail)."""
     chosen = mappings(ctx, app, release)
     certificate = certs.paths(ctx.store, app)
+    container_ports = {m.container_port for m in chosen}
     return nginx.Site(
         app=app,
         domains=domains.app_domains(ctx.store, app),
         ports=chosen,
-        upstreams={
-            port: [(LOOPBACK, c.host_ports[port]) for c in web_containers if port in c.host_ports]
-            for port in {m.container_port for m in chosen}
-        },
+        upstreams={port: _addresses(web_containers, port) for port in container_ports},
+        backups={port: _addresses(backups, port) for port in container_ports},
         log_dir=ctx.settings.nginx_log_dir,
         settings=nginx_settings.effective(ctx.store, app),
         tls=nginx.Tls(str(certificate[0]), str(certificate[1]), ctx.nginx.has_http2) if certificate else None,
         template=_template(ctx, app, release),
     )
+
+
+def _addresses(containers: Sequence[Container], port: int) -> list[tuple[str, int]]:
+    """Where nginx reaches the containers' container port."""
+    return [(LOOPBACK, c.host_ports[port]) for c in containers if port in c.host_ports]
 
 
 def _template(ctx: Context, app: str, release: Optional[Release]) -> str:
@@ -151,12 +175,19 @@ def _pushed_template(ctx: Context, app: str, release: Optional[Release]) -> Opti
     return gitrepo.read_file(ctx.store.app_dir(app), release.sha, NGINX_TEMPLATE)
 
 
-def route(ctx: Context, app: str, web_containers: list[Container], release: Optional[Release] = None) -> None:
-    """Points the app's site at these web containers; with the proxy disabled, removes it."""
+def route(
+    ctx: Context,
+    app: str,
+    web_containers: list[Container],
+    release: Optional[Release] = None,
+    backups: Sequence[Container] = (),
+) -> None:
+    """Points the app's site at these web containers (backups: asked when they fail); with the
+    proxy disabled, removes it."""
     if not is_enabled(ctx, app):
         _report_set_aside(ctx, ctx.nginx.remove(app))
         return
-    chosen = site(ctx, app, web_containers, release or releases.current(ctx.store, app))
+    chosen = site(ctx, app, web_containers, release or releases.current(ctx.store, app), backups)
     config = nginx.render(chosen)
     check_ports(ctx, app, chosen.ports)
     triggers.fire(ctx, "nginx-pre-reload", app, *internal_address(web_containers))

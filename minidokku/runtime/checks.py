@@ -5,6 +5,8 @@ Where checks come from, first match wins for a process type:
 - for web, a legacy CHECKS file (`/path expected text` lines, WAIT=, TIMEOUT=, ATTEMPTS=);
 - the default: the container is still running DOKKU_DEFAULT_CHECKS_WAIT seconds after it
   started (default 2), and a web container answers HTTP on its port.
+Traffic waits for every check but the uptime ones (run_ready); those are the window watched
+after traffic moved, while the old containers stay ready to take it back (watch, ops/deploy.py).
 `checks:disable` turns zero-downtime off for a type (old containers stop first), `checks:skip`
 moves traffic without checking; both are kept as properties of the app.
 """
@@ -187,36 +189,79 @@ def wait_to_retire(store: Store, app: str, env: dict[str, str]) -> int:
 
 
 # -- running them -------------------------------------------------------------------------
-def run_all(prober: Prober, targets: list[tuple[Container, list[Check]]]) -> None:
-    """Checks every container at once (their waits overlap); raises DeployFailed naming each failure."""
-    if not targets:
-        return
+@dataclass(frozen=True)
+class Window:
+    """The uptime checks still due once the other checks passed: each container must keep
+    running until started + its check's uptime. Traffic moves to the new containers before it
+    ends (the old ones kept ready); watch() then waits it out."""
+
+    started: float
+    due: tuple[tuple[Container, Check], ...] = ()
+
+    @property
+    def seconds(self) -> int:
+        return max((check.uptime for _, check in self.due), default=0)
+
+
+def run_ready(prober: Prober, targets: list[tuple[Container, list[Check]]]) -> Window:
+    """Runs every container's checks at once (their waits overlap) but for how long it must stay
+    up, which is returned as the window watch() waits out; raises DeployFailed naming each failure."""
     started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=len(targets)) as pool:
-        futures = [pool.submit(_failure, prober, container, checks, started) for container, checks in targets]
-        failures = [message for message in (future.result() for future in futures) if message]
-    if failures:
-        raise DeployFailed("\n".join(failures))
+    if targets:
+        with ThreadPoolExecutor(max_workers=len(targets)) as pool:
+            futures = [pool.submit(_failure, prober, container, checks) for container, checks in targets]
+            failures = [message for message in (future.result() for future in futures) if message]
+        if failures:
+            raise DeployFailed("\n".join(failures))
+    due = []
+    for container, checks in targets:
+        longest = max(checks, key=lambda check: check.uptime, default=None)
+        if longest is not None and longest.uptime:
+            due.append((container, longest))
+    return Window(started, tuple(due))
 
 
-def _failure(prober: Prober, container: Container, checks: list[Check], started: float) -> Optional[str]:
+def watch(prober: Prober, window: Window) -> None:
+    """Returns once every container of the window ran its uptime; raises DeployFailed naming
+    each one that exited before (with its last logs) as soon as it is seen gone."""
+    pending = list(window.due)
+    while pending:
+        failures = []
+        for container, check in pending:
+            running, exit_code = prober.is_running(container)
+            if not running:
+                failures.append(_failed(prober, container, check, f"it exited (status {exit_code})"))
+        if failures:
+            raise DeployFailed("\n".join(failures))
+        now = time.monotonic()
+        pending = [(container, check) for container, check in pending if now < window.started + check.uptime]
+        if pending:
+            ends = min(window.started + check.uptime for _, check in pending)
+            time.sleep(min(POLL_SECONDS, max(ends - now, 0)))
+
+
+def _failure(prober: Prober, container: Container, checks: list[Check]) -> Optional[str]:
     try:
         for check in checks:
-            _run(prober, container, check, started)
+            _run(prober, container, check)
     except DeployFailed as failure:
-        return f"{container.name} failed the check `{check.description}`: {failure}\n" + prober.last_logs(container.id)
+        return _failed(prober, container, check, str(failure))
     return None
 
 
-def _run(prober: Prober, container: Container, check: Check, started: float) -> None:
+def _failed(prober: Prober, container: Container, check: Check, problem: str) -> str:
+    return f"{container.name} failed the check `{check.description}`: {problem}\n" + prober.last_logs(container.id)
+
+
+def _run(prober: Prober, container: Container, check: Check) -> None:
     if check.initial_delay:
         _sleep_while_running(prober, container, check.initial_delay)
     if check.listening:
         _until(prober, container, lambda: prober.answers_http(container), LISTEN_TIMEOUT, "did not answer HTTP")
     if check.path:
         _http(prober, container, check)
-    if check.uptime:
-        _sleep_while_running(prober, container, started + check.uptime - time.monotonic())
+    if check.uptime:  # its window comes after traffic moved; one that is gone already fails now
+        _require_running(prober, container)
 
 
 def _http(prober: Prober, container: Container, check: Check) -> None:

@@ -222,12 +222,16 @@ class DockerScheduler:
 
     # -- what checks ask ------------------------------------------------------------------
     def is_running(self, container: Container) -> tuple[bool, Optional[int]]:
-        """(running, exit code); a container that restarts after a crash is not running."""
+        """(running, exit code); a container that restarts after a crash is not running, nor one
+        the engine restarted since it was described (a poll can miss the short Restarting state)."""
         try:
-            state = self.engine.inspect_container(container.id)["State"]
+            inspected = self.engine.inspect_container(container.id)
         except EngineNotFound:
             return False, None
-        return bool(state["Running"] and not state.get("Restarting")), state.get("ExitCode")
+        state = inspected["State"]
+        restarted = (inspected.get("RestartCount") or 0) > container.restarts
+        running = state["Running"] and not state.get("Restarting") and not restarted
+        return bool(running), state.get("ExitCode")
 
     def answers_http(self, container: Container) -> bool:
         """True when something answers an HTTP request on the web port with a status line."""
@@ -568,6 +572,7 @@ class DockerScheduler:
             running=bool(info["State"]["Running"]),
             release=container_labels.get(labels.RELEASE, ""),
             host_ports=host_ports,
+            restarts=info.get("RestartCount") or 0,
         )
 
 

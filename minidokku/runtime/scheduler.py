@@ -37,6 +37,7 @@ class Container:
     running: bool = True
     release: str = ""
     host_ports: dict[int, int] = field(default_factory=dict)  # every published container port -> host port
+    restarts: int = 0  # how often the engine had restarted it (its restart policy) when it was described
 
     @property
     def plain_name(self) -> str:

@@ -56,7 +56,7 @@ def test_buildpack_build_makes_an_image_that_serves_catmeow(engine, tmp_path, ap
             limits=resources.PROCESS_DEFAULTS,
             command=release.command("web"),
         )
-        checks.run_all(scheduler, [(container, [checks.Check("answers HTTP", listening=True)])])
+        checks.run_ready(scheduler, [(container, [checks.Check("answers HTTP", listening=True)])])
         assert requests.get(f"http://127.0.0.1:{container.host_port}/", timeout=5).text == "Cat dreams meow.."
         info = engine.inspect_container(container.id)
         assert info["Config"]["Labels"][labels.DYNO] == "web.1"

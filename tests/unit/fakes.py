@@ -13,7 +13,7 @@ its Networking gave it and those it joined since.
 
 import itertools
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Optional
@@ -61,6 +61,7 @@ class FakeScheduler:
         self.grace: list[int] = []  # the grace of each stop and retire, in order
         self.retired: list[str] = []  # names of the containers retired, in order
         self.failing_releases: set[str] = set()  # their containers exit at once (status 1)
+        self.dying_once_routed: set[str] = set()  # theirs exit (status 1) once the proxy routed to them
         self.images: dict[str, Image] = {}
         self.image_texts: dict[tuple[str, str], str] = {}  # (image, path) -> text
         self.pullable: dict[str, Image] = {}  # what a registry would give
@@ -251,6 +252,10 @@ class FakeScheduler:
     def is_running(self, container: Container) -> tuple[bool, Optional[int]]:
         if container.id not in self.live or container.release in self.failing_releases:
             return False, 1
+        if container.release in self.dying_once_routed and any(
+            entry[0] == "route" and container.name in entry[2] for entry in self.journal
+        ):
+            return False, 1
         return self.live[container.id].running, None
 
     def answers_http(self, container: Container) -> bool:
@@ -364,11 +369,21 @@ class FakeProxy:
     def __init__(self, journal: list[tuple]):
         self.journal = journal
         self.routes: dict[str, list[str]] = {}
+        self.backups: dict[str, list[str]] = {}  # the ids of the web containers asked when those fail
         self.removed: list[str] = []
 
-    def route(self, app: str, web_containers: list[Container], release: Optional[Release] = None) -> None:
+    def route(
+        self,
+        app: str,
+        web_containers: list[Container],
+        release: Optional[Release] = None,
+        backups: Sequence[Container] = (),
+    ) -> None:
+        """Journals ("route", app, names) and, with backups, their names as a fourth item."""
         self.routes[app] = [c.id for c in web_containers]
-        self.journal.append(("route", app, [c.name for c in web_containers]))
+        self.backups[app] = [c.id for c in backups]
+        entry = ("route", app, [c.name for c in web_containers])
+        self.journal.append((*entry, [c.name for c in backups]) if backups else entry)
 
     def remove(self, app: str) -> None:
         self.routes.pop(app, None)

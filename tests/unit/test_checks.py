@@ -315,18 +315,23 @@ def http_check(attempts=3, content="ok") -> Check:
     return Check(description=f"/health {content}", path="/health", content=content, attempts=attempts, wait=0)
 
 
+def run_all(prober, targets) -> None:
+    """The checks as a deploy runs them: those traffic waits for, then the uptime window."""
+    checks.watch(prober, checks.run_ready(prober, targets))
+
+
 def test_no_containers_is_nothing_to_check():
-    checks.run_all(FakeProber(), [])
+    run_all(FakeProber(), [])
 
 
 def test_a_listening_container_passes():
-    checks.run_all(FakeProber(), [(container(), [Check(description="answers HTTP", listening=True)])])
+    run_all(FakeProber(), [(container(), [Check(description="answers HTTP", listening=True)])])
 
 
 def test_a_container_that_exits_fails_naming_itself_with_its_last_logs():
     prober = FakeProber(exited={"id1": 137}, listening=False, logs={"id1": "Traceback: boom"})
     with pytest.raises(DeployFailed) as raised:
-        checks.run_all(prober, [(container(), [Check(description="answers HTTP", listening=True)])])
+        run_all(prober, [(container(), [Check(description="answers HTTP", listening=True)])])
     message = str(raised.value)
     assert message.startswith("catmeow.web.1.upcoming-ab12 failed the check `answers HTTP`: it exited (status 137)")
     assert "Traceback: boom" in message
@@ -335,43 +340,43 @@ def test_a_container_that_exits_fails_naming_itself_with_its_last_logs():
 def test_an_http_check_with_the_wrong_content_fails_after_every_attempt():
     prober = FakeProber(responses={"id1": [(200, "Internal maintenance")]})
     with pytest.raises(DeployFailed, match=r"attempt 3/3: 'ok' not in the page /health"):
-        checks.run_all(prober, [(container(), [http_check(attempts=3)])])
+        run_all(prober, [(container(), [http_check(attempts=3)])])
     assert prober.gets == {"id1": 3}
 
 
 def test_an_http_check_passes_once_the_content_shows():
     prober = FakeProber(responses={"id1": [(200, "starting"), (200, "all ok")]})
-    checks.run_all(prober, [(container(), [http_check(attempts=3)])])
+    run_all(prober, [(container(), [http_check(attempts=3)])])
     assert prober.gets == {"id1": 2}
 
 
 def test_an_http_status_of_500_fails():
     prober = FakeProber(responses={"id1": [(500, "ok")]})
     with pytest.raises(DeployFailed, match=r"attempt 2/2: HTTP 500 for /health"):
-        checks.run_all(prober, [(container(), [http_check(attempts=2)])])
+        run_all(prober, [(container(), [http_check(attempts=2)])])
 
 
 def test_an_os_error_from_the_get_counts_as_a_failed_attempt():
     prober = FakeProber(responses={"id1": [ConnectionRefusedError("connection refused"), (200, "ok")]})
-    checks.run_all(prober, [(container(), [http_check(attempts=2)])])
+    run_all(prober, [(container(), [http_check(attempts=2)])])
     assert prober.gets == {"id1": 2}
 
 
 def test_os_errors_on_every_attempt_fail_with_the_last_error():
     prober = FakeProber(responses={"id1": [TimeoutError("timed out")]})
     with pytest.raises(DeployFailed, match=r"attempt 2/2: timed out"):
-        checks.run_all(prober, [(container(), [http_check(attempts=2)])])
+        run_all(prober, [(container(), [http_check(attempts=2)])])
 
 
 def test_an_http_check_stops_trying_once_the_container_exits():
     prober = FakeProber(exited={"id1": 1}, responses={"id1": [(503, "")]})
     with pytest.raises(DeployFailed, match=r"it exited \(status 1\)"):
-        checks.run_all(prober, [(container(), [http_check(attempts=5)])])
+        run_all(prober, [(container(), [http_check(attempts=5)])])
     assert prober.gets == {}
 
 
 def test_a_running_container_passes_an_uptime_check():
-    checks.run_all(FakeProber(), [(container(1, "worker"), [Check(description="up for 1 s", uptime=1)])])
+    run_all(FakeProber(), [(container(1, "worker"), [Check(description="up for 1 s", uptime=1)])])
 
 
 def test_several_containers_report_every_failure():
@@ -386,9 +391,58 @@ def test_several_containers_report_every_failure():
         (container(3), [http_check(attempts=1)]),
     ]
     with pytest.raises(DeployFailed) as raised:
-        checks.run_all(prober, targets)
+        run_all(prober, targets)
     message = str(raised.value)
     assert "catmeow.web.1.upcoming-ab12 failed the check `/health ok`: attempt 1/1: HTTP 404 for /health" in message
     assert "catmeow.worker.2.upcoming-ab12 failed the check `up for 1 s`: it exited (status 2)" in message
     assert "log of one" in message and "log of two" in message
     assert "catmeow.web.3" not in message
+
+
+class DyingProber(FakeProber):
+    """A container that exits (status 1) once asked is_running `after` times."""
+
+    def __init__(self, after: int):
+        super().__init__()
+        self.after = after
+        self.asked = 0
+
+    def is_running(self, container: Container) -> tuple[bool, Optional[int]]:
+        self.asked += 1
+        return (True, None) if self.asked <= self.after else (False, 1)
+
+
+def test_uptime_checks_are_not_waited_for_before_traffic_moves_but_are_the_window():
+    web, worker = container(1), container(2, "worker")
+    targets = [
+        (web, [Check(description="answers HTTP", listening=True), Check(description="up for 30 s", uptime=30)]),
+        (worker, [Check(description="up for 2 s", uptime=2)]),
+    ]
+    window = checks.run_ready(FakeProber(), targets)  # returns at once: nothing waits 30 s
+    assert window.due == ((web, targets[0][1][1]), (worker, targets[1][1][0]))
+    assert window.seconds == 30
+
+
+def test_containers_without_an_uptime_check_leave_no_window():
+    window = checks.run_ready(FakeProber(), [(container(), [Check(description="answers HTTP", listening=True)])])
+    assert window.due == () and window.seconds == 0
+    checks.watch(DyingProber(after=0), window)  # nothing to watch, nothing asked
+
+
+def test_a_container_dying_within_the_window_fails_the_watch_with_its_logs():
+    prober = DyingProber(after=3)
+    prober.logs = {"id1": "Traceback: crashed after a second"}
+    window = checks.run_ready(prober, [(container(), [Check(description="up for 30 s", uptime=30)])])
+    with pytest.raises(DeployFailed) as raised:
+        checks.watch(prober, window)
+    message = str(raised.value)
+    assert message.startswith("catmeow.web.1.upcoming-ab12 failed the check `up for 30 s`: it exited (status 1)")
+    assert "crashed after a second" in message
+    assert prober.asked == 4
+
+
+def test_the_window_ends_once_every_container_ran_its_uptime():
+    window = checks.Window(0.0, ((container(), Check(description="up for 1 s", uptime=1)),))  # started long ago
+    prober = DyingProber(after=1)
+    checks.watch(prober, window)
+    assert prober.asked == 1, "a container is seen running once, even when its window is over"

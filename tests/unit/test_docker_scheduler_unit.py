@@ -41,7 +41,8 @@ class LabelledEngine:
             "Config": {"Labels": entry["Labels"], "Env": []},
             "NetworkSettings": {"Ports": {}},
             "HostConfig": {},
-            "State": {"Running": True},
+            "State": {"Running": True, "ExitCode": entry.get("ExitCode", 0)},
+            "RestartCount": entry.get("RestartCount", 0),
         }
 
     def create_container(self, config: dict, name: str) -> str:
@@ -111,3 +112,14 @@ def test_containers_retire_at_once():
     engine = SlowToStopEngine(3)
     DockerScheduler(engine, "apps").retire(["r1", "r2", "r3"], grace=600)
     assert sorted(engine.removed) == ["r1", "r2", "r3"]
+
+
+def test_a_container_the_engine_restarted_since_it_was_described_is_not_running():
+    """A crash its restart policy hid between two polls still counts: the engine's restart
+    count grew; one restarted before it was described (checks:run) runs."""
+    scheduler, engine = scheduler_with_forged_containers()
+    engine.found["p1"]["RestartCount"] = 2
+    [described] = scheduler.containers(VICTIM)
+    assert scheduler.is_running(described) == (True, 0)
+    engine.found["p1"].update(RestartCount=3, ExitCode=124)
+    assert scheduler.is_running(described) == (False, 124)

@@ -2,11 +2,12 @@
 switch, the retirement, the release record (and its RECORDING journal), tasks and image pruning."""
 
 import json
+import re
 
 import pytest
 from fakes import make_flow
 
-from minidokku.errors import DeployFailed, NotFound
+from minidokku.errors import DeployFailed, NotFound, ProxyError
 from minidokku.ops import deploy
 from minidokku.records import releases
 from minidokku.records.appjson import AppJson
@@ -57,6 +58,85 @@ def test_a_failing_check_keeps_the_old_release_serving_and_removes_the_new_conta
     assert [name.split(".upcoming-")[0] for name in flow.scheduler.retired] == ["cat.web.1", "cat.worker.1"]
     assert releases.current(flow.ctx.store, APP) == first
     assert flow.ctx.store.read(APP, "releases/v2.json") is None
+
+
+def with_uptime_window(flow) -> None:
+    """New containers must stay up 1 s (the flows' default is no uptime check)."""
+    flow.ctx.store.write_env(APP, {**flow.ctx.store.read_env(APP), "DOKKU_DEFAULT_CHECKS_WAIT": "1"})
+
+
+def test_traffic_moves_before_the_uptime_window_ends_with_the_old_web_kept_as_backup(flow):
+    flow.deploy(APP, flow.built("sha256:one"))
+    with_uptime_window(flow)
+    flow.journal.clear()
+    second = flow.deploy(APP, flow.built("sha256:two"))
+    kinds = [entry[0] for entry in flow.journal]
+    assert kinds == ["start", "start", "route", "route", "retire", "retire"]
+    switched, alone = flow.journal[2], flow.journal[3]
+    assert switched[2][0].startswith("cat.web.1.upcoming-") and switched[3] == ["cat.web.1"]  # old one as backup
+    assert alone == ("route", APP, switched[2]), "once the window passed the old one leaves nginx"
+    lines = flow.output.splitlines()
+    moved = lines.index("       Traffic moved; the old containers stay ready until the new ones have run 1 s")
+    assert lines[moved + 1] == "       The new containers ran 1 s"
+    assert releases.current(flow.ctx.store, APP) == second
+
+
+def test_a_new_container_dying_within_the_window_sends_traffic_back_and_records_nothing(flow):
+    first = flow.deploy(APP, flow.built("sha256:one"))
+    serving = list(flow.proxy.routes[APP])
+    with_uptime_window(flow)
+    flow.scheduler.dying_once_routed.add("v2")
+    flow.journal.clear()
+    with pytest.raises(DeployFailed) as raised:
+        flow.deploy(APP, flow.built("sha256:crashes"))
+    message = str(raised.value)
+    assert re.search(r"cat\.web\.1\.upcoming-\w+ failed the check `up for 1 s`: it exited \(status 1\)", message)
+    assert message.endswith("traffic went back to v1; v2 was not released")
+    assert [entry[0] for entry in flow.journal] == ["start", "start", "route", "route", "retire", "retire"]
+    assert flow.proxy.routes[APP] == serving and flow.proxy.backups[APP] == []
+    assert [c.release for c in flow.scheduler.containers(APP)] == ["v1", "v1"]
+    assert [c.name for c in flow.scheduler.containers(APP)] == ["cat.web.1", "cat.worker.1"], "nothing retires"
+    assert releases.current(flow.ctx.store, APP) == first
+    assert flow.ctx.store.read_env(APP)["GREETING"] == "hello"
+
+
+def test_nginx_refusing_to_let_the_old_containers_go_sends_traffic_back_to_them(flow, monkeypatch):
+    first = flow.deploy(APP, flow.built("sha256:one"))
+    serving = list(flow.proxy.routes[APP])
+    with_uptime_window(flow)
+    routed = flow.proxy.route
+
+    def route(app, web_containers, release=None, backups=()):
+        if not backups and web_containers[0].name.startswith("cat.web.1.upcoming-"):
+            raise ProxyError("nginx rejected the new configuration")
+        routed(app, web_containers, release, backups)
+
+    monkeypatch.setattr(flow.proxy, "route", route)
+    with pytest.raises(ProxyError):
+        flow.deploy(APP, flow.built("sha256:two"))
+    assert flow.proxy.routes[APP] == serving and flow.proxy.backups[APP] == []
+    assert releases.current(flow.ctx.store, APP) == first
+    assert [c.release for c in flow.scheduler.containers(APP)] == ["v1", "v1"]
+
+
+def test_a_first_deploy_dying_within_the_window_takes_its_site_away(flow):
+    with_uptime_window(flow)
+    flow.scheduler.dying_once_routed.add("v1")
+    with pytest.raises(DeployFailed, match="cat was not deployed: nothing serves it"):
+        flow.deploy(APP, flow.built("sha256:crashes"))
+    assert APP not in flow.proxy.routes and flow.proxy.removed == [APP]
+    assert flow.scheduler.containers(APP) == [] and releases.current(flow.ctx.store, APP) is None
+
+
+def test_a_restart_dying_within_the_window_goes_back_to_the_same_release_s_old_containers(flow):
+    with_uptime_window(flow)  # a restart runs the release's config: v1's
+    flow.deploy(APP, flow.built("sha256:one"))
+    serving = list(flow.proxy.routes[APP])
+    flow.journal.clear()
+    flow.scheduler.dying_once_routed.add("v1")  # the new ones (routed to from now on)
+    with deploy.exclusive(flow.ctx, APP), pytest.raises(DeployFailed, match="back to the previous containers of v1"):
+        deploy.restart(flow.ctx, APP)
+    assert flow.proxy.routes[APP] == serving
 
 
 def test_checks_disabled_stop_the_old_containers_first(flow):

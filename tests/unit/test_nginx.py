@@ -45,6 +45,15 @@ def test_one_upstream_server_per_container():
     assert re.findall(r"^\s*server (\S+);$", config, re.MULTILINE) == ["127.0.0.1:32768", "127.0.0.1:32769"]
 
 
+def test_backup_servers_follow_the_containers_and_only_where_some_serve():
+    config = nginx.render(make_site(backups={5000: [("127.0.0.1", 32770)], 6000: [("127.0.0.1", 32771)]}))
+    assert re.findall(r"^\s*server (.+);$", config, re.MULTILINE) == [
+        "127.0.0.1:32768",
+        "127.0.0.1:32769",
+        "127.0.0.1:32770 backup",
+    ]
+
+
 def test_listen_port():
     assert "  listen 8080;\n" in nginx.render(SITE)
 

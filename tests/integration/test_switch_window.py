@@ -1,0 +1,126 @@
+"""Traffic moves before the uptime check ends, and back when a new container dies within it: a
+real engine, a real nginx and requests in a loop all along (none may fail).
+
+The app is envecho (GET /MARK answers $MARK); each pushed commit's Procfile sets its MARK, and
+the crashing one runs the server under `timeout 2`, so it answers its checks, takes the traffic
+and exits about 2 s after it started, inside its 5 s uptime check (DOKKU_DEFAULT_CHECKS_WAIT)."""
+
+import subprocess
+import threading
+
+import requests
+from helpers import APPS, commit_all, make_git_repo, wait_until_serving
+
+from minidokku.records import releases
+from minidokku.runtime import labels
+from minidokku.state import Store
+
+APP = "switchy"
+HOST = f"{APP}.example.test"
+WINDOW = 5
+MOVED = f"Traffic moved; the old containers stay ready until the new ones have run {WINDOW} s"
+RAN = f"The new containers ran {WINDOW} s"
+
+
+class RequestLoop:
+    """GETs /MARK through nginx until stopped; keeps every answer (an error is its text)."""
+
+    def __init__(self, platform):
+        self.url = f"http://127.0.0.1:{platform.http_port}/MARK"
+        self.answers: list[tuple[int, str]] = []
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> "RequestLoop":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stopped.set()
+        self.thread.join(timeout=15)
+
+    def _run(self) -> None:
+        with requests.Session() as session:  # keep-alive to nginx, as a browser
+            while not self.stopped.is_set():
+                try:
+                    response = session.get(self.url, headers={"Host": HOST}, timeout=10)
+                    self.answers.append((response.status_code, response.text))
+                except requests.RequestException as error:
+                    self.answers.append((0, str(error)))
+
+    @property
+    def failures(self) -> list[tuple[int, str]]:
+        return [answer for answer in self.answers if answer[0] != 200]
+
+    def marks(self) -> list[str]:
+        """The marks answered, each once, in the order they first came."""
+        return list(dict.fromkeys(body for status, body in self.answers if status == 200))
+
+
+def set_procfile(repo, web: str) -> None:
+    (repo / "Procfile").write_text(f"web: {web}\n")
+    commit_all(repo, web)
+
+
+def push_watching(platform, repo, on_moved=None) -> tuple[int, list[str]]:
+    """Pushes; calls on_moved(lines so far) when the deploy says traffic moved. Returns the exit
+    status and the output lines."""
+    pushing = subprocess.Popen(
+        ["git", "push", str(platform.root / APP), "HEAD:main"],
+        cwd=repo,
+        env=platform.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    lines = []
+    for line in pushing.stderr:
+        lines.append(line.removeprefix("remote: ").strip())
+        if on_moved and MOVED in lines[-1]:
+            on_moved(list(lines))
+    return pushing.wait(timeout=120), lines
+
+
+def test_traffic_moves_before_the_window_and_back_from_a_release_crashing_within_it(platform, engine, tmp_path):
+    repo = make_git_repo(tmp_path / APP, APPS / "envecho")
+    platform.dokku("apps:create", APP)
+    platform.dokku("config:set", "--no-restart", APP, f"DOKKU_DEFAULT_CHECKS_WAIT={WINDOW}")
+    set_procfile(repo, "MARK=m1 python app.py")
+    status, _ = push_watching(platform, repo)
+    assert status == 0
+    wait_until_serving(platform, HOST, "m1", path="/MARK")
+
+    with RequestLoop(platform) as loop:
+        served_before_the_window_ended = []
+
+        def served_while_watched(lines: list[str]) -> None:
+            wait_until_serving(platform, HOST, "m2", path="/MARK", timeout=WINDOW - 1)
+            served_before_the_window_ended.append(not any(RAN in line for line in lines))
+
+        set_procfile(repo, "MARK=m2 python app.py")
+        status, lines = push_watching(platform, repo, served_while_watched)
+        assert status == 0, "\n".join(lines)
+        assert served_before_the_window_ended == [True], "m2 served while its uptime check was still running"
+        assert [line for line in lines if line in (MOVED, RAN)] == [MOVED, RAN]
+
+        set_procfile(repo, "MARK=m3 timeout 2 python app.py")
+        status, lines = push_watching(platform, repo)
+        output = "\n".join(lines)
+        wait_until_serving(platform, HOST, "m2", path="/MARK")
+
+    assert status != 0, output
+    assert MOVED in output, "the crashing release was switched to"
+    assert f"failed the check `up for {WINDOW} s`: it exited" in output
+    assert "traffic went back to v2; v3 was not released" in output
+    assert RAN not in output.split(MOVED)[-1]
+    assert loop.failures == [], f"{len(loop.failures)} of {len(loop.answers)} requests failed: {loop.failures[:5]}"
+    assert loop.marks() == ["m1", "m2", "m3"], "m3 served until it exited"
+    assert loop.answers[-1] == (200, "m2")
+    store = Store(platform.root)
+    assert [r.name for r in releases.history(store, APP)] == ["v1", "v2"]
+    assert releases.current(store, APP).config == store.read_env(APP)
+    assert releases.unfinished_record(store, APP) is None
+    listing = platform.dokku("releases", APP).stdout
+    assert "v3" not in listing
+    names = [c["Names"][0] for c in engine.list_containers({labels.APP: platform.settings()["NAMESPACE"] + APP})]
+    assert not [name for name in names if ".upcoming-" in name], names
