@@ -1,0 +1,65 @@
+"""A command typed as root on the host runs as the state root's owner, in the same process
+(access/users.py): what it writes is the owner's, and root's identity is gone for good before the
+command does anything."""
+
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+OWNER = pwd.getpwnam("nobody")
+# Runs the command line in this very process, then prints the process's identities: a command run
+# again in a new process would print nothing, and a drop that could be undone would leave root's
+# saved uid.
+IN_PROCESS = """
+import sys
+from minidokku.cli import cli
+try:
+    cli.main(sys.argv[1:], prog_name="dokku")
+except SystemExit as done:
+    assert done.code in (0, None), done.code
+print(next(line for line in open("/proc/self/status") if line.startswith("Uid:")))
+print(next(line for line in open("/proc/self/status") if line.startswith("Gid:")))
+"""
+
+
+@pytest.fixture
+def owned_root():
+    """A state root the user nobody owns, as /home/dokku is the dokku user's."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root")
+    root = Path(tempfile.mkdtemp(prefix="minidokku-owned-"))
+    root.chmod(0o755)
+    os.chown(root, OWNER.pw_uid, OWNER.pw_gid)
+    yield root
+    shutil.rmtree(root)
+
+
+def run_as_root(root: Path, *words: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, DOKKU_ROOT=str(root))
+    env.pop("SSH_ORIGINAL_COMMAND", None)
+    return subprocess.run(
+        [sys.executable, "-c", IN_PROCESS, *words], env=env, cwd="/", capture_output=True, text=True, timeout=60
+    )
+
+
+def test_root_drops_to_the_owner_for_good_in_its_own_process(owned_root):
+    done = run_as_root(owned_root, "config:set", "--global", "--no-restart", "GREETING=hello")
+    assert done.returncode == 0, done.stderr
+    uid, gid = OWNER.pw_uid, OWNER.pw_gid
+    assert f"Uid:\t{uid}\t{uid}\t{uid}\t{uid}" in done.stdout
+    assert f"Gid:\t{gid}\t{gid}\t{gid}\t{gid}" in done.stdout
+    written = [owned_root / "ENV", owned_root / "EVENTS"]
+    assert [(path.stat().st_uid, path.stat().st_gid) for path in written] == [(uid, gid)] * 2
+    assert "nobody (on the host)" in (owned_root / "EVENTS").read_text()
+
+
+def test_a_root_only_command_keeps_root(owned_root):
+    done = run_as_root(owned_root, "stack:build", "--help")
+    assert done.returncode == 0, done.stderr
+    assert "Uid:\t0\t0\t0\t0" in done.stdout
