@@ -210,8 +210,9 @@ def cli(click_ctx: click.Context, quiet: bool, force: bool, trace: bool, app: Op
 
 
 def _code_folders() -> list[Path]:
-    """Where this program's modules and files come from: its package's folder and its libraries'."""
-    return [Path(minidokku.__file__).parent.parent, Path(click.__file__).parent.parent]
+    """Where this program's modules and files come from: its package's folder, its libraries'
+    and Python's own (a module may still be imported once the command runs)."""
+    return [Path(minidokku.__file__).parent.parent, Path(click.__file__).parent.parent, Path(os.__file__).parent]
 
 
 def version_line() -> str:

@@ -6,18 +6,24 @@ import os
 import pwd
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
+import click
 import pytest
 
 OWNER = pwd.getpwnam("nobody")
+# A Python the owner may read, as Debian's on an install.sh machine (the tests' own may be under
+# /root), given this checkout's libraries (and, through them, the checkout).
+PYTHON = Path("/usr/bin/python3")
+SITE_PACKAGES = str(Path(click.__file__).parent.parent)
 # Runs the command line in this very process, then prints the process's identities: a command run
 # again in a new process would print nothing, and a drop that could be undone would leave root's
 # saved uid.
-IN_PROCESS = """
+IN_PROCESS = f"""
+import site
 import sys
+site.addsitedir({SITE_PACKAGES!r})
 from minidokku.cli import cli
 try:
     cli.main(sys.argv[1:], prog_name="dokku")
@@ -31,8 +37,8 @@ print(next(line for line in open("/proc/self/status") if line.startswith("Gid:")
 @pytest.fixture
 def owned_root():
     """A state root the user nobody owns, as /home/dokku is the dokku user's."""
-    if os.geteuid() != 0:
-        pytest.skip("needs root")
+    if os.geteuid() != 0 or not PYTHON.exists():
+        pytest.skip("needs root and /usr/bin/python3")
     root = Path(tempfile.mkdtemp(prefix="minidokku-owned-"))
     root.chmod(0o755)
     os.chown(root, OWNER.pw_uid, OWNER.pw_gid)
@@ -44,7 +50,7 @@ def run_as_root(root: Path, *words: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, DOKKU_ROOT=str(root))
     env.pop("SSH_ORIGINAL_COMMAND", None)
     return subprocess.run(
-        [sys.executable, "-c", IN_PROCESS, *words], env=env, cwd="/", capture_output=True, text=True, timeout=60
+        [str(PYTHON), "-c", IN_PROCESS, *words], env=env, cwd="/", capture_output=True, text=True, timeout=60
     )
 
 
