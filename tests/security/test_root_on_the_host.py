@@ -6,17 +6,20 @@ import os
 import pwd
 import shutil
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
 import click
 import pytest
+from test_storage_root_mount import INSTALL_SH, function
 
 OWNER = pwd.getpwnam("nobody")
 # A Python the owner may read, as Debian's on an install.sh machine (the tests' own may be under
 # /root), given this checkout's libraries (and, through them, the checkout).
 PYTHON = Path("/usr/bin/python3")
 SITE_PACKAGES = str(Path(click.__file__).parent.parent)
+REPO = INSTALL_SH.parent
 # Runs the command line in this very process, then prints the process's identities: a command run
 # again in a new process would print nothing, and a drop that could be undone would leave root's
 # saved uid.
@@ -69,3 +72,36 @@ def test_a_root_only_command_keeps_root(owned_root):
     done = run_as_root(owned_root, "stack:build", "--help")
     assert done.returncode == 0, done.stderr
     assert "Uid:\t0\t0\t0\t0" in done.stdout
+
+
+@pytest.fixture
+def pyz_dir():
+    """A folder as install.sh's /usr/local/lib/minidokku, with this checkout's zipapp in it."""
+    folder = Path(tempfile.mkdtemp(prefix="minidokku-pyz-"))
+    folder.chmod(0o755)
+    shiv = [str(Path(sys.executable).parent / "shiv"), "--quiet", "-p", "/usr/bin/env python3"]
+    zipapp = [*shiv, "-e", "minidokku.cli:main", "-o", str(folder / "minidokku.pyz"), str(REPO)]
+    subprocess.run(zipapp, check=True, capture_output=True, timeout=600)
+    yield folder
+    shutil.rmtree(folder)
+
+
+def test_install_sh_s_launcher_has_root_unpack_where_the_owner_reads_and_start_once(owned_root, pyz_dir):
+    if shutil.which("strace") is None:
+        pytest.skip("needs strace")
+    script = "set -eu\n" + function("dokku_launcher") + 'dokku_launcher "$1" >"$1/dokku"\n'
+    subprocess.run(["sh", "-c", script, "install", str(pyz_dir)], check=True)
+    (pyz_dir / "dokku").chmod(0o755)
+    env = dict(os.environ, DOKKU_ROOT=str(owned_root), PATH="/usr/bin:/bin")  # Debian's python3
+    env.pop("SSH_ORIGINAL_COMMAND", None)
+    trace = pyz_dir / "execve.log"
+    done = subprocess.run(
+        ["strace", "-f", "-qq", "-e", "trace=execve", "-o", str(trace), str(pyz_dir / "dokku"), "config:set",
+         "--global", "--no-restart", "GREETING=hello"],
+        env=env, cwd="/", capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (owned_root / "ENV").stat().st_uid == OWNER.pw_uid
+    assert list((pyz_dir / "unpacked").iterdir())  # root unpacked it there, not under /root
+    started = [line for line in trace.read_text().splitlines() if f'execve("{pyz_dir}/minidokku.pyz"' in line]
+    assert len(started) == 1, started  # not run again as the owner
