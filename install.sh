@@ -255,6 +255,22 @@ ensure_user() {
 	fi
 }
 
+# dokku_launcher PYZ_DIR: the `dokku` command. Root unpacks the zipapp in PYZ_DIR/unpacked, its
+# own folder that the dokku user may read, so that a command typed as root goes on as the dokku
+# user in the same process (minidokku/access/users.py) instead of starting again; everyone else
+# unpacks it in their home (~/.shiv), as shiv does.
+dokku_launcher() {
+	cat <<EOF
+#!/bin/sh
+# minidokku's command, written by install.sh
+if [ "\$(id -u)" = 0 ]; then
+	SHIV_ROOT=$1/unpacked
+	export SHIV_ROOT
+fi
+exec $1/minidokku.pyz "\$@"
+EOF
+}
+
 install_program() {
 	step "Installing minidokku"
 	if [ -n "${MINIDOKKU_PYZ:-}" ]; then
@@ -273,12 +289,10 @@ install_program() {
 	put_file "$PYZ_PATH" 755 root:root <"$src"
 	report "$PYZ_PATH"
 
-	if [ "$(readlink "$DOKKU_BIN" 2>/dev/null || true)" != "$PYZ_PATH" ]; then
-		ln -sfn "$PYZ_PATH" "$DOKKU_BIN"
-		info "linked $DOKKU_BIN -> $PYZ_PATH"
-	else
-		info "$DOKKU_BIN already linked"
-	fi
+	put_file "$DOKKU_BIN" 755 root:root <<EOF
+$(dokku_launcher "$PYZ_DIR")
+EOF
+	report "$DOKKU_BIN"
 
 	# sshd's forced command for pushes and remote commands, and $DOKKU_BIN for the plugins the
 	# dokku user runs; written by that user (root writes nothing by path in its home, and root

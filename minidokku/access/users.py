@@ -1,28 +1,65 @@
 """Acting as the dokku user when root runs a command, as Dokku does (`sudo -u dokku`), so that
-every file written stays usable by pushes over ssh, which run as that user."""
+every file written stays usable by pushes over ssh, which run as that user.
+
+Root becomes the state root's owner inside its own process (setgroups, setgid, setuid: there is
+no way back), before the command reads or writes any state. The rest of the run may still import
+code and read the program's own files (the buildpack scripts), so this needs the folders the
+program runs from to be readable by the owner; where they are not (a zipapp that shiv unpacked
+under root's home), the command is run again as the owner, from its own copy."""
 
 import os
 import pwd
+import stat
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
-def reexec_as_owner_of(root: Path, program: list[str]) -> None:
-    """When root runs us and the state root belongs to another user, run this same command
-    again as that user (a fresh process: root's own files, like its Python, may be unreadable
-    to it). Returns only when nothing needs to change."""
+def act_as_owner_of(root: Path, code_folders: Iterable[Path], program: Callable[[], list[str]]) -> None:
+    """When root runs us and the state root belongs to another user, go on as that user; the
+    command is run again (program(), read while still root) only when the owner could not read
+    code_folders. Returns only when nothing needs to change or the process is the owner's."""
     if os.geteuid() != 0 or not root.is_dir():
         return
     owner = root.stat().st_uid
     if owner == 0:
         return
     account = pwd.getpwuid(owner)
-    os.setgroups(os.getgrouplist(account.pw_name, account.pw_gid))
+    groups = os.getgrouplist(account.pw_name, account.pw_gid)
+    rerun = None if all(readable_by(folder, owner, groups) for folder in code_folders) else program()
+    os.setgroups(groups)
     os.setgid(account.pw_gid)
     os.setuid(owner)
-    env = dict(os.environ, HOME=account.pw_dir, USER=account.pw_name, LOGNAME=account.pw_name, PATH=SYSTEM_PATH)
+    os.environ.update(HOME=account.pw_dir, USER=account.pw_name, LOGNAME=account.pw_name, PATH=SYSTEM_PATH)
     if not os.access(".", os.R_OK | os.X_OK):  # keep the caller's folder (relative paths) when we may
         os.chdir(account.pw_dir)
-    os.execve(program[0], [*program, *sys.argv[1:]], env)
+    if rerun is not None:
+        os.execve(rerun[0], [*rerun, *sys.argv[1:]], os.environ)
+
+
+def readable_by(folder: Path, uid: int, groups: Iterable[int]) -> bool:
+    """Whether the user uid (in groups) may list folder and reach it from /: every folder above
+    lets them through (x), the folder itself also lets them read (r). Decided from the modes, so
+    root can ask it for someone else."""
+    folder = Path(os.path.realpath(folder))
+    gids = set(groups)
+    for above in reversed(folder.parents):
+        if not permits(above.stat(), uid, gids, stat.S_IXOTH):
+            return False
+    return permits(folder.stat(), uid, gids, stat.S_IROTH | stat.S_IXOTH)
+
+
+def permits(info: os.stat_result, uid: int, gids: set[int], wanted: int) -> bool:
+    """Whether the file's mode grants uid every bit of wanted (given as the "others" bits): the
+    owner's bits for its owner, the group's to its group, the others' to everyone else, as the
+    kernel decides."""
+    mode = stat.S_IMODE(info.st_mode)
+    if info.st_uid == uid:
+        granted = mode >> 6
+    elif info.st_gid in gids:
+        granted = mode >> 3
+    else:
+        granted = mode
+    return granted & wanted == wanted

@@ -17,7 +17,6 @@ import shutil
 import subprocess
 import tarfile
 import tempfile
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Optional
@@ -126,6 +125,8 @@ def installed_version(engine: Engine, image: str) -> Optional[str]:
 
 def download_npm(out: Output) -> bytes:
     """npm's own tarball from the npm registry, checked against the pinned integrity."""
+    import urllib.request  # here: only stack:build downloads, and it costs every command's start
+
     url = f"{NPM_REGISTRY}/npm/-/npm-{NPM_VERSION}.tgz"
     out.step(f"Downloading npm {NPM_VERSION} from {NPM_REGISTRY}")
     try:

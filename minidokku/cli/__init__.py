@@ -12,10 +12,12 @@ import importlib
 import os
 import signal
 import sys
+from pathlib import Path
 from typing import Optional
 
 import click
 
+import minidokku
 from minidokku import __version__
 from minidokku.access import users
 from minidokku.access.rules import Scope
@@ -198,13 +200,19 @@ def cli(click_ctx: click.Context, quiet: bool, force: bool, trace: bool, app: Op
     command = cli.commands.get(click_ctx.invoked_subcommand)
     if not isinstance(command, DeclaredCommand) or command.reruns_as_owner():  # or a plugin's command
         root = root_from_environment()
-        users.reexec_as_owner_of(root, program_command(root))
+        users.act_as_owner_of(root, _code_folders(), lambda: program_command(root))
     click_ctx.obj = Context(Settings.load(), Output(sys.stdout, quiet=quiet))
     if trace or tracing.is_on(click_ctx.obj.store):
         tracing.start()
     if show_help or click_ctx.invoked_subcommand is None:
         click.echo(main_help(click_ctx.obj, every_command=False))
         click_ctx.exit()
+
+
+def _code_folders() -> list[Path]:
+    """Where this program's modules and files come from: its package's folder, its libraries'
+    and Python's own (a module may still be imported once the command runs)."""
+    return [Path(minidokku.__file__).parent.parent, Path(click.__file__).parent.parent, Path(os.__file__).parent]
 
 
 def version_line() -> str:

@@ -34,7 +34,7 @@ from minidokku.errors import PermissionDenied
 
 
 class Runs(enum.Enum):
-    """Where, and as whom, a command runs. Run by root, a command is re-run as the state root's
+    """Where, and as whom, a command runs. Run by root, a command goes on as the state root's
     owner (access/users.py), but for AS_CALLER and ONLY_AS_ROOT. Running as root, minidokku acts
     on nothing the dokku user could have written: SETTINGS and .sshcommand only when root's own
     (state.read_trusted), plugins only from a folder root alone can change (registry.plugin_path,

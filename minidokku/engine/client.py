@@ -11,12 +11,8 @@ import threading
 from collections.abc import Iterator
 from typing import IO, Optional, Union
 
-import requests
-import urllib3
-
 from minidokku.engine import attach, streams
 from minidokku.engine.attach import Hijacked
-from minidokku.engine.transport import session_for
 from minidokku.errors import EngineError, EngineNotFound
 
 API_VERSION = "v1.41"  # Engine 20.10 (Debian bookworm's docker.io); newer engines accept it
@@ -25,17 +21,25 @@ DEFAULT_TIMEOUT = 60
 Body = Union[bytes, IO[bytes], Iterator[bytes], None]
 
 
+def _transport():
+    """The HTTP transport (engine/transport.py, requests with it), loaded by the first Engine
+    client made: a command that never talks to Docker (apps:list) starts without it."""
+    from minidokku.engine import transport
+
+    return transport
+
+
 class Engine:
     def __init__(self, socket_path: str = "/var/run/docker.sock"):
         self.socket_path = socket_path
-        self.session, base = session_for(socket_path)
+        self.session, base = _transport().session_for(socket_path)
         self.base_url = f"{base}/{API_VERSION}"
 
     # -- plumbing -------------------------------------------------------------------------
     def _request(self, method: str, path: str, *, stream: bool = False, timeout=DEFAULT_TIMEOUT, **kwargs):
         try:
             response = self.session.request(method, self.base_url + path, stream=stream, timeout=timeout, **kwargs)
-        except requests.ConnectionError as error:
+        except _transport().CONNECTION_ERRORS as error:
             raise EngineError(f"the Docker engine does not answer at {self.socket_path}: {error}") from None
         if response.status_code >= 400:
             raise _error_from(response)
@@ -281,7 +285,7 @@ def _progress_within(response, time_limit: float) -> Iterator[dict]:
     timer.start()
     try:
         yield from _progress(response)
-    except (EngineError, requests.RequestException, urllib3.exceptions.HTTPError, OSError):
+    except (EngineError, *_transport().STREAM_ERRORS, OSError):
         if not expired.is_set():
             raise
     finally:

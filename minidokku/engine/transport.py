@@ -8,11 +8,16 @@ import socket
 from urllib.parse import unquote, urlparse
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection
 from urllib3.connectionpool import HTTPConnectionPool
 
 SCHEME = "http+unix://"
+# What a request may raise besides an HTTP status, as requests and urllib3 name it: the socket
+# does not answer; a streamed response breaks off.
+CONNECTION_ERRORS = (requests.ConnectionError,)
+STREAM_ERRORS = (requests.RequestException, urllib3.exceptions.HTTPError)
 
 
 class UnixHTTPConnection(HTTPConnection):

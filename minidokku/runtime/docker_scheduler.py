@@ -11,8 +11,6 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 from typing import Optional
 
-import requests
-
 from minidokku.build.builders import read_text_file, remove_if_unnamed
 from minidokku.engine.client import Engine
 from minidokku.errors import EngineError, EngineNotFound, NotFound
@@ -249,6 +247,8 @@ class DockerScheduler:
         """GET path on the container's web port; raises OSError when nothing answers."""
         if container.host_port is None:
             raise OSError(f"{container.name} publishes no port")
+        import requests  # here: only checks need it, and most commands run none
+
         headers = {"Host": host} if host else {}
         try:
             response = requests.get(

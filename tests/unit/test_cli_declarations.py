@@ -133,7 +133,7 @@ def test_a_command_declared_only_as_root_is_refused_to_others(dokku, monkeypatch
 def test_root_runs_as_the_owner_all_but_the_commands_declared_to_run_as_root(tmp_path, monkeypatch, words, reruns):
     monkeypatch.setenv("DOKKU_ROOT", str(tmp_path))
     calls = []
-    monkeypatch.setattr(cli_module.users, "reexec_as_owner_of", lambda root, program: calls.append(root))
+    monkeypatch.setattr(cli_module.users, "act_as_owner_of", lambda root, folders, program: calls.append(root))
     assert CliRunner().invoke(cli, words).exit_code == 0
     assert bool(calls) is reruns
 

@@ -3,6 +3,7 @@ paths add, the integrity check of npm's tarball, and the slimming of the deboots
 
 import io
 import tarfile
+import urllib.request
 
 import pytest
 
@@ -145,7 +146,7 @@ def test_integrity_is_npm_s_sha512_format():
 
 
 def test_a_downloaded_npm_that_does_not_match_its_pinned_integrity_is_refused(monkeypatch):
-    monkeypatch.setattr(stack.urllib.request, "urlopen", lambda url, timeout: io.BytesIO(b"tampered"))
+    monkeypatch.setattr(urllib.request, "urlopen", lambda url, timeout: io.BytesIO(b"tampered"))
 
     with pytest.raises(stack.StackError, match="does not match its pinned integrity"):
         stack.download_npm(RecordingOutput())

@@ -1,0 +1,107 @@
+"""A command typed as root on the host runs as the state root's owner, in the same process
+(access/users.py): what it writes is the owner's, and root's identity is gone for good before the
+command does anything."""
+
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+import pytest
+from test_storage_root_mount import INSTALL_SH, function
+
+OWNER = pwd.getpwnam("nobody")
+# A Python the owner may read, as Debian's on an install.sh machine (the tests' own may be under
+# /root), given this checkout's libraries (and, through them, the checkout).
+PYTHON = Path("/usr/bin/python3")
+SITE_PACKAGES = str(Path(click.__file__).parent.parent)
+REPO = INSTALL_SH.parent
+# Runs the command line in this very process, then prints the process's identities: a command run
+# again in a new process would print nothing, and a drop that could be undone would leave root's
+# saved uid.
+IN_PROCESS = f"""
+import site
+import sys
+site.addsitedir({SITE_PACKAGES!r})
+from minidokku.cli import cli
+try:
+    cli.main(sys.argv[1:], prog_name="dokku")
+except SystemExit as done:
+    assert done.code in (0, None), done.code
+print(next(line for line in open("/proc/self/status") if line.startswith("Uid:")))
+print(next(line for line in open("/proc/self/status") if line.startswith("Gid:")))
+"""
+
+
+@pytest.fixture
+def owned_root():
+    """A state root the user nobody owns, as /home/dokku is the dokku user's."""
+    if os.geteuid() != 0 or not PYTHON.exists():
+        pytest.skip("needs root and /usr/bin/python3")
+    root = Path(tempfile.mkdtemp(prefix="minidokku-owned-"))
+    root.chmod(0o755)
+    os.chown(root, OWNER.pw_uid, OWNER.pw_gid)
+    yield root
+    shutil.rmtree(root)
+
+
+def run_as_root(root: Path, *words: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, DOKKU_ROOT=str(root))
+    env.pop("SSH_ORIGINAL_COMMAND", None)
+    return subprocess.run(
+        [str(PYTHON), "-c", IN_PROCESS, *words], env=env, cwd="/", capture_output=True, text=True, timeout=60
+    )
+
+
+def test_root_drops_to_the_owner_for_good_in_its_own_process(owned_root):
+    done = run_as_root(owned_root, "config:set", "--global", "--no-restart", "GREETING=hello")
+    assert done.returncode == 0, done.stderr
+    uid, gid = OWNER.pw_uid, OWNER.pw_gid
+    assert f"Uid:\t{uid}\t{uid}\t{uid}\t{uid}" in done.stdout
+    assert f"Gid:\t{gid}\t{gid}\t{gid}\t{gid}" in done.stdout
+    written = [owned_root / "ENV", owned_root / "EVENTS"]
+    assert [(path.stat().st_uid, path.stat().st_gid) for path in written] == [(uid, gid)] * 2
+    assert "nobody (on the host)" in (owned_root / "EVENTS").read_text()
+
+
+def test_a_root_only_command_keeps_root(owned_root):
+    done = run_as_root(owned_root, "stack:build", "--help")
+    assert done.returncode == 0, done.stderr
+    assert "Uid:\t0\t0\t0\t0" in done.stdout
+
+
+@pytest.fixture
+def pyz_dir():
+    """A folder as install.sh's /usr/local/lib/minidokku, with this checkout's zipapp in it."""
+    folder = Path(tempfile.mkdtemp(prefix="minidokku-pyz-"))
+    folder.chmod(0o755)
+    shiv = [str(Path(sys.executable).parent / "shiv"), "--quiet", "-p", "/usr/bin/env python3"]
+    zipapp = [*shiv, "-e", "minidokku.cli:main", "-o", str(folder / "minidokku.pyz"), str(REPO)]
+    subprocess.run(zipapp, check=True, capture_output=True, timeout=600)
+    yield folder
+    shutil.rmtree(folder)
+
+
+def test_install_sh_s_launcher_has_root_unpack_where_the_owner_reads_and_start_once(owned_root, pyz_dir):
+    if shutil.which("strace") is None:
+        pytest.skip("needs strace")
+    script = "set -eu\n" + function("dokku_launcher") + 'dokku_launcher "$1" >"$1/dokku"\n'
+    subprocess.run(["sh", "-c", script, "install", str(pyz_dir)], check=True)
+    (pyz_dir / "dokku").chmod(0o755)
+    env = dict(os.environ, DOKKU_ROOT=str(owned_root), PATH="/usr/bin:/bin")  # Debian's python3
+    env.pop("SSH_ORIGINAL_COMMAND", None)
+    trace = pyz_dir / "execve.log"
+    done = subprocess.run(
+        ["strace", "-f", "-qq", "-e", "trace=execve", "-o", str(trace), str(pyz_dir / "dokku"), "config:set",
+         "--global", "--no-restart", "GREETING=hello"],
+        env=env, cwd="/", capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (owned_root / "ENV").stat().st_uid == OWNER.pw_uid
+    assert list((pyz_dir / "unpacked").iterdir())  # root unpacked it there, not under /root
+    started = [line for line in trace.read_text().splitlines() if f'execve("{pyz_dir}/minidokku.pyz"' in line]
+    assert len(started) == 1, started  # not run again as the owner
