@@ -1,9 +1,10 @@
 """piku on this machine, beside minidokku: installed as its README says, run for a bench in its own nginx.
 
-`python bench/pikulib.py install REPO` (`make bench-piku`) installs it the way piku's docs/INSTALL.md
-does by hand: Debian's nginx, uwsgi and uwsgi-plugin-python3 (with python3-click and virtualenv,
-which piku.py and its Python deploys call), a `piku` user in the www-data group, piku.py fetched
-from REPO (its public repository, or a clone) into that user's home, and `piku.py setup` run as it.
+`python bench/pikulib.py install REPO` (`make bench-piku`; `ensure REPO`: unless installed) installs
+it the way piku's docs/INSTALL.md does by hand: Debian's nginx, uwsgi and uwsgi-plugin-python3 (with
+python3-click and virtualenv, which piku.py and its Python deploys call), a `piku` user in the
+www-data group, piku.py fetched from REPO (its public repository, or a clone) into that user's home,
+and `piku.py setup` run as it.
 
 A bench then runs it (PikuBench) without touching anything else on the machine:
 
@@ -274,8 +275,11 @@ class PikuBench(Served):
 
 
 def main() -> None:
-    if sys.argv[1:2] != ["install"] or len(sys.argv) != 3:
-        sys.exit("usage: pikulib.py install REPO")
+    """`install REPO`: installs (again); `ensure REPO`: installs unless piku is installed."""
+    if len(sys.argv) != 3 or sys.argv[1] not in ("install", "ensure"):
+        sys.exit("usage: pikulib.py install|ensure REPO")
+    if sys.argv[1] == "ensure" and installed():
+        return
     try:
         commit = install(sys.argv[2])
     except BenchError as error:
