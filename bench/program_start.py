@@ -46,12 +46,16 @@ def timed_calls(call: Callable[[], object], calls: int = CALLS) -> list[float]:
     return times
 
 
-def apps_list_times(workdir: Path) -> dict[str, list[float]]:
+def apps_list_times() -> dict[str, list[float]]:
     """`dokku apps:list` on a root owned by OWNER: typed as root, and as OWNER."""
     if not ZIPAPP.is_file():
         raise BenchError(f"{ZIPAPP} is missing: run `make zipapp`")
-    account = owner()
-    workdir.chmod(0o755)
+    with tempfile.TemporaryDirectory(prefix="minidokku-bench-") as directory:
+        return _apps_list_times(Path(directory), owner())
+
+
+def _apps_list_times(workdir: Path, account: pwd.struct_passwd) -> dict[str, list[float]]:
+    workdir.chmod(0o755)  # the owner runs the program in it
     program = workdir / "minidokku.pyz"
     shutil.copyfile(ZIPAPP, program)
     program.chmod(0o755)
@@ -79,8 +83,7 @@ def piku_apps_times() -> list[float]:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory(prefix="minidokku-bench-") as directory:
-        times = apps_list_times(Path(directory))
+    times = apps_list_times()
     for who, found in times.items():
         print(f"dokku apps:list as {who}: median {statistics.median(found):.3f} s of {len(found)}")
 

@@ -31,7 +31,7 @@ import pikulib
 import program_start
 from benchlib import RUNS, Bench, BenchError
 from deploy_steps import print_steps, traced_redeploys
-from proxy_overhead import WRK_FLAGS, web_container_port, wrk
+from proxy_overhead import WEB_PORT, WRK_FLAGS, wrk
 from redeploy_under_load import (
     WRK_SCRIPT,
     latest_release,
@@ -128,10 +128,18 @@ def no_change_redeploys(bench: Bench, runs: int = RUNS) -> list[float]:
     return [bench.timed(lambda n=n: (bench.commit(f"no change {n}"), bench.push())) for n in range(runs)]
 
 
+def routed_port(bench: Bench) -> int:
+    """The host port of the one web container nginx proxies to (retiring ones may still run)."""
+    routed = routed_containers(bench)
+    if len(routed) != 1 or routed[0] is None:
+        raise BenchError(f"expected nginx to proxy to one running web container, found {len(routed)}")
+    return int(routed[0]["NetworkSettings"]["Ports"][WEB_PORT][0]["HostPort"])
+
+
 def proxy_ratio(bench: Bench, workdir: Path) -> float:
     script = workdir / "count.lua"
     script.write_text(WRK_SCRIPT)
-    direct = wrk(f"http://127.0.0.1:{web_container_port(bench)}/", script)
+    direct = wrk(f"http://127.0.0.1:{routed_port(bench)}/", script)
     proxied = wrk(bench.url, script)
     return proxied.requests_per_second / direct.requests_per_second
 
@@ -161,8 +169,8 @@ def main() -> None:
             if piku is not None:
                 piku.close()
             bench.close()
-        starts = program_start.apps_list_times(workdir / "program")
-        piku_apps = program_start.piku_apps_times() if piku_wanted else None
+    starts = program_start.apps_list_times()
+    piku_apps = program_start.piku_apps_times() if piku_wanted else None
     ours, theirs = sides[0], sides[1] if len(sides) > 1 else None
     rows = [
         at_most("code-only redeploy, push → new code served", ours.redeploy, 1.5, theirs and theirs.redeploy),
