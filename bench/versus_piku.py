@@ -8,8 +8,8 @@ first in even rounds, piku first in odd ones), so that what else the machine doe
   serves through nginx; then destroyed (`apps:destroy`, `piku destroy`) for the next round, but the last;
 - code-only redeploy: a line added to catmeow.py, pushed, until the page serves from the new code (for
   piku: through its nginx reloaded for the new worker's port), while a request loop asks for the page
-  (a new connection each, as a browser's first visit) from STEADY seconds before the push to STEADY
-  seconds after it. A failed request is any answer but catmeow's page with status 200, or none within
+  (a new connection each, as a browser's first visit, LOOP_PAUSE apart) from STEADY seconds before the
+  push to STEADY seconds after it. A failed request is any answer but catmeow's page with status 200, or none within
   REQUEST_TIMEOUT; the seconds of failure add up each run of consecutive failures, from the start of
   its first request to the end of its last.
 
@@ -32,6 +32,7 @@ from pikulib import PikuBench
 FIRST_DEPLOYS = int(os.environ.get("BENCH_FIRST_DEPLOYS", str(min(RUNS, 3))))
 STEADY = 0.5  # seconds of requests before and after each redeploy
 REQUEST_TIMEOUT = 5.0
+LOOP_PAUSE = 0.02  # between a request's end and the next one's start: the loop must not slow the deploy it watches
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ def failures(probes: list[Probe]) -> Failures:
 
 
 class RequestLoop:
-    """Asks served's page through nginx, one request after the other, from start() until stop()."""
+    """Asks served's page through nginx, one request after the other (LOOP_PAUSE apart), from start() until stop()."""
 
     def __init__(self, served: Served):
         self.served = served
@@ -82,7 +83,7 @@ class RequestLoop:
         return self.probes
 
     def _loop(self) -> None:
-        while not self._stop.is_set():
+        while not self._stop.wait(LOOP_PAUSE):
             started = time.monotonic()
             try:
                 answer = requests.get(
