@@ -189,11 +189,7 @@ def _print_version(click_ctx: click.Context, _param: click.Parameter, given: boo
 )
 @click.option("--quiet", is_flag=True, help="Leave out the =====> and -----> headers.")
 @click.option("--force", is_flag=True, help="Confirm a destroy, as the command's own --force does.")
-@click.option(
-    "--trace",
-    is_flag=True,
-    help="Print each Engine API request and program run (stderr), and each deploy step's duration.",
-)
+@click.option("--trace", is_flag=True, help="Print Engine requests, programs run and each deploy step's duration.")
 @click.option("--app", metavar="APP", callback=_checked_app, help="The command's app; leave it out of its arguments.")
 @click.option("-v", "--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version)
 @click.option("-h", "--help", "show_help", is_flag=True)
