@@ -19,6 +19,10 @@ from pathlib import Path
 
 import requests
 
+from minidokku.engine.client import Engine
+from minidokku.errors import MinidokkuError
+from minidokku.runtime import isolation
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CATMEOW = REPO_ROOT / "tests" / "apps" / "catmeow"
 CATMEOW_PAGE = "Cat dreams meow.."
@@ -165,9 +169,9 @@ class Bench(Served):
         self.git("push", "-q", str(self.root / "catmeow"), "main")
 
     def close(self) -> None:
-        """Destroys the app and stops nginx. A destroy can meet a container that goes meanwhile (an old
-        one retiring after its wait), so a failed one is tried again; one that keeps failing is reported,
-        not raised, and nginx stops anyway."""
+        """Destroys the app and the root's apps network, and stops nginx. A destroy can meet a container
+        that goes meanwhile (an old one retiring after its wait), so a failed one is tried again; one that
+        keeps failing is reported, not raised, and nginx stops anyway."""
         for attempt in range(1, DESTROY_ATTEMPTS + 1):
             if not (self.root / "catmeow").exists():
                 break
@@ -180,6 +184,11 @@ class Bench(Served):
             time.sleep(1)
         else:
             print(f"left behind: the Docker objects named or labelled {self.namespace}catmeow", file=sys.stderr)
+        network = isolation.network_name(self.namespace)  # the root's apps network: no app destroy removes it
+        try:
+            Engine().remove_network(network)
+        except MinidokkuError as error:
+            print(f"left behind: the network {network} ({error})", file=sys.stderr)
         self._stop_nginx()
 
     def _stop_nginx(self) -> None:
