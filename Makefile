@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: venv zipapp test test-unit machine stack lint format bench clean
+.PHONY: venv zipapp test test-unit machine stack lint format bench bench-piku clean
 
 venv: $(BIN)/dokku
 $(BIN)/dokku: pyproject.toml
@@ -48,13 +48,23 @@ format: venv
 	$(BIN)/ruff format minidokku tests bench
 	$(BIN)/ruff check --fix minidokku tests bench
 
-bench: machine venv stack
+# The last one prints issue 17's table of targets, with piku beside minidokku when piku is installed
+# (`make bench-piku`) or asked for (BENCH_PIKU=1: installed first from PIKU_REPO when it is not).
+PIKU_REPO ?= https://github.com/piku/piku
+bench: machine venv stack zipapp
 	command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
 	$(BIN)/python bench/deploy_times.py
 	$(BIN)/python bench/redeploy_under_load.py
 	$(BIN)/python bench/proxy_overhead.py
 	$(BIN)/python bench/trigger_overhead.py
 	$(BIN)/python bench/postgres_create.py
+	$(if $(filter 1,$(BENCH_PIKU)),$(BIN)/python bench/pikulib.py ensure '$(PIKU_REPO)')
+	$(BIN)/python bench/targets.py
+
+# piku installed as its docs say (from PIKU_REPO: a URL or a clone's path), then catmeow on both, interleaved.
+bench-piku: machine venv stack
+	$(BIN)/python bench/pikulib.py install '$(PIKU_REPO)'
+	$(BIN)/python bench/versus_piku.py
 
 clean:
 	rm -rf $(VENV) dist build *.egg-info

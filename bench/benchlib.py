@@ -5,6 +5,7 @@ meet a real app's), and the app is pushed with git over the local transport: the
 receive-pack and pre-receive hook as over ssh.
 """
 
+import abc
 import os
 import random
 import secrets
@@ -17,6 +18,10 @@ import time
 from pathlib import Path
 
 import requests
+
+from minidokku.engine.client import Engine
+from minidokku.errors import MinidokkuError
+from minidokku.runtime import isolation
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CATMEOW = REPO_ROOT / "tests" / "apps" / "catmeow"
@@ -56,7 +61,71 @@ def run(argv: list[str], **kwargs) -> subprocess.CompletedProcess:
     return result
 
 
-class Bench:
+class Served(abc.ABC):
+    """catmeow's source (self.src, a git work tree) and the page it serves at self.url, on one
+    platform; the subclass sets src, env and url, and says how to push."""
+
+    src: Path
+    env: dict[str, str]
+
+    @property
+    @abc.abstractmethod
+    def url(self) -> str: ...
+
+    @abc.abstractmethod
+    def push(self) -> None: ...
+
+    def git(self, *args: str) -> subprocess.CompletedProcess:
+        return run(["git", *args], cwd=self.src, env=self.env)
+
+    def commit(self, message: str) -> None:
+        self.git("add", "-A")
+        self.git("commit", "-q", "--allow-empty", "-m", message)
+
+    def copy_source(self, workdir: Path) -> None:
+        """catmeow's source copied to workdir/catmeow and committed."""
+        self.src = workdir / "catmeow"
+        shutil.copytree(CATMEOW, self.src)
+        self.git("init", "-q", "-b", "main")
+        self.commit("first")
+
+    def serves(self) -> bool:
+        """True when nginx answers catmeow's page for its domain."""
+        try:
+            answer = requests.get(self.url, headers={"Host": HOST}, timeout=5)
+        except requests.RequestException:
+            return False
+        return answer.status_code == 200 and answer.text == CATMEOW_PAGE
+
+    def wait_serving(self, timeout: float = SERVE_TIMEOUT) -> float:
+        """Waits until the page serves; returns the seconds waited."""
+        started = time.monotonic()
+        while not self.serves():
+            if time.monotonic() - started > timeout:
+                raise BenchError(f"catmeow did not serve through nginx within {timeout:.0f} s")
+            time.sleep(0.02)
+        return time.monotonic() - started
+
+    def timed(self, action) -> float:
+        """Seconds from the start of action() to the page serving."""
+        started = time.monotonic()
+        action()
+        self.wait_serving()
+        return time.monotonic() - started
+
+    def code_change(self, n: int) -> None:
+        with open(self.src / "catmeow.py", "a") as handle:
+            handle.write(f"# change {n}\n")
+        self.commit(f"code {n}")
+
+    def dependency_change(self, n: int) -> None:
+        """A new requirements.txt (a comment is enough to change its hash): pip installs again."""
+        with open(self.src / "requirements.txt", "a") as handle:
+            handle.write(f"# dependency change {n}\n")
+        self.commit(f"dependencies {n}")
+
+
+class Bench(Served):
     """A temporary root in workdir with nginx running and catmeow's source committed (not yet pushed).
 
     close() destroys the app and stops nginx; the caller removes workdir.
@@ -84,10 +153,7 @@ class Bench:
             self.env = dict(os.environ, DOKKU_ROOT=str(self.root), **GIT_IDENTITY)
             self.dokku("domains:set-global", "example.test")
             self.dokku("docker-options:add", "--global", "build", f"--network=host -v {CA}:{CA}:ro")
-            self.src = workdir / "catmeow"
-            shutil.copytree(CATMEOW, self.src)
-            self.git("init", "-q", "-b", "main")
-            self.commit("first")
+            self.copy_source(workdir)
         except BaseException:
             self._stop_nginx()
             raise
@@ -99,55 +165,13 @@ class Bench:
     def dokku(self, *args: str) -> subprocess.CompletedProcess:
         return run([DOKKU, *args], env=self.env)
 
-    def git(self, *args: str) -> subprocess.CompletedProcess:
-        return run(["git", *args], cwd=self.src, env=self.env)
-
-    def commit(self, message: str) -> None:
-        self.git("add", "-A")
-        self.git("commit", "-q", "--allow-empty", "-m", message)
-
-    def serves(self) -> bool:
-        """True when nginx answers catmeow's page for its domain."""
-        try:
-            answer = requests.get(self.url, headers={"Host": HOST}, timeout=5)
-        except requests.RequestException:
-            return False
-        return answer.status_code == 200 and answer.text == CATMEOW_PAGE
-
-    def wait_serving(self, timeout: float = SERVE_TIMEOUT) -> float:
-        """Waits until the page serves; returns the seconds waited."""
-        started = time.monotonic()
-        while not self.serves():
-            if time.monotonic() - started > timeout:
-                raise BenchError(f"catmeow did not serve through nginx within {timeout:.0f} s")
-            time.sleep(0.02)
-        return time.monotonic() - started
-
-    def timed(self, action) -> float:
-        """Seconds from the start of action() to the page serving."""
-        started = time.monotonic()
-        action()
-        self.wait_serving()
-        return time.monotonic() - started
-
     def push(self) -> None:
         self.git("push", "-q", str(self.root / "catmeow"), "main")
 
-    def code_change(self, n: int) -> None:
-        with open(self.src / "catmeow.py", "a") as handle:
-            handle.write(f"# change {n}\n")
-        self.commit(f"code {n}")
-
-    def dependency_change(self, n: int) -> None:
-        """A new requirements.txt (a comment is enough to change its hash): pip installs again."""
-        with open(self.src / "requirements.txt", "a") as handle:
-            handle.write(f"# dependency change {n}\n")
-        self.commit(f"dependencies {n}")
-
     def close(self) -> None:
-        """Destroys the app and stops nginx. A destroy can meet a container that goes meanwhile (an old
-        one retiring after its wait), so a failed one is tried again; one that keeps failing is reported,
-        not raised, and nginx stops anyway."""
+        """Destroys the app and the root's apps network, and stops nginx. A destroy can meet a container
+        that goes meanwhile (an old one retiring after its wait), so a failed one is tried again; one that
+        keeps failing is reported, not raised, and nginx stops anyway."""
         for attempt in range(1, DESTROY_ATTEMPTS + 1):
             if not (self.root / "catmeow").exists():
                 break
@@ -160,6 +184,11 @@ class Bench:
             time.sleep(1)
         else:
             print(f"left behind: the Docker objects named or labelled {self.namespace}catmeow", file=sys.stderr)
+        network = isolation.network_name(self.namespace)  # the root's apps network: no app destroy removes it
+        try:
+            Engine().remove_network(network)
+        except MinidokkuError as error:
+            print(f"left behind: the network {network} ({error})", file=sys.stderr)
         self._stop_nginx()
 
     def _stop_nginx(self) -> None:

@@ -164,8 +164,9 @@ def latest_release(bench: Bench) -> int:
     return max(int(path.stem[1:]) for path in (bench.root / "catmeow" / "releases").glob("v*.json"))
 
 
-def routed_images(bench: Bench) -> set[str]:
-    """The images of the containers catmeow's nginx site proxies to ("?" for a port no container has)."""
+def routed_containers(bench: Bench) -> list[Optional[dict]]:
+    """The containers catmeow's nginx site proxies to, as the engine inspects them (None for a port
+    no running web container publishes)."""
     site = (bench.root / "catmeow" / "nginx.conf").read_text()
     ports = set(re.findall(r"^\s*server 127\.0\.0\.1:(\d+);", site, re.MULTILINE))
     engine = Engine()
@@ -174,8 +175,13 @@ def routed_images(bench: Bench) -> set[str]:
     for entry in engine.list_containers(web, all_states=False):
         container = engine.inspect_container(entry["Id"])
         for binding in (container["NetworkSettings"]["Ports"] or {}).get("5000/tcp") or []:
-            published[binding["HostPort"]] = container["Image"]
-    return {published.get(port, "?") for port in ports}
+            published[binding["HostPort"]] = container
+    return [published.get(port) for port in ports]
+
+
+def routed_images(bench: Bench) -> set[str]:
+    """The images of the containers catmeow's nginx site proxies to ("?" for a port no container has)."""
+    return {container["Image"] if container else "?" for container in routed_containers(bench)}
 
 
 def wait_serving(bench: Bench, image: str, name: str) -> float:

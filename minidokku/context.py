@@ -13,6 +13,7 @@ from minidokku.runtime.docker_scheduler import DockerScheduler
 from minidokku.runtime.scheduler import Scheduler
 from minidokku.settings import Settings
 from minidokku.state import Store
+from minidokku.steps import StepTimer
 
 if TYPE_CHECKING:  # routing/proxy.py works on a Context
     from minidokku.routing.proxy import Proxy
@@ -27,6 +28,7 @@ class Context:
         self.store = Store(settings.root)
         self._scheduler = scheduler
         self._proxy = proxy
+        self.steps = StepTimer()  # times nothing unless the command traces (cli/__init__.py)
 
     def docker_name(self, app: str) -> str:
         """The app's name on the Docker engine (labels, container names, image, cache volume)."""

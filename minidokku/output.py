@@ -10,6 +10,7 @@ from typing import TextIO
 STEP = "-----> "
 SECTION = "=====> "
 INDENT = "       "
+TIMING = "+ time "  # a step's duration, as `+ time STEP SECONDS s` (minidokku/steps.py)
 
 
 class Output:
@@ -34,6 +35,10 @@ class Output:
 
     def info(self, message: str) -> None:
         self.line(INDENT + message)
+
+    def timing(self, step: str, seconds: float) -> None:
+        """How long a step took (shown when asked, even when quiet)."""
+        self.line(f"{TIMING}{step} {seconds:.3f} s")
 
     def line(self, text: str) -> None:
         """Writes a line as it is: used for build output, which carries its own prefixes."""

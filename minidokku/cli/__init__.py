@@ -31,6 +31,7 @@ from minidokku.plugins import triggers
 from minidokku.records import names
 from minidokku.settings import Settings, program_command
 from minidokku.state import Store, root_from_environment
+from minidokku.steps import StepTimer
 
 # The Dokku release whose commands, flags, messages and exit codes this command line follows: its
 # docs and plugin help texts at tag v0.38.27 are what minidokku's commands were checked against.
@@ -190,7 +191,7 @@ def _print_version(click_ctx: click.Context, _param: click.Parameter, given: boo
 )
 @click.option("--quiet", is_flag=True, help="Leave out the =====> and -----> headers.")
 @click.option("--force", is_flag=True, help="Confirm a destroy, as the command's own --force does.")
-@click.option("--trace", is_flag=True, help="Print each Engine API request and each program run, to stderr.")
+@click.option("--trace", is_flag=True, help="Print Engine requests, programs run and each deploy step's duration.")
 @click.option("--app", metavar="APP", callback=_checked_app, help="The command's app; leave it out of its arguments.")
 @click.option("-v", "--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version)
 @click.option("-h", "--help", "show_help", is_flag=True)
@@ -204,6 +205,7 @@ def cli(click_ctx: click.Context, quiet: bool, force: bool, trace: bool, app: Op
     click_ctx.obj = Context(Settings.load(), Output(sys.stdout, quiet=quiet))
     if trace or tracing.is_on(click_ctx.obj.store):
         tracing.start()
+        click_ctx.obj.steps = StepTimer(click_ctx.obj.out)
     if show_help or click_ctx.invoked_subcommand is None:
         click.echo(main_help(click_ctx.obj, every_command=False))
         click_ctx.exit()

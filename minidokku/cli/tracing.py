@@ -11,6 +11,9 @@ reports it) and each program started (its argv, as the interpreter's audit hook 
 request's query string or body, nor a program's environment: build arguments and containers' env
 carry config values. Config values are never in an argv (they would show in `ps`); a URL's
 user:password part is still masked, for a buildpack or plugin URL that carries a token.
+
+A traced deploy also says, on its output, how long each of its steps took: one `+ time STEP
+SECONDS s` line per step (minidokku/steps.py), the breakdown `make bench` shows.
 """
 
 import logging

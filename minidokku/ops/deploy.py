@@ -75,10 +75,12 @@ def finish_interrupted(ctx: Context, app: str) -> None:
 def deploy_commit(ctx: Context, app: str, sha: str) -> Optional[Release]:
     """Builds the commit and deploys it as a new release (None: `ps:set skip-deploy true`, built
     only). The caller holds exclusive(app)."""
+    ctx.steps.done("receive")  # the push received, the hook started and the app's lock taken
     with build_records.recorded(ctx, app, build_kinds.BUILD, sha):
         ctx.out.step(f"Building {app} ...")
         env = git_settings.with_rev(ctx.store, app, ctx.store.read_env(app), sha)  # GIT_REV=sha, as Dokku
         result = builds.build_commit(ctx, app, sha, envfile.with_global(ctx.store, env))
+        ctx.steps.done("build")
         return deploy_build(ctx, app, result, env, sha, f"Deploy {sha[:7]}")
 
 
@@ -139,6 +141,7 @@ def deploy_release(ctx: Context, app: str, release: Release, new_release: bool =
 
 def _deploy_release(ctx: Context, app: str, release: Release, new_release: bool, only: str) -> Release:
     recorded, release = release, replace(release, config=envfile.with_global(ctx.store, release.config))
+    ctx.steps.done("release")
     triggers.fire(ctx, "pre-deploy", app, release.name)
     if new_release:
         tasks.release_command(ctx, app, release)
@@ -158,11 +161,14 @@ def _deploy_release(ctx: Context, app: str, release: Release, new_release: bool,
     ctx.scheduler.retire([c.id for c in without_zero_downtime])
     old = [c for c in old if c not in without_zero_downtime]
     new = _start(ctx, app, release, counts)
+    ctx.steps.done("start")
     try:
         window = _check(ctx, app, release, new)
+        ctx.steps.done("checks")
         new = network.attach_post_deploy(ctx, app, new)  # it may move where web publishes its ports
         web = [c for c in new if c.process_type == "web"]
         _switch(ctx, app, release, web if routes else None, _fallback(ctx, app, old), window)
+        ctx.steps.done("switch")  # the uptime window included
     except BaseException:  # whatever stops the deploy (even ^C), the new containers go
         try:
             logs.record_failed(ctx, app, new)  # what they printed stays, for logs:failed
@@ -177,12 +183,14 @@ def _deploy_release(ctx: Context, app: str, release: Release, new_release: bool,
     wait = checks.wait_to_retire(ctx.store, app, release.config)
     retirement.schedule(ctx, old + stale, wait, ps_settings.stop_timeout(ctx.store, app))
     ps_settings.mark_running(ctx.store, app)
+    ctx.steps.done("retire")
     if new_release:
         _prune_images(ctx, app)
         tasks.postdeploy(ctx, app, release)
         if release.settings.cron and cron.start_daemon(ctx):  # its schedule is the release just recorded
             ctx.out.step("Started the cron daemon")
     triggers.fire(ctx, "post-deploy", app, *proxy.internal_address(web or kept_web), release.name)
+    ctx.steps.done("post-deploy")
     ctx.out.section("Application deployed:")
     ctx.out.info(ctx.proxy.url(app))
     return recorded

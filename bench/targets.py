@@ -1,0 +1,197 @@
+"""The speed targets of issue 17, measured in one run on catmeow, with piku beside it when it is
+installed (`make bench`; `make bench-piku` installs it; BENCH_PIKU=1 asks for it).
+
+One temporary minidokku root (bench/benchlib.py), and piku (bench/pikulib.py) when included:
+
+- first deploy and code-only redeploy (push → new code served): bench/versus_piku.py's interleaved
+  rounds (minidokku alone without piku), which also count the failed requests during each redeploy;
+- no-change redeploy: an empty commit pushed, until the page serves;
+- `releases:rollback catmeow vN`, to the last release with another image: from the command's start
+  until nginx proxies only to containers of vN's image and the page serves;
+- `config:set catmeow BENCH_N=n`: from the command's start until nginx proxies only to containers
+  whose environment has BENCH_N=n and the page serves;
+- `dokku apps:list` typed as root and as the root's owner (bench/program_start.py), and piku's `apps`;
+- requests/s through nginx ÷ straight to the web container (bench/proxy_overhead.py's wrk runs);
+- then the per-step timing of traced code-only redeploys (bench/deploy_steps.py).
+
+Each figure is the median of RUNS (BENCH_RUNS), printed with its target and, where piku does the same
+thing, minidokku ÷ piku. A row meets its target when its median does.
+"""
+
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import pikulib
+import program_start
+from benchlib import RUNS, Bench, BenchError
+from deploy_steps import print_steps, traced_redeploys
+from proxy_overhead import WEB_PORT, WRK_FLAGS, wrk
+from redeploy_under_load import (
+    WRK_SCRIPT,
+    latest_release,
+    release_image,
+    routed_containers,
+    wait_serving,
+)
+from versus_piku import Side, compare, print_comparison, ratio
+
+CHECK_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class Row:
+    step: str
+    median: float
+    target: str  # "≤ 1.5 s", "≥ 0.95"
+    meets: bool
+    piku: Optional[float] = None  # piku's median for the same step
+
+    def cells(self) -> list[str]:
+        unit = " s" if self.target.endswith(" s") else ""
+        return [
+            self.step,
+            f"{self.median:.2f}{unit}",
+            self.target,
+            "yes" if self.meets else "no",
+            "" if self.piku is None else f"{self.piku:.2f}{unit}",
+            "" if self.piku is None else ratio(self.median, self.piku),
+        ]
+
+
+def at_most(step: str, times: list[float], limit: float, piku: Optional[list[float]] = None) -> Row:
+    median = statistics.median(times)
+    return Row(step, median, f"≤ {limit:.2f} s", median <= limit, None if piku is None else statistics.median(piku))
+
+
+def at_least(step: str, value: float, limit: float) -> Row:
+    return Row(step, value, f"≥ {limit:.2f}", value >= limit)
+
+
+def format_table(rows: list[Row]) -> str:
+    header = ["step", "median", "target", "met", "piku", "minidokku ÷ piku"]
+    cells = [row.cells() for row in rows]
+    widths = [max(len(line[i]) for line in [header, *cells]) for i in range(len(header))]
+
+    def line(values: list[str]) -> str:
+        return "| " + " | ".join(value.ljust(width) for value, width in zip(values, widths)) + " |"
+
+    return "\n".join([line(header), "|" + "|".join("-" * (width + 2) for width in widths) + "|", *map(line, cells)])
+
+
+def until(condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + CHECK_TIMEOUT
+    while not condition():
+        if time.monotonic() > deadline:
+            raise BenchError(f"{what}: not so after {CHECK_TIMEOUT:.0f} s")
+        time.sleep(0.02)
+
+
+def rollbacks(bench: Bench, runs: int = RUNS) -> list[float]:
+    """Seconds from `releases:rollback catmeow vN` to vN's image serving alone, vN the latest release
+    with another image than the current one's."""
+    times = []
+    for _ in range(runs):
+        current = latest_release(bench)
+        image = release_image(bench, current)
+        target = next(n for n in range(current - 1, 0, -1) if release_image(bench, n) != image)
+        started = time.monotonic()
+        bench.dokku("releases:rollback", "catmeow", f"v{target}")
+        wait_serving(bench, release_image(bench, target), f"v{target} (rolled back)")
+        times.append(time.monotonic() - started)
+    return times
+
+
+def config_sets(bench: Bench, runs: int = RUNS) -> list[float]:
+    """Seconds from `config:set catmeow BENCH_N=n` to the containers with it serving alone."""
+
+    def serving(value: str) -> bool:
+        routed = routed_containers(bench)
+        return bool(routed) and all(c and value in c["Config"]["Env"] for c in routed) and bench.serves()
+
+    times = []
+    for n in range(runs):
+        value = f"BENCH_N={n}"
+        started = time.monotonic()
+        bench.dokku("config:set", "catmeow", value)
+        until(lambda value=value: serving(value), f"catmeow serving with {value}")
+        times.append(time.monotonic() - started)
+    return times
+
+
+def no_change_redeploys(bench: Bench, runs: int = RUNS) -> list[float]:
+    return [bench.timed(lambda n=n: (bench.commit(f"no change {n}"), bench.push())) for n in range(runs)]
+
+
+def routed_port(bench: Bench) -> int:
+    """The host port of the one web container nginx proxies to (retiring ones may still run)."""
+    routed = routed_containers(bench)
+    if len(routed) != 1 or routed[0] is None:
+        raise BenchError(f"expected nginx to proxy to one running web container, found {len(routed)}")
+    return int(routed[0]["NetworkSettings"]["Ports"][WEB_PORT][0]["HostPort"])
+
+
+def proxy_ratio(bench: Bench, workdir: Path) -> float:
+    script = workdir / "count.lua"
+    script.write_text(WRK_SCRIPT)
+    direct = wrk(f"http://127.0.0.1:{routed_port(bench)}/", script)
+    proxied = wrk(bench.url, script)
+    return proxied.requests_per_second / direct.requests_per_second
+
+
+def with_piku() -> bool:
+    return os.environ.get("BENCH_PIKU") == "1" or pikulib.installed()
+
+
+def main() -> None:
+    piku_wanted = with_piku()
+    with tempfile.TemporaryDirectory(prefix="minidokku-bench-") as directory:
+        workdir = Path(directory)
+        bench = Bench(workdir)
+        piku: Optional[pikulib.PikuBench] = None
+        try:
+            sides = [Side("minidokku", bench)]
+            if piku_wanted:
+                piku = pikulib.PikuBench(workdir)
+                sides.append(Side("piku", piku))
+            compare(sides)
+            no_change = no_change_redeploys(bench)
+            rolled_back = rollbacks(bench)
+            configured = config_sets(bench)
+            rps_ratio = proxy_ratio(bench, workdir)
+            steps = traced_redeploys(bench)
+        finally:
+            if piku is not None:
+                piku.close()
+            bench.close()
+    starts = program_start.apps_list_times()
+    piku_apps = program_start.piku_apps_times() if piku_wanted else None
+    ours, theirs = sides[0], sides[1] if len(sides) > 1 else None
+    rows = [
+        at_most("code-only redeploy, push → new code served", ours.redeploy, 1.5, theirs and theirs.redeploy),
+        at_most("no-change redeploy", no_change, 1.5),
+        at_most("first deploy (pip installs flask)", ours.first, 4.0, theirs and theirs.first),
+        at_most("`releases:rollback`, command → old code served", rolled_back, 1.0),
+        at_most("`config:set`, command → new value served", configured, 1.2),
+        at_most("`dokku apps:list` typed as root on the host", starts["root"], 0.2),
+        at_most("`dokku apps:list` as the dokku user (piku: `apps`)", starts["owner"], 0.1, piku_apps),
+        at_least(f"requests/s through nginx ÷ straight to the container (wrk {' '.join(WRK_FLAGS)})", rps_ratio, 0.95),
+    ]
+    failed = [f.failed for f in ours.failed]
+    print(f"\nIssue 17's targets, catmeow on this machine, medians of {RUNS} (first deploy: {len(ours.first)}):\n")
+    print(format_table(rows))
+    print(f"\nfailed requests during minidokku's code-only redeploys (a request loop each): {failed}")
+    if theirs is not None:
+        print_comparison(ours, theirs)
+    else:
+        print("piku: not installed (`make bench-piku` installs it and compares)")
+    print_steps(steps)
+
+
+if __name__ == "__main__":
+    main()
