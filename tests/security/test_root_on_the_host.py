@@ -14,6 +14,8 @@ import click
 import pytest
 from test_storage_root_mount import INSTALL_SH, function
 
+from minidokku.access import users
+
 OWNER = pwd.getpwnam("nobody")
 # A Python the owner may read, as Debian's on an install.sh machine (the tests' own may be under
 # /root), given this checkout's libraries (and, through them, the checkout).
@@ -34,6 +36,8 @@ except SystemExit as done:
     assert done.code in (0, None), done.code
 print(next(line for line in open("/proc/self/status") if line.startswith("Uid:")))
 print(next(line for line in open("/proc/self/status") if line.startswith("Gid:")))
+import os
+print("Environment:", " ".join(sorted(os.environ)))
 """
 
 
@@ -49,8 +53,8 @@ def owned_root():
     shutil.rmtree(root)
 
 
-def run_as_root(root: Path, *words: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, DOKKU_ROOT=str(root))
+def run_as_root(root: Path, *words: str, **variables: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, DOKKU_ROOT=str(root), **variables)
     env.pop("SSH_ORIGINAL_COMMAND", None)
     return subprocess.run(
         [str(PYTHON), "-c", IN_PROCESS, *words], env=env, cwd="/", capture_output=True, text=True, timeout=60
@@ -66,6 +70,17 @@ def test_root_drops_to_the_owner_for_good_in_its_own_process(owned_root):
     written = [owned_root / "ENV", owned_root / "EVENTS"]
     assert [(path.stat().st_uid, path.stat().st_gid) for path in written] == [(uid, gid)] * 2
     assert "nobody (on the host)" in (owned_root / "EVENTS").read_text()
+
+
+def test_the_owner_s_run_keeps_nothing_of_root_s_environment_but_what_a_command_needs(owned_root):
+    root_s = {"SHIV_ROOT": "/usr/local/lib/minidokku/unpacked", "SSH_AUTH_SOCK": "/tmp/ssh-root/agent.1"}
+    done = run_as_root(owned_root, "config:show", "--global", TERM="xterm", SUDO_USER="alice", **root_s)
+    assert done.returncode == 0, done.stderr
+    environment = next(line for line in done.stdout.splitlines() if line.startswith("Environment:")).split()[1:]
+    assert {"HOME", "USER", "LOGNAME", "PATH", "DOKKU_ROOT", "TERM", "SUDO_USER"} <= set(environment)
+    assert not set(environment) & {"SHIV_ROOT", "SSH_AUTH_SOCK", "PYTHONPATH", "VIRTUAL_ENV"}
+    allowed = set(users.KEPT_VARIABLES) | {"HOME", "USER", "LOGNAME", "PATH"}
+    assert all(name in allowed or name.startswith(users.KEPT_PREFIXES) for name in environment), environment
 
 
 def test_a_root_only_command_keeps_root(owned_root):
@@ -105,3 +120,49 @@ def test_install_sh_s_launcher_has_root_unpack_where_the_owner_reads_and_start_o
     assert list((pyz_dir / "unpacked").iterdir())  # root unpacked it there, not under /root
     started = [line for line in trace.read_text().splitlines() if f'execve("{pyz_dir}/minidokku.pyz"' in line]
     assert len(started) == 1, started  # not run again as the owner
+
+
+def unpacked_site_packages(pyz_dir: Path) -> Path:
+    (unpacked,) = (pyz_dir / "unpacked").glob("*/site-packages")
+    return unpacked
+
+
+def test_root_with_umask_027_still_runs_once_as_the_owner(owned_root, pyz_dir):
+    """Root's umask 027 left the zipapp unpacked where the owner may not read, and each command
+    typed as root then started twice (or failed): the launcher unpacks with umask 022, and
+    install.sh's unpack_for_root makes an older unreadable copy readable."""
+    if shutil.which("strace") is None:
+        pytest.skip("needs strace")
+    env = dict(os.environ, DOKKU_ROOT=str(owned_root), PATH="/usr/bin:/bin")  # Debian's python3
+    env.pop("SSH_ORIGINAL_COMMAND", None)
+    groups = os.getgrouplist(OWNER.pw_name, OWNER.pw_gid)
+    script = "set -eu\n" + function("dokku_launcher") + function("unpack_for_root")
+    # as the launcher before umask 022 left it
+    older = 'umask 027; SHIV_ROOT="$1/unpacked" "$1/minidokku.pyz" --version'
+    subprocess.run(["sh", "-c", older, "older", str(pyz_dir)], env=env, check=True, capture_output=True, timeout=300)
+    assert not users.readable_by(unpacked_site_packages(pyz_dir), OWNER.pw_uid, groups)
+    install = (
+        script + 'umask 027; dokku_launcher "$1" >"$1/dokku"; chmod 755 "$1/dokku"; unpack_for_root "$1" "$1/dokku"\n'
+    )
+    subprocess.run(["sh", "-c", install, "install", str(pyz_dir)], env=env, check=True, timeout=300)
+    assert users.readable_by(unpacked_site_packages(pyz_dir), OWNER.pw_uid, groups)
+
+    trace = pyz_dir / "execve.log"
+    typed = 'umask 027; dir=$1; shift; exec strace -f -qq -e trace=execve -o "$dir/execve.log" "$dir/dokku" "$@"'
+    done = subprocess.run(
+        ["sh", "-c", typed, "typed", str(pyz_dir), "config:set", "--global", "--no-restart", "GREETING=hello"],
+        env=env, cwd="/", capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (owned_root / "ENV").stat().st_uid == OWNER.pw_uid
+    started = [line for line in trace.read_text().splitlines() if f'execve("{pyz_dir}/minidokku.pyz"' in line]
+    assert len(started) == 1, started
+
+    # a new version, unpacked by the launcher itself under root's umask 027, is the owner's to read
+    shutil.rmtree(pyz_dir / "unpacked")
+    again = subprocess.run(
+        ["sh", "-c", 'umask 027; exec "$1/dokku" --version', "typed", str(pyz_dir)],
+        env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert users.readable_by(unpacked_site_packages(pyz_dir), OWNER.pw_uid, groups)
