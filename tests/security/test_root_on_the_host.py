@@ -2,12 +2,14 @@
 (access/users.py): what it writes is the owner's, and root's identity is gone for good before the
 command does anything."""
 
+import fcntl
 import os
 import pwd
 import shutil
 import subprocess
 import sys
 import tempfile
+import termios
 from pathlib import Path
 
 import click
@@ -166,3 +168,84 @@ def test_root_with_umask_027_still_runs_once_as_the_owner(owned_root, pyz_dir):
     )  # fmt: skip
     assert again.returncode == 0, again.stderr
     assert users.readable_by(unpacked_site_packages(pyz_dir), OWNER.pw_uid, groups)
+
+
+# Started with a terminal (a pty) as its controlling one, as root's shell starts `dokku`: writes the
+# terminal of its own (field 7 of /proc/self/stat, 0 for none), then starts a program the owner may
+# have written (any hook in an app's repo; a plugin's trigger, as the owner once dropped) that
+# writes its own.
+WITH_A_TERMINAL = """
+import sys
+from pathlib import Path
+out, what, *words = sys.argv[1:]
+Path(out, "caller").write_text(open("/proc/self/stat").read().rsplit(")", 1)[1].split()[4])
+if what == "git hook":
+    from minidokku.build import gitrepo
+    gitrepo.move_branch(Path(words[0]), "main", words[1])
+else:
+    from minidokku.context import Context
+    from minidokku.output import Output
+    from minidokku.plugins import triggers
+    from minidokku.plugins.registry import Plugin
+    from minidokku.settings import Settings
+    spy = Plugin("spy", "1", "", folder=Path(words[0]))
+    triggers.run_one(Context(Settings.load(), Output(sys.stdout)), spy, "post-deploy", "catmeow")
+    triggers.run_one(Context(Settings.load(), Output(sys.stdout)), spy, "post-deploy", "catmeow", capture=True)
+"""
+SPY = """#!/bin/sh
+cut -d" " -f7 /proc/$$/stat >>"$OUT/started"
+"""
+
+
+def write_spy(path: Path) -> None:
+    path.write_text(SPY)
+    path.chmod(0o755)
+
+
+def git_hook(folder: Path) -> list[str]:
+    """A repo with a commit whose reference-transaction hook is SPY: moving a branch runs it."""
+    repo = folder / "repo.git"
+    subprocess.run(["git", "init", "--quiet", "--bare", str(repo)], check=True)
+    tree = subprocess.run(["git", "--git-dir", str(repo), "mktree"], input=b"", capture_output=True, check=True)
+    made = subprocess.run(
+        ["git", "--git-dir", str(repo), "-c", "user.name=t", "-c", "user.email=t@t", "commit-tree", "-m", "one",
+         tree.stdout.decode().strip()],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    hooks = folder / "hooks"
+    hooks.mkdir()
+    write_spy(hooks / "reference-transaction")
+    subprocess.run(["git", "--git-dir", str(repo), "config", "core.hooksPath", str(hooks)], check=True)
+    return [str(repo), made.stdout.strip()]
+
+
+def plugin_trigger(folder: Path) -> list[str]:
+    """A plugin folder (root's alone, as root runs only such) whose post-deploy trigger is SPY."""
+    plugin = folder / "spy"
+    plugin.mkdir(mode=0o755)
+    write_spy(plugin / "post-deploy")
+    return [str(plugin)]
+
+
+@pytest.mark.parametrize("what, made", [("git hook", git_hook), ("plugin trigger", plugin_trigger)])
+def test_hooks_and_triggers_run_outside_the_caller_s_terminal(tmp_path, what, made):
+    """After the drop these run as the owner: in root's terminal session one could type into
+    root's shell (TIOCSTI); in a session of its own it has no terminal to type into."""
+    out = Path(tempfile.mkdtemp(prefix="minidokku-tty-"))  # root's alone from /
+    words = made(out)
+    env = dict(os.environ, OUT=str(out), DOKKU_ROOT=str(tmp_path))
+    leader, terminal = os.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", WITH_A_TERMINAL, str(out), what, *words],
+            stdin=terminal, stdout=terminal, stderr=terminal, env=env,
+            start_new_session=True, preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0), timeout=60,
+        )  # fmt: skip
+        assert done.returncode == 0, os.read(leader, 4096).decode(errors="replace")
+        assert (out / "caller").read_text() != "0"  # the caller had the terminal
+        started = (out / "started").read_text().split()
+        assert started and set(started) == {"0"}, started  # the spy did run, each time without it
+    finally:
+        os.close(terminal)
+        os.close(leader)
+        shutil.rmtree(out)
