@@ -19,6 +19,7 @@ from test_storage_root_mount import INSTALL_SH, function
 from minidokku.access import users
 
 OWNER = pwd.getpwnam("nobody")
+PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILj40cxgi9/kUjVPrS6oh5ywwfLLwuUhLUOiorPtQY6p alice@laptop"
 # A Python the owner may read, as Debian's on an install.sh machine (the tests' own may be under
 # /root), given this checkout's libraries (and, through them, the checkout).
 PYTHON = Path("/usr/bin/python3")
@@ -83,6 +84,23 @@ def test_the_owner_s_run_keeps_nothing_of_root_s_environment_but_what_a_command_
     assert not set(environment) & {"SHIV_ROOT", "SSH_AUTH_SOCK", "PYTHONPATH", "VIRTUAL_ENV"}
     allowed = set(users.KEPT_VARIABLES) | {"HOME", "USER", "LOGNAME", "PATH"}
     assert all(name in allowed or name.startswith(users.KEPT_PREFIXES) for name in environment), environment
+
+
+def test_a_file_only_root_may_read_is_read_by_root_before_it_drops(owned_root, tmp_path):
+    """`ssh-keys:add NAME FILE` typed as root: the file (0600, root's, in root's 0700 folder) is
+    read while still root; the command then runs as the owner, who could not have opened it."""
+    key = tmp_path / "alice.pub"
+    key.write_text(PUBLIC_KEY + "\n")
+    key.chmod(0o600)
+    tmp_path.chmod(0o700)
+    done = run_as_root(owned_root, "ssh-keys:add", "alice", str(key))
+    assert done.returncode == 0, done.stderr
+    assert f"Uid:\t{OWNER.pw_uid}\t" in done.stdout  # it ran as the owner
+    authorized = owned_root / ".ssh" / "authorized_keys"
+    assert PUBLIC_KEY in authorized.read_text() and authorized.stat().st_uid == OWNER.pw_uid
+    # a file that is not there is still told as one, with its name
+    missing = run_as_root(owned_root, "ssh-keys:add", "bob", str(tmp_path / "bob.pub"))
+    assert missing.returncode != 0 and "bob.pub: No such file or directory" in missing.stderr
 
 
 def test_a_root_only_command_keeps_root(owned_root):
