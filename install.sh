@@ -256,19 +256,28 @@ ensure_user() {
 }
 
 # dokku_launcher PYZ_DIR: the `dokku` command. Root unpacks the zipapp in PYZ_DIR/unpacked, its
-# own folder that the dokku user may read, so that a command typed as root goes on as the dokku
-# user in the same process (minidokku/access/users.py) instead of starting again; everyone else
-# unpacks it in their home (~/.shiv), as shiv does.
+# own folder that the dokku user may read (umask 022, whatever root's own), so that a command typed
+# as root goes on as the dokku user in the same process (minidokku/access/users.py) instead of
+# starting again; everyone else unpacks it in their home (~/.shiv), as shiv does.
 dokku_launcher() {
 	cat <<EOF
 #!/bin/sh
 # minidokku's command, written by install.sh
 if [ "\$(id -u)" = 0 ]; then
+	umask 022
 	SHIV_ROOT=$1/unpacked
 	export SHIV_ROOT
 fi
 exec $1/minidokku.pyz "\$@"
 EOF
+}
+
+# unpack_for_root PYZ_DIR DOKKU_BIN: root's copy of the zipapp unpacked now, once, and readable by
+# the dokku user, also where an earlier launcher unpacked it with root's umask (027: then every
+# command typed as root would start twice).
+unpack_for_root() {
+	"$2" --version >/dev/null
+	chmod -R a+rX "$1/unpacked"
 }
 
 install_program() {
@@ -293,6 +302,7 @@ install_program() {
 $(dokku_launcher "$PYZ_DIR")
 EOF
 	report "$DOKKU_BIN"
+	unpack_for_root "$PYZ_DIR" "$DOKKU_BIN"
 
 	# sshd's forced command for pushes and remote commands, and $DOKKU_BIN for the plugins the
 	# dokku user runs; written by that user (root writes nothing by path in its home, and root

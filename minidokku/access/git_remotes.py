@@ -100,8 +100,9 @@ def allow_host(known_hosts: Path, host: str) -> int:
     host = validate_host(host)
     try:
         scanned = subprocess.run(
-            ["ssh-keyscan", "-T", "10", "-t", "rsa,ecdsa,ed25519", "--", host], capture_output=True, timeout=60
-        )
+            ["ssh-keyscan", "-T", "10", "-t", "rsa,ecdsa,ed25519", "--", host], capture_output=True, timeout=60,
+            start_new_session=True,  # no terminal for what needs none (access/users.py)
+        )  # fmt: skip
     except subprocess.TimeoutExpired:
         scanned = None
     lines = [] if scanned is None else scanned.stdout.decode("utf-8", "replace").splitlines()
@@ -124,7 +125,7 @@ def generate_deploy_key(root: Path) -> Optional[str]:
     key.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     made = subprocess.run(
         ["ssh-keygen", "-t", "ed25519", "-C", f"dokku@{socket.gethostname()}", "-N", "", "-f", str(key)],
-        capture_output=True, stdin=subprocess.DEVNULL, timeout=60, check=False,
+        capture_output=True, stdin=subprocess.DEVNULL, timeout=60, check=False, start_new_session=True,
     )  # fmt: skip
     if made.returncode != 0:
         raise ValidationError(f"ssh-keygen failed: {made.stderr.decode('utf-8', 'replace').strip()[-200:]}")
@@ -152,8 +153,9 @@ def is_known_host(known_hosts: Path, host: str) -> bool:
     if not known_hosts.is_file():
         return False
     found = subprocess.run(
-        ["ssh-keygen", "-F", host, "-f", str(known_hosts)], capture_output=True, timeout=30, check=False
-    )
+        ["ssh-keygen", "-F", host, "-f", str(known_hosts)], capture_output=True, timeout=30, check=False,
+        start_new_session=True,
+    )  # fmt: skip
     return found.returncode == 0 and bool(found.stdout.strip())
 
 

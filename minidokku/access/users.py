@@ -5,16 +5,26 @@ Root becomes the state root's owner inside its own process (setgroups, setgid, s
 no way back), before the command reads or writes any state. The rest of the run may still import
 code and read the program's own files (the buildpack scripts), so this needs the folders the
 program runs from to be readable by the owner; where they are not (a zipapp that shiv unpacked
-under root's home), the command is run again as the owner, from its own copy."""
+under root's home), the command is run again as the owner, from its own copy.
+
+Root's environment stays root's: the owner's process keeps only what a command needs of it
+(owner_environment), so nothing root set (SHIV_ROOT, its ssh agent, PYTHON*, GIT_*) reaches the
+run as the owner nor the programs it starts; those that need no terminal start outside root's
+terminal session (start_new_session), so none of them can type into root's shell."""
 
 import os
 import pwd
 import stat
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+# What the owner's run keeps of root's environment: the terminal and language, the time zone, who
+# typed it (events.actor), and the program's own settings (DOKKU_ROOT, MINIDOKKU_*, DOKKU_* for
+# plugins); PATH, HOME, USER and LOGNAME become the owner's.
+KEPT_VARIABLES = frozenset(("TERM", "LANG", "LANGUAGE", "TZ", "SUDO_USER"))
+KEPT_PREFIXES = ("LC_", "DOKKU_", "MINIDOKKU_")
 
 
 def act_as_owner_of(root: Path, code_folders: Iterable[Path], program: Callable[[], list[str]]) -> None:
@@ -32,11 +42,20 @@ def act_as_owner_of(root: Path, code_folders: Iterable[Path], program: Callable[
     os.setgroups(groups)
     os.setgid(account.pw_gid)
     os.setuid(owner)
-    os.environ.update(HOME=account.pw_dir, USER=account.pw_name, LOGNAME=account.pw_name, PATH=SYSTEM_PATH)
+    kept = owner_environment(os.environ, account)
+    os.environ.clear()
+    os.environ.update(kept)
     if not os.access(".", os.R_OK | os.X_OK):  # keep the caller's folder (relative paths) when we may
         os.chdir(account.pw_dir)
     if rerun is not None:
         os.execve(rerun[0], [*rerun, *sys.argv[1:]], os.environ)
+
+
+def owner_environment(environment: Mapping[str, str], account: pwd.struct_passwd) -> dict[str, str]:
+    """Of root's environment, what the owner's run keeps (KEPT_VARIABLES, KEPT_PREFIXES), with
+    the owner's HOME, USER, LOGNAME and the system's PATH."""
+    kept = {k: v for k, v in environment.items() if k in KEPT_VARIABLES or k.startswith(KEPT_PREFIXES)}
+    return dict(kept, HOME=account.pw_dir, USER=account.pw_name, LOGNAME=account.pw_name, PATH=SYSTEM_PATH)
 
 
 def readable_by(folder: Path, uid: int, groups: Iterable[int]) -> bool:

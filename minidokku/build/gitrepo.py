@@ -48,8 +48,9 @@ def _git(
     environment = _without_removed(dict(_outside_any_repo(), **env)) if env else None
     try:
         result = subprocess.run(
-            ["git", *args], cwd=cwd, input=input_bytes, capture_output=True, env=environment, timeout=timeout
-        )
+            ["git", *args], cwd=cwd, input=input_bytes, capture_output=True, env=environment, timeout=timeout,
+            start_new_session=True,  # git and its hooks need no terminal: none of ours (access/users.py)
+        )  # fmt: skip
     except subprocess.TimeoutExpired:
         raise GitError(f"git {args[0]} failed: it took more than {timeout:.0f} s") from None
     if result.returncode != 0:

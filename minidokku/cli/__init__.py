@@ -21,7 +21,7 @@ import minidokku
 from minidokku import __version__
 from minidokku.access import users
 from minidokku.access.rules import Scope
-from minidokku.cli import git, tracing
+from minidokku.cli import git, inputs, tracing
 from minidokku.cli.declare import DeclaredCommand, command, commands_in, global_option
 from minidokku.cli.errors import CommandLineError, DokkuError, UnknownCommand, UserError
 from minidokku.context import Context
@@ -151,6 +151,7 @@ class DokkuGroup(click.Group):
         command = self.get_command(ctx, args[0])
         if command is None:
             raise UnknownCommand(args)
+        ctx.meta[inputs.WORDS] = args[1:]
         return command.name, command, args[1:]
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
@@ -201,6 +202,8 @@ def cli(click_ctx: click.Context, quiet: bool, force: bool, trace: bool, app: Op
     command = cli.commands.get(click_ctx.invoked_subcommand)
     if not isinstance(command, DeclaredCommand) or command.reruns_as_owner():  # or a plugin's command
         root = root_from_environment()
+        if command is not None and os.geteuid() == 0:  # the files root named are root's to read
+            inputs.read_files_as_caller(click_ctx, command)
         users.act_as_owner_of(root, _code_folders(), lambda: program_command(root))
     click_ctx.obj = Context(Settings.load(), Output(sys.stdout, quiet=quiet))
     if trace or tracing.is_on(click_ctx.obj.store):

@@ -11,7 +11,7 @@ from minidokku.access import rules
 from minidokku.access.rules import Scope
 from minidokku.cli.declare import command
 from minidokku.cli.family import Report, Row, report_command
-from minidokku.cli.inputs import read_file_argument
+from minidokku.cli.inputs import ServerFile, read_file_argument
 from minidokku.context import Context
 from minidokku.errors import NotFound, PermissionDenied, ValidationError
 from minidokku.ops import apps
@@ -26,8 +26,8 @@ MONTHS = "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split()
 
 @command("certs:add", scope=Scope.APP, changes=True)
 @click.argument("app")
-@click.argument("cert_file", required=False, type=click.Path(dir_okay=False))
-@click.argument("key_file", required=False, type=click.Path(dir_okay=False))
+@click.argument("cert_file", required=False, type=ServerFile())
+@click.argument("key_file", required=False, type=ServerFile())
 @click.pass_obj
 def add(ctx: Context, app: str, cert_file: Optional[str], key_file: Optional[str]) -> None:
     """Adds a certificate (chain) and its key, or a tar of server.crt and server.key on stdin.
@@ -37,8 +37,8 @@ def add(ctx: Context, app: str, cert_file: Optional[str], key_file: Optional[str
 
 @command("certs:update", scope=Scope.APP, changes=True)
 @click.argument("app")
-@click.argument("cert_file", required=False, type=click.Path(dir_okay=False))
-@click.argument("key_file", required=False, type=click.Path(dir_okay=False))
+@click.argument("cert_file", required=False, type=ServerFile())
+@click.argument("key_file", required=False, type=ServerFile())
 @click.pass_obj
 def update(ctx: Context, app: str, cert_file: Optional[str], key_file: Optional[str]) -> None:
     """Replaces the certificate and key, as certs:add. Example: dokku certs:update catmeow < certs.tar"""

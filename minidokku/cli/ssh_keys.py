@@ -9,7 +9,7 @@ from minidokku.access import rules
 from minidokku.access.rules import Scope
 from minidokku.access.sshkeys import RESTRICTIONS, AuthorizedKeys
 from minidokku.cli.declare import command
-from minidokku.cli.inputs import read_file_argument
+from minidokku.cli.inputs import ServerFile, read_file_argument
 from minidokku.context import Context
 from minidokku.errors import NotFound
 from minidokku.ops import apps
@@ -22,7 +22,7 @@ FAMILIES = {"ssh-keys": "Manage public ssh keys used for deployment", "acl": "Ma
 @click.option("--role", type=click.Choice(rules.ROLES), default=rules.ADMIN, show_default=True,
               help="A user key reaches only the apps granted to it (acl:add).")  # fmt: skip
 @click.argument("name")
-@click.argument("keyfile", required=False, default="-")
+@click.argument("keyfile", required=False, default="-", type=ServerFile())
 @click.pass_obj
 def add(ctx: Context, role: str, name: str, keyfile: str) -> None:
     """Adds a public key (a file, or stdin). Example: dokku ssh-keys:add --role user alice alice.pub"""

@@ -2,7 +2,8 @@
 
 For a trigger, every enabled plugin (plugins/registry.py, in name order) that has it runs: a bundled
 plugin's Python hook, or an installed plugin's executable named after the trigger, run with
-the arguments below, stdin empty, cwd its folder, and this environment added to minidokku's:
+the arguments below, stdin empty, cwd its folder, in a session of its own (no terminal: a trigger
+needs none), and this environment added to minidokku's:
 
     DOKKU_ROOT      the state root          PLUGIN_NAME   the plugin's name
     PLUGIN_PATH     where plugins live      PLUGIN_DIR    the plugin's folder
@@ -92,7 +93,9 @@ def run_one(ctx: Context, plugin: Plugin, trigger: str, *args: str, capture: boo
     command = [str(executable), *args]
     env = environment(ctx, plugin, trigger)
     if capture:
-        done = subprocess.run(command, cwd=plugin.folder, env=env, stdin=subprocess.DEVNULL, capture_output=True)
+        done = subprocess.run(
+            command, cwd=plugin.folder, env=env, stdin=subprocess.DEVNULL, capture_output=True, start_new_session=True
+        )
         for line in done.stderr.decode(errors="replace").splitlines():
             ctx.out.line(line)
         printed = done.stdout.decode(errors="replace")
@@ -102,8 +105,9 @@ def run_one(ctx: Context, plugin: Plugin, trigger: str, *args: str, capture: boo
         _check(plugin, trigger, done.returncode)
         return printed
     with subprocess.Popen(
-        command, cwd=plugin.folder, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    ) as process:
+        command, cwd=plugin.folder, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    ) as process:  # fmt: skip
         for raw in process.stdout:
             ctx.out.line(raw.decode(errors="replace"))
     _check(plugin, trigger, process.returncode)
@@ -138,7 +142,7 @@ def command_help(ctx: Context) -> list[str]:
             registry.runnable_by_root(plugin)
             done = subprocess.run(
                 [str(executable), "help"], cwd=plugin.folder, env=environment(ctx, plugin, "commands"),
-                stdin=subprocess.DEVNULL, capture_output=True,
+                stdin=subprocess.DEVNULL, capture_output=True, start_new_session=True,
             )  # fmt: skip
             lines += done.stdout.decode(errors="replace").splitlines()
     return lines

@@ -47,8 +47,9 @@ def openssl(args: list[str], stdin: bytes = b"") -> str:
     """Runs `openssl ARGS` with stdin; returns its stdout, or raises OpensslFailed (stderr's first line)."""
     try:
         result = subprocess.run(
-            ["openssl", *args], input=stdin, capture_output=True, timeout=OPENSSL_TIMEOUT, check=False
-        )
+            ["openssl", *args], input=stdin, capture_output=True, timeout=OPENSSL_TIMEOUT, check=False,
+            start_new_session=True,  # no terminal for what needs none (access/users.py)
+        )  # fmt: skip
     except FileNotFoundError:
         raise MinidokkuError("openssl is not installed: apt-get install -y openssl") from None
     except subprocess.TimeoutExpired:

@@ -410,7 +410,7 @@ class Nginx:
         """Whether this nginx was built with HTTP/2 (`nginx -V` lists its configure flags; it needs
         no root, so the binary runs without the sudo of self.command). Asked once per command."""
         binary = next((word for word in self.command if word.endswith("nginx")), "nginx")
-        result = subprocess.run([binary, "-V"], capture_output=True, text=True, check=False)
+        result = subprocess.run([binary, "-V"], capture_output=True, text=True, check=False, start_new_session=True)
         return "--with-http_v2_module" in result.stderr + result.stdout
 
     def validate(self) -> Optional[str]:
@@ -421,7 +421,10 @@ class Nginx:
         """Runs nginx with args; returns None on success, else nginx's last error line."""
         # stderr to a file, not a pipe: nginx started without -s keeps running (and may keep it)
         with tempfile.TemporaryFile(mode="w+", encoding="utf-8") as errors:
-            result = subprocess.run([*self.command, *args], stdout=subprocess.DEVNULL, stderr=errors, check=False)
+            # in a session of its own: no terminal for what needs none (access/users.py)
+            result = subprocess.run(
+                [*self.command, *args], stdout=subprocess.DEVNULL, stderr=errors, check=False, start_new_session=True
+            )
             errors.seek(0)
             stderr = errors.read()
         if result.returncode == 0:

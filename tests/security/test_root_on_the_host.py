@@ -2,19 +2,24 @@
 (access/users.py): what it writes is the owner's, and root's identity is gone for good before the
 command does anything."""
 
+import fcntl
 import os
 import pwd
 import shutil
 import subprocess
 import sys
 import tempfile
+import termios
 from pathlib import Path
 
 import click
 import pytest
 from test_storage_root_mount import INSTALL_SH, function
 
+from minidokku.access import users
+
 OWNER = pwd.getpwnam("nobody")
+PUBLIC_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAILj40cxgi9/kUjVPrS6oh5ywwfLLwuUhLUOiorPtQY6p alice@laptop"
 # A Python the owner may read, as Debian's on an install.sh machine (the tests' own may be under
 # /root), given this checkout's libraries (and, through them, the checkout).
 PYTHON = Path("/usr/bin/python3")
@@ -34,6 +39,8 @@ except SystemExit as done:
     assert done.code in (0, None), done.code
 print(next(line for line in open("/proc/self/status") if line.startswith("Uid:")))
 print(next(line for line in open("/proc/self/status") if line.startswith("Gid:")))
+import os
+print("Environment:", " ".join(sorted(os.environ)))
 """
 
 
@@ -49,8 +56,8 @@ def owned_root():
     shutil.rmtree(root)
 
 
-def run_as_root(root: Path, *words: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, DOKKU_ROOT=str(root))
+def run_as_root(root: Path, *words: str, **variables: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, DOKKU_ROOT=str(root), **variables)
     env.pop("SSH_ORIGINAL_COMMAND", None)
     return subprocess.run(
         [str(PYTHON), "-c", IN_PROCESS, *words], env=env, cwd="/", capture_output=True, text=True, timeout=60
@@ -66,6 +73,34 @@ def test_root_drops_to_the_owner_for_good_in_its_own_process(owned_root):
     written = [owned_root / "ENV", owned_root / "EVENTS"]
     assert [(path.stat().st_uid, path.stat().st_gid) for path in written] == [(uid, gid)] * 2
     assert "nobody (on the host)" in (owned_root / "EVENTS").read_text()
+
+
+def test_the_owner_s_run_keeps_nothing_of_root_s_environment_but_what_a_command_needs(owned_root):
+    root_s = {"SHIV_ROOT": "/usr/local/lib/minidokku/unpacked", "SSH_AUTH_SOCK": "/tmp/ssh-root/agent.1"}
+    done = run_as_root(owned_root, "config:show", "--global", TERM="xterm", SUDO_USER="alice", **root_s)
+    assert done.returncode == 0, done.stderr
+    environment = next(line for line in done.stdout.splitlines() if line.startswith("Environment:")).split()[1:]
+    assert {"HOME", "USER", "LOGNAME", "PATH", "DOKKU_ROOT", "TERM", "SUDO_USER"} <= set(environment)
+    assert not set(environment) & {"SHIV_ROOT", "SSH_AUTH_SOCK", "PYTHONPATH", "VIRTUAL_ENV"}
+    allowed = set(users.KEPT_VARIABLES) | {"HOME", "USER", "LOGNAME", "PATH"}
+    assert all(name in allowed or name.startswith(users.KEPT_PREFIXES) for name in environment), environment
+
+
+def test_a_file_only_root_may_read_is_read_by_root_before_it_drops(owned_root, tmp_path):
+    """`ssh-keys:add NAME FILE` typed as root: the file (0600, root's, in root's 0700 folder) is
+    read while still root; the command then runs as the owner, who could not have opened it."""
+    key = tmp_path / "alice.pub"
+    key.write_text(PUBLIC_KEY + "\n")
+    key.chmod(0o600)
+    tmp_path.chmod(0o700)
+    done = run_as_root(owned_root, "ssh-keys:add", "alice", str(key))
+    assert done.returncode == 0, done.stderr
+    assert f"Uid:\t{OWNER.pw_uid}\t" in done.stdout  # it ran as the owner
+    authorized = owned_root / ".ssh" / "authorized_keys"
+    assert PUBLIC_KEY in authorized.read_text() and authorized.stat().st_uid == OWNER.pw_uid
+    # a file that is not there is still told as one, with its name
+    missing = run_as_root(owned_root, "ssh-keys:add", "bob", str(tmp_path / "bob.pub"))
+    assert missing.returncode != 0 and "bob.pub: No such file or directory" in missing.stderr
 
 
 def test_a_root_only_command_keeps_root(owned_root):
@@ -105,3 +140,130 @@ def test_install_sh_s_launcher_has_root_unpack_where_the_owner_reads_and_start_o
     assert list((pyz_dir / "unpacked").iterdir())  # root unpacked it there, not under /root
     started = [line for line in trace.read_text().splitlines() if f'execve("{pyz_dir}/minidokku.pyz"' in line]
     assert len(started) == 1, started  # not run again as the owner
+
+
+def unpacked_site_packages(pyz_dir: Path) -> Path:
+    (unpacked,) = (pyz_dir / "unpacked").glob("*/site-packages")
+    return unpacked
+
+
+def test_root_with_umask_027_still_runs_once_as_the_owner(owned_root, pyz_dir):
+    """Root's umask 027 left the zipapp unpacked where the owner may not read, and each command
+    typed as root then started twice (or failed): the launcher unpacks with umask 022, and
+    install.sh's unpack_for_root makes an older unreadable copy readable."""
+    if shutil.which("strace") is None:
+        pytest.skip("needs strace")
+    env = dict(os.environ, DOKKU_ROOT=str(owned_root), PATH="/usr/bin:/bin")  # Debian's python3
+    env.pop("SSH_ORIGINAL_COMMAND", None)
+    groups = os.getgrouplist(OWNER.pw_name, OWNER.pw_gid)
+    script = "set -eu\n" + function("dokku_launcher") + function("unpack_for_root")
+    # as the launcher before umask 022 left it
+    older = 'umask 027; SHIV_ROOT="$1/unpacked" "$1/minidokku.pyz" --version'
+    subprocess.run(["sh", "-c", older, "older", str(pyz_dir)], env=env, check=True, capture_output=True, timeout=300)
+    assert not users.readable_by(unpacked_site_packages(pyz_dir), OWNER.pw_uid, groups)
+    install = (
+        script + 'umask 027; dokku_launcher "$1" >"$1/dokku"; chmod 755 "$1/dokku"; unpack_for_root "$1" "$1/dokku"\n'
+    )
+    subprocess.run(["sh", "-c", install, "install", str(pyz_dir)], env=env, check=True, timeout=300)
+    assert users.readable_by(unpacked_site_packages(pyz_dir), OWNER.pw_uid, groups)
+
+    trace = pyz_dir / "execve.log"
+    typed = 'umask 027; dir=$1; shift; exec strace -f -qq -e trace=execve -o "$dir/execve.log" "$dir/dokku" "$@"'
+    done = subprocess.run(
+        ["sh", "-c", typed, "typed", str(pyz_dir), "config:set", "--global", "--no-restart", "GREETING=hello"],
+        env=env, cwd="/", capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (owned_root / "ENV").stat().st_uid == OWNER.pw_uid
+    started = [line for line in trace.read_text().splitlines() if f'execve("{pyz_dir}/minidokku.pyz"' in line]
+    assert len(started) == 1, started
+
+    # a new version, unpacked by the launcher itself under root's umask 027, is the owner's to read
+    shutil.rmtree(pyz_dir / "unpacked")
+    again = subprocess.run(
+        ["sh", "-c", 'umask 027; exec "$1/dokku" --version', "typed", str(pyz_dir)],
+        env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert users.readable_by(unpacked_site_packages(pyz_dir), OWNER.pw_uid, groups)
+
+
+# Started with a terminal (a pty) as its controlling one, as root's shell starts `dokku`: writes the
+# terminal of its own (field 7 of /proc/self/stat, 0 for none), then starts a program the owner may
+# have written (any hook in an app's repo; a plugin's trigger, as the owner once dropped) that
+# writes its own.
+WITH_A_TERMINAL = """
+import sys
+from pathlib import Path
+out, what, *words = sys.argv[1:]
+Path(out, "caller").write_text(open("/proc/self/stat").read().rsplit(")", 1)[1].split()[4])
+if what == "git hook":
+    from minidokku.build import gitrepo
+    gitrepo.move_branch(Path(words[0]), "main", words[1])
+else:
+    from minidokku.context import Context
+    from minidokku.output import Output
+    from minidokku.plugins import triggers
+    from minidokku.plugins.registry import Plugin
+    from minidokku.settings import Settings
+    spy = Plugin("spy", "1", "", folder=Path(words[0]))
+    triggers.run_one(Context(Settings.load(), Output(sys.stdout)), spy, "post-deploy", "catmeow")
+    triggers.run_one(Context(Settings.load(), Output(sys.stdout)), spy, "post-deploy", "catmeow", capture=True)
+"""
+SPY = """#!/bin/sh
+cut -d" " -f7 /proc/$$/stat >>"$OUT/started"
+"""
+
+
+def write_spy(path: Path) -> None:
+    path.write_text(SPY)
+    path.chmod(0o755)
+
+
+def git_hook(folder: Path) -> list[str]:
+    """A repo with a commit whose reference-transaction hook is SPY: moving a branch runs it."""
+    repo = folder / "repo.git"
+    subprocess.run(["git", "init", "--quiet", "--bare", str(repo)], check=True)
+    tree = subprocess.run(["git", "--git-dir", str(repo), "mktree"], input=b"", capture_output=True, check=True)
+    made = subprocess.run(
+        ["git", "--git-dir", str(repo), "-c", "user.name=t", "-c", "user.email=t@t", "commit-tree", "-m", "one",
+         tree.stdout.decode().strip()],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    hooks = folder / "hooks"
+    hooks.mkdir()
+    write_spy(hooks / "reference-transaction")
+    subprocess.run(["git", "--git-dir", str(repo), "config", "core.hooksPath", str(hooks)], check=True)
+    return [str(repo), made.stdout.strip()]
+
+
+def plugin_trigger(folder: Path) -> list[str]:
+    """A plugin folder (root's alone, as root runs only such) whose post-deploy trigger is SPY."""
+    plugin = folder / "spy"
+    plugin.mkdir(mode=0o755)
+    write_spy(plugin / "post-deploy")
+    return [str(plugin)]
+
+
+@pytest.mark.parametrize("what, made", [("git hook", git_hook), ("plugin trigger", plugin_trigger)])
+def test_hooks_and_triggers_run_outside_the_caller_s_terminal(tmp_path, what, made):
+    """After the drop these run as the owner: in root's terminal session one could type into
+    root's shell (TIOCSTI); in a session of its own it has no terminal to type into."""
+    out = Path(tempfile.mkdtemp(prefix="minidokku-tty-"))  # root's alone from /
+    words = made(out)
+    env = dict(os.environ, OUT=str(out), DOKKU_ROOT=str(tmp_path))
+    leader, terminal = os.openpty()
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", WITH_A_TERMINAL, str(out), what, *words],
+            stdin=terminal, stdout=terminal, stderr=terminal, env=env,
+            start_new_session=True, preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0), timeout=60,
+        )  # fmt: skip
+        assert done.returncode == 0, os.read(leader, 4096).decode(errors="replace")
+        assert (out / "caller").read_text() != "0"  # the caller had the terminal
+        started = (out / "started").read_text().split()
+        assert started and set(started) == {"0"}, started  # the spy did run, each time without it
+    finally:
+        os.close(terminal)
+        os.close(leader)
+        shutil.rmtree(out)

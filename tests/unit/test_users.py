@@ -65,10 +65,43 @@ class Drop:
         monkeypatch.setattr(users.os, "geteuid", lambda: 0)
         for name in ("setgroups", "setgid", "setuid"):
             monkeypatch.setattr(users.os, name, lambda value, name=name: self.calls.append((name, value)))
-        monkeypatch.setattr(users.os, "execve", lambda path, argv, env: self.calls.append(("execve", argv)))
+        monkeypatch.setattr(users.os, "execve", self.execve)
         monkeypatch.setattr(users.sys, "argv", ["dokku", "apps:list"])
-        for variable in ("HOME", "USER", "LOGNAME", "PATH"):
-            monkeypatch.setenv(variable, os.environ.get(variable, ""))  # put back after the test
+        # root's environment, as the launcher and a root's login leave it (os.environ is put back after the test)
+        monkeypatch.setattr(users.os, "environ", dict(ROOT_ENVIRONMENT))
+        self.environment = None
+
+    def execve(self, path, argv, env):
+        self.calls.append(("execve", argv))
+        self.environment = dict(env)
+
+
+ROOT_ENVIRONMENT = {
+    "HOME": "/root",
+    "USER": "root",
+    "PATH": "/root/bin:/usr/bin",
+    "SHIV_ROOT": "/usr/local/lib/minidokku/unpacked",
+    "SSH_AUTH_SOCK": "/tmp/ssh-root/agent.1",
+    "SSH_CONNECTION": "10.0.0.1 5000 10.0.0.2 22",
+    "PYTHONPATH": "/root/lib",
+    "GIT_DIR": "/root/.git",
+    "AWS_SECRET_ACCESS_KEY": "root's",
+    "NAME": "admin",
+    "TERM": "xterm-256color",
+    "LANG": "C.UTF-8",
+    "LC_TIME": "en_GB.UTF-8",
+    "TZ": "Europe/Paris",
+    "SUDO_USER": "alice",
+    "DOKKU_ROOT": "/home/dokku",
+    "MINIDOKKU_NGINX_COMMAND": "nginx",
+}
+# what the owner's run keeps of it, with the owner's own HOME, USER, LOGNAME and the system's PATH
+KEPT = ("TERM", "LANG", "LC_TIME", "TZ", "SUDO_USER", "DOKKU_ROOT", "MINIDOKKU_NGINX_COMMAND")
+
+
+def owner_s_environment(account: pwd.struct_passwd) -> dict[str, str]:
+    kept = {key: ROOT_ENVIRONMENT[key] for key in KEPT}
+    return dict(kept, HOME=account.pw_dir, USER=account.pw_name, LOGNAME=account.pw_name, PATH=users.SYSTEM_PATH)
 
 
 @pytest.fixture
@@ -86,8 +119,7 @@ def test_root_becomes_the_owner_in_this_process_when_it_may_read_the_code(owned_
     account = pwd.getpwuid(NOBODY)
     groups = os.getgrouplist(account.pw_name, account.pw_gid)
     assert drop.calls == [("setgroups", groups), ("setgid", account.pw_gid), ("setuid", NOBODY)]
-    assert (os.environ["HOME"], os.environ["USER"], os.environ["LOGNAME"]) == (account.pw_dir, "nobody", "nobody")
-    assert os.environ["PATH"] == users.SYSTEM_PATH
+    assert os.environ == owner_s_environment(account)  # SHIV_ROOT, root's agent, PYTHON*, GIT_* are gone
 
 
 def test_root_runs_the_command_again_as_the_owner_when_the_code_is_not_theirs_to_read(owned_root, folders, monkeypatch):
@@ -96,6 +128,8 @@ def test_root_runs_the_command_again_as_the_owner_when_the_code_is_not_theirs_to
     users.act_as_owner_of(owned_root, [code], lambda: ["/usr/local/bin/dokku"])
     assert [name for name, _ in drop.calls] == ["setgroups", "setgid", "setuid", "execve"]
     assert drop.calls[-1] == ("execve", ["/usr/local/bin/dokku", "apps:list"])
+    # the owner's run unpacks its own copy (no SHIV_ROOT: root's is where the owner may not write)
+    assert drop.environment == owner_s_environment(pwd.getpwuid(NOBODY))
 
 
 def test_nothing_changes_for_a_root_of_root_s_own_or_another_user(tmp_path, monkeypatch):
@@ -104,3 +138,4 @@ def test_nothing_changes_for_a_root_of_root_s_own_or_another_user(tmp_path, monk
     monkeypatch.setattr(users.os, "geteuid", lambda: NOBODY)
     users.act_as_owner_of(tmp_path / "missing", [tmp_path], lambda: ["dokku"])
     assert drop.calls == []
+    assert os.environ == ROOT_ENVIRONMENT
