@@ -14,6 +14,7 @@ from minidokku.ops import deploy, processes
 from minidokku.output import Output, RecordingOutput
 from minidokku.records import builds, releases, switching
 from minidokku.records.appjson import AppJson
+from minidokku.routing import proxy
 from minidokku.runtime import checks
 
 APP = "cat"
@@ -250,6 +251,19 @@ def test_a_deploy_killed_within_the_window_is_sent_back_by_the_next_command_taki
         "A deploy of v2 was killed before its new containers passed their checks: traffic went back to v1"
         in flow.output
     )
+
+
+def test_a_reroute_after_a_deploy_killed_within_the_window_leaves_its_new_containers_out(flow, monkeypatch, tmp_path):
+    """domains:add, nginx:set... reroute under the app's lock without finishing what a killed
+    deploy left: its new containers are not made equals of the recorded release's."""
+    flow.deploy(APP, flow.built("sha256:one"))
+    old_web = list(flow.proxy.routes[APP])
+    with_uptime_window(flow)
+    killed_at(flow, monkeypatch, checks, "watch", tmp_path, lambda: flow.deploy(APP, flow.built("sha256:two")))
+    routed = []
+    monkeypatch.setattr(proxy, "route", lambda ctx, app, web, release=None: routed.append([c.id for c in web]))
+    proxy.reroute(flow.ctx, APP)
+    assert routed == [old_web]
 
 
 def test_a_deploy_killed_once_its_release_was_saved_is_finished_not_sent_back(flow, monkeypatch, tmp_path):
