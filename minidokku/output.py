@@ -2,8 +2,16 @@
 
 The core reports through an Output, so the same deploy can stream to a git push (as `remote:`
 lines), a terminal, or a list in a test.
+
+A reader that went away (^C on a `git push`, an ssh session dropped: sshd closes the command's
+pipes) never stops what the command does at whatever line it was printing: the Output goes
+quiet and the command goes on to its end, as it would with nobody watching (a build's own record
+keeps its lines, ops/builds.py). A following command, which would follow for nobody, is ended by
+cli/hangup.py instead; a SIGHUP still unwinds any command (cli main()).
 """
 
+import contextlib
+import os
 import sys
 from typing import TextIO
 
@@ -19,6 +27,7 @@ class Output:
     def __init__(self, stream: TextIO = sys.stdout, quiet: bool = False):
         self.stream = stream
         self.quiet = quiet
+        self.reader_gone = False
 
     def step(self, message: str) -> None:
         if not self.quiet:
@@ -42,8 +51,26 @@ class Output:
 
     def line(self, text: str) -> None:
         """Writes a line as it is: used for build output, which carries its own prefixes."""
-        self.stream.write(text.rstrip("\n") + "\n")
-        self.stream.flush()
+        if self.reader_gone:
+            return
+        try:
+            self.stream.write(text.rstrip("\n") + "\n")
+            self.stream.flush()
+        except BrokenPipeError:
+            self._quiet_from_now_on()
+
+    def _quiet_from_now_on(self) -> None:
+        """Nothing reads the stream any more: its file descriptor is pointed at /dev/null, so that
+        the line still in the stream's buffer, the interpreter's flush on the way out and any
+        program the command runs with it write nowhere instead of failing on EPIPE."""
+        self.reader_gone = True
+        with contextlib.suppress(AttributeError, OSError, ValueError):  # no descriptor (a StringIO)
+            fd = self.stream.fileno()
+            nowhere = os.open(os.devnull, os.O_WRONLY)
+            try:
+                os.dup2(nowhere, fd)
+            finally:
+                os.close(nowhere)
 
 
 class RecordingOutput(Output):

@@ -11,21 +11,23 @@ old release keeps serving, recorded as it was.
 
 A command killed midway (SIGKILL, an ssh hang-up, a reboot) cannot clean up after itself, so the
 next one that takes the app's lock does (finish_interrupted): the release record it left half
-written is completed, and its build and task containers go. The containers a killed deploy had
-started are old ones to the next deploy (retired after its switch), and strays to `ps:restore`.
+written is completed; traffic it had moved to new containers not yet past their uptime check
+goes back to the recorded release and those containers go (records/switching.py's journal names
+them); its build and task containers go. The other containers a killed deploy had started are
+old ones to the next deploy (retired after its switch), and strays to `ps:restore`.
 """
 
 import contextlib
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import Optional
+from typing import NoReturn, Optional
 
 import minidokku.ops.builds as build_records
 import minidokku.records.builds as build_kinds
 from minidokku.build import builds
 from minidokku.build.builders import BuildResult, image_repository
 from minidokku.context import Context
-from minidokku.errors import DeployFailed, Locked, NotFound
+from minidokku.errors import DeployFailed, Locked, NotFound, ProxyError
 from minidokku.ops import apps, cron, logs, network, retirement, tasks
 from minidokku.plugins import triggers
 from minidokku.records import (
@@ -37,6 +39,7 @@ from minidokku.records import (
     releases,
     resources,
     scale,
+    switching,
 )
 from minidokku.records.releases import Release
 from minidokku.routing import proxy
@@ -64,12 +67,31 @@ def locked(ctx: Context, app: str) -> Iterator[None]:
 
 def finish_interrupted(ctx: Context, app: str) -> None:
     """Completes the release record a killed deploy left half written (saved, but ENV or its
-    image tag not yet), and removes the build and task containers it left (none is legitimately
-    there while the caller holds the app's lock)."""
+    image tag not yet); sends traffic back to the recorded release where a deploy was killed
+    before its new containers passed their uptime check, removing them; and removes the build
+    and task containers it left (none is legitimately there while the caller holds the app's lock)."""
     unfinished = releases.unfinished_record(ctx.store, app)
     if unfinished is not None:
-        _record(ctx, app, unfinished)
+        _record(ctx, app, unfinished)  # which ends its switch journal: it was past going back
+    interrupted = switching.unfinished(ctx.store, app)
+    if interrupted is not None:
+        _undo_interrupted_switch(ctx, app, interrupted)
     ctx.scheduler.remove_leftover_tasks(ctx.docker_name(app))
+
+
+def _undo_interrupted_switch(ctx: Context, app: str, interrupted: switching.Switch) -> None:
+    """What the killed deploy would have done on its way out: the recorded release's web
+    containers (running, not its new ones) take the traffic back, then its new ones go."""
+    current = releases.current(ctx.store, app)
+    kept = [
+        c
+        for c in ctx.scheduler.web_containers(ctx.docker_name(app))
+        if c.id not in interrupted.containers and current is not None and c.release == current.name
+    ]
+    said, _ = _send_back(ctx, app, interrupted.release, kept)
+    ctx.scheduler.retire(list(interrupted.containers), grace=0)
+    switching.end(ctx.store, app)
+    ctx.out.info(f"A deploy of {interrupted.release} was killed before its new containers passed their checks: {said}")
 
 
 def deploy_commit(ctx: Context, app: str, sha: str) -> Optional[Release]:
@@ -166,17 +188,17 @@ def _deploy_release(ctx: Context, app: str, release: Release, new_release: bool,
         window = _check(ctx, app, release, new)
         ctx.steps.done("checks")
         new = network.attach_post_deploy(ctx, app, new)  # it may move where web publishes its ports
-        web = [c for c in new if c.process_type == "web"]
-        _switch(ctx, app, release, web if routes else None, _fallback(ctx, app, old), window)
-        ctx.steps.done("switch")  # the uptime window included
+        switching.begin(ctx.store, app, release.name, [c.id for c in new])  # a kill from here on: undone
     except BaseException:  # whatever stops the deploy (even ^C), the new containers go
-        try:
-            logs.record_failed(ctx, app, new)  # what they printed stays, for logs:failed
-        finally:
-            ctx.scheduler.retire([c.id for c in new], grace=0)
+        _remove_new(ctx, app, new)
         raise
+    web = [c for c in new if c.process_type == "web"]
+    _switch(ctx, app, release, new, web if routes else None, _fallback(ctx, app, old), window)
+    ctx.steps.done("switch")  # the uptime window included
     if new_release:
         _record(ctx, app, recorded)
+    else:
+        switching.end(ctx.store, app)
     ctx.scheduler.mark_retiring(old)
     ctx.scheduler.retire_earlier_beyond(docker_name, old, scale.MAX_CONTAINERS)
     ctx.scheduler.settle_names(new)
@@ -196,6 +218,13 @@ def _deploy_release(ctx: Context, app: str, release: Release, new_release: bool,
     return recorded
 
 
+def _remove_new(ctx: Context, app: str, new: list[Container]) -> None:
+    try:
+        logs.record_failed(ctx, app, new)  # what they printed stays, for logs:failed
+    finally:
+        ctx.scheduler.retire([c.id for c in new], grace=0)
+
+
 def _fallback(ctx: Context, app: str, old: list[Container]) -> list[Container]:
     """The old web containers traffic goes back to when a new container dies within its uptime
     check: the running ones of the recorded release (those `ps:restore` would keep)."""
@@ -208,53 +237,113 @@ def _switch(
     ctx: Context,
     app: str,
     release: Release,
+    new: list[Container],
     web: Optional[list[Container]],
     fallback: list[Container],
     window: checks.Window,
 ) -> None:
     """Moves traffic to the new web containers (web None: nginx stays as it is) once they passed
     their checks, but for how long they must stay up: nginx keeps the old ones as backups (asked
-    when a new one fails) until that window passed. A new container that exits within it sends
-    traffic back to the old ones and fails the deploy, which nothing recorded yet."""
-    if web is not None:
-        ctx.proxy.route(app, web, release, backups=fallback if window.due else ())
-    if not window.due:
-        return
-    ctx.out.info(f"Traffic moved; the old containers stay ready until the new ones have run {window.seconds} s")
+    when a new one fails) until that window passed. Whatever stops it from the first route on (a
+    new container exiting within the window, nginx refusing a change, ^C, a hang-up) sends
+    traffic back to the old ones before the new ones go, and fails the deploy, which nothing
+    recorded yet."""
     try:
+        if web is not None:
+            ctx.proxy.route(app, web, release, backups=_ready(ctx, app, fallback) if window.due else ())
+        if not window.due:
+            return
+        ctx.out.info(f"Traffic moved; the old containers stay ready until the new ones have run {window.seconds} s")
         checks.watch(ctx.scheduler, window)
         ctx.out.info(f"The new containers ran {window.seconds} s")
         if web is not None and fallback:
             ctx.proxy.route(app, web, release)  # the old ones leave nginx before they retire
-    except BaseException as stopped:  # a crash within the window, or whatever stops the deploy
-        if web is not None:
-            _route_back(ctx, app, fallback)
-        if isinstance(stopped, DeployFailed):
-            raise DeployFailed(f"{stopped}\n{_moved_back(ctx, app, release)}") from None
-        raise
+    except BaseException as stopped:
+        _switch_back(ctx, app, release, new, fallback if web is not None else None, stopped)
 
 
-def _route_back(ctx: Context, app: str, fallback: list[Container]) -> None:
+def _switch_back(
+    ctx: Context,
+    app: str,
+    release: Release,
+    new: list[Container],
+    fallback: Optional[list[Container]],
+    stopped: BaseException,
+) -> None:
+    """Called handling stopped: traffic goes back to the fallback (None: nginx was not touched),
+    then the new containers go, and stopped is raised again, saying where traffic went unless it
+    simply went back. When nginx takes neither the way back nor the removal of the site, the new
+    containers stay (nginx may still send to them) and so does the switch journal: the next
+    command taking the app's lock tries again."""
+    try:
+        said, clean = _send_back(ctx, app, release.name, fallback) if fallback is not None else ("", True)
+    except Exception as failed:
+        _raise_saying(ctx, stopped, str(failed))
+    _remove_new(ctx, app, new)
+    switching.end(ctx.store, app)
+    if said and (isinstance(stopped, DeployFailed) or not clean):
+        _raise_saying(ctx, stopped, said)
+    raise stopped
+
+
+def _raise_saying(ctx: Context, stopped: BaseException, said: str) -> NoReturn:
+    """Raises stopped with said after its message (a DeployFailed then: the deploy failed); one
+    that is no error (^C, a hang-up's SystemExit) is raised as it is, said printed before."""
+    if isinstance(stopped, Exception):
+        raise DeployFailed(f"{stopped}\n{said}") from None
+    ctx.out.info(said)
+    raise stopped
+
+
+def _send_back(ctx: Context, app: str, release: str, fallback: list[Container]) -> tuple[str, bool]:
+    """Sends the app's traffic back to the fallback containers that are still ready, the recorded
+    release's (none recorded: the site goes). Returns what was done and whether it went back as
+    it should; when nginx refuses that, the site goes, so that nothing is sent to the ports the
+    new containers free. Raises ProxyError when nginx refuses that too."""
     current = releases.current(ctx.store, app)
     if current is None:  # a first deploy: nothing served before it
         ctx.proxy.remove(app)
-    else:
-        ctx.proxy.route(app, fallback, current)
+        return f"{app} was not deployed: nothing serves it", True
+    ready = _ready(ctx, app, fallback)
+    try:
+        ctx.proxy.route(app, ready, current)
+    except Exception as refused:
+        try:
+            ctx.proxy.remove(app)
+        except Exception as also:
+            raise ProxyError(
+                f"traffic could not go back to {current.name} ({refused}), nor could {app}'s site be "
+                f"taken away ({also}); its new containers stay until `dokku ps:restore {app}`"
+            ) from None
+        return (
+            f"traffic could not go back to {current.name} ({refused}): {app}'s site is taken away "
+            f"until `dokku ps:restore {app}`",
+            False,
+        )
+    if not ready:
+        return f"no container of {current.name} is left to take the traffic back: `dokku ps:restore {app}`", False
+    if current.name == release:
+        return f"traffic went back to the previous containers of {current.name}", True
+    return f"traffic went back to {current.name}; {release} was not released", True
 
 
-def _moved_back(ctx: Context, app: str, release: Release) -> str:
-    current = releases.current(ctx.store, app)
-    if current is None:
-        return f"{app} was not deployed: nothing serves it"
-    if current.name == release.name:
-        return f"traffic went back to the previous containers of {current.name}"
-    return f"traffic went back to {current.name}; {release.name} was not released"
+def _ready(ctx: Context, app: str, fallback: list[Container]) -> list[Container]:
+    """The fallback containers as the engine has them now, those still fit to take traffic:
+    running and not restarted since they were described (a restart may have moved their ports,
+    which the engine may since have given to another container)."""
+    if not fallback:
+        return []
+    now = {c.id: c for c in ctx.scheduler.containers(ctx.docker_name(app))}
+    found = [now.get(c.id) for c in fallback]
+    return [c for c, before in zip(found, fallback) if c and c.running and c.restarts == before.restarts]
 
 
 def _record(ctx: Context, app: str, release: Release) -> None:
     """Records the release that now serves: its file, ENV = its config, its image's tag. Done
-    again whole by finish_interrupted when a kill cut it short."""
+    again whole by finish_interrupted when a kill cut it short. Once the release is saved, its
+    deploy is past going back: the switch journal goes."""
     releases.begin_record(ctx.store, app, release)
+    switching.end(ctx.store, app)
     # a tag per release keeps its image from `docker image prune` while it may be rolled back to
     # (a pruned one cannot be rolled back to, nor tagged)
     ctx.scheduler.tag_image(release.image_id, image_repository(ctx.docker_name(app)), release.name)

@@ -14,7 +14,7 @@ from minidokku.build.tree import MAX_NGINX_TEMPLATE_CHARACTERS, NGINX_TEMPLATE
 from minidokku.context import Context
 from minidokku.errors import ValidationError
 from minidokku.plugins import triggers
-from minidokku.records import properties, releases
+from minidokku.records import properties, releases, switching
 from minidokku.records.releases import Release
 from minidokku.routing import certs, domains, nginx, nginx_settings, ports
 from minidokku.runtime.scheduler import Container
@@ -225,7 +225,11 @@ def internal_address(web_containers: list[Container]) -> tuple[str, str]:
 
 def reroute(ctx: Context, app: str) -> None:
     """Rewrites the app's site for its running web containers (after a domain, port,
-    certificate or nginx setting changed); an app never deployed has nothing to route."""
+    certificate or nginx setting changed); an app never deployed has nothing to route. Those of
+    a deploy killed before they passed their checks are left out: the next command taking the
+    app's lock removes them (records/switching.py)."""
     if releases.current(ctx.store, app) is None:
         return
-    route(ctx, app, ctx.scheduler.web_containers(ctx.docker_name(app)))
+    interrupted = switching.unfinished(ctx.store, app)
+    leaving = set(interrupted.containers) if interrupted else set()
+    route(ctx, app, [c for c in ctx.scheduler.web_containers(ctx.docker_name(app)) if c.id not in leaving])

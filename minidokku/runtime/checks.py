@@ -29,6 +29,8 @@ SETTABLE = ("wait-to-retire",)
 DEFAULT_UPTIME = 2
 DEFAULT_WAIT_TO_RETIRE = 60
 MAX_WAIT_TO_RETIRE = 300  # old containers of a tenant's deploys must not linger for hours
+# nor for as long as an uptime check the app asks for: the old ones stay ready through it (watch)
+MAX_UPTIME = MAX_WAIT_TO_RETIRE
 LISTEN_TIMEOUT = 60.0
 POLL_SECONDS = 0.1
 CHECKS_FILE_DEFAULTS = {"WAIT": 5, "TIMEOUT": 30, "ATTEMPTS": 5}  # Dokku's CHECKS defaults
@@ -64,7 +66,8 @@ def checks_for(process_type: str, app_json: AppJson, checks_file: str, env: dict
         return [_from_app_json(process_type, entry) for entry in startup]
     if process_type == "web" and checks_file.strip():
         return parse_checks_file(checks_file, env)
-    uptime = _seconds(env.get("DOKKU_DEFAULT_CHECKS_WAIT"), DEFAULT_UPTIME, "DOKKU_DEFAULT_CHECKS_WAIT")
+    wait = "DOKKU_DEFAULT_CHECKS_WAIT"
+    uptime = _uptime(_seconds(env.get(wait), DEFAULT_UPTIME, wait), wait)
     default = [Check(description=f"up for {uptime} s", uptime=uptime)]
     if process_type == "web":
         default.insert(0, Check(description="answers HTTP on its port", listening=True))
@@ -80,7 +83,7 @@ def _from_app_json(process_type: str, entry: dict) -> Check:
         path=entry.get("path", ""),
         content=entry.get("content", ""),
         listening=bool(entry.get("listening")),
-        uptime=entry.get("uptime", 0),
+        uptime=_uptime(entry.get("uptime", 0), f"app.json: healthchecks.{process_type}: uptime"),
         attempts=max(entry.get("attempts", 3), 1),
         timeout=entry.get("timeout", 5) or 5,
         wait=entry.get("wait", 5),
@@ -131,6 +134,14 @@ def _split_target(target: str, number: int) -> tuple[str, str]:
     if target.startswith("/"):
         return "", target
     raise ValidationError(f"CHECKS line {number}: expected a /path, got {target[:60]!r}")
+
+
+def _uptime(seconds: int, name: str) -> int:
+    """An uptime check's seconds, refused above MAX_UPTIME: a deploy keeps the old containers
+    ready (and the app's lock) through it."""
+    if seconds > MAX_UPTIME:
+        raise ValidationError(f"{name} must be at most {MAX_UPTIME} seconds, got {seconds}")
+    return seconds
 
 
 def _seconds(value: Optional[str], default: int, name: str) -> int:

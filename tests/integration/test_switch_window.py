@@ -5,13 +5,14 @@ The app is envecho (GET /MARK answers $MARK); each pushed commit's Procfile sets
 the crashing one runs the server under `timeout 2`, so it answers its checks, takes the traffic
 and exits about 2 s after it started, inside its 5 s uptime check (DOKKU_DEFAULT_CHECKS_WAIT)."""
 
+import re
 import subprocess
 import threading
 
 import requests
-from helpers import APPS, commit_all, make_git_repo, wait_until_serving
+from helpers import APPS, commit_all, dokku_program, make_git_repo, wait_until_serving
 
-from minidokku.records import releases
+from minidokku.records import builds, releases
 from minidokku.runtime import labels
 from minidokku.state import Store
 
@@ -124,3 +125,37 @@ def test_traffic_moves_before_the_window_and_back_from_a_release_crashing_within
     assert "v3" not in listing
     names = [c["Names"][0] for c in engine.list_containers({labels.APP: platform.settings()["NAMESPACE"] + APP})]
     assert not [name for name in names if ".upcoming-" in name], names
+
+
+def test_a_command_whose_client_goes_away_before_traffic_moves_still_deploys_to_its_end(platform, engine, tmp_path):
+    """`ssh dokku@host ps:restart APP` and ^C while it checks: sshd closes the command's pipes.
+    Its next line (that traffic moved) finds no reader, and the deploy goes on quietly to its
+    end instead of stopping there (which removed the new containers with nginx still sending to
+    their ports, which the engine then gives to other containers)."""
+    app, host = "switchy-gone", "switchy-gone.example.test"
+    repo = make_git_repo(tmp_path / app, APPS / "envecho")
+    platform.dokku("apps:create", app)
+    platform.dokku("config:set", "--no-restart", app, f"DOKKU_DEFAULT_CHECKS_WAIT={WINDOW}")
+    set_procfile(repo, "MARK=m1 python app.py")
+    assert platform.push(repo, app).returncode == 0
+    restarting = subprocess.Popen(
+        [dokku_program(), "ps:restart", app], env=platform.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    for line in restarting.stdout:
+        if b"Checking web.1" in line:
+            break
+    restarting.stdout.close()  # as sshd does once the client went away
+    assert restarting.wait(timeout=60) == 0, restarting.stderr.read().decode()
+
+    store = Store(platform.root)
+    last = builds.history(store, app)[0]
+    output = builds.read_output(store, app, last.id).decode()
+    assert last.status == builds.SUCCEEDED and MOVED in output and RAN in output, output
+    wait_until_serving(platform, host, "m1", path="/MARK")
+    found = engine.list_containers({labels.APP: platform.settings()["NAMESPACE"] + app, labels.ROLE: "process"})
+    serving = [c for c in found if ".retiring-" not in c["Names"][0]]
+    assert [c["Labels"][labels.RELEASE] for c in serving] == ["v1"] and ".upcoming-" not in serving[0]["Names"][0]
+    config = (platform.root / app / "nginx.conf").read_text()
+    upstreams = {int(port) for port in re.findall(r"server 127\.0\.0\.1:(\d+)", config)}
+    assert upstreams == {binding["PublicPort"] for binding in serving[0]["Ports"]}
+    assert " backup;" not in config

@@ -89,6 +89,15 @@ class FakeScheduler:
     def names(self, app: str) -> list[str]:
         return [c.name for c in self.containers(app)]
 
+    def restart_by_policy(self, container_id: str) -> Container:
+        """The engine starting a container again after it exited (its restart policy): its
+        restart count goes up and its published ports move, as the engine's may."""
+        container = self.live[container_id]
+        number = next(self._ids)
+        moved = {port: FIRST_HOST_PORT + 10 * number + i for i, port in enumerate(container.host_ports)}
+        web_port = next((port for port, bound in container.host_ports.items() if bound == container.host_port), None)
+        return self._update(container, restarts=container.restarts + 1, host_ports=moved, host_port=moved.get(web_port))
+
     # -- the processes of a release -------------------------------------------------------
     def containers(self, app: str) -> list[Container]:
         return sorted((c for c in self.live.values() if self.app_of[c.id] == app), key=lambda c: c.name)

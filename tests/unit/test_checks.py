@@ -38,6 +38,21 @@ def test_a_bad_dokku_default_checks_wait_is_refused():
         checks.checks_for("worker", NO_APP_JSON, "", {"DOKKU_DEFAULT_CHECKS_WAIT": "soon"})
 
 
+def test_an_uptime_longer_than_the_old_containers_may_stay_ready_is_refused():
+    """The old containers stay ready (and the app locked) through a deploy's uptime window: a
+    tenant may not make it hours long, whether in app.json or in the config."""
+    longest = checks.MAX_UPTIME
+    assert [
+        c.uptime for c in checks.checks_for("worker", AppJson(healthchecks={"worker": [{"uptime": longest}]}), "", {})
+    ] == [longest]
+    with pytest.raises(
+        ValidationError, match=r"^app.json: healthchecks.worker: uptime must be at most 300 seconds, got 301$"
+    ):
+        checks.checks_for("worker", AppJson(healthchecks={"worker": [{"uptime": longest + 1}]}), "", {})
+    with pytest.raises(ValidationError, match=r"^DOKKU_DEFAULT_CHECKS_WAIT must be at most 300 seconds, got 86400$"):
+        checks.checks_for("web", NO_APP_JSON, "", {"DOKKU_DEFAULT_CHECKS_WAIT": "86400"})
+
+
 def test_app_json_startup_checks_win_over_the_checks_file_and_the_default():
     app_json = AppJson(
         healthchecks={

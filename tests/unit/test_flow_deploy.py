@@ -2,15 +2,19 @@
 switch, the retirement, the release record (and its RECORDING journal), tasks and image pruning."""
 
 import json
+import os
 import re
+import shutil
 
 import pytest
 from fakes import make_flow
 
 from minidokku.errors import DeployFailed, NotFound, ProxyError
-from minidokku.ops import deploy
-from minidokku.records import releases
+from minidokku.ops import deploy, processes
+from minidokku.output import Output, RecordingOutput
+from minidokku.records import builds, releases, switching
 from minidokku.records.appjson import AppJson
+from minidokku.routing import proxy
 from minidokku.runtime import checks
 
 APP = "cat"
@@ -137,6 +141,248 @@ def test_a_restart_dying_within_the_window_goes_back_to_the_same_release_s_old_c
     with deploy.exclusive(flow.ctx, APP), pytest.raises(DeployFailed, match="back to the previous containers of v1"):
         deploy.restart(flow.ctx, APP)
     assert flow.proxy.routes[APP] == serving
+
+
+def new_and_old(flow) -> tuple[set[str], set[str]]:
+    """The ids of the app's containers of v2 (the deploy under test) and of v1."""
+    live = flow.scheduler.containers(APP)
+    return {c.id for c in live if c.release == "v2"}, {c.id for c in live if c.release == "v1"}
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt(), SystemExit(129), BrokenPipeError(32, "Broken pipe")])
+def test_whatever_stops_a_deploy_after_it_routed_sends_traffic_back_before_a_new_container_goes(
+    flow, monkeypatch, stop
+):
+    """^C, a hang-up (main()'s SystemExit), an error: once nginx sends to the new containers,
+    nginx goes back to the old ones first, never left on the ports of removed containers."""
+    flow.deploy(APP, flow.built("sha256:one"))
+    serving = list(flow.proxy.routes[APP])
+    with_uptime_window(flow)
+    said = RecordingOutput.line
+
+    def line(output, text):
+        if "Traffic moved" in text:
+            raise stop
+        said(output, text)
+
+    monkeypatch.setattr(RecordingOutput, "line", line)
+    flow.journal.clear()
+    with pytest.raises(type(stop)):
+        flow.deploy(APP, flow.built("sha256:two"))
+    assert [entry[0] for entry in flow.journal] == ["start", "start", "route", "route", "retire", "retire"]
+    assert flow.journal[3] == ("route", APP, ["cat.web.1"]), "back to the old web, before the new ones retire"
+    assert flow.proxy.routes[APP] == serving and flow.proxy.backups[APP] == []
+    assert new_and_old(flow)[0] == set()
+    assert flow.ctx.store.read(APP, switching.FILE) is None
+
+
+def test_a_deploy_goes_on_to_its_end_when_the_reader_of_its_output_went_away(flow):
+    """A push whose client went away (^C, a dropped ssh session) is not cut at the line it was
+    printing: the deploy finishes (the build's record keeps its lines)."""
+    flow.deploy(APP, flow.built("sha256:one"))
+    with_uptime_window(flow)
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    with os.fdopen(write_end, "w") as stream:
+        flow.ctx.out = Output(stream)
+        second = flow.deploy(APP, flow.built("sha256:two"))
+    assert flow.ctx.out.reader_gone
+    assert releases.current(flow.ctx.store, APP) == second
+    assert new_and_old(flow)[1] == set() and flow.proxy.routes[APP] == [
+        c.id for c in flow.scheduler.web_containers(APP)
+    ]
+    last = builds.history(flow.ctx.store, APP)[0]
+    assert last.status == builds.SUCCEEDED
+    assert b"The new containers ran 1 s\n=====> Application deployed:" in builds.read_output(
+        flow.ctx.store, APP, last.id
+    )
+
+
+def killed_at(flow, monkeypatch, module, name, tmp_path, then=lambda: None) -> None:
+    """Runs a deploy and puts back the state a SIGKILL right after module.name returned would
+    have left: the files under the root, the engine's containers and nginx's routes then.
+    then() runs the deploy (raising or not)."""
+    root = flow.ctx.store.root
+    real = getattr(module, name)
+    seen = {}
+
+    def snapshot(*args, **kwargs):
+        result = real(*args, **kwargs)
+        if not seen:
+            shutil.copytree(root, tmp_path / "snapshot")
+            seen.update(
+                live=dict(flow.scheduler.live), routes=dict(flow.proxy.routes), backups=dict(flow.proxy.backups)
+            )
+        return result
+
+    monkeypatch.setattr(module, name, snapshot)
+    then()
+    monkeypatch.setattr(module, name, real)
+    shutil.rmtree(root)
+    shutil.copytree(tmp_path / "snapshot", root)
+    flow.scheduler.live, flow.proxy.routes, flow.proxy.backups = seen["live"], seen["routes"], seen["backups"]
+
+
+def recover(flow, how: str) -> None:
+    if how == "ps:restore":
+        processes.restore(flow.ctx, APP)
+    else:  # any next command: it takes the app's lock
+        with deploy.locked(flow.ctx, APP):
+            pass
+
+
+@pytest.mark.parametrize("how", ["next command", "ps:restore"])
+def test_a_deploy_killed_within_the_window_is_sent_back_by_the_next_command_taking_the_lock(
+    flow, monkeypatch, tmp_path, how
+):
+    first = flow.deploy(APP, flow.built("sha256:one"))
+    old_web = list(flow.proxy.routes[APP])
+    with_uptime_window(flow)
+    killed_at(flow, monkeypatch, checks, "watch", tmp_path, lambda: flow.deploy(APP, flow.built("sha256:two")))
+    new, _ = new_and_old(flow)
+    assert set(flow.proxy.routes[APP]) <= new and switching.unfinished(flow.ctx.store, APP).release == "v2"
+    assert set(flow.proxy.backups[APP]) == set(old_web), "killed in the window: the old web is nginx's backup"
+    recover(flow, how)
+    assert flow.proxy.routes[APP] == old_web and flow.proxy.backups[APP] == []
+    assert {c.release for c in flow.scheduler.containers(APP)} == {"v1"}
+    assert releases.current(flow.ctx.store, APP) == first
+    assert flow.ctx.store.read(APP, switching.FILE) is None
+    assert (
+        "A deploy of v2 was killed before its new containers passed their checks: traffic went back to v1"
+        in flow.output
+    )
+
+
+def test_a_reroute_after_a_deploy_killed_within_the_window_leaves_its_new_containers_out(flow, monkeypatch, tmp_path):
+    """domains:add, nginx:set... reroute under the app's lock without finishing what a killed
+    deploy left: its new containers are not made equals of the recorded release's."""
+    flow.deploy(APP, flow.built("sha256:one"))
+    old_web = list(flow.proxy.routes[APP])
+    with_uptime_window(flow)
+    killed_at(flow, monkeypatch, checks, "watch", tmp_path, lambda: flow.deploy(APP, flow.built("sha256:two")))
+    routed = []
+    monkeypatch.setattr(proxy, "route", lambda ctx, app, web, release=None: routed.append([c.id for c in web]))
+    proxy.reroute(flow.ctx, APP)
+    assert routed == [old_web]
+
+
+def test_a_deploy_killed_once_its_release_was_saved_is_finished_not_sent_back(flow, monkeypatch, tmp_path):
+    flow.deploy(APP, flow.built("sha256:one"))
+    with_uptime_window(flow)
+    killed_at(flow, monkeypatch, releases, "save", tmp_path, lambda: flow.deploy(APP, flow.built("sha256:two")))
+    new, _ = new_and_old(flow)
+    with deploy.locked(flow.ctx, APP):
+        pass
+    assert releases.current(flow.ctx.store, APP).name == "v2" and set(flow.proxy.routes[APP]) <= new
+    assert {c.id for c in flow.scheduler.containers(APP) if c.release == "v2"} == new
+    assert flow.ctx.store.read(APP, switching.FILE) is None and "was killed" not in flow.output
+
+
+def test_a_first_deploy_killed_within_the_window_leaves_nothing_after_the_next_command(flow, monkeypatch, tmp_path):
+    with_uptime_window(flow)
+    killed_at(flow, monkeypatch, checks, "watch", tmp_path, lambda: flow.deploy(APP, flow.built("sha256:one")))
+    assert flow.proxy.routes[APP]
+    with deploy.locked(flow.ctx, APP):
+        pass
+    assert APP not in flow.proxy.routes and flow.scheduler.containers(APP) == []
+    assert (
+        "A deploy of v1 was killed before its new containers passed their checks: cat was not deployed" in flow.output
+    )
+
+
+def refuse_routing_to_the_old_web(flow, monkeypatch, removal_refused: bool = False) -> None:
+    routed, removed = flow.proxy.route, flow.proxy.remove
+
+    def route(app, web_containers, release=None, backups=()):
+        if web_containers and not web_containers[0].name.startswith("cat.web.1.upcoming-"):
+            raise ProxyError("nginx rejected the new configuration")
+        routed(app, web_containers, release, backups)
+
+    def remove(app):
+        if removal_refused:
+            raise ProxyError("nginx could not be reloaded")
+        removed(app)
+
+    monkeypatch.setattr(flow.proxy, "route", route)
+    monkeypatch.setattr(flow.proxy, "remove", remove)
+
+
+def test_nginx_refusing_the_way_back_takes_the_site_away_before_the_new_containers_go(flow, monkeypatch):
+    flow.deploy(APP, flow.built("sha256:one"))
+    with_uptime_window(flow)
+    flow.scheduler.dying_once_routed.add("v2")
+    refuse_routing_to_the_old_web(flow, monkeypatch)
+    flow.journal.clear()
+    with pytest.raises(DeployFailed) as raised:
+        flow.deploy(APP, flow.built("sha256:two"))
+    message = str(raised.value)
+    assert "failed the check `up for 1 s`: it exited (status 1)" in message, "the first error is kept"
+    assert message.endswith(
+        "traffic could not go back to v1 (nginx rejected the new configuration): cat's site is taken away "
+        "until `dokku ps:restore cat`"
+    )
+    kinds = [entry[0] for entry in flow.journal]
+    assert kinds == ["start", "start", "route", "unroute", "retire", "retire"], "the site goes, then the new ones"
+    assert APP not in flow.proxy.routes and new_and_old(flow)[0] == set()
+
+
+def test_nginx_refusing_the_way_back_and_the_site_s_removal_keeps_the_new_containers_for_the_next_command(
+    flow, monkeypatch
+):
+    flow.deploy(APP, flow.built("sha256:one"))
+    old_web = list(flow.proxy.routes[APP])
+    with_uptime_window(flow)
+    flow.scheduler.dying_once_routed.add("v2")
+    with monkeypatch.context() as nginx_broken:
+        refuse_routing_to_the_old_web(flow, nginx_broken, removal_refused=True)
+        with pytest.raises(DeployFailed) as raised:
+            flow.deploy(APP, flow.built("sha256:two"))
+    message = str(raised.value)
+    assert "failed the check `up for 1 s`: it exited (status 1)" in message
+    assert "traffic could not go back to v1 (nginx rejected the new configuration), nor could cat's site" in message
+    new, _ = new_and_old(flow)
+    assert new and set(flow.proxy.routes[APP]) <= new, "nginx still sends to them: they keep their ports"
+    assert switching.unfinished(flow.ctx.store, APP) is not None
+    with deploy.locked(flow.ctx, APP):  # nginx works again
+        pass
+    assert flow.proxy.routes[APP] == old_web and new_and_old(flow)[0] == set()
+    assert flow.ctx.store.read(APP, switching.FILE) is None
+
+
+def test_an_old_container_restarted_during_the_deploy_is_no_fallback_at_its_old_port(flow, monkeypatch):
+    """Its restart policy started it again (its port may have moved): nginx gets it neither as
+    a backup nor as where traffic goes back, as described when the deploy began."""
+    flow.deploy(APP, flow.built("sha256:one"))
+    (old_web,) = flow.scheduler.web_containers(APP)
+    with_uptime_window(flow)
+    real = checks.run_ready
+
+    def run_ready(prober, targets):
+        flow.scheduler.restart_by_policy(old_web.id)
+        return real(prober, targets)
+
+    monkeypatch.setattr(checks, "run_ready", run_ready)
+    flow.deploy(APP, flow.built("sha256:two"))
+    assert [entry for entry in flow.journal if entry[0] == "route"][-2][3:] == (), "no backup on a moved port"
+
+
+def test_traffic_goes_back_only_to_old_containers_not_restarted_since_the_deploy_began(flow, monkeypatch):
+    flow.deploy(APP, flow.built("sha256:one"))
+    (old_web,) = flow.scheduler.web_containers(APP)
+    with_uptime_window(flow)
+    flow.scheduler.dying_once_routed.add("v2")
+    real = checks.watch
+
+    def watch(prober, window):
+        flow.scheduler.restart_by_policy(old_web.id)
+        return real(prober, window)
+
+    monkeypatch.setattr(checks, "watch", watch)
+    with pytest.raises(
+        DeployFailed, match=r"no container of v1 is left to take the traffic back: `dokku ps:restore cat`$"
+    ):
+        flow.deploy(APP, flow.built("sha256:two"))
+    assert flow.proxy.routes[APP] == [] and flow.proxy.backups[APP] == []
 
 
 def test_checks_disabled_stop_the_old_containers_first(flow):
