@@ -22,7 +22,8 @@ app's Host header) on three paths:
 - through nginx: nginx's port, as every request to the app arrives.
 
 RUNS rounds (BENCH_RUNS); each round runs the three paths once, in an order that rotates from round
-to round, so a busy moment of the shared machine does not land on one path only. Figures are medians.
+to round, so a busy moment of the shared machine does not land on one path only. Figures are medians;
+a ratio is the median of each round's ratio.
 wrk, nginx, docker-proxy and the app share the machine's cores: the figures say what nginx costs on
 this machine, not a limit of either. Needs wrk on the PATH (`make bench` installs it).
 """
@@ -68,8 +69,11 @@ class Figures:
         return statistics.median(summary.p99_seconds for summary in self.runs[path])
 
     def ratio(self, path: str = "direct") -> float:
-        """Median requests/s through nginx ÷ the median on path."""
-        return self.requests_per_second("through nginx") / self.requests_per_second(path)
+        """The median over the rounds of requests/s through nginx ÷ requests/s on path in the same round:
+        runs of one round are seconds apart, so the load other work puts on the machine is about the
+        same for both (over a whole bench it swings by a factor of 3 and more)."""
+        pairs = zip(self.runs["through nginx"], self.runs[path])
+        return statistics.median(proxied.requests_per_second / other.requests_per_second for proxied, other in pairs)
 
 
 def routed_container(bench: Bench, app: str) -> dict:
@@ -160,7 +164,7 @@ def both_apps(bench: Bench, workdir: Path, rounds: int = RUNS) -> list[Figures]:
 
 def print_figures(figures: list[Figures]) -> None:
     rounds = len(figures[0].runs["direct"])
-    print(f"\nwrk {' '.join(WRK_FLAGS)}, {rounds} interleaved rounds, medians:")
+    print(f"\nwrk {' '.join(WRK_FLAGS)}, {rounds} interleaved rounds, medians (a ratio: of each round's ratio):")
     print("  direct = the container's published port on 127.0.0.1, through docker-proxy (nginx's own path to it);")
     print("  container address = past docker-proxy (not routed to by minidokku's nginx)\n")
     print(f"| {'app':<9} | {'path':<40} | {'requests/s':>10} | {'p99 latency (ms)':>16} | {'failed requests':>15} |")
