@@ -11,7 +11,9 @@ One temporary minidokku root (bench/benchlib.py), and piku (bench/pikulib.py) wh
 - `config:set catmeow BENCH_N=n`: from the command's start until nginx proxies only to containers
   whose environment has BENCH_N=n and the page serves;
 - `dokku apps:list` typed as root and as the root's owner (bench/program_start.py), and piku's `apps`;
-- requests/s through nginx ÷ straight to the web container (bench/proxy_overhead.py's wrk runs);
+- requests/s through nginx ÷ straight to the web container, for catmeow and for its page under gunicorn
+  (bench/proxy_overhead.py's interleaved wrk runs; "direct" is the container's published loopback port,
+  through docker-proxy, the path nginx itself takes);
 - then the per-step timing of traced code-only redeploys (bench/deploy_steps.py).
 
 Each figure is the median of RUNS (BENCH_RUNS), printed with its target and, where piku does the same
@@ -29,11 +31,10 @@ from typing import Optional
 
 import pikulib
 import program_start
+import proxy_overhead
 from benchlib import RUNS, Bench, BenchError
 from deploy_steps import print_steps, traced_redeploys
-from proxy_overhead import WEB_PORT, WRK_FLAGS, wrk
 from redeploy_under_load import (
-    WRK_SCRIPT,
     latest_release,
     release_image,
     routed_containers,
@@ -128,22 +129,6 @@ def no_change_redeploys(bench: Bench, runs: int = RUNS) -> list[float]:
     return [bench.timed(lambda n=n: (bench.commit(f"no change {n}"), bench.push())) for n in range(runs)]
 
 
-def routed_port(bench: Bench) -> int:
-    """The host port of the one web container nginx proxies to (retiring ones may still run)."""
-    routed = routed_containers(bench)
-    if len(routed) != 1 or routed[0] is None:
-        raise BenchError(f"expected nginx to proxy to one running web container, found {len(routed)}")
-    return int(routed[0]["NetworkSettings"]["Ports"][WEB_PORT][0]["HostPort"])
-
-
-def proxy_ratio(bench: Bench, workdir: Path) -> float:
-    script = workdir / "count.lua"
-    script.write_text(WRK_SCRIPT)
-    direct = wrk(f"http://127.0.0.1:{routed_port(bench)}/", script)
-    proxied = wrk(bench.url, script)
-    return proxied.requests_per_second / direct.requests_per_second
-
-
 def with_piku() -> bool:
     return os.environ.get("BENCH_PIKU") == "1" or pikulib.installed()
 
@@ -163,7 +148,7 @@ def main() -> None:
             no_change = no_change_redeploys(bench)
             rolled_back = rollbacks(bench)
             configured = config_sets(bench)
-            rps_ratio = proxy_ratio(bench, workdir)
+            proxied = proxy_overhead.both_apps(bench, workdir)
             steps = traced_redeploys(bench)
         finally:
             if piku is not None:
@@ -180,16 +165,24 @@ def main() -> None:
         at_most("`config:set`, command → new value served", configured, 1.2),
         at_most("`dokku apps:list` typed as root on the host", starts["root"], 0.2),
         at_most("`dokku apps:list` as the dokku user (piku: `apps`)", starts["owner"], 0.1, piku_apps),
-        at_least(f"requests/s through nginx ÷ straight to the container (wrk {' '.join(WRK_FLAGS)})", rps_ratio, 0.95),
+        *(
+            at_least(f"requests/s through nginx ÷ direct¹, {app.app} ({app.server})", app.ratio(), 0.95)
+            for app in proxied
+        ),
     ]
     failed = [f.failed for f in ours.failed]
     print(f"\nIssue 17's targets, catmeow on this machine, medians of {RUNS} (first deploy: {len(ours.first)}):\n")
     print(format_table(rows))
+    print(
+        f"\n¹ wrk {' '.join(proxy_overhead.WRK_FLAGS)}, {RUNS} interleaved rounds; direct = the web container's"
+        " published port on 127.0.0.1, through docker-proxy as nginx reaches it (figures below)"
+    )
     print(f"\nfailed requests during minidokku's code-only redeploys (a request loop each): {failed}")
     if theirs is not None:
         print_comparison(ours, theirs)
     else:
         print("piku: not installed (`make bench-piku` installs it and compares)")
+    proxy_overhead.print_figures(proxied)
     print_steps(steps)
 
 

@@ -1,13 +1,16 @@
 """The bench's pure parts (bench/): the issue's table and its ratios, the failures a request loop
-saw, a traced push's step lines, and piku's nginx site moved onto the bench's port."""
+saw, a traced push's step lines, piku's nginx site moved onto the bench's port, and the order and
+medians of the wrk runs through nginx and straight to the container."""
 
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
+import proxy_overhead  # noqa: E402
 from deploy_steps import OUTSIDE, parse_steps  # noqa: E402
 from pikulib import rendered  # noqa: E402
+from redeploy_under_load import WrkSummary  # noqa: E402
 from targets import at_least, at_most, format_table  # noqa: E402
 from versus_piku import Failures, Probe, failures, ratio  # noqa: E402
 
@@ -73,3 +76,34 @@ def test_piku_s_site_listens_on_the_bench_port_alone():
         "  listen              127.0.0.1:28163;\n"
         "  server_name         catmeow.example.test;\n}\n"
     )
+
+
+def test_the_wrk_paths_take_turns_and_nginx_is_divided_by_the_medians(monkeypatch, tmp_path):
+    """Each round runs every path once, starting one path later than the round before; the
+    ratio is the median of each round's through nginx ÷ the path asked about."""
+    rates = {"direct": [100.0, 300.0, 200.0], "container address": [400.0, 400.0, 400.0], "through nginx": [190.0] * 3}
+    asked = []
+
+    def wrk(url, script, host):
+        path = {"http://127.0.0.1:32001/": "direct", "http://10.0.0.2:5000/": "container address"}.get(
+            url, "through nginx"
+        )
+        asked.append((path, host))
+        rate = rates[path][sum(1 for p, _ in asked if p == path) - 1]
+        return WrkSummary(requests=int(rate), non2xx=0, socket_errors={}, requests_per_second=rate, p99_seconds=0.01)
+
+    container = {"NetworkSettings": {"Networks": {"apps": {"IPAddress": "10.0.0.2"}}}}
+    monkeypatch.setattr(proxy_overhead, "routed_container", lambda bench, app: (container, 32001))
+    monkeypatch.setattr(proxy_overhead, "wrk", wrk)
+    bench = type("FakeBench", (), {"url": "http://127.0.0.1:25000/"})()
+    figures = proxy_overhead.measure(bench, "gunimeow", "gunicorn", tmp_path / "count.lua", rounds=3)
+    assert [path for path, _ in asked] == [
+        "direct", "container address", "through nginx",
+        "container address", "through nginx", "direct",
+        "through nginx", "direct", "container address",
+    ]  # fmt: skip
+    assert {host for _, host in asked} == {"gunimeow.example.test"}
+    assert (figures.direct_address, figures.container_address) == ("127.0.0.1:32001", "10.0.0.2:5000")
+    assert figures.ratio() == 0.95  # the rounds' 1.9, 0.63 and 0.95
+    assert figures.requests_per_second("direct") == 200.0
+    assert figures.ratio("container address") == 190.0 / 400.0
