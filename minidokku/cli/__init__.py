@@ -20,7 +20,7 @@ import click
 
 import minidokku
 from minidokku import __version__
-from minidokku.access import users
+from minidokku.access import ssh, users
 from minidokku.access.rules import Scope
 from minidokku.cli import tracing
 from minidokku.cli.command_table import COMMAND_MODULES, FAMILIES
@@ -29,7 +29,6 @@ from minidokku.cli.errors import CommandLineError, DokkuError, UnknownCommand, U
 from minidokku.context import Context
 from minidokku.errors import MinidokkuError, ValidationError
 from minidokku.output import Output
-from minidokku.plugins import triggers
 from minidokku.records import names
 from minidokku.settings import Settings, program_command
 from minidokku.state import Store, root_from_environment
@@ -100,6 +99,8 @@ class PluginCommand(DeclaredCommand):
         )
 
     def run_in_plugins(self, words: tuple[str, ...]) -> None:
+        from minidokku.plugins import triggers  # as in DokkuGroup.get_command
+
         click_ctx = click.get_current_context()
         for flag, variable in (("force", "DOKKU_APPS_FORCE_DELETE"), ("quiet", "DOKKU_QUIET_OUTPUT")):
             if global_option(click_ctx, flag):
@@ -146,6 +147,8 @@ class DokkuGroup(click.Group):
         family = name.removesuffix(":help")
         if family in FAMILIES:
             return FamilyHelp(name, family)
+        from minidokku.plugins import triggers  # only for a name no built-in command has: plugins read tarballs, git
+
         if triggers.has_commands(Store(root_from_environment())):
             return PluginCommand(name)
         return None
@@ -257,6 +260,8 @@ def main_help(ctx: Context, every_command: bool) -> str:
     else:
         tops = {name.split(":", 1)[0] for name in _visible_commands()}
         lines += _columns([(name, FAMILIES.get(name) or _summary(all_commands()[name])) for name in sorted(tops)])
+    from minidokku.plugins import triggers  # as in DokkuGroup.get_command
+
     plugin_lines = triggers.command_help(ctx)
     if plugin_lines:
         lines += ["", "Plugin commands:", *plugin_lines]
@@ -355,6 +360,22 @@ def _unwind(signum: int, _frame) -> None:
     raise SystemExit(128 + signum)
 
 
+def serve_ssh(original_command: str) -> None:
+    """Answers one ssh session: a minidokku command, or a git transfer (cli/git.py, loaded for
+    it only); never a shell."""
+    try:
+        request = ssh.parse(original_command)
+        if isinstance(request, ssh.CommandRequest):
+            cli.main(args=request.args, prog_name="dokku", over_ssh=True)  # internal commands refused
+            return
+        from minidokku.cli import git
+
+        git.serve_git(request)
+    except MinidokkuError as error:
+        UserError(error).show()
+        sys.exit(error.exit_code)
+
+
 def main() -> None:
     """Entry point of `dokku` and `python -m minidokku`. An ssh key's forced command runs us
     without arguments: only then is SSH_ORIGINAL_COMMAND the request (and internal commands are
@@ -363,8 +384,6 @@ def main() -> None:
         signal.signal(hang_up, _unwind)
     original = os.environ.get("SSH_ORIGINAL_COMMAND")
     if original is not None and len(sys.argv) == 1:
-        from minidokku.cli import git  # a family's module, loaded only for a command over ssh
-
-        git.serve_ssh(cli, original)
+        serve_ssh(original)
     else:
         cli.main(prog_name="dokku")

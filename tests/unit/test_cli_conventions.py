@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from minidokku import __version__
 from minidokku.access import ssh
-from minidokku.cli import DOKKU_VERSION, FAMILIES, USAGE, all_commands, cli, git, tracing
+from minidokku.cli import DOKKU_VERSION, FAMILIES, USAGE, all_commands, cli, serve_ssh, tracing
 from minidokku.cli.declare import global_option
 from minidokku.cli.inputs import confirm_by_name
 from minidokku.records import envfile
@@ -108,7 +108,7 @@ def test_global_flags_parse_as_such_over_ssh(dokku, catmeow, capsys):
     )
     dokku("config:set", "--no-restart", "catmeow", "A=1")
     with pytest.raises(SystemExit) as done:
-        git.serve_ssh(cli, "--quiet --app catmeow config:show")
+        serve_ssh("--quiet --app catmeow config:show")
     assert done.value.code == 0 and capsys.readouterr().out == "A:  1\n"
 
 
