@@ -23,7 +23,8 @@ except SystemExit:
 print(json.dumps(sorted(name for name in NAMES if name in sys.modules)))
 """
 HTTP = ("requests", "urllib3", "urllib.request")
-# What deploys, builds, runs containers, writes nginx's config or installs plugins, and three
+# What deploys, builds, runs containers, writes nginx's config, installs plugins or reads
+# docker-options (and with them the storage records and hashlib), and three
 # other families' commands (git's: an ssh session loads it for a git transfer only).
 CORE = (
     "minidokku.ops.deploy",
@@ -34,6 +35,7 @@ CORE = (
     "minidokku.runtime.docker_scheduler",
     "minidokku.routing.nginx",
     "minidokku.plugins.registry",
+    "minidokku.records.docker_options",
     "minidokku.cli.app_lifecycle",
     "minidokku.cli.config",
     "minidokku.cli.git",
