@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: venv zipapp test test-unit machine stack lint format bench bench-piku clean
+.PHONY: venv zipapp command-table test test-unit machine stack lint format bench bench-piku clean
 
 venv: $(BIN)/dokku
 $(BIN)/dokku: pyproject.toml
@@ -16,6 +16,11 @@ zipapp: dist/minidokku.pyz
 dist/minidokku.pyz: venv $(shell find minidokku buildpacks -type f -not -path '*/__pycache__/*') pyproject.toml
 	mkdir -p dist
 	$(BIN)/shiv --quiet --compressed --reproducible -p '/usr/bin/env python3' -e minidokku.cli:main -o $@ .
+
+# Which family module declares each command (cli/command_table.py), written again after a command
+# is added, renamed or moved: tests/unit/test_command_table.py fails until it is.
+command-table: venv
+	$(BIN)/python -c 'from minidokku.cli import render_command_table as r; open("minidokku/cli/command_table.py", "w").write(r())'
 
 # The system packages, a running dockerd and the stack image (built once, then reused).
 machine:

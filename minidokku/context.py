@@ -1,27 +1,30 @@
 """What every command needs: settings, the state store, the output, and the outside world's
 adapters. The scheduler and the proxy may be given (tests give fakes); otherwise they, the Engine
-client and nginx are made when first used (so `apps:list` never touches Docker)."""
+client and nginx are made when first used, and their modules imported then: `apps:list` never
+touches Docker, and never loads what does (tests/unit/test_program_start.py)."""
 
 from functools import cached_property
 from typing import TYPE_CHECKING, Optional
 
-from minidokku.engine.client import Engine
 from minidokku.output import Output
-from minidokku.routing.nginx import Nginx
-from minidokku.runtime import isolation
-from minidokku.runtime.docker_scheduler import DockerScheduler
-from minidokku.runtime.scheduler import Scheduler
 from minidokku.settings import Settings
 from minidokku.state import Store
 from minidokku.steps import StepTimer
 
-if TYPE_CHECKING:  # routing/proxy.py works on a Context
+if TYPE_CHECKING:  # imported where first used, below (routing/proxy.py also imports this module)
+    from minidokku.engine.client import Engine
+    from minidokku.routing.nginx import Nginx
     from minidokku.routing.proxy import Proxy
+    from minidokku.runtime.scheduler import Scheduler
 
 
 class Context:
     def __init__(
-        self, settings: Settings, out: Output, scheduler: Optional[Scheduler] = None, proxy: Optional["Proxy"] = None
+        self,
+        settings: Settings,
+        out: Output,
+        scheduler: Optional["Scheduler"] = None,
+        proxy: Optional["Proxy"] = None,
     ):
         self.settings = settings
         self.out = out
@@ -37,28 +40,36 @@ class Context:
     @property
     def apps_network(self) -> str:
         """The network app containers join unless their docker-options name one (runtime/isolation.py)."""
+        from minidokku.runtime import isolation
+
         return isolation.network_name(self.settings.namespace)
 
     @cached_property
-    def engine(self) -> Engine:
+    def engine(self) -> "Engine":
         """The Engine client, for what builds images (build/, the postgres image); what runs goes
         through the scheduler."""
+        from minidokku.engine.client import Engine
+
         return Engine(self.settings.docker_socket)
 
     @property
-    def scheduler(self) -> Scheduler:
+    def scheduler(self) -> "Scheduler":
         if self._scheduler is None:
+            from minidokku.runtime.docker_scheduler import DockerScheduler
+
             self._scheduler = DockerScheduler(self.engine, self.apps_network)
         return self._scheduler
 
     @property
     def proxy(self) -> "Proxy":
         if self._proxy is None:
-            from minidokku.routing.proxy import NginxProxy  # it imports this module
+            from minidokku.routing.proxy import NginxProxy
 
             self._proxy = NginxProxy(self)
         return self._proxy
 
     @cached_property
-    def nginx(self) -> Nginx:
+    def nginx(self) -> "Nginx":
+        from minidokku.routing.nginx import Nginx
+
         return Nginx(self.settings.nginx_command, self.settings.root)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from minidokku.errors import PermissionDenied
 from minidokku.records import envfile
-from minidokku.records.docker_options import parse_size
+from minidokku.records.names import parse_size
 from minidokku.state import read_trusted, root_from_environment
 
 STACK_REPOSITORY = "minidokku/stack"

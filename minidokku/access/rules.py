@@ -159,7 +159,7 @@ def revoke(store: Store, app: str, user: str) -> None:
 
 def _acl_lock(store: Store):
     """Grants change one at a time: an acl:add read before an acl:remove wrote would put the
-    removed grant back. Taken last, under no other lock of its own (the keys' or apps.create's
+    removed grant back. Taken last, under no other lock of its own (the keys' or app_lifecycle.create's
     may be held)."""
     return file_lock(store.path(None, ACL_LOCK))
 
@@ -175,7 +175,7 @@ def authorize(store: Store, key: Optional[str], command: str, scope: Scope, app:
     if key is None or role(store, key) == ADMIN or scope is Scope.FREE:
         return
     if scope is Scope.NEW_APP:
-        check_quota(store, key, quota)  # early; apps.create checks again under its lock
+        check_quota(store, key, quota)  # early; app_lifecycle.create checks again under its lock
         return
     if scope is not Scope.APP or not app:
         raise PermissionDenied(f"{command} is for admin keys only; {key} is a user key{_unmigrated_hint(store, key)}")
@@ -195,7 +195,7 @@ def authorize_push(store: Store, key: Optional[str], app: str, creating: bool, q
     if key is None or role(store, key) == ADMIN:
         return
     if creating:
-        check_quota(store, key, quota)  # early; apps.create checks again under its lock
+        check_quota(store, key, quota)  # early; app_lifecycle.create checks again under its lock
     elif key not in granted(store, app):
         raise PermissionDenied(f"{key} has no access to {app}; an admin can grant it with acl:add {app} {key}")
 
@@ -208,7 +208,7 @@ def after_create(store: Store, key: Optional[str], app: str) -> None:
 
 def check_quota(store: Store, key: Optional[str], quota: int) -> None:
     """Raises PermissionDenied when key is a user key that has quota apps already. Counting and
-    creating are one step only under apps.create's lock: two creates at once cannot both pass."""
+    creating are one step only under app_lifecycle.create's lock: two creates at once cannot both pass."""
     if key is None or role(store, key) == ADMIN:
         return
     owned = sum(key in granted(store, app) for app in store.list_apps())

@@ -9,6 +9,7 @@ command, a missing app or argument Dokku's ` !     ` lines and exit 1 (cli/error
 """
 
 import importlib
+import json
 import os
 import signal
 import sys
@@ -19,15 +20,15 @@ import click
 
 import minidokku
 from minidokku import __version__
-from minidokku.access import users
+from minidokku.access import ssh, users
 from minidokku.access.rules import Scope
-from minidokku.cli import git, inputs, tracing
+from minidokku.cli import inputs, tracing
+from minidokku.cli.command_table import COMMAND_MODULES, FAMILIES
 from minidokku.cli.declare import DeclaredCommand, command, commands_in, global_option
 from minidokku.cli.errors import CommandLineError, DokkuError, UnknownCommand, UserError
 from minidokku.context import Context
 from minidokku.errors import MinidokkuError, ValidationError
 from minidokku.output import Output
-from minidokku.plugins import triggers
 from minidokku.records import names
 from minidokku.settings import Settings, program_command
 from minidokku.state import Store, root_from_environment
@@ -39,44 +40,43 @@ from minidokku.steps import StepTimer
 DOKKU_VERSION = "0.38.27"
 USAGE = "Usage: dokku [--quiet|--trace|--force] COMMAND <app> [command-specific-options]"
 # The modules of the command families, each declaring its commands and FAMILIES (a new family's
-# module goes here, and only here).
-FAMILY_MODULES = tuple(
-    importlib.import_module(f"minidokku.cli.{name}")
-    for name in (
-        "apps",
-        "builder",
-        "buildpacks",
-        "builds",
-        "certs",
-        "checks",
-        "cleanup",
-        "config",
-        "cron",
-        "docker_options",
-        "domains",
-        "event_log",
-        "git",
-        "logs",
-        "network",
-        "nginx",
-        "plugin",
-        "ports",
-        "postgres",
-        "ps",
-        "releases",
-        "repo",
-        "report",
-        "resource",
-        "run",
-        "ssh_keys",
-        "stack",
-        "storage",
-        "tracing",
-        "urls",
-    )
+# module goes here, and its commands into cli/command_table.py: `make command-table`). A command
+# loads only its own family's module (DokkuGroup.get_command): `apps:list` never imports what
+# deploys; `dokku help` and the reports load them all (all_commands).
+FAMILY_MODULES = (
+    "app_lifecycle",
+    "apps",
+    "builder",
+    "buildpacks",
+    "builds",
+    "certs",
+    "checks",
+    "cleanup",
+    "config",
+    "cron",
+    "docker_options",
+    "domains",
+    "event_log",
+    "git",
+    "logs",
+    "network",
+    "nginx",
+    "plugin",
+    "ports",
+    "postgres",
+    "ps",
+    "releases",
+    "repo",
+    "report",
+    "resource",
+    "run",
+    "ssh_keys",
+    "stack",
+    "storage",
+    "tracing",
+    "urls",
 )
 MAX_OPTIONS_SHOWN = 2  # a command with more shows `[options]` in the help's lists
-FAMILIES = {name: text for module in FAMILY_MODULES for name, text in module.FAMILIES.items()}
 # Where Dokku's bare family name is itself a command (`dokku apps` lists the apps, `dokku config
 # APP` shows its config); every other bare family name prints the family's help.
 FAMILY_COMMANDS = {"apps": "apps:list", "config": "config:show"}
@@ -99,6 +99,8 @@ class PluginCommand(DeclaredCommand):
         )
 
     def run_in_plugins(self, words: tuple[str, ...]) -> None:
+        from minidokku.plugins import triggers  # as in DokkuGroup.get_command
+
         click_ctx = click.get_current_context()
         for flag, variable in (("force", "DOKKU_APPS_FORCE_DELETE"), ("quiet", "DOKKU_QUIET_OUTPUT")):
             if global_option(click_ctx, flag):
@@ -137,15 +139,22 @@ class DokkuGroup(click.Group):
 
     def get_command(self, ctx: click.Context, name: str):
         name = FAMILY_COMMANDS.get(name, name)
+        if name in COMMAND_MODULES:
+            _load_family(COMMAND_MODULES[name])
         command = super().get_command(ctx, name)
         if command is not None:
             return command
         family = name.removesuffix(":help")
         if family in FAMILIES:
             return FamilyHelp(name, family)
+        from minidokku.plugins import triggers  # only for a name no built-in command has: plugins read tarballs, git
+
         if triggers.has_commands(Store(root_from_environment())):
             return PluginCommand(name)
         return None
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(all_commands())
 
     def resolve_command(self, ctx: click.Context, args: list[str]):
         command = self.get_command(ctx, args[0])
@@ -253,7 +262,9 @@ def main_help(ctx: Context, every_command: bool) -> str:
         lines += _columns(_command_rows(lambda name: True))
     else:
         tops = {name.split(":", 1)[0] for name in _visible_commands()}
-        lines += _columns([(name, FAMILIES.get(name) or _summary(cli.commands[name])) for name in sorted(tops)])
+        lines += _columns([(name, FAMILIES.get(name) or _summary(all_commands()[name])) for name in sorted(tops)])
+    from minidokku.plugins import triggers  # as in DokkuGroup.get_command
+
     plugin_lines = triggers.command_help(ctx)
     if plugin_lines:
         lines += ["", "Plugin commands:", *plugin_lines]
@@ -269,11 +280,12 @@ def family_help(family: str) -> str:
 
 
 def _visible_commands() -> list[str]:
-    return sorted(name for name, command in cli.commands.items() if not command.hidden)
+    return sorted(name for name, command in all_commands().items() if not command.hidden)
 
 
 def _command_rows(wanted) -> list[tuple[str, str]]:
-    return [(_usage(cli.commands[name]), _summary(cli.commands[name])) for name in _visible_commands() if wanted(name)]
+    commands = all_commands()
+    return [(_usage(commands[name]), _summary(commands[name])) for name in _visible_commands() if wanted(name)]
 
 
 def _usage(command: click.Command) -> str:
@@ -301,11 +313,47 @@ def _columns(rows: list[tuple[str, str]]) -> list[str]:
     return [f"    {left:<{width}}  {right}" for left, right in rows]
 
 
-for family in FAMILY_MODULES:
-    for declared_command in commands_in(family):
-        cli.add_command(declared_command)
 cli.add_command(version)
 cli.add_command(help_command)
+
+
+def _load_family(module_name: str) -> None:
+    """Imports a family's module and adds its commands to the group (again: no change)."""
+    for declared_command in commands_in(importlib.import_module(f"minidokku.cli.{module_name}")):
+        cli.add_command(declared_command)
+
+
+def all_commands() -> dict[str, click.Command]:
+    """Every command, each family's module loaded (help, reports, tests); a run loads its own."""
+    for module_name in FAMILY_MODULES:
+        _load_family(module_name)
+    return cli.commands
+
+
+def render_command_table() -> str:
+    """cli/command_table.py as the declarations make it (`make command-table` writes it;
+    tests/unit/test_command_table.py checks the file is this)."""
+    modules = {}
+    families = {}
+    for module_name in FAMILY_MODULES:
+        module = importlib.import_module(f"minidokku.cli.{module_name}")
+        modules.update({declared.name: module_name for declared in commands_in(module)})
+        families.update(module.FAMILIES)
+    return "\n".join(
+        [
+            '"""Which family module declares each command, and each family\'s one-line description, for',
+            "DokkuGroup (cli/__init__.py) to load only the module of the command run. Written from the",
+            'declarations by `make command-table`; tests/unit/test_command_table.py checks it is theirs."""',
+            "",
+            *_dict_source("COMMAND_MODULES", dict(sorted(modules.items()))),
+            *_dict_source("FAMILIES", dict(sorted(families.items()))),
+        ]
+    )
+
+
+def _dict_source(name: str, values: dict[str, str]) -> list[str]:
+    pairs = [f"    {json.dumps(key)}: {json.dumps(value, ensure_ascii=False)}," for key, value in values.items()]
+    return [f"{name} = {{", *pairs, "}", ""]
 
 
 def _unwind(signum: int, _frame) -> None:
@@ -313,6 +361,22 @@ def _unwind(signum: int, _frame) -> None:
     it started is cleaned up on the way out (a `run` container is removed, a lock released)
     instead of being left behind by a process killed in place."""
     raise SystemExit(128 + signum)
+
+
+def serve_ssh(original_command: str) -> None:
+    """Answers one ssh session: a minidokku command, or a git transfer (cli/git.py, loaded for
+    it only); never a shell."""
+    try:
+        request = ssh.parse(original_command)
+        if isinstance(request, ssh.CommandRequest):
+            cli.main(args=request.args, prog_name="dokku", over_ssh=True)  # internal commands refused
+            return
+        from minidokku.cli import git
+
+        git.serve_git(request)
+    except MinidokkuError as error:
+        UserError(error).show()
+        sys.exit(error.exit_code)
 
 
 def main() -> None:
@@ -323,6 +387,6 @@ def main() -> None:
         signal.signal(hang_up, _unwind)
     original = os.environ.get("SSH_ORIGINAL_COMMAND")
     if original is not None and len(sys.argv) == 1:
-        git.serve_ssh(cli, original)
+        serve_ssh(original)
     else:
         cli.main(prog_name="dokku")

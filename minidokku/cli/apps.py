@@ -1,5 +1,5 @@
-"""apps:create, apps:list, apps:exists, apps:rename, apps:clone, apps:destroy, apps:lock|unlock|locked,
-apps:set, apps:report."""
+"""apps:list, apps:exists, apps:lock|unlock|locked, apps:set, apps:report; apps:create, :rename,
+:clone and :destroy are cli/app_lifecycle.py (listing the apps loads nothing that deploys)."""
 
 import click
 
@@ -7,23 +7,13 @@ from minidokku.access import rules
 from minidokku.access.rules import Scope
 from minidokku.cli.declare import command
 from minidokku.cli.family import Report, Row, global_set_command, report_command
-from minidokku.cli.inputs import confirm_by_name
 from minidokku.context import Context
 from minidokku.ops import apps
 from minidokku.records import app_properties
 from minidokku.records.app_properties import METADATA, SOURCE
-from minidokku.routing import proxy
 
 # The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
 FAMILIES = {"apps": "Manage apps"}
-
-
-@command("apps:create", scope=Scope.NEW_APP, changes=True)
-@click.argument("app")
-@click.pass_obj
-def create(ctx: Context, app: str) -> None:
-    """Creates an app. Example: dokku apps:create catmeow"""
-    apps.create(ctx, app, rules.ssh_key())
 
 
 @command("apps:list", scope=Scope.FREE, changes=False)
@@ -44,44 +34,6 @@ def list_apps(ctx: Context) -> None:
 def exists(ctx: Context, app: str) -> None:
     """Exits 0 when the app exists, 1 when not, printing nothing. Example: dokku apps:exists catmeow"""
     raise SystemExit(0 if apps.exists(ctx, app) else 1)
-
-
-@command("apps:rename", scope=Scope.APP, changes=True)
-@click.argument("app")
-@click.argument("new_app")
-@click.option("--skip-deploy", is_flag=True, help="Leave the renamed app stopped (no deploy under the new name).")
-@click.pass_obj
-def rename(ctx: Context, app: str, new_app: str, skip_deploy: bool) -> None:
-    """Renames an app: its repo, config, domains, certificates, releases and settings follow, and
-    it is deployed again under the new name. Run again to finish a rename cut short.
-    Example: dokku apps:rename catmeow catpurr"""
-    apps.rename(ctx, app, new_app, rules.ssh_key(), skip_deploy)
-
-
-@command("apps:clone", scope=Scope.APP, changes=True)
-@click.argument("app")
-@click.argument("new_app")
-@click.option("--skip-deploy", is_flag=True, help="Create the copy without deploying it.")
-@click.option("--ignore-existing", is_flag=True, help="Only warn when the new app exists already.")
-@click.pass_obj
-def clone(ctx: Context, app: str, new_app: str, skip_deploy: bool, ignore_existing: bool) -> None:
-    """Creates a new app with the app's repo, config and settings, running its current release.
-    Example: dokku apps:clone catmeow catmeow-staging"""
-    if not apps.clone(ctx, app, new_app, rules.ssh_key(), skip_deploy, ignore_existing):
-        click.echo(" !     Name is already taken", err=True)
-
-
-@command("apps:destroy", scope=Scope.APP, changes=True)
-@click.argument("app")
-@click.option("--force", is_flag=True, help="Do not ask for confirmation.")
-@click.pass_obj
-def destroy(ctx: Context, app: str, force: bool) -> None:
-    """Destroys an app: containers, image, repo, config and proxy. Example: dokku apps:destroy catmeow"""
-    apps.require(ctx, app)
-    if not force:
-        confirm_by_name(f"app {app}", app, f"dokku apps:destroy {app} --force")
-    ctx.out.step(f"Destroying {app} (including all add-ons)")
-    apps.destroy(ctx, app)
 
 
 @command("apps:lock", scope=Scope.APP, changes=True)
@@ -122,6 +74,8 @@ set_ = global_set_command(
 
 
 def _report_rows(ctx: Context, app: str) -> list[Row]:
+    from minidokku.routing import proxy  # it loads nginx's and the Engine's modules: apps:list never does
+
     def recorded(key: str) -> str:
         return app_properties.get(ctx.store, app, key)
 

@@ -10,10 +10,9 @@ from minidokku.access import events, git_remotes, rules, ssh, urls
 from minidokku.access.rules import Scope
 from minidokku.build import archives
 from minidokku.cli.declare import Runs, command
-from minidokku.cli.errors import UserError
 from minidokku.cli.family import Report, Row, global_set_command, report_command
 from minidokku.context import Context
-from minidokku.errors import MinidokkuError, NotFound, NothingChanged, PermissionDenied, ValidationError
+from minidokku.errors import NotFound, NothingChanged, PermissionDenied, ValidationError
 from minidokku.ops import apps, push, sources
 from minidokku.output import Output
 from minidokku.records import git_settings, netrc
@@ -23,24 +22,16 @@ from minidokku.settings import Settings
 FAMILIES = {"git": "Manage app deploys via git"}
 
 
-def serve_ssh(cli: click.Group, original_command: str) -> None:
-    """Answers one ssh session: a git transfer, or a minidokku command; never a shell."""
+def serve_git(request: ssh.GitRequest) -> None:
+    """Answers an ssh session's git transfer (cli.serve_ssh): a push or a fetch."""
+    # stdout carries the git protocol: our own messages go to stderr.
+    ctx = Context(Settings.load(), Output(sys.stderr))
     try:
-        request = ssh.parse(original_command)
-        if isinstance(request, ssh.CommandRequest):
-            cli.main(args=request.args, prog_name="dokku", over_ssh=True)  # internal commands refused
-            return
-        # stdout carries the git protocol: our own messages go to stderr.
-        ctx = Context(Settings.load(), Output(sys.stderr))
-        try:
-            sys.exit(push.serve(ctx, request, rules.ssh_key()))
-        except PermissionDenied:  # an accepted push is recorded by its hook; a refused one here
-            action = "push" if request.command == "git-receive-pack" else "fetch"
-            events.record(ctx.store, events.Event(events.actor(), action, request.app, "", events.DENIED))
-            raise
-    except MinidokkuError as error:
-        UserError(error).show()
-        sys.exit(error.exit_code)
+        sys.exit(push.serve(ctx, request, rules.ssh_key()))
+    except PermissionDenied:  # an accepted push is recorded by its hook; a refused one here
+        action = "push" if request.command == "git-receive-pack" else "fetch"
+        events.record(ctx.store, events.Event(events.actor(), action, request.app, "", events.DENIED))
+        raise
 
 
 @command("git-hook", scope=Scope.APP, changes=True, runs=Runs.INTERNAL, audit_as="push", hidden=True)

@@ -6,6 +6,7 @@ from typing import Optional
 import click
 
 from minidokku.access.rules import Scope
+from minidokku.cli import all_commands, version_line
 from minidokku.cli.declare import command
 from minidokku.context import Context
 from minidokku.errors import ValidationError
@@ -28,15 +29,13 @@ def report(click_ctx: click.Context, app: Optional[str], every_app: bool, format
         raise ValidationError("--format flag not supported on global report")
     names = apps.list_apps(ctx) if every_app else [apps.require(ctx, app)] if app else []
     _show_vitals(click_ctx)
-    group = click_ctx.find_root().command
+    commands = all_commands()
     for each in names:
-        for name in sorted(name for name in group.commands if name.endswith(":report")):
-            click_ctx.invoke(group.commands[name], app=each)
+        for name in sorted(name for name in commands if name.endswith(":report")):
+            click_ctx.invoke(commands[name], app=each)
 
 
 def _show_vitals(click_ctx: click.Context) -> None:
-    from minidokku.cli import version_line  # the group's module, which imports this one
-
     ctx: Context = click_ctx.obj
     for vital in host_report.vitals(ctx):
         if vital.problem:
@@ -47,4 +46,4 @@ def _show_vitals(click_ctx: click.Context) -> None:
             ctx.out.info(line)
     ctx.out.step(f"dokku version: {version_line()}")
     ctx.out.step("dokku plugins:")
-    click_ctx.invoke(click_ctx.find_root().command.commands["plugin:list"])
+    click_ctx.invoke(all_commands()["plugin:list"])

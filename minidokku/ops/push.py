@@ -9,7 +9,7 @@ from minidokku.access.ssh import GitRequest
 from minidokku.build import gitrepo
 from minidokku.context import Context
 from minidokku.errors import NotFound, PermissionDenied, ValidationError
-from minidokku.ops import apps, deploy
+from minidokku.ops import app_lifecycle, apps, deploy
 from minidokku.plugins import triggers
 from minidokku.records import app_properties, names, properties
 from minidokku.records.releases import Release
@@ -64,7 +64,7 @@ def serve(ctx: Context, request: GitRequest, key: Optional[str]) -> int:
         if app_properties.autocreation_disabled(ctx.store):  # apps:set --global disable-autocreation true
             create = f"dokku apps:create {request.app}"
             raise PermissionDenied(f"Re-enable app auto-creation or create an app with '{create}'")
-        apps.create(ctx, request.app, key)
+        app_lifecycle.create(ctx, request.app, key)
     gitrepo.install_pre_receive_hook(repo, ctx.settings.program, ctx.settings.root, request.app)
     gitrepo.limit_push_size(repo, ctx.settings.max_push_size)
     return gitrepo.receive_pack(repo)

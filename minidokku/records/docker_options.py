@@ -24,12 +24,11 @@ from minidokku.access import rules
 from minidokku.errors import ValidationError
 from minidokku.output import Output
 from minidokku.records import storage
+from minidokku.records.names import parse_size
 from minidokku.state import Store
 
 PHASES = ("build", "deploy", "run")
 RESTART_PATTERN = re.compile(r"^(no|always|unless-stopped|on-failure(:\d+)?)$")
-SIZE_PATTERN = re.compile(r"^(\d+(?:\.\d+)?)([bkmg]?)b?$", re.IGNORECASE)
-SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 
 # flag spellings -> canonical name; every one of these takes a value
 FLAGS = {
@@ -192,13 +191,6 @@ def _set(options: DockerOptions, name: str, value: str) -> None:
         if not sep:
             raise ValidationError(f"build-arg {value!r} must be KEY=VALUE")
         options.build_args[key] = arg_value
-
-
-def parse_size(text: str) -> int:
-    match = SIZE_PATTERN.match(text)
-    if not match:
-        raise ValidationError(f"size {text!r} must be a number with an optional unit b, k, m or g")
-    return int(float(match.group(1)) * SIZE_UNITS[match.group(2).lower()])
 
 
 def parse_cpus(text: str) -> int:

@@ -37,6 +37,18 @@ def is_whole_number(text: str) -> bool:
     return bool(WHOLE_NUMBER.fullmatch(text))
 
 
+SIZE_PATTERN = re.compile(r"^(\d+(?:\.\d+)?)([bkmg]?)b?$", re.IGNORECASE)
+SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+
+
+def parse_size(text: str) -> int:
+    """A size in bytes, docker's way (`512m`, `1.5g`): docker-options' --memory, MAX_PUSH_SIZE."""
+    match = SIZE_PATTERN.match(text)
+    if not match:
+        raise ValidationError(f"size {text!r} must be a number with an optional unit b, k, m or g")
+    return int(float(match.group(1)) * SIZE_UNITS[match.group(2).lower()])
+
+
 OBJECT_ID = re.compile(r"[0-9a-f]{40}")  # a SHA-1 object id, as our repos use
 ZERO_OBJECT_ID = "0" * 40  # what git's hook lines say for "no commit": a new or a deleted ref
 # Docker's image reference grammar ([HOST[:PORT]/]PATH[:TAG][@DIGEST]), or an image id.

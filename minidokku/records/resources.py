@@ -19,7 +19,8 @@ from typing import Optional
 
 from minidokku.errors import ValidationError
 from minidokku.records import names, procfile
-from minidokku.records.docker_options import parse_cpus, parse_size
+from minidokku.records.docker_options import parse_cpus
+from minidokku.records.names import parse_size
 from minidokku.state import Store
 
 FILE = "RESOURCES"

@@ -7,11 +7,11 @@ import pytest
 from security_helpers import VICTIM, assert_refused, events_of, key_with_own_app, quoted, state_of
 
 from minidokku.access.rules import Scope
-from minidokku.cli import cli
+from minidokku.cli import all_commands
 
 USER = "rita"
 OWN = "ritas"
-USER_REPORTS = sorted(name for name, c in cli.commands.items() if name.endswith(":report") and c.scope is Scope.APP)
+USER_REPORTS = sorted(name for name, c in all_commands().items() if name.endswith(":report") and c.scope is Scope.APP)
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from security_helpers import VICTIM, assert_refused, events_of, quoted, state_of
 
 from minidokku.access import rules
 from minidokku.access.rules import Scope
-from minidokku.cli import cli
+from minidokku.cli import all_commands
 from minidokku.cli.declare import Runs
 
 USER = "eve"
@@ -78,7 +78,7 @@ INTERNAL = {"cron:daemon", "git-hook", "ps:retire"}
 
 REFUSED = {
     name: _command_line(name, command)
-    for name, command in cli.commands.items()
+    for name, command in all_commands().items()
     if name not in BY_EVERY_KEY | UP_TO_A_QUOTA
 }
 
@@ -92,12 +92,12 @@ def _specified_scope(name: str) -> Scope:
 
 
 def test_the_specification_names_only_commands_there_are():
-    assert ON_A_GRANTED_APP | BY_EVERY_KEY | UP_TO_A_QUOTA | INTERNAL <= set(cli.commands)
+    assert ON_A_GRANTED_APP | BY_EVERY_KEY | UP_TO_A_QUOTA | INTERNAL <= set(all_commands())
 
 
-@pytest.mark.parametrize("name", sorted(cli.commands))
+@pytest.mark.parametrize("name", sorted(all_commands()))
 def test_each_command_declares_the_scope_and_place_the_specification_gives_it(name):
-    command = cli.commands[name]
+    command = all_commands()[name]
     assert command.scope is _specified_scope(name)
     assert (command.runs is Runs.INTERNAL) == (name in INTERNAL)
 
@@ -123,7 +123,7 @@ def test_a_user_key_is_refused_every_command_it_has_no_right_to(platform, engine
     assert result.stdout == "", result.stdout
     assert state_of(platform, engine) == before
     added = [line.split("\t")[1:] for line in events_of(platform)[len(events_before) :]]
-    target = VICTIM if "app" in {p.name for p in cli.commands[name].params} else ""
+    target = VICTIM if "app" in {p.name for p in all_commands()[name].params} else ""
     action = "push" if name == "git-hook" else name
     assert added == [[USER, action, target or "-", "denied", ""]], added
 

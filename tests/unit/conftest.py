@@ -10,4 +10,6 @@ from fakes import FakeScheduler
 @pytest.fixture(autouse=True)
 def no_docker(monkeypatch):
     monkeypatch.setenv("MINIDOKKU_DOCKER_SOCKET", "/nonexistent/minidokku-unit-tests/docker.sock")
-    monkeypatch.setattr("minidokku.context.DockerScheduler", lambda _engine, _network: FakeScheduler([]))
+    monkeypatch.setattr(
+        "minidokku.runtime.docker_scheduler.DockerScheduler", lambda _engine, _network: FakeScheduler([])
+    )

@@ -23,7 +23,7 @@ import pytest
 from minidokku.build.builders import BuildResult
 from minidokku.context import Context
 from minidokku.errors import EngineError, NotFound
-from minidokku.ops import apps, deploy
+from minidokku.ops import app_lifecycle, deploy
 from minidokku.output import RecordingOutput
 from minidokku.records import resources, scale
 from minidokku.records.appjson import AppJson
@@ -422,7 +422,7 @@ class Flow:
     def create_app(self, app: str, env: Optional[dict[str, str]] = None) -> None:
         """A new app running web=1 and worker=1, whose default checks take no time (no 2 s
         uptime) and whose old containers retire right after a switch (no detached `ps:retire`)."""
-        apps.create(self.ctx, app, None)
+        app_lifecycle.create(self.ctx, app, None)
         scale.write(self.ctx.store, app, {"web": 1, "worker": 1})
         self.ctx.store.write_env(app, {"DOKKU_DEFAULT_CHECKS_WAIT": "0", **(env or {})})
         checks.set_property(self.ctx.store, app, "wait-to-retire", "0")

@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from minidokku.access import rules
-from minidokku.cli import cli
+from minidokku.cli import all_commands, cli
 from minidokku.cli.declare import DeclaredCommand
 from minidokku.state import Store
 
@@ -33,7 +33,7 @@ OWN_CONTRACT = {"apps:exists", "acl:add", "apps:create"}
 def _app_commands() -> list[str]:
     return sorted(
         name
-        for name, declared in cli.commands.items()
+        for name, declared in all_commands().items()
         if isinstance(declared, DeclaredCommand)
         and any(param.name == "app" for param in declared.params)
         and name not in OWN_CONTRACT
@@ -44,7 +44,7 @@ def _words(name: str, app: str) -> list[str]:
     if name in VALID_WORDS:
         return [app, *VALID_WORDS[name]]
     words = []
-    for param in cli.commands[name].params:
+    for param in all_commands()[name].params:
         if param.name == "app":
             words.append(app)
         elif isinstance(param, click.Argument) and param.required:

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from minidokku import __version__
 from minidokku.access import ssh
-from minidokku.cli import DOKKU_VERSION, FAMILIES, USAGE, cli, git, tracing
+from minidokku.cli import DOKKU_VERSION, FAMILIES, USAGE, all_commands, cli, serve_ssh, tracing
 from minidokku.cli.declare import global_option
 from minidokku.cli.inputs import confirm_by_name
 from minidokku.records import envfile
@@ -108,7 +108,7 @@ def test_global_flags_parse_as_such_over_ssh(dokku, catmeow, capsys):
     )
     dokku("config:set", "--no-restart", "catmeow", "A=1")
     with pytest.raises(SystemExit) as done:
-        git.serve_ssh(cli, "--quiet --app catmeow config:show")
+        serve_ssh("--quiet --app catmeow config:show")
     assert done.value.code == 0 and capsys.readouterr().out == "A:  1\n"
 
 
@@ -148,7 +148,7 @@ def test_a_family_and_its_help_print_the_familys_help_in_dokkus_form(dokku, args
         "Additional commands:",
     ]
     listed = [line.split()[0] for line in lines[5:]]
-    assert listed == sorted(name for name in cli.commands if name.startswith("domains:"))
+    assert listed == sorted(name for name in all_commands() if name.startswith("domains:"))
     assert re.fullmatch(
         r" {4}domains:add <app> <names>\.\.\. +Adds domains to an app \(instead of APP\.GLOBAL\)", lines[5]
     )
@@ -160,7 +160,7 @@ def test_apps_alone_lists_the_apps_as_in_dokku_and_apps_help_is_the_familys_help
 
 
 def test_every_command_belongs_to_a_described_family_or_is_a_top_level_command(dokku):
-    for name, command in cli.commands.items():
+    for name, command in all_commands().items():
         family = name.split(":", 1)[0]
         assert family in FAMILIES or (":" not in name and command.help), name
 

@@ -6,7 +6,7 @@ import pytest
 from fakes import make_flow
 
 from minidokku.errors import EngineError
-from minidokku.ops import apps
+from minidokku.ops import app_lifecycle
 from minidokku.records import releases
 
 APP = "cat"
@@ -22,7 +22,7 @@ def flow(tmp_path, monkeypatch):
 
 
 def test_destroy_removes_containers_route_tags_cache_and_state(flow):
-    apps.destroy(flow.ctx, APP)
+    app_lifecycle.destroy(flow.ctx, APP)
     assert flow.journal == [
         ("remove-app", APP),
         ("unroute", APP),
@@ -37,7 +37,7 @@ def test_destroy_removes_containers_route_tags_cache_and_state(flow):
 def test_destroy_stops_keeping_the_app_when_a_tag_cannot_go(flow):
     flow.scheduler.tags_in_use.add("dokku/cat:v1")
     with pytest.raises(EngineError, match="dokku/cat:v1"):
-        apps.destroy(flow.ctx, APP)
+        app_lifecycle.destroy(flow.ctx, APP)
     assert flow.ctx.store.app_exists(APP)  # the name stays taken; destroy can be run again
     assert [r.name for r in releases.history(flow.ctx.store, APP)] == ["v1"]
     assert flow.scheduler.tags["dokku/cat:v1"] == "sha256:one"

@@ -8,7 +8,7 @@ from fakes import make_flow
 from minidokku.access import rules
 from minidokku.build import gitrepo
 from minidokku.errors import AlreadyExists, DeployFailed, PermissionDenied, ValidationError
-from minidokku.ops import apps, deploy
+from minidokku.ops import app_lifecycle, deploy
 from minidokku.plugins.postgres import records as postgres
 from minidokku.records import ps_settings, releases, scale
 from minidokku.routing import domains
@@ -43,7 +43,7 @@ def test_rename_moves_everything_and_the_new_name_serves_before_the_old_goes(flo
     before = _files(flow, OLD)
     old_ids = [c.id for c in flow.scheduler.containers(OLD)]
 
-    apps.rename(flow.ctx, OLD, NEW, None)
+    app_lifecycle.rename(flow.ctx, OLD, NEW, None)
 
     assert not flow.ctx.store.app_exists(OLD) and flow.ctx.store.app_exists(NEW)
     assert _files(flow, NEW) == before
@@ -56,11 +56,11 @@ def test_rename_moves_everything_and_the_new_name_serves_before_the_old_goes(flo
     assert [c.release for c in flow.scheduler.containers(NEW)] == ["v2", "v2"]
     assert flow.scheduler.tags == {"dokku/kitten:v1": "sha256:one", "dokku/kitten:v2": "sha256:two"}
     assert "git-hook kitten" in (flow.ctx.store.app_dir(NEW) / "hooks" / "pre-receive").read_text()
-    assert flow.ctx.store.read(NEW, apps.RENAMED_FROM) is None
+    assert flow.ctx.store.read(NEW, app_lifecycle.RENAMED_FROM) is None
 
 
 def test_a_rollback_after_a_rename_runs_the_earlier_image(flow):
-    apps.rename(flow.ctx, OLD, NEW, None)
+    app_lifecycle.rename(flow.ctx, OLD, NEW, None)
     with deploy.exclusive(flow.ctx, NEW):
         release = deploy.rollback(flow.ctx, NEW)
     assert release.image_id == "sha256:one"
@@ -68,7 +68,7 @@ def test_a_rollback_after_a_rename_runs_the_earlier_image(flow):
 
 
 def test_rename_with_skip_deploy_leaves_the_app_stopped_and_unrouted(flow):
-    apps.rename(flow.ctx, OLD, NEW, None, skip_deploy=True)
+    app_lifecycle.rename(flow.ctx, OLD, NEW, None, skip_deploy=True)
     assert not [entry for entry in flow.journal if entry[0] == "start"]
     assert flow.scheduler.names(OLD) == [] and flow.scheduler.names(NEW) == []
     assert ("unroute", NEW) in flow.journal
@@ -79,18 +79,18 @@ def test_a_rename_whose_deploy_failed_keeps_the_old_containers_serving_and_finis
     routed = flow.proxy.routes[OLD]
 
     with pytest.raises(DeployFailed):
-        apps.rename(flow.ctx, OLD, NEW, None)
+        app_lifecycle.rename(flow.ctx, OLD, NEW, None)
 
     assert flow.ctx.store.app_exists(NEW) and not flow.ctx.store.app_exists(OLD)
-    assert flow.ctx.store.read(NEW, apps.RENAMED_FROM) == f"{OLD}\n"
+    assert flow.ctx.store.read(NEW, app_lifecycle.RENAMED_FROM) == f"{OLD}\n"
     assert flow.proxy.routes[OLD] == routed and all(flow.scheduler.live[i].running for i in routed)
     assert f"run `dokku apps:rename {OLD} {NEW}` again" in flow.output
 
     flow.scheduler.failing_releases.clear()
-    apps.rename(flow.ctx, OLD, NEW, None)
+    app_lifecycle.rename(flow.ctx, OLD, NEW, None)
 
     assert flow.scheduler.names(OLD) == [] and len(flow.scheduler.names(NEW)) == 2
-    assert flow.ctx.store.read(NEW, apps.RENAMED_FROM) is None
+    assert flow.ctx.store.read(NEW, app_lifecycle.RENAMED_FROM) is None
 
 
 @pytest.mark.parametrize("new", [OLD, "taken", "Bad_Name"])
@@ -98,7 +98,7 @@ def test_rename_refuses_a_name_taken_or_invalid_and_changes_nothing(flow, new):
     flow.create_app("taken")
     before, journal = _files(flow, OLD), list(flow.journal)
     with pytest.raises((AlreadyExists, ValidationError)):
-        apps.rename(flow.ctx, OLD, new, None)
+        app_lifecycle.rename(flow.ctx, OLD, new, None)
     assert _files(flow, OLD) == before and flow.journal == journal
 
 
@@ -107,7 +107,7 @@ def test_a_user_key_cannot_rename_onto_a_name_that_claims_another_apps_domain(fl
     domains.set_app(flow.ctx.store, "shop", ["www.example.test"])
     before = _files(flow, OLD)
     with pytest.raises(ValidationError, match="www.example.test"):
-        apps.rename(flow.ctx, OLD, "www", "alice")
+        app_lifecycle.rename(flow.ctx, OLD, "www", "alice")
     assert _files(flow, OLD) == before and not flow.ctx.store.app_exists("www")
 
 
@@ -116,7 +116,7 @@ def test_postgres_links_follow_a_rename(flow):
     store.write(None, f"{postgres.folder('db')}/PASSWORD", "pw\n")
     postgres.write_links(store, "db", [postgres.Link(OLD, "DATABASE_URL")])
 
-    apps.rename(flow.ctx, OLD, NEW, None)
+    app_lifecycle.rename(flow.ctx, OLD, NEW, None)
 
     assert postgres.links(store, "db") == [postgres.Link(NEW, "DATABASE_URL")]
     assert ("connect", "dokku.postgres.links.kitten", "dokku.postgres.db") in flow.journal
@@ -131,7 +131,7 @@ def test_clone_copies_repo_config_and_settings_and_runs_the_same_release(flow, t
     repo = flow.ctx.store.app_dir(OLD)
     gitrepo.move_branch(repo, "main", gitrepo.commit_directory(repo, tree, "main", "first"))
 
-    assert apps.clone(flow.ctx, OLD, NEW, None)
+    assert app_lifecycle.clone(flow.ctx, OLD, NEW, None)
 
     store = flow.ctx.store
     assert gitrepo.branch_head(store.app_dir(NEW), "main") == gitrepo.branch_head(repo, "main")
@@ -148,8 +148,8 @@ def test_clone_of_a_name_taken_is_refused_or_with_ignore_existing_does_nothing(f
     flow.create_app("taken")
     journal = list(flow.journal)
     with pytest.raises(AlreadyExists):
-        apps.clone(flow.ctx, OLD, "taken", None)
-    assert apps.clone(flow.ctx, OLD, "taken", None, ignore_existing=True) is False
+        app_lifecycle.clone(flow.ctx, OLD, "taken", None)
+    assert app_lifecycle.clone(flow.ctx, OLD, "taken", None, ignore_existing=True) is False
     assert releases.history(flow.ctx.store, "taken") == [] and flow.journal == journal
 
 
@@ -158,7 +158,7 @@ def test_a_clone_counts_against_a_user_keys_quota(tmp_path, monkeypatch):
     flow.create_app(OLD)
     rules.grant(flow.ctx.store, OLD, "alice")
     with pytest.raises(PermissionDenied, match="quota"):
-        apps.clone(flow.ctx, OLD, NEW, "alice")
+        app_lifecycle.clone(flow.ctx, OLD, NEW, "alice")
     assert not flow.ctx.store.app_exists(NEW)
 
 
@@ -168,7 +168,7 @@ def test_a_user_keys_clone_takes_only_the_settings_that_key_may_set_itself(flow)
     store.write(OLD, "properties/nginx", "ALLOW_CUSTOM_TEMPLATE=true\n")
     store.write(OLD, "properties/checks", "WAIT_TO_RETIRE=0\n")
 
-    assert apps.clone(flow.ctx, OLD, NEW, "alice", skip_deploy=True)
+    assert app_lifecycle.clone(flow.ctx, OLD, NEW, "alice", skip_deploy=True)
 
     assert rules.granted(store, NEW) == ["alice"]
     assert store.read(NEW, "DOCKER_OPTIONS_DEPLOY") is None and store.read(NEW, "properties/nginx") is None
@@ -179,6 +179,6 @@ def test_a_user_keys_clone_takes_only_the_settings_that_key_may_set_itself(flow)
 
 def test_a_stopped_app_stays_stopped_under_its_new_name(flow):
     ps_settings.mark_stopped(flow.ctx.store, OLD)
-    apps.rename(flow.ctx, OLD, NEW, None)
+    app_lifecycle.rename(flow.ctx, OLD, NEW, None)
     assert not [entry for entry in flow.journal if entry[0] == "start"]
     assert flow.scheduler.names(OLD) == [] and flow.scheduler.names(NEW) == []

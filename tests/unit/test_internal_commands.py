@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from minidokku import cli as cli_module
-from minidokku.cli import cli
+from minidokku.cli import all_commands, cli
 from minidokku.cli.declare import Runs
 
 INTERNAL = {"cron:daemon", "git-hook", "ps:retire"}
@@ -34,8 +34,8 @@ def run_main(monkeypatch, capsys, argv: list[str], original_command: str, stdin:
 
 
 def test_the_internal_commands_are_declared_internal_and_hidden():
-    assert {name for name, command in cli.commands.items() if command.runs is Runs.INTERNAL} == INTERNAL
-    assert {name for name, command in cli.commands.items() if command.hidden} == INTERNAL
+    assert {name for name, command in all_commands().items() if command.runs is Runs.INTERNAL} == INTERNAL
+    assert {name for name, command in all_commands().items() if command.hidden} == INTERNAL
 
 
 @pytest.mark.parametrize(

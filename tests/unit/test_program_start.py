@@ -1,24 +1,66 @@
 """What a command loads before it runs: a command that never talks to Docker or downloads anything
 (`apps:list`) starts without requests, urllib3 or urllib.request (about a third of the start-up),
-which the Engine client, the checks and the downloads import when first used."""
+which the Engine client, the checks and the downloads import when first used; and without the
+modules that build, deploy or talk to Docker or nginx, nor the other families' commands (the
+`dokku` group loads only the command's own family module, cli/command_table.py)."""
 
+import json
 import os
 import subprocess
 import sys
 
+import pytest
+
 LOADED = """
+import json
 import sys
-from minidokku.cli import cli
+from minidokku.cli import main
+sys.argv = ARGV
 try:
-    cli.main(["apps:list"], prog_name="dokku")
+    main()
 except SystemExit:
     pass
-print(sorted(name for name in ("requests", "urllib3", "urllib.request") if name in sys.modules))
+print(json.dumps(sorted(name for name in NAMES if name in sys.modules)))
 """
+HTTP = ("requests", "urllib3", "urllib.request")
+# What deploys, builds, runs containers, writes nginx's config, installs plugins or reads
+# docker-options (and with them the storage records and hashlib), and three
+# other families' commands (git's: an ssh session loads it for a git transfer only).
+CORE = (
+    "minidokku.ops.deploy",
+    "minidokku.ops.app_lifecycle",
+    "minidokku.build.builds",
+    "minidokku.build.builders",
+    "minidokku.engine.client",
+    "minidokku.runtime.docker_scheduler",
+    "minidokku.routing.nginx",
+    "minidokku.plugins.registry",
+    "minidokku.records.docker_options",
+    "minidokku.cli.app_lifecycle",
+    "minidokku.cli.config",
+    "minidokku.cli.git",
+)
+# On the host (`dokku apps:list`), and as an ssh key's forced command (no arguments).
+WAYS = {"host": (["dokku", "apps:list"], None), "ssh": (["dokku"], "apps:list")}
 
 
-def test_a_command_that_never_talks_to_docker_starts_without_an_http_client(tmp_path):
+def loaded_by_apps_list(tmp_path, way: str, names: tuple[str, ...]) -> list[str]:
+    argv, ssh_command = WAYS[way]
     env = dict(os.environ, DOKKU_ROOT=str(tmp_path))
     env.pop("SSH_ORIGINAL_COMMAND", None)
-    done = subprocess.run([sys.executable, "-c", LOADED], env=env, capture_output=True, text=True, timeout=60)
-    assert done.stdout.splitlines()[-1] == "[]", done.stderr
+    if ssh_command is not None:
+        env["SSH_ORIGINAL_COMMAND"] = ssh_command
+    program = f"ARGV = {argv!r}\nNAMES = {names!r}\n{LOADED}"
+    done = subprocess.run([sys.executable, "-c", program], env=env, capture_output=True, text=True, timeout=60)
+    assert done.stdout.splitlines()[0] == "=====> My Apps", done.stderr  # it ran
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+@pytest.mark.parametrize("way", sorted(WAYS))
+def test_a_command_that_never_talks_to_docker_starts_without_an_http_client(tmp_path, way):
+    assert loaded_by_apps_list(tmp_path, way, HTTP) == []
+
+
+@pytest.mark.parametrize("way", sorted(WAYS))
+def test_listing_the_apps_loads_nothing_that_deploys_nor_the_other_families(tmp_path, way):
+    assert loaded_by_apps_list(tmp_path, way, CORE) == []

@@ -9,15 +9,14 @@ import pytest
 from click.testing import CliRunner
 from fakes import FakeScheduler
 
-from minidokku import context
 from minidokku.cli import cli
-from minidokku.runtime import at_once
+from minidokku.runtime import at_once, docker_scheduler
 
 
 @pytest.fixture
 def dokku(tmp_path, monkeypatch):
     fake = FakeScheduler([])
-    monkeypatch.setattr(context, "DockerScheduler", lambda engine, network: fake)
+    monkeypatch.setattr(docker_scheduler, "DockerScheduler", lambda engine, network: fake)
     monkeypatch.setenv("DOKKU_ROOT", str(tmp_path))
     monkeypatch.setenv("MINIDOKKU_NGINX_COMMAND", "true")
     runner = CliRunner()
@@ -63,7 +62,7 @@ def test_parallel_says_how_many_apps_at_once_and_defaults_as_dokku(dokku, at_mos
 
 
 def test_parallel_one_stops_one_app_after_another(dokku, monkeypatch):
-    scheduler = context.DockerScheduler(None, None)
+    scheduler = docker_scheduler.DockerScheduler(None, None)
     real, active, most = scheduler.stop, [0], [0]
     lock = threading.Lock()
 

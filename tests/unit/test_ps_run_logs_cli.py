@@ -9,16 +9,16 @@ import pytest
 from click.testing import CliRunner
 from fakes import FakeScheduler
 
-from minidokku import context
 from minidokku.cli import cli
 from minidokku.cli.run import _human_duration
+from minidokku.runtime import docker_scheduler
 from minidokku.runtime.scheduler import OneOffContainer
 
 
 @pytest.fixture
 def scheduler(monkeypatch):
     fake = FakeScheduler([])
-    monkeypatch.setattr(context, "DockerScheduler", lambda engine, network: fake)
+    monkeypatch.setattr(docker_scheduler, "DockerScheduler", lambda engine, network: fake)
     return fake
 
 

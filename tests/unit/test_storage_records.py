@@ -10,7 +10,7 @@ from fakes import make_flow
 
 from minidokku.access import rules
 from minidokku.errors import AlreadyExists, NotFound, PermissionDenied, ValidationError
-from minidokku.ops import apps
+from minidokku.ops import app_lifecycle
 from minidokku.ops import storage as ops
 from minidokku.records import docker_options, storage
 
@@ -184,12 +184,12 @@ def test_destroy_is_refused_while_mounted_and_removes_the_directory_only_when_as
 def test_an_app_destroyed_leaves_no_mount_and_keeps_the_entry_renamed_and_cloned_keeps_them(flow):
     create(flow, "data")
     mount(flow, "data")
-    apps.rename(flow.ctx, APP, "kitty", None, skip_deploy=True)
+    app_lifecycle.rename(flow.ctx, APP, "kitty", None, skip_deploy=True)
     assert [m.entry_name for m in storage.mounts(flow.ctx.store, "kitty")] == ["data"]
-    apps.clone(flow.ctx, "kitty", "twin", None, skip_deploy=True)
+    app_lifecycle.clone(flow.ctx, "kitty", "twin", None, skip_deploy=True)
     assert storage.apps_using(flow.ctx.store, "data") == ["kitty", "twin"]
-    apps.destroy(flow.ctx, "kitty")
-    apps.destroy(flow.ctx, "twin")
+    app_lifecycle.destroy(flow.ctx, "kitty")
+    app_lifecycle.destroy(flow.ctx, "twin")
     assert storage.apps_using(flow.ctx.store, "data") == [] and storage.find(flow.ctx.store, "data")
 
 
@@ -212,7 +212,7 @@ def test_a_clone_copies_the_mounts_under_the_storage_lock(flow, monkeypatch):
         return write(app, name, text, **kwargs)
 
     monkeypatch.setattr(flow.ctx.store, "write", watched)
-    apps.clone(flow.ctx, APP, "twin", None, skip_deploy=True)
+    app_lifecycle.clone(flow.ctx, APP, "twin", None, skip_deploy=True)
     assert held == [True]
 
 

@@ -14,7 +14,7 @@ from minidokku import __version__
 from minidokku.access import rules
 from minidokku.build import buildpack_choice, gitrepo
 from minidokku.build.builders.buildpacks import cache_volume
-from minidokku.cli import DOKKU_VERSION, cli, tracing
+from minidokku.cli import DOKKU_VERSION, all_commands, cli, tracing
 from minidokku.errors import GitError
 from minidokku.state import Store
 
@@ -133,7 +133,7 @@ def test_repo_gc_past_its_time_limit_is_killed_with_the_programs_it_started(tmp_
 
 def test_repo_purge_cache_removes_the_cache_volume_and_the_fetched_buildpacks(dokku, tmp_path, monkeypatch):
     scheduler = FakeScheduler([])
-    monkeypatch.setattr("minidokku.context.DockerScheduler", lambda _engine, _network: scheduler)
+    monkeypatch.setattr("minidokku.runtime.docker_scheduler.DockerScheduler", lambda _engine, _network: scheduler)
     dokku("apps:create", "catmeow")
     fetched = tmp_path / "catmeow" / buildpack_choice.CACHE / "python-1234"
     fetched.mkdir(parents=True)
@@ -150,7 +150,7 @@ def test_cleanup_of_an_app_or_of_every_app_goes_through_the_scheduler_under_each
     dokku, tmp_path, monkeypatch
 ):
     scheduler = FakeScheduler([])
-    monkeypatch.setattr("minidokku.context.DockerScheduler", lambda _engine, _network: scheduler)
+    monkeypatch.setattr("minidokku.runtime.docker_scheduler.DockerScheduler", lambda _engine, _network: scheduler)
     dokku("apps:create", "catmeow")
     dokku("apps:create", "dogwoof")
     scheduler.dangling_images.update({"sha256:aaa": "catmeow", "sha256:bbb": "dogwoof"})
@@ -184,7 +184,7 @@ def test_report_gives_the_vitals_then_every_familys_report_of_the_app_or_of_ever
     assert "-----> dokku plugins:" in lines and any(line.split()[:1] == ["postgres"] for line in lines)
     assert " !     docker: the engine does not answer" in one.stderr  # no Docker in unit tests
     blocks = [line for line in lines if line.startswith("=====> ")]
-    families = sorted(name.split(":")[0] for name in cli.commands if name.endswith(":report"))
+    families = sorted(name.split(":")[0] for name in all_commands() if name.endswith(":report"))
     assert len(blocks) == len(families) and all(block.startswith("=====> catmeow ") for block in blocks)
     assert "=====> catmeow ps information" in blocks and "=====> catmeow git information" in blocks
 
