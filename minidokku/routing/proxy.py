@@ -13,7 +13,7 @@ from minidokku.build.tree import MAX_NGINX_TEMPLATE_CHARACTERS, NGINX_TEMPLATE
 from minidokku.context import Context
 from minidokku.errors import ValidationError
 from minidokku.plugins import triggers
-from minidokku.records import properties, releases
+from minidokku.records import letsencrypt, properties, releases
 from minidokku.records.releases import Release
 from minidokku.routing import certs, domains, nginx, nginx_settings, ports
 from minidokku.runtime.scheduler import Container
@@ -119,7 +119,14 @@ def site(ctx: Context, app: str, web_containers: list[Container], release: Optio
         settings=nginx_settings.effective(ctx.store, app),
         tls=nginx.Tls(str(certificate[0]), str(certificate[1]), ctx.nginx.has_http2) if certificate else None,
         template=_template(ctx, app, release),
+        acme_webroot=_acme_webroot(ctx, app),
     )
+
+
+def _acme_webroot(ctx: Context, app: str) -> str:
+    """The app's letsencrypt challenge folder, once letsencrypt:enable made it."""
+    folder = letsencrypt.webroot(ctx.settings.acme_webroot, app)
+    return str(folder) if folder.is_dir() and not folder.is_symlink() else ""
 
 
 def _template(ctx: Context, app: str, release: Optional[Release]) -> str:

@@ -1,0 +1,167 @@
+"""The letsencrypt family's settings and files (as dokku-letsencrypt's properties).
+
+- Properties (`letsencrypt:set APP|--global KEY VALUE`) in APP/properties/letsencrypt and
+  ROOT/properties/letsencrypt: email, server, graceperiod, lego-args, dns-provider and the
+  dns-provider-* credentials lego's DNS provider reads from its environment; `ca-bundle` is
+  global only. `autorenew` (global, `letsencrypt:cron-job --add`) and the last failure of an
+  app (`failed-at`, `failure`) are kept there too, but are not keys `letsencrypt:set` takes.
+- APP/letsencrypt/ (inside the app's 0700 folder): lego's own --path (accounts/, with the
+  account key, and certificates/), DOMAINS (the names of the certificate lego issued last) and
+  previous/ (the certificate the app had before letsencrypt:enable, put back by disable).
+- The app's challenge webroot, ACME_WEBROOT/APP (SETTINGS, default /var/lib/minidokku/letsencrypt):
+  nginx's workers read it, so it lies outside the dokku user's 0750 home; only the dokku user
+  writes it, and no container mounts it.
+"""
+
+import re
+import shlex
+from pathlib import Path
+from typing import Optional
+
+from minidokku.errors import ValidationError
+from minidokku.records import properties
+from minidokku.state import Store
+
+FAMILY = "letsencrypt"
+LEGO_DIR = "letsencrypt"
+PREVIOUS_DIR = f"{LEGO_DIR}/previous"
+DOMAINS_FILE = f"{LEGO_DIR}/DOMAINS"
+
+SERVERS = {
+    "default": "https://acme-v02.api.letsencrypt.org/directory",
+    "staging": "https://acme-staging-v02.api.letsencrypt.org/directory",
+}
+DEFAULT_GRACE_PERIOD = 60 * 60 * 24 * 30  # seconds before expiry a certificate is renewed (the plugin's)
+APP_KEYS = ("dns-provider", "email", "graceperiod", "server", "lego-args")
+GLOBAL_ONLY_KEYS = ("ca-bundle",)
+DNS_PROVIDER_PREFIX = "dns-provider-"
+# What a user key may set on its own app: nothing that changes what the host fetches or runs.
+USER_KEYS = ("email", "graceperiod")
+AUTORENEW = "autorenew"
+FAILED_AT, FAILURE = "failed-at", "failure"
+# lego's global options an admin may add with lego-args: none runs a program, names a file or
+# folder to write, or changes where lego talks to (those are server, ca-bundle and dns-provider).
+LEGO_OPTIONS_WITH_VALUE = ("--key-type", "--http-timeout", "--dns-timeout", "--cert.timeout", "--dns.resolvers")
+LEGO_SWITCHES = ("--dns.disable-cp",)
+EMAIL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._%+'=-]*@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
+DNS_PROVIDER = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
+ENV_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,127}")
+MAX_VALUE = 1024
+
+
+def check(key: str, value: str, is_global: bool) -> str:
+    """The value, once it is one that key takes (ValidationError otherwise)."""
+    if key in GLOBAL_ONLY_KEYS and not is_global:
+        raise ValidationError(f"{key} can only be set with --global")
+    if len(value) > MAX_VALUE or any(not c.isprintable() for c in value):
+        raise ValidationError(f"a {key} value is one line of at most {MAX_VALUE} characters")
+    if key == "email":
+        if not EMAIL.fullmatch(value):
+            raise ValidationError(f"invalid email {value!r}: expected one address, like admin@example.com")
+    elif key == "graceperiod":
+        if not value.isdigit() or int(value) < 1:
+            raise ValidationError("graceperiod is a number of seconds, like 2592000 (30 days)")
+    elif key == "server":
+        if value not in SERVERS and not re.fullmatch(r"https://[^\s/?#@]+(/\S*)?", value):
+            raise ValidationError(f"invalid server {value!r}: default, staging or an https:// ACME directory URL")
+    elif key == "lego-args":
+        lego_args(value)
+    elif key == "dns-provider":
+        if not DNS_PROVIDER.fullmatch(value):
+            raise ValidationError(f"invalid dns-provider {value!r}: a lego provider name, like cloudflare")
+    elif key == "ca-bundle":
+        if not value.startswith("/") or not Path(value).is_file():
+            raise ValidationError(f"ca-bundle {value!r} is not a file: give the absolute path of a PEM CA file")
+    elif key.startswith(DNS_PROVIDER_PREFIX):
+        if not ENV_NAME.fullmatch(key.removeprefix(DNS_PROVIDER_PREFIX)):
+            raise ValidationError(f"invalid key {key!r}: dns-provider-NAME, NAME as lego's environment variable")
+    else:
+        valid = ", ".join(["dns-provider", "dns-provider-*", "email", "graceperiod", "server", "lego-args"])
+        if key == "lego-docker-options":
+            raise ValidationError("lego runs on the host, not in a container: lego-docker-options does not apply")
+        raise ValidationError(f"Invalid key specified, valid keys include: {valid}, ca-bundle (--global)")
+    return value
+
+
+def lego_args(value: str) -> list[str]:
+    """lego-args as words, once each is an option of LEGO_OPTIONS_WITH_VALUE (with its value, as
+    `--key-type rsa2048` or `--key-type=rsa2048`) or of LEGO_SWITCHES."""
+    try:
+        words = shlex.split(value)
+    except ValueError as error:
+        raise ValidationError(f"lego-args: {error}") from None
+    checked, rest = [], iter(words)
+    for word in rest:
+        name, has_value, _ = word.partition("=")
+        if name in LEGO_SWITCHES and not has_value:
+            checked.append(word)
+        elif name in LEGO_OPTIONS_WITH_VALUE:
+            given = word if has_value else f"{word}={next(rest, '')}"
+            if given.endswith("=") or "\n" in given:
+                raise ValidationError(f"lego-args: {name} needs a value")
+            checked.append(given)
+        else:
+            allowed = ", ".join(LEGO_OPTIONS_WITH_VALUE + LEGO_SWITCHES)
+            raise ValidationError(f"lego-args: {word!r} is not allowed; allowed: {allowed}")
+    return checked
+
+
+def own(store: Store, app: Optional[str], key: str) -> str:
+    return properties.get(store, app, FAMILY, key)
+
+
+def computed(store: Store, app: Optional[str], key: str) -> str:
+    """The app's own value, else the global one."""
+    return (own(store, app, key) if app else "") or own(store, None, key)
+
+
+def server(store: Store, app: Optional[str]) -> str:
+    value = computed(store, app, "server") or "default"
+    return SERVERS.get(value, value)
+
+
+def grace_period(store: Store, app: Optional[str]) -> int:
+    return int(computed(store, app, "graceperiod") or DEFAULT_GRACE_PERIOD)
+
+
+def put(store: Store, app: Optional[str], key: str, value: str) -> None:
+    properties.put(store, app, FAMILY, key, value)
+
+
+def dns_credentials(store: Store, app: str) -> dict[str, str]:
+    """The dns-provider-NAME values (global, then the app's over them) as lego's environment."""
+    found: dict[str, str] = {}
+    for owner in (None, app):
+        for key, value in properties.read_all(store, owner, FAMILY).items():
+            if key.startswith("DNS_PROVIDER_") and key != "DNS_PROVIDER":
+                found[key.removeprefix("DNS_PROVIDER_")] = value
+    return found
+
+
+def autorenew(store: Store) -> bool:
+    return own(store, None, AUTORENEW) == "true"
+
+
+def set_autorenew(store: Store, on: bool) -> None:
+    put(store, None, AUTORENEW, "true" if on else "")
+
+
+def record_failure(store: Store, app: str, when: int, message: str) -> None:
+    put(store, app, FAILED_AT, str(when))
+    put(store, app, FAILURE, " ".join(message.split())[:MAX_VALUE])
+
+
+def clear_failure(store: Store, app: str) -> None:
+    put(store, app, FAILED_AT, "")
+    put(store, app, FAILURE, "")
+
+
+def failure(store: Store, app: str) -> Optional[tuple[int, str]]:
+    """(when, message) of the app's last failed issue or renewal since its last success."""
+    when = own(store, app, FAILED_AT)
+    return (int(when), own(store, app, FAILURE)) if when.isdigit() else None
+
+
+def webroot(base: str, app: str) -> Path:
+    """The app's challenge webroot (nginx's root for /.well-known/acme-challenge/)."""
+    return Path(base) / app
