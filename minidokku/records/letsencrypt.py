@@ -54,7 +54,7 @@ def check(key: str, value: str, is_global: bool) -> str:
     if key in GLOBAL_ONLY_KEYS and not is_global:
         raise ValidationError(f"{key} can only be set with --global")
     if len(value) > MAX_VALUE or any(not c.isprintable() for c in value):
-        raise ValidationError(f"a {key} value is one line of at most {MAX_VALUE} characters")
+        raise ValidationError(f"the {key} value is one line of at most {MAX_VALUE} characters")
     if key == "email":
         if not EMAIL.fullmatch(value):
             raise ValidationError(f"invalid email {value!r}: expected one address, like admin@example.com")
