@@ -90,18 +90,10 @@ def list_lines(ctx: Context, expiries: list, now: float) -> list[str]:
             datetime.datetime.fromtimestamp(entry.expires).strftime("%Y-%m-%d %H:%M:%S"),
             letsencrypt.timediff(entry.expires - int(now)),
             letsencrypt.timediff(entry.renew_at - int(now)),
-            _failure(ctx, entry.app) or "-",
+            records.failure_text(ctx.store, entry.app) or "-",
         )
         lines.append(" ".join(f"{cell:<25}" for cell in cells).rstrip())
     return lines
-
-
-def _failure(ctx: Context, app: str) -> str:
-    failed = records.failure(ctx.store, app)
-    if failed is None:
-        return ""
-    when = datetime.datetime.fromtimestamp(failed[0]).strftime("%Y-%m-%d %H:%M:%S")
-    return f"{when}: {failed[1]}"
 
 
 @command("letsencrypt:revoke", scope=Scope.APP, changes=True)
@@ -203,7 +195,9 @@ def _report_rows(ctx: Context, app: Optional[str]) -> list[Row]:
     )
     rows.append(bundle)
     if app is not None:
-        rows.append(Row("--letsencrypt-last-failure", "Letsencrypt last failure", lambda: _failure(ctx, app)))
+        rows.append(
+            Row("--letsencrypt-last-failure", "Letsencrypt last failure", lambda: records.failure_text(store, app))
+        )
     return rows
 
 

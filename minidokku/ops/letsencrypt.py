@@ -146,11 +146,11 @@ def enable(ctx: Context, app: str, force: bool = False) -> bool:
         ctx.out.step(f"Certificate is still valid for {app}, skipping certificate request")
         ctx.out.step("Pass --force to letsencrypt:enable to request a new certificate anyway")
         return False
-    if not records.computed(ctx.store, app, "dns-provider"):
-        check_resolvable(app, names)
-    if releases.current(ctx.store, app) is None:
-        raise ValidationError(f"{app} has not been deployed: nginx serves nothing for it to answer the challenge")
     try:
+        if not records.computed(ctx.store, app, "dns-provider"):
+            check_resolvable(app, names)
+        if releases.current(ctx.store, app) is None:
+            raise ValidationError(f"{app} has not been deployed: nginx serves nothing for it to answer the challenge")
         with ctx.store.lock(app):
             _issue(ctx, app, names)
     except MinidokkuError as error:

@@ -13,6 +13,7 @@
   writes it, and no container mounts it.
 """
 
+import datetime
 import re
 import shlex
 from pathlib import Path
@@ -160,6 +161,14 @@ def failure(store: Store, app: str) -> Optional[tuple[int, str]]:
     """(when, message) of the app's last failed issue or renewal since its last success."""
     when = own(store, app, FAILED_AT)
     return (int(when), own(store, app, FAILURE)) if when.isdigit() else None
+
+
+def failure_text(store: Store, app: str) -> str:
+    """`YYYY-MM-DD HH:MM:SS: message` (local time) of the app's last failure, "" for none."""
+    failed = failure(store, app)
+    if failed is None:
+        return ""
+    return f"{datetime.datetime.fromtimestamp(failed[0]).strftime('%Y-%m-%d %H:%M:%S')}: {failed[1]}"
 
 
 def webroot(base: str, app: str) -> Path:
