@@ -47,6 +47,8 @@ class Acme:
     directory: str  # the ACME directory URL
     ca: Path  # signs pebble's own https certificate (letsencrypt:set --global ca-bundle)
     management: int  # pebble's management port (roots, certificate status)
+    dns: int  # pebble-challtestsrv's DNS port (every A record 127.0.0.1, TXT records as set)
+    challenges: int  # pebble-challtestsrv's management port (POST /set-txt, /clear-txt)
     processes: list
 
     def root(self, folder: Path) -> Path:
@@ -72,7 +74,7 @@ def start(folder: Path, http_port: int) -> Acme:
     """pebble (and its DNS) checking HTTP-01 on http_port."""
     folder.mkdir(parents=True, exist_ok=True)
     ca, cert, key = make_ca(folder)
-    listen, management, dns = free_port(), free_port(), free_port()
+    listen, management, dns, challenges = free_port(), free_port(), free_port(), free_port()
     config = {
         "pebble": {
             "listenAddress": f"127.0.0.1:{listen}",
@@ -91,7 +93,7 @@ def start(folder: Path, http_port: int) -> Acme:
     # fmt: off
     challtestsrv = subprocess.Popen(
         ["pebble-challtestsrv", "-defaultIPv4", "127.0.0.1", "-defaultIPv6", "", "-dns01", f"127.0.0.1:{dns}",
-         "-http01", "", "-https01", "", "-tlsalpn01", "", "-management", f"127.0.0.1:{free_port()}"],
+         "-http01", "", "-https01", "", "-tlsalpn01", "", "-management", f"127.0.0.1:{challenges}"],
         stdout=log, stderr=subprocess.STDOUT,
     )
     pebble = subprocess.Popen(
@@ -99,10 +101,11 @@ def start(folder: Path, http_port: int) -> Acme:
         stdout=log, stderr=subprocess.STDOUT, env=env,
     )
     # fmt: on
-    acme = Acme(f"https://127.0.0.1:{listen}/dir", ca, management, [pebble, challtestsrv])
+    acme = Acme(f"https://127.0.0.1:{listen}/dir", ca, management, dns, challenges, [pebble, challtestsrv])
     try:
         wait_for_port(listen)
         wait_for_port(management)
+        wait_for_port(challenges)
     except RuntimeError:
         acme.stop()
         raise AssertionError((folder / "pebble.log").read_text()) from None

@@ -147,10 +147,10 @@ def enable(ctx: Context, app: str, force: bool = False) -> bool:
         ctx.out.step("Pass --force to letsencrypt:enable to request a new certificate anyway")
         return False
     try:
-        if not records.computed(ctx.store, app, "dns-provider"):
+        if not records.computed(ctx.store, app, "dns-provider"):  # HTTP-01: through the app's nginx site
             check_resolvable(app, names)
-        if releases.current(ctx.store, app) is None:
-            raise ValidationError(f"{app} has not been deployed: nginx serves nothing for it to answer the challenge")
+            if releases.current(ctx.store, app) is None:
+                raise ValidationError(f"{app} has not been deployed: nginx serves nothing to answer the challenge")
         with ctx.store.lock(app):
             _issue(ctx, app, names)
     except MinidokkuError as error:
@@ -171,9 +171,9 @@ def check_email(ctx: Context, app: str) -> None:
 def _issue(ctx: Context, app: str, names: list[str]) -> None:
     wanted = order(ctx, app, names)
     _own_folder(ctx.store.app_dir(app), wanted.path, 0o700)
-    _prepare_webroot(ctx, app)
-    _serve(ctx, app)  # the webroot's location in the app's site (nginx -t, reload)
     if not wanted.dns_provider:
+        _prepare_webroot(ctx, app)
+        _serve(ctx, app)  # the webroot's location in the app's site (nginx -t, reload)
         _wait_until_served(ctx, app, wanted.webroot, names[0])
     mode = f"DNS-01 ({wanted.dns_provider})" if wanted.dns_provider else "HTTP-01"
     ctx.out.step(f"Getting letsencrypt certificate for {app} via {mode}")

@@ -204,6 +204,34 @@ def test_a_failing_challenge_keeps_the_certificate_serving_is_recorded_and_disab
         assert platform.dokku("letsencrypt:active", app).stdout == "false\n"
 
 
+def test_dns_01_orders_a_wildcard_through_the_providers_program_without_a_deploy(platform, tmp_path, acme):
+    """lego's `exec` provider: its program (an admin's dns-provider-EXEC_PATH) puts the TXT record
+    into pebble-challtestsrv's DNS, where pebble looks."""
+    app = "lewild"
+    program = tmp_path / "dns-record"
+    program.write_text(
+        "#!/bin/sh\n"
+        f"url=http://127.0.0.1:{acme.challenges}\n"
+        'case "$1" in\n'
+        '  present) curl -fsS -d "{\\"host\\":\\"$2\\",\\"value\\":\\"$3\\"}" "$url/set-txt" ;;\n'
+        '  cleanup) curl -fsS -d "{\\"host\\":\\"$2\\"}" "$url/clear-txt" ;;\n'
+        "esac\n"
+    )
+    program.chmod(0o755)
+    platform.dokku("apps:create", app)
+    platform.dokku("domains:set", app, "*.lewild.example.test")
+    platform.dokku("letsencrypt:set", app, "dns-provider", "exec")
+    platform.dokku("letsencrypt:set", app, "dns-provider-EXEC_PATH", str(program))
+    platform.dokku("letsencrypt:set", app, "lego-args", f"--dns.disable-cp --dns.resolvers=127.0.0.1:{acme.dns}")
+
+    enabled = platform.dokku("letsencrypt:enable", app)
+
+    assert "Getting letsencrypt certificate for lewild via DNS-01 (exec)" in enabled.stdout
+    assert platform.dokku("letsencrypt:active", app).stdout == "true\n"
+    assert platform.dokku("certs:report", app, "--ssl-hostnames").stdout == "*.lewild.example.test\n"
+    assert "EXEC_PATH" not in platform.dokku("letsencrypt:report", app).stdout, "credentials are not shown"
+
+
 def test_a_name_that_does_not_resolve_is_named_and_nothing_changes(platform, acme):
     platform.dokku("apps:create", "lenowhere")
     platform.dokku("domains:add", "lenowhere", "lenowhere.invalid")
