@@ -10,8 +10,8 @@ import pytest
 
 from minidokku.cli.letsencrypt import list_lines
 from minidokku.context import Context
-from minidokku.errors import ValidationError
-from minidokku.ops import crond
+from minidokku.errors import PermissionDenied, ValidationError
+from minidokku.ops import crond, letsencrypt
 from minidokku.ops.letsencrypt import Expiry, timediff
 from minidokku.output import RecordingOutput
 from minidokku.records import letsencrypt as records
@@ -194,3 +194,53 @@ def test_the_cron_daemon_renews_at_midnight_only_once_the_cron_job_is_added(tmp_
     log = (tmp_path / crond.LOG).read_text()
     assert "letsencrypt:auto-renew: =====> Auto-renewing all apps..." in log
     assert "letsencrypt:auto-renew: =====> Finished auto-renewal" in log
+
+
+@pytest.fixture
+def ctx(tmp_path, monkeypatch):
+    monkeypatch.setenv("DOKKU_ROOT", str(tmp_path / "root"))
+    webroot = tmp_path / "webroot"
+    webroot.mkdir(mode=0o755)
+    monkeypatch.setenv("MINIDOKKU_ACME_WEBROOT", str(webroot))
+    (tmp_path / "root" / "app").mkdir(parents=True)
+    return Context(Settings.load(), RecordingOutput())
+
+
+def test_the_webroot_is_made_of_folders_of_its_own_and_names_its_root(ctx):
+    folder = letsencrypt._prepare_webroot(ctx, "app")
+    assert (folder / ".well-known" / "acme-challenge").is_dir()
+    assert (folder / letsencrypt.OWNER_FILE).read_text() == f"{ctx.store.root}\n"
+    letsencrypt.forget(ctx, "app")
+    assert not folder.exists()
+
+
+@pytest.mark.parametrize("linked", ["app", "app/.well-known", "app/.well-known/acme-challenge"])
+def test_a_link_in_the_webroot_is_refused_and_nothing_is_written_through_it(ctx, tmp_path, linked):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    link = Path(ctx.settings.acme_webroot) / linked
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(elsewhere)
+    with pytest.raises(PermissionDenied, match="not a folder of this user's own"):
+        letsencrypt._prepare_webroot(ctx, "app")
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_a_webroot_writable_by_others_or_of_another_root_is_refused_and_kept(ctx, tmp_path):
+    folder = Path(ctx.settings.acme_webroot) / "app"
+    folder.mkdir()
+    (folder / letsencrypt.OWNER_FILE).write_text("/home/another\n")
+    with pytest.raises(PermissionDenied, match="another minidokku root"):
+        letsencrypt._prepare_webroot(ctx, "app")
+    letsencrypt.forget(ctx, "app")
+    assert folder.is_dir(), "another root's webroot stays"
+    Path(ctx.settings.acme_webroot).chmod(0o777)
+    with pytest.raises(PermissionDenied, match="no one but its owner can write"):
+        letsencrypt._prepare_webroot(ctx, "app")
+
+
+def test_legos_folder_is_never_a_link(ctx, tmp_path):
+    (tmp_path / "elsewhere").mkdir()
+    ctx.store.path("app", records.LEGO_DIR).symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(PermissionDenied):
+        letsencrypt._own_folder(ctx.store.app_dir("app"), ctx.store.path("app", records.LEGO_DIR), 0o700)
