@@ -137,9 +137,9 @@ def expiries(ctx: Context) -> list[Expiry]:
 
 
 # -- enable --------------------------------------------------------------------------------------
-def enable(ctx: Context, app: str, force: bool = False) -> bool:
+def enable(ctx: Context, app: str, force: bool = False) -> None:
     """Orders and installs a certificate, unless the active one is valid beyond its grace
-    period (force: anyway). True when a new certificate was installed."""
+    period (force: anyway)."""
     names = app_domains(ctx, app)
     ctx.out.section(f"Enabling letsencrypt for {app}")
     check_email(ctx, app)
@@ -147,7 +147,7 @@ def enable(ctx: Context, app: str, force: bool = False) -> bool:
     if not force and current is not None and not current.due(time.time()) and issued_domains(ctx, app) == names:
         ctx.out.step(f"Certificate is still valid for {app}, skipping certificate request")
         ctx.out.step("Pass --force to letsencrypt:enable to request a new certificate anyway")
-        return False
+        return
     try:
         if not records.computed(ctx.store, app, "dns-provider"):  # HTTP-01: through the app's nginx site
             check_resolvable(app, names)
@@ -160,7 +160,6 @@ def enable(ctx: Context, app: str, force: bool = False) -> bool:
         raise
     records.clear_failure(ctx.store, app)
     ctx.out.step("Done")
-    return True
 
 
 def check_email(ctx: Context, app: str) -> None:
@@ -175,7 +174,7 @@ def _issue(ctx: Context, app: str, names: list[str]) -> None:
     _own_folder(ctx.store.app_dir(app), wanted.path, 0o700)
     if not wanted.dns_provider:
         _prepare_webroot(ctx, app)
-        _serve(ctx, app)  # the webroot's location in the app's site (nginx -t, reload)
+        proxy.reroute(ctx, app)  # the webroot's location in the app's site (reloaded when new)
         _wait_until_served(ctx, app, wanted.webroot, names[0])
     mode = f"DNS-01 ({wanted.dns_provider})" if wanted.dns_provider else "HTTP-01"
     ctx.out.step(f"Getting letsencrypt certificate for {app} via {mode}")
