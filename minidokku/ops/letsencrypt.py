@@ -35,7 +35,6 @@ from minidokku.routing.lego import LegoFailed
 from minidokku.state import atomic_write
 
 CHALLENGE_PATH = ".well-known/acme-challenge"
-OWNER_FILE = ".minidokku-root"  # in an app's webroot: the state root it belongs to (nginx never serves it)
 PROBE_SECONDS = 10  # how long nginx may take to serve the webroot after its reload
 PROBE_IN_A_ROW = 10  # answers in a row (20 ms apart) from the webroot: the old workers are gone
 RENEW_ACTION = "letsencrypt:renew"  # the action of a failed renewal's line in `events`
@@ -316,10 +315,10 @@ def _prepare_webroot(ctx: Context, app: str) -> Path:
         raise PermissionDenied(f"{base} (ACME_WEBROOT) must be a folder no one but its owner can write to")
     folder = records.webroot(str(base), app)
     _own_folder(base, folder, 0o755)
-    owner = _webroot_owner(folder)
+    owner = records.webroot_owner(folder)
     if owner not in (None, str(ctx.store.root)):
         raise PermissionDenied(f"{folder} is the webroot of {app} of another minidokku root ({owner})")
-    atomic_write(folder / OWNER_FILE, f"{ctx.store.root}\n")
+    atomic_write(folder / records.OWNER_FILE, f"{ctx.store.root}\n")
     _own_folder(folder, folder / ".well-known", 0o755)
     _own_folder(folder / ".well-known", folder / CHALLENGE_PATH, 0o755)
     return folder
@@ -356,19 +355,10 @@ def forget(ctx: Context, app: str) -> None:
 
 
 def _remove_webroot(ctx: Context, app: str) -> None:
-    """The app's webroot, if this root made it (the folder names the root it belongs to: the
-    same app name in a test root, or another install, is not this app)."""
-    folder = records.webroot(ctx.settings.acme_webroot, app)
-    if not folder.is_symlink() and folder.is_dir() and _webroot_owner(folder) == str(ctx.store.root):
+    """The app's webroot, if this root made it."""
+    folder = records.own_webroot(ctx.settings.acme_webroot, app, ctx.store.root)
+    if folder is not None:
         shutil.rmtree(folder)
-
-
-def _webroot_owner(folder: Path) -> Optional[str]:
-    """The state root that made the webroot folder; None for a new (or empty) one."""
-    marker = folder / OWNER_FILE
-    if marker.is_symlink() or not marker.is_file():
-        return None
-    return marker.read_text(encoding="utf-8").strip()
 
 
 def revoke(ctx: Context, app: str) -> None:

@@ -10,7 +10,8 @@
   previous/ (the certificate the app had before letsencrypt:enable, put back by disable).
 - The app's challenge webroot, ACME_WEBROOT/APP (SETTINGS, default /var/lib/minidokku/letsencrypt):
   nginx's workers read it, so it lies outside the dokku user's 0750 home; only the dokku user
-  writes it, and no container mounts it.
+  writes it, and no container mounts it. Its OWNER_FILE names the state root that made it:
+  only that root's nginx site serves it and only that root removes it.
 """
 
 import datetime
@@ -40,6 +41,7 @@ DNS_PROVIDER_PREFIX = "dns-provider-"
 USER_KEYS = ("email", "graceperiod")
 AUTORENEW = "autorenew"
 FAILED_AT, FAILURE = "failed-at", "failure"
+OWNER_FILE = ".minidokku-root"  # in an app's webroot: the state root it belongs to (nginx never serves it)
 # lego's global options an admin may add with lego-args: none runs a program, names a file or
 # folder to write, or changes where lego talks to (those are server, ca-bundle and dns-provider).
 LEGO_OPTIONS_WITH_VALUE = ("--key-type", "--http-timeout", "--dns-timeout", "--cert.timeout", "--dns.resolvers")
@@ -174,3 +176,18 @@ def failure_text(store: Store, app: str) -> str:
 def webroot(base: str, app: str) -> Path:
     """The app's challenge webroot (nginx's root for /.well-known/acme-challenge/)."""
     return Path(base) / app
+
+
+def webroot_owner(folder: Path) -> Optional[str]:
+    """The state root that made a webroot folder (its OWNER_FILE); None for a new or empty one."""
+    marker = folder / OWNER_FILE
+    if folder.is_symlink() or marker.is_symlink() or not marker.is_file():
+        return None
+    return marker.read_text(encoding="utf-8").strip()
+
+
+def own_webroot(base: str, app: str, root: Path) -> Optional[Path]:
+    """The app's webroot when the state root made it (the same app name in a test root, or in
+    another install on the machine, is another app)."""
+    folder = webroot(base, app)
+    return folder if folder.is_dir() and webroot_owner(folder) == str(root) else None

@@ -125,8 +125,8 @@ def site(ctx: Context, app: str, web_containers: list[Container], release: Optio
 
 def _acme_webroot(ctx: Context, app: str) -> str:
     """The app's letsencrypt challenge folder, once letsencrypt:enable made it."""
-    folder = letsencrypt.webroot(ctx.settings.acme_webroot, app)
-    return str(folder) if folder.is_dir() and not folder.is_symlink() else ""
+    folder = letsencrypt.own_webroot(ctx.settings.acme_webroot, app, ctx.store.root)
+    return str(folder) if folder else ""
 
 
 def _template(ctx: Context, app: str, release: Optional[Release]) -> str:

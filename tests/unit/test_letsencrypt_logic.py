@@ -209,7 +209,7 @@ def ctx(tmp_path, monkeypatch):
 def test_the_webroot_is_made_of_folders_of_its_own_and_names_its_root(ctx):
     folder = letsencrypt._prepare_webroot(ctx, "app")
     assert (folder / ".well-known" / "acme-challenge").is_dir()
-    assert (folder / letsencrypt.OWNER_FILE).read_text() == f"{ctx.store.root}\n"
+    assert (folder / records.OWNER_FILE).read_text() == f"{ctx.store.root}\n"
     letsencrypt.forget(ctx, "app")
     assert not folder.exists()
 
@@ -229,7 +229,7 @@ def test_a_link_in_the_webroot_is_refused_and_nothing_is_written_through_it(ctx,
 def test_a_webroot_writable_by_others_or_of_another_root_is_refused_and_kept(ctx, tmp_path):
     folder = Path(ctx.settings.acme_webroot) / "app"
     folder.mkdir()
-    (folder / letsencrypt.OWNER_FILE).write_text("/home/another\n")
+    (folder / records.OWNER_FILE).write_text("/home/another\n")
     with pytest.raises(PermissionDenied, match="another minidokku root"):
         letsencrypt._prepare_webroot(ctx, "app")
     letsencrypt.forget(ctx, "app")
