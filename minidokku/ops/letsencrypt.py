@@ -213,8 +213,9 @@ def _wait_until_served(ctx: Context, app: str, webroot: Path, host: str) -> None
     finally:
         probe.unlink(missing_ok=True)
     raise ValidationError(
-        f"nginx does not answer /{CHALLENGE_PATH}/ of {host} from letsencrypt's webroot (is {app}'s proxy "
-        "disabled, or does it use its own nginx.conf.template?): HTTP-01 cannot work"
+        f"nginx does not answer http://{host}:{ctx.settings.http_port}/{CHALLENGE_PATH}/ from letsencrypt's "
+        f"webroot (has {app} no http:{ctx.settings.http_port} port mapping, its proxy disabled, or its own "
+        "nginx.conf.template?): HTTP-01 cannot work"
     )
 
 

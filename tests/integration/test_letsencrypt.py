@@ -214,6 +214,17 @@ def test_a_failing_challenge_keeps_the_certificate_serving_is_recorded_and_disab
         assert serial_becomes(platform, host, lambda serial: serial == own) == own, "its own certificate again"
         assert platform.dokku("letsencrypt:active", app).stdout == "false\n"
 
+        # nginx cannot answer the challenge: said before lego asks for anything
+        certificate = (platform.root / app / "tls" / "server.crt").read_text()
+        platform.dokku("letsencrypt:set", app, "server", "")
+        platform.dokku("proxy:disable", app)
+        refused = platform.dokku("letsencrypt:enable", app, check=False)
+        assert refused.returncode == 1
+        assert refused.stderr.startswith(
+            f" !     nginx does not answer http://{host}:{platform.http_port}/.well-known/"
+        )
+        assert (platform.root / app / "tls" / "server.crt").read_text() == certificate
+
 
 def test_dns_01_orders_a_wildcard_through_the_providers_program_without_a_deploy(platform, tmp_path, acme):
     """lego's `exec` provider: its program (an admin's dns-provider-EXEC_PATH) puts the TXT record
