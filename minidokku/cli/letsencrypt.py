@@ -33,7 +33,26 @@ def enable(ctx: Context, app: str, force: bool) -> None:
     """Enable or renew letsencrypt for an app: a certificate for all its domains, over HTTP-01.
     Example: dokku letsencrypt:enable catmeow"""
     apps.require(ctx, app)
-    letsencrypt.enable(ctx, app, force)
+    user_key = _user_key(ctx)
+    if force and user_key:
+        raise PermissionDenied(
+            f"letsencrypt:enable --force is for admin keys only (every order counts against the host's "
+            f"rate limits); {user_key} is a user key"
+        )
+    letsencrypt.enable(ctx, app, force, limited=bool(user_key))
+    _keep_renewing(ctx)
+
+
+def _user_key(ctx: Context) -> Optional[str]:
+    """The user key this command came through (None: an admin key, or the host)."""
+    key = rules.ssh_key()
+    return key if key and rules.role(ctx.store, key) != rules.ADMIN else None
+
+
+def _keep_renewing(ctx: Context) -> None:
+    """With the cron job added, its daemon runs (started if it does not)."""
+    if records.autorenew(ctx.store):
+        cron_ops.start_daemon(ctx)
 
 
 @command("letsencrypt:disable", scope=Scope.APP, changes=True)
@@ -61,9 +80,10 @@ def active(ctx: Context, app: str) -> None:
 def auto_renew(ctx: Context, app: Optional[str]) -> None:
     """Auto-renew an app, or every app (admin keys), if renewal is necessary.
     Example: dokku letsencrypt:auto-renew catmeow"""
+    _keep_renewing(ctx)
     if app:
         apps.require(ctx, app)
-        renewal = letsencrypt.auto_renew(ctx, app)
+        renewal = letsencrypt.auto_renew(ctx, app, limited=bool(_user_key(ctx)))
         if renewal.error:
             raise letsencrypt.LetsencryptFailed(renewal.error)
         return
@@ -85,11 +105,12 @@ def list_lines(ctx: Context, expiries: list, now: float) -> list[str]:
     """One line each: app, expiry (local time), time before expiry, time before renewal, last failure."""
     lines = []
     for entry in sorted(expiries, key=lambda e: e.expires):
+        known = entry.expires > 0  # else its certificate cannot be read: renewed at the next run
         cells = (
             entry.app,
-            datetime.datetime.fromtimestamp(entry.expires).strftime("%Y-%m-%d %H:%M:%S"),
-            letsencrypt.timediff(entry.expires - int(now)),
-            letsencrypt.timediff(entry.renew_at - int(now)),
+            datetime.datetime.fromtimestamp(entry.expires).strftime("%Y-%m-%d %H:%M:%S") if known else "unknown",
+            letsencrypt.timediff(entry.expires - int(now)) if known else "-",
+            letsencrypt.timediff(entry.renew_at - int(now)) if known else "now",
             records.failure_text(ctx.store, entry.app) or "-",
         )
         lines.append(" ".join(f"{cell:<25}" for cell in cells).rstrip())
@@ -127,27 +148,42 @@ def cron_job(ctx: Context, add: bool, remove: bool) -> None:
         records.set_autorenew(ctx.store, True)
         cron_ops.start_daemon(ctx)
         ctx.out.step("Added the daily letsencrypt:auto-renew to minidokku's cron daemon.")
+        ctx.out.info(f"minidokku's cron daemon: {daemon_state(ctx)}")
     elif remove:
         records.set_autorenew(ctx.store, False)
         ctx.out.step("Removed the daily letsencrypt:auto-renew from minidokku's cron daemon.")
     elif records.autorenew(ctx.store):
         ctx.out.section("Auto-renew cron job is enabled")
+        state = daemon_state(ctx)
+        ctx.out.info(f"minidokku's cron daemon: {state}")
+        if state == "not running":
+            ctx.out.info("No renewal runs until it starts: 'dokku letsencrypt:cron-job --add' starts it.")
         ctx.out.info("Run 'dokku letsencrypt:cron-job --remove' to disable.")
     else:
         ctx.out.section("Auto-renew cron job is not enabled")
         ctx.out.info("Run 'dokku letsencrypt:cron-job --add' to enable.")
 
 
+def daemon_state(ctx: Context) -> str:
+    """Whether the cron daemon that runs the nightly renewal of this root really runs."""
+    if cron_ops.started_by_systemd(ctx):
+        return "started by systemd"
+    return "running" if cron_ops.daemon_running(ctx) else "not running"
+
+
 def _set(ctx: Context, app: Optional[str], key: str, value: str) -> None:
     if not key:
         raise ValidationError("No key specified")
-    user_key = rules.ssh_key()
-    if user_key and rules.role(ctx.store, user_key) != rules.ADMIN and key not in records.USER_KEYS:
+    user_key = _user_key(ctx)
+    if user_key and key not in records.USER_KEYS:
         raise PermissionDenied(
             f"letsencrypt:set {key} is for admin keys only (it changes what the host fetches or runs); "
             f"{user_key} is a user key"
         )
-    records.put(ctx.store, app, key, records.check(key, value, app is None) if value else "")
+    checked = records.check(key, value, app is None) if value else ""
+    if user_key and key == "graceperiod" and checked and int(checked) > records.MAX_TENANT_GRACE_PERIOD:
+        raise ValidationError(f"graceperiod is at most {records.MAX_TENANT_GRACE_PERIOD} seconds (60 days)")
+    records.put(ctx.store, app, key, checked)
 
 
 set_ = global_set_command(
@@ -161,6 +197,10 @@ set_ = global_set_command(
 
 def _report_rows(ctx: Context, app: Optional[str]) -> list[Row]:
     store = ctx.store
+    shown_to_user = ("email", "graceperiod")  # a user key sees no admin's global host-side values
+
+    def global_value(key: str) -> str:
+        return records.own(store, None, key) if key in shown_to_user or not _user_key(ctx) else ""
 
     def value(key: str, computed: bool) -> str:
         if key == "server":
@@ -175,6 +215,7 @@ def _report_rows(ctx: Context, app: Optional[str]) -> list[Row]:
             Row("--letsencrypt-active", "Letsencrypt active", lambda: _active(ctx, app)),
             Row("--letsencrypt-autorenew", "Letsencrypt autorenew", lambda: str(records.autorenew(store)).lower()),
         ]
+    rows.append(Row("--letsencrypt-cron-daemon", "Letsencrypt cron daemon", lambda: daemon_state(ctx)))
     for key in ("dns-provider", "email", "expiration", "graceperiod", "lego-args", "server"):
         if key == "expiration":
             if app is not None:
@@ -185,14 +226,10 @@ def _report_rows(ctx: Context, app: Optional[str]) -> list[Row]:
             rows.append(
                 Row(f"--letsencrypt-computed-{key}", f"Letsencrypt computed {shown}", lambda k=key: value(k, True))
             )
-        rows.append(
-            Row(f"--letsencrypt-global-{key}", f"Letsencrypt global {shown}", lambda k=key: records.own(store, None, k))
-        )
+        rows.append(Row(f"--letsencrypt-global-{key}", f"Letsencrypt global {shown}", lambda k=key: global_value(k)))
         if app is not None:
             rows.append(Row(f"--letsencrypt-{key}", f"Letsencrypt {shown}", lambda k=key: value(k, False)))
-    bundle = Row(
-        "--letsencrypt-global-ca-bundle", "Letsencrypt global ca bundle", lambda: records.own(store, None, "ca-bundle")
-    )
+    bundle = Row("--letsencrypt-global-ca-bundle", "Letsencrypt global ca bundle", lambda: global_value("ca-bundle"))
     rows.append(bundle)
     if app is not None:
         rows.append(

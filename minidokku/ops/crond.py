@@ -21,7 +21,9 @@ minidokku process that wakes at each minute boundary and starts the cron tasks d
   is its only starter; elsewhere a host's next deploy with cron tasks, or ps:restore, does.
 - At midnight, after `letsencrypt:cron-job --add`, it runs letsencrypt:auto-renew of every app
   in a thread of its own (its lines in the log; a failed renewal is in `events` too), so renewal
-  needs neither systemd nor the host's cron.
+  needs neither systemd nor the host's cron. Each app's renewal is bounded (lego's timeout, the
+  readiness probe's deadline) and no app is started RENEW_HOURS after midnight, so a night's
+  run ends before the next.
 - Every 5 minutes it stops one-off and cron containers past their --ttl-seconds (run:retire),
   in a thread of its own: no tick waits on a container's stop (a replace's stop is done in the
   thread of the run replacing it). A minute a slow tick missed is run late (CATCH_UP at most).
@@ -61,6 +63,7 @@ MAX_RUN_OUTPUT = 256 * 1024  # bytes of one run's output recorded
 RETIRE_EVERY = 5  # minutes between two passes of run:retire, as Dokku's
 CATCH_UP = 60  # minutes a late tick still runs
 RENEW_AT = (0, 0)  # letsencrypt:cron-job's daily renewal: at midnight, as the plugin's @daily
+RENEW_HOURS = 12  # a night's renewal starts no app later: it never runs into the next night's
 
 
 def timestamp(moment: Optional[float] = None) -> str:
@@ -157,7 +160,10 @@ class Daemon:
     def _renew(self) -> None:
         out = RecordingOutput()
         try:
-            renewals = letsencrypt.auto_renew_all(Context(self.ctx.settings, out, scheduler=self.ctx.scheduler))
+            renewals = letsencrypt.auto_renew_all(
+                Context(self.ctx.settings, out, scheduler=self.ctx.scheduler),
+                deadline=time.monotonic() + RENEW_HOURS * 3600,
+            )
         except Exception as error:  # noqa: BLE001 - the daemon goes on, the error in its log
             self.log(f"letsencrypt:auto-renew failed: {type(error).__name__}: {error}")
             return

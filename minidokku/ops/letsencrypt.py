@@ -1,18 +1,27 @@
 """letsencrypt:* (dokku-letsencrypt's commands, built in): certificates from an ACME server (Let's
 Encrypt by default) through lego (routing/lego.py), answered over HTTP-01 from the app's webroot.
 
-Issue (enable, and renewal): every domain of the app must resolve on this host (the first that
-does not is named); under the app's lock the webroot is made and served by the app's nginx site,
-lego orders the certificate into APP/letsencrypt/, and only then is it installed as certs:add
-installs one (checked first: it reads and its key belongs to it) and nginx reloaded, a graceful
-reload that fails no request. Until then the old certificate serves; a failure leaves it, and
-the app's traffic, as they were, and is recorded: in the app's properties (letsencrypt:list,
-letsencrypt:report, apps:report) and, for a renewal, in `events`.
+Issue (enable, and renewal): under the app's lock (its expiry read under it too), every domain
+of the app must resolve on this host (the first that does not is named); the webroot is made and
+served by the app's nginx site (a bounded probe waits for nginx's answers, told apart from an
+app's by their marker header), lego orders the certificate into APP/letsencrypt/staging/, and
+only then is it installed as certs:add installs one (checked first: it reads and its key belongs
+to it) and nginx reloaded, a graceful reload that fails no request; then the staged files become
+the live ones and the app is enabled (its own record, kept by a later failure). Until then the
+old certificate serves; a failure leaves it, and the app's traffic, as they were, and is
+recorded: in the app's properties (letsencrypt:list, letsencrypt:report, apps:report) and, for a
+renewal, in `events`; a renewal's failure of any kind stops no other app's.
+
+A user key's app (access/rules.is_tenant_app) gets no global server, lego-args, dns-provider or
+its credentials (only what an admin set for the app), a graceperiod of at most 60 days, and a
+user key's command orders at most records.TENANT_ORDERS certificates a week for it, never --force.
+lego's accounts are the root's (ROOT/.letsencrypt/accounts: one per server and e-mail), kept by disable.
 
 A certificate the app had before its first enable is kept in APP/letsencrypt/previous/ and put
 back by disable and revoke (the plugin leaves the app on plain http).
 """
 
+import datetime
 import os
 import secrets
 import shutil
@@ -37,6 +46,7 @@ from minidokku.state import atomic_write
 CHALLENGE_PATH = ".well-known/acme-challenge"
 PROBE_SECONDS = 10  # how long nginx may take to serve the webroot after its reload
 PROBE_IN_A_ROW = 10  # answers in a row (20 ms apart) from the webroot: the old workers are gone
+PROBE_READ_SECONDS = 1  # one probe's connect and each read (nginx sends an answer's headers at once)
 RENEW_ACTION = "letsencrypt:renew"  # the action of a failed renewal's line in `events`
 
 
@@ -46,7 +56,8 @@ class LetsencryptFailed(MinidokkuError):
 
 @dataclass(frozen=True)
 class Expiry:
-    """An active app's certificate: when it expires and when it is due for renewal (epochs)."""
+    """An active app's certificate: when it expires and when it is due for renewal (epochs);
+    expires 0 where it cannot be read (due at once)."""
 
     app: str
     expires: int
@@ -88,13 +99,14 @@ def check_resolvable(app: str, names: list[str]) -> None:
             ) from None
 
 
-def order(ctx: Context, app: str, names: list[str]) -> lego.Order:
+def order(ctx: Context, app: str, names: list[str], staging: bool = False) -> lego.Order:
+    """lego's order for the app: on its live files (revoke, cleanup), or its staging folder (an issue)."""
     store = ctx.store
     return lego.Order(
         server=records.server(store, app),
         email=records.computed(store, app, "email"),
         domains=tuple(names),
-        path=store.path(app, records.LEGO_DIR),
+        path=store.path(app, records.STAGING_DIR if staging else records.LEGO_DIR),
         webroot=records.webroot(ctx.settings.acme_webroot, app),
         dns_provider=records.computed(store, app, "dns-provider"),
         extra=tuple(records.lego_args(records.computed(store, app, "lego-args"))),
@@ -110,55 +122,91 @@ def issued_domains(ctx: Context, app: str) -> list[str]:
 
 # -- state ---------------------------------------------------------------------------------------
 def is_active(ctx: Context, app: str) -> bool:
-    """The app serves the certificate lego issued for it (Dokku's letsencrypt:active)."""
-    names = issued_domains(ctx, app)
-    installed = certs.paths(ctx.store, app)
-    if not names or installed is None:
-        return False
-    issued, _ = lego.certificate_files(order(ctx, app, names))
-    return issued.is_file() and issued.read_bytes() == installed[0].read_bytes()
+    """letsencrypt manages the app's certificate (Dokku's letsencrypt:active): its own record,
+    set by a successful install, cleared by disable and revoke; a failed renewal leaves it."""
+    return records.is_enabled(ctx.store, app)
 
 
 def expiry(ctx: Context, app: str) -> Optional[Expiry]:
     """When the active certificate expires; None when letsencrypt is not active for the app."""
     if not is_active(ctx, app):
         return None
+    grace = records.grace_period(ctx.store, app)
+    if certs.paths(ctx.store, app) is None:  # taken away since (certs:remove): due at once
+        return Expiry(app, 0, grace)
     not_after = certs.describe(ctx.store, app)["not_after"]
-    if not_after is None:
-        return None
-    return Expiry(app, int(not_after.timestamp()), records.grace_period(ctx.store, app))
+    return Expiry(app, int(not_after.timestamp()) if not_after else 0, grace)
 
 
 def expiries(ctx: Context) -> list[Expiry]:
-    """Every app with an active certificate, the soonest renewal first."""
-    found = [expiry(ctx, app) for app in ctx.store.list_apps()]
-    return sorted((e for e in found if e is not None), key=lambda e: e.renew_at)
+    """Every app letsencrypt is active for, the soonest renewal first; one whose certificate
+    cannot be read is there too (expires 0): one app's broken files never hide the others."""
+    found = []
+    for app in ctx.store.list_apps():
+        try:
+            entry = expiry(ctx, app)
+        except Exception:  # noqa: BLE001 - listed and renewed as unreadable, never dropped
+            entry = Expiry(app, 0, 0) if records.is_enabled(ctx.store, app) else None
+        if entry is not None:
+            found.append(entry)
+    return sorted(found, key=lambda e: e.renew_at)
 
 
 # -- enable --------------------------------------------------------------------------------------
-def enable(ctx: Context, app: str, force: bool = False) -> None:
+def enable(ctx: Context, app: str, force: bool = False, limited: bool = False) -> None:
     """Orders and installs a certificate, unless the active one is valid beyond its grace
-    period (force: anyway)."""
+    period (force: anyway). limited (a user key's command): within the app's weekly budget of
+    orders. The app's lock is taken before its expiry is read."""
     names = app_domains(ctx, app)
     ctx.out.section(f"Enabling letsencrypt for {app}")
     check_email(ctx, app)
-    current = expiry(ctx, app)
-    if not force and current is not None and not current.due(time.time()) and issued_domains(ctx, app) == names:
-        ctx.out.step(f"Certificate is still valid for {app}, skipping certificate request")
-        ctx.out.step("Pass --force to letsencrypt:enable to request a new certificate anyway")
-        return
+    _say_not_applied(ctx, app)
     try:
-        if not records.computed(ctx.store, app, "dns-provider"):  # HTTP-01: through the app's nginx site
-            check_resolvable(app, names)
-            if releases.current(ctx.store, app) is None:
-                raise ValidationError(f"{app} has not been deployed: nginx serves nothing to answer the challenge")
         with ctx.store.lock(app):
-            _issue(ctx, app, names)
+            current = expiry(ctx, app)
+            if not force and current is not None and not current.due(time.time()) and issued_domains(ctx, app) == names:
+                ctx.out.step(f"Certificate is still valid for {app}, skipping certificate request")
+                ctx.out.step("Pass --force to letsencrypt:enable to request a new certificate anyway")
+                return
+            _order(ctx, app, names, limited)
     except MinidokkuError as error:
         records.record_failure(ctx.store, app, int(time.time()), str(error))
         raise
     records.clear_failure(ctx.store, app)
     ctx.out.step("Done")
+
+
+def _say_not_applied(ctx: Context, app: str) -> None:
+    keys = records.not_applied(ctx.store, app)
+    if keys:
+        ctx.out.info(
+            f"Not applied to {app} (an app granted to a user key): the global {', '.join(keys)}; "
+            f"an admin sets them for the app (letsencrypt:set {app} KEY VALUE)"
+        )
+
+
+def _order(ctx: Context, app: str, names: list[str], limited: bool) -> None:
+    """Checks, orders and installs, under the app's lock."""
+    now = time.time()
+    if limited:
+        check_budget(ctx, app, now)
+    if not records.computed(ctx.store, app, "dns-provider"):  # HTTP-01: through the app's nginx site
+        check_resolvable(app, names)
+        if releases.current(ctx.store, app) is None:
+            raise ValidationError(f"{app} has not been deployed: nginx serves nothing to answer the challenge")
+    _issue(ctx, app, names, now)
+
+
+def check_budget(ctx: Context, app: str, now: float) -> None:
+    """A user key orders at most TENANT_ORDERS certificates for an app within a week (the ACME
+    server's rate limits are the host's, shared by every app)."""
+    made = records.orders(ctx.store, app, now)
+    if len(made) >= records.TENANT_ORDERS:
+        again = datetime.datetime.fromtimestamp(min(made) + records.ORDERS_WINDOW).strftime("%Y-%m-%d %H:%M")
+        raise PermissionDenied(
+            f"{app} had {len(made)} certificate orders in the last 7 days, a user key's limit: "
+            f"try again after {again}, or ask an admin"
+        )
 
 
 def check_email(ctx: Context, app: str) -> None:
@@ -168,9 +216,11 @@ def check_email(ctx: Context, app: str) -> None:
         )
 
 
-def _issue(ctx: Context, app: str, names: list[str]) -> None:
-    wanted = order(ctx, app, names)
-    _own_folder(ctx.store.app_dir(app), wanted.path, 0o700)
+def _issue(ctx: Context, app: str, names: list[str], now: float) -> None:
+    """lego orders into the staging folder; once the certificate is installed and served, its
+    files become the live ones and the app is enabled."""
+    wanted = order(ctx, app, names, staging=True)
+    _prepare_lego_folders(ctx, app)
     if not wanted.dns_provider:
         _prepare_webroot(ctx, app)
         proxy.reroute(ctx, app)  # the webroot's location in the app's site (reloaded when new)
@@ -180,6 +230,7 @@ def _issue(ctx: Context, app: str, names: list[str]) -> None:
     for name in names:
         ctx.out.info(f" - Domain '{name}'")
     own_certificate = None if is_active(ctx, app) else _installed(ctx, app)  # kept for disable
+    records.count_order(ctx.store, app, now)
     try:
         output = lego.run(wanted, "run")
     except LegoFailed as failed:
@@ -192,7 +243,38 @@ def _issue(ctx: Context, app: str, names: list[str]) -> None:
     if own_certificate is not None:
         _keep_previous(ctx, app, own_certificate)
     _install(ctx, app, wanted)
+    _promote(ctx, app)
     ctx.store.write_lines(app, records.DOMAINS_FILE, names)
+    records.set_enabled(ctx.store, app, True)
+
+
+def _prepare_lego_folders(ctx: Context, app: str) -> None:
+    """APP/letsencrypt/ and a new, empty staging/ in it, both with the accounts link: lego's
+    accounts are the root's (one per server and email), outside the app's folder, kept by disable."""
+    lego_dir, staging = ctx.store.path(app, records.LEGO_DIR), ctx.store.path(app, records.STAGING_DIR)
+    _own_folder(ctx.store.app_dir(app), lego_dir, 0o700)
+    shared = ctx.store.path(None, records.SHARED_DIR)
+    _own_folder(ctx.store.root, shared, 0o700)
+    accounts = ctx.store.path(None, records.ACCOUNTS_DIR)
+    _own_folder(shared, accounts, 0o700)
+    if os.path.lexists(staging):
+        _own_folder(lego_dir, staging, 0o700)  # never a link: then it is removed
+        shutil.rmtree(staging)
+    _own_folder(lego_dir, staging, 0o700)
+    for folder in (lego_dir, staging):
+        link = folder / "accounts"
+        if not os.path.lexists(link):
+            link.symlink_to(accounts)
+
+
+def _promote(ctx: Context, app: str) -> None:
+    """The staged certificate files (installed now) become the live ones (revoke and cleanup use them)."""
+    lego_dir, staging = ctx.store.path(app, records.LEGO_DIR), ctx.store.path(app, records.STAGING_DIR)
+    live = lego_dir / "certificates"
+    if live.is_dir() and not live.is_symlink():
+        shutil.rmtree(live)
+    os.replace(staging / "certificates", live)
+    shutil.rmtree(staging)
 
 
 def _wait_until_served(ctx: Context, app: str, webroot: Path, host: str) -> None:
@@ -203,10 +285,11 @@ def _wait_until_served(ctx: Context, app: str, webroot: Path, host: str) -> None
     probe = webroot / CHALLENGE_PATH / name
     probe.write_text(name)
     url = f"http://127.0.0.1:{ctx.settings.http_port}/{CHALLENGE_PATH}/{name}"
+    marker = records.marker(ctx.store)
     deadline, in_a_row = time.monotonic() + PROBE_SECONDS, 0
     try:
         while time.monotonic() < deadline:
-            in_a_row = in_a_row + 1 if _answers(url, host, name) else 0
+            in_a_row = in_a_row + 1 if _answers(url, host, name, marker, deadline) else 0
             if in_a_row == PROBE_IN_A_ROW:
                 return
             time.sleep(0.02)
@@ -219,12 +302,31 @@ def _wait_until_served(ctx: Context, app: str, webroot: Path, host: str) -> None
     )
 
 
-def _answers(url: str, host: str, expected: str) -> bool:
+def _answers(url: str, host: str, expected: str, marker: str, deadline: float) -> bool:
+    """Whether the answer is expected from the challenge location: 200, its marker header (an
+    app's container, still behind an old worker, knows it not), and the body expected. Bounded:
+    no proxy from the environment, each read PROBE_READ_SECONDS, at most len(expected) + 1
+    bytes read, nothing read past deadline (time.monotonic())."""
+    session = requests.Session()
+    session.trust_env = False  # loopback, never through HTTP(S)_PROXY
+    want = expected.encode()
     try:
-        answer = requests.get(url, headers={"Host": host}, allow_redirects=False, timeout=2)
+        with (
+            session,
+            session.get(
+                url, headers={"Host": host}, allow_redirects=False, timeout=PROBE_READ_SECONDS, stream=True
+            ) as answer,
+        ):
+            if answer.status_code != 200 or answer.headers.get(records.MARKER_HEADER) != marker:
+                return False
+            body = b""
+            for byte in answer.iter_content(chunk_size=1):
+                body += byte
+                if len(body) > len(want) or time.monotonic() > deadline:
+                    return False
+            return body == want
     except requests.RequestException:
         return False
-    return answer.status_code == 200 and answer.text == expected
 
 
 def _show(ctx: Context, output: str) -> None:
@@ -333,10 +435,11 @@ def disable(ctx: Context, app: str) -> None:
     with ctx.store.lock(app):
         active, previous = is_active(ctx, app), _previous(ctx, app)
         ctx.out.info(f"Removing letsencrypt files for {app}")
-        shutil.rmtree(ctx.store.path(app, records.LEGO_DIR), ignore_errors=True)
+        shutil.rmtree(ctx.store.path(app, records.LEGO_DIR), ignore_errors=True)  # the accounts link, not them
         _remove_webroot(ctx, app)
         if active:
             _take_out_of_service(ctx, app, previous)
+        records.set_enabled(ctx.store, app, False)
         records.clear_failure(ctx.store, app)
         _serve(ctx, app)
     ctx.out.step("Done")
@@ -379,6 +482,7 @@ def revoke(ctx: Context, app: str) -> None:
             _show(ctx, failed.output)
             raise LetsencryptFailed(f"Certificate revocation failed: {failed}") from None
         ctx.out.step("Certificate revoked successfully.")
+        records.set_enabled(ctx.store, app, False)
         _take_out_of_service(ctx, app, _previous(ctx, app))
         _serve(ctx, app)
     ctx.out.step("Done")
@@ -418,30 +522,48 @@ class Renewal:
     error: str = ""
 
 
-def auto_renew(ctx: Context, app: str, now: Optional[float] = None) -> Renewal:
-    """Renews the app's certificate when within its grace period of expiry; a failure is
-    recorded in `events` (and the app's properties), and returned."""
-    current = expiry(ctx, app)
-    if current is None:
-        ctx.out.step(f"Letsencrypt not enabled for {app}")
-        return Renewal(app, False)
+def auto_renew(ctx: Context, app: str, now: Optional[float] = None, limited: bool = False) -> Renewal:
+    """Renews the app's certificate when within its grace period of expiry (read under the
+    app's lock); any failure, whatever it is, is recorded in `events` and the app's properties,
+    and returned, never raised."""
     now = time.time() if now is None else now
-    if not current.due(now):
-        ctx.out.info(f"{app} still has {timediff(current.renew_at - int(now))} left before renewal")
-        return Renewal(app, False)
-    ctx.out.section(f"Auto-renew {app}...")
     try:
-        enable(ctx, app, force=True)
-    except MinidokkuError as error:
-        events.record(ctx.store, events.Event(events.actor(), RENEW_ACTION, app, str(error), "failed"))
-        return Renewal(app, False, str(error))
+        with ctx.store.lock(app):
+            current = expiry(ctx, app)
+            if current is None:
+                ctx.out.step(f"Letsencrypt not enabled for {app}")
+                return Renewal(app, False)
+            if not current.due(now):
+                ctx.out.info(f"{app} still has {timediff(current.renew_at - int(now))} left before renewal")
+                return Renewal(app, False)
+            ctx.out.section(f"Auto-renew {app}...")
+            check_email(ctx, app)
+            _say_not_applied(ctx, app)
+            _order(ctx, app, app_domains(ctx, app), limited)
+    except Exception as error:  # noqa: BLE001 - one app's failure never stops the others' renewal
+        return _renewal_failed(ctx, app, error)
+    records.clear_failure(ctx.store, app)
     return Renewal(app, True)
 
 
-def auto_renew_all(ctx: Context, now: Optional[float] = None) -> list[Renewal]:
-    """Every active app, the soonest renewal first (should a rate limit stop the run)."""
+def _renewal_failed(ctx: Context, app: str, error: Exception) -> Renewal:
+    text = str(error) if isinstance(error, MinidokkuError) else f"{type(error).__name__}: {error}"
+    message = records.printable(text) or type(error).__name__
+    records.record_failure(ctx.store, app, int(time.time()), message)
+    events.record(ctx.store, events.Event(events.actor(), RENEW_ACTION, app, message, "failed"))
+    return Renewal(app, False, message)
+
+
+def auto_renew_all(ctx: Context, now: Optional[float] = None, deadline: Optional[float] = None) -> list[Renewal]:
+    """Every active app, the soonest renewal first (should a rate limit stop the run); past
+    deadline (time.monotonic()) the apps left are skipped, each recorded as failed."""
     ctx.out.section("Auto-renewing all apps...")
-    done = [auto_renew(ctx, e.app, now) for e in expiries(ctx)]
+    done = []
+    for entry in expiries(ctx):
+        if deadline is not None and time.monotonic() > deadline:
+            done.append(_renewal_failed(ctx, entry.app, LetsencryptFailed("skipped: the run took too long")))
+        else:
+            done.append(auto_renew(ctx, entry.app, now))
     ctx.out.section("Finished auto-renewal")
     return done
 

@@ -59,6 +59,7 @@ class Site:
     tls: Optional[Tls] = None
     template: str = ""  # the app's nginx.conf.template, "" for ours
     acme_webroot: str = ""  # letsencrypt's challenge folder, served on the http servers ("" for none)
+    acme_marker: tuple[str, str] = ("", "")  # the header (name, value) its answers carry
 
 
 TEMPLATE_VARIABLE = re.compile(r"\{\{\s*([A-Za-z_]+)\s*\}\}")
@@ -131,7 +132,8 @@ def _server(site: Site, mapping: PortMap) -> str:
 
 def _acme_location(site: Site):
     """letsencrypt's HTTP-01 answers, from its webroot (`^~`: before any other location); no
-    file reached through a link is served."""
+    file reached through a link is served; its marker header tells letsencrypt's readiness probe
+    the answer is this location's, not an app's."""
     if not site.acme_webroot:
         return None
     return (
@@ -139,6 +141,7 @@ def _acme_location(site: Site):
         f"    root {site.acme_webroot};\n"
         "    default_type text/plain;\n"
         "    disable_symlinks on;\n"
+        f"    add_header {site.acme_marker[0]} {site.acme_marker[1]};\n"
         "  }"
     )
 

@@ -119,14 +119,17 @@ def site(ctx: Context, app: str, web_containers: list[Container], release: Optio
         settings=nginx_settings.effective(ctx.store, app),
         tls=nginx.Tls(str(certificate[0]), str(certificate[1]), ctx.nginx.has_http2) if certificate else None,
         template=_template(ctx, app, release),
-        acme_webroot=_acme_webroot(ctx, app),
+        **_acme(ctx, app),
     )
 
 
-def _acme_webroot(ctx: Context, app: str) -> str:
-    """The app's letsencrypt challenge folder, once letsencrypt:enable made it."""
+def _acme(ctx: Context, app: str) -> dict:
+    """The app's letsencrypt challenge folder, once letsencrypt:enable made it, and the marker
+    header its answers carry."""
     folder = letsencrypt.own_webroot(ctx.settings.acme_webroot, app, ctx.store.root)
-    return str(folder) if folder else ""
+    if folder is None:
+        return {}
+    return {"acme_webroot": str(folder), "acme_marker": (letsencrypt.MARKER_HEADER, letsencrypt.marker(ctx.store))}
 
 
 def _template(ctx: Context, app: str, release: Optional[Release]) -> str:

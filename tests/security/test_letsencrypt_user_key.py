@@ -46,6 +46,9 @@ ADMIN_ONLY = "is for admin keys only"
         (("letsencrypt:set", OWN, "email", "--path=/tmp/x@evil.test"), "invalid email"),
         (("letsencrypt:set", OWN, "email", "me@evil.test\nroot@evil.test"), "the email value is one line"),
         (("letsencrypt:set", OWN, "graceperiod", "-1"), "graceperiod is a number of seconds"),
+        (("letsencrypt:set", OWN, "graceperiod", "³"), "graceperiod is a number of seconds"),
+        (("letsencrypt:set", OWN, "graceperiod", "5184001"), "graceperiod is at most 5184000 seconds"),
+        (("letsencrypt:enable", OWN, "--force"), "letsencrypt:enable --force is for admin keys only"),
     ],
 )  # fmt: skip
 def test_another_app_the_host_side_settings_and_global_commands_are_refused(platform, engine, user_key, words, message):
@@ -67,3 +70,28 @@ def test_its_own_app_takes_email_and_graceperiod_and_lego_never_ran(platform, en
     assert "does not resolve" in (platform.root / failure).read_text(), "the failure is recorded for its report"
     after = state_of(platform, engine)
     assert {k: v for k, v in after.items() if k != failure} == {k: v for k, v in before.items() if k != failure}
+
+
+def test_the_admins_global_host_side_values_are_neither_shown_to_nor_used_for_its_app(platform, user_key, tmp_path):
+    bundle = tmp_path / "corp-ca.pem"
+    bundle.write_text("not read\n")
+    admin_set = {"server": "https://acme.corp.test/dir", "lego-args": "--key-type rsa2048", "ca-bundle": str(bundle)}
+    for key, value in admin_set.items():
+        platform.dokku("letsencrypt:set", "--global", key, value)
+    try:
+        report = user_key.ssh(quoted("letsencrypt:report", OWN))
+        assert report.returncode == 0, report.stderr
+        assert all(value not in report.stdout for value in admin_set.values()), report.stdout
+        assert records_server(report.stdout) == "https://acme-v02.api.letsencrypt.org/directory"
+        enabled = user_key.ssh(quoted("letsencrypt:enable", OWN))
+        assert enabled.returncode == 1
+        assert f"Not applied to {OWN} (an app granted to a user key): the global server, lego-args" in enabled.stdout
+    finally:
+        for key in admin_set:
+            platform.dokku("letsencrypt:set", "--global", key)
+
+
+def records_server(report: str) -> str:
+    """The report's `Letsencrypt computed server:` value."""
+    line = next(line for line in report.splitlines() if "Letsencrypt computed server:" in line)
+    return line.split(":", 1)[1].strip()

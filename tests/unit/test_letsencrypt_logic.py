@@ -3,21 +3,28 @@ renewal decision, the list's lines, the challenge location in nginx's site, and 
 daily renewal switch."""
 
 import datetime
+import socket
+import subprocess
+import threading
+import time
 import types
 from pathlib import Path
 
 import pytest
 
+from minidokku.access import events, rules
+from minidokku.cli import letsencrypt as cli_letsencrypt
 from minidokku.cli.letsencrypt import list_lines
 from minidokku.context import Context
-from minidokku.errors import PermissionDenied, ValidationError
+from minidokku.errors import MinidokkuError, PermissionDenied, ValidationError
+from minidokku.ops import cron as cron_ops
 from minidokku.ops import crond, letsencrypt
 from minidokku.ops.letsencrypt import Expiry, timediff
 from minidokku.output import RecordingOutput
 from minidokku.records import letsencrypt as records
-from minidokku.routing import lego, nginx
+from minidokku.routing import certs, lego, nginx
 from minidokku.settings import Settings
-from minidokku.state import Store
+from minidokku.state import Store, file_lock
 
 ORDER = lego.Order(
     server="https://acme.test/dir",
@@ -244,3 +251,257 @@ def test_legos_folder_is_never_a_link(ctx, tmp_path):
     ctx.store.path("app", records.LEGO_DIR).symlink_to(tmp_path / "elsewhere")
     with pytest.raises(PermissionDenied):
         letsencrypt._own_folder(ctx.store.app_dir("app"), ctx.store.path("app", records.LEGO_DIR), 0o700)
+
+
+# -- the review's findings ------------------------------------------------------------------------
+MARKER = "f00d"
+
+
+def _http_server(answer: bytes, endless: bool = False):
+    """A loopback server answering each request with answer (then, endless, chunks for ever)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+
+    def serve():
+        while True:
+            client, _ = server.accept()
+            client.recv(4096)
+            try:
+                client.sendall(answer)
+                while endless:
+                    client.sendall(b"10000\r\n" + b"x" * 65536 + b"\r\n")
+            except OSError:
+                pass
+            client.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return f"http://127.0.0.1:{server.getsockname()[1]}/.well-known/acme-challenge/p"
+
+
+def _head(marker: str = MARKER, chunked: bool = True, length: int = 0) -> bytes:
+    framing = "Transfer-Encoding: chunked" if chunked else f"Content-Length: {length}"
+    return f"HTTP/1.1 200 OK\r\n{records.MARKER_HEADER}: {marker}\r\n{framing}\r\nConnection: close\r\n\r\n".encode()
+
+
+def test_the_readiness_probe_reads_an_endless_answer_only_up_to_its_length():
+    url = _http_server(_head(), endless=True)
+    started = time.monotonic()
+    assert letsencrypt._answers(url, "a.test", "minidokku-probe-x", MARKER, time.monotonic() + 5) is False
+    assert time.monotonic() - started < 3
+
+
+def test_the_readiness_probe_takes_only_the_answers_of_the_challenge_location_and_no_proxy(monkeypatch):
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")  # nothing listens there
+    monkeypatch.setenv("NO_PROXY", "")
+    body = b"minidokku-probe-x"
+    served = _http_server(_head(chunked=False, length=len(body)) + body)
+    assert letsencrypt._answers(served, "a.test", "minidokku-probe-x", MARKER, time.monotonic() + 5)
+    app = _http_server(_head(marker="guess", chunked=False, length=len(body)) + body)
+    assert not letsencrypt._answers(app, "a.test", "minidokku-probe-x", MARKER, time.monotonic() + 5)
+
+
+def test_the_challenge_location_adds_the_marker_header():
+    config = nginx.render(_site(acme_marker=(records.MARKER_HEADER, MARKER)))
+    location = config[config.index("location ^~ /.well-known/acme-challenge/") :]
+    assert f"add_header {records.MARKER_HEADER} {MARKER};" in location[: location.index("}")]
+
+
+def _fake_lego(monkeypatch, tmp_path):
+    """lego.run writing a fresh self-signed certificate for the order's first domain."""
+    calls = []
+
+    def run(order, action, args=()):
+        assert (order.path / "accounts").resolve() == order.path.parents[2] / records.ACCOUNTS_DIR
+        calls.append(order)
+        crt, key = lego.certificate_files(order)
+        crt.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+             "-days", "10", "-subj", f"/CN={order.domains[0]}", "-keyout", str(key), "-out", str(crt)],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        return "ok"
+
+    monkeypatch.setattr(lego, "run", run)
+    return calls
+
+
+def _dns_app(ctx, app="app", tenant=False):
+    """An app an admin set up for DNS-01 (no deploy, no webroot needed)."""
+    (ctx.store.root / app).mkdir(exist_ok=True)
+    ctx.store.write(app, "HEAD", "ref: refs/heads/main\n")
+    ctx.store.write_lines(app, "VHOST", [f"{app}.test"])
+    records.put(ctx.store, app, "dns-provider", "exec")
+    records.put(ctx.store, None, "email", "ops@example.com")
+    if tenant:
+        rules.grant(ctx.store, app, "trudy")
+
+
+def test_global_host_side_values_never_reach_a_user_keys_app(ctx, monkeypatch, tmp_path):
+    records.put(ctx.store, None, "dns-provider", "exec")
+    records.put(ctx.store, None, "dns-provider-EXEC_PATH", "/usr/local/bin/corp-dns-hook")
+    records.put(ctx.store, None, "server", "https://acme.corp.test/dir")
+    records.put(ctx.store, None, "lego-args", "--key-type rsa2048")
+    records.put(ctx.store, None, "email", "ops@example.com")
+    rules.grant(ctx.store, "app", "trudy")
+    ctx.store.write("app", "HEAD", "ref: refs/heads/main\n")
+    ctx.store.write_lines("app", "VHOST", ["www.corp.test"])
+    calls = _fake_lego(monkeypatch, tmp_path)
+    with pytest.raises(ValidationError):  # HTTP-01 now: the name does not resolve
+        letsencrypt.enable(ctx, "app")
+    assert calls == []
+    assert "Not applied to app (an app granted to a user key): the global server, lego-args, dns-provider, " in (
+        "\n".join(ctx.out.lines)
+    )
+    assert (
+        records.dns_credentials(ctx.store, "app") == {}
+        and records.server(ctx.store, "app") == records.SERVERS["default"]
+    )
+    records.put(ctx.store, "app", "dns-provider", "exec")  # what an admin set for this app applies
+    letsencrypt.enable(ctx, "app")
+    assert "--dns=exec" in lego.argv(calls[0], "run") and "--key-type=rsa2048" not in lego.argv(calls[0], "run")
+    assert lego.environment(calls[0]).get("EXEC_PATH") is None
+    assert records.dns_credentials(ctx.store, "other") == {"EXEC_PATH": "/usr/local/bin/corp-dns-hook"}
+
+
+def test_an_install_that_fails_leaves_the_live_files_and_the_app_enabled_and_listed(ctx, monkeypatch, tmp_path):
+    _dns_app(ctx)
+    _fake_lego(monkeypatch, tmp_path)
+    letsencrypt.enable(ctx, "app")
+    live = ctx.store.path("app", f"{records.LEGO_DIR}/certificates/app.test.crt")
+    before = live.read_bytes()
+    assert letsencrypt.is_active(ctx, "app") and not ctx.store.path("app", records.STAGING_DIR).exists()
+
+    def failing_serve(ctx_, app):
+        raise MinidokkuError("nginx: reload failed (transient)")
+
+    monkeypatch.setattr(letsencrypt, "_serve", failing_serve)
+    with pytest.raises(MinidokkuError):
+        letsencrypt.enable(ctx, "app", force=True)
+    assert live.read_bytes() == before and certs.paths(ctx.store, "app")[0].read_bytes() == before
+    assert letsencrypt.is_active(ctx, "app") and [e.app for e in letsencrypt.expiries(ctx)] == ["app"]
+    assert "reload failed" in list_lines(ctx, letsencrypt.expiries(ctx), time.time())[0]
+    renewal = letsencrypt.auto_renew(ctx, "app", now=4_000_000_000)
+    assert renewal.error == "nginx: reload failed (transient)"
+
+
+def test_the_acme_account_is_the_roots_and_disable_keeps_it(ctx, monkeypatch, tmp_path):
+    _dns_app(ctx)
+    calls = _fake_lego(monkeypatch, tmp_path)
+    letsencrypt.enable(ctx, "app")
+    accounts = ctx.store.path(None, records.ACCOUNTS_DIR)
+    assert calls[0].path == ctx.store.path("app", records.STAGING_DIR)
+    assert ctx.store.path("app", f"{records.LEGO_DIR}/accounts").resolve() == accounts.resolve()
+    (accounts / "acme.test").mkdir()
+    letsencrypt.disable(ctx, "app")
+    assert (accounts / "acme.test").is_dir() and not letsencrypt.is_active(ctx, "app")
+
+
+def test_a_user_key_orders_at_most_the_weekly_budget_for_an_app(ctx, monkeypatch, tmp_path):
+    _dns_app(ctx, tenant=True)
+    calls = _fake_lego(monkeypatch, tmp_path)
+    for _ in range(records.TENANT_ORDERS):
+        letsencrypt.enable(ctx, "app", force=True, limited=True)
+    with pytest.raises(PermissionDenied, match="5 certificate orders in the last 7 days"):
+        letsencrypt.enable(ctx, "app", force=True, limited=True)
+    assert len(calls) == records.TENANT_ORDERS
+    letsencrypt.enable(ctx, "app", force=True)  # an admin's order is not limited
+    assert len(calls) == records.TENANT_ORDERS + 1
+    assert records.orders(ctx.store, "app", time.time() + records.ORDERS_WINDOW + 1) == []
+
+
+@pytest.mark.parametrize("value", ["³", "1" * 11, "٣"])
+def test_graceperiod_takes_ascii_digits_only(value):
+    with pytest.raises(ValidationError, match="number of seconds"):
+        records.check("graceperiod", value, is_global=False)
+
+
+def test_a_user_keys_app_is_renewed_at_most_60_days_before_expiry(tmp_path):
+    store = Store(tmp_path)
+    store.write("app", "HEAD", "x")
+    records.put(store, None, "graceperiod", "9999999999")
+    assert records.grace_period(store, "app") == 9999999999
+    rules.grant(store, "app", "trudy")
+    assert records.grace_period(store, "app") == records.MAX_TENANT_GRACE_PERIOD
+
+
+def test_a_user_key_cannot_set_a_graceperiod_beyond_60_days(ctx, monkeypatch):
+    monkeypatch.setenv("NAME", "trudy")
+    with pytest.raises(ValidationError, match="at most 5184000 seconds"):
+        cli_letsencrypt._set(ctx, "app", "graceperiod", "5184001")
+    cli_letsencrypt._set(ctx, "app", "graceperiod", "5184000")
+    assert records.own(ctx.store, "app", "graceperiod") == "5184000"
+
+
+def test_renewal_goes_on_past_an_apps_unexpected_error_and_records_it(ctx, monkeypatch, tmp_path):
+    _dns_app(ctx, "one")
+    _dns_app(ctx, "two")
+    _fake_lego(monkeypatch, tmp_path)
+    letsencrypt.enable(ctx, "one")
+    letsencrypt.enable(ctx, "two")
+    ordered = letsencrypt._order
+
+    def order(ctx_, app, names, limited):
+        if app == "one":
+            raise MemoryError("probe\x00body")
+        ordered(ctx_, app, names, limited)
+
+    monkeypatch.setattr(letsencrypt, "_order", order)
+    done = letsencrypt.auto_renew_all(ctx, now=4_000_000_000)
+    assert [(r.app, r.renewed, r.error) for r in done] == [("one", False, "MemoryError: probe body"), ("two", True, "")]
+    assert [line.split("\t")[2:] for line in events.lines(ctx.store)] == [
+        ["letsencrypt:renew", "one", "failed", "MemoryError: probe body"]
+    ]
+    assert records.failure(ctx.store, "one")[1] == "MemoryError: probe body"
+
+
+def test_a_run_past_its_deadline_skips_the_apps_left_and_records_them(ctx, monkeypatch, tmp_path):
+    _dns_app(ctx)
+    calls = _fake_lego(monkeypatch, tmp_path)
+    letsencrypt.enable(ctx, "app")
+    done = letsencrypt.auto_renew_all(ctx, now=4_000_000_000, deadline=time.monotonic() - 1)
+    assert done == [letsencrypt.Renewal("app", False, "skipped: the run took too long")] and len(calls) == 1
+    assert records.failure(ctx.store, "app")[1] == "skipped: the run took too long"
+
+
+def test_an_enabled_app_whose_certificate_cannot_be_read_is_listed_and_renewed(ctx, monkeypatch, tmp_path):
+    _dns_app(ctx, "one")
+    _dns_app(ctx, "two")
+    _fake_lego(monkeypatch, tmp_path)
+    letsencrypt.enable(ctx, "one")
+    letsencrypt.enable(ctx, "two")
+    certs.paths(ctx.store, "one")[0].write_text("garbage")
+    assert [(e.app, e.expires) for e in letsencrypt.expiries(ctx)][0] == ("one", 0)
+    assert "unknown" in list_lines(ctx, letsencrypt.expiries(ctx), time.time())[0]
+
+
+def test_a_failure_is_recorded_as_one_printable_line(tmp_path):
+    store = Store(tmp_path)
+    records.record_failure(store, "app", 1, "lego:\x00 bad\x1b[31m\nthing")
+    assert records.failure(store, "app") == (1, "lego: bad [31m thing")
+
+
+def test_the_cron_daemon_state_is_the_lock_held_or_not(ctx):
+    assert cli_letsencrypt.daemon_state(ctx) == "not running"
+    with file_lock(ctx.store.path(None, cron_ops.DAEMON_LOCK)):
+        assert cli_letsencrypt.daemon_state(ctx) == "running"
+
+
+def test_a_user_key_sees_no_global_host_side_values_in_the_report(ctx, monkeypatch):
+    bundle = Path(ctx.settings.acme_webroot).parent / "ca.pem"
+    bundle.write_text("x")
+    for key, value in (("server", "https://acme.corp.test/dir"), ("lego-args", "--key-type rsa2048"),
+                       ("ca-bundle", str(bundle)), ("dns-provider", "exec"), ("email", "ops@example.com")):  # fmt: skip
+        records.put(ctx.store, None, key, value)
+    rules.grant(ctx.store, "app", "trudy")
+
+    def shown():
+        return {row.flag: row.value() for row in cli_letsencrypt._report_rows(ctx, "app")}
+
+    admin = shown()
+    assert admin["--letsencrypt-global-server"] == "https://acme.corp.test/dir"
+    monkeypatch.setenv("NAME", "trudy")
+    user = shown()
+    assert "acme.corp.test" not in str(user) and "rsa2048" not in str(user) and str(bundle) not in str(user)
+    assert user["--letsencrypt-global-email"] == "ops@example.com"
