@@ -232,6 +232,17 @@ def _issue(ctx: Context, app: str, names: list[str], now: float) -> None:
     own_certificate = None if is_active(ctx, app) else _installed(ctx, app)  # kept for disable
     records.count_order(ctx.store, app, now)
     try:
+        _order_and_install(ctx, app, wanted, own_certificate)
+    finally:  # what lego wrote and was not installed (its key too) goes
+        shutil.rmtree(ctx.store.path(app, records.STAGING_DIR), ignore_errors=True)
+    ctx.store.write_lines(app, records.DOMAINS_FILE, names)
+    records.set_enabled(ctx.store, app, True)
+
+
+def _order_and_install(
+    ctx: Context, app: str, wanted: lego.Order, own_certificate: Optional[tuple[bytes, bytes]]
+) -> None:
+    try:
         output = lego.run(wanted, "run")
     except LegoFailed as failed:
         _show(ctx, failed.output)
@@ -244,8 +255,6 @@ def _issue(ctx: Context, app: str, names: list[str], now: float) -> None:
         _keep_previous(ctx, app, own_certificate)
     _install(ctx, app, wanted)
     _promote(ctx, app)
-    ctx.store.write_lines(app, records.DOMAINS_FILE, names)
-    records.set_enabled(ctx.store, app, True)
 
 
 def _prepare_lego_folders(ctx: Context, app: str) -> None:
@@ -274,7 +283,6 @@ def _promote(ctx: Context, app: str) -> None:
     if live.is_dir() and not live.is_symlink():
         shutil.rmtree(live)
     os.replace(staging / "certificates", live)
-    shutil.rmtree(staging)
 
 
 def _wait_until_served(ctx: Context, app: str, webroot: Path, host: str) -> None:

@@ -2,6 +2,7 @@
 renewal decision, the list's lines, the challenge location in nginx's site, and the cron daemon's
 daily renewal switch."""
 
+import contextlib
 import datetime
 import socket
 import subprocess
@@ -11,6 +12,7 @@ import types
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from minidokku.access import events, rules
 from minidokku.cli import letsencrypt as cli_letsencrypt
@@ -380,6 +382,7 @@ def test_an_install_that_fails_leaves_the_live_files_and_the_app_enabled_and_lis
     with pytest.raises(MinidokkuError):
         letsencrypt.enable(ctx, "app", force=True)
     assert live.read_bytes() == before and certs.paths(ctx.store, "app")[0].read_bytes() == before
+    assert not ctx.store.path("app", records.STAGING_DIR).exists(), "the key lego wrote for it is gone"
     assert letsencrypt.is_active(ctx, "app") and [e.app for e in letsencrypt.expiries(ctx)] == ["app"]
     assert "reload failed" in list_lines(ctx, letsencrypt.expiries(ctx), time.time())[0]
     renewal = letsencrypt.auto_renew(ctx, "app", now=4_000_000_000)
@@ -505,3 +508,30 @@ def test_a_user_key_sees_no_global_host_side_values_in_the_report(ctx, monkeypat
     user = shown()
     assert "acme.corp.test" not in str(user) and "rsa2048" not in str(user) and str(bundle) not in str(user)
     assert user["--letsencrypt-global-email"] == "ops@example.com"
+
+
+def test_the_renewal_reads_the_expiry_under_the_apps_lock(ctx, monkeypatch, tmp_path):
+    _dns_app(ctx)
+    calls = _fake_lego(monkeypatch, tmp_path)
+    letsencrypt.enable(ctx, "app")
+    real_lock = ctx.store.lock
+
+    @contextlib.contextmanager
+    def lock_after_a_disable(app):
+        records.set_enabled(ctx.store, app, False)  # a disable ends while the renewal waits for the lock
+        with real_lock(app):
+            yield
+
+    monkeypatch.setattr(ctx.store, "lock", lock_after_a_disable)
+    assert letsencrypt.auto_renew(ctx, "app", now=4_000_000_000) == letsencrypt.Renewal("app", False)
+    assert len(calls) == 1, "nothing ordered for a disabled app"
+
+
+def test_auto_renew_starts_the_cron_daemon_once_the_cron_job_is_added(ctx, monkeypatch):
+    started = []
+    monkeypatch.setattr(cron_ops, "start_daemon", lambda ctx_: started.append(ctx_.store.root))
+    assert CliRunner().invoke(cli_letsencrypt.auto_renew, [], obj=ctx).exit_code == 0
+    assert started == []
+    records.set_autorenew(ctx.store, True)
+    assert CliRunner().invoke(cli_letsencrypt.auto_renew, [], obj=ctx).exit_code == 0
+    assert started == [ctx.store.root]
