@@ -194,6 +194,11 @@ def _order(ctx: Context, app: str, names: list[str], limited: bool) -> None:
         check_resolvable(app, names)
         if releases.current(ctx.store, app) is None:
             raise ValidationError(f"{app} has not been deployed: nginx serves nothing to answer the challenge")
+        if proxy.serves_own_template(ctx, app):
+            raise ValidationError(
+                f"{app} is served by its own nginx.conf.template, which has no letsencrypt challenge location: "
+                f"HTTP-01 cannot work; DNS-01 can (an admin sets letsencrypt:set {app} dns-provider PROVIDER)"
+            )
     _issue(ctx, app, names, now)
 
 

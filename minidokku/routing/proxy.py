@@ -132,6 +132,13 @@ def _acme(ctx: Context, app: str) -> dict:
     return {"acme_webroot": str(folder), "acme_marker": (letsencrypt.MARKER_HEADER, letsencrypt.marker(ctx.store))}
 
 
+def serves_own_template(ctx: Context, app: str) -> bool:
+    """Whether the app's current release brings an nginx.conf.template an admin allowed it (its
+    site is then the template's, not ours)."""
+    text = _pushed_template(ctx, app, releases.current(ctx.store, app))
+    return text is not None and nginx_settings.allows_template(ctx.store, app)
+
+
 def _template(ctx: Context, app: str, release: Optional[Release]) -> str:
     """The release's nginx.conf.template where an admin allowed the app one; elsewhere a pushed
     template is ignored, saying so once, and the app gets our config."""

@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from minidokku.access import events, rules
+from minidokku.build.builders import BuildResult
 from minidokku.cli import letsencrypt as cli_letsencrypt
 from minidokku.cli.letsencrypt import list_lines
 from minidokku.context import Context
@@ -24,7 +25,9 @@ from minidokku.ops import crond, letsencrypt
 from minidokku.ops.letsencrypt import Expiry, timediff
 from minidokku.output import RecordingOutput
 from minidokku.records import letsencrypt as records
-from minidokku.routing import certs, lego, nginx
+from minidokku.records import releases
+from minidokku.records.appjson import AppJson
+from minidokku.routing import certs, lego, nginx, nginx_settings, proxy
 from minidokku.settings import Settings
 from minidokku.state import Store, file_lock
 
@@ -535,3 +538,17 @@ def test_auto_renew_starts_the_cron_daemon_once_the_cron_job_is_added(ctx, monke
     records.set_autorenew(ctx.store, True)
     assert CliRunner().invoke(cli_letsencrypt.auto_renew, [], obj=ctx).exit_code == 0
     assert started == [ctx.store.root]
+
+
+def test_an_app_served_by_its_own_nginx_template_is_told_http_01_cannot_work(ctx, monkeypatch, tmp_path):
+    ctx.store.write("app", "HEAD", "ref: refs/heads/main\n")
+    ctx.store.write_lines("app", "VHOST", ["localhost"])
+    records.put(ctx.store, None, "email", "ops@example.com")
+    build = BuildResult("sha256:one", {"web": "run"}, AppJson(), "", nginx_template="server { }\n")
+    releases.save(ctx.store, "app", releases.prepare(ctx.store, "app", "a" * 40, "sha256:one", "Deploy", {}, build))
+    calls = _fake_lego(monkeypatch, tmp_path)
+    assert not proxy.serves_own_template(ctx, "app"), "ours serves while templates are off for the app"
+    nginx_settings.put(ctx.store, "app", nginx_settings.ALLOW_TEMPLATE, "true")
+    with pytest.raises(ValidationError, match="is served by its own nginx.conf.template"):
+        letsencrypt.enable(ctx, "app")
+    assert calls == [] and not letsencrypt.is_active(ctx, "app")
