@@ -145,7 +145,7 @@ def not_applied(store: Store, app: str) -> list[str]:
     if not rules.is_tenant_app(store, app):
         return []
     keys = [key for key in HOST_SIDE_KEYS if own(store, None, key) and not own(store, app, key)]
-    if _credentials(store, None) and not own(store, app, "dns-provider"):
+    if _credentials(store, None):
         keys.append("dns-provider-*")
     return keys
 

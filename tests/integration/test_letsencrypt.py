@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -19,6 +20,7 @@ from minidokku.context import Context
 from minidokku.ops import cron as cron_ops
 from minidokku.ops import crond
 from minidokku.output import RecordingOutput
+from minidokku.records import letsencrypt as records
 from minidokku.settings import Settings
 from minidokku.state import file_lock
 
@@ -134,6 +136,18 @@ def test_enable_serves_https_renews_without_a_failed_request_renews_from_cron_an
         assert '"active":"true"' in report and f'"computed-email":"{EMAIL}"' in report
         skipped = platform.dokku("letsencrypt:enable", app).stdout
         assert "Certificate is still valid" in skipped and serial_for(platform, host) == first
+
+        # nginx's challenge location marks its answers (the readiness probe takes no other); the app's carry no mark
+        check = Path(ctx.settings.acme_webroot) / app / ".well-known" / "acme-challenge" / "check"
+        check.write_text("check")
+        try:
+            served = requests.get(f"http://127.0.0.1:{platform.http_port}/.well-known/acme-challenge/check",
+                                  headers={"Host": host}, allow_redirects=False, timeout=5)  # fmt: skip
+        finally:
+            check.unlink()
+        assert (served.text, served.headers.get(records.MARKER_HEADER)) == ("check", records.marker(ctx.store))
+        from_app = https(platform, host, root)
+        assert records.MARKER_HEADER not in from_app.headers
 
         # renewal, forced by a grace period longer than the certificate's life, under load
         platform.dokku("letsencrypt:set", app, "graceperiod", str(20 * 365 * 86400))
