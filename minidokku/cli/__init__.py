@@ -53,6 +53,7 @@ FAMILY_MODULES = tuple(
         "domains",
         "event_log",
         "git",
+        "letsencrypt",
         "logs",
         "network",
         "nginx",
