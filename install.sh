@@ -185,8 +185,9 @@ check_host() {
 ensure_packages() {
 	step "Checking OS packages"
 	missing=
-	# procps provides pgrep, used below to see whether sshd/nginx are running.
-	for pkg in git nginx openssh-server sudo debootstrap ca-certificates curl procps; do
+	# procps provides pgrep, used below to see whether sshd/nginx are running; lego is the ACME
+	# client of letsencrypt:*.
+	for pkg in git nginx openssh-server sudo debootstrap ca-certificates curl procps lego; do
 		pkg_installed "$pkg" || missing="$missing $pkg"
 	done
 	python_ok || missing="$missing python3"
@@ -350,6 +351,14 @@ install_plugin_path() {
 		mv "$old" "$old.before-upgrade"
 		info "the old folder is now $old.before-upgrade: nothing runs from there"
 	fi
+}
+
+# letsencrypt's challenge webroots (ACME_WEBROOT): nginx's workers read them, so they are not in
+# the 0750 home; the dokku user alone writes there (lego runs as it), and no container mounts it.
+install_letsencrypt_webroot() {
+	step "Setting up $LIB_ROOT/letsencrypt"
+	ensure_dir "$LIB_ROOT/letsencrypt" 755 "$DOKKU_USER:$DOKKU_USER"
+	report "$LIB_ROOT/letsencrypt"
 }
 
 install_storage_root() {
@@ -637,6 +646,7 @@ main() {
 	ensure_user
 	install_program
 	install_plugin_path
+	install_letsencrypt_webroot
 	install_storage_root
 	migrate_keys
 	wire_nginx

@@ -18,6 +18,7 @@ from minidokku.records.names import parse_size
 from minidokku.state import read_trusted, root_from_environment
 
 STACK_REPOSITORY = "minidokku/stack"
+DEFAULT_ACME_WEBROOT = "/var/lib/minidokku/letsencrypt"
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class Settings:
     build_timeout: int  # seconds a build may take before it is stopped and the push fails
     max_push_size: int  # bytes a push may send (git's receive.maxInputSize)
     build_cgroup: str  # the pids-limited parent cgroup (or systemd slice) of Dockerfile builds (build/build_cgroup.py)
+    acme_webroot: str  # the apps' letsencrypt challenge folders, read by nginx's workers (records/letsencrypt.py)
 
     @classmethod
     def load(cls) -> "Settings":
@@ -60,6 +62,7 @@ class Settings:
             build_timeout=int(values.get("BUILD_TIMEOUT", "1200")),
             max_push_size=parse_size(values.get("MAX_PUSH_SIZE", "100m")),
             build_cgroup=values.get("BUILD_CGROUP", "minidokku-builds"),
+            acme_webroot=values.get("ACME_WEBROOT", DEFAULT_ACME_WEBROOT),
         )
 
 

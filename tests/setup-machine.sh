@@ -4,7 +4,7 @@
 set -eu
 
 need=""
-for pkg in docker.io nginx openssh-server openssh-client git debootstrap curl python3-venv ca-certificates; do
+for pkg in docker.io nginx openssh-server openssh-client git debootstrap curl python3-venv ca-certificates lego pebble; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || need="$need $pkg"
 done
 # docker.io only when no engine is there already (a machine may have Docker's own packages).

@@ -58,6 +58,7 @@ FAMILY_MODULES = (
     "domains",
     "event_log",
     "git",
+    "letsencrypt",
     "logs",
     "network",
     "nginx",

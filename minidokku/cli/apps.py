@@ -9,7 +9,7 @@ from minidokku.cli.declare import command
 from minidokku.cli.family import Report, Row, global_set_command, report_command
 from minidokku.context import Context
 from minidokku.ops import apps
-from minidokku.records import app_properties
+from minidokku.records import app_properties, letsencrypt
 from minidokku.records.app_properties import METADATA, SOURCE
 
 # The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
@@ -84,6 +84,12 @@ def _report_rows(ctx: Context, app: str) -> list[Row]:
         Row("--app-deploy-source-metadata", "App deploy source metadata", lambda: recorded(METADATA)),
         Row("--app-dir", "App dir", lambda: str(ctx.store.app_dir(app))),
         *_global_rows(ctx),
+        Row(
+            "--app-letsencrypt-failure",
+            "App letsencrypt failure",
+            lambda: letsencrypt.failure_text(ctx.store, app),
+            empty="-",
+        ),
         Row("--app-locked", "App locked", lambda: str(apps.is_locked(ctx, app)).lower()),
         Row("--app-url", "App url", lambda: proxy.url(ctx, app) if proxy.is_enabled(ctx, app) else "", empty="-"),
     ]

@@ -154,12 +154,17 @@ def _one_flag(name: str, format_: str, flags: tuple[str, ...]) -> Optional[str]:
 
 
 def global_set_command(
-    name: str, change: Callable[[Context, Optional[str], str, str], None], help: str, scope: Scope = Scope.APP
+    name: str,
+    change: Callable[[Context, Optional[str], str, str], None],
+    help: str,
+    scope: Scope = Scope.APP,
+    **settings,
 ) -> DeclaredCommand:
     """`NAME APP|--global KEY [VALUE]`, read as Dokku reads it (with --global the first word is
     the key): change(ctx, app, key, value) validates the key and stores the value (app None: the
     global one; an empty value unsets it); then `Setting KEY to VALUE` or `Unsetting KEY`. With scope
-    APP a user key may set its own apps' properties, never a global one."""
+    APP a user key may set its own apps' properties, never a global one. settings go to click
+    (context_settings={"ignore_unknown_options": True}: a VALUE may start with `--`)."""
 
     @click.option("--global", "is_global", is_flag=True, help="The global property (admin keys only).")
     @click.argument("app", required=False)
@@ -177,7 +182,7 @@ def global_set_command(
         change(ctx, target, key, value)
         ctx.out.step(f"Setting {key} to {value}" if value else f"Unsetting {key}")
 
-    return command(name, scope=scope, changes=True, help=help)(set_)
+    return command(name, scope=scope, changes=True, help=help, **settings)(set_)
 
 
 def set_command(

@@ -20,7 +20,7 @@ from minidokku.build.builders import image_repository
 from minidokku.build.builders.buildpacks import cache_volume
 from minidokku.context import Context
 from minidokku.errors import AlreadyExists, Locked, MinidokkuError, ValidationError
-from minidokku.ops import deploy
+from minidokku.ops import deploy, letsencrypt
 from minidokku.ops.apps import is_locked, require
 from minidokku.plugins import triggers
 from minidokku.records import docker_options, names, ps_settings, releases, resources, scale, storage
@@ -77,6 +77,7 @@ def destroy(ctx: Context, app: str) -> None:
         _remove_images(ctx, app)
         ctx.scheduler.remove_volume(cache_volume(ctx.docker_name(app)))
         ctx.store.remove_app(app)
+        letsencrypt.forget(ctx, app)
     triggers.fire(ctx, "post-delete", app, repository)
 
 
@@ -125,6 +126,7 @@ def _finish_rename(ctx: Context, old: str, new: str, skip_deploy: bool) -> None:
         triggers.fire(ctx, "post-app-rename-setup", old, new)
     _switch(ctx, old, new, skip_deploy)
     _remove_old_names(ctx, old, new)
+    letsencrypt.forget(ctx, old)  # the new name's webroot is made by its next letsencrypt:enable or renewal
     triggers.fire(ctx, "post-app-rename", old, new)
     ctx.store.remove(new, RENAMED_FROM)
 

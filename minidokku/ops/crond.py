@@ -19,6 +19,11 @@ minidokku process that wakes at each minute boundary and starts the cron tasks d
 - It ends when the root holds no app, so a test root's daemon ends with its apps. Where
   install.sh's systemd unit serves the default root, the unit starts it again a minute later and
   is its only starter; elsewhere a host's next deploy with cron tasks, or ps:restore, does.
+- At midnight, after `letsencrypt:cron-job --add`, it runs letsencrypt:auto-renew of every app
+  in a thread of its own (its lines in the log; a failed renewal is in `events` too), so renewal
+  needs neither systemd nor the host's cron. Each app's renewal is bounded (lego's timeout, the
+  readiness probe's deadline) and no app is started RENEW_HOURS after midnight, so a night's
+  run ends before the next.
 - Every 5 minutes it stops one-off and cron containers past their --ttl-seconds (run:retire),
   in a thread of its own: no tick waits on a container's stop (a replace's stop is done in the
   thread of the run replacing it). A minute a slow tick missed is run late (CATCH_UP at most).
@@ -38,8 +43,10 @@ from typing import Optional
 from minidokku.context import Context
 from minidokku.errors import MinidokkuError
 from minidokku.ops import cron as cron_ops
-from minidokku.ops import oneoff
+from minidokku.ops import letsencrypt, oneoff
+from minidokku.output import RecordingOutput
 from minidokku.records import cron, ps_settings
+from minidokku.records import letsencrypt as letsencrypt_records
 from minidokku.runtime.scheduler import AtCapacity
 from minidokku.runtime.terminal import Streams
 from minidokku.state import file_lock
@@ -55,6 +62,8 @@ MAX_LINE = 4096  # characters of one output line kept
 MAX_RUN_OUTPUT = 256 * 1024  # bytes of one run's output recorded
 RETIRE_EVERY = 5  # minutes between two passes of run:retire, as Dokku's
 CATCH_UP = 60  # minutes a late tick still runs
+RENEW_AT = (0, 0)  # letsencrypt:cron-job's daily renewal: at midnight, as the plugin's @daily
+RENEW_HOURS = 12  # a night's renewal starts no app later: it never runs into the next night's
 
 
 def timestamp(moment: Optional[float] = None) -> str:
@@ -79,6 +88,7 @@ class Daemon:
         self.stopping: set[tuple[str, str]] = set()  # (app, id) of a replace's run stopping those before it
         self.retiring: Optional[threading.Thread] = None  # the run:retire pass going
         self.mailed: dict[tuple[str, str], float] = {}  # (app, id) -> when its output was last mailed
+        self.renewing: Optional[threading.Thread] = None  # letsencrypt's daily renewal going
 
     # -- the loop --------------------------------------------------------------------------------
     def serve(self, minutes: Optional[int] = None) -> None:
@@ -124,6 +134,9 @@ class Daemon:
                 started += self.start_due(app, moment)
             except Exception as error:  # noqa: BLE001 - one app's broken state never stops the others
                 self.log(f"{app}: {type(error).__name__}: {error}")
+        renewing = self.renew_certificates(moment)
+        if renewing is not None:
+            started.append(renewing)
         if int(boundary) // 60 % RETIRE_EVERY == 0:
             if self.retiring is not None and self.retiring.is_alive():
                 self.log("run:retire: the previous pass goes on; this one is skipped")
@@ -131,6 +144,35 @@ class Daemon:
                 self.retiring = threading.Thread(target=self.retire_expired, args=(boundary,), daemon=True)
                 self.retiring.start()
         return started
+
+    def renew_certificates(self, moment: datetime.datetime) -> Optional[threading.Thread]:
+        """At midnight, with `letsencrypt:cron-job --add`, letsencrypt:auto-renew of every app,
+        in a thread of its own; its lines go to the daemon's log."""
+        if (moment.hour, moment.minute) != RENEW_AT or not letsencrypt_records.autorenew(self.ctx.store):
+            return None
+        if self.renewing is not None and self.renewing.is_alive():
+            self.log("letsencrypt:auto-renew: the previous run goes on; this one is skipped")
+            return None
+        self.renewing = threading.Thread(target=self._renew, daemon=True)
+        self.renewing.start()
+        return self.renewing
+
+    def _renew(self) -> None:
+        out = RecordingOutput()
+        try:
+            renewals = letsencrypt.auto_renew_all(
+                Context(self.ctx.settings, out, scheduler=self.ctx.scheduler),
+                deadline=time.monotonic() + RENEW_HOURS * 3600,
+            )
+        except Exception as error:  # noqa: BLE001 - the daemon goes on, the error in its log
+            self.log(f"letsencrypt:auto-renew failed: {type(error).__name__}: {error}")
+            return
+        finally:
+            for line in out.lines:
+                self.log(f"letsencrypt:auto-renew: {line.strip()}")
+        for renewal in renewals:
+            if renewal.error:
+                self.log(f"{renewal.app}: letsencrypt renewal failed: {renewal.error}")
 
     def start_due(self, app: str, moment: datetime.datetime) -> list[threading.Thread]:
         """The engine is asked once for the app's one-off containers: what still runs of each

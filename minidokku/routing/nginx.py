@@ -61,6 +61,8 @@ class Site:
     settings: dict[str, str] = field(default_factory=dict)  # nginx_settings.effective()
     tls: Optional[Tls] = None
     template: str = ""  # the app's nginx.conf.template, "" for ours
+    acme_webroot: str = ""  # letsencrypt's challenge folder, served on the http servers ("" for none)
+    acme_marker: tuple[str, str] = ("", "")  # the header (name, value) its answers carry
 
 
 TEMPLATE_VARIABLE = re.compile(r"\{\{\s*([A-Za-z_]+)\s*\}\}")
@@ -120,14 +122,32 @@ def _server(site: Site, mapping: PortMap) -> str:
             lines.append(f'  add_header Strict-Transport-Security "{_hsts(settings)}" always;')
     proxy = _location_body(site, mapping)
     redirect_to = _https_port(site) if mapping.scheme == "http" else None
+    acme = _acme_location(site) if mapping.scheme == "http" else None
     if redirect_to is not None:
         # HTTP moves to HTTPS, but for ACME's challenges (Let's Encrypt asks over plain HTTP)
         target = "https://$host" + ("" if redirect_to == 443 else f":{redirect_to}") + "$request_uri"
-        lines.append(f"  location ^~ /.well-known/acme-challenge/ {{\n{proxy}  }}")
+        lines.append(acme or f"  location ^~ /.well-known/acme-challenge/ {{\n{proxy}  }}")
         lines.append(f"  location / {{\n    return 301 {target};\n  }}")
     else:
+        lines += [acme] if acme else []
         lines.append(f"  location / {{\n{proxy}  }}")
     return "server {\n" + "\n".join(lines) + "\n}\n"
+
+
+def _acme_location(site: Site):
+    """letsencrypt's HTTP-01 answers, from its webroot (`^~`: before any other location); no
+    file reached through a link is served; its marker header tells letsencrypt's readiness probe
+    the answer is this location's, not an app's."""
+    if not site.acme_webroot:
+        return None
+    return (
+        "  location ^~ /.well-known/acme-challenge/ {\n"
+        f"    root {site.acme_webroot};\n"
+        "    default_type text/plain;\n"
+        "    disable_symlinks on;\n"
+        f"    add_header {site.acme_marker[0]} {site.acme_marker[1]};\n"
+        "  }"
+    )
 
 
 def _https_port(site: Site):

@@ -14,7 +14,7 @@ from minidokku.build.tree import MAX_NGINX_TEMPLATE_CHARACTERS, NGINX_TEMPLATE
 from minidokku.context import Context
 from minidokku.errors import ValidationError
 from minidokku.plugins import triggers
-from minidokku.records import properties, releases, switching
+from minidokku.records import letsencrypt, properties, releases, switching
 from minidokku.records.releases import Release
 from minidokku.routing import certs, domains, nginx, nginx_settings, ports
 from minidokku.runtime.scheduler import Container
@@ -138,12 +138,29 @@ def site(
         settings=nginx_settings.effective(ctx.store, app),
         tls=nginx.Tls(str(certificate[0]), str(certificate[1]), ctx.nginx.has_http2) if certificate else None,
         template=_template(ctx, app, release),
+        **_acme(ctx, app),
     )
 
 
 def _addresses(containers: Sequence[Container], port: int) -> list[tuple[str, int]]:
     """Where nginx reaches the containers' container port."""
     return [(LOOPBACK, c.host_ports[port]) for c in containers if port in c.host_ports]
+
+
+def _acme(ctx: Context, app: str) -> dict:
+    """The app's letsencrypt challenge folder, once letsencrypt:enable made it, and the marker
+    header its answers carry."""
+    folder = letsencrypt.own_webroot(ctx.settings.acme_webroot, app, ctx.store.root)
+    if folder is None:
+        return {}
+    return {"acme_webroot": str(folder), "acme_marker": (letsencrypt.MARKER_HEADER, letsencrypt.marker(ctx.store))}
+
+
+def serves_own_template(ctx: Context, app: str) -> bool:
+    """Whether the app's current release brings an nginx.conf.template an admin allowed it (its
+    site is then the template's, not ours)."""
+    text = _pushed_template(ctx, app, releases.current(ctx.store, app))
+    return text is not None and nginx_settings.allows_template(ctx.store, app)
 
 
 def _template(ctx: Context, app: str, release: Optional[Release]) -> str:

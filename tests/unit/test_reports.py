@@ -23,6 +23,7 @@ FAMILIES = {
             "deploy-source": "", "app-deploy-source": "", "deploy-source-metadata": "",
             "app-deploy-source-metadata": "", "dir": "ROOT/catmeow", "app-dir": "ROOT/catmeow",
             "global-disable-autocreation": "", "app-global-disable-autocreation": "",
+            "letsencrypt-failure": "", "app-letsencrypt-failure": "",
             "locked": "false", "app-locked": "false", "url": "http://localhost:10000",
             "app-url": "http://localhost:10000",
         },
