@@ -46,12 +46,14 @@ def web(platform, engine) -> Web:
     return Web(info["Image"], ports[0], info["Config"]["Labels"], info["Config"]["Env"])
 
 
-def deploy_calls(release: str, web: Web) -> list[str]:
-    """What one deploy of the app's web process fires, in order."""
+def deploy_calls(release: str, web: Web, first: bool = False) -> list[str]:
+    """What one deploy of the app's web process fires, in order. nginx reloads once on a first
+    deploy; after that twice: to the new container with the old one as its backup, then, once
+    the new one has run its uptime check, to the new one alone."""
     return [
         f"pre-deploy {APP} {release}",
         f"docker-args-deploy {APP} {web.image} web 1",
-        f"nginx-pre-reload {APP} {web.port} 127.0.0.1",
+        *[f"nginx-pre-reload {APP} {web.port} 127.0.0.1"] * (1 if first else 2),
         f"post-deploy {APP} {web.port} 127.0.0.1 {release}",
     ]
 
@@ -138,7 +140,7 @@ def test_a_push_fires_receive_build_and_deploy_triggers_in_order(platform, engin
         f"pre-build herokuish {APP} {deployed.sha}",
         f"docker-args-build {APP} herokuish",
         f"post-build herokuish {APP} {deployed.sha}",
-        *deploy_calls("v1", now),
+        *deploy_calls("v1", now, first=True),
     ]
 
 
