@@ -13,8 +13,11 @@ Entries = dict[str, tuple[bytes, int]]
 LINK = stat.S_IFLNK | 0o777
 
 
-def pack(entries: Entries) -> bytes:
+def pack(entries: Entries, onto: bytes = b"") -> bytes:
+    """A tar of entries; with onto (a tar), one holding onto's members first, copied as they are
+    (one archive for the Engine to unpack: each unpacking costs it a mount of the container)."""
     buffer = io.BytesIO()
+    buffer.write(onto[: _end_of_members(onto)] if onto else b"")
     with tarfile.open(fileobj=buffer, mode="w") as tar:
         for name, (content, mode) in sorted(entries.items()):
             info = tarfile.TarInfo(name.rstrip("/"))
@@ -29,6 +32,13 @@ def pack(entries: Entries) -> bytes:
                 info.size = len(content)
                 tar.addfile(info, io.BytesIO(content))
     return buffer.getvalue()
+
+
+def _end_of_members(tar_bytes: bytes) -> int:
+    """Where the tar's end-of-archive blocks start (after its last member's content)."""
+    with tarfile.open(fileobj=io.BytesIO(tar_bytes)) as tar:
+        tar.getmembers()
+        return tar.offset
 
 
 def tree_entries(directory: Path, prefix: str, executable_dirs: tuple[str, ...] = ("bin",)) -> Entries:

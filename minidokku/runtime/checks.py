@@ -33,6 +33,9 @@ MAX_WAIT_TO_RETIRE = 300  # old containers of a tenant's deploys must not linger
 MAX_UPTIME = MAX_WAIT_TO_RETIRE
 LISTEN_TIMEOUT = 60.0
 POLL_SECONDS = 0.1
+# how often a starting container is asked whether it answers HTTP yet: traffic waits for its
+# answer, and each try is one connection to loopback and one inspect
+LISTEN_POLL_SECONDS = 0.02
 CHECKS_FILE_DEFAULTS = {"WAIT": 5, "TIMEOUT": 30, "ATTEMPTS": 5}  # Dokku's CHECKS defaults
 
 
@@ -301,7 +304,7 @@ def _until(prober: Prober, container: Container, condition, timeout: float, fail
         _require_running(prober, container)
         if time.monotonic() > deadline:
             raise DeployFailed(f"{failure} within {timeout:.0f} s")
-        time.sleep(POLL_SECONDS)
+        time.sleep(LISTEN_POLL_SECONDS)
 
 
 def _sleep_while_running(prober: Prober, container: Container, seconds: float) -> None:

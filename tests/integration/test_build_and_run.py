@@ -1,6 +1,8 @@
 """The buildpack builder and the scheduler on the real Docker engine."""
 
+import contextlib
 import subprocess
+import threading
 
 import pytest
 import requests
@@ -9,7 +11,7 @@ from helpers import APPS, BUILD_NETWORK_OPTION, git, make_git_repo
 from minidokku.build import gitrepo
 from minidokku.build.builders import buildpacks
 from minidokku.engine.client import Engine
-from minidokku.errors import BuildFailed
+from minidokku.errors import BuildFailed, EngineError, ValidationError
 from minidokku.output import RecordingOutput
 from minidokku.records import docker_options, resources
 from minidokku.records.releases import Release
@@ -113,9 +115,50 @@ def test_a_failing_build_leaves_no_image_and_no_container(engine, tmp_path, apps
         cleanup(engine, app)
 
 
+def test_a_build_without_process_types_leaves_no_image_and_no_container(engine, tmp_path, apps_network):
+    app = "it-notypes"
+    repo = tmp_path / "src"
+    repo.mkdir()
+    (repo / "Procfile").write_text("# no process type yet\n")  # the null buildpack detects it
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "empty Procfile")
+    try:
+        with pytest.raises(ValidationError, match="no process types"):
+            build(engine, app, repo, git(repo, "rev-parse", "HEAD").stdout.strip(), apps_network)
+        assert engine.list_containers({labels.APP: app}) == []
+        assert not engine.image_exists(f"dokku/{app}:latest")
+        # the image committed while the Procfile was read is gone too, not left dangling
+        assert engine.list_images({labels.APP: app}, dangling=True) == []
+    finally:
+        cleanup(engine, app)
+
+
+def test_the_build_container_goes_after_the_build_returns(engine, tmp_path, apps_network):
+    app = "it-buildgone"
+    repo = make_git_repo(tmp_path / "src", APPS / "catmeow")
+    try:
+        result, _ = build(engine, app, repo, git(repo, "rev-parse", "HEAD").stdout.strip(), apps_network)
+        assert engine.image_exists(f"dokku/{app}:latest")
+        assert engine.inspect_image(f"dokku/{app}:latest")["Id"] == result.image_id
+        wait_for_removals()
+        assert engine.list_containers({labels.APP: app, labels.ROLE: "build"}) == []
+    finally:
+        cleanup(engine, app)
+
+
+def wait_for_removals() -> None:
+    """Waits for the build containers' removals a build leaves running in their own threads."""
+    for thread in threading.enumerate():
+        if thread.name == buildpacks.REMOVAL_THREAD:
+            thread.join()
+
+
 def cleanup(engine: Engine, app: str) -> None:
+    wait_for_removals()
     for entry in engine.list_containers({labels.APP: app}):
-        engine.remove_container(entry["Id"])
+        with contextlib.suppress(EngineError):  # removed meanwhile
+            engine.remove_container(entry["Id"])
     if engine.image_exists(f"dokku/{app}:latest"):
         engine.remove_image(f"dokku/{app}:latest", force=True)
     engine.remove_volume(buildpacks.cache_volume(app))

@@ -461,3 +461,28 @@ def test_the_window_ends_once_every_container_ran_its_uptime():
     prober = DyingProber(after=1)
     checks.watch(prober, window)
     assert prober.asked == 1, "a container is seen running once, even when its window is over"
+
+
+class LateListener(FakeProber):
+    """Answers HTTP from its nth question on."""
+
+    def __init__(self, answers_from: int):
+        super().__init__()
+        self.asked = 0
+        self.answers_from = answers_from
+
+    def answers_http(self, container: Container) -> bool:
+        self.asked += 1
+        return self.asked >= self.answers_from
+
+
+def test_a_starting_container_is_asked_often_whether_it_answers(monkeypatch):
+    """Traffic waits for the first answer: the listening check asks every LISTEN_POLL_SECONDS,
+    well under the POLL_SECONDS other waits use."""
+    slept = []
+    monkeypatch.setattr(checks.time, "sleep", slept.append)
+    prober = LateListener(answers_from=4)
+    checks.run_ready(prober, [(container(), [Check(description="answers HTTP", listening=True)])])
+    assert prober.asked == 4
+    assert slept == [checks.LISTEN_POLL_SECONDS] * 3
+    assert checks.LISTEN_POLL_SECONDS <= checks.POLL_SECONDS / 4

@@ -8,8 +8,9 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from helpers import git
 
-from minidokku.build import tarball
+from minidokku.build import gitrepo, tarball
 
 SECRET = "export DATABASE_URL='postgres://victim:s3cret@db/victim'\n"
 
@@ -101,3 +102,25 @@ def test_replace_file_puts_a_regular_file_in_place_of_a_link_or_folder_and_keeps
     folder_gone = tarball.replace_file(tar, "app/x", None)
     with tarfile.open(fileobj=io.BytesIO(folder_gone)) as archive:
         assert sorted(archive.getnames()) == ["app", "app/Procfile", "app/Procfile.web"]
+
+
+def test_pack_onto_a_tar_keeps_its_members_as_they_are_and_adds_the_entries_after_them(tmp_path):
+    """One archive for the build container: the pushed tree (git's tar, with its pax header and
+    a link kept as a link) followed by the build's inputs."""
+    work = tmp_path / "tree"
+    work.mkdir()
+    (work / "app.py").write_text("print('meow')\n")
+    (work / "Procfile.link").symlink_to("/etc/passwd")
+    git(work, "init", "-q", "-b", "main")
+    git(work, "add", "-A")
+    git(work, "commit", "-q", "-m", "tree")
+    tree = gitrepo.archive(work, git(work, "rev-parse", "HEAD").stdout.strip(), prefix="app/")
+
+    both = tarball.pack({"tmp/builder/build": (b"#!/bin/bash\n", 0o755), "tmp/env/": (b"", 0o700)}, onto=tree)
+
+    with tarfile.open(fileobj=io.BytesIO(both)) as archive:
+        members = {member.name: member for member in archive}
+    assert list(members) == ["app", "app/Procfile.link", "app/app.py", "tmp/builder/build", "tmp/env"]
+    assert members["app/Procfile.link"].issym() and members["app/Procfile.link"].linkname == "/etc/passwd"
+    assert members["tmp/builder/build"].mode == 0o755 and members["tmp/env"].isdir()
+    assert tarball.read_member(both, "app/app.py") == b"print('meow')\n"

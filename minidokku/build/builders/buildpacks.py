@@ -9,22 +9,24 @@ the pushed tree's (build/tree.py: app.json where `app-json:set appjson-path` say
 
 import contextlib
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
 import minidokku.buildpacks
 from minidokku.build import tarball
-from minidokku.build.builders import BuildResult, image_repository, read_text_file
+from minidokku.build.builders import BuildResult, image_repository, read_text_file, remove_if_unnamed
 from minidokku.build.tree import SettingsFiles
 from minidokku.engine.client import Engine
 from minidokku.errors import BuildFailed, EngineError, ValidationError
 from minidokku.output import Output
 from minidokku.records import appjson, envfile, procfile, resources
 from minidokku.records.docker_options import DockerOptions
-from minidokku.runtime import isolation, labels
+from minidokku.runtime import at_once, isolation, labels
 
 STACK_NAME = "minidokku-bookworm"
+REMOVAL_THREAD = "remove the build container"
 SCRIPTS = Path(__file__).parent / "scripts"
 RELEASE_ENTRY = re.compile(r"^\s+([A-Za-z0-9_-]+):\s*(.+?)\s*$")
 _IMAGE_ENV: list[str] = [
@@ -84,8 +86,7 @@ def build(
     engine.create_volume(cache_volume(app), {labels.APP: app})
     container = isolation.create_container(engine, _build_container_config(app, stack_image), options, limits, network)
     try:
-        engine.put_archive(container, "/", source_tar)
-        engine.put_archive(container, "/", tarball.pack(_build_inputs(sha, config, plan or bundled_plan())))
+        engine.put_archive(container, "/", tarball.pack(_build_inputs(sha, config, plan or bundled_plan()), source_tar))
         engine.start_container(container)
         with resources.time_limit(time_limit, lambda: _kill(engine, container)) as expired:
             for _stream, line in engine.container_logs(container, follow=True):
@@ -95,18 +96,42 @@ def build(
             raise BuildFailed(f"build of {app} ran longer than {time_limit} s (BUILD_TIMEOUT) and was stopped")
         if status != 0:
             raise BuildFailed(f"build of {app} failed (the buildpack exited with status {status})")
-        processes = _process_types(engine, container)
-        out.step("Discovering process types")
-        out.info(f"Procfile declares types -> {', '.join(processes)}")
-        image_id = engine.commit(container, image_repository(app), "latest", _image_config())
-    finally:
+        image_id, processes = _image_and_processes(engine, container, app)
+    except BaseException:
         engine.remove_container(container, force=True)
+        raise
+    # its layer (the whole build) takes a while to delete: not on the way to the release
+    at_once.meanwhile(lambda: _remove(engine, container), REMOVAL_THREAD)
+    out.step("Discovering process types")
+    out.info(f"Procfile declares types -> {', '.join(processes)}")
     return BuildResult(
         image_id=image_id,
         processes=processes,
         app_json=appjson.parse(files.app_json if files else ""),
         checks_file=files.checks if files else "",
     )
+
+
+def _image_and_processes(engine: Engine, container: str, app: str) -> tuple[str, dict[str, str]]:
+    """Commits the stopped build container as the app's image while its Procfile and release
+    defaults are read out of it (the Engine calls run at once: each waits on the container's
+    layers, not on the others). The image is tagged `latest` only when the build has process
+    types; else it is removed and nothing is left of the build."""
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        reads = [pool.submit(read_text_file, engine, container, path) for path in ("/tmp/release.yml", "/app/Procfile")]
+        image_id = engine.commit(container, "", "", _image_config())  # failing, the reads are waited for
+    try:
+        processes = _process_types(*(read.result() for read in reads))
+        engine.tag_image(image_id, image_repository(app), "latest")
+    except BaseException:
+        remove_if_unnamed(engine, image_id)
+        raise
+    return image_id, processes
+
+
+def _remove(engine: Engine, container: str) -> None:
+    with contextlib.suppress(EngineError):  # left: the next deploy removes it (finish_interrupted)
+        engine.remove_container(container, force=True)
 
 
 def _build_container_config(app: str, stack_image: str) -> dict:
@@ -148,10 +173,9 @@ def _build_inputs(sha: str, config: dict[str, str], plan: BuildpackPlan) -> tarb
     return entries
 
 
-def _process_types(engine: Engine, container: str) -> dict[str, str]:
+def _process_types(release_yaml: str, procfile_text: str) -> dict[str, str]:
     """The Procfile's types, with the last buildpack's default_process_types filling gaps."""
-    defaults = default_process_types(read_text_file(engine, container, "/tmp/release.yml"))
-    procfile_text = read_text_file(engine, container, "/app/Procfile")
+    defaults = default_process_types(release_yaml)
     declared = procfile.parse(procfile_text) if procfile_text.strip() else {}
     processes = {**defaults, **declared}
     if not processes:
