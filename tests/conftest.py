@@ -15,6 +15,7 @@ labels. A test that cannot (it restarts dockerd, or remakes an image others use)
 import os
 import secrets
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -79,7 +80,10 @@ class Platform:
         Creates the app first, as an ssh push does."""
         if not (self.root / app / "HEAD").is_file():
             self.dokku("apps:create", app)
-        return git(repo, "push", "-q", str(self.root / app), "HEAD:main", env=self.env, check=False)
+        pushed = git(repo, "push", "-q", str(self.root / app), "HEAD:main", env=self.env, check=False)
+        if pushed.returncode != 0:  # shown with a failing test's captured output (an assert cuts it short)
+            sys.stderr.write(f"git push to {app} failed ({pushed.returncode}):\n{pushed.stdout}{pushed.stderr}")
+        return pushed
 
     def nginx_workers(self) -> set[int]:
         master = self.nginx_pid_file.read_text().strip()

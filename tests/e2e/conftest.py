@@ -3,6 +3,7 @@ minidokku manages; and an ssh client key registered with `dokku ssh-keys:add`.""
 
 import os
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,7 +41,10 @@ class SshClient:
         return SshClient(port=self.port, key=key, platform=self.platform)
 
     def push(self, repo: Path, app: str, branch: str = "main") -> subprocess.CompletedProcess:
-        return git(repo, "push", f"{self.remote_prefix}{app}", f"{branch}:{branch}", env=self.git_env(), check=False)
+        pushed = git(repo, "push", f"{self.remote_prefix}{app}", f"{branch}:{branch}", env=self.git_env(), check=False)
+        if pushed.returncode != 0:  # shown with a failing test's captured output (an assert cuts it short)
+            sys.stderr.write(f"git push to {app} failed ({pushed.returncode}):\n{pushed.stdout}{pushed.stderr}")
+        return pushed
 
     def git_env(self) -> dict:
         """git's environment for talking to the server over this client's ssh."""
