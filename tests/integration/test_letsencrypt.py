@@ -82,6 +82,19 @@ def https(platform, host, root, path="/"):
     return requests.get(f"https://{host}:{platform.https_port}{path}", verify=str(root), timeout=10)
 
 
+def https_once_listening(platform, host, root, timeout=10):
+    """The first https answer: the reload that adds the https port takes effect a moment after the
+    command returns (nginx's master opens the port when it gets to the signal)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return https(platform, host, root)
+        except requests.ConnectionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
 class Loop(threading.Thread):
     """GETs over https with pebble's root trusted until stopped; counts what failed."""
 
@@ -123,7 +136,7 @@ def test_enable_serves_https_renews_without_a_failed_request_renews_from_cron_an
         started = time.monotonic()
         enabled = platform.dokku("letsencrypt:enable", app)
         root = acme.root(tmp_path)
-        assert https(platform, host, root).text.startswith("headers"), "served with pebble's chain, verified"
+        assert https_once_listening(platform, host, root).text.startswith("headers"), "served with pebble's chain"
         print(f"\nletsencrypt:enable to https serving: {time.monotonic() - started:.2f} s")
         assert "Certificate retrieved successfully." in enabled.stdout
         assert platform.dokku("letsencrypt:active", app).stdout == "true\n"
