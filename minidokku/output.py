@@ -28,6 +28,7 @@ class Output:
         self.stream = stream
         self.quiet = quiet
         self.reader_gone = False
+        self.noticed: set[str] = set()
 
     def step(self, message: str) -> None:
         if not self.quiet:
@@ -44,6 +45,13 @@ class Output:
 
     def info(self, message: str) -> None:
         self.line(INDENT + message)
+
+    def notice(self, message: str) -> None:
+        """An info line printed once per command, however many of its stages reach it (a deploy
+        routes at each stage of its switch)."""
+        if message not in self.noticed:
+            self.noticed.add(message)
+            self.info(message)
 
     def timing(self, step: str, seconds: float) -> None:
         """How long a step took (shown when asked, even when quiet)."""
@@ -79,6 +87,7 @@ class RecordingOutput(Output):
     def __init__(self) -> None:
         self.lines: list[str] = []
         self.quiet = False
+        self.noticed = set()
 
     def line(self, text: str) -> None:
         self.lines.append(text.rstrip("\n"))

@@ -47,6 +47,7 @@ class BuildOutput(Output):
     def __init__(self, shown: Output, store: Store, build: Build):
         self.shown = shown
         self.quiet = shown.quiet
+        self.noticed = shown.noticed  # once per command, with or without the build's record
         self.store = store
         self.build = build
         self.written = 0

@@ -170,7 +170,7 @@ def _template(ctx: Context, app: str, release: Optional[Release]) -> str:
     if text is None:
         return ""
     if not nginx_settings.allows_template(ctx.store, app):
-        ctx.out.info(
+        ctx.out.notice(
             f"{NGINX_TEMPLATE} ignored: custom templates are off for {app}; an admin turns them on with "
             f"`dokku nginx:set {app} {nginx_settings.ALLOW_TEMPLATE} true`"
         )

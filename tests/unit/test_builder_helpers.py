@@ -1,3 +1,6 @@
+import io
+import tarfile
+
 import pytest
 
 from minidokku.build.builders import (
@@ -9,6 +12,7 @@ from minidokku.build.builders import (
     image_processes,
 )
 from minidokku.build.builders.dockerfile_syntax import base_images
+from minidokku.errors import EngineError
 
 
 # -- command_argv ------------------------------------------------------------------------------
@@ -127,3 +131,66 @@ def test_indented_from_lines_count_and_repeated_images_are_each_listed():
 def test_a_from_inside_a_continued_run_line_is_not_a_base_image():
     dockerfile = 'FROM python:3.12\nRUN python -c "\\\n    from app import main; main()"\n'
     assert base_images(dockerfile) == ["python:3.12"]
+
+
+# -- dockerfile.build: the engine's lost-cache-parent race --------------------------------------
+class RacingEngine:
+    """An engine whose first build fails as Docker's does when removing another app's image pruned
+    the cached step the build stands on; failures: how many builds fail so."""
+
+    def __init__(self, failures: int):
+        self.failures = failures
+        self.builds = 0
+
+    def info(self):
+        return {"CgroupDriver": "cgroupfs", "CgroupVersion": "2"}
+
+    def image_exists(self, image):
+        return True
+
+    def build_image(self, context, tag, arguments, time_limit, **extra):
+        self.builds += 1
+        yield {"stream": "Step 1/2 : FROM minidokku/stack:latest\n"}
+        if self.builds <= self.failures:
+            raise EngineError("unknown parent image ID sha256:7f60eb240a35")
+        yield {"stream": "Successfully built 1234\n"}
+
+    def inspect_image(self, tag):
+        return {"Id": "sha256:1234", "Config": {"Cmd": ["python3", "-m", "http.server"], "ExposedPorts": {}}}
+
+
+def build_with(engine, monkeypatch):
+    from minidokku.build.builders import dockerfile
+    from minidokku.build.tree import SettingsFiles
+    from minidokku.output import RecordingOutput
+    from minidokku.records.docker_options import DockerOptions
+    from minidokku.records.resources import Limits
+
+    context = io.BytesIO()
+    with tarfile.open(fileobj=context, mode="w") as tar:
+        text = b"FROM minidokku/stack:latest\nCMD python3 -m http.server\n"
+        member = tarfile.TarInfo("Dockerfile")
+        member.size = len(text)
+        tar.addfile(member, io.BytesIO(text))
+    monkeypatch.setattr(dockerfile.isolation, "network_for", lambda engine, options, network: network)
+    out = RecordingOutput()
+    result = dockerfile.build(
+        engine, "app", context.getvalue(), SettingsFiles(), {}, DockerOptions(), out, Limits(0, 0, 0), 60, "net", "cg"
+    )
+    return result, out.lines
+
+
+def test_a_build_whose_cached_step_another_removal_pruned_builds_again(monkeypatch):
+    engine = RacingEngine(failures=1)
+    result, lines = build_with(engine, monkeypatch)
+    assert engine.builds == 2 and result.image_id == "sha256:1234"
+    assert any("building again" in line for line in lines)
+
+
+def test_a_build_that_loses_its_cached_step_twice_fails_with_the_engines_error(monkeypatch):
+    from minidokku.errors import BuildFailed
+
+    engine = RacingEngine(failures=2)
+    with pytest.raises(BuildFailed, match="unknown parent image ID"):
+        build_with(engine, monkeypatch)
+    assert engine.builds == 2

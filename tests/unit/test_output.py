@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 
-from minidokku.output import Output
+from minidokku.output import INDENT, Output, RecordingOutput
 
 
 def test_an_output_whose_reader_went_away_goes_quiet_and_its_descriptor_writes_nowhere():
@@ -45,3 +45,11 @@ def test_an_output_without_a_descriptor_goes_quiet_too():
     out.info("one")
     out.info("two")
     assert out.reader_gone and stream.written == 1
+
+
+def test_a_notice_is_printed_once_per_command():
+    out = RecordingOutput()
+    out.notice("template ignored")
+    out.notice("template ignored")
+    out.notice("other")
+    assert out.lines == [INDENT + "template ignored", INDENT + "other"]

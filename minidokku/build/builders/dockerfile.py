@@ -30,6 +30,9 @@ from minidokku.records.docker_options import DockerOptions
 from minidokku.runtime import isolation, labels
 
 DOCKERFILE = "Dockerfile"  # the name the engine's build reads, at the context's top
+# The engine's error when removing another image pruned the cached step a build stands on (the
+# step's image had no other child yet): the same build finds its steps again.
+LOST_CACHE_PARENT = "unknown parent image ID"
 
 
 def build(
@@ -68,13 +71,18 @@ def build(
         extra["extrahosts"] = ",".join(options.extra_hosts)
     extra.update(resources.build_parameters(limits))
     arguments = dict(build_args, **options.build_args)
-    try:
-        for message in engine.build_image(context_tar, tag, arguments, time_limit=time_limit, **extra):
-            for line in message.get("stream", "").splitlines():
-                if line.strip():
-                    out.info(line)
-    except EngineError as error:
-        raise BuildFailed(f"the Dockerfile of {app} failed to build: {error}") from None
+    for attempt in range(2):
+        try:
+            for message in engine.build_image(context_tar, tag, arguments, time_limit=time_limit, **extra):
+                for line in message.get("stream", "").splitlines():
+                    if line.strip():
+                        out.info(line)
+            break
+        except EngineError as error:
+            if attempt == 0 and LOST_CACHE_PARENT in str(error):
+                out.info("a cached step was removed with another app's image while this build used it: building again")
+                continue
+            raise BuildFailed(f"the Dockerfile of {app} failed to build: {error}") from None
     image = engine.inspect_image(tag)
     config = image["Config"] or {}
     declared = procfile.parse(files.procfile) if files.procfile.strip() else {}
