@@ -8,14 +8,19 @@ receive-pack and pre-receive hook as over ssh.
 import abc
 import os
 import random
+import re
 import secrets
 import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Optional
 
 import requests
 
@@ -38,6 +43,19 @@ GIT_IDENTITY = {"GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "b@b", "GIT_COMM
 
 class BenchError(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Seconds from a command's start until what it changes serves, and until it returned."""
+
+    served: float
+    returned: float
+
+
+def is_catmeow_page(text: str) -> bool:
+    """catmeow's page, as first deployed or as a code change made it (Served.code_change)."""
+    return text == CATMEOW_PAGE or text.startswith(CATMEOW_PAGE + " ")
 
 
 def free_port() -> int:
@@ -89,34 +107,74 @@ class Served(abc.ABC):
         self.git("init", "-q", "-b", "main")
         self.commit("first")
 
-    def serves(self) -> bool:
-        """True when nginx answers catmeow's page for its domain."""
+    def page(self) -> Optional[str]:
+        """The page nginx answers for catmeow's domain, None for an error or no answer."""
         try:
             answer = requests.get(self.url, headers={"Host": HOST}, timeout=5)
         except requests.RequestException:
-            return False
-        return answer.status_code == 200 and answer.text == CATMEOW_PAGE
+            return None
+        return answer.text if answer.status_code == 200 else None
 
-    def wait_serving(self, timeout: float = SERVE_TIMEOUT) -> float:
-        """Waits until the page serves; returns the seconds waited."""
+    def serves(self, page: Optional[str] = None) -> bool:
+        """True when nginx answers catmeow's page (page: exactly that one) for its domain."""
+        answer = self.page()
+        return answer is not None and (answer == page if page else is_catmeow_page(answer))
+
+    def wait_serving(self, page: Optional[str] = None, timeout: float = SERVE_TIMEOUT) -> float:
+        """Waits until the page (page: exactly that one) serves; returns the seconds waited."""
         started = time.monotonic()
-        while not self.serves():
+        while not self.serves(page):
             if time.monotonic() - started > timeout:
-                raise BenchError(f"catmeow did not serve through nginx within {timeout:.0f} s")
+                raise BenchError(f"catmeow did not serve {page or 'its page'!r} through nginx within {timeout:.0f} s")
             time.sleep(0.02)
         return time.monotonic() - started
 
     def timed(self, action) -> float:
-        """Seconds from the start of action() to the page serving."""
+        """Seconds from the start of action() to the page serving, action() returned."""
         started = time.monotonic()
         action()
         self.wait_serving()
         return time.monotonic() - started
 
-    def code_change(self, n: int) -> None:
-        with open(self.src / "catmeow.py", "a") as handle:
-            handle.write(f"# change {n}\n")
+    def timed_until(self, action, served: Callable[[], bool]) -> "Timing":
+        """Seconds from the start of action() to served() holding (polled while action runs in a
+        thread: a deploy moves traffic before it returns), and to action() returning; action's
+        error is raised."""
+        failed: list[BaseException] = []
+
+        def act() -> None:
+            try:
+                action()
+            except BaseException as error:
+                failed.append(error)
+
+        started = time.monotonic()
+        acting = threading.Thread(target=act, daemon=True)
+        acting.start()
+        while not served():
+            if failed:
+                raise failed[0]
+            if time.monotonic() - started > SERVE_TIMEOUT:
+                raise BenchError(f"not served within {SERVE_TIMEOUT:.0f} s")
+            time.sleep(0.02)
+        served_after = time.monotonic() - started
+        acting.join()
+        if failed:
+            raise failed[0]
+        return Timing(served_after, time.monotonic() - started)
+
+    def code_change(self, n: int) -> str:
+        """A new page in catmeow.py, committed; returns the page the new code serves."""
+        page = f"{CATMEOW_PAGE} {n}"
+        source = (self.src / "catmeow.py").read_text()
+        (self.src / "catmeow.py").write_text(re.sub(r'return "Cat dreams meow\.\.[^"]*"', f'return "{page}"', source))
         self.commit(f"code {n}")
+        return page
+
+    def redeploy_code(self, n: int) -> "Timing":
+        """A code change pushed: seconds until the new page serves, and until the push returned."""
+        page = self.code_change(n)
+        return self.timed_until(self.push, lambda: self.serves(page))
 
     def dependency_change(self, n: int) -> None:
         """A new requirements.txt (a comment is enough to change its hash): pip installs again."""

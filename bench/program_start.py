@@ -3,9 +3,10 @@
 
 Run as installed (install.sh): the zipapp (dist/minidokku.pyz, `make zipapp`) started by /usr/bin/env
 python3, on a state root that belongs to a user of its own (OWNER, made once as install.sh makes the
-dokku user; this machine's /home/dokku is left alone). As root, the command runs again as that owner
-(users.reexec_as_owner_of). Each figure is the median of CALLS calls after a first one (which
-unpacks the zipapp into its owner's ~/.shiv), wall clock from start to exit.
+dokku user; this machine's /home/dokku is left alone). As root, it runs as install.sh's `dokku`
+launcher runs it: unpacked in a folder of its own that the owner may read (SHIV_ROOT, umask 022), so
+that the command goes on as the owner in the same process (access/users.py). Each figure is the
+median of CALLS calls after a first one (which unpacks the zipapp), wall clock from start to exit.
 """
 
 import os
@@ -63,11 +64,12 @@ def _apps_list_times(workdir: Path, account: pwd.struct_passwd) -> dict[str, lis
     root.mkdir()
     os.chown(root, account.pw_uid, account.pw_gid)
     argv = [str(program), "apps:list"]
-    as_root = dict(os.environ, DOKKU_ROOT=str(root))
+    # root as on a server: the system PATH (the python3 of /usr/bin, not a shim of this machine)
+    as_root = dict(os.environ, PATH=SYSTEM_PATH, DOKKU_ROOT=str(root), SHIV_ROOT=str(workdir / "unpacked"))
     as_owner = {"HOME": account.pw_dir, "USER": OWNER, "LOGNAME": OWNER, "PATH": SYSTEM_PATH, "DOKKU_ROOT": str(root)}
 
     def by_root() -> None:
-        run(argv, env=as_root)
+        run(argv, env=as_root, umask=0o022)
 
     def by_owner() -> None:
         run(argv, env=as_owner, user=account.pw_uid, group=account.pw_gid, extra_groups=[], cwd=account.pw_dir)

@@ -23,8 +23,6 @@ thing, minidokku ÷ piku. A row meets its target when its median does.
 import os
 import statistics
 import tempfile
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -32,17 +30,10 @@ from typing import Optional
 import pikulib
 import program_start
 import proxy_overhead
-from benchlib import RUNS, Bench, BenchError
+from benchlib import RUNS, Bench, Timing
 from deploy_steps import print_steps, traced_redeploys
-from redeploy_under_load import (
-    latest_release,
-    release_image,
-    routed_containers,
-    wait_serving,
-)
+from redeploy_under_load import latest_release, release_image, routed_containers, routed_images
 from versus_piku import Side, compare, print_comparison, ratio
-
-CHECK_TIMEOUT = 60.0
 
 
 @dataclass(frozen=True)
@@ -65,6 +56,10 @@ class Row:
         ]
 
 
+def served(timings: list[Timing]) -> list[float]:
+    return [t.served for t in timings]
+
+
 def at_most(step: str, times: list[float], limit: float, piku: Optional[list[float]] = None) -> Row:
     median = statistics.median(times)
     return Row(step, median, f"≤ {limit:.2f} s", median <= limit, None if piku is None else statistics.median(piku))
@@ -85,48 +80,55 @@ def format_table(rows: list[Row]) -> str:
     return "\n".join([line(header), "|" + "|".join("-" * (width + 2) for width in widths) + "|", *map(line, cells)])
 
 
-def until(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + CHECK_TIMEOUT
-    while not condition():
-        if time.monotonic() > deadline:
-            raise BenchError(f"{what}: not so after {CHECK_TIMEOUT:.0f} s")
-        time.sleep(0.02)
-
-
-def rollbacks(bench: Bench, runs: int = RUNS) -> list[float]:
-    """Seconds from `releases:rollback catmeow vN` to vN's image serving alone, vN the latest release
-    with another image than the current one's."""
+def rollbacks(bench: Bench, runs: int = RUNS) -> list[Timing]:
+    """From `releases:rollback catmeow vN` to vN's image serving alone (nginx proxies to its
+    containers only, the old ones at most as backups), vN the latest release with another image
+    than the current one's; and to the command returning."""
     times = []
     for _ in range(runs):
         current = latest_release(bench)
         image = release_image(bench, current)
         target = next(n for n in range(current - 1, 0, -1) if release_image(bench, n) != image)
-        started = time.monotonic()
-        bench.dokku("releases:rollback", "catmeow", f"v{target}")
-        wait_serving(bench, release_image(bench, target), f"v{target} (rolled back)")
-        times.append(time.monotonic() - started)
+        wanted = release_image(bench, target)
+        times.append(
+            bench.timed_until(
+                lambda target=target: bench.dokku("releases:rollback", "catmeow", f"v{target}"),
+                lambda wanted=wanted: bench.serves() and routed_images(bench) == {wanted},
+            )
+        )
     return times
 
 
-def config_sets(bench: Bench, runs: int = RUNS) -> list[float]:
-    """Seconds from `config:set catmeow BENCH_N=n` to the containers with it serving alone."""
+def config_sets(bench: Bench, runs: int = RUNS) -> list[Timing]:
+    """From `config:set catmeow BENCH_N=n` to the containers with it serving alone, and to the
+    command returning."""
 
     def serving(value: str) -> bool:
         routed = routed_containers(bench)
         return bool(routed) and all(c and value in c["Config"]["Env"] for c in routed) and bench.serves()
 
-    times = []
-    for n in range(runs):
-        value = f"BENCH_N={n}"
-        started = time.monotonic()
-        bench.dokku("config:set", "catmeow", value)
-        until(lambda value=value: serving(value), f"catmeow serving with {value}")
-        times.append(time.monotonic() - started)
-    return times
+    return [
+        bench.timed_until(
+            lambda value=f"BENCH_N={n}": bench.dokku("config:set", "catmeow", value),
+            lambda value=f"BENCH_N={n}": serving(value),
+        )
+        for n in range(runs)
+    ]
 
 
-def no_change_redeploys(bench: Bench, runs: int = RUNS) -> list[float]:
-    return [bench.timed(lambda n=n: (bench.commit(f"no change {n}"), bench.push())) for n in range(runs)]
+def no_change_redeploys(bench: Bench, runs: int = RUNS) -> list[Timing]:
+    """From an empty commit's push to nginx proxying only to new containers (none serving before
+    it) and the page serving, and to the push returning."""
+
+    def pushed(n: int) -> Timing:
+        before = {c["Id"] for c in routed_containers(bench) if c}
+        bench.commit(f"no change {n}")
+        return bench.timed_until(
+            bench.push,
+            lambda: bench.serves() and all(c and c["Id"] not in before for c in routed_containers(bench)),
+        )
+
+    return [pushed(n) for n in range(runs)]
 
 
 def with_piku() -> bool:
@@ -159,10 +161,10 @@ def main() -> None:
     ours, theirs = sides[0], sides[1] if len(sides) > 1 else None
     rows = [
         at_most("code-only redeploy, push → new code served", ours.redeploy, 1.5, theirs and theirs.redeploy),
-        at_most("no-change redeploy", no_change, 1.5),
+        at_most("no-change redeploy", served(no_change), 1.5),
         at_most("first deploy (pip installs flask)", ours.first, 4.0, theirs and theirs.first),
-        at_most("`releases:rollback`, command → old code served", rolled_back, 1.0),
-        at_most("`config:set`, command → new value served", configured, 1.2),
+        at_most("`releases:rollback`, command → old code served", served(rolled_back), 1.0),
+        at_most("`config:set`, command → new value served", served(configured), 1.2),
         at_most("`dokku apps:list` typed as root on the host", starts["root"], 0.2),
         at_most("`dokku apps:list` as the dokku user (piku: `apps`)", starts["owner"], 0.1, piku_apps),
         *(
@@ -171,12 +173,22 @@ def main() -> None:
         ),
     ]
     failed = [f.failed for f in ours.failed]
+    returned = {
+        "first deploy": ours.first_returned,
+        "code-only redeploy": ours.redeploy_returned,
+        "no-change redeploy": [t.returned for t in no_change],
+        "`releases:rollback`": [t.returned for t in rolled_back],
+        "`config:set`": [t.returned for t in configured],
+    }
     print(f"\nIssue 17's targets, catmeow on this machine, medians of {RUNS} (first deploy: {len(ours.first)}):\n")
     print(format_table(rows))
     print(
         f"\n¹ wrk {' '.join(proxy_overhead.WRK_FLAGS)}, {RUNS} interleaved rounds; direct = the web container's"
         " published port on 127.0.0.1, through docker-proxy as nginx reaches it (figures below)"
     )
+    print("\nuntil the command returned (traffic moved before; the uptime window ends it), medians:")
+    for step, times in returned.items():
+        print(f"  {step}: {statistics.median(times):.2f} s")
     print(f"\nfailed requests during minidokku's code-only redeploys (a request loop each): {failed}")
     if theirs is not None:
         print_comparison(ours, theirs)

@@ -5,9 +5,12 @@ bench/pikulib.py), and get the same source pushed with git. In each round the tw
 first in even rounds, piku first in odd ones), so that what else the machine does weighs on both alike:
 
 - first deploy: the app pushed to a platform that never had it (pip installs flask), until its page
-  serves through nginx; then destroyed (`apps:destroy`, `piku destroy`) for the next round, but the last;
-- code-only redeploy: a line added to catmeow.py, pushed, until the page serves from the new code (for
-  piku: through its nginx reloaded for the new worker's port), while a request loop asks for the page
+  serves through nginx (polled while the push runs: minidokku moves traffic before the push returns,
+  at the end of the new containers' uptime window; that time is printed too); then destroyed
+  (`apps:destroy`, `piku destroy`) for the next round, but the last;
+- code-only redeploy: catmeow.py changed to serve a new page, pushed, until that page serves (for
+  piku: through its nginx reloaded for the new worker's port), and until the push returned, while a
+  request loop asks for the page
   (a new connection each, as a browser's first visit, LOOP_PAUSE apart) from STEADY seconds before the
   push to STEADY seconds after it. A failed request is any answer but catmeow's page with status 200, or none within
   REQUEST_TIMEOUT; the seconds of failure add up each run of consecutive failures, from the start of
@@ -26,7 +29,7 @@ from pathlib import Path
 from typing import Optional
 
 import requests
-from benchlib import CATMEOW_PAGE, HOST, RUNS, Bench, Served
+from benchlib import HOST, RUNS, Bench, Served, is_catmeow_page
 from pikulib import PikuBench
 
 FIRST_DEPLOYS = int(os.environ.get("BENCH_FIRST_DEPLOYS", str(min(RUNS, 3))))
@@ -89,7 +92,7 @@ class RequestLoop:
                 answer = requests.get(
                     self.served.url, headers={"Host": HOST, "Connection": "close"}, timeout=REQUEST_TIMEOUT
                 )
-                ok = answer.status_code == 200 and answer.text == CATMEOW_PAGE
+                ok = answer.status_code == 200 and is_catmeow_page(answer.text)
             except requests.RequestException:
                 ok = False
             self.probes.append(Probe(started, time.monotonic(), ok))
@@ -103,13 +106,17 @@ class Side:
     served: Served
     first: list[float] = field(default_factory=list)
     redeploy: list[float] = field(default_factory=list)
+    first_returned: list[float] = field(default_factory=list)  # until the push returned
+    redeploy_returned: list[float] = field(default_factory=list)
     failed: list[Failures] = field(default_factory=list)
 
 
 def first_deploy(side: Side, last: bool) -> None:
     if isinstance(side.served, Bench):
         side.served.dokku("apps:create", "catmeow")
-    side.first.append(side.served.timed(side.served.push))
+    timing = side.served.timed_until(side.served.push, side.served.serves)
+    side.first.append(timing.served)
+    side.first_returned.append(timing.returned)
     if not last:
         if isinstance(side.served, Bench):
             side.served.dokku("apps:destroy", "catmeow", "--force")
@@ -122,7 +129,9 @@ def redeploy(side: Side, n: int) -> None:
     loop.start()
     try:
         time.sleep(STEADY)
-        side.redeploy.append(side.served.timed(lambda: (side.served.code_change(n), side.served.push())))
+        timing = side.served.redeploy_code(n)
+        side.redeploy.append(timing.served)
+        side.redeploy_returned.append(timing.returned)
         time.sleep(STEADY)
     finally:
         side.failed.append(failures(loop.stop()))
@@ -156,6 +165,8 @@ def figures(side: Side) -> dict[str, float]:
     return {
         "first deploy (s)": median(side.first),
         "code-only redeploy, push → new code served (s)": median(side.redeploy),
+        "first deploy, until the push returned (s)": median(side.first_returned),
+        "code-only redeploy, until the push returned (s)": median(side.redeploy_returned),
         "failed requests per redeploy": median(f.failed for f in side.failed),
         "seconds of failure per redeploy": median(f.seconds for f in side.failed),
     }
