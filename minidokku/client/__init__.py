@@ -96,8 +96,14 @@ def create_app(line: CommandLine, remote: str, target: Target) -> int:
     return code
 
 
+def _on_a_terminal() -> bool:
+    """Both ends of ours are a terminal: then the server's gets one (`run`'s shell, a confirmation,
+    Ctrl-C); output sent to a file or a pipe stays as the server wrote it (no CR LF)."""
+    return all(stream is not None and stream.isatty() for stream in (sys.stdin, sys.stdout))
+
+
 def _over_ssh(target: Target, words: list[str]) -> int:
-    code = ssh.run(ssh.argv(target.server, words, terminal=sys.stdin is not None and sys.stdin.isatty()))
+    code = ssh.run(ssh.argv(target.server, words, terminal=_on_a_terminal()))
     if code == ssh.SSH_FAILED:
         print(
             f" !     ssh to {target.server.host} failed (exit code {code}): check that your ssh key may connect",

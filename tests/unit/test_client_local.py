@@ -132,3 +132,10 @@ def test_every_completion_script_is_given(laptop):
         env = dict(laptop, _DOKKU_COMPLETE=f"{shell}_source")
         done = subprocess.run([dokku_program()], env=env, capture_output=True, text=True, check=True)
         assert "_DOKKU_COMPLETE" in done.stdout
+
+
+def test_an_ssh_keys_session_is_the_server_whatever_dokku_host_it_was_given(laptop, tmp_path):
+    server = dict(laptop, DOKKU_ROOT=str(tmp_path), SSH_ORIGINAL_COMMAND="apps:list", DOKKU_HOST="elsewhere")
+    done = subprocess.run([dokku_program()], env=server, capture_output=True, text=True, check=False)
+    assert done.stdout == "=====> My Apps\n"
+    assert not (tmp_path / "ssh-argv").exists()
