@@ -12,6 +12,7 @@ alone (client/remote_commands.py). minidokku/entry.py says when `dokku` is the c
     dokku --remote staging logs -t
 """
 
+import dataclasses
 import sys
 from collections.abc import Mapping
 from typing import Optional
@@ -52,12 +53,15 @@ def _chosen_remote() -> Optional[str]:
 
 
 def find_target(remote: str, environ: Mapping[str, str]) -> Optional[Target]:
-    """The server (DOKKU_HOST's, else the remote's) and the remote's app when it is on that
-    server; None when neither names a server."""
+    """The server (DOKKU_HOST's, else the remote's, DOKKU_PORT its port when set) and the
+    remote's app when it is on that server; None when neither names a server."""
     url = local_git.remote_url(remote) if local_git.in_repository() else None
     from_remote = None if url is None else remotes.parse_remote(url)
     if not environ.get("DOKKU_HOST"):
-        return from_remote
+        if from_remote is None or not environ.get("DOKKU_PORT"):
+            return from_remote
+        port = remotes.validate_port(environ["DOKKU_PORT"])
+        return Target(dataclasses.replace(from_remote.server, port=port), from_remote.app)
     server = remotes.server_from_environment(environ["DOKKU_HOST"], environ.get("DOKKU_PORT", ""))
     same = from_remote is not None and from_remote.server.host == server.host
     return Target(server, from_remote.app if same else None)

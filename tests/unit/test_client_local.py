@@ -60,6 +60,8 @@ def test_another_remote_and_dokku_host_are_taken_as_dokkus_client_takes_them(lap
     git(checkout, "remote", "add", "staging", "dokku@staging.example.com:catmeow-staging")
     dokku(checkout, laptop, "--remote", "staging", "logs", "-t")
     assert ssh_argv(tmp_path)[-6:] == ["--", "staging.example.com", "--app", "catmeow-staging", "logs", "-t"]
+    dokku(checkout, laptop, "apps:report", DOKKU_PORT="2200")
+    assert ssh_argv(tmp_path)[:9] == ["-o", "LogLevel=ERROR", "-p", "2200", "-l", "dokku", "--", "example.com", "--app"]
     dokku(checkout, laptop, "apps:list", DOKKU_HOST="root@10.0.0.5", DOKKU_PORT="2200")
     assert ssh_argv(tmp_path) == ["-o", "LogLevel=ERROR", "-p", "2200", "-l", "root", "--", "10.0.0.5", "apps:list"]
 
