@@ -141,3 +141,11 @@ def test_an_ssh_keys_session_is_the_server_whatever_dokku_host_it_was_given(lapt
     done = subprocess.run([dokku_program()], env=server, capture_output=True, text=True, check=False)
     assert done.stdout == "=====> My Apps\n"
     assert not (tmp_path / "ssh-argv").exists()
+
+
+def test_a_hostile_chosen_remote_name_never_reaches_git_or_ssh(laptop, checkout, tmp_path):
+    git(checkout, "remote", "add", "dokku", "dokku@example.com:catmeow")
+    git(checkout, "config", "dokku.remote", f"--upload-pack=touch {tmp_path}/pwned")
+    done = dokku(checkout, laptop, "config:show")
+    assert done.returncode == 1 and done.stderr.startswith(" !     invalid git remote name")
+    assert not (tmp_path / "ssh-argv").exists() and not (tmp_path / "pwned").exists()
