@@ -92,7 +92,7 @@ def create_app(line: CommandLine, remote: str, target: Target) -> int:
             f"(DOKKU_HOST=HOST dokku --remote NAME apps:create {app})"
         )
     words = line.words if line.named_app == app else (line.command, app, *line.words[1:])
-    code = _over_ssh(target, command_line.request(CommandLine(line.flags, None, None, tuple(words)), None))
+    code = _over_ssh(target, [*line.flags, *words])
     if code == 0 and not has_remote and local_git.in_repository():
         local_git.add_remote(remote, target.server.url(app))
         print(f"-----> Dokku remote added at {target.server.host} called {remote}")
