@@ -15,7 +15,7 @@ $(BIN)/dokku: pyproject.toml
 zipapp: dist/minidokku.pyz
 dist/minidokku.pyz: venv $(shell find minidokku buildpacks -type f -not -path '*/__pycache__/*') pyproject.toml
 	mkdir -p dist
-	$(BIN)/shiv --quiet --compressed --reproducible -p '/usr/bin/env python3' -e minidokku.cli:main -o $@ .
+	$(BIN)/shiv --quiet --compressed --reproducible -p '/usr/bin/env python3' -e minidokku.entry:main -o $@ .
 
 # Which family module declares each command (cli/command_table.py), written again after a command
 # is added, renamed or moved: tests/unit/test_command_table.py fails until it is.

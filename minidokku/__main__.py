@@ -1,3 +1,3 @@
-from minidokku.cli import main
+from minidokku.entry import main
 
 main()

@@ -1,0 +1,116 @@
+"""The client: `dokku` on a laptop, in an app's repository, as Dokku's client script
+(contrib/dokku_client.sh) is. The server and the app come from the git remote named `dokku`
+(`--remote NAME`, or `dokku remote:set NAME`, for another), or the server from DOKKU_HOST and
+DOKKU_PORT; the command goes over ssh (client/ssh.py) with the app added (client/command_line.py)
+and its exit code comes back as ours. `apps:create` adds the remote when the app was made,
+`apps:destroy` removes it when the app is gone, `remote` and `remote:*` act on the repository
+alone (client/remote_commands.py). minidokku/entry.py says when `dokku` is the client.
+
+    dokku apps:create catmeow          # creates it on the server, adds the remote `dokku`
+    git push dokku main
+    dokku config:set SECRET=x          # sent as `--app catmeow config:set SECRET=x`
+    dokku --remote staging logs -t
+"""
+
+import dataclasses
+import sys
+from collections.abc import Mapping
+from typing import Optional
+
+from minidokku.client import command_line, local_git, remote_commands, remotes, ssh
+from minidokku.client.command_line import CommandLine
+from minidokku.client.remotes import Target
+from minidokku.errors import MinidokkuError, ValidationError
+
+NO_SERVER = 20  # Dokku's client exits so when it finds no server, and its tests look for it
+NO_SERVER_HELP = (
+    "=====> Configure the DOKKU_HOST environment variable or run dokku from a repository with a git remote named dokku",
+    "       i.e. git remote add dokku dokku@<dokku-host>:<app-name>",
+)
+
+
+def main(argv: list[str], environ: Mapping[str, str]) -> int:
+    """Runs one client command; returns the exit code (the server's when it ran there)."""
+    try:
+        line = command_line.parse(argv)
+        remote = line.remote or _chosen_remote() or "dokku"
+        if line.command in remote_commands.COMMANDS:
+            return remote_commands.run(line, local_git.validate_remote_name(remote))
+        target = find_target(remote, environ)
+        if target is None:
+            print("\n".join(NO_SERVER_HELP), file=sys.stderr)
+            return NO_SERVER
+        if line.command == "apps:create":
+            return create_app(line, remote, target)
+        return send(line, remote, target)
+    except MinidokkuError as error:
+        print(f" !     {error}", file=sys.stderr)
+        return error.exit_code
+
+
+def _chosen_remote() -> Optional[str]:
+    return local_git.chosen_remote() if local_git.in_repository() else None
+
+
+def find_target(remote: str, environ: Mapping[str, str]) -> Optional[Target]:
+    """The server (DOKKU_HOST's, else the remote's, DOKKU_PORT its port when set) and the
+    remote's app when it is on that server; None when neither names a server."""
+    url = local_git.remote_url(remote) if local_git.in_repository() else None
+    from_remote = None if url is None else remotes.parse_remote(url)
+    if not environ.get("DOKKU_HOST"):
+        if from_remote is None or not environ.get("DOKKU_PORT"):
+            return from_remote
+        port = remotes.validate_port(environ["DOKKU_PORT"])
+        return Target(dataclasses.replace(from_remote.server, port=port), from_remote.app)
+    server = remotes.server_from_environment(environ["DOKKU_HOST"], environ.get("DOKKU_PORT", ""))
+    same = from_remote is not None and from_remote.server.host == server.host
+    return Target(server, from_remote.app if same else None)
+
+
+def send(line: CommandLine, remote: str, target: Target) -> int:
+    """Runs the command on the server; after a successful `apps:destroy` of the remote's own
+    app, the remote goes too (it would push to nothing)."""
+    app = line.app or target.app
+    code = _over_ssh(target, command_line.request(line, app))
+    if line.command == "apps:destroy" and code == 0 and target.app is not None:
+        destroyed = app if app is not None and command_line.gets_app(line, app) else line.named_app
+        if destroyed == target.app and local_git.remote_url(remote) is not None:
+            local_git.remove_remote(remote)
+            print(f"-----> Git remote {remote} removed")
+    return code
+
+
+def create_app(line: CommandLine, remote: str, target: Target) -> int:
+    """`apps:create [APP]`: the app named (by --app, the command or the remote), else a made-up
+    name; created on the server, then the remote added if the repository has none of that name.
+    A remote that exists for another app is left alone, and nothing is created."""
+    app = line.app or line.named_app or target.app or command_line.random_app_name()
+    has_remote = local_git.in_repository() and local_git.remote_url(remote) is not None
+    if has_remote and target.app is not None and app != target.app:
+        raise ValidationError(
+            f"The git remote {remote} is for the app {target.app}: to create {app}, add it under another remote "
+            f"(DOKKU_HOST=HOST dokku --remote NAME apps:create {app})"
+        )
+    words = line.words if line.named_app == app else (line.command, app, *line.words[1:])
+    code = _over_ssh(target, [*line.flags, *words])
+    if code == 0 and not has_remote and local_git.in_repository():
+        local_git.add_remote(remote, target.server.url(app))
+        print(f"-----> Dokku remote added at {target.server.host} called {remote}")
+        print(f"-----> Application name is {app}")
+    return code
+
+
+def _on_a_terminal() -> bool:
+    """Both ends of ours are a terminal: then the server's gets one (`run`'s shell, a confirmation,
+    Ctrl-C); output sent to a file or a pipe stays as the server wrote it (no CR LF)."""
+    return all(stream is not None and stream.isatty() for stream in (sys.stdin, sys.stdout))
+
+
+def _over_ssh(target: Target, words: list[str]) -> int:
+    code = ssh.run(ssh.argv(target.server, words, terminal=_on_a_terminal()))
+    if code == ssh.SSH_FAILED:
+        print(
+            f" !     ssh to {target.server.host} failed (exit code {code}): check that your ssh key may connect",
+            file=sys.stderr,
+        )
+    return code
