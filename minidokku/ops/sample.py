@@ -9,7 +9,7 @@ the address written in it, so the app is reached at once with no DNS set-up.
 
 It is deployed once per machine: ROOT/SAMPLE records that it was (or why it was not), and it is
 never deployed again, also not after `apps:destroy catmeow`; only a push that did not end is
-tried again. A machine that has apps already gets no sample (an upgrade of a running install).
+tried again, while the app is there. A machine that has apps already gets no sample (an upgrade of a running install).
 """
 
 import shutil
@@ -46,9 +46,11 @@ def source() -> Path:
 
 def deploy(ctx: Context) -> Outcome:
     """Deploys the sample unless it was once, or the machine has apps; see the module's docstring.
-    A push that failed (PUSHING recorded) is tried again, also where catmeow was destroyed since."""
+    A push that failed (PUSHING recorded) is tried again while catmeow is there: once destroyed,
+    it is not made again."""
     recorded = ctx.store.read(None, RECORD) or ""
-    if recorded and not recorded.startswith(PUSHING):
+    retry = recorded.startswith(PUSHING) and ctx.store.app_exists(APP)
+    if recorded and not retry:
         return Outcome(said=f"The sample is never deployed twice ({RECORD}: {recorded.strip()})")
     if not recorded:
         existing = ctx.store.list_apps()
@@ -57,7 +59,6 @@ def deploy(ctx: Context) -> Outcome:
             _record(ctx, SKIPPED, said)
             return Outcome(said=f"The sample app {said}")
         ensure_global_domain(ctx)
-    if not ctx.store.app_exists(APP):
         app_lifecycle.create(ctx, APP, None)
     _record(ctx, PUSHING, f"{APP}: its first push did not end")
     _push(ctx)

@@ -101,6 +101,15 @@ def test_a_failed_push_fails_in_one_error_and_the_next_run_tries_again(tmp_path,
     assert "remote: hook ran: git-hook catmeow" in retried.ctx.out.lines
 
 
+def test_a_sample_destroyed_after_its_push_failed_is_not_made_again(tmp_path, monkeypatch, outward):
+    flow = flow_with_hook(tmp_path, monkeypatch, HOOK_FAILS)
+    with pytest.raises(GitError):
+        sample.deploy(flow.ctx)
+    app_lifecycle.destroy(flow.ctx, sample.APP)
+    assert sample.deploy(flow.ctx).said.startswith("The sample is never deployed twice (SAMPLE: pushing ")
+    assert flow.ctx.store.list_apps() == []
+
+
 def test_push_directory_pushes_the_files_as_one_commit_on_the_branch(tmp_path):
     repo = tmp_path / "repo.git"
     gitrepo.init_bare(repo)
