@@ -66,20 +66,19 @@ def deploy(ctx: Context) -> Outcome:
     return Outcome(url=ctx.proxy.url(APP))
 
 
-def ensure_global_domain(ctx: Context) -> str:
-    """The machine's first global domain; where it has none, `<its outward IPv4 address>.sslip.io`
-    is set (and said), which needs no DNS set-up."""
+def ensure_global_domain(ctx: Context) -> None:
+    """Says the machine's first global domain; where it has none, sets (and says)
+    `<its outward IPv4 address>.sslip.io`, which needs no DNS set-up."""
     present = domains.global_domains(ctx.store)
     if present:
         ctx.out.info(f"The global domain is {present[0]}: the sample answers at {APP}.{present[0]}")
-        return present[0]
+        return
     address = host_address.outward_ipv4()
     domain = f"{address}.{NO_DNS_SUFFIX}"
     domains.set_global(ctx.store, [domain])
     ctx.out.step(f"Set the global domain to {domain}")
     ctx.out.info(f"{NO_DNS_SUFFIX} resolves it and every name under it to {address}: no DNS set-up needed")
     ctx.out.info("Your own domain instead: dokku domains:set-global example.com")
-    return domain
 
 
 def _push(ctx: Context) -> None:
