@@ -31,7 +31,7 @@ from minidokku.engine.client import Engine
 from minidokku.errors import EngineError, EngineNotFound, MinidokkuError
 from minidokku.output import Output
 from minidokku.settings import STACK_REPOSITORY
-from minidokku.steps import Stopwatch
+from minidokku.steps import Stopwatch, waiting
 
 # Bump STACK_VERSION whenever what the image holds changes: every install rebuilds it on its next
 # `stack:build`. 1 (unlabelled) was Python only; 2 adds Node.js and npm.
@@ -96,9 +96,9 @@ class BuildLog:
     """The stack build's output: on out its stages, each with the time since the build began; in
     a log file of its own (mkstemp: root's alone) every line of the programs it runs."""
 
-    def __init__(self, out: Output):
+    def __init__(self, out: Output, stopwatch: Stopwatch):
         self.out = out
-        self.stopwatch = Stopwatch()
+        self.stopwatch = stopwatch
         fd, self.path = tempfile.mkstemp(prefix="minidokku-stack-", suffix=".log")
         self.file = os.fdopen(fd, "w", encoding="utf-8")
         self.shown: set[str] = set()
@@ -123,6 +123,7 @@ def build(engine: Engine, out: Output, force: bool = False) -> str:
     """Makes the stack image unless the current one is of STACK_VERSION (or force); returns its
     latest tag."""
     latest = f"{STACK_REPOSITORY}:latest"
+    stopwatch = Stopwatch()
     found = installed_version(engine, latest)
     if found == STACK_VERSION and not force:
         out.info(f"{latest} is stack version {STACK_VERSION} already (use --force to build it again)")
@@ -132,7 +133,7 @@ def build(engine: Engine, out: Output, force: bool = False) -> str:
     previous = engine.inspect_image(latest)["Id"] if found is not None else None
     building = f"{STACK_REPOSITORY}:{BUILDING_TAG}"
     npm_layer = npm_tarball_layer(download_npm(out))
-    log = BuildLog(out)
+    log = BuildLog(out, stopwatch)
     with _naming_the_log_on_failure(log):
         _make_image(engine, log, npm_layer)
     _smoke_test(engine, building, out)
@@ -141,7 +142,7 @@ def build(engine: Engine, out: Output, force: bool = False) -> str:
     engine.remove_image(building)
     if previous and previous != engine.inspect_image(latest)["Id"]:
         _untag_old_versions(engine, previous, out)
-    out.step(f"Stack image ready: {latest} and {STACK_REPOSITORY}:{STACK_VERSION} (built in {log.stopwatch})")
+    out.step(f"Stack image ready: {latest} and {STACK_REPOSITORY}:{STACK_VERSION} (built in {stopwatch})")
     return latest
 
 
@@ -274,8 +275,9 @@ def _import_debootstrapped(engine: Engine, log: BuildLog, npm_layer: bytes) -> N
         with subprocess.Popen(
             ["tar", "--numeric-owner", "-C", str(rootfs), "-cf", "-", "."], stdout=subprocess.PIPE
         ) as tar:
-            for _message in engine.import_image(_chunks(tar.stdout), STACK_REPOSITORY, BUILDING_TAG, IMAGE_CHANGES):
-                pass
+            with waiting(log.out, "the Docker engine to import the image"):
+                for _message in engine.import_image(_chunks(tar.stdout), STACK_REPOSITORY, BUILDING_TAG, IMAGE_CHANGES):
+                    pass
         if tar.returncode != 0:
             raise StackError(f"tar of the debootstrapped tree failed (exit {tar.returncode})")
         log.stage("imported")

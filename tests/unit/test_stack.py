@@ -13,6 +13,7 @@ from minidokku.build import stack
 from minidokku.errors import EngineError, EngineNotFound
 from minidokku.output import RecordingOutput
 from minidokku.settings import STACK_REPOSITORY
+from minidokku.steps import Stopwatch
 
 LATEST = f"{STACK_REPOSITORY}:latest"
 
@@ -201,7 +202,7 @@ def says(lines: list[str], status: int = 0) -> list[str]:
 
 def test_debootstrap_shows_its_phases_once_each_with_the_time_and_logs_every_line():
     out = RecordingOutput()
-    log = stack.BuildLog(out)
+    log = stack.BuildLog(out, Stopwatch())
     with stack._naming_the_log_on_failure(log):
         stack._run_logged(says(DEBOOTSTRAP_SAYS), log)
     assert out.lines == [
@@ -214,7 +215,7 @@ def test_debootstrap_shows_its_phases_once_each_with_the_time_and_logs_every_lin
 
 def test_a_failed_debootstrap_names_its_last_line_and_the_log_it_kept(tmp_path):
     out = RecordingOutput()
-    log = stack.BuildLog(out)
+    log = stack.BuildLog(out, Stopwatch())
     failing = says([*DEBOOTSTRAP_SAYS[:3], "E: Couldn't download packages: bash"], status=1)
     try:
         with pytest.raises(stack.StackError) as failed, stack._naming_the_log_on_failure(log):
@@ -237,7 +238,7 @@ def test_a_build_on_a_pulled_debian_shows_the_dockerfile_s_steps_only():
             yield {"stream": "Get:1 http://deb.debian.org/debian bookworm InRelease [151 kB]\nReading lists\n"}
 
     out = RecordingOutput()
-    log = stack.BuildLog(out)
+    log = stack.BuildLog(out, Stopwatch())
     with stack._naming_the_log_on_failure(log):
         stack._build_from_pulled(BuildingEngine(), log, b"")
     assert out.lines == [
