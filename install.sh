@@ -627,13 +627,36 @@ run_plugin_install_triggers() {
 	"$DOKKU_BIN" plugin:install
 }
 
+# The sample app: catmeow, shipped in the zipapp, deployed once per machine by a git push into its
+# repo (dokku sample:deploy), so the install ends with an app serving. MINIDOKKU_SAMPLE=0 leaves it
+# out; a failed deploy is said and leaves the install as it is (the next run tries again).
+deploy_sample() {
+	step "Deploying the sample app"
+	if [ "${MINIDOKKU_SAMPLE:-1}" = 0 ]; then
+		info "skipped (MINIDOKKU_SAMPLE=0)"
+	elif ! "$DOKKU_BIN" sample:deploy; then
+		info "the sample app did not deploy (its output is above); minidokku itself is installed"
+	fi
+}
+
+# sample_serving: whether the sample app was deployed and is still there
+sample_serving() {
+	grep -qs '^deployed ' "$DOKKU_HOME/SAMPLE" && "$DOKKU_BIN" apps:exists catmeow >/dev/null 2>&1
+}
+
 print_next_steps() {
 	host=$(hostname -f 2>/dev/null || true)
 	[ -n "$host" ] || host=$(hostname)
 	echo "=====> minidokku is installed."
+	if sample_serving; then
+		info "The sample app:     $("$DOKKU_BIN" url catmeow)"
+	fi
 	info "Add your ssh key:   cat ~/.ssh/id_ed25519.pub | ssh root@$host dokku ssh-keys:add admin"
-	info "Set a domain:       dokku domains:set-global example.com"
-	info "Push an app:        git remote add dokku dokku@$host:catmeow && git push dokku main"
+	info "Push your app:      git remote add dokku dokku@$host:myapp && git push dokku main"
+	info "Your own domain:    dokku domains:set-global example.com"
+	if sample_serving; then
+		info "Remove the sample:  dokku apps:destroy catmeow"
+	fi
 }
 
 main() {
@@ -657,6 +680,7 @@ main() {
 	prepare_build_cgroup
 	build_stack
 	run_plugin_install_triggers
+	deploy_sample
 	print_next_steps
 }
 

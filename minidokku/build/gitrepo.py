@@ -17,7 +17,7 @@ import subprocess
 import tarfile
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -291,6 +291,26 @@ def commit_directory(repo: Path, directory: Path, branch: str, message: str) -> 
         tree = names.validate_object_id(tree)
         commit = _git(["commit-tree", tree, *parents, "-m", message], cwd=directory, env=env).decode().strip()
         return names.validate_object_id(commit)
+
+
+def push_directory(directory: Path, repo: Path, branch: str, message: str, each_line: Callable[[str], None]) -> None:
+    """Commits the files of directory in a scratch repository and pushes that commit to branch of
+    the bare repo with `git push`, as from a checkout: repo's receive-pack runs its hooks (a push
+    to an app's repo deploys it). Each line git prints, the hooks' as `remote: ...`, goes to
+    each_line as it comes; GitError when the push is refused."""
+    with tempfile.TemporaryDirectory(prefix="minidokku-push-") as scratch:
+        source = Path(scratch) / "source.git"
+        init_bare(source)
+        sha = commit_directory(source, directory, branch, message)
+        refspec = f"{sha}:refs/heads/{names.validate_branch(branch)}"
+        argv = ["git", "--git-dir", str(source), "push", "--end-of-options", str(repo), refspec]
+        with subprocess.Popen(
+            argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=_outside_any_repo(), start_new_session=True
+        ) as process:
+            for line in process.stdout:
+                each_line(line.decode("utf-8", "replace").rstrip())  # git pads `remote:` lines
+        if process.returncode != 0:
+            raise GitError(f"git push to {repo} failed (exit {process.returncode}): its output is above")
 
 
 def same_files(repo: Path, sha: str, other: str) -> bool:

@@ -7,11 +7,16 @@ Where a registry answers, Debian is pulled and the rest added by an image build.
 through the Engine API. Either way the image carries the label VERSION_LABEL=STACK_VERSION and is
 tagged STACK_REPOSITORY:latest and :STACK_VERSION; `stack:build` rebuilds it whenever the label
 differs from STACK_VERSION, so an install upgraded to a new stack gets it from `make stack`.
+
+A build shows its stages and the time since it began (debootstrap's own phases, the Dockerfile's
+steps); every line the programs print goes to a log file (BuildLog), named when the build fails.
 """
 
 import base64
+import contextlib
 import hashlib
 import io
+import os
 import re
 import shutil
 import subprocess
@@ -26,6 +31,7 @@ from minidokku.engine.client import Engine
 from minidokku.errors import EngineError, EngineNotFound, MinidokkuError
 from minidokku.output import Output
 from minidokku.settings import STACK_REPOSITORY
+from minidokku.steps import Stopwatch, waiting
 
 # Bump STACK_VERSION whenever what the image holds changes: every install rebuilds it on its next
 # `stack:build`. 1 (unlabelled) was Python only; 2 adds Node.js and npm.
@@ -69,6 +75,16 @@ ADD npm.tar /
 ENV LANG=C.UTF-8
 LABEL {VERSION_LABEL}="{STACK_VERSION}"
 """
+# debootstrap's phases, by the first word of its `I: ...` lines, as the stages shown
+DEBOOTSTRAP_STAGES = {
+    "Retrieving": "downloading the packages",
+    "Validating": "checking the downloaded packages",
+    "Extracting": "extracting the essential packages",
+    "Installing": "installing the core packages",
+    "Unpacking": "unpacking the packages",
+    "Configuring": "configuring the packages",
+    "Base": "the base system is installed",
+}
 SMOKE_TEST = ["/bin/sh", "-c", "python3 --version && echo Node $(node --version) && echo npm $(npm --version)"]
 
 
@@ -76,10 +92,38 @@ class StackError(MinidokkuError):
     """The stack image could not be made."""
 
 
+class BuildLog:
+    """The stack build's output: on out its stages, each with the time since the build began; in
+    a log file of its own (mkstemp: root's alone) every line of the programs it runs."""
+
+    def __init__(self, out: Output, stopwatch: Stopwatch):
+        self.out = out
+        self.stopwatch = stopwatch
+        fd, self.path = tempfile.mkstemp(prefix="minidokku-stack-", suffix=".log")
+        self.file = os.fdopen(fd, "w", encoding="utf-8")
+        self.shown: set[str] = set()
+
+    def line(self, text: str) -> None:
+        self.file.write(text.rstrip("\n") + "\n")
+        self.file.flush()
+
+    def stage(self, what: str) -> None:
+        """Shows a stage once (the first time it is reached), with the time since the build began."""
+        if what not in self.shown:
+            self.shown.add(what)
+            self.out.info(f"{what} ({self.stopwatch})")
+
+    def close(self, keep: bool) -> None:
+        self.file.close()
+        if not keep:
+            os.unlink(self.path)
+
+
 def build(engine: Engine, out: Output, force: bool = False) -> str:
     """Makes the stack image unless the current one is of STACK_VERSION (or force); returns its
     latest tag."""
     latest = f"{STACK_REPOSITORY}:latest"
+    stopwatch = Stopwatch()
     found = installed_version(engine, latest)
     if found == STACK_VERSION and not force:
         out.info(f"{latest} is stack version {STACK_VERSION} already (use --force to build it again)")
@@ -88,29 +132,46 @@ def build(engine: Engine, out: Output, force: bool = False) -> str:
         out.step(f"{latest} is stack version {found or '1 (unlabelled)'}: building version {STACK_VERSION}")
     previous = engine.inspect_image(latest)["Id"] if found is not None else None
     building = f"{STACK_REPOSITORY}:{BUILDING_TAG}"
-    _make_image(engine, out, npm_tarball_layer(download_npm(out)))
+    npm_layer = npm_tarball_layer(download_npm(out))
+    log = BuildLog(out, stopwatch)
+    with _naming_the_log_on_failure(log):
+        _make_image(engine, log, npm_layer)
     _smoke_test(engine, building, out)
     engine.tag_image(building, STACK_REPOSITORY, "latest")
     engine.tag_image(building, STACK_REPOSITORY, STACK_VERSION)
     engine.remove_image(building)
     if previous and previous != engine.inspect_image(latest)["Id"]:
         _untag_old_versions(engine, previous, out)
-    out.step(f"Stack image ready: {latest} and {STACK_REPOSITORY}:{STACK_VERSION}")
+    out.step(f"Stack image ready: {latest} and {STACK_REPOSITORY}:{STACK_VERSION} (built in {stopwatch})")
     return latest
 
 
-def _make_image(engine: Engine, out: Output, npm_layer: bytes) -> None:
+@contextlib.contextmanager
+def _naming_the_log_on_failure(log: BuildLog) -> Iterator[None]:
+    """The log is removed once the block succeeds; kept, and named in the error, when it fails."""
+    try:
+        yield
+    except (MinidokkuError, OSError, subprocess.CalledProcessError) as error:
+        log.close(keep=True)
+        raise StackError(f"{error} (the build's full log: {log.path})") from error
+    except BaseException:
+        log.close(keep=True)
+        raise
+    log.close(keep=False)
+
+
+def _make_image(engine: Engine, log: BuildLog, npm_layer: bytes) -> None:
     """Tags the new image STACK_REPOSITORY:BUILDING_TAG: built on a pulled Debian where a registry
     answers, else debootstrapped and imported."""
     try:
-        out.step(f"Pulling debian:{SUITE}-slim")
+        log.out.step(f"Pulling debian:{SUITE}-slim")
         for _message in engine.pull_image("debian", f"{SUITE}-slim"):
             pass
     except EngineError as error:
-        out.info(f"no registry answers ({error}); debootstrapping Debian {SUITE} instead")
-        _import_debootstrapped(engine, out, npm_layer)
+        log.out.info(f"no registry answers ({error}); debootstrapping Debian {SUITE} instead")
+        _import_debootstrapped(engine, log, npm_layer)
     else:
-        _build_from_pulled(engine, out, npm_layer)
+        _build_from_pulled(engine, log, npm_layer)
 
 
 def installed_version(engine: Engine, image: str) -> Optional[str]:
@@ -186,35 +247,40 @@ def _entry(name: str, kind: bytes, mode: int) -> tarfile.TarInfo:
     return info
 
 
-def _build_from_pulled(engine: Engine, out: Output, npm_layer: bytes) -> None:
-    out.step("Adding Python, Node.js and npm to the image")
+def _build_from_pulled(engine: Engine, log: BuildLog, npm_layer: bytes) -> None:
+    """Shows the Dockerfile's steps (`Step 2/5 : RUN ...`); apt's lines go to the log."""
+    log.out.step("Adding Python, Node.js and npm to the image")
     context = tarball.pack({"Dockerfile": (DOCKERFILE.encode(), 0o644), "npm.tar": (npm_layer, 0o644)})
     for message in engine.build_image(io.BytesIO(context), f"{STACK_REPOSITORY}:{BUILDING_TAG}", {}):
-        if message.get("stream", "").strip():
-            out.info(message["stream"].rstrip())
+        for line in message.get("stream", "").splitlines():
+            log.line(line)
+            if line.startswith("Step "):
+                log.stage(line)
 
 
-def _import_debootstrapped(engine: Engine, out: Output, npm_layer: bytes) -> None:
+def _import_debootstrapped(engine: Engine, log: BuildLog, npm_layer: bytes) -> None:
     if shutil.which("debootstrap") is None:
         raise StackError("no registry answers and debootstrap is not installed: apt-get install debootstrap")
     with tempfile.TemporaryDirectory(prefix="minidokku-stack-") as directory:
         rootfs = Path(directory) / "rootfs"
         mirror = apt_mirror()
-        out.step(f"Debootstrapping Debian {SUITE} from {mirror} (about a minute)")
-        _run_streamed(
-            ["debootstrap", "--variant=minbase", f"--include={','.join(PACKAGES)}", SUITE, str(rootfs), mirror], out
+        log.out.step(f"Debootstrapping Debian {SUITE} from {mirror} (about a minute)")
+        _run_logged(
+            ["debootstrap", "--variant=minbase", f"--include={','.join(PACKAGES)}", SUITE, str(rootfs), mirror], log
         )
         _slim(rootfs)
-        out.step(f"Adding npm {NPM_VERSION}")
+        log.out.step(f"Adding npm {NPM_VERSION}")
         subprocess.run(["tar", "-x", "-C", str(rootfs)], input=npm_layer, check=True)
-        out.step("Importing it into Docker")
+        log.out.step("Importing it into Docker")
         with subprocess.Popen(
             ["tar", "--numeric-owner", "-C", str(rootfs), "-cf", "-", "."], stdout=subprocess.PIPE
         ) as tar:
-            for _message in engine.import_image(_chunks(tar.stdout), STACK_REPOSITORY, BUILDING_TAG, IMAGE_CHANGES):
-                pass
+            with waiting(log.out, "the Docker engine to import the image"):
+                for _message in engine.import_image(_chunks(tar.stdout), STACK_REPOSITORY, BUILDING_TAG, IMAGE_CHANGES):
+                    pass
         if tar.returncode != 0:
             raise StackError(f"tar of the debootstrapped tree failed (exit {tar.returncode})")
+        log.stage("imported")
 
 
 def _slim(rootfs: Path) -> None:
@@ -285,12 +351,18 @@ def apt_mirror() -> str:
     return DEFAULT_MIRROR
 
 
-def _run_streamed(argv, out: Output) -> None:
+def _run_logged(argv: list[str], log: BuildLog) -> None:
+    """Runs debootstrap: its lines to the log, its phases (DEBOOTSTRAP_STAGES) shown as stages."""
+    last = ""
     with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as process:
         for line in process.stdout:
-            out.info(line.rstrip())
+            log.line(line)
+            last = line.rstrip() or last
+            phase = line[3:].split(" ", 1)[0] if line.startswith("I: ") else ""
+            if phase in DEBOOTSTRAP_STAGES:
+                log.stage(DEBOOTSTRAP_STAGES[phase])
     if process.returncode != 0:
-        raise StackError(f"{argv[0]} failed with exit {process.returncode}")
+        raise StackError(f"{argv[0]} failed with exit {process.returncode}: {last}")
 
 
 def _chunks(stream, size: int = 1 << 20) -> Iterator[bytes]:

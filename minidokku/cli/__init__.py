@@ -71,6 +71,7 @@ FAMILY_MODULES = (
     "report",
     "resource",
     "run",
+    "sample",
     "ssh_keys",
     "stack",
     "storage",

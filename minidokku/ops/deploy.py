@@ -45,6 +45,7 @@ from minidokku.records.releases import Release
 from minidokku.routing import proxy
 from minidokku.runtime import checks
 from minidokku.runtime.scheduler import Container
+from minidokku.steps import waiting
 
 
 @contextlib.contextmanager
@@ -254,7 +255,8 @@ def _switch(
         if not window.due:
             return
         ctx.out.info(f"Traffic moved; the old containers stay ready until the new ones have run {window.seconds} s")
-        checks.watch(ctx.scheduler, window)
+        with waiting(ctx.out, f"the new containers to run {window.seconds} s"):
+            checks.watch(ctx.scheduler, window)
         ctx.out.info(f"The new containers ran {window.seconds} s")
         if web is not None and fallback:
             ctx.proxy.route(app, web, release)  # the old ones leave nginx before they retire
@@ -407,7 +409,8 @@ def _check(ctx: Context, app: str, release: Release, new: list[Container]) -> ch
         found = checks.checks_for(container.process_type, release.settings, release.checks_file, release.config)
         ctx.out.info(f"Checking {container.dyno}: {', '.join(check.description for check in found)}")
         targets.append((container, found))
-    return checks.run_ready(ctx.scheduler, targets)
+    with waiting(ctx.out, f"the checks of {', '.join(container.dyno for container, _ in targets)}"):
+        return checks.run_ready(ctx.scheduler, targets)
 
 
 def _prune_images(ctx: Context, app: str) -> None:

@@ -77,7 +77,7 @@ BY_EVERY_KEY = {
 }  # fmt: skip
 UP_TO_A_QUOTA = {"apps:create"}
 # Run by minidokku itself on the host, and refused over ssh to every key.
-INTERNAL = {"cron:daemon", "git-hook", "ps:retire"}
+INTERNAL = {"cron:daemon", "git-hook", "ps:retire", "sample:deploy"}
 
 REFUSED = {
     name: _command_line(name, command)

@@ -1,6 +1,7 @@
 """The deploy tail on a fake scheduler and proxy: new containers beside the old, checks, the
 switch, the retirement, the release record (and its RECORDING journal), tasks and image pruning."""
 
+import functools
 import json
 import os
 import re
@@ -9,6 +10,7 @@ import shutil
 import pytest
 from fakes import make_flow
 
+from minidokku import steps
 from minidokku.errors import DeployFailed, NotFound, ProxyError
 from minidokku.ops import deploy, processes
 from minidokku.output import Output, RecordingOutput
@@ -83,6 +85,19 @@ def test_traffic_moves_before_the_uptime_window_ends_with_the_old_web_kept_as_ba
     moved = lines.index("       Traffic moved; the old containers stay ready until the new ones have run 1 s")
     assert lines[moved + 1] == "       The new containers ran 1 s"
     assert releases.current(flow.ctx.store, APP) == second
+
+
+def test_a_long_uptime_window_says_what_the_deploy_waits_for(flow, monkeypatch):
+    monkeypatch.setattr(deploy, "waiting", functools.partial(steps.waiting, after=0.3, every=60))
+    flow.deploy(APP, flow.built("sha256:one"))
+    with_uptime_window(flow)
+    flow.deploy(APP, flow.built("sha256:two"))
+    lines = flow.output.splitlines()
+    moved = lines.index("       Traffic moved; the old containers stay ready until the new ones have run 1 s")
+    assert lines[moved + 1 : moved + 3] == [
+        "       Waiting for the new containers to run 1 s (0 s so far)",
+        "       The new containers ran 1 s",
+    ]
 
 
 def test_a_new_container_dying_within_the_window_sends_traffic_back_and_records_nothing(flow):

@@ -12,7 +12,7 @@ from minidokku import cli as cli_module
 from minidokku.cli import all_commands, cli
 from minidokku.cli.declare import Runs
 
-INTERNAL = {"cron:daemon", "git-hook", "ps:retire"}
+INTERNAL = {"cron:daemon", "git-hook", "ps:retire", "sample:deploy"}
 
 
 @pytest.fixture

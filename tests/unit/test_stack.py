@@ -1,7 +1,9 @@
 """The stack image without Docker: when it is rebuilt (its version label), the npm layer both build
-paths add, the integrity check of npm's tarball, and the slimming of the debootstrapped tree."""
+paths add, the integrity check of npm's tarball, the slimming of the debootstrapped tree, and the
+progress a build shows (its stages and time; every line in a log named when it fails)."""
 
 import io
+import os
 import tarfile
 import urllib.request
 
@@ -11,6 +13,7 @@ from minidokku.build import stack
 from minidokku.errors import EngineError, EngineNotFound
 from minidokku.output import RecordingOutput
 from minidokku.settings import STACK_REPOSITORY
+from minidokku.steps import Stopwatch
 
 LATEST = f"{STACK_REPOSITORY}:latest"
 
@@ -94,6 +97,7 @@ def test_an_older_stack_is_rebuilt_and_loses_its_tags_to_the_new_one(monkeypatch
     assert engine.tags == {LATEST: "sha256:new", f"{STACK_REPOSITORY}:{stack.STACK_VERSION}": "sha256:new"}
     assert f"{STACK_REPOSITORY}:0.1.0" in engine.untagged, "the old image is left to `docker image prune`"
     assert f"is stack version 1 (unlabelled): building version {stack.STACK_VERSION}" in out.lines[0]
+    assert out.lines[-1].startswith(f"-----> Stack image ready: {LATEST} and ") and out.lines[-1].endswith(" s)")
 
 
 def test_both_build_paths_label_the_image_and_install_node():
@@ -178,3 +182,67 @@ def test_a_stack_labelled_by_an_earlier_minidokku_is_current():
     """The label is on every installed stack image: renaming it would rebuild every stack on upgrade."""
     engine = FakeEngine({LATEST: ("sha256:current", {"com.minidokku.stack-version": stack.STACK_VERSION})})
     assert stack.installed_version(engine, LATEST) == stack.STACK_VERSION
+
+
+DEBOOTSTRAP_SAYS = [
+    "I: Retrieving InRelease",
+    "I: Retrieving adduser 3.134",
+    "I: Validating adduser 3.134",
+    "I: Retrieving bash 5.2.15-2",
+    "W: a warning nobody needs to see",
+    "I: Validating bash 5.2.15-2",
+    "I: Base system installed successfully.",
+]
+
+
+def says(lines: list[str], status: int = 0) -> list[str]:
+    """A program printing lines as debootstrap does, then exiting with status."""
+    return ["sh", "-c", f'printf "%s\\n" "$@"; exit {status}', "debootstrap", *lines]
+
+
+def test_debootstrap_shows_its_phases_once_each_with_the_time_and_logs_every_line():
+    out = RecordingOutput()
+    log = stack.BuildLog(out, Stopwatch())
+    with stack._naming_the_log_on_failure(log):
+        stack._run_logged(says(DEBOOTSTRAP_SAYS), log)
+    assert out.lines == [
+        "       downloading the packages (0 s)",
+        "       checking the downloaded packages (0 s)",
+        "       the base system is installed (0 s)",
+    ]
+    assert not os.path.exists(log.path), "a build that succeeded leaves no log behind"
+
+
+def test_a_failed_debootstrap_names_its_last_line_and_the_log_it_kept(tmp_path):
+    out = RecordingOutput()
+    log = stack.BuildLog(out, Stopwatch())
+    failing = says([*DEBOOTSTRAP_SAYS[:3], "E: Couldn't download packages: bash"], status=1)
+    try:
+        with pytest.raises(stack.StackError) as failed, stack._naming_the_log_on_failure(log):
+            stack._run_logged(failing, log)
+        assert str(failed.value) == (
+            f"sh failed with exit 1: E: Couldn't download packages: bash (the build's full log: {log.path})"
+        )
+        with open(log.path, encoding="utf-8") as kept:
+            assert kept.read().splitlines() == [*DEBOOTSTRAP_SAYS[:3], "E: Couldn't download packages: bash"]
+    finally:
+        os.unlink(log.path)
+
+
+def test_a_build_on_a_pulled_debian_shows_the_dockerfile_s_steps_only():
+    class BuildingEngine:
+        def build_image(self, context, tag, build_args):
+            yield {"stream": "Step 1/5 : FROM debian:bookworm-slim\n"}
+            yield {"stream": " ---> 1234\n"}
+            yield {"stream": "Step 2/5 : RUN apt-get update\n"}
+            yield {"stream": "Get:1 http://deb.debian.org/debian bookworm InRelease [151 kB]\nReading lists\n"}
+
+    out = RecordingOutput()
+    log = stack.BuildLog(out, Stopwatch())
+    with stack._naming_the_log_on_failure(log):
+        stack._build_from_pulled(BuildingEngine(), log, b"")
+    assert out.lines == [
+        "-----> Adding Python, Node.js and npm to the image",
+        "       Step 1/5 : FROM debian:bookworm-slim (0 s)",
+        "       Step 2/5 : RUN apt-get update (0 s)",
+    ]

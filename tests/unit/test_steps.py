@@ -1,7 +1,12 @@
-"""Per-step timing (minidokku/steps.py): a `+ time STEP SECONDS s` line per finished step, when asked."""
+"""minidokku/steps.py: a `+ time STEP SECONDS s` line per finished step, when asked; a step that
+waits long says what for; a stopwatch a person reads."""
+
+import time
+
+import pytest
 
 from minidokku.output import RecordingOutput
-from minidokku.steps import StepTimer
+from minidokku.steps import StepTimer, Stopwatch, waiting
 
 
 def clock_of(times: list[float]):
@@ -29,3 +34,32 @@ def test_the_lines_show_even_when_the_output_is_quiet():
     out.quiet = True
     StepTimer(out, clock_of([0.0, 1.5])).done("receive")
     assert out.lines == ["+ time receive 1.500 s"]
+
+
+def test_a_stopwatch_reads_as_a_person_reads_time():
+    assert str(Stopwatch(clock_of([100.0, 112.9]))) == "12 s"
+    assert str(Stopwatch(clock_of([0.0, 65.2]))) == "1 min 05 s"
+
+
+def test_a_step_that_waits_long_says_what_for_and_again_while_it_waits():
+    out = RecordingOutput()
+    with waiting(out, "web.1's checks", after=0.05, every=0.1):
+        time.sleep(0.3)
+    assert 2 <= len(out.lines) <= 4, out.lines
+    assert all(line == "       Waiting for web.1's checks (0 s so far)" for line in out.lines)
+
+
+def test_a_step_that_ends_before_it_is_long_says_nothing():
+    out = RecordingOutput()
+    with waiting(out, "the new containers", after=5):
+        pass
+    assert out.lines == []
+
+
+def test_a_failing_step_stops_its_waiting_lines():
+    out = RecordingOutput()
+    with pytest.raises(ValueError), waiting(out, "a build container", after=0.01, every=0.01):
+        raise ValueError("stopped")
+    said = len(out.lines)
+    time.sleep(0.05)
+    assert len(out.lines) == said

@@ -24,6 +24,7 @@ from minidokku.output import Output
 from minidokku.records import appjson, envfile, procfile, resources
 from minidokku.records.docker_options import DockerOptions
 from minidokku.runtime import at_once, isolation, labels
+from minidokku.steps import waiting
 
 STACK_NAME = "minidokku-bookworm"
 REMOVAL_THREAD = "remove the build container"
@@ -96,7 +97,8 @@ def build(
             raise BuildFailed(f"build of {app} ran longer than {time_limit} s (BUILD_TIMEOUT) and was stopped")
         if status != 0:
             raise BuildFailed(f"build of {app} failed (the buildpack exited with status {status})")
-        image_id, processes = _image_and_processes(engine, container, app)
+        with waiting(out, "the build container to be saved as the app's image"):
+            image_id, processes = _image_and_processes(engine, container, app)
     except BaseException:
         engine.remove_container(container, force=True)
         raise
