@@ -72,20 +72,22 @@ docker_ping() {
 		[ "$(curl -fsS --max-time 5 --unix-socket "$DOCKER_SOCK" http://localhost/_ping 2>/dev/null)" = OK ]
 }
 
-# ssh_answers: sshd's first listen address (sshd -T) answers with an SSH banner
+# ssh_answers: one of sshd's listen addresses (sshd -T) answers with an SSH banner
 ssh_answers() {
 	sshd -T 2>/dev/null | python3 -c '
 import socket, sys
-listen = [line.split()[1] for line in sys.stdin if line.startswith("listenaddress ")]
-if not listen:
-    sys.exit(1)
-host, _, port = listen[0].rpartition(":")
-host = {"0.0.0.0": "127.0.0.1", "[::]": "::1"}.get(host, host.strip("[]"))
-try:
-    with socket.create_connection((host, int(port)), timeout=3) as connection:
-        sys.exit(0 if connection.makefile("rb").readline(256).startswith(b"SSH-") else 1)
-except OSError:
-    sys.exit(1)
+for line in sys.stdin:
+    if not line.startswith("listenaddress "):
+        continue
+    host, _, port = line.split()[1].rpartition(":")
+    host = {"0.0.0.0": "127.0.0.1", "[::]": "::1"}.get(host, host.strip("[]"))
+    try:
+        with socket.create_connection((host, int(port)), timeout=3) as connection:
+            if connection.makefile("rb").readline(256).startswith(b"SSH-"):
+                sys.exit(0)
+    except OSError:
+        continue
+sys.exit(1)
 '
 }
 
