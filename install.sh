@@ -341,9 +341,8 @@ check_host() {
 ensure_packages() {
 	step "Checking OS packages"
 	missing=
-	# procps provides pgrep, used below to see whether sshd/nginx are running; lego is the ACME
-	# client of letsencrypt:*.
-	for pkg in git nginx openssh-server sudo debootstrap ca-certificates curl procps lego; do
+	# curl asks the services whether they answer; lego is the ACME client of letsencrypt:*.
+	for pkg in git nginx openssh-server sudo debootstrap ca-certificates curl lego; do
 		pkg_installed "$pkg" || missing="$missing $pkg"
 	done
 	python_ok || missing="$missing python3"
