@@ -26,10 +26,8 @@ STORAGE_ROOT=/var/lib/dokku/data/storage
 NGINX_CONF=/etc/nginx/conf.d/minidokku.conf
 SUDOERS_FILE=/etc/sudoers.d/minidokku
 RESTORE_UNIT=/etc/systemd/system/minidokku-restore.service
-# The parent cgroup of Dockerfile builds (the BUILD_CGROUP setting's default), its pids limit
-BUILD_CGROUP=minidokku-builds
+# The pids limit of the parent cgroup of Dockerfile builds (BUILD_CGROUP, below)
 BUILD_PIDS=${MINIDOKKU_BUILD_PIDS:-2048}
-BUILD_SLICE_UNIT=/etc/systemd/system/$BUILD_CGROUP.slice
 DEFAULT_RELEASE_URL=https://github.com/minidokku/minidokku/releases/latest/download/minidokku.pyz
 
 # ---------------------------------------------------------------- services
@@ -55,6 +53,8 @@ CRON_SERVICE=minidokku-cron.service
 SERVICES_LOG=/var/log/minidokku-services.log
 INIT_D=/etc/init.d
 SERVICE_WAIT=30 # seconds a started service has to answer
+# the parent cgroup of Dockerfile builds (the BUILD_CGROUP setting's default)
+BUILD_CGROUP=minidokku-builds
 
 step() { echo "-----> $*"; }
 info() { echo "       $*"; }
@@ -115,6 +115,38 @@ has_apps() {
 # daemon_answers: the daemon runs; with no app it ends at once by design (ops/crond.py), so there
 # is nothing to wait for
 daemon_answers() { daemon_runs || ! has_apps; }
+
+# engine_cgroup: prints the engine's cgroup driver and version ("cgroupfs 1", "systemd 2")
+engine_cgroup() {
+	curl -fsS --unix-socket "$DOCKER_SOCK" http://localhost/info |
+		python3 -c 'import json, sys; i = json.load(sys.stdin); print(i.get("CgroupDriver") or "cgroupfs", i.get("CgroupVersion") or "1")'
+}
+
+# ensure_pids_max DIR: DIR (a cgroup) exists, with $BUILD_PIDS in its pids.max
+ensure_pids_max() {
+	[ -d "$1" ] || { mkdir "$1" && info "created $1"; }
+	if [ "$(cat "$1/pids.max")" != "$BUILD_PIDS" ]; then
+		echo "$BUILD_PIDS" >"$1/pids.max"
+		info "set $1/pids.max to $BUILD_PIDS"
+	else
+		info "$1/pids.max already $BUILD_PIDS"
+	fi
+}
+
+# make_build_cgroup VERSION: the parent cgroup of Dockerfile builds on cgroupfs (cgroup VERSION 1
+# or 2), with its pids limit. A reboot removes it: the boot script makes it again.
+make_build_cgroup() {
+	if [ "$1" = 2 ]; then
+		if ! grep -qw pids /sys/fs/cgroup/cgroup.subtree_control; then
+			echo +pids >/sys/fs/cgroup/cgroup.subtree_control
+			info "enabled the pids controller below /sys/fs/cgroup"
+		fi
+		ensure_pids_max "/sys/fs/cgroup/$BUILD_CGROUP"
+	else
+		[ -d /sys/fs/cgroup/pids ] || die "no pids cgroup hierarchy at /sys/fs/cgroup/pids"
+		ensure_pids_max "/sys/fs/cgroup/pids/$BUILD_CGROUP"
+	fi
+}
 
 # wait_until SECONDS CHECK...: CHECK passes within SECONDS (asked every half second)
 wait_until() {
@@ -235,6 +267,7 @@ daemon_stopped() { ! daemon_runs; }
 EOF
 }
 eval "$(service_functions)"
+BUILD_SLICE_UNIT=/etc/systemd/system/$BUILD_CGROUP.slice
 
 NGINX_CHANGED=no
 PROGRAM_CHANGED=no
@@ -728,10 +761,13 @@ PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export PATH
 EOF
 	service_functions
+	echo "BUILD_PIDS=$BUILD_PIDS"
 	cat <<'EOF'
 case "${1:-}" in
 start)
 	start_docker
+	build_cgroup=$(engine_cgroup) || die "could not ask the Docker engine for its cgroup driver"
+	make_build_cgroup "${build_cgroup#* }"
 	start_nginx
 	start_sshd
 	start_daemon
@@ -759,23 +795,6 @@ esac
 EOF
 }
 
-# engine_cgroup: prints the engine's cgroup driver and version ("cgroupfs 1", "systemd 2")
-engine_cgroup() {
-	curl -fsS --unix-socket "$DOCKER_SOCK" http://localhost/info |
-		python3 -c 'import json, sys; i = json.load(sys.stdin); print(i.get("CgroupDriver") or "cgroupfs", i.get("CgroupVersion") or "1")'
-}
-
-# ensure_pids_max DIR: DIR (a cgroup) exists, with $BUILD_PIDS in its pids.max
-ensure_pids_max() {
-	[ -d "$1" ] || { mkdir "$1" && info "created $1"; }
-	if [ "$(cat "$1/pids.max")" != "$BUILD_PIDS" ]; then
-		echo "$BUILD_PIDS" >"$1/pids.max"
-		info "set $1/pids.max to $BUILD_PIDS"
-	else
-		info "$1/pids.max already $BUILD_PIDS"
-	fi
-}
-
 # The engine's build API has no pids limit: every build step container is made inside this parent
 # cgroup, whose limit bounds them all together. Where it is missing, a tenant's Dockerfile is refused.
 prepare_build_cgroup() {
@@ -799,17 +818,8 @@ EOF
 		[ "$CHANGED" = no ] || systemctl daemon-reload
 		# started now (minidokku reads the limit from its cgroup) and at every boot
 		systemctl enable --now "$BUILD_CGROUP.slice"
-	elif [ "$version" = 2 ]; then
-		if ! grep -qw pids /sys/fs/cgroup/cgroup.subtree_control; then
-			echo +pids >/sys/fs/cgroup/cgroup.subtree_control
-			info "enabled the pids controller below /sys/fs/cgroup"
-		fi
-		ensure_pids_max "/sys/fs/cgroup/$BUILD_CGROUP"
-		info "a reboot removes it: run install.sh again after one"
 	else
-		[ -d /sys/fs/cgroup/pids ] || die "no pids cgroup hierarchy at /sys/fs/cgroup/pids"
-		ensure_pids_max "/sys/fs/cgroup/pids/$BUILD_CGROUP"
-		info "a reboot removes it: run install.sh again after one"
+		make_build_cgroup "$version"
 	fi
 }
 

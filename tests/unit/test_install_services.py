@@ -3,6 +3,7 @@ fails, and waits until the service really answers (issue 18: Debian's /etc/init.
 a container with `ulimit: error setting limit`, and nothing fell back). Runs the script's own
 functions on a real little service: an HTTP server on a free port, its SysV script the test's."""
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -101,9 +102,14 @@ def test_when_no_way_works_one_line_names_the_service_and_its_logs(web):
 
 def test_the_boot_script_has_an_lsb_header_and_the_same_service_functions(tmp_path):
     boot = tmp_path / "minidokku"
-    made = subprocess.run(["sh", "-c", functions() + 'boot_script >"$1"', "install", str(boot)], capture_output=True)
+    made = subprocess.run(
+        ["sh", "-c", functions() + 'boot_script >"$1"', "install", str(boot)],
+        capture_output=True,
+        env=dict(os.environ, MINIDOKKU_BUILD_PIDS="512"),
+    )
     assert made.returncode == 0, made.stderr
     text = boot.read_text()
+    assert "\nBUILD_PIDS=512\n" in text  # the boot makes the builds' cgroup again with the installed limit
     header = text.split("### BEGIN INIT INFO\n", 1)[1].split("### END INIT INFO\n", 1)[0]
     assert "# Provides:          minidokku\n" in header and "# Default-Start:     2 3 4 5\n" in header
     for function in ("start_service() {", "run_dockerd() {", "start_daemon() {", "stop_daemon() {"):
