@@ -1,8 +1,9 @@
 """A newcomer's first hour (issue 18): the README's first command on a machine in a newcomer's
 state, then catmeow pushed over ssh and its page fetched through that machine's nginx.
 
-The machine is a privileged Debian bookworm container made here (debootstrap, imported through the
-Engine API: no registry answers here), cached by a hash of how it is made. It has no dockerd
+The machine is a Debian bookworm container made here (debootstrap, imported through the Engine API:
+no registry answers here), cached by a hash of how it is made, with every capability the host has
+and the cgroup tree writable (as --privileged, which these hosts refuse). It has no dockerd
 running, no minidokku, no dokku user, no stack image and no init: install.sh starts every service
 in it as on a VPS without systemd. Its /var/lib/docker is a volume of its own (overlay2 inside). The
 host's CA bundle is mounted read-only and named for pip (as on this host): TLS to the package
@@ -12,6 +13,7 @@ image stays for the next run.
 `make test` runs this file beside the parallel step (see the Makefile): it is minutes of waiting.
 """
 
+import contextlib
 import fcntl
 import hashlib
 import io
@@ -44,6 +46,7 @@ LABELS = {"com.minidokku.test": "fresh-machine"}
 # where TLS clients find it: pip (its own certifi once upgraded), python's ssl (stack:build's npm)
 TLS_ENV = [f"PIP_CERT={CA_BUNDLE}", f"SSL_CERT_FILE={CA_BUNDLE}"]
 KEY = "/root/.ssh/id_ed25519.pub"
+STOP_ENGINE = "kill $(cat /var/run/docker.pid) && while [ -e /var/run/docker.pid ]; do sleep 0.2; done"
 README_COMMAND_TIMEOUT = 1500  # seconds: a whole install with the stack build, on a busy machine
 
 
@@ -211,6 +214,9 @@ def machine(tmp_path) -> Iterator[Machine]:
         yield Machine(engine, container, tmp_path)
     finally:
         if container:
+            # its dockerd stops its containers first: their cgroups are in the host's tree
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                subprocess.run(["docker", "exec", container, "sh", "-c", STOP_ENGINE], capture_output=True, timeout=90)
             engine.remove_container(container, force=True)
         engine.remove_volume(name)
 
