@@ -16,11 +16,8 @@ set -eu
 PATH="$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 export PATH
 
-DOKKU_USER=dokku
-DOKKU_HOME=/home/dokku
 PYZ_DIR=/usr/local/lib/minidokku
 PYZ_PATH=$PYZ_DIR/minidokku.pyz
-DOKKU_BIN=/usr/local/bin/dokku
 # Root runs plugins: they live where only root can change them, not under the dokku user's home.
 LIB_ROOT=/var/lib/minidokku
 PLUGIN_PATH=$LIB_ROOT/plugins
@@ -29,18 +26,35 @@ STORAGE_ROOT=/var/lib/dokku/data/storage
 NGINX_CONF=/etc/nginx/conf.d/minidokku.conf
 SUDOERS_FILE=/etc/sudoers.d/minidokku
 RESTORE_UNIT=/etc/systemd/system/minidokku-restore.service
-DOCKER_SOCK=/var/run/docker.sock
-DOCKERD_LOG=/var/log/minidokku-dockerd.log
-# The parent cgroup of Dockerfile builds (the BUILD_CGROUP setting's default), its pids limit
-BUILD_CGROUP=minidokku-builds
+# The pids limit of the parent cgroup of Dockerfile builds (BUILD_CGROUP, below)
 BUILD_PIDS=${MINIDOKKU_BUILD_PIDS:-2048}
-BUILD_SLICE_UNIT=/etc/systemd/system/$BUILD_CGROUP.slice
 DEFAULT_RELEASE_URL=https://github.com/minidokku/minidokku/releases/latest/download/minidokku.pyz
 
-NGINX_CHANGED=no
-CHANGED=no
-PENDING=
-WORKDIR=
+# ---------------------------------------------------------------- services
+# Starting docker, sshd, nginx and minidokku's daemon, and the helpers they need: install.sh runs
+# this text (eval, below), and writes it into the boot script /etc/init.d/minidokku where SysV init
+# is, so a boot starts each service as the install did, with the same fallbacks.
+service_functions() {
+	cat <<'EOF'
+DOKKU_USER=dokku
+DOKKU_HOME=/home/dokku
+DOKKU_BIN=/usr/local/bin/dokku
+DOCKER_SOCK=/var/run/docker.sock
+DOCKERD_LOG=/var/log/minidokku-dockerd.log
+SSHD_LOG=/var/log/minidokku-sshd.log
+NGINX_LOG=/var/log/nginx/error.log
+NGINX_PID=/run/nginx.pid
+# the daemon's own log is DOKKU_HOME/.cron/LOG; this one has what it prints before it opens that
+DAEMON_LOG=/var/log/minidokku-daemon.log
+DAEMON_LOCK=$DOKKU_HOME/.cron/LOCK
+DAEMON_PID=$DOKKU_HOME/.cron/PID
+CRON_SERVICE=minidokku-cron.service
+# what each way of starting a service printed
+SERVICES_LOG=/var/log/minidokku-services.log
+INIT_D=/etc/init.d
+SERVICE_WAIT=30 # seconds a started service has to answer
+# the parent cgroup of Dockerfile builds (the BUILD_CGROUP setting's default)
+BUILD_CGROUP=minidokku-builds
 
 step() { echo "-----> $*"; }
 info() { echo "       $*"; }
@@ -48,6 +62,219 @@ die() {
 	echo " !     $*" >&2
 	exit 1
 }
+
+as_dokku() { runuser -u "$DOKKU_USER" -- "$@"; }
+
+has_systemd() { [ -d /run/systemd/system ]; }
+
+docker_ping() {
+	command -v curl >/dev/null 2>&1 &&
+		[ "$(curl -fsS --max-time 5 --unix-socket "$DOCKER_SOCK" http://localhost/_ping 2>/dev/null)" = OK ]
+}
+
+# ssh_answers: one of sshd's listen addresses (sshd -T) answers with an SSH banner
+ssh_answers() {
+	sshd -T 2>/dev/null | python3 -c '
+import socket, sys
+for line in sys.stdin:
+    if not line.startswith("listenaddress "):
+        continue
+    host, _, port = line.split()[1].rpartition(":")
+    host = {"0.0.0.0": "127.0.0.1", "[::]": "::1"}.get(host, host.strip("[]"))
+    try:
+        with socket.create_connection((host, int(port)), timeout=3) as connection:
+            if connection.makefile("rb").readline(256).startswith(b"SSH-"):
+                sys.exit(0)
+    except OSError:
+        continue
+sys.exit(1)
+'
+}
+
+# nginx_answers: port 80 answers HTTP, or nginx's master lives and its configuration is valid
+nginx_answers() {
+	curl -s -o /dev/null --max-time 3 http://127.0.0.1/ ||
+		{ [ -s "$NGINX_PID" ] && kill -0 "$(cat "$NGINX_PID")" 2>/dev/null && nginx -t >/dev/null 2>&1; }
+}
+
+# daemon_runs: a daemon holds its lock (asked as the dokku user: root opens nothing in its home)
+daemon_runs() {
+	dr_status=0
+	as_dokku flock -n -E 75 "$DAEMON_LOCK" true 2>/dev/null || dr_status=$?
+	[ "$dr_status" = 75 ]
+}
+
+# has_apps: the root holds an app (a folder with a HEAD, as minidokku counts them)
+has_apps() {
+	for ha_head in "$DOKKU_HOME"/*/HEAD; do
+		[ -f "$ha_head" ] && return 0
+	done
+	return 1
+}
+
+# daemon_answers: the daemon runs; with no app it ends at once by design (ops/crond.py), so there
+# is nothing to wait for
+daemon_answers() { daemon_runs || ! has_apps; }
+
+# engine_cgroup: prints the engine's cgroup driver and version ("cgroupfs 1", "systemd 2")
+engine_cgroup() {
+	curl -fsS --unix-socket "$DOCKER_SOCK" http://localhost/info |
+		python3 -c 'import json, sys; i = json.load(sys.stdin); print(i.get("CgroupDriver") or "cgroupfs", i.get("CgroupVersion") or "1")'
+}
+
+# ensure_pids_max DIR: DIR (a cgroup) exists, with $BUILD_PIDS in its pids.max
+ensure_pids_max() {
+	[ -d "$1" ] || { mkdir "$1" && info "created $1"; }
+	if [ "$(cat "$1/pids.max")" != "$BUILD_PIDS" ]; then
+		echo "$BUILD_PIDS" >"$1/pids.max"
+		info "set $1/pids.max to $BUILD_PIDS"
+	else
+		info "$1/pids.max already $BUILD_PIDS"
+	fi
+}
+
+# make_build_cgroup VERSION: the parent cgroup of Dockerfile builds on cgroupfs (cgroup VERSION 1
+# or 2), with its pids limit. A reboot removes it: the boot script makes it again.
+make_build_cgroup() {
+	if [ "$1" = 2 ]; then
+		if ! grep -qw pids /sys/fs/cgroup/cgroup.subtree_control; then
+			echo +pids >/sys/fs/cgroup/cgroup.subtree_control
+			info "enabled the pids controller below /sys/fs/cgroup"
+		fi
+		ensure_pids_max "/sys/fs/cgroup/$BUILD_CGROUP"
+	else
+		[ -d /sys/fs/cgroup/pids ] || die "no pids cgroup hierarchy at /sys/fs/cgroup/pids"
+		ensure_pids_max "/sys/fs/cgroup/pids/$BUILD_CGROUP"
+	fi
+}
+
+# wait_until SECONDS CHECK...: CHECK passes within SECONDS (asked every half second)
+wait_until() {
+	wu_left=$(($1 * 2))
+	shift
+	until "$@"; do
+		wu_left=$((wu_left - 1))
+		[ "$wu_left" -gt 0 ] || return 1
+		sleep 0.5
+	done
+}
+
+# try_start NAME CHECK WAY COMMAND...: runs COMMAND (its output goes to SERVICES_LOG), then waits
+# until CHECK passes; says in one line that NAME started by WAY, or why this way failed.
+try_start() {
+	ts_name=$1 ts_check=$2 ts_way=$3
+	shift 3
+	echo "$(date '+%F %T') $ts_name, $ts_way: $*" >>"$SERVICES_LOG"
+	if ! "$@" >>"$SERVICES_LOG" 2>&1 </dev/null; then
+		info "$ts_name: $ts_way failed: $(tail -n 1 "$SERVICES_LOG")"
+		return 1
+	fi
+	if ! wait_until "$SERVICE_WAIT" "$ts_check"; then
+		info "$ts_name: $ts_way ran, but $ts_name did not answer within $SERVICE_WAIT s"
+		return 1
+	fi
+	info "started $ts_name ($ts_way)"
+}
+
+# start_service NAME CHECK UNIT SCRIPT DIRECT LOG: NAME answers CHECK; if it does not, it is
+# started by systemd's UNIT, else (or when that fails) by INIT_D/SCRIPT, else by the function
+# DIRECT, the next way only when one fails. None works: one line names NAME and its LOG.
+start_service() {
+	if "$2"; then
+		info "$1 is running"
+		return 0
+	fi
+	if has_systemd && try_start "$1" "$2" "systemctl start $3" systemctl start "$3"; then
+		return 0
+	fi
+	if [ -x "$INIT_D/$4" ] && try_start "$1" "$2" "$INIT_D/$4 start" "$INIT_D/$4" start; then
+		return 0
+	fi
+	try_start "$1" "$2" "$5 directly" "run_$5" ||
+		die "$1 did not start, neither by systemd, SysV init nor directly: see $6 and $SERVICES_LOG"
+}
+
+# Under systemd a running daemon may still be disabled; make it survive reboots.
+ensure_enabled() {
+	if has_systemd && ! systemctl is-enabled --quiet "$1" 2>/dev/null; then
+		systemctl enable "$1"
+		info "enabled $1 at boot"
+	fi
+}
+
+# The direct ways, each in a session of its own: nothing that ends the installer (or the boot
+# script) ends the service.
+run_dockerd() { setsid nohup dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null & }
+
+run_sshd() {
+	ssh-keygen -A >/dev/null
+	mkdir -p /run/sshd
+	setsid /usr/sbin/sshd -E "$SSHD_LOG"
+}
+
+run_nginx() { setsid nginx; }
+
+# the dokku user's, in its home; setsid -w: its status is the daemon's
+run_daemon() {
+	(cd "$DOKKU_HOME" && exec runuser -u "$DOKKU_USER" -- setsid -w "$DOKKU_BIN" cron:daemon) \
+		</dev/null >>"$DAEMON_LOG" 2>&1 &
+}
+
+start_docker() {
+	start_service docker docker_ping docker docker dockerd "$DOCKERD_LOG"
+	ensure_enabled docker
+}
+
+start_sshd() {
+	start_service sshd ssh_answers ssh ssh sshd "$SSHD_LOG"
+	ensure_enabled ssh
+}
+
+# start_nginx [reload]: started, or reloaded when it runs and "reload" is asked
+start_nginx() {
+	if [ "${1:-}" = reload ] && nginx_answers; then
+		info "reloading nginx"
+		nginx -t && nginx -s reload
+	else
+		start_service nginx nginx_answers nginx nginx nginx "$NGINX_LOG"
+	fi
+	ensure_enabled nginx
+}
+
+# The daemon of the default root: by its systemd unit where install.sh wrote one, else directly.
+start_daemon() {
+	if daemon_runs; then
+		info "the minidokku daemon is running"
+		return 0
+	fi
+	if has_systemd && try_start "the minidokku daemon" daemon_answers "systemctl start $CRON_SERVICE" \
+		systemctl start "$CRON_SERVICE"; then
+		return 0
+	fi
+	try_start "the minidokku daemon" daemon_answers "dokku cron:daemon directly" run_daemon ||
+		die "the minidokku daemon did not start: see $DAEMON_LOG and $DOKKU_HOME/.cron/LOG"
+}
+
+# stop_daemon: the running daemon ends (signalled by the dokku user: a pid file in its home
+# names no other user's process to root)
+stop_daemon() {
+	daemon_runs || return 0
+	as_dokku sh -c 'kill "$(cat "$1")"' sh "$DAEMON_PID" || true
+	wait_until "$SERVICE_WAIT" daemon_stopped || die "the minidokku daemon did not stop: see $DOKKU_HOME/.cron/LOG"
+}
+
+daemon_stopped() { ! daemon_runs; }
+EOF
+}
+eval "$(service_functions)"
+BUILD_SLICE_UNIT=/etc/systemd/system/$BUILD_CGROUP.slice
+
+NGINX_CHANGED=no
+PROGRAM_CHANGED=no
+CHANGED=no
+BOOT_NOTE=
+PENDING=
+WORKDIR=
 
 cleanup() {
 	[ -z "$PENDING" ] || rm -f "$PENDING"
@@ -64,13 +291,6 @@ python_ok() {
 	command -v python3 >/dev/null 2>&1 &&
 		python3 -c 'import sys; sys.exit(sys.version_info < (3,9))'
 }
-
-docker_ping() {
-	command -v curl >/dev/null 2>&1 &&
-		[ "$(curl -fsS --unix-socket "$DOCKER_SOCK" http://localhost/_ping 2>/dev/null)" = OK ]
-}
-
-has_systemd() { [ -d /run/systemd/system ]; }
 
 # ensure_perms PATH MODE OWNER: fix mode/owner of PATH; sets CHANGED=yes if it did.
 ensure_perms() {
@@ -111,8 +331,6 @@ put_file() {
 	CHANGED=yes
 }
 
-as_dokku() { runuser -u "$DOKKU_USER" -- "$@"; }
-
 # ensure_dokku_mode PATH MODE: PATH, inside the dokku user's home, becomes that user's (chown -h:
 # never through a link) with MODE, set by the user itself; sets CHANGED=yes if it changed.
 ensure_dokku_mode() {
@@ -144,35 +362,6 @@ report() { # report WHAT: one line saying whether the last put_file/ensure_* cha
 	fi
 }
 
-# start_service NAME FALLBACK_FUNCTION: start NAME via systemd, SysV init or
-# by running FALLBACK_FUNCTION when the machine has neither (e.g. containers).
-start_service() {
-	if has_systemd; then
-		systemctl enable --now "$1"
-	elif [ -x "/etc/init.d/$1" ]; then
-		service "$1" start
-	else
-		"$2"
-	fi
-}
-
-# Under systemd a running daemon may still be disabled; make it survive reboots.
-ensure_enabled() {
-	if has_systemd && ! systemctl is-enabled --quiet "$1" 2>/dev/null; then
-		systemctl enable "$1"
-		info "enabled $1 at boot"
-	fi
-}
-
-run_dockerd() { nohup dockerd >>"$DOCKERD_LOG" 2>&1 & }
-
-run_sshd() {
-	ssh-keygen -A >/dev/null
-	mkdir -p /run/sshd && /usr/sbin/sshd
-}
-
-run_nginx() { nginx; }
-
 # ------------------------------------------------------------------ steps
 
 check_host() {
@@ -185,9 +374,8 @@ check_host() {
 ensure_packages() {
 	step "Checking OS packages"
 	missing=
-	# procps provides pgrep, used below to see whether sshd/nginx are running; lego is the ACME
-	# client of letsencrypt:*.
-	for pkg in git nginx openssh-server sudo debootstrap ca-certificates curl procps lego; do
+	# curl asks the services whether they answer; lego is the ACME client of letsencrypt:*.
+	for pkg in git nginx openssh-server sudo debootstrap ca-certificates curl lego; do
 		pkg_installed "$pkg" || missing="$missing $pkg"
 	done
 	python_ok || missing="$missing python3"
@@ -297,6 +485,7 @@ install_program() {
 
 	mkdir -p "$PYZ_DIR"
 	put_file "$PYZ_PATH" 755 root:root <"$src"
+	PROGRAM_CHANGED=$CHANGED
 	report "$PYZ_PATH"
 
 	put_file "$DOKKU_BIN" 755 root:root <<EOF
@@ -447,52 +636,15 @@ EOF
 	report "$SUDOERS_FILE"
 }
 
-start_docker() {
-	if docker_ping; then
-		info "docker is running"
-	else
-		info "starting docker"
-		start_service docker run_dockerd
-		tries=0
-		until docker_ping; do
-			tries=$((tries + 1))
-			[ "$tries" -lt 30 ] ||
-				die "docker did not answer on $DOCKER_SOCK within 30s (see $DOCKERD_LOG or the service log)"
-			sleep 1
-		done
-		info "docker is up"
-	fi
-	ensure_enabled docker
-}
-
-start_sshd() {
-	if pgrep -x sshd >/dev/null; then
-		info "sshd is running"
-	else
-		info "starting sshd"
-		start_service ssh run_sshd
-	fi
-	ensure_enabled ssh
-}
-
-start_nginx() {
-	if ! pgrep -x nginx >/dev/null; then
-		info "starting nginx"
-		start_service nginx run_nginx
-	elif [ "$NGINX_CHANGED" = yes ]; then
-		info "reloading nginx"
-		nginx -t && nginx -s reload
-	else
-		info "nginx is running"
-	fi
-	ensure_enabled nginx
-}
-
 start_services() {
 	step "Starting services"
 	start_docker
 	start_sshd
-	start_nginx
+	if [ "$NGINX_CHANGED" = yes ]; then
+		start_nginx reload
+	else
+		start_nginx
+	fi
 }
 
 install_restore_unit() {
@@ -525,10 +677,11 @@ EOF
 
 # The cron daemon (dokku cron:daemon) starts app.json's cron tasks each minute; one runs at a time
 # (it holds ROOT/.cron/LOCK, so starting a second is harmless) and ends while there is no app. A
-# unit where systemd is, restarted on upgrade and a minute after it ends (no app yet, or another
-# daemon held the lock): then only the unit starts it. Elsewhere a background process of the dokku
-# user, started again by a deploy with cron tasks and by ps:restore.
-CRON_UNIT=/etc/systemd/system/minidokku-cron.service
+# unit where systemd is, restarted a minute after it ends (no app yet, or another daemon held the
+# lock): then only the unit starts it. Elsewhere a background process of the dokku user, started
+# again by a deploy with cron tasks, by ps:restore and at boot by /etc/init.d/minidokku. Restarted
+# when the program or its unit changed, so it runs the installed version.
+CRON_UNIT=/etc/systemd/system/$CRON_SERVICE
 start_cron_daemon() {
 	step "Starting the cron daemon"
 	if has_systemd; then
@@ -548,30 +701,98 @@ RestartSec=60
 WantedBy=multi-user.target
 EOF
 		report "$CRON_UNIT"
-		systemctl daemon-reload
-		systemctl enable minidokku-cron.service >/dev/null 2>&1
-		systemctl restart minidokku-cron.service
-	else
-		as_dokku setsid "$DOKKU_BIN" cron:daemon </dev/null >/dev/null 2>&1 &
+		if [ "$CHANGED" = yes ]; then
+			systemctl daemon-reload
+			PROGRAM_CHANGED=yes
+		fi
+		ensure_enabled "$CRON_SERVICE"
+		if [ "$PROGRAM_CHANGED" = yes ] && daemon_runs; then
+			systemctl restart "$CRON_SERVICE"
+			info "restarted it: it runs the installed version"
+		fi
+	elif [ "$PROGRAM_CHANGED" = yes ] && daemon_runs; then
+		stop_daemon
+		info "stopped the running daemon: the new one runs the installed version"
 	fi
+	start_daemon
 	info "its log: $DOKKU_HOME/.cron/LOG"
 }
 
-# engine_cgroup: prints the engine's cgroup driver and version ("cgroupfs 1", "systemd 2")
-engine_cgroup() {
-	curl -fsS --unix-socket "$DOCKER_SOCK" http://localhost/info |
-		python3 -c 'import json, sys; i = json.load(sys.stdin); print(i.get("CgroupDriver") or "cgroupfs", i.get("CgroupVersion") or "1")'
+# Without systemd, where SysV init is (update-rc.d), /etc/init.d/minidokku starts at boot what this
+# install started, the same way; with systemd, the units do. With neither, the end says so.
+BOOT_SCRIPT=$INIT_D/minidokku
+install_boot_script() {
+	has_systemd && return 0
+	if ! command -v update-rc.d >/dev/null 2>&1; then
+		BOOT_NOTE="Nothing starts minidokku at boot here (neither systemd nor SysV init): after a reboot, run install.sh again."
+		return 0
+	fi
+	step "Installing the boot script $BOOT_SCRIPT"
+	put_file "$BOOT_SCRIPT" 755 root:root sh -n <<EOF
+$(boot_script)
+EOF
+	report "$BOOT_SCRIPT"
+	if [ "$CHANGED" = yes ] || ! ls /etc/rc2.d/S*minidokku >/dev/null 2>&1; then
+		update-rc.d minidokku defaults
+		info "registered it with SysV init (runlevels 2 to 5)"
+	fi
 }
 
-# ensure_pids_max DIR: DIR (a cgroup) exists, with $BUILD_PIDS in its pids.max
-ensure_pids_max() {
-	[ -d "$1" ] || { mkdir "$1" && info "created $1"; }
-	if [ "$(cat "$1/pids.max")" != "$BUILD_PIDS" ]; then
-		echo "$BUILD_PIDS" >"$1/pids.max"
-		info "set $1/pids.max to $BUILD_PIDS"
+# boot_script: /etc/init.d/minidokku, the service functions above with an LSB header and its actions
+boot_script() {
+	cat <<'EOF'
+#!/bin/sh
+### BEGIN INIT INFO
+# Provides:          minidokku
+# Required-Start:    $local_fs $remote_fs $network $syslog
+# Required-Stop:     $local_fs $remote_fs $network $syslog
+# Should-Start:      docker nginx ssh
+# Should-Stop:       docker
+# Default-Start:     2 3 4 5
+# Default-Stop:      0 1 6
+# Short-Description: minidokku: docker, nginx, sshd and its daemon
+# Description:       Starts dockerd when it does not answer (by its init script, else directly),
+#                    nginx, sshd and minidokku's daemon (as the dokku user, which brings the apps
+#                    back); stop and status are the daemon's.
+### END INIT INFO
+# Written by minidokku's install.sh, which writes it again on every run.
+set -eu
+PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export PATH
+EOF
+	service_functions
+	echo "BUILD_PIDS=$BUILD_PIDS"
+	cat <<'EOF'
+case "${1:-}" in
+start)
+	start_docker
+	build_cgroup=$(engine_cgroup) || die "could not ask the Docker engine for its cgroup driver"
+	make_build_cgroup "${build_cgroup#* }"
+	start_nginx
+	start_sshd
+	start_daemon
+	;;
+stop)
+	stop_daemon
+	;;
+restart | force-reload)
+	stop_daemon
+	start_daemon
+	;;
+status)
+	if daemon_runs; then
+		echo "minidokku's daemon is running"
 	else
-		info "$1/pids.max already $BUILD_PIDS"
+		echo "minidokku's daemon is not running"
+		exit 3
 	fi
+	;;
+*)
+	echo "Usage: $0 {start|stop|restart|force-reload|status}" >&2
+	exit 2
+	;;
+esac
+EOF
 }
 
 # The engine's build API has no pids limit: every build step container is made inside this parent
@@ -597,17 +818,8 @@ EOF
 		[ "$CHANGED" = no ] || systemctl daemon-reload
 		# started now (minidokku reads the limit from its cgroup) and at every boot
 		systemctl enable --now "$BUILD_CGROUP.slice"
-	elif [ "$version" = 2 ]; then
-		if ! grep -qw pids /sys/fs/cgroup/cgroup.subtree_control; then
-			echo +pids >/sys/fs/cgroup/cgroup.subtree_control
-			info "enabled the pids controller below /sys/fs/cgroup"
-		fi
-		ensure_pids_max "/sys/fs/cgroup/$BUILD_CGROUP"
-		info "a reboot removes it: run install.sh again after one"
 	else
-		[ -d /sys/fs/cgroup/pids ] || die "no pids cgroup hierarchy at /sys/fs/cgroup/pids"
-		ensure_pids_max "/sys/fs/cgroup/pids/$BUILD_CGROUP"
-		info "a reboot removes it: run install.sh again after one"
+		make_build_cgroup "$version"
 	fi
 }
 
@@ -677,11 +889,13 @@ main() {
 	start_services
 	install_restore_unit
 	start_cron_daemon
+	install_boot_script
 	prepare_build_cgroup
 	build_stack
 	run_plugin_install_triggers
 	deploy_sample
 	print_next_steps
+	[ -z "$BOOT_NOTE" ] || info "$BOOT_NOTE"
 }
 
 main "$@"
