@@ -10,7 +10,12 @@
 #   MINIDOKKU_RELEASE_URL=URL           download minidokku.pyz from URL
 #   MINIDOKKU_SKIP_STACK=1              do not build the base image
 #   MINIDOKKU_BUILD_PIDS=N              processes all Dockerfile builds may run together (2048)
+#   MINIDOKKU_BUILD_OPTIONS="OPTION"    a global build docker-option, added before the sample builds
+#                                       (behind a TLS proxy: "-v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro")
+#   MINIDOKKU_SAMPLE=0                  do not deploy the sample app catmeow
 set -eu
+# the laptop client's variables: with them every `dokku` below would go to another server
+unset DOKKU_HOST DOKKU_PORT
 
 # sudo/su without a login shell may leave the sbin directories off PATH.
 PATH="$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -843,6 +848,10 @@ run_plugin_install_triggers() {
 # repo (dokku sample:deploy), so the install ends with an app serving. MINIDOKKU_SAMPLE=0 leaves it
 # out; a failed deploy is said and leaves the install as it is (the next run tries again).
 deploy_sample() {
+	if [ -n "${MINIDOKKU_BUILD_OPTIONS:-}" ]; then
+		# docker-options:add keeps an option once, however often it is added
+		"$DOKKU_BIN" docker-options:add --global build "$MINIDOKKU_BUILD_OPTIONS"
+	fi
 	step "Deploying the sample app"
 	if [ "${MINIDOKKU_SAMPLE:-1}" = 0 ]; then
 		info "skipped (MINIDOKKU_SAMPLE=0)"
