@@ -57,7 +57,9 @@ def main(argv: list[str], environ: Mapping[str, str]) -> int:
         if not line.words and HELP_FLAGS & set(line.flags):
             print("\n".join(CLIENT_HELP))
             return 0
-        remote = line.remote or _chosen_remote() or "dokku"
+        if line.command == "remote:unset":  # forgets the chosen remote, even one that could not be used
+            return remote_commands.run(line, "dokku")
+        remote = line.remote if line.remote is not None else _chosen_remote() or "dokku"
         if line.command in remote_commands.COMMANDS:
             return remote_commands.run(line, local_git.validate_remote_name(remote))
         target = find_target(remote, environ)

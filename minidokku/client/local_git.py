@@ -68,5 +68,6 @@ def choose_remote(name: str) -> None:
 
 
 def unchoose_remote() -> None:
-    if chosen_remote() is not None:
+    """Forgets the chosen remote, whatever it names."""
+    if _git("config", "--get", REMOTE_SETTING).returncode == 0:
         _changed("config", "--unset", REMOTE_SETTING)

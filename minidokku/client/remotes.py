@@ -57,7 +57,7 @@ def parse_remote(url: str) -> Target:
     server = Server(
         host=_remote_host(fields["host"]),
         user=None if fields["user"] is None else validate_user(fields["user"]),
-        port=None if fields.get("port") is None else validate_port(fields["port"]),
+        port=validate_port(fields["port"]) if fields.get("port") else None,  # `host:/app`: git's default too
     )
     return Target(server, app_from_repo_path(fields["path"]))
 

@@ -227,3 +227,5 @@ def test_a_hostile_chosen_remote_name_never_reaches_git_or_ssh(laptop, checkout,
     done = dokku(checkout, laptop, "config:show")
     assert done.returncode == 1 and done.stderr.startswith(" !     invalid git remote name")
     assert not (tmp_path / "ssh-argv").exists() and not (tmp_path / "pwned").exists()
+    unset = dokku(checkout, laptop, "remote:unset")  # the way out, with the client
+    assert unset.returncode == 0 and dokku(checkout, laptop, "remote").stdout == "dokku\n"

@@ -22,6 +22,7 @@ from minidokku.errors import ValidationError
         ("git+ssh://root@10.0.0.5:22/catmeow.git", Target(Server("10.0.0.5", "root", 22), "catmeow")),
         ("ssh://dokku@[2001:db8::1]:2222/catmeow", Target(Server("2001:db8::1", "dokku", 2222), "catmeow")),
         ("dokku@[::1]:catmeow", Target(Server("::1", "dokku"), "catmeow")),
+        ("ssh://dokku@example.com:/catmeow", Target(Server("example.com", "dokku"), "catmeow")),  # empty port
     ],
 )
 def test_a_dokku_remote_names_its_server_and_app(url, target):
