@@ -1,17 +1,21 @@
 """`dokku`: the server's command line or the laptop's client, one program (the zipapp).
 
-    completion requested (_DOKKU_COMPLETE)        → client/completion.py, on either side
-    an ssh key's forced command (no arguments,
-      SSH_ORIGINAL_COMMAND set)                   → the server, always
+    an ssh key's forced command (no arguments;
+      SSH_ORIGINAL_COMMAND, or the key entry's
+      own NAME and FINGERPRINT, set)              → the server, always
+    completion requested (_DOKKU_COMPLETE)        → client/completion.py
     `--remote NAME` before the command, or
-      DOKKU_HOST set                              → the client (also on a server)
+      DOKKU_HOST set and not empty                → the client (also on a server)
     no state root here (DOKKU_ROOT, else
       /home/dokku, is no folder)                  → the client
     otherwise                                     → the server (cli/)
 
-A session of the server never turns into a client: DOKKU_HOST, which an ssh client could pass
-in where sshd accepts it, is dropped before the forced command runs, so neither it nor git's
-hook nor anything it starts sends a command elsewhere.
+A session of the server never turns into a client. sshd sets SSH_ORIGINAL_COMMAND only when a
+command was asked for: `ssh dokku@HOST` asks for a shell, and the forced command then runs
+without it, but with the NAME and FINGERPRINT its authorized_keys entry sets before our program
+(access/sshkeys.py), which no ssh client can change. DOKKU_HOST, DOKKU_PORT and _DOKKU_COMPLETE,
+which an ssh client could pass in where sshd accepts them, are dropped before anything else, so
+neither the forced command nor git's hook nor anything it starts sends a command elsewhere.
 """
 
 import os
@@ -19,12 +23,15 @@ import sys
 from collections.abc import Mapping
 
 from minidokku.client import command_line
-from minidokku.errors import ValidationError
 from minidokku.state import root_from_environment
+
+KEY_ENTRY_VARIABLES = ("NAME", "FINGERPRINT")  # what every key's entry sets (access/sshkeys.py entry())
+CLIENT_VARIABLES = ("DOKKU_HOST", "DOKKU_PORT", "_DOKKU_COMPLETE")  # a key's session is never the client
 
 
 def is_forced_command(argv: list[str], environ: Mapping[str, str]) -> bool:
-    return not argv and "SSH_ORIGINAL_COMMAND" in environ
+    """Run as an ssh key's forced command: without arguments, asked for a command or a shell."""
+    return not argv and ("SSH_ORIGINAL_COMMAND" in environ or all(name in environ for name in KEY_ENTRY_VARIABLES))
 
 
 def runs_client(argv: list[str], environ: Mapping[str, str], server_here: bool) -> bool:
@@ -32,17 +39,15 @@ def runs_client(argv: list[str], environ: Mapping[str, str], server_here: bool) 
         return False
     if environ.get("DOKKU_HOST"):
         return True
-    try:
-        if command_line.parse(argv).remote is not None:
-            return True
-    except ValidationError:  # `--remote` with no value: the client says so
-        return True
-    return not server_here
+    return command_line.asks_for_remote(argv) or not server_here
 
 
 def main() -> None:
     argv = sys.argv[1:]
-    if "_DOKKU_COMPLETE" in os.environ:
+    if is_forced_command(argv, os.environ):
+        for name in CLIENT_VARIABLES:
+            os.environ.pop(name, None)
+    elif "_DOKKU_COMPLETE" in os.environ:
         from minidokku.client import completion
 
         completion.complete()
@@ -50,8 +55,6 @@ def main() -> None:
         from minidokku import client
 
         sys.exit(client.main(argv, os.environ))
-    if is_forced_command(argv, os.environ):
-        os.environ.pop("DOKKU_HOST", None)
     from minidokku import cli
 
     cli.main()

@@ -28,12 +28,38 @@ NO_SERVER_HELP = (
     "       i.e. git remote add dokku dokku@<dokku-host>:<app-name>",
 )
 
+VERSION_FLAGS = frozenset({"-v", "--version"})
+HELP_FLAGS = frozenset({"-h", "--help"})
+CLIENT_HELP = (
+    "Usage: dokku [--remote NAME] [--app APP] [--quiet|--trace|--force] COMMAND [ARGS]",
+    "",
+    "Runs COMMAND on the server of the git remote `dokku` (or NAME, or DOKKU_HOST), for its app.",
+    "  dokku help                 the server's commands",
+    "  dokku remote               the remote in use",
+    "  dokku remote:list          the repository's remotes",
+    "  dokku remote:add NAME URL  adds a Dokku remote",
+    "  dokku remote:remove NAME   removes one",
+    "  dokku remote:set NAME      the remote used without --remote",
+    "  dokku remote:unset         back to `dokku`",
+    "  dokku remote:show          where a command goes",
+)
+
 
 def main(argv: list[str], environ: Mapping[str, str]) -> int:
     """Runs one client command; returns the exit code (the server's when it ran there)."""
     try:
         line = command_line.parse(argv)
-        remote = line.remote or _chosen_remote() or "dokku"
+        if not line.words and VERSION_FLAGS & set(line.flags):
+            from minidokku.cli import version_line
+
+            print(version_line())
+            return 0
+        if not line.words and HELP_FLAGS & set(line.flags):
+            print("\n".join(CLIENT_HELP))
+            return 0
+        if line.command == "remote:unset":  # forgets the chosen remote, even one that could not be used
+            return remote_commands.run(line, "dokku")
+        remote = line.remote if line.remote is not None else _chosen_remote() or "dokku"
         if line.command in remote_commands.COMMANDS:
             return remote_commands.run(line, local_git.validate_remote_name(remote))
         target = find_target(remote, environ)
@@ -70,7 +96,7 @@ def find_target(remote: str, environ: Mapping[str, str]) -> Optional[Target]:
 def send(line: CommandLine, remote: str, target: Target) -> int:
     """Runs the command on the server; after a successful `apps:destroy` of the remote's own
     app, the remote goes too (it would push to nothing)."""
-    app = line.app or target.app
+    app = line.app if line.app is not None else target.app
     code = _over_ssh(target, command_line.request(line, app))
     if line.command == "apps:destroy" and code == 0 and target.app is not None:
         destroyed = app if app is not None and command_line.gets_app(line, app) else line.named_app
@@ -84,7 +110,8 @@ def create_app(line: CommandLine, remote: str, target: Target) -> int:
     """`apps:create [APP]`: the app named (by --app, the command or the remote), else a made-up
     name; created on the server, then the remote added if the repository has none of that name.
     A remote that exists for another app is left alone, and nothing is created."""
-    app = line.app or line.named_app or target.app or command_line.random_app_name()
+    given = (name for name in (line.app, line.named_app, target.app) if name is not None)
+    app = next(given, None) or command_line.random_app_name()
     has_remote = local_git.in_repository() and local_git.remote_url(remote) is not None
     if has_remote and target.app is not None and app != target.app:
         raise ValidationError(
@@ -108,9 +135,10 @@ def _on_a_terminal() -> bool:
 
 def _over_ssh(target: Target, words: list[str]) -> int:
     code = ssh.run(ssh.argv(target.server, words, terminal=_on_a_terminal()))
-    if code == ssh.SSH_FAILED:
+    if code == ssh.SSH_FAILED:  # ssh's own failure, or a remote command's exit code
         print(
-            f" !     ssh to {target.server.host} failed (exit code {code}): check that your ssh key may connect",
+            f" !     ssh or the remote command exited {code}: if the server said nothing, check that your ssh key "
+            f"may connect to {target.server.host}",
             file=sys.stderr,
         )
     return code

@@ -4,9 +4,10 @@ words; and the words the server is sent, with the app added the way Dokku's clie
 
 The app of the remote goes to the server as the global `--app APP`, which a command without an
 app ignores (cli/declare.py), so `dokku config:set KEY=V` and `dokku run python manage.py
-migrate` need no app name. It is left out where the command runs on no single app (`--global`,
-`--all`, `ps:restore`, as in Dokku's client), and where the first word after the command is that
-app already (`dokku apps:destroy catmeow` typed in catmeow's checkout): sent once, not twice.
+migrate` need no app name. It is left out where the command runs on no single app (`--global`
+or `--all` among the options right after the command, `ps:restore`, as in Dokku's client), and
+where the first word after the command is that app already (`dokku apps:destroy catmeow` typed
+in catmeow's checkout): sent once, not twice.
 """
 
 import secrets
@@ -43,29 +44,54 @@ class CommandLine:
         return next((word for word in self.words[1:] if not word.startswith("-")), None)
 
 
-def parse(argv: list[str]) -> CommandLine:
-    flags, values = [], {}
+def _read(argv: list[str]) -> tuple[CommandLine, tuple[str, ...]]:
+    """The command line, and the value flags given no value or an empty one (left out of it)."""
+    flags, values, unset = [], {}, []
     index = 0
     while index < len(argv) and argv[index].startswith("-"):
         name, equals, value = argv[index].partition("=")
         if name in VALUE_FLAGS:
-            if not equals:
-                if index + 1 == len(argv):
-                    raise ValidationError(f"{name} needs a value")
+            if not equals and index + 1 < len(argv):
                 index += 1
                 value = argv[index]
-            values[name] = value
+            if value:
+                values[name] = value
+            else:
+                unset.append(name)
         else:
             flags.append(argv[index])
         index += 1
-    return CommandLine(tuple(flags), values.get("--app"), values.get("--remote"), tuple(argv[index:]))
+    line = CommandLine(tuple(flags), values.get("--app"), values.get("--remote"), tuple(argv[index:]))
+    return line, tuple(unset)
+
+
+def parse(argv: list[str]) -> CommandLine:
+    """The command line; ValidationError for `--app` or `--remote` without a value or with an
+    empty one (`--app "$APP"` with APP unset names no app: never the checkout's)."""
+    line, unset = _read(argv)
+    if unset:
+        raise ValidationError(f"{unset[0]} needs a value, and was given none or an empty one")
+    return line
+
+
+def asks_for_remote(argv: list[str]) -> bool:
+    """`--remote` among the global flags, with a value or not (the client then says what is wrong)."""
+    line, unset = _read(argv)
+    return line.remote is not None or "--remote" in unset
 
 
 def gets_app(line: CommandLine, app: str) -> bool:
     """Whether the server is sent `--app app` before this command (see the module's docstring)."""
-    if line.command in NO_APP_COMMANDS or any(word in WHOLE_PLATFORM_FLAGS for word in line.words[1:]):
+    if line.command in NO_APP_COMMANDS or any(word in WHOLE_PLATFORM_FLAGS for word in _leading_options(line)):
         return False
     return line.named_app != app
+
+
+def _leading_options(line: CommandLine) -> list[str]:
+    """The options right after the command, up to its first other word: where `--all` and
+    `--global` are the command's own, not words of a program `run` is given or of a value."""
+    words = list(line.words[1:])
+    return words[: next((index for index, word in enumerate(words) if not word.startswith("-")), len(words))]
 
 
 def request(line: CommandLine, app: Optional[str]) -> list[str]:

@@ -36,8 +36,9 @@ def in_repository() -> bool:
 
 
 def remote_url(name: str) -> Optional[str]:
-    """The remote's URL as git fetches from it, or None when the repository has no such remote."""
-    done = _git("remote", "get-url", "--", validate_remote_name(name))
+    """The remote's URL as `git push` takes it (its pushurl when it has one), or None when the
+    repository has no such remote: commands go where the pushes go."""
+    done = _git("remote", "get-url", "--push", "--", validate_remote_name(name))
     return done.stdout.strip() if done.returncode == 0 else None
 
 
@@ -50,7 +51,10 @@ def add_remote(name: str, url: str) -> None:
 
 
 def remove_remote(name: str) -> None:
+    """Removes the remote, and forgets it as the chosen one."""
     _changed("remote", "remove", "--", validate_remote_name(name))
+    if chosen_remote() == name:
+        unchoose_remote()
 
 
 def chosen_remote() -> Optional[str]:
@@ -64,5 +68,6 @@ def choose_remote(name: str) -> None:
 
 
 def unchoose_remote() -> None:
-    if chosen_remote() is not None:
+    """Forgets the chosen remote, whatever it names."""
+    if _git("config", "--get", REMOTE_SETTING).returncode == 0:
         _changed("config", "--unset", REMOTE_SETTING)

@@ -40,8 +40,6 @@ def add_remote(_remote: str, name: str, url: str) -> None:
 
 def remove_remote(_remote: str, name: str) -> None:
     local_git.remove_remote(name)
-    if local_git.chosen_remote() == name:
-        local_git.unchoose_remote()
 
 
 def choose_remote(_remote: str, name: str) -> None:

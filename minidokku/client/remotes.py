@@ -55,9 +55,9 @@ def parse_remote(url: str) -> Target:
         raise ValidationError(f"{url[:100]!r} is not a Dokku remote: use dokku@HOST:APP or ssh://dokku@HOST:PORT/APP")
     fields = match.groupdict()
     server = Server(
-        host=validate_host(fields["host"].removeprefix("[").removesuffix("]")),
+        host=_remote_host(fields["host"]),
         user=None if fields["user"] is None else validate_user(fields["user"]),
-        port=None if fields.get("port") is None else validate_port(fields["port"]),
+        port=validate_port(fields["port"]) if fields.get("port") else None,  # `host:/app`: git's default too
     )
     return Target(server, app_from_repo_path(fields["path"]))
 
@@ -65,18 +65,33 @@ def parse_remote(url: str) -> Target:
 def server_from_environment(host: str, port: str) -> Server:
     """DOKKU_HOST ([USER@]HOST, the user dokku unless named) and DOKKU_PORT (may be empty)."""
     user, at, name = host.rpartition("@")
+    bracketed = name.startswith("[") and name.endswith("]")
     return Server(
-        host=validate_host(name.removeprefix("[").removesuffix("]")),
+        host=validate_address(name[1:-1]) if bracketed else validate_host(name),
         user=validate_user(user) if at else DEFAULT_USER,
         port=validate_port(port) if port else None,
     )
+
+
+def _remote_host(host: str) -> str:
+    """A remote's host: an IPv6 address in brackets, else a host name or an IPv4 address."""
+    if host.startswith("["):
+        return validate_address(host.removeprefix("[").removesuffix("]"))
+    return validate_host(host)
 
 
 def validate_host(host: str) -> str:
     """A host name, an IPv4 or an IPv6 address: never an option, a path or a second word."""
     if HOST.fullmatch(host) and ".." not in host:
         return host
+    return validate_address(host)
+
+
+def validate_address(host: str) -> str:
+    """A plain IPv6 address: no zone (`%eth0`), whose text ipaddress would take as it is."""
     try:
+        if "%" in host:
+            raise ValueError("a zone")
         return str(ipaddress.IPv6Address(host))
     except ValueError:
         raise ValidationError(f"invalid host {host[:80]!r}: expected a host name or an address") from None

@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from helpers import APPS, dokku_program, git, make_git_repo
+from helpers import APPS, dokku_program, free_port, git, make_git_repo, wait_for_port
 
 
 @pytest.fixture
@@ -29,6 +29,39 @@ def laptop(ssh_client, tmp_path) -> dict:
     for name in ("SSH_ORIGINAL_COMMAND", "DOKKU_HOST", "DOKKU_PORT", "GIT_SSH", "GIT_SSH_COMMAND"):
         env.pop(name, None)
     return env
+
+
+@pytest.fixture
+def sshd_taking_client_variables(ssh_client) -> int:
+    """A second sshd of the same keys that takes in DOKKU_HOST, DOKKU_PORT and _DOKKU_COMPLETE from
+    the client (AcceptEnv, the worst an admin could set); its port."""
+    directory = ssh_client.key.parent
+    port = free_port()
+    config = directory / f"sshd_config_{port}"
+    lines = (directory / "sshd_config").read_text().splitlines()
+    lines = [f"Port {port}" if line.startswith("Port ") else line for line in lines if not line.startswith("PidFile")]
+    config.write_text("\n".join([*lines, "AcceptEnv DOKKU_HOST DOKKU_PORT _DOKKU_COMPLETE", ""]))
+    sshd = subprocess.Popen(["/usr/sbin/sshd", "-D", "-e", "-f", str(config)], stderr=subprocess.DEVNULL)
+    wait_for_port(port)
+    yield port
+    sshd.terminate()
+    sshd.wait(timeout=10)
+
+
+def test_a_keys_session_given_dokku_host_stays_the_server_for_a_shell_or_a_command(
+    ssh_client, sshd_taking_client_variables
+):
+    """`ssh dokku@HOST` with no command asks for a shell: sshd sets no SSH_ORIGINAL_COMMAND, and
+    the forced command must not become a client of the DOKKU_HOST the key holder sent."""
+    port = str(sshd_taking_client_variables)  # in place of the first sshd's: ssh takes the first -p given
+    ssh = [port if word == str(ssh_client.port) else word for word in ssh_client.ssh_command]
+    ssh += ["-o", "SetEnv=DOKKU_HOST=127.0.0.1"]
+    ssh += ["-o", f"SetEnv=DOKKU_PORT={ssh_client.port}", "root@127.0.0.1"]
+    shell = subprocess.run(ssh, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60, check=False)
+    assert (shell.returncode, shell.stderr) == (0, "") and "Usage: dokku" in shell.stdout
+    completing = [*ssh[:-1], "-o", "SetEnv=_DOKKU_COMPLETE=bash_source", "root@127.0.0.1", "version"]
+    ran = subprocess.run(completing, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60, check=False)
+    assert ran.returncode == 0 and ran.stdout.startswith("dokku version ")  # its command, not completion
 
 
 def dokku(cwd: Path, env: dict, *args: str, **extra_env: str) -> subprocess.CompletedProcess:

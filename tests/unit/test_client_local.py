@@ -143,9 +143,89 @@ def test_an_ssh_keys_session_is_the_server_whatever_dokku_host_it_was_given(lapt
     assert not (tmp_path / "ssh-argv").exists()
 
 
+def test_a_keys_shell_request_is_the_server_and_drops_what_would_make_it_a_client(laptop, tmp_path):
+    """`ssh dokku@HOST` asks for a shell: sshd runs the forced command with no SSH_ORIGINAL_COMMAND,
+    but with the NAME and FINGERPRINT of the key's entry."""
+    server = dict(laptop, DOKKU_ROOT=str(tmp_path), NAME="alice", FINGERPRINT="SHA256:abc")
+    done = subprocess.run(
+        [dokku_program()], env=dict(server, DOKKU_HOST="internal-db.lan", DOKKU_PORT="5432"),
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0 and "Usage: dokku" in done.stdout
+    assert not (tmp_path / "ssh-argv").exists()
+    session = dict(server, SSH_ORIGINAL_COMMAND="apps:list", _DOKKU_COMPLETE="bash_source")
+    done = subprocess.run([dokku_program()], env=session, capture_output=True, text=True, check=False)
+    assert done.stdout == "=====> My Apps\n"  # its command, not completion
+
+
+def test_on_a_server_only_a_named_remote_or_host_makes_the_client(laptop, tmp_path):
+    server = dict(laptop, DOKKU_ROOT=str(tmp_path), DOKKU_HOST="")
+    done = subprocess.run([dokku_program(), "apps:list"], env=server, capture_output=True, text=True, check=False)
+    assert done.stdout == "=====> My Apps\n"
+    done = subprocess.run([dokku_program(), "--app"], env=server, capture_output=True, text=True, check=False)
+    assert done.returncode != 0 and "DOKKU_HOST" not in done.stderr  # the server's error, not the client's help
+    assert not (tmp_path / "ssh-argv").exists()
+
+
+def test_an_empty_app_or_remote_is_refused_not_taken_for_the_checkouts(laptop, checkout, tmp_path):
+    git(checkout, "remote", "add", "dokku", "dokku@example.com:catmeow")
+    for argv in (["--app", "", "apps:destroy", "--force"], ["--app=", "config"], ["--remote", "", "apps:list"]):
+        done = dokku(checkout, laptop, *argv)
+        assert done.returncode == 1 and done.stderr.startswith(" !     ") and done.stderr.count("\n") == 1
+    assert not (tmp_path / "ssh-argv").exists()
+    assert git(checkout, "remote").stdout == "dokku\n"
+
+
+def test_remote_show_prints_no_host_but_a_checked_one(laptop, checkout, tmp_path):
+    git(checkout, "remote", "add", "dokku", "dokku@[::1%\x1b[2J\x1b[31mFAKE\nline2]:catmeow")
+    done = dokku(checkout, laptop, "remote:show")
+    assert done.returncode == 1 and done.stdout == "" and "\x1b" not in done.stderr
+    assert done.stderr.count("\n") == 1
+
+
+def test_commands_go_where_git_pushes(laptop, checkout, tmp_path):
+    git(checkout, "remote", "add", "dokku", "dokku@fetch.example.com:catmeow")
+    git(checkout, "remote", "set-url", "--push", "dokku", "dokku@push.example.com:catmeow")
+    dokku(checkout, laptop, "apps:report")
+    assert ssh_argv(tmp_path)[4:6] == ["--", "push.example.com"]
+
+
+def answering_ssh(tmp_path: Path, code: int) -> None:
+    (tmp_path / "bin" / "ssh").write_text(f'#!/bin/sh\nprintf "%s\\n" "$@" > {tmp_path}/ssh-argv\nexit {code}\n')
+
+
+def test_destroying_the_app_forgets_its_remote_as_the_chosen_one(laptop, checkout, tmp_path):
+    answering_ssh(tmp_path, 0)
+    git(checkout, "remote", "add", "prod", "dokku@example.com:catmeow")
+    assert dokku(checkout, laptop, "remote:set", "prod").returncode == 0
+    done = dokku(checkout, laptop, "apps:destroy", "catmeow", "--force")
+    assert done.returncode == 0 and "Git remote prod removed" in done.stdout
+    assert git(checkout, "remote").stdout == ""
+    assert dokku(checkout, laptop, "remote").stdout == "dokku\n"
+
+
+def test_exit_code_255_is_told_as_ssh_or_the_remote_command(laptop, checkout, tmp_path):
+    answering_ssh(tmp_path, 255)
+    git(checkout, "remote", "add", "dokku", "dokku@example.com:catmeow")
+    done = dokku(checkout, laptop, "run", "sh", "-c", "exit 255")
+    assert done.returncode == 255 and "ssh or the remote command exited 255" in done.stderr
+
+
+def test_version_and_help_are_answered_by_the_client(laptop, checkout, tmp_path):
+    for flag in ("--version", "-v"):
+        done = dokku(checkout, laptop, flag)
+        assert done.returncode == 0 and done.stdout.startswith("dokku version ")
+    for flag in ("-h", "--help"):
+        done = dokku(checkout, laptop, flag)
+        assert done.returncode == 0 and done.stdout.startswith("Usage: dokku") and "remote:show" in done.stdout
+    assert not (tmp_path / "ssh-argv").exists()
+
+
 def test_a_hostile_chosen_remote_name_never_reaches_git_or_ssh(laptop, checkout, tmp_path):
     git(checkout, "remote", "add", "dokku", "dokku@example.com:catmeow")
     git(checkout, "config", "dokku.remote", f"--upload-pack=touch {tmp_path}/pwned")
     done = dokku(checkout, laptop, "config:show")
     assert done.returncode == 1 and done.stderr.startswith(" !     invalid git remote name")
     assert not (tmp_path / "ssh-argv").exists() and not (tmp_path / "pwned").exists()
+    unset = dokku(checkout, laptop, "remote:unset")  # the way out, with the client
+    assert unset.returncode == 0 and dokku(checkout, laptop, "remote").stdout == "dokku\n"

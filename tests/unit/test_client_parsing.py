@@ -22,6 +22,7 @@ from minidokku.errors import ValidationError
         ("git+ssh://root@10.0.0.5:22/catmeow.git", Target(Server("10.0.0.5", "root", 22), "catmeow")),
         ("ssh://dokku@[2001:db8::1]:2222/catmeow", Target(Server("2001:db8::1", "dokku", 2222), "catmeow")),
         ("dokku@[::1]:catmeow", Target(Server("::1", "dokku"), "catmeow")),
+        ("ssh://dokku@example.com:/catmeow", Target(Server("example.com", "dokku"), "catmeow")),  # empty port
     ],
 )
 def test_a_dokku_remote_names_its_server_and_app(url, target):
@@ -45,6 +46,11 @@ def test_a_dokku_remote_names_its_server_and_app(url, target):
         "/srv/git/catmeow.git",
         "ext::sh -c touch% x",
         "file:///tmp/catmeow",
+        "dokku@[fe80::1%$(touch${IFS}PWNED)]:catmeow",  # an IPv6 zone: any text but `%`
+        "dokku@[::1%x@evil.example]:catmeow",
+        "dokku@[::1%\x1b[2J\x1b[31mFAKE\nline2]:catmeow",
+        "ssh://dokku@[fe80::1%eth0]:22/catmeow",
+        "dokku@[example.com]:catmeow",  # brackets hold an IPv6 address
     ],
 )
 def test_a_remote_that_is_no_dokku_remote_or_carries_an_option_is_refused(url):
@@ -55,7 +61,11 @@ def test_a_remote_that_is_no_dokku_remote_or_carries_an_option_is_refused(url):
 def test_dokku_host_names_the_server_with_the_dokku_user_unless_it_names_one():
     assert remotes.server_from_environment("example.com", "") == Server("example.com", "dokku", None)
     assert remotes.server_from_environment("root@10.0.0.5", "2222") == Server("10.0.0.5", "root", 2222)
-    for host, port in [("-oProxyCommand=x", ""), ("example.com", "ssh"), ("-l@example.com", "")]:
+    assert remotes.server_from_environment("[::1]", "") == Server("::1", "dokku", None)
+    for host, port in [
+        ("-oProxyCommand=x", ""), ("example.com", "ssh"), ("-l@example.com", ""), ("fe80::1%eth0", ""),
+        ("[fe80::1%;id]", ""),
+    ]:  # fmt: skip
         with pytest.raises(ValidationError):
             remotes.server_from_environment(host, port)
 
@@ -74,8 +84,9 @@ def test_the_global_flags_before_the_command_are_read_and_the_rest_passed_on():
     assert (line.flags, line.remote, line.app) == (("--quiet", "--trace"), "staging", "catmeow")
     assert line.words == ("logs", "-t")
     assert command_line.parse(["run", "--app", "x"]).app is None  # after the command: the command's
-    with pytest.raises(ValidationError):
-        command_line.parse(["--remote"])
+    for argv in (["--remote"], ["--app", "", "apps:destroy", "--force"], ["--app=", "config"], ["--remote", "", "x"]):
+        with pytest.raises(ValidationError):  # `--app "$APP"` with APP unset names no app, not the checkout's
+            command_line.parse(argv)
 
 
 @pytest.mark.parametrize(
@@ -88,6 +99,8 @@ def test_the_global_flags_before_the_command_are_read_and_the_rest_passed_on():
         (["apps:destroy", "catmeow", "--force"], ["apps:destroy", "catmeow", "--force"]),  # named: sent once
         (["config:set", "--global", "K=V"], ["config:set", "--global", "K=V"]),
         (["ps:restart", "--all"], ["ps:restart", "--all"]),
+        (["config:set", "--no-restart", "--global", "K=V"], ["config:set", "--no-restart", "--global", "K=V"]),
+        (["run", "worker", "cleanup", "--all"], ["--app", "catmeow", "run", "worker", "cleanup", "--all"]),  # run's
         (["ps:restore"], ["ps:restore"]),
         ([], ["--app", "catmeow", "help"]),
     ],
@@ -125,6 +138,11 @@ def test_ssh_asks_for_a_terminal_only_when_it_has_one_and_leaves_unknown_parts_t
     [
         ([], {"SSH_ORIGINAL_COMMAND": "apps:list", "DOKKU_HOST": "elsewhere"}, True, False),  # a key's session
         ([], {"SSH_ORIGINAL_COMMAND": "apps:list"}, False, False),
+        ([], {"NAME": "alice", "FINGERPRINT": "SHA256:x", "DOKKU_HOST": "db.lan"}, True, False),  # a shell asked for
+        ([], {"NAME": "alice", "FINGERPRINT": "SHA256:x"}, False, False),
+        (["apps:list"], {"DOKKU_HOST": ""}, True, False),  # empty: no server named
+        (["--app"], {}, True, False),  # the server says what is wrong
+        (["--remote=", "apps:list"], {}, True, True),
         (["apps:list"], {"DOKKU_HOST": "example.com"}, True, True),
         (["--remote", "staging", "apps:list"], {}, True, True),
         (["apps:list"], {}, True, False),
