@@ -13,7 +13,7 @@ from minidokku.errors import ValidationError
 from minidokku.ops import apps, deploy
 from minidokku.records import procfile, ps_settings, releases, scale
 from minidokku.records.releases import Release
-from minidokku.runtime.scheduler import Container
+from minidokku.runtime.scheduler import Container, PortTaken
 
 
 def set_scale(ctx: Context, app: str, pairs: list[str], skip_deploy: bool = False) -> dict[str, int]:
@@ -91,6 +91,11 @@ def counts(ctx: Context, app: str) -> dict[str, int]:
     return scale.effective(saved, current.processes, current.settings.formation)
 
 
+def dynos(ctx: Context, app: str) -> set[str]:
+    """The dynos the app runs now (`web.1`, `worker.1`, ...)."""
+    return {f"{name}.{index}" for name, count in counts(ctx, app).items() for index in range(1, count + 1)}
+
+
 def stop(ctx: Context, app: str) -> None:
     """Stops every container (kept, with their logs); the proxy answers 503 until ps:start."""
     apps.require(ctx, app)
@@ -147,14 +152,19 @@ def restore(ctx: Context, app: str) -> Optional[str]:
             ctx.proxy.remove(app)
             ctx.scheduler.retire([c.id for c in containers], grace=0)
             return f"{len(containers)} containers of a deploy that never finished removed"
-        expected = {f"{name}.{index}" for name, count in counts(ctx, app).items() for index in range(1, count + 1)}
+        expected = dynos(ctx, app)
         keep = serving_set(containers, current.name, expected)
         if keep is None:
             ctx.scheduler.retire([c.id for c in containers if c.retiring], grace=0)  # no retirement outlives a reboot
             deploy.restart(ctx, app)
             return "redeployed"
         strays = [c for c in containers if c not in keep]
-        restarted = [c if c.running else ctx.scheduler.restart(c) for c in keep]
+        try:
+            restarted = [c if c.running else ctx.scheduler.restart(c) for c in keep]
+        except PortTaken:  # a host process took a port of a stopped one: new containers, new ports
+            ctx.scheduler.retire([c.id for c in containers if c.retiring], grace=0)
+            deploy.restart(ctx, app)
+            return "redeployed (a host port of its containers was taken)"
         ctx.scheduler.mark_retiring(strays)  # frees the plain names the kept ones take
         ctx.scheduler.settle_names(restarted)
         ctx.proxy.route(app, [c for c in restarted if c.process_type == "web"], current)
