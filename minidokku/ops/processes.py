@@ -173,6 +173,20 @@ def restore(ctx: Context, app: str) -> Optional[str]:
         return f"{done}, {len(strays)} containers outside {current.name} removed" if strays else done
 
 
+def restore_due(ctx: Context, app: str) -> bool:
+    """Whether restore has something to start: the app is deployed and to be restored, and a
+    dyno it should run has no running container of its recorded release under its plain name
+    (the engine came back without it: it had exited 0, or the machine rebooted). Asked without
+    the app's lock, so a watcher looks at every app without holding off its commands."""
+    current = releases.current(ctx.store, app)
+    if current is None or not ps_settings.restores(ctx.store, app):
+        return False
+    expected = dynos(ctx, app)
+    containers = ctx.scheduler.containers(ctx.docker_name(app))
+    serving = {c.dyno for c in containers if c.running and c.name == c.plain_name and c.release == current.name}
+    return not expected <= serving
+
+
 def serving_set(containers: list[Container], release: str, expected: set[str]) -> Optional[list[Container]]:
     """The containers that serve release after a restore: one per expected dyno, of that release
     and not retiring, preferring the one with its plain name (it served last), then a running one.
