@@ -134,7 +134,8 @@ def restore(ctx: Context, app: str) -> Optional[str]:
     engine restart, or a command killed midway.
 
     Containers of the recorded release that are there keep serving (stopped ones start again)
-    and nginx learns their ports; when one is missing the release is deployed again. Every other
+    and nginx learns their ports; when one is missing, or they publish on host ports the engine
+    picked (made before minidokku picked them), the release is deployed again. Every other
     container of the app goes: a killed deploy's new ones, old ones it had not yet retired.
     Returns what was done, or None when nothing was due (or the app is not to be restored:
     stopped by ps:stop, or `ps:set APP restore false`).
@@ -154,10 +155,10 @@ def restore(ctx: Context, app: str) -> Optional[str]:
             return f"{len(containers)} containers of a deploy that never finished removed"
         expected = dynos(ctx, app)
         keep = serving_set(containers, current.name, expected)
-        if keep is None:
+        if keep is None or not all(c.ports_kept for c in keep):
             ctx.scheduler.retire([c.id for c in containers if c.retiring], grace=0)  # no retirement outlives a reboot
             deploy.restart(ctx, app)
-            return "redeployed"
+            return "redeployed" if keep is None else "redeployed on host ports it keeps"
         strays = [c for c in containers if c not in keep]
         try:
             restarted = [c if c.running else ctx.scheduler.restart(c) for c in keep]
@@ -174,17 +175,17 @@ def restore(ctx: Context, app: str) -> Optional[str]:
 
 
 def restore_due(ctx: Context, app: str) -> bool:
-    """Whether restore has something to start: the app is deployed and to be restored, and a
-    dyno it should run has no running container of its recorded release under its plain name
-    (the engine came back without it: it had exited 0, or the machine rebooted). Asked without
-    the app's lock, so a watcher looks at every app without holding off its commands."""
+    """Whether restore has something to do: the app is deployed and to be restored, and a dyno
+    it should run has no running container of its recorded release under its plain name (the
+    engine came back without it: it had exited 0, or the machine rebooted), or one publishes on
+    host ports the engine picked (made before minidokku picked them: they move at each start).
+    Asked without the app's lock, so a watcher looks at every app without holding off its commands."""
     current = releases.current(ctx.store, app)
     if current is None or not ps_settings.restores(ctx.store, app):
         return False
-    expected = dynos(ctx, app)
     containers = ctx.scheduler.containers(ctx.docker_name(app))
-    serving = {c.dyno for c in containers if c.running and c.name == c.plain_name and c.release == current.name}
-    return not expected <= serving
+    serving = [c for c in containers if c.running and c.name == c.plain_name and c.release == current.name]
+    return not dynos(ctx, app) <= {c.dyno for c in serving} or not all(c.ports_kept for c in serving)
 
 
 def serving_set(containers: list[Container], release: str, expected: set[str]) -> Optional[list[Container]]:

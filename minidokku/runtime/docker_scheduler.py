@@ -592,10 +592,9 @@ class DockerScheduler:
         except EngineNotFound:  # removed while we looked
             return None
         bound = info["NetworkSettings"].get("Ports") or {}
-        host_ports = {
-            int(port.split("/")[0]): int(bindings[0]["HostPort"])
-            for port in info["HostConfig"].get("PortBindings") or {}  # only web publishes ports
-            if (bindings := bound.get(port))
+        requested = info["HostConfig"].get("PortBindings") or {}  # only web publishes ports
+        published = {
+            int(port.split("/")[0]): int(bindings[0]["HostPort"]) for port in requested if (bindings := bound.get(port))
         }
         env = dict(item.partition("=")[::2] for item in info["Config"].get("Env") or [])
         web_port = int(env["PORT"]) if names.is_whole_number(env.get("PORT", "")) else None
@@ -604,11 +603,12 @@ class DockerScheduler:
             id=info["Id"],
             name=info["Name"].lstrip("/"),
             process_type=container_labels.get(labels.PROCESS_TYPE, ""),
-            host_port=host_ports.get(web_port) if web_port else None,
+            host_port=published.get(web_port) if web_port else None,
             running=bool(info["State"]["Running"]),
             release=container_labels.get(labels.RELEASE, ""),
-            host_ports=host_ports,
+            host_ports=published,
             restarts=info.get("RestartCount") or 0,
+            ports_kept=all(host_ports.kept(bindings) for bindings in requested.values()),
         )
 
 

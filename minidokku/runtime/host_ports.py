@@ -75,5 +75,12 @@ def port_refused(error: EngineError) -> bool:
     return any(words in str(error) for words in REFUSALS)
 
 
+def kept(bindings: list[dict]) -> bool:
+    """Whether a container port's bindings name their host ports (set at creation, so kept
+    across starts), rather than leave them to the engine (a container made before minidokku
+    picked them)."""
+    return all(_port(binding) for binding in bindings or [])
+
+
 def _port(binding: dict) -> bool:
     return str(binding.get("HostPort") or "").isdigit()

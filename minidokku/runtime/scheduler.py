@@ -38,6 +38,7 @@ class Container:
     release: str = ""
     host_ports: dict[int, int] = field(default_factory=dict)  # every published container port -> host port
     restarts: int = 0  # how often the engine had restarted it (its restart policy) when it was described
+    ports_kept: bool = True  # its host ports were set at its creation: every start binds them again
 
     @property
     def plain_name(self) -> str:

@@ -159,3 +159,12 @@ def test_restore_deploys_again_when_a_host_port_of_a_stopped_container_was_taken
     now = flow.scheduler.containers(APP)
     assert [c.name for c in now] == ["cat.web.1", "cat.worker.1"] and not {c.id for c in now} & before
     assert flow.proxy.routes[APP] == [now[0].id]
+
+
+def test_restore_deploys_again_containers_whose_host_ports_the_engine_picked(flow):
+    for container in flow.scheduler.containers(APP):  # made before minidokku picked host ports
+        flow.scheduler.live[container.id] = replace(container, ports_kept=False)
+    assert processes.restore_due(flow.ctx, APP)
+    assert processes.restore(flow.ctx, APP) == "redeployed on host ports it keeps"
+    assert all(c.ports_kept for c in flow.scheduler.containers(APP))
+    assert not processes.restore_due(flow.ctx, APP)

@@ -175,3 +175,11 @@ def test_a_stopped_container_whose_port_was_taken_meanwhile_says_so():
         scheduler.restart(container)
     engine.held.clear()
     assert scheduler.restart(container).host_port == container.host_port  # the same port again
+
+
+def test_a_container_made_before_minidokku_picked_ports_is_told_apart():
+    engine = PortsEngine()
+    scheduler = DockerScheduler(engine, "apps")
+    assert start_web(scheduler).ports_kept
+    engine.add("old", "exited", {"5000/tcp": [{"HostIp": "127.0.0.1", "HostPort": ""}]})
+    assert not scheduler._describe("old").ports_kept
