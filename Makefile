@@ -69,6 +69,7 @@ bench: machine venv stack zipapp
 	$(BIN)/python bench/proxy_overhead.py
 	$(BIN)/python bench/trigger_overhead.py
 	$(BIN)/python bench/postgres_create.py
+	$(BIN)/python bench/engine_restart.py
 	$(if $(filter 1,$(BENCH_PIKU)),$(BIN)/python bench/pikulib.py ensure '$(PIKU_REPO)')
 	$(BIN)/python bench/targets.py
 

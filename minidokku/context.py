@@ -18,6 +18,9 @@ if TYPE_CHECKING:  # imported where first used, below (routing/proxy.py also imp
     from minidokku.runtime.scheduler import Scheduler
 
 
+PORTS_LOCK = ".host-ports.lock"  # under the root: held while a web container's host ports are picked
+
+
 class Context:
     def __init__(
         self,
@@ -57,7 +60,7 @@ class Context:
         if self._scheduler is None:
             from minidokku.runtime.docker_scheduler import DockerScheduler
 
-            self._scheduler = DockerScheduler(self.engine, self.apps_network)
+            self._scheduler = DockerScheduler(self.engine, self.apps_network, self.store.path(None, PORTS_LOCK))
         return self._scheduler
 
     @property

@@ -160,9 +160,10 @@ report = report_command(
 @command("cron:daemon", scope=Scope.ADMIN, changes=False, runs=Runs.INTERNAL, hidden=True)
 @click.pass_obj
 def daemon(ctx: Context) -> None:
-    """Starts the due cron tasks at each minute, for ever (install.sh and ps:restore start it).
+    """Starts the due cron tasks at each minute, for ever (install.sh and ps:restore start it),
+    and restores the apps each time the Docker engine answers again (ops/engine_watch.py).
     Another daemon holding the root's lock ends this one with status 0: a restart is no failure."""
     try:
-        crond.Daemon(ctx).serve()
+        crond.Daemon(ctx, watch=True).serve()
     except Locked as busy:
         ctx.out.info(str(busy))

@@ -56,6 +56,12 @@ class Engine:
         except EngineError:
             return False
 
+    def events(self) -> Iterator[dict]:
+        """The engine's events (a container started, died, ...) as they happen, until the engine
+        closes the connection: it stops. Raises EngineError when it does not answer."""
+        response = self._request("GET", "/events", stream=True, timeout=(DEFAULT_TIMEOUT, None))
+        return _until_closed(response)
+
     def info(self) -> dict:
         """The engine's system information (its cgroup driver and version, ...)."""
         return self._json("GET", "/info")
@@ -258,6 +264,17 @@ class Engine:
 
 def _json_param(value) -> str:
     return json.dumps(value)
+
+
+def _until_closed(response) -> Iterator[dict]:
+    """The JSON messages of a stream that ends only when the engine closes it (or breaks it off,
+    as a stopping engine may)."""
+    try:
+        yield from streams.json_messages(response.iter_lines())
+    except (*_transport().STREAM_ERRORS, OSError):
+        return
+    finally:
+        response.close()
 
 
 def _progress(response) -> Iterator[dict]:

@@ -109,8 +109,12 @@ KEPT_ENVIRONMENT = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "DOKKU_ROOT")  # and
 def started_by_systemd(ctx: Context) -> bool:
     """Whether systemd's unit starts (and restarts) the daemon of this root: installed by
     install.sh for the default root, with systemd running; then nothing else starts one."""
-    default = ctx.settings.root.resolve() == Path(DEFAULT_ROOT).resolve()
-    return default and UNIT.is_file() and SYSTEMD_RUNNING.is_dir()
+    return serves_default_root(ctx) and UNIT.is_file() and SYSTEMD_RUNNING.is_dir()
+
+
+def serves_default_root(ctx: Context) -> bool:
+    """Whether ctx's root is the default one, install.sh's."""
+    return ctx.settings.root.resolve() == Path(DEFAULT_ROOT).resolve()
 
 
 def start_daemon(ctx: Context) -> bool:

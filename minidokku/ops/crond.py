@@ -16,9 +16,13 @@ minidokku process that wakes at each minute boundary and starts the cron tasks d
 - With `cron:set --global mailto ADDRESS`, a run that printed something is mailed there through
   the host's sendmail, as cron mails a job's output (the output goes on its standard input), at
   most once an hour for each task, so an every-minute task does not flood the mailbox.
-- It ends when the root holds no app, so a test root's daemon ends with its apps. Where
-  install.sh's systemd unit serves the default root, the unit starts it again a minute later and
-  is its only starter; elsewhere a host's next deploy with cron tasks, or ps:restore, does.
+- It watches the Docker engine (ops/engine_watch.py, in a thread of its own): when it starts and
+  each time the engine answers again after a restart, it restores every app that needs it, as
+  `ps:restore` does.
+- It ends when the root holds no app, so a test root's daemon ends with its apps; the default
+  root's (install.sh's) goes on, watching the engine for the apps to come. Where install.sh's
+  systemd unit serves the default root, the unit starts it again a minute after it ended and is
+  its only starter; elsewhere a host's next deploy with cron tasks, or ps:restore, does.
 - At midnight, after `letsencrypt:cron-job --add`, it runs letsencrypt:auto-renew of every app
   in a thread of its own (its lines in the log; a failed renewal is in `events` too), so renewal
   needs neither systemd nor the host's cron. Each app's renewal is bounded (lego's timeout, the
@@ -43,7 +47,7 @@ from typing import Optional
 from minidokku.context import Context
 from minidokku.errors import MinidokkuError
 from minidokku.ops import cron as cron_ops
-from minidokku.ops import letsencrypt, oneoff
+from minidokku.ops import engine_watch, letsencrypt, oneoff
 from minidokku.output import RecordingOutput
 from minidokku.records import cron, ps_settings
 from minidokku.records import letsencrypt as letsencrypt_records
@@ -78,8 +82,10 @@ class Daemon:
         ctx: Context,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        watch: bool = False,
     ):
         self.ctx = ctx
+        self.watch = watch  # runs the engine watch (cron:daemon does; tests drive ticks without it)
         self.clock = clock
         self.sleep = sleep
         self.runs: dict[tuple[str, str], threading.Thread] = {}  # (app, id) -> the thread of its run
@@ -97,6 +103,8 @@ class Daemon:
         with file_lock(self.ctx.store.path(None, cron_ops.DAEMON_LOCK), busy_message="a cron daemon runs already"):
             self.ctx.store.write(None, PID, f"{os.getpid()}\n")
             self.log(f"started (pid {os.getpid()})")
+            if self.watch:
+                threading.Thread(target=engine_watch.EngineWatch(self.ctx, self.log).run, daemon=True).start()
             try:
                 self._loop(minutes)
             finally:
@@ -109,7 +117,8 @@ class Daemon:
         clock stepped forward) is run late, up to CATCH_UP minutes back; a clock stepped back
         starts again from the next minute of the new time (never a long sleep)."""
         done, last = 0, int(self.clock()) // 60 * 60  # the minute it starts in is not run
-        while (minutes is None or done < minutes) and self.ctx.store.list_apps():
+        stays = self.watch and cron_ops.serves_default_root(self.ctx)  # for the apps to come
+        while (minutes is None or done < minutes) and (stays or self.ctx.store.list_apps()):
             current = int(self.clock()) // 60 * 60
             if current < last:  # the clock was stepped back
                 last = current

@@ -13,7 +13,7 @@ from minidokku.errors import ValidationError
 from minidokku.ops import apps, deploy
 from minidokku.records import procfile, ps_settings, releases, scale
 from minidokku.records.releases import Release
-from minidokku.runtime.scheduler import Container
+from minidokku.runtime.scheduler import Container, PortTaken
 
 
 def set_scale(ctx: Context, app: str, pairs: list[str], skip_deploy: bool = False) -> dict[str, int]:
@@ -91,6 +91,11 @@ def counts(ctx: Context, app: str) -> dict[str, int]:
     return scale.effective(saved, current.processes, current.settings.formation)
 
 
+def dynos(ctx: Context, app: str) -> set[str]:
+    """The dynos the app runs now (`web.1`, `worker.1`, ...)."""
+    return {f"{name}.{index}" for name, count in counts(ctx, app).items() for index in range(1, count + 1)}
+
+
 def stop(ctx: Context, app: str) -> None:
     """Stops every container (kept, with their logs); the proxy answers 503 until ps:start."""
     apps.require(ctx, app)
@@ -129,7 +134,8 @@ def restore(ctx: Context, app: str) -> Optional[str]:
     engine restart, or a command killed midway.
 
     Containers of the recorded release that are there keep serving (stopped ones start again)
-    and nginx learns their ports; when one is missing the release is deployed again. Every other
+    and nginx learns their ports; when one is missing, or they publish on host ports the engine
+    picked (made before minidokku picked them), the release is deployed again. Every other
     container of the app goes: a killed deploy's new ones, old ones it had not yet retired.
     Returns what was done, or None when nothing was due (or the app is not to be restored:
     stopped by ps:stop, or `ps:set APP restore false`).
@@ -147,20 +153,39 @@ def restore(ctx: Context, app: str) -> Optional[str]:
             ctx.proxy.remove(app)
             ctx.scheduler.retire([c.id for c in containers], grace=0)
             return f"{len(containers)} containers of a deploy that never finished removed"
-        expected = {f"{name}.{index}" for name, count in counts(ctx, app).items() for index in range(1, count + 1)}
+        expected = dynos(ctx, app)
         keep = serving_set(containers, current.name, expected)
-        if keep is None:
+        if keep is None or not all(c.ports_kept for c in keep):
             ctx.scheduler.retire([c.id for c in containers if c.retiring], grace=0)  # no retirement outlives a reboot
             deploy.restart(ctx, app)
-            return "redeployed"
+            return "redeployed" if keep is None else "redeployed on host ports it keeps"
         strays = [c for c in containers if c not in keep]
-        restarted = [c if c.running else ctx.scheduler.restart(c) for c in keep]
+        try:
+            restarted = [c if c.running else ctx.scheduler.restart(c) for c in keep]
+        except PortTaken:  # a host process took a port of a stopped one: new containers, new ports
+            ctx.scheduler.retire([c.id for c in containers if c.retiring], grace=0)
+            deploy.restart(ctx, app)
+            return "redeployed (a host port of its containers was taken)"
         ctx.scheduler.mark_retiring(strays)  # frees the plain names the kept ones take
         ctx.scheduler.settle_names(restarted)
         ctx.proxy.route(app, [c for c in restarted if c.process_type == "web"], current)
         ctx.scheduler.retire([c.id for c in strays])
         done = "restarted" if any(not c.running for c in keep) else "rerouted"
         return f"{done}, {len(strays)} containers outside {current.name} removed" if strays else done
+
+
+def restore_due(ctx: Context, app: str) -> bool:
+    """Whether restore has something to do: the app is deployed and to be restored, and a dyno
+    it should run has no running container of its recorded release under its plain name (the
+    engine came back without it: it had exited 0, or the machine rebooted), or one publishes on
+    host ports the engine picked (made before minidokku picked them: they move at each start).
+    Asked without the app's lock, so a watcher looks at every app without holding off its commands."""
+    current = releases.current(ctx.store, app)
+    if current is None or not ps_settings.restores(ctx.store, app):
+        return False
+    containers = ctx.scheduler.containers(ctx.docker_name(app))
+    serving = [c for c in containers if c.running and c.name == c.plain_name and c.release == current.name]
+    return not dynos(ctx, app) <= {c.dyno for c in serving} or not all(c.ports_kept for c in serving)
 
 
 def serving_set(containers: list[Container], release: str, expected: set[str]) -> Optional[list[Container]]:

@@ -1,14 +1,17 @@
 """The local Docker scheduler (runtime/scheduler.py's first implementation): an app's processes,
 deployment tasks, one-off runs and services are containers on this machine's engine.
 
-Web containers publish their PORT on 127.0.0.1 only (a port Docker picks); nginx proxies to it.
+Web containers publish their PORT on 127.0.0.1 only, on a host port minidokku picks
+(runtime/host_ports.py) and keeps across every start of the container; nginx proxies to it.
 """
 
 import contextlib
 import secrets
 import socket
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from functools import partial
+from pathlib import Path
 from typing import Optional
 
 from minidokku.build.builders import read_text_file, remove_if_unnamed
@@ -17,7 +20,7 @@ from minidokku.errors import EngineError, EngineNotFound, NotFound
 from minidokku.records import names, resources
 from minidokku.records.docker_options import DockerOptions
 from minidokku.records.releases import Release
-from minidokku.runtime import at_once, isolation, labels, terminal
+from minidokku.runtime import at_once, host_ports, isolation, labels, terminal
 from minidokku.runtime.scheduler import (
     NO_NETWORKING,
     RETIRING,
@@ -31,10 +34,12 @@ from minidokku.runtime.scheduler import (
     Networking,
     OneOff,
     OneOffContainer,
+    PortTaken,
     Service,
     ServiceState,
 )
 from minidokku.runtime.terminal import Streams
+from minidokku.state import file_lock
 
 PROCESS_ROLE = "process"
 TASK_ROLE = "task"
@@ -47,9 +52,11 @@ CONFLICT = 409  # the engine's answer to a removal already under way
 
 
 class DockerScheduler:
-    def __init__(self, engine: Engine, network: str):
+    def __init__(self, engine: Engine, network: str, ports_lock: Optional[Path] = None):
         self.engine = engine
         self.network = network  # the apps' network (runtime/isolation.py)
+        self.ports_lock = ports_lock  # a file flocked while host ports are picked (runtime/host_ports.py)
+        self._ports_threads = threading.Lock()
 
     # -- finding --------------------------------------------------------------------------
     def containers(self, app: str) -> list[Container]:
@@ -151,26 +158,55 @@ class DockerScheduler:
             config["HostConfig"]["LogConfig"] = _log_config(log_max_size)
         if command:
             config["Cmd"] = command
+        ports = [f"{port}/tcp" for port in dict.fromkeys((release.web_port, *extra_ports))]
         if process_type == "web":
-            ports = [f"{port}/tcp" for port in dict.fromkeys((release.web_port, *extra_ports))]
             config["ExposedPorts"] = {port: {} for port in ports}
-            host_ip = "" if networking.all_interfaces else "127.0.0.1"
-            config["HostConfig"]["PortBindings"] = {port: [{"HostIp": host_ip, "HostPort": ""}] for port in ports}
+        else:
+            ports = []
         name = f"{app}.{dyno}{UPCOMING}{secrets.token_hex(3)}"
-        container_id = isolation.create_container(
-            self.engine, config, options, limits, self.network, name, networking.initial, networking.aliases
-        )
-        try:
-            self._join(container_id, networking, options)
-            self.engine.start_container(container_id)
-            return self._describe(container_id)
-        except BaseException:
-            self.engine.remove_container(container_id, force=True)
-            raise
+        host_ip = "" if networking.all_interfaces else "127.0.0.1"
+        refused: list[int] = []  # host ports a start was refused on
+        while True:
+            with self._ports_lock():  # held until the container exists: then its ports are taken
+                picked = host_ports.pick(self.engine, len(ports), refused) if ports else []
+                if picked:
+                    config["HostConfig"]["PortBindings"] = host_ports.bindings(ports, picked, host_ip)
+                container_id = isolation.create_container(
+                    self.engine, config, options, limits, self.network, name, networking.initial, networking.aliases
+                )
+            try:
+                self._join(container_id, networking, options)
+                self.engine.start_container(container_id)
+                return self._describe(container_id)
+            except EngineError as error:
+                self.engine.remove_container(container_id, force=True)
+                if not (picked and host_ports.port_refused(error)) or len(refused) >= host_ports.RETRIES * len(picked):
+                    raise
+                refused += picked  # a host process holds one: the next creation picks others
+            except BaseException:
+                self.engine.remove_container(container_id, force=True)
+                raise
+
+    @contextlib.contextmanager
+    def _ports_lock(self) -> Iterator[None]:
+        """The lock under which host ports are picked and their container created: this
+        process's threads, and (with ports_lock) every minidokku process of the root."""
+        with self._ports_threads:
+            if self.ports_lock is None:
+                yield
+                return
+            with file_lock(self.ports_lock):
+                yield
 
     def restart(self, container: Container) -> Container:
-        """Starts a stopped container again (its port may change)."""
-        self.engine.start_container(container.id)
+        """Starts a stopped container again, on the host ports it was created with; raises
+        PortTaken when another holds one of them."""
+        try:
+            self.engine.start_container(container.id)
+        except EngineError as error:
+            if host_ports.port_refused(error):
+                raise PortTaken(f"{container.name}: {error}") from None
+            raise
         return self._describe(container.id)
 
     def settle_names(self, containers: list[Container]) -> None:
@@ -556,10 +592,9 @@ class DockerScheduler:
         except EngineNotFound:  # removed while we looked
             return None
         bound = info["NetworkSettings"].get("Ports") or {}
-        host_ports = {
-            int(port.split("/")[0]): int(bindings[0]["HostPort"])
-            for port in info["HostConfig"].get("PortBindings") or {}  # only web publishes ports
-            if (bindings := bound.get(port))
+        requested = info["HostConfig"].get("PortBindings") or {}  # only web publishes ports
+        published = {
+            int(port.split("/")[0]): int(bindings[0]["HostPort"]) for port in requested if (bindings := bound.get(port))
         }
         env = dict(item.partition("=")[::2] for item in info["Config"].get("Env") or [])
         web_port = int(env["PORT"]) if names.is_whole_number(env.get("PORT", "")) else None
@@ -568,11 +603,12 @@ class DockerScheduler:
             id=info["Id"],
             name=info["Name"].lstrip("/"),
             process_type=container_labels.get(labels.PROCESS_TYPE, ""),
-            host_port=host_ports.get(web_port) if web_port else None,
+            host_port=published.get(web_port) if web_port else None,
             running=bool(info["State"]["Running"]),
             release=container_labels.get(labels.RELEASE, ""),
-            host_ports=host_ports,
+            host_ports=published,
             restarts=info.get("RestartCount") or 0,
+            ports_kept=all(host_ports.kept(bindings) for bindings in requested.values()),
         )
 
 

@@ -38,6 +38,7 @@ class Container:
     release: str = ""
     host_ports: dict[int, int] = field(default_factory=dict)  # every published container port -> host port
     restarts: int = 0  # how often the engine had restarted it (its restart policy) when it was described
+    ports_kept: bool = True  # its host ports were set at its creation: every start binds them again
 
     @property
     def plain_name(self) -> str:
@@ -152,6 +153,10 @@ class AtCapacity(MinidokkuError):
     """An app runs as many one-off processes as it may already."""
 
 
+class PortTaken(MinidokkuError):
+    """A stopped container cannot start again: something else holds a host port it publishes."""
+
+
 class Scheduler(Protocol):
     # -- the processes of a release -----------------------------------------------------------
     def containers(self, app: str) -> list[Container]:
@@ -188,7 +193,8 @@ class Scheduler(Protocol):
         app's network:set networks."""
 
     def restart(self, container: Container) -> Container:
-        """Starts a stopped container again (its port may change)."""
+        """Starts a stopped container again, on the host ports it had; raises PortTaken when
+        something else holds one of them now."""
 
     def settle_names(self, containers: list[Container]) -> None:
         """Gives new containers their plain names (app.web.1) once the old ones moved aside."""

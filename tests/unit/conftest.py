@@ -11,5 +11,5 @@ from fakes import FakeScheduler
 def no_docker(monkeypatch):
     monkeypatch.setenv("MINIDOKKU_DOCKER_SOCKET", "/nonexistent/minidokku-unit-tests/docker.sock")
     monkeypatch.setattr(
-        "minidokku.runtime.docker_scheduler.DockerScheduler", lambda _engine, _network: FakeScheduler([])
+        "minidokku.runtime.docker_scheduler.DockerScheduler", lambda *_engine_network_lock: FakeScheduler([])
     )

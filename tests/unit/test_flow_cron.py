@@ -481,3 +481,31 @@ def test_logs_never_read_the_cron_output_through_a_link(flow, tmp_path):
     output.symlink_to(secret)
     with pytest.raises(ValidationError):
         cron.recorded_output(flow.ctx.store, APP, 100, False)
+
+
+class RecordedWatch:
+    started = threading.Event()
+
+    def __init__(self, ctx, log):
+        self.log = log
+
+    def run(self):
+        self.log("watching")
+        RecordedWatch.started.set()
+
+
+def test_the_daemon_watches_the_engine_and_the_default_roots_waits_for_apps(tmp_path, monkeypatch):
+    monkeypatch.setattr(crond.engine_watch, "EngineWatch", RecordedWatch)
+    empty = make_flow(tmp_path / "empty", monkeypatch)
+    crond.Daemon(empty.ctx, clock=lambda: BOUNDARY, sleep=pytest.fail, watch=True).serve()  # a test root: ends
+    assert RecordedWatch.started.wait(5)
+    monkeypatch.setattr(cron_ops, "serves_default_root", lambda ctx: True)
+    now, slept = [BOUNDARY], []
+
+    def sleep(seconds):
+        slept.append(seconds)
+        now[0] += seconds
+
+    crond.Daemon(empty.ctx, clock=lambda: now[0], sleep=sleep, watch=True).serve(minutes=1)
+    assert slept == [60]  # no app, yet it went on to the next minute
+    assert "watching" in empty.ctx.store.read(None, crond.LOG)

@@ -8,6 +8,7 @@ from fakes import make_flow
 from minidokku.errors import DeployFailed, ValidationError
 from minidokku.ops import processes
 from minidokku.records import ps_settings, releases, scale
+from minidokku.runtime.scheduler import PortTaken
 
 APP = "cat"
 
@@ -143,3 +144,27 @@ def test_an_unknown_or_stopped_process_type_is_refused_and_nothing_restarts(flow
     with pytest.raises(ValidationError, match="cat is stopped"):
         processes.restart(flow.ctx, APP, "worker")
     assert flow.journal == []
+
+
+def test_restore_deploys_again_when_a_host_port_of_a_stopped_container_was_taken(flow, monkeypatch):
+    before = {c.id for c in flow.scheduler.containers(APP)}
+    for container in flow.scheduler.containers(APP):
+        flow.scheduler.live[container.id] = replace(container, running=False)
+
+    def taken(container):
+        raise PortTaken(f"{container.name}: port is already allocated")
+
+    monkeypatch.setattr(flow.scheduler, "restart", taken)
+    assert processes.restore(flow.ctx, APP) == "redeployed (a host port of its containers was taken)"
+    now = flow.scheduler.containers(APP)
+    assert [c.name for c in now] == ["cat.web.1", "cat.worker.1"] and not {c.id for c in now} & before
+    assert flow.proxy.routes[APP] == [now[0].id]
+
+
+def test_restore_deploys_again_containers_whose_host_ports_the_engine_picked(flow):
+    for container in flow.scheduler.containers(APP):  # made before minidokku picked host ports
+        flow.scheduler.live[container.id] = replace(container, ports_kept=False)
+    assert processes.restore_due(flow.ctx, APP)
+    assert processes.restore(flow.ctx, APP) == "redeployed on host ports it keeps"
+    assert all(c.ports_kept for c in flow.scheduler.containers(APP))
+    assert not processes.restore_due(flow.ctx, APP)

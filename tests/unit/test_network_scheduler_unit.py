@@ -9,6 +9,7 @@ import pytest
 from minidokku.records import resources
 from minidokku.records.docker_options import DockerOptions
 from minidokku.records.releases import Release
+from minidokku.runtime import host_ports
 from minidokku.runtime.docker_scheduler import DockerScheduler
 from minidokku.runtime.scheduler import Networking, OneOff
 
@@ -68,7 +69,8 @@ def start(networking: Networking, options: Optional[DockerOptions] = None) -> Re
 def test_without_network_properties_a_container_is_on_the_apps_network_and_publishes_on_loopback():
     engine = start(Networking())
     assert engine.calls == [("ensure", APPS), ("create", APPS), ("start",)]
-    assert engine.created["HostConfig"]["PortBindings"]["5000/tcp"] == [{"HostIp": "127.0.0.1", "HostPort": ""}]
+    [binding] = engine.created["HostConfig"]["PortBindings"]["5000/tcp"]
+    assert binding["HostIp"] == "127.0.0.1" and int(binding["HostPort"]) in host_ports.RANGE
 
 
 def test_attach_post_create_networks_are_joined_before_the_start_with_dokkus_aliases():
@@ -103,7 +105,8 @@ def test_where_docker_options_name_a_network_the_initial_one_is_joined_after_the
 
 def test_bind_all_interfaces_publishes_web_on_every_interface():
     engine = start(Networking(all_interfaces=True))
-    assert engine.created["HostConfig"]["PortBindings"]["5000/tcp"] == [{"HostIp": "", "HostPort": ""}]
+    [binding] = engine.created["HostConfig"]["PortBindings"]["5000/tcp"]
+    assert binding["HostIp"] == "" and int(binding["HostPort"]) in host_ports.RANGE
 
 
 def test_a_container_whose_join_fails_is_removed_and_never_started():

@@ -16,7 +16,7 @@ from minidokku.runtime import at_once, docker_scheduler
 @pytest.fixture
 def dokku(tmp_path, monkeypatch):
     fake = FakeScheduler([])
-    monkeypatch.setattr(docker_scheduler, "DockerScheduler", lambda engine, network: fake)
+    monkeypatch.setattr(docker_scheduler, "DockerScheduler", lambda *_engine_network_lock: fake)
     monkeypatch.setenv("DOKKU_ROOT", str(tmp_path))
     monkeypatch.setenv("MINIDOKKU_NGINX_COMMAND", "true")
     runner = CliRunner()

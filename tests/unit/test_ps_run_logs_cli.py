@@ -18,7 +18,7 @@ from minidokku.runtime.scheduler import OneOffContainer
 @pytest.fixture
 def scheduler(monkeypatch):
     fake = FakeScheduler([])
-    monkeypatch.setattr(docker_scheduler, "DockerScheduler", lambda engine, network: fake)
+    monkeypatch.setattr(docker_scheduler, "DockerScheduler", lambda *_engine_network_lock: fake)
     return fake
 
 

@@ -133,7 +133,7 @@ def test_repo_gc_past_its_time_limit_is_killed_with_the_programs_it_started(tmp_
 
 def test_repo_purge_cache_removes_the_cache_volume_and_the_fetched_buildpacks(dokku, tmp_path, monkeypatch):
     scheduler = FakeScheduler([])
-    monkeypatch.setattr("minidokku.runtime.docker_scheduler.DockerScheduler", lambda _engine, _network: scheduler)
+    monkeypatch.setattr("minidokku.runtime.docker_scheduler.DockerScheduler", lambda *_engine_network_lock: scheduler)
     dokku("apps:create", "catmeow")
     fetched = tmp_path / "catmeow" / buildpack_choice.CACHE / "python-1234"
     fetched.mkdir(parents=True)
@@ -150,7 +150,7 @@ def test_cleanup_of_an_app_or_of_every_app_goes_through_the_scheduler_under_each
     dokku, tmp_path, monkeypatch
 ):
     scheduler = FakeScheduler([])
-    monkeypatch.setattr("minidokku.runtime.docker_scheduler.DockerScheduler", lambda _engine, _network: scheduler)
+    monkeypatch.setattr("minidokku.runtime.docker_scheduler.DockerScheduler", lambda *_engine_network_lock: scheduler)
     dokku("apps:create", "catmeow")
     dokku("apps:create", "dogwoof")
     scheduler.dangling_images.update({"sha256:aaa": "catmeow", "sha256:bbb": "dogwoof"})
