@@ -652,36 +652,25 @@ start_services() {
 	fi
 }
 
-install_restore_unit() {
-	has_systemd || return 0
-	step "Installing app restore at boot and after engine restarts"
-	put_file "$RESTORE_UNIT" 644 root:root <<EOF
-[Unit]
-Description=minidokku: bring apps back after boot and after every Docker engine restart
-After=docker.service nginx.service
-Wants=docker.service nginx.service
-# restarted with docker.service: a restarted engine gives containers new ports for nginx
-PartOf=docker.service
-
-[Service]
-Type=oneshot
-RemainAfterExit=yes
-User=$DOKKU_USER
-ExecStart=$DOKKU_BIN ps:restore
-
-[Install]
-WantedBy=multi-user.target docker.service
-EOF
-	report "$RESTORE_UNIT"
-	[ "$CHANGED" = no ] || systemctl daemon-reload
-	if ! systemctl is-enabled --quiet minidokku-restore.service 2>/dev/null; then
-		systemctl enable minidokku-restore.service
-		info "enabled minidokku-restore.service"
+# The daemon restores the apps at its start and whenever the engine answers again
+# (ops/engine_watch.py). An older install's unit running ps:restore beside it would race it for the
+# apps' locks (and be marked failed while the app comes back): it goes.
+remove_restore_unit() {
+	[ -f "$RESTORE_UNIT" ] || return 0
+	step "Removing minidokku-restore.service: the daemon restores the apps"
+	if has_systemd; then
+		systemctl disable minidokku-restore.service >/dev/null 2>&1 || true
 	fi
+	rm -f "$RESTORE_UNIT"
+	if has_systemd; then
+		systemctl daemon-reload
+	fi
+	info "removed $RESTORE_UNIT"
 }
 
-# The cron daemon (dokku cron:daemon) starts app.json's cron tasks each minute; one runs at a time
-# (it holds ROOT/.cron/LOCK, so starting a second is harmless) and ends while there is no app. A
+# The daemon (dokku cron:daemon) starts app.json's cron tasks each minute and restores the apps at
+# its start and whenever the Docker engine answers again; one runs at a time (it holds
+# ROOT/.cron/LOCK, so starting a second is harmless). A
 # unit where systemd is, restarted a minute after it ends (no app yet, or another daemon held the
 # lock): then only the unit starts it. Elsewhere a background process of the dokku user, started
 # again by a deploy with cron tasks, by ps:restore and at boot by /etc/init.d/minidokku. Restarted
@@ -692,7 +681,7 @@ start_cron_daemon() {
 	if has_systemd; then
 		put_file "$CRON_UNIT" 644 root:root <<EOF
 [Unit]
-Description=minidokku: app.json cron tasks, started each minute
+Description=minidokku: app.json cron tasks, and the apps restored after engine restarts
 After=docker.service
 
 [Service]
@@ -896,7 +885,7 @@ main() {
 	wire_nginx
 	install_sudoers
 	start_services
-	install_restore_unit
+	remove_restore_unit
 	start_cron_daemon
 	install_boot_script
 	prepare_build_cgroup
