@@ -11,6 +11,8 @@ import threading
 
 import requests
 from helpers import APPS, commit_all, dokku_program, make_git_repo, wait_until_serving
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from minidokku.records import builds, releases
 from minidokku.runtime import labels
@@ -42,6 +44,11 @@ class RequestLoop:
 
     def _run(self) -> None:
         with requests.Session() as session:  # keep-alive to nginx, as a browser
+            # and, as a browser does, a GET sent again once when nginx closed the kept connection as
+            # it was sent (a reload ends idle keep-alive connections: nginx's, not the deploy's doing);
+            # a new connection refused, or any error status, still counts
+            once_more = Retry(total=1, connect=0, read=1, redirect=0, status=0, other=0)
+            session.mount("http://", HTTPAdapter(max_retries=once_more))
             while not self.stopped.is_set():
                 try:
                     response = session.get(self.url, headers={"Host": HOST}, timeout=10)
