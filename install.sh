@@ -28,6 +28,9 @@ LIB_ROOT=/var/lib/minidokku
 PLUGIN_PATH=$LIB_ROOT/plugins
 # storage:create's directories, where Dokku keeps them: the dokku user's alone.
 STORAGE_ROOT=/var/lib/dokku/data/storage
+# written when this install made the dokku user's home: the sample app is a first install's, never
+# an upgrade's (removed once the sample's own record, DOKKU_HOME/SAMPLE, is there)
+SAMPLE_PENDING=$LIB_ROOT/sample-pending
 NGINX_CONF=/etc/nginx/conf.d/minidokku.conf
 SUDOERS_FILE=/etc/sudoers.d/minidokku
 RESTORE_UNIT=/etc/systemd/system/minidokku-restore.service
@@ -434,6 +437,10 @@ ensure_packages() {
 ensure_user() {
 	step "Setting up the $DOKKU_USER user"
 	user_changed=no
+	if [ ! -e "$DOKKU_HOME" ]; then
+		mkdir -p "$LIB_ROOT"
+		touch "$SAMPLE_PENDING"
+	fi
 	if ! getent group docker >/dev/null; then
 		groupadd --system docker
 		info "created group docker"
@@ -874,8 +881,9 @@ run_plugin_install_triggers() {
 }
 
 # The sample app: catmeow, shipped in the zipapp, deployed once per machine by a git push into its
-# repo (dokku sample:deploy), so the install ends with an app serving. MINIDOKKU_SAMPLE=0 leaves it
-# out; a failed deploy is said and leaves the install as it is (the next run tries again).
+# repo (dokku sample:deploy), so the install ends with an app serving; only by the install that made
+# the dokku user's home (SAMPLE_PENDING), never on an upgrade. MINIDOKKU_SAMPLE=0 leaves it out; a
+# failed deploy is said and leaves the install as it is (the next run tries again).
 deploy_sample() {
 	if [ -n "${MINIDOKKU_BUILD_OPTIONS:-}" ]; then
 		# docker-options:add keeps an option once, however often it is added
@@ -884,8 +892,15 @@ deploy_sample() {
 	step "Deploying the sample app"
 	if [ "${MINIDOKKU_SAMPLE:-1}" = 0 ]; then
 		info "skipped (MINIDOKKU_SAMPLE=0)"
+		rm -f "$SAMPLE_PENDING"
+	elif [ ! -e "$SAMPLE_PENDING" ] && ! as_dokku test -e "$DOKKU_HOME/SAMPLE"; then
+		info "skipped: minidokku was installed here before (the sample app is a first install's)"
 	elif ! "$DOKKU_BIN" sample:deploy; then
 		info "the sample app did not deploy (its output is above); minidokku itself is installed"
+	fi
+	# from now on the sample's record says whether it is tried again
+	if as_dokku test -e "$DOKKU_HOME/SAMPLE"; then
+		rm -f "$SAMPLE_PENDING"
 	fi
 }
 

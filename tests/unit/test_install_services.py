@@ -203,3 +203,35 @@ def test_the_boot_script_tries_every_service_and_fails_at_the_end_when_one_faile
     done = subprocess.run(["sh", str(boot), "start"], capture_output=True, text=True)
     assert done.returncode == 1
     assert tried.read_text().split() == ["start_docker", "build_cgroup", "start_nginx", "start_sshd", "start_daemon"]
+
+
+@pytest.mark.parametrize(
+    ("pending", "recorded", "deploys"),
+    [
+        (True, False, True),  # the install that made the home
+        (False, True, True),  # a later run: sample:deploy's record decides (a push to retry, or never twice)
+        (False, False, False),  # an upgrade of an install older than the sample: none
+    ],
+)
+def test_the_sample_is_a_first_install_s_never_an_upgrade_s(tmp_path, pending, recorded, deploys):
+    home, pending_file, calls = tmp_path / "home", tmp_path / "sample-pending", tmp_path / "calls"
+    home.mkdir()
+    if pending:
+        pending_file.touch()
+    if recorded:
+        (home / "SAMPLE").write_text("pushing 2026-01-01T00:00:00Z catmeow: its first push did not end\n")
+    dokku = tmp_path / "dokku"
+    dokku.write_text(f'#!/bin/sh\necho "$*" >>{calls}\necho "deployed now" >{home}/SAMPLE\n')
+    dokku.chmod(0o755)
+    setup = f'DOKKU_HOME={home}\nSAMPLE_PENDING={pending_file}\nDOKKU_BIN={dokku}\nas_dokku() {{ "$@"; }}\n'
+    done = subprocess.run(["sh", "-c", functions() + setup + "deploy_sample"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    if deploys:
+        assert calls.read_text() == "sample:deploy\n"
+        assert not pending_file.exists()
+    else:
+        assert not calls.exists()
+        assert done.stdout == (
+            "-----> Deploying the sample app\n"
+            "       skipped: minidokku was installed here before (the sample app is a first install's)\n"
+        )
