@@ -406,6 +406,9 @@ report() { # report WHAT: one line saying whether the last put_file/ensure_* cha
 
 check_host() {
 	[ "$(id -u)" -eq 0 ] || die "install.sh must be run as root (try: sudo sh install.sh)"
+	# it goes into the boot script and the builds' slice unit: a number (or "max") only
+	[ "$BUILD_PIDS" = max ] || plain_number "$BUILD_PIDS" ||
+		die "MINIDOKKU_BUILD_PIDS=$BUILD_PIDS: a number of processes (or max), please"
 	if ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg-query >/dev/null 2>&1; then
 		die "install.sh supports only Debian or Ubuntu (apt-get not found)"
 	fi

@@ -235,3 +235,30 @@ def test_the_sample_is_a_first_install_s_never_an_upgrade_s(tmp_path, pending, r
             "-----> Deploying the sample app\n"
             "       skipped: minidokku was installed here before (the sample app is a first install's)\n"
         )
+
+
+def test_nginx_s_pid_file_counts_only_when_it_names_a_running_nginx(tmp_path):
+    pid_file = tmp_path / "nginx.pid"
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        for text in (f"{sleeper.pid}\n", "abc\n", f"-{sleeper.pid}\n", ""):
+            pid_file.write_text(text)
+            done = subprocess.run(["sh", "-c", functions() + f"NGINX_PID={pid_file}\nnginx_master_runs"])
+            assert done.returncode == 1, text
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+@pytest.mark.parametrize("value", ["1; reboot", "12 34", "-1"])
+def test_a_build_pids_limit_that_is_no_number_is_refused_before_anything_changes(value):
+    done = subprocess.run(
+        ["sh", "-c", functions() + "id() { echo 0; }\ncheck_host"],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, MINIDOKKU_BUILD_PIDS=value),
+    )
+    assert (done.returncode, done.stderr) == (
+        1,
+        f" !     MINIDOKKU_BUILD_PIDS={value}: a number of processes (or max), please\n",
+    )
