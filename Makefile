@@ -37,13 +37,15 @@ stack: machine venv
 # integration + e2e took 19.3 min serially, 11.0 min with 2 workers, 9.0 with 3 (a shared, busy machine).
 # Beside that last step, in a pytest of its own (its output printed after), the fresh-machine test
 # (tests/fresh: the README's first command in a new Debian container, minutes of waiting); it
-# cannot run with the serial step, whose dockerd restarts would end its container.
+# cannot run with the serial step, whose dockerd restarts would end its container. An interrupted
+# `make test` ends it too (a background job of make's shell ignores the ^C).
 TEST_WORKERS ?= 3
 ENGINE_LAYERS := tests/integration tests/e2e tests/security
 test: machine venv stack
 	$(BIN)/pytest tests/unit
 	$(BIN)/pytest -m serial --durations=5 $(ENGINE_LAYERS)
 	fresh_log=$$(mktemp); $(BIN)/pytest tests/fresh >$$fresh_log 2>&1 & fresh=$$!; \
+	trap 'kill $$fresh 2>/dev/null; rm -f $$fresh_log; exit 130' INT TERM HUP; \
 	$(BIN)/pytest -m 'not serial' -n $(TEST_WORKERS) --dist loadfile --durations=15 $(ENGINE_LAYERS); status=$$?; \
 	wait $$fresh; fresh_status=$$?; cat $$fresh_log; rm -f $$fresh_log; \
 	[ $$status = 0 ] && [ $$fresh_status = 0 ]

@@ -28,6 +28,9 @@ LIB_ROOT=/var/lib/minidokku
 PLUGIN_PATH=$LIB_ROOT/plugins
 # storage:create's directories, where Dokku keeps them: the dokku user's alone.
 STORAGE_ROOT=/var/lib/dokku/data/storage
+# written when this install made the dokku user's home: the sample app is a first install's, never
+# an upgrade's (removed once the sample's own record, DOKKU_HOME/SAMPLE, is there)
+SAMPLE_PENDING=$LIB_ROOT/sample-pending
 NGINX_CONF=/etc/nginx/conf.d/minidokku.conf
 SUDOERS_FILE=/etc/sudoers.d/minidokku
 RESTORE_UNIT=/etc/systemd/system/minidokku-restore.service
@@ -68,7 +71,11 @@ die() {
 	exit 1
 }
 
-as_dokku() { runuser -u "$DOKKU_USER" -- "$@"; }
+# as_dokku COMMAND...: COMMAND as the dokku user, ended after DOKKU_WAIT seconds (a FIFO or a
+# lock it put in its home blocks no root step: a timeout counts as a failure), in a session of its
+# own with no terminal (no dokku process holds root's: it could inject input into it)
+DOKKU_WAIT=10
+as_dokku() { runuser -u "$DOKKU_USER" -- setsid -w timeout "$DOKKU_WAIT" "$@" </dev/null; }
 
 has_systemd() { [ -d /run/systemd/system ]; }
 
@@ -96,16 +103,37 @@ sys.exit(1)
 '
 }
 
-# nginx_answers: port 80 answers HTTP, or nginx's master lives and its configuration is valid
+# nginx_answers: port 80 answers with the header X-Minidokku of minidokku's own default server (a
+# name no app has): not some other program on port 80
 nginx_answers() {
-	curl -s -o /dev/null --max-time 3 http://127.0.0.1/ ||
-		{ [ -s "$NGINX_PID" ] && kill -0 "$(cat "$NGINX_PID")" 2>/dev/null && nginx -t >/dev/null 2>&1; }
+	curl -s -o /dev/null -D - --max-time 3 -H "Host: $NGINX_PROBE_HOST" http://127.0.0.1/ 2>/dev/null |
+		grep -qi '^x-minidokku: default'
+}
+NGINX_PROBE_HOST=minidokku-check.invalid
+
+# nginx_master_runs: NGINX_PID names a process running nginx (root's file: nginx writes it)
+nginx_master_runs() {
+	nm_pid=$(head -c 32 "$NGINX_PID" 2>/dev/null) || return 1
+	plain_number "$nm_pid" || return 1
+	case $(readlink "/proc/$nm_pid/exe" 2>/dev/null) in
+	*/nginx | */nginx" (deleted)") return 0 ;;
+	*) return 1 ;;
+	esac
 }
 
-# daemon_runs: a daemon holds its lock (asked as the dokku user: root opens nothing in its home)
+# plain_number TEXT: TEXT is digits only
+plain_number() {
+	case $1 in
+	'' | *[!0-9]*) return 1 ;;
+	*) return 0 ;;
+	esac
+}
+
+# daemon_runs: a daemon holds its lock (asked as the dokku user: root opens nothing in its home;
+# no answer within DOKKU_WAIT seconds counts as not running)
 daemon_runs() {
 	dr_status=0
-	as_dokku flock -n -E 75 "$DAEMON_LOCK" true 2>/dev/null || dr_status=$?
+	as_dokku flock -n -E 75 "$DAEMON_LOCK" true >/dev/null 2>&1 || dr_status=$?
 	[ "$dr_status" = 75 ]
 }
 
@@ -237,9 +265,11 @@ start_sshd() {
 
 # start_nginx [reload]: started, or reloaded when it runs and "reload" is asked
 start_nginx() {
-	if [ "${1:-}" = reload ] && nginx_answers; then
+	if [ "${1:-}" = reload ] && nginx_master_runs; then
 		info "reloading nginx"
 		nginx -t && nginx -s reload
+		wait_until "$SERVICE_WAIT" nginx_answers ||
+			die "nginx reloaded, but port 80 does not answer as minidokku's nginx: see $NGINX_LOG"
 	else
 		start_service nginx nginx_answers nginx nginx nginx "$NGINX_LOG"
 	fi
@@ -260,12 +290,17 @@ start_daemon() {
 		die "the minidokku daemon did not start: see $DAEMON_LOG and $DOKKU_HOME/.cron/LOG"
 }
 
-# stop_daemon: the running daemon ends (signalled by the dokku user: a pid file in its home
-# names no other user's process to root)
+# stop_daemon: the running daemon ends (read and signalled by the dokku user: a pid file in its
+# home names no other user's process to root; only a plain number is taken). One that does not
+# end is the dokku user's own process: said, and the rest goes on.
 stop_daemon() {
 	daemon_runs || return 0
-	as_dokku sh -c 'kill "$(cat "$1")"' sh "$DAEMON_PID" || true
-	wait_until "$SERVICE_WAIT" daemon_stopped || die "the minidokku daemon did not stop: see $DOKKU_HOME/.cron/LOG"
+	sd_pid=$(as_dokku head -c 32 "$DAEMON_PID" 2>/dev/null) || sd_pid=
+	if plain_number "$sd_pid"; then
+		as_dokku kill "$sd_pid" 2>/dev/null || true
+	fi
+	wait_until "$SERVICE_WAIT" daemon_stopped ||
+		info "the minidokku daemon did not stop (a process of $DOKKU_USER holds $DAEMON_LOCK); going on"
 }
 
 daemon_stopped() { ! daemon_runs; }
@@ -371,6 +406,9 @@ report() { # report WHAT: one line saying whether the last put_file/ensure_* cha
 
 check_host() {
 	[ "$(id -u)" -eq 0 ] || die "install.sh must be run as root (try: sudo sh install.sh)"
+	# it goes into the boot script and the builds' slice unit: a number (or "max") only
+	[ "$BUILD_PIDS" = max ] || plain_number "$BUILD_PIDS" ||
+		die "MINIDOKKU_BUILD_PIDS=$BUILD_PIDS: a number of processes (or max), please"
 	if ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg-query >/dev/null 2>&1; then
 		die "install.sh supports only Debian or Ubuntu (apt-get not found)"
 	fi
@@ -402,6 +440,10 @@ ensure_packages() {
 ensure_user() {
 	step "Setting up the $DOKKU_USER user"
 	user_changed=no
+	if [ ! -e "$DOKKU_HOME" ]; then
+		mkdir -p "$LIB_ROOT"
+		touch "$SAMPLE_PENDING"
+	fi
 	if ! getent group docker >/dev/null; then
 		groupadd --system docker
 		info "created group docker"
@@ -503,7 +545,7 @@ EOF
 	# dokku user runs; written by that user (root writes nothing by path in its home, and root
 	# itself never takes its program from a file someone else could write: it uses its own path).
 	sshcommand=$DOKKU_HOME/.sshcommand
-	if [ "$(cat "$sshcommand" 2>/dev/null || true)" = "$DOKKU_BIN" ]; then
+	if [ "$(as_dokku cat "$sshcommand" 2>/dev/null || true)" = "$DOKKU_BIN" ]; then
 		info "$sshcommand already up to date"
 	else
 		as_dokku sh -c 'printf "%s\n" "$1" >"$2.new" && mv -f "$2.new" "$2"' sh "$DOKKU_BIN" "$sshcommand"
@@ -605,11 +647,13 @@ wire_nginx() {
 server_names_hash_bucket_size 128;
 include /home/dokku/*/nginx.conf;
 
-# A name no app has gets a plain 404, never some app's page.
+# A name no app has gets a plain 404, never some app's page; its header tells install.sh that
+# this nginx is minidokku's.
 server {
   listen 80 default_server;
   server_name _;
   access_log off;
+  add_header X-Minidokku default always;
   return 404;
 }
 
@@ -757,14 +801,20 @@ EOF
 	service_functions
 	echo "BUILD_PIDS=$BUILD_PIDS"
 	cat <<'EOF'
+build_cgroup() {
+	bc_cgroup=$(engine_cgroup) || die "could not ask the Docker engine for its cgroup driver"
+	make_build_cgroup "${bc_cgroup#* }"
+}
 case "${1:-}" in
 start)
-	start_docker
-	build_cgroup=$(engine_cgroup) || die "could not ask the Docker engine for its cgroup driver"
-	make_build_cgroup "${build_cgroup#* }"
-	start_nginx
-	start_sshd
-	start_daemon
+	# every service is tried, also when one before failed (a failed dockerd leaves sshd to start)
+	failed=0
+	for start in start_docker build_cgroup start_nginx start_sshd start_daemon; do
+		# in the background and waited for: `set -e` holds inside (it would not left of `||`)
+		("$start") &
+		wait $! || failed=1
+	done
+	exit "$failed"
 	;;
 stop)
 	stop_daemon
@@ -834,8 +884,9 @@ run_plugin_install_triggers() {
 }
 
 # The sample app: catmeow, shipped in the zipapp, deployed once per machine by a git push into its
-# repo (dokku sample:deploy), so the install ends with an app serving. MINIDOKKU_SAMPLE=0 leaves it
-# out; a failed deploy is said and leaves the install as it is (the next run tries again).
+# repo (dokku sample:deploy), so the install ends with an app serving; only by the install that made
+# the dokku user's home (SAMPLE_PENDING), never on an upgrade. MINIDOKKU_SAMPLE=0 leaves it out; a
+# failed deploy is said and leaves the install as it is (the next run tries again).
 deploy_sample() {
 	if [ -n "${MINIDOKKU_BUILD_OPTIONS:-}" ]; then
 		# docker-options:add keeps an option once, however often it is added
@@ -844,14 +895,21 @@ deploy_sample() {
 	step "Deploying the sample app"
 	if [ "${MINIDOKKU_SAMPLE:-1}" = 0 ]; then
 		info "skipped (MINIDOKKU_SAMPLE=0)"
+		rm -f "$SAMPLE_PENDING"
+	elif [ ! -e "$SAMPLE_PENDING" ] && ! as_dokku test -e "$DOKKU_HOME/SAMPLE"; then
+		info "skipped: minidokku was installed here before (the sample app is a first install's)"
 	elif ! "$DOKKU_BIN" sample:deploy; then
 		info "the sample app did not deploy (its output is above); minidokku itself is installed"
+	fi
+	# from now on the sample's record says whether it is tried again
+	if as_dokku test -e "$DOKKU_HOME/SAMPLE"; then
+		rm -f "$SAMPLE_PENDING"
 	fi
 }
 
 # sample_serving: whether the sample app was deployed and is still there
 sample_serving() {
-	grep -qs '^deployed ' "$DOKKU_HOME/SAMPLE" && "$DOKKU_BIN" apps:exists catmeow >/dev/null 2>&1
+	as_dokku grep -qs '^deployed ' "$DOKKU_HOME/SAMPLE" && "$DOKKU_BIN" apps:exists catmeow >/dev/null 2>&1
 }
 
 print_next_steps() {
@@ -859,7 +917,8 @@ print_next_steps() {
 	[ -n "$host" ] || host=$(hostname)
 	echo "=====> minidokku is installed."
 	if sample_serving; then
-		info "The sample app:     $("$DOKKU_BIN" url catmeow)"
+		# the dokku user's value, on root's terminal: printable ASCII only (a URL is)
+		info "The sample app:     $("$DOKKU_BIN" url catmeow | LC_ALL=C tr -d '\000-\037\177-\377')"
 	fi
 	info "Add your ssh key:   cat ~/.ssh/id_ed25519.pub | ssh root@$host dokku ssh-keys:add admin"
 	info "Push your app:      git remote add dokku dokku@$host:myapp && git push dokku main"

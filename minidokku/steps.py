@@ -60,7 +60,10 @@ def waiting(
     def tell() -> None:
         delay = after
         while not finished.wait(delay):
-            out.info(f"Waiting for {what} ({stopwatch} so far)")
+            try:
+                out.info(f"Waiting for {what} ({stopwatch} so far)")
+            except OSError:  # the terminal went (EIO, a broken pipe): the block goes on, unseen
+                return
             delay = every
 
     teller = threading.Thread(target=tell, name="minidokku-waiting", daemon=True)

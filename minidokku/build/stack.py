@@ -13,6 +13,7 @@ steps); every line the programs print goes to a log file (BuildLog), named when 
 """
 
 import base64
+import collections
 import contextlib
 import hashlib
 import io
@@ -92,6 +93,9 @@ class StackError(MinidokkuError):
     """The stack image could not be made."""
 
 
+LAST_LINES = 5  # of the log, in the error of a build that failed
+
+
 class BuildLog:
     """The stack build's output: on out its stages, each with the time since the build began; in
     a log file of its own (mkstemp: root's alone) every line of the programs it runs."""
@@ -102,10 +106,13 @@ class BuildLog:
         fd, self.path = tempfile.mkstemp(prefix="minidokku-stack-", suffix=".log")
         self.file = os.fdopen(fd, "w", encoding="utf-8")
         self.shown: set[str] = set()
+        self.last: collections.deque[str] = collections.deque(maxlen=LAST_LINES)
 
     def line(self, text: str) -> None:
         self.file.write(text.rstrip("\n") + "\n")
         self.file.flush()
+        if text.strip():
+            self.last.append(text.strip())
 
     def stage(self, what: str) -> None:
         """Shows a stage once (the first time it is reached), with the time since the build began."""
@@ -153,7 +160,8 @@ def _naming_the_log_on_failure(log: BuildLog) -> Iterator[None]:
         yield
     except (MinidokkuError, OSError, subprocess.CalledProcessError) as error:
         log.close(keep=True)
-        raise StackError(f"{error} (the build's full log: {log.path})") from error
+        last = f"; its log ends: {' | '.join(log.last)}" if log.last else ""
+        raise StackError(f"{error}{last} (the build's full log: {log.path})") from error
     except BaseException:
         log.close(keep=True)
         raise
@@ -353,16 +361,14 @@ def apt_mirror() -> str:
 
 def _run_logged(argv: list[str], log: BuildLog) -> None:
     """Runs debootstrap: its lines to the log, its phases (DEBOOTSTRAP_STAGES) shown as stages."""
-    last = ""
     with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as process:
         for line in process.stdout:
             log.line(line)
-            last = line.rstrip() or last
             phase = line[3:].split(" ", 1)[0] if line.startswith("I: ") else ""
             if phase in DEBOOTSTRAP_STAGES:
                 log.stage(DEBOOTSTRAP_STAGES[phase])
     if process.returncode != 0:
-        raise StackError(f"{argv[0]} failed with exit {process.returncode}: {last}")
+        raise StackError(f"{argv[0]} failed with exit {process.returncode}")  # the log's last lines: below
 
 
 def _chunks(stream, size: int = 1 << 20) -> Iterator[bytes]:

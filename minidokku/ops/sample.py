@@ -9,9 +9,12 @@ the address written in it, so the app is reached at once with no DNS set-up.
 
 It is deployed once per machine: ROOT/SAMPLE records that it was (or why it was not), and it is
 never deployed again, also not after `apps:destroy catmeow`; only a push that did not end is
-tried again, while the app is there. A machine that has apps already gets no sample (an upgrade of a running install).
+tried again, while the app is there. A machine that has apps already gets no sample (an upgrade of a running install);
+install.sh runs it only on the install that made the dokku user's home, or to finish one it began.
 """
 
+import ipaddress
+import re
 import shutil
 import tempfile
 import time
@@ -29,6 +32,9 @@ APP = "catmeow"
 RECORD = "SAMPLE"  # ROOT/SAMPLE: one line `STATE TIME WHAT`, STATE one of these three:
 DEPLOYED, SKIPPED, PUSHING = "deployed", "skipped", "pushing"  # pushing: tried again by the next run
 NO_DNS_SUFFIX = "sslip.io"  # <IPv4>.sslip.io and every name under it resolve to that address
+# what the push prints goes to root's terminal (install.sh), and the dokku user's repo and hooks
+# write it: control characters (C0 but the tab, DEL, C1) go, so no escape sequence reaches it
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -78,6 +84,8 @@ def ensure_global_domain(ctx: Context) -> None:
     domains.set_global(ctx.store, [domain])
     ctx.out.step(f"Set the global domain to {domain}")
     ctx.out.info(f"{NO_DNS_SUFFIX} resolves it and every name under it to {address}: no DNS set-up needed")
+    if not ipaddress.ip_address(address).is_global:
+        ctx.out.info(f"{address} is not a public address: those names are reached from its own network only")
     ctx.out.info("Your own domain instead: dokku domains:set-global example.com")
 
 
@@ -92,7 +100,14 @@ def _push(ctx: Context) -> None:
         tree = Path(scratch) / APP
         shutil.copytree(source(), tree, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
         ctx.out.step(f"Pushing the sample app {APP} to {repo}")
-        gitrepo.push_directory(tree, repo, branch, "The sample app of minidokku's installer", ctx.out.line)
+        gitrepo.push_directory(
+            tree, repo, branch, "The sample app of minidokku's installer", lambda line: ctx.out.line(printable(line))
+        )
+
+
+def printable(line: str) -> str:
+    """line without its control characters (the tab kept)."""
+    return _CONTROL.sub("", line)
 
 
 def _record(ctx: Context, state: str, said: str) -> None:

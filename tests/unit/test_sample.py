@@ -127,3 +127,23 @@ def test_push_directory_pushes_the_files_as_one_commit_on_the_branch(tmp_path):
 def test_the_outward_address_is_an_ipv4_address():
     address = host_address.outward_ipv4()
     assert address.count(".") == 3 and all(part.isdigit() for part in address.split("."))
+
+
+def test_what_the_push_prints_reaches_root_s_terminal_without_control_characters(tmp_path, monkeypatch, outward):
+    # the dokku user's repo and hooks write these lines: an OSC 52 (the clipboard), a title, a colour
+    hook = ["sh", "-c", r"printf 'a\033]52;c;Y2F0\007b\033[31mc\tt\302\233d\n' >&2", "sh"]
+    flow = flow_with_hook(tmp_path, monkeypatch, hook)
+    sample.deploy(flow.ctx)
+    assert "remote: a]52;c;Y2F0b[31mc\ttd" in flow.ctx.out.lines
+    assert not any(character in line for line in flow.ctx.out.lines for character in ("\x1b", "\x07", "\x9b", "\r"))
+
+
+def test_a_private_address_is_said_to_be_reached_from_its_own_network_only(tmp_path, monkeypatch):
+    monkeypatch.setattr(host_address, "outward_ipv4", lambda: "10.0.0.5")
+    flow = flow_with_hook(tmp_path, monkeypatch, HOOK_SAYS)
+    sample.deploy(flow.ctx)
+    assert domains.global_domains(flow.ctx.store) == ["10.0.0.5.sslip.io"]
+    assert "       10.0.0.5 is not a public address: those names are reached from its own network only" in (
+        flow.ctx.out.lines
+    )
+    assert "       Your own domain instead: dokku domains:set-global example.com" in flow.ctx.out.lines

@@ -221,7 +221,8 @@ def test_a_failed_debootstrap_names_its_last_line_and_the_log_it_kept(tmp_path):
         with pytest.raises(stack.StackError) as failed, stack._naming_the_log_on_failure(log):
             stack._run_logged(failing, log)
         assert str(failed.value) == (
-            f"sh failed with exit 1: E: Couldn't download packages: bash (the build's full log: {log.path})"
+            "sh failed with exit 1; its log ends: I: Retrieving InRelease | I: Retrieving adduser 3.134"
+            f" | I: Validating adduser 3.134 | E: Couldn't download packages: bash (the build's full log: {log.path})"
         )
         with open(log.path, encoding="utf-8") as kept:
             assert kept.read().splitlines() == [*DEBOOTSTRAP_SAYS[:3], "E: Couldn't download packages: bash"]
@@ -246,3 +247,22 @@ def test_a_build_on_a_pulled_debian_shows_the_dockerfile_s_steps_only():
         "       Step 1/5 : FROM debian:bookworm-slim (0 s)",
         "       Step 2/5 : RUN apt-get update (0 s)",
     ]
+
+
+def test_a_failed_build_on_a_pulled_debian_names_the_log_s_last_lines():
+    class FailingEngine:
+        def build_image(self, context, tag, build_args):
+            yield {"stream": "Step 2/5 : RUN apt-get update\n"}
+            yield {"stream": "".join(f"line {number}\n" for number in range(1, 8)) + "E: Unable to locate package\n"}
+            raise EngineError("The command '/bin/sh -c apt-get update' returned a non-zero code: 100")
+
+    log = stack.BuildLog(RecordingOutput(), Stopwatch())
+    try:
+        with pytest.raises(stack.StackError) as failed, stack._naming_the_log_on_failure(log):
+            stack._build_from_pulled(FailingEngine(), log, b"")
+        assert str(failed.value) == (
+            "The command '/bin/sh -c apt-get update' returned a non-zero code: 100; its log ends: line 4 | line 5"
+            f" | line 6 | line 7 | E: Unable to locate package (the build's full log: {log.path})"
+        )
+    finally:
+        os.unlink(log.path)

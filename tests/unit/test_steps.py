@@ -1,6 +1,7 @@
 """minidokku/steps.py: a `+ time STEP SECONDS s` line per finished step, when asked; a step that
 waits long says what for; a stopwatch a person reads."""
 
+import threading
 import time
 
 import pytest
@@ -63,3 +64,17 @@ def test_a_failing_step_stops_its_waiting_lines():
     said = len(out.lines)
     time.sleep(0.05)
     assert len(out.lines) == said
+
+
+def test_a_terminal_gone_while_waiting_ends_the_lines_not_the_step(monkeypatch):
+    class GoneTerminal(RecordingOutput):
+        def info(self, text: str) -> None:
+            self.lines.append(text)
+            raise OSError(5, "Input/output error")
+
+    out = GoneTerminal()
+    failures = []
+    monkeypatch.setattr(threading, "excepthook", failures.append)
+    with waiting(out, "a deploy", after=0.01, every=0.01):
+        time.sleep(0.1)
+    assert (out.lines, failures) == (["Waiting for a deploy (0 s so far)"], [])
