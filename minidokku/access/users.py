@@ -45,10 +45,16 @@ def act_as_owner_of(root: Path, code_folders: Iterable[Path], program: Callable[
     kept = owner_environment(os.environ, account)
     os.environ.clear()
     os.environ.update(kept)
-    if not os.access(".", os.R_OK | os.X_OK):  # keep the caller's folder (relative paths) when we may
-        os.chdir(account.pw_dir)
+    if not may_enter(os.getcwd()):  # keep the caller's folder (relative paths) when the owner may
+        os.chdir(account.pw_dir if may_enter(account.pw_dir) else "/")
     if rerun is not None:
         os.execve(rerun[0], [*rerun, *sys.argv[1:]], os.environ)
+
+
+def may_enter(folder: str) -> bool:
+    """Whether this process may list folder and reach it from / (its absolute path: "." would
+    only ask about the folder itself, not the folders above it, such as root's 0700 home)."""
+    return os.access(folder, os.R_OK | os.X_OK)
 
 
 def owner_environment(environment: Mapping[str, str], account: pwd.struct_passwd) -> dict[str, str]:

@@ -41,6 +41,7 @@ print(next(line for line in open("/proc/self/status") if line.startswith("Uid:")
 print(next(line for line in open("/proc/self/status") if line.startswith("Gid:")))
 import os
 print("Environment:", " ".join(sorted(os.environ)))
+print("Folder:", os.getcwd())
 """
 
 
@@ -56,12 +57,24 @@ def owned_root():
     shutil.rmtree(root)
 
 
-def run_as_root(root: Path, *words: str, **variables: str) -> subprocess.CompletedProcess:
+def run_as_root(root: Path, *words: str, cwd: str = "/", **variables: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, DOKKU_ROOT=str(root), **variables)
     env.pop("SSH_ORIGINAL_COMMAND", None)
     return subprocess.run(
-        [str(PYTHON), "-c", IN_PROCESS, *words], env=env, cwd="/", capture_output=True, text=True, timeout=60
+        [str(PYTHON), "-c", IN_PROCESS, *words], env=env, cwd=cwd, capture_output=True, text=True, timeout=60
     )
+
+
+def test_a_command_typed_in_a_folder_under_root_s_home_goes_on_where_the_owner_may_be(owned_root, tmp_path):
+    home = tmp_path / "root-home"  # as /root: 0700, with a checkout in it that is itself open
+    checkout = home / "minidokku"
+    checkout.mkdir(parents=True)
+    home.chmod(0o700)
+    checkout.chmod(0o755)
+    done = run_as_root(owned_root, "config:set", "--global", "--no-restart", "GREETING=hello", cwd=str(checkout))
+    assert done.returncode == 0, done.stderr
+    assert "Folder: /\n" in done.stdout, "nobody's home (/nonexistent) is no folder: / then"
+    assert (owned_root / "ENV").is_file()
 
 
 def test_root_drops_to_the_owner_for_good_in_its_own_process(owned_root):
