@@ -57,6 +57,7 @@ HOST_BUILD_CGROUP = Path(
     else "/sys/fs/cgroup/pids/minidokku-builds"
 )
 DEFAULT_BUILD_PIDS = "2048"  # install.sh's
+MY_APP = "mycat"  # the newcomer's own app, beside the sample catmeow
 README_COMMAND_TIMEOUT = 1500  # seconds: a whole install with the stack build, on a busy machine
 
 
@@ -278,8 +279,8 @@ def ssh(machine: Machine, key: Path, *words: str) -> subprocess.CompletedProcess
 
 
 def push_catmeow(machine: Machine, tmp_path: Path) -> Path:
-    """git push over ssh to the machine's sshd, with a key its root added (issue 17's root-only
-    file argument); returns the key."""
+    """git push of catmeow's source as a newcomer's own app, MY_APP (the push creates it), over ssh
+    to the machine's sshd, with a key its root added (a root-only file argument); returns the key."""
     key = tmp_path / "id_ed25519"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
     machine.engine.put_archive(machine.container, "/", root_file_tar(KEY, key.with_suffix(".pub").read_bytes()))
@@ -288,7 +289,7 @@ def push_catmeow(machine: Machine, tmp_path: Path) -> Path:
     pushed = git(
         repo,
         "push",
-        f"dokku@{machine.address}:catmeow",
+        f"dokku@{machine.address}:{MY_APP}",
         "main",
         env=dict(os.environ, GIT_SSH_COMMAND=" ".join(ssh_command(key))),
         check=False,
@@ -317,8 +318,9 @@ def test_the_readme_s_first_command_then_a_push_serves_catmeow_and_a_second_run_
     assert machine.page(host) == (200, "Cat dreams meow..")
     installed = time.monotonic() - started
 
-    key = push_catmeow(machine, tmp_path)  # a newcomer's own push, over ssh, redeploys it
-    assert machine.page(host) == (200, "Cat dreams meow..")
+    key = push_catmeow(machine, tmp_path)  # a newcomer's own app, pushed over ssh
+    mine = f"{MY_APP}.{machine.address}.sslip.io"
+    assert machine.page(mine) == (200, "Cat dreams meow..")
     serving = time.monotonic() - started
 
     # a boot without systemd, as far as a container goes: nginx and sshd are gone, the boot
@@ -331,8 +333,8 @@ def test_the_readme_s_first_command_then_a_push_serves_catmeow_and_a_second_run_
         and "       started sshd (" in booted
     )
     assert machine.run("/etc/init.d/minidokku status") == "minidokku's daemon is running\n"
-    assert machine.page(host) == (200, "Cat dreams meow..")
-    assert ssh(machine, key, "apps:list").stdout.split() == ["=====>", "My", "Apps", "catmeow"]
+    assert machine.page(host) == (200, "Cat dreams meow..") and machine.page(mine) == (200, "Cat dreams meow..")
+    assert ssh(machine, key, "apps:list").stdout.split() == ["=====>", "My", "Apps", "catmeow", MY_APP]
 
     containers = machine.run("docker ps --no-trunc --format '{{.ID}} {{.Names}}' | sort")
     again = machine.run(command, log="install-2.log", timeout=README_COMMAND_TIMEOUT, environment=behind_proxy)
@@ -352,5 +354,5 @@ def test_the_readme_s_first_command_then_a_push_serves_catmeow_and_a_second_run_
         ways = re.findall(r"^ {7}(?:started .*|\S+: .* failed: .*|.* did not answer within .*)$", first, re.M)
         sys.stdout.write(
             f"\nfresh machine: README's first command, to the sample serving {installed:.0f} s; then a push over ssh, "
-            f"its start to catmeow's page {serving:.0f} s\n" + "".join(f"  {line.strip()}\n" for line in ways)
+            f"its start to the pushed app's page {serving:.0f} s\n" + "".join(f"  {line.strip()}\n" for line in ways)
         )
