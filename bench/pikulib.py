@@ -243,9 +243,10 @@ class PikuBench(Served):
         remote = f"ext::runuser -u {USER} -- env -i HOME={HOME} USER={USER} PATH={USER_PATH} {SCRIPT} %S {APP}"
         self.git("-c", "protocol.ext.allow=always", "push", "-q", remote, "main")
 
-    def serves(self) -> bool:
-        """The page serves through nginx after it was reloaded with piku's sites as they are."""
-        return self.follower.in_sync() and super().serves()
+    def serves(self, page: Optional[str] = None) -> bool:
+        """The page (page: exactly that one) serves through nginx after it was reloaded with piku's
+        sites as they are."""
+        return self.follower.in_sync() and super().serves(page)
 
     def piku(self, *args: str) -> subprocess.CompletedProcess:
         """piku.py run as its user, as over ssh."""
