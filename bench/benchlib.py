@@ -46,7 +46,7 @@ class BenchError(Exception):
 
 
 @dataclass(frozen=True)
-class Timing:
+class UntilServed:
     """Seconds from a command's start until what it changes serves, and until it returned."""
 
     served: float
@@ -136,7 +136,7 @@ class Served(abc.ABC):
         self.wait_serving()
         return time.monotonic() - started
 
-    def timed_until(self, action, served: Callable[[], bool]) -> "Timing":
+    def timed_until(self, action, served: Callable[[], bool]) -> UntilServed:
         """Seconds from the start of action() to served() holding (polled while action runs in a
         thread: a deploy moves traffic before it returns), and to action() returning; action's
         error is raised."""
@@ -161,7 +161,7 @@ class Served(abc.ABC):
         acting.join()
         if failed:
             raise failed[0]
-        return Timing(served_after, time.monotonic() - started)
+        return UntilServed(served_after, time.monotonic() - started)
 
     def code_change(self, n: int) -> str:
         """A new page in catmeow.py, committed; returns the page the new code serves."""
@@ -171,7 +171,7 @@ class Served(abc.ABC):
         self.commit(f"code {n}")
         return page
 
-    def redeploy_code(self, n: int) -> "Timing":
+    def redeploy_code(self, n: int) -> UntilServed:
         """A code change pushed: seconds until the new page serves, and until the push returned."""
         page = self.code_change(n)
         return self.timed_until(self.push, lambda: self.serves(page))

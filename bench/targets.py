@@ -31,7 +31,7 @@ from typing import Optional
 import pikulib
 import program_start
 import proxy_overhead
-from benchlib import RUNS, Bench, BenchError, Timing
+from benchlib import RUNS, Bench, BenchError, UntilServed
 from deploy_steps import print_steps, traced_redeploys
 from redeploy_under_load import latest_release, release_image, routed_containers, routed_images
 from versus_piku import Side, compare, print_comparison, ratio
@@ -57,7 +57,7 @@ class Row:
         ]
 
 
-def served(timings: list[Timing]) -> list[float]:
+def served(timings: list[UntilServed]) -> list[float]:
     return [t.served for t in timings]
 
 
@@ -81,7 +81,7 @@ def format_table(rows: list[Row]) -> str:
     return "\n".join([line(header), "|" + "|".join("-" * (width + 2) for width in widths) + "|", *map(line, cells)])
 
 
-def rollbacks(bench: Bench, runs: int = RUNS) -> list[Timing]:
+def rollbacks(bench: Bench, runs: int = RUNS) -> list[UntilServed]:
     """From `releases:rollback catmeow vN` to vN's image serving alone (nginx proxies to its
     containers only, the old ones at most as backups), vN the latest release with another image
     than the current one's; and to the command returning."""
@@ -100,7 +100,7 @@ def rollbacks(bench: Bench, runs: int = RUNS) -> list[Timing]:
     return times
 
 
-def config_sets(bench: Bench, runs: int = RUNS) -> list[Timing]:
+def config_sets(bench: Bench, runs: int = RUNS) -> list[UntilServed]:
     """From `config:set catmeow BENCH_N=n` to the containers with it serving alone, and to the
     command returning."""
 
@@ -117,11 +117,11 @@ def config_sets(bench: Bench, runs: int = RUNS) -> list[Timing]:
     ]
 
 
-def no_change_redeploys(bench: Bench, runs: int = RUNS) -> list[Timing]:
+def no_change_redeploys(bench: Bench, runs: int = RUNS) -> list[UntilServed]:
     """From an empty commit's push to nginx proxying only to new containers (none serving before
     it) and the page serving, and to the push returning."""
 
-    def pushed(n: int) -> Timing:
+    def pushed(n: int) -> UntilServed:
         before = {c["Id"] for c in routed_containers(bench) if c}
         bench.commit(f"no change {n}")
         return bench.timed_until(
