@@ -52,9 +52,9 @@ def main() -> None:
 
         completion.complete()
     if runs_client(argv, os.environ, server_here=root_from_environment().is_dir()):
-        from minidokku import client
+        from minidokku.client import dispatch
 
-        sys.exit(client.main(argv, os.environ))
+        sys.exit(dispatch.main(argv, os.environ))
     from minidokku import cli
 
     cli.main()

@@ -2,7 +2,8 @@
 (`apps:list`) starts without requests, urllib3 or urllib.request (about a third of the start-up),
 which the Engine client, the checks and the downloads import when first used; and without the
 modules that build, deploy or talk to Docker or nginx, nor the other families' commands (the
-`dokku` group loads only the command's own family module, cli/command_table.py)."""
+`dokku` group loads only the command's own family module, cli/command_table.py); and, on the
+server, none of the laptop client but its command-line reader (entry.py asks it about `--remote`)."""
 
 import json
 import os
@@ -14,7 +15,7 @@ import pytest
 LOADED = """
 import json
 import sys
-from minidokku.cli import main
+from minidokku.entry import main
 sys.argv = ARGV
 try:
     main()
@@ -40,6 +41,9 @@ CORE = (
     "minidokku.cli.config",
     "minidokku.cli.git",
 )
+# The laptop client's modules past client/command_line.py: its remotes read git's config and URLs
+# with many regexes, a fifth of a command's start-up.
+CLIENT = ("minidokku.client.dispatch", "minidokku.client.remotes", "minidokku.access.git_remotes")
 # On the host (`dokku apps:list`), and as an ssh key's forced command (no arguments).
 WAYS = {"host": (["dokku", "apps:list"], None), "ssh": (["dokku"], "apps:list")}
 
@@ -64,3 +68,8 @@ def test_a_command_that_never_talks_to_docker_starts_without_an_http_client(tmp_
 @pytest.mark.parametrize("way", sorted(WAYS))
 def test_listing_the_apps_loads_nothing_that_deploys_nor_the_other_families(tmp_path, way):
     assert loaded_by_apps_list(tmp_path, way, CORE) == []
+
+
+@pytest.mark.parametrize("way", sorted(WAYS))
+def test_the_server_loads_nothing_of_the_laptop_client(tmp_path, way):
+    assert loaded_by_apps_list(tmp_path, way, CLIENT) == []
