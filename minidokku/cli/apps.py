@@ -9,7 +9,7 @@ from minidokku.cli.declare import command
 from minidokku.cli.family import Report, Row, global_set_command, report_command
 from minidokku.context import Context
 from minidokku.ops import apps
-from minidokku.records import app_properties, letsencrypt
+from minidokku.records import app_properties
 from minidokku.records.app_properties import METADATA, SOURCE
 
 # The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
@@ -74,7 +74,10 @@ set_ = global_set_command(
 
 
 def _report_rows(ctx: Context, app: str) -> list[Row]:
-    from minidokku.routing import proxy  # it loads nginx's and the Engine's modules: apps:list never does
+    # here, not at the top: apps:list, a command of this module too, needs neither (proxy loads
+    # nginx's and the Engine's modules)
+    from minidokku.records import letsencrypt
+    from minidokku.routing import proxy
 
     def recorded(key: str) -> str:
         return app_properties.get(ctx.store, app, key)

@@ -16,10 +16,10 @@ A traced deploy also says, on its output, how long each of its steps took: one `
 SECONDS s` line per step (minidokku/steps.py), the breakdown `make bench` shows.
 """
 
-import logging
 import re
 import shlex
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
@@ -27,6 +27,9 @@ from minidokku.access.rules import Scope
 from minidokku.cli.declare import command
 from minidokku.context import Context
 from minidokku.state import Store
+
+if TYPE_CHECKING:  # logging is loaded when tracing starts: a command that never traces goes without it
+    import logging
 
 # The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
 FAMILIES = {"trace": "Manage trace mode"}
@@ -43,8 +46,10 @@ def start() -> None:
     """Traces the rest of this process."""
     global _tracing, _installed
     if not _installed:
+        import logging
+
         sys.addaudithook(_on_audit_event)
-        handler = _StderrHandler()
+        handler = logging.StreamHandler(_CurrentStderr())
         handler.addFilter(_request_line)
         logger = logging.getLogger("urllib3.connectionpool")
         logger.addHandler(handler)
@@ -53,14 +58,17 @@ def start() -> None:
     _tracing = True
 
 
-class _StderrHandler(logging.Handler):
-    """Writes to the stderr of the moment (a test's runner swaps it)."""
+class _CurrentStderr:
+    """The stderr of the moment (a test's runner swaps it), as a stream to write log lines to."""
 
-    def emit(self, record: logging.LogRecord) -> None:
-        print(self.format(record), file=sys.stderr, flush=True)
+    def write(self, text: str) -> None:
+        sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
 
 
-def _request_line(record: logging.LogRecord) -> bool:
+def _request_line(record: "logging.LogRecord") -> bool:
     """Keeps urllib3's request lines only, rewritten as `+ engine METHOD PATH STATUS`."""
     if not _tracing or record.msg != REQUEST_FORMAT or len(record.args) != 8:
         return False

@@ -10,7 +10,6 @@ where the first word after the command is that app already (`dokku apps:destroy 
 in catmeow's checkout): sent once, not twice.
 """
 
-import secrets
 from dataclasses import dataclass
 from typing import Optional
 
@@ -103,5 +102,7 @@ def request(line: CommandLine, app: Optional[str]) -> list[str]:
 
 
 def random_app_name() -> str:
+    import secrets  # here: every server command reads this module, and none of them needs it
+
     adjectives, nouns = NAME_WORDS
     return f"{secrets.choice(adjectives)}-{secrets.choice(nouns)}-{secrets.randbelow(10000):04d}"

@@ -44,6 +44,9 @@ CORE = (
 # The laptop client's modules past client/command_line.py: its remotes read git's config and URLs
 # with many regexes, a fifth of a command's start-up.
 CLIENT = ("minidokku.client.dispatch", "minidokku.client.remotes", "minidokku.access.git_remotes")
+# Loaded when first needed: logging when a command traces (cli/tracing.py), secrets when the client
+# makes up an app's name (client/command_line.py), letsencrypt's records for apps:report.
+WHEN_NEEDED = ("logging", "secrets", "minidokku.records.letsencrypt")
 # On the host (`dokku apps:list`), and as an ssh key's forced command (no arguments).
 WAYS = {"host": (["dokku", "apps:list"], None), "ssh": (["dokku"], "apps:list")}
 
@@ -73,3 +76,8 @@ def test_listing_the_apps_loads_nothing_that_deploys_nor_the_other_families(tmp_
 @pytest.mark.parametrize("way", sorted(WAYS))
 def test_the_server_loads_nothing_of_the_laptop_client(tmp_path, way):
     assert loaded_by_apps_list(tmp_path, way, CLIENT) == []
+
+
+@pytest.mark.parametrize("way", sorted(WAYS))
+def test_listing_the_apps_loads_neither_logging_nor_secrets(tmp_path, way):
+    assert loaded_by_apps_list(tmp_path, way, WHEN_NEEDED) == []
