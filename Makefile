@@ -15,7 +15,10 @@ $(BIN)/dokku: pyproject.toml
 zipapp: dist/minidokku.pyz
 dist/minidokku.pyz: venv $(shell find minidokku buildpacks -type f -not -path '*/__pycache__/*') pyproject.toml
 	mkdir -p dist
-	$(BIN)/shiv --quiet --compressed --reproducible -p '/usr/bin/env python3' -e minidokku.entry:main -o $@ .
+	rm -rf build  # setuptools' build/lib would keep a file deleted from minidokku/ in the zipapp
+	# --compile-pyc: bytecode is written as the zipapp unpacks, so that no command compiles its modules
+	# again, even where the user may not write them or PYTHONDONTWRITEBYTECODE is set
+	$(BIN)/shiv --quiet --compressed --reproducible --compile-pyc -p '/usr/bin/env python3' -e minidokku.entry:main -o $@ .
 
 # Which family module declares each command (cli/command_table.py), written again after a command
 # is added, renamed or moved: tests/unit/test_command_table.py fails until it is.

@@ -3,6 +3,12 @@
 The root has its own nginx on a loopback port and its own NAMESPACE (so its Docker objects never
 meet a real app's), and the app is pushed with git over the local transport: the same
 receive-pack and pre-receive hook as over ssh.
+
+The program is the one install.sh installs: the zipapp (`make zipapp`), started by its `#!/usr/bin/env
+python3` on the system PATH, with its bytecode compiled as it unpacks. Every command, and the hook a
+push runs, starts as it does on a server, not as the development virtualenv's `dokku` does (another
+python, and no bytecode where PYTHONDONTWRITEBYTECODE is set, as on these machines: every module
+compiled again at each start).
 """
 
 import abc
@@ -34,7 +40,9 @@ CATMEOW_PAGE = "Cat dreams meow.."
 HOST = "catmeow.example.test"
 CA = "/etc/ssl/certs/ca-certificates.crt"
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
-DOKKU = str(Path(sys.executable).parent / "dokku")
+ZIPAPP = REPO_ROOT / "dist" / "minidokku.pyz"
+DOKKU = str(ZIPAPP)
+SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 SERVE_TIMEOUT = 120.0
 DESTROY_ATTEMPTS = 3
 GIT_IDENTITY = {"GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "b@b", "GIT_COMMITTER_NAME": "bench",
@@ -195,10 +203,15 @@ class Bench(Served):
         self.port = free_port()
         nginx_dir = workdir / "nginx"
         nginx_dir.mkdir()
+        self.sites = nginx_dir / "sites"
+        self.sites.mkdir()
+        # the main settings of Debian's /etc/nginx/nginx.conf, which install.sh keeps: a worker per core
         (nginx_dir / "nginx.conf").write_text(
-            f"pid {nginx_dir}/nginx.pid;\nerror_log {nginx_dir}/error.log;\nevents {{}}\n"
-            f"http {{ access_log off; server {{ listen {self.port} default_server; return 404; }}\n"
-            f"include {self.root}/*/nginx.conf; }}\n"
+            f"worker_processes auto;\npid {nginx_dir}/nginx.pid;\nerror_log {nginx_dir}/error.log;\n"
+            "events { worker_connections 768; }\n"
+            "http { sendfile on; tcp_nopush on; access_log off;\n"
+            f"server {{ listen {self.port} default_server; return 404; }}\ninclude {self.root}/*/nginx.conf;\n"
+            f"include {nginx_dir}/sites/*.conf; }}\n"  # the benches' own sites (proxy_overhead.py)
         )
         self.nginx = ["nginx", "-p", str(nginx_dir), "-c", str(nginx_dir / "nginx.conf")]
         self.namespace = f"bench-{secrets.token_hex(3)}-"  # keeps off any real app's Docker objects
@@ -206,9 +219,11 @@ class Bench(Served):
             f"export NGINX_COMMAND='{' '.join(self.nginx)}'\nexport HTTP_PORT='{self.port}'\n"
             f"export NAMESPACE='{self.namespace}'\nexport NGINX_LOG_DIR='{nginx_dir}'\n"
         )
+        if not ZIPAPP.is_file():
+            raise BenchError(f"{ZIPAPP} is missing: run `make zipapp`")
         run(self.nginx)
         try:
-            self.env = dict(os.environ, DOKKU_ROOT=str(self.root), **GIT_IDENTITY)
+            self.env = dict(os.environ, PATH=SYSTEM_PATH, DOKKU_ROOT=str(self.root), **GIT_IDENTITY)
             self.dokku("domains:set-global", "example.test")
             self.dokku("docker-options:add", "--global", "build", f"--network=host -v {CA}:{CA}:ro")
             self.copy_source(workdir)

@@ -18,13 +18,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from benchlib import REPO_ROOT, BenchError, run
+from benchlib import SYSTEM_PATH, ZIPAPP, BenchError, run
 
 OWNER = "minidokku-bench"
 OWNER_HOME = Path("/var/lib") / OWNER
-ZIPAPP = REPO_ROOT / "dist" / "minidokku.pyz"
 CALLS = int(os.environ.get("BENCH_CALLS", "10"))
-SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 
 def owner() -> pwd.struct_passwd:

@@ -19,7 +19,10 @@ app's Host header) on three paths:
   Dokku's nginx proxies to). Shown for comparison only: minidokku's nginx does not proxy there,
   because after dockerd restarts, an address written in a site may already belong to another app's
   container until the site is rewritten;
-- through nginx: nginx's port, as every request to the app arrives.
+- through nginx: nginx's port, as every request to the app arrives;
+- nginx to the container address: Dokku's way, measured beside ours: the app's own site (the same
+  proxy settings and upstream keep-alive) copied to another port of the bench's nginx, with its
+  upstream at the container's address instead of the published port.
 
 RUNS rounds (BENCH_RUNS); each round runs the three paths once, in an order that rotates from round
 to round, so a busy moment of the shared machine does not land on one path only. Figures are medians;
@@ -32,10 +35,11 @@ import re
 import statistics
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchlib import DOKKU, HOST, RUNS, Bench, BenchError, run
+from benchlib import DOKKU, HOST, RUNS, Bench, BenchError, free_port, run
 from redeploy_under_load import WRK_SCRIPT, WrkSummary, parse_wrk
 
 from minidokku.engine.client import Engine
@@ -49,7 +53,7 @@ GUNICORN_PROCFILE = "web: gunicorn --workers 2 --threads 4 --worker-class gthrea
 # catmeow.py starts Flask's server when it is loaded; gunicorn loads it as a module, so the call
 # moves under __main__
 SERVER_START = "\napp.run("
-PATHS = ("direct", "container address", "through nginx")
+PATHS = ("direct", "container address", "through nginx", "nginx to the container address")
 
 
 @dataclass(frozen=True)
@@ -68,12 +72,12 @@ class Figures:
     def p99_seconds(self, path: str) -> float:
         return statistics.median(summary.p99_seconds for summary in self.runs[path])
 
-    def ratio(self, path: str = "direct") -> float:
-        """The median over the rounds of requests/s through nginx ÷ requests/s on path in the same round:
+    def ratio(self, path: str = "direct", proxied: str = "through nginx") -> float:
+        """The median over the rounds of requests/s on proxied ÷ requests/s on path in the same round:
         runs of one round are seconds apart, so the load other work puts on the machine is about the
         same for both (over a whole bench it swings by a factor of 3 and more)."""
-        pairs = zip(self.runs["through nginx"], self.runs[path])
-        return statistics.median(proxied.requests_per_second / other.requests_per_second for proxied, other in pairs)
+        pairs = zip(self.runs[proxied], self.runs[path])
+        return statistics.median(through.requests_per_second / other.requests_per_second for through, other in pairs)
 
 
 def routed_container(bench: Bench, app: str) -> dict:
@@ -100,6 +104,33 @@ def container_address(container: dict) -> str:
     if len(networks) != 1 or not networks[0].get("IPAddress"):
         raise BenchError(f"expected the web container on one network, found {networks}")
     return networks[0]["IPAddress"]
+
+
+def site_at_address(site: str, app: str, direct: str, address: str, port: int) -> str:
+    """The app's nginx site (one http server proxying to the published port direct) listening on port
+    instead, its upstream (renamed) at the container's address."""
+    copy = site.replace(f"server {direct};", f"server {address};").replace(f"minidokku-{app}-", f"bench-{app}-")
+    listens = len(re.findall(r"^\s*listen ", copy, flags=re.MULTILINE))
+    copy = re.sub(r"^(\s*listen )\d+;", rf"\g<1>{port};", copy, flags=re.MULTILINE)
+    if listens != 1 or f"listen {port};" not in copy or f"server {address};" not in copy:
+        raise BenchError(f"{app}'s nginx site is not one http server proxying to {direct}")
+    return copy
+
+
+def site_to_address(bench: Bench, app: str, direct: str, address: str) -> str:
+    """The URL of a copy of the app's nginx site on a port of its own, its upstream at the container's
+    address (as Dokku's nginx proxies) instead of the published port direct; nginx reloaded."""
+    port = free_port()
+    site = (bench.root / app / "nginx.conf").read_text()
+    (bench.sites / f"{app}.conf").write_text(site_at_address(site, app, direct, address, port))
+    run([*bench.nginx, "-s", "reload"])
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 10
+    while subprocess.run(["curl", "-fs", "-o", "/dev/null", "-H", f"Host: {app}.example.test", url]).returncode:
+        if time.monotonic() > deadline:
+            raise BenchError(f"nginx did not serve {app} at the container's address {address}")
+        time.sleep(0.1)
+    return url
 
 
 def wrk(url: str, script: Path, host: str = HOST) -> WrkSummary:
@@ -139,7 +170,12 @@ def measure(bench: Bench, app: str, server: str, script: Path, rounds: int = RUN
     container, port = routed_container(bench, app)
     direct = f"127.0.0.1:{port}"
     address = f"{container_address(container)}:{WEB_PORT.split('/')[0]}"
-    urls = {"direct": f"http://{direct}/", "container address": f"http://{address}/", "through nginx": bench.url}
+    urls = {
+        "direct": f"http://{direct}/",
+        "container address": f"http://{address}/",
+        "through nginx": bench.url,
+        "nginx to the container address": site_to_address(bench, app, direct, address),
+    }
     host = HOST if app == "catmeow" else HOST.replace("catmeow", app, 1)
     runs: dict[str, list[WrkSummary]] = {path: [] for path in PATHS}
     for n in range(rounds):
@@ -166,9 +202,10 @@ def print_figures(figures: list[Figures]) -> None:
     rounds = len(figures[0].runs["direct"])
     print(f"\nwrk {' '.join(WRK_FLAGS)}, {rounds} interleaved rounds, medians (a ratio: of each round's ratio):")
     print("  direct = the container's published port on 127.0.0.1, through docker-proxy (nginx's own path to it);")
-    print("  container address = past docker-proxy (not routed to by minidokku's nginx)\n")
-    print(f"| {'app':<9} | {'path':<40} | {'requests/s':>10} | {'p99 latency (ms)':>16} | {'failed requests':>15} |")
-    print(f"|{'-' * 11}|{'-' * 42}|{'-' * 12}|{'-' * 18}|{'-' * 17}|")
+    print("  container address = past docker-proxy (not routed to by minidokku's nginx);")
+    print("  nginx to the container address = the app's site copied with its upstream there (Dokku's way)\n")
+    print(f"| {'app':<9} | {'path':<54} | {'requests/s':>10} | {'p99 latency (ms)':>16} | {'failed requests':>15} |")
+    print(f"|{'-' * 11}|{'-' * 56}|{'-' * 12}|{'-' * 18}|{'-' * 17}|")
     for app in figures:
         where = {
             "direct": f"direct ({app.direct_address})",
@@ -177,12 +214,14 @@ def print_figures(figures: list[Figures]) -> None:
         for path in PATHS:
             failed = sum(summary.failed for summary in app.runs[path])
             print(
-                f"| {app.app:<9} | {where.get(path, path):<40} | {app.requests_per_second(path):>10.0f}"
+                f"| {app.app:<9} | {where.get(path, path):<54} | {app.requests_per_second(path):>10.0f}"
                 f" | {app.p99_seconds(path) * 1e3:>16.1f} | {failed:>15} |"
             )
-        for path in ("direct", "container address"):
-            label = f"through nginx ÷ {path}"
-            print(f"| {app.app:<9} | {label:<40} | {app.ratio(path):>10.2f} | {'':>16} | {'':>15} |")
+        ratios = [("through nginx", "direct"), ("through nginx", "container address"),
+                  ("nginx to the container address", "container address")]  # fmt: skip
+        for proxied, path in ratios:
+            label = f"{proxied} ÷ {path}"
+            print(f"| {app.app:<9} | {label:<54} | {app.ratio(path, proxied):>10.2f} | {'':>16} | {'':>15} |")
     print()
     for app in figures:
         print(f"{app.app}: {app.server}")
