@@ -14,6 +14,8 @@ One temporary minidokku root (bench/benchlib.py), and piku (bench/pikulib.py) wh
 - requests/s through nginx ÷ straight to the web container, for catmeow and for its page under gunicorn
   (bench/proxy_overhead.py's interleaved wrk runs; "direct" is the container's published loopback port,
   through docker-proxy, the path nginx itself takes);
+- a release whose web process exits 1 s after it starts (crashing_releases): traffic moves to it
+  when it passes its checks and must come back with no failed request, the push failing;
 - then the per-step timing of traced code-only redeploys (bench/deploy_steps.py).
 
 Each figure is the median of RUNS (BENCH_RUNS), printed with its target and, where piku does the same
@@ -22,8 +24,10 @@ thing, minidokku ÷ piku. A row meets its target when its median does.
 
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -34,7 +38,7 @@ import proxy_overhead
 from benchlib import RUNS, Bench, BenchError, UntilServed
 from deploy_steps import print_steps, traced_redeploys
 from redeploy_under_load import latest_release, release_image, routed_containers, routed_images
-from versus_piku import Side, compare, print_comparison, ratio
+from versus_piku import STEADY, Failures, RequestLoop, Side, compare, failures, print_comparison, ratio
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,53 @@ def no_change_redeploys(bench: Bench, runs: int = RUNS) -> list[UntilServed]:
     return [pushed(n) for n in range(runs)]
 
 
+@dataclass(frozen=True)
+class CrashRun:
+    """One push of a release whose web process exits 1 s after it starts, under a request loop."""
+
+    push_failed: bool
+    failed: Failures
+    answered: int  # requests the crashing release answered
+    went_back: bool  # the previous page serves after the push
+
+
+def crashing_releases(bench: Bench, runs: int = RUNS) -> list[CrashRun]:
+    """Issue 17's guard on moving traffic before the uptime window ends: a code change pushed with
+    `timeout 1` before the Procfile's web command passes its checks, takes the traffic, and exits
+    1 s after it started, within its window. Traffic must go back to the previous release with no
+    failed request, and the push must fail. The Procfile is committed back as it was after."""
+    procfile = bench.src / "Procfile"
+    original = procfile.read_text()
+    if not original.startswith("web: "):
+        raise BenchError(f"catmeow's Procfile no longer starts with its web process: {original!r}")
+    previous = bench.page()
+    found = []
+    for n in range(runs):
+        procfile.write_text(original.replace("web: ", "web: timeout 1 ", 1))
+        page = bench.code_change(3000 + n)
+        loop = RequestLoop(bench)
+        loop.start()
+        time.sleep(STEADY)
+        pushed = subprocess.run(["git", "push", "-q", str(bench.root / "catmeow"), "main"], cwd=bench.src,
+                                env=bench.env, capture_output=True, text=True)  # fmt: skip
+        bench.wait_serving(previous)
+        time.sleep(STEADY)
+        probes = loop.stop()
+        answered = sum(probe.page == page for probe in probes)
+        found.append(CrashRun(pushed.returncode != 0, failures(probes), answered, bench.page() == previous))
+    procfile.write_text(original)
+    bench.commit("the Procfile back as it was")
+    return found
+
+
+def print_crashes(runs: list[CrashRun]) -> None:
+    print(f"\na release whose web process exits 1 s after it starts, pushed {len(runs)} times under a request loop:")
+    print(f"  pushes that failed: {sum(run.push_failed for run in runs)} of {len(runs)}")
+    print(f"  served by the previous release after each push: {sum(run.went_back for run in runs)} of {len(runs)}")
+    print(f"  requests the crashing release answered before traffic went back: {[run.answered for run in runs]}")
+    print(f"  failed requests: {[f'{run.failed.failed}/{run.failed.requests}' for run in runs]}")
+
+
 def with_piku() -> bool:
     return os.environ.get("BENCH_PIKU") == "1" or pikulib.installed()
 
@@ -151,6 +202,7 @@ def main() -> None:
             no_change = no_change_redeploys(bench)
             rolled_back = rollbacks(bench)
             configured = config_sets(bench)
+            crashes = crashing_releases(bench)
             try:
                 proxied = proxy_overhead.both_apps(bench, workdir)
             except BenchError as error:  # wrk can run out of loopback ports: the other rows still count
@@ -195,6 +247,7 @@ def main() -> None:
     for step, times in returned.items():
         print(f"  {step}: {statistics.median(times):.2f} s")
     print(f"\nfailed requests during minidokku's code-only redeploys (a request loop each): {failed}")
+    print_crashes(crashes)
     if theirs is not None:
         print_comparison(ours, theirs)
     else:

@@ -43,6 +43,7 @@ class Probe:
     started: float
     ended: float
     ok: bool
+    page: str = ""  # what was answered with status 200
 
 
 @dataclass(frozen=True)
@@ -92,10 +93,10 @@ class RequestLoop:
                 answer = requests.get(
                     self.served.url, headers={"Host": HOST, "Connection": "close"}, timeout=REQUEST_TIMEOUT
                 )
-                ok = answer.status_code == 200 and is_catmeow_page(answer.text)
+                page = answer.text if answer.status_code == 200 else ""
             except requests.RequestException:
-                ok = False
-            self.probes.append(Probe(started, time.monotonic(), ok))
+                page = ""
+            self.probes.append(Probe(started, time.monotonic(), is_catmeow_page(page), page))
 
 
 @dataclass
