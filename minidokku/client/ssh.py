@@ -2,7 +2,7 @@
 command answering (access/ssh.py). The destination comes after `--`, so ssh reads nothing
 after it as its own option, whatever a repository's remote says; each word of the command is
 quoted for the server, which splits SSH_ORIGINAL_COMMAND with shlex, so `config:set K='a b'`
-arrives as typed. `-t` (a terminal at the far end) when ours is one (client/__init__.py)."""
+arrives as typed. `-t` (a terminal at the far end) when ours is one (client/dispatch.py)."""
 
 import shlex
 import signal
