@@ -29,8 +29,9 @@ command-table: venv
 machine:
 	sh tests/setup-machine.sh
 
+# In a state root of its own: without one (no /home/dokku on a fresh machine) `dokku` is the laptop's client.
 stack: machine venv
-	$(BIN)/dokku stack:build
+	root=$$(mktemp -d) && DOKKU_ROOT=$$root $(BIN)/dokku stack:build; status=$$?; rm -rf $$root; exit $$status
 
 # Three steps, each failing the whole: the unit layer (seconds, no Docker); the tests marked
 # `serial`, alone (they restart dockerd or remake an image the others use); then every other
