@@ -4,6 +4,7 @@ import importlib.util
 import inspect
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from minidokku.engine.client import Engine
+from minidokku.runtime import web_addresses
 
 APPS = Path(__file__).parent / "apps"
 CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
@@ -139,6 +141,17 @@ def restart_engine() -> None:
     while not Engine().ping():
         assert time.monotonic() < deadline, "dockerd did not come back within 60 s"
         time.sleep(0.5)
+
+
+def nginx_servers(config: str) -> set[tuple[str, int]]:
+    """The (host, port) of every `server` line of an nginx site's upstreams, backups too."""
+    return {(host, int(port)) for host, port in re.findall(r"^\s*server ([\d.]+):(\d+)", config, re.MULTILINE)}
+
+
+def reached_at(container: dict) -> tuple[str, int]:
+    """Where nginx reaches an inspected web container: its pinned address on the web network, its PORT."""
+    address = container["NetworkSettings"]["Networks"][web_addresses.NETWORK]["IPAMConfig"]["IPv4Address"]
+    return address, int(dict(item.split("=", 1) for item in container["Config"]["Env"])["PORT"])
 
 
 def commit_all(repo: Path, message: str) -> str:

@@ -209,10 +209,22 @@ class Engine:
             pass
 
     # -- networks -------------------------------------------------------------------------
-    def create_network(self, name: str, labels: dict[str, str], options: Optional[dict[str, str]] = None) -> str:
+    def create_network(
+        self,
+        name: str,
+        labels: dict[str, str],
+        options: Optional[dict[str, str]] = None,
+        internal: bool = False,
+        ipam: Optional[list[dict]] = None,
+    ) -> str:
         """A user-defined bridge network: its containers find each other by name and alias;
-        options are the bridge driver's (`com.docker.network.bridge.enable_icc`, ...)."""
+        options are the bridge driver's (`com.docker.network.bridge.enable_icc`, ...); internal:
+        no way out through it; ipam: its subnets (`Subnet`, `IPRange`), else the engine picks one."""
         config = {"Name": name, "Driver": "bridge", "CheckDuplicate": True, "Labels": labels, "Options": options or {}}
+        if internal:
+            config["Internal"] = True
+        if ipam:
+            config["IPAM"] = {"Driver": "default", "Config": ipam}
         return self._json("POST", "/networks/create", json=config)["Id"]
 
     def ensure_network(self, name: str, labels: dict[str, str], options: Optional[dict[str, str]] = None) -> dict:
@@ -244,10 +256,15 @@ class Engine:
         found = self._json("GET", "/containers/json", params=params)
         return [entry for entry in found if network in ((entry.get("NetworkSettings") or {}).get("Networks") or {})]
 
-    def connect_network(self, network: str, container_id: str, aliases: list[str]) -> None:
-        """Attaches a container (running or not) to one more network, known there by aliases too."""
-        config = {"Container": container_id, "EndpointConfig": {"Aliases": aliases}}
-        self._request("POST", f"/networks/{network}/connect", json=config)
+    def connect_network(self, network: str, container_id: str, aliases: list[str], address: str = "") -> None:
+        """Attaches a container (running or not) to one more network, known there by aliases too,
+        at address where one is given (kept across its starts)."""
+        endpoint: dict = {"Aliases": aliases}
+        if address:
+            endpoint["IPAMConfig"] = {"IPv4Address": address}
+        self._request(
+            "POST", f"/networks/{network}/connect", json={"Container": container_id, "EndpointConfig": endpoint}
+        )
 
     def disconnect_network(self, network: str, container_id: str) -> None:
         try:

@@ -34,7 +34,6 @@ from minidokku.records.network_settings import (
     NETWORK_KEYS,
     TLD,
 )
-from minidokku.routing.proxy import LOOPBACK
 from minidokku.runtime import labels
 from minidokku.runtime.scheduler import Container, NetworkInfo, Networking
 
@@ -287,6 +286,6 @@ def rebuild_all(ctx: Context) -> list[str]:
 
 
 def web_listeners(ctx: Context, app: str) -> str:
-    """Where nginx reaches the app's web containers (`127.0.0.1:PORT ...`)."""
+    """Where nginx reaches the app's web containers (`ADDRESS:PORT ...`)."""
     web = ctx.scheduler.web_containers(ctx.docker_name(app))
-    return " ".join(f"{LOOPBACK}:{c.host_port}" for c in web if c.host_port)
+    return " ".join(f"{host}:{port}" for c in web if (where := c.reached_at()) for host, port in [where])

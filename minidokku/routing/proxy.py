@@ -19,8 +19,6 @@ from minidokku.records.releases import Release
 from minidokku.routing import certs, domains, nginx, nginx_settings, ports
 from minidokku.runtime.scheduler import Container
 
-LOOPBACK = "127.0.0.1"  # containers publish their ports here; nginx proxies to them
-
 FAMILY = "proxy"
 
 
@@ -144,7 +142,7 @@ def site(
 
 def _addresses(containers: Sequence[Container], port: int) -> list[tuple[str, int]]:
     """Where nginx reaches the containers' container port."""
-    return [(LOOPBACK, c.host_ports[port]) for c in containers if port in c.host_ports]
+    return [where for c in containers if (where := c.reached_at(port))]
 
 
 def _acme(ctx: Context, app: str) -> dict:
@@ -236,8 +234,8 @@ def _report_set_aside(ctx: Context, apps: list[str]) -> None:
 
 def internal_address(web_containers: list[Container]) -> tuple[str, str]:
     """(port, ip) where nginx reaches the first web container, for triggers; empty when none."""
-    ports = sorted(c.host_port for c in web_containers if c.host_port)
-    return (str(ports[0]), LOOPBACK) if ports else ("", "")
+    found = sorted((port, host) for c in web_containers if (where := c.reached_at()) for host, port in [where])
+    return (str(found[0][0]), found[0][1]) if found else ("", "")
 
 
 def reroute(ctx: Context, app: str) -> None:

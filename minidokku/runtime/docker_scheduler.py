@@ -2,7 +2,8 @@
 deployment tasks, one-off runs and services are containers on this machine's engine.
 
 Web containers publish their PORT on 127.0.0.1 only, on a host port minidokku picks
-(runtime/host_ports.py) and keeps across every start of the container; nginx proxies to it.
+(runtime/host_ports.py) and keeps across every start of the container; nginx and the checks reach
+them at an address minidokku pins for each on the web network (runtime/web_addresses.py).
 """
 
 import contextlib
@@ -20,8 +21,9 @@ from minidokku.errors import EngineError, EngineNotFound, NotFound
 from minidokku.records import names, resources
 from minidokku.records.docker_options import DockerOptions
 from minidokku.records.releases import Release
-from minidokku.runtime import at_once, host_ports, isolation, labels, terminal
+from minidokku.runtime import at_once, host_ports, isolation, labels, terminal, web_addresses
 from minidokku.runtime.scheduler import (
+    LOOPBACK,
     NO_NETWORKING,
     RETIRING,
     STOP_GRACE_SECONDS,
@@ -57,6 +59,7 @@ class DockerScheduler:
         self.network = network  # the apps' network (runtime/isolation.py)
         self.ports_lock = ports_lock  # a file flocked while host ports are picked (runtime/host_ports.py)
         self._ports_threads = threading.Lock()
+        self._web_half = None  # the web network's pinned half, once asked (runtime/web_addresses.py)
 
     # -- finding --------------------------------------------------------------------------
     def containers(self, app: str) -> list[Container]:
@@ -77,7 +80,7 @@ class DockerScheduler:
         return [c for c in self.containers(app) if not c.retiring]
 
     def web_containers(self, app: str) -> list[Container]:
-        """The running web containers: their host_ports, on 127.0.0.1, serve the app."""
+        """The running web containers, which serve the app (where each is reached: Container.reached_at)."""
         return [c for c in self.running(app) if c.process_type == "web" and c.running]
 
     def remove_leftover_tasks(self, app: str) -> None:
@@ -164,28 +167,50 @@ class DockerScheduler:
         else:
             ports = []
         name = f"{app}.{dyno}{UPCOMING}{secrets.token_hex(3)}"
-        host_ip = "" if networking.all_interfaces else "127.0.0.1"
+        host_ip = "" if networking.all_interfaces else LOOPBACK
         refused: list[int] = []  # host ports a start was refused on
+        refused_addresses: list[str] = []  # web addresses a start was refused on (another root's)
+        retries = 0
         while True:
-            with self._ports_lock():  # held until the container exists: then its ports are taken
+            # held until the container exists and has its address: then its ports and address are taken
+            with self._ports_lock():
                 picked = host_ports.pick(self.engine, len(ports), refused) if ports else []
                 if picked:
                     config["HostConfig"]["PortBindings"] = host_ports.bindings(ports, picked, host_ip)
                 container_id = isolation.create_container(
                     self.engine, config, options, limits, self.network, name, networking.initial, networking.aliases
                 )
+                try:
+                    address = self._pin_web_address(container_id, refused_addresses) if ports else ""
+                except BaseException:
+                    self.engine.remove_container(container_id, force=True)
+                    raise
             try:
                 self._join(container_id, networking, options)
                 self.engine.start_container(container_id)
                 return self._describe(container_id)
             except EngineError as error:
                 self.engine.remove_container(container_id, force=True)
-                if not (picked and host_ports.port_refused(error)) or len(refused) >= host_ports.RETRIES * len(picked):
+                address_taken = bool(address) and web_addresses.address_refused(error)
+                if not (address_taken or (picked and host_ports.port_refused(error))) or retries >= host_ports.RETRIES:
                     raise
-                refused += picked  # a host process holds one: the next creation picks others
+                retries += 1
+                if address_taken:
+                    refused_addresses.append(address)  # pinned meanwhile by another root's container
+                else:
+                    refused += picked  # a host process holds one: the next creation picks others
             except BaseException:
                 self.engine.remove_container(container_id, force=True)
                 raise
+
+    def _pin_web_address(self, container_id: str, refused: list[str]) -> str:
+        """Joins a created web container to the web network at an address of its own; under the
+        ports lock (runtime/web_addresses.py)."""
+        if self._web_half is None:
+            self._web_half = web_addresses.ensure(self.engine)
+        address = web_addresses.pick(self.engine, self._web_half, refused)
+        self.engine.connect_network(web_addresses.NETWORK, container_id, [], address)
+        return address
 
     @contextlib.contextmanager
     def _ports_lock(self) -> Iterator[None]:
@@ -269,10 +294,11 @@ class DockerScheduler:
 
     def answers_http(self, container: Container) -> bool:
         """True when something answers an HTTP request on the web port with a status line."""
-        if container.host_port is None:
+        where = container.reached_at()
+        if where is None:
             return False
         try:
-            with socket.create_connection(("127.0.0.1", container.host_port), timeout=2) as sock:
+            with socket.create_connection(where, timeout=2) as sock:
                 # HTTP/1.1: some servers (websockets) refuse 1.0 without a word
                 sock.sendall(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
                 return sock.recv(5) == b"HTTP/"
@@ -281,14 +307,15 @@ class DockerScheduler:
 
     def http_get(self, container: Container, path: str, host: str, timeout: int) -> tuple[int, str]:
         """GET path on the container's web port; raises OSError when nothing answers."""
-        if container.host_port is None:
-            raise OSError(f"{container.name} publishes no port")
+        where = container.reached_at()
+        if where is None:
+            raise OSError(f"{container.name} serves no web port")
         import requests  # here: only checks need it, and most commands run none
 
         headers = {"Host": host} if host else {}
         try:
             response = requests.get(
-                f"http://127.0.0.1:{container.host_port}{path}", headers=headers, timeout=timeout, allow_redirects=False
+                f"http://{where[0]}:{where[1]}{path}", headers=headers, timeout=timeout, allow_redirects=False
             )
         except requests.RequestException as error:
             raise OSError(str(error)) from None
@@ -609,6 +636,8 @@ class DockerScheduler:
             host_ports=published,
             restarts=info.get("RestartCount") or 0,
             ports_kept=all(host_ports.kept(bindings) for bindings in requested.values()),
+            address=web_addresses.pinned((info["NetworkSettings"].get("Networks") or {}).get(web_addresses.NETWORK)),
+            web_port=web_port,
         )
 
 

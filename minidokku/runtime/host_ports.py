@@ -25,7 +25,7 @@ from minidokku.errors import EngineError
 
 RANGE = range(16000, 20000)  # below the usual ephemeral range (32768-60999) and tests' free ports (20000-32000)
 EPHEMERAL = Path("/proc/sys/net/ipv4/ip_local_port_range")
-RETRIES = 4  # creations of a container again on other ports, after its start was refused for one
+RETRIES = 4  # creations of a container again on other ports (or address), after its start was refused for one
 # the engine's words when a start cannot bind a port: held by another container, or by a host process
 REFUSALS = ("port is already allocated", "address already in use")
 

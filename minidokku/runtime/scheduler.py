@@ -24,6 +24,7 @@ UPCOMING = ".upcoming-"
 RETIRING = ".retiring-"
 STOP_GRACE_SECONDS = 10
 UNLIMITED_LOGS = "unlimited"  # a log_max_size: the container's log never rotates
+LOOPBACK = "127.0.0.1"  # where web containers publish their ports
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,17 @@ class Container:
     host_ports: dict[int, int] = field(default_factory=dict)  # every published container port -> host port
     restarts: int = 0  # how often the engine had restarted it (its restart policy) when it was described
     ports_kept: bool = True  # its host ports were set at its creation: every start binds them again
+    address: Optional[str] = None  # its pinned address on the web network (runtime/web_addresses.py)
+    web_port: Optional[int] = None  # its PORT (web only)
+
+    def reached_at(self, container_port: Optional[int] = None) -> Optional[tuple[str, int]]:
+        """(host, port) where nginx and the checks reach one of its ports (None: its PORT): at its
+        pinned address, else (a container made before addresses were pinned) where it publishes it
+        on 127.0.0.1; None when it serves no such port."""
+        port = self.web_port if container_port is None else container_port
+        if port not in self.host_ports:
+            return None
+        return (self.address, port) if self.address else (LOOPBACK, self.host_ports[port])
 
     @property
     def plain_name(self) -> str:

@@ -5,12 +5,11 @@ The app is envecho (GET /MARK answers $MARK); each pushed commit's Procfile sets
 the crashing one runs the server under `timeout 2`, so it answers its checks, takes the traffic
 and exits about 2 s after it started, inside its 5 s uptime check (DOKKU_DEFAULT_CHECKS_WAIT)."""
 
-import re
 import subprocess
 import threading
 
 import requests
-from helpers import APPS, commit_all, dokku_program, make_git_repo, wait_until_serving
+from helpers import APPS, commit_all, dokku_program, make_git_repo, nginx_servers, reached_at, wait_until_serving
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -163,6 +162,5 @@ def test_a_command_whose_client_goes_away_before_traffic_moves_still_deploys_to_
     serving = [c for c in found if ".retiring-" not in c["Names"][0]]
     assert [c["Labels"][labels.RELEASE] for c in serving] == ["v1"] and ".upcoming-" not in serving[0]["Names"][0]
     config = (platform.root / app / "nginx.conf").read_text()
-    upstreams = {int(port) for port in re.findall(r"server 127\.0\.0\.1:(\d+)", config)}
-    assert upstreams == {binding["PublicPort"] for binding in serving[0]["Ports"]}
+    assert nginx_servers(config) == {reached_at(engine.inspect_container(serving[0]["Id"]))}
     assert " backup;" not in config

@@ -21,7 +21,6 @@ per pushed commit and a release task; it runs web=2 and retires old containers a
 import fcntl
 import itertools
 import os
-import re
 import signal
 import subprocess
 import threading
@@ -39,7 +38,9 @@ from helpers import (
     git,
     install_plugin_from_git,
     make_git_repo,
+    nginx_servers,
     parent_of,
+    reached_at,
     read_process_files,
     restart_engine,
 )
@@ -186,14 +187,8 @@ def app_containers(platform, engine) -> list[dict]:
     return [engine.inspect_container(entry["Id"]) for entry in found]
 
 
-def published_port(container: dict) -> int:
-    bindings = [b for b in (container["NetworkSettings"]["Ports"] or {}).values() if b]
-    return int(bindings[0][0]["HostPort"])
-
-
-def nginx_upstreams(platform) -> set[int]:
-    config = (platform.root / APP / "nginx.conf").read_text()
-    return {int(port) for port in re.findall(r"server 127\.0\.0\.1:(\d+);", config)}
+def nginx_upstreams(platform) -> set[tuple[str, int]]:
+    return nginx_servers((platform.root / APP / "nginx.conf").read_text())
 
 
 def serves(platform, path: str, expected: str, timeout: float = 15) -> None:
@@ -226,7 +221,7 @@ def assert_consistent(platform, crashy: Crashy) -> Release:
     assert not strays, f"containers outside {current.name} or not running: {strays}"
     names = {c["Name"].lstrip("/") for c in containers}
     assert names == {f"{namespace(platform)}{APP}.{dyno}" for dyno in DYNOS}
-    assert nginx_upstreams(platform) == {published_port(c) for c in containers}
+    assert nginx_upstreams(platform) == {reached_at(c) for c in containers}
     serves(platform, "/MARK", crashy.marks[current.sha])
     serves(platform, "/CONF", current.config["CONF"])
     assert not lock_held(platform)

@@ -1,8 +1,10 @@
 """A tenant's container meets no other container: every app container sits on the apps' network
-(inter-container traffic off), without NET_RAW and with no-new-privileges (runtime/isolation.py). A user
-key's app tries the paths around nginx: the victim web container's own address and port (where a
-forged X-Forwarded-For would be believed), the port it publishes on the host's loopback, through
-the bridge's gateway, and raw sockets (ARP spoofing)."""
+(inter-container traffic off), web containers on the web network too (internal, the same), without
+NET_RAW and with no-new-privileges (runtime/isolation.py, runtime/web_addresses.py). A user key's
+app, from a one-off container and from its own web container, tries the paths around nginx: the
+victim web container's own addresses and port (where a forged X-Forwarded-For would be believed),
+the port it publishes on the host's loopback, through each bridge's gateway, and raw sockets (ARP
+spoofing)."""
 
 import json
 import secrets
@@ -16,7 +18,7 @@ from security_helpers import VICTIM, quoted
 from minidokku.access import rules
 from minidokku.errors import EngineError
 from minidokku.plugins.postgres import records
-from minidokku.runtime import docker_scheduler, isolation, labels
+from minidokku.runtime import docker_scheduler, isolation, labels, web_addresses
 
 USER = "eve"
 TENANT = "netting"
@@ -75,27 +77,31 @@ def web_container(engine, platform, app: str) -> dict:
     return engine.inspect_container(next(c["Id"] for c in found if ".retiring-" not in c["Names"][0]))
 
 
-def probe(user_key, *pairs) -> dict:
-    """What the tenant's one-off container reaches of the (host, port) pairs, and its privileges."""
-    result = user_key.ssh(quoted("run", TENANT, "python3", "-c", PROBE, *map(str, pairs)))
+def probe(user_key, *pairs, where: tuple[str, ...] = ("run", TENANT)) -> dict:
+    """What the tenant's container reaches of the (host, port) pairs, and its privileges: a one-off
+    container, or (where `enter TENANT web`) its web container, on the web network too."""
+    result = user_key.ssh(quoted(*where, "python3", "-c", PROBE, *map(str, pairs)))
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def test_a_tenant_cannot_reach_the_victims_container_around_nginx(engine, platform, user_key, tenant):
+@pytest.mark.parametrize("where", [("run", TENANT), ("enter", TENANT, "web")])
+def test_a_tenant_cannot_reach_the_victims_container_around_nginx(engine, platform, user_key, tenant, where):
     victim = web_container(engine, platform, VICTIM)
-    endpoint = next(iter(victim["NetworkSettings"]["Networks"].values()))
-    address = endpoint["IPAddress"]
+    endpoints = victim["NetworkSettings"]["Networks"]
+    assert web_addresses.NETWORK in endpoints and len(endpoints) == 2  # the apps' network and the web network
     port = int(dict(item.split("=", 1) for item in victim["Config"]["Env"])["PORT"])
     host_port = int(next(iter(victim["NetworkSettings"]["Ports"].values()))[0]["HostPort"])
-    socket.create_connection((address, port), timeout=CONNECT_SECONDS).close()  # it is there: the host reaches it
+    pairs = [(endpoint["IPAddress"], port) for endpoint in endpoints.values()]
+    pairs += [(endpoint["Gateway"], host_port) for endpoint in endpoints.values()]
+    for address, _ in pairs[:2]:  # it is there: the host reaches it at each address
+        socket.create_connection((address, port), timeout=CONNECT_SECONDS).close()
 
     started = time.monotonic()
-    reached = probe(user_key, address, port, endpoint["Gateway"], host_port)["reached"]
+    reached = probe(user_key, *(word for pair in pairs for word in pair), where=where)["reached"]
     took = time.monotonic() - started
 
-    assert reached[f"{address}:{port}"] in BLOCKED, reached
-    assert reached[f"{endpoint['Gateway']}:{host_port}"] in BLOCKED, reached
+    assert all(reached[f"{host}:{port}"] in BLOCKED for host, port in pairs), reached
     assert took < 4 * CONNECT_SECONDS + 20, f"the probe took {took:.1f} s"
     wait_until_serving(platform, TENANT_HOST, "hello from a shell script on web.1\n")
 
@@ -146,18 +152,19 @@ def test_apps_linked_to_one_database_reach_it_and_never_each_other(
 
     tenant_networks = web_container(engine, platform, TENANT)["NetworkSettings"]["Networks"]
     other_web = web_container(engine, platform, OTHER)
-    other_address = next(iter(other_web["NetworkSettings"]["Networks"].values()))["IPAddress"]
+    other_addresses = [endpoint["IPAddress"] for endpoint in other_web["NetworkSettings"]["Networks"].values()]
     other_port = int(dict(item.split("=", 1) for item in other_web["Config"]["Env"])["PORT"])
     service = engine.inspect_container(platform.dokku("postgres:info", DATABASE, "--id").stdout.strip())
-    reached = probe(user_key, records.hostname(DATABASE), records.PORT, other_address, other_port)["reached"]
+    other_pairs = [word for address in other_addresses for word in (address, other_port)]
+    reached = probe(user_key, records.hostname(DATABASE), records.PORT, *other_pairs)["reached"]
 
-    assert len(tenant_networks) == 1, tenant_networks
-    link_network = next(iter(tenant_networks))
+    assert sorted(tenant_networks)[0] == web_addresses.NETWORK and len(tenant_networks) == 2, tenant_networks
+    link_network = sorted(tenant_networks)[1]
     assert link_network not in (isolation.network_name(namespace), f"{namespace}{records.NETWORK}")
     assert link_network in service["NetworkSettings"]["Networks"]
     assert link_network not in other_web["NetworkSettings"]["Networks"]
     assert reached[f"{records.hostname(DATABASE)}:{records.PORT}"] == "connected", reached
-    assert reached[f"{other_address}:{other_port}"] in BLOCKED, reached
+    assert all(reached[f"{address}:{other_port}"] in BLOCKED for address in other_addresses), reached
 
     platform.dokku("postgres:unlink", DATABASE, TENANT)
     wait_until_serving(platform, TENANT_HOST, "hello from a shell script on web.1\n", timeout=15)

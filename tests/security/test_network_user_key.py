@@ -5,6 +5,7 @@ victim: a docker-option naming that network (or another app's postgres link netw
 network) is refused when added to the key's app, and left out when an admin's global option names
 it, so the key's one-off container neither resolves the victim's alias nor reaches its address."""
 
+import ipaddress
 import json
 
 import pytest
@@ -94,7 +95,8 @@ def test_a_user_key_reads_no_other_apps_network_report(platform, engine, user_ke
 def test_a_user_key_reads_its_own_apps_network_report(user_key, victim_on_network):
     report = json.loads(user_key.ssh(quoted("network:report", OWN, "--format", "json")).stdout)
     assert (report["computed-attach-post-create"], report["computed-initial-network"]) == ("", "")
-    assert report["web-listeners"].startswith("127.0.0.1:")
+    address, port = report["web-listeners"].split(":")  # the web container's pinned address, its PORT
+    assert ipaddress.IPv4Address(address).is_private and port == "5000", report
 
 
 @pytest.mark.parametrize(
@@ -104,6 +106,7 @@ def test_a_user_key_reads_its_own_apps_network_report(user_key, victim_on_networ
         "{namespace}dokku.postgres.links.victim",  # another app's postgres link network (its database)
         "{namespace}minidokku-services",  # the postgres servers' own network
         "{namespace}minidokku-apps",
+        "minidokku-web",  # where nginx reaches every root's web containers
     ],
 )
 def test_a_docker_option_onto_another_apps_network_is_refused_for_the_users_app(

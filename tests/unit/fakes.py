@@ -29,7 +29,7 @@ from minidokku.records import resources, scale
 from minidokku.records.appjson import AppJson
 from minidokku.records.docker_options import DockerOptions
 from minidokku.records.releases import Release
-from minidokku.runtime import checks
+from minidokku.runtime import checks, labels, web_addresses
 from minidokku.runtime.scheduler import (
     NO_NETWORKING,
     RETIRING,
@@ -137,6 +137,8 @@ class FakeScheduler:
             running=True,
             release=release.name,
             host_ports=host_ports,
+            address=f"172.30.{128 + number // 256}.{number % 256}" if process_type == "web" else None,
+            web_port=release.web_port if process_type == "web" else None,
         )
         self.live[container.id] = container
         self.app_of[container.id] = app
@@ -446,3 +448,14 @@ def make_flow(root: Path, monkeypatch: pytest.MonkeyPatch, **settings) -> Flow:
     scheduler, proxy = FakeScheduler(journal), FakeProxy(journal)
     machine = replace(Settings.load(), **{"program": ["true"], "namespace": "", **settings})
     return Flow(Context(machine, RecordingOutput(), scheduler=scheduler, proxy=proxy), scheduler, proxy, journal)
+
+
+def web_network(subnet: str = "172.30.0.0/16", engines_half: str = "172.30.0.0/17") -> dict:
+    """The web network as the engine describes it once minidokku made it (runtime/web_addresses.py)."""
+    return {
+        "Name": web_addresses.NETWORK,
+        "Internal": True,
+        "Labels": {labels.NETWORK: "web"},
+        "Options": dict(web_addresses.OPTIONS),
+        "IPAM": {"Driver": "default", "Config": [{"Subnet": subnet, "IPRange": engines_half}]},
+    }

@@ -303,5 +303,5 @@ def test_destroy_removes_only_networks_of_network_create(flow):
 def test_web_listeners_are_where_nginx_reaches_web(flow):
     flow.deploy(APP, flow.built("sha256:one"))
     [web] = flow.scheduler.web_containers(NAMESPACE + APP)
-    assert network.web_listeners(flow.ctx, APP) == f"127.0.0.1:{web.host_port}"
+    assert network.web_listeners(flow.ctx, APP) == f"{web.address}:5000"  # its pinned address, its PORT
     assert network.web_listeners(flow.ctx, OTHER) == ""

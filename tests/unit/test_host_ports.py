@@ -9,12 +9,13 @@ import threading
 import time
 
 import pytest
+from fakes import web_network
 
-from minidokku.errors import EngineError
+from minidokku.errors import EngineError, EngineNotFound
 from minidokku.records import resources
 from minidokku.records.docker_options import DockerOptions
 from minidokku.records.releases import Release
-from minidokku.runtime import host_ports
+from minidokku.runtime import host_ports, web_addresses
 from minidokku.runtime.docker_scheduler import DockerScheduler
 from minidokku.runtime.scheduler import Container, PortTaken
 
@@ -30,13 +31,16 @@ class PortsEngine:
 
     def __init__(self, held: set[int] = frozenset(), slow: float = 0.0):
         self.containers: dict[str, dict] = {}
+        self.networks: dict[str, dict] = {}
         self.held = set(held)
         self.slow = slow  # seconds a listing takes, so that two threads' picks overlap
         self.removed: list[str] = []
         self.created = itertools.count(1)
 
-    def add(self, container_id: str, state: str, bindings: dict) -> None:
-        self.containers[container_id] = {"State": state, "PortBindings": bindings}
+    def add(self, container_id: str, state: str, bindings: dict, address: str = "") -> None:
+        self.containers[container_id] = {"State": state, "PortBindings": bindings, "Networks": {}}
+        if address:
+            self.connect_network(web_addresses.NETWORK, container_id, [], address)
 
     def list_containers(self, wanted: dict, all_states: bool = True) -> list[dict]:
         time.sleep(self.slow)
@@ -48,7 +52,14 @@ class PortsEngine:
                 for b in bound
                 if found["State"] == "running" and b["HostPort"]
             ]
-            listed.append({"Id": container_id, "State": found["State"], "Ports": ports})
+            listed.append(
+                {
+                    "Id": container_id,
+                    "State": found["State"],
+                    "Ports": ports,
+                    "NetworkSettings": {"Networks": found["Networks"]},
+                }
+            )
         return listed
 
     def inspect_container(self, container_id: str) -> dict:
@@ -58,13 +69,27 @@ class PortsEngine:
             "Id": container_id,
             "Name": f"/{container_id}",
             "Config": {"Labels": {}, "Env": ["PORT=5000"]},
-            "NetworkSettings": {"Ports": bound},
+            "NetworkSettings": {"Ports": bound, "Networks": found["Networks"]},
             "HostConfig": {"PortBindings": found["PortBindings"]},
             "State": {"Running": found["State"] == "running"},
         }
 
     def ensure_network(self, name, labels, options):
         return {"Options": dict(options)}
+
+    def inspect_network(self, name):
+        if name not in self.networks:
+            raise EngineNotFound(f"network {name} not found", 404)
+        return self.networks[name]
+
+    def create_network(self, name, labels, options=None, internal=False, ipam=None):
+        self.networks[name] = web_network(*(ipam and [ipam[0]["Subnet"], ipam[0]["IPRange"]] or []))
+
+    def remove_network(self, name):
+        del self.networks[name]
+
+    def connect_network(self, network: str, container_id: str, aliases: list[str], address: str = "") -> None:
+        self.containers[container_id]["Networks"][network] = {"IPAMConfig": {"IPv4Address": address}}
 
     def create_container(self, config: dict, name: str) -> str:
         container_id = f"{name}-{next(self.created)}"
@@ -76,7 +101,16 @@ class PortsEngine:
         ports = {int(b["HostPort"]) for bound in self.containers[container_id]["PortBindings"].values() for b in bound}
         if ports & (self.held | bound):
             raise EngineError(ALLOCATED.format(min(ports & (self.held | bound))), 500)
+        address = self.address_of(container_id)
+        if address and any(self.address_of(other) == address for other in self.running() if other != container_id):
+            raise EngineError("Docker engine: Address already in use", 500)
         self.containers[container_id]["State"] = "running"
+
+    def running(self) -> list[str]:
+        return [container_id for container_id, found in self.containers.items() if found["State"] == "running"]
+
+    def address_of(self, container_id: str) -> str:
+        return web_addresses.pinned(self.containers[container_id]["Networks"].get(web_addresses.NETWORK)) or ""
 
     def remove_container(self, container_id: str, force: bool = True) -> None:
         del self.containers[container_id]

@@ -5,17 +5,19 @@ joins before it starts and under which names, and where web publishes its port."
 from typing import Optional
 
 import pytest
+from fakes import web_network
 
 from minidokku.records import resources
 from minidokku.records.docker_options import DockerOptions
 from minidokku.records.releases import Release
-from minidokku.runtime import host_ports
+from minidokku.runtime import host_ports, web_addresses
 from minidokku.runtime.docker_scheduler import DockerScheduler
 from minidokku.runtime.scheduler import Networking, OneOff
 
 APPS = "t-1-minidokku-apps"
 LIMITS = resources.Limits(nano_cpus=0, memory=0, pids=0)
 ID = "0123456789abcdef" * 4
+WEB = ("connect", web_addresses.NETWORK, ())  # at the address minidokku pins (test_web_addresses.py)
 
 
 class RecordingEngine:
@@ -34,8 +36,11 @@ class RecordingEngine:
         self.calls.append(("create", config["HostConfig"]["NetworkMode"]))
         return ID
 
-    def connect_network(self, network, container_id, aliases):
+    def connect_network(self, network, container_id, aliases, address=""):
         self.calls.append(("connect", network, tuple(aliases)))
+
+    def inspect_network(self, name):
+        return web_network()
 
     def start_container(self, container_id):
         self.calls.append(("start",))
@@ -68,7 +73,7 @@ def start(networking: Networking, options: Optional[DockerOptions] = None) -> Re
 
 def test_without_network_properties_a_container_is_on_the_apps_network_and_publishes_on_loopback():
     engine = start(Networking())
-    assert engine.calls == [("ensure", APPS), ("create", APPS), ("start",)]
+    assert engine.calls == [("ensure", APPS), ("create", APPS), WEB, ("start",)]
     [binding] = engine.created["HostConfig"]["PortBindings"]["5000/tcp"]
     assert binding["HostIp"] == "127.0.0.1" and int(binding["HostPort"]) in host_ports.RANGE
 
@@ -78,6 +83,7 @@ def test_attach_post_create_networks_are_joined_before_the_start_with_dokkus_ali
     assert engine.calls == [
         ("ensure", APPS),
         ("create", APPS),
+        WEB,
         ("connect", "t-1-backend", ("cat.web", "0123456789ab.cat.web")),
         ("connect", "t-1-cache", ("cat.web", "0123456789ab.cat.web")),
         ("start",),
@@ -86,8 +92,9 @@ def test_attach_post_create_networks_are_joined_before_the_start_with_dokkus_ali
 
 def test_the_initial_network_replaces_the_apps_network_which_is_neither_made_nor_checked():
     engine = start(Networking("t-1-backend", ("t-1-cache",), ("cat.web",)))
-    assert engine.calls[:2] == [
+    assert engine.calls[:3] == [
         ("create", "t-1-backend"),
+        WEB,
         ("connect", "t-1-cache", ("cat.web", "0123456789ab.cat.web")),
     ]
     assert engine.created["NetworkingConfig"] == {"EndpointsConfig": {"t-1-backend": {"Aliases": ["cat.web"]}}}
@@ -98,6 +105,7 @@ def test_where_docker_options_name_a_network_the_initial_one_is_joined_after_the
     engine = start(Networking("t-1-backend", ("t-1-backend",), ("cat.web",)), DockerOptions(network="t-1-link"))
     assert engine.calls == [
         ("create", "t-1-link"),
+        WEB,
         ("connect", "t-1-backend", ("cat.web", "0123456789ab.cat.web")),  # once
         ("start",),
     ]
