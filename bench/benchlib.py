@@ -203,15 +203,12 @@ class Bench(Served):
         self.port = free_port()
         nginx_dir = workdir / "nginx"
         nginx_dir.mkdir()
-        self.sites = nginx_dir / "sites"
-        self.sites.mkdir()
         # the main settings of Debian's /etc/nginx/nginx.conf, which install.sh keeps: a worker per core
         (nginx_dir / "nginx.conf").write_text(
             f"worker_processes auto;\npid {nginx_dir}/nginx.pid;\nerror_log {nginx_dir}/error.log;\n"
             "events { worker_connections 768; }\n"
             "http { sendfile on; tcp_nopush on; access_log off;\n"
-            f"server {{ listen {self.port} default_server; return 404; }}\ninclude {self.root}/*/nginx.conf;\n"
-            f"include {nginx_dir}/sites/*.conf; }}\n"  # the benches' own sites (proxy_overhead.py)
+            f"server {{ listen {self.port} default_server; return 404; }}\ninclude {self.root}/*/nginx.conf; }}\n"
         )
         self.nginx = ["nginx", "-p", str(nginx_dir), "-c", str(nginx_dir / "nginx.conf")]
         self.namespace = f"bench-{secrets.token_hex(3)}-"  # keeps off any real app's Docker objects

@@ -12,17 +12,13 @@ loopback port. Two apps are pushed:
 wrk asks each app's page with the same flags every time (-t2 -c16, keep-alive client connections, the
 app's Host header) on three paths:
 
-- direct: the web container's published port, 127.0.0.1:PORT from the Engine API. Docker's userland
-  proxy (docker-proxy) takes the connection to the container: the very path nginx takes, so
-  "through nginx ÷ direct" is what nginx adds;
-- container address: the container's address on the apps network, past docker-proxy (the address
-  Dokku's nginx proxies to). Shown for comparison only: minidokku's nginx does not proxy there,
-  because after dockerd restarts, an address written in a site may already belong to another app's
-  container until the site is rewritten;
-- through nginx: nginx's port, as every request to the app arrives;
-- nginx to the container address: Dokku's way, measured beside ours: the app's own site (the same
-  proxy settings and upstream keep-alive) copied to another port of the bench's nginx, with its
-  upstream at the container's address instead of the published port.
+- published port: 127.0.0.1:PORT, where the web container publishes its port. Docker's userland
+  proxy (docker-proxy) takes the connection to the container: nginx's path to the container until
+  addresses were pinned (runtime/web_addresses.py), kept for comparison;
+- container address: the container's pinned address on the web network, straight to it;
+- through nginx: nginx's port, as every request to the app arrives; nginx proxies to that address
+  (upstream keep-alive for servers that keep connections), so "through nginx ÷ container address"
+  is what nginx adds.
 
 RUNS rounds (BENCH_RUNS); each round runs the three paths once, in an order that rotates from round
 to round, so a busy moment of the shared machine does not land on one path only. Figures are medians;
@@ -35,15 +31,14 @@ import re
 import statistics
 import subprocess
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchlib import DOKKU, HOST, RUNS, Bench, BenchError, free_port, run
+from benchlib import DOKKU, HOST, RUNS, Bench, BenchError, run
 from redeploy_under_load import WRK_SCRIPT, WrkSummary, parse_wrk
 
 from minidokku.engine.client import Engine
-from minidokku.runtime import labels
+from minidokku.runtime import labels, web_addresses
 
 WRK_FLAGS = ["-t2", "-c16", "-d5s", "--latency"]
 WRK_TIMEOUT = 60.0  # wrk stops itself after -d; this only guards against a hung run
@@ -53,7 +48,7 @@ GUNICORN_PROCFILE = "web: gunicorn --workers 2 --threads 4 --worker-class gthrea
 # catmeow.py starts Flask's server when it is loaded; gunicorn loads it as a module, so the call
 # moves under __main__
 SERVER_START = "\napp.run("
-PATHS = ("direct", "container address", "through nginx", "nginx to the container address")
+PATHS = ("published port", "container address", "through nginx")
 
 
 @dataclass(frozen=True)
@@ -62,8 +57,8 @@ class Figures:
 
     app: str
     server: str  # what serves the page, in words
-    direct_address: str  # 127.0.0.1:PORT
-    container_address: str  # IP:5000
+    published_address: str  # 127.0.0.1:PORT
+    container_address: str  # IP:5000, the pinned address
     runs: dict[str, list[WrkSummary]]
 
     def requests_per_second(self, path: str) -> float:
@@ -72,7 +67,7 @@ class Figures:
     def p99_seconds(self, path: str) -> float:
         return statistics.median(summary.p99_seconds for summary in self.runs[path])
 
-    def ratio(self, path: str = "direct", proxied: str = "through nginx") -> float:
+    def ratio(self, path: str = "container address", proxied: str = "through nginx") -> float:
         """The median over the rounds of requests/s on proxied ÷ requests/s on path in the same round:
         runs of one round are seconds apart, so the load other work puts on the machine is about the
         same for both (over a whole bench it swings by a factor of 3 and more)."""
@@ -80,57 +75,24 @@ class Figures:
         return statistics.median(through.requests_per_second / other.requests_per_second for through, other in pairs)
 
 
-def routed_container(bench: Bench, app: str) -> dict:
-    """The one web container the app's nginx site proxies to, as the engine inspects it (retiring
-    ones may still run), and its published port."""
+def routed_container(bench: Bench, app: str) -> tuple[str, int]:
+    """(address, published port) of the one web container the app's nginx site proxies to (retiring
+    ones may still run): its pinned address, as the site names it, and its published port."""
     site = (bench.root / app / "nginx.conf").read_text()
-    ports = set(re.findall(r"^\s*server 127\.0\.0\.1:(\d+);", site, re.MULTILINE))  # not the backups
+    servers = set(re.findall(r"^\s*server ([\d.]+:\d+);", site, re.MULTILINE))  # not the backups
     engine = Engine()
     web = {labels.APP: f"{bench.namespace}{app}", labels.PROCESS_TYPE: "web"}
     routed = []
     for entry in engine.list_containers(web, all_states=False):
         container = engine.inspect_container(entry["Id"])
-        bindings = (container["NetworkSettings"]["Ports"] or {}).get(WEB_PORT) or []
-        if any(binding["HostPort"] in ports for binding in bindings):
-            routed.append((container, int(bindings[0]["HostPort"])))
-    if len(routed) != 1 or len(ports) != 1:
+        endpoint = container["NetworkSettings"]["Networks"].get(web_addresses.NETWORK) or {}
+        address = f"{web_addresses.pinned(endpoint)}:{WEB_PORT.split('/')[0]}"
+        if address in servers:
+            bindings = (container["NetworkSettings"]["Ports"] or {}).get(WEB_PORT) or []
+            routed.append((address, int(bindings[0]["HostPort"])))
+    if len(routed) != 1 or len(servers) != 1:
         raise BenchError(f"{app}: expected nginx to proxy to one running web container, found {len(routed)}")
     return routed[0]
-
-
-def container_address(container: dict) -> str:
-    """The container's address on its (only) network."""
-    networks = list((container["NetworkSettings"]["Networks"] or {}).values())
-    if len(networks) != 1 or not networks[0].get("IPAddress"):
-        raise BenchError(f"expected the web container on one network, found {networks}")
-    return networks[0]["IPAddress"]
-
-
-def site_at_address(site: str, app: str, direct: str, address: str, port: int) -> str:
-    """The app's nginx site (one http server proxying to the published port direct) listening on port
-    instead, its upstream (renamed) at the container's address."""
-    copy = site.replace(f"server {direct};", f"server {address};").replace(f"minidokku-{app}-", f"bench-{app}-")
-    listens = len(re.findall(r"^\s*listen ", copy, flags=re.MULTILINE))
-    copy = re.sub(r"^(\s*listen )\d+;", rf"\g<1>{port};", copy, flags=re.MULTILINE)
-    if listens != 1 or f"listen {port};" not in copy or f"server {address};" not in copy:
-        raise BenchError(f"{app}'s nginx site is not one http server proxying to {direct}")
-    return copy
-
-
-def site_to_address(bench: Bench, app: str, direct: str, address: str) -> str:
-    """The URL of a copy of the app's nginx site on a port of its own, its upstream at the container's
-    address (as Dokku's nginx proxies) instead of the published port direct; nginx reloaded."""
-    port = free_port()
-    site = (bench.root / app / "nginx.conf").read_text()
-    (bench.sites / f"{app}.conf").write_text(site_at_address(site, app, direct, address, port))
-    run([*bench.nginx, "-s", "reload"])
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.monotonic() + 10
-    while subprocess.run(["curl", "-fs", "-o", "/dev/null", "-H", f"Host: {app}.example.test", url]).returncode:
-        if time.monotonic() > deadline:
-            raise BenchError(f"nginx did not serve {app} at the container's address {address}")
-        time.sleep(0.1)
-    return url
 
 
 def wrk(url: str, script: Path, host: str = HOST) -> WrkSummary:
@@ -167,21 +129,19 @@ def destroy_gunicorn_app(bench: Bench) -> None:
 
 def measure(bench: Bench, app: str, server: str, script: Path, rounds: int = RUNS) -> Figures:
     """wrk on PATHS for the app, `rounds` interleaved rounds; the app serves one web container."""
-    container, port = routed_container(bench, app)
-    direct = f"127.0.0.1:{port}"
-    address = f"{container_address(container)}:{WEB_PORT.split('/')[0]}"
+    address, port = routed_container(bench, app)
+    published = f"127.0.0.1:{port}"
     urls = {
-        "direct": f"http://{direct}/",
+        "published port": f"http://{published}/",
         "container address": f"http://{address}/",
         "through nginx": bench.url,
-        "nginx to the container address": site_to_address(bench, app, direct, address),
     }
     host = HOST if app == "catmeow" else HOST.replace("catmeow", app, 1)
     runs: dict[str, list[WrkSummary]] = {path: [] for path in PATHS}
     for n in range(rounds):
         for path in PATHS[n % len(PATHS) :] + PATHS[: n % len(PATHS)]:
             runs[path].append(wrk(urls[path], script, host))
-    return Figures(app, server, direct, address, runs)
+    return Figures(app, server, published, address, runs)
 
 
 def both_apps(bench: Bench, workdir: Path, rounds: int = RUNS) -> list[Figures]:
@@ -199,16 +159,15 @@ def both_apps(bench: Bench, workdir: Path, rounds: int = RUNS) -> list[Figures]:
 
 
 def print_figures(figures: list[Figures]) -> None:
-    rounds = len(figures[0].runs["direct"])
+    rounds = len(figures[0].runs["published port"])
     print(f"\nwrk {' '.join(WRK_FLAGS)}, {rounds} interleaved rounds, medians (a ratio: of each round's ratio):")
-    print("  direct = the container's published port on 127.0.0.1, through docker-proxy (nginx's own path to it);")
-    print("  container address = past docker-proxy (not routed to by minidokku's nginx);")
-    print("  nginx to the container address = the app's site copied with its upstream there (Dokku's way)\n")
+    print("  published port = 127.0.0.1:PORT, through docker-proxy (nginx's path before addresses were pinned);")
+    print("  container address = the web container's pinned address, where nginx proxies to\n")
     print(f"| {'app':<9} | {'path':<54} | {'requests/s':>10} | {'p99 latency (ms)':>16} | {'failed requests':>15} |")
     print(f"|{'-' * 11}|{'-' * 56}|{'-' * 12}|{'-' * 18}|{'-' * 17}|")
     for app in figures:
         where = {
-            "direct": f"direct ({app.direct_address})",
+            "published port": f"published port ({app.published_address})",
             "container address": f"container address ({app.container_address})",
         }
         for path in PATHS:
@@ -217,8 +176,8 @@ def print_figures(figures: list[Figures]) -> None:
                 f"| {app.app:<9} | {where.get(path, path):<54} | {app.requests_per_second(path):>10.0f}"
                 f" | {app.p99_seconds(path) * 1e3:>16.1f} | {failed:>15} |"
             )
-        ratios = [("through nginx", "direct"), ("through nginx", "container address"),
-                  ("nginx to the container address", "container address")]  # fmt: skip
+        ratios = [("through nginx", "container address"), ("through nginx", "published port"),
+                  ("published port", "container address")]  # fmt: skip
         for proxied, path in ratios:
             label = f"{proxied} ÷ {path}"
             print(f"| {app.app:<9} | {label:<54} | {app.ratio(path, proxied):>10.2f} | {'':>16} | {'':>15} |")

@@ -12,8 +12,8 @@ One temporary minidokku root (bench/benchlib.py), and piku (bench/pikulib.py) wh
   whose environment has BENCH_N=n and the page serves;
 - `dokku apps:list` typed as root and as the root's owner (bench/program_start.py), and piku's `apps`;
 - requests/s through nginx ÷ straight to the web container, for catmeow and for its page under gunicorn
-  (bench/proxy_overhead.py's interleaved wrk runs; "direct" is the container's published loopback port,
-  through docker-proxy, the path nginx itself takes);
+  (bench/proxy_overhead.py's interleaved wrk runs; straight = to the container's pinned address on the
+  web network, where nginx proxies to);
 - a release whose web process exits 1 s after it starts (crashing_releases): traffic moves to it
   when it passes its checks and must come back with no failed request, the push failing;
 - then the per-step timing of traced code-only redeploys (bench/deploy_steps.py).
@@ -225,7 +225,7 @@ def main() -> None:
         at_most("`dokku apps:list` typed as root on the host", starts["root"], 0.2),
         at_most("`dokku apps:list` as the dokku user (piku: `apps`)", starts["owner"], 0.1, piku_apps),
         *(
-            at_least(f"requests/s through nginx ÷ direct¹, {app.app} ({app.server})", app.ratio(), 0.95)
+            at_least(f"requests/s nginx ÷ straight to the container¹, {app.app} ({app.server})", app.ratio(), 0.95)
             for app in proxied
         ),
     ]
@@ -240,8 +240,8 @@ def main() -> None:
     print(f"\nIssue 17's targets, catmeow on this machine, medians of {RUNS} (first deploy: {len(ours.first)}):\n")
     print(format_table(rows))
     print(
-        f"\n¹ wrk {' '.join(proxy_overhead.WRK_FLAGS)}, {RUNS} interleaved rounds; direct = the web container's"
-        " published port on 127.0.0.1, through docker-proxy as nginx reaches it (figures below)"
+        f"\n¹ wrk {' '.join(proxy_overhead.WRK_FLAGS)}, {RUNS} interleaved rounds; straight = to the web container's"
+        " pinned address, where nginx proxies to (figures below)"
     )
     print("\nuntil the command returned (traffic moved before; the uptime window ends it), medians:")
     for step, times in returned.items():
