@@ -6,8 +6,8 @@ tenant's are confined by docker_options.confine), without NET_RAW (no raw socket
 spoofing on the bridge, no forged packets) and with no-new-privileges (a setuid program gains
 nothing). The apps' network is a user-defined bridge with inter-container traffic off: a container
 reaches the outside world (PyPI, apt) and nginx, never another container's address, so nobody
-skips nginx to reach an app (nginx and the checks use the ports web containers publish on
-127.0.0.1). Its name carries the platform's NAMESPACE, so a test root has its own.
+skips nginx to reach an app (nginx and the checks reach web containers from the host, on the web
+network: runtime/web_addresses.py). Its name carries the platform's NAMESPACE, so a test root has its own.
 
 An app linked to a postgres service is the exception: the plugin's `--network` puts its
 containers on the app's own link network instead (postgres/hooks.py), where only the services
