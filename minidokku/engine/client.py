@@ -216,13 +216,17 @@ class Engine:
         options: Optional[dict[str, str]] = None,
         internal: bool = False,
         ipam: Optional[list[dict]] = None,
+        ipv6: Optional[bool] = None,
     ) -> str:
         """A user-defined bridge network: its containers find each other by name and alias;
         options are the bridge driver's (`com.docker.network.bridge.enable_icc`, ...); internal:
-        no way out through it; ipam: its subnets (`Subnet`, `IPRange`), else the engine picks one."""
+        no way out through it; ipam: its subnets (`Subnet`, `IPRange`), else the engine picks one;
+        ipv6: IPv6 on or off (None: the engine's default)."""
         config = {"Name": name, "Driver": "bridge", "CheckDuplicate": True, "Labels": labels, "Options": options or {}}
         if internal:
             config["Internal"] = True
+        if ipv6 is not None:
+            config["EnableIPv6"] = ipv6
         if ipam:
             config["IPAM"] = {"Driver": "default", "Config": ipam}
         return self._json("POST", "/networks/create", json=config)["Id"]

@@ -181,6 +181,10 @@ def _deploy_release(ctx: Context, app: str, release: Release, new_release: bool,
         counts = {only: counts[only]}
         old = [c for c in old if c.process_type == only]
     without_zero_downtime = [c for c in old if checks.mode(ctx.store, app, c.process_type) == "disabled"]
+    if routes and any(c.process_type == "web" for c in without_zero_downtime):
+        # nginx lets go of them first: once they are gone, their addresses may be given to another
+        # app's containers, and this deploy may fail before it routes again
+        ctx.proxy.route(app, [c for c in old if c.process_type == "web" and c not in without_zero_downtime])
     ctx.scheduler.retire([c.id for c in without_zero_downtime])
     old = [c for c in old if c not in without_zero_downtime]
     new = _start(ctx, app, release, counts)

@@ -181,7 +181,8 @@ class DockerScheduler:
                     self.engine, config, options, limits, self.network, name, networking.initial, networking.aliases
                 )
                 try:
-                    address = self._pin_web_address(container_id, refused_addresses) if ports else ""
+                    pinned = ports and web_addresses.joins_networks(options.network)
+                    address = self._pin_web_address(container_id, refused_addresses) if pinned else ""
                 except BaseException:
                     self.engine.remove_container(container_id, force=True)
                     raise
@@ -206,6 +207,13 @@ class DockerScheduler:
     def _pin_web_address(self, container_id: str, refused: list[str]) -> str:
         """Joins a created web container to the web network at an address of its own; under the
         ports lock (runtime/web_addresses.py)."""
+        try:
+            return self._connect_web(container_id, refused)
+        except EngineNotFound:  # the network went (a prune) since this process found it: made again
+            self._web_half = None
+            return self._connect_web(container_id, refused)
+
+    def _connect_web(self, container_id: str, refused: list[str]) -> str:
         if self._web_half is None:
             self._web_half = web_addresses.ensure(self.engine)
         address = web_addresses.pick(self.engine, self._web_half, refused)
@@ -224,12 +232,12 @@ class DockerScheduler:
                 yield
 
     def restart(self, container: Container) -> Container:
-        """Starts a stopped container again, on the host ports it was created with; raises
-        PortTaken when another holds one of them."""
+        """Starts a stopped container again, on the host ports and address it was created with;
+        raises PortTaken when another holds one of them."""
         try:
             self.engine.start_container(container.id)
         except EngineError as error:
-            if host_ports.port_refused(error):
+            if host_ports.port_refused(error) or web_addresses.address_refused(error):
                 raise PortTaken(f"{container.name}: {error}") from None
             raise
         return self._describe(container.id)

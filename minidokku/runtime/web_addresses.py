@@ -21,6 +21,7 @@ A pinned address comes back with its container at every start, and nothing else 
 """
 
 import ipaddress
+import itertools
 import random
 import secrets
 from collections.abc import Iterable
@@ -33,21 +34,37 @@ from minidokku.runtime import labels
 NETWORK = "minidokku-web"
 OPTIONS = {"com.docker.network.bridge.enable_icc": "false"}
 CREATE_ATTEMPTS = 3  # another network may take the engine's pick between its probe and our creation
-PICK_ATTEMPTS = 200  # random draws before the pinned half counts as full
+PICK_ATTEMPTS = 200  # random draws, before the addresses are tried in order
 
 
 def pinned_half(network: dict) -> ipaddress.IPv4Network:
     """The upper half of the web network's subnet, where minidokku pins addresses; refuses a
-    network of that name minidokku did not make (no engine range left aside, or traffic allowed)."""
-    config = (network.get("IPAM") or {}).get("Config") or [{}]
+    network of that name made otherwise (inter-container traffic or IPv6 on, a way out, or the
+    engine's range not the lower half)."""
     options = network.get("Options") or {}
-    mine = (network.get("Labels") or {}).get(labels.NETWORK) == "web"
-    if not mine or not network.get("Internal") or any(options.get(k) != v for k, v in OPTIONS.items()):
+    made_so = bool(
+        (network.get("Labels") or {}).get(labels.NETWORK) == "web"
+        and network.get("Internal")
+        and not network.get("EnableIPv6")
+        and all(options.get(name) == value for name, value in OPTIONS.items())
+    )
+    config = (network.get("IPAM") or {}).get("Config") or []
+    try:
+        subnet = ipaddress.IPv4Network(config[0]["Subnet"])
+        made_so = made_so and len(config) == 1 and config[0].get("IPRange") == str(next(subnet.subnets()))
+    except (IndexError, KeyError, ValueError):
+        made_so = False
+    if not made_so:
         raise EngineError(
             f"the Docker network {NETWORK} was not made by minidokku; remove it (docker network rm {NETWORK})"
         )
-    subnet = ipaddress.IPv4Network(config[0]["Subnet"])
     return list(subnet.subnets())[1]
+
+
+def joins_networks(network: Optional[str]) -> bool:
+    """Whether a container created on network (None: the apps' or its initial one) can join the
+    web network: not one without networking, on the host's, or in another container's."""
+    return network not in ("none", "host") and not (network or "").startswith("container:")
 
 
 def ensure(engine: Engine) -> ipaddress.IPv4Network:
@@ -60,7 +77,7 @@ def ensure(engine: Engine) -> ipaddress.IPv4Network:
         subnet = _engine_pick(engine)
         ipam = [{"Subnet": str(subnet), "IPRange": str(next(subnet.subnets()))}]
         try:
-            engine.create_network(NETWORK, {labels.NETWORK: "web"}, OPTIONS, internal=True, ipam=ipam)
+            engine.create_network(NETWORK, {labels.NETWORK: "web"}, OPTIONS, internal=True, ipam=ipam, ipv6=False)
         except EngineError as error:
             if error.status not in (400, 403, 409):  # taken: the subnet by another network, or the name
                 raise
@@ -90,12 +107,13 @@ def taken(engine: Engine) -> set[str]:
 
 def pick(engine: Engine, half: ipaddress.IPv4Network, refused: Iterable[str] = ()) -> str:
     """A free address of the pinned half, at random (so that roots sharing an engine seldom race
-    for one); refused: addresses a start was just refused on. Call under the scheduler's lock."""
+    for one, and a freed address seldom comes back soon), else the first free one; refused:
+    addresses a start was just refused on. Call under the scheduler's lock."""
     unusable = taken(engine) | set(refused)
     first, size = int(half.network_address), half.num_addresses - 1  # the broadcast address left out
-    for _ in range(PICK_ATTEMPTS):
-        address = str(ipaddress.IPv4Address(first + random.randrange(size)))
-        if address not in unusable:
+    draws = (first + random.randrange(size) for _ in range(PICK_ATTEMPTS))
+    for number in itertools.chain(draws, range(first, first + size)):
+        if (address := str(ipaddress.IPv4Address(number))) not in unusable:
             return address
     raise EngineError(f"no free address left in {half} for a web container")
 

@@ -10,7 +10,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from helpers import APPS, commit_all, git, install_plugin_from_git, make_git_repo, module_scoped, wait_until_serving
+from helpers import (
+    APPS,
+    commit_all,
+    git,
+    install_plugin_from_git,
+    make_git_repo,
+    module_scoped,
+    reached_at,
+    wait_until_serving,
+)
 
 TESTS = Path(__file__).parents[1]
 RECORDER = TESTS / "plugins" / "recorder"
@@ -32,18 +41,20 @@ def calls(platform, plugin: str = "recorder") -> list[str]:
 
 @dataclass
 class Web:
-    """The app's serving web container: its image and the host port nginx reaches it on."""
+    """The app's serving web container: its image, and where nginx reaches it (Dokku's
+    INTERNAL_PORT and INTERNAL_IP_ADDRESS of the triggers: its PORT, its pinned address)."""
 
     image: str
     port: str
+    address: str
     labels: dict
     env: list
 
 
 def web(platform, engine) -> Web:
     info = engine.inspect_container(f"{platform.settings()['NAMESPACE']}{APP}.web.1")
-    ports = [bindings[0]["HostPort"] for bindings in info["NetworkSettings"]["Ports"].values() if bindings]
-    return Web(info["Image"], ports[0], info["Config"]["Labels"], info["Config"]["Env"])
+    address, port = reached_at(info)
+    return Web(info["Image"], str(port), address, info["Config"]["Labels"], info["Config"]["Env"])
 
 
 def deploy_calls(release: str, web: Web, first: bool = False) -> list[str]:
@@ -53,8 +64,8 @@ def deploy_calls(release: str, web: Web, first: bool = False) -> list[str]:
     return [
         f"pre-deploy {APP} {release}",
         f"docker-args-deploy {APP} {web.image} web 1",
-        *[f"nginx-pre-reload {APP} {web.port} 127.0.0.1"] * (1 if first else 2),
-        f"post-deploy {APP} {web.port} 127.0.0.1 {release}",
+        *[f"nginx-pre-reload {APP} {web.port} {web.address}"] * (1 if first else 2),
+        f"post-deploy {APP} {web.port} {web.address} {release}",
     ]
 
 
@@ -175,7 +186,7 @@ def test_domains_add_fires_nginx_pre_reload_and_post_domains_update(platform, en
     platform.dokku("domains:add", APP, "cats.example.test", "kittens.example.test")
     now = web(platform, engine)
     assert calls(platform) == [
-        f"nginx-pre-reload {APP} {now.port} 127.0.0.1",
+        f"nginx-pre-reload {APP} {now.port} {now.address}",
         f"post-domains-update {APP} add cats.example.test kittens.example.test",
     ]
     wait_until_serving(platform, "cats.example.test", PAGE)

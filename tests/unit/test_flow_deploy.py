@@ -11,7 +11,7 @@ import pytest
 from fakes import make_flow
 
 from minidokku import steps
-from minidokku.errors import DeployFailed, NotFound, ProxyError
+from minidokku.errors import DeployFailed, EngineError, NotFound, ProxyError
 from minidokku.ops import deploy, processes
 from minidokku.output import Output, RecordingOutput
 from minidokku.records import builds, releases, switching
@@ -407,6 +407,23 @@ def test_checks_disabled_stop_the_old_containers_first(flow):
     flow.deploy(APP, flow.built("sha256:two"))
     assert [entry[:2] for entry in flow.journal[:2]] == [("retire", "cat.worker.1"), ("start", flow.journal[1][1])]
     assert flow.journal[1][1].startswith("cat.web.1.upcoming-")
+
+
+def test_with_web_checks_disabled_nginx_lets_go_of_the_old_web_containers_before_they_go(flow, monkeypatch):
+    """Their addresses may be given to another app's containers as soon as they are removed,
+    and a deploy failing after that would leave nginx naming them."""
+    flow.deploy(APP, flow.built("sha256:one"))
+    checks.set_mode(flow.ctx.store, APP, ["web"], "disabled")
+    flow.journal.clear()
+
+    def refused(*args, **kwargs):
+        raise EngineError("Docker engine: OCI runtime create failed", 500)
+
+    monkeypatch.setattr(flow.scheduler, "start", refused)
+    with pytest.raises(EngineError, match="OCI runtime"):
+        flow.deploy(APP, flow.built("sha256:two"))
+    assert flow.journal[:2] == [("route", APP, []), ("retire", "cat.web.1")]
+    assert flow.proxy.routes[APP] == []
 
 
 def test_with_a_wait_to_retire_the_old_containers_are_set_aside_for_ps_retire(flow):

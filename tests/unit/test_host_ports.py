@@ -82,7 +82,7 @@ class PortsEngine:
             raise EngineNotFound(f"network {name} not found", 404)
         return self.networks[name]
 
-    def create_network(self, name, labels, options=None, internal=False, ipam=None):
+    def create_network(self, name, labels, options=None, internal=False, ipam=None, ipv6=None):
         self.networks[name] = web_network(*(ipam and [ipam[0]["Subnet"], ipam[0]["IPRange"]] or []))
 
     def remove_network(self, name):

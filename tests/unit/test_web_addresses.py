@@ -9,12 +9,12 @@ import pytest
 from fakes import web_network
 from test_host_ports import RELEASE, PortsEngine, start_web
 
-from minidokku.errors import EngineError
+from minidokku.errors import EngineError, EngineNotFound
 from minidokku.records import resources
 from minidokku.records.docker_options import DockerOptions
 from minidokku.runtime import web_addresses
 from minidokku.runtime.docker_scheduler import DockerScheduler
-from minidokku.runtime.scheduler import Container
+from minidokku.runtime.scheduler import Container, PortTaken
 
 LIMITS = resources.Limits(nano_cpus=0, memory=0, pids=0)
 
@@ -26,7 +26,7 @@ class ProbedEngine(PortsEngine):
         super().__init__()
         self.made: list[dict] = []
 
-    def create_network(self, name, labels, options=None, internal=False, ipam=None):
+    def create_network(self, name, labels, options=None, internal=False, ipam=None, ipv6=None):
         self.made.append({"name": name, "labels": labels, "options": options, "internal": internal, "ipam": ipam})
         subnet = ipam[0]["Subnet"] if ipam else "10.40.0.0/16"
         self.networks[name] = dict(web_network(subnet, ipam[0]["IPRange"] if ipam else ""), Name=name)
@@ -60,6 +60,10 @@ def test_the_web_network_is_made_on_the_subnet_the_engine_picks_internal_without
         {"Labels": {}},  # made by hand
         {"Internal": False},  # a way out through it
         {"Options": {}},  # containers on it reach each other
+        {"EnableIPv6": True},  # IPv6 between containers, which the engine may leave unfiltered
+        {"IPAM": {"Config": [{"Subnet": "172.30.0.0/16", "IPRange": "172.30.128.0/17"}]}},  # the engine's upper half
+        {"IPAM": {"Config": [{"Subnet": "172.30.0.0/16"}]}},  # the engine's whole subnet
+        {"IPAM": {"Config": [{"Subnet": "fd00::/64"}]}},  # IPv6 only
     ],
 )
 def test_a_web_network_minidokku_did_not_make_is_refused(change):
@@ -81,6 +85,52 @@ def test_an_address_another_container_pinned_running_or_stopped_is_never_picked(
     engine.add("created", "created", {}, address="172.30.0.6")
     with pytest.raises(EngineError, match=r"^no free address left in 172.30.0.4/30 for a web container$"):
         web_addresses.pick(engine, half)
+
+
+def test_once_random_draws_find_nothing_the_free_addresses_are_tried_in_order(monkeypatch):
+    engine = PortsEngine()
+    small_web_network(engine)
+    engine.add("running", "running", {}, address="172.30.0.4")
+    monkeypatch.setattr(web_addresses, "PICK_ATTEMPTS", 0)
+    assert web_addresses.pick(engine, web_addresses.ensure(engine)) == "172.30.0.5"
+
+
+@pytest.mark.parametrize("network", ["none", "host", "container:0123456789ab"])
+def test_a_web_container_without_networks_of_its_own_is_not_pinned(network):
+    engine = PortsEngine()
+    engine.networks[web_addresses.NETWORK] = web_network()
+    web = DockerScheduler(engine, "apps").start(
+        "t-1-cat", RELEASE, "web", 1, DockerOptions(network=network), limits=LIMITS, command=None
+    )
+    assert web.address is None and engine.containers[web.id]["Networks"] == {}
+
+
+def test_a_web_network_removed_while_a_process_runs_is_made_again():
+    engine = ProbedEngine()
+    scheduler = DockerScheduler(engine, "apps")
+    start_web(scheduler)
+    del engine.networks[web_addresses.NETWORK]  # a `docker network prune` while the cron daemon runs
+    connect = engine.connect_network
+
+    def connect_where_there(network, container_id, aliases, address=""):
+        if network not in engine.networks:
+            raise EngineNotFound(f"network {network} not found", 404)
+        connect(network, container_id, aliases, address)
+
+    engine.connect_network = connect_where_there
+    assert start_web(scheduler).address.startswith("10.40.")
+    assert web_addresses.NETWORK in engine.networks
+
+
+def test_a_restart_refused_for_its_address_says_its_port_or_address_is_taken():
+    engine = PortsEngine()
+    engine.networks[web_addresses.NETWORK] = web_network()
+    scheduler = DockerScheduler(engine, "apps")
+    web = start_web(scheduler)
+    engine.containers[web.id]["State"] = "exited"
+    engine.add("squatter", "running", {}, address=web.address)
+    with pytest.raises(PortTaken, match="Address already in use"):
+        scheduler.restart(web)
 
 
 def test_a_web_container_is_reached_at_its_pinned_address_other_processes_get_none():
