@@ -67,14 +67,14 @@ def test_ps_inspect_prints_a_json_list(dokku):
 
 
 def test_run_list_prints_dokkus_table_quiet_lines_and_json(dokku, scheduler):
-    add_run_container(scheduler, "catmeow", 28689, time.time() - 2)
+    add_run_container(scheduler, "catmeow", 28689, time.time() - 20 * 60 - 20)  # the minutes hold on a slow machine
     add_run_container(scheduler, "other", 1, time.time())
     assert dokku("run:list", "catmeow").stdout.splitlines() == [
         "=====> catmeow run containers",
         "NAMES               COMMAND            CREATED",
-        'catmeow.run.28689   "/exec sleep 15"   2 seconds ago',
+        'catmeow.run.28689   "/exec sleep 15"   20 minutes ago',
     ]
-    assert dokku("--quiet", "run:list", "catmeow").stdout == 'catmeow.run.28689\t"/exec sleep 15"\t2 seconds ago\n'
+    assert dokku("--quiet", "run:list", "catmeow").stdout == 'catmeow.run.28689\t"/exec sleep 15"\t20 minutes ago\n'
     [listed] = json.loads(dokku("run:list", "catmeow", "--format", "json").stdout)
     assert set(listed) == {"name", "state", "command", "created_at"}
     assert (listed["name"], listed["state"], listed["created_at"][-9:]) == ("catmeow.run.28689", "running", "+0000 UTC")
