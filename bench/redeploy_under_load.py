@@ -38,7 +38,7 @@ from typing import Optional
 from benchlib import DOKKU, HOST, RUNS, Bench, BenchError
 
 from minidokku.engine.client import Engine
-from minidokku.runtime import labels
+from minidokku.runtime import labels, web_addresses
 
 REDEPLOYS = 10
 WRK_CAP = "600s"  # wrk's -d, longer than the redeploys take: wrk is stopped with SIGINT once they are done
@@ -165,18 +165,18 @@ def latest_release(bench: Bench) -> int:
 
 
 def routed_containers(bench: Bench) -> list[Optional[dict]]:
-    """The containers catmeow's nginx site proxies to, as the engine inspects them (None for a port
-    no running web container publishes)."""
+    """The containers catmeow's nginx site proxies to (not its backups), as the engine inspects
+    them (None for an address no running web container has pinned)."""
     site = (bench.root / "catmeow" / "nginx.conf").read_text()
-    ports = set(re.findall(r"^\s*server 127\.0\.0\.1:(\d+);", site, re.MULTILINE))
+    servers = set(re.findall(r"^\s*server ([\d.]+:\d+);", site, re.MULTILINE))
     engine = Engine()
     web = {labels.APP: f"{bench.namespace}catmeow", labels.PROCESS_TYPE: "web"}
-    published = {}
+    reached = {}
     for entry in engine.list_containers(web, all_states=False):
         container = engine.inspect_container(entry["Id"])
-        for binding in (container["NetworkSettings"]["Ports"] or {}).get("5000/tcp") or []:
-            published[binding["HostPort"]] = container
-    return [published.get(port) for port in ports]
+        address = web_addresses.pinned(container["NetworkSettings"]["Networks"].get(web_addresses.NETWORK))
+        reached[f"{address}:5000"] = container
+    return [reached.get(server) for server in servers]
 
 
 def routed_images(bench: Bench) -> set[str]:
