@@ -174,7 +174,8 @@ class DockerScheduler:
         while True:
             # held until the container exists and has its address: then its ports and address are taken
             with self._ports_lock():
-                picked = host_ports.pick(self.engine, len(ports), refused) if ports else []
+                listed = self.engine.list_containers({}, all_states=True) if ports else []  # for both picks
+                picked = host_ports.pick(self.engine, len(ports), refused, listed) if ports else []
                 if picked:
                     config["HostConfig"]["PortBindings"] = host_ports.bindings(ports, picked, host_ip)
                 container_id = isolation.create_container(
@@ -182,7 +183,7 @@ class DockerScheduler:
                 )
                 try:
                     pinned = ports and web_addresses.joins_networks(options.network)
-                    address = self._pin_web_address(container_id, refused_addresses) if pinned else ""
+                    address = self._pin_web_address(container_id, listed, refused_addresses) if pinned else ""
                 except BaseException:
                     self.engine.remove_container(container_id, force=True)
                     raise
@@ -204,19 +205,19 @@ class DockerScheduler:
                 self.engine.remove_container(container_id, force=True)
                 raise
 
-    def _pin_web_address(self, container_id: str, refused: list[str]) -> str:
-        """Joins a created web container to the web network at an address of its own; under the
-        ports lock (runtime/web_addresses.py)."""
+    def _pin_web_address(self, container_id: str, listed: list[dict], refused: list[str]) -> str:
+        """Joins a created web container to the web network at an address none of listed (every
+        container, listed under the ports lock) has; under that lock (runtime/web_addresses.py)."""
         try:
-            return self._connect_web(container_id, refused)
+            return self._connect_web(container_id, listed, refused)
         except EngineNotFound:  # the network went (a prune) since this process found it: made again
             self._web_half = None
-            return self._connect_web(container_id, refused)
+            return self._connect_web(container_id, listed, refused)
 
-    def _connect_web(self, container_id: str, refused: list[str]) -> str:
+    def _connect_web(self, container_id: str, listed: list[dict], refused: list[str]) -> str:
         if self._web_half is None:
             self._web_half = web_addresses.ensure(self.engine)
-        address = web_addresses.pick(self.engine, self._web_half, refused)
+        address = web_addresses.pick(listed, self._web_half, refused)
         self.engine.connect_network(web_addresses.NETWORK, container_id, [], address)
         return address
 

@@ -20,6 +20,7 @@ container comes back where nginx points, and nothing else is ever given that por
 import random
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Optional
 
 from minidokku.errors import EngineError
 
@@ -39,11 +40,12 @@ def ephemeral_range() -> range:
     return range(first, last + 1)
 
 
-def taken(engine) -> set[int]:
+def taken(engine, listed: Optional[list[dict]] = None) -> set[int]:
     """Every host port some container on the engine publishes or has in its PortBindings: a
-    running one's from the engine's list, a stopped one's from its description."""
+    running one's from the engine's list (listed: that list, when the caller has it), a stopped
+    one's from its description."""
     found = set()
-    for entry in engine.list_containers({}, all_states=True):
+    for entry in engine.list_containers({}, all_states=True) if listed is None else listed:
         found |= {port["PublicPort"] for port in entry.get("Ports") or [] if port.get("PublicPort")}
         if entry.get("State") != "running":
             try:
@@ -54,11 +56,12 @@ def taken(engine) -> set[int]:
     return found
 
 
-def pick(engine, count: int, refused: Iterable[int] = ()) -> list[int]:
+def pick(engine, count: int, refused: Iterable[int] = (), listed: Optional[list[dict]] = None) -> list[int]:
     """count free ports of RANGE, at random (so that roots sharing an engine seldom race for
-    one); refused: ports a start was just refused on. Call under the scheduler's lock."""
+    one); refused: ports a start was just refused on; listed: as for taken. Call under the
+    scheduler's lock."""
     ephemeral = ephemeral_range()
-    unusable = taken(engine) | set(refused)
+    unusable = taken(engine, listed) | set(refused)
     free = [port for port in RANGE if port not in ephemeral and port not in unusable]
     if len(free) < count:
         raise EngineError(f"no free host port left in {RANGE.start}-{RANGE.stop - 1} for a web container")

@@ -94,22 +94,22 @@ def _engine_pick(engine: Engine) -> ipaddress.IPv4Network:
         engine.remove_network(probe)
 
 
-def taken(engine: Engine) -> set[str]:
-    """Every address a container on the engine (running or stopped, anyone's) has pinned on the
-    web network."""
+def taken(listed: list[dict]) -> set[str]:
+    """Every address a container of listed (the engine's list of every container, running or
+    stopped, anyone's) has pinned on the web network."""
     found = set()
-    for entry in engine.list_containers({}, all_states=True):
+    for entry in listed:
         endpoint = ((entry.get("NetworkSettings") or {}).get("Networks") or {}).get(NETWORK) or {}
         if address := pinned(endpoint):
             found.add(address)
     return found
 
 
-def pick(engine: Engine, half: ipaddress.IPv4Network, refused: Iterable[str] = ()) -> str:
-    """A free address of the pinned half, at random (so that roots sharing an engine seldom race
-    for one, and a freed address seldom comes back soon), else the first free one; refused:
-    addresses a start was just refused on. Call under the scheduler's lock."""
-    unusable = taken(engine) | set(refused)
+def pick(listed: list[dict], half: ipaddress.IPv4Network, refused: Iterable[str] = ()) -> str:
+    """A free address of the pinned half (none taken by listed), at random (so that roots sharing
+    an engine seldom race for one, and a freed address seldom comes back soon), else the first free
+    one; refused: addresses a start was just refused on. Call under the scheduler's lock."""
+    unusable = taken(listed) | set(refused)
     first, size = int(half.network_address), half.num_addresses - 1  # the broadcast address left out
     draws = (first + random.randrange(size) for _ in range(PICK_ATTEMPTS))
     for number in itertools.chain(draws, range(first, first + size)):

@@ -123,6 +123,17 @@ def start_web(scheduler: DockerScheduler, extra_ports: tuple[int, ...] = ()) -> 
     )
 
 
+def start_at_once(scheduler: DockerScheduler, count: int) -> list[Container]:
+    """count web containers started by as many threads at once."""
+    started: list[Container] = []
+    threads = [threading.Thread(target=lambda: started.append(start_web(scheduler))) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return started
+
+
 @pytest.fixture
 def small_range(monkeypatch):
     monkeypatch.setattr(host_ports, "RANGE", range(16000, 16006))
@@ -188,13 +199,7 @@ def test_a_start_failing_otherwise_is_not_tried_again():
 
 def test_two_starts_at_once_never_pick_the_same_port(small_range, tmp_path):
     engine = PortsEngine(slow=0.02)
-    scheduler = DockerScheduler(engine, "apps", tmp_path / ".host-ports.lock")
-    started: list[Container] = []
-    threads = [threading.Thread(target=lambda: started.append(start_web(scheduler))) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    started = start_at_once(DockerScheduler(engine, "apps", tmp_path / ".host-ports.lock"), 6)
     assert sorted(c.host_port for c in started) == list(host_ports.RANGE)
     assert engine.removed == []  # no start was refused: no two picked the same
 

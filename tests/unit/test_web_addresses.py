@@ -3,11 +3,9 @@ without Docker: the web network as minidokku makes it, an address pinned for eac
 before its first start, never one another container has pinned (running or stopped), kept across
 its starts; a start refused because another root pinned the same address meanwhile is made again."""
 
-import threading
-
 import pytest
 from fakes import web_network
-from test_host_ports import RELEASE, PortsEngine, start_web
+from test_host_ports import RELEASE, PortsEngine, start_at_once, start_web
 
 from minidokku.errors import EngineError, EngineNotFound
 from minidokku.records import resources
@@ -30,6 +28,13 @@ class ProbedEngine(PortsEngine):
         self.made.append({"name": name, "labels": labels, "options": options, "internal": internal, "ipam": ipam})
         subnet = ipam[0]["Subnet"] if ipam else "10.40.0.0/16"
         self.networks[name] = dict(web_network(subnet, ipam[0]["IPRange"] if ipam else ""), Name=name)
+
+
+def scheduler_on_web_network() -> tuple[PortsEngine, DockerScheduler]:
+    """An engine whose web network minidokku made (172.30.0.0/16), and a scheduler on it."""
+    engine = PortsEngine()
+    engine.networks[web_addresses.NETWORK] = web_network()
+    return engine, DockerScheduler(engine, "apps")
 
 
 def small_web_network(engine: PortsEngine) -> None:
@@ -81,10 +86,10 @@ def test_an_address_another_container_pinned_running_or_stopped_is_never_picked(
     engine.add("exited", "exited", {}, address="172.30.0.5")
     half = web_addresses.ensure(engine)
     for _ in range(20):
-        assert web_addresses.pick(engine, half) == "172.30.0.6"
+        assert web_addresses.pick(engine.list_containers({}), half) == "172.30.0.6"
     engine.add("created", "created", {}, address="172.30.0.6")
     with pytest.raises(EngineError, match=r"^no free address left in 172.30.0.4/30 for a web container$"):
-        web_addresses.pick(engine, half)
+        web_addresses.pick(engine.list_containers({}), half)
 
 
 def test_once_random_draws_find_nothing_the_free_addresses_are_tried_in_order(monkeypatch):
@@ -92,16 +97,13 @@ def test_once_random_draws_find_nothing_the_free_addresses_are_tried_in_order(mo
     small_web_network(engine)
     engine.add("running", "running", {}, address="172.30.0.4")
     monkeypatch.setattr(web_addresses, "PICK_ATTEMPTS", 0)
-    assert web_addresses.pick(engine, web_addresses.ensure(engine)) == "172.30.0.5"
+    assert web_addresses.pick(engine.list_containers({}), web_addresses.ensure(engine)) == "172.30.0.5"
 
 
 @pytest.mark.parametrize("network", ["none", "host", "container:0123456789ab"])
 def test_a_web_container_without_networks_of_its_own_is_not_pinned(network):
-    engine = PortsEngine()
-    engine.networks[web_addresses.NETWORK] = web_network()
-    web = DockerScheduler(engine, "apps").start(
-        "t-1-cat", RELEASE, "web", 1, DockerOptions(network=network), limits=LIMITS, command=None
-    )
+    engine, scheduler = scheduler_on_web_network()
+    web = scheduler.start("t-1-cat", RELEASE, "web", 1, DockerOptions(network=network), limits=LIMITS, command=None)
     assert web.address is None and engine.containers[web.id]["Networks"] == {}
 
 
@@ -123,9 +125,7 @@ def test_a_web_network_removed_while_a_process_runs_is_made_again():
 
 
 def test_a_restart_refused_for_its_address_says_its_port_or_address_is_taken():
-    engine = PortsEngine()
-    engine.networks[web_addresses.NETWORK] = web_network()
-    scheduler = DockerScheduler(engine, "apps")
+    engine, scheduler = scheduler_on_web_network()
     web = start_web(scheduler)
     engine.containers[web.id]["State"] = "exited"
     engine.add("squatter", "running", {}, address=web.address)
@@ -134,9 +134,7 @@ def test_a_restart_refused_for_its_address_says_its_port_or_address_is_taken():
 
 
 def test_a_web_container_is_reached_at_its_pinned_address_other_processes_get_none():
-    engine = PortsEngine()
-    engine.networks[web_addresses.NETWORK] = web_network()
-    scheduler = DockerScheduler(engine, "apps")
+    engine, scheduler = scheduler_on_web_network()
     web = start_web(scheduler, extra_ports=(8080,))
     assert web.address.startswith("172.30.") and int(web.address.split(".")[2]) >= 128  # the pinned half
     assert engine.address_of(web.id) == web.address
@@ -147,9 +145,7 @@ def test_a_web_container_is_reached_at_its_pinned_address_other_processes_get_no
 
 
 def test_an_address_is_kept_across_starts():
-    engine = PortsEngine()
-    engine.networks[web_addresses.NETWORK] = web_network()
-    scheduler = DockerScheduler(engine, "apps")
+    engine, scheduler = scheduler_on_web_network()
     web = start_web(scheduler)
     engine.containers[web.id]["State"] = "exited"
     assert scheduler.restart(web).address == web.address
@@ -167,9 +163,9 @@ def test_a_start_refused_for_an_address_another_root_pinned_meanwhile_is_made_ag
     seen = []
     pick = web_addresses.pick
 
-    def blind_pick(engine, half, refused=()):  # another root's container, not yet listed when this one picked
+    def blind_pick(listed, half, refused=()):  # another root's container, not yet listed when this one picked
         seen.append(tuple(refused))
-        return "172.30.0.4" if not refused else pick(PortsEngine(), half, refused)
+        return "172.30.0.4" if not refused else pick([], half, refused)
 
     monkeypatch.setattr(web_addresses, "pick", blind_pick)
     web = start_web(DockerScheduler(engine, "apps"))
@@ -187,12 +183,6 @@ def test_a_host_ports_refusal_is_not_taken_for_an_address_refusal():
 def test_two_starts_at_once_never_pin_the_same_address(tmp_path):
     engine = PortsEngine(slow=0.02)
     small_web_network(engine)
-    scheduler = DockerScheduler(engine, "apps", tmp_path / ".host-ports.lock")
-    started: list[Container] = []
-    threads = [threading.Thread(target=lambda: started.append(start_web(scheduler))) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    started = start_at_once(DockerScheduler(engine, "apps", tmp_path / ".host-ports.lock"), 3)
     assert sorted(c.address for c in started) == ["172.30.0.4", "172.30.0.5", "172.30.0.6"]
     assert engine.removed == []  # no start was refused: no two pinned the same
