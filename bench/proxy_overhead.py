@@ -27,7 +27,6 @@ wrk, nginx, docker-proxy and the app share the machine's cores: the figures say 
 this machine, not a limit of either. Needs wrk on the PATH (`make bench` installs it).
 """
 
-import re
 import statistics
 import subprocess
 import tempfile
@@ -35,10 +34,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from benchlib import DOKKU, HOST, RUNS, Bench, BenchError, run
-from redeploy_under_load import WRK_SCRIPT, WrkSummary, parse_wrk
+from redeploy_under_load import WRK_SCRIPT, WrkSummary, parse_wrk, routed_containers
 
-from minidokku.engine.client import Engine
-from minidokku.runtime import labels, web_addresses
+from minidokku.runtime import web_addresses
 
 WRK_FLAGS = ["-t2", "-c16", "-d5s", "--latency"]
 WRK_TIMEOUT = 60.0  # wrk stops itself after -d; this only guards against a hung run
@@ -76,23 +74,14 @@ class Figures:
 
 
 def routed_container(bench: Bench, app: str) -> tuple[str, int]:
-    """(address, published port) of the one web container the app's nginx site proxies to (retiring
-    ones may still run): its pinned address, as the site names it, and its published port."""
-    site = (bench.root / app / "nginx.conf").read_text()
-    servers = set(re.findall(r"^\s*server ([\d.]+:\d+);", site, re.MULTILINE))  # not the backups
-    engine = Engine()
-    web = {labels.APP: f"{bench.namespace}{app}", labels.PROCESS_TYPE: "web"}
-    routed = []
-    for entry in engine.list_containers(web, all_states=False):
-        container = engine.inspect_container(entry["Id"])
-        endpoint = container["NetworkSettings"]["Networks"].get(web_addresses.NETWORK) or {}
-        address = f"{web_addresses.pinned(endpoint)}:{WEB_PORT.split('/')[0]}"
-        if address in servers:
-            bindings = (container["NetworkSettings"]["Ports"] or {}).get(WEB_PORT) or []
-            routed.append((address, int(bindings[0]["HostPort"])))
-    if len(routed) != 1 or len(servers) != 1:
-        raise BenchError(f"{app}: expected nginx to proxy to one running web container, found {len(routed)}")
-    return routed[0]
+    """(address, published port) of the one web container the app's nginx site proxies to: its
+    pinned address, as the site names it, and its published port."""
+    routed = routed_containers(bench, app)
+    if len(routed) != 1 or routed[0] is None:
+        raise BenchError(f"{app}: expected nginx to proxy to one running web container, found {routed}")
+    networks = routed[0]["NetworkSettings"]
+    address = web_addresses.pinned(networks["Networks"].get(web_addresses.NETWORK))
+    return f"{address}:{WEB_PORT.split('/')[0]}", int(networks["Ports"][WEB_PORT][0]["HostPort"])
 
 
 def wrk(url: str, script: Path, host: str = HOST) -> WrkSummary:

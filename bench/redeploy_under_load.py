@@ -164,13 +164,13 @@ def latest_release(bench: Bench) -> int:
     return max(int(path.stem[1:]) for path in (bench.root / "catmeow" / "releases").glob("v*.json"))
 
 
-def routed_containers(bench: Bench) -> list[Optional[dict]]:
-    """The containers catmeow's nginx site proxies to (not its backups), as the engine inspects
-    them (None for an address no running web container has pinned)."""
-    site = (bench.root / "catmeow" / "nginx.conf").read_text()
+def routed_containers(bench: Bench, app: str = "catmeow") -> list[Optional[dict]]:
+    """The containers the app's nginx site proxies to (not its backups; retiring ones may still
+    run), as the engine inspects them (None for an address no running web container has pinned)."""
+    site = (bench.root / app / "nginx.conf").read_text()
     servers = set(re.findall(r"^\s*server ([\d.]+:\d+);", site, re.MULTILINE))
     engine = Engine()
-    web = {labels.APP: f"{bench.namespace}catmeow", labels.PROCESS_TYPE: "web"}
+    web = {labels.APP: f"{bench.namespace}{app}", labels.PROCESS_TYPE: "web"}
     reached = {}
     for entry in engine.list_containers(web, all_states=False):
         container = engine.inspect_container(entry["Id"])
