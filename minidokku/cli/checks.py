@@ -1,10 +1,12 @@
 """checks:disable|enable|skip|run|report|set (Dokku's zero-downtime checks)."""
 
+from typing import Optional
+
 import click
 
 from minidokku.access.rules import Scope
 from minidokku.cli.declare import command
-from minidokku.cli.family import Report, Row, report_command, set_command
+from minidokku.cli.family import Report, Row, global_set_command, report_command
 from minidokku.context import Context
 from minidokku.ops import apps, deploy
 from minidokku.records import procfile, properties
@@ -37,12 +39,28 @@ disable = _mode_command(
 )
 enable = _mode_command("checks:enable", "enabled", "Turns the checks back on. Example: dokku checks:enable catmeow")
 skip = _mode_command("checks:skip", "skipped", "Moves traffic without checking. Example: dokku checks:skip catmeow web")
-set_ = set_command(
+set_ = global_set_command(
     "checks:set",
-    Scope.APP,
     lambda ctx, app, key, value: checks.set_property(ctx.store, app, key, value),
-    help="Sets (or clears) a checks property. Example: dokku checks:set catmeow wait-to-retire 30",
+    help="Sets (or clears) a checks property of an app or, with --global, of every app without its own. "
+    "Example: dokku checks:set catmeow wait-to-retire 30",
 )
+
+
+def _global_rows(ctx: Context, app: Optional[str] = None) -> list[Row]:
+    """The wait to retire app gets (an app of its own when None) and the global value."""
+    return [
+        Row(
+            "--checks-computed-wait-to-retire",
+            "Checks computed wait to retire",
+            lambda: str(checks.wait_to_retire(ctx.store, app, ctx.store.read_env(app) if app else {})),
+        ),
+        Row(
+            "--checks-global-wait-to-retire",
+            "Checks global wait to retire",
+            lambda: properties.get(ctx.store, None, checks.FAMILY, "wait-to-retire"),
+        ),
+    ]
 
 
 def _report_rows(ctx: Context, app: str) -> list[Row]:
@@ -50,10 +68,11 @@ def _report_rows(ctx: Context, app: str) -> list[Row]:
     return [
         Row("--checks-disabled-list", "Checks disabled list", lambda: values.get("DISABLED") or "none"),
         Row("--checks-skipped-list", "Checks skipped list", lambda: values.get("SKIPPED") or "none"),
+        *_global_rows(ctx, app),
         Row(
-            "--checks-computed-wait-to-retire",
+            "--checks-wait-to-retire",
             "Checks wait to retire",
-            lambda: str(checks.wait_to_retire(ctx.store, app, ctx.store.read_env(app))),
+            lambda: properties.get(ctx.store, app, checks.FAMILY, "wait-to-retire"),
         ),
     ]
 
@@ -61,9 +80,10 @@ def _report_rows(ctx: Context, app: str) -> list[Row]:
 report = report_command(
     "checks:report",
     Scope.APP,
-    Report("checks", "--checks-", width=28),
+    Report("checks", "--checks-", width=32),
     _report_rows,
     help="Shows the checks settings of one app or of every app. Example: dokku checks:report catmeow",
+    global_rows=_global_rows,
 )
 
 

@@ -183,8 +183,9 @@ def _types(value: str) -> list[str]:
     return [item for item in value.split(",") if item]
 
 
-def set_property(store: Store, app: str, key: str, value: str) -> None:
-    """`checks:set APP wait-to-retire SECONDS` (an empty value restores the default)."""
+def set_property(store: Store, app: Optional[str], key: str, value: str) -> None:
+    """`checks:set APP|--global wait-to-retire SECONDS` (app None: the global value; an empty
+    value unsets it)."""
     if key not in SETTABLE:
         raise ValidationError(f"unknown checks property {key!r}; known: {', '.join(SETTABLE)}")
     if value and _seconds(value, 0, key) > MAX_WAIT_TO_RETIRE:
@@ -193,10 +194,15 @@ def set_property(store: Store, app: str, key: str, value: str) -> None:
 
 
 def wait_to_retire(store: Store, app: str, env: dict[str, str]) -> int:
-    """Seconds the old containers keep running after traffic moved (Dokku's wait-to-retire), at
-    most MAX_WAIT_TO_RETIRE. It is read after traffic moved, where an error would leave the old
-    containers running for good: a DOKKU_WAIT_TO_RETIRE that is no whole number is the default."""
-    for value in (properties.get(store, app, FAMILY, "wait-to-retire"), env.get("DOKKU_WAIT_TO_RETIRE", "")):
+    """Seconds the old containers keep running after traffic moved (Dokku's wait-to-retire): the
+    app's own property, else DOKKU_WAIT_TO_RETIRE in its config, else the global property, at most
+    MAX_WAIT_TO_RETIRE. It is read after traffic moved, where an error would leave the old
+    containers running for good: a value that is no whole number counts as unset."""
+    for value in (
+        properties.get(store, app, FAMILY, "wait-to-retire"),
+        env.get("DOKKU_WAIT_TO_RETIRE", ""),
+        properties.get(store, None, FAMILY, "wait-to-retire"),
+    ):
         if names.is_whole_number(value):
             return min(int(value), MAX_WAIT_TO_RETIRE)
     return DEFAULT_WAIT_TO_RETIRE

@@ -2,7 +2,9 @@ import threading
 from typing import Optional
 
 import pytest
+import test_reports
 
+from minidokku.access import rules
 from minidokku.errors import DeployFailed, ValidationError
 from minidokku.records import properties
 from minidokku.records.appjson import AppJson
@@ -10,6 +12,8 @@ from minidokku.runtime import checks
 from minidokku.runtime.checks import Check
 from minidokku.runtime.docker_scheduler import Container
 from minidokku.state import Store
+
+dokku = test_reports.dokku  # the CLI on a root with the app catmeow
 
 NO_APP_JSON = AppJson()
 
@@ -284,6 +288,43 @@ def test_wait_to_retire_above_the_cap_is_refused_and_a_larger_env_value_is_cappe
     checks.set_property(store, "catmeow", "wait-to-retire", "300")
     assert checks.wait_to_retire(store, "catmeow", {}) == 300
     assert checks.wait_to_retire(Store(tmp_path / "other"), "cat", {"DOKKU_WAIT_TO_RETIRE": "86400"}) == 300
+
+
+def test_the_global_wait_to_retire_serves_apps_with_neither_property_nor_env(tmp_path):
+    store = Store(tmp_path)
+    checks.set_property(store, None, "wait-to-retire", "5")
+    assert checks.wait_to_retire(store, "catmeow", {}) == 5
+    assert checks.wait_to_retire(store, "catmeow", {"DOKKU_WAIT_TO_RETIRE": "15"}) == 15
+    checks.set_property(store, "catmeow", "wait-to-retire", "30")
+    assert checks.wait_to_retire(store, "catmeow", {"DOKKU_WAIT_TO_RETIRE": "15"}) == 30
+    with pytest.raises(ValidationError, match="wait-to-retire must be at most 300 seconds"):
+        checks.set_property(store, None, "wait-to-retire", "301")
+
+
+def test_checks_set_global_then_reports_show_the_computed_global_and_own_values(dokku):
+    assert dokku("checks:set", "--global", "wait-to-retire", "5") == (0, "-----> Setting wait-to-retire to 5\n")
+    assert dokku("checks:report", "catmeow", "--checks-computed-wait-to-retire") == (0, "5\n")
+    assert dokku("checks:set", "catmeow", "wait-to-retire", "7")[0] == 0
+    assert dokku("checks:report", "catmeow", "--checks-wait-to-retire") == (0, "7\n")
+    assert dokku("checks:report", "catmeow", "--checks-computed-wait-to-retire") == (0, "7\n")
+    assert dokku("checks:report", "--global") == (0, "\n".join([
+        "=====> global checks information",
+        "       Checks computed wait to retire: 5",
+        "       Checks global wait to retire:   5",
+    ]) + "\n")  # fmt: skip
+    assert dokku("checks:set", "--global", "wait-to-retire") == (0, "-----> Unsetting wait-to-retire\n")
+    assert dokku("checks:report", "--global", "--checks-global-wait-to-retire") == (0, "\n")
+
+
+def test_a_user_key_sets_its_apps_wait_to_retire_never_the_global_one(dokku, tmp_path, monkeypatch):
+    store = Store(tmp_path)
+    rules.set_role(store, "alice", rules.USER)
+    rules.grant(store, "catmeow", "alice")
+    monkeypatch.setenv("NAME", "alice")
+    assert dokku("checks:set", "catmeow", "wait-to-retire", "5")[0] == 0
+    refused = dokku("checks:set", "--global", "wait-to-retire", "0")
+    assert refused[0] == 1 and "checks:set is for admin keys only; alice is a user key" in refused[1]
+    assert properties.get(store, None, checks.FAMILY, "wait-to-retire") == ""
 
 
 # -- running them, against a fake prober (the boundary to Docker) ---------------------------

@@ -179,9 +179,11 @@ REPORTS = [
         0,
         [
             "=====> catmeow checks information",
-            "       Checks disabled list:       worker",
-            "       Checks skipped list:        none",
-            "       Checks wait to retire:      60",
+            "       Checks disabled list:           worker",
+            "       Checks skipped list:            none",
+            "       Checks computed wait to retire: 60",
+            "       Checks global wait to retire:   ",
+            "       Checks wait to retire:          ",
         ],
     ),
     (
@@ -335,9 +337,11 @@ REPORTS = [
         0,
         [
             "=====> catmeow checks information",
-            "       Checks disabled list:       worker",
-            "       Checks skipped list:        none",
-            "       Checks wait to retire:      60",
+            "       Checks disabled list:           worker",
+            "       Checks skipped list:            none",
+            "       Checks computed wait to retire: 60",
+            "       Checks global wait to retire:   ",
+            "       Checks wait to retire:          ",
         ],
     ),
 ]
