@@ -32,7 +32,7 @@ import requests
 
 from minidokku.engine.client import Engine
 from minidokku.errors import MinidokkuError
-from minidokku.runtime import isolation
+from minidokku.runtime import isolation, labels
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CATMEOW = REPO_ROOT / "tests" / "apps" / "catmeow"
@@ -44,6 +44,12 @@ ZIPAPP = REPO_ROOT / "dist" / "minidokku.pyz"
 DOKKU = str(ZIPAPP)
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 SERVE_TIMEOUT = 120.0
+SETTLE_TIMEOUT = 90.0
+# How long the old containers of each timed round keep running after traffic left them (Dokku's
+# wait-to-retire, 60 s by default). With the default, rounds a few seconds apart run while up to a
+# minute of earlier rounds' containers are stopped and removed, and each round would time that
+# too; with 1 s, each round starts on a quiet engine (Bench.settle) without waiting a minute.
+WAIT_TO_RETIRE = "1"
 DESTROY_ATTEMPTS = 3
 GIT_IDENTITY = {"GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "b@b", "GIT_COMMITTER_NAME": "bench",
                 "GIT_COMMITTER_EMAIL": "b@b"}  # fmt: skip
@@ -222,6 +228,7 @@ class Bench(Served):
         try:
             self.env = dict(os.environ, PATH=SYSTEM_PATH, DOKKU_ROOT=str(self.root), **GIT_IDENTITY)
             self.dokku("domains:set-global", "example.test")
+            self.dokku("checks:set", "--global", "wait-to-retire", WAIT_TO_RETIRE)
             self.dokku("docker-options:add", "--global", "build", f"--network=host -v {CA}:{CA}:ro")
             self.copy_source(workdir)
         except BaseException:
@@ -237,6 +244,17 @@ class Bench(Served):
 
     def push(self) -> None:
         self.git("push", "-q", str(self.root / "catmeow"), "main")
+
+    def settle(self, app: str = "catmeow", containers: int = 1) -> None:
+        """Waits until the app has no more than its containers (catmeow: one web) on the engine:
+        the earlier rounds' old containers retired and their build containers removed, so that
+        the next timed round measures its own work alone."""
+        engine = Engine()
+        deadline = time.monotonic() + SETTLE_TIMEOUT
+        while len(engine.list_containers({labels.APP: f"{self.namespace}{app}"}, all_states=True)) > containers:
+            if time.monotonic() > deadline:
+                raise BenchError(f"{app} kept more than {containers} containers for {SETTLE_TIMEOUT:.0f} s")
+            time.sleep(0.2)
 
     def close(self) -> None:
         """Destroys the app and the root's apps network, and stops nginx. A destroy can meet a container

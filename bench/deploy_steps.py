@@ -34,6 +34,7 @@ def traced_redeploys(bench: Bench, runs: int = RUNS) -> list[dict[str, float]]:
     try:
         found = []
         for n in range(runs):
+            bench.settle()
             bench.code_change(2000 + n)
             started = time.monotonic()
             pushed = bench.git("push", "-q", str(bench.root / "catmeow"), "main")

@@ -18,6 +18,11 @@ One temporary minidokku root (bench/benchlib.py), and piku (bench/pikulib.py) wh
   when it passes its checks and must come back with no failed request, the push failing;
 - then the per-step timing of traced code-only redeploys (bench/deploy_steps.py).
 
+Every timed round starts on a quiet engine: the earlier rounds' old containers retired and their
+build containers removed (Bench.settle; the bench root's global wait-to-retire is 1 s instead of
+Dokku's 60 s so that this takes seconds, not a minute a round). Rounds a few seconds apart with
+the default 60 s would each also time the retirement of the minute before.
+
 Each figure is the median of RUNS (BENCH_RUNS), printed with its target and, where piku does the same
 thing, minidokku ÷ piku. A row meets its target when its median does.
 """
@@ -91,6 +96,7 @@ def rollbacks(bench: Bench, runs: int = RUNS) -> list[UntilServed]:
     than the current one's; and to the command returning."""
     times = []
     for _ in range(runs):
+        bench.settle()
         current = latest_release(bench)
         image = release_image(bench, current)
         target = next(n for n in range(current - 1, 0, -1) if release_image(bench, n) != image)
@@ -112,13 +118,12 @@ def config_sets(bench: Bench, runs: int = RUNS) -> list[UntilServed]:
         routed = routed_containers(bench)
         return bool(routed) and all(c and value in c["Config"]["Env"] for c in routed) and bench.serves()
 
-    return [
-        bench.timed_until(
-            lambda value=f"BENCH_N={n}": bench.dokku("config:set", "catmeow", value),
-            lambda value=f"BENCH_N={n}": serving(value),
-        )
-        for n in range(runs)
-    ]
+    def configured(n: int) -> UntilServed:
+        bench.settle()
+        value = f"BENCH_N={n}"
+        return bench.timed_until(lambda: bench.dokku("config:set", "catmeow", value), lambda: serving(value))
+
+    return [configured(n) for n in range(runs)]
 
 
 def no_change_redeploys(bench: Bench, runs: int = RUNS) -> list[UntilServed]:
@@ -126,6 +131,7 @@ def no_change_redeploys(bench: Bench, runs: int = RUNS) -> list[UntilServed]:
     it) and the page serving, and to the push returning."""
 
     def pushed(n: int) -> UntilServed:
+        bench.settle()
         before = {c["Id"] for c in routed_containers(bench) if c}
         bench.commit(f"no change {n}")
         return bench.timed_until(

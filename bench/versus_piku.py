@@ -126,6 +126,8 @@ def first_deploy(side: Side, last: bool) -> None:
 
 
 def redeploy(side: Side, n: int) -> None:
+    if isinstance(side.served, Bench):
+        side.served.settle()
     loop = RequestLoop(side.served)
     loop.start()
     try:
