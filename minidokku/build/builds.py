@@ -150,7 +150,7 @@ def _build(
             tenant=rules.is_tenant_app(ctx.store, app),
             path=dockerfile_path,
         )
-    source_tar = commit.tar(prefix="app/")  # first: it refuses settings files that are links
+    source_tar = commit.tar(prefix=buildpacks.SOURCE_PREFIX)  # first: it refuses settings files that are links
     chosen, source = buildpack_choice.choose(ctx.store, app, env, files.buildpacks)
     if chosen:
         ctx.out.info(f"Buildpacks from {source}: {', '.join(bp.name for bp in chosen)}")

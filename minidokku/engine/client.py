@@ -110,6 +110,10 @@ class Engine:
     def get_archive(self, container_id: str, path: str) -> bytes:
         return self._request("GET", f"/containers/{container_id}/archive", params={"path": path}).content
 
+    def container_changes(self, container_id: str) -> list[str]:
+        """The paths the container added, changed or deleted in its own layer."""
+        return [change["Path"] for change in self._json("GET", f"/containers/{container_id}/changes") or []]
+
     def commit(self, container_id: str, repo: str, tag: str, config: dict) -> str:
         params = {"container": container_id, "repo": repo, "tag": tag}
         return self._json("POST", "/commit", params=params, json=config, timeout=None)["Id"]

@@ -16,7 +16,7 @@ from typing import Optional
 
 from minidokku.access import rules
 from minidokku.build import buildpack_choice, gitrepo
-from minidokku.build.builders import image_repository
+from minidokku.build.builders import build_base, image_repository
 from minidokku.build.builders.buildpacks import cache_volume
 from minidokku.context import Context
 from minidokku.errors import AlreadyExists, Locked, MinidokkuError, ValidationError
@@ -82,11 +82,11 @@ def destroy(ctx: Context, app: str) -> None:
 
 
 def _remove_images(ctx: Context, app: str) -> None:
-    """Removes our tags (dokku/APP:latest and :vN), then the release images no other name holds:
-    an image the app was deployed from (git:from-image) stays, under its own name."""
+    """Removes our tags (dokku/APP:latest, :vN and :build-base), then the release images no other
+    name holds: an image the app was deployed from (git:from-image) stays, under its own name."""
     history = releases.history(ctx.store, app)
     repository = image_repository(ctx.docker_name(app))
-    tags = [f"{repository}:{tag}" for tag in ["latest", *(release.name for release in history)]]
+    tags = [f"{repository}:{tag}" for tag in ["latest", *(release.name for release in history), build_base.TAG]]
     ctx.scheduler.remove_images(tags, {release.image_id for release in history}, must_go=True)
 
 
@@ -194,9 +194,10 @@ def _switch(ctx: Context, old: str, new: str, skip_deploy: bool) -> None:
 
 
 def _remove_old_names(ctx: Context, old: str, new: str) -> None:
-    """Old's image tags (new's tags keep the images) and its build cache."""
+    """Old's image tags (new's tags keep the images) and its build cache (its build base too)."""
     repository = image_repository(ctx.docker_name(old))
     tags = [f"{repository}:{tag}" for tag in ["latest", *(r.name for r in releases.history(ctx.store, new))]]
+    tags.append(build_base.name(ctx.docker_name(old)))
     ctx.scheduler.remove_images(tags, [])
     ctx.scheduler.remove_volume(cache_volume(ctx.docker_name(old)))
 

@@ -1,11 +1,13 @@
 """repo:gc and repo:purge-cache (Dokku's repo plugin): an app's git repository and build cache.
 
 The build cache is the app's cache volume, mounted on /cache in every buildpack build (its
-virtualenv, node_modules...), and APP/cache/buildpacks, the buildpacks fetched for it; the next build
-starts without either and fills them again."""
+virtualenv, node_modules...), its build base (the image its buildpack builds start from:
+build/builders/build_base.py), and APP/cache/buildpacks, the buildpacks fetched for it; the next
+build starts without any of them and makes them again."""
 
 from minidokku.access import rules
 from minidokku.build import buildpack_choice, gitrepo
+from minidokku.build.builders import build_base
 from minidokku.build.builders.buildpacks import cache_volume
 from minidokku.context import Context
 from minidokku.ops import apps, deploy
@@ -25,4 +27,5 @@ def purge_cache(ctx: Context, app: str) -> None:
     apps.require(ctx, app)
     with deploy.locked(ctx, app):
         ctx.scheduler.remove_volume(cache_volume(ctx.docker_name(app)))
+        ctx.scheduler.remove_images([build_base.name(ctx.docker_name(app))], [])
         ctx.store.remove_folder(app, buildpack_choice.CACHE)

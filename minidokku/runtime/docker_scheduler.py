@@ -15,7 +15,7 @@ from functools import partial
 from pathlib import Path
 from typing import Optional
 
-from minidokku.build.builders import read_text_file, remove_if_unnamed
+from minidokku.build.builders import read_text_file, remove_former_base, remove_if_unnamed
 from minidokku.engine.client import Engine
 from minidokku.errors import EngineError, EngineNotFound, NotFound
 from minidokku.records import names, resources
@@ -514,11 +514,15 @@ class DockerScheduler:
             self.engine.tag_image(image, repository, tag)
 
     def remove_images(self, tags: list[str], image_ids: Iterable[str], must_go: bool = False) -> None:
+        parents = []  # of the images the tags name: a former build base goes with the last image on it
         for tag in tags:
             with contextlib.suppress(EngineNotFound if must_go else EngineError):
+                parents.append(self.engine.inspect_image(tag).get("Parent") or "")
                 self.engine.remove_image(tag)
         for image_id in image_ids:
             remove_if_unnamed(self.engine, image_id)
+        for parent in dict.fromkeys(parents):
+            remove_former_base(self.engine, parent)
 
     # -- services -------------------------------------------------------------------------
     def start_service(self, service: Service) -> str:

@@ -9,4 +9,5 @@ CRON_ID = "com.dokku.cron-id"  # a cron task's one-off: the task's id (ops/cron.
 ROLE = "com.dokku.role"  # "build", "process" (a Procfile process) or "run" (one-off); images inherit
 # the build container's labels, so every container sets its role explicitly
 SERVICE = "com.minidokku.service"  # a service's container, volume and network: "postgres/NAME"
+BUILDPACKS_DIGEST = "com.minidokku.buildpacks-digest"  # a buildpack build's image: what built it (build_base.py)
 NETWORK = "com.minidokku.network"  # the network every app's containers join by default: "apps"

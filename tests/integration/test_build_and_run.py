@@ -9,7 +9,7 @@ import requests
 from helpers import APPS, BUILD_NETWORK_OPTION, git, make_git_repo
 
 from minidokku.build import gitrepo
-from minidokku.build.builders import buildpacks
+from minidokku.build.builders import build_base, buildpacks
 from minidokku.engine.client import Engine
 from minidokku.errors import BuildFailed, EngineError, ValidationError
 from minidokku.output import RecordingOutput
@@ -26,7 +26,7 @@ def build(engine: Engine, app: str, repo, sha: str, network: str, config=None) -
     result = buildpacks.build(
         engine,
         app,
-        gitrepo.archive(repo, sha),
+        gitrepo.archive(repo, sha, prefix=buildpacks.SOURCE_PREFIX),
         sha,
         config or {},
         "minidokku/stack:latest",
@@ -159,6 +159,7 @@ def cleanup(engine: Engine, app: str) -> None:
     for entry in engine.list_containers({labels.APP: app}):
         with contextlib.suppress(EngineError):  # removed meanwhile
             engine.remove_container(entry["Id"])
-    if engine.image_exists(f"dokku/{app}:latest"):
-        engine.remove_image(f"dokku/{app}:latest", force=True)
+    for tag in ("latest", build_base.TAG):
+        if engine.image_exists(f"dokku/{app}:{tag}"):
+            engine.remove_image(f"dokku/{app}:{tag}", force=True)
     engine.remove_volume(buildpacks.cache_volume(app))

@@ -145,7 +145,7 @@ def test_a_buildpack_build_past_the_time_limit_is_killed_and_leaves_no_container
             buildpacks.build(
                 engine,
                 app,
-                gitrepo.archive(repo, sha),
+                gitrepo.archive(repo, sha, prefix=buildpacks.SOURCE_PREFIX),
                 sha,
                 {},
                 "minidokku/stack:latest",

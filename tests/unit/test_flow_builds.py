@@ -197,11 +197,11 @@ def test_a_build_dir_is_built_as_if_it_were_the_whole_tree(flow, builders, tmp_p
     builds.build_commit(flow.ctx, "catmeow", sha, {})
     with tarfile.open(fileobj=BytesIO(builders[-1][1]["source_tar"])) as archive:
         assert sorted(archive.getnames()) == [
-            "app",
-            "app/Dockerfile",
-            "app/Procfile",
-            "app/static",
-            "app/static/index.html",
+            "tmp/source",
+            "tmp/source/Dockerfile",
+            "tmp/source/Procfile",
+            "tmp/source/static",
+            "tmp/source/static/index.html",
         ]
 
 
@@ -241,7 +241,10 @@ def test_the_procfile_at_procfile_path_is_the_builds_procfile_in_place_of_the_to
     ps_settings.set_property(flow.ctx.store, "catmeow", "procfile-path", ".dokku/Procfile")
     builds.build_commit(flow.ctx, "catmeow", sha, {})
     [(_builder, given)] = builders
-    source, top = (given["args"][2], "Procfile") if selected == DOCKERFILE else (given["source_tar"], "app/Procfile")
+    if selected == DOCKERFILE:
+        source, top = given["args"][2], "Procfile"
+    else:
+        source, top = given["source_tar"], "tmp/source/Procfile"
     with tarfile.open(fileobj=BytesIO(source)) as archive:
         assert archive.extractfile(top).read() == b"web: chosen\n"  # what the buildpacks' /app holds
         assert [name for name in archive.getnames() if name.endswith("Procfile")].count(top) == 1
@@ -255,7 +258,7 @@ def test_a_procfile_path_the_tree_lacks_builds_as_without_a_procfile(flow, build
     builds.build_commit(flow.ctx, "catmeow", sha, {})
     [(builder, given)] = builders
     with tarfile.open(fileobj=BytesIO(given["source_tar"])) as archive:
-        assert sorted(archive.getnames()) == ["app", "app/app.py"]
+        assert sorted(archive.getnames()) == ["tmp/source", "tmp/source/app.py"]
     assert (builder, given["files"].procfile) == (HEROKUISH, "")
     assert "Procfile path Procfile.web (ps:set procfile-path): no Procfile there" in flow.output
 

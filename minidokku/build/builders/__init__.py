@@ -13,6 +13,7 @@ from minidokku.engine.client import Engine
 from minidokku.errors import EngineError, EngineNotFound, ValidationError
 from minidokku.records import appjson
 from minidokku.records.appjson import AppJson
+from minidokku.runtime import labels
 
 HEROKUISH = "herokuish"
 DOCKERFILE = "dockerfile"
@@ -72,9 +73,25 @@ def image_processes(declared: dict[str, str], image_config: dict) -> dict[str, s
 
 def remove_if_unnamed(engine: Engine, image_id: str) -> None:
     """Removes an image no tag names any more (removing by id would also drop a last tag, such
-    as the user's own name of an image deployed with git:from-image). Gone or in use: left."""
+    as the user's own name of an image deployed with git:from-image), then its parent when that
+    is a former build base (remove_former_base). Gone or in use: left."""
     with contextlib.suppress(EngineError):
-        if not engine.inspect_image(image_id).get("RepoTags"):
+        inspected = engine.inspect_image(image_id)
+        if not inspected.get("RepoTags"):
+            engine.remove_image(image_id)
+            remove_former_base(engine, inspected.get("Parent") or "")
+
+
+def remove_former_base(engine: Engine, image_id: str) -> None:
+    """Removes image_id if it is a buildpack build's image (builders/build_base.py) that no tag
+    names: a former build base, which the engine keeps after the last image built on it went.
+    One that other images still build on is refused by the engine, and left."""
+    if not image_id:
+        return
+    with contextlib.suppress(EngineError):
+        inspected = engine.inspect_image(image_id)
+        built_by_buildpacks = labels.BUILDPACKS_DIGEST in ((inspected.get("Config") or {}).get("Labels") or {})
+        if built_by_buildpacks and not inspected.get("RepoTags"):
             engine.remove_image(image_id)
 
 

@@ -1,10 +1,11 @@
 """The buildpack builder (Dokku's "herokuish"): Heroku buildpacks inside a stack container.
 
-One build: create a container from the stack image with the per-app cache volume, copy in the
-source, the buildpacks, the config (ENV_DIR files) and the driver script, run it with its output
-streamed, read the Procfile and the release defaults back, and commit the container as the
-app's image. A failed build leaves no image and no container behind. app.json and CHECKS are
-the pushed tree's (build/tree.py: app.json where `app-json:set appjson-path` says).
+One build: create a container from the stack image (or the app's build base, build_base.py) with
+the per-app cache volume, copy in the source (at SOURCE_PREFIX: the driver moves it to /app), the
+buildpacks, the config (ENV_DIR files) and the driver script, run it with its output streamed,
+read the Procfile and the release defaults back, and commit the container as the app's image. A
+failed build leaves no image and no container behind. app.json and CHECKS are the pushed tree's
+(build/tree.py: app.json where `app-json:set appjson-path` says).
 """
 
 import contextlib
@@ -16,10 +17,10 @@ from typing import Optional
 
 import minidokku.buildpacks
 from minidokku.build import tarball
-from minidokku.build.builders import BuildResult, image_repository, read_text_file, remove_if_unnamed
+from minidokku.build.builders import BuildResult, build_base, image_repository, read_text_file, remove_if_unnamed
 from minidokku.build.tree import SettingsFiles
 from minidokku.engine.client import Engine
-from minidokku.errors import BuildFailed, EngineError, ValidationError
+from minidokku.errors import BuildFailed, EngineError, EngineNotFound, ValidationError
 from minidokku.output import Output
 from minidokku.records import appjson, envfile, procfile, resources
 from minidokku.records.docker_options import DockerOptions
@@ -29,6 +30,7 @@ from minidokku.steps import waiting
 STACK_NAME = "minidokku-bookworm"
 REMOVAL_THREAD = "remove the build container"
 SCRIPTS = Path(__file__).parent / "scripts"
+SOURCE_PREFIX = "tmp/source/"  # where the pushed tree is put; the driver moves it to /app (scripts/build)
 RELEASE_ENTRY = re.compile(r"^\s+([A-Za-z0-9_-]+):\s*(.+?)\s*$")
 _IMAGE_ENV: list[str] = [
     "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
@@ -82,12 +84,22 @@ def build(
     """Builds the app in a container bounded by limits, on network unless options name one
     (runtime/isolation.py), stopped after time_limit seconds; files are the tree's settings
     files (its app.json and CHECKS go into the result; None: it has none)."""
-    if not engine.image_exists(stack_image):
-        raise BuildFailed(f"the stack image {stack_image} is missing; run `dokku stack:build` as root")
-    engine.create_volume(cache_volume(app), {labels.APP: app})
-    container = isolation.create_container(engine, _build_container_config(app, stack_image), options, limits, network)
     try:
-        engine.put_archive(container, "/", tarball.pack(_build_inputs(sha, config, plan or bundled_plan()), source_tar))
+        stack_image_id = engine.inspect_image(stack_image)["Id"]
+    except EngineNotFound:
+        raise BuildFailed(f"the stack image {stack_image} is missing; run `dokku stack:build` as root") from None
+    plan = plan or bundled_plan()
+    machinery = _machinery(plan)
+    built_with = build_base.digest(machinery)
+    base = build_base.usable(engine, app, stack_image_id, built_with) if only_ours(plan) else None
+    engine.create_volume(cache_volume(app), {labels.APP: app})
+    container = isolation.create_container(
+        engine, _build_container_config(app, base or stack_image, built_with), options, limits, network
+    )
+    try:
+        base_key = _dependencies_key(engine, container) if base else ""
+        inputs = {**machinery, **_build_environment(sha, config, plan)}
+        engine.put_archive(container, "/", tarball.pack(inputs, source_tar))
         engine.start_container(container)
         with resources.time_limit(time_limit, lambda: _kill(engine, container)) as expired:
             for _stream, line in engine.container_logs(container, follow=True):
@@ -98,10 +110,14 @@ def build(
         if status != 0:
             raise BuildFailed(f"build of {app} failed (the buildpack exited with status {status})")
         with waiting(out, "the build container to be saved as the app's image"):
-            image_id, processes = _image_and_processes(engine, container, app)
+            image_id, processes, key = _image_and_processes(engine, container, app)
     except BaseException:
         engine.remove_container(container, force=True)
         raise
+    try:
+        build_base.after_build(engine, app, container, image_id, key, base, base_key)
+    except EngineError as error:  # the build stands
+        out.info(f"The build base of {app} was left as it was ({error}); `repo:purge-cache` drops it")
     # its layer (the whole build) takes a while to delete: not on the way to the release
     at_once.meanwhile(lambda: _remove(engine, container), REMOVAL_THREAD)
     out.step("Discovering process types")
@@ -114,13 +130,15 @@ def build(
     )
 
 
-def _image_and_processes(engine: Engine, container: str, app: str) -> tuple[str, dict[str, str]]:
-    """Commits the stopped build container as the app's image while its Procfile and release
-    defaults are read out of it (the Engine calls run at once: each waits on the container's
-    layers, not on the others). The image is tagged `latest` only when the build has process
-    types; else it is removed and nothing is left of the build."""
-    with ThreadPoolExecutor(max_workers=2) as pool:
+def _image_and_processes(engine: Engine, container: str, app: str) -> tuple[str, dict[str, str], str]:
+    """Commits the stopped build container as the app's image while its Procfile, release
+    defaults and dependencies key (build_base.py; "" for none) are read out of it (the Engine
+    calls run at once: each waits on the container's layers, not on the others). The image is
+    tagged `latest` only when the build has process types; else it is removed and nothing is
+    left of the build."""
+    with ThreadPoolExecutor(max_workers=3) as pool:
         reads = [pool.submit(read_text_file, engine, container, path) for path in ("/tmp/release.yml", "/app/Procfile")]
+        key = pool.submit(_dependencies_key, engine, container)
         image_id = engine.commit(container, "", "", _image_config())  # failing, the reads are waited for
     try:
         processes = _process_types(*(read.result() for read in reads))
@@ -128,7 +146,16 @@ def _image_and_processes(engine: Engine, container: str, app: str) -> tuple[str,
     except BaseException:
         remove_if_unnamed(engine, image_id)
         raise
-    return image_id, processes
+    return image_id, processes, key.result()
+
+
+def _dependencies_key(engine: Engine, container: str) -> str:
+    """The python buildpack's dependencies key in the container's /app ("" for none, or for
+    anything else than a file there)."""
+    try:
+        return read_text_file(engine, container, build_base.DEPENDENCIES_KEY_FILE).strip()
+    except ValidationError:
+        return ""
 
 
 def _remove(engine: Engine, container: str) -> None:
@@ -136,15 +163,19 @@ def _remove(engine: Engine, container: str) -> None:
         engine.remove_container(container, force=True)
 
 
-def _build_container_config(app: str, stack_image: str) -> dict:
+def _build_container_config(app: str, image: str, built_with: str) -> dict:
     # The container's Env is committed into the image, so it holds only what a running process
-    # should see too; the build's own variables travel in /tmp/builder/environment.
+    # should see too; the build's own variables travel in /tmp/builder/environment. Its labels
+    # go into the image too: built_with is the digest a build base is matched on. A build base
+    # has the app's /exec as its entrypoint, which would source the last push's .profile.d before
+    # the driver: [""] is the engine's way to say none.
     return {
-        "Image": stack_image,
+        "Image": image,
+        "Entrypoint": [""],
         "Cmd": ["/bin/bash", "/tmp/builder/build"],
         "WorkingDir": "/app",
         "Env": list(_IMAGE_ENV),
-        "Labels": {labels.APP: app, labels.ROLE: "build"},
+        "Labels": {labels.APP: app, labels.ROLE: "build", labels.BUILDPACKS_DIGEST: built_with},
         "HostConfig": {"Binds": [f"{cache_volume(app)}:/cache"]},
     }
 
@@ -154,21 +185,35 @@ def _kill(engine: Engine, container: str) -> None:
         engine.stop_container(container, timeout=0)
 
 
-def _build_inputs(sha: str, config: dict[str, str], plan: BuildpackPlan) -> tarball.Entries:
+def only_ours(plan: BuildpackPlan) -> bool:
+    """Whether every buildpack of the plan is one shipped with minidokku (build_base.py)."""
+    return all(folder.parent == bundled_buildpacks_dir() for _, folder in plan.buildpacks)
+
+
+def _folders(plan: BuildpackPlan) -> list[str]:
     # numbered folders keep the order and let two buildpacks share a name
-    folders = [f"/tmp/buildpacks/{index:02d}-{name}" for index, (name, _) in enumerate(plan.buildpacks, start=1)]
+    return [f"/tmp/buildpacks/{index:02d}-{name}" for index, (name, _) in enumerate(plan.buildpacks, start=1)]
+
+
+def _machinery(plan: BuildpackPlan) -> tarball.Entries:
+    """What builds: the buildpacks, the driver and /exec (a build base's digest is theirs)."""
+    entries: tarball.Entries = {}
+    for folder, (_name, directory) in zip(_folders(plan), plan.buildpacks):
+        entries.update(tarball.tree_entries(directory, folder.lstrip("/") + "/"))
+    entries["tmp/builder/build"] = ((SCRIPTS / "build").read_bytes(), 0o755)
+    entries["exec"] = ((SCRIPTS / "exec").read_bytes(), 0o755)
+    return entries
+
+
+def _build_environment(sha: str, config: dict[str, str], plan: BuildpackPlan) -> tarball.Entries:
+    """The build's variables and the config (one ENV_DIR file per var)."""
     build_environment = {
         "SOURCE_VERSION": sha,
         "GIT_REV": sha,
-        "BUILDPACKS": " ".join(folders),
+        "BUILDPACKS": " ".join(_folders(plan)),
         "BUILDPACK_SELECTION": plan.selection,
     }
-    entries: tarball.Entries = {}
-    for folder, (_name, directory) in zip(folders, plan.buildpacks):
-        entries.update(tarball.tree_entries(directory, folder.lstrip("/") + "/"))
-    entries["tmp/builder/build"] = ((SCRIPTS / "build").read_bytes(), 0o755)
-    entries["tmp/builder/environment"] = (envfile.render(build_environment).encode(), 0o644)
-    entries["exec"] = ((SCRIPTS / "exec").read_bytes(), 0o755)
+    entries: tarball.Entries = {"tmp/builder/environment": (envfile.render(build_environment).encode(), 0o644)}
     entries["tmp/env/"] = (b"", 0o700)  # an empty ENV_DIR must exist too
     for key, value in config.items():
         entries[f"tmp/env/{key}"] = (value.encode(), 0o600)
