@@ -80,6 +80,19 @@ def read_member(tar_bytes: bytes, name: str) -> bytes:
         return tar.extractfile(member).read()
 
 
+def top_files(tar_bytes: bytes, folder: str) -> dict[str, Optional[bytes]]:
+    """The entries right under folder in a tar (as the Engine returns a folder from GET
+    .../archive), by name: a regular file's content, None for anything else (a link, a folder).
+    Deeper entries are left out."""
+    found: dict[str, Optional[bytes]] = {}
+    with tarfile.open(fileobj=io.BytesIO(tar_bytes)) as tar:
+        for member in tar:
+            parent, _, name = member.name.rstrip("/").rpartition("/")
+            if parent == folder and name:
+                found[name] = tar.extractfile(member).read() if member.isfile() else None
+    return found
+
+
 def subtree(tar_bytes: bytes, folder: str, prefix: str) -> bytes:
     """The members of a tar under folder (`web`, its first level `web/`), moved to prefix (`app/`
     or ""): `web/Procfile` becomes `app/Procfile`. Links are kept as links, never followed (they

@@ -15,7 +15,17 @@ class Images:
     """Images by id, with tags and parents, refusing as the engine does to remove one that other
     images build on."""
 
-    def __init__(self, changes: tuple[str, ...] = ("/app", "/app/app.py", "/tmp", "/tmp/release.yml", "/exec")):
+    def __init__(
+        self,
+        changes: tuple[str, ...] = (
+            "/app",
+            "/app/app.py",
+            "/tmp",
+            "/tmp/build-outcome",
+            "/tmp/build-outcome/Procfile",
+            "/exec",
+        ),
+    ):
         self.images: dict[str, dict] = {STACK: self._image(STACK, "", ["minidokku/stack:latest"], None)}
         self.changes = list(changes)  # the build container's
         self.containers = {"build"}
@@ -81,7 +91,7 @@ def test_a_build_from_the_stack_becomes_the_base_and_the_former_one_goes_with_it
     engine.add("sha256:base", tags=(BASE, "dokku/catmeow:v1"))
     engine.add("sha256:on-base", parent="sha256:base", tags=("dokku/catmeow:v2",))
     engine.add("sha256:fresh", tags=("dokku/catmeow:v3",))
-    build_base.after_build(engine, "catmeow", "build", "sha256:fresh", "k2", base=None, base_key="")
+    build_base.after_build(engine, "catmeow", "build", "sha256:fresh", "k2", base=None, reused=False)
     assert engine.inspect_image(BASE)["Id"] == "sha256:fresh"
     assert "sha256:base" in engine.images  # v1 names it, v2 builds on it
 
@@ -104,9 +114,11 @@ def test_removing_the_last_unnamed_image_on_a_former_base_removes_the_base_too()
 def test_a_build_that_changed_files_outside_app_never_becomes_the_base():
     engine = Images(changes=("/app", "/app/app.py", "/usr", "/usr/bin", "/usr/bin/find", "/exec"))
     engine.add("sha256:fresh", tags=("dokku/catmeow:v1",))
-    build_base.after_build(engine, "catmeow", "build", "sha256:fresh", "k1", base=None, base_key="")
+    build_base.after_build(engine, "catmeow", "build", "sha256:fresh", "k1", base=None, reused=False)
     assert BASE not in engine.images["sha256:fresh"]["RepoTags"]
-    assert build_base.only_app_changed(["/app", "/app/.heroku/venv/bin/python", "/tmp", "/tmp/release.yml", "/cache"])
+    assert build_base.only_app_changed(
+        ["/app", "/app/.heroku/venv/bin/python", "/tmp", "/tmp/build-outcome/release.yml", "/cache"]
+    )
     assert not build_base.only_app_changed(["/app", "/etc", "/etc/ld.so.preload"])
     assert not build_base.only_app_changed(["/tmp/evil"])
     assert not build_base.only_app_changed(["/application"])
@@ -116,11 +128,11 @@ def test_a_build_on_the_base_keeps_it_unless_its_dependencies_changed():
     engine = Images()
     engine.add("sha256:base", tags=(BASE,))
     engine.add("sha256:same", parent="sha256:base", tags=("dokku/catmeow:v2",))
-    build_base.after_build(engine, "catmeow", "build", "sha256:same", "k1", base="sha256:base", base_key="k1")
+    build_base.after_build(engine, "catmeow", "build", "sha256:same", "k1", base="sha256:base", reused=True)
     assert engine.inspect_image(BASE)["Id"] == "sha256:base"
 
     engine.add("sha256:other-deps", parent="sha256:base", tags=("dokku/catmeow:v3",))
-    build_base.after_build(engine, "catmeow", "build", "sha256:other-deps", "k2", base="sha256:base", base_key="k1")
+    build_base.after_build(engine, "catmeow", "build", "sha256:other-deps", "k2", base="sha256:base", reused=False)
     assert "sha256:base" in engine.images and BASE not in engine.images["sha256:base"]["RepoTags"]
     assert engine.containers == set(), "the build container, made from the base, goes first"
 
@@ -129,7 +141,7 @@ def test_a_build_without_a_virtualenv_drops_the_base_and_leaves_the_stack_image(
     engine = Images()
     engine.add("sha256:base", tags=(BASE,))
     engine.add("sha256:node-app", tags=("dokku/catmeow:v2",))
-    build_base.after_build(engine, "catmeow", "build", "sha256:node-app", "", base=None, base_key="")
+    build_base.after_build(engine, "catmeow", "build", "sha256:node-app", "", base=None, reused=False)
     assert "sha256:base" not in engine.images
     assert STACK in engine.images
 

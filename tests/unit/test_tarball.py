@@ -124,3 +124,17 @@ def test_pack_onto_a_tar_keeps_its_members_as_they_are_and_adds_the_entries_afte
     assert members["app/Procfile.link"].issym() and members["app/Procfile.link"].linkname == "/etc/passwd"
     assert members["tmp/builder/build"].mode == 0o755 and members["tmp/env"].isdir()
     assert tarball.read_member(both, "app/app.py") == b"print('meow')\n"
+
+
+def test_top_files_gives_the_files_right_under_a_folder_and_none_for_the_rest():
+    tar = tarball.pack(
+        {
+            "outcome/": (b"", 0o755),
+            "outcome/Procfile": (b"web: serve\n", 0o644),
+            "outcome/link": (b"/etc/passwd", tarball.LINK),
+            "outcome/deeper/": (b"", 0o755),
+            "outcome/deeper/file": (b"x", 0o644),
+            "elsewhere": (b"y", 0o644),
+        }
+    )
+    assert tarball.top_files(tar, "outcome") == {"Procfile": b"web: serve\n", "link": None, "deeper": None}

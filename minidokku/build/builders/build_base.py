@@ -10,7 +10,7 @@ The build driver deletes everything else the base has in /app before it moves th
 and the kept virtualenv too when no buildpack reused it (scripts/build).
 
 A build becomes the base only when it changed nothing outside /app (and the driver's own
-/tmp/release.yml, /exec and /cache mount point): code run at build time (a setup.py, npm scripts,
+/tmp/build-outcome, /exec and /cache mount point): code run at build time (a setup.py, npm scripts,
 collectstatic) runs as root in the container, and what it left elsewhere in the image would
 otherwise run in every later build and release. What it leaves in the virtualenv is what the
 cache volume already carried from build to build before.
@@ -36,12 +36,10 @@ from minidokku.errors import EngineNotFound
 from minidokku.runtime import labels
 
 TAG = "build-base"
-# What the python buildpack writes next to the virtualenv it installed or copied: the key of the
-# dependencies in it. A pushed tree's own copy never counts (scripts/build deletes it).
-DEPENDENCIES_KEY_FILE = "/app/.heroku/venv/.dependencies-key"
-# What a build changes besides /app/...: the folders it writes in, the release defaults, /exec
-# and the cache volume's mount point.
-OWN_PATHS = frozenset({"/app", "/tmp", "/tmp/release.yml", "/exec", "/cache"})
+# What a build changes besides /app/...: the folders it writes in, what the driver records for
+# minidokku to read (scripts/build), /exec and the cache volume's mount point.
+OUTCOME = "/tmp/build-outcome"
+OWN_PATHS = frozenset({"/app", "/tmp", OUTCOME, "/exec", "/cache"})
 
 
 def name(app: str) -> str:
@@ -72,25 +70,25 @@ def usable(engine: Engine, app: str, stack_image_id: str, built_with: str) -> Op
 
 
 def after_build(
-    engine: Engine, app: str, container: str, image_id: str, key: str, base: Optional[str], base_key: str
+    engine: Engine, app: str, container: str, image_id: str, key: str, base: Optional[str], reused: bool
 ) -> None:
     """Keeps the base up to date after container (stopped) was committed as image_id, whose
-    virtualenv has key ("" for none), started from base (None: from the stack image) whose
-    virtualenv had base_key. Dropping the base removes container first: the engine keeps an image
-    tag that a container's image is named by."""
+    virtualenv has key ("" for none), started from base (None: from the stack image), whose
+    virtualenv the build reused as it was or not. Dropping the base removes container first:
+    the engine keeps an image tag that a container's image is named by."""
     if base is None:
         if key and only_app_changed(engine.container_changes(container)):
             _make(engine, app, image_id)
         else:
             forget(engine, app)
-    elif key != base_key:
+    elif not reused:
         engine.remove_container(container, force=True)
         forget(engine, app)
 
 
 def only_app_changed(paths: list[str]) -> bool:
     """Whether a build container's changes are all its /app and the driver's own files."""
-    return all(path in OWN_PATHS or path.startswith("/app/") for path in paths)
+    return all(path in OWN_PATHS or path.startswith(("/app/", OUTCOME + "/")) for path in paths)
 
 
 def _make(engine: Engine, app: str, image_id: str) -> None:

@@ -17,7 +17,7 @@ from typing import Optional
 
 import minidokku.buildpacks
 from minidokku.build import tarball
-from minidokku.build.builders import BuildResult, build_base, image_repository, read_text_file, remove_if_unnamed
+from minidokku.build.builders import BuildResult, build_base, image_repository, remove_if_unnamed
 from minidokku.build.tree import SettingsFiles
 from minidokku.engine.client import Engine
 from minidokku.errors import BuildFailed, EngineError, EngineNotFound, ValidationError
@@ -97,7 +97,6 @@ def build(
         engine, _build_container_config(app, base or stack_image, built_with), options, limits, network
     )
     try:
-        base_key = _dependencies_key(engine, container) if base else ""
         inputs = {**machinery, **_build_environment(sha, config, plan)}
         engine.put_archive(container, "/", tarball.pack(inputs, source_tar))
         engine.start_container(container)
@@ -110,12 +109,12 @@ def build(
         if status != 0:
             raise BuildFailed(f"build of {app} failed (the buildpack exited with status {status})")
         with waiting(out, "the build container to be saved as the app's image"):
-            image_id, processes, key = _image_and_processes(engine, container, app)
+            image_id, processes, outcome = _image_and_processes(engine, container, app)
     except BaseException:
         engine.remove_container(container, force=True)
         raise
     try:
-        build_base.after_build(engine, app, container, image_id, key, base, base_key)
+        build_base.after_build(engine, app, container, image_id, outcome.key, base, outcome.reused)
     except EngineError as error:  # the build stands
         out.info(f"The build base of {app} was left as it was ({error}); `repo:purge-cache` drops it")
     # its layer (the whole build) takes a while to delete: not on the way to the release
@@ -130,32 +129,49 @@ def build(
     )
 
 
-def _image_and_processes(engine: Engine, container: str, app: str) -> tuple[str, dict[str, str], str]:
-    """Commits the stopped build container as the app's image while its Procfile, release
-    defaults and dependencies key (build_base.py; "" for none) are read out of it (the Engine
-    calls run at once: each waits on the container's layers, not on the others). The image is
-    tagged `latest` only when the build has process types; else it is removed and nothing is
-    left of the build."""
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        reads = [pool.submit(read_text_file, engine, container, path) for path in ("/tmp/release.yml", "/app/Procfile")]
-        key = pool.submit(_dependencies_key, engine, container)
-        image_id = engine.commit(container, "", "", _image_config())  # failing, the reads are waited for
+@dataclass(frozen=True)
+class _Outcome:
+    """What the driver recorded in its outcome folder (scripts/build's record_outcome)."""
+
+    release_yaml: str  # the last buildpack's bin/release output
+    procfile: str  # the app's Procfile
+    key: str  # the python buildpack's dependencies key ("": no virtualenv)
+    reused: bool  # the virtualenv kept from the build base was reused as it was
+
+
+def _read_outcome(engine: Engine, container: str) -> _Outcome:
+    """The driver's outcome folder, in one read (each read mounts the container's files). A
+    Procfile that is a link or anything else than a file is refused (a link would be followed
+    where it is read); a key that is no file counts as none."""
     try:
-        processes = _process_types(*(read.result() for read in reads))
+        tar = engine.get_archive(container, build_base.OUTCOME)
+    except EngineNotFound:
+        return _Outcome("", "", "", False)
+    files = tarball.top_files(tar, Path(build_base.OUTCOME).name)
+    if files.get("Procfile", b"") is None:
+        raise ValidationError("Procfile must be a file, not a link: commit the file itself")
+    text = {name: (content or b"").decode("utf-8", "replace") for name, content in files.items()}
+    key = text.get("dependencies-key", "").strip()
+    kept = text.get("kept-dependencies-key", "").strip()
+    return _Outcome(text.get("release.yml", ""), text.get("Procfile", ""), key, bool(kept) and kept == key)
+
+
+def _image_and_processes(engine: Engine, container: str, app: str) -> tuple[str, dict[str, str], _Outcome]:
+    """Commits the stopped build container as the app's image while the driver's outcome (the
+    Procfile, release defaults and dependencies keys) is read out of it (the Engine calls run at
+    once: each waits on the container's layers, not on the other). The image is tagged `latest`
+    only when the build has process types; else it is removed and nothing is left of the build."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        read = pool.submit(_read_outcome, engine, container)
+        image_id = engine.commit(container, "", "", _image_config())  # failing, the read is waited for
+    try:
+        outcome = read.result()
+        processes = _process_types(outcome.release_yaml, outcome.procfile)
         engine.tag_image(image_id, image_repository(app), "latest")
     except BaseException:
         remove_if_unnamed(engine, image_id)
         raise
-    return image_id, processes, key.result()
-
-
-def _dependencies_key(engine: Engine, container: str) -> str:
-    """The python buildpack's dependencies key in the container's /app ("" for none, or for
-    anything else than a file there)."""
-    try:
-        return read_text_file(engine, container, build_base.DEPENDENCIES_KEY_FILE).strip()
-    except ValidationError:
-        return ""
+    return image_id, processes, outcome
 
 
 def _remove(engine: Engine, container: str) -> None:
