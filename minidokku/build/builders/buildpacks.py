@@ -28,7 +28,7 @@ from minidokku.runtime import at_once, isolation, labels
 from minidokku.steps import waiting
 
 STACK_NAME = "minidokku-bookworm"
-REMOVAL_THREAD = "remove the build container"
+REMOVAL_THREAD = "keep the build base, remove the build container"
 SCRIPTS = Path(__file__).parent / "scripts"
 SOURCE_PREFIX = "tmp/source/"  # where the pushed tree is put; the driver moves it to /app (scripts/build)
 RELEASE_ENTRY = re.compile(r"^\s+([A-Za-z0-9_-]+):\s*(.+?)\s*$")
@@ -113,12 +113,9 @@ def build(
     except BaseException:
         engine.remove_container(container, force=True)
         raise
-    try:
-        build_base.after_build(engine, app, container, image_id, outcome.key, base, outcome.reused)
-    except EngineError as error:  # the build stands
-        out.info(f"The build base of {app} was left as it was ({error}); `repo:purge-cache` drops it")
-    # its layer (the whole build) takes a while to delete: not on the way to the release
-    at_once.meanwhile(lambda: _remove(engine, container), REMOVAL_THREAD)
+    # not on the way to the release: listing the container's changes for the build base and
+    # deleting its layer (the whole build) take most of a second each
+    at_once.meanwhile(lambda: _settle(engine, app, container, image_id, outcome, base, out), REMOVAL_THREAD)
     out.step("Discovering process types")
     out.info(f"Procfile declares types -> {', '.join(processes)}")
     return BuildResult(
@@ -172,6 +169,17 @@ def _image_and_processes(engine: Engine, container: str, app: str) -> tuple[str,
         remove_if_unnamed(engine, image_id)
         raise
     return image_id, processes, outcome
+
+
+def _settle(
+    engine: Engine, app: str, container: str, image_id: str, outcome: _Outcome, base: Optional[str], out: Output
+) -> None:
+    """Keeps the app's build base up to date (build_base.py), then removes the build container."""
+    try:
+        build_base.after_build(engine, app, container, image_id, outcome.key, base, outcome.reused)
+    except EngineError as error:  # the build stands
+        out.info(f"The build base of {app} was left as it was ({error}); `repo:purge-cache` drops it")
+    _remove(engine, container)
 
 
 def _remove(engine: Engine, container: str) -> None:
