@@ -491,29 +491,55 @@ ensure_user() {
 	fi
 }
 
-# dokku_launcher PYZ_DIR: the `dokku` command. Root unpacks the zipapp in PYZ_DIR/unpacked, its
-# own folder that the dokku user may read (umask 022, whatever root's own), so that a command typed
-# as root goes on as the dokku user in the same process (minidokku/access/users.py) instead of
-# starting again; everyone else unpacks it in their home (~/.shiv), as shiv does.
-dokku_launcher() {
-	cat <<EOF
-#!/bin/sh
-# minidokku's command, written by install.sh
-if [ "\$(id -u)" = 0 ]; then
-	umask 022
-	SHIV_ROOT=$1/unpacked
-	export SHIV_ROOT
-fi
-exec $1/minidokku.pyz "\$@"
-EOF
+# unpack_program PYZ_PATH PYZ_DIR: the zipapp unpacked once, with its bytecode compiled, in
+# PYZ_DIR/program-HASH (root's, everyone may read it), and PYZ_DIR/program, a link to it switched in
+# one rename. The copy it replaces stays, for a command that started before (the launcher resolves
+# the link once); older ones are removed, as is the folder where an earlier launcher had shiv unpack
+# the zipapp. The launcher runs the program from there: the zipapp's own start (shiv's bootstrap,
+# which checks its unpacked copy on every start) was a third of a command's time.
+unpack_program() {
+	up_hash=$(sha256sum "$1" | cut -c1-16)
+	up_copy=$2/program-$up_hash
+	up_former=$(readlink "$2/program" 2>/dev/null || true)
+	if [ ! -f "$up_copy/.complete" ]; then
+		rm -rf "$up_copy" "$up_copy.new"
+		(umask 022 && python3 -m zipfile -e "$1" "$up_copy.new" &&
+			python3 -m compileall -q "$up_copy.new/site-packages" >/dev/null) ||
+			die "could not unpack $1 in $up_copy.new"
+		: >"$up_copy.new/.complete"
+		mv "$up_copy.new" "$up_copy"
+	fi
+	ln -sfn "program-$up_hash" "$2/program.new"
+	mv -T "$2/program.new" "$2/program"
+	for up_old in "$2"/program-* "$2/unpacked"; do
+		case $up_old in
+		"$up_copy" | "$2/$up_former") ;;
+		*) rm -rf "$up_old" ;;
+		esac
+	done
 }
 
-# unpack_for_root PYZ_DIR DOKKU_BIN: root's copy of the zipapp unpacked now, once, and readable by
-# the dokku user, also where an earlier launcher unpacked it with root's umask (027: then every
-# command typed as root would start twice).
-unpack_for_root() {
-	"$2" --version >/dev/null
-	chmod -R a+rX "$1/unpacked"
+# dokku_launcher PYTHON PYZ_DIR: the `dokku` command, a python script that runs the program
+# unpack_program left in PYZ_DIR/program (the version the link names as it starts) on PYTHON, the
+# python3 that compiled it: isolated from the caller's PYTHON* variables, user site and the
+# system's packages (-I -S), and never writing bytecode in root's copy (-B). A command typed as
+# root goes on as the dokku user in the same process (minidokku/access/users.py): that user may
+# read the copy.
+dokku_launcher() {
+	cat <<EOF
+#!$1 -IBS
+"""minidokku's command, written by install.sh: the program unpacked in $2/program."""
+import os
+import sys
+
+PROGRAM = os.path.join(os.path.realpath("$2/program"), "site-packages")
+if not os.path.isdir(PROGRAM):
+    sys.exit(f"dokku: {PROGRAM} is missing: run install.sh again")
+sys.path.insert(0, PROGRAM)
+from minidokku.entry import main  # noqa: E402
+
+main()
+EOF
 }
 
 install_program() {
@@ -535,11 +561,13 @@ install_program() {
 	PROGRAM_CHANGED=$CHANGED
 	report "$PYZ_PATH"
 
+	unpack_program "$PYZ_PATH" "$PYZ_DIR"
 	put_file "$DOKKU_BIN" 755 root:root <<EOF
-$(dokku_launcher "$PYZ_DIR")
+$(dokku_launcher "$(command -v python3)" "$PYZ_DIR")
 EOF
 	report "$DOKKU_BIN"
-	unpack_for_root "$PYZ_DIR" "$DOKKU_BIN"
+	# where the launcher before this one had shiv unpack the zipapp for the dokku user
+	as_dokku sh -c 'rm -rf "$1"/.shiv/minidokku.pyz_*' sh "$DOKKU_HOME"
 
 	# sshd's forced command for pushes and remote commands, and $DOKKU_BIN for the plugins the
 	# dokku user runs; written by that user (root writes nothing by path in its home, and root

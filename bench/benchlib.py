@@ -4,11 +4,11 @@ The root has its own nginx on a loopback port and its own NAMESPACE (so its Dock
 meet a real app's), and the app is pushed with git over the local transport: the same
 receive-pack and pre-receive hook as over ssh.
 
-The program is the one install.sh installs: the zipapp (`make zipapp`), started by its `#!/usr/bin/env
-python3` on the system PATH, with its bytecode compiled as it unpacks. Every command, and the hook a
-push runs, starts as it does on a server, not as the development virtualenv's `dokku` does (another
-python, and no bytecode where PYTHONDONTWRITEBYTECODE is set, as on these machines: every module
-compiled again at each start).
+The program is installed as install.sh installs it, by install.sh's own functions (install_program):
+the zipapp (`make zipapp`) unpacked with its bytecode in dist/installed, and its `dokku` launcher on the
+system's python3. Every command, and the hook a push runs, starts as it does on a server, not as the
+development virtualenv's `dokku` does (another python, and no bytecode where PYTHONDONTWRITEBYTECODE
+is set, as on these machines: every module compiled again at each start).
 """
 
 import abc
@@ -41,7 +41,8 @@ HOST = "catmeow.example.test"
 CA = "/etc/ssl/certs/ca-certificates.crt"
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 ZIPAPP = REPO_ROOT / "dist" / "minidokku.pyz"
-DOKKU = str(ZIPAPP)
+INSTALLED = REPO_ROOT / "dist" / "installed"  # as install.sh's /usr/local/lib/minidokku
+DOKKU = str(INSTALLED / "dokku")
 SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 SERVE_TIMEOUT = 120.0
 SETTLE_TIMEOUT = 90.0
@@ -83,6 +84,24 @@ def free_port() -> int:
                 continue
             return port
     raise RuntimeError("no free port between 20000 and 32000")
+
+
+def install_program(pyz_dir: Path) -> Path:
+    """The zipapp installed in pyz_dir by install.sh's own unpack_program and dokku_launcher, on the
+    system's python3; returns the `dokku` launcher."""
+    if not ZIPAPP.is_file():
+        raise BenchError(f"{ZIPAPP} is missing: run `make zipapp`")
+    pyz_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(ZIPAPP, pyz_dir / "minidokku.pyz")
+    *functions, last = (REPO_ROOT / "install.sh").read_text().splitlines()
+    if last != 'main "$@"':
+        raise BenchError(f"install.sh no longer ends with its main: {last}")
+    script = "\n".join(functions) + (
+        '\nunpack_program "$1/minidokku.pyz" "$1"\n'
+        'dokku_launcher "$(command -v python3)" "$1" >"$1/dokku" && chmod 755 "$1/dokku"\n'
+    )
+    run(["sh", "-c", script, "install", str(pyz_dir)], env=dict(os.environ, PATH=SYSTEM_PATH), umask=0o022)
+    return pyz_dir / "dokku"
 
 
 def run(argv: list[str], **kwargs) -> subprocess.CompletedProcess:
@@ -222,8 +241,7 @@ class Bench(Served):
             f"export NGINX_COMMAND='{' '.join(self.nginx)}'\nexport HTTP_PORT='{self.port}'\n"
             f"export NAMESPACE='{self.namespace}'\nexport NGINX_LOG_DIR='{nginx_dir}'\n"
         )
-        if not ZIPAPP.is_file():
-            raise BenchError(f"{ZIPAPP} is missing: run `make zipapp`")
+        install_program(INSTALLED)
         run(self.nginx)
         try:
             self.env = dict(os.environ, PATH=SYSTEM_PATH, DOKKU_ROOT=str(self.root), **GIT_IDENTITY)

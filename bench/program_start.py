@@ -1,24 +1,23 @@
 """What a command costs before it does anything: `dokku apps:list` typed as root and as the root's owner
 (the dokku user), and piku's `apps` as its user (`make bench`).
 
-Run as installed (install.sh): the zipapp (dist/minidokku.pyz, `make zipapp`) started by /usr/bin/env
-python3, on a state root that belongs to a user of its own (OWNER, made once as install.sh makes the
-dokku user; this machine's /home/dokku is left alone). As root, it runs as install.sh's `dokku`
-launcher runs it: unpacked in a folder of its own that the owner may read (SHIV_ROOT, umask 022), so
-that the command goes on as the owner in the same process (access/users.py). Each figure is the
-median of CALLS calls after a first one (which unpacks the zipapp), wall clock from start to exit.
+Run as installed (install.sh, benchlib.install_program): the zipapp (dist/minidokku.pyz, `make zipapp`)
+unpacked in a folder the owner may read, started by install.sh's `dokku` launcher, on a state root
+that belongs to a user of its own (OWNER, made once as install.sh makes the dokku user; this
+machine's /home/dokku is left alone). As root, the command goes on as the owner in the same process
+(access/users.py). Each figure is the median of CALLS calls after a first one (which warms the page
+cache), wall clock from start to exit.
 """
 
 import os
 import pwd
-import shutil
 import statistics
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from benchlib import SYSTEM_PATH, ZIPAPP, BenchError, run
+from benchlib import SYSTEM_PATH, install_program, run
 
 OWNER = "minidokku-bench"
 OWNER_HOME = Path("/var/lib") / OWNER
@@ -36,7 +35,7 @@ def owner() -> pwd.struct_passwd:
 
 
 def timed_calls(call: Callable[[], object], calls: int = CALLS) -> list[float]:
-    call()  # unpacks the zipapp, warms the page cache
+    call()  # warms the page cache
     times = []
     for _ in range(calls):
         started = time.monotonic()
@@ -47,27 +46,23 @@ def timed_calls(call: Callable[[], object], calls: int = CALLS) -> list[float]:
 
 def apps_list_times() -> dict[str, list[float]]:
     """`dokku apps:list` on a root owned by OWNER: typed as root, and as OWNER."""
-    if not ZIPAPP.is_file():
-        raise BenchError(f"{ZIPAPP} is missing: run `make zipapp`")
     with tempfile.TemporaryDirectory(prefix="minidokku-bench-") as directory:
         return _apps_list_times(Path(directory), owner())
 
 
 def _apps_list_times(workdir: Path, account: pwd.struct_passwd) -> dict[str, list[float]]:
     workdir.chmod(0o755)  # the owner runs the program in it
-    program = workdir / "minidokku.pyz"
-    shutil.copyfile(ZIPAPP, program)
-    program.chmod(0o755)
+    program = install_program(workdir / "minidokku")
     root = workdir / "dokku-root"
     root.mkdir()
     os.chown(root, account.pw_uid, account.pw_gid)
     argv = [str(program), "apps:list"]
     # root as on a server: the system PATH (the python3 of /usr/bin, not a shim of this machine)
-    as_root = dict(os.environ, PATH=SYSTEM_PATH, DOKKU_ROOT=str(root), SHIV_ROOT=str(workdir / "unpacked"))
+    as_root = dict(os.environ, PATH=SYSTEM_PATH, DOKKU_ROOT=str(root))
     as_owner = {"HOME": account.pw_dir, "USER": OWNER, "LOGNAME": OWNER, "PATH": SYSTEM_PATH, "DOKKU_ROOT": str(root)}
 
     def by_root() -> None:
-        run(argv, env=as_root, umask=0o022)
+        run(argv, env=as_root)
 
     def by_owner() -> None:
         run(argv, env=as_owner, user=account.pw_uid, group=account.pw_gid, extra_groups=[], cwd=account.pw_dir)

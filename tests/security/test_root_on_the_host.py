@@ -134,52 +134,32 @@ def pyz_dir():
     shutil.rmtree(folder)
 
 
-def test_install_sh_s_launcher_has_root_unpack_where_the_owner_reads_and_start_once(owned_root, pyz_dir):
+# install.sh's unpack_program and dokku_launcher, run under root's umask 027 on a PYZ_DIR
+INSTALL = (
+    "set -eu\n"
+    + "".join(function(name) for name in ("info", "die", "unpack_program", "dokku_launcher"))
+    + 'umask 027; unpack_program "$1/minidokku.pyz" "$1"\n'
+    + 'dokku_launcher "$(command -v python3)" "$1" >"$1/dokku"; chmod 755 "$1/dokku"\n'
+)
+DEBIAN_PATH = "/usr/bin:/bin"  # Debian's python3, which the owner may read
+
+
+def install(pyz_dir: Path) -> None:
+    env = dict(os.environ, PATH=DEBIAN_PATH)
+    subprocess.run(["sh", "-c", INSTALL, "install", str(pyz_dir)], env=env, check=True, timeout=300)
+
+
+def test_install_sh_s_launcher_runs_root_s_command_as_the_owner_in_one_process(owned_root, pyz_dir):
+    """The launcher runs the copy install.sh unpacked (root's umask 027 notwithstanding, the owner
+    may read it), so a command typed as root goes on as the owner without starting again, and
+    never through the zipapp's own start."""
     if shutil.which("strace") is None:
         pytest.skip("needs strace")
-    script = "set -eu\n" + function("dokku_launcher") + 'dokku_launcher "$1" >"$1/dokku"\n'
-    subprocess.run(["sh", "-c", script, "install", str(pyz_dir)], check=True)
-    (pyz_dir / "dokku").chmod(0o755)
-    env = dict(os.environ, DOKKU_ROOT=str(owned_root), PATH="/usr/bin:/bin")  # Debian's python3
+    install(pyz_dir)
+    (copy,) = pyz_dir.glob("program-*/site-packages")
+    assert users.readable_by(copy, OWNER.pw_uid, os.getgrouplist(OWNER.pw_name, OWNER.pw_gid))
+    env = dict(os.environ, DOKKU_ROOT=str(owned_root), PATH=DEBIAN_PATH)
     env.pop("SSH_ORIGINAL_COMMAND", None)
-    trace = pyz_dir / "execve.log"
-    done = subprocess.run(
-        ["strace", "-f", "-qq", "-e", "trace=execve", "-o", str(trace), str(pyz_dir / "dokku"), "config:set",
-         "--global", "--no-restart", "GREETING=hello"],
-        env=env, cwd="/", capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    assert (owned_root / "ENV").stat().st_uid == OWNER.pw_uid
-    assert list((pyz_dir / "unpacked").iterdir())  # root unpacked it there, not under /root
-    started = [line for line in trace.read_text().splitlines() if f'execve("{pyz_dir}/minidokku.pyz"' in line]
-    assert len(started) == 1, started  # not run again as the owner
-
-
-def unpacked_site_packages(pyz_dir: Path) -> Path:
-    (unpacked,) = (pyz_dir / "unpacked").glob("*/site-packages")
-    return unpacked
-
-
-def test_root_with_umask_027_still_runs_once_as_the_owner(owned_root, pyz_dir):
-    """Root's umask 027 left the zipapp unpacked where the owner may not read, and each command
-    typed as root then started twice (or failed): the launcher unpacks with umask 022, and
-    install.sh's unpack_for_root makes an older unreadable copy readable."""
-    if shutil.which("strace") is None:
-        pytest.skip("needs strace")
-    env = dict(os.environ, DOKKU_ROOT=str(owned_root), PATH="/usr/bin:/bin")  # Debian's python3
-    env.pop("SSH_ORIGINAL_COMMAND", None)
-    groups = os.getgrouplist(OWNER.pw_name, OWNER.pw_gid)
-    script = "set -eu\n" + function("dokku_launcher") + function("unpack_for_root")
-    # as the launcher before umask 022 left it
-    older = 'umask 027; SHIV_ROOT="$1/unpacked" "$1/minidokku.pyz" --version'
-    subprocess.run(["sh", "-c", older, "older", str(pyz_dir)], env=env, check=True, capture_output=True, timeout=300)
-    assert not users.readable_by(unpacked_site_packages(pyz_dir), OWNER.pw_uid, groups)
-    install = (
-        script + 'umask 027; dokku_launcher "$1" >"$1/dokku"; chmod 755 "$1/dokku"; unpack_for_root "$1" "$1/dokku"\n'
-    )
-    subprocess.run(["sh", "-c", install, "install", str(pyz_dir)], env=env, check=True, timeout=300)
-    assert users.readable_by(unpacked_site_packages(pyz_dir), OWNER.pw_uid, groups)
-
     trace = pyz_dir / "execve.log"
     typed = 'umask 027; dir=$1; shift; exec strace -f -qq -e trace=execve -o "$dir/execve.log" "$dir/dokku" "$@"'
     done = subprocess.run(
@@ -188,17 +168,34 @@ def test_root_with_umask_027_still_runs_once_as_the_owner(owned_root, pyz_dir):
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert (owned_root / "ENV").stat().st_uid == OWNER.pw_uid
-    started = [line for line in trace.read_text().splitlines() if f'execve("{pyz_dir}/minidokku.pyz"' in line]
-    assert len(started) == 1, started
+    started = [line for line in trace.read_text().splitlines() if "execve(" in line]
+    assert len(started) == 1 and f'execve("{pyz_dir}/dokku"' in started[0], started
 
-    # a new version, unpacked by the launcher itself under root's umask 027, is the owner's to read
-    shutil.rmtree(pyz_dir / "unpacked")
-    again = subprocess.run(
-        ["sh", "-c", 'umask 027; exec "$1/dokku" --version', "typed", str(pyz_dir)],
-        env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert again.returncode == 0, again.stderr
-    assert users.readable_by(unpacked_site_packages(pyz_dir), OWNER.pw_uid, groups)
+
+def test_an_upgrade_switches_the_program_and_keeps_the_copy_before_it(pyz_dir):
+    """A command that started on the copy before an upgrade still finds the rest of its modules:
+    that copy stays until the next upgrade; older ones, and shiv's folder of an earlier
+    launcher, go."""
+    for name in ("program-older", "program-before", "unpacked"):
+        (pyz_dir / name / "site-packages").mkdir(parents=True)
+    (pyz_dir / "program").symlink_to("program-before")
+    install(pyz_dir)
+    new = os.readlink(pyz_dir / "program")
+    assert new.startswith("program-") and new != "program-before"
+    assert sorted(path.name for path in pyz_dir.iterdir()) == sorted(
+        ["dokku", "minidokku.pyz", "program", new, "program-before"]
+    )
+    install(pyz_dir)  # the same zipapp again: nothing unpacked again, the copy before the last goes
+    assert os.readlink(pyz_dir / "program") == new and not (pyz_dir / "program-before").exists()
+
+
+def test_the_launcher_tells_in_one_line_that_its_program_is_missing(pyz_dir):
+    install(pyz_dir)
+    shutil.rmtree(pyz_dir / os.readlink(pyz_dir / "program"))
+    done = subprocess.run([str(pyz_dir / "dokku"), "apps:list"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    missing = pyz_dir / os.readlink(pyz_dir / "program") / "site-packages"
+    assert done.stderr == f"dokku: {missing} is missing: run install.sh again\n"
 
 
 # Started with a terminal (a pty) as its controlling one, as root's shell starts `dokku`: writes the

@@ -67,7 +67,7 @@ class Drop:
             monkeypatch.setattr(users.os, name, lambda value, name=name: self.calls.append((name, value)))
         monkeypatch.setattr(users.os, "execve", self.execve)
         monkeypatch.setattr(users.sys, "argv", ["dokku", "apps:list"])
-        # root's environment, as the launcher and a root's login leave it (os.environ is put back after the test)
+        # root's environment, as a root's login leaves it (os.environ is put back after the test)
         monkeypatch.setattr(users.os, "environ", dict(ROOT_ENVIRONMENT))
         self.environment = None
 
