@@ -155,14 +155,23 @@ def _https_port(site: Site):
     return https[0] if https else None
 
 
+# The connect timeout while the upstream has backups (a deploy's uptime window): a new container
+# that dies leaves its address without anybody to answer, not even with a refusal, until the
+# bridge forgets it, and a request nginx sends there waits out the whole connect timeout (60 s by
+# default) while the old containers, its backups, are ready. On a local bridge a connection takes
+# well under a millisecond, so one not made within a second goes to the backups.
+SWITCH_CONNECT_TIMEOUT = "1s"
+
+
 def _location_body(site: Site, mapping: PortMap) -> str:
     if not site.upstreams.get(mapping.container_port):
         return "    return 503;\n"
     settings = site.settings
+    switching = bool(site.backups.get(mapping.container_port))
     return _PROXY.format(
         upstream=_upstream(site, mapping.container_port),
         read=settings.get("proxy-read-timeout", "60s"),
-        connect=settings.get("proxy-connect-timeout", "60s"),
+        connect=SWITCH_CONNECT_TIMEOUT if switching else settings.get("proxy-connect-timeout", "60s"),
         send=settings.get("proxy-send-timeout", "60s"),
         buffer_size=settings.get("proxy-buffer-size", "4k"),
         buffering=settings.get("proxy-buffering", "on"),

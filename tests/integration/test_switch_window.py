@@ -5,8 +5,12 @@ The app is envecho (GET /MARK answers $MARK); each pushed commit's Procfile sets
 the crashing one runs the server under `timeout 2`, so it answers its checks, takes the traffic
 and exits about 2 s after it started, inside its 5 s uptime check (DOKKU_DEFAULT_CHECKS_WAIT)."""
 
+import http.server
+import shlex
+import socket
 import subprocess
 import threading
+from pathlib import Path
 
 import requests
 from helpers import APPS, commit_all, dokku_program, make_git_repo, nginx_servers, reached_at, wait_until_serving
@@ -14,6 +18,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from minidokku.records import builds, releases
+from minidokku.routing import nginx
 from minidokku.runtime import labels
 from minidokku.state import Store
 
@@ -164,3 +169,50 @@ def test_a_command_whose_client_goes_away_before_traffic_moves_still_deploys_to_
     config = (platform.root / app / "nginx.conf").read_text()
     assert nginx_servers(config) == {reached_at(engine.inspect_container(serving[0]["Id"]))}
     assert " backup;" not in config
+
+
+class Answering(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", "6")
+        self.end_headers()
+        self.wfile.write(b"backup")
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_a_new_container_gone_without_a_trace_sends_its_requests_to_the_backups(platform):
+    """A new container that dies in its uptime window takes its network with it: its address
+    answers nothing, not even a refusal, until the bridge forgets it, and nginx waited there its
+    whole connect timeout (60 s) while the old containers were ready. Here the new container is a
+    port that never takes a connection (a full accept queue drops every SYN, as the vanished
+    address does), the old one a real server."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(0)
+    queued = socket.create_connection(silent.getsockname())  # fills the queue: the next SYNs are dropped
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Answering)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    site = nginx.Site(
+        app="gone",
+        domains=["gone.example.test"],
+        ports=[nginx.PortMap("http", platform.http_port, 5000)],
+        upstreams={5000: [silent.getsockname()]},
+        backups={5000: [server.server_address]},
+        log_dir=platform.settings()["NGINX_LOG_DIR"],
+    )
+    proxy = nginx.Nginx(shlex.split(platform.settings()["NGINX_COMMAND"]), platform.root)
+    (platform.root / "gone").mkdir()
+    try:
+        workers = platform.nginx_workers()
+        proxy.install("gone", nginx.render(site))
+        platform.wait_for_reload(workers)
+        assert platform.get("gone.example.test") == (200, "backup")  # within 10 s, not 60
+        error_log = Path(site.log_dir, "gone-error.log").read_text()
+        assert "upstream timed out (110: Connection timed out) while connecting to upstream" in error_log
+    finally:
+        proxy.remove("gone")
+        server.shutdown()
+        queued.close()
+        silent.close()

@@ -54,6 +54,16 @@ def test_backup_servers_follow_the_containers_and_only_where_some_serve():
     ]
 
 
+def test_while_backups_wait_a_connection_not_made_within_a_second_goes_to_them():
+    """A new container that dies in its uptime window leaves an address nothing answers, not even
+    with a refusal: nginx would wait its whole connect timeout there while the old ones are ready."""
+    settings = {"proxy-connect-timeout": "90s"}
+    switching = nginx.render(make_site(settings=settings, backups={5000: [("127.0.0.1", 32770)]}))
+    assert "    proxy_connect_timeout 1s;\n" in switching
+    assert "    proxy_connect_timeout 90s;\n" in nginx.render(make_site(settings=settings))
+    assert "    proxy_connect_timeout 60s;\n" in nginx.render(SITE)
+
+
 def test_listen_port():
     assert "  listen 8080;\n" in nginx.render(SITE)
 
