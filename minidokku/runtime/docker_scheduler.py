@@ -47,7 +47,7 @@ PROCESS_ROLE = "process"
 TASK_ROLE = "task"
 RUN_ROLE = "run"
 # containers that live only as long as the deploy that made them: a buildpack build's, and tasks
-LEFTOVER_ROLES = ("build", TASK_ROLE)
+LEFTOVER_ROLES = (labels.BUILD_ROLE, TASK_ROLE)
 FINISHED_STATES = ("exited", "dead")  # what `cleanup` removes, as Dokku's
 DEFAULT_RESTART_POLICY = {"Name": "on-failure", "MaximumRetryCount": 10}  # Dokku's default
 CONFLICT = 409  # the engine's answer to a removal already under way

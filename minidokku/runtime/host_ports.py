@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Optional
 
 from minidokku.errors import EngineError
+from minidokku.runtime import labels
 
 RANGE = range(16000, 20000)  # below the usual ephemeral range (32768-60999) and tests' free ports (20000-32000)
 EPHEMERAL = Path("/proc/sys/net/ipv4/ip_local_port_range")
@@ -43,11 +44,13 @@ def ephemeral_range() -> range:
 def taken(engine, listed: Optional[list[dict]] = None) -> set[int]:
     """Every host port some container on the engine publishes or has in its PortBindings: a
     running one's from the engine's list (listed: that list, when the caller has it), a stopped
-    one's from its description."""
+    one's from its description, but a build container's: it has none (docker-options take no
+    ports), and a deploy's own is busy for the engine while its changes are listed (its build
+    base, build_base.py), so asking for its description waited for that (0.5 s of a first deploy)."""
     found = set()
     for entry in engine.list_containers({}, all_states=True) if listed is None else listed:
         found |= {port["PublicPort"] for port in entry.get("Ports") or [] if port.get("PublicPort")}
-        if entry.get("State") != "running":
+        if entry.get("State") != "running" and (entry.get("Labels") or {}).get(labels.ROLE) != labels.BUILD_ROLE:
             try:
                 bindings = engine.inspect_container(entry["Id"])["HostConfig"].get("PortBindings") or {}
             except EngineError:  # removed while we looked

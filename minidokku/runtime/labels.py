@@ -8,6 +8,7 @@ ACTIVE_DEADLINE = "com.dokku.active-deadline-seconds"  # a one-off's: how long i
 CRON_ID = "com.dokku.cron-id"  # a cron task's one-off: the task's id (ops/cron.py)
 ROLE = "com.dokku.role"  # "build", "process" (a Procfile process) or "run" (one-off); images inherit
 # the build container's labels, so every container sets its role explicitly
+BUILD_ROLE = "build"  # a buildpack build's container
 SERVICE = "com.minidokku.service"  # a service's container, volume and network: "postgres/NAME"
 BUILDPACKS_DIGEST = "com.minidokku.buildpacks-digest"  # a buildpack build's image: what built it (build_base.py)
 NETWORK = "com.minidokku.network"  # the network every app's containers join by default: "apps"

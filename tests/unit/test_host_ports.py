@@ -15,7 +15,7 @@ from minidokku.errors import EngineError, EngineNotFound
 from minidokku.records import resources
 from minidokku.records.docker_options import DockerOptions
 from minidokku.records.releases import Release
-from minidokku.runtime import host_ports, web_addresses
+from minidokku.runtime import host_ports, labels, web_addresses
 from minidokku.runtime.docker_scheduler import DockerScheduler
 from minidokku.runtime.scheduler import Container, PortTaken
 
@@ -35,10 +35,14 @@ class PortsEngine:
         self.held = set(held)
         self.slow = slow  # seconds a listing takes, so that two threads' picks overlap
         self.removed: list[str] = []
+        self.described: list[str] = []
         self.created = itertools.count(1)
 
-    def add(self, container_id: str, state: str, bindings: dict, address: str = "") -> None:
-        self.containers[container_id] = {"State": state, "PortBindings": bindings, "Networks": {}}
+    def add(self, container_id: str, state: str, bindings: dict, address: str = "", role: str = "") -> None:
+        found = {"State": state, "PortBindings": bindings, "Networks": {}, "Labels": {}}
+        if role:
+            found["Labels"][labels.ROLE] = role
+        self.containers[container_id] = found
         if address:
             self.connect_network(web_addresses.NETWORK, container_id, [], address)
 
@@ -57,6 +61,7 @@ class PortsEngine:
                     "Id": container_id,
                     "State": found["State"],
                     "Ports": ports,
+                    "Labels": found["Labels"],
                     "NetworkSettings": {"Networks": found["Networks"]},
                 }
             )
@@ -64,6 +69,7 @@ class PortsEngine:
 
     def inspect_container(self, container_id: str) -> dict:
         found = self.containers[container_id]
+        self.described.append(container_id)
         bound = {p: b for p, b in found["PortBindings"].items()} if found["State"] == "running" else {}
         return {
             "Id": container_id,
@@ -147,6 +153,16 @@ def test_a_port_another_container_has_running_or_stopped_is_never_picked(small_r
     engine.add("picked-by-docker", "exited", {"5000/tcp": [{"HostIp": "127.0.0.1", "HostPort": ""}]})
     for _ in range(20):
         assert set(host_ports.pick(engine, 3)) == {16003, 16004, 16005}
+
+
+def test_a_stopped_build_container_is_not_described():
+    """It has no port bindings, and a deploy's own is busy for the engine while the build base's
+    changes are listed: asking for its description waited for that."""
+    engine = PortsEngine()
+    engine.add("build", "exited", {}, role=labels.BUILD_ROLE)
+    engine.add("web", "exited", {"5000/tcp": [{"HostIp": "127.0.0.1", "HostPort": "16001"}]}, role="process")
+    assert host_ports.taken(engine) == {16001}
+    assert engine.described == ["web"]
 
 
 def test_the_kernels_ephemeral_ports_are_never_picked(small_range, tmp_path, monkeypatch):

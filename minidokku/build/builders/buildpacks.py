@@ -199,7 +199,7 @@ def _build_container_config(app: str, image: str, built_with: str) -> dict:
         "Cmd": ["/bin/bash", "/tmp/builder/build"],
         "WorkingDir": "/app",
         "Env": list(_IMAGE_ENV),
-        "Labels": {labels.APP: app, labels.ROLE: "build", labels.BUILDPACKS_DIGEST: built_with},
+        "Labels": {labels.APP: app, labels.ROLE: labels.BUILD_ROLE, labels.BUILDPACKS_DIGEST: built_with},
         "HostConfig": {"Binds": [f"{cache_volume(app)}:/cache"]},
     }
 
