@@ -86,7 +86,7 @@ docker_ping() {
 
 # ssh_answers: one of sshd's listen addresses (sshd -T) answers with an SSH banner
 ssh_answers() {
-	sshd -T 2>/dev/null | python3 -c '
+	sshd -T 2>/dev/null | python3 -I -c '
 import socket, sys
 for line in sys.stdin:
     if not line.startswith("listenaddress "):
@@ -152,7 +152,7 @@ daemon_answers() { daemon_runs || ! has_apps; }
 # engine_cgroup: prints the engine's cgroup driver and version ("cgroupfs 1", "systemd 2")
 engine_cgroup() {
 	curl -fsS --unix-socket "$DOCKER_SOCK" http://localhost/info |
-		python3 -c 'import json, sys; i = json.load(sys.stdin); print(i.get("CgroupDriver") or "cgroupfs", i.get("CgroupVersion") or "1")'
+		python3 -I -c 'import json, sys; i = json.load(sys.stdin); print(i.get("CgroupDriver") or "cgroupfs", i.get("CgroupVersion") or "1")'
 }
 
 # ensure_pids_max DIR: DIR (a cgroup) exists, with $BUILD_PIDS in its pids.max
@@ -328,8 +328,14 @@ pkg_installed() {
 }
 
 python_ok() {
-	command -v python3 >/dev/null 2>&1 &&
-		python3 -c 'import sys; sys.exit(sys.version_info < (3,9))'
+	[ -n "$(system_python)" ] && "$(system_python)" -I -c 'import sys; sys.exit(sys.version_info < (3,9))'
+}
+
+# system_python: the python3 the program runs on: Debian's /usr/bin/python3 where there is one
+# (root's PATH may find a python of root's own first, such as a pyenv shim under /root, which the
+# dokku user cannot run), else the first python3 on PATH.
+system_python() {
+	if [ -x /usr/bin/python3 ]; then echo /usr/bin/python3; else command -v python3 || true; fi
 }
 
 # ensure_perms PATH MODE OWNER: fix mode/owner of PATH; sets CHANGED=yes if it did.
@@ -434,7 +440,7 @@ ensure_packages() {
 		# shellcheck disable=SC2086 # $missing is a word list on purpose
 		DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing
 	fi
-	python_ok || die "minidokku needs python >= 3.9, found: $(python3 --version 2>&1)"
+	python_ok || die "minidokku needs python >= 3.9, found: $("$(system_python)" --version 2>&1)"
 }
 
 ensure_user() {
@@ -491,29 +497,31 @@ ensure_user() {
 	fi
 }
 
-# unpack_program PYZ_PATH PYZ_DIR: the zipapp unpacked once, with its bytecode compiled, in
-# PYZ_DIR/program-HASH (root's, everyone may read it), and PYZ_DIR/program, a link to it switched in
-# one rename. The copy it replaces stays, for a command that started before (the launcher resolves
-# the link once); older ones are removed, as is the folder where an earlier launcher had shiv unpack
-# the zipapp. The launcher runs the program from there: the zipapp's own start (shiv's bootstrap,
-# which checks its unpacked copy on every start) was a third of a command's time.
+# unpack_program PYTHON PYZ_PATH PYZ_DIR: the zipapp unpacked once, with its bytecode compiled by
+# PYTHON, in PYZ_DIR/program-HASH (root's, everyone may read it), and PYZ_DIR/program, a link to it
+# switched in one rename. When the link moves, the copy it named stays, for a command that started
+# before (the launcher resolves the link once), and older ones go, as does the folder where an
+# earlier launcher had shiv unpack the zipapp. The bytecode is brought up to date on every run (a
+# python3 upgraded since). The launcher runs the program from there: the zipapp's own start (shiv's
+# bootstrap, which checks its unpacked copy on every start) was a third of a command's time.
 unpack_program() {
-	up_hash=$(sha256sum "$1" | cut -c1-16)
-	up_copy=$2/program-$up_hash
-	up_former=$(readlink "$2/program" 2>/dev/null || true)
+	up_hash=$(sha256sum "$2" | cut -c1-16)
+	up_copy=$3/program-$up_hash
+	up_former=$(readlink "$3/program" 2>/dev/null || true)
 	if [ ! -f "$up_copy/.complete" ]; then
 		rm -rf "$up_copy" "$up_copy.new"
-		(umask 022 && python3 -m zipfile -e "$1" "$up_copy.new" &&
-			python3 -m compileall -q "$up_copy.new/site-packages" >/dev/null) ||
-			die "could not unpack $1 in $up_copy.new"
+		(umask 022 && "$1" -I -m zipfile -e "$2" "$up_copy.new") || die "could not unpack $2 in $up_copy.new"
 		: >"$up_copy.new/.complete"
 		mv "$up_copy.new" "$up_copy"
 	fi
-	ln -sfn "program-$up_hash" "$2/program.new"
-	mv -T "$2/program.new" "$2/program"
-	for up_old in "$2"/program-* "$2/unpacked"; do
+	(umask 022 && "$1" -I -m compileall -q "$up_copy/site-packages" >/dev/null) ||
+		die "$1 could not compile $up_copy/site-packages"
+	[ "$up_former" != "program-$up_hash" ] || return 0
+	ln -sfn "program-$up_hash" "$3/program.new"
+	mv -T "$3/program.new" "$3/program"
+	for up_old in "$3"/program-* "$3/unpacked"; do
 		case $up_old in
-		"$up_copy" | "$2/$up_former") ;;
+		"$up_copy" | "$3/$up_former") ;;
 		*) rm -rf "$up_old" ;;
 		esac
 	done
@@ -557,17 +565,25 @@ install_program() {
 	fi
 
 	mkdir -p "$PYZ_DIR"
+	ensure_perms "$PYZ_DIR" 755 root:root
 	put_file "$PYZ_PATH" 755 root:root <"$src"
 	PROGRAM_CHANGED=$CHANGED
 	report "$PYZ_PATH"
 
-	unpack_program "$PYZ_PATH" "$PYZ_DIR"
+	python=$(system_python)
+	case $python in
+	*[[:space:]]*) die "the path of python3 has a space, which a launcher's first line cannot hold: $python" ;;
+	esac
+	as_dokku "$python" -I -c '' || die "the dokku user cannot run $python"
+	unpack_program "$python" "$PYZ_PATH" "$PYZ_DIR"
 	put_file "$DOKKU_BIN" 755 root:root <<EOF
-$(dokku_launcher "$(command -v python3)" "$PYZ_DIR")
+$(dokku_launcher "$python" "$PYZ_DIR")
 EOF
+	[ "$CHANGED" = no ] || PROGRAM_CHANGED=yes # the daemon started by another launcher starts again
 	report "$DOKKU_BIN"
 	# where the launcher before this one had shiv unpack the zipapp for the dokku user
-	as_dokku sh -c 'rm -rf "$1"/.shiv/minidokku.pyz_*' sh "$DOKKU_HOME"
+	as_dokku sh -c 'rm -rf "$1"/.shiv/minidokku.pyz_* "$1"/.shiv/.minidokku.pyz_*' sh "$DOKKU_HOME" ||
+		info "could not remove $DOKKU_HOME/.shiv/minidokku.pyz_*, the zipapp unpacked by an earlier launcher"
 
 	# sshd's forced command for pushes and remote commands, and $DOKKU_BIN for the plugins the
 	# dokku user runs; written by that user (root writes nothing by path in its home, and root

@@ -97,8 +97,8 @@ def install_program(pyz_dir: Path) -> Path:
     if last != 'main "$@"':
         raise BenchError(f"install.sh no longer ends with its main: {last}")
     script = "\n".join(functions) + (
-        '\nunpack_program "$1/minidokku.pyz" "$1"\n'
-        'dokku_launcher "$(command -v python3)" "$1" >"$1/dokku" && chmod 755 "$1/dokku"\n'
+        '\nunpack_program "$(system_python)" "$1/minidokku.pyz" "$1"\n'
+        'dokku_launcher "$(system_python)" "$1" >"$1/dokku" && chmod 755 "$1/dokku"\n'
     )
     run(["sh", "-c", script, "install", str(pyz_dir)], env=dict(os.environ, PATH=SYSTEM_PATH), umask=0o022)
     return pyz_dir / "dokku"

@@ -137,9 +137,9 @@ def pyz_dir():
 # install.sh's unpack_program and dokku_launcher, run under root's umask 027 on a PYZ_DIR
 INSTALL = (
     "set -eu\n"
-    + "".join(function(name) for name in ("info", "die", "unpack_program", "dokku_launcher"))
-    + 'umask 027; unpack_program "$1/minidokku.pyz" "$1"\n'
-    + 'dokku_launcher "$(command -v python3)" "$1" >"$1/dokku"; chmod 755 "$1/dokku"\n'
+    + "".join(function(name) for name in ("info", "die", "system_python", "unpack_program", "dokku_launcher"))
+    + 'umask 027; unpack_program "$(system_python)" "$1/minidokku.pyz" "$1"\n'
+    + 'dokku_launcher "$(system_python)" "$1" >"$1/dokku"; chmod 755 "$1/dokku"\n'
 )
 DEBIAN_PATH = "/usr/bin:/bin"  # Debian's python3, which the owner may read
 
@@ -174,8 +174,8 @@ def test_install_sh_s_launcher_runs_root_s_command_as_the_owner_in_one_process(o
 
 def test_an_upgrade_switches_the_program_and_keeps_the_copy_before_it(pyz_dir):
     """A command that started on the copy before an upgrade still finds the rest of its modules:
-    that copy stays until the next upgrade; older ones, and shiv's folder of an earlier
-    launcher, go."""
+    that copy stays until the next upgrade, also when the same zipapp is installed again; older
+    ones, and shiv's folder of an earlier launcher, go."""
     for name in ("program-older", "program-before", "unpacked"):
         (pyz_dir / name / "site-packages").mkdir(parents=True)
     (pyz_dir / "program").symlink_to("program-before")
@@ -185,8 +185,20 @@ def test_an_upgrade_switches_the_program_and_keeps_the_copy_before_it(pyz_dir):
     assert sorted(path.name for path in pyz_dir.iterdir()) == sorted(
         ["dokku", "minidokku.pyz", "program", new, "program-before"]
     )
-    install(pyz_dir)  # the same zipapp again: nothing unpacked again, the copy before the last goes
-    assert os.readlink(pyz_dir / "program") == new and not (pyz_dir / "program-before").exists()
+    install(pyz_dir)  # the same zipapp again: the link stays, and so does the copy before it
+    assert os.readlink(pyz_dir / "program") == new and (pyz_dir / "program-before").exists()
+
+
+def test_the_launcher_runs_debian_s_python_even_where_root_s_path_finds_another_first(tmp_path):
+    """A python3 of root's own first on root's PATH (a pyenv shim under /root, 0700) is one the
+    dokku user cannot run: every push and ssh command would fail on the launcher's first line."""
+    own = tmp_path / "bin"
+    own.mkdir()
+    (own / "python3").write_text("#!/bin/sh\nexit 1\n")
+    (own / "python3").chmod(0o755)
+    script = function("system_python") + "system_python\n"
+    found = subprocess.run(["sh", "-c", script], env={"PATH": f"{own}:/usr/bin:/bin"}, capture_output=True, text=True)
+    assert found.stdout == "/usr/bin/python3\n"
 
 
 def test_the_launcher_tells_in_one_line_that_its_program_is_missing(pyz_dir):
