@@ -15,8 +15,9 @@ from urllib3.connectionpool import HTTPConnectionPool
 
 SCHEME = "http+unix://"
 # What a request may raise besides an HTTP status, as requests and urllib3 name it: the socket
-# does not answer; a streamed response breaks off.
-CONNECTION_ERRORS = (requests.ConnectionError,)
+# does not answer (nobody listens, or an engine that is starting takes the connection and answers
+# nothing within the timeout); a streamed response breaks off.
+CONNECTION_ERRORS = (requests.ConnectionError, requests.Timeout)
 STREAM_ERRORS = (requests.RequestException, urllib3.exceptions.HTTPError)
 
 

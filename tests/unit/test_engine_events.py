@@ -44,3 +44,14 @@ def test_events_come_as_sent_and_end_when_the_engine_goes(tmp_path, ending):
 def test_an_engine_that_does_not_answer_raises(tmp_path):
     with pytest.raises(EngineError, match="does not answer"):
         Engine(str(tmp_path / "nothing.sock")).events()
+
+
+def test_an_engine_that_takes_the_connection_and_answers_nothing_is_an_engine_error(tmp_path):
+    """As dockerd does while it starts again: its socket takes connections before it answers.
+    Engine.ping says False then (a test's wait for the engine to come back failed on it)."""
+    path = str(tmp_path / "docker.sock")
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(1)
+    with server, pytest.raises(EngineError, match="does not answer at .*timed out"):
+        Engine(path)._request("GET", "/_ping", timeout=0.2)
