@@ -16,8 +16,9 @@ zipapp: dist/minidokku.pyz
 dist/minidokku.pyz: venv $(shell find minidokku buildpacks -type f -not -path '*/__pycache__/*') pyproject.toml
 	mkdir -p dist
 	rm -rf build  # setuptools' build/lib would keep a file deleted from minidokku/ in the zipapp
-	# --compile-pyc: bytecode is written as the zipapp unpacks, so that no command compiles its modules
-	# again, even where the user may not write them or PYTHONDONTWRITEBYTECODE is set
+	# --compile-pyc: bytecode is written as the zipapp unpacks itself where it is run as it is (the
+	# laptop's client), so that no command compiles its modules again; a server's copy is install.sh's
+	# own, compiled as install.sh unpacks it
 	$(BIN)/shiv --quiet --compressed --reproducible --compile-pyc -p '/usr/bin/env python3' -e minidokku.entry:main -o $@ .
 
 # Which family module declares each command (cli/command_table.py), written again after a command

@@ -328,7 +328,8 @@ pkg_installed() {
 }
 
 python_ok() {
-	[ -n "$(system_python)" ] && "$(system_python)" -I -c 'import sys; sys.exit(sys.version_info < (3,9))'
+	po_python=$(system_python)
+	[ -n "$po_python" ] && "$po_python" -I -c 'import sys; sys.exit(sys.version_info < (3,9))'
 }
 
 # system_python: the python3 the program runs on: Debian's /usr/bin/python3 where there is one
