@@ -43,7 +43,7 @@ from minidokku.records import (
 )
 from minidokku.records.releases import Release
 from minidokku.routing import proxy
-from minidokku.runtime import checks
+from minidokku.runtime import at_once, checks
 from minidokku.runtime.scheduler import Container
 from minidokku.steps import waiting
 
@@ -99,7 +99,8 @@ def deploy_commit(ctx: Context, app: str, sha: str) -> Optional[Release]:
     """Builds the commit and deploys it as a new release (None: `ps:set skip-deploy true`, built
     only). The caller holds exclusive(app)."""
     ctx.steps.done("receive")  # the push received, the hook started and the app's lock taken
-    with build_records.recorded(ctx, app, build_kinds.BUILD, sha):
+    # the build's clean-up (runtime/at_once.py) waits until traffic moved (_switch), within the lock
+    with build_records.recorded(ctx, app, build_kinds.BUILD, sha), at_once.holding_back():
         ctx.out.step(f"Building {app} ...")
         env = git_settings.with_rev(ctx.store, app, ctx.store.read_env(app), sha)  # GIT_REV=sha, as Dokku
         result = builds.build_commit(ctx, app, sha, envfile.with_global(ctx.store, env))
@@ -259,6 +260,7 @@ def _switch(
         if not window.due:
             return
         ctx.out.info(f"Traffic moved; the old containers stay ready until the new ones have run {window.seconds} s")
+        at_once.let_go()  # work held back (the build's clean-up) runs while the window only waits
         with waiting(ctx.out, f"the new containers to run {window.seconds} s"):
             checks.watch(ctx.scheduler, window)
         ctx.out.info(f"The new containers ran {window.seconds} s")

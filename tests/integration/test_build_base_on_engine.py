@@ -123,3 +123,22 @@ def test_a_push_no_buildpack_reuses_the_virtualenv_for_leaves_none_and_drops_the
     commit_and_push(platform, repo, "no python dependencies any more")
     assert ".heroku" not in files_in_app(platform)
     assert no_base(platform, engine)
+
+
+def test_a_first_push_leaves_the_build_clean_up_until_traffic_moved_and_ends_after_it(platform, engine, tmp_path):
+    """The engine's walk over the build container's files (for the base) slowed the new
+    container's start when both ran at once: ops/deploy.py holds it back (runtime/at_once.py), and
+    the push ends only once it is done. (Slowed by the start, the walk used to end after the
+    switch too: the order seen here is what the hold guarantees, not what tells the two apart.)"""
+    repo = make_git_repo(tmp_path / APP, APPS / APP)
+    platform.dokku("trace:on")
+    try:
+        pushed = platform.push(repo, APP)
+    finally:
+        platform.dokku("trace:off")
+    assert pushed.returncode == 0, pushed.stderr
+    said = pushed.stderr
+    assert said.index("Traffic moved") < said.index("/changes 200"), said
+    assert image(platform, engine, "build-base")["Id"] == image(platform, engine, "latest")["Id"]
+    built_by_it = {labels.APP: f"{platform.settings()['NAMESPACE']}{APP}", labels.ROLE: labels.BUILD_ROLE}
+    assert engine.list_containers(built_by_it, all_states=True) == [], "the build container outlived the push"
