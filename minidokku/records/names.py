@@ -8,8 +8,9 @@ from minidokku.errors import ValidationError
 
 APP_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 APP_MAX_LENGTH = 48
-# Names that would collide with files or folders of the state root, or confuse a reader.
-RESERVED_APP_NAMES = frozenset({"tls", "plugins", "settings", "vhost", "ssh", "cache", "git", "home"})
+# Names that would collide with files or folders of the state root (ROOT/properties holds the
+# global properties: an app of that name would take them over), or confuse a reader.
+RESERVED_APP_NAMES = frozenset({"tls", "plugins", "settings", "vhost", "ssh", "cache", "git", "home", "properties"})
 KEY_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
 WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")  # fits 64 bits: int() and sleep() take it
 
