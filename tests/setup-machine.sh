@@ -1,10 +1,11 @@
 #!/bin/sh
 # Sets a fresh Debian machine up for the test suite: the system packages the tests drive for
-# real (Docker engine, nginx, sshd, git, debootstrap) and a running dockerd. Idempotent.
+# real (Docker engine, nginx, sshd, git, debootstrap, a registry) and a running dockerd. Idempotent.
 set -eu
 
 need=""
-for pkg in docker.io nginx openssh-server openssh-client git debootstrap curl python3-venv ca-certificates lego pebble; do
+for pkg in docker.io nginx openssh-server openssh-client git debootstrap curl python3-venv ca-certificates lego pebble \
+  docker-registry apache2-utils busybox-static; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed' || need="$need $pkg"
 done
 # docker.io only when no engine is there already (a machine may have Docker's own packages).

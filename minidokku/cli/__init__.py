@@ -66,6 +66,7 @@ FAMILY_MODULES = (
     "ports",
     "postgres",
     "ps",
+    "registry",
     "releases",
     "repo",
     "report",

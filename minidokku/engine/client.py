@@ -4,6 +4,7 @@ Nothing else in minidokku talks to Docker. Methods return decoded JSON or iterat
 streamed output, and raise EngineError / EngineNotFound built from the HTTP status.
 """
 
+import base64
 import contextlib
 import json
 import socket
@@ -168,18 +169,43 @@ class Engine:
         response = self._request("POST", "/images/create", params=params, data=tar_stream, stream=True, timeout=None)
         return _progress(response)
 
-    def pull_image(self, image: str, tag: str) -> Iterator[dict]:
+    def pull_image(self, image: str, tag: str, auth: str = "") -> Iterator[dict]:
+        """auth: an X-Registry-Auth value (registry_auth()), "" for none."""
         params = {"fromImage": image, "tag": tag}
-        response = self._request("POST", "/images/create", params=params, stream=True, timeout=None)
+        headers = {"X-Registry-Auth": auth} if auth else {}
+        response = self._request("POST", "/images/create", params=params, headers=headers, stream=True, timeout=None)
         return _progress(response)
 
-    def pull(self, reference: str) -> None:
+    def pull(self, reference: str, auth: str = "") -> None:
         """Pulls `name[:tag]` (the port of a registry host is not a tag) and waits until it is here."""
         name, tag = reference, "latest"
         if ":" in reference.rsplit("/", 1)[-1]:
             name, tag = reference.rsplit(":", 1)
-        for _message in self.pull_image(name, tag):
+        for _message in self.pull_image(name, tag, auth):
             pass
+
+    def push_image(self, repository: str, tag: str, auth: str, time_limit: float) -> str:
+        """Pushes repository:tag with auth (an X-Registry-Auth value: registry_auth()); returns the
+        digest the registry keeps it under. An error in the stream, or time_limit seconds passing,
+        raises EngineError."""
+        response = self._request(
+            "POST",
+            f"/images/{repository}/push",
+            params={"tag": tag},
+            headers={"X-Registry-Auth": auth},
+            stream=True,
+            timeout=None,
+        )
+        digest = ""
+        for message in _progress_within(response, time_limit):
+            digest = (message.get("aux") or {}).get("Digest") or digest
+        if not digest:
+            raise EngineError(f"the engine's push of {repository}:{tag} named no digest")
+        return digest
+
+    def check_login(self, server: str, username: str, password: str) -> None:
+        """Asks the engine to log in to server with these credentials; refused, EngineError."""
+        self._json("POST", "/auth", json={"serveraddress": server, "username": username, "password": password})
 
     def build_image(
         self, context: Body, tag: str, buildargs: dict[str, str], time_limit: Optional[float] = None, **options
@@ -346,3 +372,10 @@ def _error_from(response) -> EngineError:
     if response.status_code == 404:
         return EngineNotFound(message, 404)
     return EngineError(f"Docker engine: {message}", response.status_code)
+
+
+def registry_auth(server: str, credentials: Optional[tuple[str, str]]) -> str:
+    """The X-Registry-Auth header's value for server: base64url of the credentials' JSON (none:
+    an empty object, which the engine's push still asks for)."""
+    user = {"username": credentials[0], "password": credentials[1], "serveraddress": server} if credentials else {}
+    return base64.urlsafe_b64encode(json.dumps(user).encode()).decode()

@@ -23,7 +23,7 @@ from minidokku.errors import AlreadyExists, Locked, MinidokkuError, ValidationEr
 from minidokku.ops import deploy, letsencrypt
 from minidokku.ops.apps import is_locked, require
 from minidokku.plugins import triggers
-from minidokku.records import docker_options, names, ps_settings, releases, resources, scale, storage
+from minidokku.records import docker_options, names, ps_settings, registry, releases, resources, scale, storage
 from minidokku.routing import domains, ports
 from minidokku.runtime import checks
 from minidokku.state import file_lock
@@ -263,3 +263,7 @@ def _copy_settings(ctx: Context, old: str, new: str, by_user_key: bool) -> None:
             text = ctx.store.read(old, name)
             if text is not None:
                 ctx.store.write(new, name, text)
+    credentials = None if by_user_key else ctx.store.read(old, registry.REGISTRY_AUTH)  # registry:login APP
+    if credentials is not None:
+        ctx.store.write(new, registry.REGISTRY_AUTH, credentials, mode=0o600)
+    registry.forget_own_repository(ctx.store, new)  # the copy pushes to its own, counting from 1

@@ -28,7 +28,7 @@ from minidokku.build import builds
 from minidokku.build.builders import BuildResult, image_repository
 from minidokku.context import Context
 from minidokku.errors import DeployFailed, Locked, NotFound, ProxyError
-from minidokku.ops import apps, cron, logs, network, retirement, tasks
+from minidokku.ops import apps, cron, logs, network, registry, retirement, tasks
 from minidokku.plugins import triggers
 from minidokku.records import (
     docker_options,
@@ -121,6 +121,7 @@ def deploy_build(
         predeploy = build.app_json.predeploy
         env_all = envfile.with_global(ctx.store, env)
         image_id = tasks.predeploy(ctx, app, build, env_all) if predeploy else build.image_id
+        registry.push_on_release(ctx, app, image_id)  # before it runs: a failed push changes nothing
         ctx.out.step(f"Releasing {app} ...")
         release = releases.prepare(ctx.store, app, sha, image_id, description, env, build)
         return deploy_release(ctx, app, release)

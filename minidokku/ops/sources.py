@@ -24,7 +24,7 @@ from minidokku.build.builders import image_processes, image_repository, image_re
 from minidokku.context import Context
 from minidokku.errors import NotFound, NothingChanged, ValidationError
 from minidokku.ops import apps, deploy, push
-from minidokku.records import app_properties, git_settings, names, procfile, releases
+from minidokku.records import app_properties, git_settings, names, procfile, registry, releases
 from minidokku.records.releases import Release
 from minidokku.state import file_lock
 
@@ -42,7 +42,7 @@ def from_image(ctx: Context, app: str, image: str) -> Optional[Release]:
     with deploy.exclusive(ctx, app):
         if not ctx.scheduler.image_exists(image):
             ctx.out.step(f"Pulling {image}")
-            ctx.scheduler.pull(image)
+            ctx.scheduler.pull(image, registry.credentials(ctx.store, app, registry.reference_host(image)))
         found = ctx.scheduler.inspect_image(image)
         if _runs_image(ctx, app, image, found.id):
             raise NothingChanged(f"{app} runs {image} already")

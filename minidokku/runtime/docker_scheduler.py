@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Optional
 
 from minidokku.build.builders import read_text_file, remove_former_base, remove_if_unnamed
-from minidokku.engine.client import Engine
+from minidokku.engine.client import Engine, registry_auth
 from minidokku.errors import EngineError, EngineNotFound, NotFound
-from minidokku.records import names, resources
+from minidokku.records import names, registry, resources
 from minidokku.records.docker_options import DockerOptions
 from minidokku.records.releases import Release
 from minidokku.runtime import at_once, host_ports, isolation, labels, terminal, web_addresses
@@ -491,9 +491,9 @@ class DockerScheduler:
     def image_exists(self, image: str) -> bool:
         return self.engine.image_exists(image)
 
-    def pull(self, image: str) -> None:
+    def pull(self, image: str, credentials: Optional[tuple[str, str]] = None) -> None:
         try:
-            self.engine.pull(image)
+            self.engine.pull(image, registry_auth(registry.reference_host(image), credentials) if credentials else "")
         except EngineError as error:
             raise NotFound(f"the image {image} is not on this machine and cannot be pulled: {error}") from None
 
@@ -512,6 +512,43 @@ class DockerScheduler:
     def tag_image(self, image: str, repository: str, tag: str) -> None:
         with contextlib.suppress(EngineNotFound):
             self.engine.tag_image(image, repository, tag)
+
+    def push_image(
+        self, image: str, repository: str, tags: list[str], credentials: Optional[tuple[str, str]], time_limit: float
+    ) -> str:
+        auth = registry_auth(registry.reference_host(repository), credentials)
+        image_id = self.engine.inspect_image(image)["Id"]
+        named = {tag: self._image_named(f"{repository}:{tag}") for tag in tags}
+        for tag, other in named.items():
+            if other not in (None, image_id):
+                # Docker Hub's dokku/APP is also the app's own repository here: a tag `v1` would
+                # take the name of its release v1, which would then be lost
+                raise EngineError(
+                    f"{repository}:{tag} already names another image on this host; push under another tag or repo"
+                )
+        digests = []
+        for tag in tags:
+            if named[tag] is None:
+                self.engine.tag_image(image_id, repository, tag)
+            try:
+                digests.append(self.engine.push_image(repository, tag, auth, time_limit))
+            finally:
+                if named[tag] is None:  # the name was given for the push alone
+                    self._untag(image_id, f"{repository}:{tag}")
+        return digests[0]
+
+    def _image_named(self, name: str) -> Optional[str]:
+        try:
+            return self.engine.inspect_image(name)["Id"]
+        except EngineNotFound:
+            return None
+
+    def _untag(self, image_id: str, name: str) -> None:
+        """Removes the name a push gave the image, unless it is the image's only one: removing
+        the last name removes the image (a predeploy task's commit has no other yet)."""
+        with contextlib.suppress(EngineError):
+            if len(self.engine.inspect_image(image_id).get("RepoTags") or []) > 1:
+                self.engine.remove_image(name)
 
     def remove_images(self, tags: list[str], image_ids: Iterable[str], must_go: bool = False) -> None:
         parents = []  # of the images the tags name: a former build base goes with the last image on it

@@ -294,8 +294,9 @@ class Scheduler(Protocol):
     def image_exists(self, image: str) -> bool:
         """True when the image can be run here."""
 
-    def pull(self, image: str) -> None:
-        """Fetches the image from its registry; NotFound when it cannot be had."""
+    def pull(self, image: str, credentials: Optional[tuple[str, str]] = None) -> None:
+        """Fetches the image from its registry, logged in with credentials (username, password;
+        None: none); NotFound when it cannot be had."""
 
     def inspect_image(self, image: str) -> Image:
         """The image's id and configuration."""
@@ -305,6 +306,14 @@ class Scheduler(Protocol):
 
     def tag_image(self, image: str, repository: str, tag: str) -> None:
         """Names the image repository:tag; an image that is gone is left unnamed."""
+
+    def push_image(
+        self, image: str, repository: str, tags: list[str], credentials: Optional[tuple[str, str]], time_limit: float
+    ) -> str:
+        """Pushes the image to its registry as repository:TAG for each of tags, logged in with
+        credentials (username, password; None: none), within time_limit seconds each; returns
+        the digest the registry keeps it under. No local name is left behind. EngineError when
+        the registry refuses it or cannot be reached."""
 
     def remove_images(self, tags: list[str], image_ids: Iterable[str], must_go: bool = False) -> None:
         """Removes these tags, then the images of image_ids no tag names any more (an image

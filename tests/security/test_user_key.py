@@ -64,7 +64,8 @@ ON_A_GRANTED_APP = {
     "logs:set", "network:report", "nginx:access-logs", "nginx:error-logs", "nginx:report",
     "ports:list", "ports:report", "proxy:report",
     "ps:inspect", "ps:rebuild", "ps:report", "ps:restart", "ps:scale", "ps:set", "ps:start", "ps:stop",
-    "releases", "releases:rollback", "repo:gc", "repo:purge-cache", "run", "run:detached", "run:list", "run:logs",
+    "registry:report", "releases", "releases:rollback", "repo:gc", "repo:purge-cache", "run", "run:detached",
+    "run:list", "run:logs",
     "run:retire", "run:stop", "storage:list", "storage:mount", "storage:report", "storage:unmount", "url", "urls",
 }  # fmt: skip
 # What any key may run, naming no app; and apps:create, up to a user key's quota (tests/e2e).

@@ -347,7 +347,7 @@ class FakeScheduler:
     def image_exists(self, image: str) -> bool:
         return image in self.images or image in self.tags
 
-    def pull(self, image: str) -> None:
+    def pull(self, image: str, credentials: Optional[tuple[str, str]] = None) -> None:
         if image not in self.pullable:
             raise NotFound(f"the image {image} is not on this machine and cannot be pulled")
         self.images[image] = self.pullable[image]

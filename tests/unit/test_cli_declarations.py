@@ -29,7 +29,8 @@ NOT_RECORDED = {
     "logs:failed", "logs:report", "nginx:access-logs", "nginx:error-logs", "nginx:report", "nginx:show-config",
     "nginx:validate-config", "network:exists", "network:info", "network:list", "network:report",
     "plugin:installed", "plugin:list", "ports:list", "ports:report", "postgres:export", "postgres:info",
-    "postgres:list", "postgres:logs", "proxy:report", "ps:inspect", "ps:report", "ps:retire", "releases", "report",
+    "postgres:list", "postgres:logs", "proxy:report", "ps:inspect", "ps:report", "ps:retire", "registry:report",
+    "releases", "report",
     "resource:report", "run:list", "run:logs", "ssh-keys:list",
     "storage:info", "storage:list", "storage:list-entries", "storage:report", "url", "urls", "version",
 }  # fmt: skip

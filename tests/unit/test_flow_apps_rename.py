@@ -10,7 +10,7 @@ from minidokku.build import gitrepo
 from minidokku.errors import AlreadyExists, DeployFailed, PermissionDenied, ValidationError
 from minidokku.ops import app_lifecycle, deploy
 from minidokku.plugins.postgres import records as postgres
-from minidokku.records import ps_settings, releases, scale
+from minidokku.records import properties, ps_settings, registry, releases, scale
 from minidokku.routing import domains
 
 OLD, NEW = "cat", "kitten"
@@ -144,6 +144,20 @@ def test_clone_copies_repo_config_and_settings_and_runs_the_same_release(flow, t
     assert flow.scheduler.tags["dokku/kitten:v1"] == "sha256:two"
 
 
+def test_an_admins_clone_takes_the_registry_credentials_along_but_not_the_repository(flow):
+    store = flow.ctx.store
+    registry.login(store, OLD, "ghcr.io", "bot", "token")
+    properties.set_value(store, OLD, registry.IMAGE_REPO, "team/kitten-original")
+    properties.set_value(store, OLD, registry.PUSH_ON_RELEASE, "true")
+    registry.set_tag_version(store, OLD, 7)
+    assert app_lifecycle.clone(flow.ctx, OLD, NEW, None, skip_deploy=True)
+    assert registry.credentials(store, NEW, "ghcr.io") == ("bot", "token")
+    assert store.path(NEW, registry.REGISTRY_AUTH).stat().st_mode & 0o077 == 0
+    # its own repository, counting from 1: the original's would have two apps push the same tags
+    assert properties.own_value(store, NEW, registry.IMAGE_REPO) == "" and registry.tag_version(store, NEW) == 0
+    assert registry.pushes_on_release(store, NEW)
+
+
 def test_clone_of_a_name_taken_is_refused_or_with_ignore_existing_does_nothing(flow):
     flow.create_app("taken")
     journal = list(flow.journal)
@@ -167,12 +181,14 @@ def test_a_user_keys_clone_takes_only_the_settings_that_key_may_set_itself(flow)
     store.write(OLD, "DOCKER_OPTIONS_DEPLOY", "--memory 4g\n")
     store.write(OLD, "properties/nginx", "ALLOW_CUSTOM_TEMPLATE=true\n")
     store.write(OLD, "properties/checks", "WAIT_TO_RETIRE=0\n")
+    registry.login(store, OLD, "ghcr.io", "owner", "owners-token")
 
     assert app_lifecycle.clone(flow.ctx, OLD, NEW, "alice", skip_deploy=True)
 
     assert rules.granted(store, NEW) == ["alice"]
     assert store.read(NEW, "DOCKER_OPTIONS_DEPLOY") is None and store.read(NEW, "properties/nginx") is None
     assert store.read(NEW, "properties/checks") == "WAIT_TO_RETIRE=0\n"
+    assert registry.credentials(store, NEW, "ghcr.io") is None, "the registry credentials are the admin's"
     assert scale.read(store, NEW) == scale.read(store, OLD) and store.read_env(NEW) == store.read_env(OLD)
     assert releases.history(store, NEW) == [] and flow.scheduler.names(NEW) == []
 

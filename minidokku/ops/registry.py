@@ -1,0 +1,80 @@
+"""Registries (Dokku's registry plugin): logging in, and pushing a release's image when the app
+pushes on release (records/registry.py keeps the settings and the credentials).
+
+A push happens once per new image, before it runs: the release's containers start only once the
+registry holds the image, and a push that fails fails the deploy with nothing changed. The image
+goes as each extra tag, then as SERVER/REPO:N (N counts the app's pushes, Dokku's tag-version),
+which is counted only once it is in.
+
+A tenant's app (granted to a user key) pushes only when an admin set push-on-release for that app
+itself, and only with credentials given to that app: the global settings and credentials are the
+admin's, and a tenant chooses its app's name, so with them it could write into any repository
+the global credentials may write (`dokku/NAME` for a NAME of its choosing).
+"""
+
+from typing import Optional
+
+from minidokku.access import rules
+from minidokku.build.builders import image_repository
+from minidokku.context import Context
+from minidokku.errors import DeployFailed, EngineError, ValidationError
+from minidokku.records import registry
+
+DOCKER_HUB_ADDRESS = "https://index.docker.io/v1/"  # what the engine logs in to for docker.io
+
+
+def repository(ctx: Context, app: str) -> str:
+    """Where the app's image is pushed: `SERVER/REPO`, or `REPO` on Docker Hub."""
+    default = image_repository(ctx.docker_name(app))
+    return registry.computed_server(ctx.store, app) + registry.computed_image_repo(ctx.store, app, default)
+
+
+def push_on_release(ctx: Context, app: str, image_id: str) -> Optional[str]:
+    """Pushes the image of a new release when the app pushes on release; returns where it went
+    (`SERVER/REPO@DIGEST`), None when it does not push."""
+    tenant = rules.is_tenant_app(ctx.store, app)
+    if not registry.pushes_on_release(ctx.store, app, own_only=tenant):
+        return None
+    target = repository(ctx, app)
+    _check_target(ctx, app, target)
+    version = registry.tag_version(ctx.store, app) + 1
+    tags = [*registry.extra_tags(ctx.store, app), str(version)]  # the counted one last
+    ctx.out.step("Pushing image to registry")
+    credentials = registry.credentials(ctx.store, app, registry.reference_host(target), own_only=tenant)
+    try:
+        digest = ctx.scheduler.push_image(image_id, target, tags, credentials, ctx.settings.build_timeout)
+    except EngineError as error:
+        raise DeployFailed(f"pushing the image of {app} to {target} failed: {error}") from None
+    registry.set_tag_version(ctx.store, app, version)
+    ctx.out.info(f"Pushed {target}:{', '.join(tags)} ({digest})")
+    return f"{target}@{digest}"
+
+
+def _check_target(ctx: Context, app: str, target: str) -> None:
+    """Refuses a repository that a template made invalid for this app's name, or that another app
+    of this host pushes to too: both would push tag N, each over the other's."""
+    try:
+        registry.check_repository(target.removeprefix(registry.computed_server(ctx.store, app)))
+    except ValidationError as error:
+        raise DeployFailed(f"{app} cannot be pushed: {error}") from None
+    for other in ctx.store.list_apps():
+        if other != app and repository(ctx, other) == target:
+            raise DeployFailed(f"{app} and {other} both push to {target}: set image-repo for one of them")
+
+
+def login(ctx: Context, app: Optional[str], server: str, username: str, password: str) -> None:
+    """Checks the credentials with the registry (through the engine), then keeps them for app
+    (None: for every app)."""
+    if not server:
+        raise ValidationError("Missing server argument")
+    if not username:
+        raise ValidationError("Missing username argument")
+    if not password:
+        raise ValidationError("Missing password argument")
+    name = registry.server_name(registry.SERVER.check(server))
+    address = DOCKER_HUB_ADDRESS if name == registry.DOCKER_HUB else name
+    try:
+        ctx.engine.check_login(address, username, password)
+    except EngineError as error:
+        raise ValidationError(f"Unable to log in to {name}: {error}") from None
+    registry.login(ctx.store, app, name, username, password)
