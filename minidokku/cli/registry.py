@@ -120,7 +120,8 @@ def _rows(ctx: Context, app: Optional[str]) -> list[Row]:
         "computed-image-repo-template": lambda: registry.computed_template(store, app) if app else own(
             registry.IMAGE_REPO_TEMPLATE, None)(),
         "computed-push-extra-tags": computed(registry.PUSH_EXTRA_TAGS),
-        "computed-push-on-release": computed(registry.PUSH_ON_RELEASE),
+        "computed-push-on-release": (lambda: str(registry_ops.pushes(ctx, app)).lower()) if app else computed(
+            registry.PUSH_ON_RELEASE),
         "computed-server": lambda: registry.computed_server(store, app) if app else _global_server(ctx),
         "global-image-repo-template": own(registry.IMAGE_REPO_TEMPLATE, None),
         "global-push-extra-tags": own(registry.PUSH_EXTRA_TAGS, None),

@@ -7,9 +7,10 @@ goes as each extra tag, then as SERVER/REPO:N (N counts the app's pushes, Dokku'
 which is counted only once it is in.
 
 A tenant's app (granted to a user key) pushes only when an admin set push-on-release for that app
-itself, and only with credentials given to that app: the global settings and credentials are the
-admin's, and a tenant chooses its app's name, so with them it could write into any repository
-the global credentials may write (`dokku/NAME` for a NAME of its choosing).
+itself, only to the image-repo an admin set for it, and only with credentials given to that app:
+the global settings and credentials are the admin's, and a tenant chooses its app's name (apps:
+create, apps:rename), so with a repository made from it (`dokku/NAME`, a template) it could write
+into any repository the credentials may write.
 """
 
 from typing import Optional
@@ -18,7 +19,7 @@ from minidokku.access import rules
 from minidokku.build.builders import image_repository
 from minidokku.context import Context
 from minidokku.errors import DeployFailed, EngineError, ValidationError
-from minidokku.records import registry
+from minidokku.records import properties, registry
 
 DOCKER_HUB_ADDRESS = "https://index.docker.io/v1/"  # what the engine logs in to for docker.io
 
@@ -29,12 +30,22 @@ def repository(ctx: Context, app: str) -> str:
     return registry.computed_server(ctx.store, app) + registry.computed_image_repo(ctx.store, app, default)
 
 
+def pushes(ctx: Context, app: str) -> bool:
+    """Whether a new image of the app is pushed (a tenant's app: by its own setting alone)."""
+    return registry.pushes_on_release(ctx.store, app, own_only=rules.is_tenant_app(ctx.store, app))
+
+
 def push_on_release(ctx: Context, app: str, image_id: str) -> Optional[str]:
     """Pushes the image of a new release when the app pushes on release; returns where it went
     (`SERVER/REPO@DIGEST`), None when it does not push."""
-    tenant = rules.is_tenant_app(ctx.store, app)
-    if not registry.pushes_on_release(ctx.store, app, own_only=tenant):
+    if not pushes(ctx, app):
         return None
+    tenant = rules.is_tenant_app(ctx.store, app)
+    if tenant and not properties.own_value(ctx.store, app, registry.IMAGE_REPO):
+        raise DeployFailed(
+            f"{app} is a user key's app: it pushes only to an image-repo an admin sets for it "
+            f"(registry:set {app} image-repo REPO)"
+        )
     target = repository(ctx, app)
     _check_target(ctx, app, target)
     version = registry.tag_version(ctx.store, app) + 1
@@ -52,13 +63,14 @@ def push_on_release(ctx: Context, app: str, image_id: str) -> Optional[str]:
 
 def _check_target(ctx: Context, app: str, target: str) -> None:
     """Refuses a repository that a template made invalid for this app's name, or that another app
-    of this host pushes to too: both would push tag N, each over the other's."""
+    of this host pushes to too: both would push tag N, each over the other's. Only apps that push
+    count: a tenant's app that never pushes cannot stop another app's pushes by its name."""
     try:
         registry.check_repository(target.removeprefix(registry.computed_server(ctx.store, app)))
     except ValidationError as error:
         raise DeployFailed(f"{app} cannot be pushed: {error}") from None
     for other in ctx.store.list_apps():
-        if other != app and repository(ctx, other) == target:
+        if other != app and pushes(ctx, other) and repository(ctx, other) == target:
             raise DeployFailed(f"{app} and {other} both push to {target}: set image-repo for one of them")
 
 

@@ -40,9 +40,12 @@ def from_image(ctx: Context, app: str, image: str) -> Optional[Release]:
     apps.require(ctx, app)
     names.validate_image_reference(image)  # it goes into the Engine API's URLs
     with deploy.exclusive(ctx, app):
+        credentials = None
         if not ctx.scheduler.image_exists(image):
             ctx.out.step(f"Pulling {image}")
-            ctx.scheduler.pull(image, registry.credentials(ctx.store, app, registry.reference_host(image)))
+            own_only = rules.is_tenant_app(ctx.store, app)
+            credentials = registry.credentials(ctx.store, app, registry.reference_host(image), own_only=own_only)
+            ctx.scheduler.pull(image, credentials)
         found = ctx.scheduler.inspect_image(image)
         if _runs_image(ctx, app, image, found.id):
             raise NothingChanged(f"{app} runs {image} already")
@@ -54,6 +57,8 @@ def from_image(ctx: Context, app: str, image: str) -> Optional[Release]:
         if not processes:
             raise ValidationError(f"{image} has no CMD and no Procfile: nothing to run")
         ctx.scheduler.tag_image(found.id, image_repository(ctx.docker_name(app)), "latest")
+        if credentials:  # a private image keeps only the app's names, which no other app may build FROM
+            ctx.scheduler.remove_images([image], [])
         build = image_result(found.id, processes, files, found.config)
         release = deploy.deploy_build(ctx, app, build, ctx.store.read_env(app), "", f"Deploy image {image}")
         app_properties.record(ctx.store, app, app_properties.DOCKER_IMAGE, image)

@@ -38,13 +38,16 @@ _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _REPOSITORY = re.compile(rf"{_COMPONENT}(?:/{_COMPONENT})*")
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 MAX_REPOSITORY = 255
+_FIELDS = ("username", "password")
 # what a user name and a password may hold: they travel in a JSON header, but a control
 # character in one is a pasting mistake, not a credential
 _CREDENTIAL = re.compile(r"[^\x00-\x1f\x7f]{1,1024}")
 
 
 def _server(value: str) -> str:
-    if not _HOST.fullmatch(value.removesuffix("/")):
+    host = value.removesuffix("/")
+    _name, _colon, port = host.partition(":")
+    if not _HOST.fullmatch(host) or (port and not 0 < int(port) < 65536):
         raise ValidationError(f"server must be a registry host, HOST or HOST:PORT, not {value[:80]!r}")
     return value
 
@@ -65,7 +68,8 @@ def _template(value: str) -> str:
     leftover = APP_NAME_FIELD.sub("", value)
     if "{{" in leftover or "}}" in leftover:
         raise ValidationError("image-repo-template understands only {{ .AppName }}")
-    check_repository(render(value, "a" * names.APP_MAX_LENGTH), "image-repo-template, rendered,")
+    for app in ("a" * names.APP_MAX_LENGTH, "localhost"):  # the longest name; one that is a host
+        check_repository(render(value, app), "image-repo-template, rendered,")
     return value
 
 
@@ -82,6 +86,8 @@ def _tags(value: str) -> str:
                 f"push-extra-tags is a comma-separated list of image tags (letters, digits, _ . -), "
                 f"and {tag[:80]!r} is none"
             )
+        if tag.isdigit():
+            raise ValidationError(f"push-extra-tags: {tag} is a number, as the counted tags are (tag-version)")
     return value
 
 
@@ -203,11 +209,13 @@ def _read(store: Store, app: Optional[str]) -> dict[str, dict[str, str]]:
     try:
         entries = json.loads(text)
     except ValueError:
-        raise ValidationError(f"{store.path(app, REGISTRY_AUTH)} is not JSON: log in again") from None
+        entries = None
+    if not isinstance(entries, dict):
+        raise ValidationError(f"{store.path(app, REGISTRY_AUTH)} is not a JSON object: log in again")
     return {
-        server: {"username": str(entry.get("username", "")), "password": str(entry.get("password", ""))}
+        server: {"username": entry["username"], "password": entry["password"]}
         for server, entry in entries.items()
-        if isinstance(entry, dict)
+        if isinstance(entry, dict) and all(isinstance(entry.get(key), str) and entry[key] for key in _FIELDS)
     }
 
 

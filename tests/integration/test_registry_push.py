@@ -134,25 +134,32 @@ def test_global_credentials_serve_every_app_and_an_apps_own_come_first(platform,
         json.dumps({registry.address: {"username": USER, "password": "stale"}})
     )
     git(repo, "commit", "-q", "--allow-empty", "-m", "again")
-    assert platform.push(repo, APP).returncode != 0
+    refused = platform.push(repo, APP)
+    assert refused.returncode != 0 and "unauthorized" in refused.stderr, refused.stderr
     platform.dokku("registry:logout", "--global", registry.address)
     assert "Not logged in to" in platform.dokku("registry:logout", "--global", registry.address).stdout
 
 
-def test_a_registry_that_is_down_fails_the_push_and_nothing_runs(platform, tmp_path):
-    repo = busybox_app(tmp_path, "nowhere")
-    platform.dokku("apps:create", APP)
+def test_a_registry_that_is_down_fails_the_push_and_what_ran_keeps_serving(platform, engine, tmp_path):
+    repo = busybox_app(tmp_path, "before")
+    assert platform.push(repo, APP).returncode == 0
+    wait_until_serving(platform, HOST, "before")
+    containers = engine.list_containers({"com.dokku.app-name": f"{platform.settings()['NAMESPACE']}{APP}"})
     platform.dokku("registry:set", APP, "server", f"127.0.0.1:{free_port()}")
     platform.dokku("registry:set", APP, "push-on-release", "true")
+    (repo / "www" / "index.html").write_text("after")
+    git(repo, "commit", "-qam", "never pushed")
     failed = platform.push(repo, APP)
     assert failed.returncode != 0 and "pushing the image of regpush" in failed.stderr, failed.stderr
-    status, _ = platform.get(HOST)
-    assert status != 200, "an image that could not be pushed was deployed"
+    assert platform.get(HOST) == (200, "before")
+    after = engine.list_containers({"com.dokku.app-name": f"{platform.settings()['NAMESPACE']}{APP}"})
+    assert [c["Id"] for c in after] == [c["Id"] for c in containers], "a container of the unpushed image started"
 
 
 def test_a_push_never_renames_another_image_of_this_host(platform, engine, registry, tmp_path):
-    """On Docker Hub the app's own repository dokku/APP is also where it pushes: a push-extra-tags
-    `v1` would take the name of its release v1. Any name another image has stops the push."""
+    """A name the push needs that another image has here stops it before anything goes (on Docker
+    Hub, the app's own repository dokku/APP is where it pushes: `v1` would be its release v1's
+    name). Shown on the loopback registry, with a name given to another image by hand."""
     repo = busybox_app(tmp_path, "mine")
     platform.dokku("apps:create", APP)
     platform.dokku("registry:login", "--global", registry.address, USER, PASSWORD)
@@ -188,7 +195,7 @@ def test_git_from_image_pulls_with_the_apps_credentials(platform, engine, regist
     platform.dokku("registry:login", "puller", registry.address, USER, PASSWORD)
     platform.dokku("git:from-image", "puller", reference)
     wait_until_serving(platform, "puller.example.test", "pulled")
-    engine.remove_image(reference)
+    assert not engine.image_exists(reference), "a private image kept a name a tenant's FROM could use"
 
 
 def test_the_app_option_makes_a_login_the_apps_and_a_bare_logout_asks_for_a_server(platform, registry):
@@ -222,10 +229,14 @@ def test_a_tenants_app_pushes_only_when_its_own_settings_say_so_with_its_own_cre
     platform.dokku("registry:set", APP, "push-on-release", "true")  # the admin's choice, for this app
     git(repo, "commit", "-q", "--allow-empty", "-m", "again")
     refused = platform.push(repo, APP)
+    assert refused.returncode != 0 and "pushes only to an image-repo an admin sets" in refused.stderr
+    platform.dokku("registry:set", APP, "image-repo", "tenants/eve")
+    git(repo, "commit", "-q", "--allow-empty", "-m", "and again")
+    refused = platform.push(repo, APP)
     assert refused.returncode != 0 and "no basic auth credentials" in refused.stderr, refused.stderr
     platform.dokku("registry:login", APP, registry.address, USER, PASSWORD)
     assert platform.push(repo, APP).returncode == 0
-    assert registry.tags(repository(platform)) == ["1"]
+    assert registry.tags("tenants/eve") == ["1"]
 
 
 def test_two_apps_never_push_to_one_repository(platform, registry, tmp_path):
@@ -235,7 +246,7 @@ def test_two_apps_never_push_to_one_repository(platform, registry, tmp_path):
     platform.dokku("registry:set", "twin", "image-repo", repository(platform))
     platform.dokku("registry:login", "--global", registry.address, USER, PASSWORD)
     platform.dokku("registry:set", "--global", "server", registry.address)
-    platform.dokku("registry:set", APP, "push-on-release", "true")
+    platform.dokku("registry:set", "--global", "push-on-release", "true")  # both push
     failed = platform.push(repo, APP)
     assert failed.returncode != 0 and "regpush and twin both push to" in failed.stderr, failed.stderr
     assert registry.tags(repository(platform)) == []

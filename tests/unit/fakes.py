@@ -355,6 +355,12 @@ class FakeScheduler:
     def inspect_image(self, image: str) -> Image:
         return self.images[image]
 
+    def push_image(
+        self, image: str, repository: str, tags: list[str], credentials: Optional[tuple[str, str]], time_limit: float
+    ) -> str:
+        self.journal.append(("push", image, repository, tuple(tags), credentials))
+        return "sha256:" + "d" * 64
+
     def image_files(self, image: str, folder: str, names: Iterable[str]) -> dict[str, str]:
         return {name: self.image_texts.get((image, f"{folder.rstrip('/')}/{name}"), "") for name in names}
 

@@ -27,7 +27,8 @@ def test_a_registry_host_is_a_server(server):
 
 @pytest.mark.parametrize(
     "server",
-    ["", "a b", "ghcr.io/team", "http://ghcr.io", "-x.io", "host:port", "ghcr.io:123456", "ghcr.io\n", "--global"],
+    ["", "a b", "ghcr.io/team", "http://ghcr.io", "-x.io", "host:port", "ghcr.io:123456", "ghcr.io:99999", "x:0"]
+    + ["ghcr.io\n", "--global"],
 )
 def test_anything_else_is_refused_as_a_server(server):
     with pytest.raises(ValidationError, match="server must be a registry host"):
@@ -58,6 +59,21 @@ def test_a_template_that_could_name_a_host_or_grow_too_long_is_refused():
         registry.IMAGE_REPO_TEMPLATE.check("{{ .AppName }}.example/img")
     with pytest.raises(ValidationError, match="image-repo-template, rendered,"):
         registry.IMAGE_REPO_TEMPLATE.check("t/" + "x" * 220 + "-{{ .AppName }}")
+    with pytest.raises(ValidationError, match="registry host"):
+        registry.IMAGE_REPO_TEMPLATE.check("{{ .AppName }}/img")  # an app named localhost
+
+
+@pytest.mark.parametrize("text", ["[1]", "null", "3", '"x"', "{"])
+def test_a_credentials_file_that_is_no_json_object_says_so_in_one_line(store, text):
+    store.write(None, registry.REGISTRY_AUTH, text)
+    with pytest.raises(ValidationError, match="is not a JSON object: log in again"):
+        registry.credentials(store, "catmeow", "ghcr.io")
+
+
+def test_an_entry_without_a_user_name_and_password_is_none_and_the_global_ones_serve(store):
+    registry.login(store, None, "ghcr.io", "admin", "token")
+    store.write("catmeow", registry.REGISTRY_AUTH, '{"ghcr.io": {"username": null, "password": "p"}}')
+    assert registry.credentials(store, "catmeow", "ghcr.io") == ("admin", "token")
 
 
 def test_a_template_knows_only_the_apps_name():
@@ -68,7 +84,7 @@ def test_a_template_knows_only_the_apps_name():
             registry.IMAGE_REPO_TEMPLATE.check(template)
 
 
-@pytest.mark.parametrize("tags", ["", "a,,b", "a b", "-lead", "x" * 129, "ok,bad/tag"])
+@pytest.mark.parametrize("tags", ["", "a,,b", "a b", "-lead", "x" * 129, "ok,bad/tag", "stable,2"])
 def test_extra_tags_must_each_be_a_tag(tags):
     with pytest.raises(ValidationError):
         registry.PUSH_EXTRA_TAGS.check(tags)
