@@ -6,6 +6,7 @@ engine connects and pushes, with whose rights.
 """
 
 import sys
+from collections.abc import Callable
 from typing import Optional
 
 import click
@@ -19,6 +20,7 @@ from minidokku.errors import NotFound, ValidationError
 from minidokku.ops import apps
 from minidokku.ops import registry as registry_ops
 from minidokku.records import properties, registry
+from minidokku.records.properties import Setting
 
 # The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
 FAMILIES = {"registry": "Manage registry settings for an app"}
@@ -107,44 +109,32 @@ registry_set = global_set_command(
 
 
 def _rows(ctx: Context, app: Optional[str]) -> list[Row]:
-    """The report's rows, sorted by flag as Dokku prints them."""
+    """The report's rows (app None: the global report's), sorted by flag as Dokku prints them."""
     store = ctx.store
 
-    def own(setting, owner=app):
+    def own(setting: Setting, owner: Optional[str]) -> Callable[[], str]:
         return lambda: properties.own_value(store, owner, setting)
 
-    def computed(setting):
-        return lambda: properties.computed_value(store, app, setting)
-
     rows = {
-        "computed-image-repo-template": lambda: registry.computed_template(store, app) if app else own(
-            registry.IMAGE_REPO_TEMPLATE, None)(),
-        "computed-push-extra-tags": computed(registry.PUSH_EXTRA_TAGS),
-        "computed-push-on-release": (lambda: str(registry_ops.pushes(ctx, app)).lower()) if app else computed(
-            registry.PUSH_ON_RELEASE),
-        "computed-server": lambda: registry.computed_server(store, app) if app else _global_server(ctx),
-        "global-image-repo-template": own(registry.IMAGE_REPO_TEMPLATE, None),
-        "global-push-extra-tags": own(registry.PUSH_EXTRA_TAGS, None),
-        "global-push-on-release": own(registry.PUSH_ON_RELEASE, None),
-        "global-server": own(registry.SERVER, None),
-    }  # fmt: skip
+        "computed-image-repo-template": lambda: registry.computed_template(store, app),
+        "computed-push-extra-tags": lambda: properties.computed_value(store, app, registry.PUSH_EXTRA_TAGS),
+        "computed-push-on-release": lambda: _computed_push_on_release(ctx, app),
+        "computed-server": lambda: registry.computed_server(store, app),
+        **{f"global-{setting.key}": own(setting, None) for setting in registry.GLOBAL_SETTINGS},
+    }
     if app is not None:
-        rows.update({
-            "computed-image-repo": lambda: registry.computed_image_repo(
-                store, app, image_repository(ctx.docker_name(app))),
-            "image-repo": own(registry.IMAGE_REPO),
-            "image-repo-template": own(registry.IMAGE_REPO_TEMPLATE),
-            "push-extra-tags": own(registry.PUSH_EXTRA_TAGS),
-            "push-on-release": own(registry.PUSH_ON_RELEASE),
-            "server": own(registry.SERVER),
-            "tag-version": lambda: str(registry.tag_version(store, app) or ""),
-        })  # fmt: skip
+        default_repository = image_repository(ctx.docker_name(app))
+        rows["computed-image-repo"] = lambda: registry.computed_image_repo(store, app, default_repository)
+        rows.update({setting.key: own(setting, app) for setting in registry.SETTINGS})
+        rows["tag-version"] = lambda: str(registry.tag_version(store, app) or "")
     return [Row(f"{PREFIX}{key}", _label(key), rows[key]) for key in sorted(rows)]
 
 
-def _global_server(ctx: Context) -> str:
-    server = registry.server_name(properties.own_value(ctx.store, None, registry.SERVER))
-    return "" if server in ("", registry.DOCKER_HUB) else f"{server}/"
+def _computed_push_on_release(ctx: Context, app: Optional[str]) -> str:
+    """What the app does (a tenant's app: by its own setting alone, ops/registry.py)."""
+    if app is None:
+        return properties.computed_value(ctx.store, None, registry.PUSH_ON_RELEASE)
+    return "true" if registry_ops.pushes(ctx, app) else "false"
 
 
 def _label(key: str) -> str:

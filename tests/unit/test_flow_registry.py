@@ -65,3 +65,17 @@ def test_two_pushing_apps_on_one_repository_are_refused_before_anything_goes(flo
     with pytest.raises(DeployFailed, match="cat and dog both push to ghcr.io/dokku/dog"):
         registry_ops.push_on_release(flow.ctx, APP, IMAGE)
     assert pushes(flow) == [] and registry.tag_version(flow.ctx.store, APP) == 0
+
+
+def test_the_report_has_dokkus_flags_in_dokkus_order_and_says_what_a_tenants_app_does(flow):
+    from minidokku.cli.registry import _rows
+
+    flags = [row.flag for row in _rows(flow.ctx, APP)]
+    assert flags == sorted(flags) and len(flags) == 15
+    assert {"--registry-tag-version", "--registry-computed-image-repo", "--registry-global-server"} <= set(flags)
+    assert [row.flag for row in _rows(flow.ctx, None)] == sorted(f for f in flags if "global" in f or (
+        f.startswith("--registry-computed-") and f != "--registry-computed-image-repo"))  # fmt: skip
+    pushes_row = {row.flag: row for row in _rows(flow.ctx, APP)}["--registry-computed-push-on-release"]
+    assert pushes_row.value() == "true"  # the global push-on-release
+    rules.grant(flow.ctx.store, APP, "eve")
+    assert pushes_row.value() == "false", "a tenant's app does not push by the global setting"
