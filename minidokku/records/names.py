@@ -53,9 +53,9 @@ def parse_size(text: str) -> int:
 OBJECT_ID = re.compile(r"[0-9a-f]{40}")  # a SHA-1 object id, as our repos use
 ZERO_OBJECT_ID = "0" * 40  # what git's hook lines say for "no commit": a new or a deleted ref
 # Docker's image reference grammar ([HOST[:PORT]/]PATH[:TAG][@DIGEST]), or an image id.
-_PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 IMAGE_REFERENCE = re.compile(
-    rf"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]+)?/)?{_PATH_COMPONENT}(?:/{_PATH_COMPONENT})*"
+    rf"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]+)?/)?{PATH_COMPONENT}(?:/{PATH_COMPONENT})*"
     r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[0-9a-f]{64})?"
     r"|sha256:[0-9a-f]{64}"
 )

@@ -34,8 +34,7 @@ _HOST = re.compile(
     r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])(?:\.(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]))*"
     r"(?::[0-9]{1,5})?"
 )
-_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-_REPOSITORY = re.compile(rf"{_COMPONENT}(?:/{_COMPONENT})*")
+_REPOSITORY = re.compile(rf"{names.PATH_COMPONENT}(?:/{names.PATH_COMPONENT})*")
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 MAX_REPOSITORY = 255
 _FIELDS = ("username", "password")
@@ -103,9 +102,10 @@ TAG_VERSION = "tag-version"
 
 def reference_host(reference: str) -> str:
     """The registry host an image name is on, "" for Docker Hub: by Docker's rule, a first part
-    with a `.` or a `:`, or `localhost`, is a host."""
+    with a `.`, a `:` or an uppercase letter, or `localhost`, is a host."""
     first, slash, _rest = reference.partition("/")
-    return first if slash and ("." in first or ":" in first or first == "localhost") else ""
+    is_host = "." in first or ":" in first or first == "localhost" or first != first.lower()
+    return first if slash and is_host else ""
 
 
 def render(template: str, app: str) -> str:

@@ -32,6 +32,7 @@ from minidokku.build.builders import dockerfile_syntax, image_repository
 from minidokku.build.builders.dockerfile_syntax import Dockerfile, ImageUse, Instruction
 from minidokku.engine.client import Engine
 from minidokku.errors import EngineError, EngineNotFound, PermissionDenied, ValidationError
+from minidokku.records import registry
 from minidokku.records.docker_options import RESERVED_LABEL_PREFIXES
 from minidokku.runtime import labels
 from minidokku.settings import STACK_REPOSITORY
@@ -176,7 +177,7 @@ def familiar(reference: str) -> str:
     domain, slash, path = name.partition("/")
     if slash and domain in DOCKER_HUB:
         name = path.removeprefix("library/")
-    elif not slash or not _is_domain(domain):
+    elif not registry.reference_host(name):
         name = name.removeprefix("library/")
     if at:
         return f"{repository(name)}@{digest}"
@@ -195,15 +196,6 @@ def repository(reference: str) -> str:
     return name.removeprefix("library/")
 
 
-def _is_domain(word: str) -> bool:
-    return "." in word or ":" in word or word == "localhost" or word != word.lower()
-
-
-def _registry(reference: str) -> str:
-    domain, slash, _ = reference.partition("/")
-    return domain if slash and _is_domain(domain) else "docker.io"
-
-
 def _checked_image(engine: Engine, reference: str, where: str, docker_name: str) -> dict:
     """The image under reference, pulled from Docker Hub when missing; raises unless the app may
     use it."""
@@ -211,7 +203,7 @@ def _checked_image(engine: Engine, reference: str, where: str, docker_name: str)
     if problem:
         raise PermissionDenied(f"{where} {problem}")
     if not engine.image_exists(reference):
-        if _registry(reference) not in DOCKER_HUB:
+        if (registry.reference_host(reference) or "docker.io") not in DOCKER_HUB:
             raise PermissionDenied(f"{where} is not on this machine: an admin can pull it first")
         try:
             engine.pull(reference)
