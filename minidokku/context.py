@@ -33,6 +33,7 @@ class Context:
         self.out = out
         self.store = Store(settings.root)
         self._scheduler = scheduler
+        self._swarm: Optional[Scheduler] = None  # made when an app on the swarm is first asked about
         self._proxy = proxy
         self.steps = StepTimer()  # times nothing unless the command traces (cli/__init__.py)
 
@@ -62,6 +63,30 @@ class Context:
 
             self._scheduler = DockerScheduler(self.engine, self.apps_network, self.store.path(None, PORTS_LOCK))
         return self._scheduler
+
+    def scheduler_for(self, app: str) -> "Scheduler":
+        """The scheduler that runs the app's processes (`scheduler:set APP selected`): this
+        host's, or the swarm's (its manager at `scheduler-swarm:set --global manager-socket`).
+        A context given a scheduler (a test's) uses it for every app."""
+        from minidokku.records import scheduler as selection
+
+        if self._scheduler is not None and self._swarm is None:
+            return self._scheduler
+        if not selection.runs_on_swarm(self.store, app):
+            return self.scheduler
+        if self._swarm is None:
+            from minidokku.runtime.swarm_scheduler import SwarmScheduler
+
+            self._swarm = SwarmScheduler(self.swarm_manager, self.scheduler)
+        return self._swarm
+
+    @cached_property
+    def swarm_manager(self) -> "Engine":
+        """The Engine client of the swarm's manager (`scheduler-swarm:*`, the swarm scheduler)."""
+        from minidokku.engine.client import Engine
+        from minidokku.records import scheduler as selection
+
+        return Engine(selection.manager_socket(self.store, self.settings.docker_socket))
 
     @property
     def proxy(self) -> "Proxy":

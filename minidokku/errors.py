@@ -47,6 +47,10 @@ class Locked(MinidokkuError):
     """Another deploy or command holds the app's lock."""
 
 
+class NotSupported(MinidokkuError):
+    """What was asked is something the app's scheduler cannot do (runtime/swarm_scheduler.py)."""
+
+
 class BuildFailed(MinidokkuError):
     """The build of a pushed commit did not produce an image."""
 

@@ -97,13 +97,13 @@ def run(ctx: Context, app: str, process_types: str) -> None:
     release = deploy.require_deployed(ctx, app)
     wanted = _split(process_types)
     targets: list[tuple[Container, list]] = []
-    for container in ctx.scheduler.running(ctx.docker_name(app)):
+    for container in ctx.scheduler_for(app).running(ctx.docker_name(app)):
         if wanted and container.process_type not in wanted:
             continue
         found = checks.checks_for(container.process_type, release.settings, release.checks_file, release.config)
         ctx.out.step(f"Checking {container.dyno}: {', '.join(c.description for c in found)}")
         targets.append((container, [c for c in found if not c.uptime]))  # running ones are past uptime
-    checks.run_ready(ctx.scheduler, targets)
+    checks.run_ready(ctx.scheduler_for(app), targets)
     ctx.out.step("All checks passed" if targets else "No running container to check")
 
 

@@ -159,7 +159,7 @@ def _report_rows(ctx: Context, app: str) -> list[Row]:
 
     @functools.cache
     def containers() -> list[Container]:
-        return ctx.scheduler.running(ctx.docker_name(app)) if current else []
+        return ctx.scheduler_for(app).running(ctx.docker_name(app)) if current else []
 
     def running() -> str:
         return "false" if ps_settings.is_stopped(ctx.store, app) else _bool(any(c.running for c in containers()))
@@ -247,8 +247,9 @@ def restore(ctx: Context, app: Optional[str]) -> None:
 @command("ps:retire", scope=Scope.ADMIN, changes=False, runs=Runs.INTERNAL, hidden=True)
 @click.option("--wait", type=int, default=0)
 @click.option("--grace", type=int, default=STOP_GRACE_SECONDS)
+@click.option("--for-app", "owner", default="", help="The app whose scheduler runs them.")
 @click.argument("container_ids", nargs=-1)
 @click.pass_obj
-def retire(ctx: Context, wait: int, grace: int, container_ids) -> None:
-    """Stops and removes containers after a wait (run detached by a deploy)."""
-    retirement.retire_after(ctx, list(container_ids), wait, grace)
+def retire(ctx: Context, wait: int, grace: int, owner: str, container_ids) -> None:
+    """Stops and removes an app's containers after a wait (run detached by a deploy)."""
+    retirement.retire_after(ctx, owner, list(container_ids), wait, grace)

@@ -312,6 +312,70 @@ class Engine:
         except EngineNotFound:
             pass
 
+    # -- swarm (a manager's engine) -------------------------------------------------------
+    def swarm(self) -> Optional[dict]:
+        """The swarm this engine manages (its join tokens among it); None when it manages none."""
+        try:
+            return self._json("GET", "/swarm")
+        except EngineError as error:
+            if error.status in (503, 406):  # not a manager; not in a swarm
+                return None
+            raise
+
+    def init_swarm(self, advertise_addr: str) -> str:
+        """Makes this engine the manager of a new swarm; returns its node id."""
+        spec = {"ListenAddr": "0.0.0.0:2377", **({"AdvertiseAddr": advertise_addr} if advertise_addr else {})}
+        return self._json("POST", "/swarm/init", json=spec)
+
+    def nodes(self) -> list[dict]:
+        return self._json("GET", "/nodes")
+
+    def inspect_node(self, node_id: str) -> dict:
+        return self._json("GET", f"/nodes/{node_id}")
+
+    def remove_node(self, node_id: str, force: bool) -> None:
+        self._request("DELETE", f"/nodes/{node_id}", params={"force": int(force)})
+
+    def create_service(self, spec: dict, auth: str) -> str:
+        """auth: an X-Registry-Auth value the nodes pull the image with ("" for none)."""
+        headers = {"X-Registry-Auth": auth} if auth else {}
+        return self._json("POST", "/services/create", json=spec, headers=headers)["ID"]
+
+    def inspect_service(self, service_id: str) -> dict:
+        return self._json("GET", f"/services/{service_id}")
+
+    def update_service(self, service_id: str, version: int, spec: dict) -> None:
+        """Replaces the service's spec (version: the one it was read at, as the engine demands),
+        keeping the registry credentials it was created with."""
+        params = {"version": version, "registryAuthFrom": "spec"}
+        self._json("POST", f"/services/{service_id}/update", params=params, json=spec)
+
+    def remove_service(self, service_id: str) -> None:
+        try:
+            self._request("DELETE", f"/services/{service_id}")
+        except EngineNotFound:
+            pass
+
+    def list_services(self, labels: dict[str, str]) -> list[dict]:
+        filters = {"label": [f"{key}={value}" for key, value in labels.items()]}
+        return self._json("GET", "/services", params={"filters": _json_param(filters)})
+
+    def list_tasks(self, filters: dict[str, list[str]]) -> list[dict]:
+        return self._json("GET", "/tasks", params={"filters": _json_param(filters)})
+
+    def inspect_task(self, task_id: str) -> dict:
+        return self._json("GET", f"/tasks/{task_id}")
+
+    def task_logs(
+        self, task_id: str, follow: bool = False, tail: Optional[int] = None, timestamps: bool = False
+    ) -> Iterator[tuple[int, str]]:
+        """Yields (stream id, line) of a task's container, wherever in the swarm it runs."""
+        params = {"stdout": 1, "stderr": 1, "follow": int(follow), "timestamps": int(timestamps)}
+        if tail is not None:
+            params["tail"] = tail
+        response = self._request("GET", f"/tasks/{task_id}/logs", params=params, stream=True, timeout=None)
+        return streams.lines(streams.demultiplex(response.iter_content(chunk_size=None)))
+
 
 def _json_param(value) -> str:
     return json.dumps(value)

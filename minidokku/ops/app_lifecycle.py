@@ -72,7 +72,7 @@ def destroy(ctx: Context, app: str) -> None:
     repository = image_repository(ctx.docker_name(app))
     triggers.fire(ctx, "pre-delete", app, repository)
     with ctx.store.lock(app):
-        ctx.scheduler.remove_app(ctx.docker_name(app))
+        ctx.scheduler_for(app).remove_app(ctx.docker_name(app))
         ctx.proxy.remove(app)
         _remove_images(ctx, app)
         ctx.scheduler.remove_volume(cache_volume(ctx.docker_name(app)))
@@ -187,9 +187,10 @@ def _switch(ctx: Context, old: str, new: str, skip_deploy: bool) -> None:
             deploy.restart(ctx, new)
     else:
         ctx.proxy.remove(new)
-    old_containers = ctx.scheduler.containers(ctx.docker_name(old))
-    ctx.scheduler.retire([container.id for container in old_containers])
-    ctx.scheduler.remove_app(ctx.docker_name(old))
+    scheduler = ctx.scheduler_for(new)  # old's properties are new's now
+    old_containers = scheduler.containers(ctx.docker_name(old))
+    scheduler.retire([container.id for container in old_containers])
+    scheduler.remove_app(ctx.docker_name(old))
     ctx.proxy.remove(old)
 
 

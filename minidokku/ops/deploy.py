@@ -20,6 +20,7 @@ old ones to the next deploy (retired after its switch), and strays to `ps:restor
 import contextlib
 from collections.abc import Iterator
 from dataclasses import replace
+from functools import partial
 from typing import NoReturn, Optional
 
 import minidokku.ops.builds as build_records
@@ -41,6 +42,7 @@ from minidokku.records import (
     scale,
     switching,
 )
+from minidokku.records.docker_options import DockerOptions
 from minidokku.records.releases import Release
 from minidokku.routing import proxy
 from minidokku.runtime import at_once, checks
@@ -77,7 +79,7 @@ def finish_interrupted(ctx: Context, app: str) -> None:
     interrupted = switching.unfinished(ctx.store, app)
     if interrupted is not None:
         _undo_interrupted_switch(ctx, app, interrupted)
-    ctx.scheduler.remove_leftover_tasks(ctx.docker_name(app))
+    ctx.scheduler_for(app).remove_leftover_tasks(ctx.docker_name(app))
 
 
 def _undo_interrupted_switch(ctx: Context, app: str, interrupted: switching.Switch) -> None:
@@ -86,11 +88,11 @@ def _undo_interrupted_switch(ctx: Context, app: str, interrupted: switching.Swit
     current = releases.current(ctx.store, app)
     kept = [
         c
-        for c in ctx.scheduler.web_containers(ctx.docker_name(app))
+        for c in ctx.scheduler_for(app).web_containers(ctx.docker_name(app))
         if c.id not in interrupted.containers and current is not None and c.release == current.name
     ]
     said, _ = _send_back(ctx, app, interrupted.release, kept)
-    ctx.scheduler.retire(list(interrupted.containers), grace=0)
+    ctx.scheduler_for(app).retire(list(interrupted.containers), grace=0)
     switching.end(ctx.store, app)
     ctx.out.info(f"A deploy of {interrupted.release} was killed before its new containers passed their checks: {said}")
 
@@ -173,7 +175,7 @@ def _deploy_release(ctx: Context, app: str, release: Release, new_release: bool,
     ctx.out.step(f"Deploying {app} ...")
     docker_name = ctx.docker_name(app)
     counts = scale.effective(scale.read(ctx.store, app), release.processes, release.settings.formation)
-    present = ctx.scheduler.containers(docker_name)
+    present = ctx.scheduler_for(app).containers(docker_name)
     # retiring ones whose retirement never ran (a killed deploy, a reboot) go with the old ones
     stale = [c for c in present if c.retiring]
     old = [c for c in present if not c.retiring]
@@ -187,9 +189,10 @@ def _deploy_release(ctx: Context, app: str, release: Release, new_release: bool,
         # nginx lets go of them first: once they are gone, their addresses may be given to another
         # app's containers, and this deploy may fail before it routes again
         ctx.proxy.route(app, [c for c in old if c.process_type == "web" and c not in without_zero_downtime])
-    ctx.scheduler.retire([c.id for c in without_zero_downtime])
+    ctx.scheduler_for(app).retire([c.id for c in without_zero_downtime])
     old = [c for c in old if c not in without_zero_downtime]
-    new = _start(ctx, app, release, counts)
+    running, credentials = registry.distribute(ctx, app, release)  # on the swarm: from its registry
+    new = _start(ctx, app, running, counts, credentials)
     ctx.steps.done("start")
     try:
         window = _check(ctx, app, release, new)
@@ -206,11 +209,11 @@ def _deploy_release(ctx: Context, app: str, release: Release, new_release: bool,
         _record(ctx, app, recorded)
     else:
         switching.end(ctx.store, app)
-    ctx.scheduler.mark_retiring(old)
-    ctx.scheduler.retire_earlier_beyond(docker_name, old, scale.MAX_CONTAINERS)
-    ctx.scheduler.settle_names(new)
+    ctx.scheduler_for(app).mark_retiring(old)
+    ctx.scheduler_for(app).retire_earlier_beyond(docker_name, old, scale.MAX_CONTAINERS)
+    ctx.scheduler_for(app).settle_names(new)
     wait = checks.wait_to_retire(ctx.store, app, release.config)
-    retirement.schedule(ctx, old + stale, wait, ps_settings.stop_timeout(ctx.store, app))
+    retirement.schedule(ctx, app, old + stale, wait, ps_settings.stop_timeout(ctx.store, app))
     ps_settings.mark_running(ctx.store, app)
     ctx.steps.done("retire")
     if new_release:
@@ -229,7 +232,7 @@ def _remove_new(ctx: Context, app: str, new: list[Container]) -> None:
     try:
         logs.record_failed(ctx, app, new)  # what they printed stays, for logs:failed
     finally:
-        ctx.scheduler.retire([c.id for c in new], grace=0)
+        ctx.scheduler_for(app).retire([c.id for c in new], grace=0)
 
 
 def _fallback(ctx: Context, app: str, old: list[Container]) -> list[Container]:
@@ -263,7 +266,7 @@ def _switch(
         ctx.out.info(f"Traffic moved; the old containers stay ready until the new ones have run {window.seconds} s")
         at_once.let_go()  # work held back (the build's clean-up) runs while the window only waits
         with waiting(ctx.out, f"the new containers to run {window.seconds} s"):
-            checks.watch(ctx.scheduler, window)
+            checks.watch(ctx.scheduler_for(app), window)
         ctx.out.info(f"The new containers ran {window.seconds} s")
         if web is not None and fallback:
             ctx.proxy.route(app, web, release)  # the old ones leave nginx before they retire
@@ -342,7 +345,7 @@ def _ready(ctx: Context, app: str, fallback: list[Container]) -> list[Container]
     which the engine may since have given to another container)."""
     if not fallback:
         return []
-    now = {c.id: c for c in ctx.scheduler.containers(ctx.docker_name(app))}
+    now = {c.id: c for c in ctx.scheduler_for(app).containers(ctx.docker_name(app))}
     found = [now.get(c.id) for c in fallback]
     return [c for c, before in zip(found, fallback) if c and c.running and c.restarts == before.restarts]
 
@@ -359,49 +362,56 @@ def _record(ctx: Context, app: str, release: Release) -> None:
     releases.end_record(ctx.store, app)
 
 
-def _start(ctx: Context, app: str, release: Release, counts: dict[str, int]) -> list[Container]:
+def _start(
+    ctx: Context,
+    app: str,
+    release: Release,
+    counts: dict[str, int],
+    credentials: Optional[tuple[str, str]] = None,
+) -> list[Container]:
+    """Starts the release's dynos (release.image_id: what the scheduler runs, a registry
+    reference on the swarm, pulled with credentials); a failure leaves none of them."""
+    scheduler = ctx.scheduler_for(app)
     policy = ps_settings.restart_policy(ctx.store, app)
     published = ctx.proxy.published_ports(app, release)
     stored = docker_options.stored_lines(ctx.store, app, "deploy")  # once per deploy, not per container
     log_max_size = log_settings.computed(ctx.store, app)
     networks = network.plan(ctx, app, ctx.out)  # what a tenant's app does not get: said once
     started: list[Container] = []
+
+    def options_for(process_type: str, index: int) -> DockerOptions:
+        from_plugins = triggers.docker_args(ctx, "docker-args-deploy", app, release.image_id, process_type, str(index))
+        # what a tenant's app does not get is said once, at the first container
+        warn = None if started or index > 1 else ctx.out
+        return docker_options.for_phase(
+            ctx.store,
+            app,
+            "deploy",
+            from_plugins,
+            warn,
+            stored,
+            namespace=ctx.settings.namespace,
+            process_type=process_type,
+        )
+
     try:
         for process_type, count in counts.items():
-            limits = resources.for_process(ctx.store, app, process_type)
-            for index in range(1, count + 1):
-                from_plugins = triggers.docker_args(
-                    ctx, "docker-args-deploy", app, release.image_id, process_type, str(index)
-                )
-                # what a tenant's app does not get is said once, at the first container
-                warn = None if started else ctx.out
-                options = docker_options.for_phase(
-                    ctx.store,
-                    app,
-                    "deploy",
-                    from_plugins,
-                    warn,
-                    stored,
-                    namespace=ctx.settings.namespace,
-                    process_type=process_type,
-                )
-                started.append(
-                    ctx.scheduler.start(
-                        ctx.docker_name(app),
-                        release,
-                        process_type,
-                        index,
-                        options,
-                        policy,
-                        published,
-                        limits=limits,
-                        log_max_size=log_max_size,
-                        command=ps_settings.container_command(ctx.store, app, release, process_type),
-                        networking=networks.for_process(process_type),
-                    )
-                )
+            started += scheduler.start_dynos(
+                ctx.docker_name(app),
+                release,
+                process_type,
+                count,
+                partial(options_for, process_type),
+                policy,
+                published,
+                limits=resources.for_process(ctx.store, app, process_type),
+                log_max_size=log_max_size,
+                command=ps_settings.container_command(ctx.store, app, release, process_type),
+                networking=networks.for_process(process_type),
+                credentials=credentials,
+            )
     except BaseException:
-        ctx.scheduler.retire([c.id for c in started], grace=0)
+        scheduler.retire([c.id for c in started], grace=0)
         raise
     return started
 
@@ -417,7 +427,7 @@ def _check(ctx: Context, app: str, release: Release, new: list[Container]) -> ch
         ctx.out.info(f"Checking {container.dyno}: {', '.join(check.description for check in found)}")
         targets.append((container, found))
     with waiting(ctx.out, f"the checks of {', '.join(container.dyno for container, _ in targets)}"):
-        return checks.run_ready(ctx.scheduler, targets)
+        return checks.run_ready(ctx.scheduler_for(app), targets)
 
 
 def _prune_images(ctx: Context, app: str) -> None:

@@ -13,7 +13,7 @@ from minidokku.context import Context
 from minidokku.errors import NotFound
 from minidokku.ops import oneoff
 from minidokku.records import cron
-from minidokku.runtime.scheduler import Container
+from minidokku.runtime.scheduler import Container, Scheduler
 
 FAILED_FILE = "FAILED_LOGS"
 FAILED_LINES = 200  # the last lines kept of each failed container
@@ -25,7 +25,8 @@ def lines(
 ) -> Iterator[str]:
     """process keeps one process type's containers (`web`) or one dyno's (`web.1`); quiet drops
     the timestamp and the `app[web.1]:` prefix."""
-    containers = ctx.scheduler.running(ctx.docker_name(app))
+    scheduler = ctx.scheduler_for(app)
+    containers = scheduler.running(ctx.docker_name(app))
     if process:
         chosen = [c for c in containers if process in (c.process_type, c.dyno)]
         if not chosen:
@@ -34,7 +35,7 @@ def lines(
         containers = chosen
     else:  # what scheduled cron runs printed (their containers are gone), then the processes'
         yield from cron.recorded_output(ctx.store, app, history, quiet)
-    yield from _read(ctx, [(c.id, c.dyno) for c in containers], follow, history, quiet)
+    yield from _read(scheduler, [(c.id, c.dyno) for c in containers], follow, history, quiet)
 
 
 def run_lines(
@@ -44,23 +45,25 @@ def run_lines(
     every one of them, prefixed `app[run.1234]:` unless quiet."""
     chosen = [oneoff.find_run_container(ctx, app, name)] if name else oneoff.run_containers(ctx, app)
     prefix = f"{ctx.docker_name(app)}."
-    yield from _read(ctx, [(c.id, c.name.removeprefix(prefix)) for c in chosen], follow, history, quiet)
+    yield from _read(ctx.scheduler, [(c.id, c.name.removeprefix(prefix)) for c in chosen], follow, history, quiet)
 
 
-def _read(ctx: Context, sources: list[tuple[str, str]], follow: bool, history: int, quiet: bool) -> Iterator[str]:
+def _read(
+    scheduler: Scheduler, sources: list[tuple[str, str]], follow: bool, history: int, quiet: bool
+) -> Iterator[str]:
     """The lines of each (container id, dyno), one container after the other, or with follow
     merged as they arrive."""
     if not follow:
         for container_id, dyno in sources:
-            yield from _container_lines(ctx, container_id, dyno, follow=False, history=history, quiet=quiet)
+            yield from _container_lines(scheduler, container_id, dyno, follow=False, history=history, quiet=quiet)
         return
-    yield from _merged(ctx, sources, history, quiet)
+    yield from _merged(scheduler, sources, history, quiet)
 
 
 def _container_lines(
-    ctx: Context, container_id: str, dyno: str, follow: bool, history: int, quiet: bool
+    scheduler: Scheduler, container_id: str, dyno: str, follow: bool, history: int, quiet: bool
 ) -> Iterator[str]:
-    for line in ctx.scheduler.logs(container_id, follow=follow, tail=history, timestamps=not quiet):
+    for line in scheduler.logs(container_id, follow=follow, tail=history, timestamps=not quiet):
         if quiet:
             yield line
         else:
@@ -68,14 +71,14 @@ def _container_lines(
             yield f"{timestamp} app[{dyno}]: {message}"
 
 
-def _merged(ctx: Context, sources: list[tuple[str, str]], history: int, quiet: bool) -> Iterator[str]:
+def _merged(scheduler: Scheduler, sources: list[tuple[str, str]], history: int, quiet: bool) -> Iterator[str]:
     """Follows several containers at once, yielding lines as they arrive from any of them."""
     arrived: queue.Queue[object] = queue.Queue()
     finished = object()
 
     def pump(container_id: str, dyno: str) -> None:
         try:
-            for line in _container_lines(ctx, container_id, dyno, follow=True, history=history, quiet=quiet):
+            for line in _container_lines(scheduler, container_id, dyno, follow=True, history=history, quiet=quiet):
                 arrived.put(line)
         finally:
             arrived.put(finished)
@@ -96,7 +99,7 @@ def record_failed(ctx: Context, app: str, containers: list[Container]) -> None:
     place of the previous failed deploy's."""
     kept = []
     for container in containers:
-        output = ctx.scheduler.last_logs(container.id, FAILED_LINES)
+        output = ctx.scheduler_for(app).last_logs(container.id, FAILED_LINES)
         kept += [line[:FAILED_LINE_CHARACTERS] for line in output.splitlines()]
     ctx.store.write(app, FAILED_FILE, "".join(f"{line}\n" for line in kept))
 

@@ -234,7 +234,7 @@ def attach_post_deploy(ctx: Context, app: str, containers: list[Container]) -> l
     for network in chosen.post_deploy:
         ctx.out.step(f"Associating app with network {network.removeprefix(ctx.settings.namespace)}")
         containers = [
-            ctx.scheduler.join_network(container, network, (chosen.alias(container.process_type),))
+            ctx.scheduler_for(app).join_network(container, network, (chosen.alias(container.process_type),))
             for container in containers
         ]
     return containers
@@ -255,22 +255,23 @@ def rebuild(ctx: Context, app: str) -> None:
         managed = {network.info.name for network in listed(ctx) if network.managed}
         ctx.out.step(f"Ensuring network configuration is in sync for {app}")
         moved = False
+        scheduler = ctx.scheduler_for(app)
         try:
-            for container in ctx.scheduler.running(ctx.docker_name(app)):
-                on = ctx.scheduler.joined_networks(container)
+            for container in scheduler.running(ctx.docker_name(app)):
+                on = scheduler.joined_networks(container)
                 for network in wanted:
                     if network not in on:
                         ctx.out.info(f"{container.dyno} joins {network.removeprefix(ctx.settings.namespace)}")
                         moved = moved or container.process_type == "web"
-                        ctx.scheduler.join_network(container, network, (chosen.alias(container.process_type),))
+                        scheduler.join_network(container, network, (chosen.alias(container.process_type),))
                 for network in on:
                     if network in managed and network not in wanted:
                         ctx.out.info(f"{container.dyno} leaves {network.removeprefix(ctx.settings.namespace)}")
                         moved = moved or container.process_type == "web"
-                        ctx.scheduler.leave_network(container, network)
+                        scheduler.leave_network(container, network)
         finally:  # web's ports may have moved, even when a later join failed: nginx follows them
             if moved and not ps_settings.is_stopped(ctx.store, app):
-                ctx.proxy.route(app, ctx.scheduler.web_containers(ctx.docker_name(app)))
+                ctx.proxy.route(app, scheduler.web_containers(ctx.docker_name(app)))
 
 
 def rebuild_all(ctx: Context) -> list[str]:
@@ -287,5 +288,5 @@ def rebuild_all(ctx: Context) -> list[str]:
 
 def web_listeners(ctx: Context, app: str) -> str:
     """Where nginx reaches the app's web containers (`ADDRESS:PORT ...`)."""
-    web = ctx.scheduler.web_containers(ctx.docker_name(app))
+    web = ctx.scheduler_for(app).web_containers(ctx.docker_name(app))
     return " ".join(f"{host}:{port}" for c in web if (where := c.reached_at()) for host, port in [where])

@@ -138,8 +138,9 @@ def stop_runs(ctx: Context, app: str, name: Optional[str] = None) -> list[str]:
 
 def enter(ctx: Context, app: str, target: Optional[str], command: list[str], tty: bool, streams: Streams) -> int:
     """Runs command in a running container of the app (see choose); returns its exit status."""
-    container = choose(ctx.scheduler.running(ctx.docker_name(app)), app, target)
-    return ctx.scheduler.enter(container, command_argv(command), tty, streams)
+    scheduler = ctx.scheduler_for(app)
+    container = choose(scheduler.running(ctx.docker_name(app)), app, target)
+    return scheduler.enter(container, command_argv(command), tty, streams)
 
 
 def exec_in(ctx: Context, container_id: str, argv: list[str], tty: bool, streams: Streams) -> int:

@@ -56,7 +56,8 @@ def inspect(ctx: Context, app: str) -> list[dict]:
     config values masked: ps:inspect's output can be pasted elsewhere."""
     apps.require(ctx, app)
     tenant = rules.is_tenant_app(ctx.store, app)
-    return [_sanitized(found, tenant) for found in ctx.scheduler.inspect(ctx.scheduler.running(ctx.docker_name(app)))]
+    scheduler = ctx.scheduler_for(app)
+    return [_sanitized(found, tenant) for found in scheduler.inspect(scheduler.running(ctx.docker_name(app)))]
 
 
 def _sanitized(found: dict, tenant: bool) -> dict:
@@ -103,7 +104,8 @@ def stop(ctx: Context, app: str) -> None:
         ps_settings.mark_stopped(ctx.store, app)
         ctx.proxy.route(app, [])  # first: requests get a 503, not a 502 from a stopping container
         grace = ps_settings.stop_timeout(ctx.store, app)
-        ctx.scheduler.stop(ctx.scheduler.running(ctx.docker_name(app)), grace=grace)
+        scheduler = ctx.scheduler_for(app)
+        scheduler.stop(scheduler.running(ctx.docker_name(app)), grace=grace)
 
 
 def start(ctx: Context, app: str) -> Release:
@@ -146,30 +148,31 @@ def restore(ctx: Context, app: str) -> Optional[str]:
     # not exclusive(): apps:lock holds off new deploys, not the recorded release coming back
     with deploy.locked(ctx, app):  # which finishes first what a killed deploy left half done
         current = releases.current(ctx.store, app)
-        containers = ctx.scheduler.containers(ctx.docker_name(app))
+        scheduler = ctx.scheduler_for(app)
+        containers = scheduler.containers(ctx.docker_name(app))
         if current is None:  # a first deploy was killed: nothing was ever recorded, nothing serves
             if not containers:
                 return None
             ctx.proxy.remove(app)
-            ctx.scheduler.retire([c.id for c in containers], grace=0)
+            scheduler.retire([c.id for c in containers], grace=0)
             return f"{len(containers)} containers of a deploy that never finished removed"
         expected = dynos(ctx, app)
         keep = serving_set(containers, current.name, expected)
         if keep is None or not all(c.ports_kept for c in keep):
-            ctx.scheduler.retire([c.id for c in containers if c.retiring], grace=0)  # no retirement outlives a reboot
+            scheduler.retire([c.id for c in containers if c.retiring], grace=0)  # no retirement outlives a reboot
             deploy.restart(ctx, app)
             return "redeployed" if keep is None else "redeployed on host ports it keeps"
         strays = [c for c in containers if c not in keep]
         try:
-            restarted = [c if c.running else ctx.scheduler.restart(c) for c in keep]
+            restarted = [c if c.running else scheduler.restart(c) for c in keep]
         except PortTaken:  # a host process took a port of a stopped one: new containers, new ports
-            ctx.scheduler.retire([c.id for c in containers if c.retiring], grace=0)
+            scheduler.retire([c.id for c in containers if c.retiring], grace=0)
             deploy.restart(ctx, app)
             return "redeployed (a host port of its containers was taken)"
-        ctx.scheduler.mark_retiring(strays)  # frees the plain names the kept ones take
-        ctx.scheduler.settle_names(restarted)
+        scheduler.mark_retiring(strays)  # frees the plain names the kept ones take
+        scheduler.settle_names(restarted)
         ctx.proxy.route(app, [c for c in restarted if c.process_type == "web"], current)
-        ctx.scheduler.retire([c.id for c in strays])
+        scheduler.retire([c.id for c in strays])
         done = "restarted" if any(not c.running for c in keep) else "rerouted"
         return f"{done}, {len(strays)} containers outside {current.name} removed" if strays else done
 
@@ -183,7 +186,7 @@ def restore_due(ctx: Context, app: str) -> bool:
     current = releases.current(ctx.store, app)
     if current is None or not ps_settings.restores(ctx.store, app):
         return False
-    containers = ctx.scheduler.containers(ctx.docker_name(app))
+    containers = ctx.scheduler_for(app).containers(ctx.docker_name(app))
     serving = [c for c in containers if c.running and c.name == c.plain_name and c.release == current.name]
     return not dynos(ctx, app) <= {c.dyno for c in serving} or not all(c.ports_kept for c in serving)
 

@@ -13,6 +13,7 @@ create, apps:rename), so with a repository made from it (`dokku/NAME`, a templat
 into any repository the credentials may write.
 """
 
+from dataclasses import replace
 from typing import Optional
 
 from minidokku.access import rules
@@ -20,6 +21,8 @@ from minidokku.build.builders import image_repository
 from minidokku.context import Context
 from minidokku.errors import DeployFailed, EngineError, ValidationError
 from minidokku.records import properties, registry
+from minidokku.records import scheduler as selection
+from minidokku.records.releases import Release
 
 DOCKER_HUB_ADDRESS = "https://index.docker.io/v1/"  # what the engine logs in to for docker.io
 
@@ -36,29 +39,62 @@ def pushes(ctx: Context, app: str) -> bool:
 
 
 def push_on_release(ctx: Context, app: str, image_id: str) -> Optional[str]:
-    """Pushes the image of a new release when the app pushes on release; returns where it went
-    (`SERVER/REPO@DIGEST`), None when it does not push."""
-    if not pushes(ctx, app):
+    """Pushes the image of a new release when the app pushes on release, or runs on the swarm
+    (whose nodes pull it); returns where it went (`SERVER/REPO@DIGEST`), None when it does not
+    push."""
+    if not _pushes_anything(ctx, app):
         return None
+    return _push(ctx, app, image_id)
+
+
+def distribute(ctx: Context, app: str, release: Release) -> tuple[Release, Optional[tuple[str, str]]]:
+    """The release as the app's scheduler runs it, and the credentials that pull its image: on
+    the swarm, its image is the registry's `SERVER/REPO@DIGEST` (pushed when its release was
+    made, else now: a release from before the app moved to the swarm)."""
+    if not selection.runs_on_swarm(ctx.store, app):
+        return release, None
+    reference = registry.pushed_reference(ctx.store, app, release.image_id) or _push(ctx, app, release.image_id)
+    return replace(release, image_id=reference), _credentials(ctx, app, repository(ctx, app))
+
+
+def _push(ctx: Context, app: str, image_id: str) -> str:
     tenant = rules.is_tenant_app(ctx.store, app)
     if tenant and not properties.own_value(ctx.store, app, registry.IMAGE_REPO):
         raise DeployFailed(
             f"{app} is a user key's app: it pushes only to an image-repo an admin sets for it "
             f"(registry:set {app} image-repo REPO)"
         )
+    if selection.runs_on_swarm(ctx.store, app) and not properties.computed_value(ctx.store, app, registry.SERVER):
+        raise DeployFailed(
+            f"{app} runs on the swarm scheduler, whose nodes pull its image from a registry: "
+            "set one with `dokku registry:set --global server HOST[:PORT]`"
+        )
     target = repository(ctx, app)
     _check_target(ctx, app, target)
     version = registry.tag_version(ctx.store, app) + 1
     tags = [*registry.extra_tags(ctx.store, app), str(version)]  # the counted one last
     ctx.out.step("Pushing image to registry")
-    credentials = registry.credentials(ctx.store, app, registry.reference_host(target), own_only=tenant)
     try:
-        digest = ctx.scheduler.push_image(image_id, target, tags, credentials, ctx.settings.build_timeout)
+        digest = ctx.scheduler.push_image(
+            image_id, target, tags, _credentials(ctx, app, target), ctx.settings.build_timeout
+        )
     except EngineError as error:
         raise DeployFailed(f"pushing the image of {app} to {target} failed: {error}") from None
     registry.set_tag_version(ctx.store, app, version)
     ctx.out.info(f"Pushed {target}:{', '.join(tags)} ({digest})")
-    return f"{target}@{digest}"
+    reference = f"{target}@{digest}"
+    registry.remember_push(ctx.store, app, image_id, reference)
+    return reference
+
+
+def _credentials(ctx: Context, app: str, target: str) -> Optional[tuple[str, str]]:
+    """What the app pushes and pulls with (a tenant's app: its own credentials alone)."""
+    own_only = rules.is_tenant_app(ctx.store, app)
+    return registry.credentials(ctx.store, app, registry.reference_host(target), own_only=own_only)
+
+
+def _pushes_anything(ctx: Context, app: str) -> bool:
+    return pushes(ctx, app) or selection.runs_on_swarm(ctx.store, app)
 
 
 def _check_target(ctx: Context, app: str, target: str) -> None:
@@ -70,7 +106,7 @@ def _check_target(ctx: Context, app: str, target: str) -> None:
     except ValidationError as error:
         raise DeployFailed(f"{app} cannot be pushed: {error}") from None
     for other in ctx.store.list_apps():
-        if other != app and pushes(ctx, other) and repository(ctx, other) == target:
+        if other != app and _pushes_anything(ctx, other) and repository(ctx, other) == target:
             raise DeployFailed(f"{app} and {other} both push to {target}: set image-repo for one of them")
 
 

@@ -16,19 +16,20 @@ from minidokku.context import Context
 from minidokku.runtime.scheduler import STOP_GRACE_SECONDS, Container
 
 
-def schedule(ctx: Context, containers: list[Container], wait: int, grace: int = STOP_GRACE_SECONDS) -> None:
-    """Retires running containers after wait seconds and stopped ones now; each stopping one
-    gets grace seconds (the app's stop-timeout-seconds) between SIGTERM and SIGKILL."""
+def schedule(ctx: Context, app: str, containers: list[Container], wait: int, grace: int = STOP_GRACE_SECONDS) -> None:
+    """Retires the app's running containers after wait seconds and stopped ones now; each
+    stopping one gets grace seconds (the app's stop-timeout-seconds) between SIGTERM and SIGKILL."""
     stopped = [c.id for c in containers if not c.running]
     running = [c.id for c in containers if c.running]
-    ctx.scheduler.retire(stopped)
+    scheduler = ctx.scheduler_for(app)
+    scheduler.retire(stopped)
     if not running:
         return
     if wait <= 0:
-        ctx.scheduler.retire(running, grace)
+        scheduler.retire(running, grace)
         return
-    subprocess.Popen(  # noqa: S603 - an argv list of our own program and container ids
-        [*ctx.settings.program, "ps:retire", "--wait", str(wait), "--grace", str(grace), *running],
+    subprocess.Popen(  # noqa: S603 - an argv list of our own program, an app's name and container ids
+        [*ctx.settings.program, "ps:retire", "--wait", str(wait), "--grace", str(grace), "--for-app", app, *running],
         # minidokku's own errand, not the key's that deployed: no NAME (access/rules.py)
         env={**{k: v for k, v in os.environ.items() if k != "NAME"}, "DOKKU_ROOT": str(ctx.settings.root)},
         stdin=subprocess.DEVNULL,
@@ -38,7 +39,8 @@ def schedule(ctx: Context, containers: list[Container], wait: int, grace: int = 
     )
 
 
-def retire_after(ctx: Context, container_ids: list[str], wait: int, grace: int = STOP_GRACE_SECONDS) -> None:
-    """Body of `ps:retire`: sleeps, then stops and removes the containers (gone ones are fine)."""
+def retire_after(ctx: Context, app: str, container_ids: list[str], wait: int, grace: int = STOP_GRACE_SECONDS) -> None:
+    """Body of `ps:retire`: sleeps, then stops and removes the containers (gone ones are fine)
+    through the app's scheduler ("": this host's)."""
     time.sleep(wait)
-    ctx.scheduler.retire(container_ids, grace)
+    (ctx.scheduler_for(app) if app else ctx.scheduler).retire(container_ids, grace)

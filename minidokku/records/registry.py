@@ -25,6 +25,8 @@ from minidokku.state import Store
 
 FAMILY = "registry"
 REGISTRY_AUTH = "registry-auth.json"
+PUSHED = "registry-pushed.json"  # image id -> `SERVER/REPO@DIGEST` it was last pushed as
+KEEP_PUSHED = 50
 DOCKER_HUB = "docker.io"
 DOCKER_HUB_NAMES = ("docker.io", "hub.docker.com", "docker.com", "index.docker.io")
 APP_NAME_FIELD = re.compile(r"\{\{\s*\.AppName\s*\}\}")
@@ -165,6 +167,30 @@ def forget_own_repository(store: Store, app: str) -> None:
     for key in (IMAGE_REPO.key, TAG_VERSION):
         if properties.is_set(store, app, FAMILY, key):
             properties.put(store, app, FAMILY, key, None)
+
+
+def pushed_reference(store: Store, app: str, image_id: str) -> Optional[str]:
+    """Where the image was last pushed for the app (`SERVER/REPO@DIGEST`), None if never."""
+    found = _read_pushed(store, app).get(image_id)
+    return found if isinstance(found, str) else None
+
+
+def remember_push(store: Store, app: str, image_id: str, reference: str) -> None:
+    """Notes where the image went, for the deploys that run it again (a config change, a
+    rollback): the last KEEP_PUSHED images, as releases keep theirs."""
+    entries = _read_pushed(store, app)
+    entries.pop(image_id, None)
+    entries[image_id] = reference
+    kept = dict(list(entries.items())[-KEEP_PUSHED:])
+    store.write(app, PUSHED, json.dumps(kept, indent=2) + "\n")
+
+
+def _read_pushed(store: Store, app: str) -> dict:
+    try:
+        entries = json.loads(store.read(app, PUSHED) or "{}")
+    except ValueError:
+        return {}
+    return entries if isinstance(entries, dict) else {}
 
 
 def login(store: Store, app: Optional[str], server: str, username: str, password: str) -> None:

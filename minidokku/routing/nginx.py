@@ -63,6 +63,7 @@ class Site:
     template: str = ""  # the app's nginx.conf.template, "" for ours
     acme_webroot: str = ""  # letsencrypt's challenge folder, served on the http servers ("" for none)
     acme_marker: tuple[str, str] = ("", "")  # the header (name, value) its answers carry
+    elsewhere: bool = False  # its containers run on other machines (swarm nodes)
 
 
 TEMPLATE_VARIABLE = re.compile(r"\{\{\s*([A-Za-z_]+)\s*\}\}")
@@ -159,7 +160,9 @@ def _https_port(site: Site):
 # that dies leaves its address without anybody to answer, not even with a refusal, until the
 # bridge forgets it, and a request nginx sends there waits out the whole connect timeout (60 s by
 # default) while the old containers, its backups, are ready. On a local bridge a connection takes
-# well under a millisecond, so one not made within a second goes to the backups.
+# well under a millisecond, so one not made within a second goes to the backups. The same holds
+# for containers on other machines of a swarm (a LAN connection takes a few milliseconds): one
+# on a machine that went away goes to the next container after a second, not after a minute.
 SWITCH_CONNECT_TIMEOUT = "1s"
 
 
@@ -171,7 +174,7 @@ def _location_body(site: Site, mapping: PortMap) -> str:
     return _PROXY.format(
         upstream=_upstream(site, mapping.container_port),
         read=settings.get("proxy-read-timeout", "60s"),
-        connect=SWITCH_CONNECT_TIMEOUT if switching else settings.get("proxy-connect-timeout", "60s"),
+        connect=SWITCH_CONNECT_TIMEOUT if switching or site.elsewhere else settings.get("proxy-connect-timeout", "60s"),
         send=settings.get("proxy-send-timeout", "60s"),
         buffer_size=settings.get("proxy-buffer-size", "4k"),
         buffering=settings.get("proxy-buffering", "on"),

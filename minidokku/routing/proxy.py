@@ -136,6 +136,7 @@ def site(
         settings=nginx_settings.effective(ctx.store, app),
         tls=nginx.Tls(str(certificate[0]), str(certificate[1]), ctx.nginx.has_http2) if certificate else None,
         template=_template(ctx, app, release),
+        elsewhere=any(c.elsewhere for c in [*web_containers, *backups]),
         **_acme(ctx, app),
     )
 
@@ -247,4 +248,4 @@ def reroute(ctx: Context, app: str) -> None:
         return
     interrupted = switching.unfinished(ctx.store, app)
     leaving = set(interrupted.containers) if interrupted else set()
-    route(ctx, app, [c for c in ctx.scheduler.web_containers(ctx.docker_name(app)) if c.id not in leaving])
+    route(ctx, app, [c for c in ctx.scheduler_for(app).web_containers(ctx.docker_name(app)) if c.id not in leaving])

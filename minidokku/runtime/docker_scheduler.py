@@ -120,6 +120,47 @@ class DockerScheduler:
         return containers, images
 
     # -- processes ------------------------------------------------------------------------
+    def start_dynos(
+        self,
+        app: str,
+        release: Release,
+        process_type: str,
+        count: int,
+        options_for: Callable[[int], DockerOptions],
+        restart_policy: Optional[dict] = None,
+        extra_ports: tuple[int, ...] = (),
+        *,
+        limits: resources.Limits,
+        log_max_size: Optional[str] = None,
+        command: Optional[list[str]],
+        networking: Networking = NO_NETWORKING,
+        credentials: Optional[tuple[str, str]] = None,
+    ) -> list[Container]:
+        """Starts dynos 1..count of the process type, one container each (start); a failure
+        removes the ones started. credentials: unused, the image is on this engine."""
+        started: list[Container] = []
+        try:
+            for index in range(1, count + 1):
+                started.append(
+                    self.start(
+                        app,
+                        release,
+                        process_type,
+                        index,
+                        options_for(index),
+                        restart_policy,
+                        extra_ports,
+                        limits=limits,
+                        log_max_size=log_max_size,
+                        command=command,
+                        networking=networking,
+                    )
+                )
+        except BaseException:
+            self.retire([c.id for c in started], grace=0)
+            raise
+        return started
+
     def start(
         self,
         app: str,

@@ -42,15 +42,21 @@ class Container:
     ports_kept: bool = True  # its host ports were set at its creation: every start binds them again
     address: Optional[str] = None  # its pinned address on the web network (runtime/web_addresses.py)
     web_port: Optional[int] = None  # its PORT (web only)
+    host: str = LOOPBACK  # the address its host ports are on (a swarm task's: its node's)
 
     def reached_at(self, container_port: Optional[int] = None) -> Optional[tuple[str, int]]:
         """(host, port) where nginx and the checks reach one of its ports (None: its PORT): at its
-        pinned address, else (a container made before addresses were pinned) where it publishes it
-        on 127.0.0.1; None when it serves no such port."""
+        pinned address, else (a swarm task, or a container made before addresses were pinned)
+        where it publishes it; None when it serves no such port."""
         port = self.web_port if container_port is None else container_port
         if port not in self.host_ports:
             return None
-        return (self.address, port) if self.address else (LOOPBACK, self.host_ports[port])
+        return (self.address, port) if self.address else (self.host, self.host_ports[port])
+
+    @property
+    def elsewhere(self) -> bool:
+        """Whether it runs on another machine (a swarm node), reached over the network."""
+        return self.host != LOOPBACK
 
     @property
     def plain_name(self) -> str:
@@ -183,13 +189,13 @@ class Scheduler(Protocol):
     def inspect(self, containers: list[Container]) -> list[dict]:
         """The engine's whole description of each container (`docker inspect`); gone ones left out."""
 
-    def start(
+    def start_dynos(
         self,
         app: str,
         release: Release,
         process_type: str,
-        index: int,
-        options: DockerOptions,
+        count: int,
+        options_for: Callable[[int], DockerOptions],
         restart_policy: Optional[dict] = None,
         extra_ports: tuple[int, ...] = (),
         *,
@@ -197,12 +203,15 @@ class Scheduler(Protocol):
         log_max_size: Optional[str] = None,
         command: Optional[list[str]],
         networking: Networking = NO_NETWORKING,
-    ) -> Container:
-        """Starts dyno `process_type.index` of the release under an upcoming name; web publishes
-        its PORT (and extra_ports) where the proxy reaches it. log_max_size: the size at which
-        its log rotates (`20m`, or UNLIMITED_LOGS), None for the scheduler's default. command:
-        its Cmd (ps_settings.container_command), None for the image's own. networking: the
-        app's network:set networks."""
+        credentials: Optional[tuple[str, str]] = None,
+    ) -> list[Container]:
+        """Starts dynos `process_type.1` to `process_type.count` of the release under upcoming
+        names (options_for(index): the docker-options of each); a failure leaves none of them.
+        Web publishes its PORT (and extra_ports) where the proxy reaches it. log_max_size: the
+        size at which a log rotates (`20m`, or UNLIMITED_LOGS), None for the scheduler's
+        default. command: the Cmd (ps_settings.container_command), None for the image's own.
+        networking: the app's network:set networks. credentials: what a scheduler that pulls
+        release.image_id from its registry logs in with."""
 
     def restart(self, container: Container) -> Container:
         """Starts a stopped container again, on the host ports it had; raises PortTaken when

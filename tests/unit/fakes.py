@@ -108,6 +108,31 @@ class FakeScheduler:
     def web_containers(self, app: str) -> list[Container]:
         return [c for c in self.running(app) if c.process_type == "web" and c.running]
 
+    def start_dynos(
+        self,
+        app: str,
+        release: Release,
+        process_type: str,
+        count: int,
+        options_for,
+        restart_policy: Optional[dict] = None,
+        extra_ports: tuple[int, ...] = (),
+        *,
+        credentials=None,
+        **settings,
+    ) -> list[Container]:
+        started: list[Container] = []
+        try:
+            for index in range(1, count + 1):
+                options = options_for(index)
+                started.append(
+                    self.start(app, release, process_type, index, options, restart_policy, extra_ports, **settings)
+                )
+        except BaseException:
+            self.retire([c.id for c in started], grace=0)
+            raise
+        return started
+
     def start(
         self,
         app: str,

@@ -1,0 +1,66 @@
+"""The scheduler family's records (Dokku's `scheduler:*`, and `scheduler-swarm:*`'s settings):
+which scheduler runs an app's processes, and where the Swarm scheduler finds its cluster.
+
+`selected` (per app and global): `docker-local` (containers on this host's engine, the default)
+or `swarm` (services on a Docker Swarm, runtime/swarm_scheduler.py). The Swarm settings are
+global only: `manager-socket`, the unix socket of a manager's engine (default: this host's,
+which `scheduler-swarm:initialize` makes a manager), and `advertise-addr`, the address the
+manager tells other nodes to reach it at (default: the engine picks one).
+"""
+
+import ipaddress
+from pathlib import PurePosixPath
+
+from minidokku.errors import ValidationError
+from minidokku.records import properties
+from minidokku.records.properties import Setting
+from minidokku.state import Store
+
+FAMILY = "scheduler"
+SWARM_FAMILY = "scheduler-swarm"
+DOCKER_LOCAL = "docker-local"
+SWARM = "swarm"
+SCHEDULERS = (DOCKER_LOCAL, SWARM)
+
+
+def _scheduler(value: str) -> str:
+    if value not in SCHEDULERS:
+        raise ValidationError(f"selected must be one of {', '.join(SCHEDULERS)}, not {value[:40]!r}")
+    return value
+
+
+def _socket(value: str) -> str:
+    path = PurePosixPath(value)
+    if not path.is_absolute() or ".." in path.parts or any(ord(c) < 32 for c in value) or len(value) > 107:
+        raise ValidationError(f"manager-socket must be the absolute path of a unix socket, not {value[:80]!r}")
+    return value
+
+
+def _address(value: str) -> str:
+    """An IP address, as `docker swarm init --advertise-addr` takes it (an interface name is not)."""
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        raise ValidationError(f"advertise-addr must be an IP address, not {value[:80]!r}") from None
+    return value
+
+
+SELECTED = Setting(FAMILY, "selected", DOCKER_LOCAL, _scheduler)
+SETTINGS = (SELECTED,)
+MANAGER_SOCKET = Setting(SWARM_FAMILY, "manager-socket", "", _socket)
+ADVERTISE_ADDR = Setting(SWARM_FAMILY, "advertise-addr", "", _address)
+SWARM_SETTINGS = (ADVERTISE_ADDR, MANAGER_SOCKET)
+
+
+def selected(store: Store, app: str) -> str:
+    """The scheduler that runs the app: its own choice, else the global one, else docker-local."""
+    return properties.computed_value(store, app, SELECTED)
+
+
+def runs_on_swarm(store: Store, app: str) -> bool:
+    return selected(store, app) == SWARM
+
+
+def manager_socket(store: Store, default: str) -> str:
+    """The socket of the swarm manager's engine; default: this host's engine socket."""
+    return properties.own_value(store, None, MANAGER_SOCKET) or default
