@@ -45,7 +45,7 @@ stack: machine venv
 # cannot run with the serial step, whose dockerd restarts would end its container. An interrupted
 # `make test` ends it too (a background job of make's shell ignores the ^C).
 TEST_WORKERS ?= 3
-ENGINE_LAYERS := tests/integration tests/e2e tests/security
+ENGINE_LAYERS := tests/integration tests/e2e tests/security tests/swarm
 test: machine venv stack
 	$(BIN)/pytest tests/unit
 	$(BIN)/pytest -m serial --durations=5 $(ENGINE_LAYERS)

@@ -73,6 +73,7 @@ FAMILY_MODULES = (
     "resource",
     "run",
     "sample",
+    "scheduler",
     "ssh_keys",
     "stack",
     "storage",

@@ -66,7 +66,8 @@ ON_A_GRANTED_APP = {
     "ps:inspect", "ps:rebuild", "ps:report", "ps:restart", "ps:scale", "ps:set", "ps:start", "ps:stop",
     "registry:report", "releases", "releases:rollback", "repo:gc", "repo:purge-cache", "run", "run:detached",
     "run:list", "run:logs",
-    "run:retire", "run:stop", "storage:list", "storage:mount", "storage:report", "storage:unmount", "url", "urls",
+    "run:retire", "run:stop", "scheduler:report", "storage:list", "storage:mount", "storage:report",
+    "storage:unmount", "url", "urls",
 }  # fmt: skip
 # What any key may run, naming no app; and apps:create, up to a user key's quota (tests/e2e).
 # The storage entry commands name no app: a user key acts on its own entries only (ops/storage.py,

@@ -30,7 +30,8 @@ NOT_RECORDED = {
     "nginx:validate-config", "network:exists", "network:info", "network:list", "network:report",
     "plugin:installed", "plugin:list", "ports:list", "ports:report", "postgres:export", "postgres:info",
     "postgres:list", "postgres:logs", "proxy:report", "ps:inspect", "ps:report", "ps:retire", "registry:report",
-    "releases", "report",
+    "releases", "report", "scheduler-swarm:join-token", "scheduler-swarm:nodes", "scheduler-swarm:report",
+    "scheduler:report",
     "resource:report", "run:list", "run:logs", "ssh-keys:list",
     "storage:info", "storage:list", "storage:list-entries", "storage:report", "url", "urls", "version",
 }  # fmt: skip

@@ -1,0 +1,151 @@
+"""The swarm scheduler on a real 2-node swarm (tests/swarm/testbed.sh: two dockerd nodes in network
+namespaces, a registry on the host), this host's engine building and pushing, nginx on loopback
+reaching the tasks where their nodes publish them. The app is a busybox httpd FROM scratch."""
+
+import json
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import requests
+from helpers import git, make_git_repo, wait_until_serving
+
+from minidokku.engine.client import Engine
+from minidokku.runtime import labels
+
+APP = "swarmcat"
+HOST = f"{APP}.example.test"
+
+
+def busybox_app(tmp_path: Path, page: str, app_json: str = "") -> Path:
+    source = tmp_path / "source"
+    (source / "www").mkdir(parents=True)
+    shutil.copy("/bin/busybox", source / "busybox")
+    (source / "www" / "index.html").write_text(page)
+    (source / "Dockerfile").write_text(
+        "FROM scratch\nCOPY busybox /bin/busybox\nCOPY www /www\nEXPOSE 5000\n"
+        'CMD ["/bin/busybox", "httpd", "-f", "-p", "5000", "-h", "/www"]\n'
+    )
+    if app_json:
+        (source / "app.json").write_text(app_json)
+    return make_git_repo(tmp_path / APP, source)
+
+
+def services(manager: Engine, platform) -> list[dict]:
+    """The app's services (on the engine, its name has the root's namespace in front)."""
+    return manager.list_services({labels.APP: f"{platform.settings()['NAMESPACE']}{APP}"})
+
+
+def running_tasks(manager: Engine, service: dict) -> list[dict]:
+    found = manager.list_tasks({"service": [service["ID"]], "desired-state": ["running"]})
+    return [task for task in found if task["Status"]["State"] == "running"]
+
+
+def wait_for(condition, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while True:
+        found = condition()
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} within {timeout} s")
+        time.sleep(0.25)
+
+
+class Load:
+    """GETs through nginx in a loop until stopped; counts what did not answer 200 with a page of
+    the app."""
+
+    def __init__(self, platform, pages: tuple[str, ...]):
+        self.platform, self.pages = platform, pages
+        self.done, self.failed, self.stop = 0, [], threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        session = requests.Session()
+        url = f"http://127.0.0.1:{self.platform.http_port}/"
+        while not self.stop.is_set():
+            try:
+                answer = session.get(url, headers={"Host": HOST}, timeout=10)
+                if answer.status_code != 200 or answer.text not in self.pages:
+                    self.failed.append((answer.status_code, answer.text[:80]))
+            except requests.RequestException as error:
+                self.failed.append((0, str(error)[:80]))
+            self.done += 1
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(15)
+
+
+def test_an_app_deploys_to_the_swarm_spread_over_both_nodes_and_redeploys_without_a_failed_request(
+    platform, swarm, tmp_path
+):
+    manager = Engine(swarm.manager_socket)
+    platform.dokku("scheduler-swarm:set", "--global", "manager-socket", swarm.manager_socket)
+    already = platform.dokku("scheduler-swarm:initialize")
+    assert "manages a swarm already" in already.stdout
+    nodes = json.loads(platform.dokku("scheduler-swarm:nodes", "--format", "json").stdout)
+    assert sorted((node["hostname"], node["role"], node["status"]) for node in nodes) == [
+        ("node1", "manager", "ready"),
+        ("node2", "worker", "ready"),
+    ]
+    platform.dokku("registry:set", "--global", "server", swarm.registry)
+    platform.dokku("apps:create", APP)
+    platform.dokku("scheduler:set", APP, "selected", "swarm")
+    assert platform.dokku("scheduler:report", APP, "--scheduler-computed-selected").stdout.strip() == "swarm"
+    platform.dokku("ps:scale", "--skip-deploy", APP, "web=2")
+    platform.dokku("config:set", "--no-restart", APP, "DOKKU_WAIT_TO_RETIRE=1")
+
+    repo = busybox_app(tmp_path, "first")
+    pushed = platform.push(repo, APP)
+    assert pushed.returncode == 0, pushed.stderr
+    assert "-----> Pushing image to registry" in pushed.stderr
+    wait_until_serving(platform, HOST, "first")
+    (service,) = services(manager, platform)
+    assert service["Spec"]["Mode"]["Replicated"]["Replicas"] == 2
+    assert service["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"].startswith(f"{swarm.registry}/")
+    assert "@sha256:" in service["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"], "run by a moving tag"
+    tasks = running_tasks(manager, service)
+    assert len({task["NodeID"] for task in tasks}) == 2, "both replicas on one node"
+    assert not Engine().list_containers({labels.APP: f"{platform.settings()['NAMESPACE']}{APP}"}), "ran here too"
+
+    (repo / "www" / "index.html").write_text("second")
+    git(repo, "commit", "-qam", "second")
+    with Load(platform, ("first", "second")) as load:
+        assert platform.push(repo, APP).returncode == 0
+        wait_until_serving(platform, HOST, "second")
+        time.sleep(1)
+    assert load.done > 20 and load.failed == [], (load.done, load.failed[:5])
+    (service,) = wait_for(
+        lambda: len(services(manager, platform)) == 1 and services(manager, platform), 30, "old service gone"
+    )
+    assert service["Spec"]["Labels"][labels.RELEASE] == "v2"
+
+    # a release whose check fails is rolled back by itself: the old one serves on
+    (repo / "app.json").write_text(json.dumps({"healthchecks": {"web": [{"type": "startup", "path": "/missing"}]}}))
+    (repo / "www" / "index.html").write_text("third")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "failing check")
+    failed = platform.push(repo, APP)
+    assert failed.returncode != 0 and "/missing" in failed.stderr, failed.stderr
+    assert platform.get(HOST) == (200, "second")
+    wait_for(lambda: len(services(manager, platform)) == 1, 30, "the failed release's service gone")
+
+    platform.dokku("ps:scale", APP, "web=1")
+    (service,) = wait_for(
+        lambda: len(services(manager, platform)) == 1 and services(manager, platform), 30, "one service"
+    )
+    assert service["Spec"]["Mode"]["Replicated"]["Replicas"] == 1
+    assert platform.get(HOST) == (200, "second")
+
+    platform.dokku("releases:rollback", APP, "v1")
+    wait_until_serving(platform, HOST, "first")
+
+    platform.dokku("apps:destroy", APP, "--force")
+    wait_for(lambda: not services(manager, platform), 30, "services gone with the app")
