@@ -18,7 +18,8 @@ minidokku process that wakes at each minute boundary and starts the cron tasks d
   most once an hour for each task, so an every-minute task does not flood the mailbox.
 - It watches the Docker engine (ops/engine_watch.py, in a thread of its own): when it starts and
   each time the engine answers again after a restart, it restores every app that needs it, as
-  `ps:restore` does.
+  `ps:restore` does. It watches the swarm too (ops/swarm_watch.py): nginx follows the web tasks
+  of apps on the swarm scheduler wherever the swarm moves them.
 - It ends when the root holds no app, so a test root's daemon ends with its apps; the default
   root's (install.sh's) goes on, watching the engine for the apps to come. Where install.sh's
   systemd unit serves the default root, the unit starts it again a minute after it ended and is
@@ -47,7 +48,7 @@ from typing import Optional
 from minidokku.context import Context
 from minidokku.errors import MinidokkuError
 from minidokku.ops import cron as cron_ops
-from minidokku.ops import engine_watch, letsencrypt, oneoff
+from minidokku.ops import engine_watch, letsencrypt, oneoff, swarm_watch
 from minidokku.output import RecordingOutput
 from minidokku.records import cron, ps_settings
 from minidokku.records import letsencrypt as letsencrypt_records
@@ -105,6 +106,7 @@ class Daemon:
             self.log(f"started (pid {os.getpid()})")
             if self.watch:
                 threading.Thread(target=engine_watch.EngineWatch(self.ctx, self.log).run, daemon=True).start()
+                threading.Thread(target=swarm_watch.SwarmWatch(self.ctx, self.log).run, daemon=True).start()
             try:
                 self._loop(minutes)
             finally:

@@ -42,6 +42,7 @@ from minidokku.records import (
     scale,
     switching,
 )
+from minidokku.records import scheduler as selection
 from minidokku.records.docker_options import DockerOptions
 from minidokku.records.releases import Release
 from minidokku.routing import proxy
@@ -219,7 +220,9 @@ def _deploy_release(ctx: Context, app: str, release: Release, new_release: bool,
     if new_release:
         _prune_images(ctx, app)
         tasks.postdeploy(ctx, app, release)
-        if release.settings.cron and cron.start_daemon(ctx):  # its schedule is the release just recorded
+        # its schedule is the release just recorded; on the swarm, it makes nginx follow the tasks
+        needs_daemon = release.settings.cron or selection.runs_on_swarm(ctx.store, app)
+        if needs_daemon and cron.start_daemon(ctx):
             ctx.out.step("Started the cron daemon")
     triggers.fire(ctx, "post-deploy", app, *proxy.internal_address(web or kept_web), release.name)
     ctx.steps.done("post-deploy")

@@ -60,18 +60,22 @@ class Load:
     def __init__(self, platform, pages: tuple[str, ...]):
         self.platform, self.pages = platform, pages
         self.done, self.failed, self.stop = 0, [], threading.Event()
+        self.failed_at: list[float] = []  # when each failed request was sent (time.monotonic())
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         session = requests.Session()
         url = f"http://127.0.0.1:{self.platform.http_port}/"
         while not self.stop.is_set():
+            sent = time.monotonic()
             try:
                 answer = session.get(url, headers={"Host": HOST}, timeout=10)
                 if answer.status_code != 200 or answer.text not in self.pages:
                     self.failed.append((answer.status_code, answer.text[:80]))
+                    self.failed_at.append(sent)
             except requests.RequestException as error:
                 self.failed.append((0, str(error)[:80]))
+                self.failed_at.append(sent)
             self.done += 1
 
     def __enter__(self):
@@ -149,3 +153,38 @@ def test_an_app_deploys_to_the_swarm_spread_over_both_nodes_and_redeploys_withou
 
     platform.dokku("apps:destroy", APP, "--force")
     wait_for(lambda: not services(manager, platform), 30, "services gone with the app")
+
+
+def test_when_a_node_is_lost_its_tasks_run_on_the_other_and_nginx_follows_them(platform, swarm, tmp_path):
+    manager = Engine(swarm.manager_socket)
+    platform.dokku("scheduler-swarm:set", "--global", "manager-socket", swarm.manager_socket)
+    platform.dokku("registry:set", "--global", "server", swarm.registry)
+    platform.dokku("scheduler:set", "--global", "selected", "swarm")
+    platform.dokku("apps:create", APP)
+    platform.dokku("ps:scale", "--skip-deploy", APP, "web=2")
+    assert platform.push(busybox_app(tmp_path, "first"), APP).returncode == 0
+    wait_until_serving(platform, HOST, "first")
+    node2 = next(node["ID"] for node in manager.nodes() if node["Description"]["Hostname"] == "node2")
+    site = platform.root / APP / "nginx.conf"
+    assert "10.77.0.12:" in site.read_text(), "no replica on node2"
+
+    with Load(platform, ("first",)) as load:
+        time.sleep(1)
+        cut = time.monotonic()
+        swarm.partition("node2")
+        try:
+            wait_for(lambda: manager.inspect_node(node2)["Status"]["State"] == "down", 30, "node2 seen down")
+            detected = time.monotonic()
+            wait_for(lambda: "10.77.0.12:" not in site.read_text() and site.read_text().count("10.77.0.11:") >= 2,
+                     60, "nginx sent to two tasks on node1")  # fmt: skip
+            recovered = time.monotonic()
+            time.sleep(2)
+        finally:
+            swarm.heal("node2")
+    print(
+        f"node loss: seen down after {detected - cut:.1f} s, both tasks served from node1 after "
+        f"{recovered - cut:.1f} s; {load.done} requests, {len(load.failed)} failed {load.failed[:3]}"
+    )
+    assert load.done > 50
+    assert all(sent < detected for sent in load.failed_at), "requests failed after the swarm saw the node down"
+    assert platform.get(HOST) == (200, "first")
