@@ -33,7 +33,8 @@ class Context:
         self.out = out
         self.store = Store(settings.root)
         self._scheduler = scheduler
-        self._swarm: Optional[Scheduler] = None  # made when an app on the swarm is first asked about
+        self._given_scheduler = scheduler is not None  # a test's: it runs every app
+        self._swarm: dict[bool, Scheduler] = {}  # by starts_here, made when first asked for
         self._proxy = proxy
         self.steps = StepTimer()  # times nothing unless the command traces (cli/__init__.py)
 
@@ -66,19 +67,22 @@ class Context:
 
     def scheduler_for(self, app: str) -> "Scheduler":
         """The scheduler that runs the app's processes (`scheduler:set APP selected`): this
-        host's, or the swarm's (its manager at `scheduler-swarm:set --global manager-socket`).
-        A context given a scheduler (a test's) uses it for every app."""
+        host's, or the swarm's (its manager at `scheduler-swarm:set --global manager-socket`);
+        an app moving back from the swarm has the swarm's, starting its new processes here,
+        until its last services there are gone. A context given a scheduler (a test's) uses it
+        for every app."""
         from minidokku.records import scheduler as selection
 
-        if self._scheduler is not None and self._swarm is None:
-            return self._scheduler
-        if not selection.runs_on_swarm(self.store, app):
+        if self._given_scheduler:
             return self.scheduler
-        if self._swarm is None:
+        if not selection.may_be_on_swarm(self.store, app):
+            return self.scheduler
+        starts_here = not selection.runs_on_swarm(self.store, app)
+        if starts_here not in self._swarm:
             from minidokku.runtime.swarm_scheduler import SwarmScheduler
 
-            self._swarm = SwarmScheduler(self.swarm_manager, self.scheduler)
-        return self._swarm
+            self._swarm[starts_here] = SwarmScheduler(self.swarm_manager, self.scheduler, starts_here=starts_here)
+        return self._swarm[starts_here]
 
     @cached_property
     def swarm_manager(self) -> "Engine":

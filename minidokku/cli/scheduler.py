@@ -10,10 +10,11 @@ from typing import Optional
 
 import click
 
+from minidokku.access import rules
 from minidokku.access.rules import Scope
-from minidokku.cli.builder import property_rows, property_set_command
+from minidokku.cli.builder import property_rows
 from minidokku.cli.declare import command
-from minidokku.cli.family import Report, Row, report_command
+from minidokku.cli.family import Report, Row, global_set_command, report_command
 from minidokku.context import Context
 from minidokku.errors import EngineError, ValidationError
 from minidokku.ops import swarm
@@ -28,18 +29,39 @@ FAMILIES = {
 PREFIX = "--scheduler-"
 SWARM_PREFIX = "--scheduler-swarm-"
 
-scheduler_set = property_set_command(
+
+def _set(ctx: Context, app: Optional[str], key: str, value: str) -> None:
+    if not key:
+        raise ValidationError("No property specified")
+    if key != selection.SELECTED.key:
+        raise ValidationError(f"Invalid property specified, valid properties include: {selection.SELECTED.key}")
+    if app is not None and value == selection.SWARM and rules.is_tenant_app(ctx.store, app):
+        raise ValidationError(f"{app} is a user key's app: it runs on this host (docker-local) only")
+    properties.set_value(ctx.store, app, selection.SELECTED, value)
+
+
+scheduler_set = global_set_command(
     "scheduler:set",
-    Scope.ADMIN,
-    selection.SETTINGS,
+    _set,
     help="Chooses the scheduler that runs an app's processes, docker-local or swarm (no value: the "
-    "global one, else docker-local); the next deploy moves it. Example: dokku scheduler:set catmeow selected swarm",
+    "global one, else docker-local); the next deploy moves it. A user key's app runs on this host. "
+    "Example: dokku scheduler:set catmeow selected swarm",
+    scope=Scope.ADMIN,
 )
+
+
+def _rows(ctx: Context, app: str) -> list[Row]:
+    """Dokku's rows; the computed one says where the app runs (a user key's: on this host)."""
+    rows = property_rows(ctx, app, selection.SELECTED, PREFIX, "Scheduler")
+    computed = Row(rows[0].flag, rows[0].label, lambda: selection.selected(ctx.store, app))
+    return [computed, *rows[1:]]
+
+
 scheduler_report = report_command(
     "scheduler:report",
     Scope.APP,
     Report("scheduler", PREFIX, legacy=True, width=len("Scheduler computed selected:") + 1),
-    lambda ctx, app: property_rows(ctx, app, selection.SELECTED, PREFIX, "Scheduler"),
+    lambda ctx, app: _rows(ctx, app),
     help="Shows the scheduler of one app or of every app. Example: dokku scheduler:report catmeow --scheduler-selected",
     global_rows=lambda ctx: property_rows(ctx, None, selection.SELECTED, PREFIX, "Scheduler"),
 )

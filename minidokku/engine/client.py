@@ -336,6 +336,20 @@ class Engine:
     def remove_node(self, node_id: str, force: bool) -> None:
         self._request("DELETE", f"/nodes/{node_id}", params={"force": int(force)})
 
+    def ensure_overlay_network(self, name: str, labels: dict[str, str]) -> None:
+        """Creates a swarm-wide overlay network unless one of that name is there."""
+        try:
+            self.inspect_network(name)
+            return
+        except EngineNotFound:
+            pass
+        spec = {"Name": name, "Driver": "overlay", "CheckDuplicate": True, "Labels": labels}
+        try:
+            self._json("POST", "/networks/create", json=spec)
+        except EngineError as error:
+            if error.status != 409:
+                raise
+
     def create_service(self, spec: dict, auth: str) -> str:
         """auth: an X-Registry-Auth value the nodes pull the image with ("" for none)."""
         headers = {"X-Registry-Auth": auth} if auth else {}
@@ -361,7 +375,11 @@ class Engine:
         return self._json("GET", "/services", params={"filters": _json_param(filters)})
 
     def list_tasks(self, filters: dict[str, list[str]]) -> list[dict]:
-        return self._json("GET", "/tasks", params={"filters": _json_param(filters)})
+        """The tasks filters select; none for a service filter naming a service that is gone."""
+        try:
+            return self._json("GET", "/tasks", params={"filters": _json_param(filters)})
+        except EngineNotFound:
+            return []
 
     def inspect_task(self, task_id: str) -> dict:
         return self._json("GET", f"/tasks/{task_id}")
@@ -373,7 +391,9 @@ class Engine:
         params = {"stdout": 1, "stderr": 1, "follow": int(follow), "timestamps": int(timestamps)}
         if tail is not None:
             params["tail"] = tail
-        response = self._request("GET", f"/tasks/{task_id}/logs", params=params, stream=True, timeout=None)
+        # a node that went away can leave a task's log unanswered: only a follow waits for ever
+        timeout = (DEFAULT_TIMEOUT, None if follow else DEFAULT_TIMEOUT)
+        response = self._request("GET", f"/tasks/{task_id}/logs", params=params, stream=True, timeout=timeout)
         return streams.lines(streams.demultiplex(response.iter_content(chunk_size=None)))
 
 

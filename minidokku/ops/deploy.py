@@ -176,6 +176,8 @@ def _deploy_release(ctx: Context, app: str, release: Release, new_release: bool,
     ctx.out.step(f"Deploying {app} ...")
     docker_name = ctx.docker_name(app)
     counts = scale.effective(scale.read(ctx.store, app), release.processes, release.settings.formation)
+    if selection.runs_on_swarm(ctx.store, app):
+        selection.mark_on_swarm(ctx.store, app)  # before any service is made: a move back finds them
     present = ctx.scheduler_for(app).containers(docker_name)
     # retiring ones whose retirement never ran (a killed deploy, a reboot) go with the old ones
     stale = [c for c in present if c.retiring]
@@ -185,6 +187,7 @@ def _deploy_release(ctx: Context, app: str, release: Release, new_release: bool,
     if only:
         counts = {only: counts[only]}
         old = [c for c in old if c.process_type == only]
+    running, credentials = registry.distribute(ctx, app, release)  # on the swarm: from its registry
     without_zero_downtime = [c for c in old if checks.mode(ctx.store, app, c.process_type) == "disabled"]
     if routes and any(c.process_type == "web" for c in without_zero_downtime):
         # nginx lets go of them first: once they are gone, their addresses may be given to another
@@ -192,7 +195,6 @@ def _deploy_release(ctx: Context, app: str, release: Release, new_release: bool,
         ctx.proxy.route(app, [c for c in old if c.process_type == "web" and c not in without_zero_downtime])
     ctx.scheduler_for(app).retire([c.id for c in without_zero_downtime])
     old = [c for c in old if c not in without_zero_downtime]
-    running, credentials = registry.distribute(ctx, app, release)  # on the swarm: from its registry
     new = _start(ctx, app, running, counts, credentials)
     ctx.steps.done("start")
     try:

@@ -53,8 +53,11 @@ def distribute(ctx: Context, app: str, release: Release) -> tuple[Release, Optio
     made, else now: a release from before the app moved to the swarm)."""
     if not selection.runs_on_swarm(ctx.store, app):
         return release, None
-    reference = registry.pushed_reference(ctx.store, app, release.image_id) or _push(ctx, app, release.image_id)
-    return replace(release, image_id=reference), _credentials(ctx, app, repository(ctx, app))
+    target = repository(ctx, app)
+    known = registry.pushed_reference(ctx.store, app, release.image_id)
+    # pushed where the app pushes now (registry:set may have moved it since)
+    reference = known if known and known.rpartition("@")[0] == target else _push(ctx, app, release.image_id)
+    return replace(release, image_id=reference), _credentials(ctx, app, target)
 
 
 def _push(ctx: Context, app: str, image_id: str) -> str:

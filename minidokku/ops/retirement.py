@@ -13,6 +13,7 @@ import subprocess
 import time
 
 from minidokku.context import Context
+from minidokku.records import scheduler as selection
 from minidokku.runtime.scheduler import STOP_GRACE_SECONDS, Container
 
 
@@ -43,4 +44,11 @@ def retire_after(ctx: Context, app: str, container_ids: list[str], wait: int, gr
     """Body of `ps:retire`: sleeps, then stops and removes the containers (gone ones are fine)
     through the app's scheduler ("": this host's)."""
     time.sleep(wait)
-    (ctx.scheduler_for(app) if app else ctx.scheduler).retire(container_ids, grace)
+    if not app:
+        ctx.scheduler.retire(container_ids, grace)
+        return
+    scheduler = ctx.scheduler_for(app)
+    scheduler.retire(container_ids, grace)
+    moving_back = selection.may_be_on_swarm(ctx.store, app) and not selection.runs_on_swarm(ctx.store, app)
+    if moving_back and not any(c.elsewhere for c in scheduler.containers(ctx.docker_name(app))):
+        selection.forget_swarm(ctx.store, app)  # its last services on the swarm are gone

@@ -11,6 +11,7 @@ manager tells other nodes to reach it at (default: the engine picks one).
 import ipaddress
 from pathlib import PurePosixPath
 
+from minidokku.access import rules
 from minidokku.errors import ValidationError
 from minidokku.records import properties
 from minidokku.records.properties import Setting
@@ -50,15 +51,37 @@ SETTINGS = (SELECTED,)
 MANAGER_SOCKET = Setting(SWARM_FAMILY, "manager-socket", "", _socket)
 ADVERTISE_ADDR = Setting(SWARM_FAMILY, "advertise-addr", "", _address)
 SWARM_SETTINGS = (ADVERTISE_ADDR, MANAGER_SOCKET)
+ON_SWARM = "on-swarm"  # an app's record, no setting: it has services on the swarm (mark_on_swarm)
 
 
 def selected(store: Store, app: str) -> str:
-    """The scheduler that runs the app: its own choice, else the global one, else docker-local."""
+    """The scheduler that runs the app: its own choice, else the global one, else docker-local.
+    A user key's app runs on this host whatever is set: a swarm task cannot be denied new
+    privileges (setuid) through the Engine API 1.41 minidokku speaks, as a local container is."""
+    if rules.is_tenant_app(store, app):
+        return DOCKER_LOCAL
     return properties.computed_value(store, app, SELECTED)
 
 
 def runs_on_swarm(store: Store, app: str) -> bool:
     return selected(store, app) == SWARM
+
+
+def mark_on_swarm(store: Store, app: str) -> None:
+    """Notes that the app has (or may have) services on the swarm, until forget_swarm."""
+    if not properties.get(store, app, FAMILY, ON_SWARM):
+        properties.put(store, app, FAMILY, ON_SWARM, "true")
+
+
+def forget_swarm(store: Store, app: str) -> None:
+    """The app's last services on the swarm are gone."""
+    if properties.get(store, app, FAMILY, ON_SWARM):
+        properties.put(store, app, FAMILY, ON_SWARM, None)
+
+
+def may_be_on_swarm(store: Store, app: str) -> bool:
+    """Whether the app runs on the swarm, or had services there it has not yet retired all of."""
+    return runs_on_swarm(store, app) or properties.get(store, app, FAMILY, ON_SWARM) == "true"
 
 
 def manager_socket(store: Store, default: str) -> str:

@@ -12,11 +12,14 @@ deploy (ops/deploy.py), with a task in the part of a container.
   Swarm's routing mesh and virtual IPs need IPVS, which many kernels (and these machines) lack.
 - A task's Container.id is SWARM_ID + `SERVICE/TASK`; ids without it are the app's local
   containers (left from before the app moved to the swarm), which the local scheduler retires.
+  An app moving back to this host has a SwarmScheduler that starts_here: its new containers
+  start on this host, and its tasks are the old ones its deploy retires.
 - What a service is doing in a deploy is its label STATE: upcoming, serving or retiring;
   a task's name (`APP.web.2`, `APP.web.2.upcoming-ab12cd`) says it as a container's does.
 """
 
 import contextlib
+import ipaddress
 import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -27,12 +30,13 @@ from minidokku.errors import EngineError, EngineNotFound, NotSupported
 from minidokku.records import registry, resources
 from minidokku.records.docker_options import DockerOptions
 from minidokku.records.releases import Release
-from minidokku.runtime import labels
+from minidokku.runtime import isolation, labels
 from minidokku.runtime.docker_scheduler import DEFAULT_RESTART_POLICY, PROCESS_ROLE, DockerScheduler
 from minidokku.runtime.scheduler import (
     NO_NETWORKING,
     RETIRING,
     STOP_GRACE_SECONDS,
+    UNLIMITED_LOGS,
     UPCOMING,
     Container,
     Networking,
@@ -48,14 +52,23 @@ MAX_SERVICE_NAME = 63
 START_WITHIN = 180.0  # seconds a new service's tasks have to run (their nodes pull the image first)
 POLL_EVERY = 0.25
 FAILED_TASK_STATES = ("failed", "rejected")
+NETWORK_REMOVAL_WITHIN = 30.0  # seconds the removed services' tasks have to leave the app's network
 NANOSECONDS = 1_000_000_000
 
 
 class SwarmScheduler:
-    def __init__(self, manager: Engine, local: DockerScheduler, sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self,
+        manager: Engine,
+        local: DockerScheduler,
+        sleep: Callable[[float], None] = time.sleep,
+        starts_here: bool = False,
+    ):
         self.manager = manager
         self.local = local  # builds and images, and the app's containers from before the swarm
         self.sleep = sleep
+        # an app leaving the swarm: its new processes start on this host, its tasks are old ones
+        self.starts_here = starts_here
 
     # -- finding --------------------------------------------------------------------------
     def containers(self, app: str) -> list[Container]:
@@ -74,7 +87,7 @@ class SwarmScheduler:
         return self.manager.list_services({labels.APP: app, labels.ROLE: PROCESS_ROLE})
 
     def _node_addresses(self) -> dict[str, str]:
-        return {node["ID"]: (node.get("Status") or {}).get("Addr", "") for node in self.manager.nodes()}
+        return {node["ID"]: node_address(node) for node in self.manager.nodes()}
 
     def _tasks_of(self, service: dict, addresses: dict[str, str]) -> list[Container]:
         """The service's tasks that are to run (its desired state), one per slot, the newest."""
@@ -91,6 +104,7 @@ class SwarmScheduler:
         published: dict[int, int] = {}
         for port in ((task.get("Status") or {}).get("PortStatus") or {}).get("Ports") or []:
             published.setdefault(port.get("TargetPort"), port.get("PublishedPort"))  # listed for IPv4 and IPv6
+        host = addresses.get(task.get("NodeID", ""), "")
         state = service_labels.get(STATE, SERVING_STATE)
         token = service_labels.get(TOKEN, "")
         suffix = {UPCOMING_STATE: f"{UPCOMING}{token}", RETIRING_STATE: f"{RETIRING}{token}"}.get(state, "")
@@ -99,11 +113,12 @@ class SwarmScheduler:
             name=f"{service_labels.get(labels.APP, '')}.{process_type}.{task.get('Slot', 0)}{suffix}",
             process_type=process_type,
             host_port=published.get(web_port) if web_port else None,
-            running=(task.get("Status") or {}).get("State") == "running",
+            # a task on a node with no address nginx can use is no task to send requests to
+            running=(task.get("Status") or {}).get("State") == "running" and bool(host or not web_port),
             release=service_labels.get(labels.RELEASE, ""),
             host_ports=published,
             web_port=web_port,
-            host=addresses.get(task.get("NodeID", ""), ""),
+            host=host,
         )
 
     def inspect(self, containers: list[Container]) -> list[dict]:
@@ -151,6 +166,20 @@ class SwarmScheduler:
         pulled with credentials); returns its tasks once all run. A task that fails to start
         (its image cannot be pulled, its node refuses it) removes the service and raises
         EngineError with the node's reason."""
+        if self.starts_here:
+            return self.local.start_dynos(
+                app,
+                release,
+                process_type,
+                count,
+                options_for,
+                restart_policy,
+                extra_ports,
+                limits=limits,
+                log_max_size=log_max_size,
+                command=command,
+                networking=networking,
+            )
         if count < 1:
             return []
         if networking.initial or networking.joined:  # networks of this host's engine
@@ -158,7 +187,11 @@ class SwarmScheduler:
         options = options_for(1)
         _refuse_unmapped(options)
         token = secrets.token_hex(3)
+        network = app_network(app)
+        self.manager.ensure_overlay_network(network, {labels.APP: app, labels.NETWORK: "swarm"})
         spec = _service_spec(app, release, process_type, count, options, restart_policy, extra_ports, limits, command)
+        spec["TaskTemplate"]["Networks"] = [{"Target": network}]
+        spec["TaskTemplate"]["LogDriver"] = _log_driver(log_max_size)
         spec["Name"] = _service_name(app, process_type, token)
         spec["Labels"][TOKEN] = token
         auth = registry_auth(registry.reference_host(release.image_id), credentials) if credentials else ""
@@ -194,13 +227,27 @@ class SwarmScheduler:
 
     def settle_names(self, containers: list[Container]) -> None:
         self._label_services(containers, SERVING_STATE)
+        self.local.settle_names([c for c in containers if not c.id.startswith(SWARM_ID)])
 
     def mark_retiring(self, containers: list[Container]) -> None:
         self._label_services([c for c in containers if not c.retiring], RETIRING_STATE)
         self.local.mark_retiring([c for c in containers if not c.id.startswith(SWARM_ID)])
 
+    def _whole_services(self, container_ids: list[str]) -> list[str]:
+        """The services all of whose tasks are among container_ids: a service goes (or is marked)
+        whole, never for one of its tasks while others of it are kept (ps:restore's strays)."""
+        given = {_task_id(i) for i in container_ids if i.startswith(SWARM_ID)}
+        whole = []
+        for service_id in dict.fromkeys(_service_id(i) for i in container_ids if i.startswith(SWARM_ID)):
+            tasks = self.manager.list_tasks({"service": [service_id]})  # the ended ones too
+            # by slot: a task the swarm replaced since it was listed is still the one given
+            slots = {task.get("Slot") for task in tasks if task["ID"] in given}
+            if all(task.get("Slot") in slots for task in tasks if task.get("DesiredState") == "running"):
+                whole.append(service_id)
+        return whole
+
     def _label_services(self, containers: list[Container], state: str) -> None:
-        for service_id in _service_ids(containers):
+        for service_id in self._whole_services([c.id for c in containers]):
             with contextlib.suppress(EngineNotFound):
                 service = self.manager.inspect_service(service_id)
                 spec = service["Spec"]
@@ -221,7 +268,7 @@ class SwarmScheduler:
     def retire(self, container_ids: list[str], grace: int = STOP_GRACE_SECONDS) -> None:
         """Removes the services of these tasks (each task stops within the service's stop grace
         period); the local containers among them go as the local scheduler retires them."""
-        for service_id in dict.fromkeys(_service_id(i) for i in container_ids if i.startswith(SWARM_ID)):
+        for service_id in self._whole_services(container_ids):
             self.manager.remove_service(service_id)
         self.local.retire([i for i in container_ids if not i.startswith(SWARM_ID)], grace)
 
@@ -231,7 +278,20 @@ class SwarmScheduler:
     def remove_app(self, app: str) -> None:
         for service in self.manager.list_services({labels.APP: app}):
             self.manager.remove_service(service["ID"])
+        self._remove_network(app)
         self.local.remove_app(app)
+
+    def _remove_network(self, app: str) -> None:
+        """The app's overlay network, once its tasks left it (their removal takes a moment)."""
+        deadline = time.monotonic() + NETWORK_REMOVAL_WITHIN
+        while True:
+            try:
+                self.manager.remove_network(app_network(app))
+                return
+            except EngineError:
+                if time.monotonic() > deadline:
+                    raise
+                self.sleep(POLL_EVERY)
 
     def clean_up(self, app: str) -> tuple[int, int]:
         return self.local.clean_up(app)
@@ -298,16 +358,39 @@ class SwarmScheduler:
         self.local.remove_images(tags, image_ids, must_go)
 
 
+def node_address(node: dict) -> str:
+    """The IPv4 address a node's published ports are reached at: its own, else (a manager that
+    reports 0.0.0.0) the one it manages at; "" when it has none (nginx takes no IPv6 here)."""
+    address = (node.get("Status") or {}).get("Addr", "")
+    if address in ("", "0.0.0.0"):
+        address = ((node.get("ManagerStatus") or {}).get("Addr") or "").rsplit(":", 1)[0]
+    try:
+        return str(ipaddress.IPv4Address(address))
+    except ValueError:
+        return ""
+
+
+def app_network(app: str) -> str:
+    """The app's overlay network: its tasks reach each other there, and no other app's."""
+    return f"{app}-swarm"
+
+
+def _log_driver(log_max_size: Optional[str]) -> dict:
+    """json-file, rotated at the app's size (or never, UNLIMITED_LOGS) as a local container's."""
+    options = dict(resources.LOG_CONFIG["Config"])
+    if log_max_size == UNLIMITED_LOGS:
+        options = {}
+    elif log_max_size:
+        options["max-size"] = log_max_size
+    return {"Name": "json-file", "Options": options}
+
+
 def _task_id(container_id: str) -> str:
     return container_id.removeprefix(SWARM_ID).partition("/")[2]
 
 
 def _service_id(container_id: str) -> str:
     return container_id.removeprefix(SWARM_ID).partition("/")[0]
-
-
-def _service_ids(containers: list[Container]) -> list[str]:
-    return list(dict.fromkeys(_service_id(c.id) for c in containers if c.id.startswith(SWARM_ID)))
 
 
 def _service_name(app: str, process_type: str, token: str) -> str:
@@ -361,6 +444,7 @@ def _service_spec(
         "Labels": {**options.labels, **{k: v for k, v in service_labels.items() if k != STATE}},
         "Init": True,  # as a local container's: SIGTERM reaches the app
         "StopGracePeriod": STOP_GRACE_SECONDS * NANOSECONDS,
+        "CapabilityDrop": list(isolation.DROPPED_CAPABILITIES),  # no raw sockets on the node's networks
     }
     if command:
         container["Args"] = command
@@ -372,11 +456,7 @@ def _service_spec(
         "TaskTemplate": {
             "ContainerSpec": container,
             "Resources": {"Limits": _limits(limits, options)},
-            "RestartPolicy": {
-                "Condition": "none" if policy.get("Name") == "no" else "on-failure",
-                "MaxAttempts": int(policy.get("MaximumRetryCount") or 0),
-                "Delay": NANOSECONDS,
-            },
+            "RestartPolicy": _restart_policy(policy),
         },
         "Mode": {"Replicated": {"Replicas": count}},
         # an update Swarm makes itself (`docker service update`) starts each new task first
@@ -388,6 +468,18 @@ def _service_spec(
         },
     }
     return spec
+
+
+def _restart_policy(policy: dict) -> dict:
+    """Docker's restart policy (ps:set restart-policy) as a swarm task's: `no` never (it parses
+    to no name), `on-failure[:N]` at most N times (0: without end), `always` and `unless-stopped`
+    whatever ended it."""
+    name = policy.get("Name") or "no"
+    condition = {"no": "none", "on-failure": "on-failure"}.get(str(name), "any")
+    found = {"Condition": condition, "Delay": NANOSECONDS}
+    if condition == "on-failure" and policy.get("MaximumRetryCount"):
+        found["MaxAttempts"] = int(policy["MaximumRetryCount"])
+    return found
 
 
 def _limits(limits: resources.Limits, options: DockerOptions) -> dict:

@@ -12,7 +12,9 @@ import requests
 from helpers import git, make_git_repo, wait_until_serving
 
 from minidokku.engine.client import Engine
+from minidokku.records import scheduler as selection
 from minidokku.runtime import labels
+from minidokku.state import Store
 
 APP = "swarmcat"
 HOST = f"{APP}.example.test"
@@ -151,6 +153,21 @@ def test_an_app_deploys_to_the_swarm_spread_over_both_nodes_and_redeploys_withou
     platform.dokku("releases:rollback", APP, "v1")
     wait_until_serving(platform, HOST, "first")
 
+    # back to this host, without downtime: a local container serves, the services go
+    platform.dokku("scheduler:set", APP, "selected", "docker-local")
+    with Load(platform, ("first",)) as load:
+        platform.dokku("ps:restart", APP)
+        time.sleep(1)
+    assert load.done > 20 and load.failed == [], (load.done, load.failed[:5])
+    local = f"{platform.settings()['NAMESPACE']}{APP}"
+    assert [c["State"] for c in Engine().list_containers({labels.APP: local})] == ["running"]
+    wait_for(lambda: not services(manager, platform), 30, "the services gone once the app moved back")
+    wait_for(lambda: not selection.may_be_on_swarm(Store(platform.root), APP), 10, "the app known to have left")
+    assert platform.get(HOST) == (200, "first")
+    platform.dokku("scheduler:set", APP, "selected", "swarm")
+    platform.dokku("ps:restart", APP)
+    wait_for(lambda: len(services(manager, platform)) == 1, 30, "on the swarm again")
+
     platform.dokku("apps:destroy", APP, "--force")
     wait_for(lambda: not services(manager, platform), 30, "services gone with the app")
 
@@ -168,22 +185,23 @@ def test_when_a_node_is_lost_its_tasks_run_on_the_other_and_nginx_follows_them(p
     site = platform.root / APP / "nginx.conf"
     assert "10.77.0.12:" in site.read_text(), "no replica on node2"
 
-    with Load(platform, ("first",)) as load:
-        time.sleep(1)
-        cut = time.monotonic()
-        swarm.partition("node2")
-        try:
+    try:
+        with Load(platform, ("first",)) as load:
+            time.sleep(1)
+            cut = time.monotonic()
+            swarm.partition("node2")
             wait_for(lambda: manager.inspect_node(node2)["Status"]["State"] == "down", 30, "node2 seen down")
             detected = time.monotonic()
             wait_for(lambda: "10.77.0.12:" not in site.read_text() and site.read_text().count("10.77.0.11:") >= 2,
                      60, "nginx sent to two tasks on node1")  # fmt: skip
             recovered = time.monotonic()
             time.sleep(2)
-        finally:
-            swarm.heal("node2")
+    finally:
+        swarm.heal("node2")
     print(
         f"node loss: seen down after {detected - cut:.1f} s, both tasks served from node1 after "
-        f"{recovered - cut:.1f} s; {load.done} requests, {len(load.failed)} failed {load.failed[:3]}"
+        f"{recovered - cut:.1f} s; {load.done} requests, {len(load.failed)} failed "
+        f"{[(round(sent - cut, 2), why) for sent, why in zip(load.failed_at, load.failed)][:3]}"
     )
     assert load.done > 50
     assert all(sent < detected for sent in load.failed_at), "requests failed after the swarm saw the node down"

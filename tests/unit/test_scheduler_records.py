@@ -56,10 +56,12 @@ def test_a_swarm_apps_release_runs_from_the_registry_and_needs_one(flow):
     assert registry.pushed_reference(store, "cat", IMAGE) == reference
 
 
-def test_a_tenants_swarm_app_pushes_only_to_an_image_repo_an_admin_set(flow):
+def test_a_tenants_app_runs_on_this_host_whatever_is_set_and_pushes_nothing_for_it(flow):
     store = flow.ctx.store
-    rules.grant(store, "cat", "eve")
     properties.set_value(store, "cat", selection.SELECTED, "swarm")
+    properties.set_value(store, None, selection.SELECTED, "swarm")
     properties.set_value(store, None, registry.SERVER, "10.0.0.1:5000")
-    with pytest.raises(DeployFailed, match="image-repo an admin sets"):
-        registry_ops.push_on_release(flow.ctx, "cat", IMAGE)
+    rules.grant(store, "cat", "eve")
+    assert selection.selected(store, "cat") == "docker-local"
+    assert registry_ops.push_on_release(flow.ctx, "cat", IMAGE) is None
+    assert flow.ctx.scheduler_for("cat") is flow.scheduler

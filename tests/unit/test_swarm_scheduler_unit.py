@@ -14,7 +14,9 @@ from minidokku.runtime.swarm_scheduler import (
     STATE,
     SWARM_ID,
     SwarmScheduler,
+    _restart_policy,
     _service_name,
+    node_address,
 )
 
 APP = "t-cat"
@@ -33,9 +35,13 @@ class FakeManager:
         self.removed: list[str] = []
         self.auths: list[str] = []
         self.task_state, self.task_error = task_state, task_error
+        self.networks: set[str] = set()
 
     def nodes(self):
         return NODES
+
+    def ensure_overlay_network(self, name: str, wanted: dict) -> None:
+        self.networks.add(name)
 
     def create_service(self, spec: dict, auth: str) -> str:
         service_id = f"s{len(self.services) + 1}"
@@ -106,6 +112,9 @@ class FakeLocal:
     def mark_retiring(self, containers):
         pass
 
+    def settle_names(self, containers):
+        assert not containers, "a task was handed to the local scheduler"
+
 
 def start(scheduler: SwarmScheduler, count: int = 2, options: DockerOptions = None, **settings) -> list[Container]:
     return scheduler.start_dynos(
@@ -140,6 +149,11 @@ def test_a_process_type_is_one_service_of_its_scale_run_by_digest_published_on_i
         "Pids": 512,
     }
     assert manager.auths[0], "the nodes were given no credentials to pull with"
+    # kept apart as a local container is: its own network, no raw sockets, a rotated log
+    assert spec["TaskTemplate"]["Networks"] == [{"Target": "t-cat-swarm"}] and manager.networks == {"t-cat-swarm"}
+    assert set(spec["TaskTemplate"]["ContainerSpec"]["CapabilityDrop"]) >= {"NET_RAW", "MKNOD"}
+    assert spec["TaskTemplate"]["LogDriver"] == {"Name": "json-file", "Options": {"max-size": "10m", "max-file": "3"}}
+    assert spec["TaskTemplate"]["RestartPolicy"] == {"Condition": "on-failure", "Delay": 10**9, "MaxAttempts": 10}
     assert [(c.name.split(UPCOMING)[0], c.reached_at(), c.running) for c in started] == [
         (f"{APP}.web.1", ("10.0.0.1", 30001), True),
         (f"{APP}.web.2", ("10.0.0.2", 30002), True),
@@ -195,3 +209,43 @@ def test_names_follow_the_services_state_and_retire_removes_services_and_hands_l
 def test_a_service_name_stays_within_swarms_limit():
     name = _service_name("a" * 60, "worker_queue", "abcdef")
     assert len(name) <= MAX_SERVICE_NAME and name.endswith("-abcdef")
+
+
+def test_a_task_the_swarm_replaced_is_still_its_slot_and_a_service_goes_only_whole():
+    manager = FakeManager()
+    scheduler = SwarmScheduler(manager, FakeLocal(), sleep=lambda _: None)
+    first, second = start(scheduler)
+    scheduler.retire([first.id])  # web.2 is kept (ps:restore's stray web.1 alone): the service stays
+    assert manager.removed == []
+    crashed = manager.tasks[0]
+    crashed["DesiredState"] = "shutdown"
+    manager.tasks.append(dict(crashed, ID="s1t1b", DesiredState="running", CreatedAt="2026-12-03T00:01:00Z"))
+    scheduler.retire([first.id, second.id])  # as listed before web.1 was replaced: the whole service
+    assert manager.removed == ["s1"]
+
+
+@pytest.mark.parametrize(
+    "node, address",
+    [
+        ({"Status": {"Addr": "10.0.0.7"}}, "10.0.0.7"),
+        ({"Status": {"Addr": "0.0.0.0"}, "ManagerStatus": {"Addr": "10.0.0.1:2377"}}, "10.0.0.1"),
+        ({"Status": {"Addr": "fd00::1"}}, ""),
+        ({"Status": {}}, ""),
+    ],
+)
+def test_a_nodes_address_is_an_ipv4_one_nginx_can_use(node, address):
+    assert node_address(node) == address
+
+
+@pytest.mark.parametrize(
+    "policy, expected",
+    [
+        ({"Name": ""}, {"Condition": "none"}),
+        ({"Name": "on-failure", "MaximumRetryCount": 3}, {"Condition": "on-failure", "MaxAttempts": 3}),
+        ({"Name": "on-failure"}, {"Condition": "on-failure"}),
+        ({"Name": "always"}, {"Condition": "any"}),
+        ({"Name": "unless-stopped"}, {"Condition": "any"}),
+    ],
+)
+def test_a_restart_policy_is_the_swarms_own(policy, expected):
+    assert _restart_policy(policy) == dict(expected, Delay=10**9)
