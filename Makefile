@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: venv zipapp command-table test test-unit machine stack lint format bench bench-piku clean
+.PHONY: venv zipapp command-table test test-unit machine stack lint format bench bench-piku bench-swarm clean
 
 venv: $(BIN)/dokku
 $(BIN)/dokku: pyproject.toml
@@ -81,6 +81,10 @@ bench: machine venv stack zipapp
 	$(BIN)/python bench/targets.py
 
 # piku installed as its docs say (from PIKU_REPO: a URL or a clone's path), then catmeow on both, interleaved.
+# The swarm scheduler beside the local one (issue 19), on the swarm testbed (tests/swarm/testbed.sh).
+bench-swarm: machine venv stack zipapp
+	$(BIN)/python bench/swarm_times.py
+
 bench-piku: machine venv stack
 	$(BIN)/python bench/pikulib.py install '$(PIKU_REPO)'
 	$(BIN)/python bench/versus_piku.py

@@ -81,7 +81,12 @@ class Context:
         if starts_here not in self._swarm:
             from minidokku.runtime.swarm_scheduler import SwarmScheduler
 
-            self._swarm[starts_here] = SwarmScheduler(self.swarm_manager, self.scheduler, starts_here=starts_here)
+            self._swarm[starts_here] = SwarmScheduler(
+                self.swarm_manager,
+                self.scheduler,
+                starts_here=starts_here,
+                node_sockets=selection.node_sockets(self.store),
+            )
         return self._swarm[starts_here]
 
     @cached_property

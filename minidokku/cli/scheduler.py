@@ -83,8 +83,9 @@ def _set_swarm(ctx: Context, app: Optional[str], key: str, value: str) -> None:
 @click.pass_obj
 def swarm_set(ctx: Context, is_global: bool, key: str, value: str) -> None:
     """Sets a property of the swarm (no value: unset): manager-socket (the unix socket of a manager's
-    engine, default this host's), advertise-addr (for initialize). Example: dokku scheduler-swarm:set
-    --global manager-socket /run/manager.sock"""
+    engine, default this host's), advertise-addr (for initialize), node-sockets (HOSTNAME=SOCKET,...:
+    other nodes' engines, for enter). Example: dokku scheduler-swarm:set --global manager-socket
+    /run/manager.sock"""
     if not is_global:
         raise ValidationError("The swarm's properties are global: use --global")
     if not key:

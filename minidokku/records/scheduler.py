@@ -4,11 +4,13 @@ which scheduler runs an app's processes, and where the Swarm scheduler finds its
 `selected` (per app and global): `docker-local` (containers on this host's engine, the default)
 or `swarm` (services on a Docker Swarm, runtime/swarm_scheduler.py). The Swarm settings are
 global only: `manager-socket`, the unix socket of a manager's engine (default: this host's,
-which `scheduler-swarm:initialize` makes a manager), and `advertise-addr`, the address the
-manager tells other nodes to reach it at (default: the engine picks one).
+which `scheduler-swarm:initialize` makes a manager), `advertise-addr`, the address the manager
+tells other nodes to reach it at (default: the engine picks one), and `node-sockets`, the engine
+sockets of other nodes (`HOSTNAME=SOCKET,...`), through which `enter` reaches their tasks.
 """
 
 import ipaddress
+import re
 from pathlib import PurePosixPath
 
 from minidokku.access import rules
@@ -21,6 +23,7 @@ FAMILY = "scheduler"
 SWARM_FAMILY = "scheduler-swarm"
 DOCKER_LOCAL = "docker-local"
 SWARM = "swarm"
+_HOSTNAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,252}[A-Za-z0-9])?")
 SCHEDULERS = (DOCKER_LOCAL, SWARM)
 
 
@@ -46,11 +49,22 @@ def _address(value: str) -> str:
     return value
 
 
+def _node_sockets(value: str) -> str:
+    """`HOSTNAME=SOCKET,...`: the engine of each node `enter` reaches a task on."""
+    for entry in value.split(","):
+        hostname, equals, socket = entry.partition("=")
+        if not equals or not _HOSTNAME.fullmatch(hostname):
+            raise ValidationError(f"node-sockets is HOSTNAME=SOCKET[,HOSTNAME=SOCKET...], not {entry[:80]!r}")
+        _socket(socket)
+    return value
+
+
 SELECTED = Setting(FAMILY, "selected", DOCKER_LOCAL, _scheduler)
 SETTINGS = (SELECTED,)
 MANAGER_SOCKET = Setting(SWARM_FAMILY, "manager-socket", "", _socket)
 ADVERTISE_ADDR = Setting(SWARM_FAMILY, "advertise-addr", "", _address)
-SWARM_SETTINGS = (ADVERTISE_ADDR, MANAGER_SOCKET)
+NODE_SOCKETS = Setting(SWARM_FAMILY, "node-sockets", "", _node_sockets)
+SWARM_SETTINGS = (ADVERTISE_ADDR, MANAGER_SOCKET, NODE_SOCKETS)
 ON_SWARM = "on-swarm"  # an app's record, no setting: it has services on the swarm (mark_on_swarm)
 
 
@@ -82,6 +96,11 @@ def forget_swarm(store: Store, app: str) -> None:
 def may_be_on_swarm(store: Store, app: str) -> bool:
     """Whether the app runs on the swarm, or had services there it has not yet retired all of."""
     return runs_on_swarm(store, app) or properties.get(store, app, FAMILY, ON_SWARM) == "true"
+
+
+def node_sockets(store: Store) -> dict[str, str]:
+    value = properties.own_value(store, None, NODE_SOCKETS)
+    return dict(entry.split("=", 1) for entry in value.split(",")) if value else {}
 
 
 def manager_socket(store: Store, default: str) -> str:

@@ -23,6 +23,7 @@ import ipaddress
 import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from typing import Optional
 
 from minidokku.engine.client import Engine, registry_auth
@@ -63,12 +64,14 @@ class SwarmScheduler:
         local: DockerScheduler,
         sleep: Callable[[float], None] = time.sleep,
         starts_here: bool = False,
+        node_sockets: Optional[dict[str, str]] = None,
     ):
         self.manager = manager
         self.local = local  # builds and images, and the app's containers from before the swarm
         self.sleep = sleep
         # an app leaving the swarm: its new processes start on this host, its tasks are old ones
         self.starts_here = starts_here
+        self.node_sockets = node_sockets or {}  # a node's hostname -> its engine's socket (enter)
 
     # -- finding --------------------------------------------------------------------------
     def containers(self, app: str) -> list[Container]:
@@ -342,11 +345,31 @@ class SwarmScheduler:
     def leave_network(self, container: Container, network: str) -> Container:
         return container if container.id.startswith(SWARM_ID) else self.local.leave_network(container, network)
 
-    # -- what stays on this host: one-offs, images -----------------------------------------------
+    # -- entering a task: on its node's engine -------------------------------------------------
     def enter(self, container: Container, command: list[str], tty: bool, streams: Streams) -> int:
-        if container.id.startswith(SWARM_ID):
-            raise NotSupported("`enter` reaches a local container only: the swarm's tasks run on its nodes")
-        return self.local.enter(container, command, tty, streams)
+        """Runs command in the task's container, through the engine of the node it runs on: the
+        manager's own, or one that node_sockets names (by the node's hostname)."""
+        if not container.id.startswith(SWARM_ID):
+            return self.local.enter(container, command, tty, streams)
+        task = self.manager.inspect_task(_task_id(container.id))
+        container_id = ((task.get("Status") or {}).get("ContainerStatus") or {}).get("ContainerID", "")
+        node = self.manager.inspect_node(task.get("NodeID", ""))
+        hostname = (node.get("Description") or {}).get("Hostname", "")
+        if not container_id or task.get("DesiredState") != "running":
+            raise NotSupported(f"{container.name} is not running")
+        if (self.manager.info().get("Swarm") or {}).get("NodeID") == node.get("ID"):
+            engine = self.manager
+        elif hostname in self.node_sockets:
+            engine = Engine(self.node_sockets[hostname])
+        else:
+            raise NotSupported(
+                f"{container.name} runs on the node {hostname}, whose engine minidokku cannot reach: "
+                f"scheduler-swarm:set --global node-sockets {hostname}=SOCKET"
+            )
+        on_node = replace(container, id=container_id)
+        return DockerScheduler(engine, network="").enter(on_node, command, tty, streams)
+
+    # -- what stays on this host: one-offs, images -----------------------------------------------
 
     def image_exists(self, image: str) -> bool:
         return self.local.image_exists(image)

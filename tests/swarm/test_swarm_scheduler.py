@@ -185,6 +185,15 @@ def test_when_a_node_is_lost_its_tasks_run_on_the_other_and_nginx_follows_them(p
     site = platform.root / APP / "nginx.conf"
     assert "10.77.0.12:" in site.read_text(), "no replica on node2"
 
+    # enter: a task on the manager's node through its engine, one on node2 once its socket is named
+    entered = [platform.dokku("enter", APP, dyno, "/bin/busybox", "cat", "/www/index.html", check=False)
+               for dyno in ("web.1", "web.2")]  # fmt: skip
+    assert sorted(e.returncode for e in entered) == [0, 1], [e.stderr for e in entered]
+    assert any("node-sockets node2=SOCKET" in e.stderr for e in entered)
+    platform.dokku("scheduler-swarm:set", "--global", "node-sockets", f"node2={swarm.worker_socket}")
+    for dyno in ("web.1", "web.2"):
+        assert platform.dokku("enter", APP, dyno, "/bin/busybox", "cat", "/www/index.html").stdout == "first"
+
     try:
         with Load(platform, ("first",)) as load:
             time.sleep(1)

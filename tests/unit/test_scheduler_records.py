@@ -38,6 +38,10 @@ def test_an_app_runs_on_its_own_choice_else_the_global_one_else_docker_local(flo
         (selection.MANAGER_SOCKET, "/run/../etc/shadow"),
         (selection.MANAGER_SOCKET, "/run/x\n.sock"),
         (selection.ADVERTISE_ADDR, "eth0"),
+        (selection.NODE_SOCKETS, "node2"),
+        (selection.NODE_SOCKETS, "node 2=/run/n2.sock"),
+        (selection.NODE_SOCKETS, "node2=run/n2.sock"),
+        (selection.NODE_SOCKETS, "node2=/run/n2.sock,node3"),
     ],
 )
 def test_a_bad_value_is_refused(flow, setting, value):
@@ -65,3 +69,8 @@ def test_a_tenants_app_runs_on_this_host_whatever_is_set_and_pushes_nothing_for_
     assert selection.selected(store, "cat") == "docker-local"
     assert registry_ops.push_on_release(flow.ctx, "cat", IMAGE) is None
     assert flow.ctx.scheduler_for("cat") is flow.scheduler
+
+
+def test_node_sockets_name_each_nodes_engine(flow):
+    properties.set_value(flow.ctx.store, None, selection.NODE_SOCKETS, "node2=/run/n2.sock,node3.lan=/run/n3.sock")
+    assert selection.node_sockets(flow.ctx.store) == {"node2": "/run/n2.sock", "node3.lan": "/run/n3.sock"}
