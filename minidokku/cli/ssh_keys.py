@@ -11,8 +11,9 @@ from minidokku.access.sshkeys import RESTRICTIONS, AuthorizedKeys
 from minidokku.cli.declare import command
 from minidokku.cli.inputs import ServerFile, read_file_argument
 from minidokku.context import Context
-from minidokku.errors import NotFound
+from minidokku.errors import NotFound, ValidationError
 from minidokku.ops import apps
+from minidokku.records import scheduler as selection
 
 # The command families of this module and their one-line descriptions (`dokku help`, `dokku FAMILY:help`).
 FAMILIES = {"ssh-keys": "Manage public ssh keys used for deployment", "acl": "Manage which user keys may use an app"}
@@ -80,7 +81,12 @@ def migrate(ctx: Context) -> None:
 def acl_add(ctx: Context, app: str, user: str) -> None:
     """Lets a user key push to and manage an app. Example: dokku acl:add catmeow alice"""
     _require_key(ctx, user)
-    rules.grant(ctx.store, apps.require(ctx, app), user)
+    if selection.may_be_on_swarm(ctx.store, apps.require(ctx, app)):
+        raise ValidationError(
+            f"{app} runs on the swarm, where a user key's app may not: "
+            f"`dokku scheduler:set {app} selected docker-local` and a deploy first"
+        )
+    rules.grant(ctx.store, app, user)
     ctx.out.step(f"{user} may now use {app}")
 
 

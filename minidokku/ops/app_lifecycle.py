@@ -24,6 +24,7 @@ from minidokku.ops import deploy, letsencrypt
 from minidokku.ops.apps import is_locked, require
 from minidokku.plugins import triggers
 from minidokku.records import docker_options, names, ps_settings, registry, releases, resources, scale, storage
+from minidokku.records import scheduler as selection
 from minidokku.routing import domains, ports
 from minidokku.runtime import checks
 from minidokku.state import file_lock
@@ -268,3 +269,4 @@ def _copy_settings(ctx: Context, old: str, new: str, by_user_key: bool) -> None:
     if credentials is not None:
         ctx.store.write(new, registry.REGISTRY_AUTH, credentials, mode=0o600)
     registry.forget_own_repository(ctx.store, new)  # the copy pushes to its own, counting from 1
+    selection.forget_swarm(ctx.store, new)  # nor has it its original's services on the swarm

@@ -172,7 +172,7 @@ class Daemon:
         out = RecordingOutput()
         try:
             renewals = letsencrypt.auto_renew_all(
-                Context(self.ctx.settings, out, scheduler=self.ctx.scheduler),
+                Context(self.ctx.settings, out),  # its own: each app's scheduler (scheduler_for)
                 deadline=time.monotonic() + RENEW_HOURS * 3600,
             )
         except Exception as error:  # noqa: BLE001 - the daemon goes on, the error in its log

@@ -176,9 +176,9 @@ def _deploy_release(ctx: Context, app: str, release: Release, new_release: bool,
     ctx.out.step(f"Deploying {app} ...")
     docker_name = ctx.docker_name(app)
     counts = scale.effective(scale.read(ctx.store, app), release.processes, release.settings.formation)
-    if selection.runs_on_swarm(ctx.store, app):
-        selection.mark_on_swarm(ctx.store, app)  # before any service is made: a move back finds them
     present = ctx.scheduler_for(app).containers(docker_name)
+    if selection.runs_on_swarm(ctx.store, app):  # its manager answered: services may follow
+        selection.mark_on_swarm(ctx.store, app)  # a move back finds them by this
     # retiring ones whose retirement never ran (a killed deploy, a reboot) go with the old ones
     stale = [c for c in present if c.retiring]
     old = [c for c in present if not c.retiring]

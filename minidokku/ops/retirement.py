@@ -13,6 +13,8 @@ import subprocess
 import time
 
 from minidokku.context import Context
+from minidokku.errors import EngineError
+from minidokku.ops import swarm
 from minidokku.records import scheduler as selection
 from minidokku.runtime.scheduler import STOP_GRACE_SECONDS, Container
 
@@ -20,14 +22,14 @@ from minidokku.runtime.scheduler import STOP_GRACE_SECONDS, Container
 def schedule(ctx: Context, app: str, containers: list[Container], wait: int, grace: int = STOP_GRACE_SECONDS) -> None:
     """Retires the app's running containers after wait seconds and stopped ones now; each
     stopping one gets grace seconds (the app's stop-timeout-seconds) between SIGTERM and SIGKILL."""
-    stopped = [c.id for c in containers if not c.running]
-    running = [c.id for c in containers if c.running]
+    # a swarm task goes with its service's others (runtime/swarm_scheduler.py retires services whole)
+    stopped = [c.id for c in containers if not c.running and not c.elsewhere]
+    running = [c.id for c in containers if c.running or c.elsewhere]
     scheduler = ctx.scheduler_for(app)
     scheduler.retire(stopped)
-    if not running:
-        return
-    if wait <= 0:
+    if not running or wait <= 0:
         scheduler.retire(running, grace)
+        note_left_swarm(ctx, app)
         return
     subprocess.Popen(  # noqa: S603 - an argv list of our own program, an app's name and container ids
         [*ctx.settings.program, "ps:retire", "--wait", str(wait), "--grace", str(grace), "--for-app", app, *running],
@@ -47,8 +49,18 @@ def retire_after(ctx: Context, app: str, container_ids: list[str], wait: int, gr
     if not app:
         ctx.scheduler.retire(container_ids, grace)
         return
-    scheduler = ctx.scheduler_for(app)
-    scheduler.retire(container_ids, grace)
-    moving_back = selection.may_be_on_swarm(ctx.store, app) and not selection.runs_on_swarm(ctx.store, app)
-    if moving_back and not any(c.elsewhere for c in scheduler.containers(ctx.docker_name(app))):
-        selection.forget_swarm(ctx.store, app)  # its last services on the swarm are gone
+    ctx.scheduler_for(app).retire(container_ids, grace)
+    note_left_swarm(ctx, app)
+
+
+def note_left_swarm(ctx: Context, app: str) -> None:
+    """An app moved back from the swarm whose last services there are gone is known to have
+    left it (records/scheduler.py): from then on its commands never ask the swarm's manager."""
+    if not selection.may_be_on_swarm(ctx.store, app) or selection.runs_on_swarm(ctx.store, app):
+        return
+    try:
+        left = not swarm.services_of(ctx, app)
+    except EngineError:  # the manager does not answer: asked again after the next deploy
+        return
+    if left:
+        selection.forget_swarm(ctx.store, app)

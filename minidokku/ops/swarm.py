@@ -8,6 +8,7 @@ from minidokku.context import Context
 from minidokku.errors import EngineError, NotFound, ValidationError
 from minidokku.records import properties
 from minidokku.records import scheduler as selection
+from minidokku.runtime import labels
 
 ROLES = ("worker", "manager")
 SWARM_PORT = 2377
@@ -93,6 +94,12 @@ def remove_node(ctx: Context, name: str, force: bool) -> Node:
     except EngineError as error:
         raise ValidationError(f"the swarm did not remove {node.hostname}: {error}") from None
     return node
+
+
+def services_of(ctx: Context, app: str) -> list[str]:
+    """The names of the services the swarm has of the app, whatever they do; EngineError when
+    its manager does not answer."""
+    return [service["Spec"]["Name"] for service in ctx.swarm_manager.list_services({labels.APP: ctx.docker_name(app)})]
 
 
 def _swarm(ctx: Context) -> dict:

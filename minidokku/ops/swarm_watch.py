@@ -11,19 +11,30 @@ never holds back another's.
 
 import time
 from collections.abc import Callable
+from typing import Optional
 
 from minidokku.context import Context
 from minidokku.errors import Locked
 from minidokku.ops import deploy
+from minidokku.output import RecordingOutput
 from minidokku.records import ps_settings, releases
 from minidokku.records import scheduler as selection
+from minidokku.records.releases import Release
+from minidokku.runtime.scheduler import Container
 
 FOLLOW_EVERY = 1.0  # seconds between two passes
 
 
 class SwarmWatch:
-    def __init__(self, ctx: Context, log: Callable[[str], None], sleep: Callable[[float], None] = time.sleep):
-        self.ctx = ctx
+    def __init__(
+        self,
+        ctx: Context,
+        log: Callable[[str], None],
+        sleep: Callable[[float], None] = time.sleep,
+        contexts: Optional[Callable[[], Context]] = None,
+    ):
+        # a Context of its own each pass: the swarm's settings (its manager) may change meanwhile
+        self.contexts = contexts or (lambda: Context(ctx.settings, RecordingOutput()))
         self.log = log
         self.sleep = sleep
         self.routed: dict[str, tuple] = {}  # app -> where nginx was last sent, by this watch
@@ -35,6 +46,7 @@ class SwarmWatch:
             self.sleep(FOLLOW_EVERY)
 
     def follow_all(self) -> None:
+        self.ctx = self.contexts()
         for app in self.ctx.store.list_apps():
             if not selection.runs_on_swarm(self.ctx.store, app):
                 self.routed.pop(app, None)
@@ -52,17 +64,28 @@ class SwarmWatch:
 
     def follow(self, app: str) -> None:
         """Routes nginx to the app's running web tasks of its current release where they moved."""
-        current = releases.current(self.ctx.store, app)
-        if current is None or ps_settings.is_stopped(self.ctx.store, app):
+        found = self._serving(app)
+        if found is None:
             return
-        web = self.ctx.scheduler_for(app).web_containers(self.ctx.docker_name(app))
-        serving = [c for c in web if c.release == current.name and c.name == c.plain_name]
-        where = tuple(sorted(found for c in serving if (found := c.reached_at())))
+        current, serving, where = found
         if where == self.routed.get(app):
             return
         with deploy.locked(self.ctx, app):
-            if releases.current(self.ctx.store, app) == current:  # no deploy ended meanwhile
-                self.ctx.proxy.route(app, serving, current)
+            now = self._serving(app)  # asked again under the lock: a ps:stop or deploy may have ended
+            if now is None:
+                return
+            current, serving, where = now
+            self.ctx.proxy.route(app, serving, current)
         if app in self.routed:
             self.log(f"{app}: nginx follows its tasks to {' '.join(f'{h}:{p}' for h, p in where) or 'none'}")
         self.routed[app] = where
+
+    def _serving(self, app: str) -> Optional[tuple[Release, list[Container], tuple]]:
+        """The app's current release, its running web tasks of that release, and where they are
+        reached; None when it serves nothing (never deployed, or stopped)."""
+        current = releases.current(self.ctx.store, app)
+        if current is None or ps_settings.is_stopped(self.ctx.store, app):
+            return None
+        web = self.ctx.scheduler_for(app).web_containers(self.ctx.docker_name(app))
+        serving = [c for c in web if c.release == current.name and c.name == c.plain_name]
+        return current, serving, tuple(sorted(found for c in serving if (found := c.reached_at())))

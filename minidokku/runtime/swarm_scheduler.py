@@ -75,9 +75,16 @@ class SwarmScheduler:
 
     # -- finding --------------------------------------------------------------------------
     def containers(self, app: str) -> list[Container]:
-        """The tasks the swarm runs for the app, then its local containers left from before."""
-        addresses = self._node_addresses()
-        tasks = [container for service in self._services(app) for container in self._tasks_of(service, addresses)]
+        """The tasks the swarm runs for the app, then its local containers left from before. An
+        app leaving the swarm whose manager does not answer has its local containers alone: its
+        services there are asked for again at its next deploy."""
+        try:
+            addresses = self._node_addresses()
+            tasks = [c for service in self._services(app) for c in self._tasks_of(service, addresses)]
+        except EngineError:
+            if not self.starts_here:
+                raise
+            tasks = []
         return sorted(tasks, key=lambda c: c.name) + self.local.containers(app)
 
     def running(self, app: str) -> list[Container]:
@@ -93,12 +100,14 @@ class SwarmScheduler:
         return {node["ID"]: node_address(node) for node in self.manager.nodes()}
 
     def _tasks_of(self, service: dict, addresses: dict[str, str]) -> list[Container]:
-        """The service's tasks that are to run (its desired state), one per slot, the newest."""
-        found = self.manager.list_tasks({"service": [service["ID"]], "desired-state": ["running"]})
-        newest: dict[int, dict] = {}
-        for task in sorted(found, key=lambda t: t.get("CreatedAt", "")):
-            newest[task.get("Slot", 0)] = task
-        return [self._container(service, task, addresses) for _slot, task in sorted(newest.items())]
+        """The service's tasks, one per slot: the one the swarm wants running, else (a process
+        that ended for good: exited 0, out of restarts) the last one, not running, so that a
+        deploy retires its service too."""
+        found = self.manager.list_tasks({"service": [service["ID"]]})
+        chosen: dict[int, dict] = {}
+        for task in sorted(found, key=lambda t: (t.get("DesiredState") == "running", t.get("CreatedAt", ""))):
+            chosen[task.get("Slot", 0)] = task
+        return [self._container(service, task, addresses) for _slot, task in sorted(chosen.items())]
 
     def _container(self, service: dict, task: dict, addresses: dict[str, str]) -> Container:
         service_labels = (service.get("Spec") or {}).get("Labels") or {}
@@ -117,7 +126,11 @@ class SwarmScheduler:
             process_type=process_type,
             host_port=published.get(web_port) if web_port else None,
             # a task on a node with no address nginx can use is no task to send requests to
-            running=(task.get("Status") or {}).get("State") == "running" and bool(host or not web_port),
+            running=(
+                task.get("DesiredState") == "running"
+                and (task.get("Status") or {}).get("State") == "running"
+                and bool(host or not web_port)
+            ),
             release=service_labels.get(labels.RELEASE, ""),
             host_ports=published,
             web_port=web_port,
@@ -279,21 +292,31 @@ class SwarmScheduler:
         self.local.remove_leftover_tasks(app)
 
     def remove_app(self, app: str) -> None:
-        for service in self.manager.list_services({labels.APP: app}):
-            self.manager.remove_service(service["ID"])
-        self._remove_network(app)
+        """Removes every service of the app, its network and its local containers. An app
+        leaving the swarm whose manager does not answer loses its local containers alone."""
+        try:
+            for service in self.manager.list_services({labels.APP: app}):
+                self.manager.remove_service(service["ID"])
+            self._remove_network(app)
+        except EngineError:
+            if not self.starts_here:
+                raise
         self.local.remove_app(app)
 
     def _remove_network(self, app: str) -> None:
-        """The app's overlay network, once its tasks left it (their removal takes a moment)."""
+        """The app's overlay network, once its tasks left it (their removal takes a moment); one
+        still in use after NETWORK_REMOVAL_WITHIN (a task on a lost node) is left: it holds
+        nothing but its name."""
         deadline = time.monotonic() + NETWORK_REMOVAL_WITHIN
         while True:
             try:
                 self.manager.remove_network(app_network(app))
                 return
-            except EngineError:
-                if time.monotonic() > deadline:
+            except EngineError as error:
+                if not error.status:  # the manager does not answer
                     raise
+                if time.monotonic() > deadline:
+                    return
                 self.sleep(POLL_EVERY)
 
     def clean_up(self, app: str) -> tuple[int, int]:

@@ -30,6 +30,7 @@ ARGUMENT_VALUES = {
     "ref": ["main"], "new_app": ["thief"], "file": ["-"], "part": ["key"], "words": ["deploy-branch", "evil"],
     "build_id": ["0000000000000a"], "cron_id": ["0123456789"],
     "repository": ["https://example.com/app.git"], "host": ["github.com"], "username": ["bot"], "password": ["x"],
+    "role": ["manager"], "node": ["node1"],
 }  # fmt: skip
 
 

@@ -26,7 +26,7 @@ def routes(flow) -> list[tuple]:
 
 def test_nginx_follows_a_task_that_moved_and_nothing_else(flow):
     logged = []
-    watch = swarm_watch.SwarmWatch(flow.ctx, logged.append)
+    watch = swarm_watch.SwarmWatch(flow.ctx, logged.append, contexts=lambda: flow.ctx)
     before = len(routes(flow))
     watch.follow_all()  # first look: routes where the tasks are
     watch.follow_all()  # nothing moved: nginx is left alone
@@ -40,7 +40,7 @@ def test_nginx_follows_a_task_that_moved_and_nothing_else(flow):
 
 
 def test_a_stopped_app_or_one_on_the_local_scheduler_is_left_alone(flow):
-    watch = swarm_watch.SwarmWatch(flow.ctx, print)
+    watch = swarm_watch.SwarmWatch(flow.ctx, print, contexts=lambda: flow.ctx)
     ps_settings.mark_stopped(flow.ctx.store, APP)
     before = len(routes(flow))
     watch.follow_all()
@@ -51,7 +51,7 @@ def test_a_stopped_app_or_one_on_the_local_scheduler_is_left_alone(flow):
 
 
 def test_an_app_whose_lock_is_held_is_asked_again_at_the_next_pass(flow):
-    watch = swarm_watch.SwarmWatch(flow.ctx, print)
+    watch = swarm_watch.SwarmWatch(flow.ctx, print, contexts=lambda: flow.ctx)
     before = len(routes(flow))
     with flow.ctx.store.lock(APP):
         watch.follow_all()
