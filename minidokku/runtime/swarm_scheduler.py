@@ -49,6 +49,7 @@ STATE = "com.minidokku.swarm-state"  # a process service's part in a deploy: one
 UPCOMING_STATE, SERVING_STATE, RETIRING_STATE = "upcoming", "serving", "retiring"
 TOKEN = "com.minidokku.deploy-token"  # the hex that sets a deploy's services (and names) apart
 WEB_PORT = "com.minidokku.web-port"
+TASK_LABEL = "com.docker.swarm.task.id"  # what the swarm labels a task's container with
 MAX_SERVICE_NAME = 63
 START_WITHIN = 180.0  # seconds a new service's tasks have to run (their nodes pull the image first)
 POLL_EVERY = 0.25
@@ -389,6 +390,11 @@ class SwarmScheduler:
                 f"{container.name} runs on the node {hostname}, whose engine minidokku cannot reach: "
                 f"scheduler-swarm:set --global node-sockets {hostname}=SOCKET"
             )
+        # the container that engine has under that id must be this task's (node-sockets names
+        # nodes by the hostname each reports: a mistaken or duplicate name is caught here)
+        found = engine.inspect_container(container_id) if engine is not self.manager else None
+        if found is not None and (found.get("Config") or {}).get("Labels", {}).get(TASK_LABEL) != task["ID"]:
+            raise NotSupported(f"the engine node-sockets names for {hostname} does not run {container.name}")
         on_node = replace(container, id=container_id)
         return DockerScheduler(engine, network="").enter(on_node, command, tty, streams)
 

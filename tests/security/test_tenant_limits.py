@@ -16,6 +16,7 @@ from helpers import APPS, commit_all, make_git_repo, wait_until_serving
 from security_helpers import VICTIM_HOST, assert_refused, quoted, server_head, state_of
 
 from minidokku.access import rules
+from minidokku.errors import EngineNotFound
 from minidokku.ops import oneoff
 from minidokku.records import resources, scale
 from minidokku.runtime import labels
@@ -62,6 +63,20 @@ def tenant(platform, user_key, tmp_path_factory):
 def tenant_containers(engine, platform, role: str) -> list[dict]:
     namespace = platform.settings()["NAMESPACE"]
     return engine.list_containers({labels.APP: namespace + TENANT, labels.ROLE: role})
+
+
+def running_containers(engine, listed: list[dict]) -> list[dict]:
+    """What the engine says of each listed container that runs; one listed may be gone meanwhile
+    (an earlier test's run, being removed)."""
+    found = []
+    for entry in listed:
+        try:
+            info = engine.inspect_container(entry["Id"])
+        except EngineNotFound:
+            continue
+        if info["State"]["Pid"]:
+            found.append(info)
+    return found
 
 
 class VictimClock:
@@ -121,9 +136,7 @@ def test_a_fork_bomb_in_a_one_off_run_stays_at_its_pids_limit_and_the_victim_ser
         deadline = time.monotonic() + 20
         while container is None:
             assert time.monotonic() < deadline and run.poll() is None, "the run container did not start"
-            found = tenant_containers(engine, platform, "run")
-            info = engine.inspect_container(found[0]["Id"]) if found else None
-            container = info if info and info["State"]["Pid"] else None
+            container = next(iter(running_containers(engine, tenant_containers(engine, platform, "run"))), None)
             time.sleep(0.1)
         assert container["HostConfig"]["PidsLimit"] == resources.PROCESS_DEFAULTS.pids
         counter = pids_current(container["State"]["Pid"])

@@ -27,7 +27,7 @@ def busybox_app(tmp_path: Path, page: str, app_json: str = "") -> Path:
     (source / "www" / "index.html").write_text(page)
     (source / "Dockerfile").write_text(
         "FROM scratch\nCOPY busybox /bin/busybox\nCOPY www /www\nEXPOSE 5000\n"
-        'CMD ["/bin/busybox", "httpd", "-f", "-p", "5000", "-h", "/www"]\n'
+        'CMD ["/bin/busybox", "sh", "-c", "echo started $DYNO; exec /bin/busybox httpd -f -p 5000 -h /www"]\n'
     )
     if app_json:
         (source / "app.json").write_text(app_json)
@@ -101,6 +101,12 @@ def test_an_app_deploys_to_the_swarm_spread_over_both_nodes_and_redeploys_withou
         ("node1", "manager", "ready"),
         ("node2", "worker", "ready"),
     ]
+    joining = platform.dokku("scheduler-swarm:join-token", "worker").stdout.strip()
+    assert joining.startswith("docker swarm join --token SWMTKN-") and joining.endswith("10.77.0.11:2377"), joining
+    refused = platform.dokku("scheduler-swarm:node-remove", "node1", check=False)
+    assert refused.returncode == 1 and "is a manager" in refused.stderr, refused.stderr
+    refused = platform.dokku("scheduler-swarm:node-remove", "node2", check=False)
+    assert refused.returncode == 1 and "--force" in refused.stderr, refused.stderr
     platform.dokku("registry:set", "--global", "server", swarm.registry)
     platform.dokku("apps:create", APP)
     platform.dokku("scheduler:set", APP, "selected", "swarm")
@@ -119,6 +125,13 @@ def test_an_app_deploys_to_the_swarm_spread_over_both_nodes_and_redeploys_withou
     assert "@sha256:" in service["Spec"]["TaskTemplate"]["ContainerSpec"]["Image"], "run by a moving tag"
     tasks = running_tasks(manager, service)
     assert len({task["NodeID"] for task in tasks}) == 2, "both replicas on one node"
+    report = platform.dokku("ps:report", APP, "--processes").stdout.strip()
+    assert report == "2", report
+    # logs read through the manager, from both nodes; run goes on this host, in the same image
+    shown = platform.dokku("logs", APP, "--quiet").stdout.splitlines()
+    assert sorted(line for line in shown if line.startswith("started")) == ["started web.1", "started web.2"]
+    ran = platform.dokku("run", APP, "/bin/busybox", "cat", "/www/index.html")
+    assert ran.stdout == "first", ran.stdout
     assert not Engine().list_containers({labels.APP: f"{platform.settings()['NAMESPACE']}{APP}"}), "ran here too"
 
     (repo / "www" / "index.html").write_text("second")
@@ -206,7 +219,8 @@ def test_when_a_node_is_lost_its_tasks_run_on_the_other_and_nginx_follows_them(p
             recovered = time.monotonic()
             time.sleep(2)
     finally:
-        swarm.heal("node2")
+        swarm.heal("node2")  # waits until the manager has it Ready again
+    assert manager.inspect_node(node2)["Status"]["State"] == "ready"
     print(
         f"node loss: seen down after {detected - cut:.1f} s, both tasks served from node1 after "
         f"{recovered - cut:.1f} s; {load.done} requests, {len(load.failed)} failed "
