@@ -247,12 +247,13 @@ class Engine:
         internal: bool = False,
         ipam: Optional[list[dict]] = None,
         ipv6: Optional[bool] = None,
+        driver: str = "bridge",
     ) -> str:
-        """A user-defined bridge network: its containers find each other by name and alias;
-        options are the bridge driver's (`com.docker.network.bridge.enable_icc`, ...); internal:
+        """A user-defined network (driver: bridge, or overlay across a swarm): its containers find
+        each other by name and alias; options are the bridge driver's (`com.docker.network.bridge.enable_icc`, ...); internal:
         no way out through it; ipam: its subnets (`Subnet`, `IPRange`), else the engine picks one;
         ipv6: IPv6 on or off (None: the engine's default)."""
-        config = {"Name": name, "Driver": "bridge", "CheckDuplicate": True, "Labels": labels, "Options": options or {}}
+        config = {"Name": name, "Driver": driver, "CheckDuplicate": True, "Labels": labels, "Options": options or {}}
         if internal:
             config["Internal"] = True
         if ipv6 is not None:
@@ -261,7 +262,9 @@ class Engine:
             config["IPAM"] = {"Driver": "default", "Config": ipam}
         return self._json("POST", "/networks/create", json=config)["Id"]
 
-    def ensure_network(self, name: str, labels: dict[str, str], options: Optional[dict[str, str]] = None) -> dict:
+    def ensure_network(
+        self, name: str, labels: dict[str, str], options: Optional[dict[str, str]] = None, driver: str = "bridge"
+    ) -> dict:
         """Creates the network unless one of that name is there already (asked first: the engine
         logs every refused create); returns what the engine says of it."""
         try:
@@ -269,7 +272,7 @@ class Engine:
         except EngineNotFound:
             pass
         try:
-            self.create_network(name, labels, options)
+            self.create_network(name, labels, options, driver=driver)
         except EngineError as error:
             if error.status != 409:
                 raise
@@ -335,20 +338,6 @@ class Engine:
 
     def remove_node(self, node_id: str, force: bool) -> None:
         self._request("DELETE", f"/nodes/{node_id}", params={"force": int(force)})
-
-    def ensure_overlay_network(self, name: str, labels: dict[str, str]) -> None:
-        """Creates a swarm-wide overlay network unless one of that name is there."""
-        try:
-            self.inspect_network(name)
-            return
-        except EngineNotFound:
-            pass
-        spec = {"Name": name, "Driver": "overlay", "CheckDuplicate": True, "Labels": labels}
-        try:
-            self._json("POST", "/networks/create", json=spec)
-        except EngineError as error:
-            if error.status != 409:
-                raise
 
     def create_service(self, spec: dict, auth: str) -> str:
         """auth: an X-Registry-Auth value the nodes pull the image with ("" for none)."""

@@ -205,7 +205,7 @@ class SwarmScheduler:
         _refuse_unmapped(options)
         token = secrets.token_hex(3)
         network = app_network(app)
-        self.manager.ensure_overlay_network(network, {labels.APP: app, labels.NETWORK: "swarm"})
+        self.manager.ensure_network(network, {labels.APP: app, labels.NETWORK: "swarm"}, driver="overlay")
         spec = _service_spec(app, release, process_type, count, options, restart_policy, extra_ports, limits, command)
         spec["TaskTemplate"]["Networks"] = [{"Target": network}]
         spec["TaskTemplate"]["LogDriver"] = _log_driver(log_max_size)

@@ -40,7 +40,8 @@ class FakeManager:
     def nodes(self):
         return NODES
 
-    def ensure_overlay_network(self, name: str, wanted: dict) -> None:
+    def ensure_network(self, name: str, wanted: dict, driver: str) -> None:
+        assert driver == "overlay"
         self.networks.add(name)
 
     def create_service(self, spec: dict, auth: str) -> str:
