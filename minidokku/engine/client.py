@@ -250,9 +250,10 @@ class Engine:
         driver: str = "bridge",
     ) -> str:
         """A user-defined network (driver: bridge, or overlay across a swarm): its containers find
-        each other by name and alias; options are the bridge driver's (`com.docker.network.bridge.enable_icc`, ...); internal:
-        no way out through it; ipam: its subnets (`Subnet`, `IPRange`), else the engine picks one;
-        ipv6: IPv6 on or off (None: the engine's default)."""
+        each other by name and alias; options are the bridge driver's
+        (`com.docker.network.bridge.enable_icc`, ...); internal: no way out through it; ipam: its
+        subnets (`Subnet`, `IPRange`), else the engine picks one; ipv6: IPv6 on or off (None: the
+        engine's default)."""
         config = {"Name": name, "Driver": driver, "CheckDuplicate": True, "Labels": labels, "Options": options or {}}
         if internal:
             config["Internal"] = True
