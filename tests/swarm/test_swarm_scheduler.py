@@ -10,6 +10,8 @@ from pathlib import Path
 
 import requests
 from helpers import git, make_git_repo, wait_until_serving
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from minidokku.engine.client import Engine
 from minidokku.records import scheduler as selection
@@ -66,7 +68,12 @@ class Load:
         self.thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
-        session = requests.Session()
+        session = requests.Session()  # keep-alive to nginx, as a browser
+        # and, as a browser does, a GET sent again once when nginx closed the kept connection as it
+        # was sent (each reroute reloads nginx, which ends idle keep-alive connections); a new
+        # connection refused, or any error status, still counts
+        once_more = Retry(total=1, connect=0, read=1, redirect=0, status=0, other=0)
+        session.mount("http://", HTTPAdapter(max_retries=once_more))
         url = f"http://127.0.0.1:{self.platform.http_port}/"
         while not self.stop.is_set():
             sent = time.monotonic()
