@@ -14,6 +14,8 @@ from minidokku.access.rules import Scope
 from minidokku.access.sshkeys import RESTRICTIONS, AuthorizedKeys, entry, fingerprint
 from minidokku.cli import cli
 from minidokku.errors import AlreadyExists, PermissionDenied
+from minidokku.records import properties
+from minidokku.records import scheduler as selection
 from minidokku.state import Store
 
 pytestmark = pytest.mark.skipif(shutil.which("ssh-keygen") is None, reason="ssh-keygen is not installed")
@@ -185,6 +187,29 @@ def test_ssh_keys_migrate_brings_an_older_install_up_to_date(store, keys, monkey
     assert old_options not in path.read_text()
     again = CliRunner().invoke(cli, ["ssh-keys:migrate"], catch_exceptions=False)
     assert "Roles were migrated already" in again.output and f"`{RESTRICTIONS}`: 0" in again.output
+
+
+def test_acl_add_refuses_an_app_on_the_swarm_until_its_last_service_is_gone(store, keys, monkeypatch):
+    """A swarm task runs without no-new-privileges, so no user key may get an app there: one
+    selected for the swarm, nor one moved back whose services are not all retired yet."""
+    add(store, keys, "bob", "user")
+    monkeypatch.setenv("DOKKU_ROOT", str(store.root))
+    monkeypatch.setenv("MINIDOKKU_NGINX_COMMAND", "false")
+    properties.set_value(store, "cats", selection.SELECTED, selection.SWARM)
+    selection.mark_on_swarm(store, "cats")
+
+    on_swarm = CliRunner().invoke(cli, ["acl:add", "cats", "bob"])
+    properties.set_value(store, "cats", selection.SELECTED, selection.DOCKER_LOCAL)
+    moving_back = CliRunner().invoke(cli, ["acl:add", "cats", "bob"])
+    granted_meanwhile = rules.granted(store, "cats")
+    selection.forget_swarm(store, "cats")
+    back = CliRunner().invoke(cli, ["acl:add", "cats", "bob"])
+
+    for refused in (on_swarm, moving_back):
+        assert refused.exit_code == 1 and "cats runs on the swarm" in refused.output, refused.output
+    assert granted_meanwhile == []
+    assert back.exit_code == 0, back.output
+    assert rules.granted(store, "cats") == ["bob"]
 
 
 def _grant_then_revoke(root: str, user: str) -> None:
