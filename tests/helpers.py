@@ -85,6 +85,22 @@ def make_git_repo(path: Path, app_dir: Path) -> Path:
     return path
 
 
+def busybox_app(tmp_path: Path, app: str, page: str, app_json: str = "") -> Path:
+    """A repo whose Dockerfile builds a busybox httpd FROM scratch, serving page on port 5000 (an
+    image of a megabyte, made without any image pulled: these machines reach no image registry)."""
+    source = tmp_path / "source"
+    (source / "www").mkdir(parents=True)
+    shutil.copy("/bin/busybox", source / "busybox")
+    (source / "www" / "index.html").write_text(page)
+    (source / "Dockerfile").write_text(
+        "FROM scratch\nCOPY busybox /bin/busybox\nCOPY www /www\nEXPOSE 5000\n"
+        'CMD ["/bin/busybox", "sh", "-c", "echo started $DYNO; exec /bin/busybox httpd -f -p 5000 -h /www"]\n'
+    )
+    if app_json:
+        (source / "app.json").write_text(app_json)
+    return make_git_repo(tmp_path / app, source)
+
+
 def git(cwd: Path, *args: str, env: dict = None, check: bool = True) -> subprocess.CompletedProcess:
     identity = {
         "GIT_AUTHOR_NAME": "tom",

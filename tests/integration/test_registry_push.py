@@ -3,15 +3,13 @@ htpasswd logins, on loopback: the engine takes plain HTTP from 127.0.0.1). The a
 httpd FROM scratch, so that a push carries two megabytes, not the stack."""
 
 import json
-import shutil
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 import requests
-from helpers import free_port, git, make_git_repo, wait_for_port, wait_until_serving
+from helpers import busybox_app, free_port, git, wait_for_port, wait_until_serving
 
 from minidokku.access import rules
 from minidokku.state import Store
@@ -60,18 +58,6 @@ def registry(tmp_path) -> Iterator[Registry]:
         process.wait(10)
 
 
-def busybox_app(tmp_path: Path, page: str) -> Path:
-    source = tmp_path / "source"
-    (source / "www").mkdir(parents=True)
-    shutil.copy("/bin/busybox", source / "busybox")
-    (source / "www" / "index.html").write_text(page)
-    (source / "Dockerfile").write_text(
-        "FROM scratch\nCOPY busybox /bin/busybox\nCOPY www /www\nEXPOSE 5000\n"
-        'CMD ["/bin/busybox", "httpd", "-f", "-p", "5000", "-h", "/www"]\n'
-    )
-    return make_git_repo(tmp_path / APP, source)
-
-
 def repository(platform) -> str:
     return f"dokku/{platform.settings()['NAMESPACE']}{APP}"
 
@@ -79,7 +65,7 @@ def repository(platform) -> str:
 def test_a_release_is_pushed_with_the_apps_credentials_and_a_failed_push_changes_nothing(
     platform, engine, registry, tmp_path
 ):
-    repo = busybox_app(tmp_path, "first")
+    repo = busybox_app(tmp_path, APP, "first")
     platform.dokku("apps:create", APP)
 
     refused = platform.dokku("registry:login", APP, registry.address, USER, "wrong", check=False)
@@ -119,7 +105,7 @@ def test_a_release_is_pushed_with_the_apps_credentials_and_a_failed_push_changes
 
 
 def test_global_credentials_serve_every_app_and_an_apps_own_come_first(platform, registry, tmp_path):
-    repo = busybox_app(tmp_path, "global")
+    repo = busybox_app(tmp_path, APP, "global")
     platform.dokku("apps:create", APP)
     legacy = platform.dokku("registry:login", registry.address, USER, PASSWORD)
     assert "Deprecated: please use --global flag" in legacy.stderr
@@ -141,7 +127,7 @@ def test_global_credentials_serve_every_app_and_an_apps_own_come_first(platform,
 
 
 def test_a_registry_that_is_down_fails_the_push_and_what_ran_keeps_serving(platform, engine, tmp_path):
-    repo = busybox_app(tmp_path, "before")
+    repo = busybox_app(tmp_path, APP, "before")
     assert platform.push(repo, APP).returncode == 0
     wait_until_serving(platform, HOST, "before")
     containers = engine.list_containers({"com.dokku.app-name": f"{platform.settings()['NAMESPACE']}{APP}"})
@@ -160,7 +146,7 @@ def test_a_push_never_renames_another_image_of_this_host(platform, engine, regis
     """A name the push needs that another image has here stops it before anything goes (on Docker
     Hub, the app's own repository dokku/APP is where it pushes: `v1` would be its release v1's
     name). Shown on the loopback registry, with a name given to another image by hand."""
-    repo = busybox_app(tmp_path, "mine")
+    repo = busybox_app(tmp_path, APP, "mine")
     platform.dokku("apps:create", APP)
     platform.dokku("registry:login", "--global", registry.address, USER, PASSWORD)
     platform.dokku("registry:set", APP, "server", registry.address)
@@ -180,7 +166,7 @@ def test_a_push_never_renames_another_image_of_this_host(platform, engine, regis
 
 
 def test_git_from_image_pulls_with_the_apps_credentials(platform, engine, registry, tmp_path):
-    repo = busybox_app(tmp_path, "pulled")
+    repo = busybox_app(tmp_path, APP, "pulled")
     platform.dokku("apps:create", APP)
     platform.dokku("registry:login", APP, registry.address, USER, PASSWORD)
     platform.dokku("registry:set", APP, "server", registry.address)
@@ -216,7 +202,7 @@ def test_the_app_option_makes_a_login_the_apps_and_a_bare_logout_asks_for_a_serv
 def test_a_tenants_app_pushes_only_when_its_own_settings_say_so_with_its_own_credentials(platform, registry, tmp_path):
     """The global settings and credentials are the admin's: with them, a tenant who names its app
     could write into any repository they may write."""
-    repo = busybox_app(tmp_path, "tenant")
+    repo = busybox_app(tmp_path, APP, "tenant")
     platform.dokku("apps:create", APP)
     rules.grant(Store(platform.root), APP, "eve")  # a user key's app (acl:add, with the key's line)
     platform.dokku("registry:login", "--global", registry.address, USER, PASSWORD)
@@ -240,7 +226,7 @@ def test_a_tenants_app_pushes_only_when_its_own_settings_say_so_with_its_own_cre
 
 
 def test_two_apps_never_push_to_one_repository(platform, registry, tmp_path):
-    repo = busybox_app(tmp_path, "one")
+    repo = busybox_app(tmp_path, APP, "one")
     platform.dokku("apps:create", APP)
     platform.dokku("apps:create", "twin")
     platform.dokku("registry:set", "twin", "image-repo", repository(platform))

@@ -3,13 +3,11 @@ namespaces, a registry on the host), this host's engine building and pushing, ng
 reaching the tasks where their nodes publish them. The app is a busybox httpd FROM scratch."""
 
 import json
-import shutil
 import threading
 import time
-from pathlib import Path
 
 import requests
-from helpers import git, make_git_repo, wait_until_serving
+from helpers import busybox_app, git, wait_until_serving
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
@@ -20,20 +18,6 @@ from minidokku.state import Store
 
 APP = "swarmcat"
 HOST = f"{APP}.example.test"
-
-
-def busybox_app(tmp_path: Path, page: str, app_json: str = "") -> Path:
-    source = tmp_path / "source"
-    (source / "www").mkdir(parents=True)
-    shutil.copy("/bin/busybox", source / "busybox")
-    (source / "www" / "index.html").write_text(page)
-    (source / "Dockerfile").write_text(
-        "FROM scratch\nCOPY busybox /bin/busybox\nCOPY www /www\nEXPOSE 5000\n"
-        'CMD ["/bin/busybox", "sh", "-c", "echo started $DYNO; exec /bin/busybox httpd -f -p 5000 -h /www"]\n'
-    )
-    if app_json:
-        (source / "app.json").write_text(app_json)
-    return make_git_repo(tmp_path / APP, source)
 
 
 def services(manager: Engine, platform) -> list[dict]:
@@ -121,7 +105,7 @@ def test_an_app_deploys_to_the_swarm_spread_over_both_nodes_and_redeploys_withou
     platform.dokku("ps:scale", "--skip-deploy", APP, "web=2")
     platform.dokku("config:set", "--no-restart", APP, "DOKKU_WAIT_TO_RETIRE=1")
 
-    repo = busybox_app(tmp_path, "first")
+    repo = busybox_app(tmp_path, APP, "first")
     pushed = platform.push(repo, APP)
     assert pushed.returncode == 0, pushed.stderr
     assert "-----> Pushing image to registry" in pushed.stderr
@@ -199,7 +183,7 @@ def test_when_a_node_is_lost_its_tasks_run_on_the_other_and_nginx_follows_them(p
     platform.dokku("scheduler:set", "--global", "selected", "swarm")
     platform.dokku("apps:create", APP)
     platform.dokku("ps:scale", "--skip-deploy", APP, "web=2")
-    assert platform.push(busybox_app(tmp_path, "first"), APP).returncode == 0
+    assert platform.push(busybox_app(tmp_path, APP, "first"), APP).returncode == 0
     wait_until_serving(platform, HOST, "first")
     node2 = next(node["ID"] for node in manager.nodes() if node["Description"]["Hostname"] == "node2")
     site = platform.root / APP / "nginx.conf"
