@@ -247,7 +247,7 @@ class Bench(Served):
             self.env = dict(os.environ, PATH=SYSTEM_PATH, DOKKU_ROOT=str(self.root), **GIT_IDENTITY)
             self.dokku("domains:set-global", "example.test")
             self.dokku("checks:set", "--global", "wait-to-retire", WAIT_TO_RETIRE)
-            self.dokku("docker-options:add", "--global", "build", f"--network=host -v {CA}:{CA}:ro")
+            self.dokku("docker-options:add", "--global", "build", f"-v {CA}:{CA}:ro")
             self.copy_source(workdir)
         except BaseException:
             self._stop_nginx()
