@@ -4,6 +4,7 @@ code-only push reuses the cached virtualenv, Django gets collectstatic and a def
 process, and a Python version the stack lacks rejects the push while the old release serves on."""
 
 import json
+import re
 
 from helpers import APPS, git, make_git_repo, wait_until_serving
 
@@ -26,6 +27,7 @@ def commit_and_push(platform, repo, app: str, message: str):
 def test_uv_lock_installs_the_locked_main_dependencies_and_a_code_only_push_reuses_them(platform, tmp_path):
     repo, output = deploy(platform, tmp_path, "py-uv")
 
+    assert re.search(r"-----> Using Python 3\.11\.2\s*$", output, re.MULTILINE), output  # no version file asks
     assert "-----> Installing dependencies locked in uv.lock with pip" in output
     wait_until_serving(platform, "py-uv.example.test", f"uv.lock: {UV_PAGE}")
 

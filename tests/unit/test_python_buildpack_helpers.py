@@ -1,7 +1,8 @@
 """The python buildpack's helpers (buildpacks/python/lib): lock files to pinned requirements, the
-Python version check and the default web process. The lock-file helper runs as the script the
-build runs, with this interpreter (3.11+: tomllib), on lock files written here in each tool's format;
-the other two are also loaded as modules so their rules are checked without a process each."""
+Python version check and the default web process (and bin/release, which asks for it). The
+lock-file helper runs as the script the build runs, with this interpreter (3.11+: tomllib), on
+lock files written here in each tool's format; the other two are also loaded as modules so their
+rules are checked without a process each."""
 
 import importlib.util
 import subprocess
@@ -555,3 +556,23 @@ def test_the_web_script_prints_the_command_for_bin_release(tmp_path):
     root = app_tree(tmp_path, {"main.py": "app = FastAPI()\n"})
     result = run_helper("default_web.py", root)
     assert (result.returncode, result.stdout) == (0, "gunicorn main:app --bind 0.0.0.0:$PORT\n")
+
+
+def run_release(build_dir: Path, path: str) -> subprocess.CompletedProcess:
+    release = LIB.parent / "bin" / "release"
+    return subprocess.run(
+        ["/bin/bash", str(release), str(build_dir)], capture_output=True, text=True, env={"PATH": path}, check=False
+    )
+
+
+def test_bin_release_starts_no_python_for_an_app_without_gunicorn(tmp_path):
+    """No python3 on PATH: an app without gunicorn still gets its (empty) defaults."""
+    no_python = tmp_path / "bin"
+    no_python.mkdir()
+    (no_python / "dirname").symlink_to("/usr/bin/dirname")
+    bare = app_tree(tmp_path / "bare", {"app.py": "app = make()\n"}, packages=())
+    result = run_release(bare, str(no_python))
+    assert (result.returncode, result.stdout) == (0, "--- {}\n"), result.stderr
+    served = app_tree(tmp_path / "served", {"app.py": "app = make()\n"})
+    found = run_release(served, f"{Path(sys.executable).parent}:/usr/bin:/bin")
+    assert found.stdout == "---\ndefault_process_types:\n  web: gunicorn app:app --bind 0.0.0.0:$PORT\n", found.stderr
