@@ -7,6 +7,7 @@ writes is the process's stdin; what it reads is its output, multiplexed as in st
 the process has a TTY, whose output is one raw stream.
 """
 
+import contextlib
 import json
 import re
 import socket
@@ -50,6 +51,12 @@ class Hijacked:
         if self.tty:
             return ((streams.STDOUT, chunk) for chunk in chunks)
         return streams.demultiplex(chunks)
+
+    def shut(self) -> None:
+        """Ends the connection both ways: a send blocked in another thread fails at once (a
+        close alone may leave it waiting)."""
+        with contextlib.suppress(OSError):  # the engine shut it first
+            self.sock.shutdown(socket.SHUT_RDWR)
 
     def close(self) -> None:
         self.sock.close()

@@ -24,7 +24,6 @@ from minidokku.build import tarball
 from minidokku.build.builders import BuildResult, build_base, image_repository, remove_if_unnamed
 from minidokku.build.tree import SettingsFiles
 from minidokku.engine import streams
-from minidokku.engine.attach import Hijacked
 from minidokku.engine.client import Engine
 from minidokku.errors import BuildFailed, EngineError, EngineNotFound, ValidationError
 from minidokku.output import Output
@@ -36,7 +35,8 @@ from minidokku.steps import waiting
 STACK_NAME = "minidokku-bookworm"
 REMOVAL_THREAD = "keep the build base, remove the build container"
 SENDER_THREAD = "send the build its inputs"
-UNPACK_AND_BUILD = "tar -x -f - -C / && exec /bin/bash /tmp/builder/build"  # the inputs come on stdin (_run)
+# the build's command: its inputs come on its stdin (_run), owned as the tar says (as the Engine unpacks)
+UNPACK_AND_BUILD = "tar -x --numeric-owner -f - -C / && exec /bin/bash /tmp/builder/build"
 SCRIPTS = Path(__file__).parent / "scripts"
 SOURCE_PREFIX = "tmp/source/"  # where the pushed tree is put; the driver moves it to /app (scripts/build)
 RELEASE_ENTRY = re.compile(r"^\s+([A-Za-z0-9_-]+):\s*(.+?)\s*$")
@@ -106,12 +106,13 @@ def build(
     )
     try:
         inputs = tarball.pack({**machinery, **_build_environment(sha, config, plan)}, source_tar)
-        with resources.time_limit(time_limit, lambda: _kill(engine, container)) as expired:
-            status = _run(engine, container, inputs, out)
-        if expired.is_set():
+        run = _run(engine, container, inputs, out, time_limit)
+        if run.expired:
             raise BuildFailed(f"build of {app} ran longer than {time_limit} s (BUILD_TIMEOUT) and was stopped")
-        if status != 0:
-            raise BuildFailed(f"build of {app} failed (the buildpack exited with status {status})")
+        if run.status != 0:
+            raise BuildFailed(f"build of {app} failed (the buildpack exited with status {run.status})")
+        if not run.inputs_sent:
+            raise BuildFailed(f"build of {app} failed: the connection to its container broke before it had its files")
         with waiting(out, "the build container to be saved as the app's image"):
             image_id, processes, outcome = _image_and_processes(engine, container, app)
     except BaseException:
@@ -130,26 +131,39 @@ def build(
     )
 
 
-def _run(engine: Engine, container: str, inputs: bytes, out: Output) -> int:
+@dataclass(frozen=True)
+class _Run:
+    status: int  # the build container's exit status
+    expired: bool  # it was stopped at the time limit
+    inputs_sent: bool  # all of its inputs were sent and its stdin closed
+
+
+def _run(engine: Engine, container: str, inputs: bytes, out: Output, time_limit: int) -> _Run:
     """Starts the build container, sends it inputs on its stdin and relays its output until it
-    ends; returns its exit status. A thread sends while this one reads: a container writing
-    much before it has read all of its stdin would otherwise wait on us as we wait on it."""
+    ends, stopping it after time_limit seconds. A thread sends while this one reads: a container
+    writing much before it has read all of its stdin would otherwise wait on us as we wait on it.
+    A container that ended before it read them all leaves the sender blocked (the engine reads
+    no more): the connection is shut, which ends the send. A tar cut short at a member's end
+    unpacks without an error: a send that did not end fails the build whatever its status."""
+    sent = threading.Event()
+
+    def send() -> None:
+        with contextlib.suppress(OSError):  # it ended (or was stopped) before it read them all
+            stream.send(inputs)
+            stream.close_stdin()
+            sent.set()
+
     with engine.attach_container(container, tty=False) as stream:
         engine.start_container(container)
-        sender = threading.Thread(target=_send, args=(stream, inputs), name=SENDER_THREAD, daemon=True)
-        sender.start()
-        for _stream, line in streams.lines(stream.output()):
-            out.line(line)
-        sender.join()
-    return engine.wait_container(container)
-
-
-def _send(stream: Hijacked, inputs: bytes) -> None:
-    try:
-        stream.send(inputs)
-        stream.close_stdin()
-    except OSError:  # it ended (or was stopped) before it read them all: its status tells
-        pass
+        with resources.time_limit(time_limit, lambda: _kill(engine, container)) as expired:
+            sender = threading.Thread(target=send, name=SENDER_THREAD, daemon=True)
+            sender.start()
+            for _stream, line in streams.lines(stream.output()):
+                out.line(line)
+            stream.shut()
+            sender.join()
+            status = engine.wait_container(container)
+    return _Run(status, expired.is_set(), sent.is_set())
 
 
 @dataclass(frozen=True)
