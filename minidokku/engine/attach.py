@@ -71,7 +71,10 @@ class Hijacked:
         if self.early:
             yield self.early
         while True:
-            chunk = self.sock.recv(CHUNK)
+            try:
+                chunk = self.sock.recv(CHUNK)
+            except OSError as error:  # the engine reset it (it went away mid-stream)
+                raise EngineError(f"the connection to the Docker engine broke: {error}") from None
             if not chunk:
                 return
             yield chunk

@@ -136,3 +136,16 @@ def test_output_of_a_stream_cut_mid_frame_ends_with_the_whole_frames():
     theirs.close()
     with Hijacked(ours, tty=False, early=b"") as stream:
         assert list(stream.output()) == [(STDOUT, b"whole")]
+
+
+def test_a_connection_the_engine_resets_mid_stream_is_an_engine_error():
+    """A unix socket closed with data it never read resets its peer's reads (ECONNRESET): an
+    engine gone mid-build gets the build's one-line error, not a traceback."""
+    ours, theirs = socket.socketpair()
+    ours.sendall(b"stdin the engine never reads")
+    theirs.sendall(frame(STDOUT, b"started\n"))
+    theirs.close()
+    with Hijacked(ours, tty=False, early=b"") as stream:
+        output = stream.output()
+        with pytest.raises(EngineError, match="^the connection to the Docker engine broke: "):
+            list(output)
