@@ -8,6 +8,7 @@ import threading
 from minidokku.build.builders import buildpacks
 from minidokku.engine.attach import Hijacked
 from minidokku.engine.streams import STDOUT
+from minidokku.errors import EngineError
 from minidokku.output import RecordingOutput
 
 INPUTS = b"x" * (16 * 1024 * 1024)  # far more than the socket pair buffers: a send blocks until read
@@ -80,3 +81,21 @@ def test_a_container_that_ends_without_reading_its_inputs_does_not_hold_the_buil
     run = run_at_most(AttachedEngine(container), out)
     assert (run.status, run.expired, run.inputs_sent) == (0, False, False)
     assert out.lines == ["ended early"]
+
+
+def test_an_engine_gone_mid_build_never_counts_the_inputs_sent_and_leaves_no_send_waiting():
+    """Which of the two threads meets the reset is the kernel's race: the reader gets an
+    EngineError, or the sender does and the reader the end of the output; either fails the build."""
+
+    def container(sock: socket.socket) -> None:
+        sock.sendall(frame(b"building\n"))
+        sock.recv(1, socket.MSG_PEEK)  # the send began
+        sock.close()  # with our stdin unread: our end is reset
+
+    try:
+        run = buildpacks._run(AttachedEngine(container), "c1", INPUTS, RecordingOutput(), 600)
+    except EngineError as error:
+        assert "connection to the Docker engine broke" in str(error)
+    else:
+        assert not run.inputs_sent
+    assert not [thread for thread in threading.enumerate() if thread.name == buildpacks.SENDER_THREAD]

@@ -158,10 +158,12 @@ def _run(engine: Engine, container: str, inputs: bytes, out: Output, time_limit:
         with resources.time_limit(time_limit, lambda: _kill(engine, container)) as expired:
             sender = threading.Thread(target=send, name=SENDER_THREAD, daemon=True)
             sender.start()
-            for _stream, line in streams.lines(stream.output()):
-                out.line(line)
-            stream.shut()
-            sender.join()
+            try:
+                for _stream, line in streams.lines(stream.output()):
+                    out.line(line)
+            finally:  # the output ended, or the connection broke: either way the send ends too
+                stream.shut()
+                sender.join()
             status = engine.wait_container(container)
     return _Run(status, expired.is_set(), sent.is_set())
 
