@@ -390,11 +390,12 @@ class SwarmScheduler:
                 f"{container.name} runs on the node {hostname}, whose engine minidokku cannot reach: "
                 f"scheduler-swarm:set --global node-sockets {hostname}=SOCKET"
             )
-        # the container that engine has under that id must be this task's (node-sockets names
-        # nodes by the hostname each reports: a mistaken or duplicate name is caught here)
-        found = engine.inspect_container(container_id) if engine is not self.manager else None
-        if found is not None and (found.get("Config") or {}).get("Labels", {}).get(TASK_LABEL) != task["ID"]:
-            raise NotSupported(f"the engine node-sockets names for {hostname} does not run {container.name}")
+        if engine is not self.manager:
+            # the container that engine has under that id must be this task's (node-sockets names
+            # nodes by the hostname each reports: a mistaken or duplicate name is caught here)
+            found = engine.inspect_container(container_id)
+            if ((found.get("Config") or {}).get("Labels") or {}).get(TASK_LABEL) != task["ID"]:
+                raise NotSupported(f"the engine node-sockets names for {hostname} does not run {container.name}")
         on_node = replace(container, id=container_id)
         return DockerScheduler(engine, network="").enter(on_node, command, tty, streams)
 
