@@ -160,17 +160,22 @@ def _give_to_root_owner(fd: int, root: Path) -> None:
 
 
 @contextlib.contextmanager
-def file_lock(path: Path, busy_message: Optional[str] = None) -> Iterator[None]:
-    """An exclusive flock on path for the block. With busy_message, a held lock raises Locked
-    at once instead of waiting."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with os.fdopen(_open_no_link(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT), "a") as handle:
+def file_lock(
+    path: Path, busy_message: Optional[str] = None, shared: bool = False, create: bool = True
+) -> Iterator[int]:
+    """A flock on path for the block, exclusive unless shared; yields the file's descriptor.
+    With busy_message, a held lock raises Locked at once instead of waiting. Without create, a
+    missing file raises FileNotFoundError (and no folder is made for it)."""
+    if create:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    flags = os.O_WRONLY | os.O_APPEND | (os.O_CREAT if create else 0)
+    with os.fdopen(_open_no_link(path, flags), "a") as handle:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | (fcntl.LOCK_NB if busy_message else 0))
+            fcntl.flock(handle, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | (fcntl.LOCK_NB if busy_message else 0))
         except BlockingIOError:
             raise Locked(busy_message) from None
         try:
-            yield
+            yield handle.fileno()
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
