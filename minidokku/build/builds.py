@@ -24,6 +24,7 @@ from minidokku.errors import BuildFailed, ValidationError
 from minidokku.plugins import triggers
 from minidokku.records import docker_options, git_settings, ps_settings, resources
 from minidokku.records.properties import Setting, computed_value
+from minidokku.runtime import build_network
 
 
 def _builder_name(name: str) -> str:
@@ -168,4 +169,5 @@ def _build(
         network=ctx.apps_network,
         plan=buildpack_choice.plan(ctx.store, app, chosen),
         files=files,
+        network_lock=ctx.store.path(app, build_network.LOCK),
     )

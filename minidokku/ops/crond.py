@@ -30,7 +30,8 @@ minidokku process that wakes at each minute boundary and starts the cron tasks d
   readiness probe's deadline) and no app is started RENEW_HOURS after midnight, so a night's
   run ends before the next.
 - Every 5 minutes it stops one-off and cron containers past their --ttl-seconds (run:retire),
-  in a thread of its own: no tick waits on a container's stop (a replace's stop is done in the
+  and removes the build network of an app not built for 10 minutes (runtime/build_network.py), in
+  a thread of its own: no tick waits on a container's stop (a replace's stop is done in the
   thread of the run replacing it). A minute a slow tick missed is run late (CATCH_UP at most).
 
 Times are the host's local time, as cron's. The clock and the sleep are given, so tests drive
@@ -52,6 +53,7 @@ from minidokku.ops import engine_watch, letsencrypt, oneoff, swarm_watch
 from minidokku.output import RecordingOutput
 from minidokku.records import cron, ps_settings
 from minidokku.records import letsencrypt as letsencrypt_records
+from minidokku.runtime import build_network
 from minidokku.runtime.scheduler import AtCapacity
 from minidokku.runtime.terminal import Streams
 from minidokku.state import file_lock
@@ -225,12 +227,19 @@ class Daemon:
         return thread is not None and thread.is_alive()
 
     def retire_expired(self, now: float) -> None:
+        """run:retire of every app, and the removal of the build networks left idle."""
         for app in self.ctx.store.list_apps():
             try:
                 for name in oneoff.retire_expired(self.ctx, app, now):
                     self.log(f"{app}: retired {name} (past its --ttl-seconds)")
             except (MinidokkuError, OSError) as error:
                 self.log(f"{app}: run:retire: {error}")
+            lock = self.ctx.store.path(app, build_network.LOCK)
+            try:
+                if build_network.remove_idle(self.ctx.engine, self.ctx.docker_name(app), lock, now):
+                    self.log(f"{app}: removed its build network (no build for {build_network.IDLE // 60} minutes)")
+            except (MinidokkuError, OSError) as error:
+                self.log(f"{app}: build network: {error}")
 
     # -- one run ---------------------------------------------------------------------------------
     def _run(self, task: cron.Task, keep: set[str], stop: list[str]) -> None:

@@ -21,7 +21,7 @@ from minidokku.errors import EngineError, EngineNotFound, NotFound
 from minidokku.records import names, registry, resources
 from minidokku.records.docker_options import DockerOptions
 from minidokku.records.releases import Release
-from minidokku.runtime import at_once, host_ports, isolation, labels, terminal, web_addresses
+from minidokku.runtime import at_once, build_network, host_ports, isolation, labels, terminal, web_addresses
 from minidokku.runtime.scheduler import (
     LOOPBACK,
     NO_NETWORKING,
@@ -91,10 +91,12 @@ class DockerScheduler:
         self.retire(leftovers, grace=0)
 
     def remove_app(self, app: str) -> None:
-        """Removes every container of the app (processes, runs, builds, tasks)."""
+        """Removes every container of the app (processes, runs, builds, tasks, what holds its
+        builds' network)."""
         for entry in self.engine.list_containers({labels.APP: app}):
             with contextlib.suppress(EngineNotFound):  # a retirement removed it meanwhile
                 self.engine.remove_container(entry["Id"], force=True)
+        build_network.remove(self.engine, app)
 
     def remove_volume(self, volume: str) -> None:
         self.engine.remove_volume(volume)

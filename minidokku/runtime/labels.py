@@ -11,4 +11,5 @@ ROLE = "com.dokku.role"  # "build", "process" (a Procfile process) or "run" (one
 BUILD_ROLE = "build"  # a buildpack build's container
 SERVICE = "com.minidokku.service"  # a service's container, volume and network: "postgres/NAME"
 BUILDPACKS_DIGEST = "com.minidokku.buildpacks-digest"  # a buildpack build's image: what built it (build_base.py)
+BUILD_NETWORK = "com.minidokku.build-network"  # what holds an app's builds' network: the app (runtime/build_network.py)
 NETWORK = "com.minidokku.network"  # the network every app's containers join by default: "apps"

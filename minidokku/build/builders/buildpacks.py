@@ -29,7 +29,7 @@ from minidokku.errors import BuildFailed, EngineError, EngineNotFound, Validatio
 from minidokku.output import Output
 from minidokku.records import appjson, envfile, procfile, resources
 from minidokku.records.docker_options import DockerOptions
-from minidokku.runtime import at_once, isolation, labels
+from minidokku.runtime import at_once, build_network, isolation, labels
 from minidokku.steps import waiting
 
 STACK_NAME = "minidokku-bookworm"
@@ -88,10 +88,13 @@ def build(
     network: str,
     plan: Optional[BuildpackPlan] = None,
     files: Optional[SettingsFiles] = None,
+    network_lock: Optional[Path] = None,
 ) -> BuildResult:
     """Builds the app in a container bounded by limits, on network unless options name one
     (runtime/isolation.py), stopped after time_limit seconds; files are the tree's settings
-    files (its app.json and CHECKS go into the result; None: it has none)."""
+    files (its app.json and CHECKS go into the result; None: it has none). With network_lock
+    (the app's, runtime/build_network.py), the container joins the namespace its app's builds
+    share instead of getting one of its own."""
     try:
         stack_image_id = engine.inspect_image(stack_image)["Id"]
     except EngineNotFound:
@@ -101,23 +104,31 @@ def build(
     built_with = build_base.digest(machinery)
     base = build_base.usable(engine, app, stack_image_id, built_with) if only_ours(plan) else None
     engine.create_volume(cache_volume(app), {labels.APP: app})
-    container = isolation.create_container(
-        engine, _build_container_config(app, base or stack_image, built_with), options, limits, network
+    placing = (
+        build_network.joined(engine, app, network_lock, options, network, stack_image_id)
+        if network_lock
+        else contextlib.nullcontext(options)
     )
-    try:
-        inputs = tarball.pack({**machinery, **_build_environment(sha, config, plan)}, source_tar)
-        run = _run(engine, container, inputs, out, time_limit)
-        if run.expired:
-            raise BuildFailed(f"build of {app} ran longer than {time_limit} s (BUILD_TIMEOUT) and was stopped")
-        if run.status != 0:
-            raise BuildFailed(f"build of {app} failed (the buildpack exited with status {run.status})")
-        if not run.inputs_sent:
-            raise BuildFailed(f"build of {app} failed: the connection to its container broke before it had its files")
-        with waiting(out, "the build container to be saved as the app's image"):
-            image_id, processes, outcome = _image_and_processes(engine, container, app)
-    except BaseException:
-        engine.remove_container(container, force=True)
-        raise
+    with placing as placed:  # until the build has ended and was saved
+        container = isolation.create_container(
+            engine, _build_container_config(app, base or stack_image, built_with), placed, limits, network
+        )
+        try:
+            inputs = tarball.pack({**machinery, **_build_environment(sha, config, plan)}, source_tar)
+            run = _run(engine, container, inputs, out, time_limit)
+            if run.expired:
+                raise BuildFailed(f"build of {app} ran longer than {time_limit} s (BUILD_TIMEOUT) and was stopped")
+            if run.status != 0:
+                raise BuildFailed(f"build of {app} failed (the buildpack exited with status {run.status})")
+            if not run.inputs_sent:
+                raise BuildFailed(
+                    f"build of {app} failed: the connection to its container broke before it had its files"
+                )
+            with waiting(out, "the build container to be saved as the app's image"):
+                image_id, processes, outcome = _image_and_processes(engine, container, app)
+        except BaseException:
+            engine.remove_container(container, force=True)
+            raise
     # not on the way to the release: listing the container's changes for the build base and
     # deleting its layer (the whole build) take most of a second each
     at_once.meanwhile(lambda: _settle(engine, app, container, image_id, outcome, base, out), REMOVAL_THREAD)
