@@ -1,32 +1,36 @@
-"""The network namespace an app's buildpack builds share: a small container per app (APP.build-network)
-holds one on the apps' network, and each build of the app joins it (`container:ID`) instead of
-getting a namespace of its own.
+"""The network namespace an app's buildpack builds share: a small container per app
+(NAMESPACE+APP.build-network) holds one on the apps' network, and each build of the app joins it
+(`container:ID`) instead of getting a namespace of its own.
 
 Why: on a bridge network with inter-container traffic off, the engine takes 0.25-0.3 s to start a
 container (a namespace, a veth pair, its iptables rules) but 0.1 s to start one that joins a
 namespace already there, and a redeploy's build pays that on the user's path. The holder is
 started after a build that found none, once its deploy moved traffic (its start would slow the
-new containers'): that build pays as before, the ones after it do not.
+new containers'; it runs during the uptime window): that build pays as before, the next ones do not.
 
 - One per app, never shared: the processes in one namespace reach each other's loopback and
-  abstract sockets, so no other app's build may be in it. Its /etc/hosts and resolv.conf are the
-  app's builds' too: one build of the app may change what its next ones see there, as it may
-  their cache volume.
+  abstract sockets, so no other app's build may be in it. A holder is joined only by the app
+  whose folder holds its ID: an app made again under a name (after a destroy, or a rename that
+  stopped half-way) has a new ID, and the old holder is replaced, never joined.
+- Nothing a build does stays for the next: no process outlives its build, a build has no
+  NET_ADMIN (no routes, rules or addresses to change), and the holder's hosts, resolv.conf and
+  hostname files, which a joined namespace shares, are mounted read-only in it.
 - A build joins only a running holder of the app on the apps' network. A build whose
   docker-options name a network, or hosts (`--add-host`, which a joined namespace refuses), is
   made on its own namespace as before.
 - Held while used: a build holds the app's LOCK shared from before it looks for the holder until
-  its container has ended; what starts or removes a holder holds it exclusively. No build loses
-  its network half-way (when a holder ends, the interface of every container in its namespace
-  goes with it).
-- Gone when idle: the cron daemon's 5-minute pass (ops/crond.py) removes a holder no build used
-  for IDLE seconds (the lock file's time is when the last one ended), so an app nobody pushes to
-  costs no memory (a container's shim takes about 15 MB). Removing an app's containers (apps:destroy,
-  apps:rename: DockerScheduler.remove_app) removes it too.
+  its container has ended; what starts a holder or removes an idle one holds it exclusively
+  (removing the app's containers holds the app's lock, as every build does). No build loses its
+  network half-way: when a holder ends, the interface of every container in its namespace goes.
+- Gone when idle: the cron daemon (ops/crond.py, which install.sh starts) removes in its 5-minute
+  pass a holder no build used for IDLE seconds (the lock file's time is when the last one ended),
+  so an app nobody pushes to costs no memory (a container's shim takes about 15 MB). Removing an
+  app's containers (apps:destroy, apps:rename: DockerScheduler.remove_app) removes it too.
 """
 
 import contextlib
 import os
+import secrets
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -41,6 +45,9 @@ from minidokku.runtime import at_once, isolation, labels
 from minidokku.state import file_lock
 
 LOCK = ".build-network.lock"  # in the app's folder
+ID = ".build-network.id"  # in the app's folder: made with its first build, joined holders carry it
+# the holder's files a joined build shares: where the engine keeps each, where the build sees it
+NETWORK_FILES = {"HostsPath": "/etc/hosts", "ResolvConfPath": "/etc/resolv.conf", "HostnamePath": "/etc/hostname"}
 SUFFIX = ".build-network"
 IDLE = 600  # seconds after the app's last build that its holder is removed
 HOLDER_LIMITS = resources.Limits(nano_cpus=100_000_000, memory=16 * resources.MEGABYTE, pids=4)
@@ -64,13 +71,33 @@ def joined(
         yield options
         return
     with file_lock(lock, shared=True) as descriptor:
-        holder = _running(engine, app, network)
+        identity = _identity(lock.with_name(ID))
+        holder = _running(engine, app, network, identity)
         try:
-            yield replace(options, network=f"container:{holder}") if holder else options
+            yield _joining(options, holder) if holder else options
         finally:
             os.utime(descriptor)  # the holder's last use: remove_idle counts from it
     if holder is None:
-        at_once.meanwhile(lambda: _start(engine, app, lock, network, image), START_THREAD)
+        at_once.meanwhile(lambda: _start(engine, app, lock, network, image, identity), START_THREAD)
+
+
+def _joining(options: DockerOptions, holder: dict) -> DockerOptions:
+    """options on the holder's namespace, its network files read-only (see the module)."""
+    shared = [f"{holder[kept]}:{seen}:ro" for kept, seen in NETWORK_FILES.items() if holder.get(kept)]
+    return replace(options, network=f"container:{holder['Id']}", binds=[*options.binds, *shared])
+
+
+def _identity(path: Path) -> str:
+    """The app's build network ID, made with its first build (the app's folder goes with the app)."""
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except FileExistsError:
+        with open(os.open(path, os.O_RDONLY | os.O_NOFOLLOW)) as found:
+            return found.read().strip() or secrets.token_hex(16)  # cut short when made: joins nothing
+    identity = secrets.token_hex(16)
+    with open(descriptor, "w") as made:
+        made.write(identity + "\n")
+    return identity
 
 
 def remove_idle(engine: Engine, app: str, lock: Path, now: Optional[float] = None) -> bool:
@@ -98,30 +125,38 @@ def remove(engine: Engine, app: str) -> bool:
     return True
 
 
-def _start(engine: Engine, app: str, lock: Path, network: str, image: str) -> None:
+def _start(engine: Engine, app: str, lock: Path, network: str, image: str, identity: str) -> None:
     """Starts the app's holder unless one runs, in place of one that ended or is not on network.
     Skipped while a build of the app runs (the lock is held), when the app went meanwhile (its
     lock is gone with its folder) or when the engine refuses: the next build starts it then."""
     try:
         with file_lock(lock, busy_message="a build of the app runs", create=False):
-            if _running(engine, app, network):
+            if _running(engine, app, network, identity):
                 return
             remove(engine, app)
             container = isolation.create_container(
-                engine, _holder_config(app, image), DockerOptions(), HOLDER_LIMITS, network, name=holder_name(app)
+                engine,
+                _holder_config(app, image, identity),
+                DockerOptions(),
+                HOLDER_LIMITS,
+                network,
+                name=holder_name(app),
             )
             engine.start_container(container)
     except (Locked, FileNotFoundError, EngineError):
         return
 
 
-def _running(engine: Engine, app: str, network: str) -> Optional[str]:
-    """The id of the app's holder when it runs on network (and on nothing else), else None."""
+def _running(engine: Engine, app: str, network: str, identity: str) -> Optional[dict]:
+    """The inspection of the app's holder when it carries identity and runs on network (and on
+    nothing else), else None."""
     found = _ours(engine, app)
     if found is None or not (found.get("State") or {}).get("Running"):
         return None
+    if ((found.get("Config") or {}).get("Labels") or {}).get(labels.BUILD_NETWORK_ID) != identity:
+        return None
     networks = (found.get("NetworkSettings") or {}).get("Networks") or {}
-    return found["Id"] if set(networks) == {network} else None
+    return found if set(networks) == {network} else None
 
 
 def _ours(engine: Engine, app: str) -> Optional[dict]:
@@ -134,13 +169,14 @@ def _ours(engine: Engine, app: str) -> Optional[dict]:
     return found if marked.get(labels.BUILD_NETWORK) == app else None
 
 
-def _holder_config(app: str, image: str) -> dict:
+def _holder_config(app: str, image: str, identity: str) -> dict:
     # It only holds the namespace: it sleeps (under the engine's init, which ends it at once on
     # a stop), without capabilities, on a read-only root.
     return {
         "Image": image,
         "Entrypoint": ["sleep"],
         "Cmd": ["infinity"],
-        "Labels": {labels.BUILD_NETWORK: app},  # not the app's label: it runs none of the app's code
+        # not the app's label: it runs none of the app's code
+        "Labels": {labels.BUILD_NETWORK: app, labels.BUILD_NETWORK_ID: identity},
         "HostConfig": {"Init": True, "ReadonlyRootfs": True, "CapDrop": ["ALL"]},
     }

@@ -12,4 +12,5 @@ BUILD_ROLE = "build"  # a buildpack build's container
 SERVICE = "com.minidokku.service"  # a service's container, volume and network: "postgres/NAME"
 BUILDPACKS_DIGEST = "com.minidokku.buildpacks-digest"  # a buildpack build's image: what built it (build_base.py)
 BUILD_NETWORK = "com.minidokku.build-network"  # what holds an app's builds' network: the app (runtime/build_network.py)
+BUILD_NETWORK_ID = "com.minidokku.build-network-id"  # its ID: which app of that name may join it
 NETWORK = "com.minidokku.network"  # the network every app's containers join by default: "apps"

@@ -23,9 +23,9 @@ OTHER = "netbuild-other"
 
 @contextlib.contextmanager
 def build_network_modes(engine: Engine, app: str):
-    """Yields the list of the NetworkMode of each build container of app made within the block
-    (a build container lives from before its build until its deploy moved traffic)."""
-    seen: dict[str, str] = {}
+    """Yields the list of (NetworkMode, Binds) of each build container of app made within the
+    block (a build container lives from before its build until its deploy moved traffic)."""
+    seen: dict[str, tuple] = {}
     done = threading.Event()
 
     def watch():
@@ -33,7 +33,8 @@ def build_network_modes(engine: Engine, app: str):
             for entry in engine.list_containers({labels.APP: app, labels.ROLE: labels.BUILD_ROLE}):
                 if entry["Id"] not in seen:
                     with contextlib.suppress(EngineNotFound):
-                        seen[entry["Id"]] = engine.inspect_container(entry["Id"])["HostConfig"]["NetworkMode"]
+                        host = engine.inspect_container(entry["Id"])["HostConfig"]
+                        seen[entry["Id"]] = (host["NetworkMode"], host.get("Binds") or [])
             time.sleep(0.02)
 
     modes: list[str] = []
@@ -63,7 +64,7 @@ def test_builds_after_the_first_join_the_apps_own_holder_and_reach_pypi(platform
     repo = make_git_repo(tmp_path / APP, APPS / "catmeow")
     with build_network_modes(engine, namespace + APP) as first:
         assert platform.push(repo, APP).returncode == 0
-    assert first == [apps_network], "the first build had no holder to join"
+    assert [mode for mode, _ in first] == [apps_network], "the first build had no holder to join"
     found = holder(engine, namespace + APP)
     assert found["State"]["Running"] and set(found["NetworkSettings"]["Networks"]) == {apps_network}
     assert found["Config"]["Labels"][labels.BUILD_NETWORK] == namespace + APP
@@ -76,7 +77,10 @@ def test_builds_after_the_first_join_the_apps_own_holder_and_reach_pypi(platform
     with build_network_modes(engine, namespace + APP) as second:
         pushed = platform.push(repo, APP)
     assert pushed.returncode == 0, pushed.stderr
-    assert second == [f"container:{found['Id']}"]
+    [(mode, binds)] = second
+    assert mode == f"container:{found['Id']}"
+    assert f"{found['HostsPath']}:/etc/hosts:ro" in binds, "a build could change the next one's hosts"
+    assert f"{found['ResolvConfPath']}:/etc/resolv.conf:ro" in binds
     wait_until_serving(platform, f"{APP}.example.test", "Cat dreams meow..")
 
     other = make_git_repo(tmp_path / OTHER, APPS / "catmeow")
@@ -87,7 +91,7 @@ def test_builds_after_the_first_join_the_apps_own_holder_and_reach_pypi(platform
         assert platform.push(other, OTHER).returncode == 0
     other_holder = holder(engine, namespace + OTHER)
     assert other_holder["Id"] != found["Id"]
-    assert others == [f"container:{other_holder['Id']}"], "a build joined another app's namespace"
+    assert [mode for mode, _ in others] == [f"container:{other_holder['Id']}"], "it joined another app's namespace"
 
     # the daemon's pass leaves a holder used lately, removes one idle for IDLE seconds
     daemon = crond.Daemon(ctx)

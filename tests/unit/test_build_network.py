@@ -26,14 +26,19 @@ class HolderEngine:
         self.removed: list[str] = []
         self.refuse_create = False
 
-    def put(self, name: str, running: bool = True, networks=(NETWORK,), marked: str = APP) -> dict:
+    def put(self, name: str, running: bool = True, networks=(NETWORK,), marked: str = APP, identity=None) -> dict:
         found = {
             "Id": f"id-{name}",
             "Name": f"/{name}",
             "State": {"Running": running},
             "Config": {"Labels": {labels.BUILD_NETWORK: marked} if marked else {}},
             "NetworkSettings": {"Networks": {network: {} for network in networks}},
+            "HostsPath": f"/var/lib/docker/containers/id-{name}/hosts",
+            "ResolvConfPath": f"/var/lib/docker/containers/id-{name}/resolv.conf",
+            "HostnamePath": f"/var/lib/docker/containers/id-{name}/hostname",
         }
+        if identity:
+            found["Config"]["Labels"][labels.BUILD_NETWORK_ID] = identity
         self.containers[name] = found
         return found
 
@@ -68,6 +73,17 @@ def lock(tmp_path):
     return tmp_path / APP / build_network.LOCK
 
 
+def identity(lock) -> str:
+    """The app's build network ID (made by its first build)."""
+    return (lock.parent / build_network.ID).read_text().strip()
+
+
+def with_identity(lock, value: str = "1d") -> str:
+    lock.parent.mkdir(exist_ok=True)
+    (lock.parent / build_network.ID).write_text(value + "\n")
+    return value
+
+
 def build(engine, lock, options=None) -> DockerOptions:
     """What a build of the app is made with; the holder a build that found none started is there
     when it returns (its thread waits for the hold to let go, as a deploy's)."""
@@ -81,7 +97,8 @@ def test_the_first_build_gets_a_namespace_of_its_own_and_starts_the_holder_for_t
     assert build(engine, lock) == DockerOptions()
     [created] = engine.created
     assert created["name"] == HOLDER and created["Image"] == STACK
-    assert created["Labels"] == {labels.BUILD_NETWORK: APP}
+    assert created["Labels"] == {labels.BUILD_NETWORK: APP, labels.BUILD_NETWORK_ID: identity(lock)}
+    assert len(identity(lock)) == 32
     assert labels.APP not in created["Labels"], "it would count as one of the app's containers"
     host = created["HostConfig"]
     assert host["NetworkMode"] == NETWORK
@@ -93,13 +110,18 @@ def test_the_first_build_gets_a_namespace_of_its_own_and_starts_the_holder_for_t
 
 def test_the_next_build_joins_the_running_holder_and_marks_its_use(lock):
     engine = HolderEngine()
-    engine.put(HOLDER)
-    lock.parent.mkdir()
+    engine.put(HOLDER, identity=with_identity(lock))
     lock.touch()
     os.utime(lock, (1, 1))
     placed = build(engine, lock, DockerOptions(binds=["/etc/ssl/certs/ca-certificates.crt:/ca:ro"]))
     assert placed.network == f"container:id-{HOLDER}"
-    assert placed.binds == ["/etc/ssl/certs/ca-certificates.crt:/ca:ro"], "the other options stay"
+    kept = f"/var/lib/docker/containers/id-{HOLDER}"
+    assert placed.binds == [
+        "/etc/ssl/certs/ca-certificates.crt:/ca:ro",  # the other options stay
+        f"{kept}/hosts:/etc/hosts:ro",  # what the namespace's builds share, none may change for the next
+        f"{kept}/resolv.conf:/etc/resolv.conf:ro",
+        f"{kept}/hostname:/etc/hostname:ro",
+    ]
     assert engine.created == [] and engine.removed == []
     assert lock.stat().st_mtime > 1, "the use was not marked: the holder would be removed as idle"
 
@@ -125,11 +147,28 @@ def test_a_build_whose_options_name_a_network_or_hosts_is_made_as_they_say(lock,
 )
 def test_a_holder_that_ended_or_is_on_another_network_is_replaced_not_joined(lock, holder):
     engine = HolderEngine()
-    engine.put(HOLDER, **holder)
+    engine.put(HOLDER, identity=with_identity(lock), **holder)
     assert build(engine, lock) == DockerOptions()
     assert engine.removed == [HOLDER]
     assert [created["name"] for created in engine.created] == [HOLDER]
     assert engine.containers[HOLDER]["NetworkSettings"]["Networks"] == {NETWORK: {}}
+
+
+def test_the_holder_of_an_app_that_had_the_name_before_is_replaced_not_joined(lock):
+    """Destroyed, or renamed half-way: its builds may have been another tenant's."""
+    engine = HolderEngine()
+    engine.put(HOLDER, identity="0ld")
+    assert build(engine, lock) == DockerOptions()
+    assert engine.removed == [HOLDER]
+    assert engine.containers[HOLDER]["Config"]["Labels"][labels.BUILD_NETWORK_ID] == identity(lock) != "0ld"
+
+
+def test_the_apps_id_is_kept_from_build_to_build(lock):
+    engine = HolderEngine()
+    build(engine, lock)
+    made = identity(lock)
+    assert build(engine, lock).network == f"container:id-{HOLDER}"
+    assert identity(lock) == made and len(engine.created) == 1
 
 
 @pytest.mark.parametrize("marked", ["", "ns-other-app"])
@@ -161,7 +200,7 @@ def test_a_holder_is_not_started_for_an_app_that_went_meanwhile(tmp_path):
     """Its folder is not made again (the app would seem to exist)."""
     engine = HolderEngine()
     lock = tmp_path / APP / build_network.LOCK
-    build_network._start(engine, APP, lock, NETWORK, STACK)
+    build_network._start(engine, APP, lock, NETWORK, STACK, "1d")
     assert engine.created == [] and not lock.parent.exists()
 
 
