@@ -16,20 +16,24 @@ new containers'; it runs during the uptime window): that build pays as before, t
   NET_ADMIN (no routes, rules or addresses to change), and the holder's hosts, resolv.conf and
   hostname files, which a joined namespace shares, are mounted read-only in it.
 - A build joins only a running holder of the app on the apps' network. A build whose
-  docker-options name a network, or hosts (`--add-host`, which a joined namespace refuses), is
-  made on its own namespace as before.
+  docker-options name a network, hosts (`--add-host`, which a joined namespace refuses), a
+  restart policy (it could start again in the namespace after its build) or a mount on one of the
+  network files gets a namespace of its own, as before.
 - Held while used: a build holds the app's LOCK shared from before it looks for the holder until
   its container has ended; what starts a holder or removes an idle one holds it exclusively
-  (removing the app's containers holds the app's lock, as every build does). No build loses its
-  network half-way: when a holder ends, the interface of every container in its namespace goes.
+  (apps:destroy, which removes it with the app's other containers, holds the app's lock, as every
+  build does). No build loses its network half-way: when a holder ends, the interface of every
+  container in its namespace goes.
 - Gone when idle: the cron daemon (ops/crond.py, which install.sh starts) removes in its 5-minute
-  pass a holder no build used for IDLE seconds (the lock file's time is when the last one ended),
+  pass a holder no build used for IDLE seconds (so 10 to 15 minutes) (the lock file's time is when the last one ended),
   so an app nobody pushes to costs no memory (a container's shim takes about 15 MB). Removing an
   app's containers (apps:destroy, apps:rename: DockerScheduler.remove_app) removes it too.
 """
 
 import contextlib
 import os
+import posixpath
+import re
 import secrets
 import time
 from collections.abc import Iterator
@@ -52,6 +56,7 @@ SUFFIX = ".build-network"
 IDLE = 600  # seconds after the app's last build that its holder is removed
 HOLDER_LIMITS = resources.Limits(nano_cpus=100_000_000, memory=16 * resources.MEGABYTE, pids=4)
 START_THREAD = "start the app's build network"
+_IDENTITY = re.compile(r"[0-9a-f]{32}")
 
 
 def holder_name(app: str) -> str:
@@ -67,36 +72,49 @@ def joined(
     on the holder's namespace when one runs and the options may join it, else as they are; in
     the second case a holder is started from image for the next build, once the command's hold
     lets go (runtime/at_once.py). The block must last until the build container has ended."""
-    if options.network or options.extra_hosts:
+    if not _may_join(options):
         yield options
         return
     with file_lock(lock, shared=True) as descriptor:
         identity = _identity(lock.with_name(ID))
         holder = _running(engine, app, network, identity)
+        placed = _joining(options, holder) if holder else None
         try:
-            yield _joining(options, holder) if holder else options
+            yield placed or options
         finally:
             os.utime(descriptor)  # the holder's last use: remove_idle counts from it
     if holder is None:
         at_once.meanwhile(lambda: _start(engine, app, lock, network, image, identity), START_THREAD)
 
 
-def _joining(options: DockerOptions, holder: dict) -> DockerOptions:
-    """options on the holder's namespace, its network files read-only (see the module)."""
-    shared = [f"{holder[kept]}:{seen}:ro" for kept, seen in NETWORK_FILES.items() if holder.get(kept)]
+def _may_join(options: DockerOptions) -> bool:
+    """Whether a build made with options may join a namespace (see the module)."""
+    targets = {posixpath.normpath(bind.split(":")[1]) for bind in options.binds if bind.count(":") >= 1}
+    return not (options.network or options.extra_hosts or options.restart or targets & set(NETWORK_FILES.values()))
+
+
+def _joining(options: DockerOptions, holder: dict) -> Optional[DockerOptions]:
+    """options on the holder's namespace, its network files read-only (see the module); None
+    when the engine does not say where one of them is (the build would get it writable)."""
+    if not all(holder.get(kept) for kept in NETWORK_FILES):
+        return None
+    shared = [f"{holder[kept]}:{seen}:ro" for kept, seen in NETWORK_FILES.items()]
     return replace(options, network=f"container:{holder['Id']}", binds=[*options.binds, *shared])
 
 
 def _identity(path: Path) -> str:
-    """The app's build network ID, made with its first build (the app's folder goes with the app)."""
-    try:
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-    except FileExistsError:
+    """The app's build network ID, made by its first build (the app's folder goes with the app),
+    made again in one step if it is not one (a first build killed as it wrote it)."""
+    with contextlib.suppress(FileNotFoundError):
         with open(os.open(path, os.O_RDONLY | os.O_NOFOLLOW)) as found:
-            return found.read().strip() or secrets.token_hex(16)  # cut short when made: joins nothing
+            identity = found.read().strip()
+        if _IDENTITY.fullmatch(identity):
+            return identity
     identity = secrets.token_hex(16)
-    with open(descriptor, "w") as made:
-        made.write(identity + "\n")
+    made = path.with_name(f"{path.name}.{secrets.token_hex(4)}")
+    with open(os.open(made, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600), "w") as handle:
+        handle.write(identity + "\n")
+    os.replace(made, path)
     return identity
 
 

@@ -78,7 +78,7 @@ def identity(lock) -> str:
     return (lock.parent / build_network.ID).read_text().strip()
 
 
-def with_identity(lock, value: str = "1d") -> str:
+def with_identity(lock, value: str = "1d" * 16) -> str:
     lock.parent.mkdir(exist_ok=True)
     (lock.parent / build_network.ID).write_text(value + "\n")
     return value
@@ -128,7 +128,14 @@ def test_the_next_build_joins_the_running_holder_and_marks_its_use(lock):
 
 @pytest.mark.parametrize(
     "options",
-    [DockerOptions(network="host"), DockerOptions(network="none"), DockerOptions(extra_hosts=["db:10.0.0.2"])],
+    [
+        DockerOptions(network="host"),
+        DockerOptions(network="none"),
+        DockerOptions(extra_hosts=["db:10.0.0.2"]),
+        DockerOptions(restart={"Name": "always"}),
+        DockerOptions(binds=["/srv/resolv.conf:/etc/resolv.conf:ro"]),  # the engine refuses a second one there
+        DockerOptions(binds=["/srv/hosts:/etc/./hosts"]),
+    ],
 )
 def test_a_build_whose_options_name_a_network_or_hosts_is_made_as_they_say(lock, options):
     engine = HolderEngine()
@@ -161,6 +168,24 @@ def test_the_holder_of_an_app_that_had_the_name_before_is_replaced_not_joined(lo
     assert build(engine, lock) == DockerOptions()
     assert engine.removed == [HOLDER]
     assert engine.containers[HOLDER]["Config"]["Labels"][labels.BUILD_NETWORK_ID] == identity(lock) != "0ld"
+
+
+@pytest.mark.parametrize("found", ["", "1d\n", "not an id at all"])
+def test_an_id_file_a_killed_build_left_short_is_made_again(lock, found):
+    engine = HolderEngine()
+    with_identity(lock, found)
+    build(engine, lock)
+    assert len(identity(lock)) == 32 and identity(lock) != found.strip()
+    assert sorted(path.name for path in lock.parent.iterdir()) == [build_network.ID, build_network.LOCK]
+    assert build(engine, lock).network == f"container:id-{HOLDER}", "the made ID is kept"
+
+
+def test_a_holder_whose_files_the_engine_does_not_name_is_not_joined(lock):
+    """The build would get the holder's hosts file writable, as the engine mounts it by default."""
+    engine = HolderEngine()
+    del engine.put(HOLDER, identity=with_identity(lock))["ResolvConfPath"]
+    assert build(engine, lock) == DockerOptions()
+    assert engine.created == [] and HOLDER in engine.containers
 
 
 def test_the_apps_id_is_kept_from_build_to_build(lock):
