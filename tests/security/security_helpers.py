@@ -7,7 +7,7 @@ import requests
 from helpers import git
 
 from minidokku.access import rules
-from minidokku.runtime import labels
+from minidokku.runtime import build_network, labels
 
 VICTIM = "victim"
 VICTIM_HOST = f"{VICTIM}.example.test"
@@ -19,11 +19,13 @@ def state_of(platform, engine) -> dict[str, str]:
     with. Left out: the audit trail, which records failed attempts too (see new_events), the
     build records (APP/builds/, which record failed deploys too) and what a failed deploy's
     containers printed (APP/FAILED_LOGS, logs:failed), the lock files a command
-    takes and leaves, and containers retiring after an earlier deploy."""
+    takes and leaves, the lock and ID of the app's build network (any build makes them, failed
+    or not: runtime/build_network.py), and containers retiring after an earlier deploy."""
     state = {}
+    left_out = (".lock", build_network.LOCK, build_network.ID)
     for path in sorted(platform.root.rglob("*")):
         relative = path.relative_to(platform.root).as_posix()
-        if relative == "EVENTS" or path.name == ".lock" or relative.split("/")[1:2] in (["builds"], ["FAILED_LOGS"]):
+        if relative == "EVENTS" or path.name in left_out or relative.split("/")[1:2] in (["builds"], ["FAILED_LOGS"]):
             continue
         if path.is_symlink():
             state[relative] = f"link {path.readlink()}"
