@@ -105,10 +105,23 @@ def test_builds_after_the_first_join_the_apps_own_holder_and_reach_pypi(platform
     wait_until_serving(platform, f"{APP}.example.test", "Cat dreams meow..")
 
 
-def test_apps_destroy_removes_the_holder(platform, engine, tmp_path):
+def test_apps_rename_and_apps_destroy_remove_the_holder(platform, engine, tmp_path):
     namespace = platform.settings()["NAMESPACE"]
-    assert platform.push(make_git_repo(tmp_path / APP, APPS / "catmeow"), APP).returncode == 0
-    assert holder(engine, namespace + APP)["State"]["Running"]
-    platform.dokku("apps:destroy", APP, "--force")
+    repo = make_git_repo(tmp_path / APP, APPS / "catmeow")
+    assert platform.push(repo, APP).returncode == 0
+    renamed_from = holder(engine, namespace + APP)
+    platform.dokku("apps:rename", APP, OTHER)
     with pytest.raises(EngineNotFound):
         holder(engine, namespace + APP)
+    (repo / "catmeow.py").write_text((repo / "catmeow.py").read_text() + "# a code-only change\n")
+    commit_all(repo, "code only")
+    assert platform.push(repo, OTHER).returncode == 0, "the renamed app builds"
+    renamed = holder(engine, namespace + OTHER)
+    assert renamed["State"]["Running"] and renamed["Id"] != renamed_from["Id"]
+    assert (
+        renamed["Config"]["Labels"][labels.BUILD_NETWORK_ID]
+        == renamed_from["Config"]["Labels"][labels.BUILD_NETWORK_ID]
+    )
+    platform.dokku("apps:destroy", OTHER, "--force")
+    with pytest.raises(EngineNotFound):
+        holder(engine, namespace + OTHER)
