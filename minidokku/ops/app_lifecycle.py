@@ -38,8 +38,7 @@ def create(ctx: Context, app: str, key: Optional[str]) -> None:
     at once cannot take it over its quota."""
     names.validate_app_name(app)
     with file_lock(ctx.store.path(None, CREATE_LOCK)), domains.new_app_names(ctx.store, app, _by_user_key(ctx, key)):
-        if ctx.store.app_exists(app):
-            raise AlreadyExists(f"Name is already taken: {app}")
+        _require_free(ctx, app)
         rules.check_quota(ctx.store, key, ctx.settings.user_app_quota)
         ctx.out.step(f"Creating {app}...")
         _remove_leftovers(ctx, app)
@@ -49,6 +48,20 @@ def create(ctx: Context, app: str, key: Optional[str]) -> None:
         gitrepo.limit_push_size(repo, ctx.settings.max_push_size)  # as each push sets it: a push changes no file
         rules.after_create(ctx.store, key, app)
     triggers.fire(ctx, "post-create", app)
+
+
+def _require_free(ctx: Context, app: str) -> None:
+    """Raises AlreadyExists when an app has the name, or is being renamed from it: the old name's
+    containers serve until the rename has finished, which removes them; an app made under it
+    meanwhile would lose its own with them."""
+    if ctx.store.app_exists(app):
+        raise AlreadyExists(f"Name is already taken: {app}")
+    for other in ctx.store.list_apps():
+        if _renamed_from(ctx, other) == app:
+            raise AlreadyExists(
+                f"Name is still taken: {app} is being renamed to {other} "
+                f"(`dokku apps:rename {app} {other}` finishes it)"
+            )
 
 
 def _by_user_key(ctx: Context, key: Optional[str]) -> bool:
@@ -140,8 +153,7 @@ def _check_renamable(ctx: Context, old: str, new: str) -> None:
     require(ctx, old)
     if old == new:
         raise ValidationError(f"{old} is already named {new}")
-    if ctx.store.app_exists(new):
-        raise AlreadyExists(f"Name is already taken: {new}")
+    _require_free(ctx, new)
     if is_locked(ctx, old):
         raise Locked(f"{old} is locked by apps:lock; run `dokku apps:unlock {old}` to rename it")
 
@@ -150,8 +162,7 @@ def _move(ctx: Context, old: str, new: str) -> None:
     """The app's folder under its new name, marked RENAMED_FROM old; the caller holds the
     create lock, so that no app takes the name meanwhile."""
     with ctx.store.lock(old):
-        if ctx.store.app_exists(new):
-            raise AlreadyExists(f"Name is already taken: {new}")
+        _require_free(ctx, new)
         _remove_leftovers(ctx, new)
         ctx.store.write(old, RENAMED_FROM, old + "\n")
         ctx.store.move_app(old, new)

@@ -93,6 +93,28 @@ def test_a_rename_whose_deploy_failed_keeps_the_old_containers_serving_and_finis
     assert flow.ctx.store.read(NEW, app_lifecycle.RENAMED_FROM) is None
 
 
+def test_the_old_name_is_not_free_until_a_rename_cut_short_has_finished(flow):
+    """Its containers still serve, and the rename's end removes them: an app another key made
+    under the name meanwhile would lose its own containers with them."""
+    flow.scheduler.failing_releases.add("v2")
+    with pytest.raises(DeployFailed):
+        app_lifecycle.rename(flow.ctx, OLD, NEW, None)
+    flow.create_app("other")
+    for taking in (
+        lambda: app_lifecycle.create(flow.ctx, OLD, "bob"),
+        lambda: app_lifecycle.rename(flow.ctx, "other", OLD, None),
+        lambda: app_lifecycle.clone(flow.ctx, "other", OLD, None),
+    ):
+        with pytest.raises(AlreadyExists, match=f"{OLD} is being renamed to {NEW}"):
+            taking()
+    assert not flow.ctx.store.app_exists(OLD) and flow.ctx.store.app_exists("other")
+
+    flow.scheduler.failing_releases.clear()
+    app_lifecycle.rename(flow.ctx, OLD, NEW, None)
+    app_lifecycle.create(flow.ctx, OLD, None)
+    assert flow.ctx.store.app_exists(OLD) and len(flow.scheduler.names(NEW)) == 2
+
+
 @pytest.mark.parametrize("new", [OLD, "taken", "Bad_Name"])
 def test_rename_refuses_a_name_taken_or_invalid_and_changes_nothing(flow, new):
     flow.create_app("taken")
