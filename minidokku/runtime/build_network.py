@@ -46,7 +46,7 @@ from minidokku.errors import EngineError, EngineNotFound, Locked
 from minidokku.records import resources
 from minidokku.records.docker_options import DockerOptions
 from minidokku.runtime import at_once, isolation, labels
-from minidokku.state import file_lock
+from minidokku.state import atomic_write, file_lock
 
 LOCK = ".build-network.lock"  # in the app's folder
 ID = ".build-network.id"  # in the app's folder: made with its first build, joined holders carry it
@@ -111,10 +111,7 @@ def _identity(path: Path) -> str:
         if _IDENTITY.fullmatch(identity):
             return identity
     identity = secrets.token_hex(16)
-    made = path.with_name(f"{path.name}.{secrets.token_hex(4)}")
-    with open(os.open(made, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600), "w") as handle:
-        handle.write(identity + "\n")
-    os.replace(made, path)
+    atomic_write(path, identity + "\n", mode=0o600)
     return identity
 
 
