@@ -228,9 +228,10 @@ class Bench(Served):
         self.port = free_port()
         nginx_dir = workdir / "nginx"
         nginx_dir.mkdir()
+        self.nginx_pid_file = nginx_dir / "nginx.pid"
         # the main settings of Debian's /etc/nginx/nginx.conf, which install.sh keeps: a worker per core
         (nginx_dir / "nginx.conf").write_text(
-            f"worker_processes auto;\npid {nginx_dir}/nginx.pid;\nerror_log {nginx_dir}/error.log;\n"
+            f"worker_processes auto;\npid {self.nginx_pid_file};\nerror_log {nginx_dir}/error.log;\n"
             "events { worker_connections 768; }\n"
             "http { sendfile on; tcp_nopush on; access_log off;\n"
             f"server {{ listen {self.port} default_server; return 404; }}\ninclude {self.root}/*/nginx.conf; }}\n"
@@ -256,6 +257,11 @@ class Bench(Served):
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/"
+
+    @property
+    def nginx_pid(self) -> int:
+        """nginx's master process: its workers are its children."""
+        return int(self.nginx_pid_file.read_text())
 
     def dokku(self, *args: str) -> subprocess.CompletedProcess:
         return run([DOKKU, *args], env=self.env)

@@ -18,11 +18,16 @@ app's Host header) on three paths:
 - container address: the container's pinned address on the web network, straight to it;
 - through nginx: nginx's port, as every request to the app arrives; nginx proxies to that address
   (upstream keep-alive for servers that keep connections), so "through nginx ÷ container address"
-  is what nginx adds.
+  is what nginx adds;
+- container address, beside a CPU load: straight to the container again, while a process keeps busy
+  as much CPU as nginx used in the round's run through nginx (bench/cpu_use.py). It is the control:
+  when "beside a CPU load ÷ container address" comes close to "through nginx ÷ container address",
+  what nginx costs the app is the cores it takes, not the way it proxies.
 
 RUNS rounds (BENCH_RUNS); each round runs the three paths once, in an order that rotates from round
 to round, so a busy moment of the shared machine does not land on one path only. Figures are medians;
-a ratio is the median of each round's ratio.
+a ratio is the median of each round's ratio. Each run also gives where the CPU went (from /proc): the
+app's container and nginx, in CPU time per request answered, and the cores left idle.
 wrk, nginx, docker-proxy and the app share the machine's cores: the figures say what nginx costs on
 this machine, not a limit of either. Needs wrk on the PATH (`make bench` installs it).
 """
@@ -33,6 +38,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import cpu_use
 from benchlib import DOKKU, HOST, RUNS, Bench, BenchError, run
 from redeploy_under_load import WRK_SCRIPT, WrkSummary, parse_wrk, routed_containers
 
@@ -47,6 +53,7 @@ GUNICORN_PROCFILE = "web: gunicorn --workers 2 --threads 4 --worker-class gthrea
 # moves under __main__
 SERVER_START = "\napp.run("
 PATHS = ("published port", "container address", "through nginx")
+LOADED = "container address, beside a CPU load"  # the control, after PATHS in each round
 
 
 @dataclass(frozen=True)
@@ -57,13 +64,22 @@ class Figures:
     server: str  # what serves the page, in words
     published_address: str  # 127.0.0.1:PORT
     container_address: str  # IP:5000, the pinned address
-    runs: dict[str, list[WrkSummary]]
+    runs: dict[str, list[WrkSummary]]  # PATHS and LOADED
+    use: dict[str, list[cpu_use.Use]]  # the CPU use of each of those runs: "app" and "nginx"
 
     def requests_per_second(self, path: str) -> float:
         return statistics.median(summary.requests_per_second for summary in self.runs[path])
 
     def p99_seconds(self, path: str) -> float:
         return statistics.median(summary.p99_seconds for summary in self.runs[path])
+
+    def cpu_per_request(self, path: str, tree: str) -> float:
+        """Seconds of CPU the tree ("app", "nginx") used per request answered on path."""
+        runs = zip(self.use[path], self.runs[path])
+        return statistics.median(use.seconds[tree] / max(summary.requests, 1) for use, summary in runs)
+
+    def idle_cores(self, path: str) -> float:
+        return statistics.median(use.idle_cores for use in self.use[path])
 
     def ratio(self, path: str = "container address", proxied: str = "through nginx") -> float:
         """The median over the rounds of requests/s on proxied ÷ requests/s on path in the same round:
@@ -73,15 +89,16 @@ class Figures:
         return statistics.median(through.requests_per_second / other.requests_per_second for through, other in pairs)
 
 
-def routed_container(bench: Bench, app: str) -> tuple[str, int]:
-    """(address, published port) of the one web container the app's nginx site proxies to: its
-    pinned address, as the site names it, and its published port."""
+def routed_container(bench: Bench, app: str) -> tuple[str, int, int]:
+    """(address, published port, process id) of the one web container the app's nginx site proxies
+    to: its pinned address, as the site names it, its published port and its first process."""
     routed = routed_containers(bench, app)
     if len(routed) != 1 or routed[0] is None:
         raise BenchError(f"{app}: expected nginx to proxy to one running web container, found {routed}")
     networks = routed[0]["NetworkSettings"]
     address = web_addresses.pinned(networks["Networks"].get(web_addresses.NETWORK))
-    return f"{address}:{WEB_PORT.split('/')[0]}", int(networks["Ports"][WEB_PORT][0]["HostPort"])
+    published = int(networks["Ports"][WEB_PORT][0]["HostPort"])
+    return f"{address}:{WEB_PORT.split('/')[0]}", published, routed[0]["State"]["Pid"]
 
 
 def wrk(url: str, script: Path, host: str = HOST) -> WrkSummary:
@@ -90,6 +107,13 @@ def wrk(url: str, script: Path, host: str = HOST) -> WrkSummary:
     if result.returncode != 0:
         raise BenchError(f"{' '.join(argv)} failed (exit {result.returncode}):\n{result.stderr}{result.stdout}")
     return parse_wrk(result.stdout)
+
+
+def measured(url: str, script: Path, host: str, roots: dict[str, int]) -> tuple[WrkSummary, cpu_use.Use]:
+    """A wrk run and the CPU the named process trees used during it."""
+    before = cpu_use.sample(roots)
+    summary = wrk(url, script, host)
+    return summary, cpu_use.between(before, cpu_use.sample(roots))
 
 
 def push_gunicorn_app(bench: Bench, workdir: Path) -> None:
@@ -117,8 +141,10 @@ def destroy_gunicorn_app(bench: Bench) -> None:
 
 
 def measure(bench: Bench, app: str, server: str, script: Path, rounds: int = RUNS) -> Figures:
-    """wrk on PATHS for the app, `rounds` interleaved rounds; the app serves one web container."""
-    address, port = routed_container(bench, app)
+    """wrk on PATHS for the app, `rounds` interleaved rounds, each followed by the control (LOADED);
+    the app serves one web container."""
+    address, port, pid = routed_container(bench, app)
+    roots = {"app": pid, "nginx": bench.nginx_pid}
     published = f"127.0.0.1:{port}"
     urls = {
         "published port": f"http://{published}/",
@@ -126,11 +152,18 @@ def measure(bench: Bench, app: str, server: str, script: Path, rounds: int = RUN
         "through nginx": bench.url,
     }
     host = HOST if app == "catmeow" else HOST.replace("catmeow", app, 1)
-    runs: dict[str, list[WrkSummary]] = {path: [] for path in PATHS}
+    runs: dict[str, list[WrkSummary]] = {path: [] for path in (*PATHS, LOADED)}
+    use: dict[str, list[cpu_use.Use]] = {path: [] for path in (*PATHS, LOADED)}
     for n in range(rounds):
         for path in PATHS[n % len(PATHS) :] + PATHS[: n % len(PATHS)]:
-            runs[path].append(wrk(urls[path], script, host))
-    return Figures(app, server, published, address, runs)
+            summary, used = measured(urls[path], script, host, roots)
+            runs[path].append(summary)
+            use[path].append(used)
+        with cpu_use.cpu_load(min(use["through nginx"][-1].cores("nginx"), 1.0)):
+            summary, used = measured(urls["container address"], script, host, roots)
+        runs[LOADED].append(summary)
+        use[LOADED].append(used)
+    return Figures(app, server, published, address, runs, use)
 
 
 def both_apps(bench: Bench, workdir: Path, rounds: int = RUNS) -> list[Figures]:
@@ -151,28 +184,45 @@ def print_figures(figures: list[Figures]) -> None:
     rounds = len(figures[0].runs["published port"])
     print(f"\nwrk {' '.join(WRK_FLAGS)}, {rounds} interleaved rounds, medians (a ratio: of each round's ratio):")
     print("  published port = 127.0.0.1:PORT, through docker-proxy (nginx's path before addresses were pinned);")
-    print("  container address = the web container's pinned address, where nginx proxies to\n")
-    print(f"| {'app':<9} | {'path':<54} | {'requests/s':>10} | {'p99 latency (ms)':>16} | {'failed requests':>15} |")
-    print(f"|{'-' * 11}|{'-' * 56}|{'-' * 12}|{'-' * 18}|{'-' * 17}|")
+    print("  container address = the web container's pinned address, where nginx proxies to;")
+    print("  beside a CPU load = the same, while a process uses the CPU nginx used in the round (the control);")
+    print("  CPU per request = the CPU time the app's container or nginx used, ÷ the requests answered\n")
+    columns = [("app", 9), ("path", 58), ("requests/s", 10), ("p99 latency (ms)", 16), ("failed requests", 15),
+               ("app CPU per request (µs)", 24), ("nginx CPU per request (µs)", 26), ("idle cores", 10)]  # fmt: skip
+    print(
+        "| "
+        + " | ".join(f"{name:<{width}}" if n < 2 else f"{name:>{width}}" for n, (name, width) in enumerate(columns))
+        + " |"
+    )
+    print("|" + "|".join("-" * (width + 2) for _, width in columns) + "|")
     for app in figures:
         where = {
             "published port": f"published port ({app.published_address})",
             "container address": f"container address ({app.container_address})",
         }
-        for path in PATHS:
+        for path in (*PATHS, LOADED):
             failed = sum(summary.failed for summary in app.runs[path])
-            print(
-                f"| {app.app:<9} | {where.get(path, path):<54} | {app.requests_per_second(path):>10.0f}"
-                f" | {app.p99_seconds(path) * 1e3:>16.1f} | {failed:>15} |"
-            )
+            cells = [app.app, where.get(path, path), f"{app.requests_per_second(path):.0f}",
+                     f"{app.p99_seconds(path) * 1e3:.1f}", str(failed),
+                     f"{app.cpu_per_request(path, 'app') * 1e6:.0f}", f"{app.cpu_per_request(path, 'nginx') * 1e6:.0f}",
+                     f"{app.idle_cores(path):.2f}"]  # fmt: skip
+            print(_row(cells, columns))
         ratios = [("through nginx", "container address"), ("through nginx", "published port"),
-                  ("published port", "container address")]  # fmt: skip
+                  ("published port", "container address"), (LOADED, "container address")]  # fmt: skip
         for proxied, path in ratios:
-            label = f"{proxied} ÷ {path}"
-            print(f"| {app.app:<9} | {label:<54} | {app.ratio(path, proxied):>10.2f} | {'':>16} | {'':>15} |")
+            cells = [app.app, f"{proxied} ÷ {path}", f"{app.ratio(path, proxied):.2f}", *[""] * 5]
+            print(_row(cells, columns))
     print()
     for app in figures:
         print(f"{app.app}: {app.server}")
+
+
+def _row(cells: list[str], columns: list[tuple[str, int]]) -> str:
+    """A table row: the first two cells to the left, the figures to the right."""
+    aligned = (
+        f"{cell:<{width}}" if n < 2 else f"{cell:>{width}}" for n, (cell, (_, width)) in enumerate(zip(cells, columns))
+    )
+    return "| " + " | ".join(aligned) + " |"
 
 
 def main() -> None:

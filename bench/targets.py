@@ -50,8 +50,8 @@ from versus_piku import STEADY, Failures, RequestLoop, Side, compare, failures, 
 class Row:
     step: str
     median: float
-    target: str  # "≤ 1.5 s", "≥ 0.95"
-    meets: bool
+    target: str  # "≤ 1.5 s", "≥ 0.95"; "" for a figure the issue sets no target for
+    meets: Optional[bool]  # None without a target
     piku: Optional[float] = None  # piku's median for the same step
 
     def cells(self) -> list[str]:
@@ -60,7 +60,7 @@ class Row:
             self.step,
             f"{self.median:.2f}{unit}",
             self.target,
-            "yes" if self.meets else "no",
+            {True: "yes", False: "no", None: ""}[self.meets],
             "" if self.piku is None else f"{self.piku:.2f}{unit}",
             "" if self.piku is None else ratio(self.median, self.piku),
         ]
@@ -79,6 +79,10 @@ def at_least(step: str, value: float, limit: float) -> Row:
     return Row(step, value, f"≥ {limit:.2f}", value >= limit)
 
 
+def measured(step: str, value: float) -> Row:
+    return Row(step, value, "", None)
+
+
 def format_table(rows: list[Row]) -> str:
     header = ["step", "median", "target", "met", "piku", "minidokku ÷ piku"]
     cells = [row.cells() for row in rows]
@@ -88,6 +92,14 @@ def format_table(rows: list[Row]) -> str:
         return "| " + " | ".join(value.ljust(width) for value, width in zip(values, widths)) + " |"
 
     return "\n".join([line(header), "|" + "|".join("-" * (width + 2) for width in widths) + "|", *map(line, cells)])
+
+
+def proxy_row(app: proxy_overhead.Figures) -> Row:
+    """catmeow's ratio is a target; another app's is measured beside it (footnote ²)."""
+    step = f"requests/s nginx ÷ straight to the container¹, {app.app} ({app.server})"
+    if app.app == "catmeow":
+        return at_least(step, app.ratio(), 0.95)
+    return measured(step + "²", app.ratio())
 
 
 def rollbacks(bench: Bench, runs: int = RUNS) -> list[UntilServed]:
@@ -230,10 +242,7 @@ def main() -> None:
         at_most("`config:set`, command → new value served", served(configured), 1.2),
         at_most("`dokku apps:list` typed as root on the host", starts["root"], 0.2),
         at_most("`dokku apps:list` as the dokku user (piku: `apps`)", starts["owner"], 0.1, piku_apps),
-        *(
-            at_least(f"requests/s nginx ÷ straight to the container¹, {app.app} ({app.server})", app.ratio(), 0.95)
-            for app in proxied
-        ),
+        *(proxy_row(app) for app in proxied),
     ]
     failed = [f.failed for f in ours.failed]
     returned = {
@@ -249,6 +258,12 @@ def main() -> None:
         f"\n¹ wrk {' '.join(proxy_overhead.WRK_FLAGS)}, {RUNS} interleaved rounds; straight = to the web container's"
         " pinned address, where nginx proxies to (figures below)"
     )
+    if any(app.app != "catmeow" for app in proxied):
+        print(
+            "² no target: the issue's targets are catmeow's; an app server that keeps connections is measured to"
+            " choose\n  nginx's path to the container (upstream keep-alive). Below, the control: straight to the"
+            " container\n  beside a CPU load of what nginx used"
+        )
     print("\nuntil the command returned (traffic moved before; the uptime window ends it), medians:")
     for step, times in returned.items():
         print(f"  {step}: {statistics.median(times):.2f} s")
