@@ -228,6 +228,7 @@ class Bench(Served):
         self.port = free_port()
         nginx_dir = workdir / "nginx"
         nginx_dir.mkdir()
+        self.nginx_log_dir = nginx_dir  # the sites' logs, APP-access.log and APP-error.log
         self.nginx_pid_file = nginx_dir / "nginx.pid"
         # the main settings of Debian's /etc/nginx/nginx.conf, which install.sh keeps: a worker per core
         (nginx_dir / "nginx.conf").write_text(

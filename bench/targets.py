@@ -162,6 +162,7 @@ class CrashRun:
     failed: Failures
     answered: int  # requests the crashing release answered
     went_back: bool  # the previous page serves after the push
+    nginx_errors: tuple[str, ...] = ()  # what catmeow's nginx error log got in a round with a failed request
 
 
 def crashing_releases(bench: Bench, runs: int = RUNS) -> list[CrashRun]:
@@ -174,8 +175,10 @@ def crashing_releases(bench: Bench, runs: int = RUNS) -> list[CrashRun]:
     if not original.startswith("web: "):
         raise BenchError(f"catmeow's Procfile no longer starts with its web process: {original!r}")
     previous = bench.page()
+    error_log = bench.nginx_log_dir / "catmeow-error.log"
     found = []
     for n in range(runs):
+        logged = error_log.stat().st_size if error_log.exists() else 0
         procfile.write_text(original.replace("web: ", "web: timeout 1 ", 1))
         page = bench.code_change(3000 + n)
         loop = RequestLoop(bench)
@@ -187,7 +190,13 @@ def crashing_releases(bench: Bench, runs: int = RUNS) -> list[CrashRun]:
         time.sleep(STEADY)
         probes = loop.stop()
         answered = sum(probe.page == page for probe in probes)
-        found.append(CrashRun(pushed.returncode != 0, failures(probes), answered, bench.page() == previous))
+        failed = failures(probes)
+        errors = ()
+        if failed.failed and error_log.exists():
+            with open(error_log, errors="replace") as handle:
+                handle.seek(logged)
+                errors = tuple(handle.read().splitlines())
+        found.append(CrashRun(pushed.returncode != 0, failed, answered, bench.page() == previous, errors))
     procfile.write_text(original)
     bench.commit("the Procfile back as it was")
     return found
@@ -199,6 +208,12 @@ def print_crashes(runs: list[CrashRun]) -> None:
     print(f"  served by the previous release after each push: {sum(run.went_back for run in runs)} of {len(runs)}")
     print(f"  requests the crashing release answered before traffic went back: {[run.answered for run in runs]}")
     print(f"  failed requests: {[f'{run.failed.failed}/{run.failed.requests}' for run in runs]}")
+    for n, run in enumerate(runs, 1):
+        if run.failed.failed:
+            print(f"  round {n}, what each failed request got (from the request loop's start):")
+            print("".join(f"    {answer}\n" for answer in run.failed.answers), end="")
+            print(f"  round {n}, catmeow's nginx error log meanwhile:")
+            print("".join(f"    {line}\n" for line in run.nginx_errors) or "    (nothing)\n", end="")
 
 
 def with_piku() -> bool:
@@ -268,6 +283,9 @@ def main() -> None:
     for step, times in returned.items():
         print(f"  {step}: {statistics.median(times):.2f} s")
     print(f"\nfailed requests during minidokku's code-only redeploys (a request loop each): {failed}")
+    for n, lost in enumerate(ours.failed, 1):
+        if lost.failed:
+            print(f"  round {n}: " + "; ".join(lost.answers))
     print_crashes(crashes)
     if theirs is not None:
         print_comparison(ours, theirs)

@@ -44,6 +44,7 @@ class Probe:
     ended: float
     ok: bool
     page: str = ""  # what was answered with status 200
+    answer: str = ""  # what a failed one got: "HTTP 502", "another page", an exception's name
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ class Failures:
     requests: int
     failed: int
     seconds: float
+    answers: tuple[str, ...] = ()  # of each failed request: what it got, when, and after how long
 
 
 def failures(probes: list[Probe]) -> Failures:
@@ -66,7 +68,13 @@ def failures(probes: list[Probe]) -> Failures:
             run_end = probe.ended
     if run_start is not None:
         seconds += run_end - run_start
-    return Failures(len(probes), sum(not probe.ok for probe in probes), seconds)
+    failed = [probe for probe in probes if not probe.ok]
+    answers = tuple(
+        f"{probe.answer or 'failed'} at +{probe.started - probes[0].started:.2f} s,"
+        f" after {probe.ended - probe.started:.2f} s"
+        for probe in failed
+    )
+    return Failures(len(probes), len(failed), seconds, answers)
 
 
 class RequestLoop:
@@ -94,9 +102,11 @@ class RequestLoop:
                     self.served.url, headers={"Host": HOST, "Connection": "close"}, timeout=REQUEST_TIMEOUT
                 )
                 page = answer.text if answer.status_code == 200 else ""
-            except requests.RequestException:
-                page = ""
-            self.probes.append(Probe(started, time.monotonic(), is_catmeow_page(page), page))
+                got = "another page" if answer.status_code == 200 else f"HTTP {answer.status_code}"
+            except requests.RequestException as error:
+                page, got = "", f"{type(error).__name__}: {error}"
+            ok = is_catmeow_page(page)
+            self.probes.append(Probe(started, time.monotonic(), ok, page, "" if ok else got))
 
 
 @dataclass

@@ -46,15 +46,19 @@ def test_the_table_is_markdown_with_aligned_columns():
     ]
 
 
-def test_failures_count_the_failed_requests_and_the_time_each_run_of_them_spans():
+def test_failures_count_the_failed_requests_the_time_each_run_of_them_spans_and_what_each_got():
     probes = [
         Probe(0.0, 0.1, True),
-        Probe(0.1, 0.2, False),
-        Probe(0.2, 0.5, False),
+        Probe(0.1, 0.2, False, answer="HTTP 502"),
+        Probe(0.2, 0.5, False, answer="ReadTimeout: read timed out"),
         Probe(0.5, 0.6, True),
-        Probe(1.0, 1.25, False),
+        Probe(1.0, 1.25, False, answer="another page"),
     ]
-    assert failures(probes) == Failures(requests=5, failed=3, seconds=0.4 + 0.25)
+    assert failures(probes) == Failures(requests=5, failed=3, seconds=0.4 + 0.25, answers=(
+        "HTTP 502 at +0.10 s, after 0.10 s",
+        "ReadTimeout: read timed out at +0.20 s, after 0.30 s",
+        "another page at +1.00 s, after 0.25 s",
+    ))  # fmt: skip
     assert failures([Probe(0.0, 0.1, True)]) == Failures(1, 0, 0.0)
 
 
