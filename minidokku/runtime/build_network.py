@@ -56,6 +56,9 @@ SUFFIX = ".build-network"
 IDLE = 600  # seconds after the app's last build that its holder is removed
 HOLDER_LIMITS = resources.Limits(nano_cpus=100_000_000, memory=16 * resources.MEGABYTE, pids=4)
 START_THREAD = "start the app's build network"
+# Tries at a holder's start: the engine has refused one start in a CI run under load ("OCI runtime
+# start failed: container process is already dead"), and the next build would pay for it
+STARTS = 2
 _IDENTITY = re.compile(r"[0-9a-f]{32}")
 
 
@@ -141,25 +144,36 @@ def remove(engine: Engine, app: str) -> bool:
 
 
 def _start(engine: Engine, app: str, lock: Path, network: str, image: str, identity: str) -> None:
-    """Starts the app's holder unless one runs, in place of one that ended or is not on network.
-    Skipped while a build of the app runs (the lock is held), when the app went meanwhile (its
-    lock is gone with its folder) or when the engine refuses: the next build starts it then."""
+    """Starts the app's holder unless one runs, in place of one that ended or is not on network
+    (made again once, STARTS, when the engine refuses to start it). Skipped while a build of the
+    app runs (the lock is held), when the app went meanwhile (its lock is gone with its folder) or
+    when the engine keeps refusing: the next build starts it then."""
     try:
         with file_lock(lock, busy_message="a build of the app runs", create=False):
             if _running(engine, app, network, identity):
                 return
-            remove(engine, app)
-            container = isolation.create_container(
-                engine,
-                _holder_config(app, image, identity),
-                DockerOptions(),
-                HOLDER_LIMITS,
-                network,
-                name=holder_name(app),
-            )
-            engine.start_container(container)
+            for attempt in range(1, STARTS + 1):
+                remove(engine, app)
+                try:
+                    _create_and_start(engine, app, network, image, identity)
+                    return
+                except EngineError:
+                    if attempt == STARTS:
+                        raise
     except (Locked, FileNotFoundError, EngineError):
         return
+
+
+def _create_and_start(engine: Engine, app: str, network: str, image: str, identity: str) -> None:
+    container = isolation.create_container(
+        engine,
+        _holder_config(app, image, identity),
+        DockerOptions(),
+        HOLDER_LIMITS,
+        network,
+        name=holder_name(app),
+    )
+    engine.start_container(container)
 
 
 def _running(engine: Engine, app: str, network: str, identity: str) -> Optional[dict]:

@@ -66,7 +66,8 @@ def test_builds_after_the_first_join_the_apps_own_holder_and_reach_pypi(platform
         assert platform.push(repo, APP).returncode == 0
     assert [mode for mode, _ in first] == [apps_network], "the first build had no holder to join"
     found = holder(engine, namespace + APP)
-    assert found["State"]["Running"] and set(found["NetworkSettings"]["Networks"]) == {apps_network}
+    assert found["State"]["Running"], found["State"]
+    assert set(found["NetworkSettings"]["Networks"]) == {apps_network}
     assert found["Config"]["Labels"][labels.BUILD_NETWORK] == namespace + APP
     assert labels.APP not in found["Config"]["Labels"]
     assert "ALL" in found["HostConfig"]["CapDrop"] and found["HostConfig"]["ReadonlyRootfs"]

@@ -25,6 +25,7 @@ class HolderEngine:
         self.created: list[dict] = []
         self.removed: list[str] = []
         self.refuse_create = False
+        self.refuse_starts = 0  # the next starts the engine refuses
 
     def put(self, name: str, running: bool = True, networks=(NETWORK,), marked: str = APP, identity=None) -> dict:
         found = {
@@ -65,6 +66,9 @@ class HolderEngine:
         return found["Id"]
 
     def start_container(self, container_id: str) -> None:
+        if self.refuse_starts:
+            self.refuse_starts -= 1
+            raise EngineError("OCI runtime start failed: container process is already dead: unknown", 500)
         self.inspect_container(container_id)["State"]["Running"] = True
 
 
@@ -219,6 +223,26 @@ def test_a_refused_start_fails_no_build(lock):
     engine.refuse_create = True
     assert build(engine, lock) == DockerOptions()
     assert engine.containers == {}
+
+
+def test_a_holder_the_engine_did_not_start_is_made_again_once(lock):
+    engine = HolderEngine()
+    engine.refuse_starts = 1
+    assert build(engine, lock) == DockerOptions()
+    assert [created["name"] for created in engine.created] == [HOLDER, HOLDER]
+    assert engine.removed == [HOLDER], "the dead one is not left behind"
+    assert engine.containers[HOLDER]["State"]["Running"]
+
+
+def test_a_holder_the_engine_keeps_refusing_is_left_for_the_next_build(lock):
+    engine = HolderEngine()
+    engine.refuse_starts = build_network.STARTS
+    assert build(engine, lock) == DockerOptions()
+    assert len(engine.created) == build_network.STARTS
+    assert not engine.containers[HOLDER]["State"]["Running"]
+    engine.refuse_starts = 0
+    assert build(engine, lock) == DockerOptions(), "a stopped holder is not joined"
+    assert engine.containers[HOLDER]["State"]["Running"], "and is made again after that build"
 
 
 def test_a_holder_is_not_started_for_an_app_that_went_meanwhile(tmp_path):
