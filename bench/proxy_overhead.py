@@ -189,11 +189,7 @@ def print_figures(figures: list[Figures]) -> None:
     print("  CPU per request = the CPU time the app's container or nginx used, ÷ the requests answered\n")
     columns = [("app", 9), ("path", 58), ("requests/s", 10), ("p99 latency (ms)", 16), ("failed requests", 15),
                ("app CPU per request (µs)", 24), ("nginx CPU per request (µs)", 26), ("idle cores", 10)]  # fmt: skip
-    print(
-        "| "
-        + " | ".join(f"{name:<{width}}" if n < 2 else f"{name:>{width}}" for n, (name, width) in enumerate(columns))
-        + " |"
-    )
+    print(_row([name for name, _ in columns], columns))
     print("|" + "|".join("-" * (width + 2) for _, width in columns) + "|")
     for app in figures:
         where = {

@@ -152,14 +152,11 @@ def _start(engine: Engine, app: str, lock: Path, network: str, image: str, ident
         with file_lock(lock, busy_message="a build of the app runs", create=False):
             if _running(engine, app, network, identity):
                 return
-            for attempt in range(1, STARTS + 1):
+            for _ in range(STARTS):
                 remove(engine, app)
-                try:
+                with contextlib.suppress(EngineError):
                     _create_and_start(engine, app, network, image, identity)
                     return
-                except EngineError:
-                    if attempt == STARTS:
-                        raise
     except (Locked, FileNotFoundError, EngineError):
         return
 
