@@ -67,13 +67,13 @@ format: venv
 	$(BIN)/ruff check --fix minidokku tests bench
 
 # The last one prints issue 17's table of targets, with piku beside minidokku when piku is installed
-# (`make bench-piku`) or asked for (BENCH_PIKU=1: installed first from PIKU_REPO when it is not).
+# (`make bench-piku`) or asked for (BENCH_PIKU=1: installed first from PIKU_REPO when it is not), and
+# bench/proxy_overhead.py's figures, measured inside it (run alone, it measures the same in its own root).
 PIKU_REPO ?= https://github.com/piku/piku
 bench: machine venv stack zipapp
 	command -v wrk >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null
 	$(BIN)/python bench/deploy_times.py
 	$(BIN)/python bench/redeploy_under_load.py
-	$(BIN)/python bench/proxy_overhead.py
 	$(BIN)/python bench/trigger_overhead.py
 	$(BIN)/python bench/postgres_create.py
 	$(BIN)/python bench/engine_restart.py

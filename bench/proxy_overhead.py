@@ -24,14 +24,19 @@ app's Host header) on three paths:
   when "beside a CPU load ÷ container address" comes close to "through nginx ÷ container address",
   what nginx costs the app is the cores it takes, not the way it proxies.
 
-RUNS rounds (BENCH_RUNS); each round runs the three paths once, in an order that rotates from round
-to round, so a busy moment of the shared machine does not land on one path only. Figures are medians;
-a ratio is the median of each round's ratio. Each run also gives where the CPU went (from /proc): the
-app's container and nginx, in CPU time per request answered, and the cores left idle.
-wrk, nginx, docker-proxy and the app share the machine's cores: the figures say what nginx costs on
-this machine, not a limit of either. Needs wrk on the PATH (`make bench` installs it).
+ROUNDS rounds (BENCH_PROXY_ROUNDS, 15); each round runs the three paths once, in an order that rotates
+from round to round, so a busy moment of the shared machine does not land on one path only. Figures
+are medians; a ratio is the median of each round's ratio, printed with the quartiles of those ratios.
+Why 15 and not the other benches' RUNS (5): two runs of the same path back to back differ by 7-11 %
+(standard deviation of their ratio over 12 and 24 rounds, catmeow, 2026-12-04), so the median of 5
+rounds moves by about 0.04 from one bench to the next, as much as the margin a target of 0.95 leaves.
+Each run also gives where the CPU went (from /proc): the app's container and nginx, in CPU time per
+request answered, and the cores left idle. wrk, nginx, docker-proxy and the app share the machine's
+cores: the figures say what nginx costs on this machine, not a limit of either.
+Needs wrk on the PATH (`make bench` installs it).
 """
 
+import os
 import statistics
 import subprocess
 import tempfile
@@ -39,7 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import cpu_use
-from benchlib import DOKKU, HOST, RUNS, Bench, BenchError, run
+from benchlib import DOKKU, HOST, Bench, BenchError, run
 from redeploy_under_load import WRK_SCRIPT, WrkSummary, parse_wrk, routed_containers
 
 from minidokku.runtime import web_addresses
@@ -54,6 +59,7 @@ GUNICORN_PROCFILE = "web: gunicorn --workers 2 --threads 4 --worker-class gthrea
 SERVER_START = "\napp.run("
 PATHS = ("published port", "container address", "through nginx")
 LOADED = "container address, beside a CPU load"  # the control, after PATHS in each round
+ROUNDS = int(os.environ.get("BENCH_PROXY_ROUNDS", "15"))
 
 
 @dataclass(frozen=True)
@@ -85,8 +91,17 @@ class Figures:
         """The median over the rounds of requests/s on proxied ÷ requests/s on path in the same round:
         runs of one round are seconds apart, so the load other work puts on the machine is about the
         same for both (over a whole bench it swings by a factor of 3 and more)."""
+        return statistics.median(self.ratios(path, proxied))
+
+    def ratios(self, path: str = "container address", proxied: str = "through nginx") -> list[float]:
+        """Each round's requests/s on proxied ÷ requests/s on path."""
         pairs = zip(self.runs[proxied], self.runs[path])
-        return statistics.median(through.requests_per_second / other.requests_per_second for through, other in pairs)
+        return [through.requests_per_second / other.requests_per_second for through, other in pairs]
+
+    def quartiles(self, path: str = "container address", proxied: str = "through nginx") -> str:
+        """The first and third quartiles of the rounds' ratios, "0.91-1.01": how far a round strays."""
+        low, _, high = statistics.quantiles(self.ratios(path, proxied), n=4)
+        return f"{low:.2f}-{high:.2f}"
 
 
 def routed_container(bench: Bench, app: str) -> tuple[str, int, int]:
@@ -140,7 +155,7 @@ def destroy_gunicorn_app(bench: Bench) -> None:
         subprocess.run([DOKKU, "apps:destroy", GUNICORN_APP, "--force"], env=bench.env, capture_output=True)
 
 
-def measure(bench: Bench, app: str, server: str, script: Path, rounds: int = RUNS) -> Figures:
+def measure(bench: Bench, app: str, server: str, script: Path, rounds: int = ROUNDS) -> Figures:
     """wrk on PATHS for the app, `rounds` interleaved rounds, each followed by the control (LOADED);
     the app serves one web container."""
     address, port, pid = routed_container(bench, app)
@@ -166,7 +181,7 @@ def measure(bench: Bench, app: str, server: str, script: Path, rounds: int = RUN
     return Figures(app, server, published, address, runs, use)
 
 
-def both_apps(bench: Bench, workdir: Path, rounds: int = RUNS) -> list[Figures]:
+def both_apps(bench: Bench, workdir: Path, rounds: int = ROUNDS) -> list[Figures]:
     """catmeow (pushed and serving) and GUNICORN_APP (pushed here, destroyed after) measured."""
     script = workdir / "count.lua"
     script.write_text(WRK_SCRIPT)
@@ -210,7 +225,7 @@ def print_figures(figures: list[Figures]) -> None:
             print(_row(cells, columns))
     print()
     for app in figures:
-        print(f"{app.app}: {app.server}")
+        print(f"{app.app}: {app.server}; through nginx ÷ container address, rounds' quartiles {app.quartiles()}")
 
 
 def _row(cells: list[str], columns: list[tuple[str, int]]) -> str:

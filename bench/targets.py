@@ -12,8 +12,8 @@ One temporary minidokku root (bench/benchlib.py), and piku (bench/pikulib.py) wh
   whose environment has BENCH_N=n and the page serves;
 - `dokku apps:list` typed as root and as the root's owner (bench/program_start.py), and piku's `apps`;
 - requests/s through nginx ÷ straight to the web container, for catmeow and for its page under gunicorn
-  (bench/proxy_overhead.py's interleaved wrk runs; straight = to the container's pinned address on the
-  web network, where nginx proxies to);
+  (bench/proxy_overhead.py's interleaved wrk runs, its ROUNDS rounds rather than RUNS; straight = to
+  the container's pinned address on the web network, where nginx proxies to);
 - a release whose web process exits 1 s after it starts (crashing_releases): traffic moves to it
   when it passes its checks and must come back with no failed request, the push failing;
 - then the per-step timing of traced code-only redeploys (bench/deploy_steps.py).
@@ -270,8 +270,8 @@ def main() -> None:
     print(f"\nIssue 17's targets, catmeow on this machine, medians of {RUNS} (first deploy: {len(ours.first)}):\n")
     print(format_table(rows))
     print(
-        f"\n¹ wrk {' '.join(proxy_overhead.WRK_FLAGS)}, {RUNS} interleaved rounds; straight = to the web container's"
-        " pinned address, where nginx proxies to (figures below)"
+        f"\n¹ wrk {' '.join(proxy_overhead.WRK_FLAGS)}, the median of {proxy_overhead.ROUNDS} interleaved rounds'"
+        " ratios (their quartiles below); straight = to\n  the web container's pinned address, where nginx proxies to"
     )
     if any(app.app != "catmeow" for app in proxied):
         print(

@@ -131,6 +131,8 @@ def test_the_wrk_paths_take_turns_and_nginx_is_divided_by_the_medians(monkeypatc
     assert {host for path, host in asked if path != "load"} == {"gunimeow.example.test"}
     assert (figures.published_address, figures.container_address) == ("127.0.0.1:32001", "10.0.0.2:5000")
     assert figures.ratio() == 0.95  # the median of the rounds' 0.95, 0.475 and 1.9
+    assert figures.ratios() == [0.95, 190.0 / 400.0, 1.9]
+    assert figures.quartiles() == "0.47-1.90"
     assert figures.requests_per_second("published port") == 200.0
     assert figures.ratio("published port") == 190.0 / 200.0
     assert figures.ratio("container address", "published port") == 0.75  # 0.5, 0.75, 2.0
