@@ -27,9 +27,10 @@ app's Host header) on three paths:
 ROUNDS rounds (BENCH_PROXY_ROUNDS, 15); each round runs the three paths once, in an order that rotates
 from round to round, so a busy moment of the shared machine does not land on one path only. Figures
 are medians; a ratio is the median of each round's ratio, printed with the quartiles of those ratios.
-Why 15 and not the other benches' RUNS (5): two runs of the same path back to back differ by 7-11 %
-(standard deviation of their ratio over 12 and 24 rounds, catmeow, 2026-12-04), so the median of 5
-rounds moves by about 0.04 from one bench to the next, as much as the margin a target of 0.95 leaves.
+Why 15 and not the other benches' RUNS (5): two runs of the same path back to back differ by about
+7 % (catmeow, 2026-12-04: their ratio's standard deviation was 0.069 over 12 rounds of 5 s runs, 0.08
+and 0.11 over 24 rounds of 1 s runs), so the median of 5 rounds moved by about 0.04 from one bench
+to the next (0.90 to 0.98), as much as the margin a target of 0.95 leaves.
 Each run also gives where the CPU went (from /proc): the app's container and nginx, in CPU time per
 request answered, and the cores left idle. wrk, nginx, docker-proxy and the app share the machine's
 cores: the figures say what nginx costs on this machine, not a limit of either.
