@@ -34,12 +34,22 @@ from minidokku.engine.client import Engine
 from minidokku.errors import MinidokkuError
 from minidokku.runtime import isolation, labels
 
+
+def count_from_environment(name: str, default: int, least: int = 1) -> int:
+    """A count a bench reads from the environment (BENCH_RUNS=3): a whole number of at least
+    least, else the bench stops at once with a one-line error (not minutes later at its figures)."""
+    text = os.environ.get(name, str(default))
+    if not text.isdigit() or int(text) < least:
+        raise SystemExit(f"{name}={text!r}: give a whole number, at least {least}")
+    return int(text)
+
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CATMEOW = REPO_ROOT / "tests" / "apps" / "catmeow"
 CATMEOW_PAGE = "Cat dreams meow.."
 HOST = "catmeow.example.test"
 CA = "/etc/ssl/certs/ca-certificates.crt"
-RUNS = int(os.environ.get("BENCH_RUNS", "5"))
+RUNS = count_from_environment("BENCH_RUNS", 5)
 ZIPAPP = REPO_ROOT / "dist" / "minidokku.pyz"
 INSTALLED = REPO_ROOT / "dist" / "installed"  # as install.sh's /usr/local/lib/minidokku
 DOKKU = str(INSTALLED / "dokku")

@@ -13,7 +13,6 @@ a domain serving the other app's page is counted, and must never happen.
 Prints each restart's figure and their median.
 """
 
-import os
 import shutil
 import statistics
 import subprocess
@@ -23,12 +22,12 @@ import time
 from pathlib import Path
 
 import requests
-from benchlib import CATMEOW_PAGE, DOKKU, REPO_ROOT, Bench, BenchError, run
+from benchlib import CATMEOW_PAGE, DOKKU, REPO_ROOT, Bench, BenchError, count_from_environment, run
 
 sys.path.insert(0, str(REPO_ROOT / "tests"))
 from helpers import restart_engine  # noqa: E402 - the tests' own way to restart dockerd, made importable above
 
-RESTARTS = int(os.environ.get("BENCH_RESTARTS", "3"))
+RESTARTS = count_from_environment("BENCH_RESTARTS", 3)
 GUNIMEOW = REPO_ROOT / "tests" / "apps" / "gunimeow"
 PAGES = {"catmeow.example.test": CATMEOW_PAGE, "gunimeow.example.test": "Gunicorn meows.."}
 BACK_WITHIN = 120.0  # seconds: a restart not back by then fails the bench

@@ -17,11 +17,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from benchlib import SYSTEM_PATH, install_program, run
+from benchlib import SYSTEM_PATH, count_from_environment, install_program, run
 
 OWNER = "minidokku-bench"
 OWNER_HOME = Path("/var/lib") / OWNER
-CALLS = int(os.environ.get("BENCH_CALLS", "10"))
+CALLS = count_from_environment("BENCH_CALLS", 10)
 
 
 def owner() -> pwd.struct_passwd:

@@ -37,7 +37,6 @@ cores: the figures say what nginx costs on this machine, not a limit of either.
 Needs wrk on the PATH (`make bench` installs it).
 """
 
-import os
 import statistics
 import subprocess
 import tempfile
@@ -45,7 +44,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import cpu_use
-from benchlib import DOKKU, HOST, Bench, BenchError, run
+from benchlib import DOKKU, HOST, Bench, BenchError, count_from_environment, run
 from redeploy_under_load import WRK_SCRIPT, WrkSummary, parse_wrk, routed_containers
 
 from minidokku.runtime import web_addresses
@@ -60,7 +59,7 @@ GUNICORN_PROCFILE = "web: gunicorn --workers 2 --threads 4 --worker-class gthrea
 SERVER_START = "\napp.run("
 PATHS = ("published port", "container address", "through nginx")
 LOADED = "container address, beside a CPU load"  # the control, after PATHS in each round
-ROUNDS = int(os.environ.get("BENCH_PROXY_ROUNDS", "15"))
+ROUNDS = count_from_environment("BENCH_PROXY_ROUNDS", 15, least=2)  # quartiles need two
 
 
 @dataclass(frozen=True)

@@ -37,14 +37,14 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from benchlib import RUNS, Bench
+from benchlib import RUNS, Bench, count_from_environment
 
 from minidokku.context import Context
 from minidokku.output import Output
 from minidokku.plugins import triggers
 from minidokku.settings import Settings
 
-CALLS = int(os.environ.get("BENCH_TRIGGER_CALLS", "200"))
+CALLS = count_from_environment("BENCH_TRIGGER_CALLS", 200)
 ROUNDS = 4  # the enabled and disabled calls alternate in this many blocks each
 WARM_UP = 5  # calls before each measured series (imports, page cache)
 NOOP = "trigger-noop"

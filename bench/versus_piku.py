@@ -19,7 +19,6 @@ first in even rounds, piku first in odd ones), so that what else the machine doe
 Printed: the median of each figure on each platform and minidokku ÷ piku.
 """
 
-import os
 import statistics
 import tempfile
 import threading
@@ -29,10 +28,10 @@ from pathlib import Path
 from typing import Optional
 
 import requests
-from benchlib import HOST, RUNS, Bench, Served, is_catmeow_page
+from benchlib import HOST, RUNS, Bench, Served, count_from_environment, is_catmeow_page
 from pikulib import PikuBench
 
-FIRST_DEPLOYS = int(os.environ.get("BENCH_FIRST_DEPLOYS", str(min(RUNS, 3))))
+FIRST_DEPLOYS = count_from_environment("BENCH_FIRST_DEPLOYS", min(RUNS, 3))
 STEADY = 0.5  # seconds of requests before and after each redeploy
 REQUEST_TIMEOUT = 5.0
 LOOP_PAUSE = 0.02  # between a request's end and the next one's start: the loop must not slow the deploy it watches

@@ -1,7 +1,7 @@
 """The bench's pure parts (bench/): the issue's table and its ratios, the failures a request loop
 saw, a traced push's step lines, piku's nginx site moved onto the bench's port, and the order and
 medians of the wrk runs through nginx and straight to the container, and what CPU the processes of
-a run used."""
+a run used, and the counts a bench reads from the environment."""
 
 import sys
 from contextlib import contextmanager
@@ -13,6 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
 import cpu_use  # noqa: E402
 import proxy_overhead  # noqa: E402
+from benchlib import count_from_environment  # noqa: E402
 from deploy_steps import OUTSIDE, parse_steps  # noqa: E402
 from pikulib import rendered  # noqa: E402
 from redeploy_under_load import WrkSummary  # noqa: E402
@@ -155,3 +156,14 @@ def test_a_cpu_load_runs_on_one_core_at_most():
     with pytest.raises(ValueError, match="0 to 1"):
         with cpu_use.cpu_load(1.5):
             pass
+
+
+def test_a_count_from_the_environment_is_a_whole_number_of_at_least_its_least(monkeypatch):
+    monkeypatch.delenv("BENCH_SOMETHING", raising=False)
+    assert count_from_environment("BENCH_SOMETHING", 15, least=2) == 15
+    monkeypatch.setenv("BENCH_SOMETHING", "3")
+    assert count_from_environment("BENCH_SOMETHING", 15, least=2) == 3
+    for given in ("1", "0", "-4", "x", "2.5", ""):
+        monkeypatch.setenv("BENCH_SOMETHING", given)
+        with pytest.raises(SystemExit, match=f"BENCH_SOMETHING='{given}': give a whole number, at least 2"):
+            count_from_environment("BENCH_SOMETHING", 15, least=2)
