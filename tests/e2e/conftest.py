@@ -60,6 +60,9 @@ def ssh_client(platform, tmp_path_factory) -> SshClient:
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(directory / "host_key")], check=True)
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(directory / "client_key")], check=True)
     config = directory / "sshd_config"
+    # SetEnv SHLVL=1: the bash that sshd starts for a session reads root's ~/.bashrc only as the
+    # first shell, and a machine's rc printed into the sessions' stderr (pyenv's rehash, racing
+    # another session's: "pyenv: cannot rehash")
     config.write_text(
         f"""Port {port}
 ListenAddress 127.0.0.1
@@ -72,6 +75,7 @@ KbdInteractiveAuthentication no
 UsePAM no
 PermitRootLogin forced-commands-only
 LogLevel ERROR
+SetEnv SHLVL=1
 """
     )
     Path("/run/sshd").mkdir(exist_ok=True)
