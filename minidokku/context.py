@@ -62,7 +62,9 @@ class Context:
         if self._scheduler is None:
             from minidokku.runtime.docker_scheduler import DockerScheduler
 
-            self._scheduler = DockerScheduler(self.engine, self.apps_network, self.store.path(None, PORTS_LOCK))
+            self._scheduler = DockerScheduler(
+                self.engine, self.apps_network, self.store.path(None, PORTS_LOCK), self.settings.stack_image
+            )
         return self._scheduler
 
     def scheduler_for(self, app: str) -> "Scheduler":

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from minidokku.engine.client import Engine
-from minidokku.runtime import web_addresses
+from minidokku.runtime import web_addresses, web_network
 
 APPS = Path(__file__).parent / "apps"
 CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
@@ -165,8 +165,11 @@ def nginx_servers(config: str) -> set[tuple[str, int]]:
 
 
 def reached_at(container: dict) -> tuple[str, int]:
-    """Where nginx reaches an inspected web container: its pinned address on the web network, its PORT."""
-    address = container["NetworkSettings"]["Networks"][web_addresses.NETWORK]["IPAMConfig"]["IPv4Address"]
+    """Where nginx reaches an inspected web container: its pinned address on the web network (its
+    holder's, when it joined one: runtime/web_network.py), its PORT."""
+    holder = web_network.holder_of(Engine(), container)
+    networks = (holder or container)["NetworkSettings"]["Networks"]
+    address = networks[web_addresses.NETWORK]["IPAMConfig"]["IPv4Address"]
     return address, int(dict(item.split("=", 1) for item in container["Config"]["Env"])["PORT"])
 
 

@@ -30,7 +30,8 @@ minidokku process that wakes at each minute boundary and starts the cron tasks d
   readiness probe's deadline) and no app is started RENEW_HOURS after midnight, so a night's
   run ends before the next.
 - Every 5 minutes it stops one-off and cron containers past their --ttl-seconds (run:retire),
-  and removes the build network of an app not built for 10 minutes (runtime/build_network.py), in
+  removes the build network of an app not built for 10 minutes (runtime/build_network.py) and
+  the spare web networks made 10 minutes ago or more (runtime/web_network.py), in
   a thread of its own: no tick waits on a container's stop (a replace's stop is done in the
   thread of the run replacing it). A minute a slow tick missed is run late (CATCH_UP at most).
 
@@ -53,7 +54,7 @@ from minidokku.ops import engine_watch, letsencrypt, oneoff, swarm_watch
 from minidokku.output import RecordingOutput
 from minidokku.records import cron, ps_settings
 from minidokku.records import letsencrypt as letsencrypt_records
-from minidokku.runtime import build_network
+from minidokku.runtime import build_network, web_network
 from minidokku.runtime.scheduler import AtCapacity
 from minidokku.runtime.terminal import Streams
 from minidokku.state import file_lock
@@ -227,7 +228,7 @@ class Daemon:
         return thread is not None and thread.is_alive()
 
     def retire_expired(self, now: float) -> None:
-        """run:retire of every app, and the removal of the build networks left idle."""
+        """run:retire of every app, and the removal of the build networks and spare web networks left idle."""
         for app in self.ctx.store.list_apps():
             try:
                 for name in oneoff.retire_expired(self.ctx, app, now):
@@ -240,6 +241,12 @@ class Daemon:
                     self.log(f"{app}: removed its build network (no build for {build_network.IDLE // 60} minutes)")
             except (MinidokkuError, OSError) as error:
                 self.log(f"{app}: build network: {error}")
+            try:
+                if removed := web_network.remove_idle(self.ctx.engine, self.ctx.docker_name(app), now):
+                    made = f"made {web_network.IDLE // 60} minutes ago or more"
+                    self.log(f"{app}: removed {removed} spare web network(s) ({made})")
+            except (MinidokkuError, OSError) as error:
+                self.log(f"{app}: spare web networks: {error}")
 
     # -- one run ---------------------------------------------------------------------------------
     def _run(self, task: cron.Task, keep: set[str], stop: list[str]) -> None:

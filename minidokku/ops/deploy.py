@@ -81,6 +81,7 @@ def finish_interrupted(ctx: Context, app: str) -> None:
     if interrupted is not None:
         _undo_interrupted_switch(ctx, app, interrupted)
     ctx.scheduler_for(app).remove_leftover_tasks(ctx.docker_name(app))
+    ctx.scheduler_for(app).remove_abandoned_namespaces(ctx.docker_name(app))
 
 
 def _undo_interrupted_switch(ctx: Context, app: str, interrupted: switching.Switch) -> None:
@@ -163,7 +164,9 @@ def deploy_release(ctx: Context, app: str, release: Release, new_release: bool =
     """Runs release (its config is the app's; its containers get the global config under it) and
     moves traffic to it; recorded as the app's current release when new_release. only (a restart
     of the current release): the containers of that process type alone are replaced."""
-    with build_records.recorded(ctx, app, build_kinds.DEPLOY):
+    # what the new containers start in the background (their spare web namespaces,
+    # runtime/web_network.py) waits until traffic moved (_switch)
+    with build_records.recorded(ctx, app, build_kinds.DEPLOY), at_once.holding_back():
         return _deploy_release(ctx, app, release, new_release, only)
 
 
@@ -269,7 +272,7 @@ def _switch(
         if not window.due:
             return
         ctx.out.info(f"Traffic moved; the old containers stay ready until the new ones have run {window.seconds} s")
-        at_once.let_go()  # work held back (the build's clean-up) runs while the window only waits
+        at_once.let_go()  # work held back (the build's clean-up, spares) runs while the window only waits
         with waiting(ctx.out, f"the new containers to run {window.seconds} s"):
             checks.watch(ctx.scheduler_for(app), window)
         ctx.out.info(f"The new containers ran {window.seconds} s")

@@ -3,7 +3,8 @@ deployment tasks, one-off runs and services are containers on this machine's eng
 
 Web containers publish their PORT on 127.0.0.1 only, on a host port minidokku picks
 (runtime/host_ports.py) and keeps across every start of the container; nginx and the checks reach
-them at an address minidokku pins for each on the web network (runtime/web_addresses.py).
+them at an address minidokku pins for each on the web network (runtime/web_addresses.py). Where
+it may, a web container joins a namespace made beforehand that has both (runtime/web_network.py).
 """
 
 import contextlib
@@ -11,6 +12,7 @@ import secrets
 import socket
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Optional
@@ -21,7 +23,16 @@ from minidokku.errors import EngineError, EngineNotFound, NotFound
 from minidokku.records import names, registry, resources
 from minidokku.records.docker_options import DockerOptions
 from minidokku.records.releases import Release
-from minidokku.runtime import at_once, build_network, host_ports, isolation, labels, terminal, web_addresses
+from minidokku.runtime import (
+    at_once,
+    build_network,
+    host_ports,
+    isolation,
+    labels,
+    terminal,
+    web_addresses,
+    web_network,
+)
 from minidokku.runtime.scheduler import (
     LOOPBACK,
     NO_NETWORKING,
@@ -54,12 +65,15 @@ CONFLICT = 409  # the engine's answer to a removal already under way
 
 
 class DockerScheduler:
-    def __init__(self, engine: Engine, network: str, ports_lock: Optional[Path] = None):
+    def __init__(
+        self, engine: Engine, network: str, ports_lock: Optional[Path] = None, holder_image: Optional[str] = None
+    ):
         self.engine = engine
         self.network = network  # the apps' network (runtime/isolation.py)
         self.ports_lock = ports_lock  # a file flocked while host ports are picked (runtime/host_ports.py)
         self._ports_threads = threading.Lock()
         self._web_half = None  # the web network's pinned half, once asked (runtime/web_addresses.py)
+        self.holder_image = holder_image  # what spare web namespaces run (None: none is made; runtime/web_network.py)
 
     # -- finding --------------------------------------------------------------------------
     def containers(self, app: str) -> list[Container]:
@@ -90,13 +104,18 @@ class DockerScheduler:
         leftovers = [entry["Id"] for entry in found if (entry.get("Labels") or {}).get(labels.ROLE) in LEFTOVER_ROLES]
         self.retire(leftovers, grace=0)
 
+    def remove_abandoned_namespaces(self, app: str) -> None:
+        if self.holder_image:
+            web_network.remove_orphans(self.engine, app, self.engine.list_containers({labels.APP: app}))
+
     def remove_app(self, app: str) -> None:
         """Removes every container of the app (processes, runs, builds, tasks, what holds its
-        builds' network)."""
+        builds' and its web containers' networks)."""
         for entry in self.engine.list_containers({labels.APP: app}):
             with contextlib.suppress(EngineNotFound):  # a retirement removed it meanwhile
                 self.engine.remove_container(entry["Id"], force=True)
         build_network.remove(self.engine, app)
+        web_network.remove_app(self.engine, app)
 
     def remove_volume(self, volume: str) -> None:
         self.engine.remove_volume(volume)
@@ -110,7 +129,9 @@ class DockerScheduler:
         containers = 0
         for container_id in finished:
             with contextlib.suppress(EngineNotFound):  # removed meanwhile (a run's own --rm)
+                info = self.engine.inspect_container(container_id)
                 self.engine.remove_container(container_id, force=False)
+                web_network.remove_holder_of(self.engine, info)
                 containers += 1
         images = 0
         for entry in self.engine.list_images({labels.APP: app}, dangling=True):
@@ -205,12 +226,82 @@ class DockerScheduler:
         if command:
             config["Cmd"] = command
         ports = [f"{port}/tcp" for port in dict.fromkeys((release.web_port, *extra_ports))]
-        if process_type == "web":
-            config["ExposedPorts"] = {port: {} for port in ports}
-        else:
-            ports = []
         name = f"{app}.{dyno}{UPCOMING}{secrets.token_hex(3)}"
+        if process_type != "web":
+            return self._describe(self._create_and_start(config, [], "", options, limits, name, networking))
         host_ip = "" if networking.all_interfaces else LOOPBACK
+        # its namespace made beforehand where it may be (runtime/web_network.py)
+        spares = bool(self.holder_image) and web_network.may_join(options, networking)
+        made_for = web_network.fit(ports, host_ip)
+        container_id = None
+        if spares:
+            container_id = self._start_joined(app, index, made_for, config, options, limits, name, networking)
+        if container_id is None:
+            config["ExposedPorts"] = {port: {} for port in ports}
+            container_id = self._create_and_start(config, ports, host_ip, options, limits, name, networking)
+        if spares:
+            spare = partial(self._make_spare, app, index, made_for, ports, host_ip, networking)
+            at_once.meanwhile(spare, web_network.MAKE_THREAD)
+        return self._describe(container_id)
+
+    def _start_joined(
+        self,
+        app: str,
+        index: int,
+        made_for: str,
+        config: dict,
+        options: DockerOptions,
+        limits: resources.Limits,
+        name: str,
+        networking: Networking,
+    ) -> Optional[str]:
+        """Starts the web container in the namespace of the spare made for its dyno and returns
+        its id; None when there is no such spare, or the engine refused (the spare then goes):
+        the container is made with a namespace of its own instead (runtime/web_network.py)."""
+        holder = web_network.take(self.engine, app, index, made_for, (self.network, web_addresses.NETWORK))
+        if holder is None:
+            return None
+        joining = replace(options, network=f"{web_network.JOINED}{holder['Id']}")
+        container_id = ""
+        try:
+            container_id = isolation.create_container(self.engine, config, joining, limits, self.network, name)
+            self.engine.start_container(container_id)
+            return container_id
+        except BaseException as error:
+            for made in (container_id, holder["Id"]):
+                if made:
+                    with contextlib.suppress(EngineError):
+                        self.engine.remove_container(made, force=True)
+            if isinstance(error, EngineError):
+                return None
+            raise
+
+    def _make_spare(
+        self, app: str, index: int, made_for: str, ports: list[str], host_ip: str, networking: Networking
+    ) -> None:
+        """Makes the spare of the app's web.N unless one is there; on the engine's refusal, none
+        (the next start makes its namespace as before)."""
+        name = web_network.spare_name(app, index)
+        config = web_network.holder_config(app, self.holder_image, made_for, ports)
+        with contextlib.suppress(EngineError):
+            self.engine.inspect_container(name)
+            return
+        with contextlib.suppress(EngineError):
+            self._create_and_start(config, ports, host_ip, DockerOptions(), web_network.HOLDER_LIMITS, name, networking)
+
+    def _create_and_start(
+        self,
+        config: dict,
+        ports: list[str],
+        host_ip: str,
+        options: DockerOptions,
+        limits: resources.Limits,
+        name: str,
+        networking: Networking,
+    ) -> str:
+        """Creates and starts a container on networking's networks, publishing ports (none: it
+        publishes none) on host ports picked for it, at a web address pinned for it when it has
+        ports; returns its id. Made again at others when the start finds one taken."""
         refused: list[int] = []  # host ports a start was refused on
         refused_addresses: list[str] = []  # web addresses a start was refused on (another root's)
         retries = 0
@@ -233,7 +324,7 @@ class DockerScheduler:
             try:
                 self._join(container_id, networking, options)
                 self.engine.start_container(container_id)
-                return self._describe(container_id)
+                return container_id
             except EngineError as error:
                 self.engine.remove_container(container_id, force=True)
                 address_taken = bool(address) and web_addresses.address_refused(error)
@@ -279,6 +370,12 @@ class DockerScheduler:
         """Starts a stopped container again, on the host ports and address it was created with;
         raises PortTaken when another holds one of them."""
         try:
+            info = self.engine.inspect_container(container.id)
+            holder = web_network.holder_of(self.engine, info)
+            if holder is None and web_network.joined(info):
+                raise PortTaken(f"{container.name}: the container that held its network namespace is gone")
+            if holder is not None and not holder["State"]["Running"]:
+                self.engine.start_container(holder["Id"])  # the namespace first: it has the ports
             self.engine.start_container(container.id)
         except EngineError as error:
             if host_ports.port_refused(error) or web_addresses.address_refused(error):
@@ -321,8 +418,10 @@ class DockerScheduler:
 
         def retire_one(container_id: str) -> None:
             try:
+                info = self.engine.inspect_container(container_id)
                 self.engine.stop_container(container_id, timeout=grace)
                 self.engine.remove_container(container_id, force=True)
+                web_network.remove_holder_of(self.engine, info)
             except EngineNotFound:
                 pass
             except EngineError as error:
@@ -669,8 +768,15 @@ class DockerScheduler:
         self.engine.create_network(network, labels)
 
     def network_members(self, network: str) -> list[str]:
+        """The names of the containers on the network: a web namespace's holder (runtime/web_network.py)
+        stands for the container in it, and a spare for none."""
         found = self.engine.containers_on_network(network)
-        return sorted((entry.get("Names") or ["/"])[0].lstrip("/") for entry in found)
+        holders = {f"{web_network.JOINED}{entry['Id']}" for entry in found if web_network.is_holder(entry)}
+        members = [entry for entry in found if not web_network.is_holder(entry)]
+        if holders:
+            everyone = self.engine.list_containers({}, all_states=True)
+            members += [entry for entry in everyone if (entry.get("HostConfig") or {}).get("NetworkMode") in holders]
+        return sorted((entry.get("Names") or ["/"])[0].lstrip("/") for entry in members)
 
     def joined_networks(self, container: Container) -> list[str]:
         on, created_on = self._networks_of(container)
@@ -681,21 +787,30 @@ class DockerScheduler:
         # (internal ones aside), and its published ports follow it, to new host ports: so the
         # container is described again.
         if network not in self._networks_of(container)[0]:
-            self.engine.connect_network(network, container.id, _with_hostnames(container.id, aliases))
+            owner = self._namespace_owner(container.id)
+            self.engine.connect_network(network, owner, _with_hostnames(owner, aliases))
         return self._describe(container.id) or container
 
     def leave_network(self, container: Container, network: str) -> Container:
         if network in self._networks_of(container)[0]:
-            self.engine.disconnect_network(network, container.id)
+            self.engine.disconnect_network(network, self._namespace_owner(container.id))
         return self._describe(container.id) or container
 
     def _networks_of(self, container: Container) -> tuple[list[str], str]:
-        """The networks the container is on, and the one it was created on; none when it is gone."""
+        """The networks the container is on (its holder's, runtime/web_network.py), and the one
+        it was created on; none when it is gone."""
         try:
             info = self.engine.inspect_container(container.id)
         except EngineNotFound:
             return [], ""
+        info = web_network.holder_of(self.engine, info) or info
         return sorted(info["NetworkSettings"].get("Networks") or {}), info["HostConfig"].get("NetworkMode", "")
+
+    def _namespace_owner(self, container_id: str) -> str:
+        """The id of the container whose network namespace the container is in: its holder's
+        (runtime/web_network.py), or its own."""
+        holder = web_network.holder_of(self.engine, self.engine.inspect_container(container_id))
+        return holder["Id"] if holder is not None else container_id
 
     def _join(self, container_id: str, networking: Networking, options: DockerOptions) -> None:
         """Joins a created container to networking's networks, and to its initial network where
@@ -711,8 +826,10 @@ class DockerScheduler:
             info = self.engine.inspect_container(container_id)
         except EngineNotFound:  # removed while we looked
             return None
-        bound = info["NetworkSettings"].get("Ports") or {}
-        requested = info["HostConfig"].get("PortBindings") or {}  # only web publishes ports
+        namespace = web_network.holder_of(self.engine, info) or info  # where its ports and address are
+        bound = namespace["NetworkSettings"].get("Ports") or {}
+        requested = namespace["HostConfig"].get("PortBindings") or {}  # only web publishes ports
+        web_endpoint = (namespace["NetworkSettings"].get("Networks") or {}).get(web_addresses.NETWORK)
         published = {
             int(port.split("/")[0]): int(bindings[0]["HostPort"]) for port in requested if (bindings := bound.get(port))
         }
@@ -728,8 +845,11 @@ class DockerScheduler:
             release=container_labels.get(labels.RELEASE, ""),
             host_ports=published,
             restarts=info.get("RestartCount") or 0,
-            ports_kept=all(host_ports.kept(bindings) for bindings in requested.values()),
-            address=web_addresses.pinned((info["NetworkSettings"].get("Networks") or {}).get(web_addresses.NETWORK)),
+            # a namespace lost (its holder gone or started again under it) is as ports moved:
+            # the restore deploys the release again (ops/processes.py)
+            ports_kept=all(host_ports.kept(bindings) for bindings in requested.values())
+            and not web_network.namespace_lost(info, namespace),
+            address=web_addresses.pinned(web_endpoint),
             web_port=web_port,
         )
 

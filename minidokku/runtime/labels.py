@@ -14,3 +14,5 @@ BUILDPACKS_DIGEST = "com.minidokku.buildpacks-digest"  # a buildpack build's ima
 BUILD_NETWORK = "com.minidokku.build-network"  # what holds an app's builds' network: the app (runtime/build_network.py)
 BUILD_NETWORK_ID = "com.minidokku.build-network-id"  # its ID: which app of that name may join it
 NETWORK = "com.minidokku.network"  # the network every app's containers join by default: "apps"
+WEB_NETWORK = "com.minidokku.web-network"  # what holds a web container's network: the app (runtime/web_network.py)
+WEB_NETWORK_FIT = "com.minidokku.web-network-fit"  # what it was made for: which start may take it

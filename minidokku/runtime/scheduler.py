@@ -235,6 +235,10 @@ class Scheduler(Protocol):
     def remove_leftover_tasks(self, app: str) -> None:
         """Removes the build and task containers a killed deploy left behind."""
 
+    def remove_abandoned_namespaces(self, app: str) -> None:
+        """Removes what held the network of a process container that went (a command was killed
+        between the two removals); the caller holds the app's lock."""
+
     def remove_app(self, app: str) -> None:
         """Removes every container of the app, whatever its role."""
 

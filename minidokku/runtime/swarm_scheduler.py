@@ -292,6 +292,9 @@ class SwarmScheduler:
     def remove_leftover_tasks(self, app: str) -> None:
         self.local.remove_leftover_tasks(app)
 
+    def remove_abandoned_namespaces(self, app: str) -> None:
+        self.local.remove_abandoned_namespaces(app)
+
     def remove_app(self, app: str) -> None:
         """Removes every service of the app, its network and its local containers. An app
         leaving the swarm whose manager does not answer loses its local containers alone."""

@@ -217,6 +217,9 @@ class FakeScheduler:
             del self.leftover_tasks[container_id]
             self.journal.append(("remove-task", container_id))
 
+    def remove_abandoned_namespaces(self, app: str) -> None:
+        """The fake's containers have namespaces of their own: none is held for them."""
+
     def remove_app(self, app: str) -> None:
         for container in self.containers(app):
             del self.live[container.id]

@@ -110,6 +110,8 @@ def test_containers_stop_at_once_each_with_the_grace():
 
 def test_containers_retire_at_once():
     engine = SlowToStopEngine(3)
+    for number in (1, 2, 3):
+        engine.add(f"r{number}", f"{VICTIM}.run.{number}", "run")
     DockerScheduler(engine, "apps").retire(["r1", "r2", "r3"], grace=600)
     assert sorted(engine.removed) == ["r1", "r2", "r3"]
 
