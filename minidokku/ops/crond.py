@@ -241,12 +241,11 @@ class Daemon:
                     self.log(f"{app}: removed its build network (no build for {build_network.IDLE // 60} minutes)")
             except (MinidokkuError, OSError) as error:
                 self.log(f"{app}: build network: {error}")
-            try:
-                if removed := web_network.remove_idle(self.ctx.engine, self.ctx.docker_name(app), now):
-                    made = f"made {web_network.IDLE // 60} minutes ago or more"
-                    self.log(f"{app}: removed {removed} spare web network(s) ({made})")
-            except (MinidokkuError, OSError) as error:
-                self.log(f"{app}: spare web networks: {error}")
+        try:
+            if removed := web_network.remove_idle(self.ctx.engine, now):
+                self.log(f"removed {removed} spare web network(s) made {web_network.IDLE // 60} minutes ago or more")
+        except (MinidokkuError, OSError) as error:
+            self.log(f"spare web networks: {error}")
 
     # -- one run ---------------------------------------------------------------------------------
     def _run(self, task: cron.Task, keep: set[str], stop: list[str]) -> None:

@@ -404,11 +404,17 @@ class DockerScheduler:
             self.retire([c.id for c in retiring if c.id not in kept])
 
     def stop(self, containers: list[Container], grace: int = STOP_GRACE_SECONDS) -> None:
-        """Stops the containers, all at once, keeping them (and their logs) for a later start."""
+        """Stops the containers, all at once, keeping them (and their logs) for a later start,
+        then what holds their network (runtime/web_network.py: restart starts it first)."""
 
         def stop_one(container: Container) -> None:
             with contextlib.suppress(EngineNotFound):
+                info = self.engine.inspect_container(container.id)
                 self.engine.stop_container(container.id, timeout=grace)
+                holder = web_network.holder_of(self.engine, info)
+                if holder is not None:
+                    with contextlib.suppress(EngineError):  # left running, it only holds the ports
+                        self.engine.stop_container(holder["Id"], timeout=0)
 
         at_once.each(stop_one, containers)
 

@@ -12,10 +12,10 @@ traffic moved), and the next start of that dyno takes it:
 - A spare is taken only by the dyno it was made for, when it runs on the apps' network and the
   web network alone and was made for what the container needs now (its fit: the container ports
   and the interface they are published on); else it is removed and the container gets a
-  namespace of its own, as before. Taken, it is renamed
-  (APP.web.N.network-HEX) and holds that one container's namespace for as long as the container
-  lives: it goes with it (DockerScheduler.retire, clean_up, remove_app), and one a command left
-  behind goes at the next command that takes the app's lock (remove_orphans).
+  namespace of its own, as before. Taken, it is renamed (APP.web.N.network-HEX) and holds that
+  one container's namespace for as long as the container lives: it stops with it (ps:stop), and
+  goes with it (DockerScheduler.retire, clean_up, remove_app); one a killed command left behind
+  goes at the next command that takes the app's lock (remove_orphans).
 - Containers whose docker-options name a network or hosts (`--add-host`, which a joined
   namespace refuses) never join one, nor those of an app `network:set` puts on other networks
   (a spare there would answer to the app's alias with nothing behind it).
@@ -25,12 +25,11 @@ traffic moved), and the next start of that dyno takes it:
 - A holder sleeps under the engine's init, without capabilities, on a read-only root, in at most
   16 MB, and starts again with the engine (unless-stopped). A container that lost its namespace
   (its holder went, or started again under it: the container's namespace has no interface left)
-  counts as one whose ports moved, and the restore (ops/processes.py, which the engine's
-  restart sets off) deploys the release again; one the engine could not start before its holder
-  starts again with it.
+  counts as one whose ports moved, which the restore (ops/processes.py; the cron daemon runs it
+  when the engine restarts) deploys again; one the engine could not start, having started it
+  before its holder, the restore starts (DockerScheduler.restart: the holder first).
 - Gone when idle: the cron daemon (ops/crond.py) removes in its 5-minute pass the spares made
-  more than IDLE seconds ago (so 10 to 15 minutes), by name, so one taken meanwhile stays; a
-  holder costs its shim's memory, about 15 MB.
+  more than IDLE seconds ago (so 10 to 15 minutes), by name, so one taken meanwhile stays.
 """
 
 import contextlib
@@ -161,14 +160,16 @@ def remove_orphans(engine: Engine, app: str, containers: list[dict]) -> None:
                 engine.remove_container(holder["Id"], force=True)
 
 
-def remove_idle(engine: Engine, app: str, now: Optional[float] = None) -> int:
-    """Removes the app's spares made IDLE seconds ago or more, by name (one taken since it was
-    listed is renamed, and stays); returns how many went."""
+def remove_idle(engine: Engine, now: Optional[float] = None) -> int:
+    """Removes the spares on the engine made IDLE seconds ago or more, by name (one taken since
+    it was listed is renamed, and stays); returns how many went. Every app's: a spare made as its
+    app went (a scale's spare is made in the background) has no app left to be swept with."""
     moment = time.time() if now is None else now
     removed = 0
-    for holder in engine.list_containers({labels.WEB_NETWORK: app}, all_states=True):
+    for holder in engine.list_containers({}, all_states=True):
+        app = (holder.get("Labels") or {}).get(labels.WEB_NETWORK, "")
         names = [name.lstrip("/") for name in holder.get("Names") or []]
-        spare = next((name for name in names if _spare_name(name, app)), None)
+        spare = next((name for name in names if app and _spare_name(name, app)), None)
         if spare and moment - int(holder.get("Created") or 0) >= IDLE:
             with contextlib.suppress(EngineNotFound):
                 engine.remove_container(spare, force=True)

@@ -108,12 +108,12 @@ def test_the_next_start_of_a_dyno_joins_its_spare_and_serves_at_its_address(engi
     assert scheduler.answers_http(first)
 
 
-def test_a_stopped_container_starts_again_in_its_namespace_its_holder_first(engine, scheduler):
+def test_a_stopped_container_and_its_holder_start_again_in_their_namespace_the_holder_first(engine, scheduler):
     start_web(scheduler)
     joined = start_web(scheduler)
     holder_id = network_mode(engine, joined).removeprefix("container:")
     scheduler.stop([joined], grace=0)
-    engine.stop_container(holder_id, timeout=0)  # as after the engine stopped
+    assert not engine.inspect_container(holder_id)["State"]["Running"]  # stopped with it
 
     restarted = scheduler.restart(joined)
     wait_until_answering(scheduler, restarted)
@@ -178,8 +178,11 @@ def test_networks_join_and_leave_the_holder_and_list_the_container(engine, sched
 def test_idle_spares_and_an_apps_holders_go(engine, scheduler):
     start_web(scheduler)
     start_web(scheduler)
-    assert web_network.remove_idle(engine, APP, time.time()) == 0  # made just now
-    assert web_network.remove_idle(engine, APP, time.time() + web_network.IDLE) == 1
+    spare_id = spare(engine)["Id"]
+    web_network.remove_idle(engine, time.time())
+    assert not gone(engine, spare_id)  # made just now
+    assert web_network.remove_idle(engine, time.time() + web_network.IDLE) >= 1
+    assert gone(engine, spare_id)
     assert len(holders(engine)) == 1  # the taken one stays while its container lives
     scheduler.remove_app(APP)
     assert holders(engine) == []
@@ -192,7 +195,7 @@ def test_a_forged_holder_label_removes_nothing_of_another(engine, scheduler, app
     forged = engine.create_container(config, name="it-webnet-forged")
     try:
         scheduler.remove_app(APP)
-        web_network.remove_idle(engine, APP, time.time() + web_network.IDLE)
+        web_network.remove_idle(engine, time.time() + web_network.IDLE)
         assert not gone(engine, forged)
     finally:
         engine.remove_container(forged, force=True)
