@@ -164,11 +164,16 @@ def nginx_servers(config: str) -> set[tuple[str, int]]:
     return {(host, int(port)) for host, port in re.findall(r"^\s*server ([\d.]+):(\d+)", config, re.MULTILINE)}
 
 
+def namespace_of(container: dict) -> dict:
+    """The inspection of the container whose network namespace an inspected container is in:
+    the holder it joined (runtime/web_network.py), or itself."""
+    return web_network.holder_of(Engine(), container) or container
+
+
 def reached_at(container: dict) -> tuple[str, int]:
     """Where nginx reaches an inspected web container: its pinned address on the web network (its
     holder's, when it joined one: runtime/web_network.py), its PORT."""
-    holder = web_network.holder_of(Engine(), container)
-    networks = (holder or container)["NetworkSettings"]["Networks"]
+    networks = namespace_of(container)["NetworkSettings"]["Networks"]
     address = networks[web_addresses.NETWORK]["IPAMConfig"]["IPv4Address"]
     return address, int(dict(item.split("=", 1) for item in container["Config"]["Env"])["PORT"])
 

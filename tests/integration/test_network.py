@@ -6,7 +6,7 @@ without a restart; a network in use is not destroyed."""
 import json
 
 import pytest
-from helpers import APPS, make_git_repo, wait_until_serving
+from helpers import APPS, make_git_repo, namespace_of, wait_until_serving
 
 from minidokku.ops.network import MANAGED_LABEL
 from minidokku.runtime import host_ports, labels
@@ -97,14 +97,14 @@ def test_network_rebuild_puts_a_running_app_on_the_network_and_off_again(three_a
     rebuilt = platform.dokku("network:rebuild", OFF)
     assert "Ensuring network configuration is in sync for gamma" in rebuilt.stdout
     assert web(engine, platform, OFF)["Id"] == gamma_id, "not restarted"
-    assert f"{OFF}.web" in web(engine, platform, OFF)["NetworkSettings"]["Networks"][network]["Aliases"]
+    assert f"{OFF}.web" in namespace_of(web(engine, platform, OFF))["NetworkSettings"]["Networks"][network]["Aliases"]
     assert fetch(platform, ON, by_alias) == {by_alias: PAGE}
     # the engine moved web's published port to the network sorting first: nginx follows it
     wait_until_serving(platform, f"{OFF}.example.test", PAGE)
 
     platform.dokku("network:set", OFF, "attach-post-deploy")
     platform.dokku("network:rebuild", OFF)
-    assert network not in web(engine, platform, OFF)["NetworkSettings"]["Networks"]
+    assert network not in namespace_of(web(engine, platform, OFF))["NetworkSettings"]["Networks"]
     assert fetch(platform, ON, by_alias)[by_alias] == "gaierror"
     wait_until_serving(platform, f"{OFF}.example.test", PAGE)
 

@@ -12,7 +12,7 @@ import socket
 import time
 
 import pytest
-from helpers import APPS, make_git_repo, wait_until_serving
+from helpers import APPS, make_git_repo, namespace_of, wait_until_serving
 from security_helpers import VICTIM, quoted
 
 from minidokku.access import rules
@@ -88,10 +88,10 @@ def probe(user_key, *pairs, where: tuple[str, ...] = ("run", TENANT)) -> dict:
 @pytest.mark.parametrize("where", [("run", TENANT), ("enter", TENANT, "web")])
 def test_a_tenant_cannot_reach_the_victims_container_around_nginx(engine, platform, user_key, tenant, where):
     victim = web_container(engine, platform, VICTIM)
-    endpoints = victim["NetworkSettings"]["Networks"]
+    endpoints = namespace_of(victim)["NetworkSettings"]["Networks"]
     assert web_addresses.NETWORK in endpoints and len(endpoints) == 2  # the apps' network and the web network
     port = int(dict(item.split("=", 1) for item in victim["Config"]["Env"])["PORT"])
-    host_port = int(next(iter(victim["NetworkSettings"]["Ports"].values()))[0]["HostPort"])
+    host_port = int(next(iter(namespace_of(victim)["NetworkSettings"]["Ports"].values()))[0]["HostPort"])
     pairs = [(endpoint["IPAddress"], port) for endpoint in endpoints.values()]
     pairs += [(endpoint["Gateway"], host_port) for endpoint in endpoints.values()]
     for address, _ in pairs[:2]:  # it is there: the host reaches it at each address
@@ -117,10 +117,11 @@ def test_a_tenants_container_has_no_raw_sockets_and_gains_no_privileges(user_key
 def test_the_tenants_processes_run_on_the_apps_network_hardened(engine, platform, tenant):
     container = web_container(engine, platform, TENANT)
     host = container["HostConfig"]
+    network_mode = namespace_of(container)["HostConfig"]["NetworkMode"]
 
-    assert host["NetworkMode"] == isolation.network_name(platform.settings()["NAMESPACE"])
+    assert network_mode == isolation.network_name(platform.settings()["NAMESPACE"])
     assert "NET_RAW" in host["CapDrop"] and "no-new-privileges" in host["SecurityOpt"]
-    network = engine.inspect_network(host["NetworkMode"])
+    network = engine.inspect_network(network_mode)
     assert network["Options"]["com.docker.network.bridge.enable_icc"] == "false"
 
 
@@ -150,9 +151,10 @@ def test_apps_linked_to_one_database_reach_it_and_never_each_other(
     platform.dokku("postgres:link", DATABASE, TENANT)
     wait_until_serving(platform, TENANT_HOST, "hello from a shell script on web.1\n", timeout=15)
 
-    tenant_networks = web_container(engine, platform, TENANT)["NetworkSettings"]["Networks"]
+    tenant_networks = namespace_of(web_container(engine, platform, TENANT))["NetworkSettings"]["Networks"]
     other_web = web_container(engine, platform, OTHER)
-    other_addresses = [endpoint["IPAddress"] for endpoint in other_web["NetworkSettings"]["Networks"].values()]
+    other_networks = namespace_of(other_web)["NetworkSettings"]["Networks"]
+    other_addresses = [endpoint["IPAddress"] for endpoint in other_networks.values()]
     other_port = int(dict(item.split("=", 1) for item in other_web["Config"]["Env"])["PORT"])
     service = engine.inspect_container(platform.dokku("postgres:info", DATABASE, "--id").stdout.strip())
     other_pairs = [word for address in other_addresses for word in (address, other_port)]
@@ -162,7 +164,7 @@ def test_apps_linked_to_one_database_reach_it_and_never_each_other(
     link_network = sorted(tenant_networks)[1]
     assert link_network not in (isolation.network_name(namespace), f"{namespace}{records.NETWORK}")
     assert link_network in service["NetworkSettings"]["Networks"]
-    assert link_network not in other_web["NetworkSettings"]["Networks"]
+    assert link_network not in other_networks
     assert reached[f"{records.hostname(DATABASE)}:{records.PORT}"] == "connected", reached
     assert all(reached[f"{address}:{other_port}"] in BLOCKED for address in other_addresses), reached
 
@@ -170,4 +172,5 @@ def test_apps_linked_to_one_database_reach_it_and_never_each_other(
     wait_until_serving(platform, TENANT_HOST, "hello from a shell script on web.1\n", timeout=15)
     service = engine.inspect_container(service["Id"])
     assert link_network not in service["NetworkSettings"]["Networks"]
-    assert web_container(engine, platform, TENANT)["HostConfig"]["NetworkMode"] == isolation.network_name(namespace)
+    tenant_web = namespace_of(web_container(engine, platform, TENANT))
+    assert tenant_web["HostConfig"]["NetworkMode"] == isolation.network_name(namespace)

@@ -9,7 +9,7 @@ import ipaddress
 import json
 
 import pytest
-from helpers import APPS, make_git_repo
+from helpers import APPS, make_git_repo, namespace_of
 from security_helpers import VICTIM, quoted
 from test_ps_properties_user_key import refused_without_change
 
@@ -58,7 +58,7 @@ def victims_address(platform, engine, network: str) -> str:
     namespace = platform.settings()["NAMESPACE"]
     wanted = {labels.APP: namespace + VICTIM, labels.ROLE: PROCESS_ROLE, labels.PROCESS_TYPE: "web"}
     found = [c for c in engine.list_containers(wanted, all_states=False) if ".retiring-" not in c["Names"][0]]
-    return engine.inspect_container(found[0]["Id"])["NetworkSettings"]["Networks"][network]["IPAddress"]
+    return namespace_of(engine.inspect_container(found[0]["Id"]))["NetworkSettings"]["Networks"][network]["IPAddress"]
 
 
 ADMIN_ONLY = [
