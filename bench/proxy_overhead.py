@@ -47,7 +47,8 @@ import cpu_use
 from benchlib import DOKKU, HOST, Bench, BenchError, count_from_environment, run
 from redeploy_under_load import WRK_SCRIPT, WrkSummary, parse_wrk, routed_containers
 
-from minidokku.runtime import web_addresses
+from minidokku.engine.client import Engine
+from minidokku.runtime import web_addresses, web_network
 
 WRK_FLAGS = ["-t2", "-c16", "-d5s", "--latency"]
 WRK_TIMEOUT = 60.0  # wrk stops itself after -d; this only guards against a hung run
@@ -110,7 +111,7 @@ def routed_container(bench: Bench, app: str) -> tuple[str, int, int]:
     routed = routed_containers(bench, app)
     if len(routed) != 1 or routed[0] is None:
         raise BenchError(f"{app}: expected nginx to proxy to one running web container, found {routed}")
-    networks = routed[0]["NetworkSettings"]
+    networks = (web_network.holder_of(Engine(), routed[0]) or routed[0])["NetworkSettings"]
     address = web_addresses.pinned(networks["Networks"].get(web_addresses.NETWORK))
     published = int(networks["Ports"][WEB_PORT][0]["HostPort"])
     return f"{address}:{WEB_PORT.split('/')[0]}", published, routed[0]["State"]["Pid"]

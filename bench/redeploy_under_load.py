@@ -38,7 +38,7 @@ from typing import Optional
 from benchlib import DOKKU, HOST, RUNS, Bench, BenchError
 
 from minidokku.engine.client import Engine
-from minidokku.runtime import labels, web_addresses
+from minidokku.runtime import labels, web_addresses, web_network
 
 REDEPLOYS = 10
 WRK_CAP = "600s"  # wrk's -d, longer than the redeploys take: wrk is stopped with SIGINT once they are done
@@ -174,7 +174,8 @@ def routed_containers(bench: Bench, app: str = "catmeow") -> list[Optional[dict]
     reached = {}
     for entry in engine.list_containers(web, all_states=False):
         container = engine.inspect_container(entry["Id"])
-        address = web_addresses.pinned(container["NetworkSettings"]["Networks"].get(web_addresses.NETWORK))
+        namespace = web_network.holder_of(engine, container) or container  # its holder's, when it joined one
+        address = web_addresses.pinned(namespace["NetworkSettings"]["Networks"].get(web_addresses.NETWORK))
         reached[f"{address}:5000"] = container
     return [reached.get(server) for server in servers]
 
