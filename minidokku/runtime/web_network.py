@@ -17,8 +17,9 @@ traffic moved), and the next start of that dyno takes it:
   goes with it (DockerScheduler.retire, clean_up, remove_app); one a killed command left behind
   goes at the next command that takes the app's lock (remove_orphans).
 - Containers whose docker-options name a network or hosts (`--add-host`, which a joined
-  namespace refuses) never join one, nor those of an app `network:set` puts on other networks
-  (a spare there would answer to the app's alias with nothing behind it).
+  namespace refuses) never join one, nor those of an app `network:set` creates on or joins to
+  other networks (initial-network, attach-post-create: a spare there would answer to the app's
+  alias with nothing behind it); attach-post-deploy networks join the holder after the start.
 - Only the app's own process ever joins a holder, one container each: the processes in a
   namespace share its loopback and abstract sockets. A spare runs nothing but sleep, and nothing
   joins it before it is taken.
@@ -153,7 +154,9 @@ def remove_orphans(engine: Engine, app: str, containers: list[dict]) -> None:
     """Removes the app's taken holders no container joins (their container went and a command
     was killed before its holder did); containers: every container of the app (listed). The
     caller holds the app's lock: under it no start is between taking a spare and joining it."""
-    modes = {(entry.get("HostConfig") or {}).get("NetworkMode", "") for entry in containers}
+    modes = {(entry.get("HostConfig") or {}).get("NetworkMode") for entry in containers}
+    if None in modes:  # an engine that does not list them: which holder is joined is not known
+        return
     for holder in engine.list_containers({labels.WEB_NETWORK: app}, all_states=True):
         if _taken(holder, app) and f"{JOINED}{holder['Id']}" not in modes:
             with contextlib.suppress(EngineError):  # tried again at the next command
@@ -171,7 +174,7 @@ def remove_idle(engine: Engine, now: Optional[float] = None) -> int:
         names = [name.lstrip("/") for name in holder.get("Names") or []]
         spare = next((name for name in names if app and _spare_name(name, app)), None)
         if spare and moment - int(holder.get("Created") or 0) >= IDLE:
-            with contextlib.suppress(EngineNotFound):
+            with contextlib.suppress(EngineError):  # gone meanwhile, or tried again at the next pass
                 engine.remove_container(spare, force=True)
                 removed += 1
     return removed

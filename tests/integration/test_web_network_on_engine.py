@@ -125,6 +125,8 @@ def test_a_holder_whose_container_went_goes_at_the_next_command_on_the_app(engin
     start_web(scheduler)
     joined = start_web(scheduler)
     holder_id = network_mode(engine, joined).removeprefix("container:")
+    scheduler.remove_abandoned_namespaces(APP)
+    assert not gone(engine, holder_id) and scheduler.answers_http(joined)  # its container lives
     engine.remove_container(joined.id, force=True)  # by hand, or a command killed before its holder's removal
 
     scheduler.remove_abandoned_namespaces(APP)  # what every command taking the app's lock runs
