@@ -43,9 +43,8 @@ from typing import Optional
 
 from minidokku.engine.client import Engine
 from minidokku.errors import EngineError, EngineNotFound, Locked
-from minidokku.records import resources
 from minidokku.records.docker_options import DockerOptions
-from minidokku.runtime import at_once, isolation, labels
+from minidokku.runtime import at_once, isolation, labels, namespace_holder
 from minidokku.state import atomic_write, file_lock
 
 LOCK = ".build-network.lock"  # in the app's folder
@@ -54,7 +53,6 @@ ID = ".build-network.id"  # in the app's folder: made with its first build, join
 NETWORK_FILES = {"HostsPath": "/etc/hosts", "ResolvConfPath": "/etc/resolv.conf", "HostnamePath": "/etc/hostname"}
 SUFFIX = ".build-network"
 IDLE = 600  # seconds after the app's last build that its holder is removed
-HOLDER_LIMITS = resources.Limits(nano_cpus=100_000_000, memory=16 * resources.MEGABYTE, pids=4)
 START_THREAD = "start the app's build network"
 # Tries at a holder's start: the engine has refused one start in a CI run under load ("OCI runtime
 # start failed: container process is already dead"), and the next build would pay for it
@@ -164,9 +162,9 @@ def _start(engine: Engine, app: str, lock: Path, network: str, image: str, ident
 def _create_and_start(engine: Engine, app: str, network: str, image: str, identity: str) -> None:
     container = isolation.create_container(
         engine,
-        _holder_config(app, image, identity),
+        namespace_holder.config(image, {labels.BUILD_NETWORK: app, labels.BUILD_NETWORK_ID: identity}),
         DockerOptions(),
-        HOLDER_LIMITS,
+        namespace_holder.LIMITS,
         network,
         name=holder_name(app),
     )
@@ -193,16 +191,3 @@ def _ours(engine: Engine, app: str) -> Optional[dict]:
         return None
     marked = (found.get("Config") or {}).get("Labels") or {}
     return found if marked.get(labels.BUILD_NETWORK) == app else None
-
-
-def _holder_config(app: str, image: str, identity: str) -> dict:
-    # It only holds the namespace: it sleeps (under the engine's init, which ends it at once on
-    # a stop), without capabilities, on a read-only root.
-    return {
-        "Image": image,
-        "Entrypoint": ["sleep"],
-        "Cmd": ["infinity"],
-        # not the app's label: it runs none of the app's code
-        "Labels": {labels.BUILD_NETWORK: app, labels.BUILD_NETWORK_ID: identity},
-        "HostConfig": {"Init": True, "ReadonlyRootfs": True, "CapDrop": ["ALL"]},
-    }

@@ -29,6 +29,7 @@ from minidokku.runtime import (
     host_ports,
     isolation,
     labels,
+    namespace_holder,
     terminal,
     web_addresses,
     web_network,
@@ -287,7 +288,7 @@ class DockerScheduler:
             self.engine.inspect_container(name)
             return
         with contextlib.suppress(EngineError):
-            self._create_and_start(config, ports, host_ip, DockerOptions(), web_network.HOLDER_LIMITS, name, networking)
+            self._create_and_start(config, ports, host_ip, DockerOptions(), namespace_holder.LIMITS, name, networking)
 
     def _create_and_start(
         self,

@@ -23,12 +23,12 @@ traffic moved), and the next start of that dyno takes it:
 - Only the app's own process ever joins a holder, one container each: the processes in a
   namespace share its loopback and abstract sockets. A spare runs nothing but sleep, and nothing
   joins it before it is taken.
-- A holder sleeps under the engine's init, without capabilities, on a read-only root, in at most
-  16 MB, and starts again with the engine (unless-stopped). A container that lost its namespace
-  (its holder went, or started again under it: the container's namespace has no interface left)
-  counts as one whose ports moved, which the restore (ops/processes.py; the cron daemon runs it
-  when the engine restarts) deploys again; one the engine could not start, having started it
-  before its holder, the restore starts (DockerScheduler.restart: the holder first).
+- A holder (runtime/namespace_holder.py) starts again with the engine (unless-stopped). A
+  container that lost its namespace (its holder went, or started again under it: the container's
+  namespace has no interface left) counts as one whose ports moved, which the restore
+  (ops/processes.py; the cron daemon runs it when the engine restarts) deploys again; one the
+  engine could not start, having started it before its holder, the restore starts
+  (DockerScheduler.restart: the holder first).
 - Gone when idle: the cron daemon (ops/crond.py) removes in its 5-minute pass the spares made
   more than IDLE seconds ago (so 10 to 15 minutes), by name, so one taken meanwhile stays.
 """
@@ -42,16 +42,14 @@ from typing import Optional
 
 from minidokku.engine.client import Engine
 from minidokku.errors import EngineError, EngineNotFound
-from minidokku.records import resources
 from minidokku.records.docker_options import DockerOptions
-from minidokku.runtime import labels
+from minidokku.runtime import labels, namespace_holder
 from minidokku.runtime.scheduler import Networking
 
 SPARE = ".network"  # after APP.web.N: a spare
 TAKEN = ".network-"  # after APP.web.N, before a random suffix: a taken holder
 JOINED = "container:"  # a joined container's NetworkMode, before the holder's ID
 IDLE = 600  # seconds after its making that a spare nobody took is removed
-HOLDER_LIMITS = resources.Limits(nano_cpus=100_000_000, memory=16 * resources.MEGABYTE, pids=4)
 MAKE_THREAD = "make a spare web network"
 
 
@@ -89,22 +87,12 @@ def namespace_lost(info: dict, namespace: dict) -> bool:
 
 
 def holder_config(app: str, image: str, made_for: str, ports: list[str]) -> dict:
-    """The create request of a spare for the app (its name on the engine)."""
-    # not the app's label: it runs none of the app's code, and nothing that lists the app's
-    # containers (ps, cleanup) may count it
-    return {
-        "Image": image,
-        "Entrypoint": ["sleep"],
-        "Cmd": ["infinity"],
-        "Labels": {labels.WEB_NETWORK: app, labels.WEB_NETWORK_FIT: made_for},
-        "ExposedPorts": {port: {} for port in ports},
-        "HostConfig": {
-            "Init": True,
-            "ReadonlyRootfs": True,
-            "CapDrop": ["ALL"],
-            "RestartPolicy": {"Name": "unless-stopped"},
-        },
-    }
+    """The create request of a spare for the app (its name on the engine): a namespace holder that
+    exposes the container ports and starts again with the engine."""
+    config = namespace_holder.config(image, {labels.WEB_NETWORK: app, labels.WEB_NETWORK_FIT: made_for})
+    config["ExposedPorts"] = {port: {} for port in ports}
+    config["HostConfig"]["RestartPolicy"] = {"Name": "unless-stopped"}
+    return config
 
 
 def take(engine: Engine, app: str, index: int, made_for: str, networks: Iterable[str]) -> Optional[dict]:

@@ -9,7 +9,7 @@ import pytest
 
 from minidokku.errors import EngineError, EngineNotFound
 from minidokku.records.docker_options import DockerOptions
-from minidokku.runtime import at_once, build_network, isolation, labels
+from minidokku.runtime import at_once, build_network, isolation, labels, namespace_holder
 
 APP = "ns-catmeow"
 NETWORK = "ns-minidokku-apps"
@@ -107,7 +107,7 @@ def test_the_first_build_gets_a_namespace_of_its_own_and_starts_the_holder_for_t
     host = created["HostConfig"]
     assert host["NetworkMode"] == NETWORK
     assert "ALL" in host["CapDrop"] and host["ReadonlyRootfs"] and host["Init"]
-    assert host["Memory"] == build_network.HOLDER_LIMITS.memory and host["PidsLimit"] == 4
+    assert host["Memory"] == namespace_holder.LIMITS.memory and host["PidsLimit"] == 4
     assert "no-new-privileges" in host["SecurityOpt"]
     assert engine.containers[HOLDER]["State"]["Running"]
 

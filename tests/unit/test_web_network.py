@@ -1,10 +1,11 @@
 """What decides whether a web container joins a spare namespace (runtime/web_network.py): a
 spare fits only what it was made for, docker-options with a network or hosts and apps on other
 networks never join one, a container whose holder went or started again lost its namespace, and
-only containers named as holders count as holders, whatever their labels say."""
+only containers named as holders count as holders, whatever their labels say; a spare is a
+namespace holder that starts again with the engine and carries none of the app's labels."""
 
 from minidokku.records.docker_options import DockerOptions
-from minidokku.runtime import labels, web_network
+from minidokku.runtime import labels, namespace_holder, web_network
 from minidokku.runtime.scheduler import Networking
 
 PORTS = ["5000/tcp"]
@@ -24,6 +25,18 @@ def test_options_naming_a_network_or_hosts_and_apps_on_other_networks_never_join
     assert not web_network.may_join(DockerOptions(extra_hosts=["db:10.0.0.2"]), Networking())
     assert not web_network.may_join(DockerOptions(), Networking(initial="lan", aliases=("cat.web",)))
     assert not web_network.may_join(DockerOptions(), Networking(joined=("lan",), aliases=("cat.web",)))
+
+
+def test_a_spare_sleeps_confined_restarts_with_the_engine_and_is_not_one_of_the_apps_containers():
+    made_for = web_network.fit(PORTS, "127.0.0.1")
+    config = web_network.holder_config("cat", "stack:latest", made_for, PORTS)
+    assert config["Entrypoint"] == ["sleep"] and config["ExposedPorts"] == {"5000/tcp": {}}
+    assert config["Labels"] == {labels.WEB_NETWORK: "cat", labels.WEB_NETWORK_FIT: made_for}
+    host = config["HostConfig"]
+    assert host["Init"] and host["ReadonlyRootfs"] and host["CapDrop"] == ["ALL"]
+    assert host["RestartPolicy"] == {"Name": "unless-stopped"}
+    # each call makes its own request: one spare's restart policy never lands in a build holder's
+    assert "RestartPolicy" not in namespace_holder.config("stack:latest", {})["HostConfig"]
 
 
 def state(running: bool, started: str) -> dict:
