@@ -87,8 +87,9 @@ class Engine:
     def inspect_container(self, container_id: str) -> dict:
         return self._json("GET", f"/containers/{container_id}/json")
 
-    def list_containers(self, labels: dict[str, str], all_states: bool = True) -> list[dict]:
-        filters = {"label": [f"{key}={value}" for key, value in labels.items()]}
+    def list_containers(self, labels: dict[str, Optional[str]], all_states: bool = True) -> list[dict]:
+        """The containers carrying every label given; a label given None: whatever its value."""
+        filters = {"label": [key if value is None else f"{key}={value}" for key, value in labels.items()]}
         params = {"all": int(all_states), "filters": _json_param(filters)}
         return self._json("GET", "/containers/json", params=params)
 

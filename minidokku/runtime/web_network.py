@@ -157,7 +157,7 @@ def remove_idle(engine: Engine, now: Optional[float] = None) -> int:
     app went (a scale's spare is made in the background) has no app left to be swept with."""
     moment = time.time() if now is None else now
     removed = 0
-    for holder in engine.list_containers({}, all_states=True):
+    for holder in engine.list_containers({labels.WEB_NETWORK: None}, all_states=True):
         app = (holder.get("Labels") or {}).get(labels.WEB_NETWORK, "")
         names = [name.lstrip("/") for name in holder.get("Names") or []]
         spare = next((name for name in names if app and _spare_name(name, app)), None)
