@@ -114,9 +114,12 @@ def limit_push_size(repo: Path, max_bytes: int) -> None:
     _git(["config", "--file", str(repo / "config"), "receive.maxInputSize", str(int(max_bytes))])
 
 
-def receive_pack(repo: Path) -> int:
-    """Runs git's own receive-pack on the repo, talking to the ssh client on our stdin/stdout."""
-    return subprocess.call(["git-receive-pack", "--end-of-options", str(repo)])
+def receive_pack(repo: Path, max_bytes: int) -> int:
+    """Runs git's own receive-pack on the repo, talking to the ssh client on our stdin/stdout,
+    refusing a pack larger than max_bytes. The limit goes on its command line: a push writes
+    nothing to the repo's config, whose lock two pushes at once would fight over."""
+    limit = f"receive.maxInputSize={int(max_bytes)}"
+    return subprocess.call(["git", "-c", limit, "receive-pack", "--end-of-options", str(repo)])
 
 
 def upload_pack(repo: Path) -> int:

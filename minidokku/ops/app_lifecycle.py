@@ -45,7 +45,7 @@ def create(ctx: Context, app: str, key: Optional[str]) -> None:
         repo = ctx.store.create_app_dir(app)
         gitrepo.init_bare(repo)
         gitrepo.install_pre_receive_hook(repo, ctx.settings.program, ctx.settings.root, app)
-        gitrepo.limit_push_size(repo, ctx.settings.max_push_size)  # as each push sets it: a push changes no file
+        gitrepo.limit_push_size(repo, ctx.settings.max_push_size)  # for receive-pack run by hand; a push gives its own
         rules.after_create(ctx.store, key, app)
     triggers.fire(ctx, "post-create", app)
 

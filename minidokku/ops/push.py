@@ -66,8 +66,7 @@ def serve(ctx: Context, request: GitRequest, key: Optional[str]) -> int:
             raise PermissionDenied(f"Re-enable app auto-creation or create an app with '{create}'")
         app_lifecycle.create(ctx, request.app, key)
     gitrepo.install_pre_receive_hook(repo, ctx.settings.program, ctx.settings.root, request.app)
-    gitrepo.limit_push_size(repo, ctx.settings.max_push_size)
-    return gitrepo.receive_pack(repo)
+    return gitrepo.receive_pack(repo, ctx.settings.max_push_size)
 
 
 def initialize(ctx: Context, app: str) -> None:
